@@ -1,0 +1,194 @@
+"""The ``inkread`` command: a thin shell over the Python API.
+
+Each sub-command turns its arguments into the config dataclass of its layer and calls the API.
+Heavy modules (torch, onnxruntime, FastAPI, matplotlib) are imported inside the handlers so that
+``inkread --help`` and ``inkread predict`` start fast and never load PyTorch.
+Errors a user can fix arrive as ``InkreadError`` and are printed as one line, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from inkread.errors import InkreadError
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from inkread.training import TrainConfig, train
+
+    config = TrainConfig(
+        dataset=args.dataset, arch=args.arch, epochs=args.epochs, out=args.out, seed=args.seed,
+        resume=args.resume, init_from=args.init_from, data_dir=args.data_dir, threads=args.threads,
+        batch_size=args.batch_size, lr=args.lr, augment=args.augment, patience=args.patience,
+        limit=args.limit, progress=not args.quiet,
+    )
+    train(config)
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from inkread.evaluation import EvaluateConfig, evaluate
+
+    evaluate(EvaluateConfig(model=args.model, dataset=args.dataset, split=args.split, out=args.out,
+                            data_dir=args.data_dir, limit=args.limit))
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from inkread.training.export import ExportConfig, export
+
+    export(ExportConfig(run=args.run, format=args.format, quantize=args.quantize, out=args.out,
+                        data_dir=args.data_dir, check_limit=args.check_limit))
+    return 0
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from inkread.inference.jobs import PredictConfig, run_predict
+
+    return run_predict(PredictConfig(paths=args.paths, model=args.model, only=args.only, top_k=args.top_k,
+                                     format=args.format, save_preprocessed=args.save_preprocessed,
+                                     mode="predict"))
+
+
+def _cmd_read(args: argparse.Namespace) -> int:
+    from inkread.inference.jobs import PredictConfig, run_predict
+
+    return run_predict(PredictConfig(paths=args.paths, model=args.model, only=args.only, top_k=1,
+                                     format=args.format, mode="read"))
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from inkread.serving import ServeConfig, serve
+
+    serve(ServeConfig(host=args.host, port=args.port, models=args.model or ["digits", "characters"],
+                      data_dir=args.data_dir, cors_origins=args.cors_origin or []))
+    return 0
+
+
+def _cmd_corrections_export(args: argparse.Namespace) -> int:
+    from inkread.serving.corrections import export_corrections
+
+    count = export_corrections(out_dir=args.dir, data_dir=args.data_dir, model=args.model)
+    print(f"wrote {count} corrections to {args.dir} (train on them with: inkread train --dataset folder:{args.dir} --init-from digits)")
+    return 0
+
+
+def _cmd_data_fetch(args: argparse.Namespace) -> int:
+    from inkread.data import fetch
+
+    for path in fetch(args.names, data_dir=args.data_dir):
+        print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every sub-command."""
+    parser = argparse.ArgumentParser(prog="inkread", description="Read handwriting: train, evaluate, predict and serve.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    data_dir_help = "data directory (default: $INKREAD_DATA_DIR, else the user cache dir)"
+
+    p = commands.add_parser("train", help="train a model on a data set")
+    p.add_argument("--dataset", required=True, help="mnist, emnist-SPLIT, emnist-pool, folder:PATH or csv:PATH")
+    p.add_argument("--arch", default="inknet", help="model architecture: inknet (default) or seed")
+    p.add_argument("--epochs", type=int, default=None, help="number of epochs (default: the recipe's)")
+    p.add_argument("--out", required=True, help="run folder for checkpoints, history and the model bundle")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
+    p.add_argument("--init-from", default=None, help="start from a model bundle's weights (fine-tuning)")
+    p.add_argument("--data-dir", default=None, help=data_dir_help)
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for PyTorch (default: all cores)")
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--lr", type=float, default=None, help="peak learning rate")
+    p.add_argument("--augment", choices=["on", "off"], default=None, help="data augmentation (default: on, off for seed)")
+    p.add_argument("--patience", type=int, default=None, help="early stopping patience in epochs")
+    p.add_argument("--limit", type=int, default=None, help="use only the first N training images (quick runs)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(handler=_cmd_train)
+
+    p = commands.add_parser("evaluate", help="evaluate a model and write a report")
+    p.add_argument("--model", required=True, help="model bundle folder, run folder, or digits|characters")
+    p.add_argument("--dataset", required=True, help="data set spec, as for train")
+    p.add_argument("--split", default="test", choices=["train", "val", "test"])
+    p.add_argument("--out", required=True, help="folder for the report files")
+    p.add_argument("--data-dir", default=None, help=data_dir_help)
+    p.add_argument("--limit", type=int, default=None, help="evaluate only the first N images")
+    p.set_defaults(handler=_cmd_evaluate)
+
+    p = commands.add_parser("export", help="export a trained run as an ONNX model bundle")
+    p.add_argument("run", help="run folder made by inkread train")
+    p.add_argument("--format", default="onnx", choices=["onnx"])
+    p.add_argument("--quantize", default=None, choices=["int8"])
+    p.add_argument("--out", default=None, help="bundle folder (default: RUN/export or RUN/export-int8)")
+    p.add_argument("--data-dir", default=None, help=data_dir_help)
+    p.add_argument("--check-limit", type=int, default=None, help="test images used to compare accuracy")
+    p.set_defaults(handler=_cmd_export)
+
+    for name, help_text in (("predict", "recognize one character per image"), ("read", "read several characters per image")):
+        p = commands.add_parser(name, help=help_text)
+        p.add_argument("paths", nargs="+", help="image files, folders or globs")
+        p.add_argument("--model", default="digits" if name == "predict" else "characters",
+                       help="digits, characters, or a model bundle path")
+        p.add_argument("--only", default=None, help="digits, letters, upper, lower, or explicit characters like ACGT")
+        if name == "predict":
+            p.add_argument("--top-k", type=int, default=3)
+            p.add_argument("--save-preprocessed", default=None, metavar="DIR", help="save the 28x28 images the model sees")
+        p.add_argument("--format", default="table", choices=["table", "json", "csv"])
+        p.set_defaults(handler=_cmd_predict if name == "predict" else _cmd_read)
+
+    p = commands.add_parser("serve", help="serve the web page and the HTTP API")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--model", action="append", help="model to serve (repeatable; default: digits and characters)")
+    p.add_argument("--data-dir", default=None, help=data_dir_help + "; corrections are stored here")
+    p.add_argument("--cors-origin", action="append", help="allow this browser origin (default: none)")
+    p.set_defaults(handler=_cmd_serve)
+
+    p = commands.add_parser("corrections", help="corrections collected by the web app")
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    q = sub.add_parser("export", help="write corrections as a folder: data set")
+    q.add_argument("dir")
+    q.add_argument("--model", default=None, help="only corrections made for this model")
+    q.add_argument("--data-dir", default=None, help=data_dir_help)
+    q.set_defaults(handler=_cmd_corrections_export)
+
+    p = commands.add_parser("data", help="data sets")
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    q = sub.add_parser("fetch", help="download official data files (checked against pinned checksums)")
+    q.add_argument("names", nargs="+", help="mnist, emnist")
+    q.add_argument("--data-dir", default=None, help=data_dir_help)
+    q.set_defaults(handler=_cmd_data_fetch)
+    return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("inkread")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``inkread`` command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except InkreadError as error:
+        print(f"inkread: error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("inkread: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

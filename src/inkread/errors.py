@@ -1,0 +1,22 @@
+"""The one exception type that reaches users as a one-line message.
+
+Anything a user can cause (a missing file, a bad option, a corrupt image) is raised as
+``InkreadError`` with a message that says what is wrong and how to fix it. The CLI prints it
+without a traceback; the web API turns it into a 4xx response.
+"""
+
+
+class InkreadError(Exception):
+    """A problem the user can fix; ``str(error)`` is a complete one-line explanation."""
+
+
+class InputImageError(InkreadError):
+    """An image that cannot be read: not an image, truncated, too large, empty."""
+
+
+class ModelBundleError(InkreadError):
+    """A model that cannot be loaded: unknown name, missing or corrupt files, mismatched label set."""
+
+
+class DatasetError(InkreadError):
+    """A data set that cannot be used: unknown name, missing or corrupt files, bad labels."""
