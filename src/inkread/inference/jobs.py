@@ -1,0 +1,281 @@
+"""``inkread predict`` and ``inkread read``: recognize image files and print a table, JSON or CSV.
+
+A file that cannot be read costs one line on stderr ("inkread: scan3.png: not an image ...") and
+the others are still processed; the exit code is then 1. Problems with the command itself (no
+images found at all, unknown model, bad --only) raise ``InkreadError`` (exit 2 in the CLI).
+Results go to stdout only for the files that were read, in the order the files were found.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import io
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from inkread.errors import InkreadError
+from inkread.files import write_bytes_atomic
+from inkread.inference.restrict import restriction
+from inkread.inference.results import NOTHING_TO_READ, Prediction, ReadResult
+
+FORMATS = ("table", "json", "csv")
+MODES = ("predict", "read")
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm", ".pnm"}
+PROGRESS_MIN_FILES = 2  # one file needs no progress bar
+
+
+@dataclass
+class PredictConfig:
+    """What ``inkread predict`` / ``inkread read`` was asked to do.
+
+    paths: image files, folders (their images, sorted by name, not recursive) and globs.
+    mode: "predict" (one character per image) or "read" (several characters, lines).
+    progress: None shows a bar on stderr for several files when stderr is a terminal.
+    batch_size: images per ONNX Runtime call in predict mode.
+    """
+
+    paths: list[str]
+    model: str = "digits"
+    only: str | None = None
+    top_k: int = 3
+    format: str = "table"
+    save_preprocessed: str | None = None
+    mode: str = "predict"
+    progress: bool | None = None
+    batch_size: int = 64
+    threads: int | None = None
+
+
+@dataclass
+class _Outcome:
+    """What happened to the files: results in input order, and the failures already reported."""
+
+    rows: list[tuple[str, Prediction | ReadResult]] = field(default_factory=list)
+    failed: int = 0
+
+
+def run_predict(config: PredictConfig, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """Run ``inkread predict`` or ``inkread read``; returns the exit code (0, or 1 if some files failed)."""
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    _check(config)
+    files, missing = find_images(config.paths)
+    if not files:
+        raise InkreadError(missing[0] if len(missing) == 1 else
+                           f"no images found in {' '.join(config.paths)}: give image files, folders of images or globs like 'scans/*.png'")
+    outcome = _Outcome()
+    for problem in missing:
+        _report(stderr, problem)
+        outcome.failed += 1
+
+    from inkread.inference.recognizer import Recognizer  # after the cheap checks: loading ONNX Runtime costs ~0.1 s
+
+    recognizer = Recognizer.load(config.model, threads=config.threads)
+    restriction(recognizer.labels, config.only)  # a bad --only is the command's fault: fail before any file
+    with _progress(len(files), config.progress, stderr) as bar:
+        if config.mode == "predict":
+            _predict_files(recognizer, files, config, outcome, stderr, bar)
+        else:
+            _read_files(recognizer, files, config, outcome, stderr, bar)
+    if config.save_preprocessed:
+        save_preprocessed(outcome.rows, Path(config.save_preprocessed))
+    stdout.write(format_results(outcome.rows, config.format, config.mode, config.top_k))
+    stdout.flush()
+    return 1 if outcome.failed else 0
+
+
+def _check(config: PredictConfig) -> None:
+    if config.mode not in MODES:
+        raise InkreadError(f"unknown mode {config.mode!r}: use {' or '.join(MODES)}")
+    if config.format not in FORMATS:
+        raise InkreadError(f"unknown format {config.format!r}: use {', '.join(FORMATS)}")
+    if config.top_k < 1:
+        raise InkreadError(f"--top-k {config.top_k}: ask for at least 1 answer")
+    if config.batch_size < 1:
+        raise InkreadError(f"batch size {config.batch_size}: use at least 1")
+    if config.save_preprocessed and config.mode != "predict":
+        raise InkreadError("--save-preprocessed works with inkread predict only")
+
+
+def _predict_files(recognizer, files: list[str], config: PredictConfig, outcome: _Outcome, stderr: TextIO, bar) -> None:
+    for start in range(0, len(files), config.batch_size):
+        chunk = files[start:start + config.batch_size]
+        predictions = recognizer.predict_batch(chunk, only=config.only, top_k=config.top_k, errors="return")
+        for name, prediction in zip(chunk, predictions):
+            if prediction.ok:
+                outcome.rows.append((name, prediction))
+            else:
+                _report(stderr, _with_name(name, prediction.error), bar)
+                outcome.failed += 1
+        bar.update(len(chunk))
+
+
+def _read_files(recognizer, files: list[str], config: PredictConfig, outcome: _Outcome, stderr: TextIO, bar) -> None:
+    for name in files:
+        try:
+            outcome.rows.append((name, recognizer.read(name, only=config.only, top_k=config.top_k)))
+        except InkreadError as error:
+            _report(stderr, _with_name(name, str(error)), bar)
+            outcome.failed += 1
+        bar.update(1)
+
+
+def _with_name(name: str, message: str) -> str:
+    # imaging's messages often name the file already; do not say it twice
+    return message if name in message else f"{name}: {message}"
+
+
+def _report(stderr: TextIO, message: str, bar=None) -> None:
+    # tqdm.write prints above the progress bar instead of through it
+    (bar or _NoBar).write(f"inkread: {message}", file=stderr)
+
+
+# --- finding the files ----------------------------------------------------------------------
+
+def find_images(paths: list[str]) -> tuple[list[str], list[str]]:
+    """Expand files, folders and globs into image files (folders: sorted, not recursive, no hidden files).
+
+    Returns (files, problems): ``problems`` are one-line messages for paths that matched nothing.
+    Explicit files are kept whatever their extension (decoding decides); folders and globs keep
+    only image extensions. A file named twice is read once.
+    """
+    files: dict[str, None] = {}  # an ordered set
+    problems: list[str] = []
+    for text in paths:
+        path = Path(text).expanduser()
+        if path.is_dir():
+            found = _images_in(path)
+            if not found:
+                problems.append(f"{text}: no images in this folder (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
+        elif path.exists():
+            found = [str(path)]
+        elif glob.has_magic(text):
+            found = [name for match in sorted(glob.glob(str(path)))
+                     for name in (_images_in(Path(match)) if Path(match).is_dir() else [match])
+                     if Path(name).suffix.lower() in IMAGE_SUFFIXES]
+            if not found:
+                problems.append(f"{text}: no image matches this pattern")
+        else:
+            found = []
+            problems.append(f"{text}: no such file or folder")
+        files.update(dict.fromkeys(found))
+    return list(files), problems
+
+
+def _images_in(folder: Path) -> list[str]:
+    return [str(child) for child in sorted(folder.iterdir())
+            if child.suffix.lower() in IMAGE_SUFFIXES and not child.name.startswith(".") and child.is_file()]
+
+
+# --- progress bar ---------------------------------------------------------------------------
+
+class _NoBar:
+    """Stands in for tqdm when no bar is shown (tqdm is only imported when it is)."""
+
+    def update(self, _count: int) -> None:
+        pass
+
+    @staticmethod
+    def write(line: str, file: TextIO) -> None:
+        print(line, file=file)
+
+    def __enter__(self) -> "_NoBar":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+def _progress(total: int, wanted: bool | None, stderr: TextIO):
+    show = wanted if wanted is not None else (total >= PROGRESS_MIN_FILES and stderr.isatty())
+    if not show:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, file=stderr, unit="image", leave=False, dynamic_ncols=True)
+
+
+# --- output ---------------------------------------------------------------------------------
+
+def format_results(rows: list[tuple[str, Prediction | ReadResult]], fmt: str, mode: str, top_k: int = 3) -> str:
+    """The results as text: an aligned table, a JSON list of objects, or CSV with a header."""
+    if fmt == "json":
+        return json.dumps([{"file": name, **result.to_dict()} for name, result in rows], indent=2, ensure_ascii=False) + "\n"
+    records = [_record(name, result, mode) for name, result in rows]
+    if fmt == "csv":
+        buffer = io.StringIO()
+        header = ["file", "label", "confidence", "text", "uncertain", "no_ink"] if mode == "read" else \
+                 ["file", "label", "confidence", "uncertain", "no_ink", "top_k"]
+        writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
+        return buffer.getvalue()
+    return _table(records, mode, top_k)
+
+
+def _record(name: str, result: Prediction | ReadResult, mode: str) -> dict[str, str]:
+    """One row of text fields, shared by the CSV and table formats."""
+    if isinstance(result, ReadResult):
+        label = result.text
+        top = ""
+    else:
+        label = result.label or ""
+        top = " ".join(f"{char}:{p:.4f}" for char, p in result.top_k)
+    answered = not result.no_ink
+    return {
+        "file": name,
+        "label": label,
+        "text": label,
+        "confidence": f"{result.confidence:.4f}" if answered else "",
+        "uncertain": str(result.uncertain).lower(),
+        "no_ink": str(result.no_ink).lower(),
+        "top_k": top,
+        "note": NOTHING_TO_READ if result.no_ink else ("uncertain" if result.uncertain else ""),
+    }
+
+
+def _table(records: list[dict[str, str]], mode: str, top_k: int) -> str:
+    if not records:
+        return ""
+    if mode == "read":
+        columns = [("file", "FILE"), ("text", "TEXT"), ("confidence", "CONFIDENCE"), ("note", "NOTE")]
+        records = [{**r, "text": r["text"].replace("\n", " / ")} for r in records]  # one row per file
+    else:
+        columns = [("file", "FILE"), ("label", "LABEL"), ("confidence", "CONFIDENCE"), ("top_k", f"TOP {top_k}"), ("note", "NOTE")]
+        records = [{**r, "top_k": r["top_k"].replace(" ", ", ").replace(":", " ")} for r in records]
+    widths = [max(len(title), *(len(r[key]) for r in records)) for key, title in columns]
+    lines = ["  ".join(title.ljust(width) for (_, title), width in zip(columns, widths)).rstrip()]
+    for record in records:
+        lines.append("  ".join(record[key].ljust(width) for (key, _), width in zip(columns, widths)).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+# --- --save-preprocessed --------------------------------------------------------------------
+
+def save_preprocessed(rows: list[tuple[str, Prediction | ReadResult]], folder: Path) -> list[Path]:
+    """Write each 28x28 model input as ``folder/<file stem>.png`` (white ink on black), atomically."""
+    from PIL import Image
+
+    written: list[Path] = []
+    used: set[str] = set()
+    for name, result in rows:
+        image = getattr(result, "image", None)
+        if image is None:
+            continue
+        stem = Path(name).stem
+        unique, n = stem, 1
+        while unique in used:  # the same name from two folders: scans/a.png, photos/a.png
+            n += 1
+            unique = f"{stem}-{n}"
+        used.add(unique)
+        pixels = (image.clip(0.0, 1.0) * 255.0 + 0.5).astype("uint8")
+        buffer = io.BytesIO()
+        Image.fromarray(pixels).save(buffer, format="PNG")  # uint8 2-D: grayscale
+        target = folder / f"{unique}.png"
+        write_bytes_atomic(target, buffer.getvalue())
+        written.append(target)
+    return written

@@ -1,0 +1,182 @@
+"""``Recognizer``: read handwritten characters from images with an ONNX model bundle.
+
+    from inkread import Recognizer
+    r = Recognizer.load("digits")
+    p = r.predict("seven.png")          # Prediction: p.label, p.confidence, p.top_k, p.uncertain, p.no_ink
+    r.predict_batch(["a.png", "b.png"])  # one ONNX Runtime call for the whole batch
+    r.read("phone.jpg").text             # several characters on one or more lines
+
+Images can be a path, bytes, a PIL image or a numpy array (see ``inkread.imaging.decode``).
+No PyTorch here: only numpy, Pillow and ONNX Runtime. One Recognizer may be shared by threads
+(ONNX Runtime sessions are thread-safe and nothing here is mutated after loading).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable, Literal
+
+import numpy as np
+
+from inkread.errors import InkreadError
+from inkread.imaging.decode import load_image
+from inkread.imaging.preprocess import NoInkError, normalize, preprocess_image
+from inkread.imaging.segment import segment
+from inkread.inference.bundle_format import ModelMeta
+from inkread.inference.onnx_model import OnnxModel, softmax
+from inkread.inference.restrict import restriction
+from inkread.inference.results import CharacterResult, Prediction, ReadResult
+
+# An answer is "uncertain" when the model gives it less than this probability...
+UNCERTAIN_BELOW = 0.6
+# ...or when the runner-up is closer than this (two classes compete, e.g. 1 vs 7 at 0.62 / 0.35).
+MARGIN_BELOW = 0.3
+
+Errors = Literal["raise", "return"]
+
+
+class Recognizer:
+    """A loaded model plus the preprocessing it was trained with.
+
+    ``only`` (predict, predict_batch, read) restricts the answers: "digits", "letters", "upper",
+    "lower" or the characters to allow ("ACGT"); see ``inkread.inference.restrict``.
+    A prediction is flagged ``uncertain`` when its confidence is below ``uncertain_below`` (0.6)
+    or the top-2 margin is below ``margin_below`` (0.3); both are computed after ``only``.
+    """
+
+    def __init__(self, model: OnnxModel, *, uncertain_below: float = UNCERTAIN_BELOW, margin_below: float = MARGIN_BELOW):
+        self.model = model
+        self.uncertain_below = uncertain_below
+        self.margin_below = margin_below
+        self.labels: tuple[str, ...] = tuple(model.meta.labels)
+
+    @classmethod
+    def load(cls, name_or_path: str | os.PathLike = "digits", *, threads: int | None = None, **options: Any) -> "Recognizer":
+        """Load "digits", "characters", a bundle folder, a run folder, or a .onnx file with model.json beside it."""
+        return cls(OnnxModel(name_or_path, threads=threads), **options)
+
+    @property
+    def meta(self) -> ModelMeta:
+        """The bundle's model.json."""
+        return self.model.meta
+
+    @property
+    def name(self) -> str:
+        return self.model.meta.name
+
+    def __repr__(self) -> str:
+        return f"Recognizer({self.name!r}, {len(self.labels)} classes, recipe={self.meta.recipe!r})"
+
+    # --- one character per image -------------------------------------------------------------
+
+    def preprocess(self, image: Any) -> np.ndarray:
+        """The (28, 28) float32 array the model sees for ``image`` (raises NoInkError if blank)."""
+        return preprocess_image(image, self.meta.recipe)
+
+    def predict(self, image: Any, only: str | None = None, top_k: int = 3) -> Prediction:
+        """Recognize the one character in ``image``; bad images raise ``InputImageError``."""
+        return self.predict_batch([image], only=only, top_k=top_k)[0]
+
+    def predict_batch(self, images: Iterable[Any], only: str | None = None, top_k: int = 3,
+                      errors: Errors = "raise") -> list[Prediction]:
+        """Recognize one character per image, running the model once for the whole batch.
+
+        ``errors="raise"`` lets the first unreadable image raise ``InputImageError``;
+        ``errors="return"`` turns it into a Prediction with ``error`` set and carries on.
+        """
+        if errors not in ("raise", "return"):
+            raise InkreadError(f"errors={errors!r}: use 'raise' or 'return'")
+        restriction(self.labels, only)  # a bad only= fails before any image is decoded
+        results: list[Prediction | None] = []
+        inputs: list[np.ndarray] = []
+        for image in images:
+            try:
+                inputs.append(self.preprocess(image))
+                results.append(None)  # filled in after the model has run
+            except NoInkError:
+                results.append(Prediction.nothing())
+            except InkreadError as error:
+                if errors == "raise":
+                    raise
+                results.append(Prediction.failed(str(error)))
+        if inputs:
+            answers = iter(self.predict_preprocessed(np.stack(inputs), only=only, top_k=top_k))
+            results = [result if result is not None else next(answers) for result in results]
+        return results  # type: ignore[return-value]  # every None was replaced
+
+    def predict_preprocessed(self, batch: np.ndarray, only: str | None = None, top_k: int = 3) -> list[Prediction]:
+        """Recognize model-ready images: float32 (N, 28, 28) or (N, 1, 28, 28), ink 1.0 on 0.0."""
+        batch = np.asarray(batch, dtype=np.float32)
+        if batch.ndim == 3:
+            batch = batch[:, None]
+        predictions = self._rank(self.model.logits(batch), only, top_k)
+        for prediction, image in zip(predictions, batch):
+            prediction.image = image[0]
+        return predictions
+
+    # --- several characters per image --------------------------------------------------------
+
+    def read(self, image: Any, only: str | None = None, top_k: int = 3) -> ReadResult:
+        """Read every character in ``image``, line by line; bad images raise ``InputImageError``."""
+        restriction(self.labels, only)
+        ink = load_image(image)
+        placed: list[tuple[int, Any]] = []  # (line index, glyph)
+        inputs: list[np.ndarray] = []
+        for line_index, line in enumerate(segment(ink)):
+            for glyph in line:
+                try:
+                    inputs.append(normalize(glyph.ink, self.meta.recipe))
+                except NoInkError:  # a speck the segmenter kept but the normalizer finds empty
+                    continue
+                placed.append((line_index, glyph))
+        if not inputs:
+            return ReadResult.nothing()
+        predictions = self._rank(self.model.logits(np.stack(inputs)[:, None]), only, top_k)
+        characters = [
+            CharacterResult(label=p.label, confidence=p.confidence, box=tuple(int(v) for v in glyph.box),
+                            line=line_index, top_k=p.top_k, uncertain=p.uncertain,
+                            space_before=bool(glyph.space_before))
+            for (line_index, glyph), p in zip(placed, predictions)
+        ]
+        return ReadResult(text=_join(characters), characters=characters,
+                          confidence=min(c.confidence for c in characters),
+                          uncertain=any(c.uncertain for c in characters))
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _rank(self, logits: np.ndarray, only: str | None, top_k: int) -> list[Prediction]:
+        """Turn (N, C) logits into Predictions, masking classes outside ``only`` before the softmax."""
+        if top_k < 1:
+            raise InkreadError(f"top_k={top_k}: ask for at least 1 answer")
+        allowed = restriction(self.labels, only)
+        if not allowed.everything:
+            logits = logits[:, allowed.indices]
+        # softmax over the allowed logits == renormalizing the probabilities, without 0/0 underflow
+        probs = softmax(np.array(logits, dtype=np.float64))
+        keep = min(max(top_k, 2), probs.shape[1])
+        order = np.argsort(-probs, axis=1, kind="stable")[:, :keep]
+        ranked = np.take_along_axis(probs, order, axis=1)
+        names = allowed.names
+        predictions = []
+        for row_order, row_probs in zip(order.tolist(), ranked.tolist()):
+            confidence = row_probs[0]
+            margin = confidence - row_probs[1] if len(row_probs) > 1 else confidence
+            predictions.append(Prediction(
+                label=names[row_order[0]],
+                confidence=confidence,
+                top_k=[(names[i], p) for i, p in zip(row_order[:top_k], row_probs[:top_k])],
+                uncertain=confidence < self.uncertain_below or margin < self.margin_below,
+            ))
+        return predictions
+
+
+def _join(characters: list[CharacterResult]) -> str:
+    """Characters to text: a space at word gaps, a newline between lines."""
+    parts: list[str] = []
+    for index, char in enumerate(characters):
+        if index and char.line != characters[index - 1].line:
+            parts.append("\n")
+        elif index and char.space_before:
+            parts.append(" ")
+        parts.append(char.label)
+    return "".join(parts)

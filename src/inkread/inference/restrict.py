@@ -1,0 +1,93 @@
+"""``only=``: restrict a model's answers to some of its classes.
+
+``only`` is one of the named sets ``"digits"``, ``"letters"``, ``"upper"``, ``"lower"``, or the
+characters to allow spelled out (``"ACGT"``; spaces are ignored). Classes outside the set are
+masked before the argmax and the probabilities are renormalized over the allowed classes, so a
+restricted answer is always one of the allowed characters.
+
+Case-merged classes: in the 47-class EMNIST sets a lower-case letter that looks like its capital
+(``c``, ``o``, ``s``...) shares the capital's class. Such a class counts as lower case too: with
+``only="lower"`` it is allowed and reported in lower case ("o", not "O"). In general a class whose
+other case is not in the label set belongs to both cases.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from inkread.errors import InkreadError
+from inkread.labels import merge_case
+
+NAMED = ("digits", "letters", "upper", "lower")
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """The allowed classes (ascending indices into the model's labels) and the label reported for each."""
+
+    indices: np.ndarray
+    names: tuple[str, ...]
+    everything: bool  # True when nothing is masked: callers skip the column selection
+
+
+@functools.lru_cache(maxsize=256)  # thread-safe; the web server asks for the same few sets again and again
+def restriction(labels: tuple[str, ...], only: str | None) -> Restriction:
+    """The classes of ``labels`` allowed by ``only`` (None: all); raises ``InkreadError`` if none or unknown."""
+    if only is None:
+        return Restriction(np.arange(len(labels)), labels, True)
+    if only in NAMED:
+        chosen = _named(labels, only)
+        if not chosen:
+            raise InkreadError(
+                f"only={only!r}: this model has no {only} classes (its labels are {_spell(labels)}): "
+                "choose another model or restriction"
+            )
+    else:
+        chosen = _explicit(labels, only)
+    indices = sorted(chosen)
+    return Restriction(np.array(indices, dtype=np.int64), tuple(chosen[i] for i in indices), len(indices) == len(labels))
+
+
+def _named(labels: tuple[str, ...], only: str) -> dict[int, str]:
+    """Class index -> reported label for the named sets."""
+    chosen: dict[int, str] = {}
+    for index, label in enumerate(labels):
+        if only == "digits" and label.isdigit():
+            chosen[index] = label
+        elif only == "letters" and label.isalpha():
+            chosen[index] = label
+        elif only == "upper" and label.isalpha():
+            # a lower-case class counts as upper case when its capital has no class of its own
+            if label.isupper() or label.upper() not in labels:
+                chosen[index] = label.upper()
+        elif only == "lower" and label.isalpha():
+            if label.islower() or label.lower() not in labels:
+                chosen[index] = label.lower()
+    return chosen
+
+
+def _explicit(labels: tuple[str, ...], only: str) -> dict[int, str]:
+    """Class index -> reported label for characters spelled out, like "ACGT" or "0123456789+-"."""
+    characters = [char for char in dict.fromkeys(only) if not char.isspace()]
+    if not characters:
+        raise InkreadError(
+            f"only={only!r} allows nothing: give {', '.join(NAMED)} or the characters to allow, e.g. ACGT"
+        )
+    asked: dict[int, list[str]] = {}
+    for char in characters:
+        try:
+            label = merge_case(char, labels)
+        except KeyError:
+            raise InkreadError(
+                f"{char!r} is not in this model's label set: {_spell(labels)} (use another model or drop it from only=)"
+            ) from None
+        asked.setdefault(labels.index(label), []).append(char)
+    # report the character the user asked for ("c" for a merged C/c class), unless they asked for both cases
+    return {index: chars[0] if len(chars) == 1 else labels[index] for index, chars in asked.items()}
+
+
+def _spell(labels: tuple[str, ...]) -> str:
+    return "".join(labels) if all(len(label) == 1 for label in labels) else ", ".join(labels)

@@ -1,0 +1,136 @@
+"""What a recognizer answers: ``Prediction`` (one character) and ``ReadResult`` (several).
+
+Each has ``to_dict()``, a JSON-ready dict: the web API returns these as they are, and
+``inkread predict/read --format json`` prints them, so their keys are part of the public API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+NOTHING_TO_READ = "nothing to read"
+
+
+def _round(value: float) -> float:
+    # six decimals are plenty for a probability and keep the JSON readable
+    return round(float(value), 6)
+
+
+@dataclass
+class Prediction:
+    """One image, one character.
+
+    ``label`` is None when there is no answer: the image holds no ink (``no_ink``), or it could not
+    be read (``error``, only from ``predict_batch(..., errors="return")``). ``uncertain`` flags an
+    answer the model is not sure of (see ``Recognizer``). ``image`` is the 28x28 float32 input the
+    model saw (None without an answer); it is left out of ``to_dict()``.
+    """
+
+    label: str | None
+    confidence: float
+    top_k: list[tuple[str, float]]
+    uncertain: bool = False
+    no_ink: bool = False
+    error: str | None = None
+    image: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        """True when the image was read (an answer or "nothing to read"), False on error."""
+        return self.error is None
+
+    def __str__(self) -> str:
+        if self.error is not None:
+            return f"error: {self.error}"
+        return NOTHING_TO_READ if self.label is None else self.label
+
+    def to_dict(self) -> dict:
+        """JSON-ready: label, confidence, top_k [{label, confidence}], uncertain, no_ink, error."""
+        return {
+            "label": self.label,
+            "confidence": _round(self.confidence),
+            "top_k": [{"label": label, "confidence": _round(p)} for label, p in self.top_k],
+            "uncertain": self.uncertain,
+            "no_ink": self.no_ink,
+            "error": self.error,
+        }
+
+    @classmethod
+    def nothing(cls) -> "Prediction":
+        """The answer for an image without ink."""
+        return cls(label=None, confidence=0.0, top_k=[], no_ink=True)
+
+    @classmethod
+    def failed(cls, message: str) -> "Prediction":
+        """The answer for an image that could not be read."""
+        return cls(label=None, confidence=0.0, top_k=[], error=message)
+
+
+@dataclass
+class CharacterResult:
+    """One character found by ``Recognizer.read``.
+
+    ``box`` is (left, top, right, bottom) in pixels of the input image, right/bottom exclusive;
+    ``line`` is the 0-based text line it belongs to; ``space_before`` says a word gap precedes it.
+    """
+
+    label: str
+    confidence: float
+    box: tuple[int, int, int, int]
+    line: int
+    top_k: list[tuple[str, float]]
+    uncertain: bool = False
+    space_before: bool = False
+
+    def to_dict(self) -> dict:
+        """JSON-ready: label, confidence, box [l, t, r, b], line, top_k, uncertain, space_before."""
+        return {
+            "label": self.label,
+            "confidence": _round(self.confidence),
+            "box": [int(v) for v in self.box],
+            "line": self.line,
+            "top_k": [{"label": label, "confidence": _round(p)} for label, p in self.top_k],
+            "uncertain": self.uncertain,
+            "space_before": self.space_before,
+        }
+
+
+@dataclass
+class ReadResult:
+    """Several characters on one or more lines.
+
+    ``text`` joins the characters, with a space at word gaps and a newline between lines.
+    ``confidence`` is the lowest character confidence (the text is only as sure as its weakest
+    character); ``uncertain`` is True if any character is; ``no_ink`` when nothing was found.
+    """
+
+    text: str
+    characters: list[CharacterResult]
+    confidence: float
+    uncertain: bool = False
+    no_ink: bool = False
+
+    @property
+    def lines(self) -> list[str]:
+        """The text, line by line."""
+        return self.text.split("\n") if self.text else []
+
+    def __str__(self) -> str:
+        return NOTHING_TO_READ if self.no_ink else self.text
+
+    def to_dict(self) -> dict:
+        """JSON-ready: text, confidence, uncertain, no_ink, characters [CharacterResult.to_dict()]."""
+        return {
+            "text": self.text,
+            "confidence": _round(self.confidence),
+            "uncertain": self.uncertain,
+            "no_ink": self.no_ink,
+            "characters": [char.to_dict() for char in self.characters],
+        }
+
+    @classmethod
+    def nothing(cls) -> "ReadResult":
+        """The answer for an image without ink."""
+        return cls(text="", characters=[], confidence=0.0, no_ink=True)
