@@ -1,0 +1,89 @@
+"""Write a model bundle: ``weights.pt``, ``model.onnx`` and ``model.json`` (see inference/bundle_format.py)."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from inkread.files import write_bytes_atomic, write_text_atomic
+from inkread.inference.bundle_format import META_FILE, ONNX_FILE, WEIGHTS_FILE, ModelMeta
+from inkread.labels import LABEL_SETS
+from inkread.models import count_parameters
+
+
+def export_onnx(model: torch.nn.Module, path: Path) -> None:
+    """Export ``model`` (eval mode) to ONNX with a dynamic batch axis, atomically, weights embedded."""
+    model = model.eval()
+    example = torch.zeros(2, 1, 28, 28)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        program = torch.onnx.export(model, (example,), input_names=["image"], output_names=["logits"],
+                                    dynamic_shapes=({0: torch.export.Dim("batch")},), dynamo=True, verbose=False)
+    # ONNXProgram.save writes to a path; write beside the target and rename so no half file is left.
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        program.save(tmp, external_data=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def label_set_name(labels) -> str:
+    """The name in ``inkread.labels.LABEL_SETS`` of this label tuple, or "custom"."""
+    for name, known in LABEL_SETS.items():
+        if tuple(labels) == known:
+            return name
+    return "custom"
+
+
+def test_metrics(model: torch.nn.Module, splits) -> dict:
+    """Accuracy and loss on the test split (for model.json; never used for model selection)."""
+    from inkread.training.loop import evaluate_torch
+
+    images = torch.from_numpy(np.ascontiguousarray(splits.test.images))
+    targets = torch.from_numpy(splits.test.targets.astype(np.int64))
+    loss, accuracy = evaluate_torch(model, images, targets)
+    return {"test_accuracy": accuracy, "test_loss": loss, "test_samples": int(len(targets))}
+
+
+def write_bundle(folder: Path, model: torch.nn.Module, config, splits, history: list[dict]) -> Path:
+    """Write the bundle of a trained ``model`` into ``folder`` and return it."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    model = model.eval()
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    write_bytes_atomic(folder / WEIGHTS_FILE, buffer.getvalue())
+    export_onnx(model, folder / ONNX_FILE)
+    metrics = test_metrics(model, splits) if len(splits.test.targets) else {}
+    metrics["parameters"] = count_parameters(model)
+    meta = ModelMeta(
+        name=config.name or Path(config.out).name,
+        arch=config.arch,
+        labels=list(splits.labels),
+        label_set=label_set_name(splits.labels),
+        input={"size": 28, "recipe": splits.recipe, "scale": "0-1", "ink": "high"},
+        files={"onnx": ONNX_FILE, "weights": WEIGHTS_FILE},
+        training={"dataset": config.dataset, "data_source": getattr(splits, "source", {}),
+                  "recipe": config.to_dict(), "epochs_run": len(history),
+                  "wall_seconds": round(sum(h.get("seconds", 0.0) for h in history), 1),
+                  "train_samples": int(len(splits.train.targets)), "val_samples": int(len(splits.val.targets)),
+                  "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+        metrics=metrics,
+        history=history,
+    )
+    write_text_atomic(folder / META_FILE, meta.to_json())
+    if config.progress and metrics.get("test_accuracy") is not None:
+        print(f"test accuracy {metrics['test_accuracy']:.4f} on {metrics['test_samples']:,} images; bundle written to {folder}")
+    return folder

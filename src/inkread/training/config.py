@@ -1,0 +1,58 @@
+"""``TrainConfig``: everything ``inkread train`` needs, with per-architecture recipe defaults."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Optional
+
+from inkread.training.augment import AugmentConfig
+
+# The recipes. "seed" is exactly what the seed projects do; "inknet" is ours (see benchmarks/).
+RECIPES = {
+    "seed": dict(epochs=10, batch_size=128, lr=1e-3, augment="off", schedule="constant", weight_decay=0.0,
+                 label_smoothing=0.0, patience=None),
+    "inknet": dict(epochs=12, batch_size=128, lr=4e-3, augment="on", schedule="onecycle", weight_decay=5e-4,
+                   label_smoothing=0.05, patience=4),
+}
+
+
+@dataclass
+class TrainConfig:
+    """Options of ``inkread train``; ``None`` means "the architecture's recipe default"."""
+
+    dataset: str
+    out: str
+    arch: str = "inknet"
+    epochs: Optional[int] = None
+    seed: int = 0
+    resume: bool = False
+    init_from: Optional[str] = None
+    data_dir: Optional[str] = None
+    threads: Optional[int] = None
+    batch_size: Optional[int] = None
+    lr: Optional[float] = None
+    augment: Optional[str] = None        # "on" | "off"
+    patience: Optional[int] = None       # early stopping on validation loss, in epochs
+    limit: Optional[int] = None          # first N training images only
+    progress: bool = True
+    schedule: Optional[str] = None       # "onecycle" | "constant"
+    weight_decay: Optional[float] = None
+    label_smoothing: Optional[float] = None
+    val_fraction: float = 0.1
+    augment_config: AugmentConfig = field(default_factory=AugmentConfig)
+    name: Optional[str] = None           # bundle name in model.json (default: run folder name)
+
+    def resolved(self) -> "TrainConfig":
+        """A copy with every ``None`` recipe field filled from the architecture's recipe."""
+        recipe = RECIPES["seed" if self.arch == "seed" else "inknet"]
+        values = asdict(self)
+        values["augment_config"] = self.augment_config
+        for key, default in recipe.items():
+            if values.get(key) is None:
+                values[key] = default
+        return TrainConfig(**values)
+
+    def to_dict(self) -> dict:
+        values = asdict(self)
+        values["augment_config"] = self.augment_config.to_dict()
+        return values

@@ -1,0 +1,126 @@
+"""``inkread export RUN``: write an ONNX bundle of a trained run and check it against PyTorch.
+
+The bundle's ``model.onnx`` is re-exported from ``weights.pt``; with ``--quantize int8`` it is
+statically quantized by ONNX Runtime (calibrated on training images). Both the PyTorch and the ONNX
+accuracy on the test split are measured and recorded in the new bundle's ``model.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import torch
+
+from inkread.errors import InkreadError
+from inkread.files import write_text_atomic
+from inkread.inference.bundle_format import META_FILE, ONNX_FILE, WEIGHTS_FILE, ModelMeta
+from inkread.inference.onnx_model import OnnxModel, resolve_bundle
+from inkread.models import build_model
+from inkread.training.bundle import export_onnx
+
+# The exported model may disagree with PyTorch on at most this share of test images.
+MAX_DISAGREEMENT = {None: 0.001, "int8": 0.01}
+CALIBRATION_IMAGES = 512
+
+
+@dataclass
+class ExportConfig:
+    """Options of ``inkread export``."""
+
+    run: str
+    format: str = "onnx"
+    quantize: Optional[str] = None
+    out: Optional[str] = None
+    data_dir: Optional[str] = None
+    check_limit: Optional[int] = None
+
+
+def export(config: ExportConfig) -> Path:
+    """Export the run's model to a bundle folder, check its accuracy, and return the folder."""
+    if config.format != "onnx":
+        raise InkreadError(f"unknown export format {config.format!r}: only onnx is supported")
+    source = resolve_bundle(config.run)
+    meta = ModelMeta.read(source)
+    weights = source / meta.files.get("weights", WEIGHTS_FILE)
+    if not weights.exists():
+        raise InkreadError(f"{source} has no {WEIGHTS_FILE}: export needs a run folder made by inkread train")
+    model = build_model(meta.arch, meta.num_classes)
+    try:
+        model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+    except Exception as error:
+        raise InkreadError(f"cannot load {weights} ({type(error).__name__}): the file is corrupt or of another architecture") from None
+    model.eval()
+
+    out = Path(config.out) if config.out else Path(config.run) / ("export-int8" if config.quantize else "export")
+    if out.resolve() == source.resolve():
+        raise InkreadError("--out must differ from the run's own model folder")
+    out.mkdir(parents=True, exist_ok=True)
+
+    from inkread.data import load_dataset
+
+    splits = load_dataset(meta.training.get("dataset", ""), data_dir=config.data_dir,
+                          seed=meta.training.get("recipe", {}).get("seed", 0), labels=tuple(meta.labels))
+    export_onnx(model, out / ONNX_FILE)
+    if config.quantize == "int8":
+        _quantize_int8(out / ONNX_FILE, splits.train.images[:CALIBRATION_IMAGES])
+    elif config.quantize is not None:
+        raise InkreadError(f"unknown quantization {config.quantize!r}: only int8 is supported")
+
+    shutil.copyfile(weights, out / WEIGHTS_FILE)
+    meta.files = {"onnx": ONNX_FILE, "weights": WEIGHTS_FILE}
+    write_text_atomic(out / META_FILE, meta.to_json())  # provisional, so OnnxModel can load the folder
+
+    images, targets = splits.test.images, splits.test.targets
+    if config.check_limit:
+        images, targets = images[:config.check_limit], targets[:config.check_limit]
+    batch = images[:, None].astype(np.float32) / 255
+    with torch.no_grad():
+        torch_pred = np.concatenate([model(torch.from_numpy(batch[i:i + 1000])).argmax(1).numpy() for i in range(0, len(batch), 1000)])
+    onnx_model = OnnxModel(out)
+    onnx_pred = np.concatenate([onnx_model.logits(batch[i:i + 1000]).argmax(1) for i in range(0, len(batch), 1000)])
+    check = {
+        "samples": int(len(targets)),
+        "pytorch_accuracy": float((torch_pred == targets).mean()),
+        "onnx_accuracy": float((onnx_pred == targets).mean()),
+        "disagreement": float((torch_pred != onnx_pred).mean()),
+        "quantize": config.quantize,
+        "onnx_bytes": (out / ONNX_FILE).stat().st_size,
+    }
+    meta.metrics = {**meta.metrics, "export_check": check}
+    write_text_atomic(out / META_FILE, meta.to_json())
+    print(json.dumps(check, indent=2))
+    if check["disagreement"] > MAX_DISAGREEMENT[config.quantize]:
+        raise InkreadError(f"the exported model disagrees with PyTorch on {check['disagreement']:.2%} of test images "
+                           f"(allowed {MAX_DISAGREEMENT[config.quantize]:.1%}): do not use {out}")
+    print(f"bundle written to {out}")
+    return out
+
+
+def _quantize_int8(path: Path, calibration: np.ndarray) -> None:
+    """Static int8 quantization (QDQ) of ``path`` in place, calibrated on uint8 (N, 28, 28) images."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.batches = iter([{"image": calibration[i:i + 64, None].astype(np.float32) / 255}
+                                 for i in range(0, len(calibration), 64)])
+
+        def get_next(self):
+            return next(self.batches, None)
+
+    prepared = path.with_suffix(".prep.onnx")
+    quantized = path.with_suffix(".int8.onnx")
+    try:
+        quant_pre_process(str(path), str(prepared))
+        quantize_static(str(prepared), str(quantized), Reader(), quant_format=QuantFormat.QDQ,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True)
+        quantized.replace(path)
+    finally:
+        prepared.unlink(missing_ok=True)
+        quantized.unlink(missing_ok=True)

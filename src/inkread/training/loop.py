@@ -1,0 +1,253 @@
+"""The training loop: ``train(TrainConfig)`` reads a data set, trains, and writes a model bundle.
+
+Read top to bottom: set up (data, model, optimizer, maybe resume), then one epoch at a time
+(shuffle, augment, step; validate; checkpoint), then the final bundle with test metrics.
+
+Reproducibility: every random draw of epoch ``e`` comes from generators seeded with (seed, e), so
+a run interrupted and resumed from its last checkpoint replays exactly the epochs it had left and
+ends with the same weights as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from inkread.errors import InkreadError
+from inkread.models import build_model, count_parameters
+from inkread.training.augment import augment_batch
+from inkread.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, save_checkpoint
+from inkread.training.config import TrainConfig
+from inkread.training.history import write_history
+
+# Called after every optimizer step with (step, epoch, model); the benchmark uses it to measure
+# time-to-accuracy. It may switch the model to eval mode; the loop switches it back.
+StepCallback = Callable[[int, int, torch.nn.Module], None]
+
+EVAL_BATCH = 1000
+
+
+def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] = None) -> Path:
+    """Train as ``config`` says and return the folder of the model bundle (RUN/model).
+
+    ``splits`` (a ``DatasetSplits``) may be given to skip loading ``config.dataset``.
+    """
+    config = config.resolved()
+    _check_config(config)
+    run_dir = Path(config.out)
+    torch.set_num_threads(config.threads or os.cpu_count() or 1)
+
+    resume_state = None
+    if config.resume:
+        resume_state = load_checkpoint(run_dir)
+        _check_resume_matches(resume_state, config)
+    elif (run_dir / CHECKPOINT_FILE).exists():
+        raise InkreadError(f"{run_dir} already holds a training run: add --resume to continue it, or choose another --out")
+
+    init_meta = None
+    if config.init_from:
+        from inkread.inference.bundle_format import ModelMeta
+        from inkread.inference.onnx_model import resolve_bundle
+
+        init_meta = ModelMeta.read(resolve_bundle(config.init_from))
+
+    if splits is None:
+        from inkread.data import load_dataset
+
+        splits = load_dataset(config.dataset, data_dir=config.data_dir, seed=config.seed,
+                              val_fraction=config.val_fraction, limit=config.limit,
+                              labels=tuple(init_meta.labels) if init_meta else None)
+    num_classes = len(splits.labels)
+    if len(splits.train.targets) == 0:
+        raise InkreadError(f"data set {config.dataset!r} has no training images")
+
+    torch.manual_seed(config.seed)
+    model = build_model(config.arch, num_classes)
+    if init_meta is not None and resume_state is None:
+        _load_initial_weights(model, config.init_from, init_meta, splits.labels)
+
+    steps_per_epoch = math.ceil(len(splits.train.targets) / config.batch_size)
+    optimizer, scheduler = _make_optimizer(model, config, steps_per_epoch)
+
+    history: list[dict] = []
+    start_epoch, best_val_loss, best_state, bad_epochs = 0, math.inf, None, 0
+    if resume_state is not None:
+        model.load_state_dict(resume_state["model"])
+        optimizer.load_state_dict(resume_state["optimizer"])
+        if scheduler is not None and resume_state.get("scheduler") is not None:
+            scheduler.load_state_dict(resume_state["scheduler"])
+        start_epoch = resume_state["epoch"]
+        history = resume_state["history"]
+        best_val_loss, best_state, bad_epochs = resume_state["best_val_loss"], resume_state["best_state"], resume_state["bad_epochs"]
+        _say(config, f"resuming {run_dir} after epoch {start_epoch}")
+
+    _say(config, f"training {config.arch} ({count_parameters(model):,} parameters) on {splits.name}: "
+                 f"{len(splits.train.targets):,} train / {len(splits.val.targets):,} val images, {num_classes} classes")
+    train_images = torch.from_numpy(np.ascontiguousarray(splits.train.images))
+    train_targets = torch.from_numpy(splits.train.targets.astype(np.int64))
+    val_images = torch.from_numpy(np.ascontiguousarray(splits.val.images))
+    val_targets = torch.from_numpy(splits.val.targets.astype(np.int64))
+
+    step = start_epoch * steps_per_epoch
+    try:
+        for epoch in range(start_epoch, config.epochs):
+            started = time.perf_counter()
+            # Seed everything random in this epoch from (seed, epoch): resume == uninterrupted.
+            torch.manual_seed(config.seed * 100_003 + epoch)
+            generator = torch.Generator().manual_seed(config.seed * 7_919 + epoch)
+            order = torch.randperm(len(train_targets), generator=generator)
+            model.train()
+            loss_sum, correct, seen = 0.0, 0, 0
+            bar = _progress(config, steps_per_epoch, f"epoch {epoch + 1}/{config.epochs}")
+            for first in range(0, len(order), config.batch_size):
+                index = order[first:first + config.batch_size]
+                images = train_images[index].unsqueeze(1).float().div_(255)
+                if config.augment == "on":
+                    images = augment_batch(images, config.augment_config, generator)
+                targets = train_targets[index]
+                logits = model(images)
+                loss = F.cross_entropy(logits, targets, label_smoothing=config.label_smoothing)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
+                step += 1
+                loss_sum += loss.item() * len(index)
+                correct += (logits.argmax(1) == targets).sum().item()
+                seen += len(index)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}", refresh=False)
+                if on_step is not None:
+                    on_step(step, epoch, model)
+                    model.train()
+            if bar is not None:
+                bar.close()
+
+            val_loss, val_acc = evaluate_torch(model, val_images, val_targets)
+            record = {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen,
+                      "val_loss": val_loss, "val_acc": val_acc, "lr": optimizer.param_groups[0]["lr"],
+                      "seconds": time.perf_counter() - started}
+            history.append(record)
+            _say(config, f"epoch {epoch + 1}/{config.epochs}: train loss {record['train_loss']:.4f} acc {record['train_acc']:.4f}"
+                         f" | val loss {val_loss:.4f} acc {val_acc:.4f} | {record['seconds']:.0f}s")
+
+            if val_loss < best_val_loss:
+                best_val_loss, best_state, bad_epochs = val_loss, copy.deepcopy(model.state_dict()), 0
+            else:
+                bad_epochs += 1
+            stop = config.patience is not None and bad_epochs >= config.patience
+            write_history(run_dir, history)
+            save_checkpoint(run_dir, {
+                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict() if scheduler is not None else None,
+                "epoch": epoch + 1, "history": history, "best_val_loss": best_val_loss,
+                "best_state": best_state, "bad_epochs": bad_epochs, "config": config.to_dict(),
+                "labels": list(splits.labels),
+            })
+            if stop:
+                _say(config, f"early stopping: validation loss has not improved for {bad_epochs} epochs")
+                break
+    except KeyboardInterrupt:
+        done = len(history)
+        print(f"\ninterrupted after {done} complete epoch(s); continue with: inkread train ... --out {run_dir} --resume",
+              file=sys.stderr)
+        raise
+
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    from inkread.training.bundle import write_bundle
+
+    return write_bundle(run_dir / "model", model, config, splits, history)
+
+
+def evaluate_torch(model: torch.nn.Module, images: torch.Tensor, targets: torch.Tensor) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy of ``model`` on uint8 (N, 28, 28) images."""
+    if len(targets) == 0:
+        return float("nan"), float("nan")
+    model.eval()
+    loss_sum, correct = 0.0, 0
+    with torch.no_grad():
+        for first in range(0, len(targets), EVAL_BATCH):
+            batch = images[first:first + EVAL_BATCH].unsqueeze(1).float().div_(255)
+            logits = model(batch)
+            expected = targets[first:first + EVAL_BATCH]
+            loss_sum += F.cross_entropy(logits, expected, reduction="sum").item()
+            correct += (logits.argmax(1) == expected).sum().item()
+    return loss_sum / len(targets), correct / len(targets)
+
+
+def _make_optimizer(model, config: TrainConfig, steps_per_epoch: int):
+    if config.arch == "seed":  # exactly the seed projects: Adam, constant learning rate
+        return torch.optim.Adam(model.parameters(), lr=config.lr), None
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    if config.schedule == "constant":
+        return optimizer, None
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch, pct_start=0.2,
+        div_factor=10, final_div_factor=200)
+    return optimizer, scheduler
+
+
+def _load_initial_weights(model, init_from: str, init_meta, labels) -> None:
+    """Fine-tuning: start from a bundle's weights.pt; a different label set gets a fresh output layer."""
+    from inkread.inference.onnx_model import resolve_bundle
+
+    weights = resolve_bundle(init_from) / init_meta.files.get("weights", "weights.pt")
+    if not weights.exists():
+        raise InkreadError(f"{init_from} has no PyTorch weights ({weights.name}) to fine-tune from: use a run folder made by inkread train")
+    if init_meta.arch != type(model).__name__.lower() and init_meta.arch not in ("inknet", "seed", "inknet-wide"):
+        raise InkreadError(f"{init_from} is a {init_meta.arch} model; train with --arch {init_meta.arch}")
+    try:
+        state = torch.load(weights, map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise InkreadError(f"cannot read {weights} ({type(error).__name__}): the file is corrupt") from None
+    if list(init_meta.labels) != list(labels):
+        current = model.state_dict()
+        state = {k: v for k, v in state.items() if k in current and v.shape == current[k].shape}
+    try:
+        model.load_state_dict(state, strict=False)
+    except RuntimeError as error:
+        raise InkreadError(f"{init_from} does not fit --arch: {str(error).splitlines()[0]}") from None
+
+
+def _check_config(config: TrainConfig) -> None:
+    if config.epochs < 1:
+        raise InkreadError("--epochs must be at least 1")
+    if config.batch_size < 1:
+        raise InkreadError("--batch-size must be at least 1")
+    if not (config.lr > 0):
+        raise InkreadError("--lr must be positive")
+    if config.augment not in ("on", "off"):
+        raise InkreadError("--augment must be on or off")
+
+
+def _check_resume_matches(state: dict, config: TrainConfig) -> None:
+    saved = state.get("config", {})
+    for key in ("dataset", "arch", "seed", "batch_size"):
+        if key in saved and saved[key] != getattr(config, key):
+            raise InkreadError(f"--resume with a different --{key.replace('_', '-')} ({getattr(config, key)!r}) than the run "
+                               f"was started with ({saved[key]!r}): use the same options, or another --out")
+
+
+def _progress(config: TrainConfig, total: int, description: str):
+    if not config.progress:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=description, leave=False, file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
+
+
+def _say(config: TrainConfig, message: str) -> None:
+    if config.progress:
+        print(message, flush=True)
