@@ -1,0 +1,108 @@
+"""``folder:PATH`` data sets: your own images, preprocessed exactly as inference preprocesses them.
+
+Layouts (checked in this order):
+- ``PATH/labels.csv`` with at least the columns ``file,label`` (file names relative to PATH),
+  as in ../shared/datasets/hwd1000;
+- ``PATH/train/`` and ``PATH/test/``, each in one of the layouts here: the test folder is the test
+  split, a seeded ``val_fraction`` of train is the validation split;
+- one sub-folder per class, named by its label: ``PATH/7/any-name.png``.
+Without a test folder, the images are split train/val/test 80/10/10 with the seed.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from inkread.data.splits import TEST_FRACTION, DatasetSplits, ImageSet, check_labels, default_recipe, split_indices, split_train
+from inkread.errors import DatasetError, InkreadError
+
+LABELS_CSV = "labels.csv"
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".pgm", ".ppm", ".pbm"}
+_LAYOUT_HELP = "use one sub-folder per class (e.g. 7/a.png) or a labels.csv with file,label columns"
+
+
+def load_folder(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str | None, seed: int,
+                val_fraction: float) -> DatasetSplits:
+    """Load, label and preprocess the images of a folder data set (see the module docstring)."""
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise DatasetError(f"{root} is not a folder: for folder:PATH, {_LAYOUT_HELP}")
+    has_test = not (root / LABELS_CSV).exists() and (root / "train").is_dir() and (root / "test").is_dir()
+    if has_test:
+        train_items, test_items = list_images(root / "train"), list_images(root / "test")
+    else:
+        train_items, test_items = list_images(root), []
+    label_set = check_labels([label for _, label in train_items + test_items], labels, root)
+    recipe = recipe or default_recipe(label_set)
+    index = {label: i for i, label in enumerate(label_set)}
+
+    def to_set(items: list[tuple[Path, str]]) -> ImageSet:
+        if not items:
+            return ImageSet.empty()
+        return ImageSet(np.stack([preprocess_file(file, recipe) for file, _ in items]),
+                        np.array([index[label] for _, label in items]))
+
+    images = to_set(train_items)
+    if has_test:
+        train, val = split_train(images, seed, val_fraction)
+        test = to_set(test_items)
+    else:
+        train, val, test = (images.take(part) for part in split_indices(len(images), seed, (val_fraction, TEST_FRACTION)))
+    layout = "train/test folders" if has_test else ("labels.csv" if (root / LABELS_CSV).exists() else "class folders")
+    return DatasetSplits(f"folder:{root.name}", label_set, recipe, train, val, test,
+                         source={"spec": f"folder:{root}", "layout": layout,
+                                 "images": len(train_items) + len(test_items), "labels_given": labels is not None})
+
+
+def list_images(root: Path) -> list[tuple[Path, str]]:
+    """(image path, label) pairs of ``root``, from its labels.csv or its class sub-folders."""
+    if (root / LABELS_CSV).exists():
+        items = _read_labels_csv(root / LABELS_CSV)
+    else:
+        items = [(file, folder.name)
+                 for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+                 for file in sorted(folder.iterdir())
+                 if file.suffix.lower() in IMAGE_SUFFIXES and file.is_file()]
+    if not items:
+        raise DatasetError(f"no images in {root}: {_LAYOUT_HELP}")
+    return items
+
+
+def _read_labels_csv(path: Path) -> list[tuple[Path, str]]:
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: tolerate a BOM from Excel
+            rows = list(csv.DictReader(handle))
+            columns = rows[0].keys() if rows else []
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise DatasetError(f"cannot read {path} ({error}): it must be a UTF-8 CSV with file,label columns") from None
+    if not rows or "file" not in columns or "label" not in columns:
+        raise DatasetError(f"{path} must have a header line with 'file' and 'label' columns and at least one row")
+    items = []
+    for line, row in enumerate(rows, start=2):
+        file, label = (row.get("file") or "").strip(), (row.get("label") or "").strip()
+        if not file or not label:
+            raise DatasetError(f"{path} line {line} has an empty file or label: fill it in or remove the line")
+        image = path.parent / file
+        if not image.is_file():
+            raise DatasetError(f"{path} line {line} names {file}, which is not in {path.parent}: fix the name or remove the line")
+        items.append((image, label))
+    return items
+
+
+def preprocess_file(path: Path, recipe: str) -> np.ndarray:
+    """One image file as uint8 (28, 28), ink high, through the shared inference preprocessing."""
+    try:
+        from inkread.imaging.preprocess import preprocess_image
+    except ImportError:
+        raise DatasetError("folder: data sets need inkread.imaging.preprocess, which is missing: reinstall inkread") from None
+    try:
+        image = preprocess_image(path, recipe=recipe)
+    except InkreadError as error:
+        message = str(error)
+        raise DatasetError(message if str(path) in message else f"{path}: {message}") from None
+    except (OSError, ValueError) as error:  # an image library error that slipped through
+        raise DatasetError(f"cannot read the image {path} ({error}): replace or remove it") from None
+    return np.clip(np.rint(np.asarray(image, dtype=np.float32) * 255), 0, 255).astype(np.uint8)

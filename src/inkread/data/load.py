@@ -1,0 +1,67 @@
+"""``load_dataset(spec)``: one entry point for every data set spec."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from inkread.data.csvfile import load_csv
+from inkread.data.folder import load_folder
+from inkread.data.mapping import SPLITS
+from inkread.data.official import load_emnist_split, load_mnist
+from inkread.data.pool import TARGETS, load_pool
+from inkread.data.splits import TEST_FRACTION, DatasetSplits, ImageSet, apply_limit
+from inkread.errors import DatasetError
+
+SPECS = ("mnist", *(f"emnist-{split}" for split in SPLITS), *TARGETS.values(), "folder:PATH", "csv:PATH")
+
+
+def load_dataset(spec: str, data_dir: str | os.PathLike | None = None, *, seed: int = 0, val_fraction: float = 0.1,
+                 limit: int | None = None, labels: tuple[str, ...] | list[str] | None = None,
+                 recipe: str | None = None) -> DatasetSplits:
+    """Load the data set named by ``spec`` and split it into train/val/test.
+
+    spec: "mnist", "emnist-SPLIT" (balanced, byclass, bymerge, letters, digits, mnist),
+    "emnist-pool" (47 classes), "emnist-pool:byclass" (62), "folder:PATH" or "csv:PATH".
+    data_dir: where mnist/ and emnist/ are (default: $INKREAD_DATA_DIR, else the user cache dir).
+    seed, val_fraction: the seeded validation split (taken from train where a test split exists).
+    limit: keep the first ``limit`` training images; val and test shrink by the same proportion.
+    labels: the label set to use (e.g. a model's, for fine-tuning); folder/csv labels must lie in
+    it, other data sets are re-indexed into it. Default: the data set's own.
+    recipe: the normalization recipe for folder: images (default: "mnist" for digits, else "emnist").
+    """
+    if not 0 <= val_fraction < 1 - TEST_FRACTION:
+        raise DatasetError(f"val_fraction must be between 0 and {1 - TEST_FRACTION}, got {val_fraction}")
+    labels = tuple(labels) if labels is not None else None
+    kind, _, argument = spec.partition(":")
+    if spec == "mnist":
+        splits = load_mnist(data_dir, seed, val_fraction)
+    elif spec.startswith("emnist-") and spec[len("emnist-"):] in SPLITS:
+        splits = load_emnist_split(spec[len("emnist-"):], data_dir, seed, val_fraction)
+    elif spec in TARGETS.values():
+        target = next(name for name, pool_spec in TARGETS.items() if pool_spec == spec)
+        splits = load_pool(target, data_dir, seed, val_fraction, TEST_FRACTION)
+    elif kind in ("folder", "csv") and argument:
+        loader = load_folder if kind == "folder" else load_csv
+        splits = loader(argument, labels=labels, recipe=recipe, seed=seed, val_fraction=val_fraction)
+    else:
+        raise DatasetError(f"unknown data set {spec!r}: use one of {', '.join(SPECS)}")
+    if labels is not None and labels != splits.labels:
+        splits = relabel(splits, labels)
+    splits.source.update(seed=seed, val_fraction=val_fraction, counts=splits.counts())
+    return apply_limit(splits, limit)
+
+
+def relabel(splits: DatasetSplits, labels: tuple[str, ...]) -> DatasetSplits:
+    """Re-index the targets of ``splits`` into ``labels``, which must hold every class of the data set."""
+    missing = [char for char in splits.labels if char not in labels]
+    if missing:
+        raise DatasetError(f"{splits.name} has classes the given label set lacks: {', '.join(map(repr, missing[:5]))}"
+                           f"{' ...' if len(missing) > 5 else ''}: choose a model or data set with matching labels")
+    table = np.array([labels.index(char) for char in splits.labels], dtype=np.int64)
+    for name in ("train", "val", "test"):
+        part = getattr(splits, name)
+        setattr(splits, name, ImageSet(part.images, table[part.targets]))
+    splits.labels = labels
+    return splits

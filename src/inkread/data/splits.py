@@ -1,0 +1,117 @@
+"""The data set types every loader returns, and the seeded train/val/test splitting they share."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inkread.errors import DatasetError
+from inkread.labels import DIGITS
+
+TEST_FRACTION = 0.1  # the test part of data sets that come without a test split
+
+
+@dataclass
+class ImageSet:
+    """Images as the models see them: uint8 (N, 28, 28), ink high, upright; int64 (N,) class indices."""
+
+    images: np.ndarray
+    targets: np.ndarray
+
+    def __post_init__(self) -> None:
+        # Checked here so that a loader bug fails at once, not deep inside a training loop.
+        if self.images.dtype != np.uint8 or self.images.ndim != 3 or self.images.shape[1:] != (28, 28):
+            raise ValueError(f"images must be uint8 (N, 28, 28), got {self.images.dtype} {self.images.shape}")
+        self.targets = np.asarray(self.targets, dtype=np.int64)
+        if self.targets.shape != (len(self.images),):
+            raise ValueError(f"targets must have shape ({len(self.images)},), got {self.targets.shape}")
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def take(self, indices: np.ndarray | slice) -> "ImageSet":
+        """The images at ``indices`` (an index array or a slice)."""
+        return ImageSet(self.images[indices], self.targets[indices])
+
+    @classmethod
+    def empty(cls) -> "ImageSet":
+        """An image set with no images."""
+        return cls(np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.int64))
+
+
+@dataclass
+class DatasetSplits:
+    """A loaded data set: its label set, normalization recipe and train/val/test image sets.
+
+    ``source`` describes where the images came from (files, counts, seed) for model.json.
+    """
+
+    name: str
+    labels: tuple[str, ...]
+    recipe: str
+    train: ImageSet
+    val: ImageSet
+    test: ImageSet
+    source: dict[str, Any] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        """Number of images per split."""
+        return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
+
+
+def split_indices(n: int, seed: int, fractions: tuple[float, ...]) -> list[np.ndarray]:
+    """Shuffle ``range(n)`` with ``seed`` and cut it into parts: one part per fraction, plus the rest first.
+
+    ``split_indices(100, 0, (0.1, 0.1))`` gives [80 train, 10 val, 10 test] index arrays, each in
+    a seeded random order (so taking the first N of a part is a random sample).
+    """
+    if any(f < 0 for f in fractions) or sum(fractions) >= 1:
+        raise ValueError(f"split fractions must be >= 0 and sum to less than 1, got {fractions}")
+    order = np.random.default_rng(seed).permutation(n)
+    sizes = [int(round(n * f)) for f in fractions]
+    cuts = np.cumsum([n - sum(sizes)] + sizes)[:-1]
+    return np.split(order, cuts)
+
+
+def split_train(images: ImageSet, seed: int, val_fraction: float) -> tuple[ImageSet, ImageSet]:
+    """Split an official training set into train and a seeded ``val_fraction`` validation part."""
+    train, val = split_indices(len(images), seed, (val_fraction,))
+    return images.take(train), images.take(val)
+
+
+def apply_limit(splits: DatasetSplits, limit: int | None) -> DatasetSplits:
+    """Keep the first ``limit`` training images; val and test shrink by the same proportion."""
+    if limit is None or limit >= len(splits.train):
+        return splits
+    if limit < 1:
+        raise DatasetError(f"limit must be at least 1, got {limit}: pass a positive number of training images")
+    ratio = limit / len(splits.train)
+
+    def shrink(part: ImageSet) -> ImageSet:
+        return part.take(slice(0, min(len(part), math.ceil(len(part) * ratio))))
+
+    splits.train, splits.val, splits.test = splits.train.take(slice(0, limit)), shrink(splits.val), shrink(splits.test)
+    splits.source = {**splits.source, "limit": limit, "counts": splits.counts()}
+    return splits
+
+
+def check_labels(found: list[str], labels: tuple[str, ...] | None, where: Path | str) -> tuple[str, ...]:
+    """The label set: ``labels`` if given (every found label must be in it), else the sorted found
+    labels; all digits -> the 10 digits, so the set matches digit models."""
+    if labels is not None:
+        unknown = sorted(set(found) - set(labels))
+        if unknown:
+            raise DatasetError(f"{where} has labels outside the model's label set: {', '.join(map(repr, unknown[:5]))}"
+                               f"{' ...' if len(unknown) > 5 else ''} (allowed: {''.join(labels)[:62]}): rename or remove them")
+        return tuple(labels)
+    unique = sorted(set(found))
+    return DIGITS if set(unique) <= set(DIGITS) else tuple(unique)
+
+
+def default_recipe(labels: tuple[str, ...]) -> str:
+    """The normalization recipe for a label set: "mnist" for digits, "emnist" for anything else."""
+    return "mnist" if set(labels) <= set(DIGITS) else "emnist"
