@@ -1,0 +1,100 @@
+"""Evaluate a model bundle on a data set and write a report folder.
+
+    from inkread.evaluation import EvaluateConfig, evaluate
+    metrics = evaluate(EvaluateConfig(model="digits", dataset="mnist", out="reports/digits"))
+
+``write_report`` makes the same report from predictions alone (no model, no data set), for the
+training loop and for tests. Heavy modules (scikit-learn, matplotlib, onnxruntime) load on use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from inkread.errors import DatasetError, InkreadError
+from inkread.evaluation.report import write_report
+
+__all__ = ["EvaluateConfig", "evaluate", "write_report"]
+
+BATCH_SIZE = 512
+SPLITS = ("train", "val", "test")
+
+
+@dataclass
+class EvaluateConfig:
+    """Options of ``inkread evaluate``."""
+
+    model: str  # "digits", "characters", a model bundle folder or a run folder
+    dataset: str  # a data set spec: mnist, emnist-SPLIT, emnist-pool, folder:PATH, csv:PATH
+    split: str = "test"
+    out: str = "evaluation"  # report folder
+    data_dir: str | None = None
+    limit: int | None = None  # evaluate only the first N images of the split
+
+
+def evaluate(config: EvaluateConfig) -> dict:
+    """Run the model on a split of the data set, write the report into ``config.out``, return its metrics.
+
+    Prints a short summary (accuracy, balanced accuracy, macro F1, n, files written).
+    """
+    from inkread.data import load_dataset
+    from inkread.inference.onnx_model import OnnxModel
+
+    if config.split not in SPLITS:
+        raise InkreadError(f"unknown split {config.split!r}: use one of {', '.join(SPLITS)}")
+    if config.limit is not None and config.limit < 1:
+        raise InkreadError(f"--limit must be at least 1, got {config.limit}")
+    model = OnnxModel(config.model)
+    labels = tuple(model.meta.labels)
+    data = load_dataset(config.dataset, data_dir=config.data_dir, labels=labels)
+    split = getattr(data, config.split)
+    targets = _model_targets(split.targets, tuple(data.labels), labels, config.dataset, model.meta.name)
+    images, targets = split.images[:config.limit], targets[:config.limit]
+    if len(images) == 0:
+        raise DatasetError(f"the {config.split} split of {config.dataset} has no images: choose another --split")
+
+    probs = predict_probabilities(model, images)
+    metrics = write_report(
+        config.out, targets, probs, images, labels, history=model.meta.history or None,
+        title=f"{model.meta.name} on {data.name} ({config.split})",
+        context={"model": str(model.folder), "architecture": model.meta.arch, "dataset": config.dataset,
+                 "split": config.split, "images": f"{len(images):,} of {len(split):,}"},
+    )
+    _print_summary(metrics)
+    return metrics
+
+
+def predict_probabilities(model, images: np.ndarray, batch_size: int = BATCH_SIZE) -> np.ndarray:
+    """Class probabilities (N, C) of uint8 (N, 28, 28) ink-high images, in batches."""
+    batches = [model.probabilities(images[start:start + batch_size, None].astype(np.float32) / 255.0)
+               for start in range(0, len(images), batch_size)]
+    return np.concatenate(batches)
+
+
+def _model_targets(targets: np.ndarray, data_labels: tuple, model_labels: tuple, spec: str, model_name: str) -> np.ndarray:
+    """The data's class indices as the model's indices; a different label set is a user error."""
+    if data_labels == model_labels:
+        return targets
+    if set(data_labels) != set(model_labels):
+        raise DatasetError(
+            f"model {model_name!r} knows {len(model_labels)} classes ({_preview(model_labels)}) but data set {spec!r} has "
+            f"{len(data_labels)} ({_preview(data_labels)}): evaluate on data with the model's label set "
+            f"(a digits model on mnist, a 47-class characters model on emnist-bymerge or emnist-balanced)")
+    # same characters in another order: renumber rather than refuse
+    position = {label: i for i, label in enumerate(model_labels)}
+    return np.array([position[label] for label in data_labels], dtype=np.int64)[targets]
+
+
+def _preview(labels: tuple, count: int = 12) -> str:
+    separator = "" if all(len(label) == 1 for label in labels) else " "
+    return separator.join(labels[:count]) + ("..." if len(labels) > count else "")
+
+
+def _print_summary(metrics: dict) -> None:
+    print(f"{metrics['title']}: accuracy {metrics['accuracy']:.2%}, balanced accuracy "
+          f"{metrics['balanced_accuracy']:.2%}, macro F1 {metrics['macro']['f1']:.4f}, n={metrics['n']:,}")
+    common = Path(metrics["files"][0]).parent
+    print(f"wrote {len(metrics['files'])} files to {common}: {', '.join(Path(f).name for f in metrics['files'])}")

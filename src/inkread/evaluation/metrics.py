@@ -1,0 +1,112 @@
+"""Classification metrics with scikit-learn, keyed by the label characters.
+
+Every per-class figure is computed over all C classes of the model (``labels=range(C)``), so a class
+that the data never shows still has its row (support 0) and its row/column in the confusion
+matrix. The macro averages and the text report follow scikit-learn's default and cover the classes
+that occur in ``y_true`` or ``y_pred``: a class that is neither true nor predicted anywhere has no
+precision or recall to average, and counting it as 0 would punish the model for the data set being
+small (``--limit``) rather than for its mistakes. With a complete test set all three agree.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from inkread.errors import InkreadError
+
+TOP_K = 3
+TOP_CONFUSIONS = 10
+
+
+def compute_metrics(y_true, y_pred, labels, probs=None) -> dict:
+    """Metrics of predictions ``y_pred`` against ``y_true`` (class indices into ``labels``).
+
+    Returns a JSON-ready dict: ``n``, ``num_classes``, ``labels``, ``accuracy``,
+    ``balanced_accuracy``, ``macro`` and ``weighted`` (precision/recall/f1), ``per_class``
+    ({character: precision/recall/f1/support}), ``absent_classes``, ``confusion_matrix``
+    (rows = true class, columns = predicted, counts), ``top_confusions`` and, when ``probs``
+    (N, C) is given and C > 3, ``top3_accuracy``.
+    """
+    from sklearn import metrics as skm  # deferred: scikit-learn takes a second to import
+
+    labels = [str(label) for label in labels]
+    y_true, y_pred = _check_indices(y_true, y_pred, len(labels))
+    all_classes = list(range(len(labels)))
+    observed = _observed(y_true, y_pred)
+
+    precision, recall, f1, support = skm.precision_recall_fscore_support(
+        y_true, y_pred, labels=all_classes, zero_division=0)
+    result = {
+        "n": int(len(y_true)),
+        "num_classes": len(labels),
+        "labels": labels,
+        "accuracy": float(skm.accuracy_score(y_true, y_pred)),
+        # mean recall over the classes of y_true, which is what "balanced" means
+        "balanced_accuracy": _quietly(skm.balanced_accuracy_score, y_true, y_pred),
+        "macro": _average(skm, y_true, y_pred, observed, "macro"),
+        "weighted": _average(skm, y_true, y_pred, all_classes, "weighted"),
+        "per_class": {
+            label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for label, p, r, f, s in zip(labels, precision, recall, f1, support)
+        },
+        "absent_classes": [labels[i] for i in all_classes if support[i] == 0],
+    }
+    matrix = skm.confusion_matrix(y_true, y_pred, labels=all_classes)
+    result["confusion_matrix"] = matrix.tolist()
+    result["top_confusions"] = top_confusions(matrix, labels)
+    if probs is not None and len(labels) > TOP_K:
+        result[f"top{TOP_K}_accuracy"] = float(
+            skm.top_k_accuracy_score(y_true, np.asarray(probs), k=TOP_K, labels=all_classes))
+    return result
+
+
+def classification_report_text(y_true, y_pred, labels) -> str:
+    """scikit-learn's text report over the classes in ``y_true`` or ``y_pred`` (as the macro averages)."""
+    from sklearn.metrics import classification_report
+
+    labels = [str(label) for label in labels]
+    y_true, y_pred = _check_indices(y_true, y_pred, len(labels))
+    observed = _observed(y_true, y_pred)
+    return classification_report(y_true, y_pred, labels=observed, target_names=[labels[i] for i in observed],
+                                 digits=4, zero_division=0)
+
+
+def top_confusions(matrix, labels, count: int = TOP_CONFUSIONS) -> list[dict]:
+    """The ``count`` most frequent (true, predicted) mistakes, most frequent first."""
+    errors = np.array(matrix, copy=True)
+    np.fill_diagonal(errors, 0)
+    pairs = sorted(zip(*np.nonzero(errors)), key=lambda rc: (-errors[rc], rc))[:count]
+    return [{"true": labels[r], "pred": labels[c], "count": int(errors[r, c])} for r, c in pairs]
+
+
+def _observed(y_true: np.ndarray, y_pred: np.ndarray) -> list[int]:
+    return sorted(set(y_true.tolist()) | set(y_pred.tolist()))
+
+
+def _average(skm, y_true, y_pred, classes, average: str) -> dict:
+    precision, recall, f1, _ = _quietly(skm.precision_recall_fscore_support, y_true, y_pred,
+                                        labels=classes, average=average, zero_division=0)
+    return {"precision": float(precision), "recall": float(recall), "f1": float(f1)}
+
+
+def _quietly(function, *args, **kwargs):
+    with warnings.catch_warnings():
+        # "y_pred contains classes not in y_true" and the like: intended, see the module docstring
+        warnings.simplefilter("ignore")
+        return function(*args, **kwargs)
+
+
+def _check_indices(y_true, y_pred, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    y_true = np.asarray(y_true).reshape(-1).astype(np.int64)
+    y_pred = np.asarray(y_pred).reshape(-1).astype(np.int64)
+    if len(y_true) == 0:
+        raise InkreadError("no samples to evaluate: give a data set (or --limit) with at least one image")
+    if len(y_true) != len(y_pred):
+        raise InkreadError(f"{len(y_true)} true labels but {len(y_pred)} predictions: they must match one to one")
+    for name, values in (("true", y_true), ("predicted", y_pred)):
+        if values.min() < 0 or values.max() >= num_classes:
+            raise InkreadError(f"{name} class indices must lie in 0..{num_classes - 1} for {num_classes} labels, "
+                               f"got {values.min()}..{values.max()}: check the label set")
+    return y_true, y_pred

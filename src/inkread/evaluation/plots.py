@@ -1,0 +1,187 @@
+"""The report's pictures, rendered with matplotlib to PNG bytes.
+
+Figures are built with the object-oriented API on an Agg canvas, never through pyplot: no global
+state, no display needed, nothing left open. Each ``render_*`` function returns the PNG as bytes
+(or ``None`` when there is nothing to draw) so that the caller writes it atomically and embeds the
+very same bytes in report.html. Images are uint8 (N, 28, 28), ink high as the model sees them; they
+are drawn as dark ink on white, which is how people read handwriting.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+
+DPI = 100
+ANNOTATE_MAX_CLASSES = 20  # beyond this, numbers in the confusion matrix cells are unreadable
+MISCLASSIFIED_COUNT = 32
+MISCLASSIFIED_COLUMNS = 8
+SAMPLE_ROWS_PER_BLOCK = 24  # 47 or 62 classes are laid out in side-by-side blocks of rows
+TILE = 28
+GAP = 2
+COLORBAR_TICKS = (0.0, 0.01, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0)
+GAP_INK = 40  # light grey between tiles and in empty slots (on the 0..255 ink scale)
+
+
+def render_confusion_matrix(matrix, labels) -> bytes:
+    """Row-normalized confusion matrix heat map (rows: true class, columns: predicted) as PNG."""
+    from matplotlib import colormaps
+    from matplotlib.colors import PowerNorm
+
+    counts = np.asarray(matrix, dtype=np.float64)
+    support = counts.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rates = np.where(support > 0, counts / support, np.nan)  # NaN: no sample, drawn grey
+    n = len(labels)
+    side = max(5.0, 0.23 * n + 1.8)
+    fig, ax = _figure(side + 1.3, side)
+    # A square-root colour scale: with a linear one the diagonal is dark and every 1-5% error
+    # is near-white, while those errors are what a reader looks for.
+    cmap = colormaps["Blues"].with_extremes(bad="#dddddd")
+    image = ax.imshow(rates, cmap=cmap, norm=PowerNorm(0.5, vmin=0.0, vmax=1.0), interpolation="nearest")
+    ticks = np.arange(n)
+    fontsize = 10 if n <= ANNOTATE_MAX_CLASSES else 9
+    ax.set_xticks(ticks, labels=[_plain(label) for label in labels], fontsize=fontsize)
+    ax.set_yticks(ticks, labels=[_plain(label) for label in labels], fontsize=fontsize)
+    ax.tick_params(top=True, labeltop=True, length=0)
+    ax.set_xticks(ticks[:-1] + 0.5, minor=True)
+    ax.set_yticks(ticks[:-1] + 0.5, minor=True)
+    ax.grid(which="minor", color="white", linewidth=0.6 if n > ANNOTATE_MAX_CLASSES else 1.2)
+    ax.tick_params(which="minor", length=0)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    colorbar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02, ticks=COLORBAR_TICKS)
+    colorbar.ax.set_yticklabels([f"{100 * tick:g}%" for tick in COLORBAR_TICKS])
+    colorbar.set_label("share of the true class (square-root scale)")
+    if n <= ANNOTATE_MAX_CLASSES:
+        for (row, col), rate in np.ndenumerate(rates):
+            if counts[row, col] > 0:
+                ax.text(col, row, _percent(rate), ha="center", va="center", fontsize=8 if n > 12 else 9,
+                        color="white" if rate > 0.5 else "black")
+    ax.set_title("Confusion matrix (% of each true class)" if n <= ANNOTATE_MAX_CLASSES
+                 else "Confusion matrix (share of each true class)", pad=12)
+    return _png(fig)
+
+
+def render_curves(history) -> bytes | None:
+    """Loss and accuracy per epoch, training and validation, from a list of history dicts.
+
+    Keys may be missing in some or all epochs; ``None`` when no epoch has any of them.
+    """
+    rows = [entry for entry in history or [] if isinstance(entry, dict)]
+    panels = (("loss", "train_loss", "val_loss"), ("accuracy", "train_acc", "val_acc"))
+    series = {key: [(entry.get("epoch", i + 1), entry[key]) for i, entry in enumerate(rows) if _is_number(entry.get(key))]
+              for _, *keys in panels for key in keys}
+    if not any(series.values()):
+        return None
+    fig, axes = _figure(10.0, 3.8, ncols=2)
+    for ax, (title, train_key, val_key) in zip(axes, panels):
+        for key, name, style in ((train_key, "training", "-"), (val_key, "validation", "--")):
+            points = series[key]
+            if points:
+                epochs, values = zip(*points)
+                ax.plot(epochs, values, style, marker="o" if len(points) <= 30 else None, markersize=4, label=name)
+        ax.set_title(title)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        if ax.lines:
+            ax.legend()
+            ax.xaxis.get_major_locator().set_params(integer=True)  # epochs are whole numbers
+        else:
+            ax.text(0.5, 0.5, f"no {title} recorded", ha="center", va="center", transform=ax.transAxes, color="grey")
+    return _png(fig)
+
+
+def render_misclassified(images, y_true, probs, labels, count: int = MISCLASSIFIED_COUNT) -> bytes | None:
+    """Grid of the ``count`` most confident mistakes (true label, prediction, confidence); ``None`` if none."""
+    probs = np.asarray(probs)
+    y_true = np.asarray(y_true)
+    y_pred = probs.argmax(axis=1)
+    confidence = probs.max(axis=1)
+    wrong = np.flatnonzero(y_pred != y_true)
+    if wrong.size == 0:
+        return None
+    worst = wrong[np.argsort(-confidence[wrong], kind="stable")][:count]
+    cols = min(MISCLASSIFIED_COLUMNS, len(worst))
+    rows = math.ceil(len(worst) / cols)
+    fig, axes = _figure(1.25 * cols + 0.2, 1.6 * rows + 0.6, nrows=rows, ncols=cols, squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for ax, index in zip(axes.flat, worst):
+        ax.imshow(images[index], cmap="gray_r", vmin=0, vmax=255, interpolation="nearest")
+        ax.set_title(f"true {_plain(labels[y_true[index]])}\npred {_plain(labels[y_pred[index]])}"
+                     f" {_percent(confidence[index])}%", fontsize=9)
+    fig.suptitle(f"The {len(worst)} most confident mistakes of {wrong.size}", fontsize=11)
+    return _png(fig)
+
+
+def render_samples(images, y_true, labels, per_class: int | None = None) -> bytes:
+    """Example images, one row per class (the first ``per_class`` of each) as PNG."""
+    y_true = np.asarray(y_true)
+    n = len(labels)
+    per_class = per_class or (10 if n <= 16 else 8)
+    blocks = math.ceil(n / SAMPLE_ROWS_PER_BLOCK)
+    rows_per_block = math.ceil(n / blocks)
+    tile_inch = 0.42 if n <= 16 else 0.3
+    fig, axes = _figure(blocks * (per_class * tile_inch + 0.5), rows_per_block * tile_inch + 0.6,
+                        ncols=blocks, squeeze=False)
+    for block, ax in enumerate(axes.flat):
+        classes = range(block * rows_per_block, min(n, (block + 1) * rows_per_block))
+        ax.imshow(_mosaic(images, y_true, classes, per_class), cmap="gray_r", vmin=0, vmax=255,
+                  interpolation="nearest")
+        centres = [(TILE + GAP) * i + GAP + TILE / 2 for i in range(len(classes))]
+        ax.set_yticks(centres, labels=[_plain(labels[c]) for c in classes], fontsize=10 if n <= 16 else 9)
+        ax.set_xticks([])
+        ax.tick_params(length=0)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    fig.suptitle(f"First {per_class} images of each class", fontsize=11)
+    return _png(fig)
+
+
+def _mosaic(images, y_true, classes, per_class: int) -> np.ndarray:
+    """One row of tiles per class, light grey between tiles and where a class has fewer images."""
+    step = TILE + GAP
+    canvas = np.full((len(classes) * step + GAP, per_class * step + GAP), GAP_INK, dtype=np.uint8)
+    for row, cls in enumerate(classes):
+        for col, index in enumerate(np.flatnonzero(y_true == cls)[:per_class]):
+            top, left = GAP + row * step, GAP + col * step
+            canvas[top:top + TILE, left:left + TILE] = images[index]
+    return canvas
+
+
+def _figure(width: float, height: float, **subplots):
+    """A figure on an Agg canvas (no pyplot) and its axes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots(**subplots)
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, facecolor="white")
+    return buffer.getvalue()
+
+
+def _percent(rate: float) -> str:
+    """A share as a percentage that never rounds a near-certainty up to a claim of 100."""
+    value = 100 * rate
+    if value >= 100:
+        return "100"
+    if value >= 99.95:
+        return ">99.9"
+    return f"{value:.1f}" if value < 10 or value >= 99.5 else f"{value:.0f}"
+
+
+def _plain(label) -> str:
+    """A label as literal text: matplotlib would read '$...$' as math."""
+    return str(label).replace("$", r"\$")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

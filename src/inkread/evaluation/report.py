@@ -1,0 +1,193 @@
+"""The evaluation report folder: metrics.json, classification_report.txt, PNG plots and report.html.
+
+report.html is one self-contained page: the plots are embedded as base64 data URIs and the CSS is
+inline, so the file can be mailed or archived alone. Every file is written atomically; report.html
+is written last, so its presence means the whole report is complete.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from inkread.errors import InkreadError
+from inkread.evaluation import plots
+from inkread.evaluation.metrics import classification_report_text, compute_metrics
+from inkread.files import write_bytes_atomic, write_text_atomic
+
+METRICS_FILE = "metrics.json"
+REPORT_FILE = "report.html"
+TEXT_REPORT_FILE = "classification_report.txt"
+CONFUSION_FILE = "confusion_matrix.png"
+CURVES_FILE = "curves.png"
+MISCLASSIFIED_FILE = "misclassified.png"
+SAMPLES_FILE = "samples.png"
+
+# (file, heading, caption) in the order the page shows them
+PICTURES = (
+    (CONFUSION_FILE, "Confusion matrix", "Rows: true class; columns: predicted class; each row sums to 100%. "
+                                         "Grey rows: no sample of that class."),
+    (CURVES_FILE, "Learning curves", "Loss and accuracy per epoch on the training and validation data."),
+    (MISCLASSIFIED_FILE, "Worst mistakes", "The wrong predictions the model was most sure of."),
+    (SAMPLES_FILE, "Examples", "What the data of each class looks like, as the model sees it (28 x 28)."),
+)
+
+
+def write_report(out_dir: str | os.PathLike, y_true, probs, images, labels, history=None,
+                 title: str = "Evaluation", context: dict | None = None) -> dict:
+    """Write the full report for predictions ``probs`` (N, C) against ``y_true`` (N,) into ``out_dir``.
+
+    ``images`` (uint8 (N, 28, 28), ink high) feed the picture grids and may be ``None``;
+    ``history`` is the per-epoch training history (list of dicts), drawn when given;
+    ``context`` (e.g. model, data set, split) is shown on the page and stored in metrics.json.
+    Needs no model and no data set. Returns the metrics dict, with ``files`` (paths written).
+    """
+    y_true, probs, images, labels = _check_inputs(y_true, probs, images, labels)
+    y_pred = probs.argmax(axis=1)
+    metrics = {"title": title, "context": dict(context or {})}
+    metrics.update(compute_metrics(y_true, y_pred, labels, probs))
+    text = classification_report_text(y_true, y_pred, labels)
+
+    pictures = {
+        CONFUSION_FILE: plots.render_confusion_matrix(metrics["confusion_matrix"], labels),
+        CURVES_FILE: plots.render_curves(history) if history else None,
+        MISCLASSIFIED_FILE: plots.render_misclassified(images, y_true, probs, labels) if images is not None else None,
+        SAMPLES_FILE: plots.render_samples(images, y_true, labels) if images is not None else None,
+    }
+    notes = _notes(metrics, history, images, pictures)
+
+    out = Path(out_dir)
+    written = []
+    for name, png in pictures.items():
+        if png is None:
+            # a picture left over from an earlier report in this folder would describe another model
+            (out / name).unlink(missing_ok=True)
+        else:
+            write_bytes_atomic(out / name, png)
+            written.append(out / name)
+    write_text_atomic(out / TEXT_REPORT_FILE, text)
+    write_text_atomic(out / METRICS_FILE, json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
+    write_text_atomic(out / REPORT_FILE, render_html(metrics, text, pictures, notes))
+    written += [out / TEXT_REPORT_FILE, out / METRICS_FILE, out / REPORT_FILE]
+    metrics["files"] = [str(path) for path in written]
+    return metrics
+
+
+def render_html(metrics: dict, text_report: str, pictures: dict, notes: list[str]) -> str:
+    """The self-contained report page."""
+    esc = html.escape
+    parts = [f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+             f"<title>{esc(metrics['title'])}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+             f"<h1>{esc(metrics['title'])}</h1>\n"]
+    if metrics["context"]:
+        rows = "".join(f"<tr><th>{esc(str(k))}</th><td>{esc(str(v))}</td></tr>" for k, v in metrics["context"].items())
+        parts.append(f"<table class=\"context\">{rows}</table>\n")
+    parts.append(_headline(metrics))
+    parts += [f"<p class=\"note\">{esc(note)}</p>\n" for note in notes]
+    for name, heading, caption in PICTURES:
+        png = pictures.get(name)
+        if png is not None:
+            data = base64.b64encode(png).decode("ascii")
+            parts.append(f"<section>\n<h2>{heading}</h2>\n<figure><img src=\"data:image/png;base64,{data}\" "
+                         f"alt=\"{esc(heading)}\"><figcaption>{esc(caption)}</figcaption></figure>\n</section>\n")
+    parts.append(_confusions_table(metrics))
+    parts.append(_per_class_table(metrics))
+    parts.append(f"<section>\n<h2>Classification report</h2>\n<pre>{esc(text_report)}</pre>\n</section>\n")
+    parts.append("</body>\n</html>\n")
+    return "".join(parts)
+
+
+def _headline(metrics: dict) -> str:
+    cards = [("Accuracy", _pct(metrics["accuracy"])), ("Balanced accuracy", _pct(metrics["balanced_accuracy"])),
+             ("Macro F1", _pct(metrics["macro"]["f1"])), ("Weighted F1", _pct(metrics["weighted"]["f1"]))]
+    if "top3_accuracy" in metrics:
+        cards.append(("Top-3 accuracy", _pct(metrics["top3_accuracy"])))
+    cards += [("Images", f"{metrics['n']:,}"), ("Classes", str(metrics["num_classes"]))]
+    body = "".join(f"<div class=\"card\"><div class=\"value\">{value}</div><div class=\"name\">{name}</div></div>"
+                   for name, value in cards)
+    return f"<div class=\"cards\">{body}</div>\n"
+
+
+def _confusions_table(metrics: dict) -> str:
+    if not metrics["top_confusions"]:
+        return ""
+    support = {label: row["support"] for label, row in metrics["per_class"].items()}
+    rows = "".join(f"<tr><td class=\"char\">{html.escape(c['true'])}</td><td class=\"char\">{html.escape(c['pred'])}</td>"
+                   f"<td>{c['count']}</td><td>{_pct(c['count'] / support[c['true']])}</td></tr>"
+                   for c in metrics["top_confusions"])
+    return ("<section>\n<h2>Most frequent confusions</h2>\n<table class=\"data\"><tr><th>true</th><th>predicted as</th>"
+            f"<th>images</th><th>of the true class</th></tr>{rows}</table>\n</section>\n")
+
+
+def _per_class_table(metrics: dict) -> str:
+    rows = []
+    for label, row in metrics["per_class"].items():
+        cells = "".join(f"<td style=\"{_bar(row[key])}\">{row[key]:.4f}</td>" for key in ("precision", "recall", "f1"))
+        rows.append(f"<tr><td class=\"char\">{html.escape(label)}</td>{cells}<td>{row['support']:,}</td></tr>")
+    return ("<section>\n<h2>Per class</h2>\n<table class=\"data\"><tr><th>class</th><th>precision</th>"
+            f"<th>recall</th><th>F1</th><th>support</th></tr>{''.join(rows)}</table>\n</section>\n")
+
+
+def _notes(metrics: dict, history, images, pictures: dict) -> list[str]:
+    notes = []
+    if metrics["absent_classes"]:
+        notes.append(f"{len(metrics['absent_classes'])} of {metrics['num_classes']} classes have no image in this "
+                     f"data: {' '.join(metrics['absent_classes'])}. They show support 0 and grey confusion matrix rows; "
+                     "the averages cover the classes that occur as true or predicted labels.")
+    if pictures[CURVES_FILE] is None:
+        notes.append("No learning curves: the model has no training history (model.json 'history')."
+                     if not history else "No learning curves: the training history holds no loss or accuracy.")
+    if images is None:
+        notes.append("No example images were given: the mistakes and examples grids are left out.")
+    elif pictures[MISCLASSIFIED_FILE] is None:
+        notes.append("No mistakes: every image was recognized correctly.")
+    return notes
+
+
+def _check_inputs(y_true, probs, images, labels):
+    labels = [str(label) for label in labels]
+    probs = np.asarray(probs, dtype=np.float64)
+    y_true = np.asarray(y_true).reshape(-1)
+    if probs.ndim != 2 or probs.shape[1] != len(labels):
+        raise InkreadError(f"probabilities must have shape (N, {len(labels)}) for {len(labels)} labels, got {probs.shape}")
+    if len(y_true) != len(probs):
+        raise InkreadError(f"{len(y_true)} true labels but {len(probs)} rows of probabilities: they must match one to one")
+    if images is not None:
+        images = np.asarray(images)
+        if images.ndim != 3 or len(images) != len(y_true):
+            raise InkreadError(f"images must have shape ({len(y_true)}, H, W), got {images.shape}")
+    return y_true, probs, images, labels
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.2f}%"
+
+
+def _bar(value: float) -> str:
+    # a light bar behind the number makes weak classes stand out in a long table
+    share = f"{100 * max(0.0, min(1.0, value)):.1f}%"
+    return f"background:linear-gradient(90deg,#d6e6f5 {share},transparent {share})"
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:1100px;
+padding:0 1rem;color:#1d232a;line-height:1.45}
+h1{font-size:1.6rem;margin-bottom:.5rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}
+table.context th{text-align:left;padding-right:1rem;color:#555;font-weight:600}
+.cards{display:flex;flex-wrap:wrap;gap:.75rem;margin:1rem 0}
+.card{border:1px solid #d0d7de;border-radius:8px;padding:.6rem 1rem;min-width:8rem;background:#f6f8fa}
+.card .value{font-size:1.4rem;font-weight:650}.card .name{color:#57606a;font-size:.85rem}
+.note{background:#fff8c5;border:1px solid #e3d27a;border-radius:6px;padding:.4rem .8rem}
+figure{margin:0}img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{color:#57606a;font-size:.9rem}
+table.data{border-collapse:collapse;font-variant-numeric:tabular-nums}
+table.data th,table.data td{border:1px solid #d0d7de;padding:.2rem .7rem;text-align:right}
+table.data th{background:#f6f8fa}td.char{text-align:center;font-family:monospace;font-size:1.05rem}
+pre{background:#f6f8fa;padding:1rem;overflow-x:auto;font-size:.85rem}
+"""
