@@ -1,0 +1,165 @@
+"""``inkread predict`` and ``inkread read`` as a user types them (subprocesses), plus file finding."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from inkread.inference.jobs import PredictConfig, find_images, run_predict
+from test_recognizer import font, font_bundle, render  # noqa: F401  (fixtures shared with the API tests)
+
+
+def inkread(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m inkread ARGS`` and capture its output."""
+    return subprocess.run([sys.executable, "-m", "inkread", *map(str, args)], capture_output=True, text=True,
+                          timeout=120, cwd=cwd)
+
+
+@pytest.fixture
+def digits_dir(tmp_path) -> Path:
+    folder = tmp_path / "digits"
+    folder.mkdir()
+    for digit, size in (("3", (280, 280)), ("7", (200, 300)), ("0", (300, 200))):
+        render(digit, size=size).save(folder / f"digit-{digit}.png")
+    return folder
+
+
+def one_line_error(result: subprocess.CompletedProcess) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr  # one line, no traceback
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def test_predict_table(digits_dir, font_bundle):
+    result = inkread("predict", digits_dir, "--model", font_bundle)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # no progress bar when stderr is not a terminal
+    header, *rows = result.stdout.splitlines()
+    assert header.split()[:4] == ["FILE", "LABEL", "CONFIDENCE", "TOP"]
+    assert [row.split()[:2] for row in rows] == [[str(digits_dir / f"digit-{d}.png"), d] for d in "037"]
+    assert header.index("LABEL") == rows[0].index(" 0 ") + 1  # columns are aligned
+
+
+def test_predict_json_matches_the_api(digits_dir, font_bundle, font):
+    result = inkread("predict", digits_dir, "--model", font_bundle, "--format", "json", "--top-k", "2")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [item["file"] for item in data] == [str(digits_dir / f"digit-{d}.png") for d in "037"]
+    for item in data:
+        expected = font.predict(item["file"], top_k=2).to_dict()
+        assert set(item) == {"file", *expected} and item["label"] == expected["label"]
+        assert [t["label"] for t in item["top_k"]] == [t["label"] for t in expected["top_k"]]
+        assert item["confidence"] == pytest.approx(expected["confidence"], abs=1e-6)
+
+
+def test_predict_csv(digits_dir, font_bundle):
+    result = inkread("predict", str(digits_dir / "*.png"), "--model", font_bundle, "--format", "csv")  # a glob, unexpanded
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert list(rows[0]) == ["file", "label", "confidence", "uncertain", "no_ink", "top_k"]
+    assert [row["label"] for row in rows] == ["0", "3", "7"]
+    for row in rows:
+        ranked = [pair.split(":") for pair in row["top_k"].split()]
+        assert len(ranked) == 3 and ranked[0][0] == row["label"]
+        assert float(ranked[0][1]) == pytest.approx(float(row["confidence"]), abs=1e-4)
+        assert row["no_ink"] == "false"
+
+
+def test_a_corrupt_file_among_good_ones(digits_dir, font_bundle):
+    (digits_dir / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n but then nothing")
+    result = inkread("predict", digits_dir, digits_dir / "missing.png", "--model", font_bundle, "--format", "csv")
+    assert result.returncode == 1
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 2 and "Traceback" not in result.stderr
+    assert errors[0].startswith("inkread: ") and "missing.png" in errors[0]
+    assert "broken.png" in errors[1]
+    assert [row["label"] for row in csv.DictReader(io.StringIO(result.stdout))] == ["0", "3", "7"]
+
+
+def test_a_blank_image_is_nothing_to_read(tmp_path, font_bundle):
+    Image.new("L", (100, 100), 255).save(tmp_path / "blank.png")
+    result = inkread("predict", tmp_path / "blank.png", "--model", font_bundle)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1].endswith("nothing to read")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--model", "no-such-model"], "unknown model 'no-such-model'"),
+    (["--only", "x@"], "'x' is not in this model's label set"),
+])
+def test_command_errors_are_one_line_exit_2(digits_dir, font_bundle, args, message):
+    if "--model" not in args:
+        args = [*args, "--model", str(font_bundle)]
+    result = inkread("predict", digits_dir, *args)
+    assert result.returncode == 2
+    assert message in one_line_error(result) and result.stdout == ""
+
+
+def test_no_images_at_all_is_exit_2(tmp_path, font_bundle):
+    (tmp_path / "empty").mkdir()
+    result = inkread("predict", tmp_path / "empty", "--model", font_bundle)
+    assert result.returncode == 2
+    assert "no images in this folder" in one_line_error(result)
+    result = inkread("predict", tmp_path / "nothing-*.png", "--model", font_bundle)
+    assert result.returncode == 2 and "no image matches" in one_line_error(result)
+
+
+def test_save_preprocessed(digits_dir, font_bundle, font, tmp_path):
+    out = tmp_path / "seen"
+    result = inkread("predict", digits_dir, "--model", font_bundle, "--save-preprocessed", out, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    saved = sorted(path.name for path in out.iterdir())
+    assert saved == ["digit-0.png", "digit-3.png", "digit-7.png"]  # no temporary files left
+    pixels = np.asarray(Image.open(out / "digit-3.png"))
+    assert pixels.shape == (28, 28) and pixels.dtype == np.uint8
+    expected = font.preprocess(digits_dir / "digit-3.png")
+    assert np.abs(pixels / 255.0 - expected).max() <= 1 / 255 + 1e-6
+
+
+def test_read_csv_and_table(tmp_path, font_bundle):
+    render("2024 7", size=(900, 240), font_size=120).save(tmp_path / "number.png")
+    render("51\n86", size=(400, 500), font_size=120).save(tmp_path / "lines.png")
+    result = inkread("read", tmp_path, "--model", font_bundle, "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert list(rows[0])[:4] == ["file", "label", "confidence", "text"]
+    assert [row["text"] for row in rows] == ["51\n86", "2024 7"]
+    table = inkread("read", tmp_path / "lines.png", "--model", font_bundle)
+    assert table.returncode == 0 and table.stdout.splitlines()[1].split()[1:4] == ["51", "/", "86"]
+
+
+# --- in-process ------------------------------------------------------------------------------
+
+def test_find_images_expands_folders_and_globs(tmp_path):
+    for name in ("b.png", "a.JPG", ".hidden.png", "notes.txt"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "c.png").write_bytes(b"x")
+    files, problems = find_images([str(tmp_path), str(tmp_path / "b.png"), str(tmp_path / "s*"), str(tmp_path / "nope.png")])
+    assert files == [str(tmp_path / "a.JPG"), str(tmp_path / "b.png"), str(tmp_path / "sub" / "c.png")]
+    assert problems == [f"{tmp_path / 'nope.png'}: no such file or folder"]
+
+
+def test_run_predict_in_process_with_a_progress_bar(digits_dir, font_bundle):
+    out, err = io.StringIO(), io.StringIO()
+    config = PredictConfig(paths=[str(digits_dir)], model=str(font_bundle), format="json", progress=True, batch_size=2)
+    assert run_predict(config, stdout=out, stderr=err) == 0
+    assert [item["label"] for item in json.loads(out.getvalue())] == ["0", "3", "7"]
+    assert "/3 [" in err.getvalue()  # tqdm drew its bar (total: 3 images) on stderr
+
+
+def test_bad_config_values_are_user_errors(digits_dir):
+    from inkread.errors import InkreadError
+
+    for change in ({"format": "xml"}, {"mode": "guess"}, {"top_k": 0}, {"mode": "read", "save_preprocessed": "x"}):
+        with pytest.raises(InkreadError):
+            run_predict(PredictConfig(paths=[str(digits_dir)], **change))

@@ -1,0 +1,418 @@
+"""The Recognizer API on small test bundles made here (no shipped model needed).
+
+Bundles:
+* ``pixel_bundle``: 47 classes (EMNIST bymerge); logit of class c = 10 x pixel c of the flattened
+  input. With ``predict_preprocessed`` the logits are exactly controlled, which tests ``only=``,
+  renormalization and the uncertain flag to the decimal.
+* ``font_bundle``: 10 digits; a nearest-centroid classifier whose centroids are the preprocessed
+  renders of each digit in Pillow's built-in font, so rendered digits are read back exactly. It
+  needs no data set, so the whole pipeline (decode, preprocess, segment, ONNX) is tested anywhere.
+* ``mnist_bundle``: nearest class mean of real MNIST digits (skips without ../shared/datasets).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from inkread.errors import InkreadError, InputImageError, ModelBundleError
+from inkread.inference.bundle_format import ModelMeta
+from inkread.labels import DIGITS, LABEL_SETS, MERGED_LOWER
+
+DATASETS = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
+BYMERGE = LABEL_SETS["bymerge"]
+
+
+# --- bundles ------------------------------------------------------------------------------------
+
+def write_linear_bundle(folder: Path, weight: np.ndarray, bias: np.ndarray, labels, recipe: str = "mnist",
+                        name: str = "test") -> Path:
+    """A model bundle whose network is Flatten + Linear(784, C) with the given weights."""
+    import torch
+
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, len(labels)))
+    with torch.no_grad():
+        model[1].weight.copy_(torch.from_numpy(np.asarray(weight, np.float32)))
+        model[1].bias.copy_(torch.from_numpy(np.asarray(bias, np.float32)))
+    folder.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter is deprecated, and fast
+        torch.onnx.export(model.eval(), (torch.zeros(1, 1, 28, 28),), str(folder / "model.onnx"),
+                          input_names=["image"], output_names=["logits"],
+                          dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}}, dynamo=False)
+    label_set = next((key for key, known in LABEL_SETS.items() if tuple(labels) == known), "custom")
+    meta = ModelMeta(name=name, arch="linear", labels=list(labels), label_set=label_set,
+                     input={"size": 28, "recipe": recipe, "scale": "0-1", "ink": "high"})
+    (folder / "model.json").write_text(meta.to_json(), encoding="utf-8")
+    return folder
+
+
+def centroid_bundle(folder: Path, centroids: np.ndarray, labels, recipe: str = "mnist", sharpness: float = 0.5) -> Path:
+    """Nearest centroid as a linear layer: argmax of 2 c.x - |c|^2 is argmin of |x - c|^2."""
+    flat = centroids.reshape(len(labels), -1).astype(np.float64)
+    return write_linear_bundle(folder, sharpness * 2 * flat, -sharpness * (flat ** 2).sum(axis=1), labels, recipe)
+
+
+def render(text: str, size: tuple[int, int] = (280, 280), font_size: int = 200, dark_on_light: bool = True) -> Image.Image:
+    """``text`` in Pillow's built-in font, centred, dark ink on white (or the reverse)."""
+    font = ImageFont.load_default(size=font_size)
+    image = Image.new("L", size, 255 if dark_on_light else 0)
+    ImageDraw.Draw(image).multiline_text((size[0] / 2, size[1] / 2), text, font=font, anchor="mm", align="center",
+                                         fill=0 if dark_on_light else 255, spacing=font_size // 2)
+    return image
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def pixel_bundle(tmp_path_factory) -> Path:
+    weight = np.zeros((len(BYMERGE), 784))
+    weight[np.arange(len(BYMERGE)), np.arange(len(BYMERGE))] = 10.0
+    return write_linear_bundle(tmp_path_factory.mktemp("pixel"), weight, np.zeros(len(BYMERGE)), BYMERGE, "emnist")
+
+
+@pytest.fixture(scope="session")
+def font_bundle(tmp_path_factory) -> Path:
+    from inkread.imaging.preprocess import preprocess_image
+
+    centroids = np.stack([preprocess_image(render(digit), "mnist") for digit in DIGITS])
+    return centroid_bundle(tmp_path_factory.mktemp("font"), centroids, DIGITS)
+
+
+@pytest.fixture(scope="session")
+def pixel(pixel_bundle):
+    from inkread import Recognizer
+
+    return Recognizer.load(pixel_bundle)
+
+
+@pytest.fixture(scope="session")
+def font(font_bundle):
+    from inkread import Recognizer
+
+    return Recognizer.load(font_bundle)
+
+
+def logits_input(**values: float) -> np.ndarray:
+    """A (1, 28, 28) model input whose pixel-bundle logits are 10 x the given class values."""
+    flat = np.zeros(784, np.float32)
+    for label, value in values.items():
+        flat[BYMERGE.index(label.lstrip("_"))] = value  # "_7": a keyword argument cannot start with a digit
+    return flat.reshape(1, 28, 28)
+
+
+# --- only=: the label restriction (pure) ------------------------------------------------------------
+
+def test_only_named_sets_on_the_47_class_labels():
+    from inkread.inference.restrict import restriction
+
+    assert restriction(BYMERGE, "digits").names == DIGITS
+    upper = restriction(BYMERGE, "upper").names
+    assert upper == LABEL_SETS["letters"]  # all 26 capitals, merged or not
+    lower = restriction(BYMERGE, "lower")
+    assert sorted(lower.names) == list("abcdefghijklmnopqrstuvwxyz")  # 11 own classes + 15 merged capitals
+    assert BYMERGE[lower.indices[lower.names.index("o")]] == "O"  # "o" is answered by the O class
+    assert len(restriction(BYMERGE, "letters").names) == 37
+    assert restriction(BYMERGE, None).everything and not restriction(BYMERGE, "digits").everything
+
+
+def test_only_lower_on_a_case_merged_label_set_reports_lower_case():
+    from inkread.inference.restrict import restriction
+
+    assert restriction(LABEL_SETS["letters"], "lower").names == tuple("abcdefghijklmnopqrstuvwxyz")
+    assert restriction(LABEL_SETS["byclass"], "upper").names == LABEL_SETS["letters"]  # byclass has its own lower case
+
+
+def test_only_explicit_characters():
+    from inkread.inference.restrict import restriction
+
+    acgt = restriction(BYMERGE, "ACGT")
+    assert [BYMERGE[i] for i in acgt.indices] == ["A", "C", "G", "T"]
+    # "c" is the merged C class, reported as the "c" that was asked for; "g" has its own class
+    lower = restriction(BYMERGE, "a c g")
+    assert dict(zip(lower.names, (BYMERGE[i] for i in lower.indices))) == {"a": "a", "c": "C", "g": "g"}
+    assert restriction(BYMERGE, "cC").names == ("C",)  # both cases asked: the class label
+
+
+@pytest.mark.parametrize("only, message", [
+    ("0@1", "'@' is not in this model's label set: 0123456789ABC"),
+    ("  ", "allows nothing"),
+])
+def test_only_bad_explicit_characters_say_what_is_wrong(only, message):
+    from inkread.inference.restrict import restriction
+
+    with pytest.raises(InkreadError, match=message):
+        restriction(BYMERGE, only)
+
+
+def test_only_a_named_set_the_model_lacks():
+    from inkread.inference.restrict import restriction
+
+    with pytest.raises(InkreadError, match="no letters classes .*0123456789"):
+        restriction(DIGITS, "letters")
+
+
+# --- ranking: probabilities, only=, uncertain ---------------------------------------------------------
+
+def test_predict_preprocessed_gives_the_softmax_ranking(pixel):
+    [p] = pixel.predict_preprocessed(logits_input(_7=1.0, _1=0.5), top_k=3)
+    logits = np.zeros(47)
+    logits[7], logits[1] = 10.0, 5.0
+    expected = np.exp(logits) / np.exp(logits).sum()
+    assert p.label == "7" and [label for label, _ in p.top_k][:2] == ["7", "1"]
+    assert p.confidence == pytest.approx(expected[7], rel=1e-5)
+    assert p.top_k[1][1] == pytest.approx(expected[1], rel=1e-5)
+    assert len(p.top_k) == 3 and not p.uncertain and not p.no_ink
+    assert p.image.shape == (28, 28)
+
+
+def test_only_masks_before_the_argmax_and_renormalizes(pixel):
+    image = logits_input(C=1.0, _3=0.3)  # the model says "C" (merged c), then "3"
+    assert pixel.predict_preprocessed(image)[0].label == "C"
+    [digit] = pixel.predict_preprocessed(image, only="digits", top_k=10)
+    assert digit.label == "3"
+    assert sum(p for _, p in digit.top_k) == pytest.approx(1.0)  # renormalized over the 10 digits
+    assert digit.confidence == pytest.approx(np.exp(3) / (np.exp(3) + 9), rel=1e-5)
+    [lower] = pixel.predict_preprocessed(image, only="lower", top_k=26)
+    assert lower.label == "c"  # the merged class, reported in lower case
+    assert {label for label, _ in lower.top_k} == set("abcdefghijklmnopqrstuvwxyz")
+    assert pixel.predict_preprocessed(image, only="upper")[0].label == "C"
+    assert pixel.predict_preprocessed(image, only="AB3")[0].label == "3"
+
+
+def test_only_lower_covers_every_merged_letter(pixel):
+    for letter in MERGED_LOWER:
+        [p] = pixel.predict_preprocessed(logits_input(**{letter.upper(): 1.0}), only="lower")
+        assert p.label == letter
+
+
+def test_uncertain_flag_from_confidence_and_margin(pixel):
+    sure = pixel.predict_preprocessed(logits_input(_7=1.0))[0]
+    flat = pixel.predict_preprocessed(logits_input())[0]  # every logit 0: 1/47 each
+    close = pixel.predict_preprocessed(logits_input(_7=1.0, _1=0.99))[0]  # two classes neck and neck
+    assert not sure.uncertain and sure.confidence > 0.99
+    assert flat.uncertain and flat.confidence == pytest.approx(1 / 47)
+    assert close.uncertain and close.confidence < 0.6
+    # confident enough (0.62) but the runner-up is close (0.38): margin 0.24 < 0.3
+    two = pixel.predict_preprocessed(logits_input(_7=1.0), only="17")[0]
+    assert not two.uncertain
+    ratio = np.log(0.62 / 0.38) / 10  # logit gap giving 0.62 / 0.38 between two allowed classes
+    [near] = pixel.predict_preprocessed(logits_input(_7=ratio), only="17")
+    assert near.confidence == pytest.approx(0.62, abs=1e-3) and near.uncertain
+
+
+def test_top_k_is_capped_by_the_allowed_classes_and_validated(pixel):
+    assert len(pixel.predict_preprocessed(logits_input(_7=1.0), only="17", top_k=5)[0].top_k) == 2
+    with pytest.raises(InkreadError, match="top_k"):
+        pixel.predict_preprocessed(logits_input(), top_k=0)
+
+
+def test_prediction_to_dict_is_json_ready(pixel):
+    [p] = pixel.predict_preprocessed(logits_input(_7=1.0))
+    data = json.loads(json.dumps(p.to_dict()))
+    assert data["label"] == "7" and data["no_ink"] is False and data["error"] is None
+    assert data["top_k"][0] == {"label": "7", "confidence": round(p.confidence, 6)}
+    assert "image" not in data
+
+
+def test_labels_and_meta(pixel):
+    assert pixel.labels == BYMERGE and pixel.meta.recipe == "emnist" and pixel.meta.label_set == "bymerge"
+
+
+# --- loading ------------------------------------------------------------------------------------------
+
+def test_load_accepts_a_bundle_an_onnx_file_and_a_run_folder(pixel_bundle, tmp_path):
+    from inkread import Recognizer
+
+    run = tmp_path / "run"
+    (run / "model").mkdir(parents=True)
+    for name in ("model.json", "model.onnx"):
+        (run / "model" / name).write_bytes((pixel_bundle / name).read_bytes())
+    for spec in (pixel_bundle, pixel_bundle / "model.onnx", str(run)):
+        assert Recognizer.load(spec).labels == BYMERGE
+
+
+@pytest.mark.parametrize("spec", ["no-such-model", "."])
+def test_load_unknown_model_is_a_bundle_error(spec):
+    from inkread import Recognizer
+
+    with pytest.raises(ModelBundleError):
+        Recognizer.load(spec)
+
+
+def test_load_rejects_a_corrupt_onnx_file(pixel_bundle, tmp_path):
+    from inkread import Recognizer
+
+    (tmp_path / "model.json").write_bytes((pixel_bundle / "model.json").read_bytes())
+    (tmp_path / "model.onnx").write_bytes(b"not a network")
+    with pytest.raises(ModelBundleError, match="cannot load"):
+        Recognizer.load(tmp_path)
+
+
+def test_an_int8_quantized_bundle_loads_and_agrees(font_bundle, font, tmp_path):
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from inkread import Recognizer
+
+    (tmp_path / "model.json").write_bytes((font_bundle / "model.json").read_bytes())
+    quantize_dynamic(str(font_bundle / "model.onnx"), str(tmp_path / "model.onnx"), weight_type=QuantType.QInt8)
+    quantized = Recognizer.load(tmp_path)
+    images = [render(digit, size=(200, 240)) for digit in DIGITS]
+    assert [p.label for p in quantized.predict_batch(images)] == [p.label for p in font.predict_batch(images)]
+
+
+# --- predict: images in, through the imaging layer ------------------------------------------------------
+
+def test_predict_reads_rendered_digits_from_every_kind_of_input(font, tmp_path):
+    path = tmp_path / "four.png"
+    render("4").save(path)
+    sources = {"path": path, "str": str(path), "bytes": path.read_bytes(), "pil": render("4"),
+               "numpy": np.asarray(render("4")), "light-on-dark": render("4", dark_on_light=False)}
+    for kind, source in sources.items():
+        p = font.predict(source)
+        assert p.label == "4", kind
+        assert p.confidence > 0.9 and not p.uncertain, kind
+
+
+def test_predict_blank_image_is_nothing_to_read(font):
+    blank = Image.new("L", (280, 280), 255)
+    p = font.predict(blank)
+    assert p.no_ink and p.label is None and p.top_k == [] and str(p) == "nothing to read"
+    assert p.to_dict()["label"] is None
+
+
+def test_predict_bad_image_raises_input_image_error(font):
+    with pytest.raises(InputImageError):
+        font.predict(b"this is not an image")
+
+
+def test_preprocess_shows_what_the_model_sees(font):
+    seen = font.preprocess(render("1"))
+    assert seen.shape == (28, 28) and seen.dtype == np.float32
+    assert seen.max() == pytest.approx(1.0, abs=0.05) and seen[0].max() == 0.0  # ink high, margin kept
+
+
+def test_predict_batch_one_model_call_for_all(font, monkeypatch):
+    calls = []
+    original = font.model.logits
+    monkeypatch.setattr(font.model, "logits", lambda batch: calls.append(len(batch)) or original(batch))
+    predictions = font.predict_batch([render(d) for d in "0123456789"], top_k=1)
+    assert [p.label for p in predictions] == list("0123456789")
+    assert calls == [10] and all(len(p.top_k) == 1 for p in predictions)
+
+
+def test_predict_batch_keeps_going_past_a_bad_image(font):
+    images = [render("3"), b"garbage", Image.new("L", (50, 50), 255), render("8")]
+    with pytest.raises(InputImageError):
+        font.predict_batch(images)
+    results = font.predict_batch(images, errors="return")
+    assert [p.label for p in results] == ["3", None, None, "8"]
+    assert not results[1].ok and "not an image" in results[1].error and results[1].to_dict()["error"]
+    assert results[2].ok and results[2].no_ink
+    with pytest.raises(InkreadError, match="errors="):
+        font.predict_batch(images, errors="ignore")
+
+
+def test_predict_batch_of_nothing(font):
+    assert font.predict_batch([]) == []
+
+
+def test_predict_is_thread_safe(font):
+    images = [render(d, size=(120 + 10 * i, 160)) for i, d in enumerate("0123456789" * 3)]
+    expected = font.predict_batch(images)
+    with ThreadPoolExecutor(max_workers=4) as pool:  # the web server shares one Recognizer like this
+        answers = list(pool.map(font.predict, images))
+    assert [p.label for p in answers] == [p.label for p in expected] == list("0123456789" * 3)
+    assert [p.confidence for p in answers] == pytest.approx([p.confidence for p in expected], rel=1e-5)
+
+
+# --- read: several characters ---------------------------------------------------------------------------
+
+def test_read_two_lines_of_rendered_digits(font):
+    result = font.read(render("06 12\n334", size=(900, 500), font_size=120))
+    assert result.text == "06 12\n334"
+    assert result.lines == ["06 12", "334"]
+    assert [c.line for c in result.characters] == [0, 0, 0, 0, 1, 1, 1]
+    assert [c.space_before for c in result.characters][:4] == [False, False, True, False]
+    lefts = [c.box[0] for c in result.characters[:4]]
+    assert lefts == sorted(lefts)
+    assert result.confidence == min(c.confidence for c in result.characters)
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["text"] == "06 12\n334" and len(data["characters"]) == 7
+    left, top, right, bottom = data["characters"][0]["box"]
+    assert 0 <= left < right <= 900 and 0 <= top < bottom <= 500
+
+
+def test_read_blank_is_nothing_to_read(font):
+    result = font.read(Image.new("L", (300, 100), 255))
+    assert result.no_ink and result.text == "" and result.characters == [] and str(result) == "nothing to read"
+
+
+def test_read_applies_only(pixel):
+    result = pixel.read(render("7", size=(100, 100), font_size=60), only="digits")
+    assert len(result.characters) == 1 and result.text in DIGITS
+
+
+# --- real handwriting ---------------------------------------------------------------------------
+
+def _mnist():
+    images = DATASETS / "mnist" / "train-images-idx3-ubyte.gz"
+    if not images.exists():
+        pytest.skip(f"../shared/datasets not found: {images} is needed for real MNIST digits")
+    from inkread.data.idx import IMAGES_MAGIC, LABELS_MAGIC, read_idx
+
+    return (read_idx(images, IMAGES_MAGIC)[:10000],
+            read_idx(DATASETS / "mnist" / "train-labels-idx1-ubyte.gz", LABELS_MAGIC)[:10000])
+
+
+@pytest.fixture(scope="module")
+def mnist_reader(tmp_path_factory):
+    from inkread import Recognizer
+
+    images, labels = _mnist()
+    means = np.stack([images[labels == d].mean(axis=0) / 255.0 for d in range(10)])
+    bundle = centroid_bundle(tmp_path_factory.mktemp("mnist"), means, DIGITS, sharpness=1.0)
+    return Recognizer.load(bundle), images, labels
+
+
+def test_read_a_number_written_with_real_mnist_digits(mnist_reader):
+    reader, images, labels = mnist_reader
+    wanted = "4071 93\n58"
+    # digits the model gets right on their own (the model is a simple one), written dark on white
+    picked = {}
+    for image, label in zip(images[:2000], labels[:2000]):
+        digit = str(label)
+        if digit in wanted and digit not in picked:
+            p = reader.predict(255 - image)
+            if p.label == digit and p.confidence > 0.9:
+                picked[digit] = image
+    canvas = np.zeros((2 * 40 + 20, 40 + 8 * 30), np.uint8)
+    for row, line in enumerate(wanted.split("\n")):
+        x = 20
+        for char in line:
+            if char == " ":
+                x += 40  # a word gap: wider than the gaps between digits
+                continue
+            top = 10 + row * 50
+            canvas[top:top + 28, x:x + 28] = np.maximum(canvas[top:top + 28, x:x + 28], picked[char])
+            x += 30
+    result = reader.read(255 - canvas)
+    assert result.text == wanted
+
+
+def test_read_accepts_an_mnist_digit_as_a_numpy_array(mnist_reader):
+    reader, images, labels = mnist_reader
+    correct = sum(reader.predict(255 - image).label == str(label) for image, label in zip(images[:100], labels[:100]))
+    assert correct >= 70  # nearest class mean scores about 80% on MNIST
