@@ -64,7 +64,7 @@ def _cmd_read(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from inkread.serving import ServeConfig, serve
 
-    serve(ServeConfig(host=args.host, port=args.port, models=args.model or ["digits", "characters"],
+    serve(ServeConfig(host=args.host, port=args.port, models=args.model or [],  # []: the shipped models
                       data_dir=args.data_dir, cors_origins=args.cors_origin or []))
     return 0
 

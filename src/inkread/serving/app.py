@@ -1,0 +1,250 @@
+"""The FastAPI application: the drawing page, the /api/v1 endpoints and their error answers.
+
+Every error is JSON ``{"detail": "<one line: what is wrong and how to fix it>"}`` with a 4xx
+status: 400 unreadable image, 404 unknown id or path, 413 body too large, 415 not an image /
+wrong Content-Type, 422 invalid field. Model inference and SQLite writes run in worker threads,
+never on the event loop; a capacity limiter keeps the CPU-bound part from oversubscribing cores.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any, Callable, TypeVar
+
+import anyio
+from fastapi import FastAPI, HTTPException, Path as PathParam, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from inkread import __version__
+from inkread.errors import InkreadError, InputImageError, ModelBundleError
+from inkread.labels import merge_case
+from inkread.serving import schemas
+from inkread.serving.config import ServeConfig
+from inkread.serving.corrections import Correction, CorrectionStore, database_path
+from inkread.serving.images import as_png, model_input_data_url
+from inkread.serving.inputs import read_image_request, validation_message
+from inkread.serving.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from inkread.serving.registry import ModelRegistry
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+API = "/api/v1"
+DEFAULT_TOP_K = 5
+MAX_ID = 2**62  # SQLite integers are 64-bit: larger ids cannot exist (and would overflow)
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/bmp", "image/gif", "image/tiff")
+R = TypeVar("R")
+
+DESCRIPTION = """Read handwritten digits and characters.
+
+Send an image to `/api/v1/predict` (one character) or `/api/v1/read` (several) as JSON
+`{"image": "<base64 or data URL>"}`, as a multipart upload (field `file`), or as the raw image
+body with an `image/*` Content-Type. Errors are `{"detail": "..."}` with a 4xx status."""
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": schemas.ErrorResponse, "description": text}
+    for status, text in ((400, "the image cannot be read"), (413, "request body too large"),
+                         (415, "not an image, or an unsupported Content-Type"), (422, "an invalid field"))
+}
+
+
+def create_app(config: ServeConfig) -> FastAPI:
+    """The web app for ``config``: checks the models and the corrections database, loads nothing heavy."""
+    registry = ModelRegistry(config.models)
+    store = CorrectionStore(database_path(config.data_dir))
+    limiter = anyio.CapacityLimiter(max(1, config.inference_threads))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        # load the ONNX models in the background: the server answers at once, and the first
+        # prediction does not pay for loading
+        threading.Thread(target=registry.load_all, name="inkread-model-loader", daemon=True).start()
+        yield
+
+    app = FastAPI(title="inkread", version=__version__, description=DESCRIPTION, lifespan=lifespan, redoc_url=None)
+    app.state.registry = registry
+    app.state.store = store
+    _install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)  # added last: outermost, so the 413s get the headers too
+    if config.cors_origins:  # closed unless asked: browsers on other origins cannot call the API
+        app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins),
+                           allow_methods=["GET", "POST"], allow_headers=["content-type"])
+
+    async def in_thread(func: Callable[..., R], *args: Any) -> R:
+        return await anyio.to_thread.run_sync(func, *args, limiter=limiter)
+
+    def model_name(name: str | None) -> str:
+        if name is None:
+            return registry.default
+        if name not in registry:
+            raise HTTPException(422, f"field 'model': unknown model {name!r}; this server has {', '.join(registry.names)}")
+        return name
+
+    # --- the page ----------------------------------------------------------------------------
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", headers={"cache-control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    # --- recognition ---------------------------------------------------------------------------
+
+    image_body = _image_body(schemas.ImageJSON, schemas.ImageOptions, raw=True, names=registry.names)
+
+    async def image_request(request: Request, query: schemas.ImageOptions) -> tuple[bytes, schemas.ImageOptions, str]:
+        image, body = await read_image_request(request, schemas.ImageOptions, schemas.ImageJSON)
+        options = query.model_copy(update=body.model_dump(exclude_unset=True))  # body fields win over the query
+        return image, options, model_name(options.model)
+
+    @app.post(f"{API}/predict", response_model=schemas.PredictResponse, responses=ERRORS,
+              openapi_extra={"requestBody": image_body}, tags=["recognize"])
+    async def predict(request: Request, query: Annotated[schemas.ImageOptions, Query()]) -> Any:
+        """Recognize the one character in an image: best label, confidence, top-k ranking."""
+        image, options, name = await image_request(request, query)
+
+        def run() -> dict:
+            prediction = registry.recognizer(name).predict(image, only=options.only, top_k=options.top_k or DEFAULT_TOP_K)
+            answer = prediction.to_dict()
+            answer.pop("error", None)  # always None here: unreadable images raise instead
+            answer["model"] = name
+            if options.include_preprocessed and prediction.image is not None:
+                answer["preprocessed"] = model_input_data_url(prediction.image)
+            return answer
+
+        return await in_thread(run)
+
+    @app.post(f"{API}/read", response_model=schemas.ReadResponse, responses=ERRORS,
+              openapi_extra={"requestBody": image_body}, tags=["recognize"])
+    async def read(request: Request, query: Annotated[schemas.ImageOptions, Query()]) -> Any:
+        """Read several characters (one or more lines): the text and each character's box."""
+        image, options, name = await image_request(request, query)
+
+        def run() -> dict:
+            result = registry.recognizer(name).read(image, only=options.only, top_k=options.top_k or DEFAULT_TOP_K)
+            return {**result.to_dict(), "model": name}
+
+        return await in_thread(run)
+
+    @app.get(f"{API}/models", response_model=schemas.ModelsResponse, tags=["models"])
+    def models() -> Any:
+        """The models this server offers, with their labels and test metrics (from model.json)."""
+        return {"models": [
+            {"name": name, "default": name == registry.default, "loaded": served.recognizer is not None,
+             "arch": served.meta.arch, "label_set": served.meta.label_set, "labels": served.meta.labels,
+             "recipe": served.meta.recipe, "metrics": served.meta.metrics}
+            for name, served in registry.models.items()
+        ]}
+
+    @app.get("/healthz", response_model=schemas.Health, tags=["health"])
+    def healthz() -> Any:
+        """Liveness: 200 while the server runs; ``models`` says which are loaded yet."""
+        return {"status": "ok", "models": {name: served.recognizer is not None for name, served in registry.models.items()}}
+
+    # --- corrections ---------------------------------------------------------------------------
+
+    def correction_out(correction: Correction) -> dict:
+        return {**asdict(correction), "image_url": f"{API}/corrections/{correction.id}/image"}
+
+    @app.post(f"{API}/corrections", status_code=201, response_model=schemas.CorrectionOut, tags=["corrections"],
+              responses=ERRORS, openapi_extra={"requestBody": _image_body(
+                  schemas.CorrectionJSON, schemas.CorrectionFields, raw=False, names=registry.names)})
+    async def add_correction(request: Request, response: Response) -> Any:
+        """Keep a drawing with its right label (for fine-tuning); 201 once it is safely on disk."""
+        image, fields = await read_image_request(request, schemas.CorrectionFields, schemas.CorrectionJSON, allow_raw=False)
+        name = model_name(fields.model)
+        labels = tuple(registry[name].meta.labels)
+        try:
+            label = merge_case(fields.label.strip(), labels)  # "c" is the class "C" in case-merged sets
+        except KeyError:
+            raise HTTPException(422, f"field 'label': {fields.label!r} is not a label of the model {name!r} "
+                                     f"(its labels: {''.join(labels)})") from None
+
+        def check_and_store() -> Any:
+            recognizer = registry.recognizer(name)
+            if recognizer.predict(image, top_k=1).no_ink:  # decodes with the bomb and format checks
+                raise HTTPException(422, "field 'image': the drawing is blank; draw the character first")
+            return store.add(image_png=as_png(image), label=label, model=name, predicted=fields.predicted)
+
+        correction = await in_thread(check_and_store)
+        response.headers["location"] = f"{API}/corrections/{correction.id}"
+        return correction_out(correction)
+
+    @app.get(f"{API}/corrections", response_model=schemas.CorrectionPage, tags=["corrections"])
+    async def list_corrections(limit: Annotated[int, Query(ge=1, le=100)] = 20,
+                               offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+                               model: Annotated[str | None, Query(max_length=200)] = None) -> Any:
+        """Stored corrections, newest first; each image is at its ``image_url``."""
+        items = await anyio.to_thread.run_sync(store.page, limit, offset, model)
+        total = await anyio.to_thread.run_sync(store.count, model)
+        return {"items": [correction_out(c) for c in items], "total": total, "limit": limit, "offset": offset}
+
+    @app.get(f"{API}/corrections/{{correction_id}}", response_model=schemas.CorrectionOut, tags=["corrections"],
+             responses={404: {"model": schemas.ErrorResponse, "description": "no such correction"}})
+    async def get_correction(correction_id: Annotated[int, PathParam(ge=1, le=MAX_ID)]) -> Any:
+        """One stored correction."""
+        correction = await anyio.to_thread.run_sync(store.get, correction_id)
+        if correction is None:
+            raise HTTPException(404, f"no correction with id {correction_id}: list them at {API}/corrections")
+        return correction_out(correction)
+
+    @app.get(f"{API}/corrections/{{correction_id}}/image", tags=["corrections"], response_class=Response,
+             responses={200: {"content": {"image/png": {}}, "description": "the PNG"},
+                        404: {"model": schemas.ErrorResponse, "description": "no such correction"}})
+    async def correction_image(correction_id: Annotated[int, PathParam(ge=1, le=MAX_ID)]) -> Response:
+        """The drawing of one correction, as PNG."""
+        png = await anyio.to_thread.run_sync(store.image, correction_id)
+        if png is None:
+            raise HTTPException(404, f"no correction with id {correction_id}: list them at {API}/corrections")
+        return Response(png, media_type="image/png")
+
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every error as ``{"detail": one line}``; user-fixable ``InkreadError``s as 4xx, never 500."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        detail = error.detail
+        if error.status_code == 404 and detail == "Not Found":
+            detail = f"nothing at {request.url.path}: the page is /, the API is under {API} (see /docs)"
+        return JSONResponse({"detail": str(detail)}, status_code=error.status_code, headers=error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": validation_message(list(error.errors()))}, status_code=422)
+
+    @app.exception_handler(InkreadError)
+    async def inkread_error(request: Request, error: InkreadError) -> JSONResponse:
+        if isinstance(error, InputImageError):
+            status = 400
+        elif isinstance(error, ModelBundleError):
+            status = 503  # the server's model files are broken: not the client's fault
+        else:
+            status = 422  # e.g. only= names no class of the model
+        return JSONResponse({"detail": str(error)}, status_code=status)
+
+
+def _image_body(json_model, fields_model, raw: bool, names: list[str]) -> dict:
+    """The OpenAPI requestBody of an endpoint that takes an image as JSON, multipart or raw bytes."""
+    json_schema = json_model.model_json_schema()
+    form_properties = {key: value for key, value in json_schema["properties"].items() if key != "image"}
+    model_choice = {"anyOf": [{"type": "string", "enum": names}, {"type": "null"}], "description": "served model"}
+    json_schema["properties"]["model"] = form_properties["model"] = model_choice
+    form_schema = {"type": "object", "required": ["file", *[k for k in json_schema.get("required", []) if k != "image"]],
+                   "properties": {"file": {"type": "string", "format": "binary"}, **form_properties}}
+    content: dict[str, Any] = {
+        "application/json": {"schema": json_schema},
+        "multipart/form-data": {"schema": form_schema, "encoding": {"file": {"contentType": ", ".join(IMAGE_TYPES)}}},
+    }
+    if raw:
+        for kind in IMAGE_TYPES[:2]:
+            content[kind] = {"schema": {"type": "string", "format": "binary"}}
+    return {"required": True, "content": content}

@@ -1,0 +1,174 @@
+"""Corrections: drawings a user labelled by hand on the web page, kept for fine-tuning.
+
+They live in one SQLite database, ``corrections.sqlite3`` in the inkread data directory, in WAL
+mode with ``synchronous=FULL``: a correction is on disk (the WAL fsynced) before ``add`` returns,
+so the web app only says "saved" for corrections that survive a crash or ``kill -9``, and SQLite's
+journal keeps the file consistent whatever moment the process dies.
+
+``export_corrections`` writes them as a ``folder:`` data set (``labels.csv`` + PNG files) that
+``inkread train --init-from digits --dataset folder:DIR`` fine-tunes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from inkread.errors import InkreadError
+from inkread.files import default_data_dir, write_bytes_atomic, write_text_atomic
+
+DB_FILE = "corrections.sqlite3"
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 10.0  # concurrent writers wait for each other instead of failing at once
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS corrections (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,  -- AUTOINCREMENT: ids are never reused, so exports stay stable
+    created_at TEXT    NOT NULL,                   -- ISO 8601, UTC
+    model      TEXT    NOT NULL,                   -- the model the user corrected
+    label      TEXT    NOT NULL,                   -- the right answer (a class of that model)
+    predicted  TEXT,                               -- what the model said, if the page told us
+    image      BLOB    NOT NULL                    -- PNG
+);
+CREATE INDEX IF NOT EXISTS corrections_model ON corrections (model, id);
+"""
+
+
+@dataclass(frozen=True)
+class Correction:
+    """One stored correction (without its image, which ``CorrectionStore.image`` returns)."""
+
+    id: int
+    created_at: str
+    model: str
+    label: str
+    predicted: str | None
+
+
+def database_path(data_dir: str | os.PathLike | None = None) -> Path:
+    """Where the corrections database lives for this data directory."""
+    return default_data_dir(data_dir) / DB_FILE
+
+
+class CorrectionStore:
+    """The corrections database; safe to use from many threads (one connection per operation)."""
+
+    def __init__(self, path: str | os.PathLike, create: bool = True):
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise InkreadError(f"no corrections database at {self.path}: draw and correct some characters "
+                               "on the web page (inkread serve) first, or pass the right --data-dir")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as conn:
+                # WAL is a property of the file: set once, every later connection uses it
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.executescript(_SCHEMA)
+                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except (OSError, sqlite3.Error) as error:
+            raise InkreadError(f"cannot open the corrections database {self.path}: {error}: "
+                               "check the --data-dir permissions and free space") from None
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """A fresh connection, committed on success and always closed."""
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        try:
+            # FULL: fsync the WAL at every commit, so an acknowledged correction survives power loss
+            conn.execute("PRAGMA synchronous=FULL")
+            yield conn
+        finally:
+            conn.close()
+
+    def add(self, *, image_png: bytes, label: str, model: str, predicted: str | None = None) -> Correction:
+        """Store a correction and return it once it is committed to disk."""
+        created = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        try:
+            with self._connect() as conn:
+                cursor = conn.execute(
+                    "INSERT INTO corrections (created_at, model, label, predicted, image) VALUES (?, ?, ?, ?, ?)",
+                    (created, model, label, predicted, sqlite3.Binary(image_png)),
+                )  # autocommit mode (isolation_level=None): committed and fsynced when execute returns
+                return Correction(cursor.lastrowid, created, model, label, predicted)
+        except sqlite3.Error as error:
+            raise InkreadError(f"cannot save the correction in {self.path}: {error}") from None
+
+    def count(self, model: str | None = None) -> int:
+        """How many corrections are stored (for one model, or all)."""
+        where, args = _model_filter(model)
+        with self._connect() as conn:
+            return conn.execute(f"SELECT COUNT(*) FROM corrections {where}", args).fetchone()[0]
+
+    def page(self, limit: int = 20, offset: int = 0, model: str | None = None) -> list[Correction]:
+        """A page of corrections, newest first."""
+        where, args = _model_filter(model)
+        with self._connect() as conn:
+            rows = conn.execute(
+                f"SELECT id, created_at, model, label, predicted FROM corrections {where} "
+                "ORDER BY id DESC LIMIT ? OFFSET ?",
+                (*args, limit, offset),
+            ).fetchall()
+        return [Correction(*row) for row in rows]
+
+    def get(self, correction_id: int) -> Correction | None:
+        """One correction, or None if there is no such id."""
+        with self._connect() as conn:
+            row = conn.execute("SELECT id, created_at, model, label, predicted FROM corrections WHERE id = ?",
+                               (correction_id,)).fetchone()
+        return None if row is None else Correction(*row)
+
+    def image(self, correction_id: int) -> bytes | None:
+        """The PNG of one correction, or None if there is no such id."""
+        with self._connect() as conn:
+            row = conn.execute("SELECT image FROM corrections WHERE id = ?", (correction_id,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def iter_with_images(self, model: str | None = None) -> Iterator[tuple[Correction, bytes]]:
+        """Every correction with its PNG, oldest first."""
+        where, args = _model_filter(model)
+        with self._connect() as conn:
+            rows = conn.execute(
+                f"SELECT id, created_at, model, label, predicted, image FROM corrections {where} ORDER BY id", args
+            )
+            for *fields, image in rows:
+                yield Correction(*fields), bytes(image)
+
+
+def _model_filter(model: str | None) -> tuple[str, tuple]:
+    return ("WHERE model = ?", (model,)) if model else ("", ())
+
+
+def export_corrections(out_dir: str | os.PathLike, data_dir: str | os.PathLike | None = None,
+                       model: str | None = None) -> int:
+    """Write the stored corrections as a ``folder:`` data set in ``out_dir``; returns how many.
+
+    ``out_dir/labels.csv`` (columns ``file,label``) lists ``correction-<id>.png`` files written
+    beside it. Every file is written atomically and ``labels.csv`` last, so an interrupted export
+    never leaves a ``labels.csv`` naming a missing or half-written image.
+    """
+    store = CorrectionStore(database_path(data_dir), create=False)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InkreadError(f"{out} is a file: give a folder to export the corrections to")
+    table = io.StringIO()
+    writer = csv.writer(table, lineterminator="\n")
+    writer.writerow(["file", "label"])
+    count = 0
+    for correction, png in store.iter_with_images(model):
+        name = f"correction-{correction.id:06d}.png"
+        write_bytes_atomic(out / name, png)
+        writer.writerow([name, correction.label])
+        count += 1
+    if count == 0:
+        which = f"for the model {model!r} " if model else ""
+        raise InkreadError(f"no corrections {which}in {store.path}: teach the web page some drawings first "
+                           "(the 'Wrong? Teach it' button)")
+    write_text_atomic(out / "labels.csv", table.getvalue())
+    return count

@@ -1,0 +1,45 @@
+"""PNG encoding for the API: the 28x28 model input as a data URL, uploads re-encoded for storage."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from inkread.errors import InputImageError
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_MODES = ("1", "L", "LA", "I", "I;16", "P", "RGB", "RGBA")
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    """``image`` encoded as PNG."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False)  # optimize=False: speed over a few bytes
+    return buffer.getvalue()
+
+
+def model_input_data_url(pixels: np.ndarray) -> str:
+    """A ``data:image/png;base64,`` URL of a float 0..1 (28, 28) ink-high array, as the model sees it."""
+    gray = np.clip(np.rint(np.asarray(pixels, dtype=np.float32) * 255.0), 0, 255).astype(np.uint8)
+    return "data:image/png;base64," + base64.b64encode(png_bytes(Image.fromarray(gray))).decode("ascii")
+
+
+def as_png(data: bytes) -> bytes:
+    """``data`` as PNG bytes: PNGs unchanged, other formats decoded and re-encoded (upright, no EXIF).
+
+    Call it only on images the recognizer has already decoded, so decompression bombs and broken
+    files were refused before Pillow sees them here.
+    """
+    if data.startswith(PNG_SIGNATURE):
+        return data
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            image = ImageOps.exif_transpose(opened)  # a phone photo is stored the way it looked
+            if image.mode not in PNG_MODES:  # CMYK, YCbCr, float...: PNG cannot hold them
+                image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+            return png_bytes(image)
+    except (OSError, ValueError, Image.DecompressionBombError) as error:
+        raise InputImageError(f"cannot convert the image to PNG ({error}): upload a PNG") from None

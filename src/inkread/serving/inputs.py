@@ -1,0 +1,125 @@
+"""Read an image and its fields from a request: JSON (base64), multipart upload, or a raw image body.
+
+Every problem becomes an ``HTTPException`` with a one-line message naming the field: 415 for a
+body or upload that is not an image, 422 for missing or invalid fields. The body size limit (413)
+is enforced by FastAPI while the body is read (``FastAPI(max_body_size=...)``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import TypeVar
+
+from fastapi import HTTPException, Request
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import UploadFile
+
+T = TypeVar("T", bound=BaseModel)
+
+# Content types accepted for an uploaded file part: images, and the generic type browsers and
+# curl send when they do not know better (the decoder then decides whether it is an image).
+GENERIC_TYPES = ("application/octet-stream", "")
+FORM_LIMITS = {"max_files": 1, "max_fields": 20, "max_part_size": 64 * 1024}
+USAGE = ("send JSON {\"image\": \"<base64>\"}, a multipart/form-data upload with the field 'file', "
+         "or the image itself with an image/* Content-Type")
+
+
+def media_type(header: str | None) -> str:
+    """``"multipart/form-data; boundary=x"`` -> ``"multipart/form-data"``."""
+    return (header or "").split(";", 1)[0].strip().lower()
+
+
+def validation_message(error: ValidationError | list, where: str = "") -> str:
+    """One line naming the first bad field, e.g. ``field 'top_k': Input should be ...``."""
+    errors = error.errors() if isinstance(error, ValidationError) else error
+    first = errors[0]
+    if first.get("type") == "json_invalid":
+        return f"the body is not valid JSON ({first.get('ctx', {}).get('error', first.get('msg'))}): send a JSON object"
+    loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path", "form")]
+    name = ".".join(loc) or where or "body"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"field '{name}': {first.get('msg', 'invalid')}{more}"
+
+
+def unprocessable(message: str) -> HTTPException:
+    return HTTPException(status_code=422, detail=message)
+
+
+def decode_base64_image(text: str, field: str = "image") -> bytes:
+    """The bytes of a base64 string or ``data:image/...;base64,`` URL; 415/422 when it is not one."""
+    text = text.strip()
+    if text.startswith("data:"):
+        header, sep, text = text.partition(",")
+        mime = media_type(header[5:])
+        if not sep or not header.endswith(";base64"):
+            raise unprocessable(f"field '{field}': a data URL must look like data:image/png;base64,<data>")
+        if not mime.startswith("image/"):
+            raise HTTPException(415, f"field '{field}': the data URL holds {mime or 'no type'}, not an image")
+    try:
+        data = base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise unprocessable(f"field '{field}': not valid base64; encode the image file with base64") from None
+    if not data:
+        raise unprocessable(f"field '{field}': the image is empty")
+    return data
+
+
+async def read_image_request(request: Request, fields: type[T], json_model: type[BaseModel],
+                             allow_raw: bool = True) -> tuple[bytes, T]:
+    """The image bytes and the validated fields of a request, whatever its encoding.
+
+    Fields come from the JSON object or the form fields; a raw image body (``allow_raw``) has none.
+    """
+    kind = media_type(request.headers.get("content-type"))
+    if kind == "application/json" or kind.endswith("+json"):
+        body = await request.body()
+        try:
+            parsed = json_model.model_validate_json(body)
+        except ValidationError as error:
+            raise unprocessable(validation_message(error)) from None
+        image = decode_base64_image(parsed.image)
+        return image, _validate(fields, parsed.model_dump(exclude_unset=True, exclude={"image"}))
+    if kind == "multipart/form-data":
+        return await _read_multipart(request, fields)
+    if allow_raw and kind.startswith("image/"):
+        image = await request.body()
+        if not image:
+            raise unprocessable("the request body is empty: send the image file as the body")
+        return image, _validate(fields, {})  # a raw body has no fields: the caller uses the query
+    usage = USAGE if allow_raw else USAGE.rsplit(",", 1)[0].replace(", a multipart", " or a multipart")
+    raise HTTPException(415, f"unsupported Content-Type {kind or '(none)'!r}: {usage}")
+
+
+async def _read_multipart(request: Request, fields: type[T]) -> tuple[bytes, T]:
+    try:
+        async with request.form(**FORM_LIMITS) as form:  # closes the spooled upload files afterwards
+            image = await _uploaded_image(form)
+            given = {key: value for key, value in form.multi_items() if key != "file" and isinstance(value, str)}
+    except HTTPException:
+        raise  # ours, and the 413 of the body size limit
+    except Exception as error:  # python-multipart's parse errors have no common public base class
+        raise HTTPException(400, f"malformed multipart body ({str(error)[:100]}): {USAGE}") from None
+    return image, _validate(fields, given)
+
+
+async def _uploaded_image(form) -> bytes:
+    upload = form.get("file")
+    if upload is None:
+        raise unprocessable("field 'file': missing; upload the image in the multipart field 'file'")
+    if not isinstance(upload, UploadFile):
+        raise unprocessable("field 'file': must be a file upload, not a text field")
+    kind = media_type(upload.content_type)
+    if not (kind.startswith("image/") or kind in GENERIC_TYPES):
+        raise HTTPException(415, f"field 'file': {kind} is not an image; upload a PNG, JPEG, BMP, GIF, TIFF or WebP")
+    image = await upload.read()
+    if not image:
+        raise unprocessable("field 'file': the uploaded file is empty")
+    return image
+
+
+def _validate(fields: type[T], values: dict) -> T:
+    try:
+        return fields.model_validate(values)
+    except ValidationError as error:
+        raise unprocessable(validation_message(error)) from None

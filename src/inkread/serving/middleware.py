@@ -1,0 +1,98 @@
+"""Pure ASGI middlewares (no per-request overhead to speak of): body size limit, security headers."""
+
+from __future__ import annotations
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MB = 1024 * 1024
+
+# The page and the API use only this server: no external origin may run code, load styles or be
+# called. Images may be data:/blob: URLs (the preprocessed view, uploaded files shown back).
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+            "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+            "form-action 'self'; frame-ancestors 'none'")
+# FastAPI's /docs page is Swagger UI from its CDN with an inline start-up script; it is a
+# developer tool, so it alone gets these origins (the drawing page works offline).
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; object-src 'none'; "
+            "base-uri 'none'; frame-ancestors 'none'")
+COMMON = (
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "no-referrer"),
+    ("cross-origin-opener-policy", "same-origin"),
+    ("permissions-policy", "camera=(), microphone=(), geolocation=()"),
+)
+
+
+class SecurityHeadersMiddleware:
+    """Adds CSP, nosniff and friends; API answers are also marked ``Cache-Control: no-store``."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        csp = DOCS_CSP if path.startswith("/docs") else PAGE_CSP
+        no_store = path.startswith("/api/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["content-security-policy"] = csp
+                for name, value in COMMON:
+                    headers[name] = value
+                if no_store and "cache-control" not in headers:
+                    headers["cache-control"] = "no-store"  # predictions and corrections are never cached
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from ``receive`` once a body passes the limit; the app's handler answers 413."""
+
+    def __init__(self, message: str):
+        super().__init__(status_code=413, detail=message)
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies above ``max_bytes`` with 413, without ever buffering more than that.
+
+    A declared ``Content-Length`` above the limit is refused before the body is read; a chunked
+    body is counted as it arrives and refused as soon as it passes the limit.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+        self.message = f"request body too large: the limit is {max_bytes / MB:g} MB; send a smaller image"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            # answered without reading the body; the connection is then closed by the server
+            await JSONResponse({"detail": self.message}, status_code=413, headers={"connection": "close"})(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge(self.message)
+            return message
+
+        await self.app(scope, limited_receive, send)

@@ -1,0 +1,85 @@
+"""The models a server offers: named, described from ``model.json`` at once, loaded on first use."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from inkread.errors import InkreadError
+from inkread.inference.bundle_format import ModelMeta
+from inkread.inference.onnx_model import PRETRAINED, PRETRAINED_DIR, resolve_bundle
+
+if TYPE_CHECKING:
+    from inkread.inference.recognizer import Recognizer
+
+# One ONNX Runtime thread per request: the server runs several requests at once, and on a small
+# CPU that parallelism beats splitting one tiny 28x28 inference across cores.
+ORT_THREADS = 1
+
+
+@dataclass
+class ServedModel:
+    """One model: its API name, bundle folder and metadata; the Recognizer once loaded."""
+
+    name: str
+    folder: Path
+    meta: ModelMeta
+    recognizer: "Recognizer | None" = None
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+
+class ModelRegistry:
+    """Model names -> bundles. Reading ``model.json`` is instant; ONNX sessions load lazily."""
+
+    def __init__(self, specs: list[str]):
+        if not specs:
+            specs = [name for name in PRETRAINED if (PRETRAINED_DIR / name / "model.json").exists()]
+            if not specs:
+                raise InkreadError(f"no shipped model found in {PRETRAINED_DIR}: reinstall inkread, "
+                                   "or serve a model bundle with --model PATH")
+        self.models: dict[str, ServedModel] = {}
+        for spec in specs:
+            folder = resolve_bundle(spec)
+            meta = ModelMeta.read(folder)  # fails now, at start, rather than on a user's first request
+            name = spec if spec in PRETRAINED else meta.name
+            base, n = name, 2
+            while name in self.models:  # two bundles with the same name: keep both reachable
+                name, n = f"{base}-{n}", n + 1
+            self.models[name] = ServedModel(name, folder, meta)
+
+    @property
+    def names(self) -> list[str]:
+        """API names of the served models, the default first."""
+        return list(self.models)
+
+    @property
+    def default(self) -> str:
+        """The model used when a request names none."""
+        return next(iter(self.models))
+
+    def __getitem__(self, name: str) -> ServedModel:
+        return self.models[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.models
+
+    def recognizer(self, name: str) -> "Recognizer":
+        """The loaded Recognizer of model ``name`` (loads it on first call; thread-safe)."""
+        served = self.models[name]
+        if served.recognizer is None:
+            with served.lock:  # two first requests at once load the model once
+                if served.recognizer is None:
+                    from inkread.inference.recognizer import Recognizer  # onnxruntime: imported when needed
+
+                    served.recognizer = Recognizer.load(served.folder, threads=ORT_THREADS)
+        return served.recognizer
+
+    def load_all(self) -> None:
+        """Load every model (the server does this in the background right after it starts)."""
+        for name in self.models:
+            try:
+                self.recognizer(name)
+            except InkreadError:
+                pass  # reported to the first request that asks for this model

@@ -1,0 +1,124 @@
+"""The shapes of the HTTP API's requests and answers (pydantic models, shown in /docs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_TOP_K = 20
+MAX_ONLY_CHARS = 100
+MAX_LABEL_CHARS = 16
+MAX_MODEL_NAME_CHARS = 200
+
+
+class ImageOptions(BaseModel):
+    """Options of /predict and /read given in the body; each one left out falls back to the query."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str | None = Field(None, max_length=MAX_MODEL_NAME_CHARS, description="served model name (default: the first)")
+    top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, description="how many ranked answers (default 5)")
+    only: str | None = Field(None, min_length=1, max_length=MAX_ONLY_CHARS,
+                             description="restrict answers: digits, letters, upper, lower, or characters like ACGT")
+    include_preprocessed: bool | None = Field(None, description="also return the 28x28 image the model sees")
+
+
+class ImageJSON(ImageOptions):
+    """A JSON /predict or /read request."""
+
+    image: str = Field(..., min_length=1, description="the image: base64 (PNG, JPEG...) or a data: URL")
+
+
+class CorrectionFields(BaseModel):
+    """The fields of a correction besides its image."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    label: str = Field(..., min_length=1, max_length=MAX_LABEL_CHARS, description="the right answer")
+    model: str | None = Field(None, max_length=MAX_MODEL_NAME_CHARS, description="the model corrected (default: the first)")
+    predicted: str | None = Field(None, max_length=MAX_LABEL_CHARS, description="what the model answered")
+
+
+class CorrectionJSON(CorrectionFields):
+    """A JSON correction."""
+
+    image: str = Field(..., min_length=1, description="the drawing: base64 PNG or a data: URL")
+
+
+class RankedLabel(BaseModel):
+    label: str
+    confidence: float
+
+
+class PredictResponse(BaseModel):
+    """One character: the best label, its probability, the ranking, and flags."""
+
+    model: str
+    label: str | None = Field(description="null when there is no ink")
+    confidence: float
+    top_k: list[RankedLabel]
+    uncertain: bool
+    no_ink: bool
+    preprocessed: str | None = Field(None, description="data:image/png;base64 URL of the 28x28 model input, if asked")
+
+
+class CharacterBox(BaseModel):
+    label: str
+    confidence: float
+    box: list[int] = Field(description="left, top, right, bottom in image pixels (right/bottom exclusive)")
+    line: int
+    top_k: list[RankedLabel]
+    uncertain: bool
+    space_before: bool
+
+
+class ReadResponse(BaseModel):
+    """Several characters, with their boxes."""
+
+    model: str
+    text: str
+    confidence: float
+    uncertain: bool
+    no_ink: bool
+    characters: list[CharacterBox]
+
+
+class ModelInfo(BaseModel):
+    name: str
+    default: bool
+    loaded: bool
+    arch: str
+    label_set: str
+    labels: list[str]
+    recipe: str
+    metrics: dict[str, Any]
+
+
+class ModelsResponse(BaseModel):
+    models: list[ModelInfo]
+
+
+class CorrectionOut(BaseModel):
+    id: int
+    created_at: str
+    model: str
+    label: str
+    predicted: str | None
+    image_url: str
+
+
+class CorrectionPage(BaseModel):
+    items: list[CorrectionOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class Health(BaseModel):
+    status: str
+    models: dict[str, bool] = Field(description="model name -> loaded yet")
+
+
+class ErrorResponse(BaseModel):
+    detail: str = Field(description="what is wrong and how to fix it, in one line")
