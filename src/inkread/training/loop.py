@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from inkread.errors import InkreadError
-from inkread.models import build_model, count_parameters
+from inkread.models import ARCHITECTURES, build_model, count_parameters
 from inkread.training.augment import augment_batch
 from inkread.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, save_checkpoint
 from inkread.training.config import TrainConfig
@@ -222,6 +222,8 @@ def _load_initial_weights(model, init_from: str, init_meta, labels) -> None:
 
 
 def _check_config(config: TrainConfig) -> None:
+    if config.arch not in ARCHITECTURES:
+        raise InkreadError(f"unknown architecture {config.arch!r}: choose one of {', '.join(ARCHITECTURES)}")
     if config.epochs < 1:
         raise InkreadError("--epochs must be at least 1")
     if config.batch_size < 1:

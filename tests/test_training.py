@@ -1,0 +1,218 @@
+"""Training: augmentation invariants, one-batch overfit, resume == uninterrupted, export, CLI errors."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from inkread.errors import InkreadError
+from inkread.models import build_model, count_parameters
+from inkread.training import TrainConfig, train
+from inkread.training.augment import AugmentConfig, augment_batch
+from inkread.training.checkpoint import CHECKPOINT_FILE
+
+SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
+needs_mnist = pytest.mark.skipif(not (SHARED / "mnist").is_dir(), reason="../shared/datasets/mnist not found: real-data training tests need it")
+
+
+def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "inkread", *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def mnist_slice():
+    if not (SHARED / "mnist").is_dir():
+        pytest.skip("../shared/datasets/mnist not found")
+    from inkread.data import load_dataset
+
+    return load_dataset("mnist", data_dir=SHARED, seed=0, limit=1200)
+
+
+# --- models -------------------------------------------------------------------------------------
+
+def test_seed_cnn_has_the_documented_parameter_count():
+    assert count_parameters(build_model("seed", 10)) == 225_034
+
+
+def test_unknown_architecture_is_a_clear_error():
+    with pytest.raises(InkreadError, match="unknown architecture 'resnet9000'"):
+        build_model("resnet9000", 10)
+
+
+# --- augmentation -------------------------------------------------------------------------------
+
+def _digit_batch(n: int = 16) -> torch.Tensor:
+    images = torch.zeros(n, 1, 28, 28)
+    images[:, :, 6:22, 12:16] = 1.0  # a vertical bar, like a "1"
+    return images
+
+
+def test_augmentation_keeps_shape_range_and_is_reproducible():
+    images = _digit_batch()
+    first = augment_batch(images, AugmentConfig(), torch.Generator().manual_seed(3))
+    again = augment_batch(images, AugmentConfig(), torch.Generator().manual_seed(3))
+    other = augment_batch(images, AugmentConfig(), torch.Generator().manual_seed(4))
+    assert first.shape == images.shape
+    assert float(first.min()) >= 0.0 and float(first.max()) <= 1.0
+    assert torch.equal(first, again)
+    assert not torch.equal(first, other)
+    assert not torch.equal(first, images)  # it does distort
+
+
+def test_zero_ranges_are_the_identity():
+    images = _digit_batch()
+    still = AugmentConfig(rotate_deg=0, scale=0, shear=0, translate_px=0, thickness=0)
+    out = augment_batch(images, still, torch.Generator().manual_seed(0))
+    assert torch.allclose(out, images, atol=1e-5)
+
+
+def test_augmentation_keeps_the_character_on_the_canvas_and_blank_stays_blank():
+    images = _digit_batch(64)
+    out = augment_batch(images, AugmentConfig(thickness=0), torch.Generator().manual_seed(1))
+    ink_before, ink_after = images.sum((1, 2, 3)), out.sum((1, 2, 3))
+    # Scale changes the area by at most (1.12)^2; nothing is pushed off the canvas.
+    assert torch.all(ink_after > 0.7 * ink_before) and torch.all(ink_after < 1.35 * ink_before)
+    blank = augment_batch(torch.zeros(4, 1, 28, 28), AugmentConfig(), torch.Generator().manual_seed(1))
+    assert float(blank.abs().max()) == 0.0
+
+
+def test_thickness_only_changes_stroke_width():
+    images = _digit_batch(200)
+    thick = AugmentConfig(rotate_deg=0, scale=0, shear=0, translate_px=0, thickness=1.0, thicker_share=1.0)
+    thin = AugmentConfig(rotate_deg=0, scale=0, shear=0, translate_px=0, thickness=1.0, thicker_share=0.0)
+    assert float(augment_batch(images, thick, torch.Generator().manual_seed(0)).sum()) > float(images.sum())
+    assert float(augment_batch(images, thin, torch.Generator().manual_seed(0)).sum()) < float(images.sum())
+
+
+# --- training -----------------------------------------------------------------------------------
+
+def test_one_batch_overfits(mnist_slice):
+    torch.manual_seed(0)
+    model = build_model("inknet", 10)
+    images = torch.from_numpy(mnist_slice.train.images[:64]).unsqueeze(1).float() / 255
+    targets = torch.from_numpy(mnist_slice.train.targets[:64].astype(np.int64))
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    model.train()
+    for _ in range(60):
+        loss = torch.nn.functional.cross_entropy(model(images), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    with torch.no_grad():
+        accuracy = (model(images).argmax(1) == targets).float().mean().item()
+    assert loss.item() < 0.05
+    assert accuracy == 1.0
+
+
+def _config(out: Path, **changes) -> TrainConfig:
+    values = dict(dataset="mnist", out=str(out), arch="inknet", epochs=2, seed=7, batch_size=64,
+                  progress=False, threads=1)
+    values.update(changes)
+    return TrainConfig(**values)
+
+
+def test_resume_reaches_the_same_weights_as_an_uninterrupted_run(tmp_path, mnist_slice):
+    whole = train(_config(tmp_path / "whole"), splits=mnist_slice)
+
+    def interrupt_in_second_epoch(step, epoch, model):
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(_config(tmp_path / "broken"), splits=mnist_slice, on_step=interrupt_in_second_epoch)
+    assert (tmp_path / "broken" / CHECKPOINT_FILE).exists()
+    assert not (tmp_path / "broken" / "model").exists()
+    with pytest.raises(InkreadError, match="--resume"):
+        train(_config(tmp_path / "broken"), splits=mnist_slice)  # refuses to overwrite a run
+    resumed = train(_config(tmp_path / "broken", resume=True), splits=mnist_slice)
+
+    a = torch.load(whole / "weights.pt", weights_only=True)
+    b = torch.load(resumed / "weights.pt", weights_only=True)
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    meta_a = json.loads((whole / "model.json").read_text())
+    meta_b = json.loads((resumed / "model.json").read_text())
+    assert meta_a["metrics"]["test_accuracy"] == meta_b["metrics"]["test_accuracy"]
+    assert [h["val_loss"] for h in meta_a["history"]] == [h["val_loss"] for h in meta_b["history"]]
+
+
+def test_bundle_is_complete_and_onnx_matches_pytorch(tmp_path, mnist_slice):
+    bundle = train(_config(tmp_path / "run", epochs=1), splits=mnist_slice)
+    meta = json.loads((bundle / "model.json").read_text())
+    assert meta["format"] == "inkread-model/1"
+    assert meta["labels"] == list("0123456789") and meta["label_set"] == "digits"
+    assert meta["input"]["recipe"] == "mnist"
+    assert len(meta["history"]) == 1 and meta["metrics"]["test_samples"] > 0
+    assert (tmp_path / "run" / "history.csv").read_text().startswith("epoch,train_loss")
+    from inkread.inference.onnx_model import OnnxModel
+
+    onnx_model = OnnxModel(bundle)
+    model = build_model("inknet", 10)
+    model.load_state_dict(torch.load(bundle / "weights.pt", weights_only=True))
+    model.eval()
+    batch = mnist_slice.test.images[:50, None].astype(np.float32) / 255
+    with torch.no_grad():
+        expected = model(torch.from_numpy(batch)).numpy()
+    assert np.allclose(onnx_model.logits(batch), expected, atol=1e-3)
+    assert not list(bundle.glob("*.tmp"))
+
+
+def test_corrupt_checkpoint_is_a_clear_error(tmp_path, mnist_slice):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / CHECKPOINT_FILE).write_bytes(b"not a checkpoint")
+    with pytest.raises(InkreadError, match="corrupt"):
+        train(_config(tmp_path / "run", resume=True), splits=mnist_slice)
+
+
+def test_bad_options_are_refused():
+    with pytest.raises(InkreadError, match="--epochs"):
+        train(TrainConfig(dataset="mnist", out="unused", epochs=0))
+
+
+# --- the command line, as a user types it ---------------------------------------------------------
+
+@needs_mnist
+def test_cli_train_export_and_resume_errors(tmp_path):
+    run = tmp_path / "digits"
+    result = _cli("train", "--dataset", "mnist", "--data-dir", str(SHARED), "--epochs", "1", "--limit", "1500",
+                  "--out", str(run), "--quiet", "--threads", "1")
+    assert result.returncode == 0, result.stderr
+    assert (run / "model" / "model.onnx").exists() and (run / "model" / "model.json").exists()
+
+    again = _cli("train", "--dataset", "mnist", "--data-dir", str(SHARED), "--epochs", "1", "--limit", "1500",
+                 "--out", str(run), "--quiet")
+    assert again.returncode == 2
+    assert again.stderr.strip().count("\n") == 0 and "--resume" in again.stderr and "Traceback" not in again.stderr
+
+    exported = _cli("export", str(run), "--data-dir", str(SHARED), "--check-limit", "500")
+    assert exported.returncode == 0, exported.stderr
+    check = json.loads((run / "export" / "model.json").read_text())["metrics"]["export_check"]
+    assert check["disagreement"] <= 0.001 and check["samples"] == 500
+
+    quantized = _cli("export", str(run), "--quantize", "int8", "--data-dir", str(SHARED), "--check-limit", "500")
+    assert quantized.returncode == 0, quantized.stderr
+    check = json.loads((run / "export-int8" / "model.json").read_text())["metrics"]["export_check"]
+    assert abs(check["onnx_accuracy"] - check["pytorch_accuracy"]) <= 0.01
+
+
+def test_cli_errors_are_one_line(tmp_path):
+    cases = [
+        ("train", "--dataset", "nosuchdata", "--out", str(tmp_path / "a"), "--data-dir", str(tmp_path)),
+        ("train", "--dataset", "mnist", "--out", str(tmp_path / "b"), "--resume", "--data-dir", str(tmp_path)),
+        ("train", "--dataset", "mnist", "--out", str(tmp_path / "c"), "--arch", "nosucharch", "--data-dir", str(tmp_path)),
+        ("export", str(tmp_path / "nothing-here")),
+    ]
+    for args in cases:
+        result = _cli(*args)
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("inkread: error:"), (args, result.stderr)
