@@ -1,0 +1,143 @@
+"""Turn an ink map into the 28x28 image a model was trained on (MNIST or EMNIST normalization).
+
+``normalize`` crops to the ink, brings the stroke width into the range seen in the training data
+(thin tablet strokes are thickened, fat marker strokes thinned), then applies the recipe:
+
+* ``mnist`` (LeCun): the bounding box fitted into 20x20 keeping its aspect ratio, anti-aliased,
+  placed so that the centre of mass is at the centre of the 28x28 image;
+* ``emnist`` (Cohen et al. 2017): Gaussian blur, bounding box centred in a square, 2 px padding,
+  resized to 28x28, so the character fills the central 24x24, centred by its box.
+
+Stroke widths are compared at a working resolution where the character's longest side is
+``WORK_SIDE`` pixels, as a fraction of that side (see ``inkread.imaging.stroke``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from inkread.errors import InkreadError, InputImageError
+from inkread.imaging.decode import load_image, stretch
+from inkread.imaging.stroke import change_width, stroke_width
+
+RECIPES = ("mnist", "emnist")
+SIZE = 28
+WORK_SIDE = 80  # longest side of the character while its strokes are measured and adjusted
+INK_THRESHOLD = 0.5  # a pixel is "ink" (for boxes and stroke widths) above this
+# Stroke width / longest side, 25th..90th percentile over the training sets (measured on 2,000
+# MNIST test digits and 2,000 EMNIST byclass test characters). Widths inside the range are kept as
+# they are, so real MNIST digits pass through unchanged; others are brought to the nearest bound.
+STROKE_RANGE = {"mnist": (0.080, 0.129), "emnist": (0.081, 0.140)}
+MNIST_BOX = 20  # LeCun: the character's box is fitted into 20x20...
+MNIST_CENTRE = 14.0  # ...and its centre of mass placed at pixel (14, 14) (measured: 13.99, 14.01)
+EMNIST_BOX = 24  # EMNIST: a square frame around the box, padded by 2 px, in 28x28
+EMNIST_BLUR = 1.0 / 64  # EMNIST blurred the 128x128 NIST scans with sigma 1: ~1/64 of a character
+
+
+class NoInkError(InputImageError):
+    """The image is blank: an empty canvas, an empty photo, or ink too faint to see."""
+
+
+def preprocess_image(source: Any, recipe: str = "mnist") -> np.ndarray:
+    """The float32 (28, 28) model input for an image (path, bytes, PIL image or array): normalize(load_image(source))."""
+    return normalize(load_image(source), recipe)
+
+
+def prepare_training_image(image: np.ndarray, recipe: str = "mnist") -> np.ndarray:
+    """Normalize a data set image (uint8 (28, 28), ink high) exactly as inference does; float32 (28, 28).
+
+    Real MNIST/EMNIST images come out almost unchanged; images from other sources (``folder:``
+    data sets, corrections drawn in the web app) get the same treatment as at inference time.
+    """
+    image = np.asarray(image)
+    scale = 1 / 255 if image.dtype == np.uint8 else 1.0
+    return normalize(image.astype(np.float32) * scale, recipe)
+
+
+def normalize(ink: np.ndarray, recipe: str = "mnist") -> np.ndarray:
+    """The float32 (28, 28) model input, in 0..1 ink high, for an ink map (float (H, W), ink high).
+
+    Raises ``NoInkError`` if there is no ink.
+    """
+    if recipe not in RECIPES:
+        raise InkreadError(f"unknown normalization recipe {recipe!r}: use {' or '.join(RECIPES)}")
+    ink = np.asarray(ink, dtype=np.float32)
+    if ink.ndim != 2:
+        raise InputImageError(f"an ink map must be 2-D (H, W), got shape {ink.shape}")
+    character = _crop(stretch(np.nan_to_num(_crop(ink, 0.05 * float(np.nanmax(ink, initial=0.0))))))
+    character = _standard_width(character, *STROKE_RANGE[recipe])
+    return _mnist(character) if recipe == "mnist" else _emnist(character)
+
+
+def _crop(ink: np.ndarray, faint: float = 0.05) -> np.ndarray:
+    """The bounding box of the pixels above ``faint``; NoInkError if there are none."""
+    inked = ink > max(faint, 1e-3)
+    rows = np.flatnonzero(inked.any(axis=1))
+    if rows.size == 0:
+        raise NoInkError("no ink found: the image is blank; draw or photograph a character on plain paper")
+    cols = np.flatnonzero(inked.any(axis=0))
+    return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+def _resize(ink: np.ndarray, width: int, height: int, method=Image.Resampling.BILINEAR) -> np.ndarray:
+    """Anti-aliased resize of an ink map (Pillow widens the filter when shrinking)."""
+    image = Image.fromarray(ink).resize((max(1, width), max(1, height)), method)
+    return np.asarray(image, dtype=np.float32)
+
+
+def _to_side(ink: np.ndarray, side: float, method=Image.Resampling.BILINEAR) -> np.ndarray:
+    """Scale so that the longest side is ``side`` pixels, keeping the aspect ratio."""
+    h, w = ink.shape
+    scale = side / max(h, w)
+    return _resize(ink, round(w * scale), round(h * scale), method)
+
+
+def _standard_width(character: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Thicken or thin the strokes so that width / longest side falls within [low, high].
+
+    Measures at WORK_SIDE pixels. Dilating by k pixels per side also grows the box by 2k, hence
+    k = (target * L - w) / (2 * (1 - target)). Returns the re-cropped character.
+    """
+    work = np.pad(_to_side(character, WORK_SIDE), WORK_SIDE // 4)
+    width = stroke_width(work > INK_THRESHOLD)
+    ratio = width / WORK_SIDE
+    target = min(max(ratio, low), high)
+    pixels = round((target * WORK_SIDE - width) / (2 * (1 - target)))
+    if pixels == 0:
+        return character  # unchanged: resampling twice would only blur it
+    return _crop(change_width(work, pixels))
+
+
+def _mnist(character: np.ndarray) -> np.ndarray:
+    """LeCun's recipe: fit into 20x20 keeping aspect ratio, centre of mass at (14, 14)."""
+    small = np.clip(_to_side(_crop(character), MNIST_BOX), 0.0, 1.0)
+    h, w = small.shape
+    mass = small.sum()
+    ys, xs = np.indices(small.shape)
+    cy, cx = (small * ys).sum() / mass, (small * xs).sum() / mass
+    # Integer shift, like MNIST; clamped so the character is never cut off at the border.
+    top = int(np.clip(round(MNIST_CENTRE - cy), 0, SIZE - h))
+    left = int(np.clip(round(MNIST_CENTRE - cx), 0, SIZE - w))
+    out = np.zeros((SIZE, SIZE), np.float32)
+    out[top:top + h, left:left + w] = small
+    return out
+
+
+def _emnist(character: np.ndarray) -> np.ndarray:
+    """The EMNIST recipe: blur, box centred in a square, 2 px padding, resized to 28x28."""
+    h, w = character.shape
+    radius = EMNIST_BLUR * max(h, w)
+    image = Image.fromarray(np.round(character * 255).astype(np.uint8))  # Pillow blurs 8-bit images only
+    blurred = np.asarray(image.filter(ImageFilter.GaussianBlur(radius)), dtype=np.float32)
+    character = _crop(blurred / max(float(blurred.max()), 1e-6))
+    h, w = character.shape
+    side = max(h, w)
+    square = np.zeros((side, side), np.float32)
+    top, left = (side - h) // 2, (side - w) // 2
+    square[top:top + h, left:left + w] = character
+    small = np.clip(_resize(square, EMNIST_BOX, EMNIST_BOX, Image.Resampling.BICUBIC), 0.0, 1.0)
+    pad = (SIZE - EMNIST_BOX) // 2
+    return np.pad(small, pad)
