@@ -49,10 +49,12 @@ def evaluate(config: EvaluateConfig) -> dict:
         raise InkreadError(f"--limit must be at least 1, got {config.limit}")
     model = OnnxModel(config.model)
     labels = tuple(model.meta.labels)
-    data = load_dataset(config.dataset, data_dir=config.data_dir, labels=labels)
+    # labels: the data is indexed as the model's classes (a subset, e.g. digits for a characters
+    # model, is fine); recipe: folder:/csv: images are normalized the way the model was trained
+    data = load_dataset(config.dataset, data_dir=config.data_dir, labels=labels, recipe=model.meta.recipe)
     split = getattr(data, config.split)
-    targets = _model_targets(split.targets, tuple(data.labels), labels, config.dataset, model.meta.name)
-    images, targets = split.images[:config.limit], targets[:config.limit]
+    _check_labels(tuple(data.labels), labels, config.dataset, model.meta.name)
+    images, targets = split.images[:config.limit], split.targets[:config.limit]
     if len(images) == 0:
         raise DatasetError(f"the {config.split} split of {config.dataset} has no images: choose another --split")
 
@@ -74,18 +76,13 @@ def predict_probabilities(model, images: np.ndarray, batch_size: int = BATCH_SIZ
     return np.concatenate(batches)
 
 
-def _model_targets(targets: np.ndarray, data_labels: tuple, model_labels: tuple, spec: str, model_name: str) -> np.ndarray:
-    """The data's class indices as the model's indices; a different label set is a user error."""
-    if data_labels == model_labels:
-        return targets
-    if set(data_labels) != set(model_labels):
+def _check_labels(data_labels: tuple, model_labels: tuple, spec: str, model_name: str) -> None:
+    """The data's class indices must be the model's (load_dataset re-indexes when it can)."""
+    if data_labels != model_labels:
         raise DatasetError(
             f"model {model_name!r} knows {len(model_labels)} classes ({_preview(model_labels)}) but data set {spec!r} has "
             f"{len(data_labels)} ({_preview(data_labels)}): evaluate on data with the model's label set "
             f"(a digits model on mnist, a 47-class characters model on emnist-bymerge or emnist-balanced)")
-    # same characters in another order: renumber rather than refuse
-    position = {label: i for i, label in enumerate(model_labels)}
-    return np.array([position[label] for label in data_labels], dtype=np.int64)[targets]
 
 
 def _preview(labels: tuple, count: int = 12) -> str:

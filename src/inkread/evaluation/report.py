@@ -181,7 +181,7 @@ padding:0 1rem;color:#1d232a;line-height:1.45}
 h1{font-size:1.6rem;margin-bottom:.5rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}
 table.context th{text-align:left;padding-right:1rem;color:#555;font-weight:600}
 .cards{display:flex;flex-wrap:wrap;gap:.75rem;margin:1rem 0}
-.card{border:1px solid #d0d7de;border-radius:8px;padding:.6rem 1rem;min-width:8rem;background:#f6f8fa}
+.card{border:1px solid #d0d7de;border-radius:8px;padding:.6rem 1rem;min-width:6.5rem;background:#f6f8fa}
 .card .value{font-size:1.4rem;font-weight:650}.card .name{color:#57606a;font-size:.85rem}
 .note{background:#fff8c5;border:1px solid #e3d27a;border-radius:6px;padding:.4rem .8rem}
 figure{margin:0}img{max-width:100%;height:auto;border:1px solid #eee}

@@ -1,0 +1,173 @@
+"""evaluate(): a tiny ONNX model bundle made in the test, run on data sets whose answers are known.
+
+The model is a linear layer whose class k responds to a horizontal bar of ink at rows 2k+4..2k+5,
+so its prediction for every image is known without running it.
+"""
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from inkread import cli
+from inkread.data import DatasetSplits, ImageSet
+from inkread.errors import DatasetError, InkreadError
+from inkread.evaluation import EvaluateConfig, evaluate
+from inkread.inference.bundle_format import ModelMeta
+from inkread.labels import DIGITS
+
+HISTORY = [{"epoch": 1, "train_loss": 0.9, "train_acc": 0.7, "val_loss": 1.0, "val_acc": 0.65},
+           {"epoch": 2, "train_loss": 0.4, "train_acc": 0.9, "val_loss": 0.5, "val_acc": 0.85}]
+
+
+def bar(cls: int) -> np.ndarray:
+    """A 28x28 uint8 ink-high image of class ``cls``: a bar at rows 2*cls+4 and 2*cls+5."""
+    image = np.zeros((28, 28), np.uint8)
+    image[2 * cls + 4:2 * cls + 6, 4:24] = 255
+    return image
+
+
+def bar_images(classes) -> np.ndarray:
+    return np.stack([bar(c) for c in classes])
+
+
+def write_bar_bundle(folder, labels=DIGITS, history=()):
+    """A model bundle (model.onnx + model.json) that recognizes ``bar`` images."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weights = np.stack([bar(c).reshape(-1) / 255.0 for c in range(len(labels))], axis=1).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("Flatten", ["image"], ["flat"], axis=1), helper.make_node("MatMul", ["flat", "w"], ["logits"])],
+        "bars",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, 28, 28])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", len(labels)])],
+        initializer=[numpy_helper.from_array(weights, "w")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8  # readable by every onnxruntime inkread supports
+    folder.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(folder / "model.onnx"))
+    meta = ModelMeta(name="bars", arch="linear", labels=list(labels), history=list(history))
+    (folder / "model.json").write_text(meta.to_json(), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    return write_bar_bundle(tmp_path_factory.mktemp("bundle") / "bars", history=HISTORY)
+
+
+def fake_splits(test_targets, labels=DIGITS, wrong=0):
+    """Bar images whose first ``wrong`` test labels are off by one class."""
+    classes = np.asarray(test_targets)
+    targets = classes.copy()
+    targets[:wrong] = (targets[:wrong] + 1) % len(labels)
+    test = ImageSet(bar_images(classes), targets)
+    train = ImageSet(bar_images([0, 1]), np.array([0, 1]))
+    return DatasetSplits("fake", tuple(labels), "mnist", train, ImageSet.empty(), test)
+
+
+@pytest.fixture
+def fake_data(monkeypatch):
+    """Replace load_dataset by one that records its calls and returns ``fake.splits``."""
+    import inkread.data
+
+    fake = SimpleNamespace(calls=[], splits=fake_splits(np.arange(50) % 10, wrong=5))
+
+    def load_dataset(spec, data_dir=None, **kwargs):
+        fake.calls.append((spec, {"data_dir": data_dir, **kwargs}))
+        return fake.splits
+
+    monkeypatch.setattr(inkread.data, "load_dataset", load_dataset)
+    return fake
+
+
+def test_evaluate_writes_report_with_exact_metrics(bundle, fake_data, tmp_path, capsys):
+    out = tmp_path / "report"
+    metrics = evaluate(EvaluateConfig(model=str(bundle), dataset="fake-spec", out=str(out), data_dir="/data"))
+    assert fake_data.calls == [("fake-spec", {"data_dir": "/data", "labels": DIGITS, "recipe": "mnist"})]
+    assert metrics["n"] == 50
+    assert metrics["accuracy"] == pytest.approx(45 / 50)  # the 5 relabelled images are the only errors
+    assert [c["count"] for c in metrics["top_confusions"]] == [1] * 5
+    assert metrics["context"]["dataset"] == "fake-spec" and metrics["context"]["split"] == "test"
+    assert json.loads((out / "metrics.json").read_text(encoding="utf-8"))["accuracy"] == metrics["accuracy"]
+    # the model's history makes the learning curves
+    assert {"report.html", "metrics.json", "curves.png", "misclassified.png"} <= {p.name for p in out.iterdir()}
+    printed = capsys.readouterr().out
+    assert "accuracy 90.00%" in printed and "macro F1" in printed and "n=50" in printed
+    assert "report.html" in printed and str(out) in printed
+
+
+def test_limit_and_split(bundle, fake_data, tmp_path):
+    metrics = evaluate(EvaluateConfig(model=str(bundle), dataset="x", out=str(tmp_path), limit=3))
+    assert metrics["n"] == 3 and metrics["accuracy"] == 0.0  # the first 5 test labels are the wrong ones
+    metrics = evaluate(EvaluateConfig(model=str(bundle), dataset="x", split="train", out=str(tmp_path)))
+    assert metrics["n"] == 2 and metrics["accuracy"] == 1.0
+    assert metrics["context"]["split"] == "train"
+
+
+def test_model_without_history_has_no_curves(tmp_path, fake_data):
+    bundle = write_bar_bundle(tmp_path / "plain")
+    evaluate(EvaluateConfig(model=str(bundle), dataset="x", out=str(tmp_path / "out")))
+    assert not (tmp_path / "out" / "curves.png").exists()
+    assert "No learning curves" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+
+
+def test_label_set_mismatch_is_a_one_line_error(bundle, fake_data, tmp_path):
+    fake_data.splits = fake_splits(np.arange(20) % 10, labels=tuple("ABCDEFGHIJ"))
+    with pytest.raises(DatasetError, match="knows 10 classes") as caught:
+        evaluate(EvaluateConfig(model=str(bundle), dataset="letters", out=str(tmp_path / "out")))
+    assert "\n" not in str(caught.value) and "'letters'" in str(caught.value)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"split": "validation"}, "unknown split"),
+    ({"limit": 0}, "at least 1"),
+    ({"split": "val"}, "no images"),
+])
+def test_bad_options_are_one_line_errors(bundle, fake_data, tmp_path, config, message):
+    with pytest.raises(InkreadError, match=message):
+        evaluate(EvaluateConfig(model=str(bundle), dataset="x", out=str(tmp_path), **config))
+
+
+def test_cli_evaluate(bundle, fake_data, tmp_path, capsys):
+    out = tmp_path / "cli"
+    assert cli.main(["evaluate", "--model", str(bundle), "--dataset", "x", "--out", str(out), "--limit", "10"]) == 0
+    assert json.loads((out / "metrics.json").read_text(encoding="utf-8"))["n"] == 10
+    fake_data.splits = fake_splits([0, 1], labels=tuple("AB"))
+    assert cli.main(["evaluate", "--model", str(bundle), "--dataset", "x", "--out", str(out)]) == cli.EXIT_USER_ERROR
+    error = capsys.readouterr().err
+    assert error.startswith("inkread: error: ") and error.count("\n") == 1
+
+
+def test_evaluate_on_a_real_csv_data_set(bundle, tmp_path):
+    """Through the real data layer: a Kaggle-style csv: file of bar images, one fifth mislabelled."""
+    rng = np.random.default_rng(0)
+    classes = rng.integers(0, 10, 200)
+    labels = classes.copy()
+    labels[::5] = (labels[::5] + 3) % 10
+    rows = [",".join([str(label), *map(str, bar(cls).reshape(-1))]) for cls, label in zip(classes, labels)]
+    csv = tmp_path / "bars.csv"
+    csv.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+    metrics = evaluate(EvaluateConfig(model=str(bundle), dataset=f"csv:{csv}", out=str(tmp_path / "out")))
+    from inkread.data import load_dataset
+
+    test = load_dataset(f"csv:{csv}", labels=DIGITS).test
+    # the bar's row says which class the model predicts: rows 2k+4 and 2k+5 hold the ink
+    predicted = (np.argmax(test.images[:, :, 10], axis=1) - 4) // 2
+    assert metrics["n"] == len(test) > 0
+    assert metrics["accuracy"] == pytest.approx(np.mean(predicted == test.targets))
+    assert 0 < metrics["accuracy"] < 1  # the mislabelled rows are errors
+    assert (tmp_path / "out" / "report.html").exists()
+
+
+def test_digits_model_on_a_letters_csv_is_refused(bundle, tmp_path):
+    csv = tmp_path / "letters.csv"
+    csv.write_text("\n".join(",".join(["A", *["0"] * 784]) for _ in range(10)) + "\n", encoding="utf-8")
+    with pytest.raises(InkreadError) as caught:
+        evaluate(EvaluateConfig(model=str(bundle), dataset=f"csv:{csv}", out=str(tmp_path / "out")))
+    assert "\n" not in str(caught.value) and "'A'" in str(caught.value)

@@ -1,0 +1,234 @@
+"""The report folder: PNG plots, metrics.json, classification_report.txt and a self-contained report.html."""
+
+import base64
+import io
+import json
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from inkread.errors import InkreadError
+from inkread.evaluation import plots, write_report
+from inkread.labels import LABEL_SETS
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PICTURES = ("confusion_matrix.png", "curves.png", "misclassified.png", "samples.png")
+HISTORY = [{"epoch": e, "train_loss": 1 / e, "train_acc": 1 - 0.1 / e, "val_loss": 1.2 / e, "val_acc": 1 - 0.15 / e}
+           for e in range(1, 6)]
+
+
+def synthetic(num_classes: int, per_class: int, accuracy: float = 0.8, seed: int = 0, missing=()):
+    """Images, true classes and probabilities of a fake model that is right about ``accuracy`` of the time."""
+    rng = np.random.default_rng(seed)
+    classes = [c for c in range(num_classes) if c not in missing]
+    y_true = np.repeat(classes, per_class)
+    rng.shuffle(y_true)
+    images = np.zeros((len(y_true), 28, 28), np.uint8)
+    for i, cls in enumerate(y_true):  # a bar whose position encodes the class, so grids show structure
+        row = 3 + cls * 22 // num_classes
+        images[i, row:row + 3, 4 + rng.integers(0, 6):22 + rng.integers(0, 4)] = 255
+    logits = rng.normal(size=(len(y_true), num_classes))
+    right = rng.random(len(y_true)) < accuracy
+    logits[np.arange(len(y_true))[right], y_true[right]] += 6
+    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    return images, y_true, probs
+
+
+def read_png(path_or_bytes) -> Image.Image:
+    data = path_or_bytes if isinstance(path_or_bytes, bytes) else path_or_bytes.read_bytes()
+    assert data.startswith(PNG_SIGNATURE)
+    image = Image.open(io.BytesIO(data))
+    image.load()  # decodes every pixel: a truncated file fails here
+    return image
+
+
+class PageParser(HTMLParser):
+    """Collects every attribute value and the img sources of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.images, self.urls, self.tags = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        attrs = dict(attrs)
+        if tag == "img":
+            self.images.append(attrs.get("src", ""))
+        self.urls += [value for key, value in attrs.items() if key in ("src", "href") and value]
+
+
+def parse_page(path) -> PageParser:
+    parser = PageParser()
+    parser.feed(path.read_text(encoding="utf-8"))
+    parser.close()
+    return parser
+
+
+@pytest.fixture(scope="module")
+def digits_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("digits")
+    images, y_true, probs = synthetic(10, 30)
+    metrics = write_report(out, y_true, probs, images, LABEL_SETS["digits"], history=HISTORY, title="digits test",
+                           context={"model": "fake", "split": "test"})
+    return out, metrics, (images, y_true, probs)
+
+
+def test_every_file_is_written_and_listed(digits_report):
+    out, metrics, _ = digits_report
+    names = {"metrics.json", "report.html", "classification_report.txt", *PICTURES}
+    assert {p.name for p in out.iterdir()} == names
+    assert sorted(metrics["files"]) == sorted(str(out / name) for name in names)
+
+
+def test_pictures_are_valid_pngs_of_reasonable_size(digits_report):
+    out, _, _ = digits_report
+    for name in PICTURES:
+        image = read_png(out / name)
+        assert 300 <= image.width <= 2500 and 200 <= image.height <= 2500, (name, image.size)
+    # curves: two panels side by side
+    curves = read_png(out / "curves.png")
+    assert curves.width > 2 * curves.height
+
+
+def test_metrics_json_matches_returned_metrics(digits_report):
+    out, metrics, (_, y_true, probs) = digits_report
+    stored = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert stored == {key: value for key, value in metrics.items() if key != "files"}
+    assert stored["n"] == len(y_true) == 300
+    assert stored["accuracy"] == pytest.approx(np.mean(probs.argmax(axis=1) == y_true))
+    assert stored["context"] == {"model": "fake", "split": "test"}
+    assert stored["title"] == "digits test"
+    assert list(stored["per_class"]) == list("0123456789")
+
+
+def test_text_report_is_sklearns(digits_report):
+    out, metrics, _ = digits_report
+    text = (out / "classification_report.txt").read_text(encoding="utf-8")
+    assert "precision" in text and "macro avg" in text
+    assert f"{metrics['accuracy']:.4f}" in text
+
+
+def test_html_is_self_contained_with_every_picture(digits_report):
+    out, metrics, _ = digits_report
+    page = parse_page(out / "report.html")
+    assert len(page.images) == len(PICTURES)
+    embedded = []
+    for src in page.images:
+        assert src.startswith("data:image/png;base64,")
+        embedded.append(base64.b64decode(src.split(",", 1)[1]))
+    # the page embeds exactly the bytes of the PNG files
+    assert sorted(embedded) == sorted((out / name).read_bytes() for name in PICTURES)
+    assert not [url for url in page.urls if not url.startswith("data:")]
+    assert "script" not in page.tags and "link" not in page.tags
+    text = (out / "report.html").read_text(encoding="utf-8")
+    assert "http://" not in text and "https://" not in text
+    assert f"{100 * metrics['accuracy']:.2f}%" in text  # headline figure
+    assert "macro avg" in text  # the classification report
+
+
+def test_47_classes_with_missing_classes(tmp_path):
+    labels = LABEL_SETS["bymerge"]
+    missing = (labels.index("Q"), labels.index("q"))
+    images, y_true, probs = synthetic(47, 6, missing=missing, seed=1)
+    metrics = write_report(tmp_path, y_true, probs, images, labels, title="characters")
+    assert metrics["num_classes"] == 47
+    assert metrics["absent_classes"] == ["Q", "q"]
+    assert metrics["per_class"]["Q"]["support"] == 0
+    assert sum(row["support"] for row in metrics["per_class"].values()) == metrics["n"] == 45 * 6
+    assert np.isfinite([metrics["accuracy"], metrics["balanced_accuracy"], metrics["macro"]["f1"]]).all()
+    matrix = read_png(tmp_path / "confusion_matrix.png")
+    assert 1000 <= matrix.width <= 2500  # sized for 47 classes, not squeezed into a 10-class figure
+    samples = read_png(tmp_path / "samples.png")
+    assert samples.height < 1.5 * samples.width  # 47 rows laid out in side-by-side blocks, not one long strip
+    text = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "have no image in this data: Q q" in text
+    assert not (tmp_path / "curves.png").exists()
+    assert "No learning curves" in text
+
+
+def test_labels_are_escaped_in_html_and_literal_in_plots(tmp_path):
+    labels = ["<b>", "$", "&"]
+    images, y_true, probs = synthetic(3, 10, seed=2)
+    write_report(tmp_path, y_true, probs, images, labels, title="<script>alert(1)</script>")
+    text = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<b>" not in text and "&lt;b&gt;" in text
+    assert "<script>" not in text
+    assert "script" not in parse_page(tmp_path / "report.html").tags
+    read_png(tmp_path / "confusion_matrix.png")
+
+
+def test_no_images_and_no_mistakes(tmp_path):
+    y = np.arange(10).repeat(2)
+    metrics = write_report(tmp_path, y, np.eye(10)[y], None, LABEL_SETS["digits"])
+    assert metrics["accuracy"] == 1.0
+    assert {p.name for p in tmp_path.glob("*.png")} == {"confusion_matrix.png"}
+    assert "No example images" in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+    images, _, _ = synthetic(10, 2)
+    write_report(tmp_path, y, np.eye(10)[y], images, LABEL_SETS["digits"])
+    assert not (tmp_path / "misclassified.png").exists()
+    assert "No mistakes" in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+def test_stale_pictures_of_an_earlier_report_are_removed(tmp_path, digits_report):
+    _, _, (images, y_true, probs) = digits_report
+    write_report(tmp_path, y_true, probs, None, LABEL_SETS["digits"], history=HISTORY)
+    assert (tmp_path / "curves.png").exists()
+    write_report(tmp_path, y_true, probs, None, LABEL_SETS["digits"], history=None)
+    assert not (tmp_path / "curves.png").exists()
+
+
+def test_curves_tolerate_missing_keys():
+    assert plots.render_curves([]) is None
+    assert plots.render_curves([{"epoch": 1, "lr": 0.1, "seconds": 3}]) is None
+    partial = plots.render_curves([{"train_loss": 0.9}, {"train_loss": 0.5, "val_acc": 0.8}, {"val_loss": float("nan")}])
+    assert read_png(partial).width > 300
+
+
+def test_failed_rendering_leaves_previous_files_intact(tmp_path, digits_report, monkeypatch):
+    _, _, (images, y_true, probs) = digits_report
+    write_report(tmp_path, y_true, probs, images, LABEL_SETS["digits"], history=HISTORY)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    from matplotlib.figure import Figure
+
+    def broken_savefig(self, *args, **kwargs):
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr(Figure, "savefig", broken_savefig)
+    with pytest.raises(RuntimeError, match="renderer crashed"):
+        write_report(tmp_path, y_true[::-1], probs, images, LABEL_SETS["digits"], history=HISTORY)
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert after == before  # same files, same bytes, and no temporary file left behind
+
+
+def test_full_disk_is_a_one_line_error_and_leaves_no_temporary_file(tmp_path, digits_report, monkeypatch):
+    import errno
+
+    import inkread.files
+
+    _, _, (images, y_true, probs) = digits_report
+
+    def full_disk(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(inkread.files.os, "fsync", full_disk)
+    with pytest.raises(InkreadError, match="disk full") as caught:
+        write_report(tmp_path, y_true, probs, images, LABEL_SETS["digits"])
+    assert "\n" not in str(caught.value)
+    assert list(tmp_path.iterdir()) == []  # the first file failed: nothing, not half a file
+
+
+@pytest.mark.parametrize("probs_shape, images_shape, message", [
+    ((20, 9), (20, 28, 28), r"shape \(N, 10\)"),
+    ((19, 10), (20, 28, 28), "must match"),
+    ((20, 10), (19, 28, 28), "images must have shape"),
+])
+def test_bad_shapes_are_one_line_errors(tmp_path, probs_shape, images_shape, message):
+    y_true = np.arange(20) % 10
+    with pytest.raises(InkreadError, match=message) as caught:
+        write_report(tmp_path, y_true, np.full(probs_shape, 0.1), np.zeros(images_shape, np.uint8), LABEL_SETS["digits"])
+    assert "\n" not in str(caught.value)
+    assert not list(tmp_path.iterdir())
