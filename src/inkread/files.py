@@ -36,6 +36,8 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # mkstemp makes the file private (0600); give it the mode a plain open() would have.
+    os.chmod(tmp_name, 0o666 & ~_current_umask())
     try:
         with os.fdopen(fd, mode) as handle:
             yield handle
@@ -61,6 +63,12 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _remove_quietly(name: str) -> None:
