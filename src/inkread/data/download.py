@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from inkread.errors import DatasetError
-from inkread.data.idx import IMAGES_MAGIC, LABELS_MAGIC, content_hash, parse_idx, read_idx_bytes
+from inkread.data.idx import IMAGES_MAGIC, LABELS_MAGIC, REDOWNLOAD_HINT, content_hash, parse_idx, read_idx_bytes
 from inkread.data.mapping import SPLITS, mapping_name, read_mapping
 from inkread.files import default_data_dir
 
@@ -232,7 +232,7 @@ def _retrieve(name: str, urls: tuple[str, ...], known_hash: str | None, target: 
         import pooch
     except ImportError:
         raise DatasetError(f"downloading {name} needs pooch: pip install 'inkread[train]'") from None
-    logging.getLogger("pooch").setLevel(logging.WARNING)  # pooch logs every download at INFO level
+    pooch.get_logger().setLevel(logging.WARNING)  # else pooch logs every download and its hash at INFO level
     errors = []
     for url in _base_urls(name, urls, base_url):
         downloader = pooch.HTTPDownloader(progressbar=sys.stderr.isatty(), timeout=TIMEOUT_SECONDS)
@@ -279,8 +279,8 @@ def _check_download(path: Path, entry: RemoteFile, origin: str) -> None:
         return
     try:
         data = read_idx_bytes(path)
-        parse_idx(data, _magic_of(entry.name), where=entry.name)
+        parse_idx(data, _magic_of(entry.name), where="it")
     except DatasetError as error:
-        raise refuse(f"is not a valid IDX file ({str(error).split(':')[0]})") from None
+        raise refuse(f"is broken ({str(error).removesuffix(': ' + REDOWNLOAD_HINT)})") from None
     _check_content(path, data, origin=origin)
 

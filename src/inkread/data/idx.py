@@ -22,7 +22,8 @@ from inkread.files import write_bytes_atomic
 IMAGES_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
 LABELS_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
 _GZIP_MAGIC = b"\x1f\x8b"
-_FIX = "delete it and run again to re-download it"
+REDOWNLOAD_HINT = "delete it and run again to re-download it"
+_FIX = REDOWNLOAD_HINT
 
 
 def read_idx_bytes(path: str | os.PathLike) -> bytes:
@@ -56,13 +57,11 @@ def parse_idx(data: bytes, magic: int, where: str | os.PathLike = "IDX data") ->
     ndim = {IMAGES_MAGIC: 3, LABELS_MAGIC: 1}[magic]
     kind = "images" if magic == IMAGES_MAGIC else "labels"
     header_size = 4 + 4 * ndim
+    found = struct.unpack(">i", data[:4])[0] if len(data) >= 4 else None
+    if found is not None and found != magic:
+        raise DatasetError(f"{where} is not an IDX {kind} file (magic number {found}, expected {magic}): {_FIX}")
     if len(data) < header_size:
         raise DatasetError(f"{where} is truncated ({len(data)} bytes, shorter than an IDX header): {_FIX}")
-    (found,) = struct.unpack(">i", data[:4])
-    if found != magic:
-        raise DatasetError(
-            f"{where} is not an IDX {kind} file (magic number {found}, expected {magic}): {_FIX}"
-        )
     shape = struct.unpack(f">{ndim}I", data[4:header_size])
     if magic == IMAGES_MAGIC and shape[1:] != (28, 28):
         raise DatasetError(f"{where} holds {shape[1]}x{shape[2]} images, expected 28x28: {_FIX}")

@@ -1,0 +1,35 @@
+"""Shared test fixtures and the ``--runslow`` switch.
+
+Tests marked ``@pytest.mark.slow`` are skipped unless pytest runs with ``--runslow`` or the
+environment has ``INKREAD_SLOW=1``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED_DATASETS = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--runslow", action="store_true", default=False, help="also run tests marked slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--runslow") or os.environ.get("INKREAD_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: run with --runslow or INKREAD_SLOW=1")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    """The real data sets (../shared/datasets beside the repository), or skip the test."""
+    if not SHARED_DATASETS.is_dir():
+        pytest.skip(f"../shared/datasets not found: {SHARED_DATASETS.resolve()} holds the real MNIST/EMNIST files")
+    return SHARED_DATASETS

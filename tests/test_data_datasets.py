@@ -1,0 +1,211 @@
+"""load_dataset: mnist, folder:, csv:, limits, label sets and errors."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from inkread.data import DatasetSplits, ImageSet, load_dataset
+from inkread.errors import DatasetError
+from inkread.labels import DIGITS, LABEL_SETS
+
+
+@pytest.fixture
+def preprocessing(monkeypatch):
+    """The shared preprocessing; a crude stand-in only if inkread.imaging.preprocess is not there yet."""
+    try:
+        importlib.import_module("inkread.imaging.preprocess")
+    except ImportError:
+        def preprocess_image(path, recipe="mnist"):
+            with Image.open(path) as image:
+                gray = np.asarray(image.convert("L").resize((28, 28)), dtype=np.float32) / 255
+            return 1.0 - gray  # dark ink on white -> ink high
+
+        fake = types.ModuleType("inkread.imaging.preprocess")
+        fake.preprocess_image = preprocess_image
+        monkeypatch.setitem(sys.modules, "inkread.imaging.preprocess", fake)
+
+
+def _draw(path, kind: int) -> None:
+    """A dark-on-white drawing: a different simple shape per kind."""
+    image = Image.new("L", (64, 64), 255)
+    draw = ImageDraw.Draw(image)
+    shapes = [lambda: draw.ellipse((16, 8, 48, 56), outline=0, width=5),
+              lambda: draw.line((34, 6, 30, 58), fill=0, width=6),  # a "1" (slanted like a hand would)
+              lambda: draw.line((10, 10, 54, 54), fill=0, width=6)]
+    shapes[kind % 3]()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path)
+
+
+def _class_folders(root, labels="012", per_class=10):
+    for i, label in enumerate(labels):
+        for n in range(per_class):
+            _draw(root / label / f"{n}.png", i)
+    return root
+
+
+# ---------------------------------------------------------------- mnist (real files)
+
+def test_mnist_counts_and_format(shared_datasets):
+    splits = load_dataset("mnist", shared_datasets)
+    assert isinstance(splits, DatasetSplits) and isinstance(splits.train, ImageSet)
+    assert splits.counts() == {"train": 54000, "val": 6000, "test": 10000}
+    assert splits.labels == DIGITS and splits.recipe == "mnist" and splits.name == "mnist"
+    assert splits.train.images.dtype == np.uint8 and splits.train.images.shape[1:] == (28, 28)
+    assert splits.test.targets.dtype == np.int64
+    # The official test histogram (mnist/SOURCE.md); train + val together make the official train one.
+    assert np.bincount(splits.test.targets).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    together = np.concatenate([splits.train.targets, splits.val.targets])
+    assert np.bincount(together).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    assert splits.train.images.mean() < 60  # ink high: mostly black background
+    assert splits.source["counts"] == splits.counts() and len(splits.source["files"]) == 4
+
+    other = load_dataset("mnist", shared_datasets, seed=1, val_fraction=0.2, limit=900)
+    assert other.counts() == {"train": 900, "val": 225, "test": 188}  # 900/48000 of 12000 and 10000, rounded up
+    assert not np.array_equal(other.val.targets[:200], splits.val.targets[:200])
+
+
+def test_mnist_into_a_larger_label_set(shared_datasets):
+    bymerge = LABEL_SETS["bymerge"]
+    splits = load_dataset("mnist", shared_datasets, labels=bymerge, limit=100)
+    assert splits.labels == bymerge
+    plain = load_dataset("mnist", shared_datasets, limit=100)
+    assert [bymerge[t] for t in splits.test.targets] == [DIGITS[t] for t in plain.test.targets]
+    with pytest.raises(DatasetError, match="classes the given label set lacks: '0', '1'"):
+        load_dataset("mnist", shared_datasets, labels=LABEL_SETS["letters"], limit=10)
+
+
+def test_unknown_spec_lists_the_valid_ones(tmp_path):
+    with pytest.raises(DatasetError, match="unknown data set 'kmnist'.*mnist.*emnist-balanced.*emnist-pool.*folder:PATH.*csv:PATH"):
+        load_dataset("kmnist", tmp_path)
+    with pytest.raises(DatasetError, match="unknown data set 'folder:'"):
+        load_dataset("folder:", tmp_path)
+    with pytest.raises(DatasetError, match="val_fraction"):
+        load_dataset("mnist", tmp_path, val_fraction=1.5)
+
+
+# ---------------------------------------------------------------- folder:
+
+def test_folder_with_class_subfolders(tmp_path, preprocessing):
+    root = _class_folders(tmp_path / "mine")
+    (root / "0" / "notes.txt").write_text("not an image")
+    splits = load_dataset(f"folder:{root}", seed=0)
+    assert splits.labels == DIGITS and splits.recipe == "mnist"  # all digits -> the 10-digit set
+    assert splits.counts() == {"train": 24, "val": 3, "test": 3}
+    images = np.concatenate([splits.train.images, splits.val.images, splits.test.images])
+    targets = np.concatenate([splits.train.targets, splits.val.targets, splits.test.targets])
+    assert images.dtype == np.uint8 and images.shape == (30, 28, 28)
+    assert sorted(np.bincount(targets, minlength=10).tolist()) == [0] * 7 + [10] * 3
+    assert images.max() == 255 and images.mean() < 80  # ink high, on black
+    # A vertical line (class 1) is taller than wide once preprocessed.
+    ones = images[targets == 1] > 64
+    assert ones.any(axis=2).sum(axis=1).mean() > 2 * ones.any(axis=1).sum(axis=1).mean()
+
+
+def test_folder_with_labels_csv_and_letters(tmp_path, preprocessing):
+    root = tmp_path / "csvfolder"
+    rows = ["file,label,extra"]
+    for n, label in enumerate("bAab"):
+        _draw(root / "img" / f"{n}.png", n)
+        rows.append(f"img/{n}.png,{label},x")
+    (root / "labels.csv").write_text("\n".join(rows) + "\n")
+    splits = load_dataset(f"folder:{root}", val_fraction=0.25)
+    assert splits.labels == ("A", "a", "b") and splits.recipe == "emnist"
+    assert sum(splits.counts().values()) == 4 and splits.source["layout"] == "labels.csv"
+    given = load_dataset(f"folder:{root}", labels=LABEL_SETS["byclass"], recipe="mnist")
+    assert given.labels == LABEL_SETS["byclass"] and given.recipe == "mnist"
+
+
+def test_folder_with_train_and_test(tmp_path, preprocessing):
+    root = tmp_path / "split"
+    _class_folders(root / "train", "01", per_class=5)
+    _class_folders(root / "test", "01", per_class=2)
+    splits = load_dataset(f"folder:{root}", val_fraction=0.2)
+    assert splits.counts() == {"train": 8, "val": 2, "test": 4}
+    assert sorted(splits.test.targets.tolist()) == [0, 0, 1, 1]
+
+
+def test_folder_labels_outside_the_given_set(tmp_path, preprocessing):
+    root = _class_folders(tmp_path / "mixed", "1AB", per_class=1)
+    with pytest.raises(DatasetError, match="labels outside the model's label set: 'A', 'B'"):
+        load_dataset(f"folder:{root}", labels=DIGITS)
+
+
+def test_folder_errors(tmp_path, preprocessing):
+    with pytest.raises(DatasetError, match="is not a folder"):
+        load_dataset(f"folder:{tmp_path / 'nope'}")
+    (tmp_path / "empty" / "7").mkdir(parents=True)
+    with pytest.raises(DatasetError, match="no images in .*empty: use one sub-folder per class"):
+        load_dataset(f"folder:{tmp_path / 'empty'}")
+    bad = _class_folders(tmp_path / "bad", "12", per_class=2)
+    (bad / "2" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    with pytest.raises(DatasetError, match="broken.png"):
+        load_dataset(f"folder:{bad}")
+    (tmp_path / "cols").mkdir()
+    (tmp_path / "cols" / "labels.csv").write_text("name,class\na.png,1\n")
+    with pytest.raises(DatasetError, match="'file' and 'label' columns"):
+        load_dataset(f"folder:{tmp_path / 'cols'}")
+    (tmp_path / "cols" / "labels.csv").write_text("file,label\na.png,1\n")
+    with pytest.raises(DatasetError, match="line 2 names a.png, which is not in"):
+        load_dataset(f"folder:{tmp_path / 'cols'}")
+
+
+def test_real_canvas_folder(shared_datasets, preprocessing):
+    splits = load_dataset(f"folder:{shared_datasets / 'hwd1000'}")
+    assert splits.counts() == {"train": 800, "val": 100, "test": 100}
+    assert splits.labels == DIGITS and splits.recipe == "mnist"
+    targets = np.concatenate([splits.train.targets, splits.val.targets, splits.test.targets])
+    assert np.bincount(targets).tolist() == [100] * 10
+
+
+# ---------------------------------------------------------------- csv:
+
+def _csv_rows(n=20):
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, size=(n, 784))
+    labels = np.arange(n) % 10
+    return labels, pixels, [",".join(map(str, [label, *row])) for label, row in zip(labels, pixels)]
+
+
+@pytest.mark.parametrize("header", [True, False])
+def test_csv(tmp_path, header):
+    labels, pixels, rows = _csv_rows()
+    path = tmp_path / "train.csv"
+    head = ["label," + ",".join(f"pixel{i}" for i in range(784))] if header else []
+    path.write_text("\n".join(head + rows) + "\n")
+    splits = load_dataset(f"csv:{path}", seed=0)
+    assert splits.labels == DIGITS and splits.recipe == "mnist" and splits.source["header"] is header
+    assert splits.counts() == {"train": 16, "val": 2, "test": 2}
+    images = np.concatenate([splits.train.images, splits.val.images, splits.test.images])
+    targets = np.concatenate([splits.train.targets, splits.val.targets, splits.test.targets])
+    # Every row comes back unchanged (no preprocessing), with its own label.
+    by_pixels = {row.astype(np.uint8).tobytes(): label for row, label in zip(pixels, labels)}
+    assert {image.tobytes(): target for image, target in zip(images, targets)} == by_pixels
+
+
+def test_csv_bad_rows_give_the_line_number(tmp_path):
+    _, _, rows = _csv_rows(5)
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join(rows[:3] + ["7,1,2,3"] + rows[3:]))
+    with pytest.raises(DatasetError, match="bad.csv line 4 has 4 values, expected 785"):
+        load_dataset(f"csv:{path}")
+    path.write_text("\n".join(rows[:2] + [rows[2].replace(",", ",300,", 1).rsplit(",", 1)[0]]))
+    with pytest.raises(DatasetError, match="line 3: pixel0 is '300', expected an integer 0..255"):
+        load_dataset(f"csv:{path}")
+    path.write_text("\n".join(rows[:1] + ["x" + rows[1][1:].replace(",5,", ",five,", 1)]))
+    with pytest.raises(DatasetError, match="line 2"):
+        load_dataset(f"csv:{path}")
+    with pytest.raises(DatasetError, match="labels outside the model's label set: '0'"):
+        path.write_text("\n".join(rows))
+        load_dataset(f"csv:{path}", labels=tuple("123456789"))
+    path.write_text("")
+    with pytest.raises(DatasetError, match="no data rows"):
+        load_dataset(f"csv:{path}")
+    with pytest.raises(DatasetError, match="not found"):
+        load_dataset(f"csv:{tmp_path / 'none.csv'}")

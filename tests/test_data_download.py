@@ -1,0 +1,182 @@
+"""Downloads against a local HTTP server: good files, checksum mismatches, no server, the EMNIST zip."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import gzip
+import hashlib
+import io
+import os
+import socket
+import threading
+import zipfile
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+
+from inkread.cli import main
+from inkread.data import download, fetch, load_dataset
+from inkread.data.download import BASE_URL_ENV, GROUPS, REGISTRY, locate, read_checked
+from inkread.data.idx import encode_idx
+from inkread.errors import DatasetError
+
+LABELS_NAME = "t10k-labels-idx1-ubyte.gz"
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # keep the test output clean
+        pass
+
+
+@pytest.fixture
+def server(tmp_path, monkeypatch):
+    """A folder served over HTTP on 127.0.0.1; the download base URL points at it."""
+    served = tmp_path / "served"
+    served.mkdir()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(served)))
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    monkeypatch.setenv(BASE_URL_ENV, f"http://127.0.0.1:{httpd.server_port}")
+    yield served
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _pin(monkeypatch, name: str, content: bytes) -> None:
+    """Pin the registry checksum of ``name`` to the MD5 of ``content`` (the fake file we serve)."""
+    entry = REGISTRY[name]
+    monkeypatch.setitem(REGISTRY, name, dataclasses.replace(entry, content_hash=f"md5:{hashlib.md5(content).hexdigest()}"))
+
+
+def _leftovers(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_good_file_is_downloaded_checked_and_placed(server, tmp_path, monkeypatch):
+    content = encode_idx(np.arange(10, dtype=np.uint8))
+    (server / LABELS_NAME).write_bytes(gzip.compress(content))
+    _pin(monkeypatch, LABELS_NAME, content)
+    data_dir = tmp_path / "data"
+    path = locate(LABELS_NAME, data_dir)
+    assert path == data_dir / "mnist" / LABELS_NAME
+    np.testing.assert_array_equal(read_checked(path), np.arange(10))
+    assert _leftovers(data_dir / "mnist") == [LABELS_NAME]  # no temp files left behind
+    # A second call finds the file and does not download again.
+    (server / LABELS_NAME).unlink()
+    assert locate(LABELS_NAME, data_dir) == path
+
+
+def test_checksum_mismatch_is_refused_and_not_kept(server, tmp_path):
+    # A valid IDX labels file, but not the official content: the pinned MD5 refuses it.
+    (server / LABELS_NAME).write_bytes(gzip.compress(encode_idx(np.zeros(10_000, np.uint8))))
+    data_dir = tmp_path / "data"
+    with pytest.raises(DatasetError, match=f"{LABELS_NAME} downloaded from http://127.0.0.1.*wrong content.*not kept"):
+        locate(LABELS_NAME, data_dir)
+    assert _leftovers(data_dir / "mnist") == []
+
+
+def test_corrupt_download_is_refused(server, tmp_path, monkeypatch):
+    (server / LABELS_NAME).write_bytes(b"<html>not found</html>")  # what a broken mirror serves
+    _pin(monkeypatch, LABELS_NAME, b"whatever")
+    with pytest.raises(DatasetError, match=f"{LABELS_NAME} from http.* is broken \\(it is not an IDX labels file .*not kept"):
+        locate(LABELS_NAME, tmp_path / "data")
+    assert _leftovers(tmp_path / "data" / "mnist") == []
+
+
+def test_existing_file_with_wrong_content_is_refused(tmp_path):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    (folder / LABELS_NAME).write_bytes(gzip.compress(encode_idx(np.zeros(3, np.uint8))))
+    with pytest.raises(DatasetError, match=f"{LABELS_NAME} has the wrong content \\(md5 .*delete it and run again"):
+        read_checked(folder / LABELS_NAME)
+
+
+def test_no_server_gives_a_clear_error(tmp_path, monkeypatch):
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv(BASE_URL_ENV, f"http://127.0.0.1:{port}")
+    data_dir = tmp_path / "data"
+    with pytest.raises(DatasetError) as caught:
+        locate(LABELS_NAME, data_dir)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert LABELS_NAME in message and str(data_dir / "mnist") in message
+    assert "INKREAD_DATA_DIR" in message and "--data-dir" in message and f"127.0.0.1:{port}/{LABELS_NAME}" in message
+    assert _leftovers(data_dir / "mnist") == []
+
+
+def test_missing_on_server(server, tmp_path):
+    with pytest.raises(DatasetError, match="could not be downloaded.*HTTPError"):
+        locate(LABELS_NAME, tmp_path / "data")
+
+
+def test_read_only_data_dir_is_not_written(server, tmp_path):
+    data_dir = tmp_path / "ro"
+    (data_dir / "mnist").mkdir(parents=True)
+    os.chmod(data_dir / "mnist", 0o555)
+    try:
+        with pytest.raises(DatasetError, match="read-only"):
+            locate(LABELS_NAME, data_dir)
+        assert _leftovers(data_dir / "mnist") == []
+    finally:
+        os.chmod(data_dir / "mnist", 0o755)
+
+
+def _fake_emnist_zip(images: np.ndarray, labels: np.ndarray) -> bytes:
+    """A small gzip.zip laid out like the official one, holding the emnist-digits split."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for part in ("train", "test"):
+            archive.writestr(f"gzip/emnist-digits-{part}-images-idx3-ubyte.gz", gzip.compress(encode_idx(images)))
+            archive.writestr(f"gzip/emnist-digits-{part}-labels-idx1-ubyte.gz", gzip.compress(encode_idx(labels)))
+        archive.writestr("gzip/emnist-digits-mapping.txt", "".join(f"{d} {48 + d}\r\n" for d in range(10)))
+    return buffer.getvalue()
+
+
+def _pin_archive(monkeypatch, data: bytes) -> None:
+    archive = dataclasses.replace(download.EMNIST_ARCHIVE, hash=f"md5:{hashlib.md5(data).hexdigest()}")
+    for name, entry in REGISTRY.items():
+        if entry.archive:
+            monkeypatch.setitem(REGISTRY, name, dataclasses.replace(entry, archive=archive))
+
+
+def test_emnist_files_come_from_the_checked_archive(server, tmp_path, monkeypatch):
+    images = np.zeros((20, 28, 28), np.uint8)
+    images[:, 3, :] = 255  # a horizontal bar in the raw (transposed) files ...
+    labels = np.arange(20, dtype=np.uint8) % 10
+    data = _fake_emnist_zip(images, labels)
+    (server / "gzip.zip").write_bytes(data)
+    _pin_archive(monkeypatch, data)
+    data_dir = tmp_path / "data"
+    paths = fetch(["emnist-digits"], data_dir)
+    assert sorted(p.name for p in paths) == sorted(GROUPS["emnist-digits"])
+    splits = load_dataset("emnist-digits", data_dir)
+    assert splits.labels == tuple("0123456789") and splits.recipe == "emnist"
+    assert len(splits.test) == 20 and len(splits.train) + len(splits.val) == 20
+    assert np.all(splits.test.images[:, :, 3] == 255)  # ... is a vertical bar once upright
+    np.testing.assert_array_equal(splits.test.targets, labels)
+
+
+def test_emnist_archive_with_wrong_checksum_is_refused(server, tmp_path):
+    (server / "gzip.zip").write_bytes(_fake_emnist_zip(np.zeros((1, 28, 28), np.uint8), np.zeros(1, np.uint8)))
+    data_dir = tmp_path / "data"
+    with pytest.raises(DatasetError, match="gzip.zip downloaded from .*wrong checksum.*not kept"):
+        locate("emnist-digits-test-labels-idx1-ubyte.gz", data_dir)
+    assert _leftovers(data_dir / "emnist") == []
+
+
+def test_fetch_unknown_name_lists_the_choices(tmp_path):
+    with pytest.raises(DatasetError, match="unknown data set 'kmnist'.*mnist, emnist"):
+        fetch(["kmnist"], tmp_path)
+
+
+def test_cli_data_fetch_reports_one_line(server, tmp_path, monkeypatch, capsys):
+    for name in GROUPS["mnist"]:  # valid IDX files, but not the official content
+        content = encode_idx(np.zeros((2, 28, 28) if "images" in name else 2, np.uint8))
+        (server / name).write_bytes(gzip.compress(content))
+    assert main(["data", "fetch", "mnist", "--data-dir", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("inkread: error: ") and error.count("\n") == 1 and "wrong content" in error

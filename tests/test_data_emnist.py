@@ -1,0 +1,120 @@
+"""Official EMNIST splits: orientation, label numbering, mapping files."""
+
+from __future__ import annotations
+
+import socket
+
+import numpy as np
+import pytest
+
+from inkread.data import load_dataset
+from inkread.data.download import BASE_URL_ENV, read_checked
+from inkread.data.idx import write_idx
+from inkread.data.mapping import SPLITS, read_mapping, split_label_set, split_mapping
+from inkread.errors import DatasetError
+from inkread.labels import LABEL_SETS, UPPER
+
+
+def _write_split(folder, split, images, labels, test_images=None, test_labels=None):
+    """Official-name train/test IDX files of ``split`` in ``folder`` (the test files default to train's)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for part, imgs, labs in (("train", images, labels),
+                             ("test", images if test_images is None else test_images,
+                              labels if test_labels is None else test_labels)):
+        write_idx(folder / f"emnist-{split}-{part}-images-idx3-ubyte.gz", imgs)
+        write_idx(folder / f"emnist-{split}-{part}-labels-idx1-ubyte.gz", np.asarray(labs, np.uint8))
+
+
+def test_images_are_transposed_upright(tmp_path):
+    raw = np.zeros((47, 28, 28), np.uint8)
+    raw[:, 5, 2:20] = 255  # a horizontal stroke in the file's (transposed) orientation
+    _write_split(tmp_path / "emnist", "balanced", raw, np.arange(47))
+    splits = load_dataset("emnist-balanced", tmp_path)
+    assert splits.recipe == "emnist" and splits.labels == LABEL_SETS["balanced"]
+    expected = raw[0].T  # upright: the stroke is vertical, in column 5
+    assert np.all(splits.test.images == expected) and np.all(splits.train.images == expected)
+    np.testing.assert_array_equal(splits.test.targets, np.arange(47))
+    assert splits.train.images.flags.c_contiguous
+
+
+def test_letters_are_numbered_1_to_26_and_become_0_to_25(tmp_path):
+    folder = tmp_path / "emnist"
+    labels = np.arange(1, 27)
+    _write_split(folder, "letters", np.zeros((26, 28, 28), np.uint8), labels)
+    # The official mapping file: "label upper lower", CRLF line endings.
+    (folder / "emnist-letters-mapping.txt").write_bytes(
+        b"".join(f"{n} {64 + n} {96 + n}\r\n".encode() for n in range(1, 27)))
+    splits = load_dataset("emnist-letters", tmp_path, val_fraction=0.5)
+    assert splits.labels == UPPER
+    np.testing.assert_array_equal(splits.test.targets, labels - 1)
+    assert splits.labels[splits.test.targets[0]] == "A" and splits.labels[splits.test.targets[-1]] == "Z"
+    assert sorted(np.concatenate([splits.train.targets, splits.val.targets])) == list(range(26))
+
+
+def test_label_outside_the_split_is_refused(tmp_path):
+    _write_split(tmp_path / "emnist", "digits", np.zeros((3, 28, 28), np.uint8), [1, 2, 10])
+    with pytest.raises(DatasetError, match="emnist-digits-train-labels-idx1-ubyte.gz has label 10"):
+        load_dataset("emnist-digits", tmp_path)
+
+
+def test_images_and_labels_must_have_the_same_count(tmp_path):
+    _write_split(tmp_path / "emnist", "mnist", np.zeros((3, 28, 28), np.uint8), [1, 2])
+    with pytest.raises(DatasetError, match="has 3 images but .* has 2 labels"):
+        load_dataset("emnist-mnist", tmp_path)
+
+
+def test_mapping_that_disagrees_with_inkread_labels_is_refused(tmp_path):
+    folder = tmp_path / "emnist"
+    folder.mkdir()
+    (folder / "emnist-digits-mapping.txt").write_text("0 49\n1 48\n" + "".join(f"{d} {48 + d}\n" for d in range(2, 10)))
+    with pytest.raises(DatasetError, match="emnist-digits-mapping.txt does not match the digits label set"):
+        split_mapping("digits", folder)
+    (folder / "emnist-digits-mapping.txt").write_text("0 forty-eight\n")
+    with pytest.raises(DatasetError, match="line 1 is not 'label ascii_code'"):
+        split_mapping("digits", folder)
+
+
+def test_missing_split_without_network_says_what_to_do(tmp_path, monkeypatch):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv(BASE_URL_ENV, f"http://127.0.0.1:{port}")
+    with pytest.raises(DatasetError, match=f"emnist-byclass-train-images.*is not in {tmp_path / 'emnist'}.*gzip.zip"):
+        load_dataset("emnist-byclass", tmp_path)
+
+
+def test_official_mapping_files_agree_with_inkread_labels(shared_datasets):
+    folder = shared_datasets / "emnist"
+    present = [split for split in SPLITS if (folder / f"emnist-{split}-mapping.txt").exists()]
+    assert {"byclass", "bymerge", "balanced", "letters"} <= set(present)
+    for split in present:
+        raw = read_mapping(folder / f"emnist-{split}-mapping.txt")
+        assert len(raw) == len(split_label_set(split))
+        mapping = split_mapping(split, folder)  # raises if it disagrees with inkread.labels
+        assert tuple(mapping.values()) == split_label_set(split)
+    assert read_mapping(folder / "emnist-letters-mapping.txt")[1] == "A"
+    assert split_mapping("byclass", folder)[36] == "a" and split_mapping("bymerge", folder)[36] == "a"
+
+
+def test_real_emnist_is_upright_after_transposing(shared_datasets):
+    folder = shared_datasets / "emnist"
+    raw = read_checked(folder / "emnist-byclass-test-images-idx3-ubyte.gz")
+    labels = read_checked(folder / "emnist-byclass-test-labels-idx1-ubyte.gz")
+    upright = raw.transpose(0, 2, 1)
+    chars = LABEL_SETS["byclass"]
+
+    def extent(images: np.ndarray, axis: int) -> float:
+        """Mean number of rows (axis=2) or columns (axis=1) that hold ink."""
+        return float((images > 128).any(axis=axis).sum(axis=1).mean())
+
+    for char in "1l":
+        ones = upright[labels == chars.index(char)]
+        assert extent(ones, axis=2) > 1.5 * extent(ones, axis=1), f"'{char}' should be taller than wide"
+
+    mnist = load_dataset("mnist", shared_datasets).test
+    better = 0
+    for digit in range(10):
+        reference = mnist.images[mnist.targets == digit].mean(axis=0).ravel()
+        mean = upright[labels == digit].mean(axis=0)
+        better += np.corrcoef(reference, mean.ravel())[0, 1] > np.corrcoef(reference, mean.T.ravel())[0, 1]
+    assert better == 10
