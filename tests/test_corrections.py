@@ -1,0 +1,142 @@
+"""The corrections store (SQLite, WAL, synchronous=FULL) and ``inkread corrections export``."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+import threading
+
+import pytest
+from PIL import Image
+
+from test_serving_helpers import png, render
+
+from inkread import cli
+from inkread.errors import InkreadError
+from inkread.serving.corrections import DB_FILE, CorrectionStore, database_path, export_corrections
+
+
+@pytest.fixture
+def store(tmp_path):
+    return CorrectionStore(database_path(tmp_path))
+
+
+def add(store, label: str, model: str = "digits", predicted: str | None = None):
+    return store.add(image_png=png(render(label)), label=label, model=model, predicted=predicted)
+
+
+def test_database_lives_in_the_data_dir_in_wal_mode(tmp_path, store):
+    assert store.path == tmp_path / DB_FILE and store.path.exists()
+    with sqlite3.connect(store.path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with store._connect() as conn:  # every connection of the store fsyncs each commit
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_data_dir_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("INKREAD_DATA_DIR", str(tmp_path / "env"))
+    assert database_path() == tmp_path / "env" / DB_FILE
+
+
+def test_add_get_page_count_image(store):
+    first = add(store, "1", predicted="7")
+    second = add(store, "2")
+    third = add(store, "A", model="characters")
+    assert first.id < second.id < third.id
+    assert store.get(first.id) == first and store.get(9999) is None
+    assert first.predicted == "7" and first.created_at.endswith("+00:00")
+    assert [c.id for c in store.page(limit=10)] == [third.id, second.id, first.id]  # newest first
+    assert [c.id for c in store.page(limit=1, offset=1)] == [second.id]
+    assert [c.id for c in store.page(model="digits")] == [second.id, first.id]
+    assert store.count() == 3 and store.count("digits") == 2 and store.count("nope") == 0
+    assert store.image(first.id) == png(render("1")) and store.image(424242) is None
+
+
+def test_a_reopened_store_keeps_everything(tmp_path, store):
+    saved = add(store, "5")
+    again = CorrectionStore(database_path(tmp_path))
+    assert again.get(saved.id) == saved
+    assert add(again, "6").id == saved.id + 1
+
+
+def test_concurrent_writers_all_succeed(store):
+    ids, errors = [], []
+
+    def write(n: int) -> None:
+        try:
+            for _ in range(5):
+                ids.append(store.add(image_png=b"\x89PNG fake", label=str(n), model="digits").id)
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(set(ids)) == 30 and store.count() == 30
+
+
+def test_unwritable_data_dir_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(InkreadError, match="corrections database"):
+        CorrectionStore(blocker / DB_FILE)
+
+
+# --- export ----------------------------------------------------------------------------------------
+
+def test_export_writes_a_folder_dataset(tmp_path, store):
+    saved = [add(store, label) for label in "3141"] + [add(store, "B", model="characters")]
+    out = tmp_path / "export"
+    assert export_corrections(out, data_dir=tmp_path, model="digits") == 4
+    with open(out / "labels.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["label"] for row in rows] == list("3141")
+    for row, correction in zip(rows, saved):
+        assert row["file"] == f"correction-{correction.id:06d}.png"
+        assert (out / row["file"]).read_bytes() == store.image(correction.id)
+    assert not list(out.glob(".*.tmp"))  # no temporary files left behind
+    assert export_corrections(tmp_path / "all", data_dir=tmp_path) == 5  # no filter: every model
+
+
+def test_export_is_a_dataset_inkread_can_train_on(tmp_path, store):
+    from inkread.data import load_dataset
+
+    for label in "0123456789" * 2:
+        add(store, label)
+    out = tmp_path / "export"
+    export_corrections(out, data_dir=tmp_path, model="digits")
+    data = load_dataset(f"folder:{out}")
+    assert data.labels == tuple("0123456789")
+    assert len(data.train) + len(data.val) + len(data.test) == 20
+    assert data.train.images.shape[1:] == (28, 28)
+
+
+def test_export_errors(tmp_path, store):
+    with pytest.raises(InkreadError, match="no corrections database"):
+        export_corrections(tmp_path / "out", data_dir=tmp_path / "elsewhere")
+    with pytest.raises(InkreadError, match="no corrections"):
+        export_corrections(tmp_path / "out", data_dir=tmp_path)  # the database exists but is empty
+    assert not (tmp_path / "out" / "labels.csv").exists()
+    add(store, "1")
+    with pytest.raises(InkreadError, match="for the model 'characters'"):
+        export_corrections(tmp_path / "out", data_dir=tmp_path, model="characters")
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(InkreadError, match="is a file"):
+        export_corrections(tmp_path / "a-file", data_dir=tmp_path)
+
+
+def test_corrections_export_command(tmp_path, store, capsys):
+    add(store, "7")
+    add(store, "9")
+    out = tmp_path / "dataset"
+    assert cli.main(["corrections", "export", str(out), "--data-dir", str(tmp_path)]) == 0
+    assert "wrote 2 corrections" in capsys.readouterr().out
+    assert (out / "labels.csv").read_text().splitlines() == ["file,label", "correction-000001.png,7", "correction-000002.png,9"]
+    assert Image.open(out / "correction-000002.png").size == (280, 280)
+    # user errors: one line on stderr, exit code 2
+    assert cli.main(["corrections", "export", str(out), "--data-dir", str(tmp_path / "none")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("inkread: error: no corrections database")

@@ -1,0 +1,411 @@
+"""The HTTP API in process (FastAPI's TestClient): every endpoint, every error status, the headers.
+
+The models are font-centroid bundles made by ``test_serving_helpers`` (named "digits" and
+"characters"), so answers are exact and no shipped model or data set is needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import struct
+import subprocess
+import sys
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from test_serving_helpers import font_characters, font_digits, png, render
+
+from inkread.labels import DIGITS
+from inkread.serving import ServeConfig, create_app
+
+API = "/api/v1"
+
+
+@pytest.fixture(scope="module")
+def bundles(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bundles")
+    return font_digits(root / "digits"), font_characters(root / "characters")
+
+
+@pytest.fixture
+def make_client(bundles, tmp_path):
+    from fastapi.testclient import TestClient
+
+    clients = []
+
+    def make(**options) -> TestClient:
+        config = ServeConfig(models=[str(b) for b in bundles], data_dir=tmp_path / "data", **options)
+        client = TestClient(create_app(config))
+        client.__enter__()  # runs the lifespan (the background model loader)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client):
+    return make_client()
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def upload(data: bytes, name: str = "drawing.png", kind: str = "image/png") -> dict:
+    return {"file": (name, data, kind)}
+
+
+def assert_error(response, status: int, *words: str) -> str:
+    """The response is ``status`` with a one-line JSON detail containing every word."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and "\n" not in detail and detail
+    for word in words:
+        assert word in detail, detail
+    return detail
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims ``width`` x ``height`` pixels (a decompression bomb's header)."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+# --- /predict ------------------------------------------------------------------------------------
+
+def test_predict_multipart_upload(client):
+    response = client.post(f"{API}/predict", files=upload(png(render("3"))))
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["model"] == "digits"  # the first model served is the default
+    assert answer["label"] == "3" and answer["confidence"] > 0.9
+    assert not answer["no_ink"] and not answer["uncertain"]
+    ranked = [item["confidence"] for item in answer["top_k"]]
+    assert len(ranked) == 5 and ranked == sorted(ranked, reverse=True)
+    assert answer["top_k"][0]["label"] == "3"
+    assert answer["preprocessed"] is None  # only when asked
+
+
+def test_predict_form_fields_and_query_options(client):
+    image = png(render("5"))
+    by_form = client.post(f"{API}/predict", files=upload(image), data={"top_k": "2", "model": "characters"}).json()
+    by_query = client.post(f"{API}/predict?top_k=2&model=characters", files=upload(image)).json()
+    assert by_form["model"] == by_query["model"] == "characters"
+    assert len(by_form["top_k"]) == len(by_query["top_k"]) == 2
+    # a form field wins over the query string
+    mixed = client.post(f"{API}/predict?top_k=4", files=upload(image), data={"top_k": "1"}).json()
+    assert len(mixed["top_k"]) == 1
+
+
+def test_predict_json_base64_and_data_url_with_the_preprocessed_image(client):
+    image = png(render("8"))
+    for encoded in (b64(image), "data:image/png;base64," + b64(image)):
+        response = client.post(f"{API}/predict", json={"image": encoded, "include_preprocessed": True, "top_k": 3})
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        assert answer["label"] == "8" and len(answer["top_k"]) == 3
+        prefix = "data:image/png;base64,"
+        assert answer["preprocessed"].startswith(prefix)
+        seen = Image.open(io.BytesIO(base64.b64decode(answer["preprocessed"][len(prefix):])))
+        assert seen.size == (28, 28) and seen.mode == "L"
+        assert np.asarray(seen).max() > 200 and seen.getpixel((0, 0)) == 0  # white ink on black, as the model sees it
+
+
+def test_predict_raw_image_body(client):
+    response = client.post(f"{API}/predict?top_k=1", content=png(render("6")), headers={"content-type": "image/png"})
+    assert response.status_code == 200
+    assert response.json()["label"] == "6" and len(response.json()["top_k"]) == 1
+
+
+def test_predict_jpeg_upload(client):
+    buffer = io.BytesIO()
+    render("2").convert("RGB").save(buffer, format="JPEG", quality=90)
+    assert client.post(f"{API}/predict", files=upload(buffer.getvalue(), "photo.jpg", "image/jpeg")).json()["label"] == "2"
+
+
+def test_predict_only_restricts_the_answers(client):
+    image = png(render("O"))
+    free = client.post(f"{API}/predict", files=upload(image), data={"model": "characters"}).json()
+    assert free["label"] in ("O", "0")
+    digits = client.post(f"{API}/predict", files=upload(image), data={"model": "characters", "only": "digits"}).json()
+    assert digits["label"] in DIGITS and all(item["label"] in DIGITS for item in digits["top_k"])
+    letters = client.post(f"{API}/predict", files=upload(image), data={"model": "characters", "only": "letters"}).json()
+    assert letters["label"] == "O"
+
+
+def test_predict_blank_image_has_no_ink(client):
+    answer = client.post(f"{API}/predict", files=upload(png(Image.new("L", (280, 280), 255)))).json()
+    assert answer["no_ink"] is True and answer["label"] is None and answer["top_k"] == []
+
+
+def test_inference_runs_off_the_event_loop(client):
+    registry = client.app.state.registry
+    real = registry.recognizer
+    calls = []
+
+    class Spy:
+        def __init__(self, recognizer):
+            self.recognizer = recognizer
+
+        def predict(self, *args, **kwargs):
+            try:
+                asyncio.get_running_loop()
+                calls.append("event loop")
+            except RuntimeError:
+                calls.append("worker thread")
+            return self.recognizer.predict(*args, **kwargs)
+
+    registry.recognizer = lambda name: Spy(real(name))
+    try:
+        assert client.post(f"{API}/predict", files=upload(png(render("1")))).status_code == 200
+    finally:
+        registry.recognizer = real
+    assert calls == ["worker thread"]
+
+
+# --- /read ---------------------------------------------------------------------------------------
+
+def test_read_several_characters_with_boxes(client):
+    image = render("4 7", size=(560, 240), font_size=150)
+    response = client.post(f"{API}/read", files=upload(png(image)))
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["model"] == "digits"
+    assert answer["text"].replace(" ", "") == "47"
+    boxes = [char["box"] for char in answer["characters"]]
+    assert len(boxes) == 2
+    for left, top, right, bottom in boxes:
+        assert 0 <= left < right <= 560 and 0 <= top < bottom <= 240
+    assert boxes[0][2] <= boxes[1][0]  # left to right
+
+
+def test_read_json_and_blank(client):
+    answer = client.post(f"{API}/read", json={"image": b64(png(Image.new("L", (100, 60), 255)))}).json()
+    assert answer["no_ink"] is True and answer["text"] == "" and answer["characters"] == []
+
+
+# --- /models and /healthz ----------------------------------------------------------------------------
+
+def test_models_lists_labels_and_metrics(client):
+    models = client.get(f"{API}/models").json()["models"]
+    assert [m["name"] for m in models] == ["digits", "characters"]
+    digits, characters = models
+    assert digits["default"] and not characters["default"]
+    assert digits["labels"] == list(DIGITS) and len(characters["labels"]) == 47
+    assert characters["label_set"] == "bymerge" and characters["recipe"] == "emnist"
+    assert digits["metrics"]["accuracy"] == 1.0
+
+
+def test_healthz_reports_the_loaded_models(client):
+    assert client.post(f"{API}/predict", files=upload(png(render("1")))).status_code == 200
+    health = client.get("/healthz")
+    assert health.status_code == 200
+    assert health.json()["status"] == "ok" and health.json()["models"]["digits"] is True
+
+
+# --- corrections -------------------------------------------------------------------------------------
+
+def test_correction_is_stored_and_listed(client):
+    image = png(render("7"))
+    response = client.post(f"{API}/corrections", files=upload(image), data={"label": "7", "model": "digits", "predicted": "1"})
+    assert response.status_code == 201, response.text
+    saved = response.json()
+    assert saved["label"] == "7" and saved["predicted"] == "1" and saved["model"] == "digits"
+    assert response.headers["location"] == f"{API}/corrections/{saved['id']}"
+    assert client.get(response.headers["location"]).json() == saved
+    stored = client.get(saved["image_url"])
+    assert stored.status_code == 200 and stored.headers["content-type"] == "image/png"
+    assert stored.content == image  # a PNG is kept byte for byte
+
+
+def test_corrections_pagination_newest_first_and_model_filter(client):
+    ids = []
+    for label, model in (("1", "digits"), ("2", "digits"), ("A", "characters")):
+        body = {"image": b64(png(render(label))), "label": label, "model": model}
+        ids.append(client.post(f"{API}/corrections", json=body).json()["id"])
+    page = client.get(f"{API}/corrections?limit=2").json()
+    assert page["total"] == 3 and page["limit"] == 2 and page["offset"] == 0
+    assert [item["id"] for item in page["items"]] == [ids[2], ids[1]]
+    rest = client.get(f"{API}/corrections?limit=2&offset=2").json()
+    assert [item["id"] for item in rest["items"]] == [ids[0]]
+    only_digits = client.get(f"{API}/corrections?model=digits").json()
+    assert only_digits["total"] == 2 and {item["label"] for item in only_digits["items"]} == {"1", "2"}
+
+
+def test_correction_label_is_merged_into_the_models_class(client):
+    body = {"image": b64(png(render("C"))), "label": "c", "model": "characters"}
+    assert client.post(f"{API}/corrections", json=body).json()["label"] == "C"  # c and C share a class in bymerge
+
+
+def test_correction_from_a_jpeg_is_stored_as_png(client):
+    buffer = io.BytesIO()
+    render("9").convert("RGB").save(buffer, format="JPEG")
+    saved = client.post(f"{API}/corrections", files=upload(buffer.getvalue(), "nine.jpg", "image/jpeg"), data={"label": "9"}).json()
+    stored = client.get(saved["image_url"]).content
+    assert stored.startswith(b"\x89PNG") and Image.open(io.BytesIO(stored)).size == (280, 280)
+
+
+def test_correction_errors(client):
+    image = png(render("7"))
+    assert_error(client.post(f"{API}/corrections", files=upload(image), data={"label": "x", "model": "digits"}),
+                 422, "'label'", "0123456789")
+    assert_error(client.post(f"{API}/corrections", files=upload(image)), 422, "'label'")
+    assert_error(client.post(f"{API}/corrections", files=upload(png(Image.new("L", (200, 200), 255))), data={"label": "3"}),
+                 422, "blank")
+    assert_error(client.post(f"{API}/corrections", json={"image": b64(image), "label": "7", "model": "nope"}), 422, "'model'")
+    assert_error(client.post(f"{API}/corrections", content=image, headers={"content-type": "image/png"}), 415)
+    assert_error(client.post(f"{API}/corrections", files=upload(b"not an image"), data={"label": "1"}), 400)
+    assert client.get(f"{API}/corrections").json()["total"] == 0  # nothing was stored by any of these
+
+
+def test_correction_lookups_404(client):
+    assert_error(client.get(f"{API}/corrections/12345"), 404, "12345")
+    assert_error(client.get(f"{API}/corrections/12345/image"), 404, "12345")
+    assert_error(client.get(f"{API}/corrections/0"), 422, "correction_id")
+    assert_error(client.get(f"{API}/corrections/{2**70}"), 422, "correction_id")  # would overflow SQLite
+    assert_error(client.get(f"{API}/corrections?limit=0"), 422, "'limit'")
+    assert_error(client.get(f"{API}/corrections?offset=-1"), 422, "'offset'")
+
+
+# --- errors ------------------------------------------------------------------------------------------
+
+IMAGE = png(render("4"))
+
+
+@pytest.mark.parametrize("request_kwargs, status, words", [
+    # 400: bytes that are not a readable image
+    ({"files": upload(b"GIF89a garbage")}, 400, ()),
+    ({"content": IMAGE[: len(IMAGE) // 2], "headers": {"content-type": "image/png"}}, 400, ()),
+    ({"json": {"image": b64(b"hello world")}}, 400, ()),
+    ({"files": upload(png_header_only(100_000, 100_000))}, 400, ("limit",)),  # a pixel bomb, refused unread
+    # 415: not an image, or a Content-Type the API does not take
+    ({"content": b"hello", "headers": {"content-type": "text/plain"}}, 415, ("Content-Type",)),
+    ({"content": IMAGE}, 415, ("(none)",)),
+    ({"files": upload(b"hello", "notes.txt", "text/plain")}, 415, ("'file'", "text/plain")),
+    ({"json": {"image": "data:text/plain;base64," + b64(b"hello")}}, 415, ("'image'",)),
+    # 422: invalid or missing fields, named
+    ({"json": {"image": "!!not base64!!"}}, 422, ("'image'", "base64")),
+    ({"json": {"top_k": 3}}, 422, ("'image'",)),
+    ({"json": ["not", "an", "object"]}, 422, ()),
+    ({"content": b"{not json", "headers": {"content-type": "application/json"}}, 422, ("JSON",)),
+    ({"json": {"image": b64(IMAGE), "top_k": 0}}, 422, ("'top_k'",)),
+    ({"json": {"image": b64(IMAGE), "top_k": "many"}}, 422, ("'top_k'",)),
+    ({"json": {"image": b64(IMAGE), "model": "nope"}}, 422, ("'model'", "digits, characters")),
+    ({"json": {"image": b64(IMAGE), "only": "letters"}}, 422, ("letters",)),  # the digits model has none
+    ({"json": {"image": b64(IMAGE), "only": "#"}}, 422, ("'#'",)),
+    ({"json": {"image": b64(IMAGE), "include_preprocessed": "perhaps"}}, 422, ("'include_preprocessed'",)),
+    ({"files": {"picture": ("a.png", IMAGE, "image/png")}}, 422, ("'file'",)),
+    ({"data": {"file": "just text"}, "files": {"other": ("x.png", b"", "image/png")}}, 422, ("'file'",)),
+    ({"files": upload(b"")}, 422, ("empty",)),
+])
+@pytest.mark.parametrize("endpoint", ["predict", "read"])
+def test_bad_requests_get_a_clear_4xx(client, endpoint, request_kwargs, status, words):
+    assert_error(client.post(f"{API}/{endpoint}", **request_kwargs), status, *words)
+
+
+def test_query_options_are_validated(client):
+    assert_error(client.post(f"{API}/predict?top_k=99", files=upload(IMAGE)), 422, "'top_k'")
+    assert_error(client.post(f"{API}/predict?include_preprocessed=maybe", files=upload(IMAGE)), 422, "'include_preprocessed'")
+
+
+def test_body_over_the_limit_is_refused_with_413(make_client):
+    client = make_client(max_body_bytes=100_000)
+    big = b"\x89PNG" + b"\0" * 200_000
+    # declared length: refused before reading
+    assert_error(client.post(f"{API}/predict", content=big, headers={"content-type": "image/png"}), 413, "limit")
+    # chunked (no Content-Length): refused while reading
+    def chunks():
+        for start in range(0, len(big), 10_000):
+            yield big[start:start + 10_000]
+    assert_error(client.post(f"{API}/predict", content=chunks(), headers={"content-type": "image/png"}), 413, "limit")
+    assert_error(client.post(f"{API}/corrections", files=upload(big), data={"label": "1"}), 413)
+    assert client.post(f"{API}/predict", files=upload(IMAGE)).status_code == 200  # small ones still pass
+
+
+def test_unknown_paths_and_methods(client):
+    assert_error(client.get("/nope"), 404, "/api/v1")
+    assert_error(client.get(f"{API}/nope"), 404)
+    assert_error(client.get(f"{API}/predict"), 405)
+
+
+# --- the page, static files and headers -----------------------------------------------------------
+
+def test_page_and_assets_are_served_with_security_headers(client):
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert 'id="canvas"' in page.text and "/static/app.js" in page.text
+    csp = page.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "http" not in csp and "unsafe" not in csp
+    assert page.headers["x-content-type-options"] == "nosniff"
+    for asset, kind in (("app.js", "javascript"), ("style.css", "text/css"), ("icon.svg", "image/svg+xml")):
+        response = client.get(f"/static/{asset}")
+        assert response.status_code == 200 and kind in response.headers["content-type"]
+    api = client.get(f"{API}/models")
+    assert api.headers["cache-control"] == "no-store" and "content-security-policy" in api.headers
+
+
+def test_page_loads_nothing_from_other_origins(client):
+    for asset in ("/", "/static/app.js", "/static/style.css"):
+        text = client.get(asset).text.replace("http://www.w3.org/2000/svg", "")  # an XML namespace name, not a fetch
+        assert "http://" not in text and "https://" not in text and "//cdn" not in text, asset
+
+
+@pytest.mark.parametrize("path", ["/static/../app.py", "/static/%2e%2e/app.py", "/static/..%2fapp.py",
+                                  "/static/%2e%2e/%2e%2e/corrections.py"])
+def test_static_files_cannot_escape_their_folder(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "def create_app" not in response.text and "import" not in response.text
+
+
+def test_cors_is_closed_by_default_and_opens_for_given_origins(make_client):
+    closed = make_client()
+    response = closed.get(f"{API}/models", headers={"origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in response.headers
+    preflight = closed.options(f"{API}/predict", headers={"origin": "https://evil.example", "access-control-request-method": "POST"})
+    assert "access-control-allow-origin" not in preflight.headers
+    opened = make_client(cors_origins=["https://app.example"])
+    response = opened.get(f"{API}/models", headers={"origin": "https://app.example"})
+    assert response.headers["access-control-allow-origin"] == "https://app.example"
+    response = opened.get(f"{API}/models", headers={"origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in response.headers
+
+
+def test_openapi_documents_every_endpoint(client):
+    schema = client.get("/openapi.json").json()
+    paths = schema["paths"]
+    for path in ("/api/v1/predict", "/api/v1/read", "/api/v1/models", "/api/v1/corrections",
+                 "/api/v1/corrections/{correction_id}", "/api/v1/corrections/{correction_id}/image", "/healthz"):
+        assert path in paths, path
+    body = paths["/api/v1/predict"]["post"]["requestBody"]["content"]
+    assert {"application/json", "multipart/form-data", "image/png"} <= set(body)
+    assert body["application/json"]["schema"]["properties"]["model"]["anyOf"][0]["enum"] == ["digits", "characters"]
+    assert client.get("/docs").status_code == 200
+
+
+# --- the command -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, words", [
+    (["--port", "70000"], ("--port",)),
+    (["--model", "no/such/model"], ("no/such/model",)),
+])
+def test_serve_command_reports_bad_options_in_one_line(tmp_path, args, words):
+    result = subprocess.run([sys.executable, "-m", "inkread", "serve", "--port", "0", "--data-dir", str(tmp_path), *args],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("inkread: error:"), result.stderr
+    for word in words:
+        assert word in lines[0]

@@ -1,0 +1,87 @@
+"""Crash safety: ``kill -9`` a real server while clients post corrections; nothing acknowledged is lost.
+
+A correction answered with 201 must be in the database after a restart, with its label, and the
+database must pass ``PRAGMA integrity_check`` whatever moment the server died at.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+
+import httpx
+import pytest
+
+from test_serving_helpers import font_digits, launch, png, render
+
+from inkread.serving.corrections import database_path
+
+CLIENTS = 4
+ACKED_BEFORE_KILL = 40
+
+
+@pytest.fixture(scope="module")
+def digits_bundle(tmp_path_factory):
+    return font_digits(tmp_path_factory.mktemp("bundle") / "digits")
+
+
+def post_until_failure(url: str, images: dict[str, bytes], acked: list, stop: threading.Event, worker: int) -> None:
+    """Post corrections until the server dies (or ``stop``); record every (id, label) answered 201."""
+    with httpx.Client(timeout=10) as client:
+        n = 0
+        while not stop.is_set():
+            label = str((worker + n) % 10)
+            n += 1
+            try:
+                response = client.post(f"{url}/api/v1/corrections", files={"file": ("d.png", images[label], "image/png")},
+                                       data={"label": label, "predicted": label})
+            except httpx.HTTPError:
+                return  # the server is gone: whatever was not acknowledged may be lost
+            assert response.status_code == 201, response.text
+            acked.append((response.json()["id"], label))
+
+
+def test_kill_9_loses_no_acknowledged_correction(tmp_path, digits_bundle):
+    data_dir = tmp_path / "data"
+    args = ["--model", str(digits_bundle), "--data-dir", str(data_dir)]
+    images = {label: png(render(label, size=(96, 96), font_size=70)) for label in "0123456789"}
+    server = launch(args, tmp_path / "first.log")
+    acked: list[tuple[int, str]] = []
+    stop = threading.Event()
+    workers = [threading.Thread(target=post_until_failure, args=(server.url, images, acked, stop, n)) for n in range(CLIENTS)]
+    try:
+        for worker in workers:
+            worker.start()
+        deadline = time.monotonic() + 60
+        while len(acked) < ACKED_BEFORE_KILL and time.monotonic() < deadline and any(w.is_alive() for w in workers):
+            time.sleep(0.005)
+        server.kill()  # SIGKILL mid-stream: requests are in flight on every client
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join(timeout=30)
+        if server.process.poll() is None:
+            server.kill()
+    assert len(acked) >= ACKED_BEFORE_KILL, f"only {len(acked)} corrections were acknowledged: {server.log.read_text()}"
+
+    with sqlite3.connect(database_path(data_dir)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    restarted = launch(args, tmp_path / "second.log")
+    try:
+        with httpx.Client(base_url=restarted.url, timeout=10) as client:
+            for correction_id, label in acked:
+                response = client.get(f"/api/v1/corrections/{correction_id}")
+                assert response.status_code == 200, f"acknowledged correction {correction_id} was lost"
+                assert response.json()["label"] == label
+                assert client.get(f"/api/v1/corrections/{correction_id}/image").content == images[label]
+            total = client.get("/api/v1/corrections?limit=1").json()["total"]
+            assert total >= len(acked)
+            # the restarted server goes on writing, with fresh ids
+            new = client.post("/api/v1/corrections", files={"file": ("d.png", images["3"], "image/png")}, data={"label": "3"})
+            assert new.status_code == 201 and new.json()["id"] > max(i for i, _ in acked)
+    finally:
+        restarted.kill()
+    with sqlite3.connect(database_path(data_dir)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
