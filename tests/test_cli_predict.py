@@ -126,7 +126,7 @@ def test_save_preprocessed(digits_dir, font_bundle, font, tmp_path):
 
 
 def test_read_csv_and_table(tmp_path, font_bundle):
-    render("2024 7", size=(900, 240), font_size=120).save(tmp_path / "number.png")
+    render("2024   7", size=(900, 240), font_size=120).save(tmp_path / "number.png")
     render("51\n86", size=(400, 500), font_size=120).save(tmp_path / "lines.png")
     result = inkread("read", tmp_path, "--model", font_bundle, "--format", "csv")
     assert result.returncode == 0, result.stderr

@@ -21,7 +21,7 @@ import numpy as np
 from inkread.errors import InkreadError
 from inkread.imaging.decode import load_image
 from inkread.imaging.preprocess import NoInkError, normalize, preprocess_image
-from inkread.imaging.segment import segment
+from inkread.imaging.segment import segment, text_layout
 from inkread.inference.bundle_format import ModelMeta
 from inkread.inference.onnx_model import OnnxModel, softmax
 from inkread.inference.restrict import restriction
@@ -119,26 +119,28 @@ class Recognizer:
     def read(self, image: Any, only: str | None = None, top_k: int = 3) -> ReadResult:
         """Read every character in ``image``, line by line; bad images raise ``InputImageError``."""
         restriction(self.labels, only)
-        ink = load_image(image)
-        placed: list[tuple[int, Any]] = []  # (line index, glyph)
+        lines: list[list[Any]] = []  # the glyphs that reach the model, line by line
         inputs: list[np.ndarray] = []
-        for line_index, line in enumerate(segment(ink)):
+        for line in segment(load_image(image)):
+            kept = []
             for glyph in line:
                 try:
                     inputs.append(normalize(glyph.ink, self.meta.recipe))
-                except NoInkError:  # a speck the segmenter kept but the normalizer finds empty
+                except NoInkError:  # a faint mark the segmenter kept but the normalizer finds empty
                     continue
-                placed.append((line_index, glyph))
+                kept.append(glyph)
+            if kept:
+                lines.append(kept)
         if not inputs:
             return ReadResult.nothing()
-        predictions = self._rank(self.model.logits(np.stack(inputs)[:, None]), only, top_k)
+        predictions = iter(self._rank(self.model.logits(np.stack(inputs)[:, None]), only, top_k))
         characters = [
             CharacterResult(label=p.label, confidence=p.confidence, box=tuple(int(v) for v in glyph.box),
                             line=line_index, top_k=p.top_k, uncertain=p.uncertain,
                             space_before=bool(glyph.space_before))
-            for (line_index, glyph), p in zip(placed, predictions)
+            for line_index, line in enumerate(lines) for glyph, p in zip(line, predictions)
         ]
-        return ReadResult(text=_join(characters), characters=characters,
+        return ReadResult(text=text_layout(lines, [c.label for c in characters]), characters=characters,
                           confidence=min(c.confidence for c in characters),
                           uncertain=any(c.uncertain for c in characters))
 
@@ -169,14 +171,3 @@ class Recognizer:
             ))
         return predictions
 
-
-def _join(characters: list[CharacterResult]) -> str:
-    """Characters to text: a space at word gaps, a newline between lines."""
-    parts: list[str] = []
-    for index, char in enumerate(characters):
-        if index and char.line != characters[index - 1].line:
-            parts.append("\n")
-        elif index and char.space_before:
-            parts.append(" ")
-        parts.append(char.label)
-    return "".join(parts)
