@@ -1,0 +1,211 @@
+"""Cut an ink map holding several characters into lines of glyphs, ready for ``normalize``.
+
+1. Connected components of the ink (``inkread.imaging.components``); specks are dropped.
+2. Lines: components at least half the typical character height define line bands, top to
+   bottom; smaller ones (dots, accents, commas) join the band they are closest to.
+3. Glyphs: within a line, components that overlap strongly horizontally belong to one character
+   (the dot of an i or j, a T whose bar was lifted, a 5 drawn in two strokes).
+4. Touching characters: a glyph much wider than the line's typical character is cut at the
+   columns with the least ink, near multiples of the typical width.
+5. Spaces: a gap wider than half the line's character height starts a new word.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from inkread.imaging import components
+from inkread.imaging.stroke import stroke_width
+
+INK_THRESHOLD = 0.5  # pixels above this are ink for the component analysis
+MERGE_OVERLAP = 0.5  # same glyph if the horizontal overlap covers this share of the narrower part
+SPACE_GAP = 0.5  # a word gap is wider than this many character heights
+SPLIT_WIDTH = 1.7  # a glyph wider than this many typical character widths...
+SPLIT_ASPECT = 1.4  # ...and this many times its own height holds touching characters
+DEFAULT_ASPECT = 0.75  # typical width / height of a handwritten character (MNIST: 16 / 20 px)
+MARGIN = 1  # pixels of anti-aliased edge kept around each glyph
+
+
+@dataclass
+class Glyph:
+    """One character found by ``segment``.
+
+    ``box`` is (x0, y0, x1, y1) in the input image's pixel coordinates, ends exclusive (like a
+    PIL crop box); ``ink`` is the float32 ink-high crop of that box holding this glyph's ink only
+    (neighbours that reach into the box are blanked); ``space_before`` marks the start of a word.
+    """
+
+    box: tuple[int, int, int, int]
+    ink: np.ndarray = field(repr=False)
+    space_before: bool = False
+
+
+@dataclass
+class _Part:
+    """A group of components (one glyph candidate) and its box (x0, y0, x1, y1)."""
+
+    members: list[int]
+    box: list[int]
+
+    @property
+    def width(self) -> int:
+        return self.box[2] - self.box[0]
+
+    @property
+    def height(self) -> int:
+        return self.box[3] - self.box[1]
+
+    @property
+    def centre_y(self) -> float:
+        return (self.box[1] + self.box[3]) / 2
+
+
+def segment(ink: np.ndarray) -> list[list[Glyph]]:
+    """Lines (top to bottom) of glyphs (left to right) in an ink map (float (H, W), ink high).
+
+    A blank image gives ``[]``.
+    """
+    ink = np.asarray(ink, dtype=np.float32)
+    mask = ink > INK_THRESHOLD
+    found = components.label(mask)
+    if found.count == 0:
+        return []
+    width = stroke_width(mask)
+    # Specks: smaller than half a pen dot. The largest mark is never a speck.
+    keep = found.areas >= max(2.0, 0.3 * width * width)
+    keep[np.argmax(found.areas)] = True
+    parts = [_Part([i], [int(v) for v in found.boxes[i]]) for i in np.flatnonzero(keep)]
+    areas = found.areas[keep]
+    # Typical character height: area-weighted median, so dots and fragments hardly count.
+    heights = np.array([p.height for p in parts])
+    order = np.argsort(heights)
+    cumulative = np.cumsum(areas[order])
+    char_height = float(heights[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+    lines = []
+    for line in _group_lines(parts, char_height):
+        glyphs = _merge_overlapping(line)
+        glyphs = _split_wide(glyphs, found.labels, ink)
+        lines.append(_glyphs(glyphs, found.labels, ink))
+    return lines
+
+
+def text_layout(lines: Sequence[Sequence[Glyph]], labels: Sequence[str]) -> str:
+    """Text from the glyphs and their labels (one per glyph, in reading order): spaces and newlines."""
+    count = sum(len(line) for line in lines)
+    if len(labels) != count:
+        raise ValueError(f"text_layout needs one label per glyph: {count} glyphs, {len(labels)} labels")
+    text, index = [], 0
+    for line in lines:
+        words = []
+        for glyph in line:
+            if glyph.space_before and words:
+                words.append(" ")
+            words.append(labels[index])
+            index += 1
+        text.append("".join(words))
+    return "\n".join(text)
+
+
+def _group_lines(parts: list[_Part], char_height: float) -> list[list[_Part]]:
+    """Lines of parts, top to bottom: big parts make the bands, small ones join the nearest band."""
+    big = sorted((p for p in parts if p.height >= 0.5 * char_height), key=lambda p: p.centre_y)
+    small = [p for p in parts if p.height < 0.5 * char_height]
+    bands: list[list[float]] = []  # [top, bottom] of each line
+    lines: list[list[_Part]] = []
+    for part in big:
+        if bands:
+            top, bottom = bands[-1]
+            overlap = min(bottom, part.box[3]) - max(top, part.box[1])
+            # Same line if its centre is inside the band or it overlaps the band by half its height.
+            if top <= part.centre_y <= bottom or overlap >= 0.5 * min(part.height, bottom - top):
+                bands[-1] = [min(top, part.box[1]), max(bottom, part.box[3])]
+                lines[-1].append(part)
+                continue
+        bands.append([part.box[1], part.box[3]])
+        lines.append([part])
+    if not lines:  # only small marks (e.g. a row of dots): one line
+        return [sorted(small, key=lambda p: p.box[0])] if small else []
+    for part in small:
+        # Distance from the part's centre to each band (0 inside); ties go to the line below,
+        # since dots and accents sit above their letters.
+        distances = [max(top - part.centre_y, part.centre_y - bottom, 0.0) for top, bottom in bands]
+        best = min(range(len(bands)), key=lambda i: (distances[i], -i))
+        lines[best].append(part)
+    return [sorted(line, key=lambda p: p.box[0]) for line in lines]
+
+
+def _merge_overlapping(line: list[_Part]) -> list[_Part]:
+    """Merge parts whose horizontal overlap covers MERGE_OVERLAP of the narrower one (left to right)."""
+    merged: list[_Part] = []
+    for part in line:  # sorted by x0
+        for other in reversed(merged[-3:]):  # a part can only overlap one of its recent neighbours
+            overlap = min(other.box[2], part.box[2]) - max(other.box[0], part.box[0])
+            if overlap >= MERGE_OVERLAP * min(other.width, part.width):
+                other.members += part.members
+                other.box = [min(other.box[0], part.box[0]), min(other.box[1], part.box[1]),
+                             max(other.box[2], part.box[2]), max(other.box[3], part.box[3])]
+                break
+        else:
+            merged.append(_Part(list(part.members), list(part.box)))
+    return sorted(merged, key=lambda p: p.box[0])
+
+
+def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray) -> list[_Part]:
+    """Cut glyphs much wider than the line's typical character at their thinnest columns."""
+    heights = np.array([p.height for p in line], dtype=np.float64)
+    widths = np.array([p.width for p in line], dtype=np.float64)
+    line_height = float(np.median(heights))
+    # Typical width: the median of the line's ordinary glyphs, or a typical aspect if too few.
+    ordinary = widths[widths <= 1.2 * line_height]
+    typical = float(np.median(ordinary)) if ordinary.size >= 3 else DEFAULT_ASPECT * line_height
+    out: list[_Part] = []
+    for part in line:
+        if part.width <= SPLIT_WIDTH * typical or part.width <= SPLIT_ASPECT * part.height:
+            out.append(part)
+            continue
+        x0, y0, x1, y1 = part.box
+        crop = np.where(np.isin(labels[y0:y1, x0:x1], np.array(part.members) + 1), ink[y0:y1, x0:x1], 0.0)
+        column_ink = crop.sum(axis=0)
+        count = max(2, round(part.width / typical))
+        cuts, window = [], max(1, round(0.3 * part.width / count))
+        for k in range(1, count):
+            centre = round(k * part.width / count)
+            lo, hi = max(1, centre - window), min(part.width - 1, centre + window + 1)
+            cuts.append(lo + int(np.argmin(column_ink[lo:hi])))
+        for left, right in zip([0] + cuts, cuts + [part.width]):
+            piece = crop[:, left:right]
+            rows = np.flatnonzero(piece.max(axis=1) > INK_THRESHOLD)
+            cols = np.flatnonzero(piece.max(axis=0) > INK_THRESHOLD)
+            if rows.size == 0:
+                continue
+            out.append(_Part(list(part.members), [x0 + left + int(cols[0]), y0 + int(rows[0]),
+                                                  x0 + left + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1]))
+    return out
+
+
+def _glyphs(line: list[_Part], labels: np.ndarray, ink: np.ndarray) -> list[Glyph]:
+    """Glyphs with their ink crops (plus a MARGIN of anti-aliasing) and word gaps."""
+    height, width = ink.shape
+    line_height = float(np.median([p.height for p in line]))
+    glyphs: list[Glyph] = []
+    previous_right = None
+    for part in line:
+        x0, y0, x1, y1 = part.box
+        x0, y0 = max(0, x0 - MARGIN), max(0, y0 - MARGIN)
+        x1, y1 = min(width, x1 + MARGIN), min(height, y1 + MARGIN)
+        own = np.isin(labels[y0:y1, x0:x1], np.array(part.members) + 1)
+        # Keep the soft edge pixels next to this glyph's own ink, blank everything else.
+        near = own.copy()
+        near[1:] |= own[:-1]
+        near[:-1] |= own[1:]
+        near[:, 1:] |= near[:, :-1].copy()
+        near[:, :-1] |= near[:, 1:].copy()
+        crop = np.where(near & ((labels[y0:y1, x0:x1] == 0) | own), ink[y0:y1, x0:x1], 0.0).astype(np.float32)
+        space = previous_right is not None and part.box[0] - previous_right > SPACE_GAP * line_height
+        glyphs.append(Glyph((x0, y0, x1, y1), crop, space))
+        previous_right = part.box[2] if previous_right is None else max(previous_right, part.box[2])
+    return glyphs

@@ -1,0 +1,231 @@
+"""Decoding images into ink maps: every mode, polarity, EXIF, photos, and every kind of bad input."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from inkread.errors import InputImageError
+from inkread.imaging import decode
+from inkread.imaging.decode import load_image
+
+
+def drawing(size=(120, 90)) -> np.ndarray:
+    """A clean, anti-aliased, asymmetric shape: ink-high float map (an 'L' and a dot)."""
+    image = Image.new("L", (size[0] * 4, size[1] * 4), 0)
+    draw = ImageDraw.Draw(image)
+    draw.line([(80, 60), (80, 300), (260, 300)], fill=255, width=28)
+    draw.ellipse([(330, 60), (380, 110)], fill=255)
+    return np.asarray(image.resize(size, Image.Resampling.BOX), dtype=np.float32) / 255
+
+
+def png(image: Image.Image, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", **options)
+    return buffer.getvalue()
+
+
+def as_gray(ink: np.ndarray, dark_ink=True) -> Image.Image:
+    levels = np.round((1 - ink if dark_ink else ink) * 255).astype(np.uint8)
+    return Image.fromarray(levels)
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG signature and IHDR chunk claiming width x height, with no pixels at all."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    chunk = struct.pack(">I", len(ihdr)) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    idat = zlib.compress(b"")
+    idat_chunk = struct.pack(">I", len(idat)) + b"IDAT" + idat + struct.pack(">I", zlib.crc32(b"IDAT" + idat))
+    end = struct.pack(">I", 0) + b"IEND" + struct.pack(">I", zlib.crc32(b"IEND"))
+    return b"\x89PNG\r\n\x1a\n" + chunk + idat_chunk + end
+
+
+def test_clean_gray_image_gives_its_ink_exactly():
+    ink = drawing()
+    got = load_image(png(as_gray(ink)))
+    assert got.dtype == np.float32 and got.shape == ink.shape
+    assert np.abs(got - ink).max() < 0.02
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA-transparent", "RGBA-opaque", "LA", "P", "P-transparent", "1", "I;16", "white-on-black", "red-ink"])
+def test_every_mode_gives_the_same_ink(mode):
+    ink = drawing()
+    gray = as_gray(ink)
+    if mode == "L":
+        image = gray
+    elif mode == "RGB":
+        image = gray.convert("RGB")
+    elif mode == "RGBA-transparent":  # a canvas export: black strokes, alpha is the ink
+        rgba = np.zeros(ink.shape + (4,), np.uint8)
+        rgba[..., 3] = np.round(ink * 255)
+        image = Image.fromarray(rgba)
+    elif mode == "RGBA-opaque":
+        image = gray.convert("RGBA")
+    elif mode == "LA":
+        image = Image.merge("LA", [Image.new("L", gray.size, 30), Image.fromarray(np.round(ink * 255).astype(np.uint8))])
+    elif mode == "P":
+        image = gray.convert("P")
+    elif mode == "P-transparent":  # palette image whose background entry is transparent
+        image = Image.fromarray(np.where(ink > 0.5, 1, 0).astype(np.uint8), "P")
+        image.putpalette([255, 255, 255, 0, 0, 0])
+        image.info["transparency"] = 0
+    elif mode == "1":
+        image = Image.fromarray(ink <= 0.5)
+    elif mode == "I;16":
+        image = Image.fromarray((np.round((1 - ink) * 65535)).astype(np.uint16))
+    elif mode == "white-on-black":
+        image = as_gray(ink, dark_ink=False)
+    else:  # red ink on a transparent canvas
+        rgba = np.zeros(ink.shape + (4,), np.uint8)
+        rgba[..., 0] = 220
+        rgba[..., 3] = np.round(ink * 255)
+        image = Image.fromarray(rgba)
+    got = load_image(png(image, transparency=image.info["transparency"]) if "transparency" in image.info else png(image))
+    binary = mode in ("1", "P-transparent")
+    assert np.mean(np.abs(got - ink)) < (0.03 if binary else 0.01)
+    assert np.array_equal(got > 0.5, ink > 0.5) or np.mean((got > 0.5) != (ink > 0.5)) < 0.01
+
+
+@pytest.mark.parametrize("kind", ["uint8", "float", "bool", "uint16", "rgb", "rgba", "float255"])
+def test_numpy_inputs(kind):
+    ink = drawing()
+    paper = 1 - ink
+    array = {
+        "uint8": np.round(paper * 255).astype(np.uint8),
+        "float": paper,
+        "float255": paper * 255,
+        "bool": paper > 0.5,
+        "uint16": np.round(paper * 65535).astype(np.uint16),
+        "rgb": np.repeat(np.round(paper * 255).astype(np.uint8)[..., None], 3, axis=2),
+        "rgba": np.dstack([np.zeros(ink.shape + (3,), np.uint8), np.round(ink * 255).astype(np.uint8)]),
+    }[kind]
+    got = load_image(array)
+    assert np.mean(np.abs(got - ink)) < (0.03 if kind == "bool" else 0.01)
+
+
+def test_pil_image_and_path_inputs(tmp_path):
+    ink = drawing()
+    path = tmp_path / "d.png"
+    as_gray(ink).save(path)
+    for source in (path, str(path), Image.open(path)):
+        assert np.mean(np.abs(load_image(source) - ink)) < 0.01
+
+
+def test_exif_orientation_is_honoured():
+    ink = drawing()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 CW to display": the camera was held sideways
+    buffer = io.BytesIO()
+    as_gray(ink).rotate(90, expand=True).save(buffer, "JPEG", quality=95, exif=exif)
+    got = load_image(buffer.getvalue())
+    assert got.shape == ink.shape
+    assert np.mean(np.abs(got - ink)) < 0.03
+
+
+def test_animated_image_uses_the_first_frame():
+    ink = drawing()
+    frames = [as_gray(ink).convert("P"), Image.new("P", as_gray(ink).size, 255)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:])
+    got = load_image(buffer.getvalue())
+    assert np.mean(np.abs(got - ink)) < 0.03
+
+
+def test_photo_with_uneven_light_noise_and_specks():
+    ink = drawing((240, 180))
+    rng = np.random.default_rng(0)
+    yy, xx = np.indices(ink.shape)
+    light = 0.55 + 0.4 * xx / ink.shape[1]  # a shadow on the left
+    photo = light * (1 - 0.8 * ink) + rng.normal(0, 0.02, ink.shape)
+    photo[10, 200] = photo[150, 30] = 0.1  # dust
+    got = load_image(np.clip(photo, 0, 1))
+    assert got[10, 200] == 0 and got[150, 30] == 0
+    assert np.mean((got > 0.5) != (ink > 0.5)) < 0.01
+    assert got[ink > 0.9].mean() > 0.9 and got[ink == 0].mean() < 0.02
+
+
+def test_large_images_are_reduced():
+    image = Image.new("L", (3000, 1500), 255)
+    ImageDraw.Draw(image).line([(1000, 200), (1000, 1300)], fill=0, width=60)
+    got = load_image(png(image))
+    assert got.shape == (512, 1024)
+    assert got[:, 330:350].max() == 1.0 and got[:, :300].max() == 0.0
+
+
+@pytest.mark.parametrize("source", [
+    Image.new("L", (50, 40), 255), Image.new("L", (50, 40), 0), Image.new("RGBA", (50, 40), (0, 0, 0, 0)),
+    np.full((40, 50), 0.7),
+])
+def test_blank_images_give_no_ink(source):
+    assert load_image(source).max() == 0.0
+
+
+def test_blank_noisy_photo_gives_no_ink():
+    rng = np.random.default_rng(1)
+    paper = np.clip(0.8 + rng.normal(0, 0.01, (200, 300)), 0, 1)
+    assert load_image(paper).max() == 0.0
+
+
+def one_line_error(source) -> str:
+    with pytest.raises(InputImageError) as caught:
+        load_image(source)
+    message = str(caught.value)
+    assert message and "\n" not in message
+    return message
+
+
+def test_not_an_image():
+    assert "not an image" in one_line_error(b"hello, this is text")
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_truncated_files(fmt):
+    buffer = io.BytesIO()
+    Image.fromarray(np.round(drawing() * 255).astype(np.uint8)).save(buffer, fmt)
+    data = buffer.getvalue()
+    message = one_line_error(data[: len(data) // 2])
+    assert "truncated" in message or "cannot be read" in message
+
+
+@pytest.mark.parametrize("size", [(0, 0), (1, 1), (1, 50)])
+def test_too_small(size):
+    one_line_error(png_header(*size))
+
+
+def test_tiny_real_image_is_refused():
+    one_line_error(png(Image.new("L", (1, 1), 0)))
+    one_line_error(np.zeros((1, 1)))
+
+
+def test_decompression_bomb_refused_before_decoding():
+    data = png_header(30000, 30000)  # 900 MP claimed, no pixels: decoding would fail differently
+    message = one_line_error(data)
+    assert "30000x30000" in message and "900 MP" in message and "40 MP" in message and "resize" in message
+
+
+def test_bomb_below_pillows_own_limit_is_refused_too():
+    assert "8000x6000" in one_line_error(png_header(8000, 6000))  # 48 MP
+
+
+def test_huge_files_refused_without_reading(tmp_path, monkeypatch):
+    monkeypatch.setattr(decode, "MAX_BYTES", 1000)
+    data = png(Image.fromarray(np.random.default_rng(0).integers(0, 255, (100, 100), dtype=np.uint8)))
+    assert len(data) > 1000
+    assert "limit" in one_line_error(data)
+    path = tmp_path / "big.png"
+    path.write_bytes(data)
+    assert "limit" in one_line_error(path)
+
+
+def test_bad_sources(tmp_path):
+    assert "not found" in one_line_error(tmp_path / "missing.png")
+    assert "folder" in one_line_error(tmp_path)
+    assert "empty" in one_line_error(b"")
+    one_line_error(12345)
+    one_line_error(np.zeros((4, 4, 4, 4)))
+    one_line_error(np.array([[np.nan, 1.0], [1.0, 1.0]]))
