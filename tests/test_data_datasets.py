@@ -77,7 +77,7 @@ def test_mnist_into_a_larger_label_set(shared_datasets):
     assert splits.labels == bymerge
     plain = load_dataset("mnist", shared_datasets, limit=100)
     assert [bymerge[t] for t in splits.test.targets] == [DIGITS[t] for t in plain.test.targets]
-    with pytest.raises(DatasetError, match="classes the given label set lacks: '0', '1'"):
+    with pytest.raises(DatasetError, match="classes that fit no single class of the given label set: '0', '1'"):
         load_dataset("mnist", shared_datasets, labels=LABEL_SETS["letters"], limit=10)
 
 
@@ -120,6 +120,15 @@ def test_folder_with_labels_csv_and_letters(tmp_path, preprocessing):
     assert sum(splits.counts().values()) == 4 and splits.source["layout"] == "labels.csv"
     given = load_dataset(f"folder:{root}", labels=LABEL_SETS["byclass"], recipe="mnist")
     assert given.labels == LABEL_SETS["byclass"] and given.recipe == "mnist"
+
+
+def test_folder_labels_merge_case_into_a_given_set(tmp_path, preprocessing):
+    root = _class_folders(tmp_path / "cases", "cCa", per_class=1)
+    bymerge = load_dataset(f"folder:{root}", labels=LABEL_SETS["bymerge"], val_fraction=0.0)
+    found = sorted(LABEL_SETS["bymerge"][t] for part in (bymerge.train, bymerge.test) for t in part.targets)
+    assert found == ["C", "C", "a"]  # c and C are one class of the 47; a is kept apart
+    letters = load_dataset(f"folder:{root}", labels=LABEL_SETS["letters"], val_fraction=0.0)
+    assert sorted(LABEL_SETS["letters"][t] for part in (letters.train, letters.test) for t in part.targets) == ["A", "C", "C"]
 
 
 def test_folder_with_train_and_test(tmp_path, preprocessing):

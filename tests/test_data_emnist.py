@@ -7,9 +7,10 @@ import socket
 import numpy as np
 import pytest
 
-from inkread.data import load_dataset
+from inkread.data import DatasetSplits, ImageSet, load_dataset
 from inkread.data.download import BASE_URL_ENV, read_checked
 from inkread.data.idx import write_idx
+from inkread.data.load import relabel
 from inkread.data.mapping import SPLITS, read_mapping, split_label_set, split_mapping
 from inkread.errors import DatasetError
 from inkread.labels import LABEL_SETS, UPPER
@@ -118,3 +119,18 @@ def test_real_emnist_is_upright_after_transposing(shared_datasets):
         mean = upright[labels == digit].mean(axis=0)
         better += np.corrcoef(reference, mean.ravel())[0, 1] > np.corrcoef(reference, mean.T.ravel())[0, 1]
     assert better == 10
+
+
+def test_relabel_into_a_model_label_set_respects_case(tmp_path):
+    """byclass 'c' is class 'C' for a 47-class model; a letters 'A' (A or a) fits no 62-class class."""
+    byclass = LABEL_SETS["byclass"]
+    # (The official byclass file names have pinned checksums, so build the splits directly.)
+    part = ImageSet(np.zeros((62, 28, 28), np.uint8), np.arange(62))
+    splits = relabel(DatasetSplits("emnist-byclass", byclass, "emnist", part, part, part), LABEL_SETS["bymerge"])
+    assert [LABEL_SETS["bymerge"][t] for t in splits.test.targets] == [
+        c if c in LABEL_SETS["bymerge"] else c.upper() for c in byclass]
+    _write_split(tmp_path / "emnist", "letters", np.zeros((26, 28, 28), np.uint8), np.arange(1, 27))
+    with pytest.raises(DatasetError, match="emnist-letters has classes that fit no single class.*'A', 'B'"):
+        load_dataset("emnist-letters", tmp_path, labels=byclass)
+    with pytest.raises(DatasetError, match="'A', 'B', 'D', 'E'"):  # A/a are two classes of the 47 too; C/c one
+        load_dataset("emnist-letters", tmp_path, labels=LABEL_SETS["bymerge"])

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inkread.data.splits import TEST_FRACTION, DatasetSplits, ImageSet, check_labels, default_recipe, split_indices
+from inkread.data.splits import TEST_FRACTION, DatasetSplits, ImageSet, default_recipe, index_labels, split_indices
 from inkread.errors import DatasetError
 
 PIXELS = 28 * 28
@@ -28,9 +28,8 @@ def load_csv(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str | 
         raise DatasetError(f"{path} has no data rows: expected lines of label,pixel0,...,pixel783")
     found = [line.split(",", 1)[0].strip() for _, line in rows]
     pixels = _parse_pixels(path, rows)
-    label_set = check_labels(found, labels, path)
-    index = {label: i for i, label in enumerate(label_set)}
-    images = ImageSet(pixels.reshape(-1, 28, 28), np.array([index[label] for label in found]))
+    label_set, targets = index_labels(found, labels, path)
+    images = ImageSet(pixels.reshape(-1, 28, 28), targets)
     train, val, test = (images.take(part) for part in split_indices(len(images), seed, (val_fraction, TEST_FRACTION)))
     recipe = recipe or default_recipe(label_set)
     return DatasetSplits(f"csv:{path.name}", label_set, recipe, train, val, test,

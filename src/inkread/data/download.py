@@ -130,16 +130,13 @@ def fetch(names: list[str] | tuple[str, ...], data_dir: str | os.PathLike | None
     return paths
 
 
-def locate(name: str, data_dir: str | os.PathLike | None = None, *, download: bool = True,
-           base_url: str | None = None) -> Path:
+def locate(name: str, data_dir: str | os.PathLike | None = None, *, base_url: str | None = None) -> Path:
     """The path of the official file ``name`` in the data dir, downloading it first if it is missing."""
     entry = REGISTRY[name]
     folder = default_data_dir(data_dir) / entry.folder
     for candidate in (folder / name, folder / name.removesuffix(".gz")):
         if candidate.is_file():
             return candidate
-    if not download:
-        raise DatasetError(f"{name} is not in {folder}: {_how_to_get(entry, folder, base_url)}")
     return _download(entry, folder, base_url)
 
 

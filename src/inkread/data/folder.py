@@ -7,6 +7,8 @@ Layouts (checked in this order):
   split, a seeded ``val_fraction`` of train is the validation split;
 - one sub-folder per class, named by its label: ``PATH/7/any-name.png``.
 Without a test folder, the images are split train/val/test 80/10/10 with the seed.
+Labels are the exact characters (case-sensitive). Given a model's label set, they are mapped into
+it with ``labels.merge_case``: a "c" folder is class "C" of a 47-class model.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inkread.data.splits import TEST_FRACTION, DatasetSplits, ImageSet, check_labels, default_recipe, split_indices, split_train
+from inkread.data.splits import TEST_FRACTION, DatasetSplits, ImageSet, default_recipe, index_labels, split_indices, split_train
 from inkread.errors import DatasetError, InkreadError
 
 LABELS_CSV = "labels.csv"
@@ -35,20 +37,18 @@ def load_folder(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str
         train_items, test_items = list_images(root / "train"), list_images(root / "test")
     else:
         train_items, test_items = list_images(root), []
-    label_set = check_labels([label for _, label in train_items + test_items], labels, root)
+    label_set, targets = index_labels([label for _, label in train_items + test_items], labels, root)
     recipe = recipe or default_recipe(label_set)
-    index = {label: i for i, label in enumerate(label_set)}
 
-    def to_set(items: list[tuple[Path, str]]) -> ImageSet:
+    def to_set(items: list[tuple[Path, str]], targets: np.ndarray) -> ImageSet:
         if not items:
             return ImageSet.empty()
-        return ImageSet(np.stack([preprocess_file(file, recipe) for file, _ in items]),
-                        np.array([index[label] for _, label in items]))
+        return ImageSet(np.stack([preprocess_file(file, recipe) for file, _ in items]), targets)
 
-    images = to_set(train_items)
+    images = to_set(train_items, targets[:len(train_items)])
     if has_test:
         train, val = split_train(images, seed, val_fraction)
-        test = to_set(test_items)
+        test = to_set(test_items, targets[len(train_items):])
     else:
         train, val, test = (images.take(part) for part in split_indices(len(images), seed, (val_fraction, TEST_FRACTION)))
     layout = "train/test folders" if has_test else ("labels.csv" if (root / LABELS_CSV).exists() else "class folders")

@@ -8,7 +8,7 @@ import numpy as np
 
 from inkread.data.csvfile import load_csv
 from inkread.data.folder import load_folder
-from inkread.data.mapping import SPLITS
+from inkread.data.mapping import SPLITS, candidates, class_in
 from inkread.data.official import load_emnist_split, load_mnist
 from inkread.data.pool import TARGETS, load_pool
 from inkread.data.splits import TEST_FRACTION, DatasetSplits, ImageSet, apply_limit
@@ -54,14 +54,25 @@ def load_dataset(spec: str, data_dir: str | os.PathLike | None = None, *, seed: 
 
 
 def relabel(splits: DatasetSplits, labels: tuple[str, ...]) -> DatasetSplits:
-    """Re-index the targets of ``splits`` into ``labels``, which must hold every class of the data set."""
-    missing = [char for char in splits.labels if char not in labels]
-    if missing:
-        raise DatasetError(f"{splits.name} has classes the given label set lacks: {', '.join(map(repr, missing[:5]))}"
-                           f"{' ...' if len(missing) > 5 else ''}: choose a model or data set with matching labels")
-    table = np.array([labels.index(char) for char in splits.labels], dtype=np.int64)
+    """Re-index the targets of ``splits`` into ``labels`` (e.g. a model's label set).
+
+    Each class must fall into exactly one class of ``labels``, whatever case it stands for:
+    byclass "c" goes to "C" of a 47-class set, but a letters "A" (A or a) cannot go into the
+    62-class set, where A and a are different classes.
+    """
+    table, unfit = [], []
+    for char in splits.labels:
+        classes = {class_in(exact, labels) for exact in candidates(char, splits.labels)}
+        if len(classes) == 1 and None not in classes:
+            table.append(labels.index(classes.pop()))
+        else:
+            unfit.append(char)
+    if unfit:
+        raise DatasetError(f"{splits.name} has classes that fit no single class of the given label set: "
+                           f"{', '.join(map(repr, unfit[:5]))}{' ...' if len(unfit) > 5 else ''}: "
+                           "choose a model or data set with matching labels")
     for name in ("train", "val", "test"):
         part = getattr(splits, name)
-        setattr(splits, name, ImageSet(part.images, table[part.targets]))
+        setattr(splits, name, ImageSet(part.images, np.array(table, dtype=np.int64)[part.targets]))
     splits.labels = labels
     return splits

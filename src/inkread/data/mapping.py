@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from inkread.errors import DatasetError
-from inkread.labels import LABEL_SETS
+from inkread.labels import LABEL_SETS, merge_case
 
 SPLITS = ("balanced", "byclass", "bymerge", "digits", "letters", "mnist")
 
@@ -75,3 +75,21 @@ def split_mapping(split: str, folder: str | Path) -> dict[int, str]:
             f"({''.join(found.values())[:20]}... vs {''.join(expected)[:20]}...): delete it and run again to re-download it"
         )
     return found
+
+
+def class_in(char: str, labels: tuple[str, ...]) -> str | None:
+    """The class of ``labels`` that ``char`` falls into (``labels.merge_case``), None if none."""
+    try:
+        return merge_case(char, labels)
+    except KeyError:  # e.g. a letter and a digits label set
+        return None
+
+
+def candidates(char: str, labels: tuple[str, ...]) -> list[str]:
+    """The exact (byclass) characters that class ``char`` of ``labels`` may stand for.
+
+    byclass "c" -> [c]; bymerge "C" -> [C, c] (bymerge merges the case of 15 letters);
+    letters "A" -> [A, a]; a label outside the 62 characters stands for itself.
+    """
+    found = [exact for exact in LABEL_SETS["byclass"] if class_in(exact, labels) == char]
+    return found or [char]

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from inkread.data.download import is_writable, read_checked
-from inkread.data.mapping import SPLITS, mapping_name, split_label_set, split_mapping
+from inkread.data.mapping import SPLITS, candidates, mapping_name, split_label_set, split_mapping
 from inkread.data.splits import DatasetSplits, ImageSet
 from inkread.errors import DatasetError, InkreadError
 from inkread.files import atomic_write, default_data_dir
@@ -208,18 +208,8 @@ def _mask_table(split: str, folder: Path) -> np.ndarray:
     split_labels = split_label_set(split)
     table = np.zeros(256, dtype=np.uint64)
     for number, char in split_mapping(split, folder).items():
-        # Every byclass character that this split files under ``char`` is a candidate.
-        bits = sum(_BIT[candidate] for candidate in _CHARS if _class_in(candidate, split_labels) == char)
-        table[number] = np.uint64(bits)
+        table[number] = np.uint64(sum(_BIT[exact] for exact in candidates(char, split_labels)))
     return table
-
-
-def _class_in(char: str, labels: tuple[str, ...]) -> str | None:
-    """The class of ``labels`` that ``char`` falls into, None if none (a letter in the digits split)."""
-    try:
-        return merge_case(char, labels)
-    except KeyError:
-        return None
 
 
 def _chars_of(mask: int) -> list[str]:

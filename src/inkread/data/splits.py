@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from inkread.errors import DatasetError
-from inkread.labels import DIGITS
+from inkread.labels import DIGITS, merge_case
 
 TEST_FRACTION = 0.1  # the test part of data sets that come without a test split
 
@@ -99,17 +100,27 @@ def apply_limit(splits: DatasetSplits, limit: int | None) -> DatasetSplits:
     return splits
 
 
-def check_labels(found: list[str], labels: tuple[str, ...] | None, where: Path | str) -> tuple[str, ...]:
-    """The label set: ``labels`` if given (every found label must be in it), else the sorted found
-    labels; all digits -> the 10 digits, so the set matches digit models."""
-    if labels is not None:
-        unknown = sorted(set(found) - set(labels))
-        if unknown:
-            raise DatasetError(f"{where} has labels outside the model's label set: {', '.join(map(repr, unknown[:5]))}"
-                               f"{' ...' if len(unknown) > 5 else ''} (allowed: {''.join(labels)[:62]}): rename or remove them")
-        return tuple(labels)
-    unique = sorted(set(found))
-    return DIGITS if set(unique) <= set(DIGITS) else tuple(unique)
+def index_labels(found: list[str], labels: tuple[str, ...] | None,
+                 where: Path | str) -> tuple[tuple[str, ...], np.ndarray]:
+    """The label set and the class index of each label in ``found``.
+
+    With ``labels`` given (e.g. the model's), each found label is mapped into it with
+    ``labels.merge_case`` (a "c" is class "C" of a 47-class set, as in EMNIST); a label that fits
+    no class raises ``DatasetError`` listing a few. Otherwise the set is the sorted found labels,
+    or the 10 digits if they are all digits (so it matches digit models).
+    """
+    if labels is None:
+        unique = sorted(set(found))
+        labels = DIGITS if set(unique) <= set(DIGITS) else tuple(unique)
+    classes = {}
+    for label in set(found):
+        with contextlib.suppress(KeyError):
+            classes[label] = labels.index(merge_case(label, labels))
+    unknown = sorted(set(found) - set(classes))
+    if unknown:
+        raise DatasetError(f"{where} has labels outside the model's label set: {', '.join(map(repr, unknown[:5]))}"
+                           f"{' ...' if len(unknown) > 5 else ''} (allowed: {''.join(labels)[:62]}): rename or remove them")
+    return tuple(labels), np.array([classes[label] for label in found], dtype=np.int64)
 
 
 def default_recipe(labels: tuple[str, ...]) -> str:
