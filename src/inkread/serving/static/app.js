@@ -232,13 +232,17 @@
 
   // --- predictions ---------------------------------------------------------------------------
 
+  // While the pen moves, predict at most every DEBOUNCE_MS (a timer already pending is kept, so
+  // answers keep coming during a long stroke); a finished stroke is predicted at once.
   function schedulePredict(delay) {
+    if (delay > 0 && state.timer) return;
     clearTimeout(state.timer);
     state.timer = setTimeout(predictNow, delay);
   }
 
   function abortRequest() {
     clearTimeout(state.timer);
+    state.timer = 0;
     if (state.controller) state.controller.abort();
     state.controller = null;
     document.body.dataset.busy = "false";
@@ -247,11 +251,21 @@
   // What to send: the file as uploaded when nothing was drawn over it, else the pad as PNG.
   function currentImage() {
     if (state.background && state.strokes.length === 0 && !state.current) return Promise.resolve(state.background.file);
-    return new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+    return Promise.resolve(canvasPng());
+  }
+
+  // toDataURL, not toBlob: Chromium runs toBlob's encoder in idle time, which can wait up to a
+  // second while the page is busy; the synchronous encoder takes a few milliseconds.
+  function canvasPng() {
+    const bytes = atob(canvas.toDataURL("image/png").split(",", 2)[1]);
+    const buffer = new Uint8Array(bytes.length);
+    for (let i = 0; i < bytes.length; i++) buffer[i] = bytes.charCodeAt(i);
+    return new Blob([buffer], { type: "image/png" });
   }
 
   async function predictNow() {
     clearTimeout(state.timer);
+    state.timer = 0;
     if (!hasInk()) { showEmpty(); return; }
     if (state.controller) state.controller.abort();  // a newer drawing makes the old answer useless
     const controller = new AbortController();
@@ -287,9 +301,16 @@
     }
   }
 
-  const percent = (p) => `${(p * 100).toFixed(p >= 0.995 || p < 0.01 ? 0 : 1)}%`;
+  const percent = (p) => (p < 0.01 ? "<1%" : `${(p * 100).toFixed(p >= 0.995 ? 0 : 1)}%`);
 
   function setResultState(name) { $("result").dataset.state = name; }
+
+  function setBadge(text, uncertain) {
+    const badge = $("pad-badge");
+    badge.hidden = !text;
+    badge.textContent = text || "";
+    badge.classList.toggle("uncertain", Boolean(uncertain));
+  }
 
   function showEmpty() {
     state.sequence++;
@@ -305,6 +326,7 @@
     $("seen").alt = "";
     $("teach-open").disabled = true;
     closeTeach();
+    setBadge("");
     document.body.dataset.busy = "false";
   }
 
@@ -316,6 +338,7 @@
       $("answer-flag").hidden = true;
       $("topk").replaceChildren();
       $("teach-open").disabled = true;
+      setBadge("");
       announce("No ink found in the image.");
       return;
     }
@@ -330,6 +353,7 @@
       $("seen").alt = `The 28 by 28 pixel image the model read as ${answer.label}`;
     }
     $("teach-open").disabled = false;
+    setBadge(`${answer.label} · ${percent(answer.confidence)}`, answer.uncertain);
     announce(`${answer.uncertain ? "Maybe" : "It reads"} ${answer.label}, ${percent(answer.confidence)} sure.`);
   }
 
@@ -363,6 +387,7 @@
       $("answer-confidence").textContent = "No characters found";
       $("answer-flag").hidden = true;
       $("topk").replaceChildren();
+      setBadge("");
       announce("No characters found.");
       return;
     }
@@ -373,6 +398,7 @@
     $("message").hidden = true;
     $("topk").replaceChildren();
     drawBoxes(answer.characters);
+    setBadge(answer.text.replace(/\n/g, " "), answer.uncertain);
     announce(`It reads: ${answer.text}`);
   }
 
@@ -386,6 +412,7 @@
     $("message").className = "message error";
     $("message").hidden = false;
     $("teach-open").disabled = true;
+    setBadge("");
     announce(message);
   }
 
@@ -519,9 +546,12 @@
   }
 
   function describe(model) {
-    const accuracy = model.metrics && (model.metrics.accuracy ?? model.metrics.test_accuracy);
-    const kind = model.labels.length === 10 ? "digits" : `${model.labels.length} characters`;
-    return typeof accuracy === "number" ? `${model.name} (${kind}, ${percent(accuracy)} on test)` : `${model.name} (${kind})`;
+    const metrics = model.metrics || {};
+    const accuracy = metrics.test_accuracy ?? metrics.accuracy;
+    const title = model.name.charAt(0).toUpperCase() + model.name.slice(1);
+    const kind = model.labels.every((l) => /^[0-9]$/.test(l)) ? "0–9" : `${model.labels.length} classes`;
+    const score = typeof accuracy === "number" ? ` · ${(accuracy * 100).toFixed(1)}% on test` : "";
+    return `${title} ${kind}${score}`;
   }
 
   async function init() {
