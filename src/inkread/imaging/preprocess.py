@@ -27,11 +27,12 @@ RECIPES = ("mnist", "emnist")
 SIZE = 28
 WORK_SIDE = 80  # longest side of the character while its strokes are measured and adjusted
 INK_THRESHOLD = 0.5  # a pixel is "ink" (for boxes and stroke widths) above this
-# Stroke width / longest side, 25th..90th percentile over the training sets (measured on 2,000
+# Stroke width / longest side, 25th..75th percentile over the training sets (measured on 2,000
 # MNIST test digits and 2,000 EMNIST byclass test characters). Widths inside the range are kept as
 # they are, so real MNIST digits pass through unchanged; others are brought to the nearest bound.
-STROKE_RANGE = {"mnist": (0.080, 0.129), "emnist": (0.081, 0.140)}
+STROKE_RANGE = {"mnist": (0.080, 0.111), "emnist": (0.081, 0.118)}
 MNIST_BOX = 20  # LeCun: the character's box is fitted into 20x20...
+MNIST_RESAMPLE = Image.Resampling.BILINEAR  # anti-aliased when shrinking (Pillow widens the filter)
 MNIST_CENTRE = 14.0  # ...and its centre of mass placed at pixel (14, 14) (measured: 13.99, 14.01)
 EMNIST_BOX = 24  # EMNIST: a square frame around the box, padded by 2 px, in 28x28
 EMNIST_BLUR = 1.0 / 64  # EMNIST blurred the 128x128 NIST scans with sigma 1: ~1/64 of a character
@@ -106,14 +107,28 @@ def _standard_width(character: np.ndarray, low: float, high: float) -> np.ndarra
     ratio = width / WORK_SIDE
     target = min(max(ratio, low), high)
     pixels = round((target * WORK_SIDE - width) / (2 * (1 - target)))
-    if pixels == 0:
+    if pixels == 0 and not _small_binary(character):
         return character  # unchanged: resampling twice would only blur it
     return _crop(change_width(work, pixels))
 
 
+def _small_binary(character: np.ndarray) -> bool:
+    """A small bitmap without anti-aliasing (semeion-style 16x16 scans, 1-bit images)?
+
+    Such a character goes through the smooth working resolution even when its strokes need no
+    change: its staircase edges come out anti-aliased, as MNIST's did when NIST's bitmaps were
+    shrunk. Anti-aliased images (MNIST itself) are left untouched.
+    """
+    if max(character.shape) >= WORK_SIDE / 2:
+        return False
+    inked = character > 0.02
+    partial = np.count_nonzero(inked & (character < 0.98))
+    return partial < 0.05 * max(1, np.count_nonzero(inked))
+
+
 def _mnist(character: np.ndarray) -> np.ndarray:
     """LeCun's recipe: fit into 20x20 keeping aspect ratio, centre of mass at (14, 14)."""
-    small = np.clip(_to_side(_crop(character), MNIST_BOX), 0.0, 1.0)
+    small = np.clip(_to_side(_crop(character), MNIST_BOX, MNIST_RESAMPLE), 0.0, 1.0)
     h, w = small.shape
     mass = small.sum()
     ys, xs = np.indices(small.shape)
