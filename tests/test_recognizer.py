@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFont
 
 from inkread.errors import InkreadError, InputImageError, ModelBundleError
@@ -222,6 +224,24 @@ def test_uncertain_flag_from_confidence_and_margin(pixel):
     ratio = np.log(0.62 / 0.38) / 10  # logit gap giving 0.62 / 0.38 between two allowed classes
     [near] = pixel.predict_preprocessed(logits_input(_7=ratio), only="17")
     assert near.confidence == pytest.approx(0.62, abs=1e-3) and near.uncertain
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.floats(-1.0, 1.0), min_size=47, max_size=47),
+       only=st.one_of(st.none(), st.sampled_from(["digits", "letters", "upper", "lower"]),
+                      st.text(alphabet="0123456789ABCXYZabcdexyz", min_size=1, max_size=8)))
+def test_any_restricted_answer_is_allowed_ranked_and_normalized(pixel, values, only):
+    from inkread.inference.restrict import restriction
+
+    image = np.zeros(784, np.float32)
+    image[:47] = values
+    [p] = pixel.predict_preprocessed(image.reshape(1, 28, 28), only=only, top_k=47)
+    allowed = restriction(BYMERGE, only).names
+    assert p.label in allowed and p.label == p.top_k[0][0] and p.confidence == p.top_k[0][1]
+    assert sorted(label for label, _ in p.top_k) == sorted(allowed)
+    probabilities = [q for _, q in p.top_k]
+    assert probabilities == sorted(probabilities, reverse=True) and sum(probabilities) == pytest.approx(1.0)
+    assert p.uncertain == (p.confidence < 0.6 or (len(probabilities) > 1 and probabilities[0] - probabilities[1] < 0.3))
 
 
 def test_top_k_is_capped_by_the_allowed_classes_and_validated(pixel):
