@@ -356,6 +356,14 @@ def test_predict_batch_keeps_going_past_a_bad_image(font):
         font.predict_batch(images, errors="ignore")
 
 
+def test_large_batches_run_on_the_all_core_session_and_agree(font):
+    images = np.random.default_rng(0).random((font.model.WIDE_BATCH + 6, 1, 28, 28), dtype=np.float32)
+    together = font.model.logits(images)
+    alone = np.concatenate([font.model.logits(images[i:i + 1]) for i in range(len(images))])
+    assert np.allclose(together, alone, atol=1e-4)
+    assert font.model._wide_session is not None or font.model._session_for(len(images)) is font.model.session
+
+
 def test_predict_batch_of_nothing(font):
     assert font.predict_batch([]) == []
 
