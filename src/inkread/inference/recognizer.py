@@ -86,7 +86,7 @@ class Recognizer:
         """
         if errors not in ("raise", "return"):
             raise InkreadError(f"errors={errors!r}: use 'raise' or 'return'")
-        restriction(self.labels, only)  # a bad only= fails before any image is decoded
+        self._check(only, top_k)
         results: list[Prediction | None] = []
         inputs: list[np.ndarray] = []
         for image in images:
@@ -118,7 +118,7 @@ class Recognizer:
 
     def read(self, image: Any, only: str | None = None, top_k: int = 3) -> ReadResult:
         """Read every character in ``image``, line by line; bad images raise ``InputImageError``."""
-        restriction(self.labels, only)
+        self._check(only, top_k)
         lines: list[list[Any]] = []  # the glyphs that reach the model, line by line
         inputs: list[np.ndarray] = []
         for line in segment(load_image(image)):
@@ -146,10 +146,15 @@ class Recognizer:
 
     # --- internals ---------------------------------------------------------------------------
 
-    def _rank(self, logits: np.ndarray, only: str | None, top_k: int) -> list[Prediction]:
-        """Turn (N, C) logits into Predictions, masking classes outside ``only`` before the softmax."""
+    def _check(self, only: str | None, top_k: int) -> None:
+        """Bad options fail before any image is decoded."""
         if top_k < 1:
             raise InkreadError(f"top_k={top_k}: ask for at least 1 answer")
+        restriction(self.labels, only)
+
+    def _rank(self, logits: np.ndarray, only: str | None, top_k: int) -> list[Prediction]:
+        """Turn (N, C) logits into Predictions, masking classes outside ``only`` before the softmax."""
+        self._check(only, top_k)
         allowed = restriction(self.labels, only)
         if not allowed.everything:
             logits = logits[:, allowed.indices]
