@@ -6,7 +6,9 @@
   const API = "/api/v1";
   const DEBOUNCE_MS = 150;          // predict this long after the pen last moved
   const PEN_WIDTH = 0.06;           // of the pad height: a marker, thick like MNIST strokes
-  const PAD_HEIGHT = 560;           // canvas pixels; text mode is twice as wide
+  const PAD_SIZE = 560;             // canvas pixels of the square pad (one character)
+  // text mode: 2:1, and at most 1024 wide, the size the decoder works at (no resampling)
+  const TEXT_PAD = { width: 1024, height: 512 };
   const STORAGE_KEY = "inkread.settings";
 
   const $ = (id) => document.getElementById(id);
@@ -238,6 +240,7 @@
     if (delay > 0 && state.timer) return;
     clearTimeout(state.timer);
     state.timer = setTimeout(predictNow, delay);
+    document.body.dataset.busy = "true";  // a prediction is on its way (tests wait for "false")
   }
 
   function abortRequest() {
@@ -426,14 +429,15 @@
     // boxes are in pixels of the image sent: the pad itself, or the uploaded file drawn fitted
     const bg = state.background;
     const fit = bg && state.strokes.length === 0 && bg.bitmap ? bg.fit : { x: 0, y: 0, scale: 1 };
-    const size = Math.max(14, Math.round(canvas.height * 0.045));
+    const size = Math.max(14, Math.round(canvas.height * 0.07));
     octx.lineWidth = Math.max(2, canvas.height / 200);
     octx.font = `700 ${size}px system-ui, sans-serif`;
     octx.textBaseline = "bottom";
     for (const char of characters) {
       const [left, top, right, bottom] = char.box;
-      const x = fit.x + left * fit.scale, y = fit.y + top * fit.scale;
-      const w = (right - left) * fit.scale, h = (bottom - top) * fit.scale;
+      const pad = octx.lineWidth * 2;  // a little air between the ink and its box
+      const x = fit.x + left * fit.scale - pad, y = fit.y + top * fit.scale - pad;
+      const w = (right - left) * fit.scale + 2 * pad, h = (bottom - top) * fit.scale + 2 * pad;
       const color = char.uncertain ? "#b45309" : "#4338ca";
       octx.strokeStyle = color;
       octx.setLineDash(char.uncertain ? [8, 6] : []);
@@ -499,10 +503,10 @@
 
   function applyMode(mode) {
     pad.dataset.mode = mode;
-    const width = mode === "text" ? PAD_HEIGHT * 2 : PAD_HEIGHT;
+    const { width, height } = mode === "text" ? TEXT_PAD : { width: PAD_SIZE, height: PAD_SIZE };
     if (canvas.width !== width) {
       canvas.width = overlay.width = width;
-      canvas.height = overlay.height = PAD_HEIGHT;
+      canvas.height = overlay.height = height;
       state.strokes = [];  // the strokes would not fit the new shape
       state.current = null;
       if (state.background && state.background.bitmap) {

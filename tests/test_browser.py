@@ -1,0 +1,265 @@
+"""The drawing page in a real browser: headless Debian Chromium driven by Playwright.
+
+A real ``inkread serve`` subprocess serves the shipped digits model and a "characters" model
+(the shipped one when installed, else a font-centroid test bundle). Mouse strokes draw 1, 7 and 0
+on the canvas, a phone viewport draws with touch, a file is uploaded, a correction is taught.
+Screenshots go to test-artifacts/ (gitignored), for people to look at.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from test_serving_helpers import REPO, SHIPPED_CHARACTERS, SHIPPED_DIGITS, font_characters, running_server
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+ARTIFACTS = REPO / "test-artifacts"
+TIMEOUT_MS = 15_000
+
+# strokes in pad coordinates (0..1), as a person would draw them
+ONE = [[(0.52, 0.18), (0.50, 0.50), (0.47, 0.82)]]
+SEVEN = [[(0.28, 0.22), (0.72, 0.22), (0.58, 0.50), (0.45, 0.82)]]
+ZERO = [[(0.5 + 0.2 * math.sin(a / 24 * 2 * math.pi), 0.5 - 0.3 * math.cos(a / 24 * 2 * math.pi)) for a in range(26)]]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium to run the browser tests")
+    if not SHIPPED_DIGITS.exists():
+        pytest.skip(f"{SHIPPED_DIGITS} not found: the browser tests draw digits for the shipped digits model")
+    root = tmp_path_factory.mktemp("browser")
+    characters = SHIPPED_CHARACTERS.parent if SHIPPED_CHARACTERS.exists() else font_characters(root / "characters")
+    args = ["--model", "digits", "--model", str(characters), "--data-dir", str(root / "data")]
+    with running_server(args, root / "server.log") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium to run the browser tests")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(server.url)
+    page.wait_for_selector("body[data-ready=true]")
+    yield page
+    context.close()
+    assert errors == [], errors  # no script errors, no CSP violations
+
+
+def draw_with_mouse(page, strokes) -> None:
+    box = page.locator("#canvas").bounding_box()
+    for stroke in strokes:
+        x, y = stroke[0]
+        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=5)
+        page.mouse.up()
+
+
+def settled(page) -> None:
+    """Wait until no prediction is pending or in flight."""
+    page.wait_for_selector("body[data-busy=false]", state="attached", timeout=TIMEOUT_MS)
+
+
+def expect_answer(page, label: str) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator("#answer-label")).to_have_text(label, timeout=TIMEOUT_MS)
+    settled(page)
+    expect(page.locator("#answer-label")).to_have_text(label)
+
+
+@pytest.mark.parametrize("name, strokes, label", [("one", ONE, "1"), ("seven", SEVEN, "7"), ("zero", ZERO, "0")])
+def test_drawing_a_digit_shows_its_prediction(page, name, strokes, label):
+    from playwright.sync_api import expect
+
+    draw_with_mouse(page, strokes)
+    expect_answer(page, label)
+    expect(page.locator("#answer-confidence")).to_contain_text("% sure")
+    bars = page.locator("#topk li")
+    expect(bars).to_have_count(5)
+    expect(bars.first.locator(".bar-label")).to_have_text(label)
+    # what the model sees: a 28x28 PNG from the API
+    assert page.locator("#seen").get_attribute("src").startswith("data:image/png;base64,")
+    assert page.evaluate("document.getElementById('seen').naturalWidth") == 28
+    expect(page.locator("#announce")).to_contain_text(label)
+    page.screenshot(path=str(ARTIFACTS / f"browser-desktop-{name}.png"))
+
+
+def test_undo_and_clear(page):
+    from playwright.sync_api import expect
+
+    draw_with_mouse(page, ONE)
+    expect_answer(page, "1")
+    draw_with_mouse(page, [[(0.3, 0.5), (0.7, 0.5)]])  # a crossbar: no longer a clean 1
+    settled(page)
+    page.keyboard.press("Control+z")
+    expect_answer(page, "1")
+    page.click("#clear")
+    expect(page.locator("#answer-label")).to_have_text("?")
+    expect(page.locator("#clear")).to_be_disabled()
+
+
+def test_switching_the_model_and_restriction(page, server):
+    from playwright.sync_api import expect
+
+    expect(page.locator("#only-letters")).to_be_disabled()  # the digits model has no letters
+    page.select_option("#model", "characters")
+    expect(page.locator("#only-letters")).to_be_enabled()
+    with page.expect_response("**/api/v1/predict") as answer:
+        draw_with_mouse(page, SEVEN)
+    settled(page)
+    assert answer.value.json()["model"] == "characters"
+    with page.expect_response("**/api/v1/predict") as restricted:
+        page.click("label[for=only-digits]")
+    assert restricted.value.json()["label"] in "0123456789"
+    expect(page.locator("#answer-label")).to_have_text(restricted.value.json()["label"])
+    page.screenshot(path=str(ARTIFACTS / "browser-desktop-characters.png"))
+    # the choice is remembered across a reload
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.input_value("#model") == "characters"
+    assert page.is_checked("#only-digits")
+
+
+def test_uploading_a_file(page):
+    page.set_input_files("#file", str(REPO / "samples" / "digits" / "hwd1000-4-041.png"))
+    expect_answer(page, "4")
+    page.screenshot(path=str(ARTIFACTS / "browser-desktop-upload.png"))
+
+
+def test_dropping_a_file_on_the_page(page):
+    data = (REPO / "samples" / "digits" / "hwd1000-9-099.png").read_bytes()
+    page.evaluate("""(bytes) => {
+        const file = new File([new Uint8Array(bytes)], "nine.png", {type: "image/png"});
+        const transfer = new DataTransfer();
+        transfer.items.add(file);
+        document.querySelector("main").dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+    }""", list(data))
+    expect_answer(page, "9")
+
+
+def test_text_mode_reads_several_digits_and_draws_boxes(page):
+    from playwright.sync_api import expect
+
+    page.click("label[for=mode-text]")
+    strokes = [[(0.12 + 0.2 * x, y) for x, y in stroke] for stroke in ONE] + \
+              [[(0.38 + 0.3 * x, y) for x, y in stroke] for stroke in SEVEN]
+    with page.expect_response("**/api/v1/read"):
+        draw_with_mouse(page, strokes)
+    settled(page)
+    expect(page.locator("#answer-label")).to_have_text(re.compile(r"^1 ?7$"), timeout=TIMEOUT_MS)  # a gap may read as a space
+    # the boxes are drawn on the overlay canvas
+    inked = page.evaluate("""() => {
+        const o = document.getElementById('overlay');
+        const data = o.getContext('2d').getImageData(0, 0, o.width, o.height).data;
+        let n = 0; for (let i = 3; i < data.length; i += 4) if (data[i]) n++;
+        return n;
+    }""")
+    assert inked > 500
+    page.screenshot(path=str(ARTIFACTS / "browser-desktop-text.png"))
+
+
+def test_teaching_a_correction(page, server):
+    from playwright.sync_api import expect
+
+    draw_with_mouse(page, SEVEN)
+    expect_answer(page, "7")
+    page.click("#teach-open")
+    expect(page.locator("#teach-label")).to_be_focused()
+    page.fill("#teach-label", "1")  # pretend it was meant as a 1
+    page.keyboard.press("Enter")
+    status = page.locator("#teach-status")
+    expect(status).to_contain_text("Saved", timeout=TIMEOUT_MS)
+    correction_id = int(status.inner_text().split("#")[1].split(")")[0])
+    page.screenshot(path=str(ARTIFACTS / "browser-desktop-correction.png"))
+    stored = httpx.get(f"{server.url}/api/v1/corrections/{correction_id}").json()
+    assert stored["label"] == "1" and stored["predicted"] == "7" and stored["model"] == "digits"
+    image = httpx.get(f"{server.url}{stored['image_url']}")
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+
+
+def test_keyboard_users_reach_every_control(page):
+    seen = set()
+    for _ in range(25):
+        page.keyboard.press("Tab")
+        seen.add(page.evaluate("document.activeElement.name || document.activeElement.id || document.activeElement.tagName"))
+    assert {"model", "only", "mode", "canvas", "upload"} <= seen
+    # focus is visible: the focused element gets a box shadow ring
+    page.focus("#upload")
+    assert page.evaluate("getComputedStyle(document.activeElement).boxShadow") != "none"
+
+
+def test_phone_with_touch(browser, server):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
+                                  device_scale_factor=2)
+    page = context.new_page()
+    try:
+        page.goto(server.url)
+        page.wait_for_selector("body[data-ready=true]")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+        assert page.evaluate("getComputedStyle(document.getElementById('canvas')).touchAction") == "none"
+        page.evaluate("window.scrollTo(0, 0)")
+        box = page.locator("#canvas").bounding_box()
+        cdp = context.new_cdp_session(page)
+
+        def touch(kind: str, x: float, y: float) -> None:
+            points = [] if kind == "touchEnd" else [{"x": box["x"] + x * box["width"], "y": box["y"] + y * box["height"], "id": 1}]
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+        stroke = SEVEN[0]
+        touch("touchStart", *stroke[0])
+        for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
+            for step in range(1, 9):
+                touch("touchMove", x0 + (x1 - x0) * step / 8, y0 + (y1 - y0) * step / 8)
+        touch("touchEnd", 0, 0)
+        expect_answer(page, "7")
+        expect(page.locator("#pad-badge")).to_contain_text("7")
+        assert page.evaluate("window.scrollY") == 0  # drawing did not scroll the page
+        page.screenshot(path=str(ARTIFACTS / "browser-phone.png"))
+        page.screenshot(path=str(ARTIFACTS / "browser-phone-full.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_page_works_without_any_external_request(browser, server):
+    context = browser.new_context()
+    page = context.new_page()
+    outside = []
+    page.on("request", lambda request: outside.append(request.url) if not request.url.startswith(server.url) else None)
+    try:
+        page.goto(server.url)
+        page.wait_for_selector("body[data-ready=true]")
+        draw_with_mouse(page, ONE)
+        expect_answer(page, "1")
+    finally:
+        context.close()
+    assert [url for url in outside if not url.startswith("data:")] == []
+
