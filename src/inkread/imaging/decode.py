@@ -356,9 +356,8 @@ def _stretched(levels: np.ndarray, hist: np.ndarray, low: float = 0.0, threshold
 def _stretch_levels(hist: np.ndarray, low: float = 0.0, threshold: float | None = None) -> tuple[float, float] | None:
     """(low, stroke core level) in contrast levels; None if the ink does not stand out."""
     if threshold is None:
-        threshold = otsu(hist)
-        if threshold is None:
-            return None
+        # One level only (a solid crop): every non-zero pixel is stroke.
+        threshold = otsu(hist) or 0.5
     strokes = np.asarray(hist, dtype=np.float64).copy()
     strokes[: int(np.ceil(threshold))] = 0
     high = _weighted_median(np.arange(256), strokes)

@@ -1,0 +1,202 @@
+"""Preprocessing real images into MNIST/EMNIST-like model inputs.
+
+The central check: real MNIST test digits drawn the way a user would (large, dark ink, anywhere on
+a transparent canvas) come back out of ``preprocess_image`` close to the original MNIST image.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageDraw
+
+from inkread.errors import InkreadError, InputImageError
+from inkread.imaging.preprocess import NoInkError, normalize, prepare_training_image, preprocess_image
+from inkread.imaging.stroke import stroke_width
+
+SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture(scope="module")
+def mnist(request) -> np.ndarray:
+    """The first 300 MNIST test images (uint8 (N, 28, 28), ink high)."""
+    shared = request.getfixturevalue("shared_datasets")
+    from inkread.data.idx import read_images
+
+    return np.array(read_images(shared / "mnist" / "t10k-images-idx3-ubyte.gz")[:300])
+
+
+@pytest.fixture(scope="module")
+def emnist(request) -> np.ndarray:
+    """The first 300 EMNIST byclass test images, upright (uint8 (N, 28, 28), ink high)."""
+    shared = request.getfixturevalue("shared_datasets")
+    from inkread.data.idx import read_images
+
+    return np.array(read_images(shared / "emnist" / "emnist-byclass-test-images-idx3-ubyte.gz")[:300]).transpose(0, 2, 1)
+
+
+def canvas(digit: np.ndarray, scale: float = 8, dx: int = 0, dy: int = 0, size: int = 280,
+           form: str = "rgba") -> bytes:
+    """PNG bytes of a 28x28 ink-high digit drawn as a user would: upscaled, dark ink, off-centre.
+
+    ``form``: "rgba" (black strokes on a transparent canvas), "rgb" (white background), "l"
+    (grayscale), or "inverted" (white ink on black).
+    """
+    side = round(28 * scale)
+    big = np.asarray(Image.fromarray(digit).resize((side, side), Image.Resampling.BILINEAR))
+    ink = np.zeros((size, size), np.uint8)
+    top, left = (size - side) // 2 + dy, (size - side) // 2 + dx
+    ys, xs = slice(max(0, top), min(size, top + side)), slice(max(0, left), min(size, left + side))
+    ink[ys, xs] = big[ys.start - top:ys.stop - top, xs.start - left:xs.stop - left]
+    if form == "rgba":
+        array = np.zeros((size, size, 4), np.uint8)
+        array[..., :3] = 25  # almost black pen
+        array[..., 3] = ink
+    elif form == "rgb":
+        array = np.repeat((255 - ink)[..., None], 3, axis=2)
+    elif form == "l":
+        array = 255 - ink
+    else:
+        array = ink
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """(mean absolute difference, correlation) of two images."""
+    return float(np.mean(np.abs(a - b))), float(np.corrcoef(a.ravel(), b.ravel())[0, 1])
+
+
+def similarity_up_to_a_pixel(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """The best similarity over shifts of at most one pixel.
+
+    MNIST places the centre of mass with an integer shift, so when it lies near a half pixel a
+    slightly different rendering may land one pixel over: that is the recipe, not a defect.
+    """
+    shifted = [np.roll(b, (dy, dx), axis=(0, 1)) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    return min(similarity(a, s) for s in shifted)
+
+
+def test_mnist_drawn_on_a_canvas_comes_back_as_mnist(mnist):
+    rng = np.random.default_rng(0)
+    diffs, correlations = [], []
+    for digit in mnist[:200]:
+        dx, dy = (int(v) for v in rng.integers(-60, 61, 2))
+        got = preprocess_image(canvas(digit, scale=float(rng.uniform(5, 9)), dx=dx, dy=dy))
+        assert got.shape == (28, 28) and got.dtype == np.float32
+        assert 0.0 <= got.min() and got.max() <= 1.0
+        diff, correlation = similarity(got, digit / 255)
+        diffs.append(diff)
+        correlations.append(correlation)
+    # Single pixels shift when rounding the centre of mass, so judge the set, not the worst case.
+    assert np.mean(diffs) < 0.05
+    assert np.mean(correlations) > 0.9 and np.median(correlations) > 0.95
+
+
+def test_prepare_training_image_keeps_mnist_as_it_is(mnist):
+    got = np.stack([prepare_training_image(d, "mnist") for d in mnist[:200]])
+    diffs = np.abs(got - mnist[:200] / 255).mean(axis=(1, 2))
+    assert np.median(diffs) < 0.005 and np.mean(diffs) < 0.03
+
+
+def test_emnist_recipe_reproduces_emnist(emnist):
+    got = np.stack([prepare_training_image(c, "emnist") for c in emnist[:200]])
+    correlations = [similarity(a, b / 255)[1] for a, b in zip(got, emnist[:200])]
+    assert np.mean(correlations) > 0.9
+    # The character's box fills the central 24x24, centred by its box, with empty margins.
+    assert got[:, :, :1].max() < 0.3 and got[:, :1].max() < 0.3
+    rows = (got > 0.3).any(axis=2)
+    cols = (got > 0.3).any(axis=1)
+    extent = np.maximum(rows.sum(axis=1), cols.sum(axis=1))
+    assert np.median(extent) in (22, 23, 24, 25)
+
+
+def test_mnist_recipe_geometry():
+    ink = np.zeros((300, 200), np.float32)
+    ink[40:260, 90:110] = 1.0  # a tall bar: 220 high, so it becomes 20 high in 28x28
+    got = normalize(ink, "mnist")
+    rows = np.flatnonzero(got.max(axis=1) > 0.3)
+    assert rows[-1] - rows[0] + 1 in (20, 21)
+    ys, xs = np.indices(got.shape)
+    assert abs((got * ys).sum() / got.sum() - 14) < 0.6 and abs((got * xs).sum() / got.sum() - 14) < 0.6
+
+
+@given(index=st.integers(0, 299), dx=st.integers(-55, 55), dy=st.integers(-55, 55))
+@SETTINGS
+def test_invariant_to_position(mnist, index, dx, dy):
+    # scale 6: the 168 px drawing has 56 px of canvas on every side, so it is never cut off
+    centred = preprocess_image(canvas(mnist[index], scale=6))
+    moved = preprocess_image(canvas(mnist[index], scale=6, dx=dx, dy=dy))
+    assert similarity(centred, moved)[0] < 0.01
+
+
+@given(index=st.integers(0, 299), scale=st.floats(4.0, 9.0))
+@SETTINGS
+def test_invariant_to_size(mnist, index, scale):
+    reference = preprocess_image(canvas(mnist[index], scale=6))
+    other = preprocess_image(canvas(mnist[index], scale=scale))
+    diff, correlation = similarity_up_to_a_pixel(reference, other)
+    assert diff < 0.04 and correlation > 0.9
+
+
+@given(index=st.integers(0, 299), form=st.sampled_from(["rgb", "l", "inverted"]))
+@SETTINGS
+def test_invariant_to_alpha_and_polarity(mnist, index, form):
+    transparent = preprocess_image(canvas(mnist[index], dx=30, dy=-20))
+    other = preprocess_image(canvas(mnist[index], dx=30, dy=-20, form=form))
+    assert similarity(transparent, other)[0] < 0.01
+
+
+def polyline_seven(width: int) -> bytes:
+    image = Image.new("L", (280, 280), 255)
+    ImageDraw.Draw(image).line([(70, 60), (200, 60), (120, 230)], fill=0, width=width, joint="curve")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("recipe", ["mnist", "emnist"])
+def test_thin_and_fat_strokes_end_up_alike(recipe):
+    thin, fat, normal = (preprocess_image(polyline_seven(w), recipe) for w in (3, 40, 18))
+    widths = [stroke_width(img > 0.5) for img in (thin, fat, normal)]
+    assert max(widths) - min(widths) < 1.0  # within a pixel of each other at 28x28
+    assert 1.2 < widths[2] < 3.5  # MNIST strokes are about 2 px wide
+    assert similarity(thin, fat)[1] > 0.6  # same shape; widths may differ within the training range
+
+
+def test_small_binary_bitmaps_are_smoothed():
+    bitmap = np.zeros((16, 16), np.float32)
+    bitmap[2:14, 6:10] = 1.0
+    bitmap[2:5, 3:10] = 1.0
+    got = normalize(bitmap)
+    # anti-aliased edges: gray levels appear, as in MNIST
+    assert np.count_nonzero((got > 0.1) & (got < 0.9)) > 10
+
+
+@pytest.mark.parametrize("source", [
+    Image.new("RGBA", (280, 280), (0, 0, 0, 0)), Image.new("L", (280, 280), 255), np.zeros((50, 50)),
+])
+def test_blank_raises_no_ink(source):
+    with pytest.raises(NoInkError) as caught:
+        preprocess_image(source)
+    assert isinstance(caught.value, InputImageError) and "\n" not in str(caught.value)
+
+
+def test_blank_photo_raises_no_ink():
+    rng = np.random.default_rng(0)
+    with pytest.raises(NoInkError):
+        preprocess_image(np.clip(0.75 + rng.normal(0, 0.015, (300, 400)), 0, 1))
+
+
+def test_bad_arguments():
+    with pytest.raises(InkreadError, match="recipe"):
+        normalize(np.ones((5, 5)), "nist")
+    with pytest.raises(InputImageError, match="2-D"):
+        normalize(np.ones((2, 5, 5)))
+    with pytest.raises(NoInkError):
+        normalize(np.full((10, 10), np.nan))
