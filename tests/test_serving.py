@@ -400,6 +400,7 @@ def test_openapi_documents_every_endpoint(client):
 @pytest.mark.parametrize("args, words", [
     (["--port", "70000"], ("--port",)),
     (["--model", "no/such/model"], ("no/such/model",)),
+    (["--workers", "0"], ("--workers",)),
 ])
 def test_serve_command_reports_bad_options_in_one_line(tmp_path, args, words):
     result = subprocess.run([sys.executable, "-m", "inkread", "serve", "--port", "0", "--data-dir", str(tmp_path), *args],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -42,25 +43,45 @@ def post_until_failure(url: str, images: dict[str, bytes], acked: list, stop: th
             acked.append((response.json()["id"], label))
 
 
-def test_kill_9_loses_no_acknowledged_correction(tmp_path, digits_bundle):
+def worker_pids(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in children.read_text().split()] if children.exists() else []
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_kill_9_loses_no_acknowledged_correction(tmp_path, digits_bundle, workers):
     data_dir = tmp_path / "data"
-    args = ["--model", str(digits_bundle), "--data-dir", str(data_dir)]
+    args = ["--model", str(digits_bundle), "--data-dir", str(data_dir), "--workers", str(workers)]
     images = {label: png(render(label, size=(96, 96), font_size=70)) for label in "0123456789"}
     server = launch(args, tmp_path / "first.log")
     acked: list[tuple[int, str]] = []
     stop = threading.Event()
-    workers = [threading.Thread(target=post_until_failure, args=(server.url, images, acked, stop, n)) for n in range(CLIENTS)]
+    threads = [threading.Thread(target=post_until_failure, args=(server.url, images, acked, stop, n)) for n in range(CLIENTS)]
     try:
-        for worker in workers:
-            worker.start()
+        for thread in threads:
+            thread.start()
         deadline = time.monotonic() + 60
-        while len(acked) < ACKED_BEFORE_KILL and time.monotonic() < deadline and any(w.is_alive() for w in workers):
+        while len(acked) < ACKED_BEFORE_KILL and time.monotonic() < deadline and any(t.is_alive() for t in threads):
             time.sleep(0.005)
+        workers_before = worker_pids(server.pid)
+        assert len(workers_before) == (workers if workers > 1 else 0)
         server.kill()  # SIGKILL mid-stream: requests are in flight on every client
+        # forked workers die with their supervisor: nothing keeps serving (or writing) behind its back
+        deadline = time.monotonic() + 10
+        while any(alive(pid) for pid in workers_before) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(alive(pid) for pid in workers_before)
     finally:
         stop.set()
-        for worker in workers:
-            worker.join(timeout=30)
+        for thread in threads:
+            thread.join(timeout=30)
         if server.process.poll() is None:
             server.kill()
     assert len(acked) >= ACKED_BEFORE_KILL, f"only {len(acked)} corrections were acknowledged: {server.log.read_text()}"

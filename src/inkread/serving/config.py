@@ -22,5 +22,7 @@ class ServeConfig:
     data_dir: str | os.PathLike | None = None  # corrections.sqlite3 goes here
     cors_origins: list[str] = field(default_factory=list)  # browser origins allowed to call the API
     max_body_bytes: int = 8 * MB  # larger requests get 413 while they are being read
-    inference_threads: int = 2  # requests running the model at once (the rest wait their turn)
+    workers: int = 1  # server processes sharing the socket: 2 on a 2-core machine for throughput (the GIL
+    # keeps one process near one core); 1 starts fastest and uses the least memory
+    inference_threads: int = 2  # requests of one process running the model at once (the rest wait their turn)
     log_requests: bool = False  # one access-log line per request (off: it costs throughput)

@@ -1,0 +1,237 @@
+"""Load test of ``inkread serve``: throughput, latency percentiles, memory growth, start-up time.
+
+    python benchmarks/load_test.py                        # digits model, 32 clients, 30 s
+    python benchmarks/load_test.py --duration 10 --rss-requests 5000   # a quicker look
+
+It starts a real ``python -m inkread serve`` on 127.0.0.1 (a free port), then:
+
+1. start-up: time from launching the process to the first successful ``/healthz`` and to the
+   first successful ``/api/v1/predict``;
+2. throughput: ``--clients`` concurrent asyncio clients (keep-alive connections) POST a 280x280
+   canvas-like PNG to ``/api/v1/predict`` (multipart, as the page does) for ``--duration``
+   seconds: requests/s, p50/p95/p99 latency, errors;
+3. memory: the server's RSS (``/proc/PID/status`` VmRSS) before and after ``--rss-requests``
+   more requests.
+
+Targets: >= 300 req/s with p95 <= 50 ms, RSS growth <= 50 MB, start-up <= 1.5 s. The load
+client shares the machine's cores with the server, so the figures are a lower bound of what the
+server does alone. Traffic goes to 127.0.0.1 only, and every loop is bounded in time and count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from PIL import Image, ImageDraw
+
+TARGETS = {"req/s": 300.0, "p95 ms": 50.0, "RSS growth MB": 50.0, "start-up s": 1.5}
+MAX_REQUESTS = 1_000_000  # a hard bound on any phase, whatever the duration
+
+
+def canvas_png() -> bytes:
+    """A 280x280 PNG like the page sends: a thick dark "7" on white."""
+    image = Image.new("L", (280, 280), 255)
+    draw = ImageDraw.Draw(image)
+    draw.line([(80, 70), (200, 70), (140, 220)], fill=17, width=18, joint="curve")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its worker processes (``--workers``), from /proc."""
+    text = Path(f"/proc/{pid}/status").read_text()
+    total = int(re.search(r"VmRSS:\s+(\d+) kB", text).group(1)) / 1024
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    for child in (children.read_text().split() if children.exists() else []):
+        total += rss_mb(int(child))
+    return total
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    url: str
+    first_health_s: float
+    first_predict_s: float
+
+
+def start_server(model: str, data_dir: str, log: Path, image: bytes, workers: int, timeout: float = 30.0) -> Server:
+    """Launch ``inkread serve --port 0`` and time its first successful answers."""
+    started = time.perf_counter()
+    handle = open(log, "w+b")
+    process = subprocess.Popen([sys.executable, "-m", "inkread", "serve", "--port", "0", "--model", model,
+                                "--data-dir", data_dir, "--workers", str(workers)], stdout=handle, stderr=subprocess.STDOUT,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    url, health, predict = None, None, None
+    with httpx.Client(timeout=5) as client:
+        while time.perf_counter() - started < timeout and predict is None:
+            if process.poll() is not None:
+                raise SystemExit(f"inkread serve exited: {log.read_text(errors='replace')}")
+            if url is None:
+                match = re.search(r"at (http://\S+)", log.read_text(errors="replace"))
+                url = match.group(1) if match else None
+            try:
+                if url and health is None and client.get(f"{url}/healthz").status_code == 200:
+                    health = time.perf_counter() - started
+                if health is not None and client.post(f"{url}/api/v1/predict", files={"file": ("c.png", image, "image/png")}).status_code == 200:
+                    predict = time.perf_counter() - started
+            except httpx.HTTPError:
+                pass
+            if predict is None:
+                time.sleep(0.005)
+    if predict is None:
+        process.kill()
+        raise SystemExit(f"inkread serve did not answer within {timeout} s: {log.read_text(errors='replace')}")
+    return Server(process, url, health, predict)
+
+
+@dataclass
+class Results:
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
+
+    @property
+    def count(self) -> int:
+        return len(self.latencies) + self.errors
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))] * 1000 if ordered else float("nan")
+
+
+def multipart(image: bytes) -> tuple[bytes, str]:
+    """The body and Content-Type of a multipart upload of ``image`` in the field ``file``, encoded
+    once: the client then spends its CPU on sending, not on re-encoding the same form."""
+    boundary = "inkread-load-test-boundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"canvas.png\"\r\n"
+            "Content-Type: image/png\r\n\r\n").encode() + image + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+async def hammer(url: str, image: bytes, clients: int, duration: float, total: int) -> Results:
+    """``clients`` concurrent loops posting ``image`` until ``duration`` s or ``total`` requests.
+
+    Uses aiohttp when installed (several times less client CPU per request than httpx, which
+    matters when client and server share two cores), else httpx.
+    """
+    results = Results()
+    deadline = time.perf_counter() + duration
+    budget = [min(total, MAX_REQUESTS)]
+    body, content_type = multipart(image)
+    headers = {"content-type": content_type}
+
+    async def run(post) -> None:
+        async def worker() -> None:
+            while budget[0] > 0 and time.perf_counter() < deadline:
+                budget[0] -= 1
+                start = time.perf_counter()
+                try:
+                    ok = await post()
+                except Exception:  # noqa: BLE001 - any failure of a request counts as an error
+                    ok = False
+                if ok:
+                    results.latencies.append(time.perf_counter() - start)
+                else:
+                    results.errors += 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        results.seconds = time.perf_counter() - began
+
+    try:
+        import aiohttp
+    except ImportError:
+        aiohttp = None
+    if aiohttp is not None:
+        connector = aiohttp.TCPConnector(limit=clients)
+        async with aiohttp.ClientSession(url, connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
+            async def post() -> bool:
+                async with session.post("/api/v1/predict", data=body, headers=headers) as response:
+                    await response.read()
+                    return response.status == 200
+            await run(post)
+    else:
+        limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+        async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+            async def post() -> bool:
+                return (await client.post("/api/v1/predict", content=body, headers=headers)).status_code == 200
+            await run(post)
+    return results
+
+
+def client_name() -> str:
+    try:
+        import aiohttp
+        return f"aiohttp {aiohttp.__version__}"
+    except ImportError:
+        return f"httpx {httpx.__version__}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="digits")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=1, help="inkread serve --workers")
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds of the throughput phase")
+    parser.add_argument("--rss-requests", type=int, default=20_000, help="requests between the two RSS readings")
+    args = parser.parse_args()
+
+    image = canvas_png()
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="inkread-load-") as tmp:
+        server = start_server(args.model, tmp, Path(tmp) / "server.log", image, args.workers)
+        try:
+            asyncio.run(hammer(server.url, image, args.clients, 3.0, 2_000))  # warm-up: connections, caches
+            load = asyncio.run(hammer(server.url, image, args.clients, args.duration, MAX_REQUESTS))
+            rss_before = rss_mb(server.process.pid)
+            memory = asyncio.run(hammer(server.url, image, args.clients, 600.0, args.rss_requests))
+            rss_after = rss_mb(server.process.pid)
+        finally:
+            server.process.send_signal(signal.SIGINT)
+            try:
+                server.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.process.kill()
+
+    rate = len(load.latencies) / load.seconds
+    figures = {
+        "req/s": rate,
+        "p95 ms": load.percentile(95),
+        "RSS growth MB": rss_after - rss_before,
+        "start-up s": server.first_health_s,
+    }
+    print(f"## inkread serve --workers {args.workers} load test: model {args.model}, {args.clients} clients ({client_name()}), "
+          f"{os.cpu_count()} cores, load average before {load_before:.2f}\n")
+    print("| figure | value | target |")
+    print("| --- | --- | --- |")
+    print(f"| start-up to first /healthz 200 | {server.first_health_s:.2f} s | <= {TARGETS['start-up s']} s |")
+    print(f"| start-up to first /predict 200 | {server.first_predict_s:.2f} s | |")
+    print(f"| requests in {load.seconds:.1f} s | {load.count} ({load.errors} errors) | 0 errors |")
+    print(f"| throughput | {rate:.0f} req/s | >= {TARGETS['req/s']:.0f} req/s |")
+    print(f"| latency p50 / p95 / p99 | {load.percentile(50):.1f} / {load.percentile(95):.1f} / {load.percentile(99):.1f} ms "
+          f"| p95 <= {TARGETS['p95 ms']:.0f} ms |")
+    print(f"| RSS before / after {memory.count} requests | {rss_before:.1f} / {rss_after:.1f} MB "
+          f"(+{rss_after - rss_before:.1f} MB, {memory.errors} errors) | <= +{TARGETS['RSS growth MB']:.0f} MB |")
+    met = [figures["req/s"] >= TARGETS["req/s"], figures["p95 ms"] <= TARGETS["p95 ms"],
+           figures["RSS growth MB"] <= TARGETS["RSS growth MB"], figures["start-up s"] <= TARGETS["start-up s"],
+           load.errors == 0 and memory.errors == 0]
+    print(f"\n{sum(met)}/{len(met)} targets met")
+
+
+if __name__ == "__main__":
+    main()
