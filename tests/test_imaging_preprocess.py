@@ -149,7 +149,7 @@ def test_invariant_to_size(mnist, index, scale):
 def test_invariant_to_alpha_and_polarity(mnist, index, form):
     transparent = preprocess_image(canvas(mnist[index], dx=30, dy=-20))
     other = preprocess_image(canvas(mnist[index], dx=30, dy=-20, form=form))
-    assert similarity_up_to_a_pixel(transparent, other)[0] < 0.01
+    assert similarity_up_to_a_pixel(transparent, other)[0] < 0.02
 
 
 def polyline_seven(width: int) -> bytes:
