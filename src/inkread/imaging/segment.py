@@ -87,7 +87,7 @@ def segment(ink: np.ndarray) -> list[list[Glyph]]:
 
     lines = []
     for line in _group_lines(parts, char_height):
-        glyphs = _merge_overlapping(line)
+        glyphs = _merge_overlapping(line, char_height)
         glyphs = _split_wide(glyphs, found.labels, ink)
         lines.append(_glyphs(glyphs, found.labels, ink))
     return lines
@@ -138,13 +138,17 @@ def _group_lines(parts: list[_Part], char_height: float) -> list[list[_Part]]:
     return [sorted(line, key=lambda p: p.box[0]) for line in lines]
 
 
-def _merge_overlapping(line: list[_Part]) -> list[_Part]:
-    """Merge parts whose horizontal overlap covers MERGE_OVERLAP of the narrower one (left to right)."""
+def _merge_overlapping(line: list[_Part], char_height: float) -> list[_Part]:
+    """Merge the parts of one character, left to right.
+
+    Parts belong together if their horizontal overlap covers MERGE_OVERLAP of the narrower one,
+    or if one is above the other (a dot, an accent, a lifted bar) and they overlap a little, or
+    the upper one is a small mark next to the other (the dot of an i drawn off to the side).
+    """
     merged: list[_Part] = []
     for part in line:  # sorted by x0
-        for other in reversed(merged[-3:]):  # a part can only overlap one of its recent neighbours
-            overlap = min(other.box[2], part.box[2]) - max(other.box[0], part.box[0])
-            if overlap >= MERGE_OVERLAP * min(other.width, part.width):
+        for other in reversed(merged[-3:]):  # a part can only belong to one of its recent neighbours
+            if _same_character(other, part, char_height):
                 other.members += part.members
                 other.box = [min(other.box[0], part.box[0]), min(other.box[1], part.box[1]),
                              max(other.box[2], part.box[2]), max(other.box[3], part.box[3])]
@@ -152,6 +156,19 @@ def _merge_overlapping(line: list[_Part]) -> list[_Part]:
         else:
             merged.append(_Part(list(part.members), list(part.box)))
     return sorted(merged, key=lambda p: p.box[0])
+
+
+def _same_character(a: _Part, b: _Part, char_height: float) -> bool:
+    overlap_x = min(a.box[2], b.box[2]) - max(a.box[0], b.box[0])
+    narrower = min(a.width, b.width)
+    if overlap_x >= MERGE_OVERLAP * narrower:
+        return True
+    overlap_y = min(a.box[3], b.box[3]) - max(a.box[1], b.box[1])
+    if overlap_y > 0.1 * min(a.height, b.height):  # side by side: two characters
+        return False
+    upper = a if a.box[1] < b.box[1] else b
+    small = upper.height < 0.4 * char_height and upper.width < 0.5 * char_height
+    return overlap_x >= 0.2 * narrower or (small and -overlap_x <= 0.15 * char_height)
 
 
 def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray) -> list[_Part]:

@@ -1,0 +1,184 @@
+"""Segmentation of multi-character images built from real MNIST and EMNIST samples."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from inkread.imaging.components import label
+from inkread.imaging.decode import load_image
+from inkread.imaging.segment import Glyph, segment, text_layout
+
+SCALE = 3  # characters about 60 px tall, as in a photo or scan
+
+
+@pytest.fixture(scope="module")
+def mnist(request):
+    shared = request.getfixturevalue("shared_datasets")
+    from inkread.data.idx import read_images, read_labels
+
+    images = np.array(read_images(shared / "mnist" / "t10k-images-idx3-ubyte.gz")[:500])
+    labels = np.array(read_labels(shared / "mnist" / "t10k-labels-idx1-ubyte.gz")[:500])
+    return images, labels
+
+
+@pytest.fixture(scope="module")
+def emnist_i(request) -> list[np.ndarray]:
+    """Real EMNIST lower-case 'i' samples whose dot is a separate mark from the stem."""
+    shared = request.getfixturevalue("shared_datasets")
+    from inkread.data.idx import read_images, read_labels
+
+    images = read_images(shared / "emnist" / "emnist-byclass-test-images-idx3-ubyte.gz")
+    labels = read_labels(shared / "emnist" / "emnist-byclass-test-labels-idx1-ubyte.gz")
+    found = []
+    for index in np.flatnonzero(labels == 44)[:600]:  # byclass: 36 + 8 = 'i'
+        image = big(images[index].T)
+        if label(image > 0.5).count == 2:
+            found.append(image)
+    assert len(found) >= 5, "EMNIST should hold i's with a separate dot"
+    return found
+
+
+def big(image: np.ndarray) -> np.ndarray:
+    """A 28x28 uint8 sample cropped to its ink, upscaled SCALE times, as float ink."""
+    rows, cols = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
+    crop = image[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    size = (crop.shape[1] * SCALE, crop.shape[0] * SCALE)
+    return np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.BILINEAR), dtype=np.float32) / 255
+
+
+def compose(lines: list[list[np.ndarray | int]], gap: int = 12, line_gap: int = 30) -> tuple[np.ndarray, list[list[tuple]]]:
+    """Place characters in lines (an int in a line is extra space in pixels); returns the ink and their boxes."""
+    height = 30 * SCALE
+    placed, rows = [], []
+    for line in lines:
+        x, boxes, pieces = 20, [], []
+        for item in line:
+            if isinstance(item, (int, np.integer)):
+                x += int(item)
+                continue
+            top = (height - item.shape[0]) // 2
+            pieces.append((x, top, item))
+            boxes.append((x, top, x + item.shape[1], top + item.shape[0]))
+            x += item.shape[1] + gap
+        placed.append(boxes)
+        rows.append((x, pieces))
+    width = max(x for x, _ in rows) + 20
+    ink = np.zeros((len(lines) * (height + line_gap) + 20, width), np.float32)
+    for n, (_, pieces) in enumerate(rows):
+        y0 = 10 + n * (height + line_gap)
+        for x, top, item in pieces:
+            region = ink[y0 + top:y0 + top + item.shape[0], x:x + item.shape[1]]
+            np.maximum(region, item, out=region)
+        placed[n] = [(x0, y0 + t, x1, y0 + b) for x0, t, x1, b in placed[n]]
+    return ink, placed
+
+
+def centre_inside(glyph: Glyph, box: tuple) -> bool:
+    cx, cy = (glyph.box[0] + glyph.box[2]) / 2, (glyph.box[1] + glyph.box[3]) / 2
+    return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
+
+
+def pick(mnist, digits: str) -> list[np.ndarray]:
+    """The first MNIST test sample of each digit in ``digits``."""
+    images, labels = mnist
+    return [big(images[np.flatnonzero(labels == int(d))[k % 3]]) for k, d in enumerate(digits)]
+
+
+def test_digits_with_spaces(mnist):
+    a, b, c, d, e = pick(mnist, "72104")
+    ink, boxes = compose([[a, b, 40 * SCALE, c, d, e]])
+    lines = segment(ink)
+    assert len(lines) == 1 and len(lines[0]) == 5
+    assert [g.space_before for g in lines[0]] == [False, False, True, False, False]
+    assert all(centre_inside(g, box) for g, box in zip(lines[0], boxes[0]))
+    assert text_layout(lines, list("72104")) == "72 104"
+
+
+def test_two_lines(mnist):
+    first, second = pick(mnist, "3141"), pick(mnist, "592")
+    ink, boxes = compose([first, second[:1] + [30 * SCALE] + second[1:]])
+    lines = segment(ink)
+    assert [len(line) for line in lines] == [4, 3]
+    for line, line_boxes in zip(lines, boxes):
+        assert all(centre_inside(g, box) for g, box in zip(line, line_boxes))
+    assert text_layout(lines, list("3141592")) == "3141\n5 92"
+
+
+def test_glyph_crops_hold_only_their_own_ink(mnist):
+    digits = pick(mnist, "4096")
+    ink, _ = compose([digits], gap=-4)  # boxes overlap, strokes may not touch
+    for glyph in segment(ink)[0]:
+        x0, y0, x1, y1 = glyph.box
+        assert glyph.ink.dtype == np.float32 and glyph.ink.shape == (y1 - y0, x1 - x0)
+        assert np.all(glyph.ink <= ink[y0:y1, x0:x1] + 1e-6)
+        # the crop is one connected mark (or a mark plus its dot), never pieces of a neighbour
+        assert label(glyph.ink > 0.5).count <= 2
+
+
+def test_i_stem_and_dot_make_one_glyph(mnist, emnist_i):
+    one, seven = pick(mnist, "17")
+    for sample in emnist_i[:20]:
+        ink, boxes = compose([[one, sample, seven]])
+        lines = segment(ink)
+        assert len(lines) == 1 and len(lines[0]) == 3
+        middle = lines[0][1]
+        placed = boxes[0][1]
+        assert middle.box[3] - middle.box[1] >= 0.85 * (placed[3] - placed[1])  # from the dot to the foot
+        assert label(middle.ink > 0.5).count == 2
+
+
+def test_touching_pair_is_split(mnist):
+    digits = pick(mnist, "52380")
+    pair = np.zeros((max(digits[3].shape[0], digits[4].shape[0]), digits[3].shape[1] + digits[4].shape[1] - 4 * SCALE), np.float32)
+    pair[:digits[3].shape[0], :digits[3].shape[1]] = digits[3]
+    right = pair[:digits[4].shape[0], -digits[4].shape[1]:]
+    np.maximum(right, digits[4], out=right)
+    assert label(pair > 0.5).count == 1, "the two digits must touch"
+    ink, boxes = compose([digits[:3] + [pair]])
+    lines = segment(ink)
+    assert len(lines) == 1 and len(lines[0]) == 5
+    cut = lines[0][3].box[2]
+    true_boundary = boxes[0][3][0] + digits[3].shape[1] - 2 * SCALE
+    assert abs(cut - true_boundary) < 0.3 * digits[3].shape[1]
+
+
+def test_wide_single_character_is_not_split(mnist):
+    (zero,) = pick(mnist, "0")
+    wide = np.asarray(Image.fromarray(np.round(zero * 255).astype(np.uint8)).resize((zero.shape[1] * 13 // 10, zero.shape[0])),
+                      dtype=np.float32) / 255
+    ink, _ = compose([[wide]])
+    assert len(segment(ink)[0]) == 1
+
+
+def test_specks_are_not_glyphs(mnist):
+    digits = pick(mnist, "12")
+    ink, _ = compose([digits])
+    ink[2, 2] = ink[-3, -3] = 1.0
+    assert len(segment(ink)[0]) == 2
+
+
+def test_from_a_photographed_page(mnist):
+    digits = pick(mnist, "2468")
+    ink, boxes = compose([digits[:2] + [40 * SCALE] + digits[2:]])
+    paper = np.clip(0.9 - 0.75 * ink + np.random.default_rng(0).normal(0, 0.02, ink.shape), 0, 1)
+    buffer = io.BytesIO()
+    Image.fromarray(np.round(paper * 255).astype(np.uint8)).save(buffer, "JPEG", quality=90)
+    lines = segment(load_image(buffer.getvalue()))
+    assert len(lines) == 1 and len(lines[0]) == 4
+    assert [g.space_before for g in lines[0]] == [False, False, True, False]
+    assert all(centre_inside(g, box) for g, box in zip(lines[0], boxes[0]))
+
+
+def test_blank_gives_no_lines():
+    assert segment(np.zeros((50, 80), np.float32)) == []
+
+
+def test_text_layout_needs_one_label_per_glyph():
+    glyphs = [[Glyph((0, 0, 1, 1), np.ones((1, 1), np.float32)), Glyph((5, 0, 6, 1), np.ones((1, 1), np.float32), True)]]
+    assert text_layout(glyphs, ["a", "b"]) == "a b"
+    with pytest.raises(ValueError):
+        text_layout(glyphs, ["a"])
