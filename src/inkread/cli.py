@@ -105,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None, help="CPU threads for PyTorch (default: all cores)")
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--lr", type=float, default=None, help="peak learning rate")
-    p.add_argument("--augment", choices=["on", "off"], default=None, help="data augmentation (default: on, off for seed)")
+    p.add_argument("--augment", choices=["on", "light", "off"], default=None,
+                   help="data augmentation: on, light (half ranges) or off (default: on, off for seed)")
     p.add_argument("--patience", type=int, default=None, help="early stopping patience in epochs")
     p.add_argument("--limit", type=int, default=None, help="use only the first N training images (quick runs)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -29,6 +29,16 @@ class AugmentConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def scaled(self, factor: float) -> "AugmentConfig":
+        """The same distortions with every range multiplied by ``factor``."""
+        return AugmentConfig(self.rotate_deg * factor, self.scale * factor, self.shear * factor,
+                             self.translate_px * factor, self.thickness * factor, self.thicker_share)
+
+
+# "on": the digits recipe; "light": half the ranges, for characters, where strong slant and
+# rotation blur real distinctions (l/1/I, 6/G, 9/g) and the larger model under-fits otherwise.
+PRESETS = {"on": 1.0, "light": 0.5}
+
 
 def augment_batch(images: torch.Tensor, config: AugmentConfig, generator: torch.Generator) -> torch.Tensor:
     """Randomly distort a (B, 1, H, W) float batch of ink-high images; returns a new tensor."""

@@ -31,7 +31,7 @@ class TrainConfig:
     threads: Optional[int] = None
     batch_size: Optional[int] = None
     lr: Optional[float] = None
-    augment: Optional[str] = None        # "on" | "off"
+    augment: Optional[str] = None        # "on" | "light" | "off"
     patience: Optional[int] = None       # early stopping on validation loss, in epochs
     limit: Optional[int] = None          # first N training images only
     progress: bool = True

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 from inkread.errors import InkreadError
 from inkread.models import ARCHITECTURES, build_model, count_parameters
-from inkread.training.augment import augment_batch
+from inkread.training.augment import PRESETS, augment_batch
 from inkread.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, save_checkpoint
 from inkread.training.config import TrainConfig
 from inkread.training.history import write_history
@@ -97,6 +97,7 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
     val_images = torch.from_numpy(np.ascontiguousarray(splits.val.images))
     val_targets = torch.from_numpy(splits.val.targets.astype(np.int64))
 
+    augment = config.augment_config.scaled(PRESETS[config.augment]) if config.augment in PRESETS else None
     step = start_epoch * steps_per_epoch
     try:
         for epoch in range(start_epoch, config.epochs):
@@ -111,8 +112,8 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
             for first in range(0, len(order), config.batch_size):
                 index = order[first:first + config.batch_size]
                 images = train_images[index].unsqueeze(1).float().div_(255)
-                if config.augment == "on":
-                    images = augment_batch(images, config.augment_config, generator)
+                if augment is not None:
+                    images = augment_batch(images, augment, generator)
                 targets = train_targets[index]
                 logits = model(images)
                 loss = F.cross_entropy(logits, targets, label_smoothing=config.label_smoothing)
@@ -230,8 +231,8 @@ def _check_config(config: TrainConfig) -> None:
         raise InkreadError("--batch-size must be at least 1")
     if not (config.lr > 0):
         raise InkreadError("--lr must be positive")
-    if config.augment not in ("on", "off"):
-        raise InkreadError("--augment must be on or off")
+    if config.augment not in ("off", *PRESETS):
+        raise InkreadError(f"--augment must be one of off, {', '.join(PRESETS)}")
 
 
 def _check_resume_matches(state: dict, config: TrainConfig) -> None:
