@@ -263,3 +263,19 @@ def test_page_works_without_any_external_request(browser, server):
         context.close()
     assert [url for url in outside if not url.startswith("data:")] == []
 
+
+
+def test_api_docs_work_offline(browser, server):
+    context = browser.new_context()
+    page = context.new_page()
+    problems = []
+    page.on("request", lambda request: problems.append(request.url) if not request.url.startswith(server.url) else None)
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    try:
+        page.goto(f"{server.url}/docs")
+        page.wait_for_selector(".opblock-summary-path", timeout=TIMEOUT_MS)
+        paths = page.locator(".opblock-summary-path").all_inner_texts()
+        assert any("/api/v1/predict" in path for path in paths) and any("/api/v1/corrections" in path for path in paths)
+    finally:
+        context.close()
+    assert problems == []

@@ -392,7 +392,11 @@ def test_openapi_documents_every_endpoint(client):
     body = paths["/api/v1/predict"]["post"]["requestBody"]["content"]
     assert {"application/json", "multipart/form-data", "image/png"} <= set(body)
     assert body["application/json"]["schema"]["properties"]["model"]["anyOf"][0]["enum"] == ["digits", "characters"]
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    assert "https://" not in docs.text and "http://" not in docs.text  # Swagger UI comes from this server
+    assert client.get("/docs-static/swagger-ui-bundle.js").status_code == 200
+    assert "https:" not in docs.headers["content-security-policy"]
 
 
 # --- the command -------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from inkread import __version__
@@ -66,7 +67,9 @@ def create_app(config: ServeConfig) -> FastAPI:
         threading.Thread(target=registry.load_all, name="inkread-model-loader", daemon=True).start()
         yield
 
-    app = FastAPI(title="inkread", version=__version__, description=DESCRIPTION, lifespan=lifespan, redoc_url=None)
+    # FastAPIOffline: FastAPI whose /docs (Swagger UI) is served from its package, not from a CDN
+    app = FastAPIOffline(title="inkread", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                         redoc_url=None, static_url="/docs-static", favicon_url="/static/icon.svg")
     app.state.registry = registry
     app.state.store = store
     _install_error_handlers(app)
