@@ -555,7 +555,7 @@
     const title = model.name.charAt(0).toUpperCase() + model.name.slice(1);
     const kind = model.labels.every((l) => /^[0-9]$/.test(l)) ? "0–9" : `${model.labels.length} classes`;
     const score = typeof accuracy === "number" ? ` · ${(accuracy * 100).toFixed(1)}% on test` : "";
-    return `${title} ${kind}${score}`;
+    return `${title} · ${kind}${score}`;
   }
 
   async function init() {
