@@ -229,3 +229,23 @@ def test_bad_sources(tmp_path):
     one_line_error(12345)
     one_line_error(np.zeros((4, 4, 4, 4)))
     one_line_error(np.array([[np.nan, 1.0], [1.0, 1.0]]))
+
+
+def test_transparent_canvas_with_eraser_strokes():
+    """White strokes painted over a black drawing on a transparent canvas are background."""
+    ink = drawing()
+    rgba = np.zeros(ink.shape + (4,), np.uint8)
+    rgba[..., 3] = np.round(ink * 255)
+    erased = np.zeros(ink.shape, bool)
+    erased[:, 40:50] = True  # an opaque white band across the drawing
+    rgba[erased] = (255, 255, 255, 255)
+    got = load_image(png(Image.fromarray(rgba)))
+    assert got[erased].max() == 0.0
+    assert np.mean(np.abs(got[~erased] - ink[~erased])) < 0.01
+
+
+def test_thin_white_strokes_on_a_transparent_canvas():
+    rgba = np.zeros((100, 100, 4), np.uint8)
+    rgba[20:80, 50] = (255, 255, 255, 255)  # one pixel wide, missed by a sparse sample
+    got = load_image(png(Image.fromarray(rgba)))
+    assert got[20:80, 50].min() == 1.0 and got.sum() == 60

@@ -97,13 +97,16 @@ def open_image(source: Any) -> Image.Image:
 def ink_map(image: Image.Image) -> np.ndarray:
     """The ink map (float32 in 0..1, ink 1.0 on 0.0) of a decoded PIL image in any mode.
 
-    Work is done on the 256 gray levels (histograms and lookup tables) and in Pillow's C code
-    wherever possible, so a 280x280 canvas costs only a few passes over its pixels.
+    Statistics come from 256-bin histograms and pixels are mapped with one multiply-add, in
+    Pillow's C code where possible: a 280x280 canvas costs only a few passes over its pixels.
     """
-    gray, alpha = _channels(image)
-    if alpha is not None and alpha.getextrema()[0] < 128:
-        return _ink_from_alpha(gray, alpha)
-    return _ink_from_gray(np.asarray(gray))
+    if _has_alpha(image) and not _high_bit_depth(image):
+        if image.mode not in ("RGBA", "LA"):
+            image = image.convert("RGBA")  # P with transparency, PA, La, RGBa...
+        alpha = np.asarray(image.getchannel("A"))
+        if alpha.min() < 128:  # some transparency: a drawing on a transparent canvas
+            return _ink_from_alpha(image, alpha)
+    return _ink_from_gray(_gray(image))
 
 
 # --- opening and checking ------------------------------------------------------------------------
@@ -191,23 +194,23 @@ def _has_alpha(image: Image.Image) -> bool:
     return "A" in image.getbands() or "a" in image.getbands() or "transparency" in image.info
 
 
-def _channels(image: Image.Image) -> tuple[Image.Image, Image.Image | None]:
-    """Gray (luminance) and alpha (None if the image has none) of a PIL image, as "L" images."""
+def _high_bit_depth(image: Image.Image) -> bool:
+    return image.mode.startswith("I") or image.mode == "F"
+
+
+def _gray(image: Image.Image) -> np.ndarray:
+    """The luminance of a PIL image as uint8 (alpha ignored: the image is opaque)."""
     mode = image.mode
-    if mode.startswith("I") or mode == "F":  # 16/32-bit gray: scale to 8 bits by the range in use
+    if _high_bit_depth(image):  # 16/32-bit gray: scale to 8 bits by the range in use
         values = np.asarray(image, dtype=np.float32)
         top = 1.0 if mode == "F" and values.max() <= 1.0 else 255.0 if values.max() <= 255 else 65535.0
-        return Image.fromarray(_to_uint8(values * (255.0 / top))), None
+        return _to_uint8(values * (255.0 / top))
     try:
-        if _has_alpha(image):
-            if mode not in ("RGBA", "LA"):
-                image = image.convert("RGBA")  # P with transparency, PA, La, RGBa...
-            return image.convert("L"), image.getchannel("A")
-        if mode != "L":
-            image = image.convert("L") if mode in ("1", "P", "RGB") else image.convert("RGB").convert("L")
+        if mode not in ("L", "LA"):
+            image = image.convert("L") if mode in ("1", "P", "RGB", "RGBA") else image.convert("RGB").convert("L")
     except ValueError as error:  # a mode Pillow cannot turn into gray
         raise InputImageError(f"images in mode {mode} are not supported ({error}): save it as PNG or JPEG") from None
-    return image, None
+    return np.asarray(image.getchannel(0) if image.mode == "LA" else image)
 
 
 def _array_image(array: np.ndarray) -> Image.Image:
@@ -238,21 +241,31 @@ def _to_uint8(values: np.ndarray) -> np.ndarray:
 # Statistics come from 256-bin histograms; pixels are then mapped with one linear formula
 # (a lookup table would be slower in numpy: fancy indexing costs 20x a float multiply).
 
-def _ink_from_alpha(gray: Image.Image, alpha: Image.Image) -> np.ndarray:
-    """Ink of a drawing on a transparent background.
+def _ink_from_alpha(image: Image.Image, alpha_levels: np.ndarray) -> np.ndarray:
+    """Ink of a drawing on a transparent background (an RGBA or LA image).
 
-    Composite over the colour opposite to the ink, then take the contrast: for black or white ink
-    this is exactly the alpha channel, and opaque "eraser" strokes in the background colour
-    (white over a drawing in black) correctly count as background.
+    Drawn with one pen colour (the usual canvas), the alpha channel is the ink, whatever the
+    colour. With several colours, the ink is the darkness over a white page.
     """
-    gray_levels, alpha_levels = np.asarray(gray), np.asarray(alpha)
-    ink_colour = gray_levels[::4, ::4][alpha_levels[::4, ::4] >= 128]  # a sample is enough...
-    if ink_colour.size == 0:
-        ink_colour = gray_levels[alpha_levels >= 128]  # ...unless the strokes are very thin
-    if ink_colour.size == 0:
-        return np.zeros(gray_levels.shape, np.float32)
-    dark_ink = np.median(ink_colour) < 128
-    contrast = np.asarray(ImageChops.multiply(ImageOps.invert(gray) if dark_ink else gray, alpha))  # c*a/255
+    # A sample of the strokes is enough to see their colour: pixels (4i + 2, 4j + 2), which is
+    # where Pillow's nearest-neighbour quarter-size resize takes its pixels.
+    rows, cols = alpha_levels.shape[0] // 4, alpha_levels.shape[1] // 4
+    opaque = alpha_levels[2:rows * 4:4, 2:cols * 4:4] >= 128
+    if opaque.any():
+        sampled = image.resize((cols, rows), Image.Resampling.NEAREST, box=(0, 0, cols * 4, rows * 4))
+        colours = np.asarray(sampled)[opaque]
+    else:  # strokes too thin for the sample: look at all of them
+        colours = np.asarray(image)[alpha_levels >= 128]
+    if colours.size:
+        colours = colours.astype(np.float32)
+        sample = colours[:, 0] if image.mode == "LA" else colours[:, :3] @ np.float32([0.299, 0.587, 0.114])
+        low, high = np.percentile(sample, [5, 95])
+        if high - low <= 16:
+            return _stretched(alpha_levels, _histogram(alpha_levels))
+    # Several colours: show the canvas on a white page, as the user most likely saw it while
+    # drawing; the ink is what is darker than that page (white "eraser" strokes vanish).
+    gray = image.convert("L") if image.mode == "RGBA" else image.getchannel("L")
+    contrast = np.asarray(ImageChops.multiply(ImageChops.invert(gray), Image.fromarray(alpha_levels)))  # (255-g)*a/255
     return _stretched(contrast, _histogram(contrast))
 
 
