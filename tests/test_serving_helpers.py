@@ -38,8 +38,7 @@ def render(text: str, size: tuple[int, int] = (280, 280), font_size: int = 180) 
     font = ImageFont.load_default(size=font_size)
     image = Image.new("L", size, 255)
     ImageDraw.Draw(image).text((size[0] / 2, size[1] / 2), text, font=font, anchor="mm", fill=0)
-    # a real stroke has soft edges; a pixel-exact bar (the font's "I") has none, and the
-    # preprocessing finds no ink in it (reported to the imaging layer)
+    # soft edges, like a pen stroke photographed or drawn on a canvas (not pixel-exact bars)
     return image.filter(ImageFilter.GaussianBlur(1))
 
 
