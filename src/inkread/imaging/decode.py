@@ -24,7 +24,7 @@ from PIL import Image, ImageChops, ImageFilter, ImageOps, UnidentifiedImageError
 
 from inkread.errors import InputImageError
 from inkread.imaging import components
-from inkread.imaging.stroke import stroke_width
+from inkread.imaging.stroke import rank_filter, stroke_width
 
 MAX_PIXELS = 40_000_000  # refuse larger images before decoding them (a 40 MP photo is ~160 MB as RGBA)
 MAX_BYTES = 20 * 1024 * 1024  # refuse larger files before reading them
@@ -326,8 +326,7 @@ def remove_specks(ink: np.ndarray) -> np.ndarray:
     keep = found.areas >= max(3.0, 0.5 * width * width)
     keep[np.argmax(found.areas)] = True
     kept = np.concatenate([[False], keep])[found.labels]
-    near = Image.fromarray(kept.astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(5))
-    return np.where(np.asarray(near) > 0, ink, 0.0).astype(np.float32)
+    return np.where(rank_filter(kept, 2), ink, 0.0).astype(np.float32)
 
 
 def otsu(hist: np.ndarray) -> float | None:

@@ -18,7 +18,7 @@ from typing import Sequence
 import numpy as np
 
 from inkread.imaging import components
-from inkread.imaging.stroke import stroke_width
+from inkread.imaging.stroke import rank_filter, stroke_width
 
 INK_THRESHOLD = 0.5  # pixels above this are ink for the component analysis
 MERGE_OVERLAP = 0.5  # same glyph if the horizontal overlap covers this share of the narrower part
@@ -216,11 +216,7 @@ def _glyphs(line: list[_Part], labels: np.ndarray, ink: np.ndarray) -> list[Glyp
         x1, y1 = min(width, x1 + MARGIN), min(height, y1 + MARGIN)
         own = np.isin(labels[y0:y1, x0:x1], np.array(part.members) + 1)
         # Keep the soft edge pixels next to this glyph's own ink, blank everything else.
-        near = own.copy()
-        near[1:] |= own[:-1]
-        near[:-1] |= own[1:]
-        near[:, 1:] |= near[:, :-1].copy()
-        near[:, :-1] |= near[:, 1:].copy()
+        near = rank_filter(own, 1)
         crop = np.where(near & ((labels[y0:y1, x0:x1] == 0) | own), ink[y0:y1, x0:x1], 0.0).astype(np.float32)
         space = previous_right is not None and part.box[0] - previous_right > SPACE_GAP * line_height
         glyphs.append(Glyph((x0, y0, x1, y1), crop, space))

@@ -31,22 +31,25 @@ def change_width(ink: np.ndarray, pixels: int) -> np.ndarray:
     Gray-level dilation/erosion with a square keeps the anti-aliased edges soft. Thinning never
     removes a stroke completely: parts thinner than the erosion keep their original ink.
     """
+    ink = np.asarray(ink, dtype=np.float32)
     if pixels > 0:
-        return _rank_filter(ink, pixels, np.maximum)
+        return rank_filter(ink, pixels, np.maximum)
     if pixels == 0:
         return ink
-    thinner = _rank_filter(ink, -pixels, np.minimum)
+    thinner = rank_filter(ink, -pixels, np.minimum)
     # Where erosion erased a thin part entirely (nothing of it is left nearby), keep the original.
-    survives = _rank_filter((thinner > 0.5).astype(np.float32), -pixels, np.maximum) > 0
+    survives = rank_filter((thinner > 0.5).astype(np.float32), -pixels, np.maximum) > 0
     return np.where(survives, thinner, ink).astype(np.float32)
 
 
-def _rank_filter(ink: np.ndarray, radius: int, op) -> np.ndarray:
-    """Max or min (``op``) over a (2r+1)-square window, separably: 4r array operations in numpy.
+def rank_filter(ink: np.ndarray, radius: int, op=np.maximum) -> np.ndarray:
+    """Max (dilation) or min (``op=np.minimum``, erosion) over a (2r+1)-square window.
 
-    Outside the image counts as background (0) for max and is ignored for min.
+    Separable: 4r whole-array numpy operations, much faster than Pillow's Max/MinFilter for
+    large windows or images. Works on float or bool arrays (dtype kept). Pixels outside the
+    image are ignored.
     """
-    out = np.array(ink, dtype=np.float32)
+    out = np.array(ink)
     for axis in (0, 1):
         src = out.copy()
         for shift in range(1, radius + 1):
