@@ -20,7 +20,8 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from inkread.errors import InkreadError, InputImageError
-from inkread.imaging.decode import load_image, stretch
+from inkread.imaging.decode import load_image
+from inkread.imaging.ink import stretch
 from inkread.imaging.stroke import change_width, stroke_width
 
 RECIPES = ("mnist", "emnist")
