@@ -21,7 +21,7 @@ from PIL import Image, ImageFilter
 
 from inkread.errors import InkreadError, InputImageError
 from inkread.imaging.decode import load_image
-from inkread.imaging.ink import stretch
+from inkread.imaging.ink import stretch, to_uint8
 from inkread.imaging.stroke import change_width, stroke_width
 
 RECIPES = ("mnist", "emnist")
@@ -38,6 +38,7 @@ MNIST_CENTRE = 14.0  # ...and its centre of mass placed at pixel (14, 14) (measu
 MNIST_RESAMPLE = Image.Resampling.BILINEAR  # anti-aliased when shrinking (Pillow widens the filter)
 EMNIST_BOX = 24  # EMNIST: a square frame around the box, padded by 2 px, in 28x28
 EMNIST_BLUR = 1.0 / 64  # EMNIST blurred the 128x128 NIST scans with sigma 1: ~1/64 of a character
+EMNIST_BLUR_SIDE = 64  # ...so blur at about that scale: larger characters are reduced to 64 px first
 
 
 class NoInkError(InputImageError):
@@ -70,7 +71,11 @@ def normalize(ink: np.ndarray, recipe: str = "mnist") -> np.ndarray:
     ink = np.asarray(ink, dtype=np.float32)
     if ink.ndim != 2:
         raise InputImageError(f"an ink map must be 2-D (H, W), got shape {ink.shape}")
-    character = _crop(stretch(np.nan_to_num(_crop(ink, 0.05 * float(np.nanmax(ink, initial=0.0))))))
+    peak = float(ink.max(initial=0.0))
+    if not np.isfinite(peak):  # NaN or infinity somewhere: treat those pixels as background
+        ink = np.where(np.isfinite(ink), ink, 0.0).astype(np.float32)
+        peak = float(ink.max(initial=0.0))
+    character = _crop(stretch(_crop(ink, 0.05 * peak)))
     character = _standard_width(character, *STROKE_RANGE[recipe])
     return _mnist(character) if recipe == "mnist" else _emnist(character)
 
@@ -149,8 +154,8 @@ def _mnist(character: np.ndarray) -> np.ndarray:
     small = np.clip(_scale_exactly(character, MNIST_BOX / max(character.shape)), 0.0, 1.0)
     h, w = small.shape
     mass = small.sum()
-    ys, xs = np.indices(small.shape)
-    cy, cx = (small * ys).sum() / mass, (small * xs).sum() / mass
+    cy = float(small.sum(axis=1) @ np.arange(h)) / mass
+    cx = float(small.sum(axis=0) @ np.arange(w)) / mass
     # Integer shift, like MNIST; clamped so the character is never cut off at the border.
     top = int(np.clip(round(MNIST_CENTRE - cy), 0, SIZE - h))
     left = int(np.clip(round(MNIST_CENTRE - cx), 0, SIZE - w))
@@ -161,9 +166,11 @@ def _mnist(character: np.ndarray) -> np.ndarray:
 
 def _emnist(character: np.ndarray) -> np.ndarray:
     """The EMNIST recipe: blur, box centred in a square, 2 px padding, resized to 28x28."""
+    if max(character.shape) > EMNIST_BLUR_SIDE:  # blurring fewer pixels is faster, and the same
+        character = _to_side(character, EMNIST_BLUR_SIDE)
     h, w = character.shape
     radius = EMNIST_BLUR * max(h, w)
-    image = Image.fromarray(np.round(character * 255).astype(np.uint8))  # Pillow blurs 8-bit images only
+    image = Image.fromarray(to_uint8(character * 255))  # Pillow blurs 8-bit images only
     blurred = np.asarray(image.filter(ImageFilter.GaussianBlur(radius)), dtype=np.float32)
     character = _crop(blurred / max(float(blurred.max()), 1e-6))
     h, w = character.shape
