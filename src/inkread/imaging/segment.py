@@ -22,7 +22,8 @@ from inkread.imaging.stroke import rank_filter, stroke_width
 
 INK_THRESHOLD = 0.5  # pixels above this are ink for the component analysis
 MERGE_OVERLAP = 0.5  # same glyph if the horizontal overlap covers this share of the narrower part
-SPACE_GAP = 0.5  # a word gap is wider than this many character heights
+SPACE_GAP = 0.5  # a word gap is wider than this many character heights...
+SPACE_VS_TYPICAL = 1.8  # ...and, in a line of 4+ characters, this many times the line's median gap
 SPLIT_WIDTH = 1.7  # a glyph wider than this many typical character widths...
 SPLIT_ASPECT = 1.4  # ...and this many times its own height holds touching characters
 DEFAULT_ASPECT = 0.75  # typical width / height of a handwritten character (MNIST: 16 / 20 px)
@@ -208,9 +209,18 @@ def _glyphs(line: list[_Part], labels: np.ndarray, ink: np.ndarray) -> list[Glyp
     """Glyphs with their ink crops (plus a MARGIN of anti-aliasing) and word gaps."""
     height, width = ink.shape
     line_height = float(np.median([p.height for p in line]))
-    glyphs: list[Glyph] = []
-    previous_right = None
+    # Gaps between a glyph and everything left of it; people space letters differently, so a word
+    # gap must be wide both against the character height and against this line's usual gap.
+    gaps, right = [], None
     for part in line:
+        gaps.append(None if right is None else part.box[0] - right)
+        right = part.box[2] if right is None else max(right, part.box[2])
+    inner = [g for g in gaps if g is not None]
+    threshold = SPACE_GAP * line_height
+    if len(inner) >= 3:
+        threshold = max(threshold, SPACE_VS_TYPICAL * max(float(np.median(inner)), 1.0))
+    glyphs: list[Glyph] = []
+    for part, gap in zip(line, gaps):
         x0, y0, x1, y1 = part.box
         x0, y0 = max(0, x0 - MARGIN), max(0, y0 - MARGIN)
         x1, y1 = min(width, x1 + MARGIN), min(height, y1 + MARGIN)
@@ -218,7 +228,5 @@ def _glyphs(line: list[_Part], labels: np.ndarray, ink: np.ndarray) -> list[Glyp
         # Keep the soft edge pixels next to this glyph's own ink, blank everything else.
         near = rank_filter(own, 1)
         crop = np.where(near & ((labels[y0:y1, x0:x1] == 0) | own), ink[y0:y1, x0:x1], 0.0).astype(np.float32)
-        space = previous_right is not None and part.box[0] - previous_right > SPACE_GAP * line_height
-        glyphs.append(Glyph((x0, y0, x1, y1), crop, space))
-        previous_right = part.box[2] if previous_right is None else max(previous_right, part.box[2])
+        glyphs.append(Glyph((x0, y0, x1, y1), crop, gap is not None and gap > threshold))
     return glyphs
