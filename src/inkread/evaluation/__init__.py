@@ -20,7 +20,7 @@ from inkread.evaluation.report import write_report
 __all__ = ["EvaluateConfig", "evaluate", "write_report"]
 
 BATCH_SIZE = 512
-SPLITS = ("train", "val", "test")
+SPLITS = ("train", "val", "test", "all")  # "all": every image, for evaluation-only folders
 
 
 @dataclass
@@ -52,7 +52,13 @@ def evaluate(config: EvaluateConfig) -> dict:
     # labels: the data is indexed as the model's classes (a subset, e.g. digits for a characters
     # model, is fine); recipe: folder:/csv: images are normalized the way the model was trained
     data = load_dataset(config.dataset, data_dir=config.data_dir, labels=labels, recipe=model.meta.recipe)
-    split = getattr(data, config.split)
+    if config.split == "all":
+        from inkread.data.splits import ImageSet
+
+        parts = (data.train, data.val, data.test)
+        split = ImageSet(np.concatenate([p.images for p in parts]), np.concatenate([p.targets for p in parts]))
+    else:
+        split = getattr(data, config.split)
     _check_labels(tuple(data.labels), labels, config.dataset, model.meta.name)
     images, targets = split.images[:config.limit], split.targets[:config.limit]
     if len(images) == 0:
