@@ -21,7 +21,7 @@ from PIL import Image
 from test_serving_helpers import font_characters, font_digits, png, render
 
 from inkread.labels import DIGITS
-from inkread.serving import ServeConfig, create_app
+from inkread.serving import ServeConfig, create_app, schemas
 
 API = "/api/v1"
 
@@ -96,6 +96,9 @@ def test_predict_multipart_upload(client):
     assert len(ranked) == 5 and ranked == sorted(ranked, reverse=True)
     assert answer["top_k"][0]["label"] == "3"
     assert answer["preprocessed"] is None  # only when asked
+    # the documented schema, exactly (the endpoint returns JSON built from to_dict(), unvalidated)
+    assert set(answer) == set(schemas.PredictResponse.model_fields)
+    schemas.PredictResponse.model_validate(answer)
 
 
 def test_predict_form_fields_and_query_options(client):
@@ -189,6 +192,9 @@ def test_read_several_characters_with_boxes(client):
     for left, top, right, bottom in boxes:
         assert 0 <= left < right <= 560 and 0 <= top < bottom <= 240
     assert boxes[0][2] <= boxes[1][0]  # left to right
+    assert set(answer) == set(schemas.ReadResponse.model_fields)
+    assert set(answer["characters"][0]) == set(schemas.CharacterBox.model_fields)
+    schemas.ReadResponse.model_validate(answer)
 
 
 def test_read_json_and_blank(client):

@@ -21,6 +21,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from inkread import __version__
@@ -101,39 +102,42 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     image_body = _image_body(schemas.ImageJSON, schemas.ImageOptions, raw=True, names=registry.names)
 
-    async def image_request(request: Request, query: schemas.ImageOptions) -> tuple[bytes, schemas.ImageOptions, str]:
+    async def image_request(request: Request) -> tuple[bytes, schemas.ImageOptions, str]:
         image, body = await read_image_request(request, schemas.ImageOptions, schemas.ImageJSON)
-        options = query.model_copy(update=body.model_dump(exclude_unset=True))  # body fields win over the query
+        # the query string fills in the options the body leaves out (validated here rather than by a
+        # FastAPI query-model dependency, which costs more per request than the rest of the parsing)
+        options = query_options(request, body)
         return image, options, model_name(options.model)
 
     @app.post(f"{API}/predict", response_model=schemas.PredictResponse, responses=ERRORS,
-              openapi_extra={"requestBody": image_body}, tags=["recognize"])
-    async def predict(request: Request, query: Annotated[schemas.ImageOptions, Query()]) -> Any:
+              openapi_extra={"requestBody": image_body, "parameters": QUERY_OPTIONS}, tags=["recognize"])
+    async def predict(request: Request) -> Any:
         """Recognize the one character in an image: best label, confidence, top-k ranking."""
-        image, options, name = await image_request(request, query)
+        image, options, name = await image_request(request)
 
         def run() -> dict:
             prediction = registry.recognizer(name).predict(image, only=options.only, top_k=options.top_k or DEFAULT_TOP_K)
             answer = prediction.to_dict()
             answer.pop("error", None)  # always None here: unreadable images raise instead
             answer["model"] = name
+            answer["preprocessed"] = None
             if options.include_preprocessed and prediction.image is not None:
                 answer["preprocessed"] = model_input_data_url(prediction.image)
             return answer
 
-        return await in_thread(run)
+        return JSONResponse(await in_thread(run))  # built from to_dict(): no second validation pass
 
     @app.post(f"{API}/read", response_model=schemas.ReadResponse, responses=ERRORS,
-              openapi_extra={"requestBody": image_body}, tags=["recognize"])
-    async def read(request: Request, query: Annotated[schemas.ImageOptions, Query()]) -> Any:
+              openapi_extra={"requestBody": image_body, "parameters": QUERY_OPTIONS}, tags=["recognize"])
+    async def read(request: Request) -> Any:
         """Read several characters (one or more lines): the text and each character's box."""
-        image, options, name = await image_request(request, query)
+        image, options, name = await image_request(request)
 
         def run() -> dict:
             result = registry.recognizer(name).read(image, only=options.only, top_k=options.top_k or DEFAULT_TOP_K)
             return {**result.to_dict(), "model": name}
 
-        return await in_thread(run)
+        return JSONResponse(await in_thread(run))
 
     @app.get(f"{API}/models", response_model=schemas.ModelsResponse, tags=["models"])
     def models() -> Any:
@@ -233,6 +237,24 @@ def _install_error_handlers(app: FastAPI) -> None:
         else:
             status = 422  # e.g. only= names no class of the model
         return JSONResponse({"detail": str(error)}, status_code=status)
+
+
+# The options of /predict and /read as query parameters, documented from the same pydantic model.
+QUERY_OPTIONS = [
+    {"name": name, "in": "query", "required": False, "schema": schema, "description": schema.get("description", "")}
+    for name, schema in schemas.ImageOptions.model_json_schema()["properties"].items()
+]
+
+
+def query_options(request: Request, body: schemas.ImageOptions) -> schemas.ImageOptions:
+    """The options of a request: the body's, completed from the query string (422 naming a bad one)."""
+    given = body.model_dump(exclude_unset=True)
+    if request.query_params:
+        given = {**request.query_params, **given}
+    try:
+        return schemas.ImageOptions.model_validate(given)
+    except ValidationError as error:
+        raise HTTPException(422, validation_message(error)) from None
 
 
 def _image_body(json_model, fields_model, raw: bool, names: list[str]) -> dict:
