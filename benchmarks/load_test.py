@@ -29,7 +29,6 @@ import io
 import os
 import re
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
