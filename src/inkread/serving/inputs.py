@@ -2,7 +2,7 @@
 
 Every problem becomes an ``HTTPException`` with a one-line message naming the field: 415 for a
 body or upload that is not an image, 422 for missing or invalid fields. The body size limit (413)
-is enforced by FastAPI while the body is read (``FastAPI(max_body_size=...)``).
+is enforced while the body is read, by ``middleware.BodyLimitMiddleware``.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ def validation_message(error: ValidationError | list, where: str = "") -> str:
 
 
 def unprocessable(message: str) -> HTTPException:
+    """A 422 answer with ``message``."""
     return HTTPException(status_code=422, detail=message)
 
 
