@@ -458,3 +458,21 @@ def test_read_accepts_an_mnist_digit_as_a_numpy_array(mnist_reader):
     reader, images, labels = mnist_reader
     correct = sum(reader.predict(255 - image).label == str(label) for image, label in zip(images[:100], labels[:100]))
     assert correct >= 70  # nearest class mean scores about 80% on MNIST
+
+
+def test_read_boxes_are_in_the_input_pixels_even_for_large_images():
+    """A 3000 px wide image is reduced for reading; the boxes must still be in its own coordinates."""
+    from PIL import Image, ImageDraw
+
+    from inkread import Recognizer
+
+    image = Image.new("L", (3000, 1000), 255)
+    draw = ImageDraw.Draw(image)
+    draw.line([(600, 250), (600, 750)], fill=0, width=60)      # a "1" at x ~ 600
+    draw.ellipse([(2000, 250), (2300, 750)], outline=0, width=60)  # a "0" at x ~ 2000..2300
+    result = Recognizer.load("digits").read(image)
+    assert [c.label for c in result.characters] == ["1", "0"]
+    one, zero = (c.box for c in result.characters)
+    assert 520 <= one[0] <= 600 <= one[2] <= 690
+    assert 1940 <= zero[0] <= 2010 and 2290 <= zero[2] <= 2360
+    assert 200 <= zero[1] <= 260 and 740 <= zero[3] <= 800

@@ -24,6 +24,7 @@ from inkread.imaging.ink import has_alpha, ink_map, to_uint8
 MAX_PIXELS = 40_000_000  # refuse larger images before decoding them (a 40 MP photo is ~160 MB as RGBA)
 MAX_BYTES = 20 * 1024 * 1024  # refuse larger files before reading them
 MIN_SIDE = 2  # a 1-pixel-wide image holds no character
+ORIGINAL_SIDE = "inkread_original_side"  # image.info key: the input's longest side before reduction
 WORK_SIDE = 1024  # large photos are reduced to this longest side first: plenty for a few lines of text
 
 # Decoders raise these for files that are not images or are cut short.
@@ -38,13 +39,23 @@ def load_image(source: Any) -> np.ndarray:
     or float in 0..1; gray (H, W) or colour (H, W, 3|4)). A blank image gives all zeros.
     Unreadable, truncated, too large or too small images raise ``InputImageError``.
     """
+    return load_image_scaled(source)[0]
+
+
+def load_image_scaled(source: Any) -> tuple[np.ndarray, float]:
+    """``load_image``, plus the factor from the ink map's pixels to the input's (> 1 if it was reduced).
+
+    Boxes found on the ink map times this factor are boxes in the caller's image.
+    """
     if isinstance(source, np.ndarray):
         image = _array_image(source)
-        if max(image.size) > WORK_SIDE:
+        original = max(image.size)
+        if original > WORK_SIDE:
             image = _reduce(image)
     else:
         image = open_image(source)
-    return ink_map(image)
+        original = image.info.get(ORIGINAL_SIDE, max(image.size))
+    return ink_map(image), original / max(image.size)
 
 
 def open_image(source: Any) -> Image.Image:
@@ -71,6 +82,7 @@ def open_image(source: Any) -> Image.Image:
         except _DECODE_ERRORS as error:
             raise InputImageError(f"{name} cannot be read as an image ({_first_line(error)}): use PNG or JPEG") from None
         _check_size(image.size, name)
+    original_side = max(image.size)  # the longest side is the same whatever the EXIF rotation
     try:
         if owned:
             image.seek(0)  # animated or multi-page: the first frame
@@ -82,6 +94,7 @@ def open_image(source: Any) -> Image.Image:
         raise InputImageError(f"{name} is truncated or corrupt ({_first_line(error)}): save or export it again") from None
     if max(image.size) > WORK_SIDE:
         image = _reduce(image)
+    image.info[ORIGINAL_SIDE] = original_side
     return image
 
 

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Literal
 import numpy as np
 
 from inkread.errors import InkreadError
-from inkread.imaging.decode import load_image
+from inkread.imaging.decode import load_image_scaled
 from inkread.imaging.preprocess import NoInkError, normalize, preprocess_image
 from inkread.imaging.segment import segment, text_layout
 from inkread.inference.bundle_format import ModelMeta
@@ -121,7 +121,8 @@ class Recognizer:
         self._check(only, top_k)
         lines: list[list[Any]] = []  # the glyphs that reach the model, line by line
         inputs: list[np.ndarray] = []
-        for line in segment(load_image(image)):
+        ink, scale = load_image_scaled(image)
+        for line in segment(ink):
             kept = []
             for glyph in line:
                 try:
@@ -135,7 +136,7 @@ class Recognizer:
             return ReadResult.nothing()
         predictions = iter(self._rank(self.model.logits(np.stack(inputs)[:, None]), only, top_k))
         characters = [
-            CharacterResult(label=p.label, confidence=p.confidence, box=tuple(int(v) for v in glyph.box),
+            CharacterResult(label=p.label, confidence=p.confidence, box=_scale_box(glyph.box, scale),
                             line=line_index, top_k=p.top_k, uncertain=p.uncertain,
                             space_before=bool(glyph.space_before))
             for line_index, line in enumerate(lines) for glyph, p in zip(line, predictions)
@@ -176,3 +177,8 @@ class Recognizer:
             ))
         return predictions
 
+
+def _scale_box(box, scale: float) -> tuple[int, int, int, int]:
+    """A box on the (possibly reduced) ink map, in the pixel coordinates of the caller's image."""
+    x0, y0, x1, y1 = box
+    return (int(x0 * scale), int(y0 * scale), int(round(x1 * scale)), int(round(y1 * scale)))
