@@ -199,7 +199,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="digits")
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=1, help="inkread serve --workers")
+    parser.add_argument("--workers", type=int, default=2, help="inkread serve --workers (default 2, as inkread serve on 2 cores)")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of the throughput phase")
     parser.add_argument("--rate", type=float, default=300.0, help="offered req/s of the fixed-rate latency phase")
     parser.add_argument("--rate-duration", type=float, default=15.0, help="seconds of the fixed-rate phase")

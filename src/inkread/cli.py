@@ -65,7 +65,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from inkread.serving import ServeConfig, serve
 
     serve(ServeConfig(host=args.host, port=args.port, models=args.model or [],  # []: the shipped models
-                      data_dir=args.data_dir, cors_origins=args.cors_origin or [], workers=args.workers))
+                      data_dir=args.data_dir, cors_origins=args.cors_origin or [],
+                      **({"workers": args.workers} if args.workers is not None else {})))
     return 0
 
 
@@ -149,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", action="append", help="model to serve (repeatable; default: digits and characters)")
     p.add_argument("--data-dir", default=None, help=data_dir_help + "; corrections are stored here")
     p.add_argument("--cors-origin", action="append", help="allow this browser origin (default: none)")
-    p.add_argument("--workers", type=int, default=1, help="server processes (default 1; 2 on 2 cores for throughput)")
+    p.add_argument("--workers", type=int, default=None, help="server processes (default: one per core, at most 2)")
     p.set_defaults(handler=_cmd_serve)
 
     p = commands.add_parser("corrections", help="corrections collected by the web app")
