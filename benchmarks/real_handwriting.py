@@ -1,7 +1,7 @@
 """Accuracy on real handwriting from outside MNIST/EMNIST: plain resize vs inkread's preprocessing.
 
     python benchmarks/real_handwriting.py --model digits --model path/to/seed-bundle
-    python benchmarks/real_handwriting.py --model characters --failures /tmp/failures
+    python benchmarks/real_handwriting.py --model characters --failures failures/
 
 For each model bundle and each evaluation folder (hwd1000, semeion, optdigits_orig, UNIPEN
 digits for models with digit classes; UNIPEN letters for models with letter classes), two ways of
