@@ -216,3 +216,15 @@ def test_cli_errors_are_one_line(tmp_path):
         assert result.returncode == 2, (args, result.stdout, result.stderr)
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("inkread: error:"), (args, result.stderr)
+
+
+def test_stretch_changes_the_aspect_ratio_only_when_asked():
+    images = torch.zeros(64, 1, 28, 28)
+    images[:, :, 8:20, 8:20] = 1.0  # a square
+    only_stretch = AugmentConfig(rotate_deg=0, scale=0, shear=0, translate_px=0, thickness=0, stretch=0.4)
+    out = augment_batch(images, only_stretch, torch.Generator().manual_seed(0))
+    widths = (out > 0.5).any(dim=2).sum(dim=(1, 2)).float()
+    heights = (out > 0.5).any(dim=3).sum(dim=(1, 2)).float()
+    ratios = widths / heights
+    assert float(ratios.max()) > 1.15 and float(ratios.min()) < 0.87
+    assert float((widths * heights).std() / (widths * heights).mean()) < 0.15  # area roughly kept

@@ -25,6 +25,7 @@ class AugmentConfig:
     translate_px: float = 2.5    # shift in pixels of a 28x28 image
     thickness: float = 0.6       # blend strength towards dilation/erosion (0 = off)
     thicker_share: float = 0.5   # share of images made thicker rather than thinner
+    stretch: float = 0.0         # aspect change: width/height multiplied by up to (1 + stretch) either way
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -32,7 +33,8 @@ class AugmentConfig:
     def scaled(self, factor: float) -> "AugmentConfig":
         """The same distortions with every range multiplied by ``factor``."""
         return AugmentConfig(self.rotate_deg * factor, self.scale * factor, self.shear * factor,
-                             self.translate_px * factor, self.thickness * factor, self.thicker_share)
+                             self.translate_px * factor, self.thickness * factor, self.thicker_share,
+                             self.stretch * factor)
 
 
 # "on": the digits recipe; "light": half the ranges, for characters, where strong slant and
@@ -56,10 +58,13 @@ def augment_batch(images: torch.Tensor, config: AugmentConfig, generator: torch.
 
     # affine_grid maps output coordinates to input coordinates, so this is the inverse transform:
     # dividing by the scale makes the character larger when scale > 1.
-    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    # Anisotropic stretch (scans that stretch characters to fill their box): sx * sy stays 1.
+    aspect = torch.exp(uniform(-math.log(1 + config.stretch), math.log(1 + config.stretch))) if config.stretch else torch.ones(batch)
+    inv_x, inv_y = 1 / (scale * aspect.sqrt()), aspect.sqrt() / scale
+    cos, sin = torch.cos(angle), torch.sin(angle)
     theta = torch.stack([
-        torch.stack([cos, -sin + shear * cos, shift_x], dim=1),
-        torch.stack([sin, cos + shear * sin, shift_y], dim=1),
+        torch.stack([cos * inv_x, (-sin + shear * cos) * inv_y, shift_x], dim=1),
+        torch.stack([sin * inv_x, (cos + shear * sin) * inv_y, shift_y], dim=1),
     ], dim=1)
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)
     warped = F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
