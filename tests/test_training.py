@@ -231,3 +231,8 @@ def test_stretch_changes_the_aspect_ratio_only_when_asked():
     ratios = widths / heights
     assert float(ratios.max()) > 1.15 and float(ratios.min()) < 0.87
     assert float((widths * heights).std() / (widths * heights).mean()) < 0.15  # area roughly kept
+
+
+def test_fine_tuning_from_another_architecture_is_a_clear_error(tmp_path):
+    with pytest.raises(InkreadError, match="--arch inknet"):
+        train(TrainConfig(dataset="mnist", out=str(tmp_path / "run"), arch="seed", init_from="digits", progress=False))

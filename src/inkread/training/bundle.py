@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import tempfile
 import time
@@ -22,6 +23,8 @@ def export_onnx(model: torch.nn.Module, path: Path) -> None:
     """Export ``model`` (eval mode) to ONNX with a dynamic batch axis, atomically, weights embedded."""
     model = model.eval()
     example = torch.zeros(2, 1, 28, 28)
+    # The exporter logs that optional torchvision ops are skipped; inkread needs none of them.
+    logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         program = torch.onnx.export(model, (example,), input_names=["image"], output_names=["logits"],

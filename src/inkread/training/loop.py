@@ -59,6 +59,8 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
         from inkread.inference.onnx_model import resolve_bundle
 
         init_meta = ModelMeta.read(resolve_bundle(config.init_from))
+        if init_meta.arch != config.arch:  # checked before the data set is loaded: fail fast
+            raise InkreadError(f"{config.init_from} is a {init_meta.arch} model: fine-tune it with --arch {init_meta.arch}")
 
     if splits is None:
         from inkread.data import load_dataset
@@ -207,8 +209,6 @@ def _load_initial_weights(model, init_from: str, init_meta, labels) -> None:
     weights = resolve_bundle(init_from) / init_meta.files.get("weights", "weights.pt")
     if not weights.exists():
         raise InkreadError(f"{init_from} has no PyTorch weights ({weights.name}) to fine-tune from: use a run folder made by inkread train")
-    if init_meta.arch != type(model).__name__.lower() and init_meta.arch not in ("inknet", "seed", "inknet-wide"):
-        raise InkreadError(f"{init_from} is a {init_meta.arch} model; train with --arch {init_meta.arch}")
     try:
         state = torch.load(weights, map_location="cpu", weights_only=True)
     except Exception as error:
