@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 
 from inkread.errors import InkreadError, InputImageError
 from inkread.imaging.preprocess import NoInkError, normalize, prepare_training_image, preprocess_image
-from inkread.imaging.stroke import stroke_width
+from inkread.imaging.stroke import stroke_anisotropy, stroke_width
 
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -177,6 +177,52 @@ def test_small_binary_bitmaps_are_smoothed():
     # anti-aliased edges: gray levels appear, as in MNIST
     assert np.count_nonzero((got > 0.1) & (got < 0.9)) > 10
 
+
+
+def round_pen_drawing(shape: str, width: int = 90, height: int = 150, pen: int = 22) -> np.ndarray:
+    """A binary "0" (ellipse) or "7" (polyline) drawn with a round pen, taller than wide."""
+    image = Image.new("L", (width + 40, height + 40), 0)
+    draw = ImageDraw.Draw(image)
+    if shape == "0":
+        draw.ellipse([20, 20, 20 + width, 20 + height], outline=255, width=pen)
+    else:
+        draw.line([(20, 20), (20 + width, 20), (40, 20 + height)], fill=255, width=pen, joint="curve")
+    return np.asarray(image) > 127
+
+
+def stretched(mask: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The mask's ink box resized to width x height (aspect not kept), binary again."""
+    image = Image.fromarray(mask.astype(np.uint8) * 255)
+    return np.asarray(image.crop(image.getbbox()).resize((width, height), Image.Resampling.BOX)) > 127
+
+
+@pytest.mark.parametrize("shape", ["0", "7"])
+def test_stroke_anisotropy_measures_a_sideways_stretch(shape):
+    drawing = round_pen_drawing(shape)
+    assert 0.85 < stroke_anisotropy(drawing) < 1.15  # a round pen: as wide across as down
+    rows, cols = np.flatnonzero(drawing.any(axis=1)), np.flatnonzero(drawing.any(axis=0))
+    h, w = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    assert 1.3 < stroke_anisotropy(stretched(drawing, round(1.5 * w), h)) < 1.75
+    bar = np.zeros((80, 80), bool)
+    bar[5:75, 35:45] = True  # a lone upright stroke: nothing to compare with
+    assert stroke_anisotropy(bar) == 1.0
+
+
+@pytest.mark.parametrize("shape", ["0", "7"])
+def test_small_bitmaps_stretched_to_a_square_are_narrowed_back(shape):
+    drawing = round_pen_drawing(shape)  # 0.6 as wide as high
+    natural = normalize(drawing.astype(np.float32))
+    squared = normalize(stretched(drawing, 16, 16).astype(np.float32))  # semeion-style 16x16
+
+    def box_width(image: np.ndarray) -> int:
+        cols = np.flatnonzero((image > 0.3).any(axis=0))
+        return int(cols[-1] - cols[0] + 1)
+
+    assert box_width(natural) <= 15
+    assert box_width(squared) < 18  # 20 if the stretch were kept
+    # A bitmap that is not stretched keeps its shape.
+    small = normalize(stretched(drawing, 10, 16).astype(np.float32))
+    assert abs(box_width(small) - box_width(natural)) <= 2
 
 @pytest.mark.parametrize("source", [
     Image.new("RGBA", (280, 280), (0, 0, 0, 0)), Image.new("L", (280, 280), 255), np.zeros((50, 50)),

@@ -1,7 +1,8 @@
 """Turn an ink map into the 28x28 image a model was trained on (MNIST or EMNIST normalization).
 
 ``normalize`` crops to the ink, brings the stroke width into the range seen in the training data
-(thin tablet strokes are thickened, fat marker strokes thinned), then applies the recipe:
+(thin tablet strokes are thickened, fat marker strokes thinned; small binary bitmaps stretched to
+fill a box are narrowed back, judged by their pen's width across and down), then applies the recipe:
 
 * ``mnist`` (LeCun): the bounding box fitted into 20x20 keeping its aspect ratio, anti-aliased,
   placed so that the centre of mass is at the centre of the 28x28 image;
@@ -22,7 +23,7 @@ from PIL import Image, ImageFilter
 from inkread.errors import InkreadError, InputImageError
 from inkread.imaging.decode import load_image
 from inkread.imaging.ink import stretch, to_uint8
-from inkread.imaging.stroke import change_width, stroke_width
+from inkread.imaging.stroke import change_width, stroke_anisotropy, stroke_width
 
 RECIPES = ("mnist", "emnist")
 SIZE = 28
@@ -33,6 +34,9 @@ INK_THRESHOLD = 0.5  # a pixel is "ink" for stroke widths above this
 # kept, so typical MNIST digits pass through unchanged; others are brought to the nearest bound.
 # (A wider range, or none, measured worse on scans; forcing the median changed little.)
 STROKE_RANGE = {"mnist": (0.080, 0.111), "emnist": (0.081, 0.118)}
+# Small binary bitmaps stretched to fill a fixed box (semeion, UCI optdigits) are narrowed by at
+# most this factor (see _unstretch; 1.4..2.0 measured alike, the stretch found is ~1.4-1.5).
+MAX_UNSTRETCH = 1.6
 MNIST_BOX = 20  # LeCun: the character's box is fitted into 20x20...
 MNIST_CENTRE = 14.0  # ...and its centre of mass placed at pixel (14, 14) (measured: 13.99, 14.01)
 MNIST_RESAMPLE = Image.Resampling.BILINEAR  # anti-aliased when shrinking (Pillow widens the filter)
@@ -76,6 +80,8 @@ def normalize(ink: np.ndarray, recipe: str = "mnist") -> np.ndarray:
         ink = np.where(np.isfinite(ink), ink, 0.0).astype(np.float32)
         peak = float(ink.max(initial=0.0))
     character = _crop(stretch(_crop(ink, 0.05 * peak)))
+    if _small_binary(character):
+        character = _unstretch(character)
     character = _standard_width(character, *STROKE_RANGE[recipe])
     return _mnist(character) if recipe == "mnist" else _emnist(character)
 
@@ -131,6 +137,25 @@ def _small_binary(character: np.ndarray) -> bool:
     inked = character > 0.02
     partial = np.count_nonzero(inked & (character < 0.98))
     return partial < 0.05 * max(1, np.count_nonzero(inked))
+
+
+def _unstretch(character: np.ndarray) -> np.ndarray:
+    """Undo the sideways stretch of a bitmap that was size-normalized to fill a fixed box.
+
+    Old scan pipelines (semeion's 16x16, UCI optdigits' 32x32 from NIST forms) stretched every
+    digit to the same box, so a "1" or a "9" comes out as wide as a "0" and the aspect ratio that
+    the recipes keep is wrong. A round pen draws strokes equally wide in every direction, so the
+    ratio of horizontal to vertical stroke width (``stroke_anisotropy``) is the stretch; the
+    character is narrowed by it, at most ``MAX_UNSTRETCH``. Never widened: fitting digits, which
+    are taller than wide, into a box widens them. Returns the character at the working resolution
+    (smooth, so ``_standard_width`` treats it like any anti-aliased image), or unchanged.
+    """
+    h, w = character.shape
+    scale = WORK_SIDE / max(h, w)
+    stretched = min(stroke_anisotropy(_to_side(character, WORK_SIDE) > INK_THRESHOLD), MAX_UNSTRETCH)
+    if stretched < 1.05:
+        return character
+    return _crop(np.clip(_resize(character, round(w * scale / stretched), round(h * scale)), 0.0, 1.0))
 
 
 def _scale_exactly(ink: np.ndarray, scale: float) -> np.ndarray:

@@ -25,6 +25,37 @@ def stroke_width(mask: np.ndarray) -> float:
     return area / (boundary / 2)
 
 
+
+def stroke_anisotropy(mask: np.ndarray, quantile: float = 25.0, min_pixels: int = 20) -> float:
+    """How many times wider the strokes are horizontally than vertically (1.0 for a round pen).
+
+    A round pen draws strokes equally wide in every direction; a bitmap stretched sideways by s
+    has strokes s times wider across than down. Each ink pixel is counted in the direction in
+    which its run of ink is shorter, which is the direction across its stroke: horizontal runs
+    cross near-vertical strokes, vertical runs near-horizontal ones. The lower quantile of each
+    picks the crossings nearest to perpendicular, whose length is the pen width. Returns 1.0
+    when either direction has fewer than ``min_pixels`` pixels (a lone upright stroke).
+    """
+    mask = np.asarray(mask, dtype=bool)
+    across = _run_lengths(mask)
+    down = _run_lengths(mask.T).T
+    horizontal = across[mask & (across < down)]
+    vertical = down[mask & (down < across)]
+    if min(horizontal.size, vertical.size) < min_pixels:
+        return 1.0
+    return float(np.percentile(horizontal, quantile) / np.percentile(vertical, quantile))
+
+
+def _run_lengths(mask: np.ndarray) -> np.ndarray:
+    """For every pixel, the length of the horizontal run of True pixels it belongs to (0 if False)."""
+    starts = mask.copy()
+    starts[:, 1:] &= ~mask[:, :-1]
+    run = np.cumsum(starts.ravel())  # run number of every pixel, counting runs row by row
+    run[~mask.ravel()] = 0
+    lengths = np.bincount(run)
+    lengths[0] = 0
+    return lengths[run].reshape(mask.shape)
+
 def change_width(ink: np.ndarray, pixels: int) -> np.ndarray:
     """Thicken (``pixels`` > 0) or thin (< 0) the strokes of a float ink map by about 2*|pixels|.
 
