@@ -88,7 +88,10 @@ def open_image(source: Any) -> Image.Image:
             image.seek(0)  # animated or multi-page: the first frame
         if owned and image.format == "JPEG" and max(image.size) > 2 * WORK_SIDE:
             image.draft(image.mode, (WORK_SIDE, WORK_SIDE))  # decode at 1/2..1/8 scale: fast
-        image = ImageOps.exif_transpose(image) or image
+        if owned:  # turn our own image in place: no copy of an image that is already upright
+            ImageOps.exif_transpose(image, in_place=True)
+        else:
+            image = ImageOps.exif_transpose(image) or image  # a copy: the caller's image stays as it was
         image.load()
     except _DECODE_ERRORS as error:
         raise InputImageError(f"{name} is truncated or corrupt ({_first_line(error)}): save or export it again") from None
@@ -110,17 +113,14 @@ def _open_stream(source: Any) -> tuple[io.BufferedIOBase, str]:
         path = Path(source)
         name = str(path)
         try:
-            size = path.stat().st_size
+            with open(path, "rb") as file:  # one open and one fstat: this runs for every request
+                _check_bytes(os.fstat(file.fileno()).st_size, name)
+                return io.BytesIO(file.read()), name
         except FileNotFoundError:
             raise InputImageError(f"{name} not found: check the path") from None
         except OSError as error:
-            raise InputImageError(f"cannot read {name}: {error.strerror or error}") from None
-        if path.is_dir():
-            raise InputImageError(f"{name} is a folder, not an image file")
-        _check_bytes(size, name)
-        try:
-            return io.BytesIO(path.read_bytes()), name
-        except OSError as error:
+            if path.is_dir():  # IsADirectoryError on Linux, PermissionError on Windows
+                raise InputImageError(f"{name} is a folder, not an image file") from None
             raise InputImageError(f"cannot read {name}: {error.strerror or error}") from None
     raise InputImageError(
         f"cannot read an image from a {type(source).__name__}: give a path, bytes, a PIL image or a numpy array"
@@ -185,11 +185,11 @@ def _array_image(array: np.ndarray) -> Image.Image:
     if array.dtype == bool:
         array = array.astype(np.uint8) * 255
     elif np.issubdtype(array.dtype, np.integer) and array.dtype != np.uint8:
-        array = to_uint8(array.astype(np.float32) * (1.0 if array.max() <= 255 else 255.0 / 65535.0))
+        array = to_uint8(array.astype(np.float32), 1.0 if array.max() <= 255 else 255.0 / 65535.0)
     elif np.issubdtype(array.dtype, np.floating):
         if not np.isfinite(array).all():
             raise InputImageError("the image array holds NaN or infinite values")
-        array = to_uint8(array * (255.0 if array.max() <= 1.0 else 1.0))
+        array = to_uint8(array, 255.0 if array.max() <= 1.0 else 1.0)
     elif array.dtype != np.uint8:
         raise InputImageError(f"a numpy image must hold numbers, got dtype {array.dtype}")
     if array.ndim == 3 and array.shape[2] == 1:
