@@ -17,6 +17,7 @@ from inkread.models import build_model, count_parameters
 from inkread.training import TrainConfig, train
 from inkread.training.augment import AugmentConfig, augment_batch
 from inkread.training.checkpoint import CHECKPOINT_FILE
+from inkread.training.styles import add_writing_styles
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
 needs_mnist = pytest.mark.skipif(not (SHARED / "mnist").is_dir(), reason="../shared/datasets/mnist not found: real-data training tests need it")
@@ -89,6 +90,46 @@ def test_thickness_only_changes_stroke_width():
     thin = AugmentConfig(rotate_deg=0, scale=0, shear=0, translate_px=0, thickness=1.0, thicker_share=0.0)
     assert float(augment_batch(images, thick, torch.Generator().manual_seed(0)).sum()) > float(images.sum())
     assert float(augment_batch(images, thin, torch.Generator().manual_seed(0)).sum()) < float(images.sum())
+
+
+def _ring_batch(n: int) -> torch.Tensor:
+    """Synthetic zeros: a ring of radius 7 (stroke ~2 px) around the centre of 28x28."""
+    ys, xs = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
+    radius = torch.sqrt((xs - 13.5) ** 2 + ((ys - 13.5) * 0.7) ** 2)
+    ring = ((radius - 7).abs() < 1.0).float()
+    return ring.expand(n, 1, 28, 28).clone()
+
+
+def test_writing_styles_slash_only_the_chosen_zeros_through_the_middle():
+    images = _ring_batch(8)
+    targets = torch.tensor([0, 0, 0, 0, 1, 1, 5, 5])
+    out, shrink = add_writing_styles(images, targets, 0, 1, slashed_zero=1.0, flagged_one=0.0,
+                                     generator=torch.Generator().manual_seed(0))
+    centre = out[:, 0, 12:16, 12:16].amax((1, 2))
+    assert torch.all(centre[:4] > 0.5), "every zero got a stroke through its hollow middle"
+    assert torch.equal(out[4:], images[4:]), "other classes (and 1s with flagged_one=0) are untouched"
+    assert torch.all(out >= images) and float(out.max()) <= 1.0  # strokes only add ink
+    assert torch.all(shrink[:4] <= 1.0) and torch.all(shrink[4:] == 1.0)
+
+
+def test_writing_styles_flag_ones_and_do_nothing_when_off_or_absent():
+    ones = _digit_batch(32)
+    targets = torch.ones(32, dtype=torch.long)
+    out, _ = add_writing_styles(ones, targets, 0, 1, 0.0, 1.0, torch.Generator().manual_seed(0))
+    flagged = out[:, 0, :, :12].sum((1, 2)) > 0  # ink appears left of the bar: the flag (and foot)
+    assert bool(flagged.all())
+    same, _ = add_writing_styles(ones, targets, 0, 1, 0.0, 0.0, torch.Generator().manual_seed(0))
+    assert torch.equal(same, ones)
+    # A label set without "0" and "1" (e.g. letters) is left alone.
+    same, _ = add_writing_styles(ones, targets, None, None, 1.0, 1.0, torch.Generator().manual_seed(0))
+    assert torch.equal(same, ones)
+
+
+def test_writing_styles_are_reproducible():
+    images, targets = _ring_batch(6), torch.zeros(6, dtype=torch.long)
+    first, _ = add_writing_styles(images, targets, 0, 1, 0.5, 0.5, torch.Generator().manual_seed(7))
+    again, _ = add_writing_styles(images, targets, 0, 1, 0.5, 0.5, torch.Generator().manual_seed(7))
+    assert torch.equal(first, again)
 
 
 # --- training -----------------------------------------------------------------------------------

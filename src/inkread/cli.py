@@ -24,7 +24,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         dataset=args.dataset, arch=args.arch, epochs=args.epochs, out=args.out, seed=args.seed,
         resume=args.resume, init_from=args.init_from, data_dir=args.data_dir, threads=args.threads,
         batch_size=args.batch_size, lr=args.lr, augment=args.augment, patience=args.patience,
-        limit=args.limit, progress=not args.quiet,
+        limit=args.limit, progress=not args.quiet, ema=args.ema, precision=args.precision,
     )
     train(config)
     return 0
@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("train", help="train a model on a data set")
     p.add_argument("--dataset", required=True, help="mnist, emnist-SPLIT, emnist-pool, folder:PATH or csv:PATH")
-    p.add_argument("--arch", default="inknet", help="model architecture: inknet (default) or seed")
+    p.add_argument("--arch", default="inknet", help="model architecture: inknet (default), inknet-wide or seed")
     p.add_argument("--epochs", type=int, default=None, help="number of epochs (default: the recipe's)")
     p.add_argument("--out", required=True, help="run folder for checkpoints, history and the model bundle")
     p.add_argument("--seed", type=int, default=0)
@@ -108,7 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=None, help="peak learning rate")
     p.add_argument("--augment", choices=["on", "light", "off"], default=None,
                    help="data augmentation: on, light (half ranges) or off (default: on, off for seed)")
-    p.add_argument("--patience", type=int, default=None, help="early stopping patience in epochs")
+    p.add_argument("--patience", type=int, default=None, help="stop after N epochs without a lower validation loss, and ship the best epoch (default: off)")
+    p.add_argument("--ema", type=float, default=None,
+                   help="decay of the weight average that is validated and shipped; 0 = off (default: 0.998, off for seed)")
+    p.add_argument("--precision", choices=["auto", "bf16", "fp32"], default=None,
+                   help="bf16 mixed precision; auto = where the CPU supports it natively (default: auto, fp32 for seed)")
     p.add_argument("--limit", type=int, default=None, help="use only the first N training images (quick runs)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(handler=_cmd_train)

@@ -26,6 +26,8 @@ class AugmentConfig:
     thickness: float = 0.6       # blend strength towards dilation/erosion (0 = off)
     thicker_share: float = 0.5   # share of images made thicker rather than thinner
     stretch: float = 0.0         # aspect change: width/height multiplied by up to (1 + stretch) either way
+    slashed_zero: float = 0.1    # share of 0s drawn with a slash (see styles.py)
+    flagged_one: float = 0.15    # share of 1s drawn with a flag, half of them with a foot
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -34,7 +36,7 @@ class AugmentConfig:
         """The same distortions with every range multiplied by ``factor``."""
         return AugmentConfig(self.rotate_deg * factor, self.scale * factor, self.shear * factor,
                              self.translate_px * factor, self.thickness * factor, self.thicker_share,
-                             self.stretch * factor)
+                             self.stretch * factor, self.slashed_zero * factor, self.flagged_one * factor)
 
 
 # "on": the digits recipe; "light": half the ranges, for characters, where strong slant and
@@ -42,8 +44,12 @@ class AugmentConfig:
 PRESETS = {"on": 1.0, "light": 0.5}
 
 
-def augment_batch(images: torch.Tensor, config: AugmentConfig, generator: torch.Generator) -> torch.Tensor:
-    """Randomly distort a (B, 1, H, W) float batch of ink-high images; returns a new tensor."""
+def augment_batch(images: torch.Tensor, config: AugmentConfig, generator: torch.Generator,
+                  shrink: torch.Tensor | None = None) -> torch.Tensor:
+    """Randomly distort a (B, 1, H, W) float batch of ink-high images; returns a new tensor.
+
+    ``shrink`` (B,) optionally scales each image down before the random scale (see styles.py).
+    """
     batch, _, height, width = images.shape
 
     def uniform(low: float, high: float) -> torch.Tensor:
@@ -52,6 +58,8 @@ def augment_batch(images: torch.Tensor, config: AugmentConfig, generator: torch.
     angle = uniform(-config.rotate_deg, config.rotate_deg) * (math.pi / 180)
     # Sample the scale in log space so that shrinking and growing are equally likely.
     scale = torch.exp(uniform(math.log(1 - config.scale), math.log(1 + config.scale)))
+    if shrink is not None:
+        scale = scale * shrink
     shear = uniform(-config.shear, config.shear)
     shift_x = uniform(-config.translate_px, config.translate_px) * (2 / width)
     shift_y = uniform(-config.translate_px, config.translate_px) * (2 / height)

@@ -10,9 +10,9 @@ from inkread.training.augment import AugmentConfig
 # The recipes. "seed" is exactly what the seed projects do; "inknet" is ours (see benchmarks/).
 RECIPES = {
     "seed": dict(epochs=10, batch_size=128, lr=1e-3, augment="off", schedule="constant", weight_decay=0.0,
-                 label_smoothing=0.0, patience=None),
-    "inknet": dict(epochs=12, batch_size=128, lr=4e-3, augment="on", schedule="onecycle", weight_decay=5e-4,
-                   label_smoothing=0.05, patience=4),
+                 label_smoothing=0.0, patience=None, ema=0.0, precision="fp32"),
+    "inknet": dict(epochs=8, batch_size=128, lr=4e-3, augment="on", schedule="onecycle", weight_decay=5e-4,
+                   label_smoothing=0.05, patience=None, ema=0.998, precision="auto"),
 }
 
 
@@ -38,6 +38,8 @@ class TrainConfig:
     schedule: Optional[str] = None       # "onecycle" | "constant"
     weight_decay: Optional[float] = None
     label_smoothing: Optional[float] = None
+    ema: Optional[float] = None          # decay of the weight average that is validated and shipped (0 = off)
+    precision: Optional[str] = None      # "fp32" | "bf16" | "auto" (bf16 where the CPU has it natively)
     val_fraction: float = 0.1
     augment_config: AugmentConfig = field(default_factory=AugmentConfig)
     name: Optional[str] = None           # bundle name in model.json (default: run folder name)

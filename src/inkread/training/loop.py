@@ -27,6 +27,7 @@ from inkread.models import ARCHITECTURES, build_model, count_parameters
 from inkread.training.augment import PRESETS, augment_batch
 from inkread.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, save_checkpoint
 from inkread.training.config import TrainConfig
+from inkread.training.styles import add_writing_styles
 from inkread.training.history import write_history
 
 # Called after every optimizer step with (step, epoch, model); the benchmark uses it to measure
@@ -74,16 +75,24 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
 
     torch.manual_seed(config.seed)
     model = build_model(config.arch, num_classes)
+    # Channels-last convolutions are faster on CPU (oneDNN's native layout): ~25% at 1 thread.
+    model = model.to(memory_format=torch.channels_last)
     if init_meta is not None and resume_state is None:
         _load_initial_weights(model, config.init_from, init_meta, splits.labels)
 
     steps_per_epoch = math.ceil(len(splits.train.targets) / config.batch_size)
     optimizer, scheduler = _make_optimizer(model, config, steps_per_epoch)
+    # The weight average (EMA) is what gets validated, checkpointed as best, and shipped: it is
+    # smoother than the raw weights, which jump around at the high learning rates we train with.
+    average = _make_average(model, config.ema)
+    use_bf16 = _use_bf16(config.precision)
 
     history: list[dict] = []
     start_epoch, best_val_loss, best_state, bad_epochs = 0, math.inf, None, 0
     if resume_state is not None:
         model.load_state_dict(resume_state["model"])
+        if average is not None and resume_state.get("average") is not None:
+            average.load_state_dict(resume_state["average"])
         optimizer.load_state_dict(resume_state["optimizer"])
         if scheduler is not None and resume_state.get("scheduler") is not None:
             scheduler.load_state_dict(resume_state["scheduler"])
@@ -100,6 +109,7 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
     val_targets = torch.from_numpy(splits.val.targets.astype(np.int64))
 
     augment = config.augment_config.scaled(PRESETS[config.augment]) if config.augment in PRESETS else None
+    zero_class, one_class = (splits.labels.index(c) if c in splits.labels else None for c in ("0", "1"))
     step = start_epoch * steps_per_epoch
     try:
         for epoch in range(start_epoch, config.epochs):
@@ -114,16 +124,22 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
             for first in range(0, len(order), config.batch_size):
                 index = order[first:first + config.batch_size]
                 images = train_images[index].unsqueeze(1).float().div_(255)
-                if augment is not None:
-                    images = augment_batch(images, augment, generator)
                 targets = train_targets[index]
-                logits = model(images)
-                loss = F.cross_entropy(logits, targets, label_smoothing=config.label_smoothing)
+                if augment is not None:
+                    images, shrink = add_writing_styles(images, targets, zero_class, one_class, augment.slashed_zero,
+                                                        augment.flagged_one, generator)
+                    images = augment_batch(images, augment, generator, shrink)
+                images = images.contiguous(memory_format=torch.channels_last)
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
+                    logits = model(images)
+                    loss = F.cross_entropy(logits, targets, label_smoothing=config.label_smoothing)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
                 if scheduler is not None:
                     scheduler.step()
+                if average is not None:
+                    average.update_parameters(model)
                 step += 1
                 loss_sum += loss.item() * len(index)
                 correct += (logits.argmax(1) == targets).sum().item()
@@ -132,12 +148,12 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
                     bar.update(1)
                     bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}", refresh=False)
                 if on_step is not None:
-                    on_step(step, epoch, model)
+                    on_step(step, epoch, shipped(model, average))
                     model.train()
             if bar is not None:
                 bar.close()
 
-            val_loss, val_acc = evaluate_torch(model, val_images, val_targets)
+            val_loss, val_acc = evaluate_torch(shipped(model, average), val_images, val_targets)
             record = {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen,
                       "val_loss": val_loss, "val_acc": val_acc, "lr": optimizer.param_groups[0]["lr"],
                       "seconds": time.perf_counter() - started}
@@ -146,13 +162,14 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
                          f" | val loss {val_loss:.4f} acc {val_acc:.4f} | {record['seconds']:.0f}s")
 
             if val_loss < best_val_loss:
-                best_val_loss, best_state, bad_epochs = val_loss, copy.deepcopy(model.state_dict()), 0
+                best_val_loss, best_state, bad_epochs = val_loss, copy.deepcopy(shipped(model, average).state_dict()), 0
             else:
                 bad_epochs += 1
             stop = config.patience is not None and bad_epochs >= config.patience
             write_history(run_dir, history)
             save_checkpoint(run_dir, {
                 "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "average": average.state_dict() if average is not None else None,
                 "scheduler": scheduler.state_dict() if scheduler is not None else None,
                 "epoch": epoch + 1, "history": history, "best_val_loss": best_val_loss,
                 "best_state": best_state, "bad_epochs": bad_epochs, "config": config.to_dict(),
@@ -167,8 +184,13 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
               file=sys.stderr)
         raise
 
-    if best_state is not None:
+    model = shipped(model, average)
+    # A one-cycle schedule aims at its last epoch (the learning rate anneals to ~0 there), so that
+    # is the model shipped. A constant learning rate, or early stopping, ships the epoch with the
+    # lowest validation loss.
+    if best_state is not None and (config.schedule != "onecycle" or config.patience is not None):
         model.load_state_dict(best_state)
+    model = model.to(memory_format=torch.contiguous_format)
     from inkread.training.bundle import write_bundle
 
     return write_bundle(run_dir / "model", model, config, splits, history)
@@ -183,11 +205,41 @@ def evaluate_torch(model: torch.nn.Module, images: torch.Tensor, targets: torch.
     with torch.no_grad():
         for first in range(0, len(targets), EVAL_BATCH):
             batch = images[first:first + EVAL_BATCH].unsqueeze(1).float().div_(255)
+            batch = batch.contiguous(memory_format=torch.channels_last)
             logits = model(batch)
             expected = targets[first:first + EVAL_BATCH]
             loss_sum += F.cross_entropy(logits, expected, reduction="sum").item()
             correct += (logits.argmax(1) == expected).sum().item()
     return loss_sum / len(targets), correct / len(targets)
+
+
+def shipped(model: torch.nn.Module, average) -> torch.nn.Module:
+    """The network that is validated and shipped: the weight average if there is one."""
+    return model if average is None else average.module
+
+
+def _make_average(model: torch.nn.Module, decay: float):
+    """An exponential moving average of the weights and batch-norm statistics, or None (decay 0).
+
+    The decay warms up as (1 + n) / (10 + n) so that early averages do not drag along the
+    random initial weights.
+    """
+    if not decay:
+        return None
+    from torch.optim.swa_utils import AveragedModel
+
+    def blend(averaged: torch.Tensor, current: torch.Tensor, count) -> torch.Tensor:
+        keep = min(decay, (1 + int(count)) / (10 + int(count)))
+        return averaged + (current - averaged) * (1 - keep)
+
+    return AveragedModel(model, avg_fn=blend, use_buffers=True)
+
+
+def _use_bf16(precision: str) -> bool:
+    """bf16 autocast for "bf16", and for "auto" where oneDNN has native bf16 (else it is slower)."""
+    if precision == "bf16":
+        return True
+    return precision == "auto" and torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
 
 
 def _make_optimizer(model, config: TrainConfig, steps_per_epoch: int):
@@ -231,6 +283,10 @@ def _check_config(config: TrainConfig) -> None:
         raise InkreadError("--batch-size must be at least 1")
     if not (config.lr > 0):
         raise InkreadError("--lr must be positive")
+    if config.precision not in ("fp32", "bf16", "auto"):
+        raise InkreadError("--precision must be one of fp32, bf16, auto")
+    if not (0 <= config.ema < 1):
+        raise InkreadError("--ema must be at least 0 and below 1")
     if config.augment not in ("off", *PRESETS):
         raise InkreadError(f"--augment must be one of off, {', '.join(PRESETS)}")
 
