@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=None, help="peak learning rate")
     p.add_argument("--augment", choices=["on", "light", "off"], default=None,
                    help="data augmentation: on, light (half ranges) or off (default: on, off for seed)")
-    p.add_argument("--patience", type=int, default=None, help="stop after N epochs without a lower validation loss, and ship the best epoch (default: off)")
+    p.add_argument("--patience", type=int, default=None, help="stop after N epochs without a lower validation loss (default: off)")
     p.add_argument("--ema", type=float, default=None,
                    help="decay of the weight average that is validated and shipped; 0 = off (default: 0.998, off for seed)")
     p.add_argument("--precision", choices=["auto", "bf16", "fp32"], default=None,

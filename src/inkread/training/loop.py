@@ -88,7 +88,8 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
     use_bf16 = _use_bf16(config.precision)
 
     history: list[dict] = []
-    start_epoch, best_val_loss, best_state, bad_epochs = 0, math.inf, None, 0
+    # best_score ranks epochs for shipping: validation accuracy, then lower validation loss.
+    start_epoch, best_val_loss, best_score, best_state, bad_epochs = 0, math.inf, None, None, 0
     if resume_state is not None:
         model.load_state_dict(resume_state["model"])
         if average is not None and resume_state.get("average") is not None:
@@ -99,6 +100,7 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
         start_epoch = resume_state["epoch"]
         history = resume_state["history"]
         best_val_loss, best_state, bad_epochs = resume_state["best_val_loss"], resume_state["best_state"], resume_state["bad_epochs"]
+        best_score = tuple(resume_state["best_score"]) if resume_state.get("best_score") else None
         _say(config, f"resuming {run_dir} after epoch {start_epoch}")
 
     _say(config, f"training {config.arch} ({count_parameters(model):,} parameters) on {splits.name}: "
@@ -161,10 +163,15 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
             _say(config, f"epoch {epoch + 1}/{config.epochs}: train loss {record['train_loss']:.4f} acc {record['train_acc']:.4f}"
                          f" | val loss {val_loss:.4f} acc {val_acc:.4f} | {record['seconds']:.0f}s")
 
+            # Early stopping watches the validation loss; the epoch shipped is the most accurate on
+            # validation (loss overstates late epochs' harm: they grow confident, not wrong).
             if val_loss < best_val_loss:
-                best_val_loss, best_state, bad_epochs = val_loss, copy.deepcopy(shipped(model, average).state_dict()), 0
+                best_val_loss, bad_epochs = val_loss, 0
             else:
                 bad_epochs += 1
+            score = (val_acc, -val_loss)
+            if not math.isnan(val_acc) and (best_score is None or score > best_score):
+                best_score, best_state = score, copy.deepcopy(shipped(model, average).state_dict())
             stop = config.patience is not None and bad_epochs >= config.patience
             write_history(run_dir, history)
             save_checkpoint(run_dir, {
@@ -172,7 +179,7 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
                 "average": average.state_dict() if average is not None else None,
                 "scheduler": scheduler.state_dict() if scheduler is not None else None,
                 "epoch": epoch + 1, "history": history, "best_val_loss": best_val_loss,
-                "best_state": best_state, "bad_epochs": bad_epochs, "config": config.to_dict(),
+                "best_score": best_score, "best_state": best_state, "bad_epochs": bad_epochs, "config": config.to_dict(),
                 "labels": list(splits.labels),
             })
             if stop:
@@ -185,10 +192,7 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
         raise
 
     model = shipped(model, average)
-    # A one-cycle schedule aims at its last epoch (the learning rate anneals to ~0 there), so that
-    # is the model shipped. A constant learning rate, or early stopping, ships the epoch with the
-    # lowest validation loss.
-    if best_state is not None and (config.schedule != "onecycle" or config.patience is not None):
+    if best_state is not None:  # None without a validation split: the last epoch is shipped
         model.load_state_dict(best_state)
     model = model.to(memory_format=torch.contiguous_format)
     from inkread.training.bundle import write_bundle
