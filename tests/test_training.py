@@ -217,6 +217,27 @@ def test_corrupt_checkpoint_is_a_clear_error(tmp_path, mnist_slice):
 def test_bad_options_are_refused():
     with pytest.raises(InkreadError, match="--epochs"):
         train(TrainConfig(dataset="mnist", out="unused", epochs=0))
+    with pytest.raises(InkreadError, match="--precision"):
+        train(TrainConfig(dataset="mnist", out="unused", precision="fp16"))
+    with pytest.raises(InkreadError, match="--ema"):
+        train(TrainConfig(dataset="mnist", out="unused", ema=1.0))
+
+
+def test_the_shipped_weights_are_the_average_of_the_best_validation_epoch(tmp_path, mnist_slice):
+    snapshots = {}
+
+    def keep_last_of_each_epoch(step, epoch, model):  # on_step gets the network that would ship
+        snapshots[epoch] = {k: v.clone() for k, v in model.state_dict().items()}
+
+    bundle = train(_config(tmp_path / "run", epochs=3), splits=mnist_slice, on_step=keep_last_of_each_epoch)
+    history = json.loads((bundle / "model.json").read_text())["history"]
+    best = max(range(len(history)), key=lambda e: (history[e]["val_acc"], -history[e]["val_loss"]))
+    shipped = torch.load(bundle / "weights.pt", weights_only=True)
+    for key, value in shipped.items():
+        assert torch.equal(value, snapshots[best][key].to(memory_format=torch.contiguous_format)), key
+    # The average differs from the raw weights: on_step was not handed the optimized network.
+    raw = torch.load(tmp_path / "run" / CHECKPOINT_FILE, weights_only=False)["model"]
+    assert any(not torch.equal(raw[k], snapshots[2][k]) for k in raw if raw[k].is_floating_point())
 
 
 # --- the command line, as a user types it ---------------------------------------------------------
