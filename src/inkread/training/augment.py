@@ -78,10 +78,28 @@ def augment_batch(images: torch.Tensor, config: AugmentConfig, generator: torch.
     warped = F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
     if config.thickness > 0:
-        dilated = F.max_pool2d(warped, 3, stride=1, padding=1)
-        eroded = -F.max_pool2d(-warped, 3, stride=1, padding=1)
+        dilated, eroded = _dilate_erode(warped)
         strength = (torch.rand(batch, generator=generator) * config.thickness).view(batch, 1, 1, 1)
         thicker = (torch.rand(batch, generator=generator) < config.thicker_share).view(batch, 1, 1, 1)
         target = torch.where(thicker, dilated, eroded)
         warped = warped + strength * (target - warped)
     return warped.clamp_(0.0, 1.0)
+
+
+def _dilate_erode(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Grey-scale 3x3 dilation and erosion of a (B, 1, H, W) batch (pixels outside count as absent).
+
+    The same as ``max_pool2d(x, 3, 1, 1)`` and ``-max_pool2d(-x, 3, 1, 1)``, but as nine shifted
+    element-wise maxima and minima: on one-channel 28x28 images pooling is ~15x slower on a CPU.
+    """
+    height, width = images.shape[2], images.shape[3]
+    low = F.pad(images, (1, 1, 1, 1), value=-math.inf)
+    high = F.pad(images, (1, 1, 1, 1), value=math.inf)
+    dilated, eroded = images.clone(), images.clone()
+    for dy in range(3):
+        for dx in range(3):
+            if dy == 1 and dx == 1:
+                continue
+            torch.maximum(dilated, low[:, :, dy:dy + height, dx:dx + width], out=dilated)
+            torch.minimum(eroded, high[:, :, dy:dy + height, dx:dx + width], out=eroded)
+    return dilated, eroded

@@ -35,16 +35,26 @@ def add_writing_styles(images: torch.Tensor, targets: torch.Tensor, zero: int | 
     chosen_zero = (targets == zero) & (draws[:, 0] < slashed_zero) if zero is not None else torch.zeros(batch, dtype=torch.bool)
     chosen_one = (targets == one) & (draws[:, 0] < flagged_one) if one is not None else torch.zeros(batch, dtype=torch.bool)
     shrink = torch.ones(batch)
-    if not (chosen_zero.any() or chosen_one.any()):
+    picked = torch.nonzero(chosen_zero | chosen_one).flatten()
+    if len(picked) == 0:
         return images, shrink
+    # Only the few chosen images are measured and drawn on (a few per batch): cheap.
+    styled, shrink[picked] = _draw_styles(images[picked], chosen_zero[picked], chosen_one[picked], draws[picked])
+    out = images.clone()
+    out[picked] = styled
+    return out, shrink
 
+
+def _draw_styles(images: torch.Tensor, slash: torch.Tensor, flag: torch.Tensor, draws: torch.Tensor):
+    """Slash the ``slash`` images and flag the ``flag`` ones; returns them and their shrink factors."""
+    shrink = torch.ones(images.shape[0])
     top, bottom, left, right = _bounding_boxes(images[:, 0])
     centre_x, centre_y = (left + right) / 2, (top + bottom) / 2
     half_w, half_h = (right - left + 1) / 2, (bottom - top + 1) / 2
     width = 1.6 + draws[:, 1] * 0.8  # MNIST strokes are about 2 px wide
-    out = images.clone()
+    out = images
 
-    if chosen_zero.any():
+    if slash.any():
         # Mostly a forward slash at 30-70 degrees; a quarter of writers strike nearly vertically.
         vertical = draws[:, 2] < 0.25
         angle = torch.where(vertical, 80 + draws[:, 3] * 20, 30 + draws[:, 3] * 40) * (math.pi / 180)
@@ -53,21 +63,21 @@ def add_writing_styles(images: torch.Tensor, targets: torch.Tensor, zero: int | 
         reach = reach * (0.9 + draws[:, 4] * 0.5)  # from inside the loop to 40% beyond it
         start = torch.stack([centre_x - dx * reach, centre_y - dy * reach], 1)
         end = torch.stack([centre_x + dx * reach, centre_y + dy * reach], 1)
-        out = _draw_segments(out, start, end, width, chosen_zero)
+        out = _draw_segments(out, start, end, width, slash)
         extent = torch.maximum((dx * reach).abs() * 2, (dy * reach).abs() * 2)
         grown = torch.maximum(torch.maximum(half_w, half_h) * 2, extent)
-        shrink = torch.where(chosen_zero, (FIT_BOX / grown).clamp(max=1.0), shrink)
+        shrink = torch.where(slash, (FIT_BOX / grown).clamp(max=1.0), shrink)
 
-    if chosen_one.any():
+    if flag.any():
         height = half_h * 2
         top_x = _row_centre(images[:, 0], top)
         # The flag runs down-left from the top, steeply enough (30-60 degrees) not to read as a 7's bar.
-        flag = height * (0.25 + draws[:, 2] * 0.2)
+        flag_length = height * (0.25 + draws[:, 2] * 0.2)
         angle = (30 + draws[:, 3] * 30) * (math.pi / 180)
-        flag_end = torch.stack([top_x - flag * torch.cos(angle), top + flag * torch.sin(angle)], 1)
-        out = _draw_segments(out, torch.stack([top_x, top], 1), flag_end, width, chosen_one)
+        flag_end = torch.stack([top_x - flag_length * torch.cos(angle), top + flag_length * torch.sin(angle)], 1)
+        out = _draw_segments(out, torch.stack([top_x, top], 1), flag_end, width, flag)
         # Half of those writers also draw a foot.
-        footed = chosen_one & (draws[:, 5] < 0.5)
+        footed = flag & (draws[:, 5] < 0.5)
         bottom_x = _row_centre(images[:, 0], bottom)
         foot = height * (0.2 + draws[:, 4] * 0.15)
         out = _draw_segments(out, torch.stack([bottom_x - foot, bottom], 1), torch.stack([bottom_x + foot, bottom], 1),
