@@ -27,11 +27,12 @@ from inkread.models import ARCHITECTURES, build_model, count_parameters
 from inkread.training.augment import PRESETS, augment_batch
 from inkread.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, save_checkpoint
 from inkread.training.config import TrainConfig
-from inkread.training.styles import add_writing_styles
 from inkread.training.history import write_history
+from inkread.training.styles import add_writing_styles
 
-# Called after every optimizer step with (step, epoch, model); the benchmark uses it to measure
-# time-to-accuracy. It may switch the model to eval mode; the loop switches it back.
+# Called after every optimizer step with (step, epoch, network): the network that would be shipped
+# if training stopped now (the weight average when there is one). The benchmark uses it to measure
+# time-to-accuracy. It may switch that network to eval mode; the loop puts its own back in training.
 StepCallback = Callable[[int, int, torch.nn.Module], None]
 
 EVAL_BATCH = 1000
