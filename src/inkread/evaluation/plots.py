@@ -78,7 +78,9 @@ def render_curves(history) -> bytes | None:
         return None
     fig, axes = _figure(10.0, 3.8, ncols=2)
     for ax, (title, train_key, val_key) in zip(axes, panels):
-        for key, name, style in ((train_key, "training", "-"), (val_key, "validation", "--")):
+        # Training figures are running means over augmented batches, with the raw weights;
+        # validation is measured on clean images with the shipped (averaged) weights.
+        for key, name, style in ((train_key, "training (augmented batches)", "-"), (val_key, "validation", "--")):
             points = series[key]
             if points:
                 epochs, values = zip(*points)
