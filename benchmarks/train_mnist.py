@@ -4,8 +4,8 @@
 
 Each training runs in its own process (so peak RSS is that training's alone) with the same thread
 count. Test accuracy is measured every eighth of an epoch (of the model's own steps) to find the
-wall time to 99.0% and 99.5%; the time spent measuring is subtracted. The test split is never used for model selection: the final
-model of each run is chosen on validation loss inside ``train``.
+wall time to 99.0% and 99.5%; the time spent measuring is subtracted. The test split is never used
+for model selection: ``train`` ships the epoch with the best validation accuracy.
 """
 
 from __future__ import annotations

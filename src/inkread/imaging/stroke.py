@@ -25,7 +25,6 @@ def stroke_width(mask: np.ndarray) -> float:
     return area / (boundary / 2)
 
 
-
 def stroke_anisotropy(mask: np.ndarray, quantile: float = 25.0, min_pixels: int = 20) -> float:
     """How many times wider the strokes are horizontally than vertically (1.0 for a round pen).
 
@@ -55,6 +54,7 @@ def _run_lengths(mask: np.ndarray) -> np.ndarray:
     lengths = np.bincount(run)
     lengths[0] = 0
     return lengths[run].reshape(mask.shape)
+
 
 def change_width(ink: np.ndarray, pixels: int) -> np.ndarray:
     """Thicken (``pixels`` > 0) or thin (< 0) the strokes of a float ink map by about 2*|pixels|.

@@ -9,7 +9,7 @@ step, where per-image PIL transforms in a data loader would cost more than the n
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -33,11 +33,14 @@ class AugmentConfig:
         return asdict(self)
 
     def scaled(self, factor: float) -> "AugmentConfig":
-        """The same distortions with every range multiplied by ``factor``."""
-        return AugmentConfig(self.rotate_deg * factor, self.scale * factor, self.shear * factor,
-                             self.translate_px * factor, self.thickness * factor, self.thicker_share,
-                             self.stretch * factor, self.slashed_zero * factor, self.flagged_one * factor)
+        """The same distortions with every range and share multiplied by ``factor``.
 
+        ``thicker_share`` splits thickening from thinning; it is not a strength, so it stays.
+        """
+        return replace(self, **{name: getattr(self, name) * factor for name in SCALED_FIELDS})
+
+
+SCALED_FIELDS = ("rotate_deg", "scale", "shear", "translate_px", "thickness", "stretch", "slashed_zero", "flagged_one")
 
 # "on": the digits recipe; "light": half the ranges, for characters, where strong slant and
 # rotation blur real distinctions (l/1/I, 6/G, 9/g) and the larger model under-fits otherwise.
