@@ -1,8 +1,9 @@
 """Turn an ink map into the 28x28 image a model was trained on (MNIST or EMNIST normalization).
 
 ``normalize`` crops to the ink, brings the stroke width into the range seen in the training data
-(thin tablet strokes are thickened, fat marker strokes thinned; small binary bitmaps stretched to
-fill a box are narrowed back, judged by their pen's width across and down), then applies the recipe:
+(thin tablet strokes are thickened, fat marker strokes thinned; small binary bitmaps are smoothed,
+and narrowed back if they were stretched to fill a box, judged by their pen's width across and
+down), then applies the recipe:
 
 * ``mnist`` (LeCun): the bounding box fitted into 20x20 keeping its aspect ratio, anti-aliased,
   placed so that the centre of mass is at the centre of the 28x28 image;
@@ -36,7 +37,7 @@ INK_THRESHOLD = 0.5  # a pixel is "ink" for stroke widths above this
 # (A wider range, or none, measured worse on scans; forcing the median changed little.)
 STROKE_RANGE = {"mnist": (0.080, 0.111), "emnist": (0.081, 0.118)}
 # Small binary bitmaps stretched to fill a fixed box (semeion, UCI optdigits) are narrowed by at
-# most this factor (see _unstretch; 1.4..2.0 measured alike, the stretch found is ~1.4-1.5).
+# most this factor (see _smooth_bitmap; 1.4..2.0 measured alike, the stretch found is ~1.4-1.5).
 MAX_UNSTRETCH = 1.6
 MNIST_BOX = 20  # LeCun: the character's box is fitted into 20x20...
 MNIST_CENTRE = 14.0  # ...and its centre of mass placed at pixel (14, 14) (measured: 13.99, 14.01)
@@ -82,7 +83,7 @@ def normalize(ink: np.ndarray, recipe: str = "mnist") -> np.ndarray:
         peak = float(ink.max(initial=0.0))
     character = _crop(stretch(_crop(ink, 0.05 * peak)))
     if _small_binary(character):
-        character = _unstretch(character)
+        character = _smooth_bitmap(character)
     character = _standard_width(character, *STROKE_RANGE[recipe])
     return _mnist(character) if recipe == "mnist" else _emnist(character)
 
@@ -130,7 +131,7 @@ def _standard_width(character: np.ndarray, low: float, high: float) -> np.ndarra
     ratio = width / WORK_SIDE
     target = min(max(ratio, low), high)
     pixels = round((target * WORK_SIDE - width) / (2 * (1 - target)))
-    if pixels == 0 and not _small_binary(character):
+    if pixels == 0:
         return character  # unchanged: resampling twice would only blur it
     margin = WORK_SIDE // 4  # room for the strokes to grow
     work = _place(work, work.shape[0] + 2 * margin, work.shape[1] + 2 * margin, margin, margin)
@@ -140,9 +141,7 @@ def _standard_width(character: np.ndarray, low: float, high: float) -> np.ndarra
 def _small_binary(character: np.ndarray) -> bool:
     """A small bitmap without anti-aliasing (semeion-style 16x16 scans, 1-bit images)?
 
-    Such a character goes through the smooth working resolution even when its strokes need no
-    change: its staircase edges come out anti-aliased, as MNIST's did when NIST's bitmaps were
-    shrunk. Anti-aliased images (MNIST itself) are left untouched.
+    Anti-aliased images (MNIST itself) are left untouched.
     """
     if max(character.shape) >= WORK_SIDE / 2:
         return False
@@ -151,22 +150,23 @@ def _small_binary(character: np.ndarray) -> bool:
     return partial < 0.05 * max(1, np.count_nonzero(inked))
 
 
-def _unstretch(character: np.ndarray) -> np.ndarray:
-    """Undo the sideways stretch of a bitmap that was size-normalized to fill a fixed box.
+def _smooth_bitmap(character: np.ndarray) -> np.ndarray:
+    """A small binary bitmap resampled to the working resolution, its sideways stretch undone.
 
-    Old scan pipelines (semeion's 16x16, UCI optdigits' 32x32 from NIST forms) stretched every
-    digit to the same box, so a "1" or a "9" comes out as wide as a "0" and the aspect ratio that
-    the recipes keep is wrong. A round pen draws strokes equally wide in every direction, so the
-    ratio of horizontal to vertical stroke width (``stroke_anisotropy``) is the stretch; the
-    character is narrowed by it, at most ``MAX_UNSTRETCH``. Never widened: fitting digits, which
-    are taller than wide, into a box widens them. Returns the character at the working resolution
-    (smooth, so ``_standard_width`` treats it like any anti-aliased image), or unchanged.
+    Resampling turns its staircase edges into anti-aliased ones, as MNIST's were when NIST's
+    bitmaps were shrunk. Old scan pipelines (semeion's 16x16, UCI optdigits' 32x32 from NIST
+    forms) also stretched every digit to the same box, so a "1" or a "9" comes out as wide as a
+    "0" and the aspect ratio that the recipes keep is wrong. A round pen draws strokes equally
+    wide in every direction, so the ratio of horizontal to vertical stroke width
+    (``stroke_anisotropy``) is the stretch; the character is narrowed by it, at most
+    ``MAX_UNSTRETCH``. Never widened: fitting digits, which are taller than wide, into a box
+    widens them. Returns the character cropped, at the working resolution.
     """
     h, w = character.shape
     scale = WORK_SIDE / max(h, w)
     stretched = min(stroke_anisotropy(_to_side(character, WORK_SIDE) > INK_THRESHOLD), MAX_UNSTRETCH)
     if stretched < 1.05:
-        return character
+        stretched = 1.0
     return _crop(np.clip(_resize(character, round(w * scale / stretched), round(h * scale)), 0.0, 1.0))
 
 
