@@ -298,3 +298,19 @@ def test_stretch_changes_the_aspect_ratio_only_when_asked():
 def test_fine_tuning_from_another_architecture_is_a_clear_error(tmp_path):
     with pytest.raises(InkreadError, match="--arch inknet"):
         train(TrainConfig(dataset="mnist", out=str(tmp_path / "run"), arch="seed", init_from="digits", progress=False))
+
+
+def test_elastic_distortion_bends_strokes_smoothly_only_when_asked():
+    images = _digit_batch(32)
+    still = dict(rotate_deg=0, scale=0, shear=0, translate_px=0, thickness=0)
+    off = augment_batch(images, AugmentConfig(**still), torch.Generator().manual_seed(0))
+    bent = augment_batch(images, AugmentConfig(**still, elastic_px=1.5), torch.Generator().manual_seed(0))
+    assert torch.allclose(off, images, atol=1e-5)
+    assert not torch.allclose(bent, images, atol=1e-2)
+    # A smooth field bends and locally squeezes the bar (ink changes by tens of %), it does not tear
+    # it or wipe it out: the bar keeps most of its ink and stays in one piece on every row.
+    ratio = bent.sum((1, 2, 3)) / images.sum((1, 2, 3))
+    assert torch.all(ratio > 0.5) and torch.all(ratio < 1.7)
+    rows = (bent[:, 0, 8:20] > 0.5).float()
+    starts = (rows[:, :, 1:] > rows[:, :, :-1]).sum(2) + rows[:, :, 0]
+    assert int(starts.max()) <= 1

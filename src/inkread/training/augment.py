@@ -28,6 +28,8 @@ class AugmentConfig:
     stretch: float = 0.0         # aspect change: width/height multiplied by up to (1 + stretch) either way
     slashed_zero: float = 0.1    # share of 0s drawn with a slash (see styles.py)
     flagged_one: float = 0.15    # share of 1s drawn with a flag, half of them with a foot
+    elastic_px: float = 0.0      # elastic distortion: typical displacement in pixels (0 = off)
+    elastic_cells: int = 4       # ...smooth over a grid of this many cells per side
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -40,7 +42,8 @@ class AugmentConfig:
         return replace(self, **{name: getattr(self, name) * factor for name in SCALED_FIELDS})
 
 
-SCALED_FIELDS = ("rotate_deg", "scale", "shear", "translate_px", "thickness", "stretch", "slashed_zero", "flagged_one")
+SCALED_FIELDS = ("rotate_deg", "scale", "shear", "translate_px", "thickness", "stretch", "slashed_zero", "flagged_one",
+                 "elastic_px")
 
 # "on": the digits recipe; "light": half the ranges, for characters, where strong slant and
 # rotation blur real distinctions (l/1/I, 6/G, 9/g) and the larger model under-fits otherwise.
@@ -78,6 +81,8 @@ def augment_batch(images: torch.Tensor, config: AugmentConfig, generator: torch.
         torch.stack([sin * inv_x, (cos + shear * sin) * inv_y, shift_y], dim=1),
     ], dim=1)
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    if config.elastic_px > 0:
+        grid = grid + _elastic_field(batch, height, width, config, generator)
     warped = F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
     if config.thickness > 0:
@@ -87,6 +92,20 @@ def augment_batch(images: torch.Tensor, config: AugmentConfig, generator: torch.
         target = torch.where(thicker, dilated, eroded)
         warped = warped + strength * (target - warped)
     return warped.clamp_(0.0, 1.0)
+
+
+def _elastic_field(batch: int, height: int, width: int, config: AugmentConfig, generator: torch.Generator) -> torch.Tensor:
+    """A smooth random displacement (B, H, W, 2) in grid units, to add to a sampling grid.
+
+    Simard et al. (2003) smooth per-pixel noise with a Gaussian; random offsets on a coarse grid
+    of ``elastic_cells`` cells, upsampled bicubically, give the same kind of field at a fraction of
+    the cost on whole batches.
+    """
+    cells = config.elastic_cells + 1
+    coarse = torch.randn(batch, 2, cells, cells, generator=generator) * config.elastic_px
+    field = F.interpolate(coarse, size=(height, width), mode="bicubic", align_corners=True)
+    scale = torch.tensor([2 / width, 2 / height]).view(1, 2, 1, 1)  # pixels -> grid units (x, y)
+    return (field * scale).permute(0, 2, 3, 1)
 
 
 def _dilate_erode(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
