@@ -162,12 +162,13 @@ def _smooth_bitmap(character: np.ndarray) -> np.ndarray:
     ``MAX_UNSTRETCH``. Never widened: fitting digits, which are taller than wide, into a box
     widens them. Returns the character cropped, at the working resolution.
     """
-    h, w = character.shape
-    scale = WORK_SIDE / max(h, w)
-    stretched = min(stroke_anisotropy(_to_side(character, WORK_SIDE) > INK_THRESHOLD), MAX_UNSTRETCH)
-    if stretched < 1.05:
-        stretched = 1.0
-    return _crop(np.clip(_resize(character, round(w * scale / stretched), round(h * scale)), 0.0, 1.0))
+    work = _to_side(character, WORK_SIDE)
+    stretched = min(stroke_anisotropy(work > INK_THRESHOLD), MAX_UNSTRETCH)
+    if stretched >= 1.05:  # narrow it: resample the bitmap again, at the narrower width
+        h, w = character.shape
+        scale = WORK_SIDE / max(h, w)
+        work = _resize(character, round(w * scale / stretched), round(h * scale))
+    return _crop(np.clip(work, 0.0, 1.0))
 
 
 def _scale_exactly(ink: np.ndarray, scale: float) -> np.ndarray:
