@@ -12,7 +12,7 @@ import math
 import re
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from test_serving_helpers import REPO, SHIPPED_CHARACTERS, SHIPPED_DIGITS, font_characters, running_server
@@ -198,9 +198,9 @@ def test_teaching_a_correction(page, server):
     expect(status).to_contain_text("Saved", timeout=TIMEOUT_MS)
     correction_id = int(status.inner_text().split("#")[1].split(")")[0])
     page.screenshot(path=str(ARTIFACTS / "browser-desktop-correction.png"))
-    stored = httpx.get(f"{server.url}/api/v1/corrections/{correction_id}").json()
+    stored = httpx2.get(f"{server.url}/api/v1/corrections/{correction_id}").json()
     assert stored["label"] == "1" and stored["predicted"] == "7" and stored["model"] == "digits"
-    image = httpx.get(f"{server.url}{stored['image_url']}")
+    image = httpx2.get(f"{server.url}{stored['image_url']}")
     assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
 
 

@@ -11,7 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from test_serving_helpers import font_digits, launch, png, render
@@ -29,7 +29,7 @@ def digits_bundle(tmp_path_factory):
 
 def post_until_failure(url: str, images: dict[str, bytes], acked: list, stop: threading.Event, worker: int) -> None:
     """Post corrections until the server dies (or ``stop``); record every (id, label) answered 201."""
-    with httpx.Client(timeout=10) as client:
+    with httpx2.Client(timeout=10) as client:
         n = 0
         while not stop.is_set():
             label = str((worker + n) % 10)
@@ -37,7 +37,7 @@ def post_until_failure(url: str, images: dict[str, bytes], acked: list, stop: th
             try:
                 response = client.post(f"{url}/api/v1/corrections", files={"file": ("d.png", images[label], "image/png")},
                                        data={"label": label, "predicted": label})
-            except httpx.HTTPError:
+            except httpx2.HTTPError:
                 return  # the server is gone: whatever was not acknowledged may be lost
             assert response.status_code == 201, response.text
             acked.append((response.json()["id"], label))
@@ -91,7 +91,7 @@ def test_kill_9_loses_no_acknowledged_correction(tmp_path, digits_bundle, worker
 
     restarted = launch(args, tmp_path / "second.log")
     try:
-        with httpx.Client(base_url=restarted.url, timeout=10) as client:
+        with httpx2.Client(base_url=restarted.url, timeout=10) as client:
             for correction_id, label in acked:
                 response = client.get(f"/api/v1/corrections/{correction_id}")
                 assert response.status_code == 200, f"acknowledged correction {correction_id} was lost"

@@ -121,7 +121,7 @@ class Server:
 
 def launch(args: list[str], log: Path, timeout: float = 30.0) -> Server:
     """Start ``python -m inkread serve --port 0 ARGS`` and wait until it answers /healthz."""
-    import httpx
+    import httpx2
 
     started = time.perf_counter()
     handle = open(log, "w+b")  # a file, not a pipe: a full pipe would block the server
@@ -136,8 +136,8 @@ def launch(args: list[str], log: Path, timeout: float = 30.0) -> Server:
             match = re.search(r"at (http://\S+)", log.read_text(errors="replace"))
             url = match.group(1) if match else None
         if url is not None:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+            with contextlib.suppress(httpx2.HTTPError):
+                if httpx2.get(f"{url}/healthz", timeout=2).status_code == 200:
                     return Server(process, url, log, started)
         time.sleep(0.02)
     process.kill()

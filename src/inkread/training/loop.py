@@ -33,6 +33,7 @@ from inkread.training.styles import add_writing_styles
 # Called after every optimizer step with (step, epoch, network): the network that would be shipped
 # if training stopped now (the weight average when there is one). The benchmark uses it to measure
 # time-to-accuracy. It may switch that network to eval mode; the loop puts its own back in training.
+# Its time is left out of the epoch "seconds" in the history.
 StepCallback = Callable[[int, int, torch.nn.Module], None]
 
 EVAL_BATCH = 1000
@@ -151,8 +152,10 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
                     bar.update(1)
                     bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}", refresh=False)
                 if on_step is not None:
+                    callback_started = time.perf_counter()
                     on_step(step, epoch, shipped(model, average))
                     model.train()
+                    started += time.perf_counter() - callback_started  # an epoch's seconds are training only
             if bar is not None:
                 bar.close()
 
@@ -244,7 +247,15 @@ def _use_bf16(precision: str) -> bool:
     """bf16 autocast for "bf16", and for "auto" where oneDNN has native bf16 (else it is slower)."""
     if precision == "bf16":
         return True
-    return precision == "auto" and torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    if precision != "auto" or not torch.backends.mkldnn.is_available():
+        return False
+    # PyTorch has no public query for native bf16; this private one has existed since 1.12. If a
+    # later release drops it, fall back to fp32 (always correct, only slower) instead of failing.
+    supported = getattr(getattr(torch.ops, "mkldnn", None), "_is_mkldnn_bf16_supported", None)
+    try:
+        return bool(supported()) if supported is not None else False
+    except RuntimeError:
+        return False
 
 
 def _make_optimizer(model, config: TrainConfig, steps_per_epoch: int):
