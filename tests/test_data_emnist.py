@@ -84,6 +84,27 @@ def test_missing_split_without_network_says_what_to_do(tmp_path, monkeypatch):
         load_dataset("emnist-byclass", tmp_path)
 
 
+def test_test_split_alone_needs_only_the_test_files(tmp_path, monkeypatch):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv(BASE_URL_ENV, f"http://127.0.0.1:{port}")  # nothing may be downloaded
+    folder = tmp_path / "emnist"
+    test_images = np.zeros((4, 28, 28), np.uint8)
+    test_images[:, 3, 1:9] = 255  # a stroke along a row of the (transposed) file
+    _write_split(folder, "digits", np.zeros((2, 28, 28), np.uint8), [0, 1], test_images, [3, 4, 5, 6])
+    for part in ("images-idx3", "labels-idx1"):
+        (folder / f"emnist-digits-train-{part}-ubyte.gz").unlink()  # a user who holds only the test files
+
+    splits = load_dataset("emnist-digits", tmp_path, test_only=True)
+    assert len(splits.train) == 0 and len(splits.val) == 0
+    np.testing.assert_array_equal(splits.test.targets, [3, 4, 5, 6])
+    assert np.all(splits.test.images == test_images[0].T)  # upright, as always
+    assert splits.source["files"] == ["emnist-digits-test-images-idx3-ubyte.gz", "emnist-digits-test-labels-idx1-ubyte.gz"]
+    with pytest.raises(DatasetError, match="emnist-digits-train-images.*is not in"):
+        load_dataset("emnist-digits", tmp_path)  # training does need them
+
+
 def test_official_mapping_files_agree_with_inkread_labels(shared_datasets):
     folder = shared_datasets / "emnist"
     present = [split for split in SPLITS if (folder / f"emnist-{split}-mapping.txt").exists()]

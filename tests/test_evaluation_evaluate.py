@@ -87,7 +87,7 @@ def fake_data(monkeypatch):
 def test_evaluate_writes_report_with_exact_metrics(bundle, fake_data, tmp_path, capsys):
     out = tmp_path / "report"
     metrics = evaluate(EvaluateConfig(model=str(bundle), dataset="fake-spec", out=str(out), data_dir="/data"))
-    assert fake_data.calls == [("fake-spec", {"data_dir": "/data", "labels": DIGITS, "recipe": "mnist"})]
+    assert fake_data.calls == [("fake-spec", {"data_dir": "/data", "labels": DIGITS, "recipe": "mnist", "test_only": True})]
     assert metrics["n"] == 50
     assert metrics["accuracy"] == pytest.approx(45 / 50)  # the 5 relabelled images are the only errors
     assert [c["count"] for c in metrics["top_confusions"]] == [1] * 5
@@ -106,6 +106,25 @@ def test_limit_and_split(bundle, fake_data, tmp_path):
     metrics = evaluate(EvaluateConfig(model=str(bundle), dataset="x", split="train", out=str(tmp_path)))
     assert metrics["n"] == 2 and metrics["accuracy"] == 1.0
     assert metrics["context"]["split"] == "train"
+
+
+def test_evaluating_on_files_the_model_was_trained_on_is_flagged(tmp_path, fake_data, capsys):
+    pooled = write_bar_bundle(tmp_path / "pooled")
+    meta = ModelMeta.read(pooled)
+    meta.training = {"dataset": "emnist-pool", "data_source": {"spec": "emnist-pool", "files": [
+        {"file": "emnist-bymerge-test-images-idx3-ubyte.gz"}, {"file": "emnist-letters-test-images-idx3-ubyte.gz"}]}}
+    (pooled / "model.json").write_text(meta.to_json(), encoding="utf-8")
+    fake_data.splits.source = {"spec": "emnist-bymerge", "files": [
+        "emnist-bymerge-test-images-idx3-ubyte.gz", "emnist-bymerge-test-labels-idx1-ubyte.gz"]}
+
+    metrics = evaluate(EvaluateConfig(model=str(pooled), dataset="emnist-bymerge", out=str(tmp_path / "report")))
+    warning = capsys.readouterr().err
+    assert "warning: 'bars' was trained on 'emnist-pool', which read emnist-bymerge-test-images-idx3-ubyte.gz" in warning
+    assert "overstates" in metrics["context"]["warning"] and "letters" not in metrics["context"]["warning"]
+
+    fake_data.splits.source = {"spec": "emnist-pool", "files": meta.training["data_source"]["files"]}
+    metrics = evaluate(EvaluateConfig(model=str(pooled), dataset="emnist-pool", out=str(tmp_path / "own")))
+    assert "warning" not in metrics["context"] and capsys.readouterr().err == ""  # its own test split is held out
 
 
 def test_model_without_history_has_no_curves(tmp_path, fake_data):

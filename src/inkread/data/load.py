@@ -19,7 +19,7 @@ SPECS = ("mnist", *(f"emnist-{split}" for split in SPLITS), *TARGETS.values(), "
 
 def load_dataset(spec: str, data_dir: str | os.PathLike | None = None, *, seed: int = 0, val_fraction: float = 0.1,
                  limit: int | None = None, labels: tuple[str, ...] | list[str] | None = None,
-                 recipe: str | None = None) -> DatasetSplits:
+                 recipe: str | None = None, test_only: bool = False) -> DatasetSplits:
     """Load the data set named by ``spec`` and split it into train/val/test.
 
     spec: "mnist", "emnist-SPLIT" (balanced, byclass, bymerge, letters, digits, mnist),
@@ -30,15 +30,18 @@ def load_dataset(spec: str, data_dir: str | os.PathLike | None = None, *, seed: 
     labels: the label set to use (e.g. a model's, for fine-tuning); folder/csv labels must lie in
     it, other data sets are re-indexed into it. Default: the data set's own.
     recipe: the normalization recipe for folder: images (default: "mnist" for digits, else "emnist").
+    test_only: only the test split is wanted. Official MNIST/EMNIST splits then leave train and val
+    empty and need only their test files (evaluation on a machine that holds just those); data
+    sets that are split here (pools, folders, CSVs) are loaded whole, as the split needs them all.
     """
     if not 0 <= val_fraction < 1 - TEST_FRACTION:
         raise DatasetError(f"val_fraction must be between 0 and {1 - TEST_FRACTION}, got {val_fraction}")
     labels = tuple(labels) if labels is not None else None
     kind, _, argument = spec.partition(":")
     if spec == "mnist":
-        splits = load_mnist(data_dir, seed, val_fraction)
+        splits = load_mnist(data_dir, seed, val_fraction, test_only)
     elif spec.startswith("emnist-") and spec[len("emnist-"):] in SPLITS:
-        splits = load_emnist_split(spec[len("emnist-"):], data_dir, seed, val_fraction)
+        splits = load_emnist_split(spec[len("emnist-"):], data_dir, seed, val_fraction, test_only)
     elif spec in TARGETS.values():
         target = next(name for name, pool_spec in TARGETS.items() if pool_spec == spec)
         splits = load_pool(target, data_dir, seed, val_fraction, TEST_FRACTION)

@@ -41,29 +41,49 @@ def read_pair(images_path: Path, labels_path: Path, table: np.ndarray) -> ImageS
     return ImageSet(np.array(images), targets)  # np.array copies: the parsed IDX buffer is read-only
 
 
-def load_mnist(data_dir: str | os.PathLike | None, seed: int, val_fraction: float) -> DatasetSplits:
-    """MNIST: 60,000 training images (a seeded ``val_fraction`` of them for validation), 10,000 test."""
-    paths = [locate(name, data_dir) for name in MNIST_FILES]
+def load_mnist(data_dir: str | os.PathLike | None, seed: int, val_fraction: float,
+               test_only: bool = False) -> DatasetSplits:
+    """MNIST: 60,000 training images (a seeded ``val_fraction`` of them for validation), 10,000 test.
+
+    ``test_only``: leave train and val empty, and do not look for (or download) their files.
+    """
+    paths = [locate(name, data_dir) for name in _needed(MNIST_FILES, test_only)]
     table = label_table({i: d for i, d in enumerate(DIGITS)}, DIGITS)
-    train, val = split_train(read_pair(paths[0], paths[1], table), seed, val_fraction)
-    test = read_pair(paths[2], paths[3], table)
+    train, val = _train_and_val(paths, table, seed, val_fraction)
+    test = read_pair(paths[-2], paths[-1], table)
     return DatasetSplits("mnist", DIGITS, "mnist", train, val, test,
                          source={"spec": "mnist", "files": [p.name for p in paths]})
 
 
 def load_emnist_split(split: str, data_dir: str | os.PathLike | None, seed: int,
-                      val_fraction: float) -> DatasetSplits:
-    """An official EMNIST split (train/test files), transposed upright, labels from the mapping file."""
-    paths = [locate(name, data_dir) for name in emnist_file_names(split)]
+                      val_fraction: float, test_only: bool = False) -> DatasetSplits:
+    """An official EMNIST split (train/test files), transposed upright, labels from the mapping file.
+
+    ``test_only``: leave train and val empty, and do not look for (or download) their files.
+    """
+    paths = [locate(name, data_dir) for name in _needed(emnist_file_names(split), test_only)]
     folder = default_data_dir(data_dir) / "emnist"
     if not (folder / mapping_name(split)).exists() and (folder / EMNIST_ARCHIVE.name).exists():
         locate(mapping_name(split), data_dir)  # cheap: extracted from the archive already there
     labels = split_label_set(split)
     table = label_table(split_mapping(split, folder), labels)
-    train, val = split_train(upright(read_pair(paths[0], paths[1], table)), seed, val_fraction)
-    test = upright(read_pair(paths[2], paths[3], table))
+    train, val = _train_and_val(paths, table, seed, val_fraction, transform=upright)
+    test = upright(read_pair(paths[-2], paths[-1], table))
     return DatasetSplits(f"emnist-{split}", labels, "emnist", train, val, test,
                          source={"spec": f"emnist-{split}", "files": [p.name for p in paths]})
+
+
+def _needed(files: tuple[str, ...] | list[str], test_only: bool) -> list[str]:
+    """The files to read: train images, train labels, test images, test labels (the last two if ``test_only``)."""
+    return list(files[2:] if test_only else files)
+
+
+def _train_and_val(paths: list[Path], table: np.ndarray, seed: int, val_fraction: float,
+                   transform=lambda images: images) -> tuple[ImageSet, ImageSet]:
+    """The seeded train/val split of the training files, or two empty sets if only test files were read."""
+    if len(paths) < 4:
+        return ImageSet.empty(), ImageSet.empty()
+    return split_train(transform(read_pair(paths[0], paths[1], table)), seed, val_fraction)
 
 
 def upright(images: ImageSet) -> ImageSet:

@@ -9,6 +9,7 @@ training loop and for tests. Heavy modules (scikit-learn, matplotlib, onnxruntim
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,7 +52,8 @@ def evaluate(config: EvaluateConfig) -> dict:
     labels = tuple(model.meta.labels)
     # labels: the data is indexed as the model's classes (a subset, e.g. digits for a characters
     # model, is fine); recipe: folder:/csv: images are normalized the way the model was trained
-    data = load_dataset(config.dataset, data_dir=config.data_dir, labels=labels, recipe=model.meta.recipe)
+    data = load_dataset(config.dataset, data_dir=config.data_dir, labels=labels, recipe=model.meta.recipe,
+                        test_only=config.split == "test")
     if config.split == "all":
         from inkread.data.splits import ImageSet
 
@@ -64,12 +66,19 @@ def evaluate(config: EvaluateConfig) -> dict:
     if len(images) == 0:
         raise DatasetError(f"the {config.split} split of {config.dataset} has no images: choose another --split")
 
+    context = {"model": str(model.folder), "architecture": model.meta.arch, "dataset": config.dataset,
+               "split": config.split, "images": f"{len(images):,} of {len(split):,}"}
+    overlap = _shared_files(model.meta.training, data.source)
+    if overlap:
+        context["warning"] = (f"{model.meta.name!r} was trained on {model.meta.training.get('dataset')!r}, which read "
+                              f"{', '.join(overlap)}: images of this evaluation may have been among its training "
+                              "images, so the accuracy overstates how it reads unseen handwriting")
+        print(f"warning: {context['warning']}", file=sys.stderr)
     probs = predict_probabilities(model, images)
     metrics = write_report(
         config.out, targets, probs, images, labels, history=model.meta.history or None,
         title=f"{model.meta.name} on {data.name} ({config.split})",
-        context={"model": str(model.folder), "architecture": model.meta.arch, "dataset": config.dataset,
-                 "split": config.split, "images": f"{len(images):,} of {len(split):,}"},
+        context=context,
     )
     _print_summary(metrics)
     return metrics
@@ -80,6 +89,21 @@ def predict_probabilities(model, images: np.ndarray, batch_size: int = BATCH_SIZ
     batches = [model.probabilities(images[start:start + batch_size, None].astype(np.float32) / 255.0)
                for start in range(0, len(images), batch_size)]
     return np.concatenate(batches)
+
+
+def _shared_files(training: dict, evaluated: dict) -> list[str]:
+    """Data files both the model's training set and the evaluated set were read from.
+
+    Only meaningful for different data sets: the same spec splits its files the same way, so its
+    test split never reaches training (a model trained on emnist-pool evaluated on emnist-bymerge
+    does overlap: the pool holds the bymerge test images).
+    """
+    source = training.get("data_source") or {}
+    if not source or source.get("spec") == evaluated.get("spec"):
+        return []
+    names = [entry["file"] if isinstance(entry, dict) else entry for entry in source.get("files", [])]
+    evaluated_names = {entry["file"] if isinstance(entry, dict) else entry for entry in evaluated.get("files", [])}
+    return [name for name in names if name in evaluated_names and "label" not in name]
 
 
 def _check_labels(data_labels: tuple, model_labels: tuple, spec: str, model_name: str) -> None:
