@@ -19,6 +19,16 @@ import torch
 
 INK = 0.25          # a pixel at least this dark counts as ink when measuring the glyph
 FIT_BOX = 20.0      # the LeCun recipe fits characters into 20x20 pixels of the 28x28
+STROKE_PX = (1.6, 2.4)  # MNIST strokes are about 2 px wide
+# Ranges are (low, high), drawn uniformly. Slashes: mostly forward at 30-70 degrees; a share of
+# writers strike nearly vertically. Reach: half the slash's length over the loop's half-size
+# (0.9: ends inside the loop; 1.4: sticks out 40% beyond it).
+SLASH_DEG, VERTICAL_SLASH_DEG, VERTICAL_SLASH_SHARE = (30.0, 70.0), (80.0, 100.0), 0.25
+SLASH_REACH = (0.9, 1.4)
+# Flags run down-left from the top of the 1, steeply enough not to read as a 7's bar; lengths
+# are shares of the 1's height. Half of those writers also draw a foot.
+FLAG_DEG, FLAG_LENGTH = (30.0, 60.0), (0.25, 0.45)
+FOOT_SHARE, FOOT_LENGTH = 0.5, (0.2, 0.35)
 
 
 def add_writing_styles(images: torch.Tensor, targets: torch.Tensor, zero: int | None, one: int | None,
@@ -51,16 +61,15 @@ def _draw_styles(images: torch.Tensor, slash: torch.Tensor, flag: torch.Tensor, 
     top, bottom, left, right = _bounding_boxes(images[:, 0])
     centre_x, centre_y = (left + right) / 2, (top + bottom) / 2
     half_w, half_h = (right - left + 1) / 2, (bottom - top + 1) / 2
-    width = 1.6 + draws[:, 1] * 0.8  # MNIST strokes are about 2 px wide
+    width = _uniform(draws[:, 1], STROKE_PX)
     out = images
 
     if slash.any():
-        # Mostly a forward slash at 30-70 degrees; a quarter of writers strike nearly vertically.
-        vertical = draws[:, 2] < 0.25
-        angle = torch.where(vertical, 80 + draws[:, 3] * 20, 30 + draws[:, 3] * 40) * (math.pi / 180)
+        vertical = draws[:, 2] < VERTICAL_SLASH_SHARE
+        angle = torch.where(vertical, _uniform(draws[:, 3], VERTICAL_SLASH_DEG), _uniform(draws[:, 3], SLASH_DEG)) * (math.pi / 180)
         dx, dy = torch.cos(angle), -torch.sin(angle)  # image y points down
         reach = torch.minimum(half_w / dx.abs().clamp_min(1e-3), half_h / dy.abs().clamp_min(1e-3))
-        reach = reach * (0.9 + draws[:, 4] * 0.5)  # from inside the loop to 40% beyond it
+        reach = reach * _uniform(draws[:, 4], SLASH_REACH)
         start = torch.stack([centre_x - dx * reach, centre_y - dy * reach], 1)
         end = torch.stack([centre_x + dx * reach, centre_y + dy * reach], 1)
         out = _draw_segments(out, start, end, width, slash)
@@ -71,18 +80,22 @@ def _draw_styles(images: torch.Tensor, slash: torch.Tensor, flag: torch.Tensor, 
     if flag.any():
         height = half_h * 2
         top_x = _row_centre(images[:, 0], top)
-        # The flag runs down-left from the top, steeply enough (30-60 degrees) not to read as a 7's bar.
-        flag_length = height * (0.25 + draws[:, 2] * 0.2)
-        angle = (30 + draws[:, 3] * 30) * (math.pi / 180)
+        flag_length = height * _uniform(draws[:, 2], FLAG_LENGTH)
+        angle = _uniform(draws[:, 3], FLAG_DEG) * (math.pi / 180)
         flag_end = torch.stack([top_x - flag_length * torch.cos(angle), top + flag_length * torch.sin(angle)], 1)
         out = _draw_segments(out, torch.stack([top_x, top], 1), flag_end, width, flag)
-        # Half of those writers also draw a foot.
-        footed = flag & (draws[:, 5] < 0.5)
+        footed = flag & (draws[:, 5] < FOOT_SHARE)
         bottom_x = _row_centre(images[:, 0], bottom)
-        foot = height * (0.2 + draws[:, 4] * 0.15)
+        foot = height * _uniform(draws[:, 4], FOOT_LENGTH)
         out = _draw_segments(out, torch.stack([bottom_x - foot, bottom], 1), torch.stack([bottom_x + foot, bottom], 1),
                              width, footed)
     return out, shrink
+
+
+def _uniform(draws: torch.Tensor, bounds: tuple[float, float]) -> torch.Tensor:
+    """Uniform draws in 0..1 mapped onto ``bounds`` (low, high)."""
+    low, high = bounds
+    return low + draws * (high - low)
 
 
 def _bounding_boxes(images: torch.Tensor):
