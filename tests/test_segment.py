@@ -182,3 +182,56 @@ def test_text_layout_needs_one_label_per_glyph():
     assert text_layout(glyphs, ["a", "b"]) == "a b"
     with pytest.raises(ValueError):
         text_layout(glyphs, ["a"])
+
+
+def touching(left: np.ndarray, right: np.ndarray, overlap: int) -> np.ndarray:
+    """Two ink crops side by side, the right one pushed ``overlap`` pixels into the left one."""
+    height = max(left.shape[0], right.shape[0])
+    pair = np.zeros((height, left.shape[1] + right.shape[1] - overlap), np.float32)
+    pair[:left.shape[0], :left.shape[1]] = left
+    region = pair[:right.shape[0], -right.shape[1]:]
+    np.maximum(region, right, out=region)
+    return pair
+
+
+def test_a_chooser_decides_where_touching_characters_are_cut(mnist):
+    digits = pick(mnist, "52380")
+    ink, _ = compose([digits[:3] + [touching(digits[3], digits[4], 4 * SCALE)]])
+    calls = []
+
+    def choose_cuts(crop, candidates, counts):
+        calls.append((crop.shape, list(candidates), counts))
+        return [candidates[0]] if counts == (2, 3) else []
+
+    lines = segment(ink, choose_cuts=choose_cuts)
+    wide = [call for call in calls if call[2] == (2, 3)]  # the width says 2; one more may be read better
+    assert len(wide) == 1
+    shape, candidates, _ = wide[0]
+    assert candidates == sorted(candidates) and all(0 < c < shape[1] for c in candidates)
+    plain = segment(ink)[0]  # without a chooser: the width rule's cut, which stays a candidate
+    assert len(plain) == 5 and len(lines[0]) == 5
+    plain_cut = plain[4].box[0] + 1 - plain[3].box[0] - 1  # glyph boxes carry a 1-pixel margin
+    assert min(abs(plain_cut - c) for c in candidates) <= 2
+    assert abs(lines[0][4].box[0] + 1 - (lines[0][3].box[0] + 1) - candidates[0]) <= 3  # cut where the chooser said
+
+
+def test_a_glyph_too_narrow_for_the_width_rule_is_offered_as_one_or_two(mnist):
+    left, right = pick(mnist, "40")
+    height = max(left.shape[0], right.shape[0])
+    pair = touching(left, right, left.shape[1] + right.shape[1] - round(1.2 * height))
+    ink, _ = compose([[pair]])
+    assert len(segment(ink)[0]) == 1, "a pair the width rule leaves whole"
+    offered = []
+    kept_whole = segment(ink, choose_cuts=lambda crop, candidates, counts: offered.append((counts, candidates)) or [])
+    assert [counts for counts, _ in offered] == [(1, 2)] and len(kept_whole[0]) == 1
+    assert offered[0][1], "there are places to cut"
+    split = segment(ink, choose_cuts=lambda crop, candidates, counts: candidates[:1])
+    assert len(split[0]) == 2
+
+
+def test_cut_columns_are_the_thin_places():
+    from inkread.imaging.segment import _cut_columns
+
+    column_ink = np.array([9, 9, 8, 2, 8, 9, 9, 9, 7, 1, 1, 7, 9, 9, 3, 9], np.float64)
+    assert _cut_columns(column_ink, 3) == [3, 9]  # 14 is too close to the end; 10 too close to 9
+    assert _cut_columns(column_ink, 9) == []

@@ -5,15 +5,17 @@
    bottom; smaller ones (dots, accents, commas) join the band they are closest to.
 3. Glyphs: within a line, components that overlap strongly horizontally belong to one character
    (the dot of an i or j, a T whose bar was lifted, a 5 drawn in two strokes).
-4. Touching characters: a glyph much wider than the line's typical character is cut at the
-   columns with the least ink, near multiples of the typical width.
+4. Touching characters: a glyph much wider than the line's typical character holds about
+   width / typical width characters. It is cut at the columns with the least ink near multiples of
+   the typical width or, given a ``choose_cuts`` (a recognizer's), at the candidate columns
+   (local minima of the ink per column) whose pieces that recognizer reads best.
 5. Spaces: a gap wider than half the line's character height starts a new word.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
@@ -28,6 +30,13 @@ SPLIT_WIDTH = 1.7  # a glyph wider than this many typical character widths...
 SPLIT_ASPECT = 1.4  # ...and this many times its own height holds touching characters
 DEFAULT_ASPECT = 0.75  # typical width / height of a handwritten character (MNIST: 16 / 20 px)
 MARGIN = 1  # pixels of anti-aliased edge kept around each glyph
+MIN_PIECE = 0.15  # candidate cuts are at least this many line heights apart, and from the ends
+
+AMBIGUOUS_ASPECT = 0.9  # with a chooser, glyphs wider than this many line heights may be two characters...
+MIN_SPLIT_PIECE = 0.35  # ...each at least this many line heights wide (a sliver off a wide 0 reads as a 1)
+# choose_cuts(ink, candidates, counts) -> some of the candidate columns: where to cut the ink
+# (float (H, W), one glyph's own ink) of touching characters, as many as one of ``counts`` says.
+CutChooser = Callable[[np.ndarray, list[int], tuple[int, ...]], list[int]]
 
 
 @dataclass
@@ -64,9 +73,11 @@ class _Part:
         return (self.box[1] + self.box[3]) / 2
 
 
-def segment(ink: np.ndarray) -> list[list[Glyph]]:
+def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None) -> list[list[Glyph]]:
     """Lines (top to bottom) of glyphs (left to right) in an ink map (float (H, W), ink high).
 
+    ``choose_cuts`` picks where touching characters are cut (see ``CutChooser``); without it, the
+    cuts are the columns with the least ink near multiples of the typical character width.
     A blank image gives ``[]``.
     """
     ink = np.asarray(ink, dtype=np.float32)
@@ -89,7 +100,7 @@ def segment(ink: np.ndarray) -> list[list[Glyph]]:
     lines = []
     for line in _group_lines(parts, char_height):
         glyphs = _merge_overlapping(line, char_height)
-        glyphs = _split_wide(glyphs, found.labels, ink)
+        glyphs = _split_wide(glyphs, found.labels, ink, choose_cuts)
         lines.append(_glyphs(glyphs, found.labels, ink))
     return lines
 
@@ -172,7 +183,8 @@ def _same_character(a: _Part, b: _Part, char_height: float) -> bool:
     return overlap_x >= 0.2 * narrower or (small and -overlap_x <= 0.15 * char_height)
 
 
-def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray) -> list[_Part]:
+def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray,
+                choose_cuts: Optional[CutChooser] = None) -> list[_Part]:
     """Cut glyphs much wider than the line's typical character at their thinnest columns."""
     heights = np.array([p.height for p in line], dtype=np.float64)
     widths = np.array([p.width for p in line], dtype=np.float64)
@@ -182,18 +194,24 @@ def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray) -> list[
     typical = float(np.median(ordinary)) if ordinary.size >= 3 else DEFAULT_ASPECT * line_height
     out: list[_Part] = []
     for part in line:
-        if part.width <= SPLIT_WIDTH * typical or part.width <= SPLIT_ASPECT * part.height:
+        wide = part.width > SPLIT_WIDTH * typical and part.width > SPLIT_ASPECT * part.height
+        # Too narrow for the width rule but maybe two characters: let the chooser read it both ways.
+        ambiguous = not wide and choose_cuts is not None and part.width > AMBIGUOUS_ASPECT * line_height
+        if not (wide or ambiguous):
             out.append(part)
             continue
         x0, y0, x1, y1 = part.box
         crop = np.where(np.isin(labels[y0:y1, x0:x1], np.array(part.members) + 1), ink[y0:y1, x0:x1], 0.0)
         column_ink = crop.sum(axis=0)
         count = max(2, round(part.width / typical))
-        cuts, window = [], max(1, round(0.3 * part.width / count))
-        for k in range(1, count):
-            centre = round(k * part.width / count)
-            lo, hi = max(1, centre - window), min(part.width - 1, centre + window + 1)
-            cuts.append(lo + int(np.argmin(column_ink[lo:hi])))
+        if choose_cuts is None:
+            cuts = _thinnest_near_multiples(column_ink, count)
+        elif wide:  # the width rule's cuts stay candidates, so the chooser can always fall back on them
+            candidates = set(_cut_columns(column_ink, max(2, round(MIN_PIECE * line_height))))
+            candidates |= set(_thinnest_near_multiples(column_ink, count))
+            cuts = sorted(choose_cuts(crop, sorted(candidates), (count, count + 1)))
+        else:  # one character or two of ordinary width: never a sliver off one wide character
+            cuts = sorted(choose_cuts(crop, _cut_columns(column_ink, max(2, round(MIN_SPLIT_PIECE * line_height))), (1, 2)))
         for left, right in zip([0] + cuts, cuts + [part.width]):
             piece = crop[:, left:right]
             rows = np.flatnonzero(piece.max(axis=1) > INK_THRESHOLD)
@@ -203,6 +221,35 @@ def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray) -> list[
             out.append(_Part(list(part.members), [x0 + left + int(cols[0]), y0 + int(rows[0]),
                                                   x0 + left + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1]))
     return out
+
+
+def _thinnest_near_multiples(column_ink: np.ndarray, count: int) -> list[int]:
+    """``count - 1`` cuts into ``count`` about equal pieces, each at the column with the least ink nearby."""
+    width = column_ink.size
+    cuts, window = [], max(1, round(0.3 * width / count))
+    for k in range(1, count):
+        centre = round(k * width / count)
+        lo, hi = max(1, centre - window), min(width - 1, centre + window + 1)
+        cuts.append(lo + int(np.argmin(column_ink[lo:hi])))
+    return cuts
+
+
+def _cut_columns(column_ink: np.ndarray, min_piece: int) -> list[int]:
+    """Where two characters could meet: the local minima of the ink per column, at least
+    ``min_piece`` from either end and from each other (the lowest kept)."""
+    allowed = np.asarray(column_ink[min_piece:column_ink.size - min_piece + 1], dtype=np.float64)
+    if allowed.size == 0:
+        return []
+    radius = max(1, min_piece // 2)
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(allowed, radius, mode="edge"), 2 * radius + 1)
+    low, high = windows.min(axis=1), windows.max(axis=1)
+    # A local minimum, and not inside a flat stretch (no better place to cut there than anywhere).
+    candidates = [min_piece + c for c in np.flatnonzero((allowed <= low) & (low < high))]
+    chosen: list[int] = []
+    for column in sorted(candidates, key=lambda c: (column_ink[c], c)):
+        if all(abs(column - c) >= min_piece for c in chosen):
+            chosen.append(int(column))
+    return sorted(chosen)
 
 
 def _glyphs(line: list[_Part], labels: np.ndarray, ink: np.ndarray) -> list[Glyph]:

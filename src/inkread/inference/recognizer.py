@@ -23,6 +23,7 @@ from inkread.imaging.decode import load_image_scaled
 from inkread.imaging.preprocess import NoInkError, normalize, preprocess_image
 from inkread.imaging.segment import segment, text_layout
 from inkread.inference.bundle_format import ModelMeta
+from inkread.inference.grouping import EXTRA_CUT_COST, best_cuts
 from inkread.inference.onnx_model import OnnxModel, softmax
 from inkread.inference.restrict import restriction
 from inkread.inference.results import CharacterResult, Prediction, ReadResult
@@ -122,7 +123,8 @@ class Recognizer:
         lines: list[list[Any]] = []  # the glyphs that reach the model, line by line
         inputs: list[np.ndarray] = []
         ink, scale = load_image_scaled(image)
-        for line in segment(ink):
+        for line in segment(ink, choose_cuts=lambda crop, candidates, counts: best_cuts(
+                crop, candidates, counts, lambda pieces: self._confidences(pieces, only), EXTRA_CUT_COST)):
             kept = []
             for glyph in line:
                 try:
@@ -146,6 +148,21 @@ class Recognizer:
                           uncertain=any(c.uncertain for c in characters))
 
     # --- internals ---------------------------------------------------------------------------
+
+    def _confidences(self, inks: list[np.ndarray], only: str | None) -> list[float]:
+        """The model's confidence in its best answer for each ink crop (0.0 for one without ink)."""
+        inputs, readable = [], []
+        for index, piece in enumerate(inks):
+            try:
+                inputs.append(normalize(piece, self.meta.recipe))
+                readable.append(index)
+            except NoInkError:
+                continue
+        confidences = [0.0] * len(inks)
+        if inputs:
+            for index, prediction in zip(readable, self._rank(self.model.logits(np.stack(inputs)[:, None]), only, 2)):
+                confidences[index] = prediction.confidence
+        return confidences
 
     def _check(self, only: str | None, top_k: int) -> None:
         """Bad options fail before any image is decoded."""

@@ -1,0 +1,141 @@
+"""How well ``Recognizer.read`` reads digit strings whose digits touch or overlap.
+
+    python benchmarks/touching_digits.py [--sets mnist,hwd1000,unipen_digits] [--strings 100]
+
+Strings of four random digits from a set of single-digit images are laid side by side, scaled to
+the same height (80 px), with a gap between neighbours given as a share of that height: positive
+gaps leave space, 0 makes the boxes touch, negative gaps push the digits into each other (their
+strokes then often cross, as in hurried handwriting). Each string is read with the digits model in
+two ways, side by side: the baseline cuts touching characters by the width rule alone
+(``segment`` without a chooser); ``Recognizer.read`` lets the model choose the cuts
+(``inference/grouping.py``). Reported per set and gap: strings read exactly, and strings cut into
+exactly four characters.
+
+``mnist`` (the MNIST test split) is for development; ``hwd1000`` and ``unipen_digits`` (real
+canvas and tablet digits, not from MNIST) are for evaluation: never tune on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from inkread.errors import InkreadError
+from inkread.imaging.decode import load_image
+from inkread.imaging.segment import segment
+from inkread.inference.recognizer import Recognizer
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
+HEIGHT = 80  # pixels per digit in the composed strings
+GAPS = (0.15, 0.05, 0.0, -0.05, -0.1)  # share of HEIGHT between neighbouring digits
+DIGITS_PER_STRING = 4
+
+
+def digit_images(data: Path, name: str, count: int, rng: random.Random) -> tuple[list[np.ndarray], list[str]]:
+    """``count`` random ink maps (float, ink high, cropped to the ink) and their labels from a set."""
+    if name == "mnist":
+        from inkread.data import load_dataset
+
+        test = load_dataset("mnist", data, test_only=True).test
+        picks = rng.sample(range(len(test)), count)
+        return [test.images[i].astype(np.float32) / 255 for i in picks], [str(test.targets[i]) for i in picks]
+    folder = data / ("unipen_chars" if name == "unipen_digits" else name)
+    table = folder / "labels.csv"
+    if not table.exists():
+        raise InkreadError(f"{table} not found: pass --data pointing at the shared datasets folder")
+    with table.open(newline="", encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["label"].isdigit()]
+    picks = rng.sample(rows, count)
+    return [load_image(folder / r["file"]) for r in picks], [r["label"] for r in picks]
+
+
+def to_height(ink: np.ndarray, height: int = HEIGHT) -> np.ndarray:
+    """The ink cropped to its box and scaled to ``height`` pixels, aspect ratio kept."""
+    rows, cols = np.nonzero(ink > 0.05)
+    ink = ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    width = max(1, round(ink.shape[1] * height / ink.shape[0]))
+    return np.asarray(Image.fromarray(ink).resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
+
+
+def compose(glyphs: list[np.ndarray], gap: float) -> np.ndarray:
+    """Dark-on-white float image of the glyphs side by side, ``gap * HEIGHT`` pixels apart."""
+    step = round(gap * HEIGHT)
+    margin = HEIGHT // 4
+    width = sum(g.shape[1] for g in glyphs) + step * (len(glyphs) - 1) + 2 * margin
+    canvas = np.zeros((HEIGHT + 2 * margin, max(width, 2 * margin + 1)), np.float32)
+    x = margin
+    for glyph in glyphs:
+        region = canvas[margin:margin + HEIGHT, x:x + glyph.shape[1]]
+        np.maximum(region, glyph[:, :region.shape[1]], out=region)
+        x += glyph.shape[1] + step
+    return 1.0 - canvas
+
+
+def read_by_width(recognizer: Recognizer, page: np.ndarray) -> tuple[str, int]:
+    """The baseline: the width rule's segmentation alone (``segment`` without a chooser), each glyph predicted."""
+    glyphs = [glyph for line in segment(load_image(page)) for glyph in line]
+    return "".join(recognizer.predict(g.ink, only="digits").label or "" for g in glyphs), len(glyphs)
+
+
+def read_by_model(recognizer: Recognizer, page: np.ndarray) -> tuple[str, int]:
+    """inkread's ``read``: touching characters cut where the model reads the pieces best."""
+    result = recognizer.read(page, only="digits")
+    return result.text.replace(" ", ""), len(result.characters)
+
+
+METHODS = {"width rule": read_by_width, "read (cuts chosen by the model)": read_by_model}
+
+
+def run(sets: list[str], data: Path, strings: int, model: str) -> str:
+    """Read composed strings from every set at every gap with both methods; a markdown table."""
+    recognizer = Recognizer.load(model)
+    header = "| set | method | " + " | ".join(f"gap {gap:+.2f}" for gap in GAPS) + " |"
+    lines = [f"Model {model!r}, strings of {DIGITS_PER_STRING} digits, {strings} per cell: "
+             f"read exactly right / cut into {DIGITS_PER_STRING} characters", "",
+             header, "|---|---|" + "---|" * len(GAPS)]
+    for name in sets:
+        rng = random.Random(0)  # the same strings for every model and every run
+        images, labels = digit_images(data, name, strings * DIGITS_PER_STRING, rng)
+        glyphs = [to_height(image) for image in images]
+        for method, read in METHODS.items():
+            cells = []
+            for gap in GAPS:
+                right = counted = 0
+                for s in range(strings):
+                    chosen = range(s * DIGITS_PER_STRING, (s + 1) * DIGITS_PER_STRING)
+                    text, characters = read(recognizer, compose([glyphs[i] for i in chosen], gap))
+                    right += text == "".join(labels[i] for i in chosen)
+                    counted += characters == DIGITS_PER_STRING
+                cells.append(f"{right / strings:.0%} / {counted / strings:.0%}")
+            lines.append(f"| {name} | {method} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: see the module docstring."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sets", default="mnist,hwd1000,unipen_digits", help="comma-separated: mnist, hwd1000, unipen_digits")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared datasets folder")
+    parser.add_argument("--strings", type=int, default=100, help="strings per set and gap")
+    parser.add_argument("--model", default="digits", help="model bundle (default: digits)")
+    args = parser.parse_args(argv)
+    sets = [s.strip() for s in args.sets.split(",") if s.strip()]
+    try:
+        unknown = sorted(set(sets) - {"mnist", "hwd1000", "unipen_digits"})
+        if unknown:
+            raise InkreadError(f"unknown sets {', '.join(unknown)}: choose from mnist, hwd1000, unipen_digits")
+        print(run(sets, args.data, args.strings, args.model))
+    except InkreadError as error:
+        print(f"touching_digits: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

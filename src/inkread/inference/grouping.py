@@ -1,0 +1,60 @@
+"""Where to cut touching characters, decided by reading the pieces.
+
+The segmenter knows from the width of a glyph how many characters it may hold (``counts``: say
+exactly 3, or 1 or 2 when the width leaves it open) and where they could meet: the columns with
+the least ink (``candidates``). ``best_cuts`` reads every piece between two candidates (or an
+end) with the model and keeps the cuts whose pieces the model is most sure of, together (the
+highest product of their probabilities). A cut through the middle of a digit leaves two pieces
+the model doubts; a cut where two digits meet leaves two digits it reads well. When the count is
+open, each extra cut must also gain ``EXTRA_CUT_COST``: a model that only ever saw single
+characters reads two merged ones more confidently than it should.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+LEAST_PROBABILITY = 1e-6  # floor for the log of a probability
+# The log-probability a cut must gain to be made when the width leaves the count open (chosen on
+# MNIST test digits composed into touching strings; benchmarks/touching_digits.py).
+EXTRA_CUT_COST = 0.3
+
+# read_pieces(inks) -> the model's confidence in its best answer for each ink crop (0 if unreadable)
+PieceReader = Callable[[list[np.ndarray]], list[float]]
+
+
+def best_cuts(ink: np.ndarray, candidates: list[int], counts: tuple[int, ...], read_pieces: PieceReader,
+              extra_cut_cost: float = 0.0) -> list[int]:
+    """The candidate columns that cut ``ink`` into a number of pieces from ``counts``, read best together.
+
+    Each cut beyond the fewest allowed must raise the total log-probability by ``extra_cut_cost``:
+    models trained on single characters read two merged ones more confidently than they should.
+    """
+    positions = [0] + sorted(c for c in set(candidates) if 0 < c < ink.shape[1]) + [ink.shape[1]]
+    last = len(positions) - 1
+    # More characters than the candidates allow: as many pieces as they make.
+    counts = tuple(k for k in counts if 1 <= k <= last) or (min(max(counts), last),)
+    most = max(counts)
+    spans = [(i, j) for i in range(last + 1) for j in range(i + 1, last + 1)]
+    confidences = read_pieces([ink[:, positions[i]:positions[j]] for i, j in spans])
+    score = {span: math.log(max(c, LEAST_PROBABILITY)) for span, c in zip(spans, confidences)}
+    # best[k][j]: the highest total log-probability of cutting columns 0..positions[j] into k pieces
+    best = [[-math.inf] * (last + 1) for _ in range(most + 1)]
+    back = [[0] * (last + 1) for _ in range(most + 1)]
+    best[0][0] = 0.0
+    for pieces in range(1, most + 1):
+        for j in range(1, last + 1):
+            for i in range(j):
+                total = best[pieces - 1][i] + score[(i, j)]
+                if total > best[pieces][j]:
+                    best[pieces][j], back[pieces][j] = total, i
+    fewest = min(counts)
+    count = max(counts, key=lambda k: best[k][last] - extra_cut_cost * (k - fewest))
+    cuts, j = [], last
+    for pieces in range(count, 1, -1):
+        j = back[pieces][j]
+        cuts.append(positions[j])
+    return sorted(cuts)

@@ -1,0 +1,59 @@
+"""best_cuts: choosing where to cut touching characters by how well the pieces are read."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from inkread.inference.grouping import best_cuts
+
+INK = np.ones((20, 100), np.float32)  # only its width matters to best_cuts
+
+
+def reader(good: dict[tuple[int, int], float], default: float = 0.3):
+    """A fake model: confidence ``good[(left, right)]`` for the piece between those columns."""
+    calls = []
+
+    def read_pieces(pieces: list[np.ndarray]) -> list[float]:
+        calls.append(len(pieces))
+        spans = iter(read_pieces.spans)
+        return [good.get(next(spans), default) for _ in pieces]
+
+    read_pieces.calls = calls
+    return read_pieces
+
+
+def spans_of(candidates: list[int]) -> list[tuple[int, int]]:
+    """The spans best_cuts reads, in its order: every pair of positions (ends included)."""
+    positions = [0] + sorted(candidates) + [100]
+    return [(positions[i], positions[j]) for i in range(len(positions)) for j in range(i + 1, len(positions))]
+
+
+def cuts_for(candidates, counts, good, cost=0.0, default=0.3):
+    read = reader(good, default)
+    read.spans = spans_of(candidates)
+    return best_cuts(INK, candidates, counts, read, extra_cut_cost=cost), read.calls
+
+
+def test_the_cut_whose_pieces_read_best_wins():
+    cuts, calls = cuts_for([20, 50, 80], (2,), {(0, 50): 0.99, (50, 100): 0.98})
+    assert cuts == [50]
+    assert calls == [10]  # every span between two of the 5 positions, read in one batch
+
+
+def test_three_pieces():
+    cuts, _ = cuts_for([20, 40, 70], (3,), {(0, 40): 0.9, (40, 70): 0.9, (70, 100): 0.9, (0, 20): 0.95})
+    assert cuts == [40, 70]
+
+
+def test_an_extra_cut_must_pay_for_itself():
+    good = {(0, 100): 0.9, (0, 50): 0.99, (50, 100): 0.99}  # split gains log(0.99^2 / 0.9) = 0.075
+    assert cuts_for([50], (1, 2), good, cost=0.3)[0] == []
+    assert cuts_for([50], (1, 2), good, cost=0.0)[0] == [50]
+    merged = {(0, 100): 0.5, (0, 50): 0.99, (50, 100): 0.99}  # two clear characters, one doubtful merge
+    assert cuts_for([50], (1, 2), merged, cost=0.3)[0] == [50]
+
+
+@pytest.mark.parametrize("candidates, counts, expected", [([], (2,), []), ([50], (3,), [50]), ([30, 60], (1,), [])])
+def test_too_few_candidates_or_one_piece(candidates, counts, expected):
+    assert cuts_for(candidates, counts, {})[0] == expected
