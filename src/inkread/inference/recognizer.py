@@ -13,6 +13,7 @@ No PyTorch here: only numpy, Pillow and ONNX Runtime. One Recognizer may be shar
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any, Iterable, Literal
 
@@ -118,22 +119,19 @@ class Recognizer:
     # --- several characters per image --------------------------------------------------------
 
     def read(self, image: Any, only: str | None = None, top_k: int = 3) -> ReadResult:
-        """Read every character in ``image``, line by line; bad images raise ``InputImageError``."""
+        """Read every character in ``image``, line by line; bad images raise ``InputImageError``.
+
+        Touching characters are cut where this model reads the pieces best (``inference.grouping``).
+        """
         self._check(only, top_k)
         lines: list[list[Any]] = []  # the glyphs that reach the model, line by line
         inputs: list[np.ndarray] = []
         ink, scale = load_image_scaled(image)
-        for line in segment(ink, choose_cuts=lambda crop, candidates, counts: best_cuts(
-                crop, candidates, counts, lambda pieces: self._confidences(pieces, only), EXTRA_CUT_COST)):
-            kept = []
-            for glyph in line:
-                try:
-                    inputs.append(normalize(glyph.ink, self.meta.recipe))
-                except NoInkError:  # a faint mark the segmenter kept but the normalizer finds empty
-                    continue
-                kept.append(glyph)
-            if kept:
-                lines.append(kept)
+        for line in segment(ink, choose_cuts=functools.partial(self._choose_cuts, only=only)):
+            line_inputs, readable = self._normalized([glyph.ink for glyph in line])
+            if readable:  # glyphs the normalizer finds empty (faint marks the segmenter kept) are left out
+                inputs += line_inputs
+                lines.append([line[i] for i in readable])
         if not inputs:
             return ReadResult.nothing()
         predictions = iter(self._rank(self.model.logits(np.stack(inputs)[:, None]), only, top_k))
@@ -149,20 +147,29 @@ class Recognizer:
 
     # --- internals ---------------------------------------------------------------------------
 
+    def _choose_cuts(self, ink: np.ndarray, candidates: list[int], counts: tuple[int, ...], only: str | None) -> list[int]:
+        """The segmenter's ``CutChooser``: the cuts whose pieces this model reads best, together."""
+        return best_cuts(ink, candidates, counts, lambda pieces: self._confidences(pieces, only), EXTRA_CUT_COST)
+
     def _confidences(self, inks: list[np.ndarray], only: str | None) -> list[float]:
         """The model's confidence in its best answer for each ink crop (0.0 for one without ink)."""
-        inputs, readable = [], []
-        for index, piece in enumerate(inks):
-            try:
-                inputs.append(normalize(piece, self.meta.recipe))
-                readable.append(index)
-            except NoInkError:
-                continue
+        inputs, readable = self._normalized(inks)
         confidences = [0.0] * len(inks)
         if inputs:
             for index, prediction in zip(readable, self._rank(self.model.logits(np.stack(inputs)[:, None]), only, 2)):
                 confidences[index] = prediction.confidence
         return confidences
+
+    def _normalized(self, inks: list[np.ndarray]) -> tuple[list[np.ndarray], list[int]]:
+        """Model inputs for the ink crops that hold ink, and their indices in ``inks``."""
+        inputs, readable = [], []
+        for index, piece in enumerate(inks):
+            try:
+                inputs.append(normalize(piece, self.meta.recipe))
+            except NoInkError:
+                continue
+            readable.append(index)
+        return inputs, readable
 
     def _check(self, only: str | None, top_k: int) -> None:
         """Bad options fail before any image is decoded."""
