@@ -235,3 +235,16 @@ def test_cut_columns_are_the_thin_places():
     column_ink = np.array([9, 9, 8, 2, 8, 9, 9, 9, 7, 1, 1, 7, 9, 9, 3, 9], np.float64)
     assert _cut_columns(column_ink, 3) == [3, 9]  # 14 is too close to the end; 10 too close to 9
     assert _cut_columns(column_ink, 9) == []
+
+
+def test_a_bar_lifted_off_the_top_is_part_of_its_character_but_a_hyphen_is_not():
+    def page(bar_top: int) -> np.ndarray:
+        ink = np.zeros((120, 200), np.float32)
+        ink[20:100, 40:46] = 1.0  # a stem, 80 px tall
+        ink[94:100, 40:70] = 1.0  # with a foot: a body like the lower part of a 5
+        ink[bar_top:bar_top + 6, 72:102] = 1.0  # a flat stroke 2 px right of the body
+        ink[20:100, 140:146] = 1.0  # another character further right
+        return ink
+
+    assert [len(line) for line in segment(page(20))] == [2]  # the bar of a 5, drawn separately
+    assert [len(line) for line in segment(page(57))] == [3]  # the same stroke at mid-height: a hyphen

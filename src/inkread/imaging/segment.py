@@ -4,7 +4,8 @@
 2. Lines: components at least half the typical character height define line bands, top to
    bottom; smaller ones (dots, accents, commas) join the band they are closest to.
 3. Glyphs: within a line, components that overlap strongly horizontally belong to one character
-   (the dot of an i or j, a T whose bar was lifted, a 5 drawn in two strokes).
+   (the dot of an i or j, a T whose bar was lifted, a 5 drawn in two strokes), and so does a flat
+   stroke level with the top of its neighbour (the bar of a 5 or 7 drawn off to the side).
 4. Touching characters: a glyph much wider than the line's typical character holds about
    width / typical width characters. It is cut at the columns with the least ink near multiples of
    the typical width or, given a ``choose_cuts`` (a recognizer's), at the candidate columns
@@ -30,6 +31,9 @@ SPLIT_WIDTH = 1.7  # a glyph wider than this many typical character widths...
 SPLIT_ASPECT = 1.4  # ...and this many times its own height holds touching characters
 DEFAULT_ASPECT = 0.75  # typical width / height of a handwritten character (MNIST: 16 / 20 px)
 MARGIN = 1  # pixels of anti-aliased edge kept around each glyph
+TOP_BAR_HEIGHT = 0.3  # a flat stroke at most this many character heights tall...
+TOP_BAR_LEVEL = 0.3  # ...centred in the top 30% of a glyph...
+TOP_BAR_GAP = 0.15  # ...and at most this many character heights to its side is that glyph's bar
 MIN_PIECE = 0.15  # candidate cuts are at least this many line heights apart, and from the ends
 
 AMBIGUOUS_ASPECT = 0.9  # with a chooser, glyphs wider than this many line heights may be two characters...
@@ -175,12 +179,26 @@ def _same_character(a: _Part, b: _Part, char_height: float) -> bool:
     narrower = min(a.width, b.width)
     if overlap_x >= MERGE_OVERLAP * narrower:
         return True
+    if _top_bar_of(a, b, char_height) or _top_bar_of(b, a, char_height):
+        return True
     overlap_y = min(a.box[3], b.box[3]) - max(a.box[1], b.box[1])
     if overlap_y > 0.1 * min(a.height, b.height):  # side by side: two characters
         return False
     upper = a if a.box[1] < b.box[1] else b
     small = upper.height < 0.4 * char_height and upper.width < 0.5 * char_height
     return overlap_x >= 0.2 * narrower or (small and -overlap_x <= 0.15 * char_height)
+
+
+def _top_bar_of(body: _Part, bar: _Part, char_height: float) -> bool:
+    """Is ``bar`` a flat stroke lifted off the top of ``body`` (the bar of a 5 or 7, drawn separately)?
+
+    Flat (at least twice as wide as tall, under a third of a character high), level with the top
+    of ``body`` and within a pen's gap of its side. A hyphen sits lower; an apostrophe is not flat.
+    """
+    flat = bar.height <= TOP_BAR_HEIGHT * char_height and bar.width >= 2 * bar.height
+    on_top = bar.centre_y <= body.box[1] + TOP_BAR_LEVEL * body.height and body.height >= 0.5 * char_height
+    gap = max(bar.box[0] - body.box[2], body.box[0] - bar.box[2])
+    return flat and on_top and gap <= TOP_BAR_GAP * char_height
 
 
 def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray,
