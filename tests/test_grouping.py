@@ -7,7 +7,7 @@ import pytest
 
 from inkread.inference.grouping import best_cuts
 
-INK = np.ones((20, 100), np.float32)  # only its width matters to best_cuts
+INK = np.ones((80, 100), np.float32)  # only its size matters to best_cuts: no piece is too wide
 
 
 def reader(good: dict[tuple[int, int], float], default: float = 0.3):
@@ -57,3 +57,13 @@ def test_an_extra_cut_must_pay_for_itself():
 @pytest.mark.parametrize("candidates, counts, expected", [([], (2,), []), ([50], (3,), [50]), ([30, 60], (1,), [])])
 def test_too_few_candidates_or_one_piece(candidates, counts, expected):
     assert cuts_for(candidates, counts, {})[0] == expected
+
+
+def test_no_answer_when_the_reader_declines_or_every_cutting_leaves_too_wide_a_piece():
+    assert best_cuts(INK, [50], (2,), lambda pieces: None) is None  # over the reader's budget
+    flat = np.ones((20, 100), np.float32)  # pieces may be at most 1.6 x 20 = 32 px wide
+    read = []
+    assert best_cuts(flat, [50], (2,), lambda pieces: read.append(len(pieces)) or [0.9] * len(pieces)) is None
+    assert read == [0]  # 0-50, 50-100 and 0-100 are all too wide to be one character: none was read
+    lower = np.ones((25, 100), np.float32)  # pieces up to 40 px: three of 30-35 px fit
+    assert best_cuts(lower, [30, 65], (3,), lambda pieces: [0.9] * len(pieces)) == [30, 65]

@@ -86,17 +86,14 @@ def test_characters_model_with_only_digits_reads_digits(shared_datasets):
     assert correct >= 32  # 80%
 
 
-def test_touching_digits_are_cut_where_the_model_reads_them_best(shared_datasets):
-    """Pairs of real MNIST test digits pushed into each other: reading the pieces finds the cut
-    that the width rule alone misses (or never tries: most pairs are too narrow for it)."""
-    recognizer = shipped("digits")
+def touching_pairs(shared_datasets, count: int = 40):
+    """Pages of two real MNIST test digits (60 px tall) whose strokes touch or cross, and their text."""
     from inkread.data.idx import read_images, read_labels
-    from inkread.imaging.segment import segment
 
-    images = read_images(shared_datasets / "mnist" / "t10k-images-idx3-ubyte.gz")[:80]
-    labels = read_labels(shared_datasets / "mnist" / "t10k-labels-idx1-ubyte.gz")[:80]
-    by_model = by_width = 0
-    for k in range(0, 80, 2):
+    images = read_images(shared_datasets / "mnist" / "t10k-images-idx3-ubyte.gz")[:2 * count]
+    labels = read_labels(shared_datasets / "mnist" / "t10k-labels-idx1-ubyte.gz")[:2 * count]
+    pages = []
+    for k in range(0, 2 * count, 2):
         crops = []
         for image in images[k:k + 2]:
             rows, cols = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
@@ -108,8 +105,32 @@ def test_touching_digits_are_cut_where_the_model_reads_them_best(shared_datasets
         page[20:80, 20:20 + crops[0].shape[1]] = crops[0]
         right = page[20:80, 20 + crops[0].shape[1] - overlap:20 + crops[0].shape[1] - overlap + crops[1].shape[1]]
         np.maximum(right, crops[1], out=right)
-        truth = f"{labels[k]}{labels[k + 1]}"
-        by_model += recognizer.read(1 - page, only="digits").text == truth
-        glyphs = [g for line in segment(page) for g in line]
-        by_width += "".join(recognizer.predict(g.ink, only="digits").label for g in glyphs) == truth
+        pages.append((1 - page, f"{labels[k]}{labels[k + 1]}"))
+    return pages
+
+
+def read_by_width_rule(recognizer, page) -> str:
+    from inkread.imaging.decode import load_image
+    from inkread.imaging.segment import segment
+
+    glyphs = [g for line in segment(load_image(page)) for g in line]
+    return "".join(recognizer.predict(g.ink, only="digits").label for g in glyphs)
+
+
+def test_touching_digits_are_cut_where_the_model_reads_them_best(shared_datasets):
+    """Reading the pieces finds cuts that the width rule alone misses (or never tries: most of
+    these pairs are too narrow for it)."""
+    recognizer = shipped("digits")
+    pages = touching_pairs(shared_datasets)
+    by_model = sum(recognizer.read(page, only="digits").text == truth for page, truth in pages)
+    by_width = sum(read_by_width_rule(recognizer, page) == truth for page, truth in pages)
     assert by_model >= 28 and by_model >= by_width + 5, (by_model, by_width)  # measured: 31 and 24 of 40
+
+
+def test_past_its_budget_of_pieces_read_falls_back_to_the_width_rule(shared_datasets, monkeypatch):
+    import inkread.inference.recognizer as recognizer_module
+
+    recognizer = shipped("digits")
+    monkeypatch.setattr(recognizer_module, "MAX_PIECES_PER_IMAGE", 0)
+    for page, _ in touching_pairs(shared_datasets, 12):
+        assert recognizer.read(page, only="digits").text == read_by_width_rule(recognizer, page)

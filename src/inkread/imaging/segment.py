@@ -39,8 +39,9 @@ MIN_PIECE = 0.15  # candidate cuts are at least this many line heights apart, an
 AMBIGUOUS_ASPECT = 0.9  # with a chooser, glyphs wider than this many line heights may be two characters...
 MIN_SPLIT_PIECE = 0.35  # ...each at least this many line heights wide (a sliver off a wide 0 reads as a 1)
 # choose_cuts(ink, candidates, counts) -> some of the candidate columns: where to cut the ink
-# (float (H, W), one glyph's own ink) of touching characters, as many as one of ``counts`` says.
-CutChooser = Callable[[np.ndarray, list[int], tuple[int, ...]], list[int]]
+# (float (H, W), one glyph's own ink) of touching characters, as many as one of ``counts`` says;
+# or None to leave it to the width rule.
+CutChooser = Callable[[np.ndarray, list[int], tuple[int, ...]], Optional[list[int]]]
 
 
 @dataclass
@@ -222,14 +223,15 @@ def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray,
         crop = np.where(np.isin(labels[y0:y1, x0:x1], np.array(part.members) + 1), ink[y0:y1, x0:x1], 0.0)
         column_ink = crop.sum(axis=0)
         count = max(2, round(part.width / typical))
-        if choose_cuts is None:
-            cuts = _thinnest_near_multiples(column_ink, count)
-        elif wide:  # the width rule's cuts stay candidates, so the chooser can always fall back on them
-            candidates = set(_cut_columns(column_ink, max(2, round(MIN_PIECE * line_height))))
-            candidates |= set(_thinnest_near_multiples(column_ink, count))
-            cuts = sorted(choose_cuts(crop, sorted(candidates), (count, count + 1)))
-        else:  # one character or two of ordinary width: never a sliver off one wide character
-            cuts = sorted(choose_cuts(crop, _cut_columns(column_ink, max(2, round(MIN_SPLIT_PIECE * line_height))), (1, 2)))
+        width_rule = _thinnest_near_multiples(column_ink, count) if wide else []
+        chosen = None
+        if choose_cuts is not None and wide:  # the width rule's cuts stay candidates: a fallback
+            candidates = _cut_columns(column_ink, max(2, round(MIN_PIECE * line_height)), most=2 * count + 2)
+            chosen = choose_cuts(crop, sorted(set(candidates) | set(width_rule)), (count, count + 1))
+        elif choose_cuts is not None:  # one character or two of ordinary width: never a sliver off a wide one
+            candidates = _cut_columns(column_ink, max(2, round(MIN_SPLIT_PIECE * line_height)), most=4)
+            chosen = choose_cuts(crop, candidates, (1, 2))
+        cuts = width_rule if chosen is None else sorted(chosen)
         for left, right in zip([0] + cuts, cuts + [part.width]):
             piece = crop[:, left:right]
             rows = np.flatnonzero(piece.max(axis=1) > INK_THRESHOLD)
@@ -252,9 +254,9 @@ def _thinnest_near_multiples(column_ink: np.ndarray, count: int) -> list[int]:
     return cuts
 
 
-def _cut_columns(column_ink: np.ndarray, min_piece: int) -> list[int]:
+def _cut_columns(column_ink: np.ndarray, min_piece: int, most: int | None = None) -> list[int]:
     """Where two characters could meet: the local minima of the ink per column, at least
-    ``min_piece`` from either end and from each other (the lowest kept)."""
+    ``min_piece`` from either end and from each other (the lowest kept), at most ``most`` of them."""
     allowed = np.asarray(column_ink[min_piece:column_ink.size - min_piece + 1], dtype=np.float64)
     if allowed.size == 0:
         return []
@@ -267,7 +269,7 @@ def _cut_columns(column_ink: np.ndarray, min_piece: int) -> list[int]:
     for column in sorted(candidates, key=lambda c: (column_ink[c], c)):
         if all(abs(column - c) >= min_piece for c in chosen):
             chosen.append(int(column))
-    return sorted(chosen)
+    return sorted(chosen[:most])
 
 
 def _glyphs(line: list[_Part], labels: np.ndarray, ink: np.ndarray) -> list[Glyph]:

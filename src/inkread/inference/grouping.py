@@ -13,7 +13,7 @@ characters reads two merged ones more confidently than it should.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -21,38 +21,46 @@ LEAST_PROBABILITY = 1e-6  # floor for the log of a probability
 # The log-probability a cut must gain to be made when the width leaves the count open (chosen on
 # MNIST test digits composed into touching strings; benchmarks/touching_digits.py).
 EXTRA_CUT_COST = 0.3
+MAX_PIECE_ASPECT = 1.6  # no piece is wider than this many times the glyph's height: never read
 
-# read_pieces(inks) -> the model's confidence in its best answer for each ink crop (0 if unreadable)
-PieceReader = Callable[[list[np.ndarray]], list[float]]
+# read_pieces(inks) -> the model's confidence in its best answer for each ink crop (0 if unreadable),
+# or None if reading them all would be too much work.
+PieceReader = Callable[[list[np.ndarray]], Optional[list[float]]]
 
 
 def best_cuts(ink: np.ndarray, candidates: list[int], counts: tuple[int, ...], read_pieces: PieceReader,
-              extra_cut_cost: float = 0.0) -> list[int]:
+              extra_cut_cost: float = 0.0) -> Optional[list[int]]:
     """The candidate columns that cut ``ink`` into a number of pieces from ``counts``, read best together.
 
     Each cut beyond the fewest allowed must raise the total log-probability by ``extra_cut_cost``:
     models trained on single characters read two merged ones more confidently than they should.
+    None when there is no answer: ``read_pieces`` declined, or no cutting into that many pieces
+    leaves them all narrower than MAX_PIECE_ASPECT heights.
     """
     positions = [0] + sorted(c for c in set(candidates) if 0 < c < ink.shape[1]) + [ink.shape[1]]
     last = len(positions) - 1
     # More characters than the candidates allow: as many pieces as they make.
     counts = tuple(k for k in counts if 1 <= k <= last) or (min(max(counts), last),)
     most = max(counts)
-    spans = [(i, j) for i in range(last + 1) for j in range(i + 1, last + 1)]
+    widest = MAX_PIECE_ASPECT * ink.shape[0]
+    spans = [(i, j) for i in range(last + 1) for j in range(i + 1, last + 1) if positions[j] - positions[i] <= widest]
     confidences = read_pieces([ink[:, positions[i]:positions[j]] for i, j in spans])
+    if confidences is None:
+        return None
     score = {span: math.log(max(c, LEAST_PROBABILITY)) for span, c in zip(spans, confidences)}
     # best[k][j]: the highest total log-probability of cutting columns 0..positions[j] into k pieces
     best = [[-math.inf] * (last + 1) for _ in range(most + 1)]
     back = [[0] * (last + 1) for _ in range(most + 1)]
     best[0][0] = 0.0
     for pieces in range(1, most + 1):
-        for j in range(1, last + 1):
-            for i in range(j):
-                total = best[pieces - 1][i] + score[(i, j)]
-                if total > best[pieces][j]:
-                    best[pieces][j], back[pieces][j] = total, i
+        for (i, j), piece_score in score.items():
+            total = best[pieces - 1][i] + piece_score
+            if total > best[pieces][j]:
+                best[pieces][j], back[pieces][j] = total, i
     fewest = min(counts)
     count = max(counts, key=lambda k: best[k][last] - extra_cut_cost * (k - fewest))
+    if best[count][last] == -math.inf:
+        return None
     cuts, j = [], last
     for pieces in range(count, 1, -1):
         j = back[pieces][j]

@@ -13,7 +13,6 @@ No PyTorch here: only numpy, Pillow and ONNX Runtime. One Recognizer may be shar
 
 from __future__ import annotations
 
-import functools
 import os
 from typing import Any, Iterable, Literal
 
@@ -22,7 +21,7 @@ import numpy as np
 from inkread.errors import InkreadError
 from inkread.imaging.decode import load_image_scaled
 from inkread.imaging.preprocess import NoInkError, normalize, preprocess_image
-from inkread.imaging.segment import segment, text_layout
+from inkread.imaging.segment import CutChooser, segment, text_layout
 from inkread.inference.bundle_format import ModelMeta
 from inkread.inference.grouping import EXTRA_CUT_COST, best_cuts
 from inkread.inference.onnx_model import OnnxModel, softmax
@@ -33,6 +32,9 @@ from inkread.inference.results import CharacterResult, Prediction, ReadResult
 UNCERTAIN_BELOW = 0.6
 # ...or when the runner-up is closer than this (two classes compete, e.g. 1 vs 7 at 0.62 / 0.35).
 MARGIN_BELOW = 0.3
+# read(): touching characters are cut where the model reads the pieces best, reading at most this
+# many pieces per image (about 0.4 ms each); past that, by the width rule alone.
+MAX_PIECES_PER_IMAGE = 300
 
 Errors = Literal["raise", "return"]
 
@@ -127,7 +129,7 @@ class Recognizer:
         lines: list[list[Any]] = []  # the glyphs that reach the model, line by line
         inputs: list[np.ndarray] = []
         ink, scale = load_image_scaled(image)
-        for line in segment(ink, choose_cuts=functools.partial(self._choose_cuts, only=only)):
+        for line in segment(ink, choose_cuts=self._cut_chooser(only)):
             line_inputs, readable = self._normalized([glyph.ink for glyph in line])
             if readable:  # glyphs the normalizer finds empty (faint marks the segmenter kept) are left out
                 inputs += line_inputs
@@ -147,9 +149,22 @@ class Recognizer:
 
     # --- internals ---------------------------------------------------------------------------
 
-    def _choose_cuts(self, ink: np.ndarray, candidates: list[int], counts: tuple[int, ...], only: str | None) -> list[int]:
-        """The segmenter's ``CutChooser``: the cuts whose pieces this model reads best, together."""
-        return best_cuts(ink, candidates, counts, lambda pieces: self._confidences(pieces, only), EXTRA_CUT_COST)
+    def _cut_chooser(self, only: str | None) -> CutChooser:
+        """The segmenter's ``CutChooser`` for one image: cuts where this model reads the pieces best.
+
+        Past MAX_PIECES_PER_IMAGE pieces read, the width rule cuts the rest: a page of joined-up
+        writing must not hold a server thread for seconds.
+        """
+        left = MAX_PIECES_PER_IMAGE
+
+        def read_pieces(inks: list[np.ndarray]) -> list[float] | None:
+            nonlocal left
+            if len(inks) > left:
+                return None
+            left -= len(inks)
+            return self._confidences(inks, only)
+
+        return lambda ink, candidates, counts: best_cuts(ink, candidates, counts, read_pieces, EXTRA_CUT_COST)
 
     def _confidences(self, inks: list[np.ndarray], only: str | None) -> list[float]:
         """The model's confidence in its best answer for each ink crop (0.0 for one without ink)."""
