@@ -248,3 +248,17 @@ def test_a_bar_lifted_off_the_top_is_part_of_its_character_but_a_hyphen_is_not()
 
     assert [len(line) for line in segment(page(20))] == [2]  # the bar of a 5, drawn separately
     assert [len(line) for line in segment(page(57))] == [3]  # the same stroke at mid-height: a hyphen
+
+
+def test_a_character_hanging_below_its_neighbours_stays_on_their_line():
+    def page(third_top: int) -> np.ndarray:
+        ink = np.zeros((220, 260), np.float32)
+        for left in (20, 80):
+            ink[20:80, left:left + 6] = 1.0  # two upright strokes, 60 px tall
+            ink[20:26, left:left + 30] = 1.0
+        ink[third_top:third_top + 60, 150:156] = 1.0  # a third one, lower (a descender, a sloping line)
+        ink[third_top:third_top + 6, 150:180] = 1.0
+        return ink
+
+    assert [len(line) for line in segment(page(59))] == [3]  # hangs two thirds of its height lower: same line
+    assert [len(line) for line in segment(page(140))] == [2, 1]  # wholly below: a line of its own

@@ -2,7 +2,8 @@
 
 1. Connected components of the ink (``inkread.imaging.components``); specks are dropped.
 2. Lines: components at least half the typical character height define line bands, top to
-   bottom; smaller ones (dots, accents, commas) join the band they are closest to.
+   bottom (bands side by side that overlap vertically are one line: a word sloping down, a long
+   descender); smaller ones (dots, accents, commas) join the band they are closest to.
 3. Glyphs: within a line, components that overlap strongly horizontally belong to one character
    (the dot of an i or j, a T whose bar was lifted, a 5 drawn in two strokes), and so does a flat
    stroke level with the top of its neighbour (the bar of a 5 or 7 drawn off to the side).
@@ -31,6 +32,8 @@ SPLIT_WIDTH = 1.7  # a glyph wider than this many typical character widths...
 SPLIT_ASPECT = 1.4  # ...and this many times its own height holds touching characters
 DEFAULT_ASPECT = 0.75  # typical width / height of a handwritten character (MNIST: 16 / 20 px)
 MARGIN = 1  # pixels of anti-aliased edge kept around each glyph
+SIDE_BY_SIDE = 0.5  # two bands overlapping horizontally by less than this share of the narrower...
+LEVEL_ENOUGH = 0.25  # ...and vertically by at least this share of the lower one are one line
 TOP_BAR_HEIGHT = 0.3  # a flat stroke at most this many character heights tall...
 TOP_BAR_LEVEL = 0.3  # ...centred in the top 30% of a glyph...
 TOP_BAR_GAP = 0.15  # ...and at most this many character heights to its side is that glyph's bar
@@ -144,6 +147,7 @@ def _group_lines(parts: list[_Part], char_height: float) -> list[list[_Part]]:
                 continue
         bands.append([part.box[1], part.box[3]])
         lines.append([part])
+    bands, lines = _join_side_by_side(bands, lines)
     if not lines:  # only small marks (e.g. a row of dots): one line
         return [sorted(small, key=lambda p: p.box[0])] if small else []
     for part in small:
@@ -153,6 +157,32 @@ def _group_lines(parts: list[_Part], char_height: float) -> list[list[_Part]]:
         best = min(range(len(bands)), key=lambda i: (distances[i], -i))
         lines[best].append(part)
     return [sorted(line, key=lambda p: p.box[0]) for line in lines]
+
+
+def _join_side_by_side(bands: list[list[float]], lines: list[list[_Part]]) -> tuple[list[list[float]], list[list[_Part]]]:
+    """Join bands that are one line: side by side (little horizontal overlap) and level enough.
+
+    A word whose last letters slope down or hang below the line (the y of "Donkey") starts a
+    band of its own; two real lines are written one under the other, so they overlap horizontally.
+    """
+    joined_bands: list[list[float]] = []
+    joined: list[list[_Part]] = []
+    for band, line in zip(bands, lines):
+        for k in range(len(joined)):
+            top, bottom = joined_bands[k]
+            left, right = min(p.box[0] for p in joined[k]), max(p.box[2] for p in joined[k])
+            line_left, line_right = min(p.box[0] for p in line), max(p.box[2] for p in line)
+            overlap_x = min(right, line_right) - max(left, line_left)
+            overlap_y = min(bottom, band[1]) - max(top, band[0])
+            if (overlap_x < SIDE_BY_SIDE * min(right - left, line_right - line_left)
+                    and overlap_y >= LEVEL_ENOUGH * min(bottom - top, band[1] - band[0])):
+                joined_bands[k] = [min(top, band[0]), max(bottom, band[1])]
+                joined[k] += line
+                break
+        else:
+            joined_bands.append(list(band))
+            joined.append(list(line))
+    return joined_bands, joined
 
 
 def _merge_overlapping(line: list[_Part], char_height: float) -> list[_Part]:
