@@ -124,7 +124,7 @@ def test_touching_digits_are_cut_where_the_model_reads_them_best(shared_datasets
     pages = touching_pairs(shared_datasets)
     by_model = sum(recognizer.read(page, only="digits").text == truth for page, truth in pages)
     by_width = sum(read_by_width_rule(recognizer, page) == truth for page, truth in pages)
-    assert by_model >= 28 and by_model >= by_width + 5, (by_model, by_width)  # measured: 31 and 24 of 40
+    assert by_model >= 28 and by_model >= by_width + 5, (by_model, by_width)  # measured: 31 and 22 of 40
 
 
 def test_past_its_budget_of_pieces_read_falls_back_to_the_width_rule(shared_datasets, monkeypatch):

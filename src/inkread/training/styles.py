@@ -22,12 +22,13 @@ FIT_BOX = 20.0      # the LeCun recipe fits characters into 20x20 pixels of the 
 STROKE_PX = (1.6, 2.4)  # MNIST strokes are about 2 px wide
 # Ranges are (low, high), drawn uniformly. Slashes: mostly forward at 30-70 degrees; a share of
 # writers strike nearly vertically. Reach: half the slash's length over the loop's half-size
-# (0.9: ends inside the loop; 1.4: sticks out 40% beyond it).
+# (0.9: ends inside the loop; 1.8: sticks out 80% beyond it, as in a narrow zero struck through).
 SLASH_DEG, VERTICAL_SLASH_DEG, VERTICAL_SLASH_SHARE = (30.0, 70.0), (80.0, 100.0), 0.25
-SLASH_REACH = (0.9, 1.4)
+SLASH_REACH = (0.9, 1.8)
 # Flags run down-left from the top of the 1, steeply enough not to read as a 7's bar; lengths
-# are shares of the 1's height. Half of those writers also draw a foot.
-FLAG_DEG, FLAG_LENGTH = (30.0, 60.0), (0.25, 0.45)
+# are shares of the 1's height (up to 0.6: long flags are common). Half of those writers also
+# draw a foot.
+FLAG_DEG, FLAG_LENGTH = (30.0, 60.0), (0.25, 0.6)
 FOOT_SHARE, FOOT_LENGTH = 0.5, (0.2, 0.35)
 
 
