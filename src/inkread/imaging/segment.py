@@ -252,16 +252,16 @@ def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray,
         x0, y0, x1, y1 = part.box
         crop = np.where(np.isin(labels[y0:y1, x0:x1], np.array(part.members) + 1), ink[y0:y1, x0:x1], 0.0)
         column_ink = crop.sum(axis=0)
-        count = max(2, round(part.width / typical))
-        width_rule = _thinnest_near_multiples(column_ink, count) if wide else []
-        chosen = None
-        if choose_cuts is not None and wide:  # the width rule's cuts stay candidates: a fallback
-            candidates = _cut_columns(column_ink, max(2, round(MIN_PIECE * line_height)), most=2 * count + 2)
-            chosen = choose_cuts(crop, sorted(set(candidates) | set(width_rule)), (count, count + 1))
-        elif choose_cuts is not None:  # one character or two of ordinary width: never a sliver off a wide one
+        if wide:
+            count = max(2, round(part.width / typical))
+            cuts = _thinnest_near_multiples(column_ink, count)
+            if choose_cuts is not None:  # the width rule's cuts stay candidates, and its answer the fallback
+                candidates = _cut_columns(column_ink, max(2, round(MIN_PIECE * line_height)), most=2 * count + 2)
+                chosen = choose_cuts(crop, sorted(set(candidates) | set(cuts)), (count, count + 1))
+                cuts = cuts if chosen is None else sorted(chosen)
+        else:  # ambiguous (so there is a chooser): one character or two of ordinary width, never a sliver
             candidates = _cut_columns(column_ink, max(2, round(MIN_SPLIT_PIECE * line_height)), most=4)
-            chosen = choose_cuts(crop, candidates, (1, 2))
-        cuts = width_rule if chosen is None else sorted(chosen)
+            cuts = sorted(choose_cuts(crop, candidates, (1, 2)) or [])
         for left, right in zip([0] + cuts, cuts + [part.width]):
             piece = crop[:, left:right]
             rows = np.flatnonzero(piece.max(axis=1) > INK_THRESHOLD)
