@@ -6,6 +6,7 @@ import json
 import math
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -100,36 +101,83 @@ def _ring_batch(n: int) -> torch.Tensor:
     return ring.expand(n, 1, 28, 28).clone()
 
 
+DIGITS = tuple("0123456789")
+
+
+def _styles(**shares: float) -> AugmentConfig:
+    """An AugmentConfig with every writing style off except the given shares."""
+    return replace(AugmentConfig(), **{**dict(slashed_zero=0.0, flagged_one=0.0, crossed_seven=0.0, hooked_nine=0.0), **shares})
+
+
 def test_writing_styles_slash_only_the_chosen_zeros_through_the_middle():
     images = _ring_batch(8)
     targets = torch.tensor([0, 0, 0, 0, 1, 1, 5, 5])
-    out, shrink = add_writing_styles(images, targets, 0, 1, slashed_zero=1.0, flagged_one=0.0,
-                                     generator=torch.Generator().manual_seed(0))
+    out, refit = add_writing_styles(images, targets, DIGITS, _styles(slashed_zero=1.0), torch.Generator().manual_seed(0))
     centre = out[:, 0, 12:16, 12:16].amax((1, 2))
     assert torch.all(centre[:4] > 0.5), "every zero got a stroke through its hollow middle"
     assert torch.equal(out[4:], images[4:]), "other classes (and 1s with flagged_one=0) are untouched"
     assert torch.all(out >= images) and float(out.max()) <= 1.0  # strokes only add ink
-    assert torch.all(shrink[:4] <= 1.0) and torch.all(shrink[4:] == 1.0)
+    assert torch.all(refit[:4] <= 1.0) and torch.all(refit[4:] == 1.0)
 
 
 def test_writing_styles_flag_ones_and_do_nothing_when_off_or_absent():
     ones = _digit_batch(32)
     targets = torch.ones(32, dtype=torch.long)
-    out, _ = add_writing_styles(ones, targets, 0, 1, 0.0, 1.0, torch.Generator().manual_seed(0))
+    out, _ = add_writing_styles(ones, targets, DIGITS, _styles(flagged_one=1.0), torch.Generator().manual_seed(0))
     flagged = out[:, 0, :, :12].sum((1, 2)) > 0  # ink appears left of the bar: the flag (and foot)
     assert bool(flagged.all())
-    same, _ = add_writing_styles(ones, targets, 0, 1, 0.0, 0.0, torch.Generator().manual_seed(0))
+    same, _ = add_writing_styles(ones, targets, DIGITS, _styles(), torch.Generator().manual_seed(0))
     assert torch.equal(same, ones)
-    # A label set without "0" and "1" (e.g. letters) is left alone.
-    same, _ = add_writing_styles(ones, targets, None, None, 1.0, 1.0, torch.Generator().manual_seed(0))
+    # A label set without "0", "1", "7" and "9" (e.g. letters) is left alone.
+    every_style = _styles(slashed_zero=1.0, flagged_one=1.0, crossed_seven=1.0, hooked_nine=1.0)
+    same, _ = add_writing_styles(ones, targets, tuple("ABCDEFGHIJ"), every_style, torch.Generator().manual_seed(0))
     assert torch.equal(same, ones)
+
+
+def test_writing_styles_cross_sevens_below_the_middle_and_hook_nines_to_the_left():
+    stems = _digit_batch(32)  # a bar in rows 6..21, columns 12..15
+    targets = torch.tensor([7] * 16 + [9] * 16)
+    out, refit = add_writing_styles(stems, targets, DIGITS, _styles(crossed_seven=1.0, hooked_nine=1.0),
+                                     torch.Generator().manual_seed(0))
+    added = out - stems
+    sevens, nines = added[:16, 0], added[16:, 0]
+    assert torch.all(sevens[:, 12:19, :12].sum((1, 2)) > 0), "a bar sticks out left of the stem, below the middle"
+    assert torch.all(sevens[:, 12:19, 16:].sum((1, 2)) > 0), "...and right of it"
+    assert float(sevens[:, :10].sum()) == 0 and float(sevens[:, 21:].sum()) == 0, "not at the top or the bottom"
+    assert torch.all(nines[:, 15:, :12].sum((1, 2)) > 0), "a hook leaves the bottom of the tail to the left"
+    assert float(nines[:, :12].sum()) == 0 and float(nines[:, :, 17:].sum()) == 0, "nothing above it or to its right"
+    assert torch.all(refit <= 1.0)
+    # With a "g" in the label set, a hooked 9 would teach the model that g-like shapes are 9s.
+    with_g = DIGITS + ("g",)
+    same, _ = add_writing_styles(stems[16:], targets[16:], with_g, _styles(hooked_nine=1.0), torch.Generator().manual_seed(0))
+    assert torch.equal(same, stems[16:])
+
+
+
+def _open_four_batch(n: int) -> torch.Tensor:
+    """Synthetic open 4s: an arm (columns 8-9, rows 4-15), a bar (rows 14-15), a tall stem (columns 17-18, rows 2-24)."""
+    images = torch.zeros(n, 1, 28, 28)
+    images[:, :, 4:16, 8:10] = 1.0
+    images[:, :, 14:16, 8:21] = 1.0
+    images[:, :, 2:25, 17:19] = 1.0
+    return images
+
+
+def test_writing_styles_erase_the_top_of_a_fours_stem_and_keep_the_rest():
+    fours = _open_four_batch(16)
+    out, refit = add_writing_styles(fours, torch.full((16,), 4), DIGITS, _styles(low_stem_four=1.0),
+                                    torch.Generator().manual_seed(0))
+    assert float(out[:, 0, 2:8, 16:20].sum()) == 0, "the stem's top is gone (at least half-way down to the bar)"
+    assert torch.equal(out[:, :, :, :12], fours[:, :, :, :12]), "the arm is untouched"
+    assert torch.equal(out[:, :, 14:], fours[:, :, 14:]), "the bar and the stem below it are untouched"
+    assert torch.all(refit > 1.0), "the glyph lost its tallest part: at inference it would be scaled up to fit"
 
 
 def test_writing_styles_are_reproducible():
     images, targets = _ring_batch(6), torch.zeros(6, dtype=torch.long)
-    first, _ = add_writing_styles(images, targets, 0, 1, 0.5, 0.5, torch.Generator().manual_seed(7))
-    again, _ = add_writing_styles(images, targets, 0, 1, 0.5, 0.5, torch.Generator().manual_seed(7))
-    assert torch.equal(first, again)
+    first, _ = add_writing_styles(images, targets, DIGITS, _styles(slashed_zero=0.5), torch.Generator().manual_seed(7))
+    again, _ = add_writing_styles(images, targets, DIGITS, _styles(slashed_zero=0.5), torch.Generator().manual_seed(7))
+    assert torch.equal(first, again) and not torch.equal(first, images)
 
 
 # --- training -----------------------------------------------------------------------------------

@@ -28,6 +28,9 @@ class AugmentConfig:
     stretch: float = 0.0         # aspect change: width/height multiplied by up to (1 + stretch) either way
     slashed_zero: float = 0.1    # share of 0s drawn with a slash (see styles.py)
     flagged_one: float = 0.15    # share of 1s drawn with a flag, half of them with a foot
+    low_stem_four: float = 0.15  # share of 4s whose stem starts well below the top of the arm
+    crossed_seven: float = 0.15  # share of 7s drawn with a bar across the stem
+    hooked_nine: float = 0.15    # share of 9s whose tail ends in a hook to the left
     elastic_px: float = 0.0      # elastic distortion: typical displacement in pixels (0 = off)
     elastic_cells: int = 4       # ...smooth over a grid of this many cells per side
 
@@ -43,7 +46,7 @@ class AugmentConfig:
 
 
 SCALED_FIELDS = ("rotate_deg", "scale", "shear", "translate_px", "thickness", "stretch", "slashed_zero", "flagged_one",
-                 "elastic_px")
+                 "low_stem_four", "crossed_seven", "hooked_nine", "elastic_px")
 
 # "on": the digits recipe; "light": half the ranges, for characters, where strong slant and
 # rotation blur real distinctions (l/1/I, 6/G, 9/g) and the larger model under-fits otherwise.
@@ -51,10 +54,10 @@ PRESETS = {"on": 1.0, "light": 0.5}
 
 
 def augment_batch(images: torch.Tensor, config: AugmentConfig, generator: torch.Generator,
-                  shrink: torch.Tensor | None = None) -> torch.Tensor:
+                  refit: torch.Tensor | None = None) -> torch.Tensor:
     """Randomly distort a (B, 1, H, W) float batch of ink-high images; returns a new tensor.
 
-    ``shrink`` (B,) optionally scales each image down before the random scale (see styles.py).
+    ``refit`` (B,) optionally scales each image before the random scale (see styles.py).
     """
     batch, _, height, width = images.shape
 
@@ -64,8 +67,8 @@ def augment_batch(images: torch.Tensor, config: AugmentConfig, generator: torch.
     angle = uniform(-config.rotate_deg, config.rotate_deg) * (math.pi / 180)
     # Sample the scale in log space so that shrinking and growing are equally likely.
     scale = torch.exp(uniform(math.log(1 - config.scale), math.log(1 + config.scale)))
-    if shrink is not None:
-        scale = scale * shrink
+    if refit is not None:
+        scale = scale * refit
     shear = uniform(-config.shear, config.shear)
     shift_x = uniform(-config.translate_px, config.translate_px) * (2 / width)
     shift_y = uniform(-config.translate_px, config.translate_px) * (2 / height)

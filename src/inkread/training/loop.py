@@ -113,7 +113,6 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
     val_targets = torch.from_numpy(splits.val.targets.astype(np.int64))
 
     augment = config.augment_config.scaled(PRESETS[config.augment]) if config.augment in PRESETS else None
-    zero_class, one_class = (splits.labels.index(c) if c in splits.labels else None for c in ("0", "1"))
     step = start_epoch * steps_per_epoch
     try:
         for epoch in range(start_epoch, config.epochs):
@@ -130,9 +129,8 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
                 images = train_images[index].unsqueeze(1).float().div_(255)
                 targets = train_targets[index]
                 if augment is not None:
-                    images, shrink = add_writing_styles(images, targets, zero_class, one_class, augment.slashed_zero,
-                                                        augment.flagged_one, generator)
-                    images = augment_batch(images, augment, generator, shrink)
+                    images, refit = add_writing_styles(images, targets, splits.labels, augment, generator)
+                    images = augment_batch(images, augment, generator, refit)
                 images = images.contiguous(memory_format=torch.channels_last)
                 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
                     logits = model(images)
