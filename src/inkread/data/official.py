@@ -49,7 +49,7 @@ def load_mnist(data_dir: str | os.PathLike | None, seed: int, val_fraction: floa
     """
     paths = [locate(name, data_dir) for name in _needed(MNIST_FILES, test_only)]
     table = label_table({i: d for i, d in enumerate(DIGITS)}, DIGITS)
-    train, val = _train_and_val(paths, table, seed, val_fraction)
+    train, val = _train_and_val(paths, table, seed, val_fraction, test_only)
     test = read_pair(paths[-2], paths[-1], table)
     return DatasetSplits("mnist", DIGITS, "mnist", train, val, test,
                          source={"spec": "mnist", "files": [p.name for p in paths]})
@@ -67,7 +67,7 @@ def load_emnist_split(split: str, data_dir: str | os.PathLike | None, seed: int,
         locate(mapping_name(split), data_dir)  # cheap: extracted from the archive already there
     labels = split_label_set(split)
     table = label_table(split_mapping(split, folder), labels)
-    train, val = _train_and_val(paths, table, seed, val_fraction, transform=upright)
+    train, val = _train_and_val(paths, table, seed, val_fraction, test_only, transform=upright)
     test = upright(read_pair(paths[-2], paths[-1], table))
     return DatasetSplits(f"emnist-{split}", labels, "emnist", train, val, test,
                          source={"spec": f"emnist-{split}", "files": [p.name for p in paths]})
@@ -78,10 +78,10 @@ def _needed(files: tuple[str, ...] | list[str], test_only: bool) -> list[str]:
     return list(files[2:] if test_only else files)
 
 
-def _train_and_val(paths: list[Path], table: np.ndarray, seed: int, val_fraction: float,
+def _train_and_val(paths: list[Path], table: np.ndarray, seed: int, val_fraction: float, test_only: bool,
                    transform=lambda images: images) -> tuple[ImageSet, ImageSet]:
-    """The seeded train/val split of the training files, or two empty sets if only test files were read."""
-    if len(paths) < 4:
+    """The seeded train/val split of the training files (``paths[0:2]``), or two empty sets if ``test_only``."""
+    if test_only:
         return ImageSet.empty(), ImageSet.empty()
     return split_train(transform(read_pair(paths[0], paths[1], table)), seed, val_fraction)
 
