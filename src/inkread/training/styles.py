@@ -2,10 +2,11 @@
 
 MNIST was written by American Census staff and students. Many other writers slash their zeros
 (to tell them from the letter O), give their ones a flag and a foot (the European 1), cross their
-sevens (the European 7) and end their nines with a tail hooked to the left. A model that never saw
-these reads a slashed 0 as 8, a flagged 1 as 7, a crossed 7 as 4 and a hooked 9 as 3 or 8. Here a
-share of the training 0s, 1s, 7s and 9s get those strokes drawn in, on whole batches, before the
-random warp.
+sevens (the European 7), start the stem of a 4 well below the top of its arm, and end their nines
+with a tail hooked to the left. A model that never saw these reads a slashed 0 as 8, a flagged 1
+as 7, a crossed 7 as 4, a low-stemmed 4 as 6 or 9, and a hooked 9 as 3 or 8. Here a share of the
+training 0s, 1s, 7s and 9s get those strokes drawn in (and a share of the 4s the top of their
+stem erased), on whole batches, before the random warp.
 
 The strokes are drawn at MNIST's stroke width from the glyph's own bounding box. A stroke that
 sticks out of the glyph makes it bigger than the 20x20 box the LeCun recipe fits characters
@@ -16,7 +17,7 @@ into, and an erased one can make it smaller; at inference the whole glyph is sca
 from __future__ import annotations
 
 import math
-from typing import Protocol, Sequence
+from typing import NamedTuple, Optional, Protocol, Sequence
 
 import numpy as np
 import torch
@@ -44,7 +45,7 @@ HOOK_DEG, HOOK_LENGTH = (0.0, 40.0), (0.2, 0.4)
 # the glyph to the bar. The bar is the widest row in this band of the height.
 STEM_CUT, BAR_BAND = (0.5, 0.9), (0.3, 0.8)
 STROKE_CORE = 0.5  # strokes are told apart by their cores: anti-aliased edges join close strokes
-# Each style's share (an AugmentConfig field) and the character it is drawn on, in drawing order.
+# Each style's share (an AugmentConfig field) and the character it is drawn on.
 STYLED_CHARACTERS = {"slashed_zero": "0", "flagged_one": "1", "low_stem_four": "4", "crossed_seven": "7",
                      "hooked_nine": "9"}
 # A style is left out where the label set has a character that the styled form is easily read as:
@@ -64,13 +65,13 @@ class StyleShares(Protocol):
 
 def add_writing_styles(images: torch.Tensor, targets: torch.Tensor, labels: Sequence[str], shares: StyleShares,
                        generator: torch.Generator):
-    """Slash a share of the 0s, flag (and foot) a share of the 1s, cross a share of the 7s, hook a share of the 9s.
+    """Give a share of the 0s, 1s, 4s, 7s and 9s their writing style (see the module docstring).
 
     ``images`` is a (B, 1, H, W) float batch of ink-high images, ``labels`` the label set the
-    ``targets`` index into (a style applies only if its character is in it), ``shares`` anything
-    with the attributes ``slashed_zero``, ``flagged_one``, ``crossed_seven``, ``hooked_nine`` (an
-    ``AugmentConfig``). Returns the new batch and a (B,) refit factor (1 where the size is unchanged). The
-    same number of random draws is made whatever the batch holds, so runs stay reproducible.
+    ``targets`` index into (a style applies only if its character is in it, and not if ``CLASHES``
+    says so), ``shares`` the share of each character to style (an ``AugmentConfig``). Returns the
+    new batch and a (B,) refit factor (1 where the size is unchanged). The same number of random
+    draws is made whatever the batch holds, so runs stay reproducible.
     """
     batch = images.shape[0]
     draws = torch.rand(batch, 6, generator=generator)
@@ -94,6 +95,29 @@ def add_writing_styles(images: torch.Tensor, targets: torch.Tensor, labels: Sequ
     return out, refit
 
 
+class _Glyphs(NamedTuple):
+    """A batch of (B, H, W) glyphs with their ink bounding boxes, as (B,) float tensors."""
+
+    images: torch.Tensor
+    top: torch.Tensor
+    bottom: torch.Tensor
+    left: torch.Tensor
+    right: torch.Tensor
+
+    @property
+    def height(self) -> torch.Tensor:
+        return self.bottom - self.top + 1
+
+    @property
+    def width(self) -> torch.Tensor:
+        return self.right - self.left + 1
+
+
+# A stroke: start and end points, (B, 2) x/y each, and an extra condition on which images get it
+# (None: every image of the style).
+Stroke = tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]
+
+
 def _draw_styles(images: torch.Tensor, chosen: dict[str, torch.Tensor], draws: torch.Tensor):
     """Draw each image's chosen style; returns the images and their refit factors.
 
@@ -101,65 +125,81 @@ def _draw_styles(images: torch.Tensor, chosen: dict[str, torch.Tensor], draws: t
     characters into 20x20), so the refit factor is the glyph's old size over its new size (its
     larger side; added strokes measured from end to end).
     """
-    none = torch.zeros(images.shape[0], dtype=torch.bool)
-    slash, flag, low_stem, cross, hook = (chosen.get(style, none) for style in STYLED_CHARACTERS)
-    old_top, old_bottom, old_left, old_right = _bounding_boxes(images[:, 0])
-    old_size = torch.maximum(old_bottom - old_top + 1, old_right - old_left + 1)
-    if low_stem.any():
+    old = _Glyphs(images[:, 0], *_bounding_boxes(images[:, 0]))
+    low_stem = chosen.get("low_stem_four")
+    if low_stem is not None and low_stem.any():
         images = _erase_stem_tops(images, low_stem, draws[:, 2])
-    top, bottom, left, right = _bounding_boxes(images[:, 0])
-    centre_x, centre_y = (left + right) / 2, (top + bottom) / 2
-    half_w, half_h = (right - left + 1) / 2, (bottom - top + 1) / 2
-    height = half_h * 2
-    segments = []  # (start, end, where): one (B, 2) x/y point pair per image, drawn where ``where``
-
-    if slash.any():
-        vertical = draws[:, 2] < VERTICAL_SLASH_SHARE
-        angle = torch.where(vertical, _uniform(draws[:, 3], VERTICAL_SLASH_DEG), _uniform(draws[:, 3], SLASH_DEG)) * (math.pi / 180)
-        dx, dy = torch.cos(angle), -torch.sin(angle)  # image y points down
-        reach = torch.minimum(half_w / dx.abs().clamp_min(1e-3), half_h / dy.abs().clamp_min(1e-3))
-        reach = reach * _uniform(draws[:, 4], SLASH_REACH)
-        start = torch.stack([centre_x - dx * reach, centre_y - dy * reach], 1)
-        end = torch.stack([centre_x + dx * reach, centre_y + dy * reach], 1)
-        segments.append((start, end, slash))
-
-    if flag.any():
-        top_x = _row_centre(images[:, 0], top)
-        flag_length = height * _uniform(draws[:, 2], FLAG_LENGTH)
-        angle = _uniform(draws[:, 3], FLAG_DEG) * (math.pi / 180)
-        flag_end = torch.stack([top_x - flag_length * torch.cos(angle), top + flag_length * torch.sin(angle)], 1)
-        segments.append((torch.stack([top_x, top], 1), flag_end, flag))
-        footed = flag & (draws[:, 5] < FOOT_SHARE)
-        bottom_x = _row_centre(images[:, 0], bottom)
-        foot = height * _uniform(draws[:, 4], FOOT_LENGTH)
-        segments.append((torch.stack([bottom_x - foot, bottom], 1), torch.stack([bottom_x + foot, bottom], 1), footed))
-
-    if cross.any():
-        row = (top + height * _uniform(draws[:, 2], CROSS_AT)).round().clamp(max=images.shape[2] - 1)
-        stem_x = _row_centre(images[:, 0], row)
-        angle = _uniform(draws[:, 3], CROSS_DEG) * (math.pi / 180)
-        half_bar = height * _uniform(draws[:, 4], CROSS_LENGTH) / 2
-        dx, dy = half_bar * torch.cos(angle), -half_bar * torch.sin(angle)
-        segments.append((torch.stack([stem_x - dx, row - dy], 1), torch.stack([stem_x + dx, row + dy], 1), cross))
-
-    if hook.any():
-        bottom_x = _row_centre(images[:, 0], bottom)
-        hook_length = height * _uniform(draws[:, 2], HOOK_LENGTH)
-        angle = _uniform(draws[:, 3], HOOK_DEG) * (math.pi / 180)
-        hook_end = torch.stack([bottom_x - hook_length * torch.cos(angle), bottom - hook_length * torch.sin(angle)], 1)
-        segments.append((torch.stack([bottom_x, bottom], 1), hook_end, hook))
+    glyphs = _Glyphs(images[:, 0], *_bounding_boxes(images[:, 0]))
 
     out, width = images, _uniform(draws[:, 1], STROKE_PX)
-    new_left, new_right, new_top, new_bottom = left, right, top, bottom
-    for start, end, where in segments:
-        out = _draw_segments(out, start, end, width, where)
-        xs, ys = torch.stack([start[:, 0], end[:, 0]], 1), torch.stack([start[:, 1], end[:, 1]], 1)
-        new_left = torch.where(where, torch.minimum(new_left, xs.amin(1)), new_left)
-        new_right = torch.where(where, torch.maximum(new_right, xs.amax(1)), new_right)
-        new_top = torch.where(where, torch.minimum(new_top, ys.amin(1)), new_top)
-        new_bottom = torch.where(where, torch.maximum(new_bottom, ys.amax(1)), new_bottom)
-    new_size = torch.maximum(new_bottom - new_top + 1, new_right - new_left + 1)
+    left, right, top, bottom = glyphs.left, glyphs.right, glyphs.top, glyphs.bottom
+    for style, strokes in STROKES.items():
+        chosen_here = chosen.get(style)
+        if chosen_here is None or not chosen_here.any():
+            continue
+        for start, end, only in strokes(glyphs, draws):
+            where = chosen_here if only is None else chosen_here & only
+            out = _draw_segments(out, start, end, width, where)
+            xs, ys = torch.stack([start[:, 0], end[:, 0]], 1), torch.stack([start[:, 1], end[:, 1]], 1)
+            left = torch.where(where, torch.minimum(left, xs.amin(1)), left)
+            right = torch.where(where, torch.maximum(right, xs.amax(1)), right)
+            top = torch.where(where, torch.minimum(top, ys.amin(1)), top)
+            bottom = torch.where(where, torch.maximum(bottom, ys.amax(1)), bottom)
+    old_size = torch.maximum(old.height, old.width)
+    new_size = torch.maximum(bottom - top + 1, right - left + 1)
     return out, old_size / new_size
+
+
+def _slash(glyphs: _Glyphs, draws: torch.Tensor) -> list[Stroke]:
+    """A slash through the middle of a 0, mostly forward, sometimes nearly vertical."""
+    vertical = draws[:, 2] < VERTICAL_SLASH_SHARE
+    angle = torch.where(vertical, _uniform(draws[:, 3], VERTICAL_SLASH_DEG), _uniform(draws[:, 3], SLASH_DEG)) * (math.pi / 180)
+    dx, dy = torch.cos(angle), -torch.sin(angle)  # image y points down
+    half_w, half_h = glyphs.width / 2, glyphs.height / 2
+    reach = torch.minimum(half_w / dx.abs().clamp_min(1e-3), half_h / dy.abs().clamp_min(1e-3))
+    reach = reach * _uniform(draws[:, 4], SLASH_REACH)
+    centre_x, centre_y = (glyphs.left + glyphs.right) / 2, (glyphs.top + glyphs.bottom) / 2
+    start = torch.stack([centre_x - dx * reach, centre_y - dy * reach], 1)
+    end = torch.stack([centre_x + dx * reach, centre_y + dy * reach], 1)
+    return [(start, end, None)]
+
+
+def _flag_and_foot(glyphs: _Glyphs, draws: torch.Tensor) -> list[Stroke]:
+    """A flag down-left from the top of a 1, and for some writers a foot across its bottom."""
+    top, bottom, height = glyphs.top, glyphs.bottom, glyphs.height
+    top_x = _row_centre(glyphs.images, top)
+    flag_length = height * _uniform(draws[:, 2], FLAG_LENGTH)
+    angle = _uniform(draws[:, 3], FLAG_DEG) * (math.pi / 180)
+    flag_end = torch.stack([top_x - flag_length * torch.cos(angle), top + flag_length * torch.sin(angle)], 1)
+    bottom_x = _row_centre(glyphs.images, bottom)
+    foot = height * _uniform(draws[:, 4], FOOT_LENGTH)
+    return [(torch.stack([top_x, top], 1), flag_end, None),
+            (torch.stack([bottom_x - foot, bottom], 1), torch.stack([bottom_x + foot, bottom], 1), draws[:, 5] < FOOT_SHARE)]
+
+
+def _cross_bar(glyphs: _Glyphs, draws: torch.Tensor) -> list[Stroke]:
+    """A nearly level bar across a 7's stem, a little below the middle."""
+    height = glyphs.height
+    row = (glyphs.top + height * _uniform(draws[:, 2], CROSS_AT)).round().clamp(max=glyphs.images.shape[1] - 1)
+    stem_x = _row_centre(glyphs.images, row)
+    angle = _uniform(draws[:, 3], CROSS_DEG) * (math.pi / 180)
+    half_bar = height * _uniform(draws[:, 4], CROSS_LENGTH) / 2
+    dx, dy = half_bar * torch.cos(angle), -half_bar * torch.sin(angle)
+    return [(torch.stack([stem_x - dx, row - dy], 1), torch.stack([stem_x + dx, row + dy], 1), None)]
+
+
+def _hook(glyphs: _Glyphs, draws: torch.Tensor) -> list[Stroke]:
+    """A hook from the bottom of a 9's tail, to the left and a little upwards."""
+    bottom = glyphs.bottom
+    bottom_x = _row_centre(glyphs.images, bottom)
+    hook_length = glyphs.height * _uniform(draws[:, 2], HOOK_LENGTH)
+    angle = _uniform(draws[:, 3], HOOK_DEG) * (math.pi / 180)
+    hook_end = torch.stack([bottom_x - hook_length * torch.cos(angle), bottom - hook_length * torch.sin(angle)], 1)
+    return [(torch.stack([bottom_x, bottom], 1), hook_end, None)]
+
+
+# The styles that add strokes, in drawing order (the low-stem 4 erases instead: _erase_stem_tops).
+STROKES = {"slashed_zero": _slash, "flagged_one": _flag_and_foot, "crossed_seven": _cross_bar, "hooked_nine": _hook}
 
 
 def _erase_stem_tops(images: torch.Tensor, where: torch.Tensor, draws: torch.Tensor) -> torch.Tensor:
