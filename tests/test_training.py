@@ -294,9 +294,12 @@ def test_the_shipped_weights_are_the_average_of_the_best_validation_epoch(tmp_pa
 def test_cli_train_export_and_resume_errors(tmp_path):
     run = tmp_path / "digits"
     result = _cli("train", "--dataset", "mnist", "--data-dir", str(SHARED), "--epochs", "1", "--limit", "1500",
-                  "--out", str(run), "--quiet", "--threads", "1")
+                  "--out", str(run), "--quiet", "--threads", "1", "--styles", "crossed-seven,hooked-nine")
     assert result.returncode == 0, result.stderr
     assert (run / "model" / "model.onnx").exists() and (run / "model" / "model.json").exists()
+    shares = json.loads((run / "model" / "model.json").read_text())["training"]["recipe"]["augment_config"]
+    assert shares["crossed_seven"] > 0 and shares["hooked_nine"] > 0
+    assert shares["slashed_zero"] == shares["flagged_one"] == shares["low_stem_four"] == 0
 
     again = _cli("train", "--dataset", "mnist", "--data-dir", str(SHARED), "--epochs", "1", "--limit", "1500",
                  "--out", str(run), "--quiet")
@@ -322,6 +325,7 @@ def test_cli_errors_are_one_line(tmp_path):
         ("train", "--dataset", "nosuchdata", "--out", str(tmp_path / "a"), "--data-dir", str(tmp_path)),
         ("train", "--dataset", "mnist", "--out", str(tmp_path / "b"), "--resume", "--data-dir", str(tmp_path)),
         ("train", "--dataset", "mnist", "--out", str(tmp_path / "c"), "--arch", "nosucharch", "--data-dir", str(tmp_path)),
+        ("train", "--dataset", "mnist", "--out", str(tmp_path / "d"), "--styles", "crossed-sevens", "--data-dir", str(tmp_path)),
         ("export", str(tmp_path / "nothing-here")),
     ]
     for args in cases:
@@ -329,6 +333,19 @@ def test_cli_errors_are_one_line(tmp_path):
         assert result.returncode == 2, (args, result.stdout, result.stderr)
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("inkread: error:"), (args, result.stderr)
+
+
+def test_with_styles_keeps_only_the_named_writing_styles():
+    full = AugmentConfig()
+    assert full.with_styles("all") == full
+    none = full.with_styles("none")
+    assert none.slashed_zero == none.flagged_one == none.low_stem_four == none.crossed_seven == none.hooked_nine == 0
+    assert none.rotate_deg == full.rotate_deg  # only the styles change
+    some = full.with_styles("Slashed-Zero, low_stem_four")
+    assert some.slashed_zero == full.slashed_zero and some.low_stem_four == full.low_stem_four
+    assert some.flagged_one == some.crossed_seven == some.hooked_nine == 0
+    with pytest.raises(InkreadError, match="unknown writing style 'crossed-sevens'"):
+        full.with_styles("crossed-sevens")
 
 
 def test_stretch_changes_the_aspect_ratio_only_when_asked():

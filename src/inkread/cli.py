@@ -19,12 +19,14 @@ EXIT_INTERRUPTED = 130
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from inkread.training import TrainConfig, train
+    from inkread.training.augment import AugmentConfig
 
     config = TrainConfig(
         dataset=args.dataset, arch=args.arch, epochs=args.epochs, out=args.out, seed=args.seed,
         resume=args.resume, init_from=args.init_from, data_dir=args.data_dir, threads=args.threads,
         batch_size=args.batch_size, lr=args.lr, augment=args.augment, patience=args.patience,
         limit=args.limit, progress=not args.quiet, ema=args.ema, precision=args.precision,
+        augment_config=AugmentConfig().with_styles(args.styles),
     )
     train(config)
     return 0
@@ -108,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=None, help="peak learning rate")
     p.add_argument("--augment", choices=["on", "light", "off"], default=None,
                    help="data augmentation: on, light (half ranges) or off (default: on, off for seed)")
+    p.add_argument("--styles", default="all",
+                   help="writing styles drawn into a share of the training digits (with --augment on/light): all "
+                        "(default), none, or some of slashed-zero, flagged-one, low-stem-four, crossed-seven, "
+                        "hooked-nine, joined by commas")
     p.add_argument("--patience", type=int, default=None, help="stop after N epochs without a lower validation loss (default: off)")
     p.add_argument("--ema", type=float, default=None,
                    help="decay of the weight average that is validated and shipped; 0 = off (default: 0.998, off for seed)")

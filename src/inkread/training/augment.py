@@ -14,6 +14,9 @@ from dataclasses import asdict, dataclass, replace
 import torch
 import torch.nn.functional as F
 
+from inkread.errors import InkreadError
+from inkread.training.styles import STYLED_CHARACTERS
+
 
 @dataclass
 class AugmentConfig:
@@ -36,6 +39,22 @@ class AugmentConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def with_styles(self, names: str) -> "AugmentConfig":
+        """The same config with only the named writing styles drawn (the others' shares set to 0).
+
+        ``names``: "all", "none", or style names joined by commas, with dashes or underscores
+        (``slashed-zero,flagged-one``; see ``training/styles.py``).
+        """
+        wanted = names.strip().lower()
+        if wanted == "all":
+            return self
+        chosen = set() if wanted == "none" else {name.strip().replace("-", "_") for name in wanted.split(",")}
+        unknown = sorted(chosen - set(STYLED_CHARACTERS))
+        if unknown:
+            choices = ", ".join(name.replace("_", "-") for name in STYLED_CHARACTERS)
+            raise InkreadError(f"unknown writing style {unknown[0].replace('_', '-')!r}: use all, none, or some of {choices}")
+        return replace(self, **{name: 0.0 for name in STYLED_CHARACTERS if name not in chosen})
 
     def scaled(self, factor: float) -> "AugmentConfig":
         """The same distortions with every range and share multiplied by ``factor``.
