@@ -87,7 +87,8 @@ def fake_data(monkeypatch):
 def test_evaluate_writes_report_with_exact_metrics(bundle, fake_data, tmp_path, capsys):
     out = tmp_path / "report"
     metrics = evaluate(EvaluateConfig(model=str(bundle), dataset="fake-spec", out=str(out), data_dir="/data"))
-    assert fake_data.calls == [("fake-spec", {"data_dir": "/data", "labels": DIGITS, "recipe": "mnist", "test_only": True})]
+    assert fake_data.calls == [("fake-spec", {"data_dir": "/data", "labels": DIGITS, "recipe": "mnist", "test_only": True,
+                                              "seed": 0, "val_fraction": 0.1})]
     assert metrics["n"] == 50
     assert metrics["accuracy"] == pytest.approx(45 / 50)  # the 5 relabelled images are the only errors
     assert [c["count"] for c in metrics["top_confusions"]] == [1] * 5
@@ -125,6 +126,22 @@ def test_evaluating_on_files_the_model_was_trained_on_is_flagged(tmp_path, fake_
     fake_data.splits.source = {"spec": "emnist-pool", "files": meta.training["data_source"]["files"]}
     metrics = evaluate(EvaluateConfig(model=str(pooled), dataset="emnist-pool", out=str(tmp_path / "own")))
     assert "warning" not in metrics["context"] and capsys.readouterr().err == ""  # its own test split is held out
+
+
+def test_the_test_split_is_the_one_the_model_was_trained_beside(tmp_path, fake_data, monkeypatch):
+    """A folder, CSV or pool is split by seed: a model trained with --seed 3 is tested on seed 3's test split."""
+    trained = write_bar_bundle(tmp_path / "trained")
+    meta = ModelMeta.read(trained)
+    meta.training = {"dataset": "folder:mine", "data_source": {"spec": "folder:mine", "seed": 3, "val_fraction": 0.2}}
+    (trained / "model.json").write_text(meta.to_json(), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+
+    for spec in ("folder:mine", f"folder:{tmp_path / 'mine'}", "folder:./mine/"):
+        metrics = evaluate(EvaluateConfig(model=str(trained), dataset=spec, out=str(tmp_path / "report")))
+        assert fake_data.calls[-1][1]["seed"] == 3 and fake_data.calls[-1][1]["val_fraction"] == 0.2, spec
+        assert metrics["context"]["split_seed"] == 3
+    evaluate(EvaluateConfig(model=str(trained), dataset="folder:theirs", out=str(tmp_path / "other")))
+    assert fake_data.calls[-1][1]["seed"] == 0 and fake_data.calls[-1][1]["val_fraction"] == 0.1
 
 
 def test_model_without_history_has_no_curves(tmp_path, fake_data):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 
@@ -79,3 +80,30 @@ def relabel(splits: DatasetSplits, labels: tuple[str, ...]) -> DatasetSplits:
         setattr(splits, name, ImageSet(part.images, np.array(table, dtype=np.int64)[part.targets]))
     splits.labels = labels
     return splits
+
+
+def training_split(training: dict, spec: str) -> tuple[int, float]:
+    """The seed and validation fraction to split ``spec`` with: the training run's if it used ``spec``.
+
+    Pools, folders and CSV files are split here by seed, so a model trained with ``--seed 1``
+    has a different test split from the default seed 0 one: evaluating it on that would score
+    it partly on its own training images. Other data sets get seed 0 and a tenth for validation.
+    """
+    source = training.get("data_source") or {}
+    if _same_spec(source.get("spec"), spec) or _same_spec(training.get("dataset"), spec):
+        seed = source.get("seed", (training.get("recipe") or {}).get("seed", 0))  # older bundles: the recipe's
+        return int(seed), float(source.get("val_fraction", 0.1))
+    return 0, 0.1
+
+
+def _same_spec(recorded: str | None, spec: str) -> bool:
+    """Whether a recorded data set spec names ``spec``; folder:/csv: paths are compared resolved."""
+    if not recorded:
+        return False
+    if recorded == spec:
+        return True
+    kind, _, path = recorded.partition(":")
+    other_kind, _, other_path = spec.partition(":")
+    if kind not in ("folder", "csv") or kind != other_kind or not path or not other_path:
+        return False
+    return Path(path).expanduser().resolve() == Path(other_path).expanduser().resolve()

@@ -41,7 +41,7 @@ def evaluate(config: EvaluateConfig) -> dict:
 
     Prints a short summary (accuracy, balanced accuracy, macro F1, n, files written).
     """
-    from inkread.data import load_dataset
+    from inkread.data import load_dataset, training_split
     from inkread.inference.onnx_model import OnnxModel
 
     if config.split not in SPLITS:
@@ -52,8 +52,9 @@ def evaluate(config: EvaluateConfig) -> dict:
     labels = tuple(model.meta.labels)
     # labels: the data is indexed as the model's classes (a subset, e.g. digits for a characters
     # model, is fine); recipe: folder:/csv: images are normalized the way the model was trained
+    seed, val_fraction = training_split(model.meta.training, config.dataset)  # the same split as in training
     data = load_dataset(config.dataset, data_dir=config.data_dir, labels=labels, recipe=model.meta.recipe,
-                        test_only=config.split == "test")
+                        test_only=config.split == "test", seed=seed, val_fraction=val_fraction)
     if config.split == "all":
         from inkread.data.splits import ImageSet
 
@@ -67,7 +68,7 @@ def evaluate(config: EvaluateConfig) -> dict:
         raise DatasetError(f"the {config.split} split of {config.dataset} has no images: choose another --split")
 
     context = {"model": str(model.folder), "architecture": model.meta.arch, "dataset": config.dataset,
-               "split": config.split, "images": f"{len(images):,} of {len(split):,}"}
+               "split": config.split, "split_seed": seed, "images": f"{len(images):,} of {len(split):,}"}
     overlap = _shared_files(model.meta.training, data.source)
     if overlap:
         context["warning"] = (f"{model.meta.name!r} was trained on {model.meta.training.get('dataset')!r}, which read "

@@ -61,10 +61,11 @@ def export(config: ExportConfig) -> Path:
         raise InkreadError("--out must differ from the run's own model folder")
     out.mkdir(parents=True, exist_ok=True)
 
-    from inkread.data import load_dataset
+    from inkread.data import load_dataset, training_split
 
-    splits = load_dataset(meta.training.get("dataset", ""), data_dir=config.data_dir,
-                          seed=meta.training.get("recipe", {}).get("seed", 0), labels=tuple(meta.labels))
+    dataset = meta.training.get("dataset", "")
+    seed, val_fraction = training_split(meta.training, dataset)  # the test split the run held out
+    splits = load_dataset(dataset, data_dir=config.data_dir, seed=seed, val_fraction=val_fraction, labels=tuple(meta.labels))
     export_onnx(model, out / ONNX_FILE)
     if config.quantize == "int8":
         _quantize_int8(out / ONNX_FILE, splits.train.images[:CALIBRATION_IMAGES])
