@@ -13,16 +13,14 @@ A markdown table on stdout. The folder is evaluation data: never tune on it.
 from __future__ import annotations
 
 import argparse
-import csv
 import statistics
 import sys
 import time
 from pathlib import Path
 
-from inkread.errors import InkreadError
 from inkread.inference.recognizer import Recognizer
+from shared_sets import DEFAULT_DATA, load_set, print_report
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
 IGNORED = " '-"
 
 
@@ -44,25 +42,20 @@ def comparable(text: str) -> str:
 
 def run(model: str, data: Path, limit: int | None) -> str:
     """Read every word image and return the markdown report."""
-    folder = data / "unipen_words"
-    table = folder / "labels.csv"
-    if not table.exists():
-        raise InkreadError(f"{table} not found: pass --data pointing at the shared datasets folder")
-    with table.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))[:limit]
+    paths, labels = load_set(data, "unipen_words", limit)
     recognizer = Recognizer.load(model)
     correct = errors = length = counted_right = 0
     seconds = []
-    for row in rows:
+    for path, label in zip(paths, labels):
         started = time.perf_counter()
-        result = recognizer.read(folder / row["file"], only="letters")
+        result = recognizer.read(path, only="letters")
         seconds.append(time.perf_counter() - started)
-        truth, answer = comparable(row["label"]), comparable(result.text)
+        truth, answer = comparable(label), comparable(result.text)
         correct += answer == truth
         errors += edit_distance(answer, truth)
         length += len(truth)
         counted_right += len(result.characters) == len(truth)
-    n = len(rows)
+    n = len(paths)
     return "\n".join([
         f"`Recognizer.read(only=\"letters\")` with model {model!r} on unipen_words ({n} word images)", "",
         "| figure | value |", "|---|---|",
@@ -80,12 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared datasets folder")
     parser.add_argument("--limit", type=int, default=None, help="only the first N words")
     args = parser.parse_args(argv)
-    try:
-        print(run(args.model, args.data, args.limit))
-    except InkreadError as error:
-        print(f"read_words: error: {error}", file=sys.stderr)
-        return 2
-    return 0
+    return print_report("read_words", lambda: run(args.model, args.data, args.limit))
 
 
 if __name__ == "__main__":

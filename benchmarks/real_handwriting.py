@@ -19,7 +19,6 @@ table on stdout. These folders are evaluation data: never train or tune per data
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import sys
 import time
@@ -35,8 +34,8 @@ from inkread.imaging.preprocess import NoInkError, preprocess_image
 from inkread.inference.onnx_model import OnnxModel
 from inkread.inference.restrict import restriction
 from inkread.labels import merge_case
+from shared_sets import DEFAULT_DATA, load_set, print_report
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
 DIGIT_SETS = ("hwd1000", "semeion", "optdigits_orig", "unipen_digits")
 LETTER_SETS = ("unipen_letters",)
 METHODS = ("plain", "ours")
@@ -51,22 +50,6 @@ class BenchmarkConfig:
     sets: list[str] = field(default_factory=lambda: list(DIGIT_SETS + LETTER_SETS))
     limit: int | None = None
     failures: Path | None = None
-
-
-def load_set(data: Path, name: str, limit: int | None = None) -> tuple[list[Path], list[str]]:
-    """Image paths and true labels of an evaluation set (unipen_digits/unipen_letters split unipen_chars)."""
-    folder = data / ("unipen_chars" if name.startswith("unipen_") else name)
-    table = folder / "labels.csv"
-    if not table.exists():
-        raise InkreadError(f"{table} not found: pass --data pointing at the shared datasets folder")
-    with table.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    if name == "unipen_digits":
-        rows = [r for r in rows if r["label"].isdigit()]
-    elif name == "unipen_letters":
-        rows = [r for r in rows if r["label"].isalpha()]
-    rows = rows[:limit] if limit else rows
-    return [folder / r["file"] for r in rows], [r["label"] for r in rows]
 
 
 def plain_input(path: Path) -> np.ndarray:
@@ -182,14 +165,13 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(sets) - set(DIGIT_SETS + LETTER_SETS))
     config = BenchmarkConfig(models=args.model or ["digits"], data=args.data, sets=sets, limit=args.limit,
                              failures=args.failures)
-    try:
+
+    def report() -> str:
         if unknown:
             raise InkreadError(f"unknown sets {', '.join(unknown)}: choose from {', '.join(DIGIT_SETS + LETTER_SETS)}")
-        print(run(config))
-    except InkreadError as error:
-        print(f"real_handwriting: error: {error}", file=sys.stderr)
-        return 2
-    return 0
+        return run(config)
+
+    return print_report("real_handwriting", report)
 
 
 if __name__ == "__main__":

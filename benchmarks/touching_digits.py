@@ -18,7 +18,6 @@ canvas and tablet digits, not from MNIST) are for evaluation: never tune on them
 from __future__ import annotations
 
 import argparse
-import csv
 import random
 import sys
 from pathlib import Path
@@ -30,8 +29,8 @@ from inkread.errors import InkreadError
 from inkread.imaging.decode import load_image
 from inkread.imaging.segment import segment
 from inkread.inference.recognizer import Recognizer
+from shared_sets import DEFAULT_DATA, load_set, print_report
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
 HEIGHT = 80  # pixels per digit in the composed strings
 GAPS = (0.15, 0.05, 0.0, -0.05, -0.1)  # share of HEIGHT between neighbouring digits
 DIGITS_PER_STRING = 4
@@ -45,14 +44,9 @@ def digit_images(data: Path, name: str, count: int, rng: random.Random) -> tuple
         test = load_dataset("mnist", data, test_only=True).test
         picks = rng.sample(range(len(test)), count)
         return [test.images[i].astype(np.float32) / 255 for i in picks], [str(test.targets[i]) for i in picks]
-    folder = data / ("unipen_chars" if name == "unipen_digits" else name)
-    table = folder / "labels.csv"
-    if not table.exists():
-        raise InkreadError(f"{table} not found: pass --data pointing at the shared datasets folder")
-    with table.open(newline="", encoding="utf-8") as handle:
-        rows = [r for r in csv.DictReader(handle) if r["label"].isdigit()]
-    picks = rng.sample(rows, count)
-    return [load_image(folder / r["file"]) for r in picks], [r["label"] for r in picks]
+    paths, labels = load_set(data, name)  # hwd1000 holds only digits; unipen_digits is filtered to them
+    picks = rng.sample(range(len(paths)), count)
+    return [load_image(paths[i]) for i in picks], [labels[i] for i in picks]
 
 
 def to_height(ink: np.ndarray, height: int = HEIGHT) -> np.ndarray:
@@ -126,15 +120,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="digits", help="model bundle (default: digits)")
     args = parser.parse_args(argv)
     sets = [s.strip() for s in args.sets.split(",") if s.strip()]
-    try:
+
+    def report() -> str:
         unknown = sorted(set(sets) - {"mnist", "hwd1000", "unipen_digits"})
         if unknown:
             raise InkreadError(f"unknown sets {', '.join(unknown)}: choose from mnist, hwd1000, unipen_digits")
-        print(run(sets, args.data, args.strings, args.model))
-    except InkreadError as error:
-        print(f"touching_digits: error: {error}", file=sys.stderr)
-        return 2
-    return 0
+        return run(sets, args.data, args.strings, args.model)
+
+    return print_report("touching_digits", report)
 
 
 if __name__ == "__main__":
