@@ -90,15 +90,15 @@ def training_split(training: dict, spec: str) -> tuple[int, float]:
     it partly on its own training images. Other data sets get seed 0 and a tenth for validation.
     """
     source = training.get("data_source") or {}
-    if _same_spec(source.get("spec"), spec) or _same_spec(training.get("dataset"), spec):
+    if same_data_set(source.get("spec"), spec) or same_data_set(training.get("dataset"), spec):
         seed = source.get("seed", (training.get("recipe") or {}).get("seed", 0))  # older bundles: the recipe's
         return int(seed), float(source.get("val_fraction", 0.1))
     return 0, 0.1
 
 
-def _same_spec(recorded: str | None, spec: str) -> bool:
-    """Whether a recorded data set spec names ``spec``; folder:/csv: paths are compared resolved."""
-    if not recorded:
+def same_data_set(recorded: str | None, spec: str | None) -> bool:
+    """Whether a recorded data set spec names the data set ``spec`` does; folder:/csv: paths are compared resolved."""
+    if not recorded or not spec:
         return False
     if recorded == spec:
         return True

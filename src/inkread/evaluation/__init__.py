@@ -99,8 +99,10 @@ def _shared_files(training: dict, evaluated: dict) -> list[str]:
     test split never reaches training (a model trained on emnist-pool evaluated on emnist-bymerge
     does overlap: the pool holds the bymerge test images).
     """
+    from inkread.data import same_data_set
+
     source = training.get("data_source") or {}
-    if not source or source.get("spec") == evaluated.get("spec"):
+    if not source or same_data_set(source.get("spec"), evaluated.get("spec")):
         return []
     names = [entry["file"] if isinstance(entry, dict) else entry for entry in source.get("files", [])]
     evaluated_names = {entry["file"] if isinstance(entry, dict) else entry for entry in evaluated.get("files", [])}

@@ -125,11 +125,11 @@ def _draw_styles(images: torch.Tensor, chosen: dict[str, torch.Tensor], draws: t
     characters into 20x20), so the refit factor is the glyph's old size over its new size (its
     larger side; added strokes measured from end to end).
     """
-    old = _Glyphs(images[:, 0], *_bounding_boxes(images[:, 0]))
+    old = glyphs = _Glyphs(images[:, 0], *_bounding_boxes(images[:, 0]))
     low_stem = chosen.get("low_stem_four")
-    if low_stem is not None and low_stem.any():
+    if low_stem is not None and low_stem.any():  # the strokes are drawn from the erased glyph's box
         images = _erase_stem_tops(images, low_stem, draws[:, 2])
-    glyphs = _Glyphs(images[:, 0], *_bounding_boxes(images[:, 0]))
+        glyphs = _Glyphs(images[:, 0], *_bounding_boxes(images[:, 0]))
 
     out, width = images, _uniform(draws[:, 1], STROKE_PX)
     left, right, top, bottom = glyphs.left, glyphs.right, glyphs.top, glyphs.bottom
