@@ -165,22 +165,23 @@ def _join_side_by_side(bands: list[list[float]], lines: list[list[_Part]]) -> tu
     A word whose last letters slope down or hang below the line (the y of "Donkey") starts a
     band of its own; two real lines are written one under the other, so they overlap horizontally.
     """
-    joined_bands: list[list[float]] = []
+    joined_bands: list[list[float]] = []   # [top, bottom] of each joined line
+    joined_spans: list[list[float]] = []   # [left, right] of each joined line
     joined: list[list[_Part]] = []
     for band, line in zip(bands, lines):
-        for k in range(len(joined)):
-            top, bottom = joined_bands[k]
-            left, right = min(p.box[0] for p in joined[k]), max(p.box[2] for p in joined[k])
-            line_left, line_right = min(p.box[0] for p in line), max(p.box[2] for p in line)
+        line_left, line_right = min(p.box[0] for p in line), max(p.box[2] for p in line)
+        for k, ((top, bottom), (left, right)) in enumerate(zip(joined_bands, joined_spans)):
             overlap_x = min(right, line_right) - max(left, line_left)
             overlap_y = min(bottom, band[1]) - max(top, band[0])
             if (overlap_x < SIDE_BY_SIDE * min(right - left, line_right - line_left)
                     and overlap_y >= LEVEL_ENOUGH * min(bottom - top, band[1] - band[0])):
                 joined_bands[k] = [min(top, band[0]), max(bottom, band[1])]
+                joined_spans[k] = [min(left, line_left), max(right, line_right)]
                 joined[k] += line
                 break
         else:
             joined_bands.append(list(band))
+            joined_spans.append([line_left, line_right])
             joined.append(list(line))
     return joined_bands, joined
 
