@@ -106,7 +106,7 @@ DIGITS = tuple("0123456789")
 
 def _styles(**shares: float) -> AugmentConfig:
     """An AugmentConfig with every writing style off except the given shares."""
-    return replace(AugmentConfig(), **{**dict(slashed_zero=0.0, flagged_one=0.0, crossed_seven=0.0, hooked_nine=0.0), **shares})
+    return replace(AugmentConfig().with_styles("none"), **shares)
 
 
 def test_writing_styles_slash_only_the_chosen_zeros_through_the_middle():
@@ -151,7 +151,6 @@ def test_writing_styles_cross_sevens_below_the_middle_and_hook_nines_to_the_left
     with_g = DIGITS + ("g",)
     same, _ = add_writing_styles(stems[16:], targets[16:], with_g, _styles(hooked_nine=1.0), torch.Generator().manual_seed(0))
     assert torch.equal(same, stems[16:])
-
 
 
 def _open_four_batch(n: int) -> torch.Tensor:
