@@ -17,12 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from shared_sets import DEFAULT_DATA, print_report  # noqa: E402
-
-from inkread.data import load_dataset  # noqa: E402
-from inkread.errors import InkreadError  # noqa: E402
-from inkread.inference.onnx_model import OnnxModel  # noqa: E402
+from inkread.data import load_dataset
+from inkread.errors import InkreadError
+from inkread.inference.onnx_model import OnnxModel
+from shared_sets import DEFAULT_DATA, print_report
 
 
 def ensemble_report(models: list[str], data_dir: Path) -> str:
