@@ -51,7 +51,8 @@ def _short(bundle: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", action="append", default=[], help="model bundle (repeat, at least twice)")
+    parser.add_argument("--model", action="extend", nargs="+", default=[],
+                        help="model bundles, at least two (--model A B C, or --model A --model B)")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA, help="folder holding mnist/")
     args = parser.parse_args()
     return print_report("ensemble_mnist", lambda: ensemble_report(args.model, args.data_dir))

@@ -129,7 +129,7 @@ def test_evaluating_on_files_the_model_was_trained_on_is_flagged(tmp_path, fake_
 
 
 def test_the_test_split_is_the_one_the_model_was_trained_beside(tmp_path, fake_data, monkeypatch):
-    """A folder, CSV or pool is split by seed: a model trained with --seed 3 is tested on seed 3's test split."""
+    """A folder, CSV or pool is split by seed: a model trained with --split-seed 3 is tested on seed 3's test split."""
     trained = write_bar_bundle(tmp_path / "trained")
     meta = ModelMeta.read(trained)
     meta.training = {"dataset": "folder:mine", "data_source": {"spec": "folder:mine", "seed": 3, "val_fraction": 0.2}}

@@ -293,10 +293,13 @@ def test_the_shipped_weights_are_the_average_of_the_best_validation_epoch(tmp_pa
 def test_cli_train_export_and_resume_errors(tmp_path):
     run = tmp_path / "digits"
     result = _cli("train", "--dataset", "mnist", "--data-dir", str(SHARED), "--epochs", "1", "--limit", "1500",
-                  "--out", str(run), "--quiet", "--threads", "1", "--styles", "crossed-seven,hooked-nine")
+                  "--out", str(run), "--quiet", "--threads", "1", "--styles", "crossed-seven,hooked-nine", "--seed", "3")
     assert result.returncode == 0, result.stderr
     assert (run / "model" / "model.onnx").exists() and (run / "model" / "model.json").exists()
-    shares = json.loads((run / "model" / "model.json").read_text())["training"]["recipe"]["augment_config"]
+    training = json.loads((run / "model" / "model.json").read_text())["training"]
+    # --seed varies the run, not the data: the validation split is --split-seed's (default 0)
+    assert training["recipe"]["seed"] == 3 and training["data_source"]["seed"] == 0
+    shares = training["recipe"]["augment_config"]
     assert shares["crossed_seven"] > 0 and shares["hooked_nine"] > 0
     assert shares["slashed_zero"] == shares["flagged_one"] == shares["low_stem_four"] == 0
 
@@ -304,6 +307,9 @@ def test_cli_train_export_and_resume_errors(tmp_path):
                  "--out", str(run), "--quiet")
     assert again.returncode == 2
     assert again.stderr.strip().count("\n") == 0 and "--resume" in again.stderr and "Traceback" not in again.stderr
+    other_split = _cli("train", "--dataset", "mnist", "--data-dir", str(SHARED), "--out", str(run), "--resume",
+                       "--seed", "3", "--split-seed", "1", "--quiet")
+    assert other_split.returncode == 2 and "different --split-seed (1)" in other_split.stderr, other_split.stderr
 
     exported = _cli("export", str(run), "--data-dir", str(SHARED), "--check-limit", "500")
     assert exported.returncode == 0, exported.stderr

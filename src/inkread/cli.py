@@ -23,6 +23,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     config = TrainConfig(
         dataset=args.dataset, arch=args.arch, epochs=args.epochs, out=args.out, seed=args.seed,
+        split_seed=args.split_seed,
         resume=args.resume, init_from=args.init_from, data_dir=args.data_dir, threads=args.threads,
         batch_size=args.batch_size, lr=args.lr, augment=args.augment, patience=args.patience,
         limit=args.limit, progress=not args.quiet, ema=args.ema, precision=args.precision,
@@ -101,7 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--arch", default="inknet", help="model architecture: inknet (default), inknet-wide or seed")
     p.add_argument("--epochs", type=int, default=None, help="number of epochs (default: the recipe's)")
     p.add_argument("--out", required=True, help="run folder for checkpoints, history and the model bundle")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of initialization, batch order and augmentation (default: 0)")
+    p.add_argument("--split-seed", type=int, default=0,
+                   help="seed of the validation split (and of the test split of data sets without an official one); "
+                        "kept apart from --seed so that runs with different seeds are validated on the same images "
+                        "(default: 0)")
     p.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
     p.add_argument("--init-from", default=None, help="start from a model bundle's weights (fine-tuning)")
     p.add_argument("--data-dir", default=None, help=data_dir_help)

@@ -85,13 +85,14 @@ def relabel(splits: DatasetSplits, labels: tuple[str, ...]) -> DatasetSplits:
 def training_split(training: dict, spec: str) -> tuple[int, float]:
     """The seed and validation fraction to split ``spec`` with: the training run's if it used ``spec``.
 
-    Pools, folders and CSV files are split here by seed, so a model trained with ``--seed 1``
+    Pools, folders and CSV files are split here by seed, so a model trained with ``--split-seed 1``
     has a different test split from the default seed 0 one: evaluating it on that would score
     it partly on its own training images. Other data sets get seed 0 and a tenth for validation.
     """
     source = training.get("data_source") or {}
     if same_data_set(source.get("spec"), spec) or same_data_set(training.get("dataset"), spec):
-        seed = source.get("seed", (training.get("recipe") or {}).get("seed", 0))  # older bundles: the recipe's
+        # the split seed the loader recorded; the oldest bundles split by the recipe's --seed
+        seed = source.get("seed", (training.get("recipe") or {}).get("seed", 0))
         return int(seed), float(source.get("val_fraction", 0.1))
     return 0, 0.1
 

@@ -24,7 +24,8 @@ class TrainConfig:
     out: str
     arch: str = "inknet"
     epochs: Optional[int] = None
-    seed: int = 0
+    seed: int = 0                        # weights' initialization, batch order, augmentation
+    split_seed: int = 0                  # which images are held out for validation (and test, where no official one)
     resume: bool = False
     init_from: Optional[str] = None
     data_dir: Optional[str] = None

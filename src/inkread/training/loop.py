@@ -68,7 +68,7 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
     if splits is None:
         from inkread.data import load_dataset
 
-        splits = load_dataset(config.dataset, data_dir=config.data_dir, seed=config.seed,
+        splits = load_dataset(config.dataset, data_dir=config.data_dir, seed=config.split_seed,
                               val_fraction=config.val_fraction, limit=config.limit,
                               labels=tuple(init_meta.labels) if init_meta else None)
     num_classes = len(splits.labels)
@@ -306,8 +306,10 @@ def _check_config(config: TrainConfig) -> None:
 
 
 def _check_resume_matches(state: dict, config: TrainConfig) -> None:
-    saved = state.get("config", {})
-    for key in ("dataset", "arch", "seed", "batch_size"):
+    saved = dict(state.get("config", {}))
+    if "seed" in saved:
+        saved.setdefault("split_seed", saved["seed"])  # runs from before --split-seed split by --seed
+    for key in ("dataset", "arch", "seed", "split_seed", "batch_size"):
         if key in saved and saved[key] != getattr(config, key):
             raise InkreadError(f"--resume with a different --{key.replace('_', '-')} ({getattr(config, key)!r}) than the run "
                                f"was started with ({saved[key]!r}): use the same options, or another --out")
