@@ -276,6 +276,23 @@ def test_correction_errors(client):
     assert client.get(f"{API}/corrections").json()["total"] == 0  # nothing was stored by any of these
 
 
+def test_correction_on_a_locked_database_is_a_503_and_nothing_is_stored(client, tmp_path, monkeypatch):
+    import sqlite3
+
+    import inkread.serving.corrections as corrections
+
+    monkeypatch.setattr(corrections, "BUSY_TIMEOUT_S", 0.2)  # wait this long for the lock, not 10 s
+    blocker = sqlite3.connect(corrections.database_path(tmp_path / "data"), isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another writer holds the write lock
+    try:
+        response = client.post(f"{API}/corrections", files=upload(png(render("7"))), data={"label": "7"})
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert_error(response, 503, "cannot save the correction", "locked", "try again")
+    assert client.get(f"{API}/corrections").json()["total"] == 0
+
+
 def test_correction_lookups_404(client):
     assert_error(client.get(f"{API}/corrections/12345"), 404, "12345")
     assert_error(client.get(f"{API}/corrections/12345/image"), 404, "12345")

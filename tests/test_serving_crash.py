@@ -6,10 +6,14 @@ database must pass ``PRAGMA integrity_check`` whatever moment the server died at
 
 from __future__ import annotations
 
+import json
+import signal
+import socket
 import sqlite3
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx2
 import pytest
@@ -27,8 +31,12 @@ def digits_bundle(tmp_path_factory):
     return font_digits(tmp_path_factory.mktemp("bundle") / "digits")
 
 
-def post_until_failure(url: str, images: dict[str, bytes], acked: list, stop: threading.Event, worker: int) -> None:
-    """Post corrections until the server dies (or ``stop``); record every (id, label) answered 201."""
+def post_until_failure(url: str, images: dict[str, bytes], acked: list, wrong: list, killed: threading.Event,
+                       stop: threading.Event, worker: int) -> None:
+    """Post corrections until the server dies (or ``stop``); record every (id, label) answered 201.
+
+    Any other answer goes to ``wrong``, except the 503 a request in flight gets once the server is killed.
+    """
     with httpx2.Client(timeout=10) as client:
         n = 0
         while not stop.is_set():
@@ -39,7 +47,10 @@ def post_until_failure(url: str, images: dict[str, bytes], acked: list, stop: th
                                        data={"label": label, "predicted": label})
             except httpx2.HTTPError:
                 return  # the server is gone: whatever was not acknowledged may be lost
-            assert response.status_code == 201, response.text
+            if response.status_code != 201:
+                if not (killed.is_set() and response.status_code == 503):
+                    wrong.append((response.status_code, response.text))
+                return
             acked.append((response.json()["id"], label))
 
 
@@ -62,8 +73,10 @@ def test_kill_9_loses_no_acknowledged_correction(tmp_path, digits_bundle, worker
     images = {label: png(render(label, size=(96, 96), font_size=70)) for label in "0123456789"}
     server = launch(args, tmp_path / "first.log")
     acked: list[tuple[int, str]] = []
-    stop = threading.Event()
-    threads = [threading.Thread(target=post_until_failure, args=(server.url, images, acked, stop, n)) for n in range(CLIENTS)]
+    wrong: list[tuple[int, str]] = []
+    killed, stop = threading.Event(), threading.Event()
+    threads = [threading.Thread(target=post_until_failure, args=(server.url, images, acked, wrong, killed, stop, n))
+               for n in range(CLIENTS)]
     try:
         for thread in threads:
             thread.start()
@@ -72,6 +85,7 @@ def test_kill_9_loses_no_acknowledged_correction(tmp_path, digits_bundle, worker
             time.sleep(0.005)
         workers_before = worker_pids(server.pid)
         assert len(workers_before) == (workers if workers > 1 else 0)
+        killed.set()
         server.kill()  # SIGKILL mid-stream: requests are in flight on every client
         # forked workers die with their supervisor: nothing keeps serving (or writing) behind its back
         deadline = time.monotonic() + 10
@@ -85,6 +99,7 @@ def test_kill_9_loses_no_acknowledged_correction(tmp_path, digits_bundle, worker
         if server.process.poll() is None:
             server.kill()
     assert len(acked) >= ACKED_BEFORE_KILL, f"only {len(acked)} corrections were acknowledged: {server.log.read_text()}"
+    assert not wrong, f"answers other than 201 (or 503 once killed): {wrong}"
 
     with sqlite3.connect(database_path(data_dir)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -106,3 +121,27 @@ def test_kill_9_loses_no_acknowledged_correction(tmp_path, digits_bundle, worker
         restarted.kill()
     with sqlite3.connect(database_path(data_dir)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_request_cut_short_by_shutdown_is_answered_503(tmp_path, digits_bundle):
+    """SIGTERM while a request waits for its body: after the grace period the client gets a JSON 503, not a 500."""
+    server = launch(["--model", str(digits_bundle), "--data-dir", str(tmp_path / "data")], tmp_path / "server.log")
+    try:
+        address = urlsplit(server.url)
+        with socket.create_connection((address.hostname, address.port), timeout=30) as client:
+            # headers promise a body that never comes: the request is in flight when the server stops
+            client.sendall(b"POST /api/v1/corrections HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+                           b"content-length: 100\r\n\r\n")
+            time.sleep(0.5)
+            server.process.send_signal(signal.SIGTERM)
+            answer = b""
+            while chunk := client.recv(65536):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 503"), answer
+        assert b"retry-after: 1" in head.lower()
+        assert "shutting down" in json.loads(body)["detail"]
+        assert server.process.wait(timeout=30) is not None
+    finally:
+        if server.process.poll() is None:
+            server.kill()

@@ -2,7 +2,8 @@
 
 Anything a user can cause (a missing file, a bad option, a corrupt image) is raised as
 ``InkreadError`` with a message that says what is wrong and how to fix it. The CLI prints it
-without a traceback; the web API turns it into a 4xx response.
+without a traceback; the web API turns it into a 4xx response, or a 503 where the server's own
+files are at fault (``ModelBundleError``, ``StorageError``).
 """
 
 
@@ -20,3 +21,7 @@ class ModelBundleError(InkreadError):
 
 class DatasetError(InkreadError):
     """A data set that cannot be used: unknown name, missing or corrupt files, bad labels."""
+
+
+class StorageError(InkreadError):
+    """Something inkread keeps cannot be written: a full disk, no permission, a database locked too long."""

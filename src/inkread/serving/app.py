@@ -25,14 +25,14 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from inkread import __version__
-from inkread.errors import InkreadError, InputImageError, ModelBundleError
+from inkread.errors import InkreadError, InputImageError, ModelBundleError, StorageError
 from inkread.labels import merge_case
 from inkread.serving import schemas
 from inkread.serving.config import ServeConfig
 from inkread.serving.corrections import Correction, CorrectionStore, database_path
 from inkread.serving.images import as_png, model_input_data_url
 from inkread.serving.inputs import read_image_request, validation_message
-from inkread.serving.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from inkread.serving.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, ShutdownAnswerMiddleware
 from inkread.serving.registry import ModelRegistry
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -75,6 +75,7 @@ def create_app(config: ServeConfig) -> FastAPI:
     app.state.store = store
     _install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes)
+    app.add_middleware(ShutdownAnswerMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)  # added last: outermost, so the 413s get the headers too
     if config.cors_origins:  # closed unless asked: browsers on other origins cannot call the API
         app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins),
@@ -232,8 +233,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def inkread_error(request: Request, error: InkreadError) -> JSONResponse:
         if isinstance(error, InputImageError):
             status = 400
-        elif isinstance(error, ModelBundleError):
-            status = 503  # the server's model files are broken: not the client's fault
+        elif isinstance(error, (ModelBundleError, StorageError)):
+            status = 503  # the server's model files or database are at fault, not the request
         else:
             status = 422  # e.g. only= names no class of the model
         return JSONResponse({"detail": str(error)}, status_code=status)

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, StorageError
 from inkread.files import default_data_dir, write_bytes_atomic, write_text_atomic
 
 DB_FILE = "corrections.sqlite3"
@@ -73,7 +73,7 @@ class CorrectionStore:
                 conn.executescript(_SCHEMA)
                 conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except (OSError, sqlite3.Error) as error:
-            raise InkreadError(f"cannot open the corrections database {self.path}: {error}: "
+            raise StorageError(f"cannot open the corrections database {self.path}: {error}: "
                                "check the --data-dir permissions and free space") from None
 
     @contextlib.contextmanager
@@ -98,7 +98,8 @@ class CorrectionStore:
                 )  # autocommit mode (isolation_level=None): committed and fsynced when execute returns
                 return Correction(cursor.lastrowid, created, model, label, predicted)
         except sqlite3.Error as error:
-            raise InkreadError(f"cannot save the correction in {self.path}: {error}") from None
+            raise StorageError(f"cannot save the correction in {self.path}: {error}: try again; if it persists, "
+                               "check the --data-dir free space and permissions") from None
 
     def count(self, model: str | None = None) -> int:
         """How many corrections are stored (for one model, or all)."""

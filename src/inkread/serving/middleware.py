@@ -1,6 +1,9 @@
-"""Pure ASGI middlewares (no per-request overhead to speak of): body size limit, security headers."""
+"""Pure ASGI middlewares (no per-request overhead to speak of): body size limit, security headers,
+an answer for requests cut short by shutdown."""
 
 from __future__ import annotations
+
+import asyncio
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
@@ -27,8 +30,8 @@ COMMON = (
 )
 
 
-class SecurityHeadersMiddleware:
-    """Adds CSP, nosniff and friends; API answers are also marked ``Cache-Control: no-store``."""
+class HttpMiddleware:
+    """Base of the middlewares here: HTTP requests go to ``handle``, other scopes (lifespan) straight to the app."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -37,6 +40,17 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one HTTP request (subclasses)."""
+        raise NotImplementedError
+
+
+class SecurityHeadersMiddleware(HttpMiddleware):
+    """Adds CSP, nosniff and friends; API answers are also marked ``Cache-Control: no-store``."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
         csp = DOCS_CSP if path.startswith("/docs") else PAGE_CSP
         no_store = path.startswith("/api/")
@@ -61,7 +75,7 @@ class BodyTooLarge(HTTPException):
         super().__init__(status_code=413, detail=message)
 
 
-class BodyLimitMiddleware:
+class BodyLimitMiddleware(HttpMiddleware):
     """Refuse request bodies above ``max_bytes`` with 413, without ever buffering more than that.
 
     A declared ``Content-Length`` above the limit is refused before the body is read; a chunked
@@ -69,14 +83,11 @@ class BodyLimitMiddleware:
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int):
-        self.app = app
+        super().__init__(app)
         self.max_bytes = max_bytes
         self.message = f"request body too large: the limit is {max_bytes / MB:g} MB; send a smaller image"
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             # answered without reading the body; the connection is then closed by the server
@@ -94,3 +105,32 @@ class BodyLimitMiddleware:
             return message
 
         await self.app(scope, limited_receive, send)
+
+
+class ShutdownAnswerMiddleware(HttpMiddleware):
+    """Answer 503 (JSON, ``Retry-After``) to a request the server cancels before it has answered.
+
+    When the server stops (Ctrl-C, SIGTERM, the supervisor's death), uvicorn gives the requests in
+    flight ``timeout_graceful_shutdown`` seconds, then cancels them; uvicorn itself would answer a
+    plain-text 500. The request was not handled (a correction was not saved), so the client should
+    retry it, and a 503 says exactly that.
+    """
+
+    MESSAGE = "the server is shutting down and did not finish this request: send it again"
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except asyncio.CancelledError:
+            if not started:
+                response = JSONResponse({"detail": self.MESSAGE}, status_code=503,
+                                        headers={"retry-after": "1", "connection": "close"})
+                await response(scope, receive, send)
+            raise  # the cancellation goes on: the server is stopping
