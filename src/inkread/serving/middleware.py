@@ -112,8 +112,8 @@ class ShutdownAnswerMiddleware(HttpMiddleware):
 
     When the server stops (Ctrl-C, SIGTERM, the supervisor's death), uvicorn gives the requests in
     flight ``timeout_graceful_shutdown`` seconds, then cancels them; uvicorn itself would answer a
-    plain-text 500. The request was not handled (a correction was not saved), so the client should
-    retry it, and a 503 says exactly that.
+    plain-text 500. The client got no answer and should send the request again, which a 503 says.
+    (A correction whose database write had already begun may then be stored twice: never lost.)
     """
 
     MESSAGE = "the server is shutting down and did not finish this request: send it again"
