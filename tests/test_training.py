@@ -207,6 +207,18 @@ def _config(out: Path, **changes) -> TrainConfig:
     return TrainConfig(**values)
 
 
+def test_a_checkpoint_from_before_split_seed_resumes_only_with_the_split_it_used():
+    """Runs saved before --split-seed split the data by --seed: resuming one must ask for that split."""
+    from inkread.training.loop import _check_resume_matches
+
+    old_run = {"config": {"dataset": "mnist", "arch": "inknet", "seed": 1, "batch_size": 128}}
+    config = TrainConfig(dataset="mnist", out="runs/x", seed=1, batch_size=128)
+    with pytest.raises(InkreadError, match=r"different --split-seed \(0\).*\(1\)"):
+        _check_resume_matches(old_run, config)
+    _check_resume_matches(old_run, replace(config, split_seed=1))  # the split it was trained on: fine
+    assert "split_seed" not in old_run["config"]  # the saved state is read, not rewritten
+
+
 def test_resume_reaches_the_same_weights_as_an_uninterrupted_run(tmp_path, mnist_slice):
     whole = train(_config(tmp_path / "whole"), splits=mnist_slice)
 
