@@ -150,6 +150,8 @@ def test_relabel_into_a_model_label_set_respects_case(tmp_path):
     splits = relabel(DatasetSplits("emnist-byclass", byclass, "emnist", part, part, part), LABEL_SETS["bymerge"])
     assert [LABEL_SETS["bymerge"][t] for t in splits.test.targets] == [
         c if c in LABEL_SETS["bymerge"] else c.upper() for c in byclass]
+    merged = splits.source["merged_classes"]  # what reports show: 15 lower-case letters read as capitals
+    assert len(merged) == 62 - 47 and "c->C" in merged and "o->O" in merged and not any("a" in m for m in merged)
     _write_split(tmp_path / "emnist", "letters", np.zeros((26, 28, 28), np.uint8), np.arange(1, 27))
     with pytest.raises(DatasetError, match="emnist-letters has classes that fit no single class.*'A', 'B'"):
         load_dataset("emnist-letters", tmp_path, labels=byclass)

@@ -101,6 +101,13 @@ def test_evaluate_writes_report_with_exact_metrics(bundle, fake_data, tmp_path, 
     assert "report.html" in printed and str(out) in printed
 
 
+def test_report_says_when_classes_of_the_data_were_merged(bundle, fake_data, tmp_path):
+    fake_data.splits.source["merged_classes"] = ["c->C", "o->O"]
+    metrics = evaluate(EvaluateConfig(model=str(bundle), dataset="emnist-byclass", out=str(tmp_path)))
+    assert metrics["context"]["classes"].startswith("2 classes of emnist-byclass are merged into the model's 10")
+    assert "c-&gt;C o-&gt;O" in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
 def test_limit_and_split(bundle, fake_data, tmp_path):
     metrics = evaluate(EvaluateConfig(model=str(bundle), dataset="x", out=str(tmp_path), limit=3))
     assert metrics["n"] == 3 and metrics["accuracy"] == 0.0  # the first 5 test labels are the wrong ones

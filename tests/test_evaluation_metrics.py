@@ -48,9 +48,10 @@ def test_per_class_is_keyed_by_character_and_covers_every_class(metrics):
 
 
 def test_averages(metrics):
-    # macro over the classes that occur as true or predicted labels (a, b, c, d), not over "e"
-    expected_macro = (1 / 2 + 2 / 3 + 0 + 0) / 4
+    # macro over the classes of the data (a, b, c): not "d", only predicted, nor "e", absent
+    expected_macro = (1 / 2 + 2 / 3 + 0) / 3
     assert metrics["macro"] == pytest.approx({"precision": expected_macro, "recall": expected_macro, "f1": expected_macro})
+    assert metrics["macro"]["recall"] == pytest.approx(metrics["balanced_accuracy"])
     # weighted by support 2, 3, 1: (2 * 1/2 + 3 * 2/3 + 0) / 6
     assert metrics["weighted"] == pytest.approx({"precision": 0.5, "recall": 0.5, "f1": 0.5})
 
@@ -92,14 +93,14 @@ def test_no_top3_without_probabilities_or_with_few_classes():
     assert "top3_accuracy" not in compute_metrics([0, 1, 2], [0, 1, 1], list("xyz"), np.eye(3)[[0, 1, 1]])
 
 
-def test_classification_report_text_lists_observed_classes():
+def test_classification_report_text_lists_the_classes_of_the_data():
     text = classification_report_text(Y_TRUE, Y_PRED, LABELS)
     rows = {line.split()[0]: line.split()[1:] for line in text.splitlines() if line.strip()}
-    assert set(rows) >= {"a", "b", "c", "d", "accuracy", "macro", "weighted"}
-    assert "e" not in rows  # neither true nor predicted
+    assert set(rows) >= {"a", "b", "c", "accuracy", "macro", "weighted"}
+    assert "d" not in rows and "e" not in rows  # only predicted; neither
+    assert "accuracy 0.5000 over 6 images; 1 predictions named classes not in the data (d 1)" in text
     assert rows["b"] == ["0.6667", "0.6667", "0.6667", "3"]
-    assert rows["accuracy"] == ["0.5000", "6"]
-    assert rows["macro"][1:4] == [f"{(1 / 2 + 2 / 3) / 4:.4f}"] * 3  # same average as compute_metrics
+    assert rows["macro"][1:4] == [f"{(1 / 2 + 2 / 3) / 3:.4f}"] * 3  # same average as compute_metrics
 
 
 def test_json_ready_types(metrics):

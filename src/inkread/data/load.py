@@ -78,6 +78,9 @@ def relabel(splits: DatasetSplits, labels: tuple[str, ...]) -> DatasetSplits:
     for name in ("train", "val", "test"):
         part = getattr(splits, name)
         setattr(splits, name, ImageSet(part.images, np.array(table, dtype=np.int64)[part.targets]))
+    merged = [f"{char}->{labels[index]}" for char, index in zip(splits.labels, table) if char != labels[index]]
+    if merged:
+        splits.source["merged_classes"] = merged  # e.g. byclass "c" read as "C": reports say so
     splits.labels = labels
     return splits
 

@@ -69,6 +69,11 @@ def evaluate(config: EvaluateConfig) -> dict:
 
     context = {"model": str(model.folder), "architecture": model.meta.arch, "dataset": config.dataset,
                "split": config.split, "split_seed": seed, "images": f"{len(images):,} of {len(split):,}"}
+    merged = data.source.get("merged_classes")
+    if merged:
+        context["classes"] = (f"{len(merged)} classes of {config.dataset} are merged into the model's {len(labels)}, "
+                              f"as its label set has one class for both: {' '.join(merged)}")
+        print(f"note: {context['classes']}", file=sys.stderr)
     overlap = _shared_files(model.meta.training, data.source)
     if overlap:
         context["warning"] = (f"{model.meta.name!r} was trained on {model.meta.training.get('dataset')!r}, which read "

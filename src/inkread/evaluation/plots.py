@@ -23,6 +23,9 @@ TILE = 28
 GAP = 2
 COLORBAR_TICKS = (0.0, 0.01, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0)
 GAP_INK = 40  # light grey between tiles and in empty slots (on the 0..255 ink scale)
+# Class labels in a monospaced font that ships with matplotlib: in DejaVu Sans, I and l (and O and 0)
+# differ by a pixel; the mono face gives l a tail, I serifs and 0 a dot.
+LABEL_FONT = "DejaVu Sans Mono"
 
 
 def render_confusion_matrix(matrix, labels) -> bytes:
@@ -43,8 +46,8 @@ def render_confusion_matrix(matrix, labels) -> bytes:
     image = ax.imshow(rates, cmap=cmap, norm=PowerNorm(0.5, vmin=0.0, vmax=1.0), interpolation="nearest")
     ticks = np.arange(n)
     fontsize = 10 if n <= ANNOTATE_MAX_CLASSES else 9
-    ax.set_xticks(ticks, labels=[_plain(label) for label in labels], fontsize=fontsize)
-    ax.set_yticks(ticks, labels=[_plain(label) for label in labels], fontsize=fontsize)
+    ax.set_xticks(ticks, labels=[_plain(label) for label in labels], fontsize=fontsize, family=LABEL_FONT)
+    ax.set_yticks(ticks, labels=[_plain(label) for label in labels], fontsize=fontsize, family=LABEL_FONT)
     ax.tick_params(top=True, labeltop=True, length=0)
     ax.set_xticks(ticks[:-1] + 0.5, minor=True)
     ax.set_yticks(ticks[:-1] + 0.5, minor=True)
@@ -76,21 +79,30 @@ def render_curves(history) -> bytes | None:
               for _, *keys in panels for key in keys}
     if not any(series.values()):
         return None
+    from matplotlib.ticker import MaxNLocator
+
     fig, axes = _figure(10.0, 3.8, ncols=2)
     for ax, (title, train_key, val_key) in zip(axes, panels):
         # Training figures are running means over augmented batches, with the raw weights;
         # validation is measured on clean images with the shipped (averaged) weights.
+        scale = 100 if title == "accuracy" else 1  # accuracy in %, as everywhere else in the report
         for key, name, style in ((train_key, "training (augmented batches)", "-"), (val_key, "validation", "--")):
             points = series[key]
             if points:
                 epochs, values = zip(*points)
-                ax.plot(epochs, values, style, marker="o" if len(points) <= 30 else None, markersize=4, label=name)
+                ax.plot(epochs, [scale * value for value in values], style, marker="o" if len(points) <= 30 else None,
+                        markersize=4, label=name)
         ax.set_title(title)
         ax.set_xlabel("epoch")
+        ax.set_ylabel("accuracy (%)" if scale == 100 else "cross-entropy loss")
         ax.grid(alpha=0.3)
         if ax.lines:
             ax.legend()
-            ax.xaxis.get_major_locator().set_params(integer=True)  # epochs are whole numbers
+            epochs = sorted({epoch for line in ax.lines for epoch in line.get_xdata()})
+            if len(epochs) <= 12:
+                ax.set_xticks(epochs)  # whole epochs, even for a run of one
+            else:
+                ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         else:
             ax.text(0.5, 0.5, f"no {title} recorded", ha="center", va="center", transform=ax.transAxes, color="grey")
     return _png(fig)
@@ -114,7 +126,7 @@ def render_misclassified(images, y_true, probs, labels, count: int = MISCLASSIFI
     for ax, index in zip(axes.flat, worst):
         ax.imshow(images[index], cmap="gray_r", vmin=0, vmax=255, interpolation="nearest")
         ax.set_title(f"true {_plain(labels[y_true[index]])}\npred {_plain(labels[y_pred[index]])}"
-                     f" {_percent(confidence[index])}%", fontsize=9)
+                     f" {_percent(confidence[index])}%", fontsize=9, family=LABEL_FONT)
     fig.suptitle(f"The {len(worst)} most confident mistakes of {wrong.size}", fontsize=11)
     return _png(fig)
 
@@ -134,7 +146,8 @@ def render_samples(images, y_true, labels, per_class: int | None = None) -> byte
         ax.imshow(_mosaic(images, y_true, classes, per_class), cmap="gray_r", vmin=0, vmax=255,
                   interpolation="nearest")
         centres = [(TILE + GAP) * i + GAP + TILE / 2 for i in range(len(classes))]
-        ax.set_yticks(centres, labels=[_plain(labels[c]) for c in classes], fontsize=10 if n <= 16 else 9)
+        ax.set_yticks(centres, labels=[_plain(labels[c]) for c in classes], fontsize=10 if n <= 16 else 9,
+                      family=LABEL_FONT)
         ax.set_xticks([])
         ax.tick_params(length=0)
         for spine in ax.spines.values():

@@ -94,8 +94,12 @@ def render_html(metrics: dict, text_report: str, pictures: dict, notes: list[str
         png = pictures.get(name)
         if png is not None:
             data = base64.b64encode(png).decode("ascii")
-            parts.append(f"<section>\n<h2>{heading}</h2>\n<figure><img src=\"data:image/png;base64,{data}\" "
-                         f"alt=\"{esc(heading)}\"><figcaption>{esc(caption)}</figcaption></figure>\n</section>\n")
+            # a matrix of many classes keeps its full size (scroll sideways): shrunk to the page, its labels are unreadable
+            wide = name == CONFUSION_FILE and metrics["num_classes"] > plots.ANNOTATE_MAX_CLASSES
+            figure = '<figure class="wide">' if wide else "<figure>"
+            parts.append(f"<section>\n<h2>{heading}</h2>\n{figure}"
+                         f"<img src=\"data:image/png;base64,{data}\" alt=\"{esc(heading)}\">"
+                         f"<figcaption>{esc(caption)}</figcaption></figure>\n</section>\n")
     parts.append(_confusions_table(metrics))
     parts.append(_per_class_table(metrics))
     parts.append(f"<section>\n<h2>Classification report</h2>\n<pre>{esc(text_report)}</pre>\n</section>\n")
@@ -139,7 +143,7 @@ def _notes(metrics: dict, history, images, pictures: dict) -> list[str]:
     if metrics["absent_classes"]:
         notes.append(f"{len(metrics['absent_classes'])} of {metrics['num_classes']} classes have no image in this "
                      f"data: {' '.join(metrics['absent_classes'])}. They show support 0 and grey confusion matrix rows; "
-                     "the averages cover the classes that occur as true or predicted labels.")
+                     "the macro averages cover the classes in the data (predicting an absent class counts as a mistake).")
     if pictures[CURVES_FILE] is None:
         notes.append("No learning curves: the model has no training history (model.json 'history')."
                      if not history else "No learning curves: the training history holds no loss or accuracy.")
@@ -185,9 +189,10 @@ table.context th{text-align:left;padding-right:1rem;color:#555;font-weight:600}
 .card .value{font-size:1.4rem;font-weight:650}.card .name{color:#57606a;font-size:.85rem}
 .note{background:#fff8c5;border:1px solid #e3d27a;border-radius:6px;padding:.4rem .8rem}
 figure{margin:0}img{max-width:100%;height:auto;border:1px solid #eee}
+figure.wide{overflow-x:auto}figure.wide img{max-width:none}
 figcaption{color:#57606a;font-size:.9rem}
 table.data{border-collapse:collapse;font-variant-numeric:tabular-nums}
 table.data th,table.data td{border:1px solid #d0d7de;padding:.2rem .7rem;text-align:right}
-table.data th{background:#f6f8fa}td.char{text-align:center;font-family:monospace;font-size:1.05rem}
+table.data th{background:#f6f8fa}table.data td.char{text-align:center;font-family:monospace;font-size:1.05rem}
 pre{background:#f6f8fa;padding:1rem;overflow-x:auto;font-size:.85rem}
 """
