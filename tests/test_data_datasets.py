@@ -213,6 +213,12 @@ def test_csv_bad_rows_give_the_line_number(tmp_path):
     with pytest.raises(DatasetError, match="labels outside the model's label set: '0'"):
         path.write_text("\n".join(rows))
         load_dataset(f"csv:{path}", labels=tuple("123456789"))
+    path.write_text("\n".join(rows[:2] + ["," + rows[2].split(",", 1)[1]]))  # numbers parse; the label is empty
+    with pytest.raises(DatasetError, match="line 3 has an empty label"):
+        load_dataset(f"csv:{path}")
+    path.write_text("\n".join(rows[:1] + [rows[1].replace(",", ",\u0663,", 1).rsplit(",", 1)[0]]))  # an Arabic-Indic 3
+    with pytest.raises(DatasetError, match="line 2: pixel0 is '\u0663', expected an integer 0..255"):
+        load_dataset(f"csv:{path}")
     path.write_text("")
     with pytest.raises(DatasetError, match="no data rows"):
         load_dataset(f"csv:{path}")

@@ -207,6 +207,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
+    except OSError as error:
+        # A file-system failure no layer turned into an InkreadError (each should): still one line.
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"inkread: error: {error.strerror or error}{where}: check the path and free space, then run again",
+              file=sys.stderr)
+        return EXIT_USER_ERROR
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import IO, Iterator
@@ -34,23 +35,73 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     either its old self or the complete new file, never half-written.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    # mkstemp makes the file private (0600); give it the mode a plain open() would have.
-    os.chmod(tmp_name, 0o666 & ~_current_umask())
     try:
-        with os.fdopen(fd, mode) as handle:
+        tmp_name = new_temp_file(path)
+    except OSError as error:
+        raise write_error(path, error) from error
+    try:
+        with open(tmp_name, mode) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)
     except OSError as error:
         _remove_quietly(tmp_name)
-        if error.errno == errno.ENOSPC:
-            raise InkreadError(f"disk full while writing {path}: free some space and run again") from error
-        raise InkreadError(f"cannot write {path}: {error.strerror or error}") from error
+        raise write_error(path, error) from error
     except BaseException:
         _remove_quietly(tmp_name)
+        raise
+
+
+def new_temp_file(path: Path) -> str:
+    """An empty temporary file beside ``path`` (its folder created), with the mode ``open`` would give."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    # mkstemp makes the file private (0600); give it the mode a plain open() would have.
+    os.chmod(tmp_name, 0o666 & ~_current_umask())
+    return tmp_name
+
+
+def write_error(path: str | os.PathLike, error: OSError) -> InkreadError:
+    """A one-line error for an ``OSError`` met while writing ``path``, saying what to do."""
+    if error.errno == errno.ENOSPC:
+        return InkreadError(f"disk full while writing {path}: free some space and run again")
+    if error.errno in (errno.EEXIST, errno.ENOTDIR):
+        return InkreadError(f"cannot write {path}: a file stands where a folder is needed ({error.filename}): "
+                            "choose another output folder")
+    return InkreadError(f"cannot write {path}: {error.strerror or error}: choose a folder you can write to")
+
+
+@contextlib.contextmanager
+def staged_folder(target: str | os.PathLike) -> Iterator[Path]:
+    """Build a folder's files in a hidden staging folder beside ``target``, then put it in place.
+
+    Readers see either the old ``target`` or the complete new one: on any error (a full disk,
+    Ctrl-C) the staging folder is removed and ``target`` is left as it was. (Swapping two folders
+    takes two renames; a crash between them leaves the old folder under a hidden name, not a half one.)
+    """
+    target = Path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".staging"))
+        os.chmod(staging, 0o777 & ~_current_umask())
+    except OSError as error:
+        raise write_error(target, error) from error
+    try:
+        yield staging
+        old = None
+        if target.exists():
+            old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".old"))
+            os.replace(target, old / target.name)
+        os.replace(staging, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise write_error(target, error) from error
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
         raise
 
 

@@ -56,7 +56,7 @@ def _parse_pixels(path: Path, rows: list[tuple[int, str]]) -> np.ndarray:
         values = np.loadtxt((line for _, line in rows), delimiter=",", dtype=np.int64, usecols=range(1, PIXELS + 1),
                             ndmin=2)
         if values.shape[1] == PIXELS and values.min() >= 0 and values.max() <= 255 \
-                and all(line.count(",") == PIXELS for _, line in rows):
+                and all(line.count(",") == PIXELS and line.split(",", 1)[0].strip() for _, line in rows):
             return values.astype(np.uint8)
     except ValueError:
         pass  # find and report the bad line below
@@ -68,7 +68,7 @@ def _parse_pixels(path: Path, rows: list[tuple[int, str]]) -> np.ndarray:
         if not fields[0].strip():
             raise DatasetError(f"{path} line {number} has an empty label: fix or remove that line")
         for column, field in enumerate(fields[1:]):
-            if not field.strip().isdigit() or int(field) > 255:
+            if not (field.strip().isascii() and field.strip().isdigit()) or int(field) > 255:
                 raise DatasetError(f"{path} line {number}: pixel{column} is {field.strip()!r}, expected an integer 0..255: "
                                    "fix or remove that line")
     raise DatasetError(f"{path} could not be parsed as label,pixel0,...,pixel783 lines")  # not reached in practice

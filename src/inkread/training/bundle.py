@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from inkread.files import write_bytes_atomic, write_text_atomic
+from inkread.files import new_temp_file, staged_folder, write_bytes_atomic, write_error, write_text_atomic
 from inkread.inference.bundle_format import META_FILE, ONNX_FILE, WEIGHTS_FILE, ModelMeta
 from inkread.labels import LABEL_SETS
 from inkread.models import count_parameters
@@ -27,18 +26,39 @@ def export_onnx(model: torch.nn.Module, path: Path) -> None:
     logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        program = torch.onnx.export(model, (example,), input_names=["image"], output_names=["logits"],
-                                    dynamic_shapes=({0: torch.export.Dim("batch")},), dynamo=True, verbose=False)
+        program = _export_program(model, example)
     # ONNXProgram.save writes to a path; write beside the target and rename so no half file is left.
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    try:
+        tmp = new_temp_file(path)
+    except OSError as error:
+        raise write_error(path, error) from error
     try:
         program.save(tmp, external_data=False)
         os.replace(tmp, path)
+    except OSError as error:
+        Path(tmp).unlink(missing_ok=True)
+        raise write_error(path, error) from error
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _export_program(model: torch.nn.Module, example: torch.Tensor):
+    """torch.onnx.export (dynamo), with a Ctrl-C during the export reported as such.
+
+    The exporter catches everything raised while it traces, KeyboardInterrupt included, and
+    re-raises it as its own error: turn that back into the interrupt it was.
+    """
+    try:
+        return torch.onnx.export(model, (example,), input_names=["image"], output_names=["logits"],
+                                 dynamic_shapes=({0: torch.export.Dim("batch")},), dynamo=True, verbose=False)
+    except Exception as error:
+        cause = error
+        while cause is not None:
+            if isinstance(cause, KeyboardInterrupt):
+                raise KeyboardInterrupt from None
+            cause = cause.__cause__ or cause.__context__
         raise
 
 
@@ -61,14 +81,13 @@ def test_metrics(model: torch.nn.Module, splits) -> dict:
 
 
 def write_bundle(folder: Path, model: torch.nn.Module, config, splits, history: list[dict]) -> Path:
-    """Write the bundle of a trained ``model`` into ``folder`` and return it."""
+    """Write the bundle of a trained ``model`` into ``folder`` and return it.
+
+    The files are written into a staging folder that replaces ``folder`` only when all three are
+    complete, so an interruption or a full disk never leaves a bundle without its model.json.
+    """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     model = model.eval()
-    buffer = io.BytesIO()
-    torch.save(model.state_dict(), buffer)
-    write_bytes_atomic(folder / WEIGHTS_FILE, buffer.getvalue())
-    export_onnx(model, folder / ONNX_FILE)
     metrics = test_metrics(model, splits) if len(splits.test.targets) else {}
     metrics["parameters"] = count_parameters(model)
     meta = ModelMeta(
@@ -86,7 +105,12 @@ def write_bundle(folder: Path, model: torch.nn.Module, config, splits, history: 
         metrics=metrics,
         history=history,
     )
-    write_text_atomic(folder / META_FILE, meta.to_json())
+    with staged_folder(folder) as staging:
+        buffer = io.BytesIO()
+        torch.save(model.state_dict(), buffer)
+        write_bytes_atomic(staging / WEIGHTS_FILE, buffer.getvalue())
+        export_onnx(model, staging / ONNX_FILE)
+        write_text_atomic(staging / META_FILE, meta.to_json())
     if config.progress and metrics.get("test_accuracy") is not None:
         print(f"test accuracy {metrics['test_accuracy']:.4f} on {metrics['test_samples']:,} images; bundle written to {folder}")
     return folder

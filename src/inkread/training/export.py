@@ -8,7 +8,6 @@ accuracy on the test split are measured and recorded in the new bundle's ``model
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -17,7 +16,7 @@ import numpy as np
 import torch
 
 from inkread.errors import InkreadError
-from inkread.files import write_text_atomic
+from inkread.files import staged_folder, write_bytes_atomic, write_text_atomic
 from inkread.inference.bundle_format import META_FILE, ONNX_FILE, WEIGHTS_FILE, ModelMeta
 from inkread.inference.onnx_model import OnnxModel, resolve_bundle
 from inkread.models import build_model
@@ -59,47 +58,52 @@ def export(config: ExportConfig) -> Path:
     out = Path(config.out) if config.out else Path(config.run) / ("export-int8" if config.quantize else "export")
     if out.resolve() == source.resolve():
         raise InkreadError("--out must differ from the run's own model folder")
-    out.mkdir(parents=True, exist_ok=True)
+    if config.quantize not in (None, "int8"):
+        raise InkreadError(f"unknown quantization {config.quantize!r}: only int8 is supported")
+    if config.check_limit is not None and config.check_limit < 1:
+        raise InkreadError(f"--check-limit must be at least 1, got {config.check_limit}")
 
     from inkread.data import load_dataset, training_split
 
     dataset = meta.training.get("dataset", "")
     seed, val_fraction = training_split(meta.training, dataset)  # the test split the run held out
     splits = load_dataset(dataset, data_dir=config.data_dir, seed=seed, val_fraction=val_fraction, labels=tuple(meta.labels))
-    export_onnx(model, out / ONNX_FILE)
-    if config.quantize == "int8":
-        _quantize_int8(out / ONNX_FILE, splits.train.images[:CALIBRATION_IMAGES])
-    elif config.quantize is not None:
-        raise InkreadError(f"unknown quantization {config.quantize!r}: only int8 is supported")
+    # Everything is built and checked in a staging folder that becomes ``out`` only if it passes.
+    with staged_folder(out) as staging:
+        export_onnx(model, staging / ONNX_FILE)
+        if config.quantize == "int8":
+            _quantize_int8(staging / ONNX_FILE, splits.train.images[:CALIBRATION_IMAGES])
+        write_bytes_atomic(staging / WEIGHTS_FILE, weights.read_bytes())
+        meta.files = {"onnx": ONNX_FILE, "weights": WEIGHTS_FILE}
+        write_text_atomic(staging / META_FILE, meta.to_json())  # provisional, so OnnxModel can load the folder
+        check = _check_against_pytorch(model, OnnxModel(staging), splits.test, config)
+        meta.metrics = {**meta.metrics, "export_check": check}
+        write_text_atomic(staging / META_FILE, meta.to_json())
+        print(json.dumps(check, indent=2))
+        if check["disagreement"] > MAX_DISAGREEMENT[config.quantize]:
+            raise InkreadError(f"the exported model disagrees with PyTorch on {check['disagreement']:.2%} of test images "
+                               f"(allowed {MAX_DISAGREEMENT[config.quantize]:.1%}), so nothing was written to {out}")
+    print(f"bundle written to {out}")
+    return out
 
-    shutil.copyfile(weights, out / WEIGHTS_FILE)
-    meta.files = {"onnx": ONNX_FILE, "weights": WEIGHTS_FILE}
-    write_text_atomic(out / META_FILE, meta.to_json())  # provisional, so OnnxModel can load the folder
 
-    images, targets = splits.test.images, splits.test.targets
+def _check_against_pytorch(model: torch.nn.Module, onnx_model: OnnxModel, test, config: ExportConfig) -> dict:
+    """Accuracy of both on the test split (or its first ``check_limit`` images) and how often they disagree."""
+    images, targets = test.images, test.targets
     if config.check_limit:
         images, targets = images[:config.check_limit], targets[:config.check_limit]
     batch = images[:, None].astype(np.float32) / 255
     with torch.no_grad():
         torch_pred = np.concatenate([model(torch.from_numpy(batch[i:i + 1000])).argmax(1).numpy() for i in range(0, len(batch), 1000)])
-    onnx_model = OnnxModel(out)
     onnx_pred = np.concatenate([onnx_model.logits(batch[i:i + 1000]).argmax(1) for i in range(0, len(batch), 1000)])
-    check = {
+    return {
         "samples": int(len(targets)),
         "pytorch_accuracy": float((torch_pred == targets).mean()),
         "onnx_accuracy": float((onnx_pred == targets).mean()),
         "disagreement": float((torch_pred != onnx_pred).mean()),
         "quantize": config.quantize,
-        "onnx_bytes": (out / ONNX_FILE).stat().st_size,
+        "onnx_bytes": (onnx_model.folder / ONNX_FILE).stat().st_size,
     }
-    meta.metrics = {**meta.metrics, "export_check": check}
-    write_text_atomic(out / META_FILE, meta.to_json())
-    print(json.dumps(check, indent=2))
-    if check["disagreement"] > MAX_DISAGREEMENT[config.quantize]:
-        raise InkreadError(f"the exported model disagrees with PyTorch on {check['disagreement']:.2%} of test images "
-                           f"(allowed {MAX_DISAGREEMENT[config.quantize]:.1%}): do not use {out}")
-    print(f"bundle written to {out}")
-    return out
 
 
 def _quantize_int8(path: Path, calibration: np.ndarray) -> None:

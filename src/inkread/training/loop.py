@@ -72,8 +72,12 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
                               val_fraction=config.val_fraction, limit=config.limit,
                               labels=tuple(init_meta.labels) if init_meta else None)
     num_classes = len(splits.labels)
-    if len(splits.train.targets) == 0:
-        raise InkreadError(f"data set {config.dataset!r} has no training images")
+    if len(splits.train.targets) < 2:
+        raise InkreadError(f"data set {config.dataset!r} has {len(splits.train.targets)} training image(s): "
+                           "training needs at least 2 (batch norm), and far more to learn anything")
+    if resume_state is not None and list(resume_state.get("labels", splits.labels)) != list(splits.labels):
+        raise InkreadError(f"the classes of {config.dataset} changed since the run started "
+                           f"({len(resume_state['labels'])} then, {num_classes} now): start a new run with another --out")
 
     torch.manual_seed(config.seed)
     model = build_model(config.arch, num_classes)
@@ -82,7 +86,8 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
     if init_meta is not None and resume_state is None:
         _load_initial_weights(model, config.init_from, init_meta, splits.labels)
 
-    steps_per_epoch = math.ceil(len(splits.train.targets) / config.batch_size)
+    batch_starts = _batch_starts(len(splits.train.targets), config.batch_size)
+    steps_per_epoch = len(batch_starts)
     optimizer, scheduler = _make_optimizer(model, config, steps_per_epoch)
     # The weight average (EMA) is what gets validated, checkpointed as best, and shipped: it is
     # smoother than the raw weights, which jump around at the high learning rates we train with.
@@ -93,16 +98,20 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
     # best_score ranks epochs for shipping: validation accuracy, then lower validation loss.
     start_epoch, best_val_loss, best_score, best_state, bad_epochs = 0, math.inf, None, None, 0
     if resume_state is not None:
-        model.load_state_dict(resume_state["model"])
-        if average is not None and resume_state.get("average") is not None:
-            average.load_state_dict(resume_state["average"])
-        optimizer.load_state_dict(resume_state["optimizer"])
-        if scheduler is not None and resume_state.get("scheduler") is not None:
-            scheduler.load_state_dict(resume_state["scheduler"])
-        start_epoch = resume_state["epoch"]
-        history = resume_state["history"]
-        best_val_loss, best_state, bad_epochs = resume_state["best_val_loss"], resume_state["best_state"], resume_state["bad_epochs"]
-        best_score = tuple(resume_state["best_score"]) if resume_state.get("best_score") else None
+        try:
+            model.load_state_dict(resume_state["model"])
+            if average is not None and resume_state.get("average") is not None:
+                average.load_state_dict(resume_state["average"])
+            optimizer.load_state_dict(resume_state["optimizer"])
+            if scheduler is not None and resume_state.get("scheduler") is not None:
+                scheduler.load_state_dict(resume_state["scheduler"])
+            start_epoch = int(resume_state["epoch"])
+            history = list(resume_state["history"])
+            best_val_loss, best_state, bad_epochs = resume_state["best_val_loss"], resume_state["best_state"], resume_state["bad_epochs"]
+            best_score = tuple(resume_state["best_score"]) if resume_state.get("best_score") else None
+        except (KeyError, TypeError, ValueError, RuntimeError) as error:
+            raise InkreadError(f"{run_dir / CHECKPOINT_FILE} does not fit this run ({type(error).__name__}: "
+                               f"{_first_line(error)}): start over with another --out, or delete the checkpoint") from None
         _say(config, f"resuming {run_dir} after epoch {start_epoch}")
 
     _say(config, f"training {config.arch} ({count_parameters(model):,} parameters) on {splits.name}: "
@@ -124,8 +133,8 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
             model.train()
             loss_sum, correct, seen = 0.0, 0, 0
             bar = _progress(config, steps_per_epoch, f"epoch {epoch + 1}/{config.epochs}")
-            for first in range(0, len(order), config.batch_size):
-                index = order[first:first + config.batch_size]
+            for first, last in zip(batch_starts, [*batch_starts[1:], len(order)]):
+                index = order[first:last]
                 images = train_images[index].unsqueeze(1).float().div_(255)
                 targets = train_targets[index]
                 if augment is not None:
@@ -157,6 +166,9 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
             if bar is not None:
                 bar.close()
 
+            if not math.isfinite(loss_sum):
+                raise InkreadError(f"training diverged in epoch {epoch + 1}: the loss is {loss_sum / seen}; "
+                                   f"lower --lr (this run: {config.lr:g}) and start again with another --out")
             val_loss, val_acc = evaluate_torch(shipped(model, average), val_images, val_targets)
             record = {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen,
                       "val_loss": val_loss, "val_acc": val_acc, "lr": optimizer.param_groups[0]["lr"],
@@ -188,9 +200,11 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
                 _say(config, f"early stopping: validation loss has not improved for {bad_epochs} epochs")
                 break
     except KeyboardInterrupt:
-        done = len(history)
-        print(f"\ninterrupted after {done} complete epoch(s); continue with: inkread train ... --out {run_dir} --resume",
-              file=sys.stderr)
+        if (run_dir / CHECKPOINT_FILE).exists():
+            print(f"\ninterrupted after {len(history)} complete epoch(s); continue with: inkread train ... --out {run_dir} --resume",
+                  file=sys.stderr)
+        else:
+            print("\ninterrupted during the first epoch: nothing was saved, run the command again", file=sys.stderr)
         raise
 
     model = shipped(model, average)
@@ -199,7 +213,32 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
     model = model.to(memory_format=torch.contiguous_format)
     from inkread.training.bundle import write_bundle
 
-    return write_bundle(run_dir / "model", model, config, splits, history)
+    try:
+        return write_bundle(run_dir / "model", model, config, splits, history)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted while writing the model: every epoch is saved; write it with: inkread train ... "
+              f"--out {run_dir} --resume", file=sys.stderr)
+        raise
+
+
+def _batch_starts(count: int, batch_size: int) -> list[int]:
+    """Where each batch of an epoch starts: a last batch of one image joins the one before.
+
+    Batch norm cannot normalize a batch of one image in training mode (a 129-image data set at
+    batch 128 would fail on its last step).
+    """
+    starts = list(range(0, count, batch_size))
+    if len(starts) > 1 and count - starts[-1] == 1:
+        starts.pop()
+    return starts
+
+
+def _first_line(error: BaseException) -> str:
+    """The first informative line of an exception's message (PyTorch's start with a bare heading)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].endswith(":"):
+        return lines[1]
+    return lines[0] if lines else type(error).__name__
 
 
 def evaluate_torch(model: torch.nn.Module, images: torch.Tensor, targets: torch.Tensor) -> tuple[float, float]:
@@ -282,10 +321,17 @@ def _load_initial_weights(model, init_from: str, init_meta, labels) -> None:
     if list(init_meta.labels) != list(labels):
         current = model.state_dict()
         state = {k: v for k, v in state.items() if k in current and v.shape == current[k].shape}
+    if not isinstance(state, dict):
+        raise InkreadError(f"{weights} holds no weights ({type(state).__name__}): use a bundle made by inkread train")
     try:
-        model.load_state_dict(state, strict=False)
+        missing = model.load_state_dict(state, strict=False).missing_keys
     except RuntimeError as error:
-        raise InkreadError(f"{init_from} does not fit --arch: {str(error).splitlines()[0]}") from None
+        raise InkreadError(f"{init_from} does not fit --arch {init_meta.arch}: {_first_line(error)}") from None
+    # Only the output layer (its weight and bias) may start fresh, and only for a new label set.
+    fresh_allowed = 2 if list(init_meta.labels) != list(labels) else 0
+    if len(missing) > fresh_allowed:
+        raise InkreadError(f"{weights} lacks {len(missing)} of the network's weights ({missing[0]}, ...): "
+                           "it is not a complete inkread model; fine-tune from another bundle")
 
 
 def _check_config(config: TrainConfig) -> None:
@@ -293,8 +339,14 @@ def _check_config(config: TrainConfig) -> None:
         raise InkreadError(f"unknown architecture {config.arch!r}: choose one of {', '.join(ARCHITECTURES)}")
     if config.epochs < 1:
         raise InkreadError("--epochs must be at least 1")
-    if config.batch_size < 1:
-        raise InkreadError("--batch-size must be at least 1")
+    if config.batch_size < 2:
+        raise InkreadError("--batch-size must be at least 2 (batch norm needs two images per batch)")
+    if config.threads is not None and config.threads < 1:
+        raise InkreadError(f"--threads must be at least 1, got {config.threads}")
+    if config.seed < 0 or config.split_seed < 0:
+        raise InkreadError("--seed and --split-seed must be 0 or more")
+    if config.patience is not None and config.patience < 1:
+        raise InkreadError(f"--patience must be at least 1 epoch, got {config.patience}")
     if not (config.lr > 0):
         raise InkreadError("--lr must be positive")
     if config.precision not in ("fp32", "bf16", "auto"):
@@ -309,7 +361,8 @@ def _check_resume_matches(state: dict, config: TrainConfig) -> None:
     saved = dict(state.get("config", {}))
     if "seed" in saved:
         saved.setdefault("split_seed", saved["seed"])  # runs from before --split-seed split by --seed
-    for key in ("dataset", "arch", "seed", "split_seed", "batch_size"):
+    # --epochs sets the length of the one-cycle schedule, --limit the data: neither can change midway
+    for key in ("dataset", "arch", "seed", "split_seed", "batch_size", "epochs", "limit"):
         if key in saved and saved[key] != getattr(config, key):
             raise InkreadError(f"--resume with a different --{key.replace('_', '-')} ({getattr(config, key)!r}) than the run "
                                f"was started with ({saved[key]!r}): use the same options, or another --out")

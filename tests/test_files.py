@@ -1,0 +1,53 @@
+"""Atomic files and staged folders: a write either completes or leaves the old state untouched."""
+
+from __future__ import annotations
+
+import pytest
+
+from inkread.errors import InkreadError
+from inkread.files import staged_folder, write_text_atomic
+
+
+def test_atomic_write_replaces_the_file_and_leaves_no_temp_file(tmp_path):
+    target = tmp_path / "sub" / "a.txt"
+    write_text_atomic(target, "one")
+    write_text_atomic(target, "two")
+    assert target.read_text() == "two"
+    assert [p.name for p in target.parent.iterdir()] == ["a.txt"]
+
+
+def test_atomic_write_where_a_file_blocks_the_folder_is_one_clear_error(tmp_path):
+    (tmp_path / "afile").write_text("keep me")
+    with pytest.raises(InkreadError, match="a file stands where a folder is needed"):
+        write_text_atomic(tmp_path / "afile" / "a.txt", "x")
+    assert (tmp_path / "afile").read_text() == "keep me"
+
+
+def test_staged_folder_replaces_the_old_folder_only_when_complete(tmp_path):
+    target = tmp_path / "model"
+    with staged_folder(target) as staging:
+        (staging / "a").write_text("first")
+    assert (target / "a").read_text() == "first"
+
+    with pytest.raises(RuntimeError):
+        with staged_folder(target) as staging:
+            (staging / "a").write_text("second, unfinished")
+            raise RuntimeError("interrupted half way")
+    assert (target / "a").read_text() == "first"  # the old folder, untouched
+
+    with staged_folder(target) as staging:
+        (staging / "b").write_text("second")
+    assert sorted(p.name for p in target.iterdir()) == ["b"]  # the new folder whole, nothing of the old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no staging or old folder left
+
+
+def test_staged_folder_turns_a_file_system_error_into_one_line(tmp_path):
+    target = tmp_path / "model"
+    with pytest.raises(InkreadError, match="disk full while writing .*model: free some space"):
+        with staged_folder(target):
+            raise OSError(28, "No space left on device")
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(InkreadError, match="choose another output folder"):
+        with staged_folder(tmp_path / "afile" / "model"):
+            pass

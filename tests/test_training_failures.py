@@ -1,0 +1,155 @@
+"""Training and export when things go wrong: odd data sizes, divergence, bad resumes and starts.
+
+Runs on tiny synthetic data sets (a few random 28x28 images), so each case takes a second; what
+is checked is that a mistake becomes one clear ``InkreadError`` and that no half-made model is left.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from inkread.data.splits import DatasetSplits, ImageSet
+from inkread.errors import InkreadError
+from inkread.training import TrainConfig, train
+from inkread.training.checkpoint import CHECKPOINT_FILE
+
+DIGITS = tuple("0123456789")
+
+
+def _splits(train_count: int, labels: tuple[str, ...] = DIGITS) -> DatasetSplits:
+    rng = np.random.default_rng(0)
+
+    def part(count: int) -> ImageSet:
+        return ImageSet(rng.integers(0, 256, (count, 28, 28), dtype=np.uint8), np.arange(count) % len(labels))
+
+    return DatasetSplits("synthetic", labels, "mnist", part(train_count), part(4), part(4))
+
+
+def _config(out: Path, **changes) -> TrainConfig:
+    values = dict(dataset="synthetic", out=str(out), epochs=1, batch_size=4, progress=False, threads=1, augment="off")
+    values.update(changes)
+    return TrainConfig(**values)
+
+
+def test_a_last_batch_of_one_image_joins_the_one_before(tmp_path):
+    """Batch norm cannot train on a batch of one: 9 images at batch 4 are steps of 4 and 5."""
+    from inkread.training.loop import _batch_starts
+
+    assert _batch_starts(9, 4) == [0, 4]
+    assert _batch_starts(10, 4) == [0, 4, 8]
+    assert _batch_starts(1, 4) == [0]
+    bundle = train(_config(tmp_path / "run"), splits=_splits(9))
+    assert (bundle / "model.json").exists()
+
+
+def test_too_few_images_and_a_batch_of_one_are_refused(tmp_path):
+    with pytest.raises(InkreadError, match="1 training image.*at least 2"):
+        train(_config(tmp_path / "one"), splits=_splits(1))
+    with pytest.raises(InkreadError, match="--batch-size must be at least 2"):
+        train(_config(tmp_path / "b1", batch_size=1), splits=_splits(8))
+
+
+def test_a_diverging_run_stops_with_advice_and_writes_no_model(tmp_path):
+    with pytest.raises(InkreadError, match=r"training diverged in epoch 1.*lower --lr"):
+        train(_config(tmp_path / "run", lr=float("inf")), splits=_splits(8))
+    assert not (tmp_path / "run" / "model").exists()
+    assert not (tmp_path / "run" / CHECKPOINT_FILE).exists()
+
+
+def test_resume_refuses_other_epochs_limit_or_classes(tmp_path):
+    run = tmp_path / "run"
+
+    def stop_in_second_epoch(step, epoch, model):
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(_config(run, epochs=2), splits=_splits(8), on_step=stop_in_second_epoch)
+    with pytest.raises(InkreadError, match=r"different --epochs \(3\).*\(2\)"):
+        train(_config(run, epochs=3, resume=True), splits=_splits(8))  # the one-cycle schedule is 2 epochs long
+    with pytest.raises(InkreadError, match=r"different --limit"):
+        train(_config(run, epochs=2, limit=6, resume=True), splits=_splits(8))
+    with pytest.raises(InkreadError, match=r"classes of synthetic changed.*\(10 then, 11 now\)"):
+        train(_config(run, epochs=2, resume=True), splits=_splits(8, DIGITS + ("X",)))
+    train(_config(run, epochs=2, resume=True), splits=_splits(8))  # the same options still resume
+
+
+def test_a_checkpoint_missing_a_part_is_a_clear_error(tmp_path):
+    run = tmp_path / "run"
+    train(_config(run), splits=_splits(8))
+    state = torch.load(run / CHECKPOINT_FILE, weights_only=False)
+    del state["optimizer"]
+    torch.save(state, run / CHECKPOINT_FILE)
+    with pytest.raises(InkreadError, match=r"checkpoint.pt does not fit this run \(KeyError"):
+        train(_config(run, resume=True), splits=_splits(8))
+
+
+def test_fine_tuning_from_incomplete_weights_is_refused(tmp_path):
+    bundle = train(_config(tmp_path / "base"), splits=_splits(8))
+    torch.save({}, bundle / "weights.pt")  # would silently train from scratch with strict=False
+    with pytest.raises(InkreadError, match="lacks .* of the network's weights"):
+        train(_config(tmp_path / "tuned", init_from=str(bundle)), splits=_splits(8))
+    torch.save(torch.zeros(3), bundle / "weights.pt")
+    with pytest.raises(InkreadError, match="holds no weights"):
+        train(_config(tmp_path / "tuned2", init_from=str(bundle)), splits=_splits(8))
+
+
+def test_fine_tuning_to_new_labels_starts_only_the_output_layer_fresh(tmp_path):
+    bundle = train(_config(tmp_path / "base"), splits=_splits(8))
+    tuned = train(_config(tmp_path / "tuned", init_from=str(bundle)), splits=_splits(8, DIGITS + ("X",)))
+    assert (tuned / "model.json").exists()
+
+
+def test_ctrl_c_inside_the_onnx_exporter_is_an_interrupt(monkeypatch, tmp_path):
+    """torch.onnx.export wraps whatever it catches, KeyboardInterrupt included, in its own error."""
+    from inkread.models import build_model
+    from inkread.training import bundle
+
+    def export_interrupted(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as interrupt:
+            raise RuntimeError("Failed to export the model") from interrupt
+
+    monkeypatch.setattr(torch.onnx, "export", export_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        bundle.export_onnx(build_model("inknet", 10), tmp_path / "model.onnx")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_interrupted_bundle_write_leaves_no_model_folder(monkeypatch, tmp_path):
+    from inkread.training import bundle
+
+    def interrupted(model, path):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bundle, "export_onnx", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train(_config(tmp_path / "run"), splits=_splits(8))
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [CHECKPOINT_FILE, "history.csv", "history.json"]
+
+
+def test_cli_out_that_is_a_file_or_bad_numbers_are_one_line_errors(tmp_path):
+    rows = [f"{i % 10}," + ",".join(str((i * 7 + j) % 256) for j in range(784)) for i in range(12)]
+    (tmp_path / "tiny.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "afile").write_text("not a folder")
+    common = ("train", "--dataset", f"csv:{tmp_path / 'tiny.csv'}", "--epochs", "1", "--quiet", "--threads", "1")
+    cases = [
+        (*common, "--out", str(tmp_path / "afile")),
+        (*common, "--out", str(tmp_path / "afile" / "run")),
+        (*common, "--out", str(tmp_path / "r1"), "--threads", "-1"),
+        (*common, "--out", str(tmp_path / "r2"), "--split-seed", "-1"),
+        (*common, "--out", str(tmp_path / "r3"), "--batch-size", "1"),
+        (*common, "--out", str(tmp_path / "r4"), "--patience", "0"),
+    ]
+    for args in cases:
+        result = subprocess.run([sys.executable, "-m", "inkread", *args], capture_output=True, text=True, timeout=300)
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 2 and len(lines) == 1 and lines[0].startswith("inkread: error:"), (args, result.stderr)
+    assert (tmp_path / "afile").read_text() == "not a folder"
