@@ -47,6 +47,9 @@ def test_staged_folder_turns_a_file_system_error_into_one_line(tmp_path):
         with staged_folder(target):
             raise OSError(28, "No space left on device")
     assert list(tmp_path.iterdir()) == []
+    with pytest.raises(InkreadError, match=r"disk full while writing \S*model/weights.pt: free"):
+        with staged_folder(target) as staging:  # a file inside: the message names the real folder
+            raise InkreadError(f"disk full while writing {staging / 'weights.pt'}: free some space")
     (tmp_path / "afile").write_text("x")
     with pytest.raises(InkreadError, match="choose another output folder"):
         with staged_folder(tmp_path / "afile" / "model"):

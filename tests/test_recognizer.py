@@ -288,7 +288,10 @@ def test_load_rejects_a_corrupt_onnx_file(pixel_bundle, tmp_path):
 
     (tmp_path / "model.json").write_bytes((pixel_bundle / "model.json").read_bytes())
     (tmp_path / "model.onnx").write_bytes(b"not a network")
-    with pytest.raises(ModelBundleError, match="cannot load"):
+    with pytest.raises(ModelBundleError, match="cannot load .*the file is damaged"):
+        Recognizer.load(tmp_path)
+    (tmp_path / "model.onnx").unlink()
+    with pytest.raises(ModelBundleError, match="model.onnx is missing: the bundle is incomplete"):
         Recognizer.load(tmp_path)
 
 

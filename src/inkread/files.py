@@ -100,6 +100,10 @@ def staged_folder(target: str | os.PathLike) -> Iterator[Path]:
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)
         raise write_error(target, error) from error
+    except InkreadError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        # name the folder the user asked for, not the hidden staging folder it was being built in
+        raise InkreadError(str(error).replace(str(staging), str(target))) from error
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

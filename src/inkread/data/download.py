@@ -197,7 +197,9 @@ def is_writable(folder: Path) -> bool:
 def _download(entry: RemoteFile, folder: Path, base_url: str | None) -> Path:
     """Download (or extract from the archive) ``entry`` into ``folder``; check it before it is placed."""
     if not is_writable(folder):
-        raise DatasetError(f"{entry.name} is not in {folder}, which is read-only: {_how_to_get(entry, folder, base_url)}")
+        existing = next(path for path in (folder, *folder.parents) if path.exists())
+        problem = "which is read-only" if existing.is_dir() else f"and {existing} is a file, not a folder"
+        raise DatasetError(f"{entry.name} is not in {folder}, {problem}: {_how_to_get(entry, folder, base_url)}")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".download-", dir=folder))

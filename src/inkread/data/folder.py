@@ -101,8 +101,10 @@ def preprocess_file(path: Path, recipe: str) -> np.ndarray:
     try:
         image = preprocess_image(path, recipe=recipe)
     except InkreadError as error:
-        message = str(error)
-        raise DatasetError(message if str(path) in message else f"{path}: {message}") from None
+        # The message is written for someone predicting one image ("draw ... on plain paper");
+        # in a training folder the fix is to the data set.
+        message = str(error).replace(f"{path}: ", "")
+        raise DatasetError(f"{path} in the data set: {message.split(': ')[0]}: replace the image or remove it") from None
     except (OSError, ValueError) as error:  # an image library error that slipped through
         raise DatasetError(f"cannot read the image {path} ({error}): replace or remove it") from None
     return np.clip(np.rint(np.asarray(image, dtype=np.float32) * 255), 0, 255).astype(np.uint8)

@@ -75,10 +75,14 @@ class OnnxModel:
         # Idle worker threads sleep instead of spinning: the CPU is shared with training and other
         # requests, and spinning only saves microseconds on batches large enough to use the pool.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        if not self.onnx_path.is_file():
+            raise ModelBundleError(f"{self.onnx_path} is missing: the bundle is incomplete; copy the whole model folder "
+                                   "again, or re-create it with inkread export")
         try:
             return onnxruntime.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
-        except Exception as error:  # onnxruntime raises its own exception types for missing/corrupt files
-            raise ModelBundleError(f"cannot load {self.onnx_path}: {str(error).splitlines()[0][:200]}") from None
+        except Exception as error:  # onnxruntime raises its own exception types for corrupt files
+            raise ModelBundleError(f"cannot load {self.onnx_path} ({str(error).splitlines()[0][:160]}): the file is "
+                                   "damaged; copy the model folder again, or re-create it with inkread export") from None
 
     def _session_for(self, size: int):
         """The single-thread session for small batches, the all-cores one for large batches."""
