@@ -151,6 +151,14 @@ def test_pool_is_cached_in_the_data_dir(synthetic, monkeypatch):
     monkeypatch.undo()
     next(cache.glob("emnist-pool-*.npz")).write_bytes(b"garbage")
     assert _loaded(load_dataset("emnist-pool", data_dir)) == labels47
+    # So is one whose arrays were cut short (it would silently train on part of the pool).
+    cached = next(cache.glob("emnist-pool-*.npz"))
+    with np.load(cached) as saved:
+        arrays = dict(saved)
+    np.savez(cached, **{**arrays, "images": arrays["images"][:10]})
+    rebuilt = load_dataset("emnist-pool", data_dir)
+    assert rebuilt.source["unique_images"] == cold.source["unique_images"] == len(arrays["images"])
+    assert rebuilt.counts() == cold.counts()
 
 
 def test_read_only_data_dir_caches_in_the_user_cache(synthetic, user_cache):

@@ -246,9 +246,13 @@ def _read_cache(path: Path) -> Pool | None:
         return None
     try:
         with np.load(path, allow_pickle=False) as saved:
-            return Pool(saved["images"], saved["masks"], saved["digests"], json.loads(str(saved["stats"])))
+            pool = Pool(saved["images"], saved["masks"], saved["digests"], json.loads(str(saved["stats"])))
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
+    count = pool.stats.get("unique_images") if isinstance(pool.stats, dict) else None
+    consistent = (pool.images.shape == (count, 28, 28) and pool.images.dtype == np.uint8
+                  and pool.masks.shape == (count,) and pool.digests.shape == (count, 2))
+    return pool if consistent else None  # a damaged or tampered cache is rebuilt, never half-used
 
 
 def _write_cache(path: Path, pool: Pool) -> None:
