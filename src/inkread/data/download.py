@@ -15,6 +15,7 @@ local mirror or a test server: files are then fetched from ``<base_url>/<officia
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -33,7 +34,8 @@ from inkread.data.mapping import SPLITS, mapping_name, read_mapping
 from inkread.files import default_data_dir
 
 BASE_URL_ENV = "INKREAD_DOWNLOAD_BASE_URL"
-TIMEOUT_SECONDS = 60
+# (connect, read) for requests: a server that accepts but stalls fails in 30 s, not minutes per mirror
+TIMEOUT_SECONDS = (15, 30)
 
 MNIST_URLS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/")
 
@@ -200,6 +202,7 @@ def _download(entry: RemoteFile, folder: Path, base_url: str | None) -> Path:
         existing = next(path for path in (folder, *folder.parents) if path.exists())
         problem = "which is read-only" if existing.is_dir() else f"and {existing} is a file, not a folder"
         raise DatasetError(f"{entry.name} is not in {folder}, {problem}: {_how_to_get(entry, folder, base_url)}")
+    created = [path for path in (folder, *folder.parents) if not path.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".download-", dir=folder))
@@ -222,6 +225,9 @@ def _download(entry: RemoteFile, folder: Path, base_url: str | None) -> Path:
         return final
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        for path in created:  # a failed download leaves no empty folders behind (a mistyped --data-dir)
+            with contextlib.suppress(OSError):
+                path.rmdir()
 
 
 def _retrieve(name: str, urls: tuple[str, ...], known_hash: str | None, target: Path, staging: Path,
