@@ -318,11 +318,11 @@ def _load_initial_weights(model, init_from: str, init_meta, labels) -> None:
         state = torch.load(weights, map_location="cpu", weights_only=True)
     except Exception as error:
         raise InkreadError(f"cannot read {weights} ({type(error).__name__}): the file is corrupt") from None
+    if not isinstance(state, dict):
+        raise InkreadError(f"{weights} holds no weights ({type(state).__name__}): use a bundle made by inkread train")
     if list(init_meta.labels) != list(labels):
         current = model.state_dict()
         state = {k: v for k, v in state.items() if k in current and v.shape == current[k].shape}
-    if not isinstance(state, dict):
-        raise InkreadError(f"{weights} holds no weights ({type(state).__name__}): use a bundle made by inkread train")
     try:
         missing = model.load_state_dict(state, strict=False).missing_keys
     except RuntimeError as error:
