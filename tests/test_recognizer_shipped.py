@@ -134,3 +134,18 @@ def test_past_its_budget_of_pieces_read_falls_back_to_the_width_rule(shared_data
     monkeypatch.setattr(recognizer_module, "MAX_PIECES_PER_IMAGE", 0)
     for page, _ in touching_pairs(shared_datasets, 12):
         assert recognizer.read(page, only="digits").text == read_by_width_rule(recognizer, page)
+
+
+def test_large_batches_run_in_chunks_with_the_same_answers():
+    """OnnxModel.logits runs RUN_CHUNK images at a time, so memory stays bounded; the answers must not change."""
+    from inkread.errors import InputImageError
+    from inkread.inference.onnx_model import RUN_CHUNK, OnnxModel
+
+    model = OnnxModel("digits")
+    batch = np.random.default_rng(0).random((2 * RUN_CHUNK + 7, 1, 28, 28), dtype=np.float32)
+    whole = model.logits(batch)
+    one_by_one = np.concatenate([model.logits(batch[i:i + 100]) for i in range(0, len(batch), 100)])
+    assert whole.shape == (len(batch), 10)
+    np.testing.assert_allclose(whole, one_by_one, rtol=1e-4, atol=1e-4)
+    with pytest.raises(InputImageError, match=r"shape \(N, 1, 28, 28\), got \(28, 28\)"):
+        model.logits(np.zeros((28, 28), np.float32))

@@ -10,7 +10,8 @@ from PIL import Image
 
 from inkread.imaging.components import label
 from inkread.imaging.decode import load_image
-from inkread.imaging.segment import Glyph, segment, text_layout
+from inkread.errors import InputImageError
+from inkread.imaging.segment import MAX_GLYPHS, Glyph, segment, text_layout
 
 SCALE = 3  # characters about 60 px tall, as in a photo or scan
 
@@ -262,3 +263,29 @@ def test_a_character_hanging_below_its_neighbours_stays_on_their_line():
 
     assert [len(line) for line in segment(page(59))] == [3]  # hangs two thirds of its height lower: same line
     assert [len(line) for line in segment(page(140))] == [2, 1]  # wholly below: a line of its own
+
+
+def test_a_thin_dash_is_one_mark_and_tiny_noise_never_crashes():
+    """A 1-2 px tall line once had a "typical width" of a pixel and was cut into empty pieces."""
+    for width in (2, 3, 40):
+        ink = np.zeros((60, 200), np.float32)
+        ink[30, 80:80 + width] = 1.0
+        assert [len(line) for line in segment(ink)] == [1]
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        height, width = rng.integers(3, 40, 2)
+        ink = (rng.random((height, width)) < rng.random() * 0.3).astype(np.float32)
+        try:
+            segment(ink)
+        except InputImageError:
+            pass  # too many marks: a clear error is fine, a crash is not
+
+
+def test_more_marks_than_handwriting_has_is_refused_fast():
+    """A grid of dots (or ruled paper, squared paper) would otherwise make thousands of glyphs."""
+    ink = np.zeros((512, 512), np.float32)
+    for dy in (0, 1):
+        for dx in (0, 1):
+            ink[dy::6, dx::6] = 1.0
+    with pytest.raises(InputImageError, match=f"more than {MAX_GLYPHS} marks to read.*crop the image"):
+        segment(ink)

@@ -21,6 +21,7 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
+from inkread.errors import InputImageError
 from inkread.imaging import components
 from inkread.imaging.stroke import rank_filter, stroke_width
 
@@ -38,6 +39,9 @@ TOP_BAR_HEIGHT = 0.3  # a flat stroke at most this many character heights tall..
 TOP_BAR_LEVEL = 0.3  # ...centred in the top 30% of a glyph...
 TOP_BAR_GAP = 0.15  # ...and at most this many character heights to its side is that glyph's bar
 MIN_PIECE = 0.15  # candidate cuts are at least this many line heights apart, and from the ends
+MIN_PIECE_PX = 3  # ...and never closer than this many pixels
+MIN_SPLIT_HEIGHT_PX = 8  # a glyph less tall than this is one mark (a dash, a rule), never several characters
+MAX_GLYPHS = 500  # more marks than this is not handwriting to read (ruled paper, a grid, noise)
 
 AMBIGUOUS_ASPECT = 0.9  # with a chooser, glyphs wider than this many line heights may be two characters...
 MIN_SPLIT_PIECE = 0.35  # ...each at least this many line heights wide (a sliver off a wide 0 reads as a 1)
@@ -105,12 +109,18 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None) -> list[l
     cumulative = np.cumsum(areas[order])
     char_height = float(heights[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
 
-    lines = []
+    lines, count = [], 0
     for line in _group_lines(parts, char_height):
         glyphs = _merge_overlapping(line, char_height)
-        glyphs = _split_wide(glyphs, found.labels, ink, choose_cuts)
+        glyphs = _split_wide(glyphs, found.labels, ink, choose_cuts, room=MAX_GLYPHS - count)
+        count += len(glyphs)
         lines.append(_glyphs(glyphs, found.labels, ink))
     return lines
+
+
+def _too_many_marks() -> InputImageError:
+    return InputImageError(f"more than {MAX_GLYPHS} marks to read (ruled or squared paper, a grid, noise?): "
+                           "crop the image to the handwriting, on plain paper")
 
 
 def text_layout(lines: Sequence[Sequence[Glyph]], labels: Sequence[str]) -> str:
@@ -234,8 +244,13 @@ def _top_bar_of(body: _Part, bar: _Part, char_height: float) -> bool:
 
 
 def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray,
-                choose_cuts: Optional[CutChooser] = None) -> list[_Part]:
-    """Cut glyphs much wider than the line's typical character at their thinnest columns."""
+                choose_cuts: Optional[CutChooser] = None, room: int = MAX_GLYPHS) -> list[_Part]:
+    """Cut glyphs much wider than the line's typical character at their thinnest columns.
+
+    Raises ``InputImageError`` if the line would hold more than ``room`` glyphs.
+    """
+    if len(line) > room:
+        raise _too_many_marks()
     heights = np.array([p.height for p in line], dtype=np.float64)
     widths = np.array([p.width for p in line], dtype=np.float64)
     line_height = float(np.median(heights))
@@ -243,18 +258,24 @@ def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray,
     ordinary = widths[widths <= 1.2 * line_height]
     typical = float(np.median(ordinary)) if ordinary.size >= 3 else DEFAULT_ASPECT * line_height
     out: list[_Part] = []
-    for part in line:
+    for index, part in enumerate(line):
         wide = part.width > SPLIT_WIDTH * typical and part.width > SPLIT_ASPECT * part.height
         # Too narrow for the width rule but maybe two characters: let the chooser read it both ways.
         ambiguous = not wide and choose_cuts is not None and part.width > AMBIGUOUS_ASPECT * line_height
-        if not (wide or ambiguous):
+        if not (wide or ambiguous) or part.height < MIN_SPLIT_HEIGHT_PX:
             out.append(part)
             continue
         x0, y0, x1, y1 = part.box
         crop = np.where(np.isin(labels[y0:y1, x0:x1], np.array(part.members) + 1), ink[y0:y1, x0:x1], 0.0)
         column_ink = crop.sum(axis=0)
         if wide:
-            count = max(2, round(part.width / typical))
+            # at least MIN_PIECE_PX wide each, however small the line's "typical width"
+            count = min(max(2, round(part.width / typical)), part.width // MIN_PIECE_PX)
+            if count < 2:
+                out.append(part)
+                continue
+            if len(out) + count + len(line) - index - 1 > room:  # a rule across a page is not 600 characters
+                raise _too_many_marks()
             cuts = _thinnest_near_multiples(column_ink, count)
             if choose_cuts is not None:  # the width rule's cuts stay candidates, and its answer the fallback
                 candidates = _cut_columns(column_ink, max(2, round(MIN_PIECE * line_height)), most=2 * count + 2)
@@ -264,6 +285,8 @@ def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray,
             candidates = _cut_columns(column_ink, max(2, round(MIN_SPLIT_PIECE * line_height)), most=4)
             cuts = sorted(choose_cuts(crop, candidates, (1, 2)) or [])
         for left, right in zip([0] + cuts, cuts + [part.width]):
+            if right <= left:
+                continue
             piece = crop[:, left:right]
             rows = np.flatnonzero(piece.max(axis=1) > INK_THRESHOLD)
             cols = np.flatnonzero(piece.max(axis=0) > INK_THRESHOLD)
@@ -281,8 +304,9 @@ def _thinnest_near_multiples(column_ink: np.ndarray, count: int) -> list[int]:
     for k in range(1, count):
         centre = round(k * width / count)
         lo, hi = max(1, centre - window), min(width - 1, centre + window + 1)
-        cuts.append(lo + int(np.argmin(column_ink[lo:hi])))
-    return cuts
+        if hi > lo:
+            cuts.append(lo + int(np.argmin(column_ink[lo:hi])))
+    return sorted(set(cuts))
 
 
 def _cut_columns(column_ink: np.ndarray, min_piece: int, most: int | None = None) -> list[int]:
