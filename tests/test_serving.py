@@ -293,6 +293,64 @@ def test_correction_on_a_locked_database_is_a_503_and_nothing_is_stored(client, 
     assert client.get(f"{API}/corrections").json()["total"] == 0
 
 
+def test_reading_corrections_from_a_locked_database_is_a_503(client, tmp_path, monkeypatch):
+    import sqlite3
+
+    import inkread.serving.corrections as corrections
+
+    monkeypatch.setattr(corrections, "BUSY_TIMEOUT_S", 0.2)
+    assert client.post(f"{API}/corrections", files=upload(png(render("7"))), data={"label": "7"}).status_code == 201
+    blocker = sqlite3.connect(corrections.database_path(tmp_path / "data"), isolation_level=None)
+    blocker.execute("PRAGMA locking_mode=EXCLUSIVE")
+    blocker.execute("BEGIN EXCLUSIVE")  # not even readers get in
+    try:
+        for path in ("corrections", "corrections/1", "corrections/1/image"):
+            assert_error(client.get(f"{API}/{path}"), 503, "cannot read the corrections", "try again")
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert client.get(f"{API}/corrections").json()["total"] == 1
+
+
+def test_a_float_tiff_correction_is_stored_as_the_model_read_it(client):
+    ink = np.ones((60, 60), np.float32)  # 1.0 = white paper, 0.0 = ink, as a float TIFF holds it
+    ink[10:50, 28:32] = 0.0
+    buffer = io.BytesIO()
+    Image.fromarray(ink, mode="F").save(buffer, format="TIFF")
+    response = client.post(f"{API}/corrections", files=upload(buffer.getvalue(), "one.tif", "image/tiff"),
+                           data={"label": "1"})
+    assert response.status_code == 201, response.text
+    stored = Image.open(io.BytesIO(client.get(f"{API}/corrections/{response.json()['id']}/image").content))
+    pixels = np.asarray(stored.convert("L"))
+    assert pixels[30, 30] < 20 and pixels[5, 5] > 235  # the stroke dark, the paper white (not all black)
+
+
+def test_an_unexpected_error_is_a_one_line_json_500(make_client, monkeypatch):
+    from inkread.inference.recognizer import Recognizer
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Recognizer, "read", broken)
+    client = make_client()
+    client_no_raise = type(client)(client.app, raise_server_exceptions=False)
+    assert_error(client_no_raise.post(f"{API}/read", files=upload(IMAGE)), 500, "internal error (RuntimeError)")
+
+
+def test_head_is_answered_like_get_without_a_body(client):
+    for path in ("/healthz", "/", f"{API}/models"):
+        head, get = client.head(path), client.get(path)
+        assert head.status_code == 200 == get.status_code, path
+        assert head.content == b"" and head.headers["content-type"] == get.headers["content-type"]
+
+
+def test_a_thin_dash_is_read_not_a_500(client):
+    image = Image.new("L", (200, 60), 255)
+    image.paste(0, (80, 30, 120, 31))  # a 40 x 1 px line
+    response = client.post(f"{API}/read", files=upload(png(image)))
+    assert response.status_code == 200, response.text
+
+
 def test_correction_lookups_404(client):
     assert_error(client.get(f"{API}/corrections/12345"), 404, "12345")
     assert_error(client.get(f"{API}/corrections/12345/image"), 404, "12345")
@@ -354,6 +412,13 @@ def test_body_over_the_limit_is_refused_with_413(make_client):
             yield big[start:start + 10_000]
     assert_error(client.post(f"{API}/predict", content=chunks(), headers={"content-type": "image/png"}), 413, "limit")
     assert_error(client.post(f"{API}/corrections", files=upload(big), data={"label": "1"}), 413)
+    # a chunked multipart upload: the limit's 413 once came back as a 400 "malformed multipart body"
+    boundary = b"inkreadboundary"
+    multipart = (b"--" + boundary + b'\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n'
+                 b"Content-Type: image/png\r\n\r\n" + big + b"\r\n--" + boundary + b"--\r\n")
+    response = client.post(f"{API}/predict", content=(multipart[i:i + 10_000] for i in range(0, len(multipart), 10_000)),
+                           headers={"content-type": "multipart/form-data; boundary=inkreadboundary"})
+    assert_error(response, 413, "limit")
     assert client.post(f"{API}/predict", files=upload(IMAGE)).status_code == 200  # small ones still pass
 
 

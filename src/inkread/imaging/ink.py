@@ -27,13 +27,13 @@ MIN_CONTRAST = 0.08  # ink must be at least 8% darker (or lighter) than the pape
 
 def ink_map(image: Image.Image) -> np.ndarray:
     """The ink map (float32 in 0..1, ink 1.0 on 0.0) of a decoded PIL image in any mode."""
-    if has_alpha(image) and not _high_bit_depth(image):
+    if has_alpha(image) and not high_bit_depth(image):
         if image.mode not in ("RGBA", "LA"):
             image = image.convert("RGBA")  # P with transparency, PA, La, RGBa...
         alpha = np.asarray(image.getchannel("A"))
         if alpha.min() < 128:  # some transparency: a drawing on a transparent canvas
             return _ink_from_alpha(image, alpha)
-    return _ink_from_gray(_gray(image))
+    return _ink_from_gray(gray_uint8(image))
 
 
 # --- pixel values --------------------------------------------------------------------------
@@ -43,14 +43,15 @@ def has_alpha(image: Image.Image) -> bool:
     return "A" in image.getbands() or "a" in image.getbands() or "transparency" in image.info
 
 
-def _high_bit_depth(image: Image.Image) -> bool:
+def high_bit_depth(image: Image.Image) -> bool:
+    """16/32-bit integer or float gray (modes I, I;16..., F)."""
     return image.mode.startswith("I") or image.mode == "F"
 
 
-def _gray(image: Image.Image) -> np.ndarray:
+def gray_uint8(image: Image.Image) -> np.ndarray:
     """The luminance of a PIL image as uint8 (alpha ignored: the image is opaque)."""
     mode = image.mode
-    if _high_bit_depth(image):  # 16/32-bit gray: scale to 8 bits by the range in use
+    if high_bit_depth(image):  # 16/32-bit gray: scale to 8 bits by the range in use
         values = np.asarray(image, dtype=np.float32)
         top = 1.0 if mode == "F" and values.max() <= 1.0 else 255.0 if values.max() <= 255 else 65535.0
         return to_uint8(values, 255.0 / top)

@@ -1,13 +1,14 @@
 """The FastAPI application: the drawing page, the /api/v1 endpoints and their error answers.
 
-Every error is JSON ``{"detail": "<one line: what is wrong and how to fix it>"}`` with a 4xx
-status: 400 unreadable image, 404 unknown id or path, 413 body too large, 415 not an image /
-wrong Content-Type, 422 invalid field. Model inference and SQLite writes run in worker threads,
+Every error is JSON ``{"detail": "<one line: what is wrong and how to fix it>"}``: 400 unreadable
+image, 404 unknown id or path, 413 body too large, 415 not an image / wrong Content-Type, 422
+invalid field; 503 when the server's model files or database fail, 500 for a bug. Model inference and SQLite writes run in worker threads,
 never on the event loop; a capacity limiter keeps the CPU-bound part from oversubscribing cores.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import asdict
 from contextlib import asynccontextmanager
@@ -23,6 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from inkread import __version__
 from inkread.errors import InkreadError, InputImageError, ModelBundleError, StorageError
@@ -32,7 +34,8 @@ from inkread.serving.config import ServeConfig
 from inkread.serving.corrections import Correction, CorrectionStore, database_path
 from inkread.serving.images import as_png, model_input_data_url
 from inkread.serving.inputs import read_image_request, validation_message
-from inkread.serving.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware, ShutdownAnswerMiddleware
+from inkread.serving.middleware import (BodyLimitMiddleware, HeadAsGetMiddleware, SecurityHeadersMiddleware,
+                                       ShutdownAnswerMiddleware)
 from inkread.serving.registry import ModelRegistry
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -41,17 +44,20 @@ DEFAULT_TOP_K = 5
 MAX_ID = 2**62  # SQLite integers are 64-bit: larger ids cannot exist (and would overflow)
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/bmp", "image/gif", "image/tiff")
 R = TypeVar("R")
+logger = logging.getLogger("inkread.serving")
 
 DESCRIPTION = """Read handwritten digits and characters.
 
 Send an image to `/api/v1/predict` (one character) or `/api/v1/read` (several) as JSON
 `{"image": "<base64 or data URL>"}`, as a multipart upload (field `file`), or as the raw image
-body with an `image/*` Content-Type. Errors are `{"detail": "..."}` with a 4xx status."""
+body with an `image/*` Content-Type. Errors are `{"detail": "..."}`: a 4xx status for what the request
+got wrong, 503 when the server's model files or database fail, or it is shutting down."""
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": schemas.ErrorResponse, "description": text}
     for status, text in ((400, "the image cannot be read"), (413, "request body too large"),
-                         (415, "not an image, or an unsupported Content-Type"), (422, "an invalid field"))
+                         (415, "not an image, or an unsupported Content-Type"), (422, "an invalid field"),
+                         (503, "the server cannot answer now: its model files or database failed, or it is shutting down"))
 }
 
 
@@ -74,6 +80,7 @@ def create_app(config: ServeConfig) -> FastAPI:
     app.state.registry = registry
     app.state.store = store
     _install_error_handlers(app)
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes)
     app.add_middleware(ShutdownAnswerMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)  # added last: outermost, so the 413s get the headers too
@@ -228,6 +235,18 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": validation_message(list(error.errors()))}, status_code=422)
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(request: Request, error: ClientDisconnect) -> Response:
+        # The page aborts an upload when the user draws on: normal, nobody to answer, nothing to log.
+        return Response(status_code=499)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        # A bug, not the request's fault: still one line of JSON (the traceback goes to the log).
+        logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
+        return JSONResponse({"detail": f"internal error ({type(error).__name__}) while handling this request: "
+                                       "try again; if it persists, report it with the server log"}, status_code=500)
 
     @app.exception_handler(InkreadError)
     async def inkread_error(request: Request, error: InkreadError) -> JSONResponse:

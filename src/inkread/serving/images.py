@@ -9,9 +9,10 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from inkread.errors import InputImageError
+from inkread.imaging.ink import gray_uint8, high_bit_depth
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-PNG_MODES = ("1", "L", "LA", "I", "I;16", "P", "RGB", "RGBA")
+PNG_MODES = ("1", "L", "LA", "P", "RGB", "RGBA")
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -38,7 +39,9 @@ def as_png(data: bytes) -> bytes:
     try:
         with Image.open(io.BytesIO(data)) as opened:
             image = ImageOps.exif_transpose(opened)  # a phone photo is stored the way it looked
-            if image.mode not in PNG_MODES:  # CMYK, YCbCr, float...: PNG cannot hold them
+            if high_bit_depth(image):  # 32-bit or float gray: Pillow writes neither as PNG; 8 bits as the model read them
+                image = Image.fromarray(gray_uint8(image))
+            elif image.mode not in PNG_MODES:  # CMYK, YCbCr...: PNG cannot hold them
                 image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
             return png_bytes(image)
     except (OSError, ValueError, Image.DecompressionBombError) as error:

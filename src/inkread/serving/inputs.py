@@ -12,6 +12,7 @@ import binascii
 from typing import TypeVar
 
 from fastapi import HTTPException, Request
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
@@ -97,8 +98,8 @@ async def _read_multipart(request: Request, fields: type[T]) -> tuple[bytes, T]:
         async with request.form(**FORM_LIMITS) as form:  # closes the spooled upload files afterwards
             image = await _uploaded_image(form)
             given = {key: value for key, value in form.multi_items() if key != "file" and isinstance(value, str)}
-    except HTTPException:
-        raise  # ours, and the 413 of the body size limit
+    except StarletteHTTPException:
+        raise  # ours, and the 413 of the body size limit (a Starlette HTTPException, not FastAPI's)
     except Exception as error:  # python-multipart's parse errors have no common public base class
         raise HTTPException(400, f"malformed multipart body ({str(error)[:100]}): {USAGE}") from None
     return image, _validate(fields, given)

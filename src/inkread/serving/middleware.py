@@ -1,5 +1,5 @@
 """Pure ASGI middlewares (no per-request overhead to speak of): body size limit, security headers,
-an answer for requests cut short by shutdown."""
+an answer for requests cut short by shutdown, HEAD answered as GET."""
 
 from __future__ import annotations
 
@@ -45,6 +45,25 @@ class HttpMiddleware:
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one HTTP request (subclasses)."""
         raise NotImplementedError
+
+
+class HeadAsGetMiddleware(HttpMiddleware):
+    """Answers HEAD like GET, without the body: FastAPI routes list GET only, but ``curl -I`` and
+    health checks send HEAD, and HTTP says every GET resource takes HEAD."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 class SecurityHeadersMiddleware(HttpMiddleware):
