@@ -83,6 +83,13 @@ def test_a_corrupt_file_among_good_ones(digits_dir, font_bundle):
     assert errors[0].startswith("inkread: ") and "missing.png" in errors[0]
     assert "broken.png" in errors[1]
     assert [row["label"] for row in csv.DictReader(io.StringIO(result.stdout))] == ["0", "3", "7"]
+    # JSON lists the failures too, each with its file, so a program can tell which files failed
+    result = inkread("predict", digits_dir, digits_dir / "missing.png", "--model", font_bundle, "--format", "json")
+    assert result.returncode == 1
+    items = json.loads(result.stdout)
+    assert [item["label"] for item in items if item["error"] is None] == ["0", "3", "7"]
+    failed = {Path(item["file"]).name: item["error"] for item in items if item["error"] is not None}
+    assert set(failed) == {"broken.png", "missing.png"} and "no such file" in failed["missing.png"]
 
 
 def test_a_blank_image_is_nothing_to_read(tmp_path, font_bundle):
@@ -146,7 +153,7 @@ def test_find_images_expands_folders_and_globs(tmp_path):
     (tmp_path / "sub" / "c.png").write_bytes(b"x")
     files, problems = find_images([str(tmp_path), str(tmp_path / "b.png"), str(tmp_path / "s*"), str(tmp_path / "nope.png")])
     assert files == [str(tmp_path / "a.JPG"), str(tmp_path / "b.png"), str(tmp_path / "sub" / "c.png")]
-    assert problems == [f"{tmp_path / 'nope.png'}: no such file or folder"]
+    assert problems == [(str(tmp_path / "nope.png"), "no such file or folder")]
 
 
 def test_run_predict_in_process_with_a_progress_bar(digits_dir, font_bundle):

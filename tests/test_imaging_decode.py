@@ -249,3 +249,23 @@ def test_thin_white_strokes_on_a_transparent_canvas():
     rgba[20:80, 50] = (255, 255, 255, 255)  # one pixel wide, missed by a sparse sample
     got = load_image(png(Image.fromarray(rgba)))
     assert got[20:80, 50].min() == 1.0 and got.sum() == 60
+
+
+@pytest.mark.parametrize("source, message", [
+    ("https://example.com/5.png", "is a URL: download the image first"),
+    ("", "is not a file path"),
+    ("a\0b.png", "is not a file path"),
+    ("x" * 300 + ".png", "cannot read x+\\.png: File name too long"),
+])
+def test_paths_that_are_no_files_are_one_clear_error(source, message):
+    with pytest.raises(InputImageError, match=message):
+        load_image(source)
+
+
+def test_a_named_pipe_is_refused_instead_of_waiting_for_a_writer(tmp_path):
+    import os
+
+    fifo = tmp_path / "drawing.png"
+    os.mkfifo(fifo)
+    with pytest.raises(InputImageError, match="not a regular file"):
+        load_image(fifo)

@@ -159,9 +159,20 @@ def test_only_explicit_characters():
     assert restriction(BYMERGE, "cC").names == ("C",)  # both cases asked: the class label
 
 
+def test_only_set_names_ignore_case_and_spaces():
+    from inkread.inference.restrict import restriction
+
+    digits = restriction(BYMERGE, "digits")
+    for spelling in ("Digits", "DIGITS", " digits "):  # not the characters D, i, g, t, s
+        assert restriction(BYMERGE, spelling).names == digits.names
+
+
 @pytest.mark.parametrize("only, message", [
     ("0@1", "'@' is not in this model's label set: 0123456789ABC"),
     ("  ", "allows nothing"),
+    ("letter", "did you mean 'letters'"),  # a misspelt set name, not the characters l, e, t, r
+    (5, "give a string"),
+    (["A", "B"], "give a string"),
 ])
 def test_only_bad_explicit_characters_say_what_is_wrong(only, message):
     from inkread.inference.restrict import restriction

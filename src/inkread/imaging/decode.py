@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import warnings
 from pathlib import Path
 from typing import Any
@@ -110,21 +111,39 @@ def _open_stream(source: Any) -> tuple[io.BufferedIOBase, str]:
         _check_bytes(len(data), "the image")
         return io.BytesIO(data), "the image"
     if isinstance(source, (str, os.PathLike)):
+        name = str(source)
+        if isinstance(source, str) and "://" in source:
+            raise InputImageError(f"{name} is a URL: download the image first, then give its path or bytes")
+        if not name or "\0" in name:
+            raise InputImageError(f"{name!r} is not a file path: give the path of an image file")
         path = Path(source)
-        name = str(path)
         try:
-            with open(path, "rb") as file:  # one open and one fstat: this runs for every request
-                _check_bytes(os.fstat(file.fileno()).st_size, name)
+            # One open and one fstat: this runs for every request. Non-blocking, so that a named pipe
+            # is refused instead of waiting forever for a writer (no effect on regular files).
+            with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as file:
+                info = os.fstat(file.fileno())
+                if not stat.S_ISREG(info.st_mode):
+                    raise InputImageError(f"{name} is not a regular file (a pipe or device): save the image to a file first")
+                _check_bytes(info.st_size, name)
                 return io.BytesIO(file.read()), name
         except FileNotFoundError:
             raise InputImageError(f"{name} not found: check the path") from None
+        except IsADirectoryError:
+            raise InputImageError(f"{name} is a folder, not an image file") from None
         except OSError as error:
-            if path.is_dir():  # IsADirectoryError on Linux, PermissionError on Windows
+            if _is_dir(path):  # PermissionError on Windows
                 raise InputImageError(f"{name} is a folder, not an image file") from None
             raise InputImageError(f"cannot read {name}: {error.strerror or error}") from None
     raise InputImageError(
         f"cannot read an image from a {type(source).__name__}: give a path, bytes, a PIL image or a numpy array"
     )
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # e.g. a name too long to look up
+        return False
 
 
 def _check_bytes(size: int, name: str) -> None:

@@ -3,7 +3,9 @@
 A file that cannot be read costs one line on stderr ("inkread: scan3.png: not an image ...") and
 the others are still processed; the exit code is then 1. Problems with the command itself (no
 images found at all, unknown model, bad --only) raise ``InkreadError`` (exit 2 in the CLI).
-Results go to stdout only for the files that were read, in the order the files were found.
+Results go to stdout for the files that were read, in the order the files were found; with
+``--format json`` each file that could not be read follows as ``{"file": ..., "error": ...}``, so a
+program reading the JSON can match every failure to its file.
 """
 
 from __future__ import annotations
@@ -55,7 +57,12 @@ class _Outcome:
     """What happened to the files: results in input order, and the failures already reported."""
 
     rows: list[tuple[str, Prediction | ReadResult]] = field(default_factory=list)
-    failed: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (file or path given, one-line message)
+
+    def fail(self, name: str, message: str, stderr: TextIO, bar=None) -> None:
+        """Report a file that could not be read, on stderr now and in the JSON output later."""
+        _report(stderr, _with_name(name, message), bar)
+        self.errors.append((name, message))
 
 
 def run_predict(config: PredictConfig, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
@@ -65,12 +72,11 @@ def run_predict(config: PredictConfig, stdout: TextIO | None = None, stderr: Tex
     _check(config)
     files, missing = find_images(config.paths)
     if not files:
-        raise InkreadError(missing[0] if len(missing) == 1 else
+        raise InkreadError(": ".join(missing[0]) if len(missing) == 1 else
                            f"no images found in {' '.join(config.paths)}: give image files, folders of images or globs like 'scans/*.png'")
     outcome = _Outcome()
-    for problem in missing:
-        _report(stderr, problem)
-        outcome.failed += 1
+    for path, problem in missing:
+        outcome.fail(path, problem, stderr)
 
     from inkread.inference.recognizer import Recognizer  # after the cheap checks: loading ONNX Runtime costs ~0.1 s
 
@@ -83,9 +89,9 @@ def run_predict(config: PredictConfig, stdout: TextIO | None = None, stderr: Tex
             _read_files(recognizer, files, config, outcome, stderr, bar)
     if config.save_preprocessed:
         save_preprocessed(outcome.rows, Path(config.save_preprocessed))
-    stdout.write(format_results(outcome.rows, config.format, config.mode, config.top_k))
+    stdout.write(format_results(outcome.rows, config.format, config.mode, config.top_k, outcome.errors))
     stdout.flush()
-    return 1 if outcome.failed else 0
+    return 1 if outcome.errors else 0
 
 
 def _check(config: PredictConfig) -> None:
@@ -109,8 +115,7 @@ def _predict_files(recognizer, files: list[str], config: PredictConfig, outcome:
             if prediction.ok:
                 outcome.rows.append((name, prediction))
             else:
-                _report(stderr, _with_name(name, prediction.error), bar)
-                outcome.failed += 1
+                outcome.fail(name, prediction.error, stderr, bar)
         bar.update(len(chunk))
 
 
@@ -119,8 +124,7 @@ def _read_files(recognizer, files: list[str], config: PredictConfig, outcome: _O
         try:
             outcome.rows.append((name, recognizer.read(name, only=config.only, top_k=config.top_k)))
         except InkreadError as error:
-            _report(stderr, _with_name(name, str(error)), bar)
-            outcome.failed += 1
+            outcome.fail(name, str(error), stderr, bar)
         bar.update(1)
 
 
@@ -136,21 +140,21 @@ def _report(stderr: TextIO, message: str, bar=None) -> None:
 
 # --- finding the files ----------------------------------------------------------------------
 
-def find_images(paths: list[str]) -> tuple[list[str], list[str]]:
+def find_images(paths: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     """Expand files, folders and globs into image files (folders: sorted, not recursive, no hidden files).
 
-    Returns (files, problems): ``problems`` are one-line messages for paths that matched nothing.
+    Returns (files, problems): ``problems`` are (path, one-line message) for paths that matched nothing.
     Explicit files are kept whatever their extension (decoding decides); folders and globs keep
     only image extensions. A file named twice is read once.
     """
     files: dict[str, None] = {}  # an ordered set
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     for text in paths:
         path = Path(text).expanduser()
         if path.is_dir():
             found = _images_in(path)
             if not found:
-                problems.append(f"{text}: no images in this folder (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
+                problems.append((text, f"no images in this folder (looked for {', '.join(sorted(IMAGE_SUFFIXES))})"))
         elif path.exists():
             found = [str(path)]
         elif glob.has_magic(text):
@@ -158,10 +162,10 @@ def find_images(paths: list[str]) -> tuple[list[str], list[str]]:
                      for name in (_images_in(Path(match)) if Path(match).is_dir() else [match])
                      if Path(name).suffix.lower() in IMAGE_SUFFIXES]
             if not found:
-                problems.append(f"{text}: no image matches this pattern")
+                problems.append((text, "no image matches this pattern"))
         else:
             found = []
-            problems.append(f"{text}: no such file or folder")
+            problems.append((text, "no such file or folder"))
         files.update(dict.fromkeys(found))
     return list(files), problems
 
@@ -201,10 +205,16 @@ def _progress(total: int, wanted: bool | None, stderr: TextIO):
 
 # --- output ---------------------------------------------------------------------------------
 
-def format_results(rows: list[tuple[str, Prediction | ReadResult]], fmt: str, mode: str, top_k: int = 3) -> str:
-    """The results as text: an aligned table, a JSON list of objects, or CSV with a header."""
+def format_results(rows: list[tuple[str, Prediction | ReadResult]], fmt: str, mode: str, top_k: int = 3,
+                   errors: list[tuple[str, str]] = ()) -> str:
+    """The results as text: an aligned table, a JSON list of objects, or CSV with a header.
+
+    ``errors`` (file, message) are listed in the JSON only; the other formats leave them to stderr.
+    """
     if fmt == "json":
-        return json.dumps([{"file": name, **result.to_dict()} for name, result in rows], indent=2, ensure_ascii=False) + "\n"
+        items = [{"file": name, **result.to_dict()} for name, result in rows]
+        items += [{"file": name, "error": message} for name, message in errors]
+        return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
     records = [_record(name, result, mode) for name, result in rows]
     if fmt == "csv":
         buffer = io.StringIO()

@@ -13,6 +13,7 @@ No PyTorch here: only numpy, Pillow and ONNX Runtime. One Recognizer may be shar
 
 from __future__ import annotations
 
+import numbers
 import os
 from typing import Any, Iterable, Literal
 
@@ -188,8 +189,8 @@ class Recognizer:
 
     def _check(self, only: str | None, top_k: int) -> None:
         """Bad options fail before any image is decoded."""
-        if top_k < 1:
-            raise InkreadError(f"top_k={top_k}: ask for at least 1 answer")
+        if not isinstance(top_k, numbers.Integral) or isinstance(top_k, bool) or top_k < 1:
+            raise InkreadError(f"top_k={top_k!r}: ask for a whole number of answers, at least 1")
         restriction(self.labels, only)
 
     def _rank(self, logits: np.ndarray, only: str | None, top_k: int) -> list[Prediction]:

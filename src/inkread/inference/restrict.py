@@ -13,6 +13,7 @@ other case is not in the label set belongs to both cases.
 
 from __future__ import annotations
 
+import difflib
 import functools
 from dataclasses import dataclass
 
@@ -33,11 +34,24 @@ class Restriction:
     everything: bool  # True when nothing is masked: callers skip the column selection
 
 
-@functools.lru_cache(maxsize=256)  # thread-safe; the web server asks for the same few sets again and again
 def restriction(labels: tuple[str, ...], only: str | None) -> Restriction:
     """The classes of ``labels`` allowed by ``only`` (None: all); raises ``InkreadError`` if none or unknown."""
+    if only is not None and not isinstance(only, str):  # checked before the cache, which needs hashable keys
+        raise InkreadError(f"only={only!r}: give a string, one of {', '.join(NAMED)} or the characters to allow")
+    return _restriction(labels, only)
+
+
+@functools.lru_cache(maxsize=256)  # thread-safe; the web server asks for the same few sets again and again
+def _restriction(labels: tuple[str, ...], only: str | None) -> Restriction:
     if only is None:
         return Restriction(np.arange(len(labels)), labels, True)
+    if only.strip().lower() in NAMED:  # "Digits", "LETTERS ": the named set, not the characters D, i, g, t, s
+        only = only.strip().lower()
+    elif difflib.get_close_matches(only.strip().lower(), NAMED, n=1, cutoff=0.8):
+        # "letter", "digit": a misspelt set name, not the characters l, e, t, r
+        close = difflib.get_close_matches(only.strip().lower(), NAMED, n=1, cutoff=0.8)[0]
+        raise InkreadError(f"only={only!r}: did you mean {close!r}? Use one of {', '.join(NAMED)}, "
+                           "or spell out the characters to allow, e.g. ACGT")
     if only in NAMED:
         chosen = _named(labels, only)
         if not chosen:
