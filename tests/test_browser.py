@@ -204,6 +204,38 @@ def test_teaching_a_correction(page, server):
     assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
 
 
+def test_escape_closes_the_teach_form(page):
+    from playwright.sync_api import expect
+
+    draw_with_mouse(page, SEVEN)
+    expect_answer(page, "7")
+    page.click("#teach-open")
+    expect(page.locator("#teach-label")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.locator("#teach-form")).to_be_hidden()
+    expect(page.locator("#teach-open")).to_be_focused()
+
+
+def test_a_server_that_stops_answering_is_reported_not_waited_on(page):
+    """A hung or overloaded server: after the answer timeout the page says so, and the old picture goes."""
+    from playwright.sync_api import expect
+
+    draw_with_mouse(page, SEVEN)
+    expect_answer(page, "7")
+    assert page.get_attribute("#seen", "src")
+    page.clock.install()  # from here on the page's timers run when the test says so
+    page.route("**/api/v1/predict", lambda route: None)  # requests are held forever
+    page.click("#clear")
+    draw_with_mouse(page, ONE)
+    page.clock.run_for(1000)  # past the debounce: the request goes out, and hangs
+    expect(page.locator("#answer-label")).not_to_have_text("!")
+    page.clock.run_for(16_000)  # past ANSWER_TIMEOUT_MS
+    expect(page.locator("#message")).to_contain_text("has not answered in 15 s", timeout=TIMEOUT_MS)
+    expect(page.locator("#answer-label")).to_have_text("!")
+    assert page.get_attribute("#seen", "src") is None
+    assert page.get_attribute("body", "data-busy") == "false"
+
+
 def test_keyboard_users_reach_every_control(page):
     seen = set()
     for _ in range(25):

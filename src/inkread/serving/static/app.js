@@ -5,6 +5,7 @@
 (() => {
   const API = "/api/v1";
   const DEBOUNCE_MS = 150;          // predict this long after the pen last moved
+  const ANSWER_TIMEOUT_MS = 15000;  // a server that takes longer is hung or overloaded: say so
   const PEN_WIDTH = 0.06;           // of the pad height: a marker, thick like MNIST strokes
   const PAD_SIZE = 560;             // canvas pixels of the square pad (one character)
   // text mode: 2:1, and at most 1024 wide, the size the decoder works at (no resampling)
@@ -111,7 +112,11 @@
     if (state.pointerId !== null || (event.pointerType === "mouse" && event.button !== 0)) return;
     event.preventDefault();
     state.pointerId = event.pointerId;
-    canvas.setPointerCapture(event.pointerId);  // keep the stroke when the pen leaves the pad
+    try {
+      canvas.setPointerCapture(event.pointerId);  // keep the stroke when the pen leaves the pad
+    } catch (error) {
+      // a pointer the browser no longer tracks (or a synthetic event): draw without capture
+    }
     state.current = [toCanvas(event)];
     clearBoxes();
     render();
@@ -283,6 +288,8 @@
     if (only) form.append("only", only);
     if (mode === "char") form.append("include_preprocessed", "true");
     document.body.dataset.busy = "true";
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; controller.abort(); }, ANSWER_TIMEOUT_MS);
     try {
       const response = await fetch(`${API}/${mode === "text" ? "read" : "predict"}`, {
         method: "POST", body: form, signal: controller.signal,
@@ -294,14 +301,24 @@
       state.lastAnswer = answer;
       if (mode === "text") showText(answer); else showPrediction(answer);
     } catch (error) {
-      if (error.name === "AbortError" || sequence !== state.sequence) return;
-      showError(error.message === "Failed to fetch" ? "Cannot reach the inkread server: is it still running?" : error.message);
+      if (sequence !== state.sequence) return;
+      if (timedOut) {
+        showError(`The server has not answered in ${ANSWER_TIMEOUT_MS / 1000} s: it may be overloaded. Draw again to retry.`);
+      } else if (error.name !== "AbortError") {
+        showError(failureMessage(error));
+      }
     } finally {
+      clearTimeout(timer);
       if (sequence === state.sequence) {
         state.controller = null;
         document.body.dataset.busy = "false";
       }
     }
+  }
+
+  // fetch rejects with a TypeError when the server cannot be reached; each browser words it differently
+  function failureMessage(error) {
+    return error instanceof TypeError ? "Cannot reach the inkread server: is it still running?" : error.message;
   }
 
   const percent = (p) => (p < 0.01 ? "<1%" : `${(p * 100).toFixed(p >= 0.995 ? 0 : 1)}%`);
@@ -325,12 +342,17 @@
     $("answer-flag").hidden = true;
     $("topk").replaceChildren();
     $("message").hidden = true;
-    $("seen").removeAttribute("src");
-    $("seen").alt = "";
+    clearSeen();
     $("teach-open").disabled = true;
     closeTeach();
     setBadge("");
+    announce("");
     document.body.dataset.busy = "false";
+  }
+
+  function clearSeen() {
+    $("seen").removeAttribute("src");
+    $("seen").alt = "";
   }
 
   function showPrediction(answer) {
@@ -341,6 +363,7 @@
       $("answer-flag").hidden = true;
       $("topk").replaceChildren();
       $("teach-open").disabled = true;
+      clearSeen();
       setBadge("");
       announce("No ink found in the image.");
       return;
@@ -415,6 +438,7 @@
     $("message").className = "message error";
     $("message").hidden = false;
     $("teach-open").disabled = true;
+    clearSeen();  // the last picture belongs to an earlier drawing
     setBadge("");
     announce(message);
   }
@@ -469,6 +493,9 @@
 
   $("teach-open").addEventListener("click", openTeach);
   $("teach-cancel").addEventListener("click", () => { closeTeach(); $("teach-open").focus(); });
+  $("teach-form").addEventListener("keydown", (event) => {
+    if (event.key === "Escape") { closeTeach(); $("teach-open").focus(); }
+  });
 
   $("teach-form").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -493,7 +520,7 @@
       $("teach-open").focus();
     } catch (error) {
       status.className = "teach-status error";
-      status.textContent = `Not saved: ${error.message}`;
+      status.textContent = `Not saved: ${failureMessage(error)}`;
     } finally {
       $("teach-save").disabled = false;
     }
