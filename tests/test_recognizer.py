@@ -216,6 +216,15 @@ def test_only_masks_before_the_argmax_and_renormalizes(pixel):
     assert pixel.predict_preprocessed(image, only="AB3")[0].label == "3"
 
 
+def test_a_single_allowed_class_is_not_certain_of_everything(pixel):
+    """Renormalized over one class, any image would be that class at 100%: use its share of all classes."""
+    [p] = pixel.predict_preprocessed(logits_input(C=1.0), only="5")
+    assert p.label == "5" and p.uncertain
+    assert p.confidence == pytest.approx(1 / (np.exp(10) + 46), rel=1e-4)  # "C" at logit 10, the rest 0
+    [q] = pixel.predict_preprocessed(logits_input(_5=1.0), only="5")
+    assert q.label == "5" and not q.uncertain and q.confidence > 0.99
+
+
 def test_only_lower_covers_every_merged_letter(pixel):
     for letter in MERGED_LOWER:
         [p] = pixel.predict_preprocessed(logits_input(**{letter.upper(): 1.0}), only="lower")

@@ -273,6 +273,9 @@ def test_correction_errors(client):
     assert_error(client.post(f"{API}/corrections", json={"image": b64(image), "label": "7", "model": "nope"}), 422, "'model'")
     assert_error(client.post(f"{API}/corrections", content=image, headers={"content-type": "image/png"}), 415)
     assert_error(client.post(f"{API}/corrections", files=upload(b"not an image"), data={"label": "1"}), 400)
+    for hidden in ("7\x00", "\u202e7"):  # NUL, a right-to-left override: stored, they would be shown to others
+        assert_error(client.post(f"{API}/corrections", json={"image": b64(image), "label": "7", "predicted": hidden}),
+                     422, "'predicted'")
     assert client.get(f"{API}/corrections").json()["total"] == 0  # nothing was stored by any of these
 
 

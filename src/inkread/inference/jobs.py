@@ -26,7 +26,8 @@ from inkread.inference.results import NOTHING_TO_READ, Prediction, ReadResult
 
 FORMATS = ("table", "json", "csv")
 MODES = ("predict", "read")
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm", ".pnm"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jfif", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".avif", ".ico", ".tga",
+                  ".pgm", ".ppm", ".pbm", ".pnm"}
 PROGRESS_MIN_FILES = 2  # one file needs no progress bar
 
 

@@ -197,10 +197,15 @@ class Recognizer:
         """Turn (N, C) logits into Predictions, masking classes outside ``only`` before the softmax."""
         self._check(only, top_k)
         allowed = restriction(self.labels, only)
-        if not allowed.everything:
-            logits = logits[:, allowed.indices]
-        # softmax over the allowed logits == renormalizing the probabilities, without 0/0 underflow
-        probs = softmax(np.array(logits, dtype=np.float64))
+        if len(allowed.indices) == 1:
+            # One allowed class is always the answer; renormalized it would be "100% sure" of
+            # anything. Its share of the unrestricted probabilities says how much it looks the part.
+            probs = softmax(np.array(logits, dtype=np.float64))[:, allowed.indices]
+        else:
+            if not allowed.everything:
+                logits = logits[:, allowed.indices]
+            # softmax over the allowed logits == renormalizing the probabilities, without 0/0 underflow
+            probs = softmax(np.array(logits, dtype=np.float64))
         keep = min(max(top_k, 2), probs.shape[1])
         order = np.argsort(-probs, axis=1, kind="stable")[:, :keep]
         ranked = probs[np.arange(len(probs))[:, None], order]  # np.take_along_axis, at a third of its cost

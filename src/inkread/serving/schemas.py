@@ -37,7 +37,9 @@ class CorrectionFields(BaseModel):
 
     label: str = Field(..., min_length=1, max_length=MAX_LABEL_CHARS, description="the right answer")
     model: str | None = Field(None, max_length=MAX_MODEL_NAME_CHARS, description="the model corrected (default: the first)")
-    predicted: str | None = Field(None, max_length=MAX_LABEL_CHARS, description="what the model answered")
+    # printable characters only: no NUL or direction overrides stored and shown back to other users
+    predicted: str | None = Field(None, max_length=MAX_LABEL_CHARS, pattern=r"^[^\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]*$",
+                                  description="what the model answered")
 
 
 class CorrectionJSON(CorrectionFields):
