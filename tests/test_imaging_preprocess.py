@@ -246,3 +246,20 @@ def test_bad_arguments():
         normalize(np.ones((2, 5, 5)))
     with pytest.raises(NoInkError):
         normalize(np.full((10, 10), np.nan))
+
+
+def test_hairline_strokes_on_a_large_canvas_are_thickened_like_any_other():
+    """A 1 px pen on a 1000 px canvas faded to a fifth of full ink when shrunk to be measured."""
+    from PIL import ImageDraw
+
+    from inkread.imaging.preprocess import preprocess_image
+
+    def seven(size: int, width: int) -> np.ndarray:
+        image = Image.new("L", (size, size), 255)
+        s = size / 750
+        ImageDraw.Draw(image).line([(187 * s, 112 * s), (562 * s, 112 * s), (337 * s, 637 * s)], fill=0, width=width)
+        return preprocess_image(image)
+
+    hairline, marker = seven(1000, 1), seven(280, 8)
+    assert hairline.max() > 0.8  # was 0.16: nothing above the ink threshold
+    assert np.count_nonzero(hairline > 0.5) > 0.3 * np.count_nonzero(marker > 0.5)

@@ -31,6 +31,7 @@ RECIPES = ("mnist", "emnist")
 SIZE = 28
 WORK_SIDE = 80  # longest side of the character while its strokes are measured and adjusted
 INK_THRESHOLD = 0.5  # a pixel is "ink" for stroke widths above this
+FADED_PEAK = 0.8  # shrunk to WORK_SIDE, a character whose darkest pixel is fainter than this had hairline strokes
 # Stroke width / longest side, 25th..75th percentile over the training sets (measured on 2,000
 # MNIST test digits and 2,000 EMNIST byclass test characters). Widths in this middle half are
 # kept, so typical MNIST digits pass through unchanged; others are brought to the nearest bound.
@@ -127,6 +128,11 @@ def _standard_width(character: np.ndarray, low: float, high: float) -> np.ndarra
     k = (target * L - w) / (2 * (1 - target)). Returns the re-cropped character.
     """
     work = _to_side(character, WORK_SIDE)
+    peak = float(work.max(initial=0.0))
+    if 0.0 < peak < FADED_PEAK:
+        # Strokes thinner than a working pixel (a 1 px pen on a large canvas) fade when shrunk:
+        # back to full ink, a pixel wide, so that they are measured and thickened like the rest.
+        work = np.minimum(work / peak, 1.0)
     width = stroke_width(work > INK_THRESHOLD)  # the same with or without the margin added below
     ratio = width / WORK_SIDE
     target = min(max(ratio, low), high)
