@@ -289,3 +289,18 @@ def test_more_marks_than_handwriting_has_is_refused_fast():
             ink[dy::6, dx::6] = 1.0
     with pytest.raises(InputImageError, match=f"more than {MAX_GLYPHS} marks to read.*crop the image"):
         segment(ink)
+
+
+def test_a_narrow_one_does_not_start_a_word():
+    """1, 7, 0 drawn at equal spacing: the 1's own box is narrow, so the gap after it looked like a word gap."""
+    ink = np.zeros((80, 200), np.float32)
+    for centre, half in ((30, 2), (66, 12), (102, 12)):  # centres 36 px apart, characters 40 px tall
+        ink[20:60, centre - half:centre + half] = 1.0
+        if half > 2:
+            ink[24:56, centre - half + 4:centre + half - 4] = 0.0  # a ring, not a block
+    [line] = segment(ink)
+    assert [glyph.space_before for glyph in line] == [False, False, False]
+    ink[:, 140:] = 0.0
+    ink[20:60, 160:184] = 1.0  # a character 46 px after the last one: a new word
+    [line] = segment(ink)
+    assert [glyph.space_before for glyph in line] == [False, False, False, True]

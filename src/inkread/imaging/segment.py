@@ -29,6 +29,7 @@ INK_THRESHOLD = 0.5  # pixels above this are ink for the component analysis
 MERGE_OVERLAP = 0.5  # same glyph if the horizontal overlap covers this share of the narrower part
 SPACE_GAP = 0.5  # a word gap is wider than this many character heights...
 SPACE_VS_TYPICAL = 1.8  # ...and, in a line of 4+ characters, this many times the line's median gap
+NARROW_CELL = 0.75  # for gaps, a glyph is at least this share of the line's median width wide
 SPLIT_WIDTH = 1.7  # a glyph wider than this many typical character widths...
 SPLIT_ASPECT = 1.4  # ...and this many times its own height holds touching characters
 DEFAULT_ASPECT = 0.75  # typical width / height of a handwritten character (MNIST: 16 / 20 px)
@@ -333,10 +334,14 @@ def _glyphs(line: list[_Part], labels: np.ndarray, ink: np.ndarray) -> list[Glyp
     line_height = float(np.median([p.height for p in line]))
     # Gaps between a glyph and everything left of it; people space letters differently, so a word
     # gap must be wide both against the character height and against this line's usual gap.
+    # A narrow glyph (a 1, an l) is measured as if it were NARROW_CELL of the line's typical width
+    # around its centre: people space characters by their centres, so a 1 leaves wide gaps.
+    cell = NARROW_CELL * float(np.median([p.width for p in line]))
     gaps, right = [], None
     for part in line:
-        gaps.append(None if right is None else part.box[0] - right)
-        right = part.box[2] if right is None else max(right, part.box[2])
+        centre, half = (part.box[0] + part.box[2]) / 2, max(part.width, cell) / 2
+        gaps.append(None if right is None else centre - half - right)
+        right = centre + half if right is None else max(right, centre + half)
     inner = [g for g in gaps if g is not None]
     threshold = SPACE_GAP * line_height
     if len(inner) >= 3:
