@@ -277,6 +277,9 @@ def test_phone_with_touch(browser, server):
         assert page.evaluate("window.scrollY") == 0  # drawing did not scroll the page
         page.screenshot(path=str(ARTIFACTS / "browser-phone.png"))
         page.screenshot(path=str(ARTIFACTS / "browser-phone-full.png"), full_page=True)
+        # in text mode the boxes carry their own tags: the badge would only cover ink
+        page.evaluate("document.getElementById('pad').dataset.mode = 'text'")
+        assert page.evaluate("getComputedStyle(document.getElementById('pad-badge')).display") == "none"
     finally:
         context.close()
 
