@@ -154,8 +154,12 @@ def test_folder_errors(tmp_path, preprocessing):
         load_dataset(f"folder:{tmp_path / 'empty'}")
     bad = _class_folders(tmp_path / "bad", "12", per_class=2)
     (bad / "2" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
-    with pytest.raises(DatasetError, match="broken.png"):
+    with pytest.raises(DatasetError, match="broken.png in the data set: .*replace the image or remove it"):
         load_dataset(f"folder:{bad}")
+    linked = _class_folders(tmp_path / "linked", "12", per_class=2)
+    (linked / "1" / "gone.png").symlink_to(tmp_path / "nowhere.png")  # a broken link: named, not skipped
+    with pytest.raises(DatasetError, match="gone.png in the data set: not found"):
+        load_dataset(f"folder:{linked}")
     (tmp_path / "cols").mkdir()
     (tmp_path / "cols" / "labels.csv").write_text("name,class\na.png,1\n")
     with pytest.raises(DatasetError, match="'file' and 'label' columns"):

@@ -65,10 +65,15 @@ def list_images(root: Path) -> list[tuple[Path, str]]:
         items = [(file, folder.name)
                  for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
                  for file in sorted(folder.iterdir())
-                 if file.suffix.lower() in IMAGE_SUFFIXES and file.is_file()]
+                 if file.suffix.lower() in IMAGE_SUFFIXES and (file.is_file() or _broken_link(file))]
     if not items:
         raise DatasetError(f"no images in {root}: {_LAYOUT_HELP}")
     return items
+
+
+def _broken_link(path: Path) -> bool:
+    """A symbolic link to nothing: listed, so that reading it fails with its name, not skipped unseen."""
+    return path.is_symlink() and not path.exists()
 
 
 def _read_labels_csv(path: Path) -> list[tuple[Path, str]]:
@@ -103,7 +108,7 @@ def preprocess_file(path: Path, recipe: str) -> np.ndarray:
     except InkreadError as error:
         # The message is written for someone predicting one image ("draw ... on plain paper");
         # in a training folder the fix is to the data set.
-        message = str(error).replace(f"{path}: ", "")
+        message = str(error).replace(str(path), "").strip(" :")
         raise DatasetError(f"{path} in the data set: {message.split(': ')[0]}: replace the image or remove it") from None
     except (OSError, ValueError) as error:  # an image library error that slipped through
         raise DatasetError(f"cannot read the image {path} ({error}): replace or remove it") from None
