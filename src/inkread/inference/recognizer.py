@@ -125,6 +125,8 @@ class Recognizer:
         """Read every character in ``image``, line by line; bad images raise ``InputImageError``.
 
         Touching characters are cut where this model reads the pieces best (``inference.grouping``).
+        Boxes are in the pixels of the image as it is displayed: with its EXIF orientation applied,
+        for a path, bytes or a PIL image alike (``ImageOps.exif_transpose(image)`` is that image).
         """
         self._check(only, top_k)
         lines: list[list[Any]] = []  # the glyphs that reach the model, line by line
