@@ -425,6 +425,33 @@ def test_body_over_the_limit_is_refused_with_413(make_client):
     assert client.post(f"{API}/predict", files=upload(IMAGE)).status_code == 200  # small ones still pass
 
 
+def test_a_body_that_stalls_gets_408_and_a_closed_connection(bundles, tmp_path):
+    """A client that sends half its upload and stops must not hold the connection (and a worker's memory)."""
+    config = ServeConfig(models=[str(b) for b in bundles], data_dir=tmp_path / "data", body_timeout_s=0.3)
+    app = create_app(config)
+    sent: list[dict] = []
+    parts = [{"type": "http.request", "body": b"\x89PNG\r\n", "more_body": True}]  # the first bytes only
+
+    async def stalled_receive():
+        if parts:
+            return parts.pop()
+        await asyncio.sleep(3600)  # the rest never comes
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": f"{API}/predict", "raw_path": f"{API}/predict".encode(), "query_string": b"", "root_path": "",
+             "headers": [(b"content-type", b"image/png"), (b"host", b"test")], "client": ("127.0.0.1", 1),
+             "server": ("test", 80)}
+    asyncio.run(asyncio.wait_for(app(scope, stalled_receive, send), 10))
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    assert start["status"] == 408
+    assert (b"connection", b"close") in start["headers"]
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert b"did not arrive within 0.3 s" in body
+
+
 def test_unknown_paths_and_methods(client):
     assert_error(client.get("/nope"), 404, "/api/v1")
     assert_error(client.get(f"{API}/nope"), 404)

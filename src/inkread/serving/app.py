@@ -81,7 +81,7 @@ def create_app(config: ServeConfig) -> FastAPI:
     app.state.store = store
     _install_error_handlers(app)
     app.add_middleware(HeadAsGetMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes, timeout_s=config.body_timeout_s)
     app.add_middleware(ShutdownAnswerMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)  # added last: outermost, so the 413s get the headers too
     if config.cors_origins:  # closed unless asked: browsers on other origins cannot call the API

@@ -94,16 +94,28 @@ class BodyTooLarge(HTTPException):
         super().__init__(status_code=413, detail=message)
 
 
+class BodyTimeout(HTTPException):
+    """Raised from ``receive`` when a body is still arriving after the deadline; answered 408."""
+
+    def __init__(self, seconds: float):
+        super().__init__(status_code=408, detail=f"the request body did not arrive within {seconds:g} s: "
+                                                 "check the connection and send it again",
+                         headers={"connection": "close"})
+
+
 class BodyLimitMiddleware(HttpMiddleware):
-    """Refuse request bodies above ``max_bytes`` with 413, without ever buffering more than that.
+    """Refuse request bodies above ``max_bytes`` with 413, without ever buffering more than that,
+    and bodies still arriving ``timeout_s`` after the request began with 408.
 
     A declared ``Content-Length`` above the limit is refused before the body is read; a chunked
-    body is counted as it arrives and refused as soon as it passes the limit.
+    body is counted as it arrives and refused as soon as it passes the limit. The deadline frees
+    the connection of a client that stalls or trickles its upload a byte at a time.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int):
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout_s: float = 30.0):
         super().__init__(app)
         self.max_bytes = max_bytes
+        self.timeout_s = timeout_s
         self.message = f"request body too large: the limit is {max_bytes / MB:g} MB; send a smaller image"
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -112,15 +124,40 @@ class BodyLimitMiddleware(HttpMiddleware):
             # answered without reading the body; the connection is then closed by the server
             await JSONResponse({"detail": self.message}, status_code=413, headers={"connection": "close"})(scope, receive, send)
             return
-        received = 0
+        received, complete = 0, False
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout_s
 
         async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, complete
+            if complete:  # after the body, receive() waits for a disconnect: no deadline on that
+                return await receive()
+            # The deadline cancels this task's own wait (as asyncio.timeout does, which 3.10 lacks).
+            # Not asyncio.wait_for: before 3.12 it can swallow the server's own cancellation at
+            # shutdown, and the ShutdownAnswerMiddleware would never see it.
+            task, expired = asyncio.current_task(), False
+
+            def expire() -> None:
+                nonlocal expired
+                expired = True
+                task.cancel()
+
+            timer = loop.call_at(deadline, expire)
+            try:
+                message = await receive()
+            except asyncio.CancelledError:
+                if not expired:
+                    raise
+                if hasattr(task, "uncancel"):  # 3.11+: this cancellation is handled here
+                    task.uncancel()
+                raise BodyTimeout(self.timeout_s) from None
+            finally:
+                timer.cancel()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
                     raise BodyTooLarge(self.message)
+                complete = not message.get("more_body", False)
             return message
 
         await self.app(scope, limited_receive, send)
