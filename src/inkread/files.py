@@ -34,26 +34,36 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     On any error (including a full disk or Ctrl-C) the temporary file is removed, so ``path`` is
     either its old self or the complete new file, never half-written.
     """
+    with atomic_path(path) as tmp_name, open(tmp_name, mode) as handle:
+        yield handle
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[str]:
+    """The name of an empty temporary file beside ``path``, renamed over ``path`` on success.
+
+    For writers that want a file name rather than a handle (``ONNXProgram.save``). On any error the
+    temporary file is removed; a file-system error becomes a one-line ``InkreadError``.
+    """
     path = Path(path)
     try:
-        tmp_name = new_temp_file(path)
+        tmp_name = _new_temp_file(path)
     except OSError as error:
-        raise write_error(path, error) from error
+        raise _write_error(path, error) from error
     try:
-        with open(tmp_name, mode) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
+        yield tmp_name
         os.replace(tmp_name, path)
     except OSError as error:
         _remove_quietly(tmp_name)
-        raise write_error(path, error) from error
+        raise _write_error(path, error) from error
     except BaseException:
         _remove_quietly(tmp_name)
         raise
 
 
-def new_temp_file(path: Path) -> str:
+def _new_temp_file(path: Path) -> str:
     """An empty temporary file beside ``path`` (its folder created), with the mode ``open`` would give."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -63,7 +73,7 @@ def new_temp_file(path: Path) -> str:
     return tmp_name
 
 
-def write_error(path: str | os.PathLike, error: OSError) -> InkreadError:
+def _write_error(path: str | os.PathLike, error: OSError) -> InkreadError:
     """A one-line error for an ``OSError`` met while writing ``path``, saying what to do."""
     if error.errno == errno.ENOSPC:
         return InkreadError(f"disk full while writing {path}: free some space and run again")
@@ -87,7 +97,7 @@ def staged_folder(target: str | os.PathLike) -> Iterator[Path]:
         staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".staging"))
         os.chmod(staging, 0o777 & ~_current_umask())
     except OSError as error:
-        raise write_error(target, error) from error
+        raise _write_error(target, error) from error
     try:
         yield staging
         old = None
@@ -99,7 +109,7 @@ def staged_folder(target: str | os.PathLike) -> Iterator[Path]:
             shutil.rmtree(old, ignore_errors=True)
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)
-        raise write_error(target, error) from error
+        raise _write_error(target, error) from error
     except InkreadError as error:
         shutil.rmtree(staging, ignore_errors=True)
         # name the folder the user asked for, not the hidden staging folder it was being built in

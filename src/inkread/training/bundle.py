@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import time
 import warnings
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from inkread.files import new_temp_file, staged_folder, write_bytes_atomic, write_error, write_text_atomic
+from inkread.files import atomic_path, staged_folder, write_bytes_atomic, write_text_atomic
 from inkread.inference.bundle_format import META_FILE, ONNX_FILE, WEIGHTS_FILE, ModelMeta
 from inkread.labels import LABEL_SETS
 from inkread.models import count_parameters
@@ -27,21 +26,9 @@ def export_onnx(model: torch.nn.Module, path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         program = _export_program(model, example)
-    # ONNXProgram.save writes to a path; write beside the target and rename so no half file is left.
-    path = Path(path)
-    try:
-        tmp = new_temp_file(path)
-    except OSError as error:
-        raise write_error(path, error) from error
-    try:
+    # ONNXProgram.save writes to a path: a temporary one, renamed so no half file is left.
+    with atomic_path(path) as tmp:
         program.save(tmp, external_data=False)
-        os.replace(tmp, path)
-    except OSError as error:
-        Path(tmp).unlink(missing_ok=True)
-        raise write_error(path, error) from error
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _export_program(model: torch.nn.Module, example: torch.Tensor):
