@@ -25,3 +25,15 @@ class DatasetError(InkreadError):
 
 class StorageError(InkreadError):
     """Something inkread keeps cannot be written: a full disk, no permission, a database locked too long."""
+
+
+def first_line(error: BaseException, limit: int = 160) -> str:
+    """The first informative line of a library's exception, at most ``limit`` characters, for a one-line message.
+
+    A bare heading such as PyTorch's "Error(s) in loading state_dict for InkNet:" is skipped for the
+    line that says what is wrong; an empty message gives the exception's type name.
+    """
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].endswith(":"):
+        lines = lines[1:]
+    return lines[0][:limit] if lines else type(error).__name__

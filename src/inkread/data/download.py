@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inkread.errors import DatasetError
+from inkread.errors import DatasetError, first_line
 from inkread.data.idx import IMAGES_MAGIC, LABELS_MAGIC, REDOWNLOAD_HINT, content_hash, parse_idx, read_idx_bytes
 from inkread.data.mapping import SPLITS, mapping_name, read_mapping
 from inkread.files import default_data_dir
@@ -245,7 +245,7 @@ def _retrieve(name: str, urls: tuple[str, ...], known_hash: str | None, target: 
             fetched = pooch.retrieve(url, known_hash=known_hash, fname=f"{name}.part", path=staging,
                                      downloader=downloader)
         except ValueError as error:  # pooch's archive checksum mismatch
-            raise DatasetError(f"{name} downloaded from {url} has the wrong checksum ({str(error).splitlines()[0][:120]}), "
+            raise DatasetError(f"{name} downloaded from {url} has the wrong checksum ({first_line(error, 120)}), "
                                "so it was not kept: try again later or use another mirror") from None
         except Exception as error:  # requests/OS errors vary by platform; all mean "this URL failed"
             errors.append(f"{url}: {type(error).__name__}")

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from inkread.errors import InputImageError
+from inkread.errors import InputImageError, first_line
 from inkread.imaging.ink import has_alpha, ink_map, to_uint8
 
 MAX_PIXELS = 40_000_000  # refuse larger images before decoding them (a 40 MP photo is ~160 MB as RGBA)
@@ -81,7 +81,7 @@ def open_image(source: Any) -> Image.Image:
         except UnidentifiedImageError:
             raise InputImageError(f"{name} is not an image Pillow can read: use PNG, JPEG, GIF, BMP, TIFF or WebP") from None
         except _DECODE_ERRORS as error:
-            raise InputImageError(f"{name} cannot be read as an image ({_first_line(error)}): use PNG or JPEG") from None
+            raise InputImageError(f"{name} cannot be read as an image ({first_line(error, 120)}): use PNG or JPEG") from None
         _check_size(image.size, name)
     original_side = max(image.size)  # the longest side is the same whatever the EXIF rotation
     try:
@@ -95,7 +95,7 @@ def open_image(source: Any) -> Image.Image:
             image = ImageOps.exif_transpose(image) or image  # a copy: the caller's image stays as it was
         image.load()
     except _DECODE_ERRORS as error:
-        raise InputImageError(f"{name} is truncated or corrupt ({_first_line(error)}): save or export it again") from None
+        raise InputImageError(f"{name} is truncated or corrupt ({first_line(error, 120)}): save or export it again") from None
     if max(image.size) > WORK_SIDE:
         image = _reduce(image)
     image.info[ORIGINAL_SIDE] = original_side
@@ -180,11 +180,6 @@ def _header_size(stream: io.BufferedIOBase) -> tuple[int, int]:
             except _DECODE_ERRORS:
                 continue
     return (MAX_PIXELS, MAX_PIXELS)  # unknown format but Pillow measured it as a bomb: refuse anyway
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0][:120] if text else type(error).__name__
 
 
 def _reduce(image: Image.Image) -> Image.Image:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inkread.errors import InputImageError, ModelBundleError
+from inkread.errors import InputImageError, ModelBundleError, first_line
 from inkread.inference.bundle_format import META_FILE, ONNX_FILE, ModelMeta
 
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
@@ -82,7 +82,7 @@ class OnnxModel:
         try:
             return onnxruntime.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
         except Exception as error:  # onnxruntime raises its own exception types for corrupt files
-            raise ModelBundleError(f"cannot load {self.onnx_path} ({str(error).splitlines()[0][:160]}): the file is "
+            raise ModelBundleError(f"cannot load {self.onnx_path} ({first_line(error)}): the file is "
                                    "damaged; copy the model folder again, or re-create it with inkread export") from None
 
     def _session_for(self, size: int):

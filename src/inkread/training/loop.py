@@ -22,7 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, first_line
 from inkread.models import ARCHITECTURES, build_model, count_parameters
 from inkread.training.augment import PRESETS, augment_batch
 from inkread.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, save_checkpoint
@@ -111,7 +111,7 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
             best_score = tuple(resume_state["best_score"]) if resume_state.get("best_score") else None
         except (KeyError, TypeError, ValueError, RuntimeError) as error:
             raise InkreadError(f"{run_dir / CHECKPOINT_FILE} does not fit this run ({type(error).__name__}: "
-                               f"{_first_line(error)}): start over with another --out, or delete the checkpoint") from None
+                               f"{first_line(error, 200)}): start over with another --out, or delete the checkpoint") from None
         _say(config, f"resuming {run_dir} after epoch {start_epoch}")
 
     _say(config, f"training {config.arch} ({count_parameters(model):,} parameters) on {splits.name}: "
@@ -233,14 +233,6 @@ def _batch_starts(count: int, batch_size: int) -> list[int]:
     return starts
 
 
-def _first_line(error: BaseException) -> str:
-    """The first informative line of an exception's message (PyTorch's start with a bare heading)."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    if len(lines) > 1 and lines[0].endswith(":"):
-        return lines[1]
-    return lines[0] if lines else type(error).__name__
-
-
 def evaluate_torch(model: torch.nn.Module, images: torch.Tensor, targets: torch.Tensor) -> tuple[float, float]:
     """Mean cross-entropy and accuracy of ``model`` on uint8 (N, 28, 28) images."""
     if len(targets) == 0:
@@ -326,7 +318,7 @@ def _load_initial_weights(model, init_from: str, init_meta, labels) -> None:
     try:
         missing = model.load_state_dict(state, strict=False).missing_keys
     except RuntimeError as error:
-        raise InkreadError(f"{init_from} does not fit --arch {init_meta.arch}: {_first_line(error)}") from None
+        raise InkreadError(f"{init_from} does not fit --arch {init_meta.arch}: {first_line(error, 200)}") from None
     # Only the output layer (its weight and bias) may start fresh, and only for a new label set.
     fresh_allowed = 2 if list(init_meta.labels) != list(labels) else 0
     if len(missing) > fresh_allowed:
