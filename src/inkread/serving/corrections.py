@@ -88,39 +88,34 @@ class CorrectionStore:
             conn.close()
 
     @contextlib.contextmanager
-    def _reading(self) -> Iterator[sqlite3.Connection]:
-        """A connection for a query; a locked, missing or broken database is a ``StorageError`` (503)."""
+    def _storage(self, doing: str, check: str = "the --data-dir") -> Iterator[sqlite3.Connection]:
+        """A connection to ``doing`` something; a locked, missing or broken database is a ``StorageError`` (503)."""
         try:
             with self._connect() as conn:
                 yield conn
         except sqlite3.Error as error:
-            raise StorageError(f"cannot read the corrections in {self.path}: {error}: try again; if it persists, "
-                               "check the --data-dir") from None
+            raise StorageError(f"cannot {doing} in {self.path}: {error}: try again; if it persists, check {check}") from None
 
     def add(self, *, image_png: bytes, label: str, model: str, predicted: str | None = None) -> Correction:
         """Store a correction and return it once it is committed to disk."""
         created = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-        try:
-            with self._connect() as conn:
-                cursor = conn.execute(
-                    "INSERT INTO corrections (created_at, model, label, predicted, image) VALUES (?, ?, ?, ?, ?)",
-                    (created, model, label, predicted, sqlite3.Binary(image_png)),
-                )  # autocommit mode (isolation_level=None): committed and fsynced when execute returns
-                return Correction(cursor.lastrowid, created, model, label, predicted)
-        except sqlite3.Error as error:
-            raise StorageError(f"cannot save the correction in {self.path}: {error}: try again; if it persists, "
-                               "check the --data-dir free space and permissions") from None
+        with self._storage("save the correction", "the --data-dir free space and permissions") as conn:
+            cursor = conn.execute(
+                "INSERT INTO corrections (created_at, model, label, predicted, image) VALUES (?, ?, ?, ?, ?)",
+                (created, model, label, predicted, sqlite3.Binary(image_png)),
+            )  # autocommit mode (isolation_level=None): committed and fsynced when execute returns
+            return Correction(cursor.lastrowid, created, model, label, predicted)
 
     def count(self, model: str | None = None) -> int:
         """How many corrections are stored (for one model, or all)."""
         where, args = _model_filter(model)
-        with self._reading() as conn:
+        with self._storage("read the corrections") as conn:
             return conn.execute(f"SELECT COUNT(*) FROM corrections {where}", args).fetchone()[0]
 
     def page(self, limit: int = 20, offset: int = 0, model: str | None = None) -> list[Correction]:
         """A page of corrections, newest first."""
         where, args = _model_filter(model)
-        with self._reading() as conn:
+        with self._storage("read the corrections") as conn:
             rows = conn.execute(
                 f"SELECT id, created_at, model, label, predicted FROM corrections {where} "
                 "ORDER BY id DESC LIMIT ? OFFSET ?",
@@ -130,21 +125,21 @@ class CorrectionStore:
 
     def get(self, correction_id: int) -> Correction | None:
         """One correction, or None if there is no such id."""
-        with self._reading() as conn:
+        with self._storage("read the corrections") as conn:
             row = conn.execute("SELECT id, created_at, model, label, predicted FROM corrections WHERE id = ?",
                                (correction_id,)).fetchone()
         return None if row is None else Correction(*row)
 
     def image(self, correction_id: int) -> bytes | None:
         """The PNG of one correction, or None if there is no such id."""
-        with self._reading() as conn:
+        with self._storage("read the corrections") as conn:
             row = conn.execute("SELECT image FROM corrections WHERE id = ?", (correction_id,)).fetchone()
         return None if row is None else bytes(row[0])
 
     def iter_with_images(self, model: str | None = None) -> Iterator[tuple[Correction, bytes]]:
         """Every correction with its PNG, oldest first."""
         where, args = _model_filter(model)
-        with self._reading() as conn:
+        with self._storage("read the corrections") as conn:
             rows = conn.execute(
                 f"SELECT id, created_at, model, label, predicted, image FROM corrections {where} ORDER BY id", args
             )
