@@ -45,12 +45,12 @@ def restriction(labels: tuple[str, ...], only: str | None) -> Restriction:
 def _restriction(labels: tuple[str, ...], only: str | None) -> Restriction:
     if only is None:
         return Restriction(np.arange(len(labels)), labels, True)
-    if only.strip().lower() in NAMED:  # "Digits", "LETTERS ": the named set, not the characters D, i, g, t, s
-        only = only.strip().lower()
-    elif difflib.get_close_matches(only.strip().lower(), NAMED, n=1, cutoff=0.8):
+    spelled = only.strip().lower()
+    if spelled in NAMED:  # "Digits", "LETTERS ": the named set, not the characters D, i, g, t, s
+        only = spelled
+    elif close := difflib.get_close_matches(spelled, NAMED, n=1, cutoff=0.8):
         # "letter", "digit": a misspelt set name, not the characters l, e, t, r
-        close = difflib.get_close_matches(only.strip().lower(), NAMED, n=1, cutoff=0.8)[0]
-        raise InkreadError(f"only={only!r}: did you mean {close!r}? Use one of {', '.join(NAMED)}, "
+        raise InkreadError(f"only={only!r}: did you mean {close[0]!r}? Use one of {', '.join(NAMED)}, "
                            "or spell out the characters to allow, e.g. ACGT")
     if only in NAMED:
         chosen = _named(labels, only)

@@ -312,7 +312,8 @@ def _load_initial_weights(model, init_from: str, init_meta, labels) -> None:
         raise InkreadError(f"cannot read {weights} ({type(error).__name__}): the file is corrupt") from None
     if not isinstance(state, dict):
         raise InkreadError(f"{weights} holds no weights ({type(state).__name__}): use a bundle made by inkread train")
-    if list(init_meta.labels) != list(labels):
+    new_label_set = list(init_meta.labels) != list(labels)
+    if new_label_set:
         current = model.state_dict()
         state = {k: v for k, v in state.items() if k in current and v.shape == current[k].shape}
     try:
@@ -320,7 +321,7 @@ def _load_initial_weights(model, init_from: str, init_meta, labels) -> None:
     except RuntimeError as error:
         raise InkreadError(f"{init_from} does not fit --arch {init_meta.arch}: {first_line(error, 200)}") from None
     # Only the output layer (its weight and bias) may start fresh, and only for a new label set.
-    fresh_allowed = 2 if list(init_meta.labels) != list(labels) else 0
+    fresh_allowed = 2 if new_label_set else 0
     if len(missing) > fresh_allowed:
         raise InkreadError(f"{weights} lacks {len(missing)} of the network's weights ({missing[0]}, ...): "
                            "it is not a complete inkread model; fine-tune from another bundle")
