@@ -1,9 +1,10 @@
 """The FastAPI application: the drawing page, the /api/v1 endpoints and their error answers.
 
 Every error is JSON ``{"detail": "<one line: what is wrong and how to fix it>"}``: 400 unreadable
-image, 404 unknown id or path, 413 body too large, 415 not an image / wrong Content-Type, 422
-invalid field; 503 when the server's model files or database fail, 500 for a bug. Model inference and SQLite writes run in worker threads,
-never on the event loop; a capacity limiter keeps the CPU-bound part from oversubscribing cores.
+image, 404 unknown id or path, 408 body too slow, 413 body too large, 415 not an image / wrong
+Content-Type, 422 invalid field; 503 when the server's model files or database fail, 500 for a bug.
+Model inference and SQLite writes run in worker threads, never on the event loop; a capacity
+limiter keeps the CPU-bound part from oversubscribing cores.
 """
 
 from __future__ import annotations
