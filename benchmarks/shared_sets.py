@@ -6,6 +6,7 @@ least). ``unipen_digits`` and ``unipen_letters`` are the digits and the letters 
 
 from __future__ import annotations
 
+import argparse
 import csv
 import sys
 from pathlib import Path
@@ -40,3 +41,31 @@ def print_report(script: str, make_report: Callable[[], str]) -> int:
         print(f"{script}: error: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+DIGIT_SETS = ("mnist", "hwd1000", "unipen_digits")
+
+
+def digit_strings_main(script: str, description: str, run: Callable[[list[str], Path, int, str], str],
+                       argv: list[str] | None = None) -> int:
+    """The command line of the benchmarks that read composed digit strings (touching, punctuation).
+
+    ``run(sets, data, strings, model)`` returns the report; options: --sets, --data, --strings, --model.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--sets", default=",".join(DIGIT_SETS), help="comma-separated: " + ", ".join(DIGIT_SETS))
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared datasets folder")
+    parser.add_argument("--strings", type=int, default=100, help="strings per cell of the table")
+    parser.add_argument("--model", default="digits", help="model bundle (default: digits)")
+    args = parser.parse_args(argv)
+    sets = [s.strip() for s in args.sets.split(",") if s.strip()]
+
+    def report() -> str:
+        unknown = sorted(set(sets) - set(DIGIT_SETS))
+        if unknown:
+            raise InkreadError(f"unknown sets {', '.join(unknown)}: choose from {', '.join(DIGIT_SETS)}")
+        if args.strings < 1:
+            raise InkreadError("--strings must be at least 1")
+        return run(sets, args.data, args.strings, args.model)
+
+    return print_report(script, report)

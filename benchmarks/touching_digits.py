@@ -17,7 +17,6 @@ canvas and tablet digits, not from MNIST) are for evaluation: never tune on them
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 from pathlib import Path
@@ -25,11 +24,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from inkread.errors import InkreadError
 from inkread.imaging.decode import load_image
 from inkread.imaging.segment import segment
 from inkread.inference.recognizer import Recognizer
-from shared_sets import DEFAULT_DATA, load_set, print_report
+from shared_sets import digit_strings_main, load_set
 
 HEIGHT = 80  # pixels per digit in the composed strings
 GAPS = (0.15, 0.05, 0.0, -0.05, -0.1)  # share of HEIGHT between neighbouring digits
@@ -113,21 +111,7 @@ def run(sets: list[str], data: Path, strings: int, model: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: see the module docstring."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sets", default="mnist,hwd1000,unipen_digits", help="comma-separated: mnist, hwd1000, unipen_digits")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared datasets folder")
-    parser.add_argument("--strings", type=int, default=100, help="strings per set and gap")
-    parser.add_argument("--model", default="digits", help="model bundle (default: digits)")
-    args = parser.parse_args(argv)
-    sets = [s.strip() for s in args.sets.split(",") if s.strip()]
-
-    def report() -> str:
-        unknown = sorted(set(sets) - {"mnist", "hwd1000", "unipen_digits"})
-        if unknown:
-            raise InkreadError(f"unknown sets {', '.join(unknown)}: choose from mnist, hwd1000, unipen_digits")
-        return run(sets, args.data, args.strings, args.model)
-
-    return print_report("touching_digits", report)
+    return digit_strings_main("touching_digits", __doc__.split("\n")[0], run, argv)
 
 
 if __name__ == "__main__":

@@ -185,6 +185,18 @@ def test_text_mode_reads_several_digits_and_draws_boxes(page):
     page.screenshot(path=str(ARTIFACTS / "browser-desktop-text.png"))
 
 
+def test_text_mode_reads_a_dash_between_digits_as_a_dash(page):
+    from playwright.sync_api import expect
+
+    page.click("label[for=mode-text]")
+    strokes = [[(0.05 + 0.2 * x, y) for x, y in stroke] for stroke in ONE] + [[(0.25, 0.5), (0.37, 0.5)]] + \
+              [[(0.42 + 0.3 * x, y) for x, y in stroke] for stroke in SEVEN]
+    with page.expect_response("**/api/v1/read"):
+        draw_with_mouse(page, strokes)
+    settled(page)
+    expect(page.locator("#answer-label")).to_have_text(re.compile(r"^1 ?- ?7$"), timeout=TIMEOUT_MS)
+
+
 def test_teaching_a_correction(page, server):
     from playwright.sync_api import expect
 

@@ -501,3 +501,16 @@ def test_read_boxes_are_in_the_input_pixels_even_for_large_images():
     assert 520 <= one[0] <= 600 <= one[2] <= 690
     assert 1940 <= zero[0] <= 2010 and 2290 <= zero[2] <= 2360
     assert 200 <= zero[1] <= 260 and 740 <= zero[3] <= 800
+
+
+def test_read_tells_punctuation_by_its_shape_and_place(font):
+    """A model knows no punctuation: read as characters, "06-12" was "06712" and "3.14" was "3014"."""
+    result = font.read(render("06-12.33   10:30,5", size=(1600, 200), font_size=110), only="digits")
+    assert result.text == "06-12.33 10:30,5"
+    marks = [c for c in result.characters if c.punctuation]
+    assert [c.label for c in marks] == ["-", ".", ":", ","]
+    assert all(c.confidence == 1.0 and c.top_k == [(c.label, 1.0)] and not c.uncertain for c in marks)
+    assert not any(c.punctuation for c in result.characters if c.label.isdigit())
+    assert result.confidence == min(c.confidence for c in result.characters if not c.punctuation)
+    data = result.to_dict()["characters"]
+    assert [d["punctuation"] for d in data].count(True) == 4 and data[2]["label"] == "-"

@@ -163,3 +163,48 @@ def test_digits_drawn_with_a_hairline_pen_on_a_large_canvas():
         image = Image.new("L", (1000, 1000), 255)
         ImageDraw.Draw(image).line([(x * 4 / 3, y * 4 / 3) for x, y in points], fill=0, width=1)
         assert recognizer.predict(image).label == label  # all three read "1" when the strokes faded
+
+
+def tablet_line(shared_datasets: Path, text: str, height: int = 80) -> np.ndarray:
+    """Dark-on-white page of ``text``: UNIPEN tablet digits ``height`` px tall, and punctuation drawn
+    with a round pen of their stroke width (a period on the baseline, a dash at mid-height, ...)."""
+    from PIL import ImageDraw
+
+    pen = max(2, round(0.045 * 128 * height / 102))  # UNIPEN strokes are 4.5% of a 128 px canvas, digits ~102 px tall
+    pieces = []
+    for char in text:
+        if char.isdigit():
+            path = sorted((shared_datasets / "unipen_chars").glob(f"digit_{char}_*.png"))[2]
+            ink = 255 - np.asarray(Image.open(path).convert("L"), np.float32)
+            rows, cols = np.flatnonzero(ink.max(axis=1) > 40), np.flatnonzero(ink.max(axis=0) > 40)
+            ink = Image.fromarray(ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.uint8))
+            ink = ink.resize((max(pen, round(ink.width * height / ink.height)), height), Image.Resampling.LANCZOS)
+            pieces.append(np.asarray(ink, np.float32) / 255)
+            continue
+        mark = Image.new("L", (height // 2, height * 3 // 2), 0)  # room for a comma's tail
+        draw = ImageDraw.Draw(mark)
+        if char in ".,:":
+            draw.ellipse([10, height - 2 - pen, 10 + pen, height - 2], fill=255)
+        if char == ",":
+            draw.line([(10 + pen - 1, height - 2 - pen // 2), (8, height + pen * 3)], fill=255, width=pen)
+        if char == ":":
+            draw.ellipse([10, height // 2 - pen, 10 + pen, height // 2], fill=255)
+        if char == "-":
+            draw.line([(4, height // 2), (height // 2 - 4, height // 2)], fill=255, width=pen)
+        pieces.append(np.asarray(mark, np.float32) / 255)
+    gap = height // 6
+    page = np.zeros((5 * height // 2, sum(p.shape[1] for p in pieces) + gap * len(pieces) + 40), np.float32)
+    x = 20
+    for ink in pieces:  # every piece's top on the line's top
+        region = page[height // 2:height // 2 + ink.shape[0], x:x + ink.shape[1]]
+        np.maximum(region, ink, out=region)
+        x += ink.shape[1] + gap
+    return ((1 - page) * 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("text", ["06-12-33", "3.14", "12:30", "4,7"])
+def test_digits_model_reads_punctuation_between_tablet_digits(shared_datasets, text):
+    recognizer = shipped("digits")
+    result = recognizer.read(tablet_line(shared_datasets, text), only="digits")
+    assert result.text == text
+    assert [c.label for c in result.characters if c.punctuation] == [c for c in text if not c.isdigit()]

@@ -197,6 +197,12 @@ def test_read_several_characters_with_boxes(client):
     schemas.ReadResponse.model_validate(answer)
 
 
+def test_read_answers_punctuation_as_such(client):
+    answer = client.post(f"{API}/read", files=upload(png(render("4-7", size=(560, 240), font_size=150)))).json()
+    assert answer["text"] == "4-7"
+    assert [char["punctuation"] for char in answer["characters"]] == [False, True, False]
+
+
 def test_read_json_and_blank(client):
     answer = client.post(f"{API}/read", json={"image": b64(png(Image.new("L", (100, 60), 255)))}).json()
     assert answer["no_ink"] is True and answer["text"] == "" and answer["characters"] == []

@@ -12,6 +12,10 @@
    the typical width or, given a ``choose_cuts`` (a recognizer's), at the candidate columns
    (local minima of the ink per column) whose pieces that recognizer reads best.
 5. Spaces: a gap wider than half the line's character height starts a new word.
+
+Periods, commas, dashes and colons are told by their shape and place in the line
+(``inkread.imaging.punctuation``): they are kept apart from the characters they overlap, never cut,
+left out of the line's typical sizes, and handed on with their ``Glyph.mark`` set.
 """
 
 from __future__ import annotations
@@ -22,10 +26,11 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from inkread.errors import InputImageError
-from inkread.imaging import components
+from inkread.imaging import components, punctuation
 from inkread.imaging.stroke import rank_filter, stroke_width
 
 INK_THRESHOLD = 0.5  # pixels above this are ink for the component analysis
+FAINT_INK = 0.3  # parts joined by ink above this are pieces of one stroke (a faint 6's foot), never punctuation
 MERGE_OVERLAP = 0.5  # same glyph if the horizontal overlap covers this share of the narrower part
 SPACE_GAP = 0.5  # a word gap is wider than this many character heights...
 SPACE_VS_TYPICAL = 1.8  # ...and, in a line of 4+ characters, this many times the line's median gap
@@ -59,11 +64,13 @@ class Glyph:
     ``box`` is (x0, y0, x1, y1) in the input image's pixel coordinates, ends exclusive (like a
     PIL crop box); ``ink`` is the float32 ink-high crop of that box holding this glyph's ink only
     (neighbours that reach into the box are blanked); ``space_before`` marks the start of a word.
+    ``mark`` is ".", ",", "-" or ":" for punctuation (not to be read by a model), else None.
     """
 
     box: tuple[int, int, int, int]
     ink: np.ndarray = field(repr=False)
     space_before: bool = False
+    mark: Optional[str] = None
 
 
 @dataclass
@@ -72,6 +79,8 @@ class _Part:
 
     members: list[int]
     box: list[int]
+    mark: Optional[str] = None
+    faint: frozenset = frozenset()  # the faint-ink components (FAINT_INK) its ink belongs to
 
     @property
     def width(self) -> int:
@@ -102,7 +111,10 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None) -> list[l
     # Specks: smaller than half a pen dot. The largest mark is never a speck.
     keep = found.areas >= max(2.0, 0.3 * width * width)
     keep[np.argmax(found.areas)] = True
-    parts = [_Part([i], [int(v) for v in found.boxes[i]]) for i in np.flatnonzero(keep)]
+    # Each component's faint-ink component: every ink pixel of one component lies in the same one.
+    faint_of = np.zeros(found.count, np.int64)
+    faint_of[found.labels[mask] - 1] = components.label(ink > FAINT_INK).labels[mask]
+    parts = [_Part([i], [int(v) for v in found.boxes[i]], faint=frozenset([int(faint_of[i])])) for i in np.flatnonzero(keep)]
     areas = found.areas[keep]
     # Typical character height: area-weighted median, so dots and fragments hardly count.
     heights = np.array([p.height for p in parts])
@@ -112,7 +124,11 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None) -> list[l
 
     lines, count = [], 0
     for line in _group_lines(parts, char_height):
-        glyphs = _merge_overlapping(line, char_height)
+        body = punctuation.body_of([p.box for p in line if p.height >= 0.5 * char_height])
+        glyphs = _merge_overlapping(line, char_height, body)
+        if body is not None:
+            for glyph in glyphs:
+                glyph.mark = punctuation.kind(glyph.box, body, [found.boxes[m] for m in glyph.members])
         glyphs = _split_wide(glyphs, found.labels, ink, choose_cuts, room=MAX_GLYPHS - count)
         count += len(glyphs)
         lines.append(_glyphs(glyphs, found.labels, ink))
@@ -197,27 +213,33 @@ def _join_side_by_side(bands: list[list[float]], lines: list[list[_Part]]) -> tu
     return joined_bands, joined
 
 
-def _merge_overlapping(line: list[_Part], char_height: float) -> list[_Part]:
+def _merge_overlapping(line: list[_Part], char_height: float, body: Optional[punctuation.Body] = None) -> list[_Part]:
     """Merge the parts of one character, left to right.
 
     Parts belong together if their horizontal overlap covers MERGE_OVERLAP of the narrower one,
     or if one is above the other (a dot, an accent, a lifted bar) and they overlap a little, or
     the upper one is a small mark next to the other (the dot of an i drawn off to the side).
+    Punctuation stays apart (``punctuation.keeps_apart``; needs the line's ``body``), unless faint ink
+    joins it to the other part: then it is a piece of a broken stroke.
     """
     merged: list[_Part] = []
     for part in line:  # sorted by x0
         for other in reversed(merged[-3:]):  # a part can only belong to one of its recent neighbours
-            if _same_character(other, part, char_height):
+            if _same_character(other, part, char_height, body):
                 other.members += part.members
+                other.faint |= part.faint
                 other.box = [min(other.box[0], part.box[0]), min(other.box[1], part.box[1]),
                              max(other.box[2], part.box[2]), max(other.box[3], part.box[3])]
                 break
         else:
-            merged.append(_Part(list(part.members), list(part.box)))
+            merged.append(_Part(list(part.members), list(part.box), faint=part.faint))
     return sorted(merged, key=lambda p: p.box[0])
 
 
-def _same_character(a: _Part, b: _Part, char_height: float) -> bool:
+def _same_character(a: _Part, b: _Part, char_height: float, body: Optional[punctuation.Body] = None) -> bool:
+    if body is not None and not (a.faint & b.faint) and (
+            punctuation.keeps_apart(a.box, b.box, body) or punctuation.keeps_apart(b.box, a.box, body)):
+        return False
     overlap_x = min(a.box[2], b.box[2]) - max(a.box[0], b.box[0])
     narrower = min(a.width, b.width)
     if overlap_x >= MERGE_OVERLAP * narrower:
@@ -252,8 +274,9 @@ def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray,
     """
     if len(line) > room:
         raise _too_many_marks()
-    heights = np.array([p.height for p in line], dtype=np.float64)
-    widths = np.array([p.width for p in line], dtype=np.float64)
+    characters = [p for p in line if p.mark is None] or line
+    heights = np.array([p.height for p in characters], dtype=np.float64)
+    widths = np.array([p.width for p in characters], dtype=np.float64)
     line_height = float(np.median(heights))
     # Typical width: the median of the line's ordinary glyphs, or a typical aspect if too few.
     ordinary = widths[widths <= 1.2 * line_height]
@@ -263,7 +286,7 @@ def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray,
         wide = part.width > SPLIT_WIDTH * typical and part.width > SPLIT_ASPECT * part.height
         # Too narrow for the width rule but maybe two characters: let the chooser read it both ways.
         ambiguous = not wide and choose_cuts is not None and part.width > AMBIGUOUS_ASPECT * line_height
-        if not (wide or ambiguous) or part.height < MIN_SPLIT_HEIGHT_PX:
+        if not (wide or ambiguous) or part.height < MIN_SPLIT_HEIGHT_PX or part.mark is not None:
             out.append(part)
             continue
         x0, y0, x1, y1 = part.box
@@ -331,12 +354,13 @@ def _cut_columns(column_ink: np.ndarray, min_piece: int, most: int | None = None
 def _glyphs(line: list[_Part], labels: np.ndarray, ink: np.ndarray) -> list[Glyph]:
     """Glyphs with their ink crops (plus a MARGIN of anti-aliasing) and word gaps."""
     height, width = ink.shape
-    line_height = float(np.median([p.height for p in line]))
+    characters = [p for p in line if p.mark is None] or line
+    line_height = float(np.median([p.height for p in characters]))
     # Gaps between a glyph and everything left of it; people space letters differently, so a word
     # gap must be wide both against the character height and against this line's usual gap.
     # A narrow glyph (a 1, an l) is measured as if it were NARROW_CELL of the line's typical width
     # around its centre: people space characters by their centres, so a 1 leaves wide gaps.
-    cell = NARROW_CELL * float(np.median([p.width for p in line]))
+    cell = NARROW_CELL * float(np.median([p.width for p in characters]))
     gaps, right = [], None
     for part in line:
         centre, half = (part.box[0] + part.box[2]) / 2, max(part.width, cell) / 2
@@ -355,5 +379,5 @@ def _glyphs(line: list[_Part], labels: np.ndarray, ink: np.ndarray) -> list[Glyp
         # Keep the soft edge pixels next to this glyph's own ink, blank everything else.
         near = rank_filter(own, 1)
         crop = np.where(near & ((labels[y0:y1, x0:x1] == 0) | own), ink[y0:y1, x0:x1], 0.0).astype(np.float32)
-        glyphs.append(Glyph((x0, y0, x1, y1), crop, gap is not None and gap > threshold))
+        glyphs.append(Glyph((x0, y0, x1, y1), crop, gap is not None and gap > threshold, part.mark))
     return glyphs

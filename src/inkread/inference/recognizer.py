@@ -129,22 +129,22 @@ class Recognizer:
         for a path, bytes or a PIL image alike (``ImageOps.exif_transpose(image)`` is that image).
         """
         self._check(only, top_k)
-        lines: list[list[Any]] = []  # the glyphs that reach the model, line by line
-        inputs: list[np.ndarray] = []
+        lines: list[list[Any]] = []  # the glyphs kept, line by line: characters and punctuation
+        inputs: list[np.ndarray] = []  # the model's inputs for the characters among them
         ink, scale = load_image_scaled(image)
         for line in segment(ink, choose_cuts=self._cut_chooser(only)):
-            line_inputs, readable = self._normalized([glyph.ink for glyph in line])
+            characters = [index for index, glyph in enumerate(line) if glyph.mark is None]
+            line_inputs, readable = self._normalized([line[i].ink for i in characters])
             if readable:  # glyphs the normalizer finds empty (faint marks the segmenter kept) are left out
                 inputs += line_inputs
-                lines.append([line[i] for i in readable])
+                kept = {characters[i] for i in readable}
+                lines.append([glyph for index, glyph in enumerate(line) if index in kept or glyph.mark is not None])
         if not inputs:
             return ReadResult.nothing()
         predictions = iter(self._rank(self.model.logits(np.stack(inputs)[:, None]), only, top_k))
         characters = [
-            CharacterResult(label=p.label, confidence=p.confidence, box=_scale_box(glyph.box, scale),
-                            line=line_index, top_k=p.top_k, uncertain=p.uncertain,
-                            space_before=bool(glyph.space_before))
-            for line_index, line in enumerate(lines) for glyph, p in zip(line, predictions)
+            _character(glyph, None if glyph.mark is not None else next(predictions), scale, line_index)
+            for line_index, line in enumerate(lines) for glyph in line
         ]
         return ReadResult(text=text_layout(lines, [c.label for c in characters]), characters=characters,
                           confidence=min(c.confidence for c in characters),
@@ -223,6 +223,20 @@ class Recognizer:
                 uncertain=confidence < self.uncertain_below or margin < self.margin_below,
             ))
         return predictions
+
+
+def _character(glyph, prediction: Prediction | None, scale: float, line: int) -> CharacterResult:
+    """The result for one glyph: the model's ``prediction``, or (None) the punctuation mark it is.
+
+    Punctuation is told by its shape and place in the line, not by the model, which knows none:
+    its confidence is 1 and its only candidate itself.
+    """
+    if prediction is None:
+        return CharacterResult(label=glyph.mark, confidence=1.0, box=_scale_box(glyph.box, scale), line=line,
+                               top_k=[(glyph.mark, 1.0)], space_before=bool(glyph.space_before), punctuation=True)
+    return CharacterResult(label=prediction.label, confidence=prediction.confidence, box=_scale_box(glyph.box, scale),
+                           line=line, top_k=prediction.top_k, uncertain=prediction.uncertain,
+                           space_before=bool(glyph.space_before))
 
 
 def _scale_box(box, scale: float) -> tuple[int, int, int, int]:

@@ -74,6 +74,8 @@ class CharacterResult:
 
     ``box`` is (left, top, right, bottom) in pixels of the input image, right/bottom exclusive;
     ``line`` is the 0-based text line it belongs to; ``space_before`` says a word gap precedes it.
+    ``punctuation`` marks a period, comma, dash or colon, told by its shape and place in the line
+    rather than read by the model (so ``only`` does not apply to it, and its confidence is 1).
     """
 
     label: str
@@ -83,9 +85,10 @@ class CharacterResult:
     top_k: list[tuple[str, float]]
     uncertain: bool = False
     space_before: bool = False
+    punctuation: bool = False
 
     def to_dict(self) -> dict:
-        """JSON-ready: label, confidence, box [l, t, r, b], line, top_k, uncertain, space_before."""
+        """JSON-ready: label, confidence, box [l, t, r, b], line, top_k, uncertain, space_before, punctuation."""
         return {
             "label": self.label,
             "confidence": _round(self.confidence),
@@ -94,6 +97,7 @@ class CharacterResult:
             "top_k": [{"label": label, "confidence": _round(p)} for label, p in self.top_k],
             "uncertain": self.uncertain,
             "space_before": self.space_before,
+            "punctuation": self.punctuation,
         }
 
 

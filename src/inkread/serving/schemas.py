@@ -73,6 +73,7 @@ class CharacterBox(BaseModel):
     top_k: list[RankedLabel]
     uncertain: bool
     space_before: bool
+    punctuation: bool = Field(description="a period, comma, dash or colon, told by its shape and place, not read by the model")
 
 
 class ReadResponse(BaseModel):

@@ -1,0 +1,112 @@
+"""How well ``Recognizer.read`` reads numbers with punctuation: dates, decimals, times, phone numbers.
+
+    python benchmarks/punctuation.py [--sets mnist,hwd1000,unipen_digits] [--strings 100] [--model digits]
+
+Strings such as ``06-12-33``, ``3.14``, ``12:30``, ``4,7`` and ``555-0123`` are composed from a set's
+single-digit images (800 drawn at random, scaled to 80 px tall, set 12-25% of that apart) and punctuation drawn with a round
+pen as wide as the digits' strokes: a period on the baseline, a comma hanging below it, a dash at
+mid-height, a colon's two dots. Sizes and places vary a little from string to string. Each string is
+read with ``Recognizer.read(only="digits")``; reported per set and kind of string: the strings read
+exactly, and those whose digits alone are right. Only ``read().text`` is used, so the script runs on
+any inkread version, before and after a change.
+
+``mnist`` (the MNIST test split) is for development; ``hwd1000`` and ``unipen_digits`` (real
+canvas and tablet digits, not from MNIST) are for evaluation: never tune on them.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from inkread.imaging.stroke import stroke_width
+from inkread.inference.recognizer import Recognizer
+from shared_sets import digit_strings_main
+from touching_digits import HEIGHT, digit_images, to_height
+
+KINDS = {  # kind of string -> its pattern (D: a random digit)
+    "date": "DD-DD-DD", "decimal": "D.DD", "price": "DD.DD", "time": "DD:DD", "list": "D,D", "phone": "DDD-DDDD",
+}
+POOL = 800  # digit images drawn from each set (hwd1000 holds 1,000); strings pick from them at random
+
+
+def draw_mark(char: str, pen: int, rng: random.Random) -> tuple[np.ndarray, int]:
+    """A punctuation mark as float ink (1 = ink) and the row of its top relative to the digits' top."""
+    canvas = Image.new("L", (HEIGHT, 2 * HEIGHT), 0)
+    draw = ImageDraw.Draw(canvas)
+    middle, base = HEIGHT // 2, HEIGHT  # the canvas' rows for mid-height and the baseline
+    dot = pen * rng.uniform(1.0, 1.5)
+    if char in ".,:":
+        draw.ellipse([20, base - dot, 20 + dot, base], fill=255)
+    if char == ",":
+        draw.line([(20 + dot - 1, base - dot / 2), (20 - pen * rng.uniform(0.5, 1.5), base + HEIGHT * rng.uniform(0.15, 0.3))],
+                  fill=255, width=pen)
+    if char == ":":
+        upper = middle - HEIGHT * rng.uniform(0.05, 0.15)
+        draw.ellipse([20, upper - dot, 20 + dot, upper], fill=255)
+    if char == "-":
+        length, y = HEIGHT * rng.uniform(0.25, 0.45), middle + HEIGHT * rng.uniform(-0.1, 0.1)
+        draw.line([(10, y), (10 + length, y + rng.uniform(-3, 3))], fill=255, width=pen)
+    ink = np.asarray(canvas, np.float32) / 255
+    rows, cols = np.flatnonzero(ink.max(axis=1) > 0.05), np.flatnonzero(ink.max(axis=0) > 0.05)
+    return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1], int(rows[0])
+
+
+def compose(items: list[tuple[np.ndarray, int]], rng: random.Random) -> np.ndarray:
+    """Dark-on-white float image of (ink, top) items side by side, 12-25% of HEIGHT apart."""
+    margin = HEIGHT // 2
+    gaps = [round(HEIGHT * rng.uniform(0.12, 0.25)) for _ in items]
+    canvas = np.zeros((HEIGHT + 2 * margin, sum(ink.shape[1] for ink, _ in items) + sum(gaps) + 2 * margin), np.float32)
+    x = margin
+    for (ink, top), gap in zip(items, gaps):
+        region = canvas[margin + top:margin + top + ink.shape[0], x:x + ink.shape[1]]
+        np.maximum(region, ink[:region.shape[0]], out=region)
+        x += ink.shape[1] + gap
+    return 1.0 - canvas
+
+
+def run(sets: list[str], data: Path, strings: int, model: str) -> str:
+    """Read composed strings of every kind from every set; a markdown table."""
+    recognizer = Recognizer.load(model)
+    lines = [f"Model {model!r}, `read(only=\"digits\")`, {strings} strings per cell: read exactly / digits right", "",
+             "| set | " + " | ".join(f"{kind} `{pattern}`" for kind, pattern in KINDS.items()) + " | all |",
+             "|---|" + "---|" * (len(KINDS) + 1)]
+    for name in sets:
+        rng = random.Random(0)  # the same strings for every model and every run
+        images, labels = digit_images(data, name, POOL, rng)
+        glyphs = [to_height(image) for image in images]
+        pen = max(2, round(float(np.median([stroke_width(g > 0.5) for g in glyphs[:50]]))))
+        cells, exact_all, digits_all = [], 0, 0
+        for pattern in KINDS.values():
+            exact = digits_right = 0
+            for _ in range(strings):
+                items, truth = [], ""
+                for char in pattern:
+                    if char == "D":
+                        index = rng.randrange(POOL)
+                        items.append((glyphs[index], 0))
+                        truth += labels[index]
+                    else:
+                        items.append(draw_mark(char, pen, rng))
+                        truth += char
+                text = recognizer.read(compose(items, rng), only="digits").text.replace(" ", "")
+                exact += text == truth
+                digits_right += [c for c in text if c.isdigit()] == [c for c in truth if c.isdigit()]
+            cells.append(f"{exact / strings:.0%} / {digits_right / strings:.0%}")
+            exact_all, digits_all = exact_all + exact, digits_all + digits_right
+        total = strings * len(KINDS)
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {exact_all / total:.0%} / {digits_all / total:.0%} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: see the module docstring."""
+    return digit_strings_main("punctuation", __doc__.split("\n")[0], run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

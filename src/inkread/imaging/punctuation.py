@@ -1,0 +1,107 @@
+"""Periods, commas, dashes and colons in a line of handwriting, told by their shape and place.
+
+The models know characters only (digits, letters). Read as characters, a dash became a 1 or a 7
+and a period a 0 or a 4: "06-12-33" was read "06212233". Punctuation is small next to its line's
+characters and sits at a known height: a period on the baseline, a comma on it and hanging below,
+a dash at mid-height, a colon's two dots one above the other. The segmenter measures each line's
+``Body`` (the band between the usual top and bottom of its characters), keeps marks apart from
+the characters they overlap (``keeps_apart``) and labels them with ``kind``; the recognizer does
+not read them with the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from statistics import median
+from typing import Optional, Sequence
+
+Box = Sequence[float]  # (x0, y0, x1, y1), ends exclusive
+
+DOT_SIZE = 0.3         # a period is at most this many body heights wide and tall...
+LOW_LEVEL = 0.65       # ...and its centre is below this share of the body (0 = top, 1 = bottom)
+COMMA_WIDTH = 0.4      # a comma is at most this wide (its tail slants) and COMMA_HEIGHT
+COMMA_HEIGHT = 0.6     # tall, about as tall as wide or taller, starts below LOW_TOP and hangs below
+LOW_TOP = 0.5          # the body by at least COMMA_HANG: no character is so short, low and hanging
+COMMA_HANG = 0.1
+DASH_HEIGHT = 0.25     # a dash is at most this many body heights tall, DASH_ASPECT times as wide
+DASH_ASPECT = 1.5      # as tall (a short dash of a thick pen is not much more),
+DASH_WIDTH = (0.15, 1.2)  # this wide, and centred between these levels:
+DASH_LEVELS = (0.35, 0.8)  # a flat stroke near the top is the bar of a 5 or 7, at the bottom a 2's base
+COLON_GAP = 0.15       # a colon's dots are at least this many body heights apart
+
+
+@dataclass(frozen=True)
+class Body:
+    """The band of a line's characters, in pixels: their usual top and bottom."""
+
+    top: float
+    bottom: float
+
+    @property
+    def height(self) -> float:
+        return max(self.bottom - self.top, 1.0)
+
+    def level(self, y: float) -> float:
+        """Where ``y`` is in the band: 0 at its top, 1 at its bottom."""
+        return (y - self.top) / self.height
+
+    @property
+    def dot_size(self) -> float:
+        """The largest a period (or a colon's dot) can be, across and down, in pixels."""
+        return DOT_SIZE * self.height
+
+
+def body_of(character_boxes: Sequence[Box]) -> Optional[Body]:
+    """The band of a line from the boxes of its full-height characters (medians: descenders and
+    ascenders do not move it), or None without any."""
+    if not character_boxes:
+        return None
+    return Body(float(median(b[1] for b in character_boxes)), float(median(b[3] for b in character_boxes)))
+
+
+def kind(box: Box, body: Body, member_boxes: Sequence[Box] = ()) -> Optional[str]:
+    """".", ",", "-" or ":" if a glyph with this box (made of marks with ``member_boxes``) is that
+    punctuation mark in a line with this ``body``; None for anything else (a character)."""
+    x0, y0, x1, y1 = box
+    width, height, h = x1 - x0, y1 - y0, body.height
+    if len(member_boxes) >= 2:
+        return ":" if _is_colon(box, body, member_boxes) else None
+    hangs = y1 >= body.bottom + COMMA_HANG * h
+    if width <= COMMA_WIDTH * h and height <= COMMA_HEIGHT * h and height >= 0.9 * width \
+            and body.level(y0) >= LOW_TOP and hangs:
+        return ","
+    if width <= body.dot_size and height <= body.dot_size and body.level((y0 + y1) / 2) >= LOW_LEVEL:
+        return "."
+    flat = height <= DASH_HEIGHT * h and width >= DASH_ASPECT * height
+    if flat and DASH_WIDTH[0] * h <= width <= DASH_WIDTH[1] * h and DASH_LEVELS[0] <= body.level((y0 + y1) / 2) <= DASH_LEVELS[1]:
+        return "-"
+    return None
+
+
+def keeps_apart(mark: Box, other: Box, body: Body) -> bool:
+    """Must the part with box ``mark`` stay apart from ``other``, whose box it overlaps?
+
+    A period or comma never belongs to a character: no digit or letter has a dot at its foot (two
+    dots may still join, as a colon). A dash belongs to a character only if it crosses it, like the
+    bar of a 7 or a t: centred inside the character's box, or spanning most of a narrow one (a t's
+    stem). One that merely reaches into a neighbour's box stays a dash.
+    """
+    found = kind(mark, body)
+    if found is None:
+        return False
+    if found in ".,":
+        dot_sized = max(other[2] - other[0], other[3] - other[1]) <= body.dot_size
+        return not dot_sized  # only another dot (a colon's) may join it
+    centre = (mark[0] + mark[2]) / 2
+    spanned = min(mark[2], other[2]) - max(mark[0], other[0])
+    return not (other[0] <= centre <= other[2] or spanned >= 0.5 * (other[2] - other[0]))
+
+
+def _is_colon(box: Box, body: Body, member_boxes: Sequence[Box]) -> bool:
+    """Two (or more, if a dot broke) dots one above the other: one low, one higher up."""
+    h, dot = body.height, body.dot_size
+    if box[2] - box[0] > dot or any(b[2] - b[0] > dot or b[3] - b[1] > dot for b in member_boxes):
+        return False
+    centres = sorted((b[1] + b[3]) / 2 for b in member_boxes)
+    return body.level(centres[-1]) >= LOW_LEVEL - 0.1 and body.level(centres[0]) < LOW_LEVEL - 0.1 and \
+        centres[-1] - centres[0] >= COLON_GAP * h and body.level(centres[0]) >= -0.1

@@ -1,0 +1,94 @@
+"""Punctuation told by shape and place: ``imaging.punctuation`` on boxes, ``segment`` on drawn lines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from inkread.imaging.punctuation import Body, body_of, keeps_apart, kind
+from inkread.imaging.segment import segment
+
+BODY = Body(top=100, bottom=200)  # characters 100 px tall
+
+
+@pytest.mark.parametrize("box, expected", [
+    ((50, 188, 60, 198), "."),     # a pen dot on the baseline
+    ((50, 185, 58, 225), ","),     # starts at the baseline, hangs below it
+    ((50, 147, 85, 155), "-"),     # flat, at mid-height
+    ((50, 105, 85, 113), None),    # the same stroke at the top: a lifted bar (of a 5, a 7)
+    ((50, 192, 85, 200), None),    # ...at the bottom: the base of a 2
+    ((50, 140, 60, 150), None),    # a dot at mid-height: not punctuation this module knows
+    ((50, 100, 90, 200), None),    # a character
+    ((50, 160, 85, 200), None),    # a small character (a low o), larger than a dot
+    ((50, 148, 54, 152), None),    # a dash shorter than a pen dot
+])
+def test_kind_of_a_single_mark(box, expected):
+    assert kind(box, BODY) == expected
+
+
+def test_a_colon_is_two_dots_one_above_the_other():
+    upper, lower = (50, 130, 58, 138), (51, 188, 59, 196)
+    assert kind((50, 130, 59, 196), BODY, [upper, lower]) == ":"
+    assert kind((50, 188, 59, 197), BODY, [lower, (51, 190, 59, 197)]) is None  # both low: no colon
+    assert kind((50, 100, 80, 196), BODY, [(50, 100, 80, 160), lower]) is None  # a stroke and a dot
+
+
+def test_a_line_body_ignores_descenders_and_ascenders():
+    boxes = [(0, 100, 10, 200), (20, 100, 30, 240), (40, 60, 50, 200), (60, 100, 70, 200)]
+    assert body_of(boxes) == Body(100, 200)
+    assert body_of([]) is None
+    assert BODY.level(150) == 0.5
+
+
+def test_what_a_mark_may_join():
+    dot, character = (50, 188, 60, 198), (40, 100, 90, 200)
+    assert keeps_apart(dot, character, BODY)          # a period in a neighbour's box stays a period
+    assert not keeps_apart(dot, (52, 130, 60, 138), BODY)  # another dot: it may be a colon
+    assert not keeps_apart(character, dot, BODY)      # a character is no mark
+    dash = (60, 147, 95, 155)
+    assert not keeps_apart(dash, (70, 100, 90, 200), BODY)  # centred on the character: the bar of a 7
+    assert not keeps_apart((40, 147, 75, 155), (55, 100, 62, 200), BODY)  # across a narrow stem: a t
+    assert keeps_apart(dash, (85, 100, 130, 200), BODY)  # reaching into a neighbour's box: a dash
+
+
+# --- segment: lines drawn with rectangles -----------------------------------------------------------
+
+def stroke_page(marks: list[tuple[int, int, int, int]], faint: list[tuple[int, int, int, int]] = ()) -> np.ndarray:
+    """Two upright strokes 80 px tall (rows 20-100) at x 20 and 120, plus ink rectangles (x0, y0, x1, y1)."""
+    ink = np.zeros((140, 200), np.float32)
+    ink[20:100, 20:26] = 1.0
+    ink[20:100, 120:126] = 1.0
+    for x0, y0, x1, y1 in marks:
+        ink[y0:y1, x0:x1] = 1.0
+    for x0, y0, x1, y1 in faint:
+        ink[y0:y1, x0:x1] = 0.4  # below the ink threshold, above the faint-ink one
+    return ink
+
+
+def marks_of(ink: np.ndarray) -> list[str | None]:
+    return [glyph.mark for line in segment(ink) for glyph in line]
+
+
+def test_segment_labels_punctuation_between_characters():
+    assert marks_of(stroke_page([(66, 92, 72, 100)])) == [None, ".", None]
+    assert marks_of(stroke_page([(66, 92, 72, 100), (67, 100, 70, 116)])) == [None, ",", None]
+    assert marks_of(stroke_page([(55, 58, 90, 64)])) == [None, "-", None]
+    assert marks_of(stroke_page([(66, 45, 72, 51), (66, 92, 72, 100)])) == [None, ":", None]
+    assert marks_of(stroke_page([])) == [None, None]
+
+
+def test_a_period_under_a_characters_box_is_not_swallowed_by_it():
+    ink = stroke_page([(26, 92, 60, 98), (62, 92, 68, 100)])  # the first character gets a foot reaching to x 60
+    assert marks_of(ink) == [None, ".", None]
+
+
+def test_a_piece_joined_to_its_character_by_faint_ink_is_part_of_it():
+    """The foot of a faint 6 broken off at the ink threshold is no period."""
+    foot, piece = (26, 94, 50, 100), (40, 84, 46, 90)  # the first character is an L; a dot over its foot
+    assert marks_of(stroke_page([foot, piece], faint=[(40, 90, 46, 94)])) == [None, None]
+    assert marks_of(stroke_page([foot, piece])) == [None, ".", None]  # a clean gap: a period
+
+
+def test_a_bar_across_a_stem_stays_with_it():
+    ink = stroke_page([(110, 58, 136, 64)])  # centred on the second stroke: a crossed 7
+    assert marks_of(ink) == [None, None]
