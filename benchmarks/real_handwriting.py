@@ -28,13 +28,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from inkread.errors import InkreadError
 from inkread.files import atomic_write, write_bytes_atomic
 from inkread.imaging.preprocess import NoInkError, preprocess_image
 from inkread.inference.onnx_model import OnnxModel
 from inkread.inference.restrict import restriction
 from inkread.labels import merge_case
-from shared_sets import DEFAULT_DATA, load_set, print_report
+from shared_sets import DEFAULT_DATA, load_set, print_report, set_names
 
 DIGIT_SETS = ("hwd1000", "semeion", "optdigits_orig", "unipen_digits")
 LETTER_SETS = ("unipen_letters",)
@@ -161,15 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="only the first N images of each set")
     parser.add_argument("--failures", type=Path, default=None, help="save grids of misread inputs here")
     args = parser.parse_args(argv)
-    sets = [s.strip() for s in args.sets.split(",") if s.strip()]
-    unknown = sorted(set(sets) - set(DIGIT_SETS + LETTER_SETS))
-    config = BenchmarkConfig(models=args.model or ["digits"], data=args.data, sets=sets, limit=args.limit,
-                             failures=args.failures)
 
     def report() -> str:
-        if unknown:
-            raise InkreadError(f"unknown sets {', '.join(unknown)}: choose from {', '.join(DIGIT_SETS + LETTER_SETS)}")
-        return run(config)
+        sets = set_names(args.sets, DIGIT_SETS + LETTER_SETS)
+        return run(BenchmarkConfig(models=args.model or ["digits"], data=args.data, sets=sets, limit=args.limit,
+                                   failures=args.failures))
 
     return print_report("real_handwriting", report)
 

@@ -46,6 +46,15 @@ def print_report(script: str, make_report: Callable[[], str]) -> int:
 DIGIT_SETS = ("mnist", "hwd1000", "unipen_digits")
 
 
+def set_names(option: str, known) -> list[str]:
+    """The set names of a comma-separated ``--sets`` option; InkreadError for one not in ``known``."""
+    sets = [name.strip() for name in option.split(",") if name.strip()]
+    unknown = sorted(set(sets) - set(known))
+    if unknown:
+        raise InkreadError(f"unknown sets {', '.join(unknown)}: choose from {', '.join(known)}")
+    return sets
+
+
 def digit_strings_main(script: str, description: str, run: Callable[[list[str], Path, int, str], str],
                        argv: list[str] | None = None) -> int:
     """The command line of the benchmarks that read composed digit strings (touching, punctuation).
@@ -58,12 +67,9 @@ def digit_strings_main(script: str, description: str, run: Callable[[list[str], 
     parser.add_argument("--strings", type=int, default=100, help="strings per cell of the table")
     parser.add_argument("--model", default="digits", help="model bundle (default: digits)")
     args = parser.parse_args(argv)
-    sets = [s.strip() for s in args.sets.split(",") if s.strip()]
 
     def report() -> str:
-        unknown = sorted(set(sets) - set(DIGIT_SETS))
-        if unknown:
-            raise InkreadError(f"unknown sets {', '.join(unknown)}: choose from {', '.join(DIGIT_SETS)}")
+        sets = set_names(args.sets, DIGIT_SETS)
         if args.strings < 1:
             raise InkreadError("--strings must be at least 1")
         return run(sets, args.data, args.strings, args.model)

@@ -1,11 +1,11 @@
-"""best_cuts: choosing where to cut touching characters by how well the pieces are read."""
+"""best_cuts and best_groups: cutting touching characters, and grouping strokes, by how well the pieces are read."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from inkread.inference.grouping import best_cuts
+from inkread.inference.grouping import JOIN_GAIN, best_cuts, best_groups
 
 INK = np.ones((80, 100), np.float32)  # only its size matters to best_cuts: no piece is too wide
 
@@ -67,3 +67,44 @@ def test_no_answer_when_the_reader_declines_or_every_cutting_leaves_too_wide_a_p
     assert read == [0]  # 0-50, 50-100 and 0-100 are all too wide to be one character: none was read
     lower = np.ones((25, 100), np.float32)  # pieces up to 40 px: three of 30-35 px fit
     assert best_cuts(lower, [30, 65], (3,), lambda pieces: [0.9] * len(pieces)) == [30, 65]
+
+
+# --- best_groups: strokes drawn apart, grouped into characters ---------------------------------------
+
+def group_reader(confidence: dict[tuple[int, int], float]):
+    """A fake model for best_groups: the confidence of each span it is asked about, in order."""
+    def read_pieces(pieces: list[np.ndarray]) -> list[float]:
+        return [confidence[span] for span in read_pieces.spans[:len(pieces)]]
+    return read_pieces
+
+
+def groups_for(confidence: dict[tuple[int, int], float], count: int, gain: float = JOIN_GAIN, marks=()):
+    spans = list(confidence) + [(i, i + 1) for i in marks]
+    inks = [INK] * len(confidence) + [None] * len(marks)  # a punctuation mark alone is not read
+    read = group_reader(confidence)
+    read.spans = [span for span, ink in zip(spans, inks) if ink is not None]
+    return best_groups(count, spans, inks, read, gain)
+
+
+def test_strokes_that_read_better_together_are_one_character():
+    # the stem of a K read as "1" (0.9) and its arms as "<" (0.4); together a K (0.95)
+    assert groups_for({(0, 1): 0.9, (1, 2): 0.4, (0, 2): 0.95}, 2) == [(0, 2)]
+    # two digits read well apart stay apart, even if together they read a little better (the gain decides)
+    assert groups_for({(0, 1): 0.95, (1, 2): 0.95, (0, 2): 0.92}, 2) == [(0, 1), (1, 2)]
+    assert groups_for({(0, 1): 0.95, (1, 2): 0.95, (0, 2): 0.92}, 2, gain=0.0) == [(0, 2)]
+
+
+def test_three_strokes_and_a_dash_between_stems():
+    # an H in three strokes: stem, bar (a dash, certain when alone), stem; a stem alone is l, I or 1
+    confidence = {(0, 1): 0.45, (2, 3): 0.45, (0, 2): 0.2, (1, 3): 0.2, (0, 3): 0.97}
+    assert groups_for(confidence, 3, marks=[1]) == [(0, 3)]
+    confidence[(0, 3)] = 0.3  # together they read badly: "1-1"
+    assert groups_for(confidence, 3, marks=[1]) == [(0, 1), (1, 2), (2, 3)]
+    confidence.update({(0, 1): 0.99, (2, 3): 0.99, (0, 3): 0.97})  # a digits model: surely 1-1
+    assert groups_for(confidence, 3, marks=[1]) == [(0, 1), (1, 2), (2, 3)]
+
+
+def test_no_groups_when_the_reader_declines_and_every_stroke_must_be_offered():
+    assert best_groups(2, [(0, 1), (1, 2), (0, 2)], [INK] * 3, lambda pieces: None, JOIN_GAIN) is None
+    with pytest.raises(ValueError, match="every single stroke"):
+        best_groups(2, [(0, 2)], [INK], lambda pieces: [0.9], JOIN_GAIN)

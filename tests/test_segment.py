@@ -304,3 +304,44 @@ def test_a_narrow_one_does_not_start_a_word():
     ink[20:60, 160:184] = 1.0  # a character 46 px after the last one: a new word
     [line] = segment(ink)
     assert [glyph.space_before for glyph in line] == [False, False, False, True]
+
+
+def test_strokes_apart_are_offered_to_the_join_chooser_and_grouped_as_it_says():
+    """The stem of a K drawn apart from its arms: one character if the chooser says so."""
+    ink = np.zeros((120, 260), np.float32)
+    ink[20:100, 20:26] = 1.0                      # a stem...
+    for y in range(20, 100):                      # ...and arms starting 1 px to its right
+        x = 27 + abs(y - 60) // 2
+        ink[y, x:x + 6] = 1.0
+    ink[20:100, 120:126] = 1.0                    # a character well apart
+    ink[92:100, 150:156] = 1.0                    # a period
+    ink[20:100, 165:171] = 1.0                    # and one more right after it
+    offered = []
+
+    def join_all(count, spans, inks):
+        offered.append((count, spans, [None if i is None else i.shape for i in inks]))
+        return [(0, count)]
+
+    assert [len(line) for line in segment(ink)] == [5]
+    lines = segment(ink, choose_joins=join_all)
+    assert [len(line) for line in lines] == [4]
+    assert lines[0][0].box[0] < 26 < 47 <= lines[0][0].box[2]  # stem and arms in one box
+    assert [count for count, _, _ in offered] == [2]  # only the K's strokes are close: the period breaks no run
+    assert sorted(offered[0][1]) == [(0, 1), (0, 2), (1, 2)]
+    assert [len(line) for line in segment(ink, choose_joins=lambda count, spans, inks: None)] == [5]
+
+
+def test_a_joined_glyph_is_never_cut_again():
+    """A character wider than usual is offered to the cut chooser as "one or two"; once joined, it is one."""
+    ink = np.zeros((80, 200), np.float32)
+    ink[20:60, 20:24] = 1.0
+    ink[20:24, 24:44] = 1.0   # a stem with a bar reaching over...
+    ink[26:60, 41:45] = 1.0   # ...a second stem (not touching it) with a bowl: 40 px wide together
+    ink[40:44, 45:60] = ink[56:60, 45:60] = ink[40:60, 56:60] = 1.0
+    asked = []
+    cut_chooser = lambda ink, candidates, counts: asked.append(counts) or None  # noqa: E731
+    segment(ink, choose_cuts=cut_chooser, choose_joins=lambda count, spans, inks: [(0, count)])
+    assert asked == []
+    segment(ink, choose_cuts=cut_chooser, choose_joins=lambda count, spans, inks: None)
+    segment(ink[:, :30], choose_cuts=cut_chooser)  # sanity: alone, neither part is offered
+    assert asked == []

@@ -7,11 +7,14 @@
 3. Glyphs: within a line, components that overlap strongly horizontally belong to one character
    (the dot of an i or j, a T whose bar was lifted, a 5 drawn in two strokes), and so does a flat
    stroke level with the top of its neighbour (the bar of a 5 or 7 drawn off to the side).
-4. Touching characters: a glyph much wider than the line's typical character holds about
+4. Strokes apart: given a ``choose_joins`` (a recognizer's), neighbouring glyphs close together (the
+   stem of a B drawn apart from its bowl, an H in three strokes) are offered to it one by one and
+   together, and it groups them into characters.
+5. Touching characters: a glyph much wider than the line's typical character holds about
    width / typical width characters. It is cut at the columns with the least ink near multiples of
    the typical width or, given a ``choose_cuts`` (a recognizer's), at the candidate columns
    (local minima of the ink per column) whose pieces that recognizer reads best.
-5. Spaces: a gap wider than half the line's character height starts a new word.
+6. Spaces: a gap wider than half the line's character height starts a new word.
 
 Periods, commas, dashes and colons are told by their shape and place in the line
 (``inkread.imaging.punctuation``): they are kept apart from the characters they overlap, never cut,
@@ -55,6 +58,13 @@ MIN_SPLIT_PIECE = 0.35  # ...each at least this many line heights wide (a sliver
 # (float (H, W), one glyph's own ink) of touching characters, as many as one of ``counts`` says;
 # or None to leave it to the width rule.
 CutChooser = Callable[[np.ndarray, list[int], tuple[int, ...]], Optional[list[int]]]
+# choose_joins(count, spans, inks) -> the spans (i, j) that group ``count`` neighbouring glyphs into
+# characters; ``spans`` offers glyphs i..j-1 as one, ``inks`` their ink together (None for a
+# punctuation mark alone). None to leave every glyph as it is.
+JoinChooser = Callable[[int, list[tuple[int, int]], list[Optional[np.ndarray]]], Optional[list[tuple[int, int]]]]
+JOIN_GAP = 0.02  # glyphs at most this many line heights apart (or overlapping) may be one character...
+JOIN_WIDTH = 1.2  # ...at most this many line heights wide together...
+JOIN_PARTS = 3  # ...and made of at most this many glyphs
 
 
 @dataclass
@@ -81,6 +91,7 @@ class _Part:
     box: list[int]
     mark: Optional[str] = None
     faint: frozenset = frozenset()  # the faint-ink components (FAINT_INK) its ink belongs to
+    joined: bool = False  # grouped from several by a JoinChooser: never cut again
 
     @property
     def width(self) -> int:
@@ -95,11 +106,14 @@ class _Part:
         return (self.box[1] + self.box[3]) / 2
 
 
-def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None) -> list[list[Glyph]]:
+def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
+            choose_joins: Optional[JoinChooser] = None) -> list[list[Glyph]]:
     """Lines (top to bottom) of glyphs (left to right) in an ink map (float (H, W), ink high).
 
     ``choose_cuts`` picks where touching characters are cut (see ``CutChooser``); without it, the
     cuts are the columns with the least ink near multiples of the typical character width.
+    ``choose_joins`` groups strokes drawn apart into characters (see ``JoinChooser``); without it,
+    only strokes that overlap (or a bar lifted off the top) make one character.
     A blank image gives ``[]``.
     """
     ink = np.asarray(ink, dtype=np.float32)
@@ -129,6 +143,8 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None) -> list[l
         if body is not None:
             for glyph in glyphs:
                 glyph.mark = punctuation.kind(glyph.box, body, [found.boxes[m] for m in glyph.members])
+        if choose_joins is not None:
+            glyphs = _join_strokes(glyphs, found.labels, ink, choose_joins)
         glyphs = _split_wide(glyphs, found.labels, ink, choose_cuts, room=MAX_GLYPHS - count)
         count += len(glyphs)
         lines.append(_glyphs(glyphs, found.labels, ink))
@@ -266,6 +282,55 @@ def _top_bar_of(body: _Part, bar: _Part, char_height: float) -> bool:
     return flat and on_top and gap <= TOP_BAR_GAP * char_height
 
 
+def _join_strokes(line: list[_Part], labels: np.ndarray, ink: np.ndarray, choose_joins: JoinChooser) -> list[_Part]:
+    """Group runs of glyphs close together into the characters ``choose_joins`` reads best.
+
+    A run is broken by a wide gap, a period, comma or colon (those never join anything); a dash
+    may join (the bar of an H drawn apart from both stems).
+    """
+    characters = [p for p in line if p.mark is None] or line
+    line_height = float(np.median([p.height for p in characters]))
+    runs: list[list[_Part]] = []
+    for part in line:  # sorted by x0
+        joinable = part.mark in (None, "-")
+        run = runs[-1] if runs else None
+        if joinable and run and run[-1].mark in (None, "-") and part.box[0] - max(p.box[2] for p in run) <= JOIN_GAP * line_height:
+            run.append(part)
+        else:
+            runs.append([part])
+    out: list[_Part] = []
+    for run in runs:
+        spans, inks = [], []
+        for i in range(len(run)):
+            for j in range(i + 1, min(i + JOIN_PARTS, len(run)) + 1):
+                group = _Part([m for p in run[i:j] for m in p.members], _union_box(run[i:j]))
+                if j - i > 1 and (group.width > JOIN_WIDTH * line_height or all(p.mark for p in run[i:j])):
+                    continue
+                spans.append((i, j))
+                inks.append(None if j - i == 1 and run[i].mark else _own_ink(group, labels, ink))
+        chosen = choose_joins(len(run), spans, inks) if len(run) > 1 else None
+        if chosen is None:
+            out += run
+            continue
+        for i, j in chosen:
+            if j - i == 1:
+                out.append(run[i])
+            else:
+                out.append(_Part([m for p in run[i:j] for m in p.members], _union_box(run[i:j]),
+                                 faint=frozenset().union(*(p.faint for p in run[i:j])), joined=True))
+    return out
+
+
+def _union_box(parts: list[_Part]) -> list[int]:
+    return [min(p.box[0] for p in parts), min(p.box[1] for p in parts), max(p.box[2] for p in parts), max(p.box[3] for p in parts)]
+
+
+def _own_ink(part: _Part, labels: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """The ink inside ``part``'s box that belongs to its own components (neighbours blanked)."""
+    x0, y0, x1, y1 = part.box
+    return np.where(np.isin(labels[y0:y1, x0:x1], np.array(part.members) + 1), ink[y0:y1, x0:x1], 0.0)
+
+
 def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray,
                 choose_cuts: Optional[CutChooser] = None, room: int = MAX_GLYPHS) -> list[_Part]:
     """Cut glyphs much wider than the line's typical character at their thinnest columns.
@@ -286,11 +351,11 @@ def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray,
         wide = part.width > SPLIT_WIDTH * typical and part.width > SPLIT_ASPECT * part.height
         # Too narrow for the width rule but maybe two characters: let the chooser read it both ways.
         ambiguous = not wide and choose_cuts is not None and part.width > AMBIGUOUS_ASPECT * line_height
-        if not (wide or ambiguous) or part.height < MIN_SPLIT_HEIGHT_PX or part.mark is not None:
+        if not (wide or ambiguous) or part.height < MIN_SPLIT_HEIGHT_PX or part.mark is not None or part.joined:
             out.append(part)
             continue
         x0, y0, x1, y1 = part.box
-        crop = np.where(np.isin(labels[y0:y1, x0:x1], np.array(part.members) + 1), ink[y0:y1, x0:x1], 0.0)
+        crop = _own_ink(part, labels, ink)
         column_ink = crop.sum(axis=0)
         if wide:
             # at least MIN_PIECE_PX wide each, however small the line's "typical width"

@@ -1,4 +1,4 @@
-"""Where to cut touching characters, decided by reading the pieces.
+"""Where to cut touching characters, and which strokes make one character, decided by reading the pieces.
 
 The segmenter knows from the width of a glyph how many characters it may hold (``counts``: say
 exactly 3, or 1 or 2 when the width leaves it open) and where they could meet: the columns with
@@ -8,6 +8,11 @@ highest product of their probabilities). A cut through the middle of a digit lea
 the model doubts; a cut where two digits meet leaves two digits it reads well. When the count is
 open, each extra cut must also gain ``EXTRA_CUT_COST``: a model that only ever saw single
 characters reads two merged ones more confidently than it should.
+
+``best_groups`` is the other way round: strokes that do not touch (the stem of a B or a K drawn
+apart from its bowl, an H in three strokes) are read alone and together, and grouped into the
+characters read best. For the same reason, grouping must win by ``JOIN_GAIN``: two digits side by
+side are often read as one digit with confidence.
 """
 
 from __future__ import annotations
@@ -21,6 +26,10 @@ LEAST_PROBABILITY = 1e-6  # floor for the log of a probability
 # The log-probability a cut must gain to be made when the width leaves the count open (chosen on
 # MNIST test digits composed into touching strings; benchmarks/touching_digits.py).
 EXTRA_CUT_COST = 0.3
+# The log-probability that reading strokes as one character must gain over reading them apart
+# (chosen on the composed strings of benchmarks/touching_digits.py and the UNIPEN characters read
+# one per image: 0.3 keeps every touching-digits figure and mends the most characters).
+JOIN_GAIN = 0.3
 MAX_PIECE_ASPECT = 1.6  # no piece is wider than this many times the glyph's height: never read
 
 # read_pieces(inks) -> the model's confidence in its best answer for each ink crop (0 if unreadable),
@@ -66,3 +75,34 @@ def best_cuts(ink: np.ndarray, candidates: list[int], counts: tuple[int, ...], r
         j = back[pieces][j]
         cuts.append(positions[j])
     return sorted(cuts)
+
+
+def best_groups(count: int, spans: list[tuple[int, int]], inks: list[Optional[np.ndarray]], read_pieces: PieceReader,
+                join_gain: float = 0.0) -> Optional[list[tuple[int, int]]]:
+    """The spans that group ``count`` strokes (left to right) into the characters read best together.
+
+    ``spans[k] = (i, j)`` offers strokes i..j-1 as one character, with ``inks[k]`` their ink together
+    (None for a punctuation mark alone: certain, not read). Every single stroke must be offered.
+    Each stroke joined to another must raise the total log-probability by ``join_gain``.
+    None if ``read_pieces`` declined.
+    """
+    if not {(i, i + 1) for i in range(count)} <= set(spans):
+        raise ValueError("best_groups needs every single stroke among the spans")
+    to_read = [k for k, ink in enumerate(inks) if ink is not None]
+    confidences = read_pieces([inks[k] for k in to_read]) if to_read else []
+    if confidences is None:
+        return None
+    score = [0.0] * len(spans)  # log of 1: a punctuation mark alone is certain
+    for k, confidence in zip(to_read, confidences):
+        score[k] = math.log(max(confidence, LEAST_PROBABILITY))
+    best, back = [0.0] + [-math.inf] * count, [None] * (count + 1)
+    for k in sorted(range(len(spans)), key=lambda k: spans[k][1]):  # by end: best[i] is final when used
+        i, j = spans[k]
+        total = best[i] + score[k] + join_gain  # per character: fewer characters must read better
+        if total > best[j]:
+            best[j], back[j] = total, k
+    chosen, j = [], count
+    while j > 0:
+        chosen.append(spans[back[j]])
+        j = spans[back[j]][0]
+    return chosen[::-1]

@@ -22,9 +22,9 @@ import numpy as np
 from inkread.errors import InkreadError
 from inkread.imaging.decode import load_image_scaled
 from inkread.imaging.preprocess import NoInkError, normalize, preprocess_image
-from inkread.imaging.segment import CutChooser, segment, text_layout
+from inkread.imaging.segment import CutChooser, JoinChooser, segment, text_layout
 from inkread.inference.bundle_format import ModelMeta
-from inkread.inference.grouping import EXTRA_CUT_COST, best_cuts
+from inkread.inference.grouping import EXTRA_CUT_COST, JOIN_GAIN, best_cuts, best_groups
 from inkread.inference.onnx_model import OnnxModel, softmax
 from inkread.inference.restrict import restriction
 from inkread.inference.results import CharacterResult, Prediction, ReadResult
@@ -132,7 +132,8 @@ class Recognizer:
         lines: list[list[Any]] = []  # the glyphs kept, line by line: characters and punctuation
         inputs: list[np.ndarray] = []  # the model's inputs for the characters among them
         ink, scale = load_image_scaled(image)
-        for line in segment(ink, choose_cuts=self._cut_chooser(only)):
+        cut_chooser, join_chooser = self._choosers(only)
+        for line in segment(ink, choose_cuts=cut_chooser, choose_joins=join_chooser):
             characters = [index for index, glyph in enumerate(line) if glyph.mark is None]
             line_inputs, readable = self._normalized([line[i].ink for i in characters])
             if readable:  # glyphs the normalizer finds empty (faint marks the segmenter kept) are left out
@@ -152,11 +153,11 @@ class Recognizer:
 
     # --- internals ---------------------------------------------------------------------------
 
-    def _cut_chooser(self, only: str | None) -> CutChooser:
-        """The segmenter's ``CutChooser`` for one image: cuts where this model reads the pieces best.
+    def _choosers(self, only: str | None) -> tuple[CutChooser, JoinChooser]:
+        """The segmenter's choosers for one image: cuts, and groups of strokes, that this model reads best.
 
-        Past MAX_PIECES_PER_IMAGE pieces read, the width rule cuts the rest: a page of joined-up
-        writing must not hold a server thread for seconds.
+        Both share a budget: past MAX_PIECES_PER_IMAGE pieces read, the width rule cuts the rest and
+        strokes apart stay apart. A page of joined-up writing must not hold a server thread for seconds.
         """
         left = MAX_PIECES_PER_IMAGE
 
@@ -167,7 +168,8 @@ class Recognizer:
             left -= len(inks)
             return self._confidences(inks, only)
 
-        return lambda ink, candidates, counts: best_cuts(ink, candidates, counts, read_pieces, EXTRA_CUT_COST)
+        return (lambda ink, candidates, counts: best_cuts(ink, candidates, counts, read_pieces, EXTRA_CUT_COST),
+                lambda count, spans, inks: best_groups(count, spans, inks, read_pieces, JOIN_GAIN))
 
     def _confidences(self, inks: list[np.ndarray], only: str | None) -> list[float]:
         """The model's confidence in its best answer for each ink crop (0.0 for one without ink)."""
