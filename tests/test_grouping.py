@@ -108,3 +108,11 @@ def test_no_groups_when_the_reader_declines_and_every_stroke_must_be_offered():
     assert best_groups(2, [(0, 1), (1, 2), (0, 2)], [INK] * 3, lambda pieces: None, JOIN_GAIN) is None
     with pytest.raises(ValueError, match="every single stroke"):
         best_groups(2, [(0, 2)], [INK], lambda pieces: [0.9], JOIN_GAIN)
+
+
+def test_the_width_count_comes_first_and_every_character_more_or_fewer_must_pay():
+    # a wide m: whole it reads 0.9; cut at 50 into "r" and "n", 0.95 each (log sum -0.10 against -0.11)
+    good = {(0, 100): 0.9, (0, 50): 0.95, (50, 100): 0.95}
+    assert cuts_for([50], (2, 1, 3), good, cost=0.3)[0] == [50]   # the width said 2: one piece must pay
+    assert cuts_for([50], (1, 2), good, cost=0.3)[0] == []        # the width said 1: a second must pay
+    assert cuts_for([50], (2, 1, 3), {(0, 100): 0.99, (0, 50): 0.3, (50, 100): 0.3}, cost=0.3)[0] == []

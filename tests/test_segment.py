@@ -202,10 +202,10 @@ def test_a_chooser_decides_where_touching_characters_are_cut(mnist):
 
     def choose_cuts(crop, candidates, counts):
         calls.append((crop.shape, list(candidates), counts))
-        return [candidates[0]] if counts == (2, 3) else []
+        return [candidates[0]] if counts == (2, 1, 3) else []
 
     lines = segment(ink, choose_cuts=choose_cuts)
-    wide = [call for call in calls if call[2] == (2, 3)]  # the width says 2; one more may be read better
+    wide = [call for call in calls if call[2] == (2, 1, 3)]  # the width says 2; one more or fewer may read better
     assert len(wide) == 1
     shape, candidates, _ = wide[0]
     assert candidates == sorted(candidates) and all(0 < c < shape[1] for c in candidates)

@@ -12,8 +12,9 @@
    together, and it groups them into characters.
 5. Touching characters: a glyph much wider than the line's typical character holds about
    width / typical width characters. It is cut at the columns with the least ink near multiples of
-   the typical width or, given a ``choose_cuts`` (a recognizer's), at the candidate columns
-   (local minima of the ink per column) whose pieces that recognizer reads best.
+   the typical width or, given a ``choose_cuts`` (a recognizer's), into that many pieces, one more
+   or one fewer, at the candidate columns (local minima of the ink per column) whose pieces that
+   recognizer reads best.
 6. Spaces: a gap wider than half the line's character height starts a new word.
 
 Periods, commas, dashes and colons are told by their shape and place in the line
@@ -55,8 +56,8 @@ MAX_GLYPHS = 500  # more marks than this is not handwriting to read (ruled paper
 AMBIGUOUS_ASPECT = 0.9  # with a chooser, glyphs wider than this many line heights may be two characters...
 MIN_SPLIT_PIECE = 0.35  # ...each at least this many line heights wide (a sliver off a wide 0 reads as a 1)
 # choose_cuts(ink, candidates, counts) -> some of the candidate columns: where to cut the ink
-# (float (H, W), one glyph's own ink) of touching characters, as many as one of ``counts`` says;
-# or None to leave it to the width rule.
+# (float (H, W), one glyph's own ink) of touching characters into as many pieces as one of ``counts``
+# says (the first is what the width suggests); or None to leave it to the width rule.
 CutChooser = Callable[[np.ndarray, list[int], tuple[int, ...]], Optional[list[int]]]
 # choose_joins(count, spans, inks) -> the spans (i, j) that group ``count`` neighbouring glyphs into
 # characters; ``spans`` offers glyphs i..j-1 as one, ``inks`` their ink together (None for a
@@ -368,7 +369,8 @@ def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray,
             cuts = _thinnest_near_multiples(column_ink, count)
             if choose_cuts is not None:  # the width rule's cuts stay candidates, and its answer the fallback
                 candidates = _cut_columns(column_ink, max(2, round(MIN_PIECE * line_height)), most=2 * count + 2)
-                chosen = choose_cuts(crop, sorted(set(candidates) | set(cuts)), (count, count + 1))
+                # the width's count first: one character more or fewer must read better by a margin
+                chosen = choose_cuts(crop, sorted(set(candidates) | set(cuts)), (count, count - 1, count + 1))
                 cuts = cuts if chosen is None else sorted(chosen)
         else:  # ambiguous (so there is a chooser): one character or two of ordinary width, never a sliver
             candidates = _cut_columns(column_ink, max(2, round(MIN_SPLIT_PIECE * line_height)), most=4)

@@ -1,13 +1,14 @@
 """Where to cut touching characters, and which strokes make one character, decided by reading the pieces.
 
-The segmenter knows from the width of a glyph how many characters it may hold (``counts``: say
-exactly 3, or 1 or 2 when the width leaves it open) and where they could meet: the columns with
+The segmenter knows from the width of a glyph about how many characters it holds (``counts``: say
+3, or 2 or 4; 1 or 2 when the width leaves it open) and where they could meet: the columns with
 the least ink (``candidates``). ``best_cuts`` reads every piece between two candidates (or an
 end) with the model and keeps the cuts whose pieces the model is most sure of, together (the
 highest product of their probabilities). A cut through the middle of a digit leaves two pieces
-the model doubts; a cut where two digits meet leaves two digits it reads well. When the count is
-open, each extra cut must also gain ``EXTRA_CUT_COST``: a model that only ever saw single
-characters reads two merged ones more confidently than it should.
+the model doubts; a cut where two digits meet leaves two digits it reads well. Each character
+more or fewer than the width suggests must also gain ``EXTRA_CUT_COST``: a model that only ever
+saw single characters reads two merged ones more confidently than it should, and a wide letter
+cut in two (an m as "rn") about as well as whole.
 
 ``best_groups`` is the other way round: strokes that do not touch (the stem of a B or a K drawn
 apart from its bowl, an H in three strokes) are read alone and together, and grouped into the
@@ -41,13 +42,16 @@ def best_cuts(ink: np.ndarray, candidates: list[int], counts: tuple[int, ...], r
               extra_cut_cost: float = 0.0) -> Optional[list[int]]:
     """The candidate columns that cut ``ink`` into a number of pieces from ``counts``, read best together.
 
-    Each cut beyond the fewest allowed must raise the total log-probability by ``extra_cut_cost``:
-    models trained on single characters read two merged ones more confidently than they should.
+    ``counts[0]`` is the number the glyph's width suggests; each piece more or fewer than that must
+    raise the total log-probability by ``extra_cut_cost``: models trained on single characters read
+    two merged ones more confidently than they should, and read a wide character cut in two (an m
+    as "rn") about as well as whole.
     None when there is no answer: ``read_pieces`` declined, or no cutting into that many pieces
     leaves them all narrower than MAX_PIECE_ASPECT heights.
     """
     positions = [0] + sorted(c for c in set(candidates) if 0 < c < ink.shape[1]) + [ink.shape[1]]
     last = len(positions) - 1
+    expected = counts[0]
     # More characters than the candidates allow: as many pieces as they make.
     counts = tuple(k for k in counts if 1 <= k <= last) or (min(max(counts), last),)
     most = max(counts)
@@ -66,8 +70,7 @@ def best_cuts(ink: np.ndarray, candidates: list[int], counts: tuple[int, ...], r
             total = best[pieces - 1][i] + piece_score
             if total > best[pieces][j]:
                 best[pieces][j], back[pieces][j] = total, i
-    fewest = min(counts)
-    count = max(counts, key=lambda k: best[k][last] - extra_cut_cost * (k - fewest))
+    count = max(counts, key=lambda k: best[k][last] - extra_cut_cost * abs(k - expected))
     if best[count][last] == -math.inf:
         return None
     cuts, j = [], last
