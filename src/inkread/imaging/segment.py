@@ -241,15 +241,12 @@ def _merge_overlapping(line: list[_Part], char_height: float, body: Optional[pun
     """
     merged: list[_Part] = []
     for part in line:  # sorted by x0
-        for other in reversed(merged[-3:]):  # a part can only belong to one of its recent neighbours
-            if _same_character(other, part, char_height, body):
-                other.members += part.members
-                other.faint |= part.faint
-                other.box = [min(other.box[0], part.box[0]), min(other.box[1], part.box[1]),
-                             max(other.box[2], part.box[2]), max(other.box[3], part.box[3])]
+        for k in range(len(merged) - 1, max(len(merged) - 4, -1), -1):  # one of its 3 latest neighbours
+            if _same_character(merged[k], part, char_height, body):
+                merged[k] = _group([merged[k], part])
                 break
         else:
-            merged.append(_Part(list(part.members), list(part.box), faint=part.faint))
+            merged.append(_group([part]))
     return sorted(merged, key=lambda p: p.box[0])
 
 
@@ -289,8 +286,7 @@ def _join_strokes(line: list[_Part], labels: np.ndarray, ink: np.ndarray, choose
     A run is broken by a wide gap, a period, comma or colon (those never join anything); a dash
     may join (the bar of an H drawn apart from both stems).
     """
-    characters = [p for p in line if p.mark is None] or line
-    line_height = float(np.median([p.height for p in characters]))
+    line_height = _line_height(line)
     runs: list[list[_Part]] = []
     for part in line:  # sorted by x0
         joinable = part.mark in (None, "-")
@@ -304,7 +300,7 @@ def _join_strokes(line: list[_Part], labels: np.ndarray, ink: np.ndarray, choose
         spans, inks = [], []
         for i in range(len(run)):
             for j in range(i + 1, min(i + JOIN_PARTS, len(run)) + 1):
-                group = _Part([m for p in run[i:j] for m in p.members], _union_box(run[i:j]))
+                group = _group(run[i:j])
                 if j - i > 1 and (group.width > JOIN_WIDTH * line_height or all(p.mark for p in run[i:j])):
                     continue
                 spans.append((i, j))
@@ -313,17 +309,19 @@ def _join_strokes(line: list[_Part], labels: np.ndarray, ink: np.ndarray, choose
         if chosen is None:
             out += run
             continue
-        for i, j in chosen:
-            if j - i == 1:
-                out.append(run[i])
-            else:
-                out.append(_Part([m for p in run[i:j] for m in p.members], _union_box(run[i:j]),
-                                 faint=frozenset().union(*(p.faint for p in run[i:j])), joined=True))
+        out += [run[i] if j - i == 1 else _group(run[i:j], joined=True) for i, j in chosen]
     return out
 
 
-def _union_box(parts: list[_Part]) -> list[int]:
-    return [min(p.box[0] for p in parts), min(p.box[1] for p in parts), max(p.box[2] for p in parts), max(p.box[3] for p in parts)]
+def _group(parts: list[_Part], joined: bool = False) -> _Part:
+    """One part made of ``parts``: their components, the box around them all."""
+    box = [min(p.box[0] for p in parts), min(p.box[1] for p in parts), max(p.box[2] for p in parts), max(p.box[3] for p in parts)]
+    return _Part([m for p in parts for m in p.members], box, faint=frozenset().union(*(p.faint for p in parts)), joined=joined)
+
+
+def _line_height(line: list[_Part]) -> float:
+    """The median height of a line's characters (punctuation left out, unless there is nothing else)."""
+    return float(np.median([p.height for p in ([p for p in line if p.mark is None] or line)]))
 
 
 def _own_ink(part: _Part, labels: np.ndarray, ink: np.ndarray) -> np.ndarray:
@@ -341,9 +339,8 @@ def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray,
     if len(line) > room:
         raise _too_many_marks()
     characters = [p for p in line if p.mark is None] or line
-    heights = np.array([p.height for p in characters], dtype=np.float64)
     widths = np.array([p.width for p in characters], dtype=np.float64)
-    line_height = float(np.median(heights))
+    line_height = _line_height(line)
     # Typical width: the median of the line's ordinary glyphs, or a typical aspect if too few.
     ordinary = widths[widths <= 1.2 * line_height]
     typical = float(np.median(ordinary)) if ordinary.size >= 3 else DEFAULT_ASPECT * line_height
@@ -422,7 +419,7 @@ def _glyphs(line: list[_Part], labels: np.ndarray, ink: np.ndarray) -> list[Glyp
     """Glyphs with their ink crops (plus a MARGIN of anti-aliasing) and word gaps."""
     height, width = ink.shape
     characters = [p for p in line if p.mark is None] or line
-    line_height = float(np.median([p.height for p in characters]))
+    line_height = _line_height(line)
     # Gaps between a glyph and everything left of it; people space letters differently, so a word
     # gap must be wide both against the character height and against this line's usual gap.
     # A narrow glyph (a 1, an l) is measured as if it were NARROW_CELL of the line's typical width
