@@ -12,8 +12,8 @@
    together, and it groups them into characters.
 5. Touching characters: a glyph much wider than the line's typical character holds about
    width / typical width characters. It is cut at the columns with the least ink near multiples of
-   the typical width or, given a ``choose_cuts`` (a recognizer's), into that many pieces, one more
-   or one fewer, at the candidate columns (local minima of the ink per column) whose pieces that
+   the typical width or, given a ``choose_cuts`` (a recognizer's), into that many pieces (or fewer,
+   or one more) at the candidate columns (local minima of the ink per column) whose pieces that
    recognizer reads best.
 6. Spaces: a gap wider than half the line's character height starts a new word.
 
@@ -366,8 +366,8 @@ def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray,
             cuts = _thinnest_near_multiples(column_ink, count)
             if choose_cuts is not None:  # the width rule's cuts stay candidates, and its answer the fallback
                 candidates = _cut_columns(column_ink, max(2, round(MIN_PIECE * line_height)), most=2 * count + 2)
-                # the width's count first: one character more or fewer must read better by a margin
-                chosen = choose_cuts(crop, sorted(set(candidates) | set(cuts)), (count, count - 1, count + 1))
+                # the width's count first: each character more or fewer must read better by a margin
+                chosen = choose_cuts(crop, sorted(set(candidates) | set(cuts)), (count, *range(count - 1, 0, -1), count + 1))
                 cuts = cuts if chosen is None else sorted(chosen)
         else:  # ambiguous (so there is a chooser): one character or two of ordinary width, never a sliver
             candidates = _cut_columns(column_ink, max(2, round(MIN_SPLIT_PIECE * line_height)), most=4)
