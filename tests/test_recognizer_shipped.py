@@ -221,3 +221,15 @@ def test_read_groups_strokes_drawn_apart_into_one_character(shared_datasets, mod
     recognizer = shipped(model)
     result = recognizer.read(shared_datasets / "unipen_chars" / name, only=only)
     assert result.text == name.split("_")[1]
+
+
+def test_digits_model_reads_tablet_digits_on_ruled_paper(shared_datasets):
+    """Rules through the digits (notebook paper) or under them: read as on plain paper."""
+    recognizer = shipped("digits")
+    page = tablet_line(shared_datasets, "06-12.33")
+    ruled = page.copy()
+    for row in range(15, ruled.shape[0], 40):  # gray rules 40 px apart, drawn under the ink
+        ruled[row:row + 2] = np.minimum(ruled[row:row + 2], 120)
+    underlined = page.copy()
+    underlined[121:123, 5:-5] = 0  # a black rule the digits stand on
+    assert recognizer.read(ruled).text == recognizer.read(underlined).text == "06-12.33"

@@ -1,5 +1,6 @@
 """Cut an ink map holding several characters into lines of glyphs, ready for ``normalize``.
 
+0. Rules of lined or squared paper, and underlines, are taken out (``inkread.imaging.rules``).
 1. Connected components of the ink (``inkread.imaging.components``); specks are dropped.
 2. Lines: components at least half the typical character height define line bands, top to
    bottom (bands side by side that overlap vertically are one line: a word sloping down, a long
@@ -31,6 +32,7 @@ import numpy as np
 
 from inkread.errors import InputImageError
 from inkread.imaging import components, punctuation
+from inkread.imaging.rules import remove_rules
 from inkread.imaging.stroke import rank_filter, stroke_width
 
 INK_THRESHOLD = 0.5  # pixels above this are ink for the component analysis
@@ -117,7 +119,7 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
     only strokes that overlap (or a bar lifted off the top) make one character.
     A blank image gives ``[]``.
     """
-    ink = np.asarray(ink, dtype=np.float32)
+    ink = remove_rules(np.asarray(ink, dtype=np.float32))
     mask = ink > INK_THRESHOLD
     found = components.label(mask)
     if found.count == 0:

@@ -36,8 +36,8 @@ def stroke_anisotropy(mask: np.ndarray, quantile: float = 25.0, min_pixels: int 
     when either direction has fewer than ``min_pixels`` pixels (a lone upright stroke).
     """
     mask = np.asarray(mask, dtype=bool)
-    across = _run_lengths(mask)
-    down = _run_lengths(mask.T).T
+    across = run_lengths(mask)
+    down = run_lengths(mask.T).T
     horizontal = across[mask & (across < down)]
     vertical = down[mask & (down < across)]
     if min(horizontal.size, vertical.size) < min_pixels:
@@ -45,7 +45,7 @@ def stroke_anisotropy(mask: np.ndarray, quantile: float = 25.0, min_pixels: int 
     return float(np.percentile(horizontal, quantile) / np.percentile(vertical, quantile))
 
 
-def _run_lengths(mask: np.ndarray) -> np.ndarray:
+def run_lengths(mask: np.ndarray) -> np.ndarray:
     """For every pixel, the length of the horizontal run of True pixels it belongs to (0 if False)."""
     starts = mask.copy()
     starts[:, 1:] &= ~mask[:, :-1]

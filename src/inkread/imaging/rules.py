@@ -1,0 +1,90 @@
+"""Ruled lines: take the rules of lined or squared paper (and underlines) out of an ink map.
+
+A rule is a run of ink far longer than a character is wide: at least ``RULE_LENGTH`` of the
+image's width (or height, for the vertical rules of squared paper and margins) and
+``RULE_VS_CHARACTERS`` times the size of the characters (the marks left without it). The runs are
+found on the mask thickened by ``TILT`` of the width up and down, so a rule of a slightly tilted
+photo, which steps a row every few dozen pixels, is still one run. A rule pixel is erased only where the ink it
+belongs to is about as thick, across the rule, as the rule itself: where a stroke crosses the rule
+or stands on it, the ink there runs on up or down, and it is kept, so characters written on the
+line keep their feet. Left in, a rule joined every character it touched into one glyph, and ruled
+paper was read as a single character.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from inkread.imaging import components
+from inkread.imaging.stroke import run_lengths
+
+RULE_INK = 0.2  # rules are often fainter than the writing: found (and erased) down to this ink level
+RULE_LENGTH = 0.9  # a rule runs (nearly) all the way across the image...
+RULE_VS_CHARACTERS = 3.0  # ...and this many times the size of the characters
+TILT = 0.01  # one run may step this share of the image's width up or down (at least 2 rows): a
+             # rule tilted by up to about 1 degree in a photo is still one run
+
+
+def remove_rules(ink: np.ndarray) -> np.ndarray:
+    """``ink`` without its horizontal and vertical rules (the same values if it has none)."""
+    ink = _remove_horizontal(ink)
+    return _remove_horizontal(np.ascontiguousarray(ink.T)).T
+
+
+def _remove_horizontal(ink: np.ndarray) -> np.ndarray:
+    mask = ink > RULE_INK
+    height, width = mask.shape
+    if width < 20 or not mask.any():
+        return ink
+    tilt = max(2, round(TILT * width))
+    if not _may_hold_a_rule(mask, tilt):
+        return ink
+    runs = run_lengths(_spread_rows(mask, tilt))  # on the mask thickened by ``tilt`` rows
+
+    def near_run_of(length: float) -> np.ndarray:
+        """Pixels within ``tilt`` rows of a run at least ``length`` long."""
+        return _spread_rows(runs >= length, tilt)
+
+    candidate = mask & near_run_of(RULE_LENGTH * width)
+    if not candidate.any():
+        return ink
+    # How thick is the ink, across the rule, at each pixel? Rule alone: about the rule's width.
+    across = run_lengths(mask.T).T
+    rule_width = float(np.median(across[candidate]))
+    erase = candidate & (across <= rule_width + 1)
+    # A rule is much longer than the characters are big: measure them on the marks left without it.
+    # Nothing but crumbs left: the "rule" was the writing (a 1 cropped to its ink).
+    rest = components.label(mask & ~erase)
+    sizes = np.maximum(rest.boxes[:, 2] - rest.boxes[:, 0], rest.boxes[:, 3] - rest.boxes[:, 1])
+    if rest.count == 0 or sizes.max() < 3 * rule_width:
+        return ink
+    order = np.argsort(sizes)  # area-weighted median: crumbs of the rule hardly count
+    cumulative = np.cumsum(rest.areas[order])
+    char_size = float(sizes[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+    erase &= near_run_of(RULE_VS_CHARACTERS * char_size)
+    if not erase.any():
+        return ink
+    return np.where(erase, 0.0, ink).astype(ink.dtype, copy=False)
+
+
+def _may_hold_a_rule(mask: np.ndarray, tilt: int, block: int = 4) -> bool:
+    """A quick look at the mask shrunk ``block`` times (any ink in a block): is a run long enough there?
+
+    A rule stays a long run when shrunk, so most pages without rules are done in a millisecond.
+    """
+    height, width = mask.shape[0] // block, mask.shape[1] // block
+    if height < 8 or width < 8:
+        return True
+    small = mask[:height * block, :width * block].reshape(height, block, width, block).any(axis=(1, 3))
+    return bool((run_lengths(_spread_rows(small, max(1, tilt // block))) >= RULE_LENGTH * width - 1).any())
+
+
+def _spread_rows(mask: np.ndarray, rows: int) -> np.ndarray:
+    """``mask`` thickened by ``rows`` rows up and down (in doubling steps: log2(rows) passes)."""
+    down, up, reach = mask.copy(), mask.copy(), 0
+    while reach < rows:
+        step = min(reach + 1, rows - reach)  # each pass reaches as far again, up to ``rows``
+        down[step:] |= down[:-step].copy()
+        up[:-step] |= up[step:].copy()
+        reach += step
+    return down | up
