@@ -138,10 +138,10 @@ def _clean_photo(contrast: np.ndarray) -> np.ndarray:
         return np.zeros(contrast.shape, np.float32)
     # Noise floor: median + 3 sigma of the paper (robust MAD estimate), never above the threshold.
     paper = hist[: int(threshold) + 1]
-    median = _weighted_median(np.arange(paper.size), paper)
+    median = weighted_median(np.arange(paper.size), paper)
     deviations = np.abs(np.arange(paper.size) - median)
     order = np.argsort(deviations, kind="stable")
-    sigma = 1.4826 * _weighted_median(deviations[order], paper[order])
+    sigma = 1.4826 * weighted_median(deviations[order], paper[order])
     low = min(median + 3.0 * sigma, threshold)
     return remove_specks(_stretched(contrast, hist, low, threshold))
 
@@ -204,7 +204,7 @@ def _stretch_levels(hist: np.ndarray, low: float = 0.0, threshold: float | None 
         # One level only (a solid crop): every non-zero pixel is stroke.
         threshold = otsu(hist) or 0.5
     first = math.ceil(threshold)  # the first stroke level
-    high = _weighted_median(np.arange(first, 256), hist[first:])
+    high = weighted_median(np.arange(first, 256), hist[first:])
     if high < MIN_CONTRAST * 255 or high - low < MIN_CONTRAST * 255 / 2:
         return None
     return low, high
@@ -243,12 +243,17 @@ def _percentiles(values: np.ndarray, *percents: float) -> list[float]:
     return np.interp(positions, np.arange(ordered.size), ordered).tolist()
 
 
-def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
-    """Median of sorted ``values`` repeated ``weights`` times (0.0 if no weight)."""
-    cumulative = np.cumsum(weights)
+def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    """Median of ``values`` each repeated ``weights`` times (0.0 if no weight).
+
+    An area-weighted median of the marks' heights is a line's character height: dots and fragments
+    hardly count.
+    """
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(np.asarray(weights)[order])
     if cumulative.size == 0 or cumulative[-1] <= 0:
         return 0.0
-    return float(values[np.searchsorted(cumulative, cumulative[-1] / 2)])
+    return float(np.asarray(values)[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
 
 
 def _border(image: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from inkread.imaging import components
+from inkread.imaging.ink import weighted_median
 from inkread.imaging.stroke import run_lengths
 
 RULE_INK = 0.2  # rules are often fainter than the writing: found (and erased) down to this ink level
@@ -58,9 +59,7 @@ def _remove_horizontal(ink: np.ndarray) -> np.ndarray:
     sizes = np.maximum(rest.boxes[:, 2] - rest.boxes[:, 0], rest.boxes[:, 3] - rest.boxes[:, 1])
     if rest.count == 0 or sizes.max() < 3 * rule_width:
         return ink
-    order = np.argsort(sizes)  # area-weighted median: crumbs of the rule hardly count
-    cumulative = np.cumsum(rest.areas[order])
-    char_size = float(sizes[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+    char_size = weighted_median(sizes, rest.areas)  # crumbs of the rule hardly count
     erase &= near_run_of(RULE_VS_CHARACTERS * char_size)
     if not erase.any():
         return ink

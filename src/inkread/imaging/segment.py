@@ -32,6 +32,7 @@ import numpy as np
 
 from inkread.errors import InputImageError
 from inkread.imaging import components, punctuation
+from inkread.imaging.ink import weighted_median
 from inkread.imaging.rules import remove_rules
 from inkread.imaging.stroke import rank_filter, stroke_width
 
@@ -132,12 +133,7 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
     faint_of = np.zeros(found.count, np.int64)
     faint_of[found.labels[mask] - 1] = components.label(ink > FAINT_INK).labels[mask]
     parts = [_Part([i], [int(v) for v in found.boxes[i]], faint=frozenset([int(faint_of[i])])) for i in np.flatnonzero(keep)]
-    areas = found.areas[keep]
-    # Typical character height: area-weighted median, so dots and fragments hardly count.
-    heights = np.array([p.height for p in parts])
-    order = np.argsort(heights)
-    cumulative = np.cumsum(areas[order])
-    char_height = float(heights[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+    char_height = weighted_median(np.array([p.height for p in parts]), found.areas[keep])
 
     lines, count = [], 0
     for line in _group_lines(parts, char_height):
