@@ -345,3 +345,12 @@ def test_a_joined_glyph_is_never_cut_again():
     segment(ink, choose_cuts=cut_chooser, choose_joins=lambda count, spans, inks: None)
     segment(ink[:, :30], choose_cuts=cut_chooser)  # sanity: alone, neither part is offered
     assert asked == []
+
+
+def test_a_bar_with_more_ink_than_its_stem_does_not_set_the_line_height():
+    """A T whose long bar was drawn apart: the bar once counted as the characters' height (it holds
+    most of the ink), the stem then looked like a line of its own, and the T was read as two lines."""
+    ink = np.zeros((100, 120), np.float32)
+    ink[10:16, 20:100] = 1.0   # the bar: 480 pixels
+    ink[18:78, 57:63] = 1.0    # the stem, 2 px below it: 360 pixels
+    assert [len(line) for line in segment(ink)] == [1]

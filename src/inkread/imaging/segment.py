@@ -37,6 +37,7 @@ from inkread.imaging.rules import remove_rules
 from inkread.imaging.stroke import rank_filter, stroke_width
 
 INK_THRESHOLD = 0.5  # pixels above this are ink for the component analysis
+FLAT = 3.0  # a mark this many times wider than tall, and at most this many pens, is flat: a bar
 FAINT_INK = 0.3  # parts joined by ink above this are pieces of one stroke (a faint 6's foot), never punctuation
 MERGE_OVERLAP = 0.5  # same glyph if the horizontal overlap covers this share of the narrower part
 SPACE_GAP = 0.5  # a word gap is wider than this many character heights...
@@ -133,7 +134,11 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
     faint_of = np.zeros(found.count, np.int64)
     faint_of[found.labels[mask] - 1] = components.label(ink > FAINT_INK).labels[mask]
     parts = [_Part([i], [int(v) for v in found.boxes[i]], faint=frozenset([int(faint_of[i])])) for i in np.flatnonzero(keep)]
-    char_height = weighted_median(np.array([p.height for p in parts]), found.areas[keep])
+    # Typical character height: area-weighted, so dots and fragments hardly count; flat marks (a
+    # dash, the bar of a T drawn apart) not at all, unless there is nothing else.
+    flat = [p.width >= FLAT * p.height and p.height <= FLAT * width for p in parts]  # one stroke across
+    upright = [k for k in range(len(parts)) if not flat[k]] or list(range(len(parts)))
+    char_height = weighted_median(np.array([parts[k].height for k in upright]), found.areas[keep][upright])
 
     lines, count = [], 0
     for line in _group_lines(parts, char_height):
