@@ -78,12 +78,10 @@ def group_reader(confidence: dict[tuple[int, int], float]):
     return read_pieces
 
 
-def groups_for(confidence: dict[tuple[int, int], float], count: int, gain: float = JOIN_GAIN, marks=()):
-    spans = list(confidence) + [(i, i + 1) for i in marks]
-    inks = [INK] * len(confidence) + [None] * len(marks)  # a punctuation mark alone is not read
+def groups_for(confidence: dict[tuple[int, int], float], count: int, gain: float = JOIN_GAIN):
     read = group_reader(confidence)
-    read.spans = [span for span, ink in zip(spans, inks) if ink is not None]
-    return best_groups(count, spans, inks, read, gain)
+    read.spans = list(confidence)
+    return best_groups(count, list(confidence), [INK] * len(confidence), read, gain)
 
 
 def test_strokes_that_read_better_together_are_one_character():
@@ -94,14 +92,14 @@ def test_strokes_that_read_better_together_are_one_character():
     assert groups_for({(0, 1): 0.95, (1, 2): 0.95, (0, 2): 0.92}, 2, gain=0.0) == [(0, 2)]
 
 
-def test_three_strokes_and_a_dash_between_stems():
-    # an H in three strokes: stem, bar (a dash, certain when alone), stem; a stem alone is l, I or 1
-    confidence = {(0, 1): 0.45, (2, 3): 0.45, (0, 2): 0.2, (1, 3): 0.2, (0, 3): 0.97}
-    assert groups_for(confidence, 3, marks=[1]) == [(0, 3)]
-    confidence[(0, 3)] = 0.3  # together they read badly: "1-1"
-    assert groups_for(confidence, 3, marks=[1]) == [(0, 1), (1, 2), (2, 3)]
-    confidence.update({(0, 1): 0.99, (2, 3): 0.99, (0, 3): 0.97})  # a digits model: surely 1-1
-    assert groups_for(confidence, 3, marks=[1]) == [(0, 1), (1, 2), (2, 3)]
+def test_three_strokes():
+    # an M in three strokes: each alone is read as l, I or 1, or badly
+    confidence = {(0, 1): 0.45, (1, 2): 0.3, (2, 3): 0.45, (0, 2): 0.05, (1, 3): 0.05, (0, 3): 0.97}
+    assert groups_for(confidence, 3) == [(0, 3)]
+    confidence[(0, 3)] = 0.05  # together they read badly
+    assert groups_for(confidence, 3) == [(0, 1), (1, 2), (2, 3)]
+    confidence[(0, 2)] = 0.9  # the first two are one character, the third another
+    assert groups_for(confidence, 3) == [(0, 2), (2, 3)]
 
 
 def test_no_groups_when_the_reader_declines_and_every_stroke_must_be_offered():

@@ -233,3 +233,20 @@ def test_digits_model_reads_tablet_digits_on_ruled_paper(shared_datasets):
     underlined = page.copy()
     underlined[121:123, 5:-5] = 0  # a black rule the digits stand on
     assert recognizer.read(ruled).text == recognizer.read(underlined).text == "06-12.33"
+
+
+def test_a_long_line_of_canvas_digits_standing_on_a_rule(shared_datasets):
+    """A full line of digits on a rule: the rule goes, the digits keep every stroke near it."""
+    recognizer = shipped("digits")
+    digits = "390285639028564713902856"
+    page, x = np.full((120, 1000), 255, np.uint8), 10
+    for digit in digits:
+        glyph = np.asarray(Image.open(shared_datasets / "hwd1000" / f"{digit}-003.png").convert("L").resize((56, 56)))
+        rows, cols = np.nonzero(glyph < 200)
+        glyph = glyph[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+        region = page[100 - glyph.shape[0]:100, x:x + glyph.shape[1]]
+        np.minimum(region, glyph, out=region)
+        x += glyph.shape[1] + 6
+    assert recognizer.read(page).text == digits
+    page[100:103] = np.minimum(page[100:103], 35)  # a dark rule the digits stand on
+    assert recognizer.read(page).text == digits

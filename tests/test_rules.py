@@ -64,5 +64,11 @@ def test_the_writing_itself_is_never_a_rule():
         seven[y, 26 - y // 2:30 - y // 2] = 1.0
     assert np.array_equal(remove_rules(seven), seven)
     dash = np.zeros((20, 200), np.float32)
-    dash[9:11, 5:195] = 1.0  # nothing else on the page: a long dash, not a rule
+    dash[7:13, 5:195] = 1.0  # nothing else on the page: a long dash drawn with a pen, not a rule
     assert np.array_equal(remove_rules(dash), dash)
+
+
+def test_blank_lined_paper_is_blank():
+    page = np.zeros((400, 600), np.float32)
+    page[40::40] = 0.7  # hairlines across the page, nothing written
+    assert not remove_rules(page).any() and segment(page) == []

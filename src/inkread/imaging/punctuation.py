@@ -21,8 +21,9 @@ DOT_SIZE = 0.3         # a period is at most this many body heights wide and tal
 LOW_LEVEL = 0.65       # ...and its centre is below this share of the body (0 = top, 1 = bottom)
 COMMA_WIDTH = 0.4      # a comma is at most this wide (its tail slants) and COMMA_HEIGHT
 COMMA_HEIGHT = 0.6     # tall, about as tall as wide or taller, starts below LOW_TOP and hangs below
-LOW_TOP = 0.5          # the body by at least COMMA_HANG: no character is so short, low and hanging
-COMMA_HANG = 0.1
+LOW_TOP = 0.5          # the body by at least COMMA_HANG: no character is so short, low and hanging.
+COMMA_HANG = 0.1       # A round mark (not 1.2 times taller than wide) must hang twice as far: a
+                       # period set a little low is still a period
 DASH_HEIGHT = 0.25     # a dash is at most this many body heights tall, DASH_ASPECT times as wide
 DASH_ASPECT = 1.5      # as tall (a short dash of a thick pen is not much more),
 DASH_WIDTH = (0.15, 1.2)  # this wide, and centred between these levels:
@@ -66,9 +67,9 @@ def kind(box: Box, body: Body, member_boxes: Sequence[Box] = ()) -> Optional[str
     width, height, h = x1 - x0, y1 - y0, body.height
     if len(member_boxes) >= 2:
         return ":" if _is_colon(box, body, member_boxes) else None
-    hangs = y1 >= body.bottom + COMMA_HANG * h
+    hang = COMMA_HANG * (1 if height >= 1.2 * width else 2)
     if width <= COMMA_WIDTH * h and height <= COMMA_HEIGHT * h and height >= 0.9 * width \
-            and body.level(y0) >= LOW_TOP and hangs:
+            and body.level(y0) >= LOW_TOP and y1 >= body.bottom + hang * h:
         return ","
     if width <= body.dot_size and height <= body.dot_size and body.level((y0 + y1) / 2) >= LOW_LEVEL:
         return "."

@@ -22,17 +22,23 @@ from inkread.imaging.stroke import run_lengths
 RULE_INK = 0.2  # rules are often fainter than the writing: found (and erased) down to this ink level
 RULE_LENGTH = 0.9  # a rule runs (nearly) all the way across the image...
 RULE_VS_CHARACTERS = 3.0  # ...and this many times the size of the characters
+HAIRLINE = 40  # with nothing else on the page, a rule is at least this many times longer than thick
+SEGMENT = 0.05  # pieces of the rule this share of the width long tell how thick it is
 TILT = 0.01  # one run may step this share of the image's width up or down (at least 2 rows): a
              # rule tilted by up to about 1 degree in a photo is still one run
 
 
-def remove_rules(ink: np.ndarray) -> np.ndarray:
-    """``ink`` without its horizontal and vertical rules (the same values if it has none)."""
-    ink = _remove_horizontal(ink)
-    return _remove_horizontal(np.ascontiguousarray(ink.T)).T
+def remove_rules(ink: np.ndarray, ink_threshold: float = 0.5) -> np.ndarray:
+    """``ink`` without its horizontal and vertical rules (the same values if it has none).
+
+    ``ink_threshold`` is where the caller's ink begins: a foot that meets the rule only through
+    fainter ink is not standing on it, and the rule under it goes too (else it is left as a dot).
+    """
+    ink = _remove_horizontal(ink, ink_threshold)
+    return _remove_horizontal(np.ascontiguousarray(ink.T), ink_threshold).T
 
 
-def _remove_horizontal(ink: np.ndarray) -> np.ndarray:
+def _remove_horizontal(ink: np.ndarray, ink_threshold: float) -> np.ndarray:
     mask = ink > RULE_INK
     height, width = mask.shape
     if width < 20 or not mask.any():
@@ -43,26 +49,46 @@ def _remove_horizontal(ink: np.ndarray) -> np.ndarray:
     runs = run_lengths(_spread_rows(mask, tilt))  # on the mask thickened by ``tilt`` rows
 
     def near_run_of(length: float) -> np.ndarray:
-        """Pixels within ``tilt`` rows of a run at least ``length`` long."""
+        """Pixels within ``tilt`` rows of a (thickened) run at least ``length`` long."""
         return _spread_rows(runs >= length, tilt)
 
-    candidate = mask & near_run_of(RULE_LENGTH * width)
+    candidate = mask & near_run_of(RULE_LENGTH * width)  # the rule, and the ink near it
     if not candidate.any():
         return ink
-    # How thick is the ink, across the rule, at each pixel? Rule alone: about the rule's width.
-    across = run_lengths(mask.T).T
-    rule_width = float(np.median(across[candidate]))
-    erase = candidate & (across <= rule_width + 1)
+    # The rule itself: ink as thin across as the rule, connected to its long flat pieces (a
+    # tilted rule steps a row every 1/tan(angle) pixels). Where a stroke crosses the rule or stands
+    # on it, the ink is thicker across than the rule, so it stays; a stroke near the rule but not
+    # touching it is not connected to it, so it stays too.
+    own = run_lengths(mask)
+    solid = ink > ink_threshold
+    across = np.where(solid, run_lengths(solid.T).T, run_lengths(mask.T).T)
+    flat = candidate & (own >= SEGMENT * width)
+    rule_width = float(np.median(across[flat if flat.any() else candidate]))
+    thin = candidate & (across <= rule_width + 1)
+    pieces = components.label(thin)
+    on_rule = np.bincount(pieces.labels[thin & flat], minlength=pieces.count + 1) > 0
+    on_rule[0] = False
+    erase = on_rule[pieces.labels]
     # A rule is much longer than the characters are big: measure them on the marks left without it.
-    # Nothing but crumbs left: the "rule" was the writing (a 1 cropped to its ink).
     rest = components.label(mask & ~erase)
     sizes = np.maximum(rest.boxes[:, 2] - rest.boxes[:, 0], rest.boxes[:, 3] - rest.boxes[:, 1])
     if rest.count == 0 or sizes.max() < 3 * rule_width:
-        return ink
-    char_size = weighted_median(sizes, rest.areas)  # crumbs of the rule hardly count
-    erase &= near_run_of(RULE_VS_CHARACTERS * char_size)
+        # Nothing but crumbs left: blank lined paper (hairlines across the page), or the writing
+        # itself (a 1 cropped to its ink: a stroke, not a hairline).
+        if RULE_LENGTH * width < HAIRLINE * rule_width:
+            return ink
+    else:
+        char_size = weighted_median(sizes, rest.areas)  # crumbs of the rule hardly count
+        erase &= near_run_of(RULE_VS_CHARACTERS * char_size)
     if not erase.any():
         return ink
+    # Bits of the rule left between strokes too close together to tell its thickness: marks made
+    # only of thin rule-band ink would be read as periods (a real period is thicker than the rule).
+    # Strokes standing on the rule keep their feet.
+    left = components.label(mask & ~erase)
+    thin = candidate & (across <= rule_width + 1)
+    outside = np.bincount(left.labels[mask & ~erase & ~thin], minlength=left.count + 1)
+    erase |= (left.labels > 0) & (outside[left.labels] == 0)
     return np.where(erase, 0.0, ink).astype(ink.dtype, copy=False)
 
 

@@ -64,9 +64,9 @@ MIN_SPLIT_PIECE = 0.35  # ...each at least this many line heights wide (a sliver
 # says (the first is what the width suggests); or None to leave it to the width rule.
 CutChooser = Callable[[np.ndarray, list[int], tuple[int, ...]], Optional[list[int]]]
 # choose_joins(count, spans, inks) -> the spans (i, j) that group ``count`` neighbouring glyphs into
-# characters; ``spans`` offers glyphs i..j-1 as one, ``inks`` their ink together (None for a
-# punctuation mark alone). None to leave every glyph as it is.
-JoinChooser = Callable[[int, list[tuple[int, int]], list[Optional[np.ndarray]]], Optional[list[tuple[int, int]]]]
+# characters; ``spans`` offers glyphs i..j-1 as one, ``inks`` their ink together. None to leave
+# every glyph as it is.
+JoinChooser = Callable[[int, list[tuple[int, int]], list[np.ndarray]], Optional[list[tuple[int, int]]]]
 JOIN_GAP = 0.02  # glyphs at most this many line heights apart (or overlapping) may be one character...
 JOIN_WIDTH = 1.2  # ...at most this many line heights wide together...
 JOIN_PARTS = 3  # ...and made of at most this many glyphs
@@ -95,7 +95,7 @@ class _Part:
     members: list[int]
     box: list[int]
     mark: Optional[str] = None
-    faint: frozenset = frozenset()  # the faint-ink components (FAINT_INK) its ink belongs to
+    faint: set = field(default_factory=set)  # the faint-ink components (FAINT_INK) its ink belongs to
     joined: bool = False  # grouped from several by a JoinChooser: never cut again
 
     @property
@@ -121,7 +121,7 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
     only strokes that overlap (or a bar lifted off the top) make one character.
     A blank image gives ``[]``.
     """
-    ink = remove_rules(np.asarray(ink, dtype=np.float32))
+    ink = remove_rules(np.asarray(ink, dtype=np.float32), INK_THRESHOLD)
     mask = ink > INK_THRESHOLD
     found = components.label(mask)
     if found.count == 0:
@@ -133,7 +133,7 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
     # Each component's faint-ink component: every ink pixel of one component lies in the same one.
     faint_of = np.zeros(found.count, np.int64)
     faint_of[found.labels[mask] - 1] = components.label(ink > FAINT_INK).labels[mask]
-    parts = [_Part([i], [int(v) for v in found.boxes[i]], faint=frozenset([int(faint_of[i])])) for i in np.flatnonzero(keep)]
+    parts = [_Part([i], [int(v) for v in found.boxes[i]], faint={int(faint_of[i])}) for i in np.flatnonzero(keep)]
     # Typical character height: area-weighted, so dots and fragments hardly count; flat marks (a
     # dash, the bar of a T drawn apart) not at all, unless there is nothing else.
     flat = [p.width >= FLAT * p.height and p.height <= FLAT * width for p in parts]  # one stroke across
@@ -244,9 +244,13 @@ def _merge_overlapping(line: list[_Part], char_height: float, body: Optional[pun
     """
     merged: list[_Part] = []
     for part in line:  # sorted by x0
-        for k in range(len(merged) - 1, max(len(merged) - 4, -1), -1):  # one of its 3 latest neighbours
-            if _same_character(merged[k], part, char_height, body):
-                merged[k] = _group([merged[k], part])
+        for other in reversed(merged[-3:]):  # a part can only belong to one of its recent neighbours
+            if _same_character(other, part, char_height, body):
+                # in place: rebuilding the members on every merge is quadratic on a page of noise
+                other.members += part.members
+                other.faint |= part.faint
+                other.box = [min(other.box[0], part.box[0]), min(other.box[1], part.box[1]),
+                             max(other.box[2], part.box[2]), max(other.box[3], part.box[3])]
                 break
         else:
             merged.append(_group([part]))
@@ -286,15 +290,15 @@ def _top_bar_of(body: _Part, bar: _Part, char_height: float) -> bool:
 def _join_strokes(line: list[_Part], labels: np.ndarray, ink: np.ndarray, choose_joins: JoinChooser) -> list[_Part]:
     """Group runs of glyphs close together into the characters ``choose_joins`` reads best.
 
-    A run is broken by a wide gap, a period, comma or colon (those never join anything); a dash
-    may join (the bar of an H drawn apart from both stems).
+    A run is broken by a wide gap or by punctuation, which never joins anything. (A dash could be
+    the bar of an H drawn apart from both stems, but a stem alone reads as surely as the H: the
+    join would never pay.)
     """
     line_height = _line_height(line)
     runs: list[list[_Part]] = []
     for part in line:  # sorted by x0
-        joinable = part.mark in (None, "-")
         run = runs[-1] if runs else None
-        if joinable and run and run[-1].mark in (None, "-") and part.box[0] - max(p.box[2] for p in run) <= JOIN_GAP * line_height:
+        if part.mark is None and run and run[-1].mark is None and part.box[0] - max(p.box[2] for p in run) <= JOIN_GAP * line_height:
             run.append(part)
         else:
             runs.append([part])
@@ -304,10 +308,10 @@ def _join_strokes(line: list[_Part], labels: np.ndarray, ink: np.ndarray, choose
         for i in range(len(run)):
             for j in range(i + 1, min(i + JOIN_PARTS, len(run)) + 1):
                 group = _group(run[i:j])
-                if j - i > 1 and (group.width > JOIN_WIDTH * line_height or all(p.mark for p in run[i:j])):
+                if j - i > 1 and group.width > JOIN_WIDTH * line_height:
                     continue
                 spans.append((i, j))
-                inks.append(None if j - i == 1 and run[i].mark else _own_ink(group, labels, ink))
+                inks.append(_own_ink(group, labels, ink))
         chosen = choose_joins(len(run), spans, inks) if len(run) > 1 else None
         if chosen is None:
             out += run
@@ -319,7 +323,7 @@ def _join_strokes(line: list[_Part], labels: np.ndarray, ink: np.ndarray, choose
 def _group(parts: list[_Part], joined: bool = False) -> _Part:
     """One part made of ``parts``: their components, the box around them all."""
     box = [min(p.box[0] for p in parts), min(p.box[1] for p in parts), max(p.box[2] for p in parts), max(p.box[3] for p in parts)]
-    return _Part([m for p in parts for m in p.members], box, faint=frozenset().union(*(p.faint for p in parts)), joined=joined)
+    return _Part([m for p in parts for m in p.members], box, faint=set().union(*(p.faint for p in parts)), joined=joined)
 
 
 def _line_height(line: list[_Part]) -> float:

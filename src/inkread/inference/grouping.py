@@ -80,24 +80,21 @@ def best_cuts(ink: np.ndarray, candidates: list[int], counts: tuple[int, ...], r
     return sorted(cuts)
 
 
-def best_groups(count: int, spans: list[tuple[int, int]], inks: list[Optional[np.ndarray]], read_pieces: PieceReader,
+def best_groups(count: int, spans: list[tuple[int, int]], inks: list[np.ndarray], read_pieces: PieceReader,
                 join_gain: float = 0.0) -> Optional[list[tuple[int, int]]]:
     """The spans that group ``count`` strokes (left to right) into the characters read best together.
 
-    ``spans[k] = (i, j)`` offers strokes i..j-1 as one character, with ``inks[k]`` their ink together
-    (None for a punctuation mark alone: certain, not read). Every single stroke must be offered.
+    ``spans[k] = (i, j)`` offers strokes i..j-1 as one character, with ``inks[k]`` their ink
+    together. Every single stroke must be offered.
     Each stroke joined to another must raise the total log-probability by ``join_gain``.
     None if ``read_pieces`` declined.
     """
     if not {(i, i + 1) for i in range(count)} <= set(spans):
         raise ValueError("best_groups needs every single stroke among the spans")
-    to_read = [k for k, ink in enumerate(inks) if ink is not None]
-    confidences = read_pieces([inks[k] for k in to_read]) if to_read else []
+    confidences = read_pieces(list(inks))
     if confidences is None:
         return None
-    score = [0.0] * len(spans)  # log of 1: a punctuation mark alone is certain
-    for k, confidence in zip(to_read, confidences):
-        score[k] = math.log(max(confidence, LEAST_PROBABILITY))
+    score = [math.log(max(confidence, LEAST_PROBABILITY)) for confidence in confidences]
     best, back = [0.0] + [-math.inf] * count, [None] * (count + 1)
     for k in sorted(range(len(spans)), key=lambda k: spans[k][1]):  # by end: best[i] is final when used
         i, j = spans[k]
