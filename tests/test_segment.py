@@ -309,8 +309,9 @@ def test_a_narrow_one_does_not_start_a_word():
 def test_strokes_apart_are_offered_to_the_join_chooser_and_grouped_as_it_says():
     """The stem of a K drawn apart from its arms: one character if the chooser says so."""
     ink = np.zeros((120, 260), np.float32)
-    ink[20:100, 20:26] = 1.0                      # a stem...
-    for y in range(20, 100):                      # ...and arms starting 1 px to its right
+    ink[20:100, 20:26] = 1.0                      # a stem with a serif reaching over...
+    ink[20:23, 26:33] = 1.0
+    for y in range(20, 100):                      # ...arms starting 1 px to its right (boxes overlap)
         x = 27 + abs(y - 60) // 2
         ink[y, x:x + 6] = 1.0
     ink[20:100, 120:126] = 1.0                    # a character well apart
