@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inkread.imaging.punctuation import Body, body_of, keeps_apart, kind
+from inkread.imaging.punctuation import Body, body_of, guide_line, keeps_apart, kind
 from inkread.imaging.segment import segment
 
 BODY = Body(top=100, bottom=200)  # characters 100 px tall
@@ -92,3 +92,18 @@ def test_a_piece_joined_to_its_character_by_faint_ink_is_part_of_it():
 def test_a_bar_across_a_stem_stays_with_it():
     ink = stroke_page([(110, 58, 136, 64)])  # centred on the second stroke: a crossed 7
     assert marks_of(ink) == [None, None]
+
+
+def test_a_dotted_guide_line_is_not_punctuation():
+    ink = stroke_page([])
+    for x in range(0, 200, 10):
+        ink[104:107, x:x + 5] = 1.0  # a dashed line under the two strokes, as on a form
+    assert marks_of(ink) == [None, None]
+    ellipsis = stroke_page([(60, 94, 64, 100), (70, 94, 74, 100), (80, 94, 84, 100)])
+    assert marks_of(ellipsis) == [None, ".", ".", ".", None]  # three dots are an ellipsis
+
+
+def test_guide_line_counts():
+    assert guide_line([".", ".", ".", ".", "."], characters=3) == "."
+    assert guide_line(["-"] * 5, characters=6) is None      # 1-2-3-4-5-6: dashes between digits
+    assert guide_line(["."] * 3, characters=0) is None      # an ellipsis

@@ -29,6 +29,7 @@ DASH_ASPECT = 1.5      # as tall (a short dash of a thick pen is not much more),
 DASH_WIDTH = (0.15, 1.2)  # this wide, and centred between these levels:
 DASH_LEVELS = (0.35, 0.8)  # a flat stroke near the top is the bar of a 5 or 7, at the bottom a 2's base
 COLON_GAP = 0.15       # a colon's dots are at least this many body heights apart
+GUIDE_MARKS = 5        # a row of at least this many dots or dashes, outnumbering the characters, is a guide line
 
 
 @dataclass(frozen=True)
@@ -106,3 +107,16 @@ def _is_colon(box: Box, body: Body, member_boxes: Sequence[Box]) -> bool:
     centres = sorted((b[1] + b[3]) / 2 for b in member_boxes)
     return body.level(centres[-1]) >= LOW_LEVEL - 0.1 and body.level(centres[0]) < LOW_LEVEL - 0.1 and \
         centres[-1] - centres[0] >= COLON_GAP * h and body.level(centres[0]) >= -0.1
+
+
+def guide_line(kinds: Sequence[str], characters: int) -> Optional[str]:
+    """"." or "-" if the marks of one line (their kinds) hold a dotted or dashed guide line, else None.
+
+    More marks of one kind than the line has characters, and at least ``GUIDE_MARKS`` of them: a row
+    of dots or dashes under the writing on a form. An ellipsis has three; "1-2-3-4-5-6" has fewer
+    dashes than digits.
+    """
+    for kind in ".-":
+        if list(kinds).count(kind) >= max(GUIDE_MARKS, characters + 1):
+            return kind
+    return None

@@ -147,6 +147,9 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
         if body is not None:
             for glyph in glyphs:
                 glyph.mark = punctuation.kind(glyph.box, body, [found.boxes[m] for m in glyph.members])
+            marks = [glyph.mark for glyph in glyphs if glyph.mark]
+            guide = punctuation.guide_line(marks, characters=len(glyphs) - len(marks))
+            glyphs = [glyph for glyph in glyphs if guide is None or glyph.mark != guide]  # a dotted line to write on
         if choose_joins is not None:
             glyphs = _join_strokes(glyphs, found.labels, ink, choose_joins)
         glyphs = _split_wide(glyphs, found.labels, ink, choose_cuts, room=MAX_GLYPHS - count)
