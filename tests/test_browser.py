@@ -195,6 +195,7 @@ def test_text_mode_reads_a_dash_between_digits_as_a_dash(page):
         draw_with_mouse(page, strokes)
     settled(page)
     expect(page.locator("#answer-label")).to_have_text(re.compile(r"^1 ?- ?7$"), timeout=TIMEOUT_MS)
+    expect(page.locator("#answer-confidence")).to_have_text(re.compile(r"^2 characters and 1 punctuation mark, least sure"))
     page.screenshot(path=str(ARTIFACTS / "browser-desktop-punctuation.png"))
 
 

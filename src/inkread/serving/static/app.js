@@ -419,7 +419,10 @@
     }
     setResultState("text");
     $("answer-label").textContent = answer.text;
-    $("answer-confidence").textContent = `${answer.characters.length} character${answer.characters.length === 1 ? "" : "s"}, least sure ${percent(answer.confidence)}`;
+    const marks = answer.characters.filter((c) => c.punctuation).length;  // told by shape, not read by the model
+    const read = answer.characters.length - marks;
+    $("answer-confidence").textContent = `${read} character${read === 1 ? "" : "s"}` +
+      (marks ? ` and ${marks} punctuation mark${marks === 1 ? "" : "s"}` : "") + `, least sure ${percent(answer.confidence)}`;
     $("answer-flag").hidden = !answer.uncertain;
     $("message").hidden = true;
     $("topk").replaceChildren();
