@@ -140,8 +140,7 @@ def _clean_photo(contrast: np.ndarray) -> np.ndarray:
     paper = hist[: int(threshold) + 1]
     median = weighted_median(np.arange(paper.size), paper)
     deviations = np.abs(np.arange(paper.size) - median)
-    order = np.argsort(deviations, kind="stable")
-    sigma = 1.4826 * weighted_median(deviations[order], paper[order])
+    sigma = 1.4826 * weighted_median(deviations, paper)
     low = min(median + 3.0 * sigma, threshold)
     return remove_specks(_stretched(contrast, hist, low, threshold))
 

@@ -86,7 +86,6 @@ def _remove_horizontal(ink: np.ndarray, ink_threshold: float) -> np.ndarray:
     # only of thin rule-band ink would be read as periods (a real period is thicker than the rule).
     # Strokes standing on the rule keep their feet.
     left = components.label(mask & ~erase)
-    thin = candidate & (across <= rule_width + 1)
     outside = np.bincount(left.labels[mask & ~erase & ~thin], minlength=left.count + 1)
     erase |= (left.labels > 0) & (outside[left.labels] == 0)
     return np.where(erase, 0.0, ink).astype(ink.dtype, copy=False)

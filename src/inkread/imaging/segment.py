@@ -9,7 +9,7 @@
    (the dot of an i or j, a T whose bar was lifted, a 5 drawn in two strokes), and so does a flat
    stroke level with the top of its neighbour (the bar of a 5 or 7 drawn off to the side).
 4. Strokes apart: given a ``choose_joins`` (a recognizer's), neighbouring glyphs close together (the
-   stem of a B drawn apart from its bowl, an H in three strokes) are offered to it one by one and
+   stem of a B drawn apart from its bowl, an M in three strokes) are offered to it one by one and
    together, and it groups them into characters.
 5. Touching characters: a glyph much wider than the line's typical character holds about
    width / typical width characters. It is cut at the columns with the least ink near multiples of

@@ -1,7 +1,7 @@
 """Where to cut touching characters, and which strokes make one character, decided by reading the pieces.
 
 The segmenter knows from the width of a glyph about how many characters it holds (``counts``: say
-3, or 2 or 4; 1 or 2 when the width leaves it open) and where they could meet: the columns with
+3, or fewer, or 4; 1 or 2 when the width leaves it open) and where they could meet: the columns with
 the least ink (``candidates``). ``best_cuts`` reads every piece between two candidates (or an
 end) with the model and keeps the cuts whose pieces the model is most sure of, together (the
 highest product of their probabilities). A cut through the middle of a digit leaves two pieces
@@ -11,7 +11,7 @@ saw single characters reads two merged ones more confidently than it should, and
 cut in two (an m as "rn") about as well as whole.
 
 ``best_groups`` is the other way round: strokes that do not touch (the stem of a B or a K drawn
-apart from its bowl, an H in three strokes) are read alone and together, and grouped into the
+apart from its bowl, an M in three strokes) are read alone and together, and grouped into the
 characters read best. For the same reason, grouping must win by ``JOIN_GAIN``: two digits side by
 side are often read as one digit with confidence.
 """
