@@ -1,8 +1,9 @@
 """The drawing page in a real browser: headless Debian Chromium driven by Playwright.
 
-A real ``inkread serve`` subprocess serves the shipped digits model and a "characters" model
-(the shipped one when installed, else a font-centroid test bundle). Mouse strokes draw 1, 7 and 0
-on the canvas, a phone viewport draws with touch, a file is uploaded, a correction is taught.
+A real ``inkread serve`` subprocess serves the shipped digits model, a "characters" model (the
+shipped one when installed, else a font-centroid test bundle) and the shipped line model "lines"
+when installed. Mouse strokes draw 1, 7 and 0 on the canvas, a phone viewport draws with touch, a
+file is uploaded, a correction is taught.
 Screenshots go to test-artifacts/ (gitignored), for people to look at.
 """
 
@@ -15,7 +16,8 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from test_serving_helpers import REPO, SHIPPED_CHARACTERS, SHIPPED_DIGITS, font_characters, running_server
+from test_serving_helpers import (REPO, SHIPPED_CHARACTERS, SHIPPED_DIGITS, SHIPPED_LINES, font_characters,
+                                  running_server)
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +40,8 @@ def server(tmp_path_factory):
         pytest.skip(f"{SHIPPED_DIGITS} not found: the browser tests draw digits for the shipped digits model")
     root = tmp_path_factory.mktemp("browser")
     characters = SHIPPED_CHARACTERS.parent if SHIPPED_CHARACTERS.exists() else font_characters(root / "characters")
-    args = ["--model", "digits", "--model", str(characters), "--data-dir", str(root / "data")]
+    lines = ["--model", "lines"] if SHIPPED_LINES.exists() else []
+    args = ["--model", "digits", "--model", str(characters), *lines, "--data-dir", str(root / "data")]
     with running_server(args, root / "server.log") as running:
         yield running
 
@@ -197,6 +200,53 @@ def test_text_mode_reads_a_dash_between_digits_as_a_dash(page):
     expect(page.locator("#answer-label")).to_have_text(re.compile(r"^1 ?- ?7$"), timeout=TIMEOUT_MS)
     expect(page.locator("#answer-confidence")).to_have_text(re.compile(r"^2 characters and 1 punctuation mark, least sure"))
     page.screenshot(path=str(ARTIFACTS / "browser-desktop-punctuation.png"))
+
+
+def needs_lines() -> None:
+    if not SHIPPED_LINES.exists():
+        pytest.skip(f"{SHIPPED_LINES} not found: the line model tests use the shipped 'lines' model")
+
+
+def test_text_mode_reads_with_the_line_model(page):
+    from playwright.sync_api import expect
+
+    needs_lines()
+    page.click("label[for=mode-text]")
+    page.select_option("#model", "lines")
+    expect(page.locator("#model option[value=lines]")).to_contain_text("whole words and lines")
+    expect(page.locator("#pad-hint-text")).to_have_text("Write a word or a line here")
+    strokes = [[(0.12 + 0.2 * x, y) for x, y in stroke] for stroke in ONE] + \
+              [[(0.38 + 0.3 * x, y) for x, y in stroke] for stroke in SEVEN]
+    responses = []  # answers come while drawing too: the last one is what the page shows
+    page.on("response", lambda response: responses.append(response) if response.url.endswith("/api/v1/read") else None)
+    draw_with_mouse(page, strokes)
+    settled(page)
+    answer = responses[-1].json()
+    assert responses[-1].status == 200 and answer["model"] == "lines", answer
+    # what it reads is the model's business; the page must show that text, as text, and no error
+    assert answer["text"], answer
+    expect(page.locator("#result")).to_have_attribute("data-state", "text")
+    expect(page.locator("#answer-label")).to_have_text(answer["text"])
+    expect(page.locator("#message")).to_be_hidden()
+    page.screenshot(path=str(ARTIFACTS / "browser-desktop-lines.png"))
+
+
+def test_the_line_model_cannot_be_chosen_in_character_mode(page):
+    from playwright.sync_api import expect
+
+    needs_lines()
+    option = page.locator("#model option[value=lines]")
+    expect(option).to_be_disabled()
+    page.click("label[for=mode-text]")
+    expect(option).to_be_enabled()
+    page.select_option("#model", "lines")
+    page.click("label[for=mode-char]")  # the line model cannot read one character: the first model that can takes over
+    expect(option).to_be_disabled()
+    assert page.input_value("#model") == "digits"
+    with page.expect_response("**/api/v1/predict") as response:
+        draw_with_mouse(page, SEVEN)
+    settled(page)
+    assert response.value.status == 200 and response.value.json()["model"] == "digits"
 
 
 def test_teaching_a_correction(page, server):

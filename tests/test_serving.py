@@ -1,7 +1,8 @@
 """The HTTP API in process (FastAPI's TestClient): every endpoint, every error status, the headers.
 
 The models are font-centroid bundles made by ``test_serving_helpers`` (named "digits" and
-"characters"), so answers are exact and no shipped model or data set is needed.
+"characters"), so answers are exact and no shipped model or data set is needed. The line model
+tests serve the shipped "lines" bundle too, and check the plumbing only, never what it reads.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from test_serving_helpers import font_characters, font_digits, png, render
+from test_serving_helpers import SHIPPED_LINES, font_characters, font_digits, png, render
 
 from inkread.labels import DIGITS
 from inkread.serving import ServeConfig, create_app, schemas
@@ -38,8 +39,10 @@ def make_client(bundles, tmp_path):
 
     clients = []
 
-    def make(**options) -> TestClient:
-        config = ServeConfig(models=[str(b) for b in bundles], data_dir=tmp_path / "data", **options)
+    def make(models: list[str] | None = None, **options) -> TestClient:
+        """A client of an app serving ``models`` (default: the test bundles; [] = every shipped model)."""
+        models = [str(b) for b in bundles] if models is None else models
+        config = ServeConfig(models=models, data_dir=tmp_path / "data", **options)
         client = TestClient(create_app(config))
         client.__enter__()  # runs the lifespan (the background model loader)
         clients.append(client)
@@ -53,6 +56,14 @@ def make_client(bundles, tmp_path):
 @pytest.fixture
 def client(make_client):
     return make_client()
+
+
+@pytest.fixture
+def lines_client(make_client, bundles):
+    """The test bundles and the shipped line model "lines"."""
+    if not SHIPPED_LINES.exists():
+        pytest.skip(f"{SHIPPED_LINES} not found: the line model tests serve the shipped 'lines' model")
+    return make_client(models=[*map(str, bundles), "lines"])
 
 
 def b64(data: bytes) -> str:
@@ -208,6 +219,60 @@ def test_read_json_and_blank(client):
     assert answer["no_ink"] is True and answer["text"] == "" and answer["characters"] == []
 
 
+# --- a line model ------------------------------------------------------------------------------------
+
+def test_predict_with_a_line_model_is_a_422_pointing_to_read(lines_client):
+    for image in (IMAGE, b"GIF89a garbage"):  # refused for the model, before the image is decoded
+        assert_error(lines_client.post(f"{API}/predict", files=upload(image), data={"model": "lines"}),
+                     422, "'lines' is a line model", f"{API}/read")
+
+
+def test_read_with_a_line_model(lines_client):
+    from inkread.inference.line_reader import LineReader
+
+    image = render("ab 12", size=(560, 200), font_size=120)
+    response = lines_client.post(f"{API}/read", files=upload(png(image)), data={"model": "lines"})
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["model"] == "lines" and isinstance(answer["text"], str)
+    assert set(answer) == set(schemas.ReadResponse.model_fields)
+    schemas.ReadResponse.model_validate(answer)
+    for char in answer["characters"]:
+        left, top, right, bottom = char["box"]
+        assert 0 <= left <= right <= 560 and 0 <= top < bottom <= 200
+    assert isinstance(lines_client.app.state.registry.recognizer("lines"), LineReader)
+    digits = lines_client.post(f"{API}/read", files=upload(png(image)), data={"model": "lines", "only": "digits"}).json()
+    assert set(digits["text"]) <= {*DIGITS, " ", "\n"}
+    blank = lines_client.post(f"{API}/read", json={"image": b64(png(Image.new("L", (300, 100), 255))), "model": "lines"})
+    assert blank.json()["no_ink"] is True and blank.json()["text"] == ""
+    assert lines_client.get("/healthz").json()["models"]["lines"] is True
+
+
+def test_corrections_for_a_line_model_are_a_422(lines_client):
+    response = lines_client.post(f"{API}/corrections", files=upload(IMAGE), data={"label": "4", "model": "lines"})
+    assert_error(response, 422, "'lines' is a line model", "single characters")
+    assert lines_client.get(f"{API}/corrections").json()["total"] == 0
+
+
+def test_models_tell_line_models_from_character_models(lines_client):
+    answer = lines_client.get(f"{API}/models").json()
+    schemas.ModelsResponse.model_validate(answer)
+    kinds = {m["name"]: (m["kind"], m["recipe"]) for m in answer["models"]}
+    assert kinds == {"digits": ("character", "mnist"), "characters": ("character", "emnist"), "lines": ("line", "line")}
+
+
+def test_every_shipped_model_is_served_by_default(make_client):
+    from inkread.inference.onnx_model import PRETRAINED, PRETRAINED_DIR
+
+    shipped = [name for name in PRETRAINED if (PRETRAINED_DIR / name / "model.json").exists()]
+    if not shipped:
+        pytest.skip(f"no shipped model in {PRETRAINED_DIR}")
+    models = make_client(models=[]).get(f"{API}/models").json()["models"]
+    assert [m["name"] for m in models] == shipped
+    assert models[0]["default"] and not any(m["default"] for m in models[1:])
+    assert all(m["kind"] == ("line" if m["name"] == "lines" else "character") for m in models)
+
+
 # --- /models and /healthz ----------------------------------------------------------------------------
 
 def test_models_lists_labels_and_metrics(client):
@@ -217,6 +282,7 @@ def test_models_lists_labels_and_metrics(client):
     assert digits["default"] and not characters["default"]
     assert digits["labels"] == list(DIGITS) and len(characters["labels"]) == 47
     assert characters["label_set"] == "bymerge" and characters["recipe"] == "emnist"
+    assert digits["kind"] == characters["kind"] == "character"
     assert digits["metrics"]["accuracy"] == 1.0
 
 

@@ -31,6 +31,7 @@ from inkread.labels import DIGITS, LABEL_SETS
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED_DIGITS = REPO / "src" / "inkread" / "pretrained" / "digits" / "model.json"
 SHIPPED_CHARACTERS = REPO / "src" / "inkread" / "pretrained" / "characters" / "model.json"
+SHIPPED_LINES = REPO / "src" / "inkread" / "pretrained" / "lines" / "model.json"
 
 
 def render(text: str, size: tuple[int, int] = (280, 280), font_size: int = 180) -> Image.Image:

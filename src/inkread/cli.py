@@ -33,6 +33,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train_lines(args: argparse.Namespace) -> int:
+    from inkread.training.lines import LineTrainConfig, train_lines
+
+    recipe = {key: getattr(args, key) for key in ("epochs", "lines_per_epoch", "val_lines", "batch_size", "lr")
+              if getattr(args, key) is not None}  # None: LineTrainConfig's default
+    train_lines(LineTrainConfig(out=args.out, data_dir=args.data_dir, seed=args.seed, threads=args.threads,
+                                resume=args.resume, progress=not args.quiet, **recipe))
+    return 0
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from inkread.evaluation import EvaluateConfig, evaluate
 
@@ -128,6 +138,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(handler=_cmd_train)
 
+    p = commands.add_parser("train-lines", help="train a line reader (whole words and lines) on synthetic EMNIST lines")
+    p.add_argument("--out", required=True, help="run folder for checkpoints and the model bundle")
+    p.add_argument("--epochs", type=int, default=None, help="number of epochs (default: the recipe's)")
+    p.add_argument("--lines-per-epoch", type=int, default=None, help="new synthetic lines per epoch (default: the recipe's)")
+    p.add_argument("--val-lines", type=int, default=None, help="validation lines (default: the recipe's)")
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--lr", type=float, default=None, help="peak learning rate")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for PyTorch (default: all cores)")
+    p.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
+    p.add_argument("--data-dir", default=None, help=data_dir_help + "; needs the EMNIST files of emnist-pool")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(handler=_cmd_train_lines)
+
     p = commands.add_parser("evaluate", help="evaluate a model and write a report")
     p.add_argument("--model", required=True, help="model bundle folder, run folder, or digits|characters")
     p.add_argument("--dataset", required=True, help="data set spec, as for train")
@@ -151,7 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
         p = commands.add_parser(name, help=help_text)
         p.add_argument("paths", nargs="+", help="image files, folders or globs")
         p.add_argument("--model", default="digits" if name == "predict" else "characters",
-                       help="digits, characters, or a model bundle path")
+                       help="digits, characters, or a model bundle path" if name == "predict" else
+                            "characters (cut into characters), lines (read each line whole: joined-up writing), "
+                            "digits, or a model bundle path")
         p.add_argument("--only", default=None, help="digits, letters, upper, lower, or explicit characters like ACGT")
         if name == "predict":
             p.add_argument("--top-k", type=int, default=3)

@@ -13,6 +13,9 @@ the contract between the two, so it imports neither.
                 a float32 tensor (N, 1, 28, 28), ink 1.0 on background 0.0 (MNIST polarity),
                 made by ``inkread.imaging`` with the named normalization recipe. Mean/std
                 normalization is inside the network, so the ONNX file takes this input as is.
+                Line models (arch "linenet"): {"height": 40, "recipe": "line", ...}, a float32
+                (N, 1, 40, W) line from ``inkread.imaging.line``; the output is (N, W/2,
+                len(labels) + 1) CTC log-probabilities, the blank first.
     files       {"onnx": "model.onnx", "weights": "weights.pt" (optional)}
     training    the recipe and data that made the model (free-form dict)
     metrics     figures measured on the test split (free-form dict)
@@ -33,7 +36,7 @@ FORMAT = "inkread-model/1"
 META_FILE = "model.json"
 ONNX_FILE = "model.onnx"
 WEIGHTS_FILE = "weights.pt"
-RECIPES = ("mnist", "emnist")
+RECIPES = ("mnist", "emnist", "line")  # "line": a whole line, 40 px high (inkread.imaging.line)
 
 
 @dataclass
@@ -53,7 +56,7 @@ class ModelMeta:
 
     @property
     def recipe(self) -> str:
-        """The normalization recipe the model was trained with ("mnist" or "emnist")."""
+        """The normalization recipe the model was trained with ("mnist" or "emnist"; "line" for line models)."""
         return self.input.get("recipe", "mnist")
 
     @property

@@ -79,9 +79,7 @@ def run_predict(config: PredictConfig, stdout: TextIO | None = None, stderr: Tex
     for path, problem in missing:
         outcome.fail(path, problem, stderr)
 
-    from inkread.inference.recognizer import Recognizer  # after the cheap checks: loading ONNX Runtime costs ~0.1 s
-
-    recognizer = Recognizer.load(config.model, threads=config.threads)
+    recognizer = load_reader(config.model, config.mode, config.threads)  # after the cheap checks: ONNX Runtime costs ~0.1 s
     restriction(recognizer.labels, config.only)  # a bad --only is the command's fault: fail before any file
     with _progress(len(files), config.progress, stderr) as bar:
         if config.mode == "predict":
@@ -93,6 +91,18 @@ def run_predict(config: PredictConfig, stdout: TextIO | None = None, stderr: Tex
     stdout.write(format_results(outcome.rows, config.format, config.mode, config.top_k, outcome.errors))
     stdout.flush()
     return 1 if outcome.errors else 0
+
+
+def load_reader(model: str, mode: str = "read", threads: int | None = None):
+    """The reader for ``model``: a ``LineReader`` for a line model (read only), else a ``Recognizer``."""
+    from inkread.inference.line_reader import LineReader, is_line_model
+    from inkread.inference.recognizer import Recognizer
+
+    if is_line_model(model):
+        if mode != "read":
+            raise InkreadError(f"{model} is a line model: it reads whole lines; use inkread read --model {model}")
+        return LineReader.load(model, threads=threads)
+    return Recognizer.load(model, threads=threads)
 
 
 def _check(config: PredictConfig) -> None:

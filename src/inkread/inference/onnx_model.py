@@ -12,7 +12,7 @@ from inkread.errors import InputImageError, ModelBundleError, first_line
 from inkread.inference.bundle_format import META_FILE, ONNX_FILE, ModelMeta
 
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
-PRETRAINED = ("digits", "characters")
+PRETRAINED = ("digits", "characters", "lines")
 RUN_CHUNK = 256  # images per ONNX Runtime run (see OnnxModel.logits)
 
 
@@ -53,6 +53,9 @@ class OnnxModel:
     def __init__(self, name_or_path: str | os.PathLike, threads: int | None = None):
         self.folder = resolve_bundle(name_or_path)
         self.meta = ModelMeta.read(self.folder)
+        if self.meta.arch == "linenet":
+            raise ModelBundleError(f"{self.folder} is a line model: it reads whole lines, not single characters; "
+                                   "use LineReader, inkread read, or the web page's text mode")
         self.onnx_path = self.folder / self.meta.files.get("onnx", ONNX_FILE)
         self.threads = threads
         self.session = self._new_session(threads or 1)
@@ -66,24 +69,7 @@ class OnnxModel:
             )
 
     def _new_session(self, threads: int):
-        import onnxruntime  # deferred: importing it costs ~0.1 s
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1  # these networks are a chain: nothing runs in parallel branches
-        options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # Idle worker threads sleep instead of spinning: the CPU is shared with training and other
-        # requests, and spinning only saves microseconds on batches large enough to use the pool.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        if not self.onnx_path.is_file():
-            raise ModelBundleError(f"{self.onnx_path} is missing: the bundle is incomplete; copy the whole model folder "
-                                   "again, or re-create it with inkread export")
-        try:
-            return onnxruntime.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
-        except Exception as error:  # onnxruntime raises its own exception types for corrupt files
-            raise ModelBundleError(f"cannot load {self.onnx_path} ({first_line(error)}): the file is "
-                                   "damaged; copy the model folder again, or re-create it with inkread export") from None
+        return new_session(self.onnx_path, threads)
 
     def _session_for(self, size: int):
         """The single-thread session for small batches, the all-cores one for large batches."""
@@ -114,6 +100,28 @@ class OnnxModel:
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         """Softmax class probabilities for a float32 (N, 1, 28, 28) batch."""
         return softmax(self.logits(batch))
+
+
+def new_session(onnx_path: Path, threads: int):
+    """An ONNX Runtime CPU session for ``onnx_path``; a missing or damaged file raises ModelBundleError."""
+    import onnxruntime  # deferred: importing it costs ~0.1 s
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1  # these networks are a chain: nothing runs in parallel branches
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Idle worker threads sleep instead of spinning: the CPU is shared with training and other
+    # requests, and spinning only saves microseconds on batches large enough to use the pool.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    if not onnx_path.is_file():
+        raise ModelBundleError(f"{onnx_path} is missing: the bundle is incomplete; copy the whole model folder "
+                               "again, or re-create it with inkread export")
+    try:
+        return onnxruntime.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+    except Exception as error:  # onnxruntime raises its own exception types for corrupt files
+        raise ModelBundleError(f"cannot load {onnx_path} ({first_line(error)}): the file is "
+                               "damaged; copy the model folder again, or re-create it with inkread export") from None
 
 
 def _usable_cores() -> int:

@@ -1,4 +1,4 @@
-"""The web app: a drawing page and an HTTP API over ``Recognizer``, plus the corrections store.
+"""The web app: a drawing page and an HTTP API over ``Recognizer`` and ``LineReader``, plus the corrections store.
 
     from inkread.serving import ServeConfig, serve, create_app
     serve(ServeConfig(port=8000))               # what ``inkread serve`` runs

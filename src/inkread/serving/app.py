@@ -51,7 +51,8 @@ DESCRIPTION = """Read handwritten digits and characters.
 
 Send an image to `/api/v1/predict` (one character) or `/api/v1/read` (several) as JSON
 `{"image": "<base64 or data URL>"}`, as a multipart upload (field `file`), or as the raw image
-body with an `image/*` Content-Type. Errors are `{"detail": "..."}`: a 4xx status for what the request
+body with an `image/*` Content-Type. A line model (`kind` "line" in `/api/v1/models`) reads whole
+lines: it answers `/api/v1/read` only. Errors are `{"detail": "..."}`: a 4xx status for what the request
 got wrong, 503 when the server's model files or database fail, or it is shutting down."""
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -99,6 +100,11 @@ def create_app(config: ServeConfig) -> FastAPI:
             raise HTTPException(422, f"field 'model': unknown model {name!r}; this server has {', '.join(registry.names)}")
         return name
 
+    def refuse_line_model(name: str, instead: str) -> None:
+        """A 422 when ``name`` is a line model on an endpoint of single characters; ``instead`` says what to do."""
+        if registry[name].reads_lines:
+            raise HTTPException(422, f"field 'model': {name!r} is a line model, it reads whole lines: {instead}")
+
     # --- the page ----------------------------------------------------------------------------
 
     @app.get("/", include_in_schema=False)
@@ -121,8 +127,9 @@ def create_app(config: ServeConfig) -> FastAPI:
     @app.post(f"{API}/predict", response_model=schemas.PredictResponse, responses=ERRORS,
               openapi_extra={"requestBody": image_body, "parameters": QUERY_OPTIONS}, tags=["recognize"])
     async def predict(request: Request) -> Any:
-        """Recognize the one character in an image: best label, confidence, top-k ranking."""
+        """Recognize the one character in an image: best label, confidence, top-k ranking (character models only)."""
         image, options, name = await image_request(request)
+        refuse_line_model(name, f"send the image to {API}/read, not {API}/predict")
 
         def run() -> dict:
             prediction = registry.recognizer(name).predict(image, only=options.only, top_k=options.top_k or DEFAULT_TOP_K)
@@ -139,7 +146,7 @@ def create_app(config: ServeConfig) -> FastAPI:
     @app.post(f"{API}/read", response_model=schemas.ReadResponse, responses=ERRORS,
               openapi_extra={"requestBody": image_body, "parameters": QUERY_OPTIONS}, tags=["recognize"])
     async def read(request: Request) -> Any:
-        """Read several characters (one or more lines): the text and each character's box."""
+        """Read several characters (one or more lines): the text and each character's box (any model)."""
         image, options, name = await image_request(request)
 
         def run() -> dict:
@@ -153,7 +160,8 @@ def create_app(config: ServeConfig) -> FastAPI:
         """The models this server offers, with their labels and test metrics (from model.json)."""
         return {"models": [
             {"name": name, "default": name == registry.default, "loaded": served.recognizer is not None,
-             "arch": served.meta.arch, "label_set": served.meta.label_set, "labels": served.meta.labels,
+             "kind": "line" if served.reads_lines else "character", "arch": served.meta.arch,
+             "label_set": served.meta.label_set, "labels": served.meta.labels,
              "recipe": served.meta.recipe, "metrics": served.meta.metrics}
             for name, served in registry.models.items()
         ]}
@@ -175,6 +183,7 @@ def create_app(config: ServeConfig) -> FastAPI:
         """Keep a drawing with its right label (for fine-tuning); 201 once it is safely on disk."""
         image, fields = await read_image_request(request, schemas.CorrectionFields, schemas.CorrectionJSON, allow_raw=False)
         name = model_name(fields.model)
+        refuse_line_model(name, "corrections are single characters, for a character model")
         labels = tuple(registry[name].meta.labels)
         try:
             label = merge_case(fields.label.strip(), labels)  # "c" is the class "C" in case-merged sets

@@ -12,7 +12,7 @@ MB = 1024 * 1024
 class ServeConfig:
     """What ``inkread serve`` serves, where, and with which limits.
 
-    ``models`` are "digits", "characters" or bundle paths; empty means every shipped model that is
+    ``models`` are "digits", "characters", "lines" or bundle paths; empty means every shipped model that is
     installed. The first one is the default model of the API and the page.
     """
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from inkread.errors import InkreadError
 from inkread.inference.bundle_format import ModelMeta
+from inkread.inference.line_reader import LINE_ARCH, LineReader
 from inkread.inference.onnx_model import PRETRAINED, PRETRAINED_DIR, resolve_bundle
 
 if TYPE_CHECKING:
@@ -21,13 +22,18 @@ ORT_THREADS = 1
 
 @dataclass
 class ServedModel:
-    """One model: its API name, bundle folder and metadata; the Recognizer once loaded."""
+    """One model: its API name, bundle folder and metadata; its reader once loaded."""
 
     name: str
     folder: Path
     meta: ModelMeta
-    recognizer: "Recognizer | None" = None
+    recognizer: "Recognizer | LineReader | None" = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def reads_lines(self) -> bool:
+        """True for a line model: it reads whole lines (``/read`` only), not single characters."""
+        return self.meta.arch == LINE_ARCH
 
 
 class ModelRegistry:
@@ -65,15 +71,19 @@ class ModelRegistry:
     def __contains__(self, name: object) -> bool:
         return name in self.models
 
-    def recognizer(self, name: str) -> "Recognizer":
-        """The loaded Recognizer of model ``name`` (loads it on first call; thread-safe)."""
+    def recognizer(self, name: str) -> "Recognizer | LineReader":
+        """The loaded reader of model ``name``: a LineReader for a line model, else a Recognizer.
+
+        Loads it on first call; thread-safe.
+        """
         served = self.models[name]
         if served.recognizer is None:
             with served.lock:  # two first requests at once load the model once
                 if served.recognizer is None:
                     from inkread.inference.recognizer import Recognizer  # onnxruntime: imported when needed
 
-                    served.recognizer = Recognizer.load(served.folder, threads=ORT_THREADS)
+                    reader = LineReader if served.reads_lines else Recognizer
+                    served.recognizer = reader.load(served.folder, threads=ORT_THREADS)
         return served.recognizer
 
     def load_all(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -73,7 +73,9 @@ class CharacterBox(BaseModel):
     top_k: list[RankedLabel]
     uncertain: bool
     space_before: bool
-    punctuation: bool = Field(description="a period, comma, dash or colon, told by its shape and place, not read by the model")
+    punctuation: bool = Field(description="a punctuation mark: a character model tells a period, comma, dash or colon by "
+                                          "its shape and place, not by reading it; a line model reads punctuation itself "
+                                          "(apostrophes too)")
 
 
 class ReadResponse(BaseModel):
@@ -91,6 +93,8 @@ class ModelInfo(BaseModel):
     name: str
     default: bool
     loaded: bool
+    kind: Literal["character", "line"] = Field(description="'character': one character per image (/predict; /read "
+                                                           "cuts the characters apart); 'line': reads whole lines (/read only)")
     arch: str
     label_set: str
     labels: list[str]

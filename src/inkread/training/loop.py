@@ -26,6 +26,7 @@ from inkread.errors import InkreadError, first_line
 from inkread.models import ARCHITECTURES, build_model, count_parameters
 from inkread.training.augment import PRESETS, augment_batch
 from inkread.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, save_checkpoint
+from inkread.training.console import progress_bar, say
 from inkread.training.config import TrainConfig
 from inkread.training.history import write_history
 from inkread.training.styles import add_writing_styles
@@ -112,9 +113,9 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
         except (KeyError, TypeError, ValueError, RuntimeError) as error:
             raise InkreadError(f"{run_dir / CHECKPOINT_FILE} does not fit this run ({type(error).__name__}: "
                                f"{first_line(error, 200)}): start over with another --out, or delete the checkpoint") from None
-        _say(config, f"resuming {run_dir} after epoch {start_epoch}")
+        say(config.progress, f"resuming {run_dir} after epoch {start_epoch}")
 
-    _say(config, f"training {config.arch} ({count_parameters(model):,} parameters) on {splits.name}: "
+    say(config.progress, f"training {config.arch} ({count_parameters(model):,} parameters) on {splits.name}: "
                  f"{len(splits.train.targets):,} train / {len(splits.val.targets):,} val images, {num_classes} classes")
     train_images = torch.from_numpy(np.ascontiguousarray(splits.train.images))
     train_targets = torch.from_numpy(splits.train.targets.astype(np.int64))
@@ -132,7 +133,7 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
             order = torch.randperm(len(train_targets), generator=generator)
             model.train()
             loss_sum, correct, seen = 0.0, 0, 0
-            bar = _progress(config, steps_per_epoch, f"epoch {epoch + 1}/{config.epochs}")
+            bar = progress_bar(config.progress, steps_per_epoch, f"epoch {epoch + 1}/{config.epochs}")
             for first, last in zip(batch_starts, [*batch_starts[1:], len(order)]):
                 index = order[first:last]
                 images = train_images[index].unsqueeze(1).float().div_(255)
@@ -174,7 +175,7 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
                       "val_loss": val_loss, "val_acc": val_acc, "lr": optimizer.param_groups[0]["lr"],
                       "seconds": time.perf_counter() - started}
             history.append(record)
-            _say(config, f"epoch {epoch + 1}/{config.epochs}: train loss {record['train_loss']:.4f} acc {record['train_acc']:.4f}"
+            say(config.progress, f"epoch {epoch + 1}/{config.epochs}: train loss {record['train_loss']:.4f} acc {record['train_acc']:.4f}"
                          f" | val loss {val_loss:.4f} acc {val_acc:.4f} | {record['seconds']:.0f}s")
 
             # Early stopping watches the validation loss; the epoch shipped is the most accurate on
@@ -197,7 +198,7 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
                 "labels": list(splits.labels),
             })
             if stop:
-                _say(config, f"early stopping: validation loss has not improved for {bad_epochs} epochs")
+                say(config.progress, f"early stopping: validation loss has not improved for {bad_epochs} epochs")
                 break
     except KeyboardInterrupt:
         if (run_dir / CHECKPOINT_FILE).exists():
@@ -359,16 +360,3 @@ def _check_resume_matches(state: dict, config: TrainConfig) -> None:
         if key in saved and saved[key] != getattr(config, key):
             raise InkreadError(f"--resume with a different --{key.replace('_', '-')} ({getattr(config, key)!r}) than the run "
                                f"was started with ({saved[key]!r}): use the same options, or another --out")
-
-
-def _progress(config: TrainConfig, total: int, description: str):
-    if not config.progress:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=description, leave=False, file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
-
-
-def _say(config: TrainConfig, message: str) -> None:
-    if config.progress:
-        print(message, flush=True)

@@ -52,6 +52,9 @@
     return state.models.find((m) => m.name === $("model").value) || state.models[0];
   }
 
+  // A line model reads whole lines (the API's /read only): it has no single-character answers.
+  const isLine = (model) => Boolean(model) && model.kind === "line";
+
   // --- drawing -------------------------------------------------------------------------------
 
   const hasInk = () => state.strokes.length > 0 || state.current !== null || state.background !== null;
@@ -419,7 +422,7 @@
     }
     setResultState("text");
     $("answer-label").textContent = answer.text;
-    const marks = answer.characters.filter((c) => c.punctuation).length;  // told by shape, not read by the model
+    const marks = answer.characters.filter((c) => c.punctuation).length;  // told by shape (character models) or read (line models)
     const read = answer.characters.length - marks;
     $("answer-confidence").textContent = `${read} character${read === 1 ? "" : "s"}` +
       (marks ? ` and ${marks} punctuation mark${marks === 1 ? "" : "s"}` : "") + `, least sure ${percent(answer.confidence)}`;
@@ -545,9 +548,24 @@
     }
     $("seen-figure").hidden = mode === "text";
     $("teach").hidden = mode === "text";  // corrections are single characters
+    offerModels(mode);
     updateHint();
     render();
     clearBoxes();
+  }
+
+  // In character mode a line model cannot be chosen; if it was, the first model that can takes over.
+  function offerModels(mode) {
+    const options = Array.from($("model").options);
+    for (const option of options) {
+      option.disabled = mode === "char" && isLine(state.models.find((m) => m.name === option.value));
+      option.title = option.disabled ? "It reads whole lines: set Read to Text to use it" : "";
+    }
+    const usable = options.find((option) => !option.disabled);
+    if ($("model").selectedOptions[0]?.disabled && usable) {
+      $("model").value = usable.value;
+      applyModel();
+    }
   }
 
   // Offer only the restrictions the model can honour (a digits model has no letters).
@@ -568,7 +586,8 @@
     const { mode, only } = settings();
     const kind = only === "digits" ? "digit" : only === "letters" ? "letter"
       : model && model.labels.some((l) => /^\p{L}$/u.test(l)) ? "character" : "digit";
-    $("pad-hint-text").textContent = mode === "text" ? `Write a few ${kind}s here` : `Draw a ${kind} here`;
+    $("pad-hint-text").textContent = mode === "char" ? `Draw a ${kind} here`
+      : isLine(model) && !only ? "Write a word or a line here" : `Write a few ${kind}s here`;
   }
 
   $("model").addEventListener("change", () => { applyModel(); saveSettings(); predictNow(); });
@@ -583,7 +602,8 @@
     const metrics = model.metrics || {};
     const accuracy = metrics.test_accuracy ?? metrics.accuracy;
     const title = model.name.charAt(0).toUpperCase() + model.name.slice(1);
-    const kind = model.labels.every((l) => /^[0-9]$/.test(l)) ? "0–9" : `${model.labels.length} classes`;
+    const kind = isLine(model) ? `whole words and lines (${model.labels.filter((l) => l !== " ").length} characters)`
+      : model.labels.every((l) => /^[0-9]$/.test(l)) ? "0–9" : `${model.labels.length} classes`;
     const score = typeof accuracy === "number" ? ` · ${(accuracy * 100).toFixed(1)}% on test` : "";
     return `${title} · ${kind}${score}`;
   }
@@ -604,7 +624,9 @@
     if (state.models.some((m) => m.name === saved.model)) $("model").value = saved.model;
     const only = document.querySelector(`input[name="only"][value="${CSS.escape(saved.only || "")}"]`);
     if (only) only.checked = true;
-    if (saved.mode === "text") $("mode-text").checked = true;
+    // a server of line models only has nothing to read one character with
+    $("mode-char").disabled = state.models.every(isLine);
+    if (saved.mode === "text" || $("mode-char").disabled) $("mode-text").checked = true;
     applyModel();
     applyMode(settings().mode);
     document.body.dataset.ready = "true";

@@ -1,0 +1,189 @@
+"""``LineReader``: read whole written lines with a line model (LineNet, CTC) through ONNX Runtime.
+
+``Recognizer.read`` cuts a line into characters and reads each alone; joined-up writing, letters
+that touch or overlap, and strokes that reach into a neighbour make that cutting fail. The line
+reader finds the lines the same way (``inkread.imaging.segment``) but reads each line whole, and
+answers with the same ``ReadResult``, so everything that shows or serves ``read`` results works
+with either.
+
+    from inkread.inference.line_reader import LineReader
+    reader = LineReader.load("lines")
+    print(reader.read("word.png").text)
+
+A character's box spans the columns where the model read it and the whole height of its line.
+No PyTorch here: numpy, Pillow and ONNX Runtime only. One LineReader may be shared by threads.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Sequence
+
+import numpy as np
+
+from inkread.errors import InkreadError, InputImageError, ModelBundleError
+from inkread.imaging.decode import load_image_scaled
+from inkread.imaging.line import INK_HEIGHT, LINE_HEIGHT, MARGIN, normalize_line
+from inkread.imaging.segment import segment
+from inkread.inference.bundle_format import ONNX_FILE, ModelMeta
+from inkread.inference.onnx_model import new_session, resolve_bundle
+from inkread.inference.restrict import restriction
+from inkread.inference.results import CharacterResult, ReadResult
+
+LINE_ARCH = "linenet"
+UNCERTAIN_BELOW = 0.6  # as Recognizer: a character read with less probability is flagged uncertain
+LINE_BATCH = 16  # lines per ONNX Runtime run; sorted by width first, so little of each run is padding
+MARKS = "'-.,:"  # reported with punctuation=True
+
+
+def ctc_greedy(log_probs: np.ndarray, labels: Sequence[str]) -> list[tuple[str, float, int, int]]:
+    """Best-path CTC decoding of one line's (T, len(labels) + 1) log-probabilities, blank at 0.
+
+    Returns (character, confidence, first column, last column) per character read: a run of
+    columns with the same best class is one character (a doubled letter needs a blank between its
+    two runs), and its confidence is the highest probability it had in that run.
+    """
+    best = log_probs.argmax(axis=1)
+    probability = np.exp(log_probs[np.arange(len(best)), best])
+    out: list[tuple[str, float, int, int]] = []
+    previous = 0
+    for column, cls in enumerate(best):
+        if cls != 0 and cls == previous:
+            char, confidence, first, _ = out[-1]
+            out[-1] = (char, max(confidence, float(probability[column])), first, column)
+        elif cls != 0:
+            out.append((labels[cls - 1], float(probability[column]), column, column))
+        previous = cls
+    return out
+
+
+class LineReader:
+    """A line model bundle (model.json ``arch`` "linenet") in ONNX Runtime, and the reading around it."""
+
+    def __init__(self, name_or_path: str | os.PathLike = "lines", threads: int | None = None):
+        self.folder = resolve_bundle(name_or_path)
+        self.meta = ModelMeta.read(self.folder)
+        if self.meta.arch != LINE_ARCH:
+            raise ModelBundleError(f"{self.folder} is a model of single characters ({self.meta.arch}), not a line "
+                                   "model: read it with Recognizer, or give the 'lines' model")
+        self.labels: tuple[str, ...] = tuple(self.meta.labels)
+        self.session = new_session(self.folder / self.meta.files.get("onnx", ONNX_FILE), threads or 1)
+        self.input_name = self.session.get_inputs()[0].name
+        outputs = self.session.get_outputs()[0].shape
+        if outputs and isinstance(outputs[-1], int) and outputs[-1] != len(self.labels) + 1:
+            raise ModelBundleError(f"{self.folder} has {outputs[-1]} outputs per column but model.json lists "
+                                   f"{len(self.labels)} labels (+ the blank): re-create the bundle with inkread train-lines")
+
+    @classmethod
+    def load(cls, name_or_path: str | os.PathLike = "lines", *, threads: int | None = None) -> "LineReader":
+        """Load "lines" (shipped) or a line model bundle folder / run folder."""
+        return cls(name_or_path, threads)
+
+    @property
+    def name(self) -> str:
+        return self.meta.name
+
+    def read(self, image: Any, only: str | None = None, top_k: int = 1) -> ReadResult:
+        """Read every line of ``image`` (a path, bytes, PIL image or array); bad images raise ``InputImageError``.
+
+        ``only`` restricts the characters as for ``Recognizer.read`` (the space and the blank
+        always stay allowed). ``top_k`` is accepted for the same signature; each character has one
+        candidate, the one on the best path.
+        """
+        if only is not None:
+            restriction(self.labels, only)  # a bad ``only`` fails before any work
+        ink, scale = load_image_scaled(image)
+        lines = [_line_ink(glyphs) for glyphs in segment(ink)]
+        characters: list[CharacterResult] = []
+        texts = []
+        for number, ((own, (x0, y0, _, y1)), read) in enumerate(zip(lines, self.read_lines([own for own, _ in lines], only))):
+            space = False
+            kept = []
+            for char, confidence, left, right in read:
+                if char == " ":
+                    space = bool(kept)
+                    continue
+                box = (int((x0 + left) * scale), int(y0 * scale), int(round((x0 + right) * scale)), int(round(y1 * scale)))
+                kept.append(CharacterResult(label=char, confidence=confidence, box=box, line=number,
+                                            top_k=[(char, confidence)], uncertain=confidence < UNCERTAIN_BELOW,
+                                            space_before=space, punctuation=char in MARKS))
+                space = False
+            if kept:
+                characters += kept
+                texts.append("".join((" " if c.space_before else "") + c.label for c in kept))
+        if not characters:
+            return ReadResult.nothing()
+        return ReadResult(text="\n".join(texts), characters=characters, confidence=min(c.confidence for c in characters),
+                          uncertain=any(c.uncertain for c in characters))
+
+    def read_lines(self, inks: Sequence[np.ndarray], only: str | None = None) -> list[list[tuple[str, float, int, int]]]:
+        """Read ink maps that hold one line each: (character, confidence, left, right) per character read.
+
+        ``left``/``right`` are columns of that ink map; spaces between words come as " ".
+        """
+        prepared = [_normalized_with_geometry(ink) for ink in inks]
+        order = sorted(range(len(prepared)), key=lambda i: prepared[i][0].shape[1])
+        read: dict[int, list[tuple[str, float, int, int]]] = {}
+        for start in range(0, len(order), LINE_BATCH):
+            chunk = order[start:start + LINE_BATCH]
+            for i, log_probs in zip(chunk, self._run([prepared[i][0] for i in chunk])):
+                line, line_scale, first_column = prepared[i]
+                read[i] = self._decode(log_probs[:line.shape[1] // 2], only, line_scale, first_column)
+        return [read[i] for i in range(len(prepared))]
+
+    def _run(self, lines: list[np.ndarray]) -> np.ndarray:
+        width = max(line.shape[1] for line in lines)
+        width += width % 2
+        batch = np.zeros((len(lines), 1, LINE_HEIGHT, width), np.float32)
+        for k, line in enumerate(lines):
+            batch[k, 0, :, :line.shape[1]] = line
+        return self.session.run(None, {self.input_name: batch})[0]
+
+    def _decode(self, log_probs: np.ndarray, only: str | None, scale: float, first_column: int) -> list[tuple[str, float, int, int]]:
+        if only is not None:
+            allowed = restriction(self.labels, only).indices + 1
+            keep = np.concatenate([[0], allowed, [self.labels.index(" ") + 1] if " " in self.labels else []]).astype(int)
+            masked = np.full_like(log_probs, -np.inf)
+            masked[:, keep] = log_probs[:, keep]
+            log_probs = masked - np.logaddexp.reduce(masked, axis=1, keepdims=True)
+
+        def ink_column(column: int) -> int:  # a model column (2 normalized pixels) -> the ink map's column
+            return max(0, round((2 * column - MARGIN) / scale + first_column))
+
+        read = [(char, confidence, ink_column(first), ink_column(last + 1))
+                for char, confidence, first, last in ctc_greedy(log_probs, self.labels)]
+        while read and read[0][0] == " ":  # spaces before the first or after the last character mean nothing
+            read.pop(0)
+        while read and read[-1][0] == " ":
+            read.pop()
+        return read
+
+
+def is_line_model(name_or_path: str | os.PathLike) -> bool:
+    """True if the bundle is a line model (read it with LineReader), False for a character model."""
+    try:
+        return ModelMeta.read(resolve_bundle(name_or_path)).arch == LINE_ARCH
+    except InkreadError:
+        return False  # let the character Recognizer report what is wrong with it
+
+
+def _line_ink(glyphs) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """One line's own ink (neighbouring lines' strokes that reach into its box left out), and its box."""
+    x0, y0 = min(g.box[0] for g in glyphs), min(g.box[1] for g in glyphs)
+    x1, y1 = max(g.box[2] for g in glyphs), max(g.box[3] for g in glyphs)
+    own = np.zeros((y1 - y0, x1 - x0), np.float32)
+    for g in glyphs:
+        region = own[g.box[1] - y0:g.box[3] - y0, g.box[0] - x0:g.box[2] - x0]
+        np.maximum(region, g.ink, out=region)
+    return own, (x0, y0, x1, y1)
+
+
+def _normalized_with_geometry(ink: np.ndarray) -> tuple[np.ndarray, float, int]:
+    """``normalize_line``, the scale from the ink map to it, and the ink's first column in the ink map."""
+    ink = np.asarray(ink, dtype=np.float32)
+    if ink.ndim != 2:
+        raise InputImageError(f"a line's ink map must be 2-D, got shape {ink.shape}")
+    line = normalize_line(ink)  # raises NoInkError for a blank one, before the geometry below
+    inked = ink > 0.05 * float(ink.max())
+    rows, columns = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
+    return line, INK_HEIGHT / (rows[-1] - rows[0] + 1), int(columns[0])

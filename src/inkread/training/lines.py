@@ -1,0 +1,273 @@
+"""``inkread train-lines``: train the line reader (LineNet + CTC) on synthetic EMNIST lines.
+
+Read top to bottom: the character bank (EMNIST byclass characters from ``emnist-pool:byclass``,
+train split for training lines, validation split for validation lines), then one epoch at a time
+(fresh synthetic lines made in a worker process, augmented, one CTC step per batch; validation
+character error rate; checkpoint), then the bundle: weights, ONNX and model.json.
+
+Every random draw of epoch ``e`` comes from (seed, e): a run resumed after an interruption makes
+the same lines it would have made.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterator, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from inkread.data.lines import CHARSET, CharacterBank, encode, make_lines
+from inkread.errors import InkreadError, first_line
+from inkread.evaluation.text import character_error_rate
+from inkread.files import atomic_path, staged_folder, write_bytes_atomic, write_text_atomic
+from inkread.imaging.line import LINE_HEIGHT
+from inkread.inference.bundle_format import META_FILE, ONNX_FILE, WEIGHTS_FILE, ModelMeta
+from inkread.inference.line_reader import ctc_greedy
+from inkread.models import count_parameters
+from inkread.models.linenet import LineNet
+from inkread.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, save_checkpoint
+from inkread.training.console import progress_bar, say
+
+CHUNK_BATCHES = 16  # lines are made this many batches at a time and sorted by width: little padding
+
+
+@dataclass
+class LineTrainConfig:
+    """Options of ``inkread train-lines``."""
+
+    out: str
+    data_dir: Optional[str] = None
+    epochs: int = 5
+    lines_per_epoch: int = 48_000
+    val_lines: int = 2_000
+    batch_size: int = 64
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    width: int = 24  # LineNet's first-layer channels
+    seed: int = 0
+    threads: Optional[int] = None
+    resume: bool = False
+    progress: bool = True
+    name: Optional[str] = None
+
+
+class LineBatches(torch.utils.data.IterableDataset):
+    """One epoch of synthetic training batches: (images, targets, image widths, target lengths)."""
+
+    def __init__(self, bank: CharacterBank, config: LineTrainConfig, epoch: int):
+        self.bank, self.config, self.epoch = bank, config, epoch
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
+        config = self.config
+        chunk = config.batch_size * CHUNK_BATCHES
+        for first in range(0, config.lines_per_epoch, chunk):
+            count = min(chunk, config.lines_per_epoch - first)
+            images, texts = make_lines(self.bank, count, seed=_seed(config.seed, self.epoch, first))
+            order = sorted(range(count), key=lambda i: images[i].shape[1])
+            batches = [order[i:i + config.batch_size] for i in range(0, count, config.batch_size)]
+            rng = np.random.default_rng(_seed(config.seed, self.epoch, first + 1))
+            for b in rng.permutation(len(batches)):
+                if len(batches[b]) >= 2:  # batch norm needs two lines
+                    yield collate([images[i] for i in batches[b]], [texts[i] for i in batches[b]])
+
+
+def _seed(seed: int, epoch: int, offset: int) -> int:
+    return (seed * 1_000_003 + epoch) * 10_000_019 + offset
+
+
+def collate(images: list[np.ndarray], texts: list[str]) -> tuple[torch.Tensor, ...]:
+    """Pad uint8 line images to the widest (even) width; CTC targets concatenated, with lengths."""
+    width = max(image.shape[1] for image in images)
+    width += width % 2
+    batch = np.zeros((len(images), 1, LINE_HEIGHT, width), np.uint8)
+    for k, image in enumerate(images):
+        batch[k, 0, :, :image.shape[1]] = image
+    targets = [encode(text) for text in texts]
+    return (torch.from_numpy(batch), torch.tensor([c for t in targets for c in t], dtype=torch.long),
+            torch.tensor([image.shape[1] for image in images]), torch.tensor([len(t) for t in targets]))
+
+
+def augment_lines(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Slant, squash and shift, thicker or thinner pens, darker ink: float (N, 1, H, W) in 0..1."""
+    n, _, height, width = images.shape
+    rand = lambda *shape: torch.rand(*shape, generator=generator)  # noqa: E731
+    shear = (rand(n) - 0.5) * 0.7  # slant up to about 19 degrees either way
+    squash = 1.0 + rand(n) * 0.2  # 1.0-1.2: the ink fills 83-100% of its height
+    shift = (rand(n) - 0.5) * 0.1
+    theta = torch.zeros(n, 2, 3)
+    theta[:, 0, 0] = 1.0
+    theta[:, 0, 1] = shear * height / width  # x_in = x + shear * y, in normalized coordinates
+    theta[:, 1, 1] = squash
+    theta[:, 1, 2] = shift
+    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    images = F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    pen = rand(n)
+    thicker = F.max_pool2d(images, 3, stride=1, padding=1)
+    thinner = -F.max_pool2d(-images, 3, stride=1, padding=1)
+    images = torch.where((pen < 0.2).view(n, 1, 1, 1), thicker, torch.where((pen > 0.9).view(n, 1, 1, 1), thinner, images))
+    contrast = 1.0 + rand(n).view(n, 1, 1, 1) * 1.5
+    return (images * contrast).clamp_(0.0, 1.0)
+
+
+def train_lines(config: LineTrainConfig) -> Path:
+    """Train as ``config`` says and return the folder of the model bundle (RUN/model)."""
+    _check(config)
+    run_dir = Path(config.out)
+    torch.set_num_threads(config.threads or os.cpu_count() or 1)
+    state = load_checkpoint(run_dir) if config.resume else None
+    if state is None and (run_dir / CHECKPOINT_FILE).exists():
+        raise InkreadError(f"{run_dir} already holds a training run: add --resume to continue it, or choose another --out")
+    if state is not None and state.get("config", {}).get("seed") != config.seed:
+        raise InkreadError("--resume with a different --seed than the run was started with: use the same, or another --out")
+
+    from inkread.data import load_dataset
+
+    splits = load_dataset("emnist-pool:byclass", data_dir=config.data_dir, seed=0)
+    train_bank = CharacterBank(splits.train.images, splits.train.targets, splits.labels)
+    val_bank = CharacterBank(splits.val.images, splits.val.targets, splits.labels)
+    val_images, val_texts = make_lines(val_bank, config.val_lines, seed=_seed(config.seed, 10_000, 0))
+
+    torch.manual_seed(config.seed)
+    model = LineNet(len(CHARSET), width=config.width).to(memory_format=torch.channels_last)
+    steps_per_epoch = math.ceil(config.lines_per_epoch / config.batch_size)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch + 1,
+                                                    pct_start=0.15, div_factor=10, final_div_factor=100)
+    history: list[dict] = []
+    start_epoch, best = 0, (math.inf, None)
+    if state is not None:
+        try:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            start_epoch, history, best = int(state["epoch"]), list(state["history"]), (state["best_cer"], state["best_state"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as error:
+            raise InkreadError(f"{run_dir / CHECKPOINT_FILE} does not fit this run ({first_line(error, 200)}): "
+                               "start over with another --out") from None
+    say(config.progress, f"training linenet ({count_parameters(model):,} parameters) on synthetic lines of EMNIST characters: "
+                 f"{config.lines_per_epoch:,} new lines per epoch, {config.val_lines:,} validation lines")
+    try:
+        for epoch in range(start_epoch, config.epochs):
+            started = time.perf_counter()
+            generator = torch.Generator().manual_seed(_seed(config.seed, epoch, 7))
+            # One worker process makes the next lines while this one trains on the last.
+            loader = torch.utils.data.DataLoader(LineBatches(train_bank, config, epoch), batch_size=None,
+                                                 num_workers=1, prefetch_factor=4)
+            model.train()
+            loss_sum, seen = 0.0, 0
+            bar = progress_bar(config.progress, steps_per_epoch, f"epoch {epoch + 1}/{config.epochs}")
+            for images, targets, widths, lengths in loader:
+                images = augment_lines(images.float().div_(255), generator).contiguous(memory_format=torch.channels_last)
+                with torch.autocast("cpu", dtype=torch.bfloat16):
+                    log_probs = model(images)
+                loss = F.ctc_loss(log_probs.float().transpose(0, 1), targets, widths // 2, lengths, zero_infinity=True)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)  # CTC has rare huge gradients early on
+                optimizer.step()
+                scheduler.step()
+                loss_sum += loss.item() * len(lengths)
+                seen += len(lengths)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{loss_sum / seen:.3f}", refresh=False)
+            if bar is not None:
+                bar.close()
+            if not math.isfinite(loss_sum):
+                raise InkreadError(f"training diverged in epoch {epoch + 1}: lower --lr (this run: {config.lr:g}) and start again")
+            val_cer, val_exact = validate(model, val_images, val_texts)
+            record = {"epoch": epoch + 1, "train_loss": loss_sum / seen, "val_cer": val_cer, "val_exact": val_exact,
+                      "lr": optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - started}
+            history.append(record)
+            say(config.progress, f"epoch {epoch + 1}/{config.epochs}: train loss {record['train_loss']:.4f} | val CER {val_cer:.2%}, "
+                         f"lines exact {val_exact:.2%} | {record['seconds']:.0f}s")
+            if val_cer < best[0]:
+                best = (val_cer, {k: v.clone() for k, v in model.state_dict().items()})
+            save_checkpoint(run_dir, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                                      "scheduler": scheduler.state_dict(), "epoch": epoch + 1, "history": history,
+                                      "best_cer": best[0], "best_state": best[1], "config": asdict(config)})
+    except KeyboardInterrupt:
+        if (run_dir / CHECKPOINT_FILE).exists():
+            print(f"\ninterrupted after {len(history)} complete epoch(s); continue with: inkread train-lines ... "
+                  f"--out {run_dir} --resume", file=sys.stderr)
+        else:
+            print("\ninterrupted during the first epoch: nothing was saved, run the command again", file=sys.stderr)
+        raise
+    model.load_state_dict(best[1])
+    return write_line_bundle(run_dir / "model", model, config, history)
+
+
+def validate(model: LineNet, images: list[np.ndarray], texts: list[str], batch_size: int = 128) -> tuple[float, float]:
+    """Character error rate and share of lines read exactly, greedy CTC decoding."""
+    model.eval()
+    answers = []
+    order = sorted(range(len(images)), key=lambda i: images[i].shape[1])
+    by_index = {}
+    with torch.no_grad():
+        for first in range(0, len(order), batch_size):
+            chunk = order[first:first + batch_size]
+            batch, _, widths, _ = collate([images[i] for i in chunk], [texts[i] for i in chunk])
+            log_probs = model(batch.float().div_(255).contiguous(memory_format=torch.channels_last)).numpy()
+            for k, i in enumerate(chunk):
+                by_index[i] = "".join(c for c, *_ in ctc_greedy(log_probs[k, :int(widths[k]) // 2], CHARSET)).strip()
+    answers = [by_index[i] for i in range(len(images))]
+    exact = sum(a == t for a, t in zip(answers, texts)) / max(1, len(texts))
+    return character_error_rate(answers, texts), exact
+
+
+def export_line_onnx(model: LineNet, path: Path) -> None:
+    """Export to ONNX with dynamic batch and width, atomically.
+
+    The TorchScript exporter, not the dynamo one: dynamo fixes the LSTM's sequence length in the
+    output's declared shape, and ONNX Runtime then warns on every line of another width.
+    """
+    model = model.eval()
+    example = torch.zeros(2, 1, LINE_HEIGHT, 64)
+    with warnings.catch_warnings(), atomic_path(path) as tmp:
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (example,), tmp, input_names=["image"], output_names=["log_probs"], dynamo=False,
+                          dynamic_axes={"image": {0: "batch", 3: "width"}, "log_probs": {0: "batch", 1: "columns"}},
+                          opset_version=17)
+
+
+def write_line_bundle(folder: Path, model: LineNet, config: LineTrainConfig, history: list[dict]) -> Path:
+    """weights.pt + model.onnx + model.json, written to a staging folder and renamed into place."""
+    import io
+
+    model = model.to(memory_format=torch.contiguous_format).eval()
+    best = min(history, key=lambda h: h["val_cer"]) if history else {}
+    meta = ModelMeta(
+        name=config.name or Path(config.out).name, arch="linenet", labels=list(CHARSET), label_set="custom",
+        input={"height": LINE_HEIGHT, "recipe": "line", "scale": "0-1", "ink": "high"},
+        files={"onnx": ONNX_FILE, "weights": WEIGHTS_FILE},
+        training={"command": "train-lines", "data": "synthetic lines of emnist-pool:byclass train characters",
+                  "recipe": {k: v for k, v in asdict(config).items() if k not in ("out", "data_dir", "progress", "resume")}},
+        metrics={"val_cer": best.get("val_cer"), "val_exact": best.get("val_exact")}, history=history)
+    with staged_folder(folder) as stage:
+        buffer = io.BytesIO()
+        torch.save(model.state_dict(), buffer)
+        write_bytes_atomic(stage / WEIGHTS_FILE, buffer.getvalue())
+        export_line_onnx(model, stage / ONNX_FILE)
+        write_text_atomic(stage / META_FILE, meta.to_json())
+    return folder
+
+
+def _check(config: LineTrainConfig) -> None:
+    if config.epochs < 1:
+        raise InkreadError("--epochs must be at least 1")
+    if config.batch_size < 2:
+        raise InkreadError("--batch-size must be at least 2 (batch norm needs two lines per batch)")
+    if config.lines_per_epoch < config.batch_size or config.val_lines < 1:
+        raise InkreadError("--lines-per-epoch must be at least one batch, and --val-lines at least 1")
+    if config.threads is not None and config.threads < 1:
+        raise InkreadError(f"--threads must be at least 1, got {config.threads}")
+    if not (config.lr > 0):
+        raise InkreadError("--lr must be positive")

@@ -1,0 +1,225 @@
+"""The line reader: line normalization, synthetic lines, CTC decoding, training, reading, CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageDraw
+
+from inkread.data.lines import CHARSET, MARKS, CharacterBank, compose_line, encode, make_lines, random_text
+from inkread.errors import InputImageError, ModelBundleError
+from inkread.imaging.line import INK_HEIGHT, LINE_HEIGHT, MARGIN, PEN_WIDTH, normalize_line
+from inkread.imaging.preprocess import NoInkError, _crop, _resize
+from inkread.imaging.stroke import stroke_width
+from inkread.inference.line_reader import LineReader, ctc_greedy
+from inkread.training.lines import LineTrainConfig, augment_lines, collate, train_lines
+
+LETTERS_AND_DIGITS = [c for c in CHARSET if c != " " and c not in MARKS]
+
+
+def _pen_line(width: int = 300, height: int = 80, pen: int = 1) -> np.ndarray:
+    """A zigzag drawn with a thin pen, as an ink map."""
+    image = Image.new("L", (width, height), 0)
+    ImageDraw.Draw(image).line([(10, 60), (60, 20), (110, 60), (160, 20), (210, 60)], fill=255, width=pen)
+    return np.asarray(image, np.float32) / 255
+
+
+def test_normalize_line_scales_the_ink_to_the_standard_height_and_pen():
+    line = normalize_line(_pen_line())
+    assert line.shape[0] == LINE_HEIGHT and line.dtype == np.float32
+    rows = np.flatnonzero((line > 0.05).any(axis=1))
+    assert MARGIN - 2 <= rows[0] and rows[-1] <= LINE_HEIGHT - MARGIN + 1  # ink fills the height, the pen may grow a pixel
+    assert rows[-1] - rows[0] + 1 >= INK_HEIGHT
+    assert abs(stroke_width(line > 0.5) - PEN_WIDTH) < 0.8  # a 1 px pen brought to about 3 px
+    assert 0.0 <= line.min() and line.max() <= 1.0
+
+
+def test_normalize_line_thins_a_marker_without_drawing_outlines():
+    fat = normalize_line(_pen_line(pen=14))
+    scaled_only = np.clip(_resize(_crop(_pen_line(pen=14)), fat.shape[1] - 2 * MARGIN, INK_HEIGHT), 0, 1)
+    assert stroke_width(fat > 0.5) < stroke_width(scaled_only > 0.5) - 1
+    # across a stroke the ink rises once and falls once: no light core inside a dark rim
+    column = fat[:, fat.shape[1] // 2 - 8]
+    inked = np.flatnonzero(column > 0.5)
+    assert len(inked) and np.all(np.diff(inked) == 1)
+
+
+def test_normalize_line_refuses_blank_and_absurdly_long_lines():
+    with pytest.raises(NoInkError):
+        normalize_line(np.zeros((40, 100), np.float32))
+    flat = np.zeros((20, 4000), np.float32)
+    flat[5:10, :] = 1.0  # 5 px high, 4000 px long
+    with pytest.raises(InputImageError, match="wider than high.*crop it"):
+        normalize_line(flat)
+
+
+def _fake_bank() -> CharacterBank:
+    """Every byclass character as a few random blobs (no data files needed)."""
+    rng = np.random.default_rng(0)
+    images, labels = [], []
+    for label in range(62):
+        for _ in range(3):
+            image = np.zeros((28, 28), np.uint8)
+            h, w = rng.integers(10, 20, 2)
+            image[4:4 + h, 6:6 + w] = 255
+            images.append(image)
+            labels.append(label)
+    return CharacterBank(np.array(images), np.array(labels), tuple(LETTERS_AND_DIGITS))
+
+
+def test_synthetic_lines_are_reproducible_and_grow_with_the_text():
+    bank = _fake_bank()
+    first, texts = make_lines(bank, 20, seed=3)
+    again, texts_again = make_lines(bank, 20, seed=3)
+    assert texts == texts_again and all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert all(image.shape[0] == LINE_HEIGHT and image.dtype == np.uint8 for image in first)
+    assert all(set(text) <= set(CHARSET) and text == text.strip() for text in texts)
+    short = compose_line("ab", bank, np.random.default_rng(1))
+    long = compose_line("abcdefghij", bank, np.random.default_rng(1))
+    assert long.shape[1] > 2.5 * short.shape[1]
+
+
+def test_random_texts_mix_words_strings_numbers_and_punctuation():
+    rng = np.random.default_rng(0)
+    texts = [random_text(rng) for _ in range(2000)]
+    assert any(t.isdigit() for t in texts) and any(" " in t for t in texts)
+    assert any(t.isupper() for t in texts) and any(t.istitle() for t in texts)
+    assert any(set(t) & set(MARKS) for t in texts)
+
+
+def test_a_bank_without_some_character_is_refused():
+    images = np.full((2, 28, 28), 255, np.uint8)
+    with pytest.raises(ValueError, match="no images of"):
+        CharacterBank(images, np.array([0, 1]), tuple(LETTERS_AND_DIGITS))
+
+
+def test_ctc_targets_leave_zero_for_the_blank():
+    assert encode("0") == [1] and encode("a") == [CHARSET.index("a") + 1]
+    assert 0 not in encode(CHARSET)
+
+
+def test_ctc_greedy_collapses_repeats_and_keeps_doubled_letters_apart():
+    labels = ("a", "b")
+    path = [1, 1, 0, 1, 2, 2, 0, 0]  # a a _ a b b _ _  ->  "aab"
+    log_probs = np.full((len(path), 3), np.log(0.05), np.float32)
+    for column, cls in enumerate(path):
+        log_probs[column, cls] = np.log(0.9)
+    log_probs[1, 1] = np.log(0.95)
+    read = ctc_greedy(log_probs, labels)
+    assert [c for c, *_ in read] == ["a", "a", "b"]
+    assert read[0][2:] == (0, 1) and read[1][2:] == (3, 3) and read[2][2:] == (4, 5)
+    assert read[0][1] == pytest.approx(0.95)
+
+
+def test_line_augmentation_keeps_shape_and_range_and_blank_stays_blank():
+    images = torch.zeros(4, 1, LINE_HEIGHT, 64)
+    images[:2, :, 10:30, 10:50] = 1.0
+    out = augment_lines(images, torch.Generator().manual_seed(0))
+    again = augment_lines(images, torch.Generator().manual_seed(0))
+    assert out.shape == images.shape and torch.equal(out, again)
+    assert out.min() >= 0 and out.max() <= 1 and out[2:].abs().sum() == 0 and out[:2].sum() > 0
+
+
+def test_collate_pads_to_an_even_width_and_concatenates_targets():
+    images = [np.ones((LINE_HEIGHT, 7), np.uint8), np.ones((LINE_HEIGHT, 10), np.uint8)]
+    batch, targets, widths, lengths = collate(images, ["ab", "c"])
+    assert batch.shape == (2, 1, LINE_HEIGHT, 10) and batch[0, 0, :, 7:].sum() == 0
+    assert widths.tolist() == [7, 10] and lengths.tolist() == [2, 1] and targets.tolist() == encode("abc")
+
+
+def test_bad_line_training_options_are_refused(tmp_path):
+    from inkread.errors import InkreadError
+
+    for bad in ({"epochs": 0}, {"batch_size": 1}, {"lr": 0.0}, {"lines_per_epoch": 10, "batch_size": 64}):
+        with pytest.raises(InkreadError):
+            train_lines(LineTrainConfig(out=str(tmp_path / "run"), **bad))
+
+
+# --- end to end on the real EMNIST files --------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tiny_line_run(tmp_path_factory, shared_datasets) -> Path:
+    """A line reader trained for one short epoch on synthetic lines of real EMNIST characters."""
+    out = tmp_path_factory.mktemp("lines") / "run"
+    train_lines(LineTrainConfig(out=str(out), data_dir=str(shared_datasets), epochs=1, lines_per_epoch=256,
+                                val_lines=32, progress=False))
+    return out
+
+
+def _word_image(path: Path) -> Path:
+    image = Image.new("L", (240, 90), 255)
+    draw = ImageDraw.Draw(image)
+    draw.line([(20, 70), (40, 20), (60, 70)], fill=0, width=4)
+    draw.line([(90, 20), (90, 70), (120, 70)], fill=0, width=4)
+    draw.ellipse([150, 30, 200, 70], outline=0, width=4)
+    image.save(path)
+    return path
+
+
+def test_a_trained_line_bundle_reads_through_the_shared_result_type(tiny_line_run, tmp_path):
+    bundle = tiny_line_run / "model"
+    assert {p.name for p in bundle.iterdir()} == {"model.json", "model.onnx", "weights.pt"}
+    reader = LineReader.load(bundle)
+    result = reader.read(_word_image(tmp_path / "word.png"))
+    assert result.to_dict().keys() >= {"text", "confidence", "characters"}
+    for character in result.characters:
+        x0, y0, x1, y1 = character.box
+        assert 0 <= x0 <= x1 <= 240 and 0 <= y0 < y1 <= 90 and character.line == 0
+    digits = reader.read(_word_image(tmp_path / "word.png"), only="digits")
+    assert all(c.label.isdigit() for c in digits.characters)
+    blank = tmp_path / "blank.png"
+    Image.new("L", (50, 50), 255).save(blank)
+    assert reader.read(blank).no_ink
+
+
+def test_the_onnx_line_model_matches_pytorch_at_any_width(tiny_line_run):
+    import onnxruntime
+
+    from inkread.models.linenet import LineNet
+
+    model = LineNet(len(CHARSET))
+    model.load_state_dict(torch.load(tiny_line_run / "model" / "weights.pt", weights_only=True))
+    model.eval()
+    session = onnxruntime.InferenceSession(str(tiny_line_run / "model" / "model.onnx"), providers=["CPUExecutionProvider"])
+    for width in (8, 64, 202):
+        x = np.random.default_rng(width).random((2, 1, LINE_HEIGHT, width), dtype=np.float32)
+        with torch.no_grad():
+            expected = model(torch.from_numpy(x)).numpy()
+        got = session.run(None, {"image": x})[0]
+        assert got.shape == (2, width // 2, len(CHARSET) + 1)
+        np.testing.assert_allclose(got, expected, atol=1e-4)
+
+
+def test_line_and_character_models_refuse_each_others_jobs(tiny_line_run):
+    from inkread.inference.recognizer import Recognizer
+
+    with pytest.raises(ModelBundleError, match="line model"):
+        Recognizer.load(tiny_line_run / "model")
+    with pytest.raises(ModelBundleError, match="not a line model"):
+        LineReader.load("characters")
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "inkread", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_cli_reads_with_a_line_model_and_explains_misuse(tiny_line_run, tmp_path):
+    word = _word_image(tmp_path / "word.png")
+    done = _cli("read", "--model", str(tiny_line_run / "model"), "--format", "json", str(word))
+    assert done.returncode == 0, done.stderr
+    assert '"text"' in done.stdout and '"characters"' in done.stdout
+    wrong = _cli("predict", "--model", str(tiny_line_run / "model"), str(word))
+    assert wrong.returncode == 2 and wrong.stderr.count("\n") == 1
+    assert "line model" in wrong.stderr and "inkread read" in wrong.stderr
+
+
+def test_cli_train_lines_refuses_to_overwrite_and_resumes_only_the_same_run(tiny_line_run, shared_datasets):
+    again = _cli("train-lines", "--out", str(tiny_line_run), "--data-dir", str(shared_datasets), "--quiet")
+    assert again.returncode == 2 and "already holds a training run" in again.stderr and "Traceback" not in again.stderr
+    other_seed = _cli("train-lines", "--out", str(tiny_line_run), "--resume", "--seed", "5", "--quiet")
+    assert other_seed.returncode == 2 and "different --seed" in other_seed.stderr
