@@ -12,7 +12,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from inkread.data.lines import CHARSET, MARKS, CharacterBank, compose_line, encode, make_lines, random_text
-from inkread.errors import InputImageError, ModelBundleError
+from inkread.errors import DatasetError, InputImageError, ModelBundleError
 from inkread.imaging.line import INK_HEIGHT, LINE_HEIGHT, MARGIN, PEN_WIDTH, normalize_line
 from inkread.imaging.preprocess import NoInkError, _crop, _resize
 from inkread.imaging.stroke import stroke_width
@@ -94,7 +94,7 @@ def test_random_texts_mix_words_strings_numbers_and_punctuation():
 
 def test_a_bank_without_some_character_is_refused():
     images = np.full((2, 28, 28), 255, np.uint8)
-    with pytest.raises(ValueError, match="no images of"):
+    with pytest.raises(DatasetError, match="no images of.*inkread data fetch emnist"):
         CharacterBank(images, np.array([0, 1]), tuple(LETTERS_AND_DIGITS))
 
 
@@ -218,8 +218,42 @@ def test_cli_reads_with_a_line_model_and_explains_misuse(tiny_line_run, tmp_path
     assert "line model" in wrong.stderr and "inkread read" in wrong.stderr
 
 
+def test_an_interrupted_line_run_resumes_to_the_same_weights(tmp_path, shared_datasets, monkeypatch):
+    import inkread.training.lines as lines
+
+    def run(out: Path, resume: bool = False) -> Path:
+        return train_lines(LineTrainConfig(out=str(out), data_dir=str(shared_datasets), epochs=2, lines_per_epoch=128,
+                                           val_lines=16, progress=False, resume=resume))
+
+    whole = run(tmp_path / "whole")
+    real_validate, calls = lines.validate, []
+
+    def interrupt_in_second_epoch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # after epoch 2's training steps, before its checkpoint
+            raise KeyboardInterrupt
+        return real_validate(*args, **kwargs)
+
+    monkeypatch.setattr(lines, "validate", interrupt_in_second_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "split")
+    assert not (tmp_path / "split" / "model").exists()
+    monkeypatch.setattr(lines, "validate", real_validate)
+    resumed = run(tmp_path / "split", resume=True)
+    expected = torch.load(whole / "weights.pt", weights_only=True)
+    for key, value in torch.load(resumed / "weights.pt", weights_only=True).items():
+        assert torch.equal(value, expected[key]), key
+
+
 def test_cli_train_lines_refuses_to_overwrite_and_resumes_only_the_same_run(tiny_line_run, shared_datasets):
     again = _cli("train-lines", "--out", str(tiny_line_run), "--data-dir", str(shared_datasets), "--quiet")
     assert again.returncode == 2 and "already holds a training run" in again.stderr and "Traceback" not in again.stderr
     other_seed = _cli("train-lines", "--out", str(tiny_line_run), "--resume", "--seed", "5", "--quiet")
     assert other_seed.returncode == 2 and "different --seed" in other_seed.stderr
+
+
+def test_cli_train_lines_without_emnist_files_says_what_to_get(tmp_path):
+    done = _cli("train-lines", "--out", str(tmp_path / "run"), "--data-dir", str(tmp_path / "empty"), "--quiet")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "EMNIST" in done.stderr and "fetch" in done.stderr
+    assert not (tmp_path / "run" / "model").exists()

@@ -4,13 +4,16 @@
     r = Recognizer.load("digits")
     r.predict("seven.png").label
 
-Importing inkread is cheap and never imports PyTorch; ``Recognizer`` runs on ONNX Runtime.
+    from inkread import LineReader
+    LineReader.load("lines").read("word.png").text   # whole words and lines, joined-up writing too
+
+Importing inkread is cheap and never imports PyTorch; both readers run on ONNX Runtime.
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["Recognizer", "InkreadError", "__version__"]
+__all__ = ["Recognizer", "LineReader", "InkreadError", "__version__"]
 
 from inkread.errors import InkreadError
 
@@ -21,4 +24,8 @@ def __getattr__(name: str):
         from inkread.inference.recognizer import Recognizer
 
         return Recognizer
+    if name == "LineReader":
+        from inkread.inference.line_reader import LineReader
+
+        return LineReader
     raise AttributeError(f"module 'inkread' has no attribute {name!r}")

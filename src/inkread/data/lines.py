@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from inkread.imaging.line import normalize_line
+from inkread.errors import DatasetError
+from inkread.imaging.line import normalize_line, pen_to_width
 
 CHARSET = string.digits + string.ascii_uppercase + string.ascii_lowercase + " '-.,:"
 MARKS = "'-.,:"  # drawn as pen strokes, not taken from EMNIST
@@ -107,7 +108,8 @@ class CharacterBank:
             self.by_char.setdefault(classes[int(label)], []).append(crop)
         missing = [c for c in CHARSET if c != " " and c not in MARKS and c not in self.by_char]
         if missing:
-            raise ValueError(f"no images of {''.join(missing)!r}: the line reader needs all 62 EMNIST byclass characters")
+            raise DatasetError(f"no images of {''.join(missing)!r} in the EMNIST files found: the line reader needs all 62 "
+                               "byclass characters; add emnist-byclass-test (inkread data fetch emnist)")
 
     def pick(self, char: str, rng: np.random.Generator) -> np.ndarray:
         choices = self.by_char[char]
@@ -121,7 +123,8 @@ def compose_line(text: str, bank: CharacterBank, rng: np.random.Generator, style
     gap, join = (style.cursive_gap, style.join[1]) if cursive else (style.print_gap, style.join[0])
     baseline = int(CAP * 1.25)
     pixels = np.zeros((int(CAP * 1.8), int(CAP * 1.2 * len(text) + 5 * CAP)), np.uint8)
-    pen = int(rng.integers(3, 5))  # about as wide as EMNIST strokes at this scale
+    pen_width = rng.uniform(1.6, 3.4)  # the line's pen, as stroke_width measures it (a 3 px pen: 2.3)
+    pen = max(2, round(pen_width + 0.7))  # the connecting strokes' width in pixels, about the same pen
     x = int(CAP * 0.8)
     strokes: list[list[tuple[float, float]]] = []
     marks: list[tuple[str, int]] = []
@@ -143,7 +146,9 @@ def compose_line(text: str, bank: CharacterBank, rng: np.random.Generator, style
         width = max(2, round(glyph.shape[1] * height / glyph.shape[0] * rng.uniform(0.85, 1.15)))
         if x + width >= pixels.shape[1] - CAP:
             break
-        glyph = np.asarray(Image.fromarray(glyph).resize((width, height), Image.Resampling.BILINEAR))
+        glyph = np.asarray(Image.fromarray(glyph).resize((width, height), Image.Resampling.BILINEAR), np.float32) / 255
+        # one pen for the whole line, as a writer has (EMNIST's strokes vary from image to image)
+        glyph = (np.clip(pen_to_width(np.pad(glyph, 3), pen_width), 0, 1) * 255).astype(np.uint8)[3:-3, 3:-3]
         y = baseline + round(bottom * CAP + rng.uniform(-1, 1) * style.baseline_jitter * CAP) - height
         y = int(np.clip(y, 0, pixels.shape[0] - height))
         region = pixels[y:y + height, x:x + width]

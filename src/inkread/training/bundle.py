@@ -7,6 +7,7 @@ import logging
 import time
 import warnings
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -47,6 +48,17 @@ def _export_program(model: torch.nn.Module, example: torch.Tensor):
                 raise KeyboardInterrupt from None
             cause = cause.__cause__ or cause.__context__
         raise
+
+
+def save_bundle_files(folder: Path, model: torch.nn.Module, meta: ModelMeta,
+                      export: Callable[[torch.nn.Module, Path], None]) -> None:
+    """weights.pt, model.onnx (written by ``export``) and model.json, staged and swapped into ``folder`` whole."""
+    with staged_folder(folder) as staging:
+        buffer = io.BytesIO()
+        torch.save(model.state_dict(), buffer)
+        write_bytes_atomic(staging / WEIGHTS_FILE, buffer.getvalue())
+        export(model, staging / ONNX_FILE)
+        write_text_atomic(staging / META_FILE, meta.to_json())
 
 
 def label_set_name(labels) -> str:
@@ -92,12 +104,7 @@ def write_bundle(folder: Path, model: torch.nn.Module, config, splits, history: 
         metrics=metrics,
         history=history,
     )
-    with staged_folder(folder) as staging:
-        buffer = io.BytesIO()
-        torch.save(model.state_dict(), buffer)
-        write_bytes_atomic(staging / WEIGHTS_FILE, buffer.getvalue())
-        export_onnx(model, staging / ONNX_FILE)
-        write_text_atomic(staging / META_FILE, meta.to_json())
+    save_bundle_files(folder, model, meta, export_onnx)
     if config.progress and metrics.get("test_accuracy") is not None:
         print(f"test accuracy {metrics['test_accuracy']:.4f} on {metrics['test_samples']:,} images; bundle written to {folder}")
     return folder

@@ -27,12 +27,13 @@ import torch.nn.functional as F
 from inkread.data.lines import CHARSET, CharacterBank, encode, make_lines
 from inkread.errors import InkreadError, first_line
 from inkread.evaluation.text import character_error_rate
-from inkread.files import atomic_path, staged_folder, write_bytes_atomic, write_text_atomic
+from inkread.files import atomic_path
 from inkread.imaging.line import LINE_HEIGHT
-from inkread.inference.bundle_format import META_FILE, ONNX_FILE, WEIGHTS_FILE, ModelMeta
+from inkread.inference.bundle_format import ONNX_FILE, WEIGHTS_FILE, ModelMeta
 from inkread.inference.line_reader import ctc_greedy
 from inkread.models import count_parameters
 from inkread.models.linenet import LineNet
+from inkread.training.bundle import save_bundle_files
 from inkread.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, save_checkpoint
 from inkread.training.console import progress_bar, say
 
@@ -125,8 +126,12 @@ def train_lines(config: LineTrainConfig) -> Path:
     state = load_checkpoint(run_dir) if config.resume else None
     if state is None and (run_dir / CHECKPOINT_FILE).exists():
         raise InkreadError(f"{run_dir} already holds a training run: add --resume to continue it, or choose another --out")
-    if state is not None and state.get("config", {}).get("seed") != config.seed:
-        raise InkreadError("--resume with a different --seed than the run was started with: use the same, or another --out")
+    if state is not None:
+        started_with = state.get("config", {})
+        for key in ("seed", "epochs", "lines_per_epoch", "batch_size", "width"):  # they shape the schedule or the net
+            if key in started_with and started_with[key] != getattr(config, key):
+                raise InkreadError(f"--resume with a different --{key.replace('_', '-')} ({getattr(config, key)!r}) than the "
+                                   f"run was started with ({started_with[key]!r}): use the same, or another --out")
 
     from inkread.data import load_dataset
 
@@ -157,6 +162,7 @@ def train_lines(config: LineTrainConfig) -> Path:
     try:
         for epoch in range(start_epoch, config.epochs):
             started = time.perf_counter()
+            torch.manual_seed(_seed(config.seed, epoch, 11))  # dropout: resumed == uninterrupted
             generator = torch.Generator().manual_seed(_seed(config.seed, epoch, 7))
             # One worker process makes the next lines while this one trains on the last.
             loader = torch.utils.data.DataLoader(LineBatches(train_bank, config, epoch), batch_size=None,
@@ -240,8 +246,6 @@ def export_line_onnx(model: LineNet, path: Path) -> None:
 
 def write_line_bundle(folder: Path, model: LineNet, config: LineTrainConfig, history: list[dict]) -> Path:
     """weights.pt + model.onnx + model.json, written to a staging folder and renamed into place."""
-    import io
-
     model = model.to(memory_format=torch.contiguous_format).eval()
     best = min(history, key=lambda h: h["val_cer"]) if history else {}
     meta = ModelMeta(
@@ -251,12 +255,7 @@ def write_line_bundle(folder: Path, model: LineNet, config: LineTrainConfig, his
         training={"command": "train-lines", "data": "synthetic lines of emnist-pool:byclass train characters",
                   "recipe": {k: v for k, v in asdict(config).items() if k not in ("out", "data_dir", "progress", "resume")}},
         metrics={"val_cer": best.get("val_cer"), "val_exact": best.get("val_exact")}, history=history)
-    with staged_folder(folder) as stage:
-        buffer = io.BytesIO()
-        torch.save(model.state_dict(), buffer)
-        write_bytes_atomic(stage / WEIGHTS_FILE, buffer.getvalue())
-        export_line_onnx(model, stage / ONNX_FILE)
-        write_text_atomic(stage / META_FILE, meta.to_json())
+    save_bundle_files(folder, model, meta, export_line_onnx)
     return folder
 
 
