@@ -6,7 +6,8 @@ Strings such as ``06-12-33``, ``3.14``, ``12:30``, ``4,7`` and ``555-0123`` are 
 single-digit images (800 drawn at random, scaled to 80 px tall, set 12-25% of that apart) and punctuation drawn with a round
 pen as wide as the digits' strokes: a period on the baseline, a comma hanging below it, a dash at
 mid-height, a colon's two dots. Sizes and places vary a little from string to string. Each string is
-read with ``Recognizer.read(only="digits")``; reported per set and kind of string: the strings read
+read with ``read(only="digits")`` of the model (``Recognizer`` for a character model, ``LineReader``
+for ``--model lines``); reported per set and kind of string: the strings read
 exactly, and those whose digits alone are right. Only ``read().text`` is used, so the script runs on
 any inkread version, before and after a change.
 
@@ -24,7 +25,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from inkread.imaging.stroke import stroke_width
-from inkread.inference.recognizer import Recognizer
+from inkread.inference.jobs import load_reader
 from shared_sets import digit_strings_main
 from touching_digits import HEIGHT, digit_images, to_height
 
@@ -71,7 +72,7 @@ def compose(items: list[tuple[np.ndarray, int]], rng: random.Random) -> np.ndarr
 
 def run(sets: list[str], data: Path, strings: int, model: str) -> str:
     """Read composed strings of every kind from every set; a markdown table."""
-    recognizer = Recognizer.load(model)
+    recognizer = load_reader(model)  # a character model, or a line model (``--model lines``)
     lines = [f"Model {model!r}, `read(only=\"digits\")`, {strings} strings per cell: read exactly / digits right", "",
              "| set | " + " | ".join(f"{kind} `{pattern}`" for kind, pattern in KINDS.items()) + " | all |",
              "|---|" + "---|" * (len(KINDS) + 1)]

@@ -5,11 +5,12 @@
 Strings of four random digits from a set of single-digit images are laid side by side, scaled to
 the same height (80 px), with a gap between neighbours given as a share of that height: positive
 gaps leave space, 0 makes the boxes touch, negative gaps push the digits into each other (their
-strokes then often cross, as in hurried handwriting). Each string is read with the digits model in
-two ways, side by side: the baseline cuts touching characters by the width rule alone
-(``segment`` without a chooser); ``Recognizer.read`` lets the model choose the cuts
-(``inference/grouping.py``). Reported per set and gap: strings read exactly, and strings cut into
-exactly four characters.
+strokes then often cross, as in hurried handwriting). Each string is read in three ways, side by
+side: the baseline cuts touching characters by the width rule alone (``segment`` without a
+chooser) and reads each with the digits model; ``Recognizer.read`` lets the digits model choose the
+cuts (``inference/grouping.py``); the line model (``lines``, ``LineReader``) reads the string whole,
+with no cuts at all. Reported per set and gap: strings read exactly, and strings read as exactly
+four characters.
 
 ``mnist`` (the MNIST test split) is for development; ``hwd1000`` and ``unipen_digits`` (real
 canvas and tablet digits, not from MNIST) are for evaluation: never tune on them.
@@ -26,6 +27,7 @@ from PIL import Image
 
 from inkread.imaging.decode import load_image
 from inkread.imaging.segment import segment
+from inkread.inference.line_reader import LineReader
 from inkread.inference.recognizer import Recognizer
 from shared_sets import digit_strings_main, load_set
 
@@ -69,26 +71,33 @@ def compose(glyphs: list[np.ndarray], gap: float) -> np.ndarray:
     return 1.0 - canvas
 
 
-def read_by_width(recognizer: Recognizer, page: np.ndarray) -> tuple[str, int]:
+def read_by_width(readers: dict, page: np.ndarray) -> tuple[str, int]:
     """The baseline: the width rule's segmentation alone (``segment`` without a chooser), each glyph predicted."""
     glyphs = [glyph for line in segment(load_image(page)) for glyph in line]
-    return "".join(recognizer.predict(g.ink, only="digits").label or "" for g in glyphs), len(glyphs)
+    return "".join(readers["characters"].predict(g.ink, only="digits").label or "" for g in glyphs), len(glyphs)
 
 
-def read_by_model(recognizer: Recognizer, page: np.ndarray) -> tuple[str, int]:
+def read_by_model(readers: dict, page: np.ndarray) -> tuple[str, int]:
     """inkread's ``read``: touching characters cut where the model reads the pieces best."""
-    result = recognizer.read(page, only="digits")
+    result = readers["characters"].read(page, only="digits")
     return result.text.replace(" ", ""), len(result.characters)
 
 
-METHODS = {"width rule": read_by_width, "read (cuts chosen by the model)": read_by_model}
+def read_whole(readers: dict, page: np.ndarray) -> tuple[str, int]:
+    """The line model: the string read whole, no cuts."""
+    result = readers["lines"].read(page, only="digits")
+    return result.text.replace(" ", ""), len(result.characters)
+
+
+METHODS = {"width rule": read_by_width, "read (cuts chosen by the model)": read_by_model,
+           "line model, read whole": read_whole}
 
 
 def run(sets: list[str], data: Path, strings: int, model: str) -> str:
     """Read composed strings from every set at every gap with both methods; a markdown table."""
-    recognizer = Recognizer.load(model)
+    readers = {"characters": Recognizer.load(model), "lines": LineReader.load("lines")}
     header = "| set | method | " + " | ".join(f"gap {gap:+.2f}" for gap in GAPS) + " |"
-    lines = [f"Model {model!r}, strings of {DIGITS_PER_STRING} digits, {strings} per cell: "
+    lines = [f"Model {model!r} (and 'lines' for the line model), strings of {DIGITS_PER_STRING} digits, {strings} per cell: "
              f"read exactly right / cut into {DIGITS_PER_STRING} characters", "",
              header, "|---|---|" + "---|" * len(GAPS)]
     for name in sets:
@@ -101,7 +110,7 @@ def run(sets: list[str], data: Path, strings: int, model: str) -> str:
                 right = counted = 0
                 for s in range(strings):
                     chosen = range(s * DIGITS_PER_STRING, (s + 1) * DIGITS_PER_STRING)
-                    text, characters = read(recognizer, compose([glyphs[i] for i in chosen], gap))
+                    text, characters = read(readers, compose([glyphs[i] for i in chosen], gap))
                     right += text == "".join(labels[i] for i in chosen)
                     counted += characters == DIGITS_PER_STRING
                 cells.append(f"{right / strings:.0%} / {counted / strings:.0%}")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up and run the main job on the embedded defaults: the shipped digits and characters models
+# Set up and run the main job on the embedded defaults: the shipped digits, characters and lines models
 # read the sample images shipped in samples/. Usage: bash scripts/demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,3 +12,6 @@ inkread predict samples/letters/*.png --model characters --only letters
 echo
 echo "== inkread read samples/text/*.png (several characters per image)"
 inkread read samples/text/*.png --model digits
+echo
+echo "== inkread read samples/words/*.png --model lines --only letters (whole words, joined-up writing too)"
+inkread read samples/words/*.png --model lines --only letters

@@ -42,3 +42,14 @@ def test_read_finds_characters_spaces_and_lines():
     assert result.returncode == 0, result.stderr
     texts = [row["text"] for row in csv.DictReader(io.StringIO(result.stdout))]
     assert texts == ["0612 334", "2026\n1121"]
+
+
+def test_the_line_model_reads_the_sample_words():
+    files = sorted(SAMPLES.glob("words/*.png"))
+    assert len(files) == 4
+    result = _inkread("read", *map(str, files), "--model", "lines", "--only", "letters", "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == 4 and all(row["text"].isalpha() for row in rows)
+    truths = [re.search(r"unipen-(\w+)\.png", row["file"]).group(1) for row in rows]
+    assert sum(row["text"].lower() == truth for row, truth in zip(rows, truths)) >= 1  # lunch, as shipped

@@ -242,7 +242,7 @@ def test_read_with_a_line_model(lines_client):
         assert 0 <= left <= right <= 560 and 0 <= top < bottom <= 200
     assert isinstance(lines_client.app.state.registry.recognizer("lines"), LineReader)
     digits = lines_client.post(f"{API}/read", files=upload(png(image)), data={"model": "lines", "only": "digits"}).json()
-    assert set(digits["text"]) <= {*DIGITS, " ", "\n"}
+    assert all(c["label"] in DIGITS or c["punctuation"] for c in digits["characters"])  # marks pass, as for characters
     blank = lines_client.post(f"{API}/read", json={"image": b64(png(Image.new("L", (300, 100), 255))), "model": "lines"})
     assert blank.json()["no_ink"] is True and blank.json()["text"] == ""
     assert lines_client.get("/healthz").json()["models"]["lines"] is True

@@ -29,6 +29,7 @@ from inkread.inference.bundle_format import ONNX_FILE, ModelMeta
 from inkread.inference.onnx_model import new_session, resolve_bundle
 from inkread.inference.restrict import restriction
 from inkread.inference.results import CharacterResult, ReadResult
+from inkread.labels import MERGED_LOWER
 
 LINE_ARCH = "linenet"
 UNCERTAIN_BELOW = 0.6  # as Recognizer: a character read with less probability is flagged uncertain
@@ -86,8 +87,8 @@ class LineReader:
     def read(self, image: Any, only: str | None = None, top_k: int = 1) -> ReadResult:
         """Read every line of ``image`` (a path, bytes, PIL image or array); bad images raise ``InputImageError``.
 
-        ``only`` restricts the characters as for ``Recognizer.read`` (the space and the blank
-        always stay allowed). ``top_k`` is accepted for the same signature; each character has one
+        ``only`` restricts the characters as for ``Recognizer.read``: the space and punctuation
+        always stay allowed, as ``Recognizer.read`` always reports punctuation. ``top_k`` is accepted for the same signature; each character has one
         candidate, the one on the best path.
         """
         if only is not None:
@@ -142,7 +143,8 @@ class LineReader:
     def _decode(self, log_probs: np.ndarray, only: str | None, scale: float, first_column: int) -> list[tuple[str, float, int, int]]:
         if only is not None:
             allowed = restriction(self.labels, only).indices + 1
-            keep = np.concatenate([[0], allowed, [self.labels.index(" ") + 1] if " " in self.labels else []]).astype(int)
+            always = [self.labels.index(c) + 1 for c in " " + MARKS if c in self.labels]  # as Recognizer: marks pass
+            keep = np.concatenate([[0], allowed, always]).astype(int)
             masked = np.full_like(log_probs, -np.inf)
             masked[:, keep] = log_probs[:, keep]
             log_probs = masked - np.logaddexp.reduce(masked, axis=1, keepdims=True)
@@ -156,7 +158,29 @@ class LineReader:
             read.pop(0)
         while read and read[-1][0] == " ":
             read.pop()
-        return read
+        labels = consistent_case("".join(char for char, *_ in read))
+        return [(label, *rest) for label, (_, *rest) in zip(labels, read)]
+
+
+def consistent_case(text: str) -> str:
+    """Give letters whose two cases look alike (c o s v w ...) the case of the rest of their word.
+
+    Written small or large, a "c", "o", "s" or "v" has the same shape (EMNIST merges their cases
+    for that reason), so the model's case for them is a guess from their size. The other letters
+    of the word say better: after the first letter, these take the case that the word's other
+    letters agree on ("VeSerVe" -> "Veserve", "LOUvRE" -> "LOUVRE"). The first letter keeps its
+    case unless the whole word is in capitals. Words whose other letters disagree are left alone.
+    """
+    out = list(text)
+    start = 0
+    for end in [*(i for i, c in enumerate(text) if not c.isalpha()), len(text)]:
+        settled = [i for i in range(start, end) if text[i].lower() not in MERGED_LOWER]
+        if settled and all(text[i].isupper() for i in settled):
+            out[start:end] = text[start:end].upper()
+        elif settled and all(text[i].islower() for i in settled if i != start):
+            out[start + 1:end] = text[start + 1:end].lower()
+        start = end + 1
+    return "".join(out)
 
 
 def is_line_model(name_or_path: str | os.PathLike) -> bool:
