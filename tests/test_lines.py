@@ -283,3 +283,16 @@ def test_the_shipped_line_model_reads_tablet_words_better_than_cutting_them(shar
     truths = [row["label"].lower().replace("'", "").replace("-", "") for row in rows]
     answers = [a.replace("'", "").replace("-", "") for a in answers]
     assert character_error_rate(answers, truths) < 0.62
+
+
+def test_punctuation_told_by_shape_replaces_or_joins_what_the_line_model_read():
+    from inkread.inference.line_reader import with_marks
+
+    read = [("3", 0.9, 0, 10), ("1", 0.4, 12, 14), ("4", 0.9, 16, 26)]  # "3.14" with its period misread as a 1
+    assert [c for c, *_ in with_marks(read, [(".", 11, 15)])] == ["3", ".", "4"]
+    missed = [("3", 0.9, 0, 10), ("1", 0.9, 16, 20), ("4", 0.9, 22, 30)]  # the period read as nothing
+    merged = with_marks(missed, [(".", 11, 14)])
+    assert [c for c, *_ in merged] == ["3", ".", "1", "4"] and merged[1][1] == 1.0
+    assert with_marks(read, []) == read
+    spaced = [("a", 0.9, 0, 10), (" ", 0.9, 11, 12), ("b", 0.9, 20, 30)]
+    assert [c for c, *_ in with_marks(spaced, [(",", 10, 12)])] == ["a", ",", " ", "b"]
