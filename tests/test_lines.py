@@ -296,3 +296,16 @@ def test_punctuation_told_by_shape_replaces_or_joins_what_the_line_model_read():
     assert with_marks(read, []) == read
     spaced = [("a", 0.9, 0, 10), (" ", 0.9, 11, 12), ("b", 0.9, 20, 30)]
     assert [c for c, *_ in with_marks(spaced, [(",", 10, 12)])] == ["a", ",", " ", "b"]
+
+
+def test_each_character_box_is_the_ink_around_where_ctc_read_it():
+    from inkread.inference.line_reader import ink_boxes
+
+    ink = np.zeros((30, 100), np.float32)
+    ink[5:25, 10:20] = 1.0  # a tall character
+    ink[12:25, 40:55] = 1.0  # a small one
+    ink[5:28, 80:90] = 1.0
+    read = [("a", 0.9, 14, 15), (" ", 0.9, 30, 31), ("b", 0.9, 47, 48), ("c", 0.9, 84, 85)]
+    boxes = ink_boxes(read, ink)
+    assert boxes[0] == (10, 5, 20, 25) and boxes[2] == (40, 12, 55, 25) and boxes[3] == (80, 5, 90, 28)
+    assert ink_boxes([("a", 0.9, 60, 62)], np.zeros((30, 100), np.float32)) == [(60, 0, 62, 30)]
