@@ -12,7 +12,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from inkread.data.lines import CHARSET, MARKS, CharacterBank, compose_line, encode, make_lines, random_text
-from inkread.errors import DatasetError, InputImageError, ModelBundleError
+from inkread.errors import DatasetError, InkreadError, InputImageError, ModelBundleError
 from inkread.imaging.line import INK_HEIGHT, LINE_HEIGHT, MARGIN, PEN_WIDTH, normalize_line
 from inkread.imaging.preprocess import NoInkError, _crop, _resize
 from inkread.imaging.stroke import stroke_width
@@ -133,11 +133,11 @@ def test_collate_pads_to_an_even_width_and_concatenates_targets():
 
 
 def test_bad_line_training_options_are_refused(tmp_path):
-    from inkread.errors import InkreadError
-
-    for bad in ({"epochs": 0}, {"batch_size": 1}, {"lr": 0.0}, {"lines_per_epoch": 10, "batch_size": 64}):
+    (tmp_path / "a-file").write_text("not a folder")
+    for bad in ({"epochs": 0}, {"batch_size": 1}, {"lr": 0.0}, {"lines_per_epoch": 10, "batch_size": 64}, {"seed": -1},
+                {"out": str(tmp_path / "a-file")}):
         with pytest.raises(InkreadError):
-            train_lines(LineTrainConfig(out=str(tmp_path / "run"), **bad))
+            train_lines(LineTrainConfig(**{"out": str(tmp_path / "run"), **bad}))
 
 
 # --- end to end on the real EMNIST files --------------------------------------------------------
@@ -172,6 +172,9 @@ def test_a_trained_line_bundle_reads_through_the_shared_result_type(tiny_line_ru
         assert 0 <= x0 <= x1 <= 240 and 0 <= y0 < y1 <= 90 and character.line == 0
     digits = reader.read(_word_image(tmp_path / "word.png"), only="digits")
     assert all(c.label.isdigit() or c.punctuation for c in digits.characters)  # punctuation passes, as in Recognizer.read
+    for bad in (0, -1, "3", True):
+        with pytest.raises(InkreadError, match="top_k"):
+            reader.read(_word_image(tmp_path / "word.png"), top_k=bad)
     blank = tmp_path / "blank.png"
     Image.new("L", (50, 50), 255).save(blank)
     assert reader.read(blank).no_ink
@@ -267,6 +270,7 @@ def test_letters_whose_cases_look_alike_take_the_case_of_their_word():
     assert consistent_case("cOcOa 12 Paris") == "cocoa 12 Paris"
     assert consistent_case("SoS") == "SoS"  # no other letter to ask: left as read
     assert consistent_case("hello-WoRLD") == "hello-WORLD"
+    assert [consistent_case(w) for w in ("Tom", "Hi", "Box", "Two")] == ["Tom", "Hi", "Box", "Two"]  # a capital alone says nothing
 
 
 def test_the_shipped_line_model_reads_tablet_words_better_than_cutting_them(shared_datasets):
@@ -294,6 +298,8 @@ def test_punctuation_told_by_shape_replaces_or_joins_what_the_line_model_read():
     merged = with_marks(missed, [(".", 11, 14)])
     assert [c for c, *_ in merged] == ["3", ".", "1", "4"] and merged[1][1] == 1.0
     assert with_marks(read, []) == read
+    sure = [("l", 0.9, 14, 16), ("a", 0.9, 20, 30)]  # a period set close after a sure "l": both stay
+    assert [c for c, *_ in with_marks(sure, [(".", 16, 18)])] == ["l", ".", "a"]
     spaced = [("a", 0.9, 0, 10), (" ", 0.9, 11, 12), ("b", 0.9, 20, 30)]
     assert [c for c, *_ in with_marks(spaced, [(",", 10, 12)])] == ["a", ",", " ", "b"]
 

@@ -91,6 +91,8 @@ class LineReader:
         always stay allowed, as ``Recognizer.read`` always reports punctuation. ``top_k`` is accepted for the same signature; each character has one
         candidate, the one on the best path.
         """
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+            raise InkreadError(f"top_k={top_k!r}: ask for a whole number of answers, at least 1")
         if only is not None:
             restriction(self.labels, only)  # a bad ``only`` fails before any work
         ink, scale = load_image_scaled(image)
@@ -162,8 +164,10 @@ class LineReader:
             read.pop(0)
         while read and read[-1][0] == " ":
             read.pop()
+        allowed = None if only is None else set(restriction(self.labels, only).names)
         labels = consistent_case("".join(char for char, *_ in read))
-        return [(label, *rest) for label, (_, *rest) in zip(labels, read)]
+        return [(label if allowed is None or label in allowed or label == char else char, *rest)
+                for label, (char, *rest) in zip(labels, read)]
 
 
 def ink_boxes(read: list[tuple[str, float, int, int]], ink: np.ndarray) -> list[tuple[int, int, int, int]]:
@@ -195,13 +199,15 @@ def with_marks(read: list[tuple[str, float, int, int]], marks: list[tuple[str, i
 
     Small marks are what the line model misses most (a period or a comma read as nothing,
     "3.14" as "314"), while the segmenter tells them by their size and place against the line
-    (``imaging.punctuation``), as ``Recognizer.read`` does. A mark replaces whatever the model
-    read within its columns, or goes in where its centre falls. Marks the model read where the
+    (``imaging.punctuation``), as ``Recognizer.read`` does. A mark replaces the marks and the
+    unsure characters the model read within its columns (a period read as a "1" at 40%), or goes
+    in where its centre falls: a sure letter beside it is kept. Marks the model read where the
     segmenter saw none (an apostrophe, which it does not know) are kept.
     """
     out = list(read)
     for mark, left, right in marks:
-        inside = [k for k, (char, _, a, b) in enumerate(out) if char != " " and left - 1 <= (a + b) / 2 <= right + 1]
+        inside = [k for k, (char, confidence, a, b) in enumerate(out)
+                  if left - 1 <= (a + b) / 2 <= right + 1 and (char in MARKS or confidence < UNCERTAIN_BELOW)]
         for k in reversed(inside):
             del out[k]
         centre = (left + right) / 2
@@ -222,10 +228,10 @@ def consistent_case(text: str) -> str:
     out = list(text)
     start = 0
     for end in [*(i for i, c in enumerate(text) if not c.isalpha()), len(text)]:
-        settled = [i for i in range(start, end) if text[i].lower() not in MERGED_LOWER]
-        if settled and all(text[i].isupper() for i in settled):
+        others = [i for i in range(start + 1, end) if text[i].lower() not in MERGED_LOWER]
+        if others and all(text[i].isupper() for i in others):
             out[start:end] = text[start:end].upper()
-        elif settled and all(text[i].islower() for i in settled if i != start):
+        elif others and all(text[i].islower() for i in others):
             out[start + 1:end] = text[start + 1:end].lower()
         start = end + 1
     return "".join(out)

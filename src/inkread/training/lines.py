@@ -46,7 +46,7 @@ class LineTrainConfig:
 
     out: str
     data_dir: Optional[str] = None
-    epochs: int = 5
+    epochs: int = 6
     lines_per_epoch: int = 48_000
     val_lines: int = 2_000
     batch_size: int = 64
@@ -270,3 +270,7 @@ def _check(config: LineTrainConfig) -> None:
         raise InkreadError(f"--threads must be at least 1, got {config.threads}")
     if not (config.lr > 0):
         raise InkreadError("--lr must be positive")
+    if config.seed < 0 or config.width < 1:
+        raise InkreadError("--seed must be 0 or more (and the network's width at least 1)")
+    if Path(config.out).exists() and not Path(config.out).is_dir():
+        raise InkreadError(f"--out {config.out} is a file: give a folder for the run (it is created if missing)")
