@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from inkread.errors import InputImageError
-from inkread.imaging.preprocess import NoInkError, _crop, _place, _resize
+from inkread.imaging.preprocess import NoInkError, _place, _resize, ink_box
 from inkread.imaging.stroke import stroke_width
 
 INK_HEIGHT = 32  # the line's ink, top of the tallest letter to the bottom of the lowest
@@ -39,10 +39,19 @@ def normalize_line(ink: np.ndarray) -> np.ndarray:
     ``ink`` is an ink map (``inkread.imaging.decode.load_image``). Raises NoInkError for a blank
     image and InputImageError for a line too long to read at once.
     """
+    return normalize_line_mapped(ink)[0]
+
+
+def normalize_line_mapped(ink: np.ndarray) -> tuple[np.ndarray, float, int]:
+    """``normalize_line``, plus what maps its columns back to the ink map's: the scale, and the first inked column.
+
+    Column ``x`` of the ink map is column ``MARGIN + (x - first) * scale`` of the normalized line.
+    """
     peak = float(ink.max(initial=0.0))
     if peak <= 0.0:
         raise NoInkError("no ink found: the image is blank; write a word or a line on plain paper")
-    line = _crop(ink, 0.05 * peak)
+    left, top, right, bottom = ink_box(ink, 0.05 * peak)
+    line = ink[top:bottom, left:right]
     height, width = line.shape
     if width > MAX_ASPECT * height:
         raise InputImageError(f"the line is {width / height:.0f} times wider than high: the line reader takes at most "
@@ -50,7 +59,7 @@ def normalize_line(ink: np.ndarray) -> np.ndarray:
     scale = INK_HEIGHT / height
     scaled = np.clip(_resize(np.minimum(line / peak, 1.0), max(1, round(width * scale)), INK_HEIGHT), 0.0, 1.0)
     out = _place(scaled, LINE_HEIGHT, scaled.shape[1] + 2 * MARGIN, MARGIN, MARGIN)
-    return _standard_pen(out)
+    return _standard_pen(out), scale, left
 
 
 def _standard_pen(line: np.ndarray) -> np.ndarray:

@@ -90,15 +90,20 @@ def normalize(ink: np.ndarray, recipe: str = "mnist") -> np.ndarray:
 
 
 def _crop(ink: np.ndarray, faint: float = 0.05) -> np.ndarray:
-    """The bounding box of the pixels above ``faint``; NoInkError if there are none."""
+    """The ink map cut to the bounding box of the pixels above ``faint``; NoInkError if there are none."""
+    left, top, right, bottom = ink_box(ink, faint)
+    return ink[top:bottom, left:right]
+
+
+def ink_box(ink: np.ndarray, faint: float = 0.05) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of the pixels above ``faint``, ends exclusive; NoInkError if there are none."""
     inked = np.ascontiguousarray(ink > max(faint, 1e-3))  # row-major, as Pillow reads it
     # Pillow finds the box in one C pass over the mask (as bytes, no copy): numpy's any() per
     # axis takes two passes and twice as long.
     box = Image.frombuffer("L", inked.shape[::-1], inked.view(np.uint8), "raw", "L", 0, 1).getbbox()
     if box is None:
         raise NoInkError("no ink found: the image is blank; draw or photograph a character on plain paper")
-    left, top, right, bottom = box
-    return ink[top:bottom, left:right]
+    return box
 
 
 def _place(ink: np.ndarray, height: int, width: int, top: int = 0, left: int = 0) -> np.ndarray:

@@ -23,7 +23,7 @@ import numpy as np
 
 from inkread.errors import InkreadError, InputImageError, ModelBundleError
 from inkread.imaging.decode import load_image_scaled
-from inkread.imaging.line import INK_HEIGHT, LINE_HEIGHT, MARGIN, normalize_line
+from inkread.imaging.line import LINE_HEIGHT, MARGIN, normalize_line_mapped
 from inkread.imaging.segment import segment
 from inkread.inference.bundle_format import ONNX_FILE, ModelMeta
 from inkread.inference.onnx_model import new_session, resolve_bundle
@@ -257,11 +257,8 @@ def _line_ink(glyphs) -> tuple[np.ndarray, tuple[int, int, int, int]]:
 
 
 def _normalized_with_geometry(ink: np.ndarray) -> tuple[np.ndarray, float, int]:
-    """``normalize_line``, the scale from the ink map to it, and the ink's first column in the ink map."""
+    """``normalize_line_mapped`` of a 2-D ink map; anything else is a one-line InputImageError."""
     ink = np.asarray(ink, dtype=np.float32)
     if ink.ndim != 2:
         raise InputImageError(f"a line's ink map must be 2-D, got shape {ink.shape}")
-    line = normalize_line(ink)  # raises NoInkError for a blank one, before the geometry below
-    inked = ink > 0.05 * float(ink.max())
-    rows, columns = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
-    return line, INK_HEIGHT / (rows[-1] - rows[0] + 1), int(columns[0])
+    return normalize_line_mapped(ink)
