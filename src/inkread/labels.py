@@ -26,6 +26,11 @@ LABEL_SETS: dict[str, tuple[str, ...]] = {
 }
 
 
+# The punctuation a line model reads (besides the space): drawn as pen strokes in its training
+# lines, and reported with ``punctuation: true``.
+LINE_MARKS = "'-.,:"
+
+
 def merge_case(char: str, labels: tuple[str, ...]) -> str:
     """The class of ``labels`` that ``char`` belongs to (``"c"`` -> ``"C"`` in the 47-class set)."""
     if char in labels:

@@ -29,12 +29,12 @@ from PIL import Image, ImageDraw
 
 from inkread.errors import DatasetError
 from inkread.imaging.line import normalize_line, pen_to_width
+from inkread.labels import LINE_MARKS
 
-CHARSET = string.digits + string.ascii_uppercase + string.ascii_lowercase + " '-.,:"
-MARKS = "'-.,:"  # drawn as pen strokes, not taken from EMNIST
+MARKS = LINE_MARKS  # drawn as pen strokes, not taken from EMNIST
+CHARSET = string.digits + string.ascii_uppercase + string.ascii_lowercase + " " + MARKS
 ASCENDERS = set("bdfhklt")
 DESCENDERS = set("gpqy")
-DOTTED = set("ij")
 CAP = 28.0  # capital height in pixels while a line is composed (about EMNIST's own scale)
 WORDS_FILE = Path(__file__).with_name("words.txt")
 

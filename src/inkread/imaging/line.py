@@ -97,3 +97,13 @@ def _shift_extreme(image: np.ndarray, op, corner: int) -> np.ndarray:
     for dy, dx in ((0, d), (d, 0), (d, d)):
         out = op(out, padded[1 + dy:1 + dy + h, 1 + dx:1 + dx + w])
     return out
+
+
+def pad_lines(lines: list[np.ndarray], dtype=np.float32) -> np.ndarray:
+    """Normalized lines as one (N, 1, LINE_HEIGHT, W) batch, W the widest made even (the model halves it), zero-padded."""
+    width = max(line.shape[1] for line in lines)
+    width += width % 2
+    batch = np.zeros((len(lines), 1, LINE_HEIGHT, width), dtype)
+    for k, line in enumerate(lines):
+        batch[k, 0, :, :line.shape[1]] = line
+    return batch

@@ -23,18 +23,18 @@ import numpy as np
 
 from inkread.errors import InkreadError, InputImageError, ModelBundleError
 from inkread.imaging.decode import load_image_scaled
-from inkread.imaging.line import LINE_HEIGHT, MARGIN, normalize_line_mapped
+from inkread.imaging.line import MARGIN, normalize_line_mapped, pad_lines
 from inkread.imaging.segment import segment
 from inkread.inference.bundle_format import ONNX_FILE, ModelMeta
 from inkread.inference.onnx_model import new_session, resolve_bundle
+from inkread.inference.recognizer import UNCERTAIN_BELOW  # the same bar for both readers
 from inkread.inference.restrict import restriction
 from inkread.inference.results import CharacterResult, ReadResult
-from inkread.labels import MERGED_LOWER
+from inkread.labels import LINE_MARKS, MERGED_LOWER
 
 LINE_ARCH = "linenet"
-UNCERTAIN_BELOW = 0.6  # as Recognizer: a character read with less probability is flagged uncertain
 LINE_BATCH = 16  # lines per ONNX Runtime run; sorted by width first, so little of each run is padding
-MARKS = "'-.,:"  # reported with punctuation=True
+MARKS = LINE_MARKS  # reported with punctuation=True
 
 
 def ctc_greedy(log_probs: np.ndarray, labels: Sequence[str]) -> list[tuple[str, float, int, int]]:
@@ -139,18 +139,13 @@ class LineReader:
         return [read[i] for i in range(len(prepared))]
 
     def _run(self, lines: list[np.ndarray]) -> np.ndarray:
-        width = max(line.shape[1] for line in lines)
-        width += width % 2
-        batch = np.zeros((len(lines), 1, LINE_HEIGHT, width), np.float32)
-        for k, line in enumerate(lines):
-            batch[k, 0, :, :line.shape[1]] = line
-        return self.session.run(None, {self.input_name: batch})[0]
+        return self.session.run(None, {self.input_name: pad_lines(lines)})[0]
 
     def _decode(self, log_probs: np.ndarray, only: str | None, scale: float, first_column: int) -> list[tuple[str, float, int, int]]:
-        if only is not None:
-            allowed = restriction(self.labels, only).indices + 1
+        restricted = None if only is None else restriction(self.labels, only)
+        if restricted is not None:
             always = [self.labels.index(c) + 1 for c in " " + MARKS if c in self.labels]  # as Recognizer: marks pass
-            keep = np.concatenate([[0], allowed, always]).astype(int)
+            keep = np.concatenate([[0], restricted.indices + 1, always]).astype(int)
             masked = np.full_like(log_probs, -np.inf)
             masked[:, keep] = log_probs[:, keep]
             log_probs = masked - np.logaddexp.reduce(masked, axis=1, keepdims=True)
@@ -164,7 +159,7 @@ class LineReader:
             read.pop(0)
         while read and read[-1][0] == " ":
             read.pop()
-        allowed = None if only is None else set(restriction(self.labels, only).names)
+        allowed = None if restricted is None else set(restricted.names)
         labels = consistent_case("".join(char for char, *_ in read))
         return [(label if allowed is None or label in allowed or label == char else char, *rest)
                 for label, (char, *rest) in zip(labels, read)]
@@ -223,7 +218,8 @@ def consistent_case(text: str) -> str:
     for that reason), so the model's case for them is a guess from their size. The other letters
     of the word say better: after the first letter, these take the case that the word's other
     letters agree on ("VeSerVe" -> "Veserve", "LOUvRE" -> "LOUVRE"). The first letter keeps its
-    case unless the whole word is in capitals. Words whose other letters disagree are left alone.
+    case unless the word's other letters are capitals; a capital first letter alone says nothing
+    ("Tom" stays "Tom"). Words whose other letters disagree, or have none, are left alone.
     """
     out = list(text)
     start = 0

@@ -28,7 +28,7 @@ from inkread.data.lines import CHARSET, CharacterBank, encode, make_lines
 from inkread.errors import InkreadError, first_line
 from inkread.evaluation.text import character_error_rate
 from inkread.files import atomic_path
-from inkread.imaging.line import LINE_HEIGHT
+from inkread.imaging.line import LINE_HEIGHT, pad_lines
 from inkread.inference.bundle_format import ONNX_FILE, WEIGHTS_FILE, ModelMeta
 from inkread.inference.line_reader import ctc_greedy
 from inkread.models import count_parameters
@@ -86,13 +86,8 @@ def _seed(seed: int, epoch: int, offset: int) -> int:
 
 def collate(images: list[np.ndarray], texts: list[str]) -> tuple[torch.Tensor, ...]:
     """Pad uint8 line images to the widest (even) width; CTC targets concatenated, with lengths."""
-    width = max(image.shape[1] for image in images)
-    width += width % 2
-    batch = np.zeros((len(images), 1, LINE_HEIGHT, width), np.uint8)
-    for k, image in enumerate(images):
-        batch[k, 0, :, :image.shape[1]] = image
     targets = [encode(text) for text in texts]
-    return (torch.from_numpy(batch), torch.tensor([c for t in targets for c in t], dtype=torch.long),
+    return (torch.from_numpy(pad_lines(images, np.uint8)), torch.tensor([c for t in targets for c in t], dtype=torch.long),
             torch.tensor([image.shape[1] for image in images]), torch.tensor([len(t) for t in targets]))
 
 
@@ -214,7 +209,6 @@ def train_lines(config: LineTrainConfig) -> Path:
 def validate(model: LineNet, images: list[np.ndarray], texts: list[str], batch_size: int = 128) -> tuple[float, float]:
     """Character error rate and share of lines read exactly, greedy CTC decoding."""
     model.eval()
-    answers = []
     order = sorted(range(len(images)), key=lambda i: images[i].shape[1])
     by_index = {}
     with torch.no_grad():
