@@ -36,6 +36,7 @@ from inkread.models.linenet import LineNet
 from inkread.training.bundle import save_bundle_files
 from inkread.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, save_checkpoint
 from inkread.training.console import progress_bar, say
+from inkread.training.loop import use_bf16
 
 CHUNK_BATCHES = 16  # lines are made this many batches at a time and sorted by width: little padding
 
@@ -154,6 +155,8 @@ def train_lines(config: LineTrainConfig) -> Path:
                                "start over with another --out") from None
     say(config.progress, f"training linenet ({count_parameters(model):,} parameters) on synthetic lines of EMNIST characters: "
                  f"{config.lines_per_epoch:,} new lines per epoch, {config.val_lines:,} validation lines")
+    # bf16 where the CPU has it natively; elsewhere oneDNN has no bf16 LSTM (and bf16 would be slower).
+    bf16 = use_bf16("auto")
     try:
         for epoch in range(start_epoch, config.epochs):
             started = time.perf_counter()
@@ -167,7 +170,7 @@ def train_lines(config: LineTrainConfig) -> Path:
             bar = progress_bar(config.progress, steps_per_epoch, f"epoch {epoch + 1}/{config.epochs}")
             for images, targets, widths, lengths in loader:
                 images = augment_lines(images.float().div_(255), generator).contiguous(memory_format=torch.channels_last)
-                with torch.autocast("cpu", dtype=torch.bfloat16):
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                     log_probs = model(images)
                 loss = F.ctc_loss(log_probs.float().transpose(0, 1), targets, widths // 2, lengths, zero_infinity=True)
                 optimizer.zero_grad(set_to_none=True)

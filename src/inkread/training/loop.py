@@ -93,7 +93,7 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
     # The weight average (EMA) is what gets validated, checkpointed as best, and shipped: it is
     # smoother than the raw weights, which jump around at the high learning rates we train with.
     average = _make_average(model, config.ema)
-    use_bf16 = _use_bf16(config.precision)
+    bf16 = use_bf16(config.precision)
 
     history: list[dict] = []
     # best_score ranks epochs for shipping: validation accuracy, then lower validation loss.
@@ -142,7 +142,7 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
                     images, refit = add_writing_styles(images, targets, splits.labels, augment, generator)
                     images = augment_batch(images, augment, generator, refit)
                 images = images.contiguous(memory_format=torch.channels_last)
-                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                     logits = model(images)
                     loss = F.cross_entropy(logits, targets, label_smoothing=config.label_smoothing)
                 optimizer.zero_grad(set_to_none=True)
@@ -273,7 +273,7 @@ def _make_average(model: torch.nn.Module, decay: float):
     return AveragedModel(model, avg_fn=blend, use_buffers=True)
 
 
-def _use_bf16(precision: str) -> bool:
+def use_bf16(precision: str) -> bool:
     """bf16 autocast for "bf16", and for "auto" where oneDNN has native bf16 (else it is slower)."""
     if precision == "bf16":
         return True
