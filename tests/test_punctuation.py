@@ -107,3 +107,29 @@ def test_guide_line_counts():
     assert guide_line([".", ".", ".", ".", "."], characters=3) == "."
     assert guide_line(["-"] * 5, characters=6) is None      # 1-2-3-4-5-6: dashes between digits
     assert guide_line(["."] * 3, characters=0) is None      # an ellipsis
+
+
+def test_a_page_of_flat_strokes_alone_is_dashes():
+    """With no upright mark there is no line to measure a dash against, but no letter or digit is flat."""
+    ink = np.zeros((120, 200), np.float32)
+    ink[60:66, 40:100] = 1.0
+    assert marks_of(ink) == ["-"]
+    ink[60:66, 130:180] = 1.0
+    assert marks_of(ink) == ["-", "-"]
+    ink[30:90, 110:116] = 1.0  # an upright stroke between them: they are judged against its height, as before
+    assert marks_of(ink) == ["-", None, "-"]
+    ink[60:66] = 0.0
+    ink[30:36, 40:100] = 1.0  # a flat stroke level with the top of a character is no dash
+    assert "-" not in marks_of(ink)
+
+
+@pytest.mark.parametrize("reader", ["characters", "lines"])
+def test_a_dash_drawn_alone_is_read_as_a_dash(reader):
+    from PIL import Image, ImageDraw
+
+    from inkread.inference.jobs import load_reader
+
+    image = Image.new("L", (300, 200), 255)
+    ImageDraw.Draw(image).line([(120, 100), (180, 102)], fill=0, width=6)
+    result = load_reader(reader).read(image)
+    assert result.text == "-" and result.characters[0].punctuation

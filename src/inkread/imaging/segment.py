@@ -137,6 +137,7 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
     # Typical character height: area-weighted, so dots and fragments hardly count; flat marks (a
     # dash, the bar of a T drawn apart) not at all, unless there is nothing else.
     flat = [p.width >= FLAT * p.height and p.height <= FLAT * width for p in parts]  # one stroke across
+    upright_anywhere = not all(flat)  # without any upright mark, there is no line height to judge dashes by
     upright = [k for k in range(len(parts)) if not flat[k]] or list(range(len(parts)))
     char_height = weighted_median(np.array([parts[k].height for k in upright]), found.areas[keep][upright])
 
@@ -147,6 +148,8 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
         if body is not None:
             for glyph in glyphs:
                 glyph.mark = punctuation.kind(glyph.box, body, [found.boxes[m] for m in glyph.members])
+                if not upright_anywhere and glyph.box[2] - glyph.box[0] >= FLAT * (glyph.box[3] - glyph.box[1]):
+                    glyph.mark = "-"  # nothing but flat strokes on the page: no letter or digit is one
             marks = [glyph.mark for glyph in glyphs if glyph.mark]
             guide = punctuation.guide_line(marks, characters=len(glyphs) - len(marks))
             glyphs = [glyph for glyph in glyphs if guide is None or glyph.mark != guide]  # a dotted line to write on

@@ -104,7 +104,8 @@ class LineReader:
             marks = [(g.mark, g.box[0] - x0, g.box[2] - x0) for g in glyphs if g.mark]
             space = False
             kept = []
-            read = with_marks(read, marks)
+            # A line of marks alone (a dash on its own) has no letters for the model to read.
+            read = with_marks([] if len(marks) == len(glyphs) else read, marks)
             for (char, confidence, _, _), (bx0, by0, bx1, by1) in zip(read, ink_boxes(read, own)):
                 if char == " ":
                     space = bool(kept)

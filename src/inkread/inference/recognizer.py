@@ -136,13 +136,14 @@ class Recognizer:
         for line in segment(ink, choose_cuts=cut_chooser, choose_joins=join_chooser):
             characters = [index for index, glyph in enumerate(line) if glyph.mark is None]
             line_inputs, readable = self._normalized([line[i].ink for i in characters])
-            if readable:  # glyphs the normalizer finds empty (faint marks the segmenter kept) are left out
-                inputs += line_inputs
-                kept = {characters[i] for i in readable}
-                lines.append([glyph for index, glyph in enumerate(line) if index in kept or glyph.mark is not None])
-        if not inputs:
+            inputs += line_inputs
+            kept = {characters[i] for i in readable}  # glyphs the normalizer finds empty (faint specks) are left out
+            glyphs = [glyph for index, glyph in enumerate(line) if index in kept or glyph.mark is not None]
+            if glyphs:  # a line of punctuation alone (a dash on its own) is read too
+                lines.append(glyphs)
+        if not lines:
             return ReadResult.nothing()
-        predictions = iter(self._rank(self.model.logits(np.stack(inputs)[:, None]), only, top_k))
+        predictions = iter(self._rank(self.model.logits(np.stack(inputs)[:, None]), only, top_k) if inputs else [])
         characters = [
             _character(glyph, None if glyph.mark is not None else next(predictions), scale, line_index)
             for line_index, line in enumerate(lines) for glyph in line
