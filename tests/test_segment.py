@@ -355,3 +355,17 @@ def test_a_bar_with_more_ink_than_its_stem_does_not_set_the_line_height():
     ink[10:16, 20:100] = 1.0   # the bar: 480 pixels
     ink[18:78, 57:63] = 1.0    # the stem, 2 px below it: 360 pixels
     assert [len(line) for line in segment(ink)] == [1]
+
+
+def test_two_lines_touching_through_one_stroke_stay_two_lines():
+    """A descender of the first line that runs into an ascender of the second (tight writing) makes one
+    component two lines tall: it belongs to one line, and must not pull the two lines into one."""
+    ink = np.zeros((240, 420), np.float32)
+    for line_top in (20, 130):
+        for left in range(20, 400, 60):
+            ink[line_top:line_top + 60, left:left + 6] = 1.0  # characters 60 px tall, 70 px between lines
+            ink[line_top:line_top + 6, left:left + 30] = 1.0
+    ink[80:130, 200:206] = 1.0  # the fourth character of line 1 reaches down into the fourth of line 2
+    lines = segment(ink)
+    assert [len(line) for line in lines] == [7, 6]
+    assert all(g.box[3] <= 82 for g in lines[0] if g.box[0] != 199) and all(g.box[1] >= 128 for g in lines[1])

@@ -37,6 +37,7 @@ from inkread.imaging.rules import remove_rules
 from inkread.imaging.stroke import rank_filter, stroke_width
 
 INK_THRESHOLD = 0.5  # pixels above this are ink for the component analysis
+TALL_PART = 1.8  # a part this many character heights tall does not make a line's band (see _group_lines)
 FLAT = 3.0  # a mark this many times wider than tall, and at most this many pens, is flat: a bar
 FAINT_INK = 0.3  # parts joined by ink above this are pieces of one stroke (a faint 6's foot), never punctuation
 MERGE_OVERLAP = 0.5  # same glyph if the horizontal overlap covers this share of the narrower part
@@ -184,9 +185,19 @@ def text_layout(lines: Sequence[Sequence[Glyph]], labels: Sequence[str]) -> str:
 
 
 def _group_lines(parts: list[_Part], char_height: float) -> list[list[_Part]]:
-    """Lines of parts, top to bottom: big parts make the bands, small ones join the nearest band."""
+    """Lines of parts, top to bottom: big parts make the bands, small ones join the nearest band.
+
+    Parts more than TALL_PART character heights tall join the band they overlap most instead of
+    making one: a descender run into the next line's ascender is one component two lines tall,
+    and would otherwise pull both lines into one band.
+    """
     big = sorted((p for p in parts if p.height >= 0.5 * char_height), key=lambda p: p.centre_y)
     small = [p for p in parts if p.height < 0.5 * char_height]
+    tall = [p for p in big if p.height > TALL_PART * char_height]
+    if len(tall) < len(big):  # a page of tall strokes alone makes its bands from them
+        big = [p for p in big if p.height <= TALL_PART * char_height]
+    else:
+        tall = []
     bands: list[list[float]] = []  # [top, bottom] of each line
     lines: list[list[_Part]] = []
     for part in big:
@@ -203,6 +214,9 @@ def _group_lines(parts: list[_Part], char_height: float) -> list[list[_Part]]:
     bands, lines = _join_side_by_side(bands, lines)
     if not lines:  # only small marks (e.g. a row of dots): one line
         return [sorted(small, key=lambda p: p.box[0])] if small else []
+    for part in tall:
+        overlaps = [min(bottom, part.box[3]) - max(top, part.box[1]) for top, bottom in bands]
+        lines[int(np.argmax(overlaps))].append(part)
     for part in small:
         # Distance from the part's centre to each band (0 inside); ties go to the line below,
         # since dots and accents sit above their letters.
