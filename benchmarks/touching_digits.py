@@ -57,14 +57,17 @@ def to_height(ink: np.ndarray, height: int = HEIGHT) -> np.ndarray:
     return np.asarray(Image.fromarray(ink).resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
 
 
-def compose(glyphs: list[np.ndarray], gap: float) -> np.ndarray:
-    """Dark-on-white float image of the glyphs side by side, ``gap * HEIGHT`` pixels apart."""
-    step = round(gap * HEIGHT)
+def compose(glyphs: list[np.ndarray], gap: float | list[float]) -> np.ndarray:
+    """Dark-on-white float image of the glyphs side by side, ``gap * HEIGHT`` pixels apart.
+
+    ``gap`` is one share for every pair of neighbours, or a list with one per pair.
+    """
+    steps = [round(g * HEIGHT) for g in (gap if isinstance(gap, list) else [gap] * (len(glyphs) - 1))]
     margin = HEIGHT // 4
-    width = sum(g.shape[1] for g in glyphs) + step * (len(glyphs) - 1) + 2 * margin
+    width = sum(g.shape[1] for g in glyphs) + sum(steps) + 2 * margin
     canvas = np.zeros((HEIGHT + 2 * margin, max(width, 2 * margin + 1)), np.float32)
     x = margin
-    for glyph in glyphs:
+    for glyph, step in zip(glyphs, [*steps, 0]):
         region = canvas[margin:margin + HEIGHT, x:x + glyph.shape[1]]
         np.maximum(region, glyph[:, :region.shape[1]], out=region)
         x += glyph.shape[1] + step

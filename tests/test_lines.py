@@ -304,6 +304,26 @@ def test_punctuation_told_by_shape_replaces_or_joins_what_the_line_model_read():
     assert [c for c, *_ in with_marks(spaced, [(",", 10, 12)])] == ["a", ",", " ", "b"]
 
 
+def test_word_gaps_the_segmenter_measured_become_spaces_next_to_digits():
+    from inkread.inference.line_reader import with_word_gaps
+
+    digits = [("0", 0.9, 0, 10), ("6", 0.9, 12, 22), ("3", 0.9, 60, 70), ("4", 0.9, 72, 82)]
+    assert "".join(c for c, *_ in with_word_gaps(digits, [(23, 58)])) == "06 34"
+    spaced = digits[:2] + [(" ", 0.9, 30, 31)] + digits[2:]
+    assert with_word_gaps(spaced, [(23, 58)]) == spaced  # the model's own space is not doubled
+    assert with_word_gaps(digits, [(-20, -5), (90, 120)]) == digits  # nothing read on one side
+    letters = [("a", 0.9, 0, 10), ("b", 0.9, 60, 70)]
+    assert with_word_gaps(letters, [(12, 58)]) == letters  # between letters the model decides
+    mixed = [("a", 0.9, 0, 10), ("1", 0.9, 60, 70)]
+    assert "".join(c for c, *_ in with_word_gaps(mixed, [(12, 58)])) == "a 1"
+
+
+def test_the_shipped_line_model_keeps_the_gap_in_a_phone_number():
+    """It learned spaces between words of letters only; the segmenter's gap puts the space in."""
+    sample = Path(__file__).resolve().parents[1] / "samples" / "text" / "phone-0612-334.png"
+    assert LineReader.load("lines").read(sample, only="digits").text == "0612 334"
+
+
 def test_each_character_box_is_the_ink_around_where_ctc_read_it():
     from inkread.inference.line_reader import ink_boxes
 
