@@ -131,8 +131,7 @@ def compose_line(text: str, bank: CharacterBank, rng: np.random.Generator, style
     last_exit: tuple[int, int] | None = None  # where the previous small letter's ink ends, if it may join the next
     for char in text:
         if char == " " or char in MARKS:
-            if last_exit is not None and cursive and rng.random() < style.exit:
-                strokes.append(_exit_stroke(last_exit, x_height, rng))
+            _end_word(strokes, last_exit, cursive, x_height, style, rng)
             last_exit = None
             if char == " ":
                 x += int(CAP * rng.uniform(*style.word_gap))
@@ -164,8 +163,7 @@ def compose_line(text: str, bank: CharacterBank, rng: np.random.Generator, style
             last_exit = None
         x += width + int(CAP * rng.uniform(*gap))
         x = max(x, int(CAP * 0.8))
-    if last_exit is not None and cursive and rng.random() < style.exit:
-        strokes.append(_exit_stroke(last_exit, x_height, rng))
+    _end_word(strokes, last_exit, cursive, x_height, style, rng)
     canvas = Image.fromarray(pixels)
     draw = ImageDraw.Draw(canvas)
     for points in strokes:
@@ -194,6 +192,13 @@ def _connector(start: tuple[int, int], end: tuple[int, int]) -> list[tuple[float
     """A joining stroke from one letter's exit to the next one's entry, dipping a little between them."""
     middle = ((start[0] + end[0]) / 2, max(start[1], end[1]) + CAP * 0.04)
     return [start, middle, end]
+
+
+def _end_word(strokes: list, last_exit: tuple[int, int] | None, cursive: bool, x_height: float, style: LineStyle,
+              rng: np.random.Generator) -> None:
+    """At the end of a joined-up word, sometimes the upward exit flick from its last small letter."""
+    if last_exit is not None and cursive and rng.random() < style.exit:
+        strokes.append(_exit_stroke(last_exit, x_height, rng))
 
 
 def _exit_stroke(start: tuple[int, int], x_height: float, rng: np.random.Generator) -> list[tuple[float, float]]:
