@@ -20,10 +20,9 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from inkread.evaluation.text import edit_distance
 from inkread.imaging.decode import load_image
+from inkread.imaging.preprocess import NoInkError, ink_box
 from inkread.inference.jobs import load_reader
 from shared_sets import DEFAULT_DATA, load_set, print_report
 
@@ -58,8 +57,11 @@ def holds_writing(path: Path) -> bool:
     """False for the images that hold no word: a few of the set are a single 4x4 dot (a fault in
     their conversion from pen traces), which no reader could read."""
     ink = load_image(path)
-    rows, columns = np.nonzero(ink > 0.5 * float(ink.max(initial=0.0)))
-    return len(rows) > 0 and max(rows.max() - rows.min(), columns.max() - columns.min()) + 1 >= MIN_WORD_PX
+    try:
+        left, top, right, bottom = ink_box(ink, 0.5 * float(ink.max(initial=0.0)))
+    except NoInkError:
+        return False
+    return max(right - left, bottom - top) >= MIN_WORD_PX
 
 
 def run(models: list[str], data: Path, limit: int | None) -> str:
