@@ -5,11 +5,13 @@
 Strings of four random digits from a set of single-digit images are laid side by side, scaled to
 the same height (80 px), with a gap between neighbours given as a share of that height: positive
 gaps leave space, 0 makes the boxes touch, negative gaps push the digits into each other (their
-strokes then often cross, as in hurried handwriting). Each string is read in three ways, side by
+strokes then often cross, as in hurried handwriting). Each string is read in four ways, side by
 side: the baseline cuts touching characters by the width rule alone (``segment`` without a
 chooser) and reads each with the digits model; ``Recognizer.read`` lets the digits model choose the
 cuts (``inference/grouping.py``); the line model (``lines``, ``LineReader``) reads the string whole,
-with no cuts at all. Reported per set and gap: strings read exactly, and strings read as exactly
+with no cuts at all; and ``Recognizer.read`` with the line model for touching digits
+(``Recognizer.load(model, touching="lines")``, ``--model digits+lines`` on the command line) reads
+digits that stand apart with the digits model and each piece of ink holding touching ones whole. Reported per set and gap: strings read exactly, and strings read as exactly
 four characters.
 
 ``mnist`` (the MNIST test split) is for development; ``hwd1000`` and ``unipen_digits`` (real
@@ -86,6 +88,12 @@ def read_by_model(readers: dict, page: np.ndarray) -> tuple[str, int]:
     return result.text.replace(" ", ""), len(result.characters)
 
 
+def read_mixed(readers: dict, page: np.ndarray) -> tuple[str, int]:
+    """``read`` with a ``touching`` line model: each piece of ink holding touching digits read whole."""
+    result = readers["mixed"].read(page, only="digits")
+    return result.text.replace(" ", ""), len(result.characters)
+
+
 def read_whole(readers: dict, page: np.ndarray) -> tuple[str, int]:
     """The line model: the string read whole, no cuts."""
     result = readers["lines"].read(page, only="digits")
@@ -93,12 +101,13 @@ def read_whole(readers: dict, page: np.ndarray) -> tuple[str, int]:
 
 
 METHODS = {"width rule": read_by_width, "read (cuts chosen by the model)": read_by_model,
-           "line model, read whole": read_whole}
+           "line model, read whole": read_whole, "read, touching digits read whole (MODEL+lines)": read_mixed}
 
 
 def run(sets: list[str], data: Path, strings: int, model: str) -> str:
     """Read composed strings from every set at every gap with both methods; a markdown table."""
-    readers = {"characters": Recognizer.load(model), "lines": LineReader.load("lines")}
+    readers = {"characters": Recognizer.load(model), "lines": LineReader.load("lines"),
+               "mixed": Recognizer.load(model, touching="lines")}
     header = "| set | method | " + " | ".join(f"gap {gap:+.2f}" for gap in GAPS) + " |"
     lines = [f"Model {model!r} (and 'lines' for the line model), strings of {DIGITS_PER_STRING} digits, {strings} per cell: "
              f"read exactly right / cut into {DIGITS_PER_STRING} characters", "",

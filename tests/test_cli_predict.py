@@ -14,7 +14,9 @@ import pytest
 from PIL import Image
 
 from inkread.inference.jobs import PredictConfig, find_images, run_predict
-from test_recognizer import font, font_bundle, render  # noqa: F401  (fixtures shared with the API tests)
+from test_recognizer import font, font_bundle, render, touching_page  # noqa: F401  (fixtures shared with the API tests)
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 
 def inkread(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -142,6 +144,29 @@ def test_read_csv_and_table(tmp_path, font_bundle):
     assert [row["text"] for row in rows] == ["51\n86", "2024 7"]
     table = inkread("read", tmp_path / "lines.png", "--model", font_bundle)
     assert table.returncode == 0 and table.stdout.splitlines()[1].split()[1:4] == ["51", "/", "86"]
+
+
+def test_read_with_a_line_model_for_touching_digits(tmp_path):
+    Image.fromarray(np.round(touching_page() * 255).astype(np.uint8)).save(tmp_path / "touching.png")
+    (tmp_path / "samples").mkdir()
+    for name in ("phone-0612-334.png", "two-lines-2026-1121.png"):
+        (tmp_path / "samples" / name).write_bytes((SAMPLES / "text" / name).read_bytes())
+    result = inkread("read", tmp_path / "samples", "--model", "digits+lines", "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    assert [row["text"] for row in csv.DictReader(io.StringIO(result.stdout))] == ["0612 334", "2026\n1121"]
+    mixed = json.loads(inkread("read", tmp_path / "touching.png", "--model", "digits+lines", "--format", "json").stdout)
+    assert mixed[0]["text"].replace(" ", "") == "738"
+
+
+@pytest.mark.parametrize("command, model, message", [
+    ("predict", "digits+lines", "use inkread read --model digits+lines, or predict one character per image with --model digits"),
+    ("read", "lines+lines", "lines is a line model: in MODEL+LINES the first model reads single characters"),
+    ("read", "digits+digits", "not a line model"),
+    ("read", "digits+nope", "unknown model 'nope'"),
+])
+def test_a_model_pair_that_cannot_work_is_one_line_exit_2(digits_dir, command, model, message):
+    result = inkread(command, digits_dir, "--model", model)
+    assert result.returncode == 2 and message in one_line_error(result)
 
 
 # --- in-process ------------------------------------------------------------------------------

@@ -523,3 +523,69 @@ def test_read_tells_punctuation_by_its_shape_and_place(font):
     assert result.confidence == min(c.confidence for c in result.characters if not c.punctuation)
     data = result.to_dict()["characters"]
     assert [d["punctuation"] for d in data].count(True) == 4 and data[2]["label"] == "-"
+
+
+class FakeLineReader:
+    """Stands in for a LineReader: answers ``reads[k]`` for the k-th ink map it is given, and keeps them."""
+
+    name = "fake-lines"
+
+    def __init__(self, *reads):
+        self.reads, self.inks = list(reads), []
+
+    def read_lines(self, inks, only=None):
+        self.inks += list(inks)
+        return [self.reads[k % len(self.reads)] for k in range(len(inks))]
+
+
+def touching_page() -> np.ndarray:
+    """A sample 7 standing apart, then a 3 and an 8 pushed into each other (white background)."""
+    samples = Path(__file__).resolve().parents[1] / "samples" / "digits"
+    inks = [1 - np.asarray(Image.open(samples / name).convert("L"), np.float32) / 255
+            for name in ("hwd1000-7-070.png", "hwd1000-3-033.png", "hwd1000-8-088.png")]
+    inks = [ink[np.ix_(ink.max(axis=1) > 0.1, ink.max(axis=0) > 0.1)] for ink in inks]
+    inks = [np.asarray(Image.fromarray(ink).resize((ink.shape[1] * 3, ink.shape[0] * 3), Image.Resampling.BILINEAR)) for ink in inks]
+    height = max(ink.shape[0] for ink in inks)
+    page = np.zeros((height + 40, sum(ink.shape[1] for ink in inks) + 120), np.float32)
+    x = 20
+    for k, ink in enumerate(inks):
+        region = page[20:20 + ink.shape[0], x:x + ink.shape[1]]
+        np.maximum(region, ink, out=region)
+        x += ink.shape[1] + (40 if k == 0 else -ink.shape[1] // 5)  # the 3 and the 8 overlap by a fifth
+    return 1 - page
+
+
+def test_touching_characters_go_to_the_line_model_and_the_rest_stay_with_the_character_model():
+    from inkread.imaging.decode import load_image
+    from inkread.imaging.segment import segment
+    from inkread.inference.recognizer import Recognizer
+
+    page = touching_page()
+    plain = Recognizer.load("digits")
+    glyphs = [g for line in segment(load_image(page), *plain._choosers(None)) for g in line]
+    assert glyphs[0].cut_from is None and glyphs[-1].cut_from is not None  # the 7 alone, the 3-8 piece of ink
+    lines = FakeLineReader([("4", 0.9, 5, 8), (" ", 0.99, 20, 21), ("2", 0.5, 40, 45)])
+    mixed = Recognizer(plain.model, touching=lines)
+    result = mixed.read(page)
+    # the 7 by the digits model, the piece of ink as the line model read it, after the 7's word gap if any
+    assert result.text.replace(" ", "") == plain.read(page).characters[0].label + "42"
+    assert result.characters[1].space_before == glyphs[1].space_before
+    piece = [g.box for g in glyphs if g.cut_from == glyphs[-1].cut_from]  # cut in two or kept whole: all of it, once
+    assert len(lines.inks) == 1 and lines.inks[0].shape[1] == max(b[2] for b in piece) - min(b[0] for b in piece)
+    assert [c.label for c in result.characters[1:]] == ["4", "2"] and result.characters[2].uncertain
+    assert not result.characters[2].space_before  # a space read inside a piece of ink is no word gap
+    x0 = min(g.box[0] for g in glyphs[1:])
+    assert all(x0 <= c.box[0] < c.box[2] <= page.shape[1] for c in result.characters[1:])
+    one = Recognizer(plain.model, touching=FakeLineReader([("5", 0.9, 5, 8)]))
+    assert one.read(page).text == plain.read(page).text  # read as one character: the digits model's answer stays
+
+
+def test_read_result_text_keeps_lines_and_word_gaps():
+    from inkread.inference.results import CharacterResult, ReadResult
+
+    def char(label, line, space=False):
+        return CharacterResult(label=label, confidence=0.9, box=(0, 0, 1, 1), line=line, top_k=[(label, 0.9)], space_before=space)
+
+    result = ReadResult.of([char("1", 0), char("2", 0, True), char("3", 2, True), char("4", 2)])
+    assert result.text == "1 2\n34" and result.lines == ["1 2", "34"] and result.confidence == 0.9
+    assert ReadResult.of([]).no_ink

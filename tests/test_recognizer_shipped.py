@@ -127,6 +127,20 @@ def test_touching_digits_are_cut_where_the_model_reads_them_best(shared_datasets
     assert by_model >= 28 and by_model >= by_width + 5, (by_model, by_width)  # measured: 31 and 22 of 40
 
 
+def test_touching_digits_read_whole_by_the_line_model(shared_datasets):
+    """With a line model for touching characters (``touching="lines"``, ``--model digits+lines``),
+    each piece of ink holding touching digits is read whole: no cut to get wrong."""
+    if not (PRETRAINED_DIR / "lines" / "model.json").exists():
+        pytest.skip(f"the shipped 'lines' model is not in {PRETRAINED_DIR}")
+    from inkread import Recognizer
+
+    cutting, mixed = shipped("digits"), Recognizer.load("digits", touching="lines")
+    pages = touching_pairs(shared_datasets, 80)
+    by_cuts = sum(cutting.read(page, only="digits").text == truth for page, truth in pages)
+    read_whole = sum(mixed.read(page, only="digits").text == truth for page, truth in pages)
+    assert read_whole >= 62 and read_whole >= by_cuts + 10, (read_whole, by_cuts)  # measured: 67 and 51 of 80
+
+
 def test_past_its_budget_of_pieces_read_falls_back_to_the_width_rule(shared_datasets, monkeypatch):
     import inkread.inference.recognizer as recognizer_module
 

@@ -6,6 +6,7 @@
 
     from inkread import LineReader
     LineReader.load("lines").read("word.png").text   # whole words and lines, joined-up writing too
+    Recognizer.load("digits", touching="lines").read("crowded.png").text  # touching digits read whole
 
 Importing inkread is cheap and never imports PyTorch; both readers run on ONNX Runtime.
 """

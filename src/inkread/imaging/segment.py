@@ -25,8 +25,8 @@ left out of the line's typical sizes, and handed on with their ``Glyph.mark`` se
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable, Optional, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -81,12 +81,15 @@ class Glyph:
     PIL crop box); ``ink`` is the float32 ink-high crop of that box holding this glyph's ink only
     (neighbours that reach into the box are blanked); ``space_before`` marks the start of a word.
     ``mark`` is ".", ",", "-" or ":" for punctuation (not to be read by a model), else None.
+    ``cut_from`` is shared by glyphs cut apart from one piece of ink (characters that touch), and
+    unique to that piece in the image; None for a glyph that was not cut.
     """
 
     box: tuple[int, int, int, int]
     ink: np.ndarray = field(repr=False)
     space_before: bool = False
     mark: Optional[str] = None
+    cut_from: Optional[int] = None
 
 
 @dataclass
@@ -98,6 +101,7 @@ class _Part:
     mark: Optional[str] = None
     faint: set = field(default_factory=set)  # the faint-ink components (FAINT_INK) its ink belongs to
     joined: bool = False  # grouped from several by a JoinChooser: never cut again
+    cut_from: Optional[int] = None  # see Glyph.cut_from
 
     @property
     def width(self) -> int:
@@ -165,23 +169,6 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
 def _too_many_marks() -> InputImageError:
     return InputImageError(f"more than {MAX_GLYPHS} marks to read (ruled or squared paper, a grid, noise?): "
                            "crop the image to the handwriting, on plain paper")
-
-
-def text_layout(lines: Sequence[Sequence[Glyph]], labels: Sequence[str]) -> str:
-    """Text from the glyphs and their labels (one per glyph, in reading order): spaces and newlines."""
-    count = sum(len(line) for line in lines)
-    if len(labels) != count:
-        raise ValueError(f"text_layout needs one label per glyph: {count} glyphs, {len(labels)} labels")
-    text, index = [], 0
-    for line in lines:
-        words = []
-        for glyph in line:
-            if glyph.space_before and words:
-                words.append(" ")
-            words.append(labels[index])
-            index += 1
-        text.append("".join(words))
-    return "\n".join(text)
 
 
 def _group_lines(parts: list[_Part], char_height: float) -> list[list[_Part]]:
@@ -380,13 +367,14 @@ def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray,
             out.append(part)
             continue
         x0, y0, x1, y1 = part.box
+        cut_from = x0 * ink.shape[0] + y0  # the box's corner: unique to this piece of ink in the image
         crop = _own_ink(part, labels, ink)
         column_ink = crop.sum(axis=0)
         if wide:
             # at least MIN_PIECE_PX wide each, however small the line's "typical width"
             count = min(max(2, round(part.width / typical)), part.width // MIN_PIECE_PX)
             if count < 2:
-                out.append(part)
+                out.append(replace(part, cut_from=cut_from))
                 continue
             if len(out) + count + len(line) - index - 1 > room:  # a rule across a page is not 600 characters
                 raise _too_many_marks()
@@ -408,7 +396,8 @@ def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray,
             if rows.size == 0:
                 continue
             out.append(_Part(list(part.members), [x0 + left + int(cols[0]), y0 + int(rows[0]),
-                                                  x0 + left + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1]))
+                                                  x0 + left + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1],
+                             cut_from=cut_from))
     return out
 
 
@@ -470,5 +459,5 @@ def _glyphs(line: list[_Part], labels: np.ndarray, ink: np.ndarray) -> list[Glyp
         # Keep the soft edge pixels next to this glyph's own ink, blank everything else.
         near = rank_filter(own, 1)
         crop = np.where(near & ((labels[y0:y1, x0:x1] == 0) | own), ink[y0:y1, x0:x1], 0.0).astype(np.float32)
-        glyphs.append(Glyph((x0, y0, x1, y1), crop, gap is not None and gap > threshold, part.mark))
+        glyphs.append(Glyph((x0, y0, x1, y1), crop, gap is not None and gap > threshold, part.mark, part.cut_from))
     return glyphs

@@ -94,10 +94,23 @@ def run_predict(config: PredictConfig, stdout: TextIO | None = None, stderr: Tex
 
 
 def load_reader(model: str, mode: str = "read", threads: int | None = None):
-    """The reader for ``model``: a ``LineReader`` for a line model (read only), else a ``Recognizer``."""
+    """The reader for ``model``: a ``LineReader`` for a line model (read only), else a ``Recognizer``.
+
+    "MODEL+LINES" (read only; "digits+lines"): MODEL reads, and the line model LINES reads whole
+    each piece of ink that holds touching characters (``Recognizer.load(..., touching=LINES)``).
+    """
     from inkread.inference.line_reader import LineReader, is_line_model
     from inkread.inference.recognizer import Recognizer
 
+    characters, plus, touching = str(model).partition("+")
+    if plus and not Path(model).exists():  # a bundle folder may have a + in its name
+        if mode != "read":
+            raise InkreadError(f"{model} reads strings of characters: use inkread read --model {model}, "
+                               f"or predict one character per image with --model {characters}")
+        if is_line_model(characters):
+            raise InkreadError(f"{characters} is a line model: in MODEL+LINES the first model reads single characters "
+                               "and the second whole lines, as in digits+lines")
+        return Recognizer.load(characters, threads=threads, touching=touching)
     if is_line_model(model):
         if mode != "read":
             raise InkreadError(f"{model} is a line model: it reads whole lines; use inkread read --model {model}")

@@ -97,34 +97,16 @@ class LineReader:
             restriction(self.labels, only)  # a bad ``only`` fails before any work
         ink, scale = load_image_scaled(image)
         found = segment(ink)
-        lines = [_line_ink(glyphs) for glyphs in found]
+        lines = [line_ink(glyphs) for glyphs in found]
         characters: list[CharacterResult] = []
-        texts = []
-        for number, ((own, (x0, y0, _, y1)), read, glyphs) in enumerate(zip(lines, self.read_lines([own for own, _ in lines], only), found)):
+        for number, ((own, (x0, y0, _, _)), read, glyphs) in enumerate(zip(lines, self.read_lines([own for own, _ in lines], only), found)):
             marks = [(g.mark, g.box[0] - x0, g.box[2] - x0) for g in glyphs if g.mark]
-            space = False
-            kept = []
             # A line of marks alone (a dash on its own) has no letters for the model to read.
             read = with_marks([] if len(marks) == len(glyphs) else read, marks)
             read = with_word_gaps(read, [(before.box[2] - x0, after.box[0] - x0)
                                          for before, after in zip(glyphs, glyphs[1:]) if after.space_before])
-            for (char, confidence, _, _), (bx0, by0, bx1, by1) in zip(read, ink_boxes(read, own)):
-                if char == " ":
-                    space = bool(kept)
-                    continue
-                box = (int((x0 + bx0) * scale), int((y0 + by0) * scale), int(round((x0 + bx1) * scale)),
-                       int(round((y0 + by1) * scale)))
-                kept.append(CharacterResult(label=char, confidence=confidence, box=box, line=number,
-                                            top_k=[(char, confidence)], uncertain=confidence < UNCERTAIN_BELOW,
-                                            space_before=space, punctuation=char in MARKS))
-                space = False
-            if kept:
-                characters += kept
-                texts.append("".join((" " if c.space_before else "") + c.label for c in kept))
-        if not characters:
-            return ReadResult.nothing()
-        return ReadResult(text="\n".join(texts), characters=characters, confidence=min(c.confidence for c in characters),
-                          uncertain=any(c.uncertain for c in characters))
+            characters += line_characters(read, own, (x0, y0), scale, number)
+        return ReadResult.of(characters)
 
     def read_lines(self, inks: Sequence[np.ndarray], only: str | None = None) -> list[list[tuple[str, float, int, int]]]:
         """Read ink maps that hold one line each: (character, confidence, left, right) per character read.
@@ -190,6 +172,28 @@ def ink_boxes(read: list[tuple[str, float, int, int]], ink: np.ndarray) -> list[
         rows = np.flatnonzero(inked[:, lo + columns[0]:lo + columns[-1] + 1].any(axis=1))
         boxes.append((lo + int(columns[0]), int(rows[0]), lo + int(columns[-1]) + 1, int(rows[-1]) + 1))
     return boxes
+
+
+def line_characters(read: list[tuple[str, float, int, int]], own: np.ndarray, origin: tuple[int, int], scale: float,
+                    line: int, space_before: bool = False) -> list[CharacterResult]:
+    """The characters of a line (or of a piece of one) as read, spaces turned into ``space_before``.
+
+    ``own`` is the ink map that was read, ``origin`` its (x, y) on the image's ink map, and
+    ``scale`` that map's size in the caller's pixels: boxes come in the caller's pixels.
+    ``space_before`` is the first character's (a space read before it counts only inside a line).
+    """
+    x0, y0 = origin
+    out: list[CharacterResult] = []
+    space = space_before
+    for (char, confidence, _, _), (bx0, by0, bx1, by1) in zip(read, ink_boxes(read, own)):
+        if char == " ":
+            space = space or bool(out)
+            continue
+        box = (int((x0 + bx0) * scale), int((y0 + by0) * scale), int(round((x0 + bx1) * scale)), int(round((y0 + by1) * scale)))
+        out.append(CharacterResult(label=char, confidence=confidence, box=box, line=line, top_k=[(char, confidence)],
+                                   uncertain=confidence < UNCERTAIN_BELOW, space_before=space, punctuation=char in MARKS))
+        space = False
+    return out
 
 
 def with_marks(read: list[tuple[str, float, int, int]], marks: list[tuple[str, int, int]]) -> list[tuple[str, float, int, int]]:
@@ -265,7 +269,7 @@ def is_line_model(name_or_path: str | os.PathLike) -> bool:
         return False  # let the character Recognizer report what is wrong with it
 
 
-def _line_ink(glyphs) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+def line_ink(glyphs) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """One line's own ink (neighbouring lines' strokes that reach into its box left out), and its box."""
     x0, y0 = min(g.box[0] for g in glyphs), min(g.box[1] for g in glyphs)
     x1, y1 = max(g.box[2] for g in glyphs), max(g.box[3] for g in glyphs)

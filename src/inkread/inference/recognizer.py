@@ -15,19 +15,22 @@ from __future__ import annotations
 
 import numbers
 import os
-from typing import Any, Iterable, Literal
+from typing import TYPE_CHECKING, Any, Iterable, Literal
 
 import numpy as np
 
 from inkread.errors import InkreadError
 from inkread.imaging.decode import load_image_scaled
 from inkread.imaging.preprocess import NoInkError, normalize, preprocess_image
-from inkread.imaging.segment import CutChooser, JoinChooser, segment, text_layout
+from inkread.imaging.segment import CutChooser, Glyph, JoinChooser, segment
 from inkread.inference.bundle_format import ModelMeta
 from inkread.inference.grouping import EXTRA_CUT_COST, JOIN_GAIN, best_cuts, best_groups
 from inkread.inference.onnx_model import OnnxModel, softmax
 from inkread.inference.restrict import restriction
 from inkread.inference.results import CharacterResult, Prediction, ReadResult
+
+if TYPE_CHECKING:  # line_reader imports this module (UNCERTAIN_BELOW); the reader is loaded lazily
+    from inkread.inference.line_reader import LineReader
 
 # An answer is "uncertain" when the model gives it less than this probability...
 UNCERTAIN_BELOW = 0.6
@@ -47,18 +50,31 @@ class Recognizer:
     "lower" or the characters to allow ("ACGT"); see ``inkread.inference.restrict``.
     A prediction is flagged ``uncertain`` when its confidence is below ``uncertain_below`` (0.6)
     or the top-2 margin is below ``margin_below`` (0.3); both are computed after ``only``.
+    ``touching``: a line model that ``read`` gives characters that touch, to read them whole.
     """
 
-    def __init__(self, model: OnnxModel, *, uncertain_below: float = UNCERTAIN_BELOW, margin_below: float = MARGIN_BELOW):
+    def __init__(self, model: OnnxModel, *, uncertain_below: float = UNCERTAIN_BELOW, margin_below: float = MARGIN_BELOW,
+                 touching: "LineReader | None" = None):
         self.model = model
         self.uncertain_below = uncertain_below
         self.margin_below = margin_below
+        self.touching = touching
         self.labels: tuple[str, ...] = tuple(model.meta.labels)
 
     @classmethod
-    def load(cls, name_or_path: str | os.PathLike = "digits", *, threads: int | None = None, **options: Any) -> "Recognizer":
-        """Load "digits", "characters", a bundle folder, a run folder, or a .onnx file with model.json beside it."""
-        return cls(OnnxModel(name_or_path, threads=threads), **options)
+    def load(cls, name_or_path: str | os.PathLike = "digits", *, threads: int | None = None,
+             touching: str | os.PathLike | None = None, **options: Any) -> "Recognizer":
+        """Load "digits", "characters", a bundle folder, a run folder, or a .onnx file with model.json beside it.
+
+        ``touching``: a line model ("lines") for ``read`` to read characters that touch with.
+        """
+        model = OnnxModel(name_or_path, threads=threads)
+        line_reader = None
+        if touching is not None:
+            from inkread.inference.line_reader import LineReader
+
+            line_reader = LineReader.load(touching, threads=threads)
+        return cls(model, touching=line_reader, **options)
 
     @property
     def meta(self) -> ModelMeta:
@@ -70,7 +86,8 @@ class Recognizer:
         return self.model.meta.name
 
     def __repr__(self) -> str:
-        return f"Recognizer({self.name!r}, {len(self.labels)} classes, recipe={self.meta.recipe!r})"
+        touching = f", touching={self.touching.name!r}" if self.touching is not None else ""
+        return f"Recognizer({self.name!r}, {len(self.labels)} classes, recipe={self.meta.recipe!r}{touching})"
 
     # --- one character per image -------------------------------------------------------------
 
@@ -124,12 +141,14 @@ class Recognizer:
     def read(self, image: Any, only: str | None = None, top_k: int = 3) -> ReadResult:
         """Read every character in ``image``, line by line; bad images raise ``InputImageError``.
 
-        Touching characters are cut where this model reads the pieces best (``inference.grouping``).
+        Touching characters are cut where this model reads the pieces best (``inference.grouping``);
+        with a ``touching`` line model, each piece of ink that holds touching characters is read
+        whole by it instead, where it reads two characters or more (see ``_read_touching``).
         Boxes are in the pixels of the image as it is displayed: with its EXIF orientation applied,
         for a path, bytes or a PIL image alike (``ImageOps.exif_transpose(image)`` is that image).
         """
         self._check(only, top_k)
-        lines: list[list[Any]] = []  # the glyphs kept, line by line: characters and punctuation
+        lines: list[list[Glyph]] = []  # the glyphs kept, line by line: characters and punctuation
         inputs: list[np.ndarray] = []  # the model's inputs for the characters among them
         ink, scale = load_image_scaled(image)
         cut_chooser, join_chooser = self._choosers(only)
@@ -141,16 +160,56 @@ class Recognizer:
             glyphs = [glyph for index, glyph in enumerate(line) if index in kept or glyph.mark is not None]
             if glyphs:  # a line of punctuation alone (a dash on its own) is read too
                 lines.append(glyphs)
-        if not lines:
-            return ReadResult.nothing()
         predictions = iter(self._rank(self.model.logits(np.stack(inputs)[:, None]), only, top_k) if inputs else [])
-        characters = [
-            _character(glyph, None if glyph.mark is not None else next(predictions), scale, line_index)
-            for line_index, line in enumerate(lines) for glyph in line
-        ]
-        return ReadResult(text=text_layout(lines, [c.label for c in characters]), characters=characters,
-                          confidence=min(c.confidence for c in characters),
-                          uncertain=any(c.uncertain for c in characters))
+        predicted = [[None if glyph.mark is not None else next(predictions) for glyph in line] for line in lines]
+        read_whole = self._read_touching(lines, only, scale)
+        characters: list[CharacterResult] = []
+        for line_index, (line, line_predictions) in enumerate(zip(lines, predicted)):
+            index = 0
+            while index < len(line):
+                if (line_index, index) in read_whole:
+                    count, whole = read_whole[(line_index, index)]
+                    characters += whole
+                    index += count
+                    continue
+                characters.append(_character(line[index], line_predictions[index], scale, line_index))
+                index += 1
+        return ReadResult.of(characters)
+
+    def _read_touching(self, lines: list[list[Glyph]], only: str | None,
+                       scale: float) -> dict[tuple[int, int], tuple[int, list[CharacterResult]]]:
+        """Pieces of ink that hold touching characters, read whole by the ``touching`` line model.
+
+        A piece is the run of glyphs the segmenter cut from one piece of ink, or the one glyph it
+        considered cutting and kept whole (``Glyph.cut_from``). Returns {(line, first glyph): (glyphs
+        in the run, characters read)} for the pieces the line model reads as two characters or
+        more. Where it reads one, the character model's answer stays: it reads a character alone
+        better (the line model reads some thin tablet digits alone as two, a 6 as "66").
+        """
+        if self.touching is None:
+            return {}
+        from inkread.inference.line_reader import line_characters, line_ink
+
+        runs = []  # (line, first glyph, glyphs in the run)
+        for line_index, line in enumerate(lines):
+            index = 0
+            while index < len(line):
+                end = index + 1
+                if line[index].cut_from is not None and line[index].mark is None:
+                    while end < len(line) and line[end].cut_from == line[index].cut_from:
+                        end += 1
+                    runs.append((line_index, index, end - index))
+                index = end
+        if not runs:
+            return {}
+        inks = [line_ink(lines[line_index][first:first + count]) for line_index, first, count in runs]
+        read_whole = {}
+        for (line_index, first, count), (own, box), read in zip(runs, inks, self.touching.read_lines([own for own, _ in inks], only)):
+            read = [entry for entry in read if entry[0] != " "]  # one piece of ink holds no word gap
+            characters = line_characters(read, own, box[:2], scale, line_index, space_before=lines[line_index][first].space_before)
+            if sum(not c.punctuation for c in characters) >= 2:
+                read_whole[(line_index, first)] = (count, characters)
+        return read_whole
 
     # --- internals ---------------------------------------------------------------------------
 

@@ -138,3 +138,14 @@ class ReadResult:
     def nothing(cls) -> "ReadResult":
         """The answer for an image without ink."""
         return cls(text="", characters=[], confidence=0.0, no_ink=True)
+
+    @classmethod
+    def of(cls, characters: list[CharacterResult]) -> "ReadResult":
+        """The result for characters in reading order (``nothing()`` for none): text, confidence, uncertain."""
+        if not characters:
+            return cls.nothing()
+        lines: dict[int, list[str]] = {}
+        for char in characters:
+            lines.setdefault(char.line, []).append((" " if char.space_before else "") + char.label)
+        return cls(text="\n".join("".join(line).lstrip(" ") for line in lines.values()), characters=characters,
+                   confidence=min(c.confidence for c in characters), uncertain=any(c.uncertain for c in characters))
