@@ -21,6 +21,7 @@ from PIL import Image
 
 from test_serving_helpers import SHIPPED_LINES, font_characters, font_digits, png, render
 
+from inkread.errors import InkreadError
 from inkread.labels import DIGITS
 from inkread.serving import ServeConfig, create_app, schemas
 
@@ -259,6 +260,27 @@ def test_models_tell_line_models_from_character_models(lines_client):
     schemas.ModelsResponse.model_validate(answer)
     kinds = {m["name"]: (m["kind"], m["recipe"]) for m in answer["models"]}
     assert kinds == {"digits": ("character", "mnist"), "characters": ("character", "emnist"), "lines": ("line", "line")}
+
+
+def test_a_character_model_served_with_a_line_model_for_touching_characters(make_client, bundles):
+    """``--model digits+lines``: the character model answers, the line model reads touching characters."""
+    from inkread.inference.recognizer import Recognizer
+
+    if not SHIPPED_LINES.exists():
+        pytest.skip(f"{SHIPPED_LINES} not found: this test serves the shipped 'lines' model")
+    client = make_client(models=[f"{bundles[0]}+lines", str(bundles[0])])
+    names = [m["name"] for m in client.get(f"{API}/models").json()["models"]]
+    assert names == ["digits+lines", "digits"]
+    image = png(render("1 2", size=(560, 200), font_size=120))
+    both = [client.post(f"{API}/read", files=upload(image), data={"model": name}).json() for name in names]
+    assert both[0]["model"] == "digits+lines" and both[0]["text"] == both[1]["text"]  # apart: the same reading
+    assert client.post(f"{API}/predict", files=upload(IMAGE), data={"model": "digits+lines"}).status_code == 200
+    reader = client.app.state.registry.recognizer("digits+lines")
+    assert isinstance(reader, Recognizer) and reader.touching is not None
+    with pytest.raises(InkreadError, match="in MODEL\\+LINES the first model reads single characters"):
+        make_client(models=["lines+lines"])
+    with pytest.raises(InkreadError, match="in MODEL\\+LINES"):
+        make_client(models=[f"{bundles[0]}+{bundles[1]}"])
 
 
 def test_every_shipped_model_is_served_by_default(make_client):

@@ -188,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("serve", help="serve the web page and the HTTP API")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--model", action="append", help="model to serve (repeatable; default: digits and characters)")
+    p.add_argument("--model", action="append", help="model to serve (repeatable; default: every shipped model); digits+lines: digits, with the line model reading touching digits whole")
     p.add_argument("--data-dir", default=None, help=data_dir_help + "; corrections are stored here")
     p.add_argument("--cors-origin", action="append", help="allow this browser origin (default: none)")
     p.add_argument("--workers", type=int, default=None, help="server processes (default: one per core, at most 2)")

@@ -27,6 +27,7 @@ class ServedModel:
     name: str
     folder: Path
     meta: ModelMeta
+    touching: Path | None = None  # "digits+lines": the line model that reads touching characters whole
     recognizer: "Recognizer | LineReader | None" = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -47,13 +48,24 @@ class ModelRegistry:
                                    "or serve a model bundle with --model PATH")
         self.models: dict[str, ServedModel] = {}
         for spec in specs:
-            folder = resolve_bundle(spec)
+            model, plus, touching = spec.partition("+")
+            if not plus or Path(spec).exists():  # a bundle folder may have a + in its name
+                model, touching = spec, None
+            folder = resolve_bundle(model)
             meta = ModelMeta.read(folder)  # fails now, at start, rather than on a user's first request
-            name = spec if spec in PRETRAINED else meta.name
+            name = model if model in PRETRAINED else meta.name
+            touching_folder = None
+            if touching is not None:
+                touching_folder = resolve_bundle(touching)
+                touching_meta = ModelMeta.read(touching_folder)
+                if meta.arch == LINE_ARCH or touching_meta.arch != LINE_ARCH:
+                    raise InkreadError(f"--model {spec}: in MODEL+LINES the first model reads single characters and the "
+                                       "second whole lines, as in digits+lines")
+                name += "+" + (touching if touching in PRETRAINED else touching_meta.name)
             base, n = name, 2
             while name in self.models:  # two bundles with the same name: keep both reachable
                 name, n = f"{base}-{n}", n + 1
-            self.models[name] = ServedModel(name, folder, meta)
+            self.models[name] = ServedModel(name, folder, meta, touching_folder)
 
     @property
     def names(self) -> list[str]:
@@ -82,8 +94,10 @@ class ModelRegistry:
                 if served.recognizer is None:
                     from inkread.inference.recognizer import Recognizer  # onnxruntime: imported when needed
 
-                    reader = LineReader if served.reads_lines else Recognizer
-                    served.recognizer = reader.load(served.folder, threads=ORT_THREADS)
+                    if served.reads_lines:
+                        served.recognizer = LineReader.load(served.folder, threads=ORT_THREADS)
+                    else:
+                        served.recognizer = Recognizer.load(served.folder, threads=ORT_THREADS, touching=served.touching)
         return served.recognizer
 
     def load_all(self) -> None:
