@@ -162,7 +162,7 @@ class Recognizer:
                 lines.append(glyphs)
         predictions = iter(self._rank(self.model.logits(np.stack(inputs)[:, None]), only, top_k) if inputs else [])
         predicted = [[None if glyph.mark is not None else next(predictions) for glyph in line] for line in lines]
-        read_whole = self._read_touching(lines, only, scale)
+        read_whole = self._read_touching(lines, predicted, only, scale)
         characters: list[CharacterResult] = []
         for line_index, (line, line_predictions) in enumerate(zip(lines, predicted)):
             index = 0
@@ -176,15 +176,17 @@ class Recognizer:
                 index += 1
         return ReadResult.of(characters)
 
-    def _read_touching(self, lines: list[list[Glyph]], only: str | None,
+    def _read_touching(self, lines: list[list[Glyph]], predicted: list[list[Prediction | None]], only: str | None,
                        scale: float) -> dict[tuple[int, int], tuple[int, list[CharacterResult]]]:
-        """Pieces of ink that hold touching characters, read whole by the ``touching`` line model.
+        """Pieces of ink that may hold touching characters, read whole by the ``touching`` line model.
 
         A piece is the run of glyphs the segmenter cut from one piece of ink, or the one glyph it
-        considered cutting and kept whole (``Glyph.cut_from``). Returns {(line, first glyph): (glyphs
-        in the run, characters read)} for the pieces the line model reads as two characters or
-        more. Where it reads one, the character model's answer stays: it reads a character alone
-        better (the line model reads some thin tablet digits alone as two, a 6 as "66").
+        considered cutting and kept whole (``Glyph.cut_from``), or a glyph this model reads with a
+        confidence below ``uncertain_below`` (a narrow 1 touching a 6 is no wider than one digit,
+        and reads as neither). Returns {(line, first glyph): (glyphs in the run, characters read)}
+        for the pieces the line model reads as two characters or more. Where it reads one, this
+        model's answer stays: it reads a character alone better (the line model reads some thin
+        tablet digits alone as two, a 6 as "66").
         """
         if self.touching is None:
             return {}
@@ -194,11 +196,13 @@ class Recognizer:
         for line_index, line in enumerate(lines):
             index = 0
             while index < len(line):
-                end = index + 1
-                if line[index].cut_from is not None and line[index].mark is None:
-                    while end < len(line) and line[end].cut_from == line[index].cut_from:
+                glyph, prediction, end = line[index], predicted[line_index][index], index + 1
+                if glyph.cut_from is not None and glyph.mark is None:
+                    while end < len(line) and line[end].cut_from == glyph.cut_from:
                         end += 1
                     runs.append((line_index, index, end - index))
+                elif prediction is not None and prediction.confidence < self.uncertain_below:
+                    runs.append((line_index, index, 1))
                 index = end
         if not runs:
             return {}
