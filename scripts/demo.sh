@@ -13,5 +13,8 @@ echo
 echo "== inkread read samples/text/*.png (several characters per image)"
 inkread read samples/text/*.png --model digits
 echo
+echo "== inkread read samples/text/touching-4158.png --model digits+lines (touching digits read whole by the line model)"
+inkread read samples/text/touching-4158.png --model digits+lines
+echo
 echo "== inkread read samples/words/*.png --model lines --only letters (whole words, joined-up writing too)"
 inkread read samples/words/*.png --model lines --only letters
