@@ -131,5 +131,8 @@ def test_a_dash_drawn_alone_is_read_as_a_dash(reader):
 
     image = Image.new("L", (300, 200), 255)
     ImageDraw.Draw(image).line([(120, 100), (180, 102)], fill=0, width=6)
-    result = load_reader(reader).read(image)
+    loaded = load_reader(reader)
+    if reader == "lines":  # nothing but a mark: the line model is not even run
+        loaded._run = lambda lines: pytest.fail("the line model ran on a line of marks alone")
+    result = loaded.read(image)
     assert result.text == "-" and result.characters[0].punctuation

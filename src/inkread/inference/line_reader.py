@@ -98,11 +98,13 @@ class LineReader:
         ink, scale = load_image_scaled(image)
         found = segment(ink)
         lines = [line_ink(glyphs) for glyphs in found]
+        # A line of marks alone (a dash on its own) has no letters for the model to read: not run.
+        worded = [k for k, glyphs in enumerate(found) if any(g.mark is None for g in glyphs)]
+        reads = dict(zip(worded, self.read_lines([lines[k][0] for k in worded], only)))
         characters: list[CharacterResult] = []
-        for number, ((own, (x0, y0, _, _)), read, glyphs) in enumerate(zip(lines, self.read_lines([own for own, _ in lines], only), found)):
+        for number, ((own, (x0, y0, _, _)), glyphs) in enumerate(zip(lines, found)):
             marks = [(g.mark, g.box[0] - x0, g.box[2] - x0) for g in glyphs if g.mark]
-            # A line of marks alone (a dash on its own) has no letters for the model to read.
-            read = with_marks([] if len(marks) == len(glyphs) else read, marks)
+            read = with_marks(reads.get(number, []), marks)
             read = with_word_gaps(read, [(before.box[2] - x0, after.box[0] - x0)
                                          for before, after in zip(glyphs, glyphs[1:]) if after.space_before])
             characters += line_characters(read, own, (x0, y0), scale, number)
