@@ -529,12 +529,14 @@ class FakeLineReader:
     """Stands in for a LineReader: answers ``reads[k]`` for the k-th ink map it is given, and keeps them."""
 
     name = "fake-lines"
+    labels = tuple("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") + (" ",)
 
     def __init__(self, *reads):
-        self.reads, self.inks = list(reads), []
+        self.reads, self.inks, self.only = list(reads), [], []
 
     def read_lines(self, inks, only=None):
         self.inks += list(inks)
+        self.only.append(only)
         return [self.reads[k % len(self.reads)] for k in range(len(inks))]
 
 
@@ -564,18 +566,23 @@ def test_touching_characters_go_to_the_line_model_and_the_rest_stay_with_the_cha
     plain = Recognizer.load("digits")
     glyphs = [g for line in segment(load_image(page), *plain._choosers(None)) for g in line]
     assert glyphs[0].cut_from is None and glyphs[-1].cut_from is not None  # the 7 alone, the 3-8 piece of ink
-    lines = FakeLineReader([("4", 0.9, 5, 8), (" ", 0.99, 20, 21), ("2", 0.5, 40, 45)])
+    lines = FakeLineReader([("4", 0.99, 5, 8), (" ", 0.99, 20, 21), ("2", 0.59, 40, 45)])
     mixed = Recognizer(plain.model, touching=lines)
     result = mixed.read(page)
     # the 7 by the digits model, the piece of ink as the line model read it, after the 7's word gap if any
     assert result.text.replace(" ", "") == plain.read(page).characters[0].label + "42"
     assert result.characters[1].space_before == glyphs[1].space_before
-    piece = [g.box for g in glyphs if g.cut_from == glyphs[-1].cut_from]  # cut in two or kept whole: all of it, once
-    assert len(lines.inks) == 1 and lines.inks[0].shape[1] == max(b[2] for b in piece) - min(b[0] for b in piece)
+    piece = [g for g in glyphs if g.cut_from == glyphs[-1].cut_from]  # cut in two or kept whole: all of it, once
+    assert len(lines.inks) == 1 and lines.inks[0].shape[1] == max(g.box[2] for g in piece) - min(g.box[0] for g in piece)
+    assert lines.only == ["0123456789"]  # the line model reads no more than the digits model knows
     assert [c.label for c in result.characters[1:]] == ["4", "2"] and result.characters[2].uncertain
     assert not result.characters[2].space_before  # a space read inside a piece of ink is no word gap
     x0 = min(g.box[0] for g in glyphs[1:])
     assert all(x0 <= c.box[0] < c.box[2] <= page.shape[1] for c in result.characters[1:])
+    if len(piece) == 1:  # kept whole: the line model's reading must be surer than the digits model's one character
+        sure = plain.predict(piece[0].ink).confidence
+        unsure = Recognizer(plain.model, touching=FakeLineReader([("4", 0.99, 5, 8), ("2", 0.85 * sure, 40, 45)]))
+        assert unsure.read(page).text == plain.read(page).text
     one = Recognizer(plain.model, touching=FakeLineReader([("5", 0.9, 5, 8)]))
     assert one.read(page).text == plain.read(page).text  # read as one character: the digits model's answer stays
 

@@ -138,7 +138,7 @@ def test_touching_digits_read_whole_by_the_line_model(shared_datasets):
     pages = touching_pairs(shared_datasets, 80)
     by_cuts = sum(cutting.read(page, only="digits").text == truth for page, truth in pages)
     read_whole = sum(mixed.read(page, only="digits").text == truth for page, truth in pages)
-    assert read_whole >= 62 and read_whole >= by_cuts + 10, (read_whole, by_cuts)  # measured: 67 and 51 of 80
+    assert read_whole >= 62 and read_whole >= by_cuts + 10, (read_whole, by_cuts)  # measured: 66 and 51 of 80
 
 
 def test_past_its_budget_of_pieces_read_falls_back_to_the_width_rule(shared_datasets, monkeypatch):

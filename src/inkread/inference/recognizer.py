@@ -39,6 +39,11 @@ MARGIN_BELOW = 0.3
 # read(): touching characters are cut where the model reads the pieces best, reading at most this
 # many pieces per image (about 0.4 ms each); past that, by the width rule alone.
 MAX_PIECES_PER_IMAGE = 300
+# read() with a ``touching`` line model: where a glyph this model read as one character is read as
+# several by the line model, the line model's reading is taken only if it is this sure of its least
+# sure character, relative to this model's confidence (it reads some single characters as two, a
+# "5" as "55", less surely). Chosen on MNIST: see README "Whole words and lines".
+LINE_OVER_CHARACTER = 0.9
 
 Errors = Literal["raise", "return"]
 
@@ -184,7 +189,8 @@ class Recognizer:
         considered cutting and kept whole (``Glyph.cut_from``), or a glyph this model reads with a
         confidence below ``uncertain_below`` (a narrow 1 touching a 6 is no wider than one digit,
         and reads as neither). Returns {(line, first glyph): (glyphs in the run, characters read)}
-        for the pieces the line model reads as two characters or more. Where it reads one, this
+        for the pieces the line model reads as two characters or more, and, for a piece of one
+        glyph, reads more surely than this model did (``LINE_OVER_CHARACTER``). Elsewhere this
         model's answer stays: it reads a character alone better (the line model reads some thin
         tablet digits alone as two, a 6 as "66").
         """
@@ -208,10 +214,16 @@ class Recognizer:
             return {}
         inks = [line_ink(lines[line_index][first:first + count]) for line_index, first, count in runs]
         read_whole = {}
+        if only is None:  # the line model knows more than this model: a digits model's reader reads digits
+            known = {label.upper() for label in self.labels}
+            only = "".join(char for char in self.touching.labels if char.upper() in known)
         for (line_index, first, count), (own, box), read in zip(runs, inks, self.touching.read_lines([own for own, _ in inks], only)):
             read = [entry for entry in read if entry[0] != " "]  # one piece of ink holds no word gap
             characters = line_characters(read, own, box[:2], scale, line_index, space_before=lines[line_index][first].space_before)
-            if sum(not c.punctuation for c in characters) >= 2:
+            if sum(not c.punctuation for c in characters) < 2:
+                continue
+            alone = predicted[line_index][first] if count == 1 else None
+            if alone is None or min(c.confidence for c in characters) > LINE_OVER_CHARACTER * alone.confidence:
                 read_whole[(line_index, first)] = (count, characters)
         return read_whole
 
