@@ -2,7 +2,7 @@
 
 A real ``inkread serve`` subprocess serves the shipped digits model, a "characters" model (the
 shipped one when installed, else a font-centroid test bundle) and the shipped line model "lines"
-when installed. Mouse strokes draw 1, 7 and 0 on the canvas, a phone viewport draws with touch, a
+when installed, with "digits+lines" (digits, touching digits read by the line model). Mouse strokes draw 1, 7 and 0 on the canvas, a phone viewport draws with touch, a
 file is uploaded, a correction is taught.
 Screenshots go to test-artifacts/ (gitignored), for people to look at.
 """
@@ -40,7 +40,7 @@ def server(tmp_path_factory):
         pytest.skip(f"{SHIPPED_DIGITS} not found: the browser tests draw digits for the shipped digits model")
     root = tmp_path_factory.mktemp("browser")
     characters = SHIPPED_CHARACTERS.parent if SHIPPED_CHARACTERS.exists() else font_characters(root / "characters")
-    lines = ["--model", "lines"] if SHIPPED_LINES.exists() else []
+    lines = ["--model", "lines", "--model", "digits+lines"] if SHIPPED_LINES.exists() else []
     args = ["--model", "digits", "--model", str(characters), *lines, "--data-dir", str(root / "data")]
     with running_server(args, root / "server.log") as running:
         yield running
@@ -229,6 +229,23 @@ def test_text_mode_reads_with_the_line_model(page):
     expect(page.locator("#answer-label")).to_have_text(answer["text"])
     expect(page.locator("#message")).to_be_hidden()
     page.screenshot(path=str(ARTIFACTS / "browser-desktop-lines.png"))
+
+
+def test_text_mode_reads_touching_digits_with_digits_plus_lines(page):
+    from playwright.sync_api import expect
+
+    needs_lines()
+    page.click("label[for=mode-text]")
+    page.select_option("#model", "digits+lines")
+    zeros = [[(0.5 * x, y) for x, y in stroke] for stroke in ZERO] + [[(0.18 + 0.5 * x, y) for x, y in stroke] for stroke in ZERO]
+    responses = []
+    page.on("response", lambda response: responses.append(response) if response.url.endswith("/api/v1/read") else None)
+    draw_with_mouse(page, zeros)  # two zeros drawn into each other: one piece of ink
+    settled(page)
+    answer = responses[-1].json()
+    assert answer["model"] == "digits+lines" and answer["text"] == "00", answer
+    expect(page.locator("#answer-label")).to_have_text("00")
+    page.screenshot(path=str(ARTIFACTS / "browser-desktop-touching.png"))
 
 
 def test_the_line_model_cannot_be_chosen_in_character_mode(page):
