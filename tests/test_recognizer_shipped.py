@@ -249,6 +249,17 @@ def test_digits_model_reads_tablet_digits_on_ruled_paper(shared_datasets):
     assert recognizer.read(ruled).text == recognizer.read(underlined).text == "06-12.33"
 
 
+@pytest.mark.parametrize("degrees", [-6, -3, 3, 6])
+def test_digits_model_reads_tablet_digits_on_ruled_paper_photographed_askew(shared_datasets, degrees):
+    """Notebook rules tilted by a few degrees (a photo taken a little askew) go too."""
+    recognizer = shipped("digits")
+    page = tablet_line(shared_datasets, "2026 1121").astype(np.float32)
+    rows, columns = np.mgrid[0:page.shape[0], 0:page.shape[1]]
+    on_rule = np.abs((rows - np.tan(np.radians(degrees)) * columns - 15) % 40 - 20) < 1.0  # gray rules 40 px apart
+    page[on_rule] = np.minimum(page[on_rule], 120)
+    assert recognizer.read(page.astype(np.uint8)).text == "2026 1121"
+
+
 def test_a_long_line_of_canvas_digits_standing_on_a_rule(shared_datasets):
     """A full line of digits on a rule: the rule goes, the digits keep every stroke near it."""
     recognizer = shipped("digits")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from inkread.imaging.rules import remove_rules
 from inkread.imaging.segment import segment
@@ -52,6 +53,27 @@ def test_a_slightly_tilted_rule_and_squared_paper():
     grid, _ = lined_page(rule_rows=range(5, 140, 12), level=0.5)
     grid[:, 6::12] = np.maximum(grid[:, 6::12], 0.5)
     assert [len(line) for line in segment(grid)] == [3]  # not hundreds of squares
+
+
+@pytest.mark.parametrize("degrees", [-7.0, -3.0, 2.0, 5.0])
+def test_rules_of_a_page_photographed_askew_are_sheared_level_and_erased(degrees):
+    """Rules tilted past what a run can step over (about 1 degree), up to MAX_TILT_DEG, cut off
+    by the page's edges: all of them go, every piece of the rings stays."""
+    rings = np.zeros((200, 300), np.float32)
+    for x in (30, 120, 210):
+        ring(rings, x, 70)
+    ink = rings.copy()
+    rows, columns = np.mgrid[0:200, 0:300]
+    slope = np.tan(np.radians(degrees))
+    on_rule = np.abs((rows - slope * columns) % 30 - 15) < 1.0  # rules 30 px apart, 2 px thick
+    ink[on_rule] = np.maximum(ink[on_rule], 0.6)
+    clean = remove_rules(ink)
+    near_rings = np.zeros(ink.shape, bool)
+    for x in (30, 120, 210):
+        near_rings[70 - 3:110 + 3, x - 3:x + 40 + 3] = True  # where a ring stands on a rule it keeps its feet
+    assert not (clean[~near_rings] > 0).any()  # no other piece of a rule left, not even in a corner
+    assert (clean[(rings > 0) & ~on_rule] == 1.0).all()  # the rings untouched off the rules...
+    assert [len(line) for line in segment(ink)] == [3]  # ...and, where rules crossed them, still whole
 
 
 def test_the_writing_itself_is_never_a_rule():

@@ -4,7 +4,9 @@ A rule is a run of ink far longer than a character is wide: at least ``RULE_LENG
 image's width (or height, for the vertical rules of squared paper and margins) and
 ``RULE_VS_CHARACTERS`` times the size of the characters (the marks left without it). The runs are
 found on the mask thickened by ``TILT`` of the width up and down, so a rule of a slightly tilted
-photo, which steps a row every few dozen pixels, is still one run. A rule pixel is erased only where the ink it
+photo, which steps a row every few dozen pixels, is still one run; rules tilted further (up to
+``MAX_TILT_DEG``: a notebook photographed a little askew) are first made level by shearing the page,
+each column shifted up or down by whole pixels, and the rule erased there is shifted back. A rule pixel is erased only where the ink it
 belongs to is about as thick, across the rule, as the rule itself: where a stroke crosses the rule
 or stands on it, the ink there runs on up or down, and it is kept, so characters written on the
 line keep their feet. Left in, a rule joined every character it touched into one glyph, and ruled
@@ -26,6 +28,8 @@ HAIRLINE = 40  # with nothing else on the page, a rule is at least this many tim
 SEGMENT = 0.05  # pieces of the rule this share of the width long tell how thick it is
 TILT = 0.01  # one run may step this share of the image's width up or down (at least 2 rows): a
              # rule tilted by up to about 1 degree in a photo is still one run
+MAX_TILT_DEG = 8.0  # rules tilted further than TILT, up to this, are found by shearing them level
+CORNER = 0.03  # a tilted rule cut off by the page's edge is a rule if it crosses this share of the width
 
 
 def remove_rules(ink: np.ndarray, ink_threshold: float = 0.5) -> np.ndarray:
@@ -39,6 +43,82 @@ def remove_rules(ink: np.ndarray, ink_threshold: float = 0.5) -> np.ndarray:
 
 
 def _remove_horizontal(ink: np.ndarray, ink_threshold: float) -> np.ndarray:
+    cleaned = _remove_level(ink, ink_threshold)
+    if cleaned is not ink:
+        return cleaned
+    slope = _tilted_rule_slope(ink > RULE_INK)
+    if slope == 0.0:
+        return ink
+    rows, columns, shape = _shear(ink.shape, slope)
+    level = _sheared(ink, slope)
+    # Sheared, the page is a parallelogram: a rule that leaves it through the top or the bottom
+    # runs across only the part of its row that holds the page (left in, such a piece joins the
+    # characters it touches). Rows holding less than CORNER of the page's width hold no rule.
+    inside = np.zeros(shape, bool)
+    inside[rows, columns] = True
+    across = inside.sum(axis=1).astype(np.float64)
+    cleaned = _remove_level(level, ink_threshold, np.where(across >= CORNER * ink.shape[1], across, np.inf))
+    return ink if cleaned is level else cleaned[rows, columns]
+
+
+def _tilted_rule_slope(mask: np.ndarray, block: int = 4) -> float:
+    """The slope (rows per column) of rules tilted by more than TILT, up to MAX_TILT_DEG, or 0.0.
+
+    Tried on the mask shrunk ``block`` times, sheared by each slope in turn (a step moves the far
+    end by one shrunk row): at the rules' slope their ink gathers in the fewest rows, and a rule is
+    a row with ink nearly all the way across. The slope found is then refined on the mask itself,
+    a row at the far end at a time: a rule cut off by the page's edge must lie level to be seen.
+    """
+    height, width = mask.shape
+    small_height, small_width = height // block, width // block
+    if small_width < 16 or small_height < 4 or mask.any(axis=0).mean() < RULE_LENGTH:
+        return 0.0  # a character cropped to its ink, or no ink across the page: no rule to tilt
+    # ink per block (not "any ink"): a rule stays as thin as a row where it lies level
+    small = mask[:small_height * block, :small_width * block].reshape(small_height, block, small_width, block).sum(axis=(1, 3))
+    steepest = int(np.ceil(np.tan(np.radians(MAX_TILT_DEG)) * small_width))
+    coarse = _most_level(small, [step / small_width for step in range(-steepest, steepest + 1)])
+    inked = _sheared(small > 0, coarse)
+    inked[1:] |= inked[:-1].copy()  # a rule that steps a row between two shifts is one row
+    if inked.sum(axis=1).max() < RULE_LENGTH * small_width:
+        return 0.0  # no rule
+    slope = _most_level(mask.astype(np.float64), [coarse + k / width for k in range(-block, block + 1)])
+    return 0.0 if abs(slope) * width <= max(2, round(TILT * width)) else slope  # else the level search handles it
+
+
+def _most_level(image: np.ndarray, slopes: list[float]) -> float:
+    """The slope at which the image's ink gathers in the fewest rows: the row totals are most
+    uneven (the deskew measure of document scanners). A tie goes to the smaller slope."""
+    best, best_sharpness = 0.0, -1.0
+    for slope in sorted(slopes, key=abs):
+        sharpness = float((_sheared(image, slope).sum(axis=1, dtype=np.float64) ** 2).sum())
+        if sharpness > best_sharpness * (1 + 1e-9):
+            best, best_sharpness = slope, sharpness
+    return best
+
+
+def _sheared(image: np.ndarray, slope: float) -> np.ndarray:
+    """``image`` with each column moved up by ``slope * column`` rows (see ``_shear``)."""
+    rows, columns, shape = _shear(image.shape, slope)
+    level = np.zeros(shape, image.dtype)
+    level[rows, columns] = image
+    return level
+
+
+def _shear(shape: tuple[int, int], slope: float) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+    """Index arrays that move each pixel of an image of ``shape`` up by ``slope * column`` rows
+    (whole rows), into an image tall enough to hold them all: level[rows, columns] = image."""
+    height, width = shape
+    shifts = np.round(slope * np.arange(width)).astype(np.int64)
+    rows = np.arange(height)[:, None] - shifts[None, :] + max(0, int(shifts.max()))
+    columns = np.broadcast_to(np.arange(width)[None, :], (height, width))
+    return rows, columns, (height + int(shifts.max() - shifts.min()), width)
+
+
+def _remove_level(ink: np.ndarray, ink_threshold: float, row_widths: np.ndarray | None = None) -> np.ndarray:
+    """``ink`` without its horizontal rules tilted by at most TILT; ``ink`` itself if it has none.
+
+    ``row_widths`` (one per row, default the image's width) is how much of each row holds the page.
+    """
     mask = ink > RULE_INK
     height, width = mask.shape
     if width < 20 or not mask.any():
@@ -48,11 +128,12 @@ def _remove_horizontal(ink: np.ndarray, ink_threshold: float) -> np.ndarray:
         return ink
     runs = run_lengths(_spread_rows(mask, tilt))  # on the mask thickened by ``tilt`` rows
 
-    def near_run_of(length: float) -> np.ndarray:
+    def near_run_of(length) -> np.ndarray:
         """Pixels within ``tilt`` rows of a (thickened) run at least ``length`` long."""
         return _spread_rows(runs >= length, tilt)
 
-    candidate = mask & near_run_of(RULE_LENGTH * width)  # the rule, and the ink near it
+    rule_length = RULE_LENGTH * (width if row_widths is None else row_widths[:, None])
+    candidate = mask & near_run_of(rule_length)  # the rule, and the ink near it
     if not candidate.any():
         return ink
     # The rule itself: ink as thin across as the rule, connected to its long flat pieces (a
@@ -79,7 +160,10 @@ def _remove_horizontal(ink: np.ndarray, ink_threshold: float) -> np.ndarray:
             return ink
     else:
         char_size = weighted_median(sizes, rest.areas)  # crumbs of the rule hardly count
-        erase &= near_run_of(RULE_VS_CHARACTERS * char_size)
+        long_enough = RULE_VS_CHARACTERS * char_size
+        if row_widths is not None:  # a tilted rule cut off by the page's edge: as long as its row allows
+            long_enough = np.where(row_widths[:, None] < width, np.minimum(long_enough, rule_length), long_enough)
+        erase &= near_run_of(long_enough)
     if not erase.any():
         return ink
     # Bits of the rule left between strokes too close together to tell its thickness: marks made
