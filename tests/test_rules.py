@@ -74,6 +74,10 @@ def test_rules_of_a_page_photographed_askew_are_sheared_level_and_erased(degrees
     assert not (clean[~near_rings] > 0).any()  # no other piece of a rule left, not even in a corner
     assert (clean[(rings > 0) & ~on_rule] == 1.0).all()  # the rings untouched off the rules...
     assert [len(line) for line in segment(ink)] == [3]  # ...and, where rules crossed them, still whole
+    squared = rings.copy()  # squared paper askew: its columns are tilted rules too
+    grid = (np.abs((rows - slope * columns) % 24 - 12) < 0.8) | (np.abs((columns + slope * rows) % 24 - 12) < 0.8)
+    squared[grid] = np.maximum(squared[grid], 0.5)
+    assert [len(line) for line in segment(squared)] == [3]
 
 
 def test_the_writing_itself_is_never_a_rule():
