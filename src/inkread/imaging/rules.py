@@ -50,7 +50,8 @@ def _remove_horizontal(ink: np.ndarray, ink_threshold: float) -> np.ndarray:
     if slope == 0.0:
         return ink
     rows, columns, shape = _shear(ink.shape, slope)
-    level = _sheared(ink, slope)
+    level = np.zeros(shape, ink.dtype)
+    level[rows, columns] = ink
     # Sheared, the page is a parallelogram: a rule that leaves it through the top or the bottom
     # runs across only the part of its row that holds the page (left in, such a piece joins the
     # characters it touches). Rows holding less than CORNER of the page's width hold no rule.

@@ -100,10 +100,11 @@ def load_reader(model: str, mode: str = "read", threads: int | None = None):
     each piece of ink that holds touching characters (``Recognizer.load(..., touching=LINES)``).
     """
     from inkread.inference.line_reader import LineReader, is_line_model
+    from inkread.inference.onnx_model import split_model_pair
     from inkread.inference.recognizer import Recognizer
 
-    characters, plus, touching = str(model).partition("+")
-    if plus and not Path(model).exists():  # a bundle folder may have a + in its name
+    characters, touching = split_model_pair(model)
+    if touching is not None:
         if mode != "read":
             raise InkreadError(f"{model} reads strings of characters: use inkread read --model {model}, "
                                f"or predict one character per image with --model {characters}")

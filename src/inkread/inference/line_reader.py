@@ -27,7 +27,7 @@ from inkread.imaging.line import MARGIN, normalize_line_mapped, pad_lines
 from inkread.imaging.segment import segment
 from inkread.inference.bundle_format import ONNX_FILE, ModelMeta
 from inkread.inference.onnx_model import new_session, resolve_bundle
-from inkread.inference.recognizer import UNCERTAIN_BELOW  # the same bar for both readers
+from inkread.inference.recognizer import UNCERTAIN_BELOW, scale_box  # the same bar and boxes for both readers
 from inkread.inference.restrict import restriction
 from inkread.inference.results import CharacterResult, ReadResult
 from inkread.labels import LINE_MARKS, MERGED_LOWER
@@ -191,7 +191,7 @@ def line_characters(read: list[tuple[str, float, int, int]], own: np.ndarray, or
         if char == " ":
             space = space or bool(out)
             continue
-        box = (int((x0 + bx0) * scale), int((y0 + by0) * scale), int(round((x0 + bx1) * scale)), int(round((y0 + by1) * scale)))
+        box = scale_box((x0 + bx0, y0 + by0, x0 + bx1, y0 + by1), scale)
         out.append(CharacterResult(label=char, confidence=confidence, box=box, line=line, top_k=[(char, confidence)],
                                    uncertain=confidence < UNCERTAIN_BELOW, space_before=space, punctuation=char in MARKS))
         space = False

@@ -16,6 +16,15 @@ PRETRAINED = ("digits", "characters", "lines")
 RUN_CHUNK = 256  # images per ONNX Runtime run (see OnnxModel.logits)
 
 
+def split_model_pair(spec: str | os.PathLike) -> tuple[str, str | None]:
+    """"digits+lines" -> ("digits", "lines"): a character model and the line model that reads its
+    touching characters whole; anything else (a bundle folder may have a + in its name) -> (spec, None)."""
+    model, plus, touching = str(spec).partition("+")
+    if not plus or Path(spec).exists():
+        return str(spec), None
+    return model, touching
+
+
 def resolve_bundle(name_or_path: str | os.PathLike) -> Path:
     """The bundle folder for "digits", "characters", a bundle folder, a run folder or a .onnx file."""
     text = str(name_or_path)

@@ -310,14 +310,14 @@ def _character(glyph, prediction: Prediction | None, scale: float, line: int) ->
     its confidence is 1 and its only candidate itself.
     """
     if prediction is None:
-        return CharacterResult(label=glyph.mark, confidence=1.0, box=_scale_box(glyph.box, scale), line=line,
+        return CharacterResult(label=glyph.mark, confidence=1.0, box=scale_box(glyph.box, scale), line=line,
                                top_k=[(glyph.mark, 1.0)], space_before=bool(glyph.space_before), punctuation=True)
-    return CharacterResult(label=prediction.label, confidence=prediction.confidence, box=_scale_box(glyph.box, scale),
+    return CharacterResult(label=prediction.label, confidence=prediction.confidence, box=scale_box(glyph.box, scale),
                            line=line, top_k=prediction.top_k, uncertain=prediction.uncertain,
                            space_before=bool(glyph.space_before))
 
 
-def _scale_box(box, scale: float) -> tuple[int, int, int, int]:
+def scale_box(box, scale: float) -> tuple[int, int, int, int]:
     """A box on the (possibly reduced) ink map, in the pixel coordinates of the caller's image."""
     x0, y0, x1, y1 = box
     return (int(x0 * scale), int(y0 * scale), int(round(x1 * scale)), int(round(y1 * scale)))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from inkread.errors import InkreadError
 from inkread.inference.bundle_format import ModelMeta
 from inkread.inference.line_reader import LINE_ARCH, LineReader
-from inkread.inference.onnx_model import PRETRAINED, PRETRAINED_DIR, resolve_bundle
+from inkread.inference.onnx_model import PRETRAINED, PRETRAINED_DIR, resolve_bundle, split_model_pair
 
 if TYPE_CHECKING:
     from inkread.inference.recognizer import Recognizer
@@ -48,9 +48,7 @@ class ModelRegistry:
                                    "or serve a model bundle with --model PATH")
         self.models: dict[str, ServedModel] = {}
         for spec in specs:
-            model, plus, touching = spec.partition("+")
-            if not plus or Path(spec).exists():  # a bundle folder may have a + in its name
-                model, touching = spec, None
+            model, touching = split_model_pair(spec)
             folder = resolve_bundle(model)
             meta = ModelMeta.read(folder)  # fails now, at start, rather than on a user's first request
             name = model if model in PRETRAINED else meta.name
