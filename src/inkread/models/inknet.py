@@ -10,9 +10,14 @@ Each stage pools *before* batch norm and ReLU (conv - pool - BN - ReLU). Max-poo
 with a per-channel increasing function, so this computes the same family of functions as the
 usual conv - BN - ReLU - pool, but the element-wise layers (and their backward passes) run on a
 quarter of the pixels: on a CPU that makes a training step about 1.7x faster.
+
+The last stage sees a 7x7 map, and its 2x2 pooling keeps only the first 6 rows and columns of the
+convolution's output; that convolution is padded on the top and left only, so the row and column
+the pooling would drop are never computed (the same function, about 5-10% less work per step).
 """
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 # MNIST pixel statistics (0..1 scale); close enough for EMNIST too, and batch norm absorbs the rest.
@@ -20,10 +25,26 @@ INPUT_MEAN = 0.1307
 INPUT_STD = 0.3081
 
 
-def _stage(cin: int, cout: int, kernel: int) -> nn.Sequential:
-    """Conv - MaxPool2 - BatchNorm - ReLU: halves the resolution."""
-    return nn.Sequential(nn.Conv2d(cin, cout, kernel, padding=kernel // 2, bias=False), nn.MaxPool2d(2),
-                         nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+class _ConvKeptByPool(nn.Conv2d):
+    """A 'same' convolution of an odd-sized map, less the last row and column (which a 2x2 pool drops).
+
+    Padding the top and left by kernel // 2 and the bottom and right by one less gives exactly the
+    outputs of the padded convolution that the pooling keeps. The weights are an ordinary Conv2d's.
+    """
+
+    def __init__(self, cin: int, cout: int, kernel: int):
+        super().__init__(cin, cout, kernel, padding=0, bias=False)
+        half = kernel // 2
+        self.pad = (half, half - 1, half, half - 1)  # left, right, top, bottom
+
+    def forward(self, x):
+        return super().forward(F.pad(x, self.pad))
+
+
+def _stage(cin: int, cout: int, kernel: int, odd_input: bool = False) -> nn.Sequential:
+    """Conv - MaxPool2 - BatchNorm - ReLU: halves the resolution (rounding down on an odd input)."""
+    conv = _ConvKeptByPool(cin, cout, kernel) if odd_input else nn.Conv2d(cin, cout, kernel, padding=kernel // 2, bias=False)
+    return nn.Sequential(conv, nn.MaxPool2d(2), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
 
 
 class InkNet(nn.Module):
@@ -36,7 +57,7 @@ class InkNet(nn.Module):
         self.features = nn.Sequential(
             _stage(1, width, 5),              # 28 -> 14
             _stage(width, 2 * width, 3),      # 14 -> 7
-            _stage(2 * width, 4 * width, 3),  # 7 -> 3
+            _stage(2 * width, 4 * width, 3, odd_input=True),  # 7 -> 3
         )
         self.classifier = nn.Sequential(
             nn.Flatten(),

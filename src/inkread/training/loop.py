@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 from inkread.errors import InkreadError, first_line
 from inkread.models import ARCHITECTURES, build_model, count_parameters
-from inkread.training.augment import PRESETS, augment_batch
+from inkread.training.augment import PRESETS, AugmentConfig, augment_batch
 from inkread.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, save_checkpoint
 from inkread.training.console import progress_bar, say
 from inkread.training.config import TrainConfig
@@ -134,13 +134,8 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
             model.train()
             loss_sum, correct, seen = 0.0, 0, 0
             bar = progress_bar(config.progress, steps_per_epoch, f"epoch {epoch + 1}/{config.epochs}")
-            for first, last in zip(batch_starts, [*batch_starts[1:], len(order)]):
-                index = order[first:last]
-                images = train_images[index].unsqueeze(1).float().div_(255)
-                targets = train_targets[index]
-                if augment is not None:
-                    images, refit = add_writing_styles(images, targets, splits.labels, augment, generator)
-                    images = augment_batch(images, augment, generator, refit)
+            for images, targets in _training_batches(train_images, train_targets, order, batch_starts,
+                                                     augment, splits.labels, generator):
                 images = images.contiguous(memory_format=torch.channels_last)
                 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                     logits = model(images)
@@ -153,9 +148,9 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
                 if average is not None:
                     average.update_parameters(model)
                 step += 1
-                loss_sum += loss.item() * len(index)
+                loss_sum += loss.item() * len(targets)
                 correct += (logits.argmax(1) == targets).sum().item()
-                seen += len(index)
+                seen += len(targets)
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}", refresh=False)
@@ -222,6 +217,27 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
         raise
 
 
+# Batches augmented together: the distortions are drawn per image, but one call for several
+# batches spends less on the many small operations (about 5% of a step at 128 images a batch).
+AUGMENT_BATCHES = 8
+
+
+def _training_batches(images: torch.Tensor, targets: torch.Tensor, order: torch.Tensor, batch_starts: list[int],
+                      augment: AugmentConfig | None, labels, generator: torch.Generator):
+    """Yield one epoch's (images, targets) batches in ``order``: 0..1 floats, (B, 1, H, W), augmented."""
+    ends = [*batch_starts[1:], len(order)]
+    for group in range(0, len(batch_starts), AUGMENT_BATCHES):
+        starts, stops = batch_starts[group:group + AUGMENT_BATCHES], ends[group:group + AUGMENT_BATCHES]
+        index = order[starts[0]:stops[-1]]
+        group_images = images[index].unsqueeze(1).float().div_(255)
+        group_targets = targets[index]
+        if augment is not None:
+            group_images, refit = add_writing_styles(group_images, group_targets, labels, augment, generator)
+            group_images = augment_batch(group_images, augment, generator, refit)
+        for first, last in zip(starts, stops):
+            yield group_images[first - starts[0]:last - starts[0]], group_targets[first - starts[0]:last - starts[0]]
+
+
 def _batch_starts(count: int, batch_size: int) -> list[int]:
     """Where each batch of an epoch starts: a last batch of one image joins the one before.
 
@@ -266,11 +282,18 @@ def _make_average(model: torch.nn.Module, decay: float):
         return None
     from torch.optim.swa_utils import AveragedModel
 
-    def blend(averaged: torch.Tensor, current: torch.Tensor, count) -> torch.Tensor:
+    @torch.no_grad()
+    def blend(averaged: list[torch.Tensor], current: list[torch.Tensor], count) -> None:
+        # Called once per dtype with every tensor of it: one fused lerp instead of three
+        # operations per tensor (a few percent of a training step).
         keep = min(decay, (1 + int(count)) / (10 + int(count)))
-        return averaged + (current - averaged) * (1 - keep)
+        if torch.is_floating_point(averaged[0]):
+            torch._foreach_lerp_(averaged, current, 1 - keep)
+        else:  # batch norm's integer step counters
+            for average_tensor, current_tensor in zip(averaged, current):
+                average_tensor.copy_(average_tensor + (current_tensor - average_tensor) * (1 - keep))
 
-    return AveragedModel(model, avg_fn=blend, use_buffers=True)
+    return AveragedModel(model, multi_avg_fn=blend, use_buffers=True)
 
 
 def use_bf16(precision: str) -> bool:
