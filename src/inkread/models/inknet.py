@@ -43,7 +43,10 @@ class _ConvKeptByPool(nn.Conv2d):
 
 def _stage(cin: int, cout: int, kernel: int, odd_input: bool = False) -> nn.Sequential:
     """Conv - MaxPool2 - BatchNorm - ReLU: halves the resolution (rounding down on an odd input)."""
-    conv = _ConvKeptByPool(cin, cout, kernel) if odd_input else nn.Conv2d(cin, cout, kernel, padding=kernel // 2, bias=False)
+    if odd_input:
+        conv = _ConvKeptByPool(cin, cout, kernel)
+    else:
+        conv = nn.Conv2d(cin, cout, kernel, padding=kernel // 2, bias=False)
     return nn.Sequential(conv, nn.MaxPool2d(2), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
 
 

@@ -235,7 +235,8 @@ def _training_batches(images: torch.Tensor, targets: torch.Tensor, order: torch.
             group_images, refit = add_writing_styles(group_images, group_targets, labels, augment, generator)
             group_images = augment_batch(group_images, augment, generator, refit)
         for first, last in zip(starts, stops):
-            yield group_images[first - starts[0]:last - starts[0]], group_targets[first - starts[0]:last - starts[0]]
+            batch = slice(first - starts[0], last - starts[0])
+            yield group_images[batch], group_targets[batch]
 
 
 def _batch_starts(count: int, batch_size: int) -> list[int]:
