@@ -1,4 +1,4 @@
-"""Shared test fixtures and the ``--runslow`` switch.
+"""Shared test fixtures (the ``font`` digits reader among them) and the ``--runslow`` switch.
 
 Tests marked ``@pytest.mark.slow`` are skipped unless pytest runs with ``--runslow`` or the
 environment has ``INKREAD_SLOW=1``.
@@ -10,6 +10,9 @@ import os
 from pathlib import Path
 
 import pytest
+
+from helpers import font_centroid_bundle
+from inkread.labels import DIGITS
 
 SHARED_DATASETS = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
 
@@ -33,3 +36,17 @@ def shared_datasets() -> Path:
     if not SHARED_DATASETS.is_dir():
         pytest.skip(f"../shared/datasets not found: {SHARED_DATASETS.resolve()} holds the real MNIST/EMNIST files")
     return SHARED_DATASETS
+
+
+@pytest.fixture(scope="session")
+def font_bundle(tmp_path_factory) -> Path:
+    """10 digits, read by the nearest centroid of each digit's font render (blurred by 2 px): rendered digits read back exactly."""
+    return font_centroid_bundle(tmp_path_factory.mktemp("font"), DIGITS, "test", "mnist", sharpness=0.3, sigma=2.0)
+
+
+@pytest.fixture(scope="session")
+def font(font_bundle):
+    """``font_bundle`` loaded as a ``Recognizer``."""
+    from inkread import Recognizer
+
+    return Recognizer.load(font_bundle)

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from inkread.inference.jobs import PredictConfig, find_images, run_predict
-from test_recognizer import font, font_bundle, render, touching_page  # noqa: F401  (fixtures shared with the API tests)
+from helpers import render, touching_page
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 

@@ -9,7 +9,7 @@ import threading
 import pytest
 from PIL import Image
 
-from test_serving_helpers import png, render
+from helpers import png, render
 
 from inkread import cli
 from inkread.errors import InkreadError

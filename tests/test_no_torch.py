@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from test_recognizer import font_bundle, render  # noqa: F401  (fixture)
+from helpers import render
 
 HEAVY = ("torch", "matplotlib", "sklearn", "fastapi", "pooch", "scipy", "pandas", "onnx")
 

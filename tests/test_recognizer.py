@@ -1,19 +1,18 @@
-"""The Recognizer API on small test bundles made here (no shipped model needed).
+"""The Recognizer API on small test bundles (no shipped model needed; see helpers.py).
 
 Bundles:
 * ``pixel_bundle``: 47 classes (EMNIST bymerge); logit of class c = 10 x pixel c of the flattened
   input. With ``predict_preprocessed`` the logits are exactly controlled, which tests ``only=``,
   renormalization and the uncertain flag to the decimal.
-* ``font_bundle``: 10 digits; a nearest-centroid classifier whose centroids are the preprocessed
+* ``font_bundle`` (conftest.py): 10 digits; a nearest-centroid classifier whose centroids are the preprocessed
   renders of each digit in Pillow's built-in font, so rendered digits are read back exactly. It
   needs no data set, so the whole pipeline (decode, preprocess, segment, ONNX) is tested anywhere.
-* ``mnist_bundle``: nearest class mean of real MNIST digits (skips without ../shared/datasets).
+* ``mnist_reader``: nearest class mean of real MNIST digits (skips without ../shared/datasets).
 """
 
 from __future__ import annotations
 
 import json
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,11 +20,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 from inkread.errors import InkreadError, InputImageError, ModelBundleError
-from inkread.inference.bundle_format import ModelMeta
 from inkread.labels import DIGITS, LABEL_SETS, MERGED_LOWER
+from helpers import centroid_bundle, render, touching_page, write_linear_bundle
 
 DATASETS = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
 BYMERGE = LABEL_SETS["bymerge"]
@@ -33,75 +32,11 @@ BYMERGE = LABEL_SETS["bymerge"]
 
 # --- bundles ------------------------------------------------------------------------------------
 
-def write_linear_bundle(folder: Path, weight: np.ndarray, bias: np.ndarray, labels, recipe: str = "mnist",
-                        name: str = "test") -> Path:
-    """A model bundle whose network is Flatten + Linear(784, C) with the given weights."""
-    import torch
-
-    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, len(labels)))
-    with torch.no_grad():
-        model[1].weight.copy_(torch.from_numpy(np.asarray(weight, np.float32)))
-        model[1].bias.copy_(torch.from_numpy(np.asarray(bias, np.float32)))
-    folder.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the TorchScript exporter is deprecated, and fast
-        torch.onnx.export(model.eval(), (torch.zeros(1, 1, 28, 28),), str(folder / "model.onnx"),
-                          input_names=["image"], output_names=["logits"],
-                          dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}}, dynamo=False)
-    label_set = next((key for key, known in LABEL_SETS.items() if tuple(labels) == known), "custom")
-    meta = ModelMeta(name=name, arch="linear", labels=list(labels), label_set=label_set,
-                     input={"size": 28, "recipe": recipe, "scale": "0-1", "ink": "high"})
-    (folder / "model.json").write_text(meta.to_json(), encoding="utf-8")
-    return folder
-
-
-def centroid_bundle(folder: Path, centroids: np.ndarray, labels, recipe: str = "mnist", sharpness: float = 0.5,
-                    sigma: float = 0.0) -> Path:
-    """Nearest centroid as a linear layer, optionally after a Gaussian blur of ``sigma`` pixels.
-
-    With B the blur, |Bx - Bc|^2 = |Bx|^2 - 2 (B'B c).x + |Bc|^2, and |Bx|^2 is the same for every
-    class: so the logits 2 (B'B c).x - |Bc|^2 are linear in x, and their argmax is the nearest
-    centroid. The blur makes it tolerant of the one-pixel shifts that normalization leaves.
-    """
-    centroids = np.asarray(centroids, np.float64).reshape(len(labels), 28, 28)
-    index = np.arange(28)
-    blur = np.exp(-(index[:, None] - index[None, :]) ** 2 / (2 * sigma ** 2)) if sigma else np.eye(28)  # symmetric
-    blurred = blur @ centroids @ blur
-    weight = 2 * (blur @ blurred @ blur).reshape(len(labels), -1)
-    bias = -(blurred ** 2).sum(axis=(1, 2))
-    return write_linear_bundle(folder, sharpness * weight, sharpness * bias, labels, recipe)
-
-
-def render(text: str, size: tuple[int, int] = (280, 280), font_size: int = 200, dark_on_light: bool = True) -> Image.Image:
-    """``text`` in Pillow's built-in font, centred, dark ink on white (or the reverse)."""
-    font = ImageFont.load_default(size=font_size)
-    image = Image.new("L", size, 255 if dark_on_light else 0)
-    ImageDraw.Draw(image).multiline_text((size[0] / 2, size[1] / 2), text, font=font, anchor="mm", align="center",
-                                         fill=0 if dark_on_light else 255, spacing=font_size // 2)
-    return image
-
-
-def png_bytes(image: Image.Image) -> bytes:
-    import io
-
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 @pytest.fixture(scope="session")
 def pixel_bundle(tmp_path_factory) -> Path:
     weight = np.zeros((len(BYMERGE), 784))
     weight[np.arange(len(BYMERGE)), np.arange(len(BYMERGE))] = 10.0
-    return write_linear_bundle(tmp_path_factory.mktemp("pixel"), weight, np.zeros(len(BYMERGE)), BYMERGE, "emnist")
-
-
-@pytest.fixture(scope="session")
-def font_bundle(tmp_path_factory) -> Path:
-    from inkread.imaging.preprocess import preprocess_image
-
-    centroids = np.stack([preprocess_image(render(digit), "mnist") for digit in DIGITS])
-    return centroid_bundle(tmp_path_factory.mktemp("font"), centroids, DIGITS, sharpness=0.3, sigma=2.0)
+    return write_linear_bundle(tmp_path_factory.mktemp("pixel"), weight, np.zeros(len(BYMERGE)), BYMERGE, recipe="emnist")
 
 
 @pytest.fixture(scope="session")
@@ -109,13 +44,6 @@ def pixel(pixel_bundle):
     from inkread import Recognizer
 
     return Recognizer.load(pixel_bundle)
-
-
-@pytest.fixture(scope="session")
-def font(font_bundle):
-    from inkread import Recognizer
-
-    return Recognizer.load(font_bundle)
 
 
 def logits_input(**values: float) -> np.ndarray:
@@ -538,23 +466,6 @@ class FakeLineReader:
         self.inks += list(inks)
         self.only.append(only)
         return [self.reads[k % len(self.reads)] for k in range(len(inks))]
-
-
-def touching_page() -> np.ndarray:
-    """A sample 7 standing apart, then a 3 and an 8 pushed into each other (white background)."""
-    samples = Path(__file__).resolve().parents[1] / "samples" / "digits"
-    inks = [1 - np.asarray(Image.open(samples / name).convert("L"), np.float32) / 255
-            for name in ("hwd1000-7-070.png", "hwd1000-3-033.png", "hwd1000-8-088.png")]
-    inks = [ink[np.ix_(ink.max(axis=1) > 0.1, ink.max(axis=0) > 0.1)] for ink in inks]
-    inks = [np.asarray(Image.fromarray(ink).resize((ink.shape[1] * 3, ink.shape[0] * 3), Image.Resampling.BILINEAR)) for ink in inks]
-    height = max(ink.shape[0] for ink in inks)
-    page = np.zeros((height + 40, sum(ink.shape[1] for ink in inks) + 120), np.float32)
-    x = 20
-    for k, ink in enumerate(inks):
-        region = page[20:20 + ink.shape[0], x:x + ink.shape[1]]
-        np.maximum(region, ink, out=region)
-        x += ink.shape[1] + (40 if k == 0 else -ink.shape[1] // 5)  # the 3 and the 8 overlap by a fifth
-    return 1 - page
 
 
 def test_touching_characters_go_to_the_line_model_and_the_rest_stay_with_the_character_model():

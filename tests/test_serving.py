@@ -1,6 +1,6 @@
 """The HTTP API in process (FastAPI's TestClient): every endpoint, every error status, the headers.
 
-The models are font-centroid bundles made by ``test_serving_helpers`` (named "digits" and
+The models are font-centroid bundles made by ``helpers`` (named "digits" and
 "characters"), so answers are exact and no shipped model or data set is needed. The line model
 tests serve the shipped "lines" bundle too, and check the plumbing only, never what it reads.
 """
@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from test_serving_helpers import SHIPPED_LINES, font_characters, font_digits, png, render
+from helpers import SHIPPED_LINES, font_characters, font_digits, png, render
 
 from inkread.errors import InkreadError
 from inkread.labels import DIGITS

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import httpx2
 import pytest
 
-from test_serving_helpers import font_digits, launch, png, render
+from helpers import font_digits, launch, png, render
 
 from inkread.serving.corrections import database_path
 

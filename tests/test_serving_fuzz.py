@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 
-from test_serving_helpers import font_characters, font_digits, png, render
+from helpers import font_characters, font_digits, png, render
 
 from inkread.serving import ServeConfig, create_app
 

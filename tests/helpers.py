@@ -1,9 +1,11 @@
-"""Helpers shared by the serving, corrections and browser tests (this module holds no tests).
+"""Helpers shared by the test modules (this module holds no tests).
 
-* Small model bundles made here with ``onnx.helper`` (no PyTorch, no data set, ~50 ms): nearest
-  centroid classifiers whose centroids are the preprocessed renders of each label in Pillow's
-  built-in font, so a rendered character is read back exactly. ``font_digits`` is named "digits",
-  ``font_characters`` (the 47 EMNIST bymerge classes) is named "characters".
+* ``render``: text in Pillow's built-in font, as a test image; ``png``: an image as PNG bytes.
+* Small model bundles made here with ``onnx.helper`` (no PyTorch, no data set, ~50 ms):
+  ``write_linear_bundle`` (any linear layer), ``centroid_bundle`` (nearest centroid), and
+  ``font_centroid_bundle``, whose centroids are the preprocessed renders of each label, so a
+  rendered character is read back exactly. ``font_digits`` is named "digits", ``font_characters``
+  (the 47 EMNIST bymerge classes) is named "characters".
 * ``running_server``: a real ``python -m inkread serve --port 0`` subprocess, its address read
   from the line it prints.
 """
@@ -20,7 +22,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
@@ -34,13 +36,18 @@ SHIPPED_CHARACTERS = REPO / "src" / "inkread" / "pretrained" / "characters" / "m
 SHIPPED_LINES = REPO / "src" / "inkread" / "pretrained" / "lines" / "model.json"
 
 
-def render(text: str, size: tuple[int, int] = (280, 280), font_size: int = 180) -> Image.Image:
-    """``text`` in Pillow's built-in font, centred, black on white, edges softened like a pen's."""
+def render(text: str, size: tuple[int, int] = (280, 280), font_size: int = 180, dark_on_light: bool = True,
+           blur: float = 1.0) -> Image.Image:
+    """``text`` in Pillow's built-in font, centred (several lines if it holds newlines), dark on light.
+
+    ``blur`` softens the edges by that many pixels, like a pen stroke photographed or drawn on a
+    canvas (not pixel-exact bars); 0 leaves them sharp.
+    """
     font = ImageFont.load_default(size=font_size)
-    image = Image.new("L", size, 255)
-    ImageDraw.Draw(image).text((size[0] / 2, size[1] / 2), text, font=font, anchor="mm", fill=0)
-    # soft edges, like a pen stroke photographed or drawn on a canvas (not pixel-exact bars)
-    return image.filter(ImageFilter.GaussianBlur(1))
+    image = Image.new("L", size, 255 if dark_on_light else 0)
+    ImageDraw.Draw(image).multiline_text((size[0] / 2, size[1] / 2), text, font=font, anchor="mm", align="center",
+                                         fill=0 if dark_on_light else 255, spacing=font_size // 2)
+    return image.filter(ImageFilter.GaussianBlur(blur)) if blur else image
 
 
 def png(image: Image.Image) -> bytes:
@@ -50,9 +57,12 @@ def png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def write_linear_bundle(folder: Path, weight: np.ndarray, bias: np.ndarray, labels, name: str,
-                        recipe: str = "mnist", label_set: str = "custom") -> Path:
-    """A model bundle whose network is reshape(N, 784) @ weight.T + bias, written with onnx.helper."""
+def write_linear_bundle(folder: Path, weight: np.ndarray, bias: np.ndarray, labels, name: str = "test",
+                        recipe: str = "mnist", label_set: Optional[str] = None) -> Path:
+    """A model bundle whose network is reshape(N, 784) @ weight.T + bias, written with onnx.helper.
+
+    ``label_set`` defaults to the name of the known set equal to ``labels`` (else "custom").
+    """
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -73,31 +83,66 @@ def write_linear_bundle(folder: Path, weight: np.ndarray, bias: np.ndarray, labe
     model.ir_version = 8  # readable by any recent ONNX Runtime
     folder.mkdir(parents=True, exist_ok=True)
     onnx.save(model, str(folder / "model.onnx"))
+    if label_set is None:
+        label_set = next((key for key, known in LABEL_SETS.items() if tuple(labels) == tuple(known)), "custom")
     meta = ModelMeta(name=name, arch="linear", labels=list(labels), label_set=label_set,
                      input={"size": 28, "recipe": recipe, "scale": "0-1", "ink": "high"},
-                     metrics={"accuracy": 1.0, "note": "font centroids, for tests"})
+                     metrics={"accuracy": 1.0, "note": "a linear test model"})
     (folder / "model.json").write_text(meta.to_json(), encoding="utf-8")
     return folder
 
 
-def font_bundle(folder: Path, labels, name: str, recipe: str, label_set: str, sharpness: float = 0.5) -> Path:
-    """Nearest centroid of each label's font render, as a linear layer (argmax 2c.x - |c|^2)."""
+def centroid_bundle(folder: Path, centroids: np.ndarray, labels, name: str = "test", recipe: str = "mnist",
+                    sharpness: float = 0.5, sigma: float = 0.0) -> Path:
+    """Nearest centroid as a linear layer, optionally after a Gaussian blur of ``sigma`` pixels.
+
+    With B the blur, |Bx - Bc|^2 = |Bx|^2 - 2 (B'B c).x + |Bc|^2, and |Bx|^2 is the same for every
+    class: so the logits 2 (B'B c).x - |Bc|^2 are linear in x, and their argmax is the nearest
+    centroid. The blur makes it tolerant of the one-pixel shifts that normalization leaves.
+    """
+    centroids = np.asarray(centroids, np.float64).reshape(len(labels), 28, 28)
+    index = np.arange(28)
+    blur = np.exp(-(index[:, None] - index[None, :]) ** 2 / (2 * sigma ** 2)) if sigma else np.eye(28)  # symmetric
+    blurred = blur @ centroids @ blur
+    weight = 2 * (blur @ blurred @ blur).reshape(len(labels), -1)
+    bias = -(blurred ** 2).sum(axis=(1, 2))
+    return write_linear_bundle(folder, sharpness * weight, sharpness * bias, labels, name, recipe)
+
+
+def font_centroid_bundle(folder: Path, labels, name: str, recipe: str, sharpness: float = 0.5, sigma: float = 0.0,
+                **render_options) -> Path:
+    """A nearest-centroid bundle whose centroids are each label's font render (``render``), preprocessed."""
     from inkread.imaging.preprocess import preprocess_image
 
-    centroids = np.stack([preprocess_image(render(label), recipe) for label in labels]).reshape(len(labels), -1)
-    centroids = centroids.astype(np.float64)
-    return write_linear_bundle(folder, sharpness * 2 * centroids, -sharpness * (centroids ** 2).sum(axis=1),
-                               labels, name, recipe, label_set)
+    centroids = np.stack([preprocess_image(render(label, **render_options), recipe) for label in labels])
+    return centroid_bundle(folder, centroids, labels, name, recipe, sharpness, sigma)
 
 
 def font_digits(folder: Path) -> Path:
     """A 10-class bundle named "digits" that reads font-rendered digits exactly."""
-    return font_bundle(folder, DIGITS, "digits", "mnist", "digits")
+    return font_centroid_bundle(folder, DIGITS, "digits", "mnist")
 
 
 def font_characters(folder: Path) -> Path:
     """A 47-class (EMNIST bymerge) bundle named "characters"."""
-    return font_bundle(folder, LABEL_SETS["bymerge"], "characters", "emnist", "bymerge")
+    return font_centroid_bundle(folder, LABEL_SETS["bymerge"], "characters", "emnist")
+
+
+def touching_page() -> np.ndarray:
+    """A sample 7 standing apart, then a 3 and an 8 pushed into each other (white background)."""
+    samples = Path(__file__).resolve().parents[1] / "samples" / "digits"
+    inks = [1 - np.asarray(Image.open(samples / name).convert("L"), np.float32) / 255
+            for name in ("hwd1000-7-070.png", "hwd1000-3-033.png", "hwd1000-8-088.png")]
+    inks = [ink[np.ix_(ink.max(axis=1) > 0.1, ink.max(axis=0) > 0.1)] for ink in inks]
+    inks = [np.asarray(Image.fromarray(ink).resize((ink.shape[1] * 3, ink.shape[0] * 3), Image.Resampling.BILINEAR)) for ink in inks]
+    height = max(ink.shape[0] for ink in inks)
+    page = np.zeros((height + 40, sum(ink.shape[1] for ink in inks) + 120), np.float32)
+    x = 20
+    for k, ink in enumerate(inks):
+        region = page[20:20 + ink.shape[0], x:x + ink.shape[1]]
+        np.maximum(region, ink, out=region)
+        x += ink.shape[1] + (40 if k == 0 else -ink.shape[1] // 5)  # the 3 and the 8 overlap by a fifth
+    return 1 - page
 
 
 @dataclass
