@@ -128,6 +128,30 @@ def font_characters(folder: Path) -> Path:
     return font_centroid_bundle(folder, LABEL_SETS["bymerge"], "characters", "emnist")
 
 
+def write_on_page(text: str, glyph, size: tuple[int, int], line_height: int, gap: int, space: int,
+                  threshold: int = 0) -> np.ndarray:
+    """A uint8 page of ``size`` (rows, columns), ink high, with ``text`` written in glyph images.
+
+    ``glyph(char)`` gives a character's uint8 image, ink high; it is cropped to its columns with
+    ink above ``threshold`` and set ``gap`` pixels after the one before, as a person writes; a space
+    moves on ``space`` pixels and each line starts ``line_height`` pixels below the one before.
+    """
+    page = np.zeros(size, np.uint8)
+    for row, line in enumerate(text.split("\n")):
+        x, top = 10, 10 + row * line_height
+        for char in line:
+            if char == " ":
+                x += space
+                continue
+            ink = glyph(char)
+            columns = np.flatnonzero(ink.max(axis=0) > threshold)
+            ink = ink[:, columns[0]:columns[-1] + 1]
+            region = page[top:top + ink.shape[0], x:x + ink.shape[1]]
+            np.maximum(region, ink, out=region)
+            x += ink.shape[1] + gap
+    return page
+
+
 def touching_page() -> np.ndarray:
     """A sample 7 standing apart, then a 3 and an 8 pushed into each other (white background)."""
     samples = Path(__file__).resolve().parents[1] / "samples" / "digits"

@@ -24,7 +24,7 @@ from PIL import Image
 
 from inkread.errors import InkreadError, InputImageError, ModelBundleError
 from inkread.labels import DIGITS, LABEL_SETS, MERGED_LOWER
-from helpers import centroid_bundle, render, touching_page, write_linear_bundle
+from helpers import centroid_bundle, render, touching_page, write_linear_bundle, write_on_page
 
 DATASETS = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
 BYMERGE = LABEL_SETS["bymerge"]
@@ -400,18 +400,7 @@ def test_read_a_number_written_with_real_mnist_digits(mnist_reader):
             if p.label == digit and p.confidence > 0.9:
                 picked[digit] = image
     # write them like a person would: ink 4 px apart within a number, 25 px between numbers
-    canvas = np.zeros((110, 260), np.uint8)
-    for row, line in enumerate(wanted.split("\n")):
-        x = 10
-        for char in line:
-            if char == " ":
-                x += 25
-                continue
-            columns = np.flatnonzero(picked[char].max(axis=0) > 0)
-            ink = picked[char][:, columns[0]:columns[-1] + 1]
-            top = 10 + row * 50
-            canvas[top:top + 28, x:x + ink.shape[1]] = ink
-            x += ink.shape[1] + 4
+    canvas = write_on_page(wanted, picked.get, size=(110, 260), line_height=50, gap=4, space=25)
     result = reader.read(255 - canvas)
     assert result.text == wanted
 

@@ -15,6 +15,7 @@ from PIL import Image
 
 from inkread.inference.onnx_model import PRETRAINED_DIR
 from inkread.labels import merge_case
+from helpers import write_on_page
 
 
 def shipped(name: str):
@@ -48,20 +49,12 @@ def test_digits_model_reads_tablet_digits(shared_datasets):
 def test_digits_model_reads_a_number_of_real_drawings(shared_datasets):
     recognizer = shipped("digits")
     wanted = "31 4159\n26"
-    # HwD-1000 digits are dark on a white 28x28 canvas: set them side by side on a larger page
-    page = np.full((120, 300), 255, np.uint8)
-    for row, line in enumerate(wanted.split("\n")):
-        x = 10
-        for char in line:
-            if char == " ":
-                x += 30
-                continue
-            digit = np.asarray(Image.open(shared_datasets / "hwd1000" / f"{char}-001.png").convert("L"))
-            columns = np.flatnonzero(digit.min(axis=0) < 128)
-            digit = digit[:, columns[0]:columns[-1] + 1]
-            top = 10 + 55 * row
-            page[top:top + 28, x:x + digit.shape[1]] = np.minimum(page[top:top + 28, x:x + digit.shape[1]], digit)
-            x += digit.shape[1] + 5
+
+    def ink(char: str) -> np.ndarray:  # HwD-1000 digits are dark on a white 28x28 canvas
+        return 255 - np.asarray(Image.open(shared_datasets / "hwd1000" / f"{char}-001.png").convert("L"))
+
+    # set them side by side on a larger page, as a person writes a number
+    page = 255 - write_on_page(wanted, ink, size=(120, 300), line_height=55, gap=5, space=30, threshold=127)
     result = recognizer.read(page)
     assert result.text == wanted
     assert [c.line for c in result.characters] == [0] * 6 + [1] * 2
