@@ -40,7 +40,10 @@ def shared_datasets() -> Path:
 
 @pytest.fixture(scope="session")
 def font_bundle(tmp_path_factory) -> Path:
-    """10 digits, read by the nearest centroid of each digit's font render (blurred by 2 px): rendered digits read back exactly."""
+    """10 digits, read by the nearest centroid of each digit's font render (blurred by 2 px).
+
+    Rendered digits are read back exactly, with no data set and no PyTorch.
+    """
     return font_centroid_bundle(tmp_path_factory.mktemp("font"), DIGITS, "test", "mnist", sharpness=0.3, sigma=2.0)
 
 

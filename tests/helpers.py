@@ -109,12 +109,12 @@ def centroid_bundle(folder: Path, centroids: np.ndarray, labels, name: str = "te
     return write_linear_bundle(folder, sharpness * weight, sharpness * bias, labels, name, recipe)
 
 
-def font_centroid_bundle(folder: Path, labels, name: str, recipe: str, sharpness: float = 0.5, sigma: float = 0.0,
-                **render_options) -> Path:
+def font_centroid_bundle(folder: Path, labels, name: str, recipe: str, sharpness: float = 0.5,
+                         sigma: float = 0.0) -> Path:
     """A nearest-centroid bundle whose centroids are each label's font render (``render``), preprocessed."""
     from inkread.imaging.preprocess import preprocess_image
 
-    centroids = np.stack([preprocess_image(render(label, **render_options), recipe) for label in labels])
+    centroids = np.stack([preprocess_image(render(label), recipe) for label in labels])
     return centroid_bundle(folder, centroids, labels, name, recipe, sharpness, sigma)
 
 
@@ -154,7 +154,7 @@ def write_on_page(text: str, glyph, size: tuple[int, int], line_height: int, gap
 
 def touching_page() -> np.ndarray:
     """A sample 7 standing apart, then a 3 and an 8 pushed into each other (white background)."""
-    samples = Path(__file__).resolve().parents[1] / "samples" / "digits"
+    samples = REPO / "samples" / "digits"
     inks = [1 - np.asarray(Image.open(samples / name).convert("L"), np.float32) / 255
             for name in ("hwd1000-7-070.png", "hwd1000-3-033.png", "hwd1000-8-088.png")]
     inks = [ink[np.ix_(ink.max(axis=1) > 0.1, ink.max(axis=0) > 0.1)] for ink in inks]

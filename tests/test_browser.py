@@ -16,8 +16,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from helpers import (REPO, SHIPPED_CHARACTERS, SHIPPED_DIGITS, SHIPPED_LINES, font_characters,
-                                  running_server)
+from helpers import REPO, SHIPPED_CHARACTERS, SHIPPED_DIGITS, SHIPPED_LINES, font_characters, running_server
 
 pytestmark = pytest.mark.browser
 
