@@ -193,3 +193,9 @@ def test_bad_config_values_are_user_errors(digits_dir):
     for change in ({"format": "xml"}, {"mode": "guess"}, {"top_k": 0}, {"mode": "read", "save_preprocessed": "x"}):
         with pytest.raises(InkreadError):
             run_predict(PredictConfig(paths=[str(digits_dir)], **change))
+
+
+def test_ink_with_no_allowed_character_is_reported_as_unread_not_blank():
+    result = inkread("read", SAMPLES / "text" / "two-lines-2026-1121.png", "--model", "lines", "--only", "ACGT")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1].endswith("no character read in the ink")

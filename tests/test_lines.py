@@ -324,6 +324,16 @@ def test_the_shipped_line_model_keeps_the_gap_in_a_phone_number():
     assert LineReader.load("lines").read(sample, only="digits").text == "0612 334"
 
 
+def test_ink_in_which_no_allowed_character_is_read_is_unread_not_blank():
+    """Digits read with only letters allowed: the image has ink, so the answer is uncertain, not 'no ink'."""
+    from inkread.inference.results import NOTHING_READ
+
+    sample = Path(__file__).resolve().parents[1] / "samples" / "text" / "two-lines-2026-1121.png"
+    result = LineReader.load("lines").read(sample, only="ACGT")
+    assert (result.text, result.no_ink, result.uncertain) == ("", False, True)
+    assert str(result) == NOTHING_READ and result.to_dict()["no_ink"] is False
+
+
 def test_each_character_box_is_the_ink_around_where_ctc_read_it():
     from inkread.inference.line_reader import ink_boxes
 

@@ -496,3 +496,5 @@ def test_read_result_text_keeps_lines_and_word_gaps():
     result = ReadResult.of([char("1", 0), char("2", 0, True), char("3", 2, True), char("4", 2)])
     assert result.text == "1 2\n34" and result.lines == ["1 2", "34"] and result.confidence == 0.9
     assert ReadResult.of([]).no_ink
+    unread = ReadResult.of([], ink_found=True)
+    assert not unread.no_ink and unread.uncertain and unread.text == "" and str(unread) != str(ReadResult.of([]))

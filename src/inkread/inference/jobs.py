@@ -22,7 +22,7 @@ from typing import TextIO
 from inkread.errors import InkreadError
 from inkread.files import write_bytes_atomic
 from inkread.inference.restrict import restriction
-from inkread.inference.results import NOTHING_TO_READ, Prediction, ReadResult
+from inkread.inference.results import Prediction, ReadResult
 
 FORMATS = ("table", "json", "csv")
 MODES = ("predict", "read")
@@ -261,6 +261,7 @@ def _record(name: str, result: Prediction | ReadResult, mode: str) -> dict[str, 
         label = result.label or ""
         top = " ".join(f"{char}:{p:.4f}" for char, p in result.top_k)
     answered = not result.no_ink
+    unread = isinstance(result, ReadResult) and not result.characters  # ink, but no character read in it
     return {
         "file": name,
         "label": label,
@@ -269,7 +270,7 @@ def _record(name: str, result: Prediction | ReadResult, mode: str) -> dict[str, 
         "uncertain": str(result.uncertain).lower(),
         "no_ink": str(result.no_ink).lower(),
         "top_k": top,
-        "note": NOTHING_TO_READ if result.no_ink else ("uncertain" if result.uncertain else ""),
+        "note": str(result) if result.no_ink or unread else ("uncertain" if result.uncertain else ""),
     }
 
 

@@ -108,7 +108,7 @@ class LineReader:
             read = with_word_gaps(read, [(before.box[2] - x0, after.box[0] - x0)
                                          for before, after in zip(glyphs, glyphs[1:]) if after.space_before])
             characters += line_characters(read, own, (x0, y0), scale, number)
-        return ReadResult.of(characters)
+        return ReadResult.of(characters, ink_found=bool(found))
 
     def read_lines(self, inks: Sequence[np.ndarray], only: str | None = None) -> list[list[tuple[str, float, int, int]]]:
         """Read ink maps that hold one line each: (character, confidence, left, right) per character read.

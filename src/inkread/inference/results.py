@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 NOTHING_TO_READ = "nothing to read"
+NOTHING_READ = "no character read in the ink"
 
 
 def _round(value: float) -> float:
@@ -122,7 +123,9 @@ class ReadResult:
         return self.text.split("\n") if self.text else []
 
     def __str__(self) -> str:
-        return NOTHING_TO_READ if self.no_ink else self.text
+        if self.no_ink:
+            return NOTHING_TO_READ
+        return self.text if self.characters else NOTHING_READ
 
     def to_dict(self) -> dict:
         """JSON-ready: text, confidence, uncertain, no_ink, characters [CharacterResult.to_dict()]."""
@@ -140,10 +143,18 @@ class ReadResult:
         return cls(text="", characters=[], confidence=0.0, no_ink=True)
 
     @classmethod
-    def of(cls, characters: list[CharacterResult]) -> "ReadResult":
-        """The result for characters in reading order (``nothing()`` for none): text, confidence, uncertain."""
+    def unread(cls) -> "ReadResult":
+        """The answer for ink in which no character was read (none of the allowed ones, say): uncertain."""
+        return cls(text="", characters=[], confidence=0.0, uncertain=True)
+
+    @classmethod
+    def of(cls, characters: list[CharacterResult], ink_found: bool = False) -> "ReadResult":
+        """The result for characters in reading order: text, confidence, uncertain.
+
+        With no characters: ``unread()`` if the image held ink (``ink_found``), else ``nothing()``.
+        """
         if not characters:
-            return cls.nothing()
+            return cls.unread() if ink_found else cls.nothing()
         lines: dict[int, list[str]] = {}
         for char in characters:
             lines.setdefault(char.line, []).append((" " if char.space_before else "") + char.label)

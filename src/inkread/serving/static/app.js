@@ -413,11 +413,13 @@
     if (answer.no_ink || !answer.characters.length) {
       setResultState("empty");
       $("answer-label").textContent = "?";
-      $("answer-confidence").textContent = "No characters found";
+      // no_ink: a blank canvas; otherwise ink in which no (allowed) character was read
+      const message = answer.no_ink ? "No characters found" : "No character read in the ink";
+      $("answer-confidence").textContent = message;
       $("answer-flag").hidden = true;
       $("topk").replaceChildren();
       setBadge("");
-      announce("No characters found.");
+      announce(`${message}.`);
       return;
     }
     setResultState("text");
