@@ -332,8 +332,40 @@ def test_cli_train_export_and_resume_errors(tmp_path):
     quantized = _cli("export", str(shipped), "--quantize", "int8", "--out", str(tmp_path / "int8"),
                      "--data-dir", str(SHARED), "--check-limit", "1000")
     assert quantized.returncode == 0, quantized.stderr
+    assert "WARNING" not in quantized.stderr  # ONNX Runtime's per-tensor fallback for batch norm is not news
     check = json.loads((tmp_path / "int8" / "model.json").read_text())["metrics"]["export_check"]
     assert abs(check["onnx_accuracy"] - check["pytorch_accuracy"]) <= 0.01
+
+
+def test_a_folder_run_records_its_data_absolute_and_exports_from_any_directory(tmp_path):
+    from helpers import render
+
+    data = tmp_path / "data"
+    for label in "17":
+        (data / label).mkdir(parents=True)
+        for angle in range(-12, 13, 2):
+            render(label).rotate(angle, fillcolor=255).save(data / label / f"{angle}.png")
+    trained = _cli("train", "--dataset", "folder:data", "--arch", "seed", "--epochs", "1", "--out", "run",
+                   "--quiet", "--threads", "1", cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    training = json.loads((tmp_path / "run" / "model" / "model.json").read_text())["training"]
+    assert training["dataset"] == f"folder:{data.resolve()}"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    exported = _cli("export", str(tmp_path / "run"), cwd=elsewhere)
+    assert exported.returncode == 0, exported.stderr
+    resumed = _cli("train", "--dataset", f"folder:{data}", "--arch", "seed", "--epochs", "1", "--out", "run",
+                   "--quiet", "--resume", cwd=tmp_path)  # the same folder, named another way: the same run
+    assert resumed.returncode == 0, resumed.stderr
+
+
+def test_cli_export_explains_a_line_model_and_a_missing_run(tmp_path):
+    lines = Path(__file__).resolve().parents[1] / "src" / "inkread" / "pretrained" / "lines"
+    result = _cli("export", str(lines), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and "is a line model" in result.stderr and "Traceback" not in result.stderr
+    missing = _cli("export", str(tmp_path / "no-run"))
+    assert missing.returncode == 2 and "no such folder or file" in missing.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_cli_errors_are_one_line(tmp_path):

@@ -62,6 +62,17 @@ def test_a_diverging_run_stops_with_advice_and_writes_no_model(tmp_path):
     assert not (tmp_path / "run" / CHECKPOINT_FILE).exists()
 
 
+def test_a_run_without_validation_images_or_with_an_exploded_loss_warns(tmp_path, capsys):
+    no_val = _splits(8)
+    no_val.val = no_val.test = ImageSet.empty()
+    train(_config(tmp_path / "small"), splits=no_val)
+    assert "too few images to hold out validation and test images" in capsys.readouterr().err
+    train(_config(tmp_path / "ok", epochs=2), splits=_splits(8))
+    assert "warning" not in capsys.readouterr().err
+    train(_config(tmp_path / "wild", epochs=2, lr=100), splits=_splits(64))  # a loss of thousands, not NaN
+    assert "the run diverged; lower --lr" in capsys.readouterr().err
+
+
 def test_resume_refuses_other_epochs_limit_or_classes(tmp_path):
     run = tmp_path / "run"
 

@@ -55,7 +55,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from inkread.training.export import ExportConfig, export
 
     export(ExportConfig(run=args.run, format=args.format, quantize=args.quantize, out=args.out,
-                        data_dir=args.data_dir, check_limit=args.check_limit))
+                        data_dir=args.data_dir, check_limit=args.check_limit, dataset=args.dataset))
     return 0
 
 
@@ -134,8 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="decay of the weight average that is validated and shipped; 0 = off (default: 0.998, off for seed)")
     p.add_argument("--precision", choices=["auto", "bf16", "fp32"], default=None,
                    help="bf16 mixed precision; auto = where the CPU supports it natively (default: auto, fp32 for seed)")
-    p.add_argument("--limit", type=int, default=None, help="use only the first N training images (quick runs)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--limit", type=int, default=None,
+                   help="use only the first N training images, and validation and test images in proportion (quick runs)")
+    p.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors (no progress, no epoch lines)")
     p.set_defaults(handler=_cmd_train)
 
     p = commands.add_parser("train-lines", help="train a line reader (whole words and lines) on synthetic EMNIST lines")
@@ -149,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None, help="CPU threads for PyTorch (default: all cores)")
     p.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
     p.add_argument("--data-dir", default=None, help=data_dir_help + "; needs the EMNIST files of emnist-pool")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors (no progress, no epoch lines)")
     p.set_defaults(handler=_cmd_train_lines)
 
     p = commands.add_parser("evaluate", help="evaluate a model and write a report")
@@ -169,6 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="bundle folder (default: RUN/export or RUN/export-int8)")
     p.add_argument("--data-dir", default=None, help=data_dir_help)
     p.add_argument("--check-limit", type=int, default=None, help="test images used to compare accuracy")
+    p.add_argument("--dataset", default=None,
+                   help="data set whose test split checks the export (default: the one the run was trained on)")
     p.set_defaults(handler=_cmd_export)
 
     for name, help_text in (("predict", "recognize one character per image"), ("read", "read several characters per image")):
@@ -177,7 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--model", default="digits" if name == "predict" else "characters",
                        help="digits, characters, or a model bundle path" if name == "predict" else
                             "characters (cut into characters), lines (read each line whole: joined-up writing), "
-                            "digits, or a model bundle path")
+                            "digits, digits+lines or characters+lines (cut, with the line model reading touching "
+                            "characters whole), or a model bundle path")
         p.add_argument("--only", default=None, help="digits, letters, upper, lower, or explicit characters like ACGT")
         if name == "predict":
             p.add_argument("--top-k", type=int, default=3)

@@ -100,6 +100,14 @@ def training_split(training: dict, spec: str) -> tuple[int, float]:
     return 0, 0.1
 
 
+def absolute_spec(spec: str) -> str:
+    """``spec`` with a folder:/csv: path made absolute, so that a run's record of it works from any directory."""
+    kind, _, path = spec.partition(":")
+    if kind in ("folder", "csv") and path:
+        return f"{kind}:{Path(path).expanduser().resolve()}"
+    return spec
+
+
 def same_data_set(recorded: str | None, spec: str | None) -> bool:
     """Whether a recorded data set spec names the data set ``spec`` does; folder:/csv: paths are compared resolved."""
     if not recorded or not spec:

@@ -190,7 +190,8 @@ def _percent(rate: float) -> str:
         return "100"
     if value >= 99.95:
         return ">99.9"
-    return f"{value:.1f}" if value < 10 or value >= 99.5 else f"{value:.0f}"
+    # A decimal where the differences are: small confusions, and the diagonal of a good model.
+    return f"{value:.1f}" if value < 10 or value >= 90 else f"{value:.0f}"
 
 
 def _plain(label) -> str:

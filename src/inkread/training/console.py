@@ -1,4 +1,5 @@
-"""What training prints: a progress bar per epoch and one line per event (both off with progress=False)."""
+"""What training prints: a progress bar per epoch and one line per event (both off with progress=False),
+and warnings (always, on stderr)."""
 
 from __future__ import annotations
 
@@ -18,3 +19,8 @@ def say(enabled: bool, message: str) -> None:
     """Print ``message`` (flushed: training logs are often piped) when progress is on."""
     if enabled:
         print(message, flush=True)
+
+
+def warn(message: str) -> None:
+    """Print a warning on stderr, even with progress off: it is about the result, not the progress."""
+    print(f"inkread: warning: {message}", file=sys.stderr, flush=True)

@@ -8,6 +8,7 @@ accuracy on the test split are measured and recorded in the new bundle's ``model
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -18,6 +19,7 @@ import torch
 from inkread.errors import InkreadError
 from inkread.files import staged_folder, write_bytes_atomic, write_text_atomic
 from inkread.inference.bundle_format import META_FILE, ONNX_FILE, WEIGHTS_FILE, ModelMeta
+from inkread.inference.line_reader import LINE_ARCH
 from inkread.inference.onnx_model import OnnxModel, resolve_bundle
 from inkread.models import build_model
 from inkread.training.bundle import export_onnx
@@ -37,6 +39,7 @@ class ExportConfig:
     out: Optional[str] = None
     data_dir: Optional[str] = None
     check_limit: Optional[int] = None
+    dataset: Optional[str] = None   # whose test split checks the export (default: the run's training data set)
 
 
 def export(config: ExportConfig) -> Path:
@@ -45,6 +48,9 @@ def export(config: ExportConfig) -> Path:
         raise InkreadError(f"unknown export format {config.format!r}: only onnx is supported")
     source = resolve_bundle(config.run)
     meta = ModelMeta.read(source)
+    if meta.arch == LINE_ARCH:
+        raise InkreadError(f"{source} is a line model: inkread train-lines already wrote its ONNX bundle there; "
+                           "export is for the character models of inkread train")
     weights = source / meta.files.get("weights", WEIGHTS_FILE)
     if not weights.exists():
         raise InkreadError(f"{source} has no {WEIGHTS_FILE}: export needs a run folder made by inkread train")
@@ -65,7 +71,7 @@ def export(config: ExportConfig) -> Path:
 
     from inkread.data import load_dataset, training_split
 
-    dataset = meta.training.get("dataset", "")
+    dataset = config.dataset or meta.training.get("dataset", "")
     seed, val_fraction = training_split(meta.training, dataset)  # the test split the run held out
     splits = load_dataset(dataset, data_dir=config.data_dir, seed=seed, val_fraction=val_fraction, labels=tuple(meta.labels))
     # Everything is built and checked in a staging folder that becomes ``out`` only if it passes.
@@ -119,6 +125,10 @@ def _quantize_int8(path: Path, calibration: np.ndarray) -> None:
         def get_next(self):
             return next(self.batches, None)
 
+    # ONNX Runtime warns (on the root logger) for each batch-norm weight, whose rank 1 has no channel
+    # axis to quantize along; it quantizes those per tensor, as it should, so the warning is noise.
+    quiet = _DropMessages("is out-of-range for weight")
+    logging.getLogger().addFilter(quiet)
     prepared = path.with_suffix(".prep.onnx")
     quantized = path.with_suffix(".int8.onnx")
     try:
@@ -127,5 +137,17 @@ def _quantize_int8(path: Path, calibration: np.ndarray) -> None:
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True)
         quantized.replace(path)
     finally:
+        logging.getLogger().removeFilter(quiet)
         prepared.unlink(missing_ok=True)
         quantized.unlink(missing_ok=True)
+
+
+class _DropMessages(logging.Filter):
+    """Drops log records whose message contains ``text``."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.text not in record.getMessage()

@@ -15,6 +15,7 @@ import math
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -22,11 +23,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from inkread.data.load import absolute_spec, same_data_set
 from inkread.errors import InkreadError, first_line
 from inkread.models import ARCHITECTURES, build_model, count_parameters
 from inkread.training.augment import PRESETS, AugmentConfig, augment_batch
 from inkread.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, save_checkpoint
-from inkread.training.console import progress_bar, say
+from inkread.training.console import progress_bar, say, warn
 from inkread.training.config import TrainConfig
 from inkread.training.history import write_history
 from inkread.training.styles import add_writing_styles
@@ -45,7 +47,8 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
 
     ``splits`` (a ``DatasetSplits``) may be given to skip loading ``config.dataset``.
     """
-    config = config.resolved()
+    # A folder:/csv: path is recorded absolute: export and evaluate find the data from any directory.
+    config = replace(config.resolved(), dataset=absolute_spec(config.dataset))
     _check_config(config)
     run_dir = Path(config.out)
     torch.set_num_threads(config.threads or os.cpu_count() or 1)
@@ -117,6 +120,11 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
 
     say(config.progress, f"training {config.arch} ({count_parameters(model):,} parameters) on {splits.name}: "
                  f"{len(splits.train.targets):,} train / {len(splits.val.targets):,} val images, {num_classes} classes")
+    if resume_state is None and (not len(splits.val.targets) or not len(splits.test.targets)):
+        missing = " and ".join(name for name, part in (("validation", splits.val), ("test", splits.test)) if not len(part.targets))
+        warn(f"{splits.name} has too few images to hold out {missing} images: "
+             + ("every epoch trains on all of them and the last one is shipped, unchecked; " if not len(splits.val.targets) else "")
+             + "add images for a measured model")
     train_images = torch.from_numpy(np.ascontiguousarray(splits.train.images))
     train_targets = torch.from_numpy(splits.train.targets.astype(np.int64))
     val_images = torch.from_numpy(np.ascontiguousarray(splits.val.images))
@@ -203,6 +211,11 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
             print("\ninterrupted during the first epoch: nothing was saved, run the command again", file=sys.stderr)
         raise
 
+    # Guessing uniformly costs ln(classes); a run that ends far above that has blown up (a finite loss
+    # of thousands at too high a learning rate), however its validation scores look.
+    if history and history[-1]["train_loss"] > 3 * math.log(num_classes):
+        warn(f"the training loss ends at {history[-1]['train_loss']:.4g}, far above the {math.log(num_classes):.2f} of "
+             f"guessing: the run diverged; lower --lr (this run: {config.lr:g}) and train again")
     model = shipped(model, average)
     if best_state is not None:  # None without a validation split: the last epoch is shipped
         model.load_state_dict(best_state)
@@ -380,7 +393,10 @@ def _check_resume_matches(state: dict, config: TrainConfig) -> None:
     if "seed" in saved:
         saved.setdefault("split_seed", saved["seed"])  # runs from before --split-seed split by --seed
     # --epochs sets the length of the one-cycle schedule, --limit the data: neither can change midway
-    for key in ("dataset", "arch", "seed", "split_seed", "batch_size", "epochs", "limit"):
+    if "dataset" in saved and not same_data_set(saved["dataset"], config.dataset):
+        raise InkreadError(f"--resume with a different --dataset ({config.dataset!r}) than the run was started with "
+                           f"({saved['dataset']!r}): use the same options, or another --out")
+    for key in ("arch", "seed", "split_seed", "batch_size", "epochs", "limit"):
         if key in saved and saved[key] != getattr(config, key):
             raise InkreadError(f"--resume with a different --{key.replace('_', '-')} ({getattr(config, key)!r}) than the run "
                                f"was started with ({saved[key]!r}): use the same options, or another --out")
