@@ -219,6 +219,7 @@
   }
 
   async function useFile(file) {
+    document.body.dataset.busy = "true";  // a large image takes the browser seconds to decode
     state.strokes = [];
     state.current = null;
     let bitmap = null;
@@ -283,6 +284,7 @@
     state.controller = controller;
     const sequence = ++state.sequence;
     const { model, only, mode } = settings();
+    const settled = state.pointerId === null;  // no stroke in progress: this answer is the one to announce
     const image = await currentImage();
     const form = new FormData();
     form.append("file", image, image.name || "drawing.png");
@@ -302,7 +304,7 @@
       if (!response.ok) throw new Error(answer.detail || `the server answered ${response.status}`);
       state.lastImage = image;
       state.lastAnswer = answer;
-      if (mode === "text") showText(answer); else showPrediction(answer);
+      if (mode === "text") showText(answer, settled); else showPrediction(answer, settled);
     } catch (error) {
       if (sequence !== state.sequence) return;
       if (timedOut) {
@@ -358,17 +360,18 @@
     $("seen").alt = "";
   }
 
-  function showPrediction(answer) {
+  function showPrediction(answer, settled) {
     if (answer.no_ink) {
       setResultState("empty");
       $("answer-label").textContent = "?";
       $("answer-confidence").textContent = "No ink found";
       $("answer-flag").hidden = true;
+      $("message").hidden = true;
       $("topk").replaceChildren();
       $("teach-open").disabled = true;
       clearSeen();
       setBadge("");
-      announce("No ink found in the image.");
+      announceAnswer("No ink found in the image.", settled);
       return;
     }
     setResultState("char");
@@ -383,7 +386,7 @@
     }
     $("teach-open").disabled = false;
     setBadge(`${answer.label} · ${percent(answer.confidence)}`, answer.uncertain);
-    announce(`${answer.uncertain ? "Maybe" : "It reads"} ${answer.label}, ${percent(answer.confidence)} sure.`);
+    announceAnswer(`${answer.uncertain ? "Maybe" : "It reads"} ${answer.label}, ${percent(answer.confidence)} sure.`, settled);
   }
 
   function showBars(ranking) {
@@ -408,7 +411,7 @@
     $("topk").replaceChildren(...rows);
   }
 
-  function showText(answer) {
+  function showText(answer, settled) {
     clearBoxes();
     if (answer.no_ink || !answer.characters.length) {
       setResultState("empty");
@@ -417,9 +420,10 @@
       const message = answer.no_ink ? "No characters found" : "No character read in the ink";
       $("answer-confidence").textContent = message;
       $("answer-flag").hidden = true;
+      $("message").hidden = true;
       $("topk").replaceChildren();
       setBadge("");
-      announce(`${message}.`);
+      announceAnswer(`${message}.`, settled);
       return;
     }
     setResultState("text");
@@ -433,7 +437,7 @@
     $("topk").replaceChildren();
     drawBoxes(answer.characters);
     setBadge(answer.text.replace(/\n/g, " "), answer.uncertain);
-    announce(`It reads: ${answer.text}`);
+    announceAnswer(`It reads: ${answer.text}`, settled);
   }
 
   function showError(message) {
@@ -452,6 +456,10 @@
   }
 
   function announce(text) { $("announce").textContent = text; }
+
+  // Answers that arrive while the pen is still down change several times a second: a screen reader
+  // would read out a stream of guesses, so only the answer to a finished drawing is announced.
+  function announceAnswer(text, settled) { if (settled) announce(text); }
 
   // --- boxes of text mode ---------------------------------------------------------------------
 
@@ -540,10 +548,14 @@
     pad.dataset.mode = mode;
     const { width, height } = mode === "text" ? TEXT_PAD : { width: PAD_SIZE, height: PAD_SIZE };
     if (canvas.width !== width) {
+      // The drawing stays: the old pad, scaled to fit inside the new one and centred.
+      const fit = Math.min(width / canvas.width, height / canvas.height);
+      const dx = (width - canvas.width * fit) / 2;
+      const dy = (height - canvas.height * fit) / 2;
+      state.strokes = state.strokes.map((stroke) => stroke.map((p) => ({ x: p.x * fit + dx, y: p.y * fit + dy })));
+      state.current = null;
       canvas.width = overlay.width = width;
       canvas.height = overlay.height = height;
-      state.strokes = [];  // the strokes would not fit the new shape
-      state.current = null;
       if (state.background && state.background.bitmap) {
         state.background.fit = fitInto(state.background.bitmap.width, state.background.bitmap.height);
       }
