@@ -98,7 +98,10 @@ def test_export_writes_a_folder_dataset(tmp_path, store):
         assert row["file"] == f"correction-{correction.id:06d}.png"
         assert (out / row["file"]).read_bytes() == store.image(correction.id)
     assert not list(out.glob(".*.tmp"))  # no temporary files left behind
-    assert export_corrections(tmp_path / "all", data_dir=tmp_path) == 5  # no filter: every model
+    # no filter: digits and letters in one data set would fit neither model
+    with pytest.raises(InkreadError, match=r"several models \(characters: 1, digits: 4\).*--model"):
+        export_corrections(tmp_path / "all", data_dir=tmp_path)
+    assert not (tmp_path / "all").exists()
 
 
 def test_export_is_a_dataset_inkread_can_train_on(tmp_path, store):
@@ -133,10 +136,19 @@ def test_corrections_export_command(tmp_path, store, capsys):
     add(store, "9")
     out = tmp_path / "dataset"
     assert cli.main(["corrections", "export", str(out), "--data-dir", str(tmp_path)]) == 0
-    assert "wrote 2 corrections" in capsys.readouterr().out
+    assert "wrote 2 corrections of the model digits" in capsys.readouterr().out
     assert (out / "labels.csv").read_text().splitlines() == ["file,label", "correction-000001.png,7", "correction-000002.png,9"]
     assert Image.open(out / "correction-000002.png").size == (280, 280)
     # user errors: one line on stderr, exit code 2
     assert cli.main(["corrections", "export", str(out), "--data-dir", str(tmp_path / "none")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("inkread: error: no corrections database")
+
+
+def test_corrections_export_suggests_fine_tuning_the_model_they_were_made_for(tmp_path, store, capsys):
+    add(store, "B", model="characters")
+    add(store, "4", model="digits+lines")
+    assert cli.main(["corrections", "export", str(tmp_path / "c"), "--data-dir", str(tmp_path), "--model", "characters"]) == 0
+    assert "--init-from characters " in capsys.readouterr().out
+    assert cli.main(["corrections", "export", str(tmp_path / "d"), "--data-dir", str(tmp_path), "--model", "digits+lines"]) == 0
+    assert "--init-from digits " in capsys.readouterr().out

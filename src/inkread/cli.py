@@ -84,10 +84,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_corrections_export(args: argparse.Namespace) -> int:
-    from inkread.serving.corrections import export_corrections
+    from inkread.serving.corrections import CorrectionStore, database_path, export_corrections
 
     count = export_corrections(out_dir=args.dir, data_dir=args.data_dir, model=args.model)
-    print(f"wrote {count} corrections to {args.dir} (train on them with: inkread train --dataset folder:{args.dir} --init-from digits)")
+    model = args.model or next(iter(CorrectionStore(database_path(args.data_dir), create=False).models()))
+    # "digits+lines" corrections are single characters of its digits model
+    print(f"wrote {count} corrections of the model {model} to {args.dir} (fine-tune it on them with: inkread train "
+          f"--dataset folder:{args.dir} --init-from {model.split('+')[0]} --out runs/NAME)")
     return 0
 
 

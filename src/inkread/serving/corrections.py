@@ -112,6 +112,11 @@ class CorrectionStore:
         with self._storage("read the corrections") as conn:
             return conn.execute(f"SELECT COUNT(*) FROM corrections {where}", args).fetchone()[0]
 
+    def models(self) -> dict[str, int]:
+        """How many corrections each model has, by model name."""
+        with self._storage("read the corrections") as conn:
+            return dict(conn.execute("SELECT model, COUNT(*) FROM corrections GROUP BY model ORDER BY model").fetchall())
+
     def page(self, limit: int = 20, offset: int = 0, model: str | None = None) -> list[Correction]:
         """A page of corrections, newest first."""
         where, args = _model_filter(model)
@@ -155,6 +160,8 @@ def export_corrections(out_dir: str | os.PathLike, data_dir: str | os.PathLike |
                        model: str | None = None) -> int:
     """Write the stored corrections as a ``folder:`` data set in ``out_dir``; returns how many.
 
+    ``model`` picks one model's corrections; without it the store must hold one model's only.
+
     ``out_dir/labels.csv`` (columns ``file,label``) lists ``correction-<id>.png`` files written
     beside it. Every file is written atomically and ``labels.csv`` last, so an interrupted export
     never leaves a ``labels.csv`` naming a missing or half-written image.
@@ -163,6 +170,10 @@ def export_corrections(out_dir: str | os.PathLike, data_dir: str | os.PathLike |
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InkreadError(f"{out} is a file: give a folder to export the corrections to")
+    models = store.models()
+    if model is None and len(models) > 1:  # one data set of digits and letters fits no model's labels
+        counts = ", ".join(f"{name}: {count}" for name, count in models.items())
+        raise InkreadError(f"the corrections are for several models ({counts}): export one at a time with --model NAME")
     table = io.StringIO()
     writer = csv.writer(table, lineterminator="\n")
     writer.writerow(["file", "label"])
