@@ -370,6 +370,8 @@ def test_correction_errors(client):
     for hidden in ("7\x00", "\u202e7"):  # NUL, a right-to-left override: stored, they would be shown to others
         assert_error(client.post(f"{API}/corrections", json={"image": b64(image), "label": "7", "predicted": hidden}),
                      422, "'predicted'")
+    assert_error(client.post(f"{API}/corrections", json={"image": b64(image), "label": "7", "predicter": "1"}),
+                 422, "'predicter'", "no such field")
     assert client.get(f"{API}/corrections").json()["total"] == 0  # nothing was stored by any of these
 
 
@@ -487,6 +489,13 @@ IMAGE = png(render("4"))
     ({"files": {"picture": ("a.png", IMAGE, "image/png")}}, 422, ("'file'",)),
     ({"data": {"file": "just text"}, "files": {"other": ("x.png", b"", "image/png")}}, 422, ("'file'",)),
     ({"files": upload(b"")}, 422, ("empty",)),
+    # multipart bodies Starlette refuses, in our words: what to send instead
+    ({"files": [("file", ("a.png", IMAGE, "image/png")), ("file", ("b.png", IMAGE, "image/png"))]}, 400,
+     ("malformed multipart body (Too many files", "'file'")),
+    ({"content": b"--x\r\n", "headers": {"content-type": "multipart/form-data"}}, 400, ("malformed multipart body", "'file'")),
+    # a misspelled option is refused, not dropped for the default
+    ({"json": {"image": b64(IMAGE), "topk": 3}}, 422, ("'topk'", "no such field")),
+    ({"files": upload(IMAGE), "data": {"topk": "3"}}, 422, ("'topk'", "no such field")),
 ])
 @pytest.mark.parametrize("endpoint", ["predict", "read"])
 def test_bad_requests_get_a_clear_4xx(client, endpoint, request_kwargs, status, words):
@@ -496,6 +505,7 @@ def test_bad_requests_get_a_clear_4xx(client, endpoint, request_kwargs, status, 
 def test_query_options_are_validated(client):
     assert_error(client.post(f"{API}/predict?top_k=99", files=upload(IMAGE)), 422, "'top_k'")
     assert_error(client.post(f"{API}/predict?include_preprocessed=maybe", files=upload(IMAGE)), 422, "'include_preprocessed'")
+    assert_error(client.post(f"{API}/predict?topk=3", files=upload(IMAGE)), 422, "'topk'", "no such field")
 
 
 def test_body_over_the_limit_is_refused_with_413(make_client):

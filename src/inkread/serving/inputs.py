@@ -40,6 +40,8 @@ def validation_message(error: ValidationError | list, where: str = "") -> str:
     loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path", "form")]
     name = ".".join(loc) or where or "body"
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    if first.get("type") == "extra_forbidden":
+        return f"field '{name}': no such field (misspelled?); the fields are listed at /docs{more}"
     return f"field '{name}': {first.get('msg', 'invalid')}{more}"
 
 
@@ -98,8 +100,15 @@ async def _read_multipart(request: Request, fields: type[T]) -> tuple[bytes, T]:
         async with request.form(**FORM_LIMITS) as form:  # closes the spooled upload files afterwards
             image = await _uploaded_image(form)
             given = {key: value for key, value in form.multi_items() if key != "file" and isinstance(value, str)}
-    except StarletteHTTPException:
-        raise  # ours, and the 413 of the body size limit (a Starlette HTTPException, not FastAPI's)
+    except HTTPException:
+        raise  # ours, already worded for the user
+    except StarletteHTTPException as error:
+        if error.status_code != 400:
+            raise  # the 413 of the body size limit
+        # Starlette's own form errors ("Too many files...", "Missing boundary..."): worded as ours
+        raise HTTPException(400, f"malformed multipart body ({str(error.detail)[:100].rstrip('.')}): {USAGE}; "
+                                 f"at most {FORM_LIMITS['max_files']} file and {FORM_LIMITS['max_fields']} short "
+                                 "text fields") from None
     except Exception as error:  # python-multipart's parse errors have no common public base class
         raise HTTPException(400, f"malformed multipart body ({str(error)[:100]}): {USAGE}") from None
     return image, _validate(fields, given)

@@ -15,7 +15,8 @@ MAX_MODEL_NAME_CHARS = 200
 class ImageOptions(BaseModel):
     """Options of /predict and /read given in the body; each one left out falls back to the query."""
 
-    model_config = ConfigDict(extra="ignore")
+    # A misspelled option ("topk") is refused, not silently dropped for the default.
+    model_config = ConfigDict(extra="forbid")
 
     model: str | None = Field(None, max_length=MAX_MODEL_NAME_CHARS, description="served model name (default: the first)")
     top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, description="how many ranked answers (default 5)")
@@ -33,7 +34,7 @@ class ImageJSON(ImageOptions):
 class CorrectionFields(BaseModel):
     """The fields of a correction besides its image."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
 
     label: str = Field(..., min_length=1, max_length=MAX_LABEL_CHARS, description="the right answer")
     model: str | None = Field(None, max_length=MAX_MODEL_NAME_CHARS, description="the model corrected (default: the first)")
