@@ -50,6 +50,8 @@ class CorrectionJSON(CorrectionFields):
 
 
 class RankedLabel(BaseModel):
+    """One answer of a ranking: a label and its probability."""
+
     label: str
     confidence: float
 
@@ -67,6 +69,8 @@ class PredictResponse(BaseModel):
 
 
 class CharacterBox(BaseModel):
+    """One character read in an image: its label, where it is, and how sure the model is."""
+
     label: str
     confidence: float
     box: list[int] = Field(description="left, top, right, bottom in image pixels (right/bottom exclusive)")
@@ -91,6 +95,8 @@ class ReadResponse(BaseModel):
 
 
 class ModelInfo(BaseModel):
+    """A served model: what it reads, its labels and its recorded metrics."""
+
     name: str
     default: bool
     loaded: bool
@@ -104,10 +110,14 @@ class ModelInfo(BaseModel):
 
 
 class ModelsResponse(BaseModel):
+    """Every model the server offers; ``default`` marks the one a request that names none gets."""
+
     models: list[ModelInfo]
 
 
 class CorrectionOut(BaseModel):
+    """A stored correction; its drawing is at ``image_url``."""
+
     id: int
     created_at: str
     model: str
@@ -117,6 +127,8 @@ class CorrectionOut(BaseModel):
 
 
 class CorrectionPage(BaseModel):
+    """A page of corrections, newest first, with the total for paging."""
+
     items: list[CorrectionOut]
     total: int
     limit: int
@@ -124,9 +136,13 @@ class CorrectionPage(BaseModel):
 
 
 class Health(BaseModel):
+    """The server is up; which models are loaded yet."""
+
     status: str
     models: dict[str, bool] = Field(description="model name -> loaded yet")
 
 
 class ErrorResponse(BaseModel):
+    """Every error answer: one line of text."""
+
     detail: str = Field(description="what is wrong and how to fix it, in one line")
