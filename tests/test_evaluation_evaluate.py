@@ -135,6 +135,34 @@ def test_evaluating_on_files_the_model_was_trained_on_is_flagged(tmp_path, fake_
     assert "warning" not in metrics["context"] and capsys.readouterr().err == ""  # its own test split is held out
 
 
+def test_a_model_fine_tuned_from_one_trained_on_the_evaluated_files_is_flagged(tmp_path, fake_data, capsys):
+    tuned = write_bar_bundle(tmp_path / "tuned")
+    meta = ModelMeta.read(tuned)
+    meta.training = {"dataset": "folder:/mine", "data_source": {"spec": "folder:/mine", "images": 40},
+                     "started_from": {"name": "characters", "training": {"dataset": "emnist-pool", "data_source": {
+                         "spec": "emnist-pool", "files": [{"file": "emnist-bymerge-test-images-idx3-ubyte.gz"}]}}}}
+    (tuned / "model.json").write_text(meta.to_json(), encoding="utf-8")
+    fake_data.splits.source = {"spec": "emnist-bymerge", "files": ["emnist-bymerge-test-images-idx3-ubyte.gz"]}
+    metrics = evaluate(EvaluateConfig(model=str(tuned), dataset="emnist-bymerge", out=str(tmp_path / "report")))
+    assert ("warning: 'bars' started from 'characters', which was trained on 'emnist-pool', which read "
+            "emnist-bymerge-test-images-idx3-ubyte.gz") in capsys.readouterr().err
+    assert "overstates" in metrics["context"]["warning"]
+
+
+def test_a_folder_that_changed_since_training_is_flagged(tmp_path, fake_data, capsys):
+    trained = write_bar_bundle(tmp_path / "trained")
+    meta = ModelMeta.read(trained)
+    meta.training = {"dataset": "folder:/mine", "data_source": {"spec": "folder:/mine", "images": 491}}
+    (trained / "model.json").write_text(meta.to_json(), encoding="utf-8")
+    fake_data.splits.source = {"spec": "folder:/mine", "images": 491}
+    metrics = evaluate(EvaluateConfig(model=str(trained), dataset="folder:/mine", out=str(tmp_path / "same")))
+    assert "warning" not in metrics["context"] and capsys.readouterr().err == ""
+    fake_data.splits.source = {"spec": "folder:/mine", "images": 500}
+    metrics = evaluate(EvaluateConfig(model=str(trained), dataset="folder:/mine", out=str(tmp_path / "grown")))
+    assert "holds 500 images now but 491 when the model was trained" in capsys.readouterr().err
+    assert "may hold training images" in metrics["context"]["warning"]
+
+
 def test_the_test_split_is_the_one_the_model_was_trained_beside(tmp_path, fake_data, monkeypatch):
     """A folder, CSV or pool is split by seed: a model trained with --split-seed 3 is tested on seed 3's test split."""
     trained = write_bar_bundle(tmp_path / "trained")

@@ -6,6 +6,7 @@ is checked is that a mistake becomes one clear ``InkreadError`` and that no half
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -114,7 +115,9 @@ def test_fine_tuning_from_incomplete_weights_is_refused(tmp_path):
 def test_fine_tuning_to_new_labels_starts_only_the_output_layer_fresh(tmp_path):
     bundle = train(_config(tmp_path / "base"), splits=_splits(8))
     tuned = train(_config(tmp_path / "tuned", init_from=str(bundle)), splits=_splits(8, DIGITS + ("X",)))
-    assert (tuned / "model.json").exists()
+    # the start's training record travels along: evaluation checks its data for overlap too
+    started = json.loads((tuned / "model.json").read_text())["training"]["started_from"]
+    assert started["name"] == "base" and started["training"]["dataset"] == "synthetic"
 
 
 def test_ctrl_c_inside_the_onnx_exporter_is_an_interrupt(monkeypatch, tmp_path):

@@ -74,12 +74,13 @@ def evaluate(config: EvaluateConfig) -> dict:
         context["classes"] = (f"{len(merged)} classes of {config.dataset} are merged into the model's {len(labels)}, "
                               f"as its label set has one class for both: {' '.join(merged)}")
         print(f"note: {context['classes']}", file=sys.stderr)
-    overlap = _shared_files(model.meta.training, data.source)
-    if overlap:
-        context["warning"] = (f"{model.meta.name!r} was trained on {model.meta.training.get('dataset')!r}, which read "
-                              f"{', '.join(overlap)}: images of this evaluation may have been among its training "
-                              "images, so the accuracy overstates how it reads unseen handwriting")
-        print(f"warning: {context['warning']}", file=sys.stderr)
+    warnings = [_overlap_warning(who, training, data.source) for who, training in _training_chain(model.meta)]
+    warnings.append(_changed_data_warning(model.meta.training, data.source, config.dataset))
+    warnings = [warning for warning in warnings if warning]
+    if warnings:
+        context["warning"] = "; ".join(warnings)
+        for warning in warnings:
+            print(f"warning: {warning}", file=sys.stderr)
     probs = predict_probabilities(model, images)
     metrics = write_report(
         config.out, targets, probs, images, labels, history=model.meta.history or None,
@@ -95,6 +96,47 @@ def predict_probabilities(model, images: np.ndarray, batch_size: int = BATCH_SIZ
     batches = [model.probabilities(images[start:start + batch_size, None].astype(np.float32) / 255.0)
                for start in range(0, len(images), batch_size)]
     return np.concatenate(batches)
+
+
+def _training_chain(meta) -> list[tuple[str, dict]]:
+    """(who, training record): the model's, then those of the models it was fine-tuned from (``started_from``)."""
+    who, training = repr(meta.name), meta.training
+    chain = []
+    while training and len(chain) < 20:  # a guard against a hand-edited loop
+        chain.append((who, training))
+        start = training.get("started_from") or {}
+        who, training = f"{who} started from {start.get('name')!r}, which", start.get("training")
+    return chain
+
+
+def _overlap_warning(who: str, training: dict, evaluated: dict) -> str:
+    """A warning if the evaluated images may have been trained on (by the model or one it started from)."""
+    overlap = _shared_files(training, evaluated)
+    if not overlap:
+        return ""
+    return (f"{who} was trained on {training.get('dataset')!r}, which read {', '.join(overlap)}: images of this "
+            "evaluation may have been among its training images, so the accuracy overstates how it reads unseen "
+            "handwriting")
+
+
+def _changed_data_warning(training: dict, evaluated: dict, spec: str) -> str:
+    """A warning if a folder:/csv: data set holds another number of images than when the model trained on it.
+
+    Such data sets are split here by a seeded shuffle of their images: with images added or removed
+    the shuffle differs, so the "test" split is no longer the one training held out.
+    """
+    from inkread.data import same_data_set
+
+    source = training.get("data_source") or {}
+    if not same_data_set(source.get("spec"), evaluated.get("spec")):
+        return ""
+    for key in ("images", "rows"):
+        then, now = source.get(key), evaluated.get(key)
+        if then is not None and now is not None and then != now:
+            return (f"{spec} holds {now:,} images now but {then:,} when the model was trained on it, so its splits "
+                    "have changed and the test split may hold training images: evaluate on a separate folder of new "
+                    "images (or on the data as it was)")
+    return ""
 
 
 def _shared_files(training: dict, evaluated: dict) -> list[str]:

@@ -100,7 +100,8 @@ def write_bundle(folder: Path, model: torch.nn.Module, config, splits, history: 
                   "recipe": config.to_dict(), "epochs_run": len(history),
                   "wall_seconds": round(sum(h.get("seconds", 0.0) for h in history), 1),
                   "train_samples": int(len(splits.train.targets)), "val_samples": int(len(splits.val.targets)),
-                  "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+                  "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                  **_started_from(config.init_from)},
         metrics=metrics,
         history=history,
     )
@@ -108,3 +109,13 @@ def write_bundle(folder: Path, model: torch.nn.Module, config, splits, history: 
     if config.progress and metrics.get("test_accuracy") is not None:
         print(f"test accuracy {metrics['test_accuracy']:.4f} on {metrics['test_samples']:,} images; bundle written to {folder}")
     return folder
+
+
+def _started_from(init_from: str | None) -> dict:
+    """For a fine-tuned model, the training record of the model it started from (for overlap checks)."""
+    if not init_from:
+        return {}
+    from inkread.inference.onnx_model import resolve_bundle
+
+    start = ModelMeta.read(resolve_bundle(init_from))
+    return {"started_from": {"name": start.name, "training": start.training}}
