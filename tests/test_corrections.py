@@ -152,3 +152,6 @@ def test_corrections_export_suggests_fine_tuning_the_model_they_were_made_for(tm
     assert "--init-from characters " in capsys.readouterr().out
     assert cli.main(["corrections", "export", str(tmp_path / "d"), "--data-dir", str(tmp_path), "--model", "digits+lines"]) == 0
     assert "--init-from digits " in capsys.readouterr().out
+    add(store, "7", model="mine")  # served from a folder: the server knew it by name only
+    assert cli.main(["corrections", "export", str(tmp_path / "m"), "--data-dir", str(tmp_path), "--model", "mine"]) == 0
+    assert "--init-from PATH-OF-mine " in capsys.readouterr().out

@@ -409,8 +409,21 @@ def test_stretch_changes_the_aspect_ratio_only_when_asked():
 
 
 def test_fine_tuning_from_another_architecture_is_a_clear_error(tmp_path):
-    with pytest.raises(InkreadError, match="--arch inknet"):
+    with pytest.raises(InkreadError, match="--arch inknet, or leave --arch out"):
         train(TrainConfig(dataset="mnist", out=str(tmp_path / "run"), arch="seed", init_from="digits", progress=False))
+
+
+def test_fine_tuning_takes_the_starting_models_architecture(tmp_path):
+    from inkread.data.splits import DatasetSplits, ImageSet
+
+    rng = np.random.default_rng(0)
+    part = lambda n: ImageSet(rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), np.arange(n) % 47)  # noqa: E731
+    characters = json.loads((Path(__file__).resolve().parents[1] / "src" / "inkread" / "pretrained" / "characters"
+                             / "model.json").read_text())
+    splits = DatasetSplits("few", tuple(characters["labels"]), "emnist", part(47), part(4), part(4))
+    bundle = train(TrainConfig(dataset="few", out=str(tmp_path / "run"), init_from="characters", epochs=1,
+                               augment="off", threads=1, progress=False), splits=splits)
+    assert json.loads((bundle / "model.json").read_text())["arch"] == characters["arch"] == "inknet-wide"
 
 
 def test_elastic_distortion_bends_strokes_smoothly_only_when_asked():

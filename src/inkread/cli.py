@@ -84,13 +84,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_corrections_export(args: argparse.Namespace) -> int:
+    from inkread.inference.onnx_model import PRETRAINED
     from inkread.serving.corrections import CorrectionStore, database_path, export_corrections
 
     count = export_corrections(out_dir=args.dir, data_dir=args.data_dir, model=args.model)
     model = args.model or next(iter(CorrectionStore(database_path(args.data_dir), create=False).models()))
-    # "digits+lines" corrections are single characters of its digits model
+    start = model.split("+")[0]  # "digits+lines" corrections are single characters of its digits model
+    # a model served from a folder is known to the server by name only: the user knows its path
+    start = start if start in PRETRAINED else f"PATH-OF-{start}"
     print(f"wrote {count} corrections of the model {model} to {args.dir} (fine-tune it on them with: inkread train "
-          f"--dataset folder:{args.dir} --init-from {model.split('+')[0]} --out runs/NAME)")
+          f"--dataset folder:{args.dir} --init-from {start} --out runs/NAME)")
     return 0
 
 
@@ -112,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("train", help="train a model on a data set")
     p.add_argument("--dataset", required=True, help="mnist, emnist-SPLIT, emnist-pool, folder:PATH or csv:PATH")
-    p.add_argument("--arch", default="inknet", help="model architecture: inknet (default), inknet-wide or seed")
+    p.add_argument("--arch", default=None,
+                   help="model architecture: inknet, inknet-wide or seed (default: the --init-from model's, else inknet)")
     p.add_argument("--epochs", type=int, default=None, help="number of epochs (default: the recipe's)")
     p.add_argument("--out", required=True, help="run folder for checkpoints, history and the model bundle")
     p.add_argument("--seed", type=int, default=0, help="seed of initialization, batch order and augmentation (default: 0)")

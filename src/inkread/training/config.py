@@ -22,7 +22,7 @@ class TrainConfig:
 
     dataset: str
     out: str
-    arch: str = "inknet"
+    arch: Optional[str] = None           # default: the --init-from model's architecture, else "inknet"
     epochs: Optional[int] = None
     seed: int = 0                        # weights' initialization, batch order, augmentation
     split_seed: int = 0                  # which images are held out for validation (and test, where no official one)
@@ -50,6 +50,7 @@ class TrainConfig:
         recipe = RECIPES["seed" if self.arch == "seed" else "inknet"]
         values = asdict(self)
         values["augment_config"] = self.augment_config
+        values["arch"] = self.arch or "inknet"
         for key, default in recipe.items():
             if values.get(key) is None:
                 values[key] = default

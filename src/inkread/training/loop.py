@@ -47,6 +47,8 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
 
     ``splits`` (a ``DatasetSplits``) may be given to skip loading ``config.dataset``.
     """
+    if config.arch is None and config.init_from:  # fine-tuning: the starting model's architecture
+        config = replace(config, arch=_read_start(config.init_from).arch)
     # A folder:/csv: path is recorded absolute: export and evaluate find the data from any directory.
     config = replace(config.resolved(), dataset=absolute_spec(config.dataset))
     _check_config(config)
@@ -62,12 +64,10 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
 
     init_meta = None
     if config.init_from:
-        from inkread.inference.bundle_format import ModelMeta
-        from inkread.inference.onnx_model import resolve_bundle
-
-        init_meta = ModelMeta.read(resolve_bundle(config.init_from))
+        init_meta = _read_start(config.init_from)
         if init_meta.arch != config.arch:  # checked before the data set is loaded: fail fast
-            raise InkreadError(f"{config.init_from} is a {init_meta.arch} model: fine-tune it with --arch {init_meta.arch}")
+            raise InkreadError(f"{config.init_from} is a model of architecture {init_meta.arch}: fine-tune it with "
+                               f"--arch {init_meta.arch}, or leave --arch out")
 
     if splits is None:
         from inkread.data import load_dataset
@@ -386,6 +386,14 @@ def _check_config(config: TrainConfig) -> None:
         raise InkreadError("--ema must be at least 0 and below 1")
     if config.augment not in ("off", *PRESETS):
         raise InkreadError(f"--augment must be one of off, {', '.join(PRESETS)}")
+
+
+def _read_start(init_from: str):
+    """The model.json (a ``ModelMeta``) of the bundle that ``--init-from`` names."""
+    from inkread.inference.bundle_format import ModelMeta
+    from inkread.inference.onnx_model import resolve_bundle
+
+    return ModelMeta.read(resolve_bundle(init_from))
 
 
 def _check_resume_matches(state: dict, config: TrainConfig) -> None:
