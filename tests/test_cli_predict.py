@@ -118,6 +118,10 @@ def test_no_images_at_all_is_exit_2(tmp_path, font_bundle):
     result = inkread("predict", tmp_path / "empty", "--model", font_bundle)
     assert result.returncode == 2
     assert "no images in this folder" in one_line_error(result)
+    (tmp_path / "classes" / "7").mkdir(parents=True)
+    render("7").save(tmp_path / "classes" / "7" / "a.png")
+    result = inkread("predict", tmp_path / "classes", "--model", font_bundle)
+    assert result.returncode == 2 and "its sub-folders hold some" in one_line_error(result)
     result = inkread("predict", tmp_path / "nothing-*.png", "--model", font_bundle)
     assert result.returncode == 2 and "no image matches" in one_line_error(result)
 

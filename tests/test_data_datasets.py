@@ -108,6 +108,22 @@ def test_folder_with_class_subfolders(tmp_path, preprocessing):
     assert ones.any(axis=2).sum(axis=1).mean() > 2 * ones.any(axis=1).sum(axis=1).mean()
 
 
+def test_folder_takes_nested_images_and_every_image_type_but_not_hidden_files(tmp_path, preprocessing):
+    import shutil
+
+    root = _class_folders(tmp_path / "mine", per_class=4)
+    (root / "1" / "batch-2").mkdir()
+    _draw(root / "1" / "batch-2" / "a.png", 1)                     # nested in its class folder: a 1
+    shutil.copy(root / "2" / "0.png", root / "2" / "b.jfif")       # JPEG's other name (a PNG inside: decoding decides)
+    (root / "0" / "._0.png").write_bytes(b"\x00\x05\x16\x07 macOS resource fork")  # not an image
+    (root / "0" / ".DS_Store").write_bytes(b"Bud1")
+    (root / "2" / ".hidden").mkdir()
+    _draw(root / "2" / ".hidden" / "c.png", 2)
+    splits = load_dataset(f"folder:{root}", seed=0)
+    targets = np.concatenate([splits.train.targets, splits.val.targets, splits.test.targets])
+    assert np.bincount(targets, minlength=3)[:3].tolist() == [4, 5, 5]
+
+
 def test_folder_with_labels_csv_and_letters(tmp_path, preprocessing):
     root = tmp_path / "csvfolder"
     rows = ["file,label,extra"]

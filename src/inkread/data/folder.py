@@ -22,7 +22,6 @@ from inkread.data.splits import TEST_FRACTION, DatasetSplits, ImageSet, default_
 from inkread.errors import DatasetError, InkreadError
 
 LABELS_CSV = "labels.csv"
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".pgm", ".ppm", ".pbm"}
 _LAYOUT_HELP = "use one sub-folder per class (e.g. 7/a.png) or a labels.csv with file,label columns"
 
 
@@ -59,13 +58,18 @@ def load_folder(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str
 
 def list_images(root: Path) -> list[tuple[Path, str]]:
     """(image path, label) pairs of ``root``, from its labels.csv or its class sub-folders."""
+    from inkread.imaging.decode import is_image_name  # the same rule as inkread predict's (imports Pillow)
+
     if (root / LABELS_CSV).exists():
         items = _read_labels_csv(root / LABELS_CSV)
     else:
+        # A class folder's images may sit in sub-folders of it (7/batch-2/a.png is a 7); hidden
+        # files and folders (.DS_Store, macOS's ._a.png, .git) are not data.
         items = [(file, folder.name)
                  for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-                 for file in sorted(folder.iterdir())
-                 if file.suffix.lower() in IMAGE_SUFFIXES and (file.is_file() or _broken_link(file))]
+                 for file in sorted(folder.rglob("*"))
+                 if is_image_name(file) and not any(part.startswith(".") for part in file.relative_to(folder).parts)
+                 and (file.is_file() or _broken_link(file))]
     if not items:
         raise DatasetError(f"no images in {root}: {_LAYOUT_HELP}")
     return items

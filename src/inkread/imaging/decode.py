@@ -22,6 +22,18 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from inkread.errors import InputImageError, first_line
 from inkread.imaging.ink import has_alpha, ink_map, to_uint8
 
+# What folders and globs are searched for (inkread predict/read, folder: data sets); a file named
+# explicitly is tried whatever its extension.
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".jfif", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".avif", ".ico",
+                            ".tga", ".pgm", ".ppm", ".pbm", ".pnm"})
+
+
+def is_image_name(path: Path) -> bool:
+    """Whether a file found in a folder is taken as an image: an image extension, and not hidden
+    (macOS's ``._name.png`` resource forks and ``.DS_Store`` are not images)."""
+    return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
+
+
 MAX_PIXELS = 40_000_000  # refuse larger images before decoding them (a 40 MP photo is ~160 MB as RGBA)
 MAX_BYTES = 20 * 1024 * 1024  # refuse larger files before reading them
 MIN_SIDE = 2  # a 1-pixel-wide image holds no character

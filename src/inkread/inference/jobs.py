@@ -21,13 +21,12 @@ from typing import TextIO
 
 from inkread.errors import InkreadError
 from inkread.files import write_bytes_atomic
+from inkread.imaging.decode import IMAGE_SUFFIXES, is_image_name
 from inkread.inference.restrict import restriction
 from inkread.inference.results import Prediction, ReadResult
 
 FORMATS = ("table", "json", "csv")
 MODES = ("predict", "read")
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jfif", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".avif", ".ico", ".tga",
-                  ".pgm", ".ppm", ".pbm", ".pnm"}
 PROGRESS_MIN_FILES = 2  # one file needs no progress bar
 
 
@@ -178,14 +177,17 @@ def find_images(paths: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
         path = Path(text).expanduser()
         if path.is_dir():
             found = _images_in(path)
-            if not found:
+            if not found and any(_images_in(child) for child in path.iterdir() if child.is_dir()):
+                problems.append((text, f"no images directly in this folder, but its sub-folders hold some: give "
+                                       f"{Path(text) / '*'} to read them"))
+            elif not found:
                 problems.append((text, f"no images in this folder (looked for {', '.join(sorted(IMAGE_SUFFIXES))})"))
         elif path.exists():
             found = [str(path)]
         elif glob.has_magic(text):
             found = [name for match in sorted(glob.glob(str(path)))
                      for name in (_images_in(Path(match)) if Path(match).is_dir() else [match])
-                     if Path(name).suffix.lower() in IMAGE_SUFFIXES]
+                     if is_image_name(Path(name))]
             if not found:
                 problems.append((text, "no image matches this pattern"))
         else:
@@ -196,8 +198,7 @@ def find_images(paths: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
 
 
 def _images_in(folder: Path) -> list[str]:
-    return [str(child) for child in sorted(folder.iterdir())
-            if child.suffix.lower() in IMAGE_SUFFIXES and not child.name.startswith(".") and child.is_file()]
+    return [str(child) for child in sorted(folder.iterdir()) if is_image_name(child) and child.is_file()]
 
 
 # --- progress bar ---------------------------------------------------------------------------
