@@ -63,6 +63,9 @@ def test_good_file_is_downloaded_checked_and_placed(server, tmp_path, monkeypatc
     assert path == data_dir / "mnist" / LABELS_NAME
     np.testing.assert_array_equal(read_checked(path), np.arange(10))
     assert _leftovers(data_dir / "mnist") == [LABELS_NAME]  # no temp files left behind
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # as any new file here, not the temp file's 0600
     # A second call finds the file and does not download again.
     (server / LABELS_NAME).unlink()
     assert locate(LABELS_NAME, data_dir) == path
@@ -80,8 +83,12 @@ def test_checksum_mismatch_is_refused_and_not_kept(server, tmp_path):
 def test_corrupt_download_is_refused(server, tmp_path, monkeypatch):
     (server / LABELS_NAME).write_bytes(b"<html>not found</html>")  # what a broken mirror serves
     _pin(monkeypatch, LABELS_NAME, b"whatever")
-    with pytest.raises(DatasetError, match=f"{LABELS_NAME} from http.* is broken \\(it is not an IDX labels file .*not kept"):
+    with pytest.raises(DatasetError, match=f"{LABELS_NAME} from http.* is broken \\(it is not an IDX labels file .*not kept") as caught:
         locate(LABELS_NAME, tmp_path / "data")
+    (server / LABELS_NAME).write_bytes(gzip.compress(encode_idx(np.arange(10, dtype=np.uint8)))[:25])  # cut short
+    with pytest.raises(DatasetError, match=f"{LABELS_NAME} from http.* is broken .*not kept") as caught:
+        locate(LABELS_NAME, tmp_path / "data")
+    assert ".download-" not in str(caught.value)  # the temporary file is gone: the message names the file
     assert _leftovers(tmp_path / "data" / "mnist") == []
 
 
@@ -110,7 +117,7 @@ def test_no_server_gives_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_missing_on_server(server, tmp_path):
-    with pytest.raises(DatasetError, match="could not be downloaded.*HTTPError"):
+    with pytest.raises(DatasetError, match="could not be downloaded.*HTTPError: 404"):
         locate(LABELS_NAME, tmp_path / "data")
 
 
@@ -119,8 +126,10 @@ def test_read_only_data_dir_is_not_written(server, tmp_path):
     (data_dir / "mnist").mkdir(parents=True)
     os.chmod(data_dir / "mnist", 0o555)
     try:
-        with pytest.raises(DatasetError, match="read-only"):
+        with pytest.raises(DatasetError, match="read-only") as caught:
             locate(LABELS_NAME, data_dir)
+        # no advice to download into the folder just called read-only
+        assert f"into {data_dir}" not in str(caught.value) and "inkread data fetch mnist --data-dir" in str(caught.value)
         assert _leftovers(data_dir / "mnist") == []
     finally:
         os.chmod(data_dir / "mnist", 0o755)

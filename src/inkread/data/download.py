@@ -68,6 +68,7 @@ EMNIST_ARCHIVE = RemoteArchive(
     hash="md5:58c8d27c78d21e728a6bc7b3cc06412e",
     member_prefix="gzip/",
 )
+EMNIST_ARCHIVE_SIZE = "about 535 MB"
 
 # MD5 of the uncompressed official MNIST files (the same values are checked in mnist/SOURCE.md).
 _MNIST_MD5 = {
@@ -175,13 +176,20 @@ def _base_urls(entry_name: str, urls: tuple[str, ...], base_url: str | None) -> 
     return (f"{base.rstrip('/')}/{entry_name}",) if base else urls
 
 
-def _how_to_get(entry: RemoteFile, folder: Path, base_url: str | None) -> str:
+def _how_to_get(entry: RemoteFile, folder: Path, base_url: str | None, writable: bool = True) -> str:
+    """What to do about a missing file: another data dir, or a download (into ``folder`` if it is writable)."""
     if entry.archive:
         url = _base_urls(entry.archive.name, entry.archive.urls, base_url)[0]
-        source = f"download {url} into {folder} (the files are extracted from it)"
+        what = f"{url} ({EMNIST_ARCHIVE_SIZE}; the files are extracted from it)"
     else:
-        source = f"download {_base_urls(entry.name, entry.urls, base_url)[0]} into {folder}"
-    return f"set INKREAD_DATA_DIR or pass --data-dir to a folder that has {entry.folder}/{entry.name}, or {source}"
+        what = _base_urls(entry.name, entry.urls, base_url)[0]
+    if writable:
+        source = f"download {what} into {folder}"
+    else:
+        source = (f"run inkread data fetch {entry.folder} --data-dir DIR with a writable DIR, which downloads {what}, "
+                  "and use that --data-dir")
+    return (f"set INKREAD_DATA_DIR or pass --data-dir to a folder that has {entry.folder}/{entry.name}, or {source} "
+            f"(a mirror: set {BASE_URL_ENV})")
 
 
 def is_writable(folder: Path) -> bool:
@@ -201,14 +209,14 @@ def _download(entry: RemoteFile, folder: Path, base_url: str | None) -> Path:
     if not is_writable(folder):
         existing = next(path for path in (folder, *folder.parents) if path.exists())
         problem = "which is read-only" if existing.is_dir() else f"and {existing} is a file, not a folder"
-        raise DatasetError(f"{entry.name} is not in {folder}, {problem}: {_how_to_get(entry, folder, base_url)}")
+        raise DatasetError(f"{entry.name} is not in {folder}, {problem}: {_how_to_get(entry, folder, base_url, writable=False)}")
     created = [path for path in (folder, *folder.parents) if not path.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".download-", dir=folder))
     except OSError as error:
         raise DatasetError(f"{entry.name} is not in {folder}, which is not writable ({error.strerror}): "
-                           f"{_how_to_get(entry, folder, base_url)}") from None
+                           f"{_how_to_get(entry, folder, base_url, writable=False)}") from None
     try:
         if entry.archive:
             archive = folder / entry.archive.name
@@ -221,6 +229,7 @@ def _download(entry: RemoteFile, folder: Path, base_url: str | None) -> Path:
             origin = _retrieve(entry.name, entry.urls, None, fresh, staging, entry, base_url)
         _check_download(fresh, entry, origin)
         final = folder / entry.name
+        _share(fresh)
         os.replace(fresh, final)
         return final
     finally:
@@ -248,13 +257,22 @@ def _retrieve(name: str, urls: tuple[str, ...], known_hash: str | None, target: 
             raise DatasetError(f"{name} downloaded from {url} has the wrong checksum ({first_line(error, 120)}), "
                                "so it was not kept: try again later or use another mirror") from None
         except Exception as error:  # requests/OS errors vary by platform; all mean "this URL failed"
-            errors.append(f"{url}: {type(error).__name__}")
+            errors.append(f"{url}: {type(error).__name__}: {first_line(error, 100)}")  # e.g. "404 Client Error"
             continue
+        _share(Path(fetched))
         os.replace(fetched, target)
         return url
     folder = staging.parent
     raise DatasetError(f"{entry.name} is not in {folder} and could not be downloaded ({'; '.join(errors)}): "
                        f"{_how_to_get(entry, folder, base_url)}")
+
+
+def _share(path: Path) -> None:
+    """Give a downloaded file the permissions a new file gets here (the umask's), not the temporary
+    file's owner-only 0600: a shared data directory must be readable by its other users."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
 
 
 def _extract(archive: Path, entry: RemoteFile, staging: Path) -> Path:
@@ -286,6 +304,8 @@ def _check_download(path: Path, entry: RemoteFile, origin: str) -> None:
         data = read_idx_bytes(path)
         parse_idx(data, _magic_of(entry.name), where="it")
     except DatasetError as error:
-        raise refuse(f"is broken ({str(error).removesuffix(': ' + REDOWNLOAD_HINT)})") from None
+        # the message names the temporary file, which is gone by the time it is read
+        problem = str(error).removesuffix(": " + REDOWNLOAD_HINT).replace(str(path), entry.name)
+        raise refuse(f"is broken ({problem})") from None
     _check_content(path, data, origin=origin)
 
