@@ -143,6 +143,7 @@ def test_folder_labels_merge_case_into_a_given_set(tmp_path, preprocessing):
     bymerge = load_dataset(f"folder:{root}", labels=LABEL_SETS["bymerge"], val_fraction=0.0)
     found = sorted(LABEL_SETS["bymerge"][t] for part in (bymerge.train, bymerge.test) for t in part.targets)
     assert found == ["C", "C", "a"]  # c and C are one class of the 47; a is kept apart
+    assert bymerge.source["merged_classes"] == ["c->C"]  # evaluation reports list the merge
     letters = load_dataset(f"folder:{root}", labels=LABEL_SETS["letters"], val_fraction=0.0)
     assert sorted(LABEL_SETS["letters"][t] for part in (letters.train, letters.test) for t in part.targets) == ["A", "C", "C"]
 

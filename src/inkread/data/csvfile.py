@@ -28,12 +28,13 @@ def load_csv(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str | 
         raise DatasetError(f"{path} has no data rows: expected lines of label,pixel0,...,pixel783")
     found = [line.split(",", 1)[0].strip() for _, line in rows]
     pixels = _parse_pixels(path, rows)
-    label_set, targets = index_labels(found, labels, path)
+    label_set, targets, merged = index_labels(found, labels, path)
     images = ImageSet(pixels.reshape(-1, 28, 28), targets)
     train, val, test = (images.take(part) for part in split_indices(len(images), seed, (val_fraction, TEST_FRACTION)))
     recipe = recipe or default_recipe(label_set)
     return DatasetSplits(f"csv:{path.name}", label_set, recipe, train, val, test,
-                         source={"spec": f"csv:{path}", "rows": len(rows), "header": bool(header)})
+                         source={"spec": f"csv:{path}", "rows": len(rows), "header": bool(header),
+                                 **({"merged_classes": merged} if merged else {})})  # reports say so
 
 
 def _read_lines(path: Path) -> list[str]:

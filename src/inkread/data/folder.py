@@ -36,7 +36,7 @@ def load_folder(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str
         train_items, test_items = list_images(root / "train"), list_images(root / "test")
     else:
         train_items, test_items = list_images(root), []
-    label_set, targets = index_labels([label for _, label in train_items + test_items], labels, root)
+    label_set, targets, merged = index_labels([label for _, label in train_items + test_items], labels, root)
     recipe = recipe or default_recipe(label_set)
 
     def to_set(items: list[tuple[Path, str]], targets: np.ndarray) -> ImageSet:
@@ -53,7 +53,8 @@ def load_folder(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str
     layout = "train/test folders" if has_test else ("labels.csv" if (root / LABELS_CSV).exists() else "class folders")
     return DatasetSplits(f"folder:{root.name}", label_set, recipe, train, val, test,
                          source={"spec": f"folder:{root}", "layout": layout,
-                                 "images": len(train_items) + len(test_items), "labels_given": labels is not None})
+                                 "images": len(train_items) + len(test_items), "labels_given": labels is not None,
+                                 **({"merged_classes": merged} if merged else {})})  # "c->C": reports say so
 
 
 def list_images(root: Path) -> list[tuple[Path, str]]:

@@ -101,8 +101,8 @@ def apply_limit(splits: DatasetSplits, limit: int | None) -> DatasetSplits:
 
 
 def index_labels(found: list[str], labels: tuple[str, ...] | None,
-                 where: Path | str) -> tuple[tuple[str, ...], np.ndarray]:
-    """The label set and the class index of each label in ``found``.
+                 where: Path | str) -> tuple[tuple[str, ...], np.ndarray, list[str]]:
+    """The label set, the class index of each label in ``found``, and the merges made ("c->C").
 
     With ``labels`` given (e.g. the model's), each found label is mapped into it with
     ``labels.merge_case`` (a "c" is class "C" of a 47-class set, as in EMNIST); a label that fits
@@ -120,7 +120,8 @@ def index_labels(found: list[str], labels: tuple[str, ...] | None,
     if unknown:
         raise DatasetError(f"{where} has labels outside the model's label set: {', '.join(map(repr, unknown[:5]))}"
                            f"{' ...' if len(unknown) > 5 else ''} (allowed: {''.join(labels)[:62]}): rename or remove them")
-    return tuple(labels), np.array([classes[label] for label in found], dtype=np.int64)
+    merged = sorted(f"{label}->{labels[index]}" for label, index in classes.items() if label != labels[index])
+    return tuple(labels), np.array([classes[label] for label in found], dtype=np.int64), merged
 
 
 def default_recipe(labels: tuple[str, ...]) -> str:
