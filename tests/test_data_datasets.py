@@ -124,6 +124,12 @@ def test_folder_takes_nested_images_and_every_image_type_but_not_hidden_files(tm
     assert np.bincount(targets, minlength=3)[:3].tolist() == [4, 5, 5]
 
 
+def test_folder_with_a_train_folder_but_no_test_folder_is_refused(tmp_path, preprocessing):
+    _class_folders(tmp_path / "half" / "train", per_class=2)
+    with pytest.raises(DatasetError, match="has a train/ folder but no test/ beside it"):
+        load_dataset(f"folder:{tmp_path / 'half'}")
+
+
 def test_folder_with_labels_csv_and_letters(tmp_path, preprocessing):
     root = tmp_path / "csvfolder"
     rows = ["file,label,extra"]

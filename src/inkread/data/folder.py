@@ -32,6 +32,11 @@ def load_folder(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str
     if not root.is_dir():
         raise DatasetError(f"{root} is not a folder: for folder:PATH, {_LAYOUT_HELP}")
     has_test = not (root / LABELS_CSV).exists() and (root / "train").is_dir() and (root / "test").is_dir()
+    lone = [name for name in ("train", "test") if (root / name).is_dir()]
+    if not (root / LABELS_CSV).exists() and len(lone) == 1:  # else its class folders would be one class "train"
+        other = "test" if lone[0] == "train" else "train"
+        raise DatasetError(f"{root} has a {lone[0]}/ folder but no {other}/ beside it: add {other}/ in the same layout, "
+                           f"or move the class folders out of {lone[0]}/ to be split by seed")
     if has_test:
         train_items, test_items = list_images(root / "train"), list_images(root / "test")
     else:
