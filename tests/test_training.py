@@ -211,7 +211,7 @@ def test_a_checkpoint_from_before_split_seed_resumes_only_with_the_split_it_used
     from inkread.training.loop import _check_resume_matches
 
     old_run = {"config": {"dataset": "mnist", "arch": "inknet", "seed": 1, "batch_size": 128}}
-    config = TrainConfig(dataset="mnist", out="runs/x", seed=1, batch_size=128)
+    config = TrainConfig(dataset="mnist", out="runs/x", seed=1, batch_size=128).resolved()
     with pytest.raises(InkreadError, match=r"different --split-seed \(0\).*\(1\)"):
         _check_resume_matches(old_run, config)
     _check_resume_matches(old_run, replace(config, split_seed=1))  # the split it was trained on: fine
