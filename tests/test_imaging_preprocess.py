@@ -263,3 +263,20 @@ def test_hairline_strokes_on_a_large_canvas_are_thickened_like_any_other():
     hairline, marker = seven(1000, 1), seven(280, 8)
     assert hairline.max() > 0.8  # was 0.16: nothing above the ink threshold
     assert np.count_nonzero(hairline > 0.5) > 0.3 * np.count_nonzero(marker > 0.5)
+
+
+def test_a_shadow_across_a_photo_is_not_read_as_a_stroke():
+    """The lighting surface follows a shadow's edge: the shadowed paper beside it is paper, not ink."""
+    from inkread.imaging.ink import ink_map
+
+    rng = np.random.default_rng(0)
+    x = np.arange(480)[None, :]
+    lighting = np.where(x < 240, 225.0, 130.0) * np.ones((480, 1))  # the right half in a shadow
+    paper = lighting * (1.0 + rng.normal(0.0, 0.02, (480, 480)))   # textured paper: the photo path
+    page = Image.fromarray(np.clip(paper, 0, 255).astype(np.uint8))
+    ImageDraw.Draw(page).line([(60, 150), (180, 150), (120, 330)], fill=30, width=12)  # a 7 in the light half
+    ink = ink_map(page)
+    assert ink[140:160, 70:170].mean() > 0.5                    # the 7 is ink
+    assert ink[:, 250:].max() < 0.5 and ink[:, 200:236].max() < 0.5  # nothing along the edge or in the shadow
+    digit = preprocess_image(page)
+    assert digit[:, :14].sum() > 0 and (digit > 0.5).sum() < 200  # one character, not a bar down the page

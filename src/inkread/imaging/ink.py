@@ -275,7 +275,9 @@ def _paper_level(paper: np.ndarray) -> np.ndarray | float:
     grid = padded.reshape(gh, cell, gw, cell).max(axis=(1, 3))
     if grid.size < 9 or np.percentile(grid, 95) - np.percentile(grid, 5) < 0.08 * 255:
         return float(np.median(grid))
-    # A cell wholly covered by a fat stroke has a dark maximum: lift it to its neighbours' (3x3 max).
-    surface = Image.fromarray(grid).filter(ImageFilter.MaxFilter(3))
+    # A cell wholly covered by a fat stroke has a dark maximum: lift it to its neighbours' with a
+    # 3x3 closing (max, then min). A max alone would also push bright paper one cell into every
+    # shadow, and the shadowed paper along its edge would then read as a thick stroke.
+    surface = Image.fromarray(grid).filter(ImageFilter.MaxFilter(3)).filter(ImageFilter.MinFilter(3))
     surface = surface.filter(ImageFilter.GaussianBlur(1.0)).resize((w, h), Image.Resampling.BILINEAR)
     return np.asarray(surface, dtype=np.float32)
