@@ -9,7 +9,7 @@ rotation, perspective) and combined, then read with ``Recognizer.predict_batch``
 predict`` runs); 60 three-digit numbers are rendered the same way and read with ``read`` (exact text).
 The conditions are simulated on real handwriting, not real photos. Prints a table of accuracy per
 condition and source; failure grids (the input beside what the model saw) go to --out.
-Deterministic; no training; about 8 minutes on one core.
+Deterministic; no training; about 8 minutes on one core. Needs scipy (installed with inkread[train], by scikit-learn).
 """
 from __future__ import annotations
 
