@@ -280,3 +280,17 @@ def test_a_shadow_across_a_photo_is_not_read_as_a_stroke():
     assert ink[:, 250:].max() < 0.5 and ink[:, 200:236].max() < 0.5  # nothing along the edge or in the shadow
     digit = preprocess_image(page)
     assert digit[:, :14].sum() > 0 and (digit > 0.5).sum() < 200  # one character, not a bar down the page
+
+
+def test_a_shadow_on_clean_white_paper_is_not_ink_either():
+    """Exact white paper (a scan, blown highlights) half in shadow: not the one-paper-level clean path."""
+    from inkread.imaging.ink import ink_map
+
+    page = np.full((480, 480), 255, np.uint8)
+    page[:, 260:] = 150                                           # the shadow: uniform, no texture
+    image = Image.fromarray(page)
+    ImageDraw.Draw(image).line([(60, 150), (180, 150), (120, 330)], fill=30, width=12)
+    ink = ink_map(image)
+    assert ink[140:160, 70:170].mean() > 0.5 and ink[:, 270:].max() < 0.5
+    blank = ink_map(Image.fromarray(np.full((480, 480), 255, np.uint8)))  # evenly lit: still the clean path
+    assert blank.max() == 0.0

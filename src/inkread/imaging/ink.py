@@ -114,7 +114,9 @@ def _ink_from_gray(gray: np.ndarray) -> np.ndarray:
     if np.count_nonzero(border < threshold) > LIGHT_INK_BORDER * border.size:
         gray, hist = 255 - gray, hist[::-1]
     mode = int(np.argmax(hist))
-    if hist[mode] >= 0.3 * hist.sum() and mode > threshold:
+    # A clean image also has even lighting: white paper half in a shadow has one exact level (the
+    # clipped white) too, but one paper level would make the whole shadow ink.
+    if hist[mode] >= 0.3 * hist.sum() and mode > threshold and not _uneven_lighting(gray):
         # Clean image (canvas, scan, data set): the paper is one exact level and there is no
         # noise to remove. Ink = contrast to the paper, 255 * (1 - level / mode), then stretched.
         contrast = np.clip(np.rint(255.0 * (1.0 - np.arange(256) / mode)), 0, 255).astype(np.int64)
@@ -262,22 +264,42 @@ def _border(image: np.ndarray) -> np.ndarray:
     return np.concatenate([image[:k].ravel(), image[-k:].ravel(), image[k:-k, :k].ravel(), image[k:-k, -k:].ravel()])
 
 
-def _paper_level(paper: np.ndarray) -> np.ndarray | float:
-    """The brightness (0..255) of the bare paper: per pixel if the lighting is uneven, else one number.
+def _paper_grid(paper: np.ndarray) -> Image.Image:
+    """The paper's brightness on a coarse grid (an 'L' image of about 16 cells a side).
 
-    On a coarse grid, the brightest pixel of each cell is paper (strokes are thinner than a cell);
-    a smooth surface through those maxima is the lighting.
+    The brightest pixel of each cell is paper (strokes are thinner than a cell). A cell wholly
+    covered by a fat stroke has a dark maximum: a 3x3 closing (max, then min) lifts it to its
+    neighbours'. A max alone would also push bright paper one cell into every shadow, and the
+    shadowed paper along its edge would then read as a thick stroke.
     """
     h, w = paper.shape
     cell = max(8, round(max(h, w) / 16))
-    gh, gw = -(-h // cell), -(-w // cell)
-    padded = np.pad(paper, ((0, gh * cell - h), (0, gw * cell - w)), mode="edge")
-    grid = padded.reshape(gh, cell, gw, cell).max(axis=(1, 3))
-    if grid.size < 9 or np.percentile(grid, 95) - np.percentile(grid, 5) < 0.08 * 255:
-        return float(np.median(grid))
-    # A cell wholly covered by a fat stroke has a dark maximum: lift it to its neighbours' with a
-    # 3x3 closing (max, then min). A max alone would also push bright paper one cell into every
-    # shadow, and the shadowed paper along its edge would then read as a thick stroke.
-    surface = Image.fromarray(grid).filter(ImageFilter.MaxFilter(3)).filter(ImageFilter.MinFilter(3))
-    surface = surface.filter(ImageFilter.GaussianBlur(1.0)).resize((w, h), Image.Resampling.BILINEAR)
+    # cell maxima (the last row and column of cells may be narrower); reduceat is ~3x faster than reshape + max
+    maxima = np.maximum.reduceat(np.maximum.reduceat(paper, np.arange(0, w, cell), axis=1), np.arange(0, h, cell), axis=0)
+    grid = Image.fromarray(np.ascontiguousarray(maxima))
+    return grid.filter(ImageFilter.MaxFilter(3)).filter(ImageFilter.MinFilter(3))
+
+
+def _uneven(grid: Image.Image) -> bool:
+    """Whether the paper's brightness varies across the grid by more than 8% of the range."""
+    values = np.sort(np.asarray(grid), axis=None)  # 95th minus 5th percentile, without np.percentile's overhead
+    last = values.size - 1
+    return values.size >= 9 and int(values[round(0.95 * last)]) - int(values[round(0.05 * last)]) >= 0.08 * 255
+
+
+def _uneven_lighting(gray: np.ndarray) -> bool:
+    """Whether the paper of a gray image (ink dark) is lit unevenly: a shadow or a vignette."""
+    return _uneven(_paper_grid(gray))
+
+
+def _paper_level(paper: np.ndarray) -> np.ndarray | float:
+    """The brightness (0..255) of the bare paper: per pixel if the lighting is uneven, else one number.
+
+    A smooth surface through the paper grid (``_paper_grid``) is the lighting.
+    """
+    h, w = paper.shape
+    grid = _paper_grid(paper)
+    if not _uneven(grid):
+        return float(np.median(np.asarray(grid)))
+    surface = grid.filter(ImageFilter.GaussianBlur(1.0)).resize((w, h), Image.Resampling.BILINEAR)
     return np.asarray(surface, dtype=np.float32)
