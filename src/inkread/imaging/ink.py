@@ -112,11 +112,13 @@ def _ink_from_gray(gray: np.ndarray) -> np.ndarray:
     # (chalk on a board, MNIST-style PNGs); tight crops of dark ink may touch half the border.
     border = _border(gray)
     if np.count_nonzero(border < threshold) > LIGHT_INK_BORDER * border.size:
-        gray, hist = 255 - gray, hist[::-1]
+        gray, hist, border = 255 - gray, hist[::-1], 255 - border
     mode = int(np.argmax(hist))
     # A clean image also has even lighting: white paper half in a shadow has one exact level (the
-    # clipped white) too, but one paper level would make the whole shadow ink.
-    if hist[mode] >= 0.3 * hist.sum() and mode > threshold and not _uneven_lighting(gray):
+    # clipped white) too, but one paper level would make the whole shadow ink. A border almost all
+    # at the paper level (every canvas drawing) is lit evenly enough: no need to map the lighting.
+    shaded = np.count_nonzero(border != mode) > 0.1 * border.size and _uneven_lighting(gray)
+    if hist[mode] >= 0.3 * hist.sum() and mode > threshold and not shaded:
         # Clean image (canvas, scan, data set): the paper is one exact level and there is no
         # noise to remove. Ink = contrast to the paper, 255 * (1 - level / mode), then stretched.
         contrast = np.clip(np.rint(255.0 * (1.0 - np.arange(256) / mode)), 0, 255).astype(np.int64)
