@@ -209,11 +209,13 @@ def _csv_rows(n=20):
     return labels, pixels, [",".join(map(str, [label, *row])) for label, row in zip(labels, pixels)]
 
 
-@pytest.mark.parametrize("header", [True, False])
+@pytest.mark.parametrize("header", [True, False, "pandas"])
 def test_csv(tmp_path, header):
     labels, pixels, rows = _csv_rows()
     path = tmp_path / "train.csv"
-    head = ["label," + ",".join(f"pixel{i}" for i in range(784))] if header else []
+    names = [str(i) for i in range(784)] if header == "pandas" else [f"pixel{i}" for i in range(784)]
+    head = ["label," + ",".join(names)] if header else []
+    header = bool(header)
     path.write_text("\n".join(head + rows) + "\n")
     splits = load_dataset(f"csv:{path}", seed=0)
     assert splits.labels == DIGITS and splits.recipe == "mnist" and splits.source["header"] is header
@@ -240,6 +242,10 @@ def test_csv_bad_rows_give_the_line_number(tmp_path):
     with pytest.raises(DatasetError, match="labels outside the model's label set: '0'"):
         path.write_text("\n".join(rows))
         load_dataset(f"csv:{path}", labels=tuple("123456789"))
+    first = rows[0].split(",")
+    path.write_text("\n".join([",".join(first[:1] + ["x"] + first[2:])] + rows[1:]))  # one bad pixel: data, not a header
+    with pytest.raises(DatasetError, match="line 1: pixel0 is 'x'"):
+        load_dataset(f"csv:{path}")
     path.write_text("\n".join(rows[:2] + ["," + rows[2].split(",", 1)[1]]))  # numbers parse; the label is empty
     with pytest.raises(DatasetError, match="line 3 has an empty label"):
         load_dataset(f"csv:{path}")

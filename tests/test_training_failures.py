@@ -74,6 +74,14 @@ def test_a_run_without_validation_images_or_with_an_exploded_loss_warns(tmp_path
     assert "the run diverged; lower --lr" in capsys.readouterr().err
 
 
+def test_labels_that_look_like_class_indices_are_questioned(tmp_path, capsys):
+    indices = tuple(str(i) for i in range(47))
+    train(_config(tmp_path / "kaggle"), splits=_splits(47, indices))
+    assert "47 labels of synthetic are numbers (0, 1, 2, 3...)" in capsys.readouterr().err
+    train(_config(tmp_path / "digits"), splits=_splits(8))
+    assert "are numbers" not in capsys.readouterr().err
+
+
 def test_resume_refuses_other_epochs_limit_or_classes(tmp_path):
     run = tmp_path / "run"
 

@@ -22,7 +22,7 @@ def load_csv(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str | 
     """Load a Kaggle-style MNIST CSV file (see the module docstring)."""
     path = Path(path).expanduser()
     lines = _read_lines(path)
-    header = 1 if lines and not _is_int(lines[0].split(",", 2)[1:2]) else 0
+    header = 1 if lines and _is_header(lines[0]) else 0
     rows = [(number, line) for number, line in enumerate(lines[header:], start=header + 1) if line.strip()]
     if not rows:
         raise DatasetError(f"{path} has no data rows: expected lines of label,pixel0,...,pixel783")
@@ -46,8 +46,13 @@ def _read_lines(path: Path) -> list[str]:
         raise DatasetError(f"cannot read {path} ({error}): csv:PATH needs a text CSV file") from None
 
 
-def _is_int(fields: list[str]) -> bool:
-    return bool(fields) and fields[0].strip().isdigit()
+def _is_header(line: str) -> bool:
+    """A header names its columns: "label" first (Kaggle's pixel0..., pandas' 0, 1, ...), or most
+    fields are not numbers. A data row with one bad pixel is data, refused with its line number."""
+    fields = [field.strip() for field in line.split(",")]
+    if fields[0].lower() in ("label", "labels", "class", "target", "y"):
+        return True
+    return sum(not field.isdigit() for field in fields[1:]) > len(fields[1:]) / 2
 
 
 def _parse_pixels(path: Path, rows: list[tuple[int, str]]) -> np.ndarray:

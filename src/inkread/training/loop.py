@@ -125,6 +125,10 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
         warn(f"{splits.name} has too few images to hold out {missing} images: "
              + ("every epoch trains on all of them and the last one is shipped, unchecked; " if not len(splits.val.targets) else "")
              + "add images for a measured model")
+    if resume_state is None and len(splits.labels) > 10 and all(label.isdigit() for label in splits.labels):
+        warn(f"the {len(splits.labels)} labels of {splits.name} are numbers ({', '.join(sorted(splits.labels, key=int)[:4])}"
+             "...): if they are class indices, as in Kaggle's EMNIST CSV files, the model will answer with those "
+             "numbers; write the characters as labels (Kaggle's EMNIST images are also stored transposed)")
     train_images = torch.from_numpy(np.ascontiguousarray(splits.train.images))
     train_targets = torch.from_numpy(splits.train.targets.astype(np.int64))
     val_images = torch.from_numpy(np.ascontiguousarray(splits.val.images))
