@@ -294,3 +294,18 @@ def test_a_shadow_on_clean_white_paper_is_not_ink_either():
     assert ink[140:160, 70:170].mean() > 0.5 and ink[:, 270:].max() < 0.5
     blank = ink_map(Image.fromarray(np.full((480, 480), 255, np.uint8)))  # evenly lit: still the clean path
     assert blank.max() == 0.0
+
+
+def test_a_vignette_does_not_flip_dark_ink_into_light_ink():
+    """Dark corners put most of the border below the threshold, but most of the page is still light paper."""
+    from inkread.imaging.ink import ink_map
+
+    yy, xx = np.mgrid[0:400, 0:400]
+    radius = np.hypot(yy - 200, xx - 200) / np.hypot(200, 200)
+    page = Image.fromarray(np.clip(240 * (1.0 - 0.75 * radius ** 2), 0, 255).astype(np.uint8))  # corners at 25%
+    ImageDraw.Draw(page).line([(140, 120), (260, 120), (200, 290)], fill=20, width=14)
+    ink = ink_map(page)
+    assert ink[112:128, 150:250].mean() > 0.5 and ink[180:220, 120:160].max() < 0.5  # the 7 is ink, the paper not
+    chalk = Image.fromarray(255 - np.asarray(Image.new("L", (400, 400), 255)))  # light ink on a dark board
+    ImageDraw.Draw(chalk).line([(140, 120), (260, 120), (200, 290)], fill=235, width=14)
+    assert ink_map(chalk)[112:128, 150:250].mean() > 0.5

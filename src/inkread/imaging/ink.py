@@ -111,7 +111,9 @@ def _ink_from_gray(gray: np.ndarray) -> np.ndarray:
     # The paper is what the border shows: light ink on dark only if the border is mostly dark
     # (chalk on a board, MNIST-style PNGs); tight crops of dark ink may touch half the border.
     border = _border(gray)
-    if np.count_nonzero(border < threshold) > LIGHT_INK_BORDER * border.size:
+    # ...and only if most of the image is dark too: under a vignette the border is dark paper, while
+    # most of the page (the lit middle) is light.
+    if np.count_nonzero(border < threshold) > LIGHT_INK_BORDER * border.size and hist[:int(threshold)].sum() > hist.sum() / 2:
         gray, hist, border = 255 - gray, hist[::-1], 255 - border
     mode = int(np.argmax(hist))
     # A clean image also has even lighting: white paper half in a shadow has one exact level (the
