@@ -263,6 +263,8 @@ def test_bundle_is_complete_and_onnx_matches_pytorch(tmp_path, mnist_slice):
         expected = model(torch.from_numpy(batch)).numpy()
     assert np.allclose(onnx_model.logits(batch), expected, atol=1e-3)
     assert not list(bundle.glob("*.tmp"))
+    # no source paths of the training machine in the exported graph (the exporter's stack traces)
+    assert str(Path(__file__).resolve().parents[1]).encode() not in (bundle / "model.onnx").read_bytes()
 
 
 def test_corrupt_checkpoint_is_a_clear_error(tmp_path, mnist_slice):

@@ -18,6 +18,9 @@ from inkread.labels import LABEL_SETS
 from inkread.models import count_parameters
 
 
+STACK_TRACE_KEY = "pkg.torch.onnx.stack_trace"
+
+
 def export_onnx(model: torch.nn.Module, path: Path) -> None:
     """Export ``model`` (eval mode) to ONNX with a dynamic batch axis, atomically, weights embedded."""
     model = model.eval()
@@ -27,6 +30,10 @@ def export_onnx(model: torch.nn.Module, path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         program = _export_program(model, example)
+    # The exporter records each node's Python stack trace, full paths of the training machine
+    # included: nothing the runtime needs, and not the trainer's to publish.
+    for node in program.model.graph:
+        node.metadata_props.pop(STACK_TRACE_KEY, None)
     # ONNXProgram.save writes to a path: a temporary one, renamed so no half file is left.
     with atomic_path(path) as tmp:
         program.save(tmp, external_data=False)
