@@ -86,8 +86,12 @@ def test_metrics(model: torch.nn.Module, splits) -> dict:
     return {"test_accuracy": accuracy, "test_loss": loss, "test_samples": int(len(targets))}
 
 
-def write_bundle(folder: Path, model: torch.nn.Module, config, splits, history: list[dict]) -> Path:
+def write_bundle(folder: Path, model: torch.nn.Module, config, splits, history: list[dict],
+                 started_from: ModelMeta | None = None) -> Path:
     """Write the bundle of a trained ``model`` into ``folder`` and return it.
+
+    ``started_from``: the model.json of the model a fine-tuned one started from; its name and
+    training record are kept in the new bundle's (evaluation checks that data for overlap too).
 
     The files are written into a staging folder that replaces ``folder`` only when all three are
     complete, so an interruption or a full disk never leaves a bundle without its model.json.
@@ -108,7 +112,8 @@ def write_bundle(folder: Path, model: torch.nn.Module, config, splits, history: 
                   "wall_seconds": round(sum(h.get("seconds", 0.0) for h in history), 1),
                   "train_samples": int(len(splits.train.targets)), "val_samples": int(len(splits.val.targets)),
                   "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                  **_started_from(config.init_from)},
+                  **({"started_from": {"name": started_from.name, "training": started_from.training}}
+                     if started_from is not None else {})},
         metrics=metrics,
         history=history,
     )
@@ -116,13 +121,3 @@ def write_bundle(folder: Path, model: torch.nn.Module, config, splits, history: 
     if config.progress and metrics.get("test_accuracy") is not None:
         print(f"test accuracy {metrics['test_accuracy']:.4f} on {metrics['test_samples']:,} images; bundle written to {folder}")
     return folder
-
-
-def _started_from(init_from: str | None) -> dict:
-    """For a fine-tuned model, the training record of the model it started from (for overlap checks)."""
-    if not init_from:
-        return {}
-    from inkread.inference.onnx_model import resolve_bundle
-
-    start = ModelMeta.read(resolve_bundle(init_from))
-    return {"started_from": {"name": start.name, "training": start.training}}

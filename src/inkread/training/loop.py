@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import math
+import operator
 import os
 import sys
 import time
@@ -47,8 +48,11 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
 
     ``splits`` (a ``DatasetSplits``) may be given to skip loading ``config.dataset``.
     """
-    if config.arch is None and config.init_from:  # fine-tuning: the starting model's architecture
-        config = replace(config, arch=_read_start(config.init_from).arch)
+    # Fine-tuning: the starting model's model.json, read once. Its architecture is the default
+    # --arch, and its training record goes into the new bundle (evaluation checks it for overlap).
+    init_meta = _read_start(config.init_from) if config.init_from else None
+    if config.arch is None and init_meta is not None:
+        config = replace(config, arch=init_meta.arch)
     # A folder:/csv: path is recorded absolute: export and evaluate find the data from any directory.
     config = replace(config.resolved(), dataset=absolute_spec(config.dataset))
     _check_config(config)
@@ -62,12 +66,9 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
     elif (run_dir / CHECKPOINT_FILE).exists():
         raise InkreadError(f"{run_dir} already holds a training run: add --resume to continue it, or choose another --out")
 
-    init_meta = None
-    if config.init_from:
-        init_meta = _read_start(config.init_from)
-        if init_meta.arch != config.arch:  # checked before the data set is loaded: fail fast
-            raise InkreadError(f"{config.init_from} is a model of architecture {init_meta.arch}: fine-tune it with "
-                               f"--arch {init_meta.arch}, or leave --arch out")
+    if init_meta is not None and init_meta.arch != config.arch:  # checked before the data set is loaded: fail fast
+        raise InkreadError(f"{config.init_from} is a model of architecture {init_meta.arch}: fine-tune it with "
+                           f"--arch {init_meta.arch}, or leave --arch out")
 
     if splits is None:
         from inkread.data import load_dataset
@@ -227,7 +228,7 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
     from inkread.training.bundle import write_bundle
 
     try:
-        return write_bundle(run_dir / "model", model, config, splits, history)
+        return write_bundle(run_dir / "model", model, config, splits, history, started_from=init_meta)
     except KeyboardInterrupt:
         print(f"\ninterrupted while writing the model: every epoch is saved; write it with: inkread train ... "
               f"--out {run_dir} --resume", file=sys.stderr)
@@ -405,10 +406,9 @@ def _check_resume_matches(state: dict, config: TrainConfig) -> None:
     if "seed" in saved:
         saved.setdefault("split_seed", saved["seed"])  # runs from before --split-seed split by --seed
     # --epochs sets the length of the one-cycle schedule, --limit the data: neither can change midway
-    if "dataset" in saved and not same_data_set(saved["dataset"], config.dataset):
-        raise InkreadError(f"--resume with a different --dataset ({config.dataset!r}) than the run was started with "
-                           f"({saved['dataset']!r}): use the same options, or another --out")
-    for key in ("arch", "seed", "split_seed", "batch_size", "epochs", "limit"):
-        if key in saved and saved[key] != getattr(config, key):
+    for key in ("dataset", "arch", "seed", "split_seed", "batch_size", "epochs", "limit"):
+        # a folder:/csv: path is the same data set however it is spelled (relative in older runs)
+        same = same_data_set if key == "dataset" else operator.eq
+        if key in saved and not same(saved[key], getattr(config, key)):
             raise InkreadError(f"--resume with a different --{key.replace('_', '-')} ({getattr(config, key)!r}) than the run "
                                f"was started with ({saved[key]!r}): use the same options, or another --out")
