@@ -229,8 +229,7 @@ def _download(entry: RemoteFile, folder: Path, base_url: str | None) -> Path:
             origin = _retrieve(entry.name, entry.urls, None, fresh, staging, entry, base_url)
         _check_download(fresh, entry, origin)
         final = folder / entry.name
-        _share(fresh)
-        os.replace(fresh, final)
+        os.replace(fresh, final)  # its permissions: _retrieve's _share, or open()'s for a file extracted from the zip
         return final
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -119,8 +119,8 @@ def _ink_from_gray(gray: np.ndarray) -> np.ndarray:
     # A clean image also has even lighting: white paper half in a shadow has one exact level (the
     # clipped white) too, but one paper level would make the whole shadow ink. A border almost all
     # at the paper level (every canvas drawing) is lit evenly enough: no need to map the lighting.
-    shaded = np.count_nonzero(border != mode) > 0.1 * border.size and _uneven_lighting(gray)
-    if hist[mode] >= 0.3 * hist.sum() and mode > threshold and not shaded:
+    grid = _paper_grid(gray) if np.count_nonzero(border != mode) > 0.1 * border.size else None
+    if hist[mode] >= 0.3 * hist.sum() and mode > threshold and not (grid is not None and _uneven(grid)):
         # Clean image (canvas, scan, data set): the paper is one exact level and there is no
         # noise to remove. Ink = contrast to the paper, 255 * (1 - level / mode), then stretched.
         contrast = np.clip(np.rint(255.0 * (1.0 - np.arange(256) / mode)), 0, 255).astype(np.int64)
@@ -131,7 +131,7 @@ def _ink_from_gray(gray: np.ndarray) -> np.ndarray:
         # (255 * (1 - g / mode) - low) / (high - low) as one multiply-add on the gray levels
         scale = -255.0 / (mode * (high - low))
         return _affine(gray, scale, (255.0 - low) / (high - low))
-    paper = _paper_level(gray)
+    paper = _paper_level(gray, grid)
     contrast = np.clip(1.0 - gray / np.maximum(paper, 1.0), 0.0, 1.0)  # relative to the local paper
     return _clean_photo(to_uint8(contrast, 255.0))
 
@@ -291,18 +291,13 @@ def _uneven(grid: Image.Image) -> bool:
     return values.size >= 9 and int(values[round(0.95 * last)]) - int(values[round(0.05 * last)]) >= 0.08 * 255
 
 
-def _uneven_lighting(gray: np.ndarray) -> bool:
-    """Whether the paper of a gray image (ink dark) is lit unevenly: a shadow or a vignette."""
-    return _uneven(_paper_grid(gray))
-
-
-def _paper_level(paper: np.ndarray) -> np.ndarray | float:
+def _paper_level(paper: np.ndarray, grid: Image.Image | None = None) -> np.ndarray | float:
     """The brightness (0..255) of the bare paper: per pixel if the lighting is uneven, else one number.
 
-    A smooth surface through the paper grid (``_paper_grid``) is the lighting.
+    A smooth surface through the paper grid (``_paper_grid``; pass it if it is already made) is the lighting.
     """
     h, w = paper.shape
-    grid = _paper_grid(paper)
+    grid = _paper_grid(paper) if grid is None else grid
     if not _uneven(grid):
         return float(np.median(np.asarray(grid)))
     surface = grid.filter(ImageFilter.GaussianBlur(1.0)).resize((w, h), Image.Resampling.BILINEAR)
