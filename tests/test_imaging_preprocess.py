@@ -309,3 +309,73 @@ def test_a_vignette_does_not_flip_dark_ink_into_light_ink():
     chalk = Image.fromarray(255 - np.asarray(Image.new("L", (400, 400), 255)))  # light ink on a dark board
     ImageDraw.Draw(chalk).line([(140, 120), (260, 120), (200, 290)], fill=235, width=14)
     assert ink_map(chalk)[112:128, 150:250].mean() > 0.5
+
+
+def grainy_page(width: int, height: int, seed: int = 0) -> Image.Image:
+    """Off-white paper with a fine grain and blotches, as a phone photographs it (the photo path)."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(seed)
+    blotches = ndimage.gaussian_filter(rng.normal(0, 1, (height, width)), 12)
+    grain = ndimage.gaussian_filter(rng.normal(0, 1, (height, width)), 0.8)
+    paper = 238 + 4 * blotches / blotches.std() + 5 * grain + rng.normal(0, 4, (height, width))
+    return Image.fromarray(np.clip(paper, 0, 255).astype(np.uint8))
+
+
+def test_a_small_character_in_a_large_photo_of_grainy_paper_is_found():
+    """A 40 px 7 in a 1200x900 photo is a twentieth of a percent of the pixels: Otsu's threshold
+    falls inside the paper's grain, and the 7 used to be judged too faint (no ink at all)."""
+    page = grainy_page(1200, 900)
+    ImageDraw.Draw(page).line([(500, 400), (530, 400), (512, 440)], fill=40, width=4)
+    digit = preprocess_image(page)
+    seven = Image.new("L", (280, 280), 255)
+    ImageDraw.Draw(seven).line([(80, 40), (200, 40), (128, 200)], fill=0, width=22)
+    assert similarity_up_to_a_pixel(digit, preprocess_image(seven))[1] > 0.8
+
+
+@pytest.mark.parametrize("dust_px", [0, 3, 8])
+def test_grainy_paper_with_only_dust_on_it_is_blank(dust_px):
+    page = grainy_page(1200, 900, seed=1)
+    if dust_px:
+        ImageDraw.Draw(page).ellipse([(600, 450), (600 + dust_px, 450 + dust_px)], fill=40)
+    with pytest.raises(NoInkError):
+        preprocess_image(page)
+
+
+def test_a_character_that_fills_most_of_its_crop_is_not_taken_for_grain():
+    """Ink on most of the pixels: the contrast's median is ink, and the paper-and-ink split stands."""
+    page = grainy_page(80, 300, seed=2)
+    ImageDraw.Draw(page).rectangle([(6, 4), (74, 296)], fill=30)  # a fat 1 filling a tight crop
+    clean = Image.new("L", (80, 300), 255)
+    ImageDraw.Draw(clean).rectangle([(6, 4), (74, 296)], fill=30)
+    assert similarity_up_to_a_pixel(preprocess_image(page), preprocess_image(clean))[1] > 0.95
+
+
+@pytest.mark.parametrize("squared", [False, True])
+def test_one_character_on_lined_or_squared_paper_is_read_without_the_rules(squared):
+    """A 7 half the page's width on ruled paper (rules 30 px apart, fainter or as dark as the
+    writing): predict's crop used to take in the whole page of rules."""
+    clean = Image.new("L", (320, 320), 255)
+    ImageDraw.Draw(clean).line([(110, 100), (210, 100), (150, 240)], fill=20, width=12)
+    expected = preprocess_image(clean)
+    for rule_level in (180, 60):  # light blue rules; rules as dark as a pencil's
+        page = np.full((320, 320), 255, np.uint8)
+        page[14::30] = page[15::30] = rule_level
+        if squared:
+            page[:, 14::30] = page[:, 15::30] = rule_level
+        image = Image.fromarray(page)
+        ImageDraw.Draw(image).line([(110, 100), (210, 100), (150, 240)], fill=20, width=12)
+        assert similarity_up_to_a_pixel(preprocess_image(image), expected)[1] > 0.9, (squared, rule_level)
+
+
+def test_drawings_and_tight_crops_pass_writing_only_untouched():
+    from inkread.imaging.preprocess import writing_only
+
+    seven = np.zeros((40, 30), np.float32)
+    seven[0:4, :] = 1.0  # a 7 cropped to its ink: the bar runs all the way across
+    for y in range(4, 40):
+        seven[y, 26 - y // 2:30 - y // 2] = 1.0
+    faint_edges = np.pad(seven, 2) * 0.99
+    faint_edges[1, 2:32] = 0.2  # anti-aliased edge above the bar
+    for ink in (seven, faint_edges, np.zeros((20, 20), np.float32)):
+        assert writing_only(ink) is ink

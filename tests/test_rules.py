@@ -98,3 +98,24 @@ def test_blank_lined_paper_is_blank():
     page = np.zeros((400, 600), np.float32)
     page[40::40] = 0.7  # hairlines across the page, nothing written
     assert not remove_rules(page).any() and segment(page) == []
+
+
+def test_one_large_character_on_a_ruled_page_loses_the_rules_it_is_not_three_times_as_long_as():
+    """A ring 150 px wide on a 320 px page of rules: a rule is only twice its size, but a page with
+    three hairlines or more across it is ruled paper (PAGE_RULES)."""
+    rings = np.zeros((320, 320), np.float32)
+    ring(rings, 85, 80, size=150, pen=12)
+    ink = rings.copy()
+    ink[14::30] = np.maximum(ink[14::30], 0.6)
+    clean = remove_rules(ink)
+    assert not (clean[(rings == 0)] > 0).any()  # every rule gone, even between the ring's sides
+    assert (clean[rings > 0] > 0).all()  # the ring whole
+    bars = np.zeros((60, 80), np.float32)
+    for top in (2, 26, 50):
+        bars[top:top + 8, :] = 1.0  # a tight crop of three thick bars (a drawn "≡"): no hairlines
+    assert remove_rules(bars) is bars
+
+
+def test_ink_without_rules_comes_back_as_it_is():
+    ink, rings = lined_page(rule_rows=())
+    assert remove_rules(rings) is rings

@@ -3,7 +3,9 @@
 * transparent backgrounds (canvas exports): the alpha channel is the ink, whatever its colour;
 * clean images (canvas, scans, data sets): ink = contrast against the paper, anti-aliasing kept;
 * photos (noise, uneven light): the paper is estimated and divided out, the ink is separated with
-  Otsu's threshold into a soft mask, and specks smaller than a pen dot are removed.
+  Otsu's threshold into a soft mask (or, when it is too little ink for Otsu, a small character in a
+  large photo, by how far it stands above the paper's grain), and specks smaller than a pen dot are
+  removed.
 
 Polarity comes from the border: light ink on dark paper only if most of the border is dark.
 Statistics come from 256-bin histograms and pixels are mapped with one multiply-add, in Pillow's
@@ -23,6 +25,11 @@ from inkread.imaging.stroke import rank_filter, stroke_width
 
 LIGHT_INK_BORDER = 0.75  # read light ink on dark paper when this share of the border is dark
 MIN_CONTRAST = 0.08  # ink must be at least 8% darker (or lighter) than the paper, or the image is blank
+PAPER_MEDIAN_MAX = 0.25  # a contrast median below this is the paper's (most pixels are paper)
+GRAIN_SIGMA_MAX = 0.04  # ...and its grain's spread (sigma) below this
+PAPER_GRAIN_SIGMAS = 4.0  # an Otsu threshold this close to the paper's median splits its grain, not ink from it
+INK_ABOVE_GRAIN_SIGMAS = 10.0  # ...then the ink's core must stand this many sigmas above the paper (else blank)
+MIN_MARK, MIN_MARK_PX = 0.01, 6  # ...and its largest mark be this share of the image's longer side (dust is smaller)
 
 
 def ink_map(image: Image.Image) -> np.ndarray:
@@ -142,13 +149,49 @@ def _clean_photo(contrast: np.ndarray) -> np.ndarray:
     threshold = otsu(hist)
     if threshold is None:
         return np.zeros(contrast.shape, np.float32)
+    # A small character in a large photo is a few hundred pixels among a million: Otsu then splits
+    # the paper's own grain in two (its threshold lies within the paper's spread) and the ink is
+    # judged too faint. The paper is most of the pixels, so the whole histogram's median and MAD
+    # are the paper's. (Where the ink is most of the pixels, a character filling its crop, the
+    # median is ink, far from the paper's contrast 0; where ink and paper are near halves, the
+    # spread is the gap between them, not a fine grain.)
+    median, sigma = _robust_spread(hist)
+    grain = median <= PAPER_MEDIAN_MAX * 255 and sigma <= GRAIN_SIGMA_MAX * 255
+    if grain and abs(threshold - median) < PAPER_GRAIN_SIGMAS * sigma:
+        return _ink_above_grain(contrast, hist, median, sigma)
     # Noise floor: median + 3 sigma of the paper (robust MAD estimate), never above the threshold.
-    paper = hist[: int(threshold) + 1]
-    median = weighted_median(np.arange(paper.size), paper)
-    deviations = np.abs(np.arange(paper.size) - median)
-    sigma = 1.4826 * weighted_median(deviations, paper)
+    median, sigma = _robust_spread(hist[: int(threshold) + 1])
     low = min(median + 3.0 * sigma, threshold)
     return remove_specks(_stretched(contrast, hist, low, threshold))
+
+
+def _ink_above_grain(contrast: np.ndarray, hist: np.ndarray, median: float, sigma: float) -> np.ndarray:
+    """The ink of a photo that is almost all paper (median, sigma: the paper's grain); zeros if none.
+
+    The ink is what stands far above the grain: Otsu's threshold between the grain's far end and
+    the ink, the stroke cores ``INK_ABOVE_GRAIN_SIGMAS`` above the paper, and a mark at least
+    ``MIN_MARK`` of the image's size (so little ink may be dust on blank paper).
+    """
+    tail = hist.copy()
+    tail[: int(median + PAPER_GRAIN_SIGMAS * sigma) + 1] = 0
+    threshold = otsu(tail)
+    floor = median + 3.0 * sigma
+    levels = None if threshold is None else _stretch_levels(hist, floor, threshold)
+    if levels is None or levels[1] < median + INK_ABOVE_GRAIN_SIGMAS * sigma:
+        return np.zeros(contrast.shape, np.float32)  # nothing but grain: blank paper
+    ink = remove_specks(_stretched(contrast, hist, floor, threshold))
+    marks = components.label(ink > 0.5)
+    extents = np.maximum(marks.boxes[:, 2] - marks.boxes[:, 0], marks.boxes[:, 3] - marks.boxes[:, 1])
+    if marks.count == 0 or extents.max() < max(MIN_MARK_PX, MIN_MARK * max(contrast.shape)):
+        return np.zeros(contrast.shape, np.float32)
+    return ink
+
+
+def _robust_spread(hist: np.ndarray) -> tuple[float, float]:
+    """(median, sigma) of the levels a histogram counts, sigma estimated as 1.4826 * MAD."""
+    levels = np.arange(hist.size)
+    median = weighted_median(levels, hist)
+    return median, 1.4826 * weighted_median(np.abs(levels - median), hist)
 
 
 def remove_specks(ink: np.ndarray) -> np.ndarray:

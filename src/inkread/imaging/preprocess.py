@@ -24,13 +24,15 @@ from PIL import Image, ImageFilter
 
 from inkread.errors import InkreadError, InputImageError
 from inkread.imaging.decode import load_image
-from inkread.imaging.ink import stretch, to_uint8
+from inkread.imaging.ink import remove_specks, stretch, to_uint8
+from inkread.imaging.rules import remove_rules
 from inkread.imaging.stroke import change_width, stroke_anisotropy, stroke_width
 
 RECIPES = ("mnist", "emnist")
 SIZE = 28
 WORK_SIDE = 80  # longest side of the character while its strokes are measured and adjusted
 INK_THRESHOLD = 0.5  # a pixel is "ink" for stroke widths above this
+FAINT_EDGE, FAINT_EDGE_PX = 0.1, 3  # faint ink further than this from the solid ink's box is not its edge
 FADED_PEAK = 0.8  # shrunk to WORK_SIDE, a character whose darkest pixel is fainter than this had hairline strokes
 # Stroke width / longest side, 25th..75th percentile over the training sets (measured on 2,000
 # MNIST test digits and 2,000 EMNIST byclass test characters). Widths in this middle half are
@@ -53,8 +55,33 @@ class NoInkError(InputImageError):
 
 
 def preprocess_image(source: Any, recipe: str = "mnist") -> np.ndarray:
-    """The float32 (28, 28) model input for an image (path, bytes, PIL image or array): normalize(load_image(source))."""
-    return normalize(load_image(source), recipe)
+    """The float32 (28, 28) model input for an image (path, bytes, PIL image or array).
+
+    ``normalize(load_image(source))``, with the writing first set apart from the page (``writing_only``).
+    """
+    return normalize(writing_only(load_image(source)), recipe)
+
+
+def writing_only(ink: np.ndarray) -> np.ndarray:
+    """An ink map of one character on a page, without the page's rules and faint marks.
+
+    ``normalize`` crops to all the ink, down to 5% of the darkest: on lined or squared paper, whose
+    rules are mostly fainter than the writing, it would take in the whole page. Rules as dark as
+    the writing are erased (``remove_rules``); where faint ink then still reaches well beyond the
+    solid ink (rules, a smudge, a shadow's edge), faint ink is kept only next to solid marks
+    (``remove_specks``). Drawings and tight crops, whose faint ink is their strokes' edges, are
+    returned as they are.
+    """
+    ink = remove_rules(ink, INK_THRESHOLD)
+    peak = float(ink.max(initial=0.0))
+    if peak <= INK_THRESHOLD:
+        return ink
+    left, top, right, bottom = ink_box(ink, INK_THRESHOLD)
+    faint_left, faint_top, faint_right, faint_bottom = ink_box(ink, 0.05 * peak)
+    margin = max(FAINT_EDGE_PX, FAINT_EDGE * max(right - left, bottom - top))
+    if max(left - faint_left, top - faint_top, faint_right - right, faint_bottom - bottom) <= margin:
+        return ink
+    return remove_specks(ink)
 
 
 def prepare_training_image(image: np.ndarray, recipe: str = "mnist") -> np.ndarray:

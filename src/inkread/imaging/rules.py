@@ -2,7 +2,8 @@
 
 A rule is a run of ink far longer than a character is wide: at least ``RULE_LENGTH`` of the
 image's width (or height, for the vertical rules of squared paper and margins) and
-``RULE_VS_CHARACTERS`` times the size of the characters (the marks left without it). The runs are
+``RULE_VS_CHARACTERS`` times the size of the characters (the marks left without it), or one of
+``PAGE_RULES`` hairlines across the page (one character on lined paper is half the page wide). The runs are
 found on the mask thickened by ``TILT`` of the width up and down, so a rule of a slightly tilted
 photo, which steps a row every few dozen pixels, is still one run; rules tilted further (up to
 ``MAX_TILT_DEG``: a notebook photographed a little askew) are first made level by shearing the page,
@@ -25,6 +26,7 @@ RULE_INK = 0.2  # rules are often fainter than the writing: found (and erased) d
 RULE_LENGTH = 0.9  # a rule runs (nearly) all the way across the image...
 RULE_VS_CHARACTERS = 3.0  # ...and this many times the size of the characters
 HAIRLINE = 40  # with nothing else on the page, a rule is at least this many times longer than thick
+PAGE_RULES = 3  # this many hairlines across the page are ruled paper, whatever the writing's size
 SEGMENT = 0.05  # pieces of the rule this share of the width long tell how thick it is
 TILT = 0.01  # one run may step this share of the image's width up or down (at least 2 rows): a
              # rule tilted by up to about 1 degree in a photo is still one run
@@ -33,13 +35,21 @@ CORNER = 0.03  # a tilted rule cut off by the page's edge is a rule if it crosse
 
 
 def remove_rules(ink: np.ndarray, ink_threshold: float = 0.5) -> np.ndarray:
-    """``ink`` without its horizontal and vertical rules (the same values if it has none).
+    """``ink`` without its horizontal and vertical rules (``ink`` itself if it has none).
 
     ``ink_threshold`` is where the caller's ink begins: a foot that meets the rule only through
     fainter ink is not standing on it, and the rule under it goes too (else it is left as a dot).
     """
-    ink = _remove_horizontal(ink, ink_threshold)
-    return _remove_horizontal(np.ascontiguousarray(ink.T), ink_threshold).T
+    mask = ink > RULE_INK
+    # A rule runs nearly all the way across: without ink in that share of the columns (for the
+    # vertical rules, the rows) there is none, and most drawings are done with in one pass.
+    cleaned = _remove_horizontal(ink, ink_threshold) if mask.any(axis=0).mean() >= RULE_LENGTH else ink
+    if mask.any(axis=1).mean() >= RULE_LENGTH:
+        turned = np.ascontiguousarray(cleaned.T)
+        upright = _remove_horizontal(turned, ink_threshold)
+        if upright is not turned:
+            cleaned = upright.T
+    return cleaned
 
 
 def _remove_horizontal(ink: np.ndarray, ink_threshold: float) -> np.ndarray:
@@ -159,7 +169,7 @@ def _remove_level(ink: np.ndarray, ink_threshold: float, row_widths: np.ndarray 
         # itself (a 1 cropped to its ink: a stroke, not a hairline).
         if RULE_LENGTH * width < HAIRLINE * rule_width:
             return ink
-    else:
+    elif not _ruled_page(erase, rule_width, row_widths, tilt):
         char_size = weighted_median(sizes, rest.areas)  # crumbs of the rule hardly count
         long_enough = RULE_VS_CHARACTERS * char_size
         if row_widths is not None:  # a tilted rule cut off by the page's edge: as long as its row allows
@@ -174,6 +184,26 @@ def _remove_level(ink: np.ndarray, ink_threshold: float, row_widths: np.ndarray 
     outside = np.bincount(left.labels[mask & ~erase & ~thin], minlength=left.count + 1)
     erase |= (left.labels > 0) & (outside[left.labels] == 0)
     return np.where(erase, 0.0, ink).astype(ink.dtype, copy=False)
+
+
+def _ruled_page(erase: np.ndarray, rule_width: float, row_widths: np.ndarray | None, tilt: int) -> bool:
+    """Whether the rules found are a ruled page's: ``PAGE_RULES`` hairlines, each erased along at
+    least half the page's width (writing crossing a rule keeps its part of it; so do the crossings
+    of squared paper's columns).
+
+    Then a rule need not be ``RULE_VS_CHARACTERS`` times the characters' size: one character
+    photographed on lined paper is half the page's width, but no stroke of it is a hairline
+    running across the page beside two others.
+    """
+    width = erase.shape[1]
+    if RULE_LENGTH * width < HAIRLINE * rule_width:
+        return False
+    # thickened by ``tilt`` rows, a rule that steps a row or two lies whole in one row; a sheared
+    # page's rows hold less of it (``row_widths``, infinite where a row holds no rule)
+    page = width if row_widths is None else row_widths
+    along = _spread_rows(erase, tilt).sum(axis=1) >= 0.5 * np.asarray(page, np.float64)
+    starts = np.count_nonzero(along[1:] & ~along[:-1]) + int(along[0])  # bands of such rows
+    return starts >= PAGE_RULES
 
 
 def _may_hold_a_rule(mask: np.ndarray, tilt: int, block: int = 4) -> bool:
