@@ -88,7 +88,7 @@ def test_evaluate_writes_report_with_exact_metrics(bundle, fake_data, tmp_path, 
     out = tmp_path / "report"
     metrics = evaluate(EvaluateConfig(model=str(bundle), dataset="fake-spec", out=str(out), data_dir="/data"))
     assert fake_data.calls == [("fake-spec", {"data_dir": "/data", "labels": DIGITS, "recipe": "mnist", "test_only": True,
-                                              "seed": 0, "val_fraction": 0.1})]
+                                              "seed": 0, "val_fraction": 0.1, "split_by": "content"})]
     assert metrics["n"] == 50
     assert metrics["accuracy"] == pytest.approx(45 / 50)  # the 5 relabelled images are the only errors
     assert [c["count"] for c in metrics["top_confusions"]] == [1] * 5
@@ -149,7 +149,7 @@ def test_a_model_fine_tuned_from_one_trained_on_the_evaluated_files_is_flagged(t
     assert "overstates" in metrics["context"]["warning"]
 
 
-def test_a_folder_that_changed_since_training_is_flagged(tmp_path, fake_data, capsys):
+def test_a_folder_split_by_position_that_changed_since_training_is_flagged(tmp_path, fake_data, capsys):
     trained = write_bar_bundle(tmp_path / "trained")
     meta = ModelMeta.read(trained)
     meta.training = {"dataset": "folder:/mine", "data_source": {"spec": "folder:/mine", "images": 491}}
@@ -161,6 +161,11 @@ def test_a_folder_that_changed_since_training_is_flagged(tmp_path, fake_data, ca
     metrics = evaluate(EvaluateConfig(model=str(trained), dataset="folder:/mine", out=str(tmp_path / "grown")))
     assert "holds 500 images now but 491 when the model was trained" in capsys.readouterr().err
     assert "may hold training images" in metrics["context"]["warning"]
+    assert fake_data.calls[-1][1]["split_by"] == "position"  # a model from before the split by content: its split
+    meta.training["data_source"]["split_by"] = "content"  # split by content, an image keeps its part: no warning
+    (trained / "model.json").write_text(meta.to_json(), encoding="utf-8")
+    metrics = evaluate(EvaluateConfig(model=str(trained), dataset="folder:/mine", out=str(tmp_path / "by-content")))
+    assert "warning" not in metrics["context"] and fake_data.calls[-1][1]["split_by"] == "content"
 
 
 def test_the_test_split_is_the_one_the_model_was_trained_beside(tmp_path, fake_data, monkeypatch):

@@ -442,3 +442,30 @@ def test_elastic_distortion_bends_strokes_smoothly_only_when_asked():
     rows = (bent[:, 0, 8:20] > 0.5).float()
     starts = (rows[:, :, 1:] > rows[:, :, :-1]).sum(2) + rows[:, :, 0]
     assert int(starts.max()) <= 1
+
+
+def test_a_folder_run_keeps_the_split_it_started_with_when_resumed(tmp_path, monkeypatch):
+    """New runs split folders by content and record it; a run started before that (its checkpoint
+    has no split_by) resumes on the split by position it was training on."""
+    import inkread.data
+    from inkread.training.checkpoint import load_checkpoint, save_checkpoint
+    from helpers import render
+
+    data = tmp_path / "data"
+    for label in "17":
+        (data / label).mkdir(parents=True)
+        for angle in range(-12, 13, 4):
+            render(label).rotate(angle, fillcolor=255).save(data / label / f"{angle}.png")
+    asked = []
+    real_load = inkread.data.load_dataset
+    monkeypatch.setattr(inkread.data, "load_dataset", lambda *a, **k: asked.append(k["split_by"]) or real_load(*a, **k))
+    config = _config(tmp_path / "run", dataset=f"folder:{data}", arch="seed", epochs=2, batch_size=4)
+    with pytest.raises(KeyboardInterrupt):  # stop after the first epoch's checkpoint
+        train(config, on_step=lambda step, epoch, net: (_ for _ in ()).throw(KeyboardInterrupt) if epoch == 1 else None)
+    state = load_checkpoint(tmp_path / "run")
+    assert state["split_by"] == "content" and asked == ["content"]
+    del state["split_by"]  # as a checkpoint from before 2026-12-04
+    save_checkpoint(tmp_path / "run", state)
+    bundle = train(replace(config, resume=True))
+    assert asked[-1] == "position"
+    assert json.loads((bundle / "model.json").read_text())["training"]["data_source"]["split_by"] == "position"

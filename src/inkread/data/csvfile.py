@@ -2,7 +2,7 @@
 
 The pixels are already 28x28 MNIST-style images (row-major, upright, ink high, 0..255), so they
 are used as they are, without preprocessing. The label column holds the character (a digit for
-Kaggle MNIST). A header line is optional. The rows are split train/val/test 80/10/10 with the seed.
+Kaggle MNIST). A header line is optional. The rows are split train/val/test 80/10/10 by their pixels and the seed.
 """
 
 from __future__ import annotations
@@ -11,15 +11,15 @@ from pathlib import Path
 
 import numpy as np
 
-from inkread.data.splits import TEST_FRACTION, DatasetSplits, ImageSet, default_recipe, index_labels, split_indices
+from inkread.data.splits import TEST_FRACTION, DatasetSplits, ImageSet, default_recipe, index_labels, split_images
 from inkread.errors import DatasetError
 
 PIXELS = 28 * 28
 
 
 def load_csv(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str | None, seed: int,
-             val_fraction: float) -> DatasetSplits:
-    """Load a Kaggle-style MNIST CSV file (see the module docstring)."""
+             val_fraction: float, split_by: str = "content") -> DatasetSplits:
+    """Load a Kaggle-style MNIST CSV file (see the module docstring); ``split_by`` as for folders."""
     path = Path(path).expanduser()
     lines = _read_lines(path)
     header = 1 if lines and _is_header(lines[0]) else 0
@@ -30,10 +30,10 @@ def load_csv(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str | 
     pixels = _parse_pixels(path, rows)
     label_set, targets, merged = index_labels(found, labels, path)
     images = ImageSet(pixels.reshape(-1, 28, 28), targets)
-    train, val, test = (images.take(part) for part in split_indices(len(images), seed, (val_fraction, TEST_FRACTION)))
+    train, val, test = split_images(images, seed, val_fraction, TEST_FRACTION, split_by)
     recipe = recipe or default_recipe(label_set)
     return DatasetSplits(f"csv:{path.name}", label_set, recipe, train, val, test,
-                         source={"spec": f"csv:{path}", "rows": len(rows), "header": bool(header),
+                         source={"spec": f"csv:{path}", "rows": len(rows), "header": bool(header), "split_by": split_by,
                                  **({"merged_classes": merged} if merged else {})})  # reports say so
 
 

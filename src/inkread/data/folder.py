@@ -6,7 +6,8 @@ Layouts (checked in this order):
 - ``PATH/train/`` and ``PATH/test/``, each in one of the layouts here: the test folder is the test
   split, a seeded ``val_fraction`` of train is the validation split;
 - one sub-folder per class, named by its label: ``PATH/7/any-name.png``.
-Without a test folder, the images are split train/val/test 80/10/10 with the seed.
+Without a test folder, the images are split train/val/test 80/10/10 by their pixels and the seed:
+adding images later never moves the others from one part to another.
 Labels are the exact characters (case-sensitive). Given a model's label set, they are mapped into
 it with ``labels.merge_case``: a "c" folder is class "C" of a 47-class model.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inkread.data.splits import TEST_FRACTION, DatasetSplits, ImageSet, default_recipe, index_labels, split_indices, split_train
+from inkread.data.splits import TEST_FRACTION, DatasetSplits, ImageSet, default_recipe, index_labels, split_images
 from inkread.errors import DatasetError, InkreadError
 
 LABELS_CSV = "labels.csv"
@@ -26,8 +27,12 @@ _LAYOUT_HELP = "use one sub-folder per class (e.g. 7/a.png) or a labels.csv with
 
 
 def load_folder(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str | None, seed: int,
-                val_fraction: float) -> DatasetSplits:
-    """Load, label and preprocess the images of a folder data set (see the module docstring)."""
+                val_fraction: float, split_by: str = "content") -> DatasetSplits:
+    """Load, label and preprocess the images of a folder data set (see the module docstring).
+
+    ``split_by``: how the parts are drawn (``splits.split_images``): by content, or by position
+    for models trained before 2026-12-04.
+    """
     root = Path(path).expanduser()
     if not root.is_dir():
         raise DatasetError(f"{root} is not a folder: for folder:PATH, {_LAYOUT_HELP}")
@@ -51,13 +56,13 @@ def load_folder(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str
 
     images = to_set(train_items, targets[:len(train_items)])
     if has_test:
-        train, val = split_train(images, seed, val_fraction)
+        train, val, _ = split_images(images, seed, val_fraction, 0.0, split_by)
         test = to_set(test_items, targets[len(train_items):])
     else:
-        train, val, test = (images.take(part) for part in split_indices(len(images), seed, (val_fraction, TEST_FRACTION)))
+        train, val, test = split_images(images, seed, val_fraction, TEST_FRACTION, split_by)
     layout = "train/test folders" if has_test else ("labels.csv" if (root / LABELS_CSV).exists() else "class folders")
     return DatasetSplits(f"folder:{root.name}", label_set, recipe, train, val, test,
-                         source={"spec": f"folder:{root}", "layout": layout,
+                         source={"spec": f"folder:{root}", "layout": layout, "split_by": split_by,
                                  "images": len(train_items) + len(test_items), "labels_given": labels is not None,
                                  **({"merged_classes": merged} if merged else {})})  # "c->C": reports say so
 

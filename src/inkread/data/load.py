@@ -20,7 +20,7 @@ SPECS = ("mnist", *(f"emnist-{split}" for split in SPLITS), *TARGETS.values(), "
 
 def load_dataset(spec: str, data_dir: str | os.PathLike | None = None, *, seed: int = 0, val_fraction: float = 0.1,
                  limit: int | None = None, labels: tuple[str, ...] | list[str] | None = None,
-                 recipe: str | None = None, test_only: bool = False) -> DatasetSplits:
+                 recipe: str | None = None, test_only: bool = False, split_by: str = "content") -> DatasetSplits:
     """Load the data set named by ``spec`` and split it into train/val/test.
 
     spec: "mnist", "emnist-SPLIT" (balanced, byclass, bymerge, letters, digits, mnist),
@@ -31,6 +31,8 @@ def load_dataset(spec: str, data_dir: str | os.PathLike | None = None, *, seed: 
     labels: the label set to use (e.g. a model's, for fine-tuning); folder/csv labels must lie in
     it, other data sets are re-indexed into it. Default: the data set's own.
     recipe: the normalization recipe for folder: images (default: "mnist" for digits, else "emnist").
+    split_by: how folder:/csv: data sets are split ("content", or "position" as before 2026-12-04;
+    see ``splits.split_images``).
     test_only: only the test split is wanted. Official MNIST/EMNIST splits then leave train and val
     empty and need only their test files (evaluation on a machine that holds just those); data
     sets that are split here (pools, folders, CSVs) are loaded whole, as the split needs them all.
@@ -48,7 +50,7 @@ def load_dataset(spec: str, data_dir: str | os.PathLike | None = None, *, seed: 
         splits = load_pool(target, data_dir, seed, val_fraction, TEST_FRACTION)
     elif kind in ("folder", "csv") and argument:
         loader = load_folder if kind == "folder" else load_csv
-        splits = loader(argument, labels=labels, recipe=recipe, seed=seed, val_fraction=val_fraction)
+        splits = loader(argument, labels=labels, recipe=recipe, seed=seed, val_fraction=val_fraction, split_by=split_by)
     else:
         raise DatasetError(f"unknown data set {spec!r}: use one of {', '.join(SPECS)}")
     if labels is not None and labels != splits.labels:
@@ -85,19 +87,23 @@ def relabel(splits: DatasetSplits, labels: tuple[str, ...]) -> DatasetSplits:
     return splits
 
 
-def training_split(training: dict, spec: str) -> tuple[int, float]:
-    """The seed and validation fraction to split ``spec`` with: the training run's if it used ``spec``.
+def training_split(training: dict, spec: str) -> dict:
+    """How to split ``spec`` as a model's training run did, as ``load_dataset`` keyword arguments
+    (``seed``, ``val_fraction``, ``split_by``): the run's own if it used ``spec``.
 
     Pools, folders and CSV files are split here by seed, so a model trained with ``--split-seed 1``
     has a different test split from the default seed 0 one: evaluating it on that would score
-    it partly on its own training images. Other data sets get seed 0 and a tenth for validation.
+    it partly on its own training images. Folders and CSV files trained on before 2026-12-04 were
+    split by position (their record has no ``split_by``). Other data sets get seed 0, a tenth for
+    validation, and the split by content.
     """
     source = training.get("data_source") or {}
     if same_data_set(source.get("spec"), spec) or same_data_set(training.get("dataset"), spec):
         # the split seed the loader recorded; the oldest bundles split by the recipe's --seed
         seed = source.get("seed", (training.get("recipe") or {}).get("seed", 0))
-        return int(seed), float(source.get("val_fraction", 0.1))
-    return 0, 0.1
+        return {"seed": int(seed), "val_fraction": float(source.get("val_fraction", 0.1)),
+                "split_by": source.get("split_by", "position")}
+    return {"seed": 0, "val_fraction": 0.1, "split_by": "content"}
 
 
 def absolute_spec(spec: str) -> str:

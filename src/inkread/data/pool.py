@@ -40,7 +40,7 @@ import numpy as np
 
 from inkread.data.download import is_writable, read_checked
 from inkread.data.mapping import SPLITS, candidates, mapping_name, split_label_set, split_mapping
-from inkread.data.splits import DatasetSplits, ImageSet
+from inkread.data.splits import DatasetSplits, ImageSet, assign_splits, pixel_digests
 from inkread.errors import DatasetError, InkreadError
 from inkread.files import atomic_write, default_data_dir
 from inkread.labels import LABEL_SETS, merge_case
@@ -164,15 +164,6 @@ def build_pool(files: list[tuple[str, Path, Path]], folder: Path) -> Pool:
     return Pool(upright, merged, digests[first], stats)
 
 
-def pixel_digests(pixels: np.ndarray) -> np.ndarray:
-    """A 128-bit BLAKE2b hash of each image's bytes, as uint64 (N, 2)."""
-    flat = np.ascontiguousarray(pixels).reshape(len(pixels), -1)
-    view, size = memoryview(flat).cast("B"), flat.shape[1]
-    joined = b"".join(hashlib.blake2b(view[i * size:(i + 1) * size], digest_size=16).digest()
-                      for i in range(len(flat)))
-    return np.frombuffer(joined, dtype=np.uint64).reshape(len(flat), 2).copy()
-
-
 def resolve(masks: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
     """Class index in ``labels`` of each candidate mask; -1 if ambiguous there, -2 for a conflict (0)."""
     targets = np.full(len(masks), -1, dtype=np.int64)
@@ -182,25 +173,6 @@ def resolve(masks: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
         if len(classes) == 1:
             targets[masks == mask] = labels.index(classes.pop())
     return targets
-
-
-def assign_splits(digests: np.ndarray, seed: int, val_fraction: float,
-                  test_fraction: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Index arrays (train, val, test) into ``digests``, each ordered by a seeded hash (a random order)."""
-    if val_fraction < 0 or test_fraction < 0 or val_fraction + test_fraction >= 1:
-        raise DatasetError(f"val_fraction {val_fraction} and test fraction {test_fraction} must be >= 0 and sum below 1")
-    # splitmix64 of the pixel hash mixed with the seed: a uniform number per image, fixed by its content.
-    with np.errstate(over="ignore"):
-        x = digests[:, 0] ^ (np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15))
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        x ^= x >> np.uint64(31)
-    uniform = (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
-    order = np.argsort(uniform, kind="stable")
-    u = uniform[order]
-    train_end = np.searchsorted(u, 1 - val_fraction - test_fraction)
-    val_end = np.searchsorted(u, 1 - test_fraction)
-    return order[:train_end], order[train_end:val_end], order[val_end:]
 
 
 def _mask_table(split: str, folder: Path) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +77,53 @@ def split_indices(n: int, seed: int, fractions: tuple[float, ...]) -> list[np.nd
     sizes = [int(round(n * f)) for f in fractions]
     cuts = np.cumsum([n - sum(sizes)] + sizes)[:-1]
     return np.split(order, cuts)
+
+
+def pixel_digests(pixels: np.ndarray) -> np.ndarray:
+    """A 128-bit BLAKE2b hash of each image's bytes, as uint64 (N, 2)."""
+    flat = np.ascontiguousarray(pixels).reshape(len(pixels), -1)
+    view, size = memoryview(flat).cast("B"), flat.shape[1]
+    joined = b"".join(hashlib.blake2b(view[i * size:(i + 1) * size], digest_size=16).digest()
+                      for i in range(len(flat)))
+    return np.frombuffer(joined, dtype=np.uint64).reshape(len(flat), 2).copy()
+
+
+def assign_splits(digests: np.ndarray, seed: int, val_fraction: float,
+                  test_fraction: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index arrays (train, val, test) into ``digests``, each ordered by a seeded hash (a random order)."""
+    if val_fraction < 0 or test_fraction < 0 or val_fraction + test_fraction >= 1:
+        raise DatasetError(f"val_fraction {val_fraction} and test fraction {test_fraction} must be >= 0 and sum below 1")
+    # splitmix64 of the pixel hash mixed with the seed: a uniform number per image, fixed by its content.
+    with np.errstate(over="ignore"):
+        x = digests[:, 0] ^ (np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15))
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        x ^= x >> np.uint64(31)
+    uniform = (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+    order = np.argsort(uniform, kind="stable")
+    u = uniform[order]
+    train_end = np.searchsorted(u, 1 - val_fraction - test_fraction)
+    val_end = np.searchsorted(u, 1 - test_fraction)
+    return order[:train_end], order[train_end:val_end], order[val_end:]
+
+
+def split_images(images: ImageSet, seed: int, val_fraction: float, test_fraction: float,
+                 by: str = "content") -> tuple[ImageSet, ImageSet, ImageSet]:
+    """(train, val, test) parts of a data set that comes without a split (folders, CSV files).
+
+    ``by="content"``: each image's part is fixed by its pixels and the seed (``assign_splits``), so
+    adding or removing images never moves the others from one part to another, and copies of an
+    image land in the same part. ``by="position"``: a seeded shuffle of the images in file order,
+    how inkread split them before 2026-12-04 (models record which: ``source["split_by"]``).
+    """
+    if by == "content":
+        parts = assign_splits(pixel_digests(images.images), seed, val_fraction, test_fraction)
+    elif by == "position":
+        parts = split_indices(len(images), seed, (val_fraction, test_fraction) if test_fraction else (val_fraction,))
+    else:
+        raise ValueError(f"split by {by!r}: use 'content' or 'position'")
+    train, val, *test = (images.take(part) for part in parts)
+    return train, val, test[0] if test else ImageSet.empty()
 
 
 def split_train(images: ImageSet, seed: int, val_fraction: float) -> tuple[ImageSet, ImageSet]:

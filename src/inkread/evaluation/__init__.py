@@ -52,9 +52,9 @@ def evaluate(config: EvaluateConfig) -> dict:
     labels = tuple(model.meta.labels)
     # labels: the data is indexed as the model's classes (a subset, e.g. digits for a characters
     # model, is fine); recipe: folder:/csv: images are normalized the way the model was trained
-    seed, val_fraction = training_split(model.meta.training, config.dataset)  # the same split as in training
+    split_args = training_split(model.meta.training, config.dataset)  # the same split as in training
     data = load_dataset(config.dataset, data_dir=config.data_dir, labels=labels, recipe=model.meta.recipe,
-                        test_only=config.split == "test", seed=seed, val_fraction=val_fraction)
+                        test_only=config.split == "test", **split_args)
     if config.split == "all":
         from inkread.data.splits import ImageSet
 
@@ -68,7 +68,7 @@ def evaluate(config: EvaluateConfig) -> dict:
         raise DatasetError(f"the {config.split} split of {config.dataset} has no images: choose another --split")
 
     context = {"model": str(model.folder), "architecture": model.meta.arch, "dataset": config.dataset,
-               "split": config.split, "split_seed": seed, "images": f"{len(images):,} of {len(split):,}"}
+               "split": config.split, "split_seed": split_args["seed"], "images": f"{len(images):,} of {len(split):,}"}
     merged = data.source.get("merged_classes")
     if merged:
         context["classes"] = (f"{len(merged)} classes of {config.dataset} are merged into the model's {len(labels)}, "
@@ -120,15 +120,17 @@ def _overlap_warning(who: str, training: dict, evaluated: dict) -> str:
 
 
 def _changed_data_warning(training: dict, evaluated: dict, spec: str) -> str:
-    """A warning if a folder:/csv: data set holds another number of images than when the model trained on it.
+    """A warning if a folder:/csv: data set holds another number of images than when the model trained on it
+    and was split by position (models trained before 2026-12-04).
 
-    Such data sets are split here by a seeded shuffle of their images: with images added or removed
-    the shuffle differs, so the "test" split is no longer the one training held out.
+    Such a split is a seeded shuffle of the images in file order: with images added or removed the
+    shuffle differs, so the "test" split is no longer the one training held out. (Split by content,
+    each image keeps its part whatever else is added.)
     """
     from inkread.data import same_data_set
 
     source = training.get("data_source") or {}
-    if not same_data_set(source.get("spec"), evaluated.get("spec")):
+    if not same_data_set(source.get("spec"), evaluated.get("spec")) or source.get("split_by", "position") != "position":
         return ""
     for key in ("images", "rows"):
         then, now = source.get(key), evaluated.get(key)

@@ -72,8 +72,8 @@ def export(config: ExportConfig) -> Path:
     from inkread.data import load_dataset, training_split
 
     dataset = config.dataset or meta.training.get("dataset", "")
-    seed, val_fraction = training_split(meta.training, dataset)  # the test split the run held out
-    splits = load_dataset(dataset, data_dir=config.data_dir, seed=seed, val_fraction=val_fraction, labels=tuple(meta.labels))
+    split_args = training_split(meta.training, dataset)  # the test split the run held out
+    splits = load_dataset(dataset, data_dir=config.data_dir, labels=tuple(meta.labels), **split_args)
     # Everything is built and checked in a staging folder that becomes ``out`` only if it passes.
     with staged_folder(out) as staging:
         export_onnx(model, staging / ONNX_FILE)

@@ -73,8 +73,10 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
     if splits is None:
         from inkread.data import load_dataset
 
+        # A resumed run keeps the split it started with (runs before 2026-12-04 split folders by position).
+        split_by = resume_state.get("split_by", "position") if resume_state is not None else "content"
         splits = load_dataset(config.dataset, data_dir=config.data_dir, seed=config.split_seed,
-                              val_fraction=config.val_fraction, limit=config.limit,
+                              val_fraction=config.val_fraction, limit=config.limit, split_by=split_by,
                               labels=tuple(init_meta.labels) if init_meta else None)
     num_classes = len(splits.labels)
     if len(splits.train.targets) < 2:
@@ -203,7 +205,7 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
                 "scheduler": scheduler.state_dict() if scheduler is not None else None,
                 "epoch": epoch + 1, "history": history, "best_val_loss": best_val_loss,
                 "best_score": best_score, "best_state": best_state, "bad_epochs": bad_epochs, "config": config.to_dict(),
-                "labels": list(splits.labels),
+                "labels": list(splits.labels), "split_by": splits.source.get("split_by", "content"),
             })
             if stop:
                 say(config.progress, f"early stopping: validation loss has not improved for {bad_epochs} epochs")
@@ -391,6 +393,11 @@ def _check_config(config: TrainConfig) -> None:
         raise InkreadError("--ema must be at least 0 and below 1")
     if config.augment not in ("off", *PRESETS):
         raise InkreadError(f"--augment must be one of off, {', '.join(PRESETS)}")
+    # before the data set is loaded (minutes, for some): a run folder that cannot be made fails now
+    out = Path(config.out)
+    blocking = next((path for path in (out, *out.parents) if path.exists() and not path.is_dir()), None)
+    if blocking is not None:
+        raise InkreadError(f"--out {out}: a file stands where a folder is needed ({blocking}): choose another output folder")
 
 
 def _read_start(init_from: str):
