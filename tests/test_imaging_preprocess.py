@@ -379,3 +379,31 @@ def test_drawings_and_tight_crops_pass_writing_only_untouched():
     faint_edges[1, 2:32] = 0.2  # anti-aliased edge above the bar
     for ink in (seven, faint_edges, np.zeros((20, 20), np.float32)):
         assert writing_only(ink) is ink
+
+
+def test_a_shadow_across_a_large_photo_with_a_small_character_is_not_ink():
+    """A 1200x900 page, a soft shadow over half of it, a 40 px 7: the lighting grid's cells were a
+    sixteenth of the image (64 px), so along the shadow's edge each cell's brightest pixel was on the
+    lit side and a fifth of the page came out as ink."""
+    from inkread.imaging.ink import ink_map
+
+    rows, columns = np.mgrid[0:900, 0:1200].astype(np.float64)
+    for angle in (0.0, 1.0):  # across the page, and slanting (what is left of it then is a faint haze)
+        across = (columns - 600) * np.cos(angle) + (rows - 450) * np.sin(angle)
+        lighting = 245.0 * (1.0 - 0.45 / (1.0 + np.exp(-(across - 60) / 36.0)))  # one side in shade
+        page = Image.fromarray(np.clip(lighting, 0, 255).astype(np.uint8))
+        ImageDraw.Draw(page).line([(300, 300), (330, 300), (312, 340)], fill=30, width=4)
+        ink = ink_map(page)
+        assert ink[298:303, 302:328].mean() > 0.5, angle  # the 7's bar
+        assert np.count_nonzero(ink > 0.5) < 1000, angle  # and nothing else: the 7 is a few hundred pixels
+
+
+def test_a_fat_stroke_filling_a_large_photo_stays_solid():
+    """Strokes 120 px wide cover whole lighting-grid cells: those cells are ink, not dark paper."""
+    from inkread.imaging.ink import ink_map
+
+    page = grainy_page(800, 1000, seed=3)
+    ImageDraw.Draw(page).line([(400, 60), (400, 940)], fill=30, width=120)  # a fat 1
+    ink = ink_map(page)
+    assert ink[100:900, 360:440].mean() > 0.95  # solid through the middle, not hollow
+    assert ink[:, :300].max() < 0.5 and ink[:, 500:].max() < 0.5

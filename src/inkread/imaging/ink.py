@@ -24,6 +24,7 @@ from inkread.imaging import components
 from inkread.imaging.stroke import rank_filter, stroke_width
 
 LIGHT_INK_BORDER = 0.75  # read light ink on dark paper when this share of the border is dark
+INK_CELL = 0.45  # a grid cell whose brightest pixel is below this share of its surroundings' is covered by ink
 MIN_CONTRAST = 0.08  # ink must be at least 8% darker (or lighter) than the paper, or the image is blank
 PAPER_MEDIAN_MAX = 0.25  # a contrast median below this is the paper's (most pixels are paper)
 GRAIN_SIGMA_MAX = 0.04  # ...and its grain's spread (sigma) below this
@@ -158,26 +159,34 @@ def _clean_photo(contrast: np.ndarray) -> np.ndarray:
     median, sigma = _robust_spread(hist)
     grain = median <= PAPER_MEDIAN_MAX * 255 and sigma <= GRAIN_SIGMA_MAX * 255
     if grain and abs(threshold - median) < PAPER_GRAIN_SIGMAS * sigma:
-        return _ink_above_grain(contrast, hist, median, sigma)
+        return _ink_above(contrast, hist, median + PAPER_GRAIN_SIGMAS * sigma, median + 3.0 * sigma,
+                          median + INK_ABOVE_GRAIN_SIGMAS * sigma)
     # Noise floor: median + 3 sigma of the paper (robust MAD estimate), never above the threshold.
     median, sigma = _robust_spread(hist[: int(threshold) + 1])
     low = min(median + 3.0 * sigma, threshold)
+    levels = _stretch_levels(hist, low, threshold)
+    if levels is None and 2 * hist[int(threshold) + 1:].sum() < hist.sum():
+        # Otsu split the paper from a faint haze (what is left of a shadow's edge after the
+        # lighting is divided out), and a small character's ink is too few pixels to pull the
+        # split its way: the ink is what stands clearly above the haze, if anything does.
+        haze = weighted_median(np.arange(math.ceil(threshold), 256), hist[math.ceil(threshold):])
+        return _ink_above(contrast, hist, threshold, haze, haze + MIN_CONTRAST * 255)
     return remove_specks(_stretched(contrast, hist, low, threshold))
 
 
-def _ink_above_grain(contrast: np.ndarray, hist: np.ndarray, median: float, sigma: float) -> np.ndarray:
-    """The ink of a photo that is almost all paper (median, sigma: the paper's grain); zeros if none.
+def _ink_above(contrast: np.ndarray, hist: np.ndarray, start: float, floor: float, core_at_least: float) -> np.ndarray:
+    """The ink of a photo that is almost all paper and its grain or haze: what stands far above them.
 
-    The ink is what stands far above the grain: Otsu's threshold between the grain's far end and
-    the ink, the stroke cores ``INK_ABOVE_GRAIN_SIGMAS`` above the paper, and a mark at least
-    ``MIN_MARK`` of the image's size (so little ink may be dust on blank paper).
+    Otsu's threshold between the levels above ``start`` (the grain's far end, or a haze) and the
+    ink; ``floor`` becomes ink 0; the stroke cores must reach ``core_at_least``, and a mark be at
+    least ``MIN_MARK`` of the image's size (so little ink may be dust on blank paper), or the
+    photo is blank (zeros).
     """
     tail = hist.copy()
-    tail[: int(median + PAPER_GRAIN_SIGMAS * sigma) + 1] = 0
+    tail[: int(start) + 1] = 0
     threshold = otsu(tail)
-    floor = median + 3.0 * sigma
     levels = None if threshold is None else _stretch_levels(hist, floor, threshold)
-    if levels is None or levels[1] < median + INK_ABOVE_GRAIN_SIGMAS * sigma:
+    if levels is None or levels[1] < core_at_least:
         return np.zeros(contrast.shape, np.float32)  # nothing but grain: blank paper
     ink = remove_specks(_stretched(contrast, hist, floor, threshold))
     marks = components.label(ink > 0.5)
@@ -312,19 +321,30 @@ def _border(image: np.ndarray) -> np.ndarray:
 
 
 def _paper_grid(paper: np.ndarray) -> Image.Image:
-    """The paper's brightness on a coarse grid (an 'L' image of about 16 cells a side).
+    """The paper's brightness on a coarse grid (an 'L' image of 16 to 32 cells a side).
 
     The brightest pixel of each cell is paper (strokes are thinner than a cell). A cell wholly
-    covered by a fat stroke has a dark maximum: a 3x3 closing (max, then min) lifts it to its
-    neighbours'. A max alone would also push bright paper one cell into every shadow, and the
-    shadowed paper along its edge would then read as a thick stroke.
+    covered by a fat stroke has a dark maximum: a closing (max, then min) over a sixteenth of the
+    image lifts it to its neighbours'. A max alone would also push bright paper into every shadow,
+    and the shadowed paper along its edge would then read as a thick stroke.
+
+    Cells are a sixteenth of the image, but at most 20 px or a thirty-second of it: across a
+    shadow's edge a cell's brightest pixel is on the lit side, and in a large photo a sixteenth is
+    wide enough for the rest of the cell to read as ink (a fifth of a 1024-pixel page with a
+    40-pixel digit on it).
     """
     h, w = paper.shape
-    cell = max(8, round(max(h, w) / 16))
+    reach = max(8, round(max(h, w) / 16))  # the closing's reach: strokes up to about this wide are lifted
+    cell = min(reach, max(20, round(max(h, w) / 32)))
     # cell maxima (the last row and column of cells may be narrower); reduceat is ~3x faster than reshape + max
     maxima = np.maximum.reduceat(np.maximum.reduceat(paper, np.arange(0, w, cell), axis=1), np.arange(0, h, cell), axis=0)
     grid = Image.fromarray(np.ascontiguousarray(maxima))
-    return grid.filter(ImageFilter.MaxFilter(3)).filter(ImageFilter.MinFilter(3))
+    size = int(3 * reach / cell) | 1  # odd, and at least three times the reach across
+    closed = grid.filter(ImageFilter.MaxFilter(size)).filter(ImageFilter.MinFilter(size))
+    # Only cells far darker than the closing are strokes to lift; paper in shade is kept as it is
+    # (a closing this wide would also lift a shadow narrower than it).
+    lifted = np.where(maxima < INK_CELL * np.asarray(closed, np.float32), np.asarray(closed), maxima)
+    return Image.fromarray(np.ascontiguousarray(lifted.astype(np.uint8)))
 
 
 def _uneven(grid: Image.Image) -> bool:
