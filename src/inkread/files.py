@@ -69,7 +69,7 @@ def _new_temp_file(path: Path) -> str:
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     # mkstemp makes the file private (0600); give it the mode a plain open() would have.
-    os.chmod(tmp_name, 0o666 & ~_current_umask())
+    os.chmod(tmp_name, 0o666 & ~current_umask())
     return tmp_name
 
 
@@ -95,7 +95,7 @@ def staged_folder(target: str | os.PathLike) -> Iterator[Path]:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".staging"))
-        os.chmod(staging, 0o777 & ~_current_umask())
+        os.chmod(staging, 0o777 & ~current_umask())
     except OSError as error:
         raise _write_error(target, error) from error
     try:
@@ -130,7 +130,8 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
-def _current_umask() -> int:
+def current_umask() -> int:
+    """The process's umask (read by setting it and putting it back: there is no getter)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask

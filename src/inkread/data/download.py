@@ -31,7 +31,7 @@ import numpy as np
 from inkread.errors import DatasetError, first_line
 from inkread.data.idx import IMAGES_MAGIC, LABELS_MAGIC, REDOWNLOAD_HINT, content_hash, parse_idx, read_idx_bytes
 from inkread.data.mapping import SPLITS, mapping_name, read_mapping
-from inkread.files import default_data_dir
+from inkread.files import current_umask, default_data_dir
 
 BASE_URL_ENV = "INKREAD_DOWNLOAD_BASE_URL"
 # (connect, read) for requests: a server that accepts but stalls fails in 30 s, not minutes per mirror
@@ -269,9 +269,7 @@ def _retrieve(name: str, urls: tuple[str, ...], known_hash: str | None, target: 
 def _share(path: Path) -> None:
     """Give a downloaded file the permissions a new file gets here (the umask's), not the temporary
     file's owner-only 0600: a shared data directory must be readable by its other users."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
+    os.chmod(path, 0o666 & ~current_umask())
 
 
 def _extract(archive: Path, entry: RemoteFile, staging: Path) -> Path:

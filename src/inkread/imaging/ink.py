@@ -169,7 +169,7 @@ def _clean_photo(contrast: np.ndarray) -> np.ndarray:
         # Otsu split the paper from a faint haze (what is left of a shadow's edge after the
         # lighting is divided out), and a small character's ink is too few pixels to pull the
         # split its way: the ink is what stands clearly above the haze, if anything does.
-        haze = weighted_median(np.arange(math.ceil(threshold), 256), hist[math.ceil(threshold):])
+        haze = _core_level(hist, threshold)
         return _ink_above(contrast, hist, threshold, haze, haze + MIN_CONTRAST * 255)
     return remove_specks(_stretched(contrast, hist, low, threshold))
 
@@ -260,11 +260,16 @@ def _stretch_levels(hist: np.ndarray, low: float = 0.0, threshold: float | None 
     if threshold is None:
         # One level only (a solid crop): every non-zero pixel is stroke.
         threshold = otsu(hist) or 0.5
-    first = math.ceil(threshold)  # the first stroke level
-    high = weighted_median(np.arange(first, 256), hist[first:])
+    high = _core_level(hist, threshold)
     if high < MIN_CONTRAST * 255 or high - low < MIN_CONTRAST * 255 / 2:
         return None
     return low, high
+
+
+def _core_level(hist: np.ndarray, threshold: float) -> float:
+    """The median level of the pixels above ``threshold``: the stroke cores (or a haze's level)."""
+    first = math.ceil(threshold)
+    return weighted_median(np.arange(first, 256), hist[first:])
 
 
 def _affine(levels: np.ndarray, scale: float, offset: float) -> np.ndarray:
