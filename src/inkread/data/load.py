@@ -12,7 +12,7 @@ from inkread.data.folder import load_folder
 from inkread.data.mapping import SPLITS, candidates, class_in
 from inkread.data.official import load_emnist_split, load_mnist
 from inkread.data.pool import TARGETS, load_pool
-from inkread.data.splits import TEST_FRACTION, DatasetSplits, ImageSet, apply_limit
+from inkread.data.splits import TEST_FRACTION, DatasetSplits, ImageSet, apply_limit, first_few, merge_notes
 from inkread.errors import DatasetError
 
 SPECS = ("mnist", *(f"emnist-{split}" for split in SPLITS), *TARGETS.values(), "folder:PATH", "csv:PATH")
@@ -75,12 +75,12 @@ def relabel(splits: DatasetSplits, labels: tuple[str, ...]) -> DatasetSplits:
             unfit.append(char)
     if unfit:
         raise DatasetError(f"{splits.name} has classes that fit no single class of the given label set: "
-                           f"{', '.join(map(repr, unfit[:5]))}{' ...' if len(unfit) > 5 else ''}: "
+                           f"{first_few(unfit)}: "
                            "choose a model or data set with matching labels")
     for name in ("train", "val", "test"):
         part = getattr(splits, name)
         setattr(splits, name, ImageSet(part.images, np.array(table, dtype=np.int64)[part.targets]))
-    merged = [f"{char}->{labels[index]}" for char, index in zip(splits.labels, table) if char != labels[index]]
+    merged = merge_notes(zip(splits.labels, table), labels)
     if merged:
         splits.source["merged_classes"] = merged  # e.g. byclass "c" read as "C": reports say so
     splits.labels = labels

@@ -166,10 +166,20 @@ def index_labels(found: list[str], labels: tuple[str, ...] | None,
             classes[label] = labels.index(merge_case(label, labels))
     unknown = sorted(set(found) - set(classes))
     if unknown:
-        raise DatasetError(f"{where} has labels outside the model's label set: {', '.join(map(repr, unknown[:5]))}"
-                           f"{' ...' if len(unknown) > 5 else ''} (allowed: {''.join(labels)[:62]}): rename or remove them")
-    merged = sorted(f"{label}->{labels[index]}" for label, index in classes.items() if label != labels[index])
+        raise DatasetError(f"{where} has labels outside the model's label set: {first_few(unknown)}"
+                           f" (allowed: {''.join(labels)[:62]}): rename or remove them")
+    merged = sorted(merge_notes(classes.items(), labels))
     return tuple(labels), np.array([classes[label] for label in found], dtype=np.int64), merged
+
+
+def first_few(items: list[str], limit: int = 5) -> str:
+    """The first ``limit`` items quoted and joined for an error message, with " ..." if there are more."""
+    return ", ".join(map(repr, items[:limit])) + (" ..." if len(items) > limit else "")
+
+
+def merge_notes(class_of, labels: tuple[str, ...]) -> list[str]:
+    """ "c->C" for each (label, class index) pair whose label is not its class's own (e.g. byclass "c" read as "C")."""
+    return [f"{label}->{labels[index]}" for label, index in class_of if label != labels[index]]
 
 
 def default_recipe(labels: tuple[str, ...]) -> str:
