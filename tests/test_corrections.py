@@ -90,7 +90,7 @@ def test_unwritable_data_dir_is_a_clear_error(tmp_path):
 def test_export_writes_a_folder_dataset(tmp_path, store):
     saved = [add(store, label) for label in "3141"] + [add(store, "B", model="characters")]
     out = tmp_path / "export"
-    assert export_corrections(out, data_dir=tmp_path, model="digits") == 4
+    assert export_corrections(out, data_dir=tmp_path, model="digits") == (4, "digits")
     with open(out / "labels.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [row["label"] for row in rows] == list("3141")

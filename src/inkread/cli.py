@@ -85,10 +85,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _cmd_corrections_export(args: argparse.Namespace) -> int:
     from inkread.inference.onnx_model import PRETRAINED
-    from inkread.serving.corrections import CorrectionStore, database_path, export_corrections
+    from inkread.serving.corrections import export_corrections
 
-    count = export_corrections(out_dir=args.dir, data_dir=args.data_dir, model=args.model)
-    model = args.model or next(iter(CorrectionStore(database_path(args.data_dir), create=False).models()))
+    count, model = export_corrections(out_dir=args.dir, data_dir=args.data_dir, model=args.model)
     start = model.split("+")[0]  # "digits+lines" corrections are single characters of its digits model
     # a model served from a folder is known to the server by name only: the user knows its path
     start = start if start in PRETRAINED else f"PATH-OF-{start}"

@@ -19,7 +19,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from inkread.errors import InkreadError, StorageError
 from inkread.files import default_data_dir, write_bytes_atomic, write_text_atomic
@@ -156,9 +156,16 @@ def _model_filter(model: str | None) -> tuple[str, tuple]:
     return ("WHERE model = ?", (model,)) if model else ("", ())
 
 
+class Exported(NamedTuple):
+    """What ``export_corrections`` wrote: how many corrections, and of which model."""
+
+    count: int
+    model: str
+
+
 def export_corrections(out_dir: str | os.PathLike, data_dir: str | os.PathLike | None = None,
-                       model: str | None = None) -> int:
-    """Write the stored corrections as a ``folder:`` data set in ``out_dir``; returns how many.
+                       model: str | None = None) -> Exported:
+    """Write the stored corrections as a ``folder:`` data set in ``out_dir``; returns how many, of which model.
 
     ``model`` picks one model's corrections; without it the store must hold one model's only.
 
@@ -188,4 +195,4 @@ def export_corrections(out_dir: str | os.PathLike, data_dir: str | os.PathLike |
         raise InkreadError(f"no corrections {which}in {store.path}: teach the web page some drawings first "
                            "(the 'Wrong? Teach it' button)")
     write_text_atomic(out / "labels.csv", table.getvalue())
-    return count
+    return Exported(count, model or next(iter(models)))
