@@ -131,6 +131,23 @@ def test_export_errors(tmp_path, store):
         export_corrections(tmp_path / "a-file", data_dir=tmp_path)
 
 
+def test_export_never_unlabels_a_data_set_already_in_the_folder(tmp_path, store):
+    add(store, "7")
+    dataset = tmp_path / "myset"
+    dataset.mkdir()
+    (dataset / "a.png").write_bytes(b"png")
+    (dataset / "labels.csv").write_text("file,label\na.png,3\n")
+    with pytest.raises(InkreadError, match=r"myset already holds other files \('a.png'\).*new or empty folder"):
+        export_corrections(dataset, data_dir=tmp_path)
+    assert (dataset / "labels.csv").read_text() == "file,label\na.png,3\n"
+    assert sorted(p.name for p in dataset.iterdir()) == ["a.png", "labels.csv"]
+    out = tmp_path / "export"
+    assert export_corrections(out, data_dir=tmp_path).count == 1
+    add(store, "9")
+    assert export_corrections(out, data_dir=tmp_path).count == 2  # over an earlier export: fine
+    assert (out / "labels.csv").read_text().count("\n") == 3
+
+
 def test_corrections_export_command(tmp_path, store, capsys):
     add(store, "7")
     add(store, "9")

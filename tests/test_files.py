@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from inkread.errors import InkreadError
-from inkread.files import staged_folder, write_text_atomic
+from inkread.files import check_writable_folder, staged_folder, write_text_atomic
+
+
+NAMES = ("a", "b", "weights.pt")
 
 
 def test_atomic_write_replaces_the_file_and_leaves_no_temp_file(tmp_path):
@@ -25,17 +28,17 @@ def test_atomic_write_where_a_file_blocks_the_folder_is_one_clear_error(tmp_path
 
 def test_staged_folder_replaces_the_old_folder_only_when_complete(tmp_path):
     target = tmp_path / "model"
-    with staged_folder(target) as staging:
+    with staged_folder(target, NAMES) as staging:
         (staging / "a").write_text("first")
     assert (target / "a").read_text() == "first"
 
     with pytest.raises(RuntimeError):
-        with staged_folder(target) as staging:
+        with staged_folder(target, NAMES) as staging:
             (staging / "a").write_text("second, unfinished")
             raise RuntimeError("interrupted half way")
     assert (target / "a").read_text() == "first"  # the old folder, untouched
 
-    with staged_folder(target) as staging:
+    with staged_folder(target, NAMES) as staging:
         (staging / "b").write_text("second")
     assert sorted(p.name for p in target.iterdir()) == ["b"]  # the new folder whole, nothing of the old
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no staging or old folder left
@@ -44,13 +47,48 @@ def test_staged_folder_replaces_the_old_folder_only_when_complete(tmp_path):
 def test_staged_folder_turns_a_file_system_error_into_one_line(tmp_path):
     target = tmp_path / "model"
     with pytest.raises(InkreadError, match="disk full while writing .*model: free some space"):
-        with staged_folder(target):
+        with staged_folder(target, NAMES):
             raise OSError(28, "No space left on device")
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(InkreadError, match=r"disk full while writing \S*model/weights.pt: free"):
-        with staged_folder(target) as staging:  # a file inside: the message names the real folder
+        with staged_folder(target, NAMES) as staging:  # a file inside: the message names the real folder
             raise InkreadError(f"disk full while writing {staging / 'weights.pt'}: free some space")
     (tmp_path / "afile").write_text("x")
     with pytest.raises(InkreadError, match="choose another output folder"):
-        with staged_folder(tmp_path / "afile" / "model"):
+        with staged_folder(tmp_path / "afile" / "model", NAMES):
             pass
+
+
+def test_staged_folder_never_replaces_a_folder_holding_other_files(tmp_path):
+    """A bundle is written over an earlier bundle only: `export --out .` must not delete the folder."""
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    (documents / "letter.txt").write_text("keep me")
+    with pytest.raises(InkreadError, match=r"documents already holds other files \('letter.txt'\), which writing there would delete"):
+        with staged_folder(documents, NAMES) as staging:
+            (staging / "a").write_text("new")
+    assert (documents / "letter.txt").read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["documents"]  # no staging folder left
+    (tmp_path / "afile").write_text("keep me too")
+    with pytest.raises(InkreadError, match="afile is a file: give a folder"):
+        with staged_folder(tmp_path / "afile", NAMES):
+            pass
+    assert (tmp_path / "afile").read_text() == "keep me too"
+    # a file that appears while the folder is built is not deleted either
+    target = tmp_path / "model"
+    with pytest.raises(InkreadError, match="already holds other files"):
+        with staged_folder(target, NAMES) as staging:
+            (staging / "a").write_text("new")
+            target.mkdir()
+            (target / "notes.txt").write_text("mine")
+    assert (target / "notes.txt").read_text() == "mine"
+
+
+def test_check_writable_folder_fails_at_once_where_nothing_can_be_written(tmp_path):
+    check_writable_folder(tmp_path / "new" / "run")
+    assert list(tmp_path.iterdir()) == []  # checked, nothing made
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(InkreadError, match="--out .*afile/run: a file stands where a folder is needed"):
+        check_writable_folder(tmp_path / "afile" / "run")
+    with pytest.raises(InkreadError, match="cannot write /proc/inkread-test"):
+        check_writable_folder("/proc/inkread-test")

@@ -356,6 +356,15 @@ def test_a_folder_run_records_its_data_absolute_and_exports_from_any_directory(t
     elsewhere.mkdir()
     exported = _cli("export", str(tmp_path / "run"), cwd=elsewhere)
     assert exported.returncode == 0, exported.stderr
+    again = _cli("export", str(tmp_path / "run"), cwd=elsewhere)  # over its earlier export: fine
+    assert again.returncode == 0, again.stderr
+    # over the run folder itself, or a folder of the user's: refused before anything is deleted
+    (elsewhere / "notes.txt").write_text("mine")
+    for out in (tmp_path / "run", elsewhere, "."):
+        refused = _cli("export", str(tmp_path / "run"), "--out", str(out), cwd=elsewhere)
+        assert refused.returncode == 2 and "already holds other files" in refused.stderr, refused.stderr
+        assert refused.stderr.count("\n") == 1
+    assert (tmp_path / "run" / "checkpoint.pt").exists() and (elsewhere / "notes.txt").read_text() == "mine"
     resumed = _cli("train", "--dataset", f"folder:{data}", "--arch", "seed", "--epochs", "1", "--out", "run",
                    "--quiet", "--resume", cwd=tmp_path)  # the same folder, named another way: the same run
     assert resumed.returncode == 0, resumed.stderr
@@ -383,6 +392,14 @@ def test_cli_errors_are_one_line(tmp_path):
         assert result.returncode == 2, (args, result.stdout, result.stderr)
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("inkread: error:"), (args, result.stderr)
+
+
+def test_an_output_that_cannot_be_written_fails_before_the_data_is_loaded(tmp_path):
+    """The data directory is empty: had the data been loaded first, the error would be a missing file."""
+    for command in (("train", "--dataset", "mnist"), ("evaluate", "--model", "digits", "--dataset", "mnist")):
+        result = _cli(*command, "--data-dir", str(tmp_path), "--out", "/proc/inkread-cannot-write")
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith("inkread: error: cannot write /proc/inkread-cannot-write") and result.stderr.count("\n") == 1
 
 
 def test_with_styles_keeps_only_the_named_writing_styles():

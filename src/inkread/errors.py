@@ -37,3 +37,8 @@ def first_line(error: BaseException, limit: int = 160) -> str:
     if len(lines) > 1 and lines[0].endswith(":"):
         lines = lines[1:]
     return lines[0][:limit] if lines else type(error).__name__
+
+
+def first_few(items: list[str], limit: int = 5) -> str:
+    """The first ``limit`` items quoted and joined for an error message, with " ..." if there are more."""
+    return ", ".join(map(repr, items[:limit])) + (" ..." if len(items) > limit else "")

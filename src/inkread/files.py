@@ -8,9 +8,9 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Collection, Iterator
 
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, first_few
 
 DATA_DIR_ENV = "INKREAD_DATA_DIR"
 
@@ -83,15 +83,49 @@ def _write_error(path: str | os.PathLike, error: OSError) -> InkreadError:
     return InkreadError(f"cannot write {path}: {error.strerror or error}: choose a folder you can write to")
 
 
+def check_writable_folder(folder: str | os.PathLike, option: str = "--out") -> None:
+    """Check now, before long work (loading a data set, training), that ``folder`` can be made and written.
+
+    An output path that cannot be written then fails at once with a one-line error, instead of after
+    the work is done. Nothing is left behind: a folder is made and removed where ``folder`` would start.
+    """
+    folder = Path(folder)
+    existing = next(path for path in (folder, *folder.parents) if path.exists())  # "." at worst
+    if not existing.is_dir():
+        raise InkreadError(f"{option} {folder}: a file stands where a folder is needed ({existing}): choose another output folder")
+    try:
+        os.rmdir(tempfile.mkdtemp(dir=existing, prefix=".inkread-write-test."))
+    except OSError as error:
+        raise _write_error(folder, error) from error
+
+
+def check_replaceable(target: str | os.PathLike, names: Collection[str]) -> None:
+    """Refuse to replace ``target`` unless it is absent, or a folder holding only files named ``names``.
+
+    ``staged_folder`` replaces its target whole: a folder that holds anything else (a run folder,
+    someone's documents, ``.``) would be deleted with it.
+    """
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise InkreadError(f"{target} is a file: give a folder to write to")
+    others = sorted(set(os.listdir(target)) - set(names)) if target.is_dir() else []
+    if others:
+        raise InkreadError(f"{target} already holds other files ({first_few(others, 3)}), which writing there would delete: "
+                           "choose a new or empty folder")
+
+
 @contextlib.contextmanager
-def staged_folder(target: str | os.PathLike) -> Iterator[Path]:
+def staged_folder(target: str | os.PathLike, names: Collection[str]) -> Iterator[Path]:
     """Build a folder's files in a hidden staging folder beside ``target``, then put it in place.
 
     Readers see either the old ``target`` or the complete new one: on any error (a full disk,
     Ctrl-C) the staging folder is removed and ``target`` is left as it was. (Swapping two folders
     takes two renames; a crash between them leaves the old folder under a hidden name, not a half one.)
+    ``names`` are the files the folder will hold: an existing ``target`` holding anything else is
+    refused (``check_replaceable``), before and after the files are built.
     """
     target = Path(target)
+    check_replaceable(target, names)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".staging"))
@@ -100,6 +134,7 @@ def staged_folder(target: str | os.PathLike) -> Iterator[Path]:
         raise _write_error(target, error) from error
     try:
         yield staging
+        check_replaceable(target, names)  # something may have been put there meanwhile
         old = None
         if target.exists():
             old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".old"))

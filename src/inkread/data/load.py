@@ -12,8 +12,8 @@ from inkread.data.folder import load_folder
 from inkread.data.mapping import SPLITS, candidates, class_in
 from inkread.data.official import load_emnist_split, load_mnist
 from inkread.data.pool import TARGETS, load_pool
-from inkread.data.splits import TEST_FRACTION, DatasetSplits, ImageSet, apply_limit, first_few, merge_notes
-from inkread.errors import DatasetError
+from inkread.data.splits import TEST_FRACTION, DatasetSplits, ImageSet, apply_limit, merge_notes
+from inkread.errors import DatasetError, first_few
 
 SPECS = ("mnist", *(f"emnist-{split}" for split in SPLITS), *TARGETS.values(), "folder:PATH", "csv:PATH")
 

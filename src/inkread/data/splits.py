@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from inkread.errors import DatasetError
+from inkread.errors import DatasetError, first_few
 from inkread.labels import DIGITS, merge_case
 
 TEST_FRACTION = 0.1  # the test part of data sets that come without a test split
@@ -170,11 +170,6 @@ def index_labels(found: list[str], labels: tuple[str, ...] | None,
                            f" (allowed: {''.join(labels)[:62]}): rename or remove them")
     merged = sorted(merge_notes(classes.items(), labels))
     return tuple(labels), np.array([classes[label] for label in found], dtype=np.int64), merged
-
-
-def first_few(items: list[str], limit: int = 5) -> str:
-    """The first ``limit`` items quoted and joined for an error message, with " ..." if there are more."""
-    return ", ".join(map(repr, items[:limit])) + (" ..." if len(items) > limit else "")
 
 
 def merge_notes(class_of, labels: tuple[str, ...]) -> list[str]:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from inkread.errors import DatasetError, InkreadError
+from inkread.files import check_writable_folder
 from inkread.evaluation.report import write_report
 
 __all__ = ["EvaluateConfig", "evaluate", "write_report"]
@@ -49,6 +50,7 @@ def evaluate(config: EvaluateConfig) -> dict:
     if config.limit is not None and config.limit < 1:
         raise InkreadError(f"--limit must be at least 1, got {config.limit}")
     model = OnnxModel(config.model)
+    check_writable_folder(config.out)  # before the data set is loaded: an output that cannot be written fails now
     labels = tuple(model.meta.labels)
     # labels: the data is indexed as the model's classes (a subset, e.g. digits for a characters
     # model, is fine); recipe: folder:/csv: images are normalized the way the model was trained

@@ -15,17 +15,20 @@ import contextlib
 import csv
 import io
 import os
+import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, NamedTuple
 
-from inkread.errors import InkreadError, StorageError
+from inkread.errors import InkreadError, StorageError, first_few
 from inkread.files import default_data_dir, write_bytes_atomic, write_text_atomic
 
 DB_FILE = "corrections.sqlite3"
 SCHEMA_VERSION = 1
+EXPORTED_FILE = "correction-{id:06d}.png"  # beside labels.csv in an export
+EXPORTED_NAME = re.compile(r"correction-\d{6,}\.png|labels\.csv|\..*\.tmp")  # what an earlier export left
 BUSY_TIMEOUT_S = 10.0  # concurrent writers wait for each other instead of failing at once
 
 _SCHEMA = """
@@ -177,6 +180,12 @@ def export_corrections(out_dir: str | os.PathLike, data_dir: str | os.PathLike |
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InkreadError(f"{out} is a file: give a folder to export the corrections to")
+    # An earlier export is written over; anything else (a data set's own labels.csv and images) would
+    # be unlabelled by the new labels.csv.
+    others = sorted(name for name in os.listdir(out) if not EXPORTED_NAME.fullmatch(name)) if out.is_dir() else []
+    if others:
+        raise InkreadError(f"{out} already holds other files ({first_few(others, 3)}): export the corrections to a new or "
+                           "empty folder (train on both with two --dataset runs, or copy the images and rows across)")
     models = store.models()
     if model is None and len(models) > 1:  # one data set of digits and letters fits no model's labels
         counts = ", ".join(f"{name}: {count}" for name, count in models.items())
@@ -186,7 +195,7 @@ def export_corrections(out_dir: str | os.PathLike, data_dir: str | os.PathLike |
     writer.writerow(["file", "label"])
     count = 0
     for correction, png in store.iter_with_images(model):
-        name = f"correction-{correction.id:06d}.png"
+        name = EXPORTED_FILE.format(id=correction.id)
         write_bytes_atomic(out / name, png)
         writer.writerow([name, correction.label])
         count += 1

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from inkread.files import atomic_path, staged_folder, write_bytes_atomic, write_text_atomic
-from inkread.inference.bundle_format import META_FILE, ONNX_FILE, WEIGHTS_FILE, ModelMeta
+from inkread.inference.bundle_format import BUNDLE_FILES, META_FILE, ONNX_FILE, WEIGHTS_FILE, ModelMeta
 from inkread.labels import LABEL_SETS
 from inkread.models import count_parameters
 
@@ -60,7 +60,7 @@ def _export_program(model: torch.nn.Module, example: torch.Tensor):
 def save_bundle_files(folder: Path, model: torch.nn.Module, meta: ModelMeta,
                       export: Callable[[torch.nn.Module, Path], None]) -> None:
     """weights.pt, model.onnx (written by ``export``) and model.json, staged and swapped into ``folder`` whole."""
-    with staged_folder(folder) as staging:
+    with staged_folder(folder, BUNDLE_FILES) as staging:
         buffer = io.BytesIO()
         torch.save(model.state_dict(), buffer)
         write_bytes_atomic(staging / WEIGHTS_FILE, buffer.getvalue())

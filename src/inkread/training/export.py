@@ -17,8 +17,8 @@ import numpy as np
 import torch
 
 from inkread.errors import InkreadError
-from inkread.files import staged_folder, write_bytes_atomic, write_text_atomic
-from inkread.inference.bundle_format import META_FILE, ONNX_FILE, WEIGHTS_FILE, ModelMeta
+from inkread.files import check_replaceable, check_writable_folder, staged_folder, write_bytes_atomic, write_text_atomic
+from inkread.inference.bundle_format import BUNDLE_FILES, META_FILE, ONNX_FILE, WEIGHTS_FILE, ModelMeta
 from inkread.inference.line_reader import LINE_ARCH
 from inkread.inference.onnx_model import OnnxModel, resolve_bundle
 from inkread.models import build_model
@@ -69,13 +69,16 @@ def export(config: ExportConfig) -> Path:
     if config.check_limit is not None and config.check_limit < 1:
         raise InkreadError(f"--check-limit must be at least 1, got {config.check_limit}")
 
+    # before the data set is loaded: an output that cannot be written, or would delete other files, fails now
+    check_writable_folder(out)
+    check_replaceable(out, BUNDLE_FILES)
     from inkread.data import load_dataset, training_split
 
     dataset = config.dataset or meta.training.get("dataset", "")
     split_args = training_split(meta.training, dataset)  # the test split the run held out
     splits = load_dataset(dataset, data_dir=config.data_dir, labels=tuple(meta.labels), **split_args)
     # Everything is built and checked in a staging folder that becomes ``out`` only if it passes.
-    with staged_folder(out) as staging:
+    with staged_folder(out, BUNDLE_FILES) as staging:
         export_onnx(model, staging / ONNX_FILE)
         if config.quantize == "int8":
             _quantize_int8(staging / ONNX_FILE, splits.train.images[:CALIBRATION_IMAGES])

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 
 from inkread.data.load import absolute_spec, same_data_set
 from inkread.errors import InkreadError, first_line
+from inkread.files import check_writable_folder
 from inkread.models import ARCHITECTURES, build_model, count_parameters
 from inkread.training.augment import PRESETS, AugmentConfig, augment_batch
 from inkread.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, save_checkpoint
@@ -394,10 +395,7 @@ def _check_config(config: TrainConfig) -> None:
     if config.augment not in ("off", *PRESETS):
         raise InkreadError(f"--augment must be one of off, {', '.join(PRESETS)}")
     # before the data set is loaded (minutes, for some): a run folder that cannot be made fails now
-    out = Path(config.out)
-    blocking = next((path for path in (out, *out.parents) if path.exists() and not path.is_dir()), None)
-    if blocking is not None:
-        raise InkreadError(f"--out {out}: a file stands where a folder is needed ({blocking}): choose another output folder")
+    check_writable_folder(config.out)
 
 
 def _read_start(init_from: str):
