@@ -76,6 +76,13 @@ def test_predict_csv(digits_dir, font_bundle):
         assert row["no_ink"] == "false"
 
 
+def test_the_table_heads_as_many_top_classes_as_it_shows(digits_dir, font_bundle):
+    result = inkread("predict", str(digits_dir / "digit-0.png"), "--model", font_bundle, "--top-k", "100")
+    assert result.returncode == 0, result.stderr
+    head, row = result.stdout.splitlines()
+    assert "TOP 10 " in head and row.count(", ") == 9  # a 10-class model: 10 shown, and said so
+
+
 def test_a_corrupt_file_among_good_ones(digits_dir, font_bundle):
     (digits_dir / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n but then nothing")
     result = inkread("predict", digits_dir, digits_dir / "missing.png", "--model", font_bundle, "--format", "csv")

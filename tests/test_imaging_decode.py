@@ -180,7 +180,7 @@ def one_line_error(source) -> str:
 
 
 def test_not_an_image():
-    assert "not an image" in one_line_error(b"hello, this is text")
+    assert "not in an image format Pillow can read" in one_line_error(b"hello, this is text")
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
@@ -188,8 +188,9 @@ def test_truncated_files(fmt):
     buffer = io.BytesIO()
     Image.fromarray(np.round(drawing() * 255).astype(np.uint8)).save(buffer, fmt)
     data = buffer.getvalue()
-    message = one_line_error(data[: len(data) // 2])
-    assert "truncated" in message or "cannot be read" in message
+    for cut in (len(data) // 2, 20):  # the pixels cut short, and the header itself
+        message = one_line_error(data[:cut])
+        assert "is truncated or corrupt" in message and "save or export it again" in message, message
 
 
 @pytest.mark.parametrize("size", [(0, 0), (1, 1), (1, 50)])

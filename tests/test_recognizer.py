@@ -233,6 +233,14 @@ def test_load_unknown_model_is_a_bundle_error(spec):
         Recognizer.load(spec)
 
 
+def test_load_of_an_image_file_says_it_is_a_file_not_a_model(tmp_path):
+    from inkread import Recognizer
+
+    (tmp_path / "digit.png").write_bytes(b"not a model")
+    with pytest.raises(ModelBundleError, match=r"digit.png is a file, not a model: give a model bundle"):
+        Recognizer.load(tmp_path / "digit.png")
+
+
 def test_load_rejects_a_corrupt_onnx_file(pixel_bundle, tmp_path):
     from inkread import Recognizer
 

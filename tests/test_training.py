@@ -386,12 +386,14 @@ def test_cli_errors_are_one_line(tmp_path):
         ("train", "--dataset", "mnist", "--out", str(tmp_path / "c"), "--arch", "nosucharch", "--data-dir", str(tmp_path)),
         ("train", "--dataset", "mnist", "--out", str(tmp_path / "d"), "--styles", "crossed-sevens", "--data-dir", str(tmp_path)),
         ("export", str(tmp_path / "nothing-here")),
+        ("train", "--dataset", "mnist", "--out", str(tmp_path / "e"), "--init-from", "lines", "--data-dir", str(tmp_path)),
     ]
     for args in cases:
         result = _cli(*args)
         assert result.returncode == 2, (args, result.stdout, result.stderr)
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("inkread: error:"), (args, result.stderr)
+    assert "lines is a line model: --init-from needs a character model" in result.stderr  # not "unknown architecture"
 
 
 def test_an_output_that_cannot_be_written_fails_before_the_data_is_loaded(tmp_path):

@@ -184,10 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
         p = commands.add_parser(name, help=help_text)
         p.add_argument("paths", nargs="+", help="image files, folders or globs")
         p.add_argument("--model", default="digits" if name == "predict" else "characters",
-                       help="digits, characters, or a model bundle path" if name == "predict" else
+                       help="digits, characters, or a model bundle path (default: digits)" if name == "predict" else
                             "characters (cut into characters), lines (read each line whole: joined-up writing), "
                             "digits, digits+lines or characters+lines (cut, with the line model reading touching "
-                            "characters whole), or a model bundle path")
+                            "characters whole), or a model bundle path (default: characters; digits reads numbers "
+                            "more surely)")
         p.add_argument("--only", default=None, help="digits, letters, upper, lower, or explicit characters like ACGT")
         if name == "predict":
             p.add_argument("--top-k", type=int, default=3)

@@ -71,6 +71,10 @@ def load_image_scaled(source: Any) -> tuple[np.ndarray, float]:
     return ink_map(image), original / max(image.size)
 
 
+# The first bytes of PNG, JPEG, GIF, TIFF (both byte orders), WebP/RIFF and BMP files.
+IMAGE_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"RIFF", b"BM")
+
+
 def open_image(source: Any) -> Image.Image:
     """A decoded PIL image from a path, bytes or PIL image: first frame, EXIF-upright, size-checked.
 
@@ -91,9 +95,12 @@ def open_image(source: Any) -> Image.Image:
             _check_size(_header_size(stream), name)
             raise InputImageError(f"{name} is too large to decode safely: resize it") from None
         except UnidentifiedImageError:
-            raise InputImageError(f"{name} is not an image Pillow can read: use PNG, JPEG, GIF, BMP, TIFF or WebP") from None
-        except _DECODE_ERRORS as error:
-            raise InputImageError(f"{name} cannot be read as an image ({first_line(error, 120)}): use PNG or JPEG") from None
+            stream.seek(0)
+            if stream.read(4).startswith(IMAGE_SIGNATURES):  # a known format whose header is cut short
+                raise InputImageError(f"{name} is truncated or corrupt (its header is incomplete): save or export it again") from None
+            raise InputImageError(f"{name}: not in an image format Pillow can read: use PNG, JPEG, GIF, BMP, TIFF or WebP") from None
+        except _DECODE_ERRORS as error:  # the format is known, but the file stops short or is damaged
+            raise InputImageError(f"{name} is truncated or corrupt ({first_line(error, 120)}): save or export it again") from None
         _check_size(image.size, name)
     original_side = max(image.size)  # the longest side is the same whatever the EXIF rotation
     try:

@@ -282,7 +282,8 @@ def _table(records: list[dict[str, str]], mode: str, top_k: int) -> str:
         columns = [("file", "FILE"), ("text", "TEXT"), ("confidence", "CONFIDENCE"), ("note", "NOTE")]
         records = [{**r, "text": r["text"].replace("\n", " / ")} for r in records]  # one row per file
     else:
-        columns = [("file", "FILE"), ("label", "LABEL"), ("confidence", "CONFIDENCE"), ("top_k", f"TOP {top_k}"), ("note", "NOTE")]
+        shown = max(len(r["top_k"].split()) for r in records) or top_k  # a model has at most its classes to show
+        columns = [("file", "FILE"), ("label", "LABEL"), ("confidence", "CONFIDENCE"), ("top_k", f"TOP {shown}"), ("note", "NOTE")]
         records = [{**r, "top_k": r["top_k"].replace(" ", ", ").replace(":", " ")} for r in records]
     widths = [max(len(title), *(len(r[key]) for r in records)) for key, title in columns]
     lines = ["  ".join(title.ljust(width) for (_, title), width in zip(columns, widths)).rstrip()]

@@ -41,6 +41,9 @@ def resolve_bundle(name_or_path: str | os.PathLike) -> Path:
             if (candidate / META_FILE).exists():
                 return candidate
         raise ModelBundleError(f"{path} holds no model.json: give a model bundle or run folder, or one of {', '.join(PRETRAINED)}")
+    if path.is_file():
+        raise ModelBundleError(f"{path} is a file, not a model: give a model bundle or run folder (or its model.onnx), "
+                               f"or one of {', '.join(PRETRAINED)}")
     if "/" in text or os.sep in text or text.startswith((".", "~")):  # meant as a path
         raise ModelBundleError(f"{text}: no such folder or file: give a model bundle or run folder, or one of {', '.join(PRETRAINED)}")
     raise ModelBundleError(f"unknown model {text!r}: use {' or '.join(PRETRAINED)}, or the path of a model bundle folder")

@@ -401,9 +401,14 @@ def _check_config(config: TrainConfig) -> None:
 def _read_start(init_from: str):
     """The model.json (a ``ModelMeta``) of the bundle that ``--init-from`` names."""
     from inkread.inference.bundle_format import ModelMeta
+    from inkread.inference.line_reader import LINE_ARCH
     from inkread.inference.onnx_model import resolve_bundle
 
-    return ModelMeta.read(resolve_bundle(init_from))
+    meta = ModelMeta.read(resolve_bundle(init_from))
+    if meta.arch == LINE_ARCH:
+        raise InkreadError(f"{init_from} is a line model: --init-from needs a character model (digits, characters, "
+                           "or a run folder of inkread train); line models are trained with inkread train-lines")
+    return meta
 
 
 def _check_resume_matches(state: dict, config: TrainConfig) -> None:
