@@ -10,6 +10,7 @@ first frame of animations is used. Finding the ink is ``inkread.imaging.ink``'s 
 from __future__ import annotations
 
 import io
+import math
 import os
 import stat
 import warnings
@@ -38,7 +39,9 @@ MAX_PIXELS = 40_000_000  # refuse larger images before decoding them (a 40 MP ph
 MAX_BYTES = 20 * 1024 * 1024  # refuse larger files before reading them
 MIN_SIDE = 2  # a 1-pixel-wide image holds no character
 ORIGINAL_SIDE = "inkread_original_side"  # image.info key: the input's longest side before reduction
-WORK_SIDE = 1024  # large photos are reduced to this longest side first: plenty for a few lines of text
+# Large photos are reduced to this many pixels first (1024x768 for a 4:3 photo): plenty for a few lines
+# of text. Counted in pixels, not by the longest side, so that a long line of writing keeps its height.
+WORK_PIXELS = 1024 * 768
 
 # Decoders raise these for files that are not images or are cut short.
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError,
@@ -63,7 +66,7 @@ def load_image_scaled(source: Any) -> tuple[np.ndarray, float]:
     if isinstance(source, np.ndarray):
         image = _array_image(source)
         original = max(image.size)
-        if original > WORK_SIDE:
+        if _reduction(image.size) < 1:
             image = _reduce(image)
     else:
         image = open_image(source)
@@ -78,7 +81,7 @@ IMAGE_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*"
 def open_image(source: Any) -> Image.Image:
     """A decoded PIL image from a path, bytes or PIL image: first frame, EXIF-upright, size-checked.
 
-    Images larger than ``WORK_SIDE`` are reduced (JPEGs while decoding, which is much faster).
+    Images of more than ``WORK_PIXELS`` are reduced (JPEGs while decoding, which is much faster).
     """
     owned = not isinstance(source, Image.Image)  # never alter a caller's image in place
     if not owned:
@@ -106,8 +109,9 @@ def open_image(source: Any) -> Image.Image:
     try:
         if owned:
             image.seek(0)  # animated or multi-page: the first frame
-        if owned and image.format == "JPEG" and max(image.size) > 2 * WORK_SIDE:
-            image.draft(image.mode, (WORK_SIDE, WORK_SIDE))  # decode at 1/2..1/8 scale: fast
+        if owned and image.format == "JPEG" and _reduction(image.size) <= 0.5:
+            scale = _reduction(image.size)  # decode at 1/2..1/8 scale, no smaller than the reduction: fast
+            image.draft(image.mode, (math.ceil(image.width * scale), math.ceil(image.height * scale)))
         if owned:  # turn our own image in place: no copy of an image that is already upright
             ImageOps.exif_transpose(image, in_place=True)
         else:
@@ -115,7 +119,7 @@ def open_image(source: Any) -> Image.Image:
         image.load()
     except _DECODE_ERRORS as error:
         raise InputImageError(f"{name} is truncated or corrupt ({first_line(error, 120)}): save or export it again") from None
-    if max(image.size) > WORK_SIDE:
+    if _reduction(image.size) < 1:
         image = _reduce(image)
     image.info[ORIGINAL_SIDE] = original_side
     return image
@@ -201,9 +205,14 @@ def _header_size(stream: io.BufferedIOBase) -> tuple[int, int]:
     return (MAX_PIXELS, MAX_PIXELS)  # unknown format but Pillow measured it as a bomb: refuse anyway
 
 
+def _reduction(size: tuple[int, int]) -> float:
+    """The scale that brings an image of ``size`` down to WORK_PIXELS (1 or more: no reduction needed)."""
+    return math.sqrt(WORK_PIXELS / max(1, size[0] * size[1]))
+
+
 def _reduce(image: Image.Image) -> Image.Image:
-    """Shrink so the longest side is WORK_SIDE, averaging pixels (keeps thin strokes visible)."""
-    scale = WORK_SIDE / max(image.size)
+    """Shrink to WORK_PIXELS, averaging pixels (keeps thin strokes visible)."""
+    scale = _reduction(image.size)
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
     if image.mode not in ("L", "LA", "RGB", "RGBA"):
         image = image.convert("RGBA" if has_alpha(image) else "RGB")
