@@ -200,10 +200,15 @@ def _ruled_page(erase: np.ndarray, rule_width: float, row_widths: np.ndarray | N
         return False
     # thickened by ``tilt`` rows, a rule that steps a row or two lies whole in one row; a sheared
     # page's rows hold less of it (``row_widths``, infinite where a row holds no rule)
-    page = width if row_widths is None else row_widths
-    along = _spread_rows(erase, tilt).sum(axis=1) >= 0.5 * np.asarray(page, np.float64)
-    starts = np.count_nonzero(along[1:] & ~along[:-1]) + int(along[0])  # bands of such rows
-    return starts >= PAGE_RULES
+    page = 0.5 * np.asarray(width if row_widths is None else row_widths, np.float64)
+    # ...but rules closer together than the thickening merge into one band (5 mm squares in a large
+    # photo): level rules are counted row by row too
+    return max(_bands(_spread_rows(erase, tilt).sum(axis=1) >= page), _bands(erase.sum(axis=1) >= page)) >= PAGE_RULES
+
+
+def _bands(rows: np.ndarray) -> int:
+    """The number of runs of True in a 1-D boolean array."""
+    return np.count_nonzero(rows[1:] & ~rows[:-1]) + int(rows[0])
 
 
 def _may_hold_a_rule(mask: np.ndarray, tilt: int, block: int = 4) -> bool:
