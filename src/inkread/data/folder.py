@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from inkread.data.splits import TEST_FRACTION, DatasetSplits, ImageSet, default_recipe, index_labels, split_images
-from inkread.errors import DatasetError, InkreadError
+from inkread.errors import DatasetError, InkreadError, first_few
 
 LABELS_CSV = "labels.csv"
 _LAYOUT_HELP = "use one sub-folder per class (e.g. 7/a.png) or a labels.csv with file,label columns"
@@ -49,15 +49,11 @@ def load_folder(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str
     label_set, targets, merged = index_labels([label for _, label in train_items + test_items], labels, root)
     recipe = recipe or default_recipe(label_set)
 
-    def to_set(items: list[tuple[Path, str]], targets: np.ndarray) -> ImageSet:
-        if not items:
-            return ImageSet.empty()
-        return ImageSet(np.stack([preprocess_file(file, recipe) for file, _ in items]), targets)
-
-    images = to_set(train_items, targets[:len(train_items)])
+    pixels = preprocess_files([file for file, _ in train_items + test_items], recipe)
+    images = ImageSet(pixels[:len(train_items)], targets[:len(train_items)])
     if has_test:
         train, val, _ = split_images(images, seed, val_fraction, 0.0, split_by)
-        test = to_set(test_items, targets[len(train_items):])
+        test = ImageSet(pixels[len(train_items):], targets[len(train_items):]) if test_items else ImageSet.empty()
     else:
         train, val, test = split_images(images, seed, val_fraction, TEST_FRACTION, split_by)
     layout = "train/test folders" if has_test else ("labels.csv" if (root / LABELS_CSV).exists() else "class folders")
@@ -110,6 +106,26 @@ def _read_labels_csv(path: Path) -> list[tuple[Path, str]]:
             raise DatasetError(f"{path} line {line} names {file}, which is not in {path.parent}: fix the name or remove the line")
         items.append((image, label))
     return items
+
+
+def preprocess_files(paths: list[Path], recipe: str) -> np.ndarray:
+    """``preprocess_file`` of each path, stacked (N, 28, 28); every unusable image is named in one error.
+
+    A folder of thousands of images may hold several bad ones: a user fixes them all in one go, not
+    one per run.
+    """
+    images, bad = [], []
+    for path in paths:
+        try:
+            images.append(preprocess_file(path, recipe))
+        except DatasetError as error:
+            bad.append((path, error))
+    if len(bad) == 1:
+        raise bad[0][1]
+    if bad:
+        others = first_few([str(path) for path, _ in bad[1:]], 3)
+        raise DatasetError(f"{len(bad)} images of the data set cannot be used: {bad[0][1]} (the others: {others})")
+    return np.stack(images)
 
 
 def preprocess_file(path: Path, recipe: str) -> np.ndarray:
