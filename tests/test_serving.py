@@ -97,6 +97,17 @@ def png_header_only(width: int, height: int) -> bytes:
 
 # --- /predict ------------------------------------------------------------------------------------
 
+def test_a_malformed_multipart_body_is_a_400_and_no_stray_log_line(client, caplog):
+    """The parser's own warning ("Expected boundary character ...") reached the server's log bare."""
+    import logging
+
+    with caplog.at_level(logging.DEBUG):
+        response = client.post(f"{API}/predict", content=b"--xyz\r\ngarbage\r\n",
+                               headers={"content-type": "multipart/form-data; boundary=abc"})
+    assert response.status_code == 400 and "malformed multipart body" in response.json()["detail"]
+    assert not [record for record in caplog.records if record.name.startswith("python_multipart")]
+
+
 def test_predict_multipart_upload(client):
     response = client.post(f"{API}/predict", files=upload(png(render("3"))))
     assert response.status_code == 200

@@ -46,6 +46,9 @@ MAX_ID = 2**62  # SQLite integers are 64-bit: larger ids cannot exist (and would
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/bmp", "image/gif", "image/tiff")
 R = TypeVar("R")
 logger = logging.getLogger("inkread.serving")
+# The multipart parser logs each malformed body it meets ("Expected boundary character 45, got 103 at
+# index 2") with no request to tie it to; the client already gets a 400 that says what is wrong.
+logging.getLogger("python_multipart").setLevel(logging.ERROR)
 
 DESCRIPTION = """Read handwritten digits and characters.
 
