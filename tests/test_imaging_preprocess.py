@@ -384,11 +384,13 @@ def test_drawings_and_tight_crops_pass_writing_only_untouched():
 def test_a_shadow_across_a_large_photo_with_a_small_character_is_not_ink():
     """A 1200x900 page, a soft shadow over half of it, a 40 px 7: the lighting grid's cells were a
     sixteenth of the image (64 px), so along the shadow's edge each cell's brightest pixel was on the
-    lit side and a fifth of the page came out as ink."""
+    lit side and a fifth of the page came out as ink. With finer cells a haze was left along the
+    edge, and at most angles (the shadow on either side, slanting) it was still read as ink, or
+    took the 7's place: the paper next to each pixel now brings the lighting surface down to it."""
     from inkread.imaging.ink import ink_map
 
     rows, columns = np.mgrid[0:900, 0:1200].astype(np.float64)
-    for angle in (0.0, 1.0):  # across the page, and slanting (what is left of it then is a faint haze)
+    for angle in np.arange(16) * (np.pi / 8):  # the shadow's edge across the page at every angle
         across = (columns - 600) * np.cos(angle) + (rows - 450) * np.sin(angle)
         lighting = 245.0 * (1.0 - 0.45 / (1.0 + np.exp(-(across - 60) / 36.0)))  # one side in shade
         page = Image.fromarray(np.clip(lighting, 0, 255).astype(np.uint8))
@@ -396,6 +398,23 @@ def test_a_shadow_across_a_large_photo_with_a_small_character_is_not_ink():
         ink = ink_map(page)
         assert ink[298:303, 302:328].mean() > 0.5, angle  # the 7's bar
         assert np.count_nonzero(ink > 0.5) < 1000, angle  # and nothing else: the 7 is a few hundred pixels
+
+
+def test_a_stroke_wider_than_the_nearby_paper_window_stays_solid_in_uneven_light():
+    """The paper next to a pixel (a closing over about 33 px at 1000 px) is a stroke's own level inside
+    a 40 px stroke: there it is far darker than the lighting surface, and the surface is kept."""
+    from inkread.imaging.ink import ink_map
+
+    shade = np.linspace(1.0, 0.7, 1000)[None, :]  # the light falls off across the page: the photo path
+    stroke = Image.new("L", (1000, 800))
+    ImageDraw.Draw(stroke).line([(500, 60), (500, 740)], fill=255, width=40)
+    inside = np.asarray(stroke) > 0
+    for level in (185, 150, 60):  # 22%, 37% and 75% darker than the paper (238)
+        page = np.asarray(grainy_page(1000, 800, seed=3), np.float32) * shade
+        page[inside] = np.broadcast_to(level * shade, page.shape)[inside]
+        ink = ink_map(Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)))
+        assert ink[100:700, 490:510].mean() > 0.95, level  # solid through the middle, not hollow
+        assert ink[:, :450].max() < 0.5 and ink[:, 550:].max() < 0.5, level
 
 
 def test_a_fat_stroke_filling_a_large_photo_stays_solid():
@@ -407,3 +426,4 @@ def test_a_fat_stroke_filling_a_large_photo_stays_solid():
     ink = ink_map(page)
     assert ink[100:900, 360:440].mean() > 0.95  # solid through the middle, not hollow
     assert ink[:, :300].max() < 0.5 and ink[:, 500:].max() < 0.5
+
