@@ -12,6 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from inkread.errors import InputImageError
+
+MAX_MARKS = 500  # more marks than this is not handwriting to read (ruled paper, a grid, noise)
+
 
 @dataclass
 class Components:
@@ -108,3 +112,21 @@ def _group_reduce(ufunc, values, groups, count, initial) -> np.ndarray:
     out = np.full(count, initial, np.int64)
     ufunc.at(out, groups, values)
     return out
+
+
+def too_many_marks() -> InputImageError:
+    """The error for an image of more than MAX_MARKS marks: a page's grid or noise, not writing."""
+    return InputImageError(f"more than {MAX_MARKS} marks to read (ruled or squared paper, a grid, noise?): "
+                           "crop the image to the handwriting, on plain paper")
+
+
+def check_mark_count(mask: np.ndarray) -> None:
+    """Raise ``too_many_marks()`` if ``mask`` holds more than MAX_MARKS marks.
+
+    The marks are labelled only if the mask has that many horizontal runs (each mark has at least
+    one): a drawing has a few hundred at most, so for it this costs one pass over the mask.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    runs = np.count_nonzero(mask[:, 1:] & ~mask[:, :-1]) + np.count_nonzero(mask[:, 0])
+    if runs > MAX_MARKS and label(mask).count > MAX_MARKS:
+        raise too_many_marks()

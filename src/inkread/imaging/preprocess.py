@@ -23,6 +23,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from inkread.errors import InkreadError, InputImageError
+from inkread.imaging.components import check_mark_count
 from inkread.imaging.decode import load_image
 from inkread.imaging.ink import remove_specks, stretch, to_uint8
 from inkread.imaging.rules import remove_rules
@@ -58,8 +59,11 @@ def preprocess_image(source: Any, recipe: str = "mnist") -> np.ndarray:
     """The float32 (28, 28) model input for an image (path, bytes, PIL image or array).
 
     ``normalize(load_image(source))``, with the writing first set apart from the page (``writing_only``).
+    An image of more than ``MAX_MARKS`` marks (noise, a grid) raises ``InputImageError``, as ``read`` does.
     """
-    return normalize(writing_only(load_image(source)), recipe)
+    ink = writing_only(load_image(source))
+    check_mark_count(ink > INK_THRESHOLD)
+    return normalize(ink, recipe)
 
 
 def writing_only(ink: np.ndarray) -> np.ndarray:

@@ -30,7 +30,6 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from inkread.errors import InputImageError
 from inkread.imaging import components, punctuation
 from inkread.imaging.ink import weighted_median
 from inkread.imaging.rules import remove_rules
@@ -56,7 +55,7 @@ TOP_BAR_GAP = 0.15  # ...and at most this many character heights to its side is 
 MIN_PIECE = 0.15  # candidate cuts are at least this many line heights apart, and from the ends
 MIN_PIECE_PX = 3  # ...and never closer than this many pixels
 MIN_SPLIT_HEIGHT_PX = 8  # a glyph less tall than this is one mark (a dash, a rule), never several characters
-MAX_GLYPHS = 500  # more marks than this is not handwriting to read (ruled paper, a grid, noise)
+MAX_GLYPHS = components.MAX_MARKS  # more marks than this is not handwriting to read (ruled paper, a grid, noise)
 
 AMBIGUOUS_ASPECT = 0.9  # with a chooser, glyphs wider than this many line heights may be two characters...
 MIN_SPLIT_PIECE = 0.35  # ...each at least this many line heights wide (a sliver off a wide 0 reads as a 1)
@@ -164,11 +163,6 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
         count += len(glyphs)
         lines.append(_glyphs(glyphs, found.labels, ink))
     return lines
-
-
-def _too_many_marks() -> InputImageError:
-    return InputImageError(f"more than {MAX_GLYPHS} marks to read (ruled or squared paper, a grid, noise?): "
-                           "crop the image to the handwriting, on plain paper")
 
 
 def _group_lines(parts: list[_Part], char_height: float) -> list[list[_Part]]:
@@ -351,7 +345,7 @@ def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray,
     Raises ``InputImageError`` if the line would hold more than ``room`` glyphs.
     """
     if len(line) > room:
-        raise _too_many_marks()
+        raise components.too_many_marks()
     characters = [p for p in line if p.mark is None] or line
     widths = np.array([p.width for p in characters], dtype=np.float64)
     line_height = _line_height(line)
@@ -377,7 +371,7 @@ def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray,
                 out.append(replace(part, cut_from=cut_from))
                 continue
             if len(out) + count + len(line) - index - 1 > room:  # a rule across a page is not 600 characters
-                raise _too_many_marks()
+                raise components.too_many_marks()
             cuts = _thinnest_near_multiples(column_ink, count)
             if choose_cuts is not None:  # the width rule's cuts stay candidates, and its answer the fallback
                 candidates = _cut_columns(column_ink, max(2, round(MIN_PIECE * line_height)), most=2 * count + 2)
