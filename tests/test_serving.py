@@ -130,9 +130,15 @@ def test_predict_form_fields_and_query_options(client):
     by_query = client.post(f"{API}/predict?top_k=2&model=characters", files=upload(image)).json()
     assert by_form["model"] == by_query["model"] == "characters"
     assert len(by_form["top_k"]) == len(by_query["top_k"]) == 2
-    # a form field wins over the query string
-    mixed = client.post(f"{API}/predict?top_k=4", files=upload(image), data={"top_k": "1"}).json()
-    assert len(mixed["top_k"]) == 1
+    # given in both: the same value is fine, two different ones are a client's mistake, not a silent choice
+    same = client.post(f"{API}/predict?top_k=2", files=upload(image), data={"top_k": "2", "model": "characters"})
+    assert same.status_code == 200 and len(same.json()["top_k"]) == 2
+    mixed = client.post(f"{API}/predict?top_k=4", files=upload(image), data={"top_k": "1"})
+    assert mixed.status_code == 422
+    assert mixed.json()["detail"] == ("field 'top_k' is given twice, 1 in the body and '4' in the query string: "
+                                      "give it once")
+    both = client.post(f"{API}/predict?include_preprocessed=true", json={"image": b64(image), "include_preprocessed": True})
+    assert both.status_code == 200
 
 
 def test_predict_json_base64_and_data_url_with_the_preprocessed_image(client):

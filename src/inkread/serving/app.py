@@ -280,12 +280,16 @@ QUERY_OPTIONS = [
 
 
 def query_options(request: Request, body: schemas.ImageOptions) -> schemas.ImageOptions:
-    """The options of a request: the body's, completed from the query string (422 naming a bad one)."""
+    """The options of a request: the body's, completed from the query string (422 naming a bad one,
+    or one given in both with different values)."""
     given = body.model_dump(exclude_unset=True)
-    if request.query_params:
-        given = {**request.query_params, **given}
     try:
-        return schemas.ImageOptions.model_validate(given)
+        for name in sorted(set(given) & set(request.query_params)):  # given twice: both must say the same
+            in_query = getattr(schemas.ImageOptions.model_validate({name: request.query_params[name]}), name)
+            if in_query != given[name]:
+                raise HTTPException(422, f"field {name!r} is given twice, {given[name]!r} in the body and "
+                                         f"{request.query_params[name]!r} in the query string: give it once")
+        return schemas.ImageOptions.model_validate({**request.query_params, **given})
     except ValidationError as error:
         raise HTTPException(422, validation_message(error)) from None
 
