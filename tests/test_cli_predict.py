@@ -190,6 +190,16 @@ def test_find_images_expands_folders_and_globs(tmp_path):
     assert problems == [(str(tmp_path / "nope.png"), "no such file or folder")]
 
 
+def test_a_folder_with_images_in_sub_folders_too_says_they_are_not_read(digits_dir, font_bundle):
+    (digits_dir / "more").mkdir()
+    (digits_dir / "digit-3.png").rename(digits_dir / "more" / "digit-3.png")
+    out, err = io.StringIO(), io.StringIO()
+    config = PredictConfig(paths=[str(digits_dir)], model=str(font_bundle), format="csv")
+    assert run_predict(config, stdout=out, stderr=err) == 0  # a note, not an error
+    assert out.getvalue().count("\n") == 3  # the header and the two images directly in the folder
+    assert f"note: {digits_dir}: images in its sub-folders are not read (give {digits_dir / '*'} to read them too)" in err.getvalue()
+
+
 def test_run_predict_in_process_with_a_progress_bar(digits_dir, font_bundle):
     out, err = io.StringIO(), io.StringIO()
     config = PredictConfig(paths=[str(digits_dir)], model=str(font_bundle), format="json", progress=True, batch_size=2)

@@ -77,6 +77,10 @@ def run_predict(config: PredictConfig, stdout: TextIO | None = None, stderr: Tex
     outcome = _Outcome()
     for path, problem in missing:
         outcome.fail(path, problem, stderr)
+    for path in config.paths:  # folders are read one level deep: say so where more lies below
+        folder = Path(path).expanduser()
+        if folder.is_dir() and _images_in(folder) and any(_images_in(child) for child in _subfolders(folder)):
+            _report(stderr, f"note: {path}: images in its sub-folders are not read (give {Path(path) / '*'} to read them too)")
 
     recognizer = load_reader(config.model, config.mode, config.threads)  # after the cheap checks: ONNX Runtime costs ~0.1 s
     restriction(recognizer.labels, config.only)  # a bad --only is the command's fault: fail before any file
@@ -177,7 +181,7 @@ def find_images(paths: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
         path = Path(text).expanduser()
         if path.is_dir():
             found = _images_in(path)
-            if not found and any(_images_in(child) for child in path.iterdir() if child.is_dir()):
+            if not found and any(_images_in(child) for child in _subfolders(path)):
                 problems.append((text, f"no images directly in this folder, but its sub-folders hold some: give "
                                        f"{Path(text) / '*'} to read them"))
             elif not found:
@@ -195,6 +199,10 @@ def find_images(paths: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
             problems.append((text, "no such file or folder"))
         files.update(dict.fromkeys(found))
     return list(files), problems
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    return [child for child in sorted(folder.iterdir()) if child.is_dir() and not child.name.startswith(".")]
 
 
 def _images_in(folder: Path) -> list[str]:
