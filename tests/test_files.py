@@ -92,3 +92,18 @@ def test_check_writable_folder_fails_at_once_where_nothing_can_be_written(tmp_pa
         check_writable_folder(tmp_path / "afile" / "run")
     with pytest.raises(InkreadError, match="cannot write /proc/inkread-test"):
         check_writable_folder("/proc/inkread-test")
+
+
+def test_operating_system_litter_does_not_block_and_the_current_folder_is_never_replaced(tmp_path, monkeypatch):
+    target = tmp_path / "bundle"
+    target.mkdir()
+    (target / ".DS_Store").write_bytes(b"finder")  # opened in Finder: not the user's data
+    (target / "a").write_text("old")
+    with staged_folder(target, NAMES) as staging:
+        (staging / "a").write_text("new")
+    assert (target / "a").read_text() == "new"
+    monkeypatch.chdir(target)  # empty but for our file: "." and ".." are still refused, before any work
+    for name in (".", "..", str(target)):
+        with pytest.raises(InkreadError, match="is the current folder or one above it: give the name of a new folder"):
+            with staged_folder(name, NAMES):
+                pass

@@ -360,11 +360,20 @@ def test_a_folder_run_records_its_data_absolute_and_exports_from_any_directory(t
     assert again.returncode == 0, again.stderr
     # over the run folder itself, or a folder of the user's: refused before anything is deleted
     (elsewhere / "notes.txt").write_text("mine")
-    for out in (tmp_path / "run", elsewhere, "."):
+    for out, why in ((tmp_path / "run", "already holds other files"), (elsewhere, "is the current folder"),
+                     (".", "is the current folder"), (tmp_path / "other", "already holds other files")):
+        (tmp_path / "other").mkdir(exist_ok=True)
+        (tmp_path / "other" / "notes.txt").write_text("mine")
         refused = _cli("export", str(tmp_path / "run"), "--out", str(out), cwd=elsewhere)
-        assert refused.returncode == 2 and "already holds other files" in refused.stderr, refused.stderr
+        assert refused.returncode == 2 and why in refused.stderr, refused.stderr
         assert refused.stderr.count("\n") == 1
     assert (tmp_path / "run" / "checkpoint.pt").exists() and (elsewhere / "notes.txt").read_text() == "mine"
+    # a new run whose model/ holds a file of the user's is refused before it trains, not after
+    (tmp_path / "run2" / "model").mkdir(parents=True)
+    (tmp_path / "run2" / "model" / "notes.txt").write_text("mine")
+    refused = _cli("train", "--dataset", "folder:data", "--arch", "seed", "--epochs", "1", "--out", "run2", "--quiet", cwd=tmp_path)
+    assert refused.returncode == 2 and "run2/model already holds other files ('notes.txt')" in refused.stderr, refused.stderr
+    assert not (tmp_path / "run2" / "checkpoint.pt").exists()
     resumed = _cli("train", "--dataset", f"folder:{data}", "--arch", "seed", "--epochs", "1", "--out", "run",
                    "--quiet", "--resume", cwd=tmp_path)  # the same folder, named another way: the same run
     assert resumed.returncode == 0, resumed.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fnmatch
 import os
 import shutil
 import tempfile
@@ -99,16 +100,26 @@ def check_writable_folder(folder: str | os.PathLike, option: str = "--out") -> N
         raise _write_error(folder, error) from error
 
 
+# Files an operating system leaves in folders it shows (Finder, Explorer), and our own leftover temp files:
+# not the user's data, so they do not keep a folder from being written over.
+LITTER = (".DS_Store", "._*", "Thumbs.db", "desktop.ini", ".*.tmp")
+
+
 def check_replaceable(target: str | os.PathLike, names: Collection[str]) -> None:
-    """Refuse to replace ``target`` unless it is absent, or a folder holding only files named ``names``.
+    """Refuse to replace ``target`` unless it is absent, or a folder holding only files named ``names``
+    (shell patterns such as ``correction-*.png`` allowed) and operating-system litter.
 
     ``staged_folder`` replaces its target whole: a folder that holds anything else (a run folder,
-    someone's documents, ``.``) would be deleted with it.
+    someone's documents) would be deleted with it; so would the current folder or one above it.
     """
     target = Path(target)
+    if target.name in ("", ".", "..") or target.resolve() in (Path.cwd(), *Path.cwd().parents):
+        raise InkreadError(f"{target} is the current folder or one above it: give the name of a new folder to write to")
     if target.exists() and not target.is_dir():
         raise InkreadError(f"{target} is a file: give a folder to write to")
-    others = sorted(set(os.listdir(target)) - set(names)) if target.is_dir() else []
+    patterns = (*names, *LITTER)
+    others = sorted(name for name in os.listdir(target) if not any(fnmatch.fnmatchcase(name, p) for p in patterns)) \
+        if target.is_dir() else []
     if others:
         raise InkreadError(f"{target} already holds other files ({first_few(others, 3)}), which writing there would delete: "
                            "choose a new or empty folder")
@@ -144,7 +155,7 @@ def staged_folder(target: str | os.PathLike, names: Collection[str]) -> Iterator
             shutil.rmtree(old, ignore_errors=True)
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)
-        raise _write_error(target, error) from error
+        raise InkreadError(str(_write_error(target, error)).replace(str(staging), str(target))) from error
     except InkreadError as error:
         shutil.rmtree(staging, ignore_errors=True)
         # name the folder the user asked for, not the hidden staging folder it was being built in

@@ -15,20 +15,19 @@ import contextlib
 import csv
 import io
 import os
-import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, NamedTuple
 
-from inkread.errors import InkreadError, StorageError, first_few
-from inkread.files import default_data_dir, write_bytes_atomic, write_text_atomic
+from inkread.errors import InkreadError, StorageError
+from inkread.files import check_replaceable, default_data_dir, write_bytes_atomic, write_text_atomic
 
 DB_FILE = "corrections.sqlite3"
 SCHEMA_VERSION = 1
-EXPORTED_FILE = "correction-{id:06d}.png"  # beside labels.csv in an export
-EXPORTED_NAME = re.compile(r"correction-\d{6,}\.png|labels\.csv|\..*\.tmp")  # what an earlier export left
+EXPORTED_FILE, EXPORTED_FILES = "correction-{id:06d}.png", "correction-*.png"  # beside labels.csv in an export
+LABELS_FILE = "labels.csv"
 BUSY_TIMEOUT_S = 10.0  # concurrent writers wait for each other instead of failing at once
 
 _SCHEMA = """
@@ -178,14 +177,9 @@ def export_corrections(out_dir: str | os.PathLike, data_dir: str | os.PathLike |
     """
     store = CorrectionStore(database_path(data_dir), create=False)
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise InkreadError(f"{out} is a file: give a folder to export the corrections to")
     # An earlier export is written over; anything else (a data set's own labels.csv and images) would
     # be unlabelled by the new labels.csv.
-    others = sorted(name for name in os.listdir(out) if not EXPORTED_NAME.fullmatch(name)) if out.is_dir() else []
-    if others:
-        raise InkreadError(f"{out} already holds other files ({first_few(others, 3)}): export the corrections to a new or "
-                           "empty folder (train on both with two --dataset runs, or copy the images and rows across)")
+    check_replaceable(out, (LABELS_FILE, EXPORTED_FILES))
     models = store.models()
     if model is None and len(models) > 1:  # one data set of digits and letters fits no model's labels
         counts = ", ".join(f"{name}: {count}" for name, count in models.items())
@@ -203,5 +197,5 @@ def export_corrections(out_dir: str | os.PathLike, data_dir: str | os.PathLike |
         which = f"for the model {model!r} " if model else ""
         raise InkreadError(f"no corrections {which}in {store.path}: teach the web page some drawings first "
                            "(the 'Wrong? Teach it' button)")
-    write_text_atomic(out / "labels.csv", table.getvalue())
+    write_text_atomic(out / LABELS_FILE, table.getvalue())
     return Exported(count, model or next(iter(models)))

@@ -12,7 +12,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-from inkread.files import atomic_path, staged_folder, write_bytes_atomic, write_text_atomic
+from inkread.errors import InkreadError
+from inkread.files import atomic_path, check_replaceable, check_writable_folder, staged_folder, write_bytes_atomic, write_text_atomic
 from inkread.inference.bundle_format import BUNDLE_FILES, META_FILE, ONNX_FILE, WEIGHTS_FILE, ModelMeta
 from inkread.labels import LABEL_SETS
 from inkread.models import count_parameters
@@ -55,6 +56,18 @@ def _export_program(model: torch.nn.Module, example: torch.Tensor):
                 raise KeyboardInterrupt from None
             cause = cause.__cause__ or cause.__context__
         raise
+
+
+MODEL_FOLDER = "model"  # a run folder's bundle
+
+
+def check_run_folder(out: str | Path) -> None:
+    """Before a training run: ``out`` can be written and its ``model/`` holds nothing a bundle would delete."""
+    check_writable_folder(out)
+    try:
+        check_replaceable(Path(out) / MODEL_FOLDER, BUNDLE_FILES)
+    except InkreadError as error:
+        raise InkreadError(f"--out {out}: {error} (the run's bundle is written there)") from None
 
 
 def save_bundle_files(folder: Path, model: torch.nn.Module, meta: ModelMeta,

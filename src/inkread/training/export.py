@@ -70,8 +70,8 @@ def export(config: ExportConfig) -> Path:
         raise InkreadError(f"--check-limit must be at least 1, got {config.check_limit}")
 
     # before the data set is loaded: an output that cannot be written, or would delete other files, fails now
-    check_writable_folder(out)
     check_replaceable(out, BUNDLE_FILES)
+    check_writable_folder(out.parent)  # the bundle is built beside ``out``, then renamed into place
     from inkread.data import load_dataset, training_split
 
     dataset = config.dataset or meta.training.get("dataset", "")

@@ -33,7 +33,7 @@ from inkread.inference.bundle_format import ONNX_FILE, WEIGHTS_FILE, ModelMeta
 from inkread.inference.line_reader import ctc_greedy
 from inkread.models import count_parameters
 from inkread.models.linenet import LineNet
-from inkread.training.bundle import save_bundle_files
+from inkread.training.bundle import MODEL_FOLDER, check_run_folder, save_bundle_files
 from inkread.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, save_checkpoint
 from inkread.training.console import progress_bar, say
 from inkread.training.loop import use_bf16
@@ -206,7 +206,7 @@ def train_lines(config: LineTrainConfig) -> Path:
             print("\ninterrupted during the first epoch: nothing was saved, run the command again", file=sys.stderr)
         raise
     model.load_state_dict(best[1])
-    return write_line_bundle(run_dir / "model", model, config, history)
+    return write_line_bundle(run_dir / MODEL_FOLDER, model, config, history)
 
 
 def validate(model: LineNet, images: list[np.ndarray], texts: list[str], batch_size: int = 128) -> tuple[float, float]:
@@ -269,5 +269,4 @@ def _check(config: LineTrainConfig) -> None:
         raise InkreadError("--lr must be positive")
     if config.seed < 0 or config.width < 1:
         raise InkreadError("--seed must be 0 or more (and the network's width at least 1)")
-    if Path(config.out).exists() and not Path(config.out).is_dir():
-        raise InkreadError(f"--out {config.out} is a file: give a folder for the run (it is created if missing)")
+    check_run_folder(config.out)  # before the lines are drawn and trained on

@@ -26,7 +26,6 @@ import torch.nn.functional as F
 
 from inkread.data.load import absolute_spec, same_data_set
 from inkread.errors import InkreadError, first_line
-from inkread.files import check_writable_folder
 from inkread.models import ARCHITECTURES, build_model, count_parameters
 from inkread.training.augment import PRESETS, AugmentConfig, augment_batch
 from inkread.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, save_checkpoint
@@ -228,10 +227,10 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
     if best_state is not None:  # None without a validation split: the last epoch is shipped
         model.load_state_dict(best_state)
     model = model.to(memory_format=torch.contiguous_format)
-    from inkread.training.bundle import write_bundle
+    from inkread.training.bundle import MODEL_FOLDER, write_bundle
 
     try:
-        return write_bundle(run_dir / "model", model, config, splits, history, started_from=init_meta)
+        return write_bundle(run_dir / MODEL_FOLDER, model, config, splits, history, started_from=init_meta)
     except KeyboardInterrupt:
         print(f"\ninterrupted while writing the model: every epoch is saved; write it with: inkread train ... "
               f"--out {run_dir} --resume", file=sys.stderr)
@@ -395,7 +394,9 @@ def _check_config(config: TrainConfig) -> None:
     if config.augment not in ("off", *PRESETS):
         raise InkreadError(f"--augment must be one of off, {', '.join(PRESETS)}")
     # before the data set is loaded (minutes, for some): a run folder that cannot be made fails now
-    check_writable_folder(config.out)
+    from inkread.training.bundle import check_run_folder
+
+    check_run_folder(config.out)
 
 
 def _read_start(init_from: str):
