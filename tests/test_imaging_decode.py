@@ -201,7 +201,13 @@ def test_truncated_files(fmt):
     data = buffer.getvalue()
     for cut in (len(data) // 2, 20):  # the pixels cut short, and the header itself
         message = one_line_error(data[:cut])
-        assert "is truncated or corrupt" in message and "save or export it again" in message, message
+        assert "truncated or corrupt" in message and "save or export it again" in message, message
+
+
+def test_a_sound_file_is_not_called_a_truncated_image():
+    """WAV and AVI files start with RIFF, as WebP does: only a RIFF file of WEBP is an image cut short."""
+    wav = b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(40)
+    assert "not in an image format Pillow can read" in one_line_error(wav)
 
 
 @pytest.mark.parametrize("size", [(0, 0), (1, 1), (1, 50)])

@@ -139,6 +139,8 @@ def test_predict_form_fields_and_query_options(client):
                                       "give it once")
     both = client.post(f"{API}/predict?include_preprocessed=true", json={"image": b64(image), "include_preprocessed": True})
     assert both.status_code == 200
+    null = client.post(f"{API}/predict?top_k=2", json={"image": b64(image), "top_k": None})  # null: not given
+    assert null.status_code == 200 and len(null.json()["top_k"]) == 2
 
 
 def test_predict_json_base64_and_data_url_with_the_preprocessed_image(client):

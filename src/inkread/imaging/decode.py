@@ -99,11 +99,14 @@ def open_image(source: Any) -> Image.Image:
             raise InputImageError(f"{name} is too large to decode safely: resize it") from None
         except UnidentifiedImageError:
             stream.seek(0)
-            if stream.read(4).startswith(IMAGE_SIGNATURES):  # a known format whose header is cut short
+            head = stream.read(12)
+            if head.startswith(IMAGE_SIGNATURES) and not (head.startswith(b"RIFF") and head[8:12] not in (b"WEBP", b"")):
+                # a known format whose header is cut short (RIFF: WebP's, not a WAV's or an AVI's)
                 raise InputImageError(f"{name} is truncated or corrupt (its header is incomplete): save or export it again") from None
             raise InputImageError(f"{name}: not in an image format Pillow can read: use PNG, JPEG, GIF, BMP, TIFF or WebP") from None
-        except _DECODE_ERRORS as error:  # the format is known, but the file stops short or is damaged
-            raise InputImageError(f"{name} is truncated or corrupt ({first_line(error, 120)}): save or export it again") from None
+        except _DECODE_ERRORS as error:  # the format is known, but the file stops short, is damaged, or uses a variant Pillow lacks
+            raise InputImageError(f"{name} cannot be decoded ({first_line(error, 120)}): it may be truncated "
+                                  "or corrupt, or a variant Pillow cannot decode: save or export it again as PNG or JPEG") from None
         _check_size(image.size, name)
     original_side = max(image.size)  # the longest side is the same whatever the EXIF rotation
     try:

@@ -48,7 +48,8 @@ R = TypeVar("R")
 logger = logging.getLogger("inkread.serving")
 # The multipart parser logs each malformed body it meets ("Expected boundary character 45, got 103 at
 # index 2") with no request to tie it to; the client already gets a 400 that says what is wrong.
-logging.getLogger("python_multipart").setLevel(logging.ERROR)
+for name in ("python_multipart", "multipart"):  # the parser's logger before python-multipart 0.0.13: "multipart"
+    logging.getLogger(name).setLevel(logging.ERROR)
 
 DESCRIPTION = """Read handwritten digits and characters.
 
@@ -282,7 +283,7 @@ QUERY_OPTIONS = [
 def query_options(request: Request, body: schemas.ImageOptions) -> schemas.ImageOptions:
     """The options of a request: the body's, completed from the query string (422 naming a bad one,
     or one given in both with different values)."""
-    given = body.model_dump(exclude_unset=True)
+    given = body.model_dump(exclude_unset=True, exclude_none=True)  # a JSON null means "the default"
     try:
         for name in sorted(set(given) & set(request.query_params)):  # given twice: both must say the same
             in_query = getattr(schemas.ImageOptions.model_validate({name: request.query_params[name]}), name)
