@@ -445,3 +445,22 @@ def test_noise_is_refused_by_predict_as_by_read():
     dotted = np.asarray(page).copy()
     dotted[rng.integers(0, 300, 40), rng.integers(0, 300, 40)] = 0
     assert preprocess_image(Image.fromarray(dotted)).max() > 0.5
+
+
+def test_a_blank_page_with_a_shadow_stays_blank_when_faint_rules_are_looked_past():
+    """Past a faint layer (a page's rules), the ink must stand out from that layer as ink does from
+    paper: without that, the noise along a shadow's edge on a blank 500x400 page was read as a 1."""
+    from PIL import ImageFilter
+
+    from inkread.imaging.ink import ink_map
+
+    rng = np.random.default_rng(0)
+    rows, columns = np.mgrid[0:400, 0:500]
+    light = 215.0 - 30 * columns / 500
+    light = np.where(columns > 500 * 0.55 + 0.2 * (rows - 200), light - 55, light)  # a hard shadow, slanting
+    for ruled in (False, True):
+        paper = np.ones((400, 500))
+        if ruled:
+            paper[14::28] = 1 - 25 / 255  # faint rules
+        page = Image.fromarray(np.clip(light * paper + rng.normal(0, 4, (400, 500)), 0, 255).astype(np.uint8))
+        assert not (ink_map(page.filter(ImageFilter.GaussianBlur(0.7))) > 0.5).any(), ruled

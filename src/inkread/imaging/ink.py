@@ -186,8 +186,9 @@ def _ink_above(contrast: np.ndarray, hist: np.ndarray, start: float, floor: floa
     ink; ``floor`` becomes ink 0; the stroke cores must reach ``core_at_least``, and a mark be at
     least ``MIN_MARK`` of the image's size (so little ink may be dust on blank paper), or the
     photo is blank (zeros). Where the levels above ``start`` split into a layer too faint for ink
-    (the ruled lines of a page: far more pixels than a small character's) and more, the ink is
-    looked for above that layer, up to ``FAINT_LAYERS`` times.
+    (the ruled lines of a page, which outnumber a small character's pixels) and more, the ink is
+    looked for above that layer, up to ``FAINT_LAYERS`` times; it must then stand ``MIN_CONTRAST``
+    above the layer's core, as ink stands above paper (the layer's own noisy tail does not).
     """
     threshold = start
     for _ in range(1 + FAINT_LAYERS):
@@ -199,6 +200,8 @@ def _ink_above(contrast: np.ndarray, hist: np.ndarray, start: float, floor: floa
             return np.zeros(contrast.shape, np.float32)  # nothing but grain: blank paper
         if levels[1] >= core_at_least:
             break
+        # past a faint layer, ink must stand out from it as ink does from paper (not its own noise tail)
+        core_at_least = max(core_at_least, levels[1] + MIN_CONTRAST * 255)
     else:
         return np.zeros(contrast.shape, np.float32)  # only faint layers: no ink
     ink = remove_specks(_stretched(contrast, hist, floor, threshold))
