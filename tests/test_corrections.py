@@ -146,6 +146,9 @@ def test_export_never_unlabels_a_data_set_already_in_the_folder(tmp_path, store)
     add(store, "9")
     assert export_corrections(out, data_dir=tmp_path).count == 2  # over an earlier export: fine
     assert (out / "labels.csv").read_text().count("\n") == 3
+    add(store, "B", model="characters")  # another model's, over it: the digits' images go with their rows
+    assert export_corrections(out, data_dir=tmp_path, model="characters").count == 1
+    assert sorted(p.name for p in out.iterdir()) == ["correction-000003.png", "labels.csv"]
 
 
 def test_corrections_export_command(tmp_path, store, capsys):

@@ -187,15 +187,18 @@ def export_corrections(out_dir: str | os.PathLike, data_dir: str | os.PathLike |
     table = io.StringIO()
     writer = csv.writer(table, lineterminator="\n")
     writer.writerow(["file", "label"])
-    count = 0
+    written = set()
     for correction, png in store.iter_with_images(model):
         name = EXPORTED_FILE.format(id=correction.id)
         write_bytes_atomic(out / name, png)
         writer.writerow([name, correction.label])
-        count += 1
-    if count == 0:
+        written.add(name)
+    if not written:
         which = f"for the model {model!r} " if model else ""
         raise InkreadError(f"no corrections {which}in {store.path}: teach the web page some drawings first "
                            "(the 'Wrong? Teach it' button)")
     write_text_atomic(out / LABELS_FILE, table.getvalue())
-    return Exported(count, model or next(iter(models)))
+    for stale in out.glob(EXPORTED_FILES):  # an earlier export's images that the new labels.csv does not list
+        if stale.name not in written:
+            stale.unlink(missing_ok=True)
+    return Exported(len(written), model or next(iter(models)))
