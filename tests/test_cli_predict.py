@@ -185,7 +185,7 @@ def test_find_images_expands_folders_and_globs(tmp_path):
         (tmp_path / name).write_bytes(b"x")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "c.png").write_bytes(b"x")
-    files, problems = find_images([str(tmp_path), str(tmp_path / "b.png"), str(tmp_path / "s*"), str(tmp_path / "nope.png")])
+    files, problems, _ = find_images([str(tmp_path), str(tmp_path / "b.png"), str(tmp_path / "s*"), str(tmp_path / "nope.png")])
     assert files == [str(tmp_path / "a.JPG"), str(tmp_path / "b.png"), str(tmp_path / "sub" / "c.png")]
     assert problems == [(str(tmp_path / "nope.png"), "no such file or folder")]
 

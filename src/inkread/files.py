@@ -153,13 +153,11 @@ def staged_folder(target: str | os.PathLike, names: Collection[str]) -> Iterator
         os.replace(staging, target)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
-    except OSError as error:
+    except (OSError, InkreadError) as error:
         shutil.rmtree(staging, ignore_errors=True)
-        raise InkreadError(str(_write_error(target, error)).replace(str(staging), str(target))) from error
-    except InkreadError as error:
-        shutil.rmtree(staging, ignore_errors=True)
+        message = str(_write_error(target, error) if isinstance(error, OSError) else error)
         # name the folder the user asked for, not the hidden staging folder it was being built in
-        raise InkreadError(str(error).replace(str(staging), str(target))) from error
+        raise InkreadError(message.replace(str(staging), str(target))) from error
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -102,7 +102,7 @@ def open_image(source: Any) -> Image.Image:
             head = stream.read(12)
             if head.startswith(IMAGE_SIGNATURES) and not (head.startswith(b"RIFF") and head[8:12] not in (b"WEBP", b"")):
                 # a known format whose header is cut short (RIFF: WebP's, not a WAV's or an AVI's)
-                raise InputImageError(f"{name} is truncated or corrupt (its header is incomplete): save or export it again") from None
+                raise _truncated(name, "its header is incomplete") from None
             raise InputImageError(f"{name}: not in an image format Pillow can read: use PNG, JPEG, GIF, BMP, TIFF or WebP") from None
         except _DECODE_ERRORS as error:  # the format is known, but the file stops short, is damaged, or uses a variant Pillow lacks
             raise InputImageError(f"{name} cannot be decoded ({first_line(error, 120)}): it may be truncated "
@@ -112,8 +112,8 @@ def open_image(source: Any) -> Image.Image:
     try:
         if owned:
             image.seek(0)  # animated or multi-page: the first frame
-        if owned and image.format == "JPEG" and _reduction(image.size) <= 0.5:
-            scale = _reduction(image.size)  # decode at 1/2..1/8 scale, no smaller than the reduction: fast
+        scale = _reduction(image.size)
+        if owned and image.format == "JPEG" and scale <= 0.5:  # decode at 1/2..1/8 scale, no smaller than the reduction: fast
             image.draft(image.mode, (math.ceil(image.width * scale), math.ceil(image.height * scale)))
         if owned:  # turn our own image in place: no copy of an image that is already upright
             ImageOps.exif_transpose(image, in_place=True)
@@ -121,7 +121,7 @@ def open_image(source: Any) -> Image.Image:
             image = ImageOps.exif_transpose(image) or image  # a copy: the caller's image stays as it was
         image.load()
     except _DECODE_ERRORS as error:
-        raise InputImageError(f"{name} is truncated or corrupt ({first_line(error, 120)}): save or export it again") from None
+        raise _truncated(name, first_line(error, 120)) from None
     if _reduction(image.size) < 1:
         image = _reduce(image)
     image.info[ORIGINAL_SIDE] = original_side
@@ -206,6 +206,10 @@ def _header_size(stream: io.BufferedIOBase) -> tuple[int, int]:
             except _DECODE_ERRORS:
                 continue
     return (MAX_PIXELS, MAX_PIXELS)  # unknown format but Pillow measured it as a bomb: refuse anyway
+
+
+def _truncated(name: str, detail: str) -> InputImageError:
+    return InputImageError(f"{name} is truncated or corrupt ({detail}): save or export it again")
 
 
 def _reduction(size: tuple[int, int]) -> float:

@@ -70,17 +70,15 @@ def run_predict(config: PredictConfig, stdout: TextIO | None = None, stderr: Tex
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     _check(config)
-    files, missing = find_images(config.paths)
+    files, missing, notes = find_images(config.paths)
     if not files:
         raise InkreadError(": ".join(missing[0]) if len(missing) == 1 else
                            f"no images found in {' '.join(config.paths)}: give image files, folders of images or globs like 'scans/*.png'")
     outcome = _Outcome()
     for path, problem in missing:
         outcome.fail(path, problem, stderr)
-    for path in config.paths:  # folders are read one level deep: say so where more lies below
-        folder = Path(path).expanduser()
-        if folder.is_dir() and _images_in(folder) and any(_images_in(child) for child in _subfolders(folder)):
-            _report(stderr, f"note: {path}: images in its sub-folders are not read (give {Path(path) / '*'} to read them too)")
+    for path, note in notes:
+        _report(stderr, f"note: {path}: {note}")
 
     recognizer = load_reader(config.model, config.mode, config.threads)  # after the cheap checks: ONNX Runtime costs ~0.1 s
     restriction(recognizer.labels, config.only)  # a bad --only is the command's fault: fail before any file
@@ -168,20 +166,25 @@ def _report(stderr: TextIO, message: str, bar=None) -> None:
 
 # --- finding the files ----------------------------------------------------------------------
 
-def find_images(paths: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+def find_images(paths: list[str]) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]:
     """Expand files, folders and globs into image files (folders: sorted, not recursive, no hidden files).
 
-    Returns (files, problems): ``problems`` are (path, one-line message) for paths that matched nothing.
+    Returns (files, problems, notes): ``problems`` are (path, one-line message) for paths that matched
+    nothing, ``notes`` the same for folders whose sub-folders hold images that are not read.
     Explicit files are kept whatever their extension (decoding decides); folders and globs keep
     only image extensions. A file named twice is read once.
     """
     files: dict[str, None] = {}  # an ordered set
     problems: list[tuple[str, str]] = []
+    notes: list[tuple[str, str]] = []
     for text in paths:
         path = Path(text).expanduser()
         if path.is_dir():
             found = _images_in(path)
-            if not found and any(_images_in(child) for child in _subfolders(path)):
+            below = any(_images_in(child) for child in _subfolders(path))  # folders are read one level deep
+            if found and below:
+                notes.append((text, f"images in its sub-folders are not read (give {Path(text) / '*'} to read them too)"))
+            elif below:
                 problems.append((text, f"no images directly in this folder, but its sub-folders hold some: give "
                                        f"{Path(text) / '*'} to read them"))
             elif not found:
@@ -198,7 +201,7 @@ def find_images(paths: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
             found = []
             problems.append((text, "no such file or folder"))
         files.update(dict.fromkeys(found))
-    return list(files), problems
+    return list(files), problems, notes
 
 
 def _subfolders(folder: Path) -> list[Path]:
