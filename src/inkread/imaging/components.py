@@ -126,7 +126,11 @@ def check_mark_count(mask: np.ndarray) -> None:
     The marks are labelled only if the mask has that many horizontal runs (each mark has at least
     one): a drawing has a few hundred at most, so for it this costs one pass over the mask.
     """
-    mask = np.asarray(mask, dtype=bool)
-    runs = np.count_nonzero(mask[:, 1:] & ~mask[:, :-1]) + np.count_nonzero(mask[:, 0])
-    if runs > MAX_MARKS and label(mask).count > MAX_MARKS:
+    if count_runs(mask) > MAX_MARKS and label(mask).count > MAX_MARKS:
         raise too_many_marks()
+
+
+def count_runs(mask: np.ndarray) -> int:
+    """The number of runs of True along the last axis (in every row of a 2-D mask, together)."""
+    mask = np.asarray(mask, dtype=bool)
+    return int(np.count_nonzero(mask[..., 1:] & ~mask[..., :-1]) + np.count_nonzero(mask[..., 0]))

@@ -203,12 +203,9 @@ def _ruled_page(erase: np.ndarray, rule_width: float, row_widths: np.ndarray | N
     page = 0.5 * np.asarray(width if row_widths is None else row_widths, np.float64)
     # ...but rules closer together than the thickening merge into one band (5 mm squares in a large
     # photo): level rules are counted row by row too
-    return max(_bands(_spread_rows(erase, tilt).sum(axis=1) >= page), _bands(erase.sum(axis=1) >= page)) >= PAGE_RULES
-
-
-def _bands(rows: np.ndarray) -> int:
-    """The number of runs of True in a 1-D boolean array."""
-    return np.count_nonzero(rows[1:] & ~rows[:-1]) + int(rows[0])
+    bands = (components.count_runs(_spread_rows(erase, tilt).sum(axis=1) >= page),  # runs of such rows
+             components.count_runs(erase.sum(axis=1) >= page))
+    return max(bands) >= PAGE_RULES
 
 
 def _may_hold_a_rule(mask: np.ndarray, tilt: int, block: int = 4) -> bool:

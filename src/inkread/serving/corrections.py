@@ -27,7 +27,6 @@ from inkread.files import check_replaceable, default_data_dir, write_bytes_atomi
 DB_FILE = "corrections.sqlite3"
 SCHEMA_VERSION = 1
 EXPORTED_FILE, EXPORTED_FILES = "correction-{id:06d}.png", "correction-*.png"  # beside labels.csv in an export
-LABELS_FILE = "labels.csv"
 BUSY_TIMEOUT_S = 10.0  # concurrent writers wait for each other instead of failing at once
 
 _SCHEMA = """
@@ -175,11 +174,13 @@ def export_corrections(out_dir: str | os.PathLike, data_dir: str | os.PathLike |
     beside it. Every file is written atomically and ``labels.csv`` last, so an interrupted export
     never leaves a ``labels.csv`` naming a missing or half-written image.
     """
+    from inkread.data.folder import LABELS_CSV  # the folder: data set's file (imported here: the server need not load it)
+
     store = CorrectionStore(database_path(data_dir), create=False)
     out = Path(out_dir)
     # An earlier export is written over; anything else (a data set's own labels.csv and images) would
     # be unlabelled by the new labels.csv.
-    check_replaceable(out, (LABELS_FILE, EXPORTED_FILES))
+    check_replaceable(out, (LABELS_CSV, EXPORTED_FILES))
     models = store.models()
     if model is None and len(models) > 1:  # one data set of digits and letters fits no model's labels
         counts = ", ".join(f"{name}: {count}" for name, count in models.items())
@@ -197,7 +198,7 @@ def export_corrections(out_dir: str | os.PathLike, data_dir: str | os.PathLike |
         which = f"for the model {model!r} " if model else ""
         raise InkreadError(f"no corrections {which}in {store.path}: teach the web page some drawings first "
                            "(the 'Wrong? Teach it' button)")
-    write_text_atomic(out / LABELS_FILE, table.getvalue())
+    write_text_atomic(out / LABELS_CSV, table.getvalue())
     for stale in out.glob(EXPORTED_FILES):  # an earlier export's images that the new labels.csv does not list
         if stale.name not in written:
             stale.unlink(missing_ok=True)
