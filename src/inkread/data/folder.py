@@ -137,10 +137,17 @@ def preprocess_file(path: Path, recipe: str) -> np.ndarray:
     try:
         image = preprocess_image(path, recipe=recipe)
     except InkreadError as error:
-        # The message is written for someone predicting one image ("draw ... on plain paper");
-        # in a training folder the fix is to the data set.
-        message = str(error).replace(str(path), "").strip(" :")
-        raise DatasetError(f"{path} in the data set: {message.split(': ')[0]}: replace the image or remove it") from None
+        # The hint after the problem is written for someone predicting one image ("save or export
+        # it again"); in a training folder the fix is to the data set.
+        raise DatasetError(f"{_problem(str(error), path)}: replace the image or remove it from the data set") from None
     except (OSError, ValueError) as error:  # an image library error that slipped through
         raise DatasetError(f"cannot read the image {path} ({error}): replace or remove it") from None
     return np.clip(np.rint(np.asarray(image, dtype=np.float32) * 255), 0, 255).astype(np.uint8)
+
+
+def _problem(message: str, path: Path) -> str:
+    """An image error's problem without its hint, naming the image: '<path> is truncated or corrupt (...)'."""
+    problem = message.rsplit(": ", 1)[0]
+    if problem == f"cannot read {path}":  # the part after it is the reason (permission denied...), not a hint
+        return message
+    return problem if str(path) in problem else f"{path}: {problem}"
