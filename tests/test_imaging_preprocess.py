@@ -464,3 +464,43 @@ def test_a_blank_page_with_a_shadow_stays_blank_when_faint_rules_are_looked_past
             paper[14::28] = 1 - 25 / 255  # faint rules
         page = Image.fromarray(np.clip(light * paper + rng.normal(0, 4, (400, 500)), 0, 255).astype(np.uint8))
         assert not (ink_map(page.filter(ImageFilter.GaussianBlur(0.7))) > 0.5).any(), ruled
+
+
+def test_a_hard_shadow_across_a_blank_page_is_not_ink_but_strokes_across_it_are():
+    """A hard shadow's edge (a step of 40-80 levels) is more than a smooth lighting surface can
+    follow: the shaded paper along it read as a band or a row of dashes of ink (92 of 288 synthetic
+    blank pages). A band has paper as dark as itself on its shaded side; a stroke has lighter paper
+    all around it, even one drawn across the edge."""
+    from PIL import ImageFilter
+
+    from inkread.imaging.ink import ink_map
+
+    rng = np.random.default_rng(0)
+    for width, drop, slope in [(400, 80, 0.0), (640, 80, 0.2), (1024, 55, 0.2), (1600, 80, 0.0)]:
+        height = width * 3 // 4
+        rows, columns = np.mgrid[0:height, 0:width]
+        edge = width * 0.55 + slope * (rows - height / 2)
+        light = 215.0 - 30 * columns / width - drop * (columns > edge)
+        page = Image.fromarray(np.clip(light + rng.normal(0, 2, light.shape), 0, 255).astype(np.uint8))
+        page = page.filter(ImageFilter.GaussianBlur(0.7))
+        assert not (ink_map(page) > 0.5).any(), (width, drop, slope)
+        # a 4 drawn across the edge, half in the light, half in the shade
+        x, y, size = int(width * 0.55) - width // 20, height // 2 - width // 20, width // 10
+        stroke = max(3, width // 100)
+        ImageDraw.Draw(page).line([(x + size * 0.6, y), (x, y + size * 0.6), (x + size, y + size * 0.6)], fill=40, width=stroke)
+        ImageDraw.Draw(page).line([(x + size * 0.7, y + size * 0.3), (x + size * 0.7, y + size)], fill=40, width=stroke)
+        ink = ink_map(page) > 0.5
+        assert ink[y + size * 6 // 10 - 1: y + size * 6 // 10 + 2, x + 2: x + size - 2].mean() > 0.8, (width, drop, slope)  # its bar
+        assert np.count_nonzero(ink) < 4 * stroke * size, (width, drop, slope)  # and no band beside it
+
+
+def test_a_fat_stroke_with_no_paper_ring_inside_the_image_is_ink():
+    """A character filling its crop (a photo cut tight around a marker stroke): the ring looked at
+    around the ink lies beyond the image, and an empty ring is no sign of a shadow's edge."""
+    from inkread.imaging.ink import ink_map
+
+    shade = np.linspace(1.0, 0.8, 300)[:, None]  # uneven light: the photo path
+    page = np.asarray(grainy_page(80, 300, seed=1), np.float32) * shade
+    page[5:295, 6:74] = 40  # a 1 as wide as a marker photographed close up, a few pixels from the edges
+    ink = ink_map(Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)))
+    assert (ink[10:290, 10:70] > 0.5).mean() > 0.95
