@@ -153,6 +153,15 @@ def test_a_single_allowed_class_is_not_certain_of_everything(pixel):
     assert q.label == "5" and not q.uncertain and q.confidence > 0.99
 
 
+def test_allowed_classes_holding_little_of_the_belief_are_flagged(pixel):
+    """Renormalized over the allowed classes, an input unlike all of them still gets a sure-looking
+    answer (a 7 read with only="AG" was "A" at 0.71): flagged uncertain when they hold under 20%."""
+    [p] = pixel.predict_preprocessed(logits_input(_7=1.0, A=0.2), only="AG")
+    assert p.label == "A" and p.confidence > 0.8 and p.uncertain
+    [q] = pixel.predict_preprocessed(logits_input(A=1.0, _7=0.95), only="AG")  # A is a real contender
+    assert q.label == "A" and not q.uncertain
+
+
 def test_only_lower_covers_every_merged_letter(pixel):
     for letter in MERGED_LOWER:
         [p] = pixel.predict_preprocessed(logits_input(**{letter.upper(): 1.0}), only="lower")
@@ -191,7 +200,10 @@ def test_any_restricted_answer_is_allowed_ranked_and_normalized(pixel, values, o
     assert probabilities == sorted(probabilities, reverse=True)
     if len(allowed) > 1:  # renormalized; a single class keeps its unrestricted share (see the test above)
         assert sum(probabilities) == pytest.approx(1.0)
-    assert p.uncertain == (p.confidence < 0.6 or (len(probabilities) > 1 and probabilities[0] - probabilities[1] < 0.3))
+    logits = 10.0 * np.array(values)
+    everything = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    unlike = len(allowed) > 1 and only is not None and everything[restriction(BYMERGE, only).indices].sum() < 0.2
+    assert p.uncertain == (p.confidence < 0.6 or (len(probabilities) > 1 and probabilities[0] - probabilities[1] < 0.3) or unlike)
 
 
 def test_top_k_is_capped_by_the_allowed_classes_and_validated(pixel):

@@ -34,8 +34,10 @@ if TYPE_CHECKING:  # line_reader imports this module (UNCERTAIN_BELOW); the read
 
 # An answer is "uncertain" when the model gives it less than this probability...
 UNCERTAIN_BELOW = 0.6
-# ...or when the runner-up is closer than this (two classes compete, e.g. 1 vs 7 at 0.62 / 0.35).
+# ...or when the runner-up is closer than this (two classes compete, e.g. 1 vs 7 at 0.62 / 0.35)...
 MARGIN_BELOW = 0.3
+# ...or, with ``only``, when the allowed classes hold less than this share of its unrestricted belief.
+ALLOWED_SHARE_BELOW = 0.2
 # read(): touching characters are cut where the model reads the pieces best, reading at most this
 # many pieces per image (about 0.4 ms each); past that, by the width rule alone.
 MAX_PIECES_PER_IMAGE = 300
@@ -283,22 +285,28 @@ class Recognizer:
             probs = softmax(np.array(logits, dtype=np.float64))[:, allowed.indices]
         else:
             if not allowed.everything:
+                # renormalized, the best allowed class can look sure of an input unlike any of them
+                # (a 7 read with only="AG" was "A" at 0.71): flagged when they hold little of the belief
+                share = softmax(np.array(logits, dtype=np.float64))[:, allowed.indices].sum(axis=1)
+                unlike = share < ALLOWED_SHARE_BELOW
                 logits = logits[:, allowed.indices]
             # softmax over the allowed logits == renormalizing the probabilities, without 0/0 underflow
             probs = softmax(np.array(logits, dtype=np.float64))
+        if allowed.everything or len(allowed.indices) == 1:
+            unlike = np.zeros(len(probs), bool)
         keep = min(max(top_k, 2), probs.shape[1])
         order = np.argsort(-probs, axis=1, kind="stable")[:, :keep]
         ranked = probs[np.arange(len(probs))[:, None], order]  # np.take_along_axis, at a third of its cost
         names = allowed.names
         predictions = []
-        for row_order, row_probs in zip(order.tolist(), ranked.tolist()):
+        for row_order, row_probs, row_unlike in zip(order.tolist(), ranked.tolist(), unlike.tolist()):
             confidence = row_probs[0]
             margin = confidence - row_probs[1] if len(row_probs) > 1 else confidence
             predictions.append(Prediction(
                 label=names[row_order[0]],
                 confidence=confidence,
                 top_k=[(names[i], p) for i, p in zip(row_order[:top_k], row_probs[:top_k])],
-                uncertain=confidence < self.uncertain_below or margin < self.margin_below,
+                uncertain=confidence < self.uncertain_below or margin < self.margin_below or row_unlike,
             ))
         return predictions
 
