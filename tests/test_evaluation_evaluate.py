@@ -229,7 +229,7 @@ def test_evaluate_on_a_real_csv_data_set(bundle, tmp_path):
     csv = tmp_path / "bars.csv"
     csv.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
-    metrics = evaluate(EvaluateConfig(model=str(bundle), dataset=f"csv:{csv}", out=str(tmp_path / "out")))
+    metrics = evaluate(EvaluateConfig(model=str(bundle), dataset=f"csv:{csv}", split="test", out=str(tmp_path / "out")))
     from inkread.data import load_dataset
 
     test = load_dataset(f"csv:{csv}", labels=DIGITS).test
@@ -239,6 +239,29 @@ def test_evaluate_on_a_real_csv_data_set(bundle, tmp_path):
     assert metrics["accuracy"] == pytest.approx(np.mean(predicted == test.targets))
     assert 0 < metrics["accuracy"] < 1  # the mislabelled rows are errors
     assert (tmp_path / "out" / "report.html").exists()
+
+
+def test_a_folder_or_csv_the_model_never_saw_is_evaluated_whole(bundle, tmp_path, capsys):
+    """A user's own folder of new handwriting: its test split (a tenth) left nine tenths unread."""
+    csv = tmp_path / "bars.csv"
+    csv.write_text("\n".join(",".join([str(c % 10), *map(str, bar(c % 10).reshape(-1))]) for c in range(60)) + "\n")
+    metrics = evaluate(EvaluateConfig(model=str(bundle), dataset=f"csv:{csv}", out=str(tmp_path / "out")))
+    assert metrics["n"] == 60 and metrics["accuracy"] == 1.0 and metrics["context"]["split"] == "all"
+    assert "not trained on" in capsys.readouterr().err
+
+
+def test_the_images_a_model_was_trained_on_are_flagged_when_evaluated(tmp_path, fake_data, capsys):
+    trained = write_bar_bundle(tmp_path / "trained")
+    meta = ModelMeta.read(trained)
+    meta.training = {"dataset": "folder:/mine", "data_source": {"spec": "folder:/mine", "split_by": "content"}}
+    (trained / "model.json").write_text(meta.to_json(), encoding="utf-8")
+    fake_data.splits.source = {"spec": "folder:/mine"}
+    for split in ("train", "all"):
+        metrics = evaluate(EvaluateConfig(model=str(trained), dataset="folder:/mine", split=split, out=str(tmp_path / split)))
+        assert f"the {split} split of folder:/mine holds images 'bars' was" in capsys.readouterr().err, split
+        assert "overstates" in metrics["context"]["warning"]
+    metrics = evaluate(EvaluateConfig(model=str(trained), dataset="folder:/mine", out=str(tmp_path / "test")))
+    assert metrics["context"]["split"] == "test" and "warning" not in metrics["context"]  # its held-out part
 
 
 def test_digits_model_on_a_letters_csv_is_refused(bundle, tmp_path):

@@ -162,8 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("evaluate", help="evaluate a model and write a report")
     p.add_argument("--model", required=True, help="model bundle folder, run folder, or digits|characters")
     p.add_argument("--dataset", required=True, help="data set spec, as for train")
-    p.add_argument("--split", default="test", choices=["train", "val", "test", "all"],
-                   help="which images to evaluate (all: every image, e.g. for a folder: evaluation set)")
+    p.add_argument("--split", default=None, choices=["train", "val", "test", "all"],
+                   help="which images to evaluate (default: test; all for a folder:/csv: set the model was "
+                        "not trained on, new handwriting to it)")
     p.add_argument("--out", required=True, help="folder for the report files")
     p.add_argument("--data-dir", default=None, help=data_dir_help)
     p.add_argument("--limit", type=int, default=None, help="evaluate only the first N images")
