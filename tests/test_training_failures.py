@@ -18,7 +18,7 @@ import torch
 from inkread.data.splits import DatasetSplits, ImageSet
 from inkread.errors import InkreadError
 from inkread.training import TrainConfig, train
-from inkread.training.checkpoint import CHECKPOINT_FILE
+from inkread.training.checkpoint import CHECKPOINT_FILE, load_checkpoint
 
 DIGITS = tuple("0123456789")
 
@@ -97,7 +97,27 @@ def test_resume_refuses_other_epochs_limit_or_classes(tmp_path):
         train(_config(run, epochs=2, limit=6, resume=True), splits=_splits(8))
     with pytest.raises(InkreadError, match=r"classes of synthetic changed.*\(10 then, 11 now\)"):
         train(_config(run, epochs=2, resume=True), splits=_splits(8, DIGITS + ("X",)))
+    with pytest.raises(InkreadError, match=r"synthetic changed since the run started \(8 training images then, 12 now\)"):
+        train(_config(run, epochs=2, resume=True), splits=_splits(12))  # images added: not the run it was
     train(_config(run, epochs=2, resume=True), splits=_splits(8))  # the same options still resume
+
+
+def test_resume_takes_the_options_left_out_from_the_run(tmp_path):
+    """`inkread train --out RUN --resume` (what the Ctrl-C message says) continues the run as it was:
+    it asked for --dataset, then refused the recipe's --epochs (8) against the run's 3."""
+    run = tmp_path / "run"
+
+    def stop_in_second_epoch(step, epoch, model):
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(_config(run, epochs=3, seed=5, lr=2e-3), splits=_splits(8), on_step=stop_in_second_epoch)
+    bundle = train(TrainConfig(dataset=None, out=str(run), resume=True, progress=False, threads=1), splits=_splits(8))
+    recipe = json.loads((bundle / "model.json").read_text())["training"]["recipe"]
+    assert (recipe["epochs"], recipe["seed"], recipe["lr"], recipe["batch_size"], recipe["augment"]) == (3, 5, 2e-3, 4, "off")
+    with pytest.raises(InkreadError, match="no data set to train on"):
+        train(TrainConfig(dataset=None, out=str(tmp_path / "new"), progress=False), splits=_splits(8))
 
 
 def test_a_checkpoint_missing_a_part_is_a_clear_error(tmp_path):
@@ -108,6 +128,25 @@ def test_a_checkpoint_missing_a_part_is_a_clear_error(tmp_path):
     torch.save(state, run / CHECKPOINT_FILE)
     with pytest.raises(InkreadError, match=r"checkpoint.pt does not fit this run \(KeyError"):
         train(_config(run, resume=True), splits=_splits(8))
+
+
+class _RunsCode:
+    """Pickled as a call of open(path, "w"): a full unpickler creates the file when loading it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __reduce__(self):
+        return open, (str(self.path), "w")
+
+
+def test_a_checkpoint_carrying_code_is_refused_without_running_it(tmp_path):
+    """--resume on someone else's run folder must not run what its checkpoint.pt carries."""
+    ran = tmp_path / "ran"
+    torch.save({"model": {}, "epoch": 1, "payload": _RunsCode(ran)}, tmp_path / CHECKPOINT_FILE)
+    with pytest.raises(InkreadError, match="holds more than tensors and plain data .*not loaded: delete it"):
+        load_checkpoint(tmp_path)
+    assert not ran.exists()
 
 
 def test_fine_tuning_from_incomplete_weights_is_refused(tmp_path):
@@ -175,3 +214,22 @@ def test_cli_out_that_is_a_file_or_bad_numbers_are_one_line_errors(tmp_path):
         lines = result.stderr.strip().splitlines()
         assert result.returncode == 2 and len(lines) == 1 and lines[0].startswith("inkread: error:"), (args, result.stderr)
     assert (tmp_path / "afile").read_text() == "not a folder"
+
+
+def test_export_checked_on_a_data_set_too_small_for_a_test_split_is_refused(tmp_path):
+    """One image of each class: nothing is held out for testing (was a ValueError from np.concatenate)."""
+    from PIL import Image
+
+    from inkread.training.export import ExportConfig, export
+
+    for label in "01":
+        (tmp_path / "tiny" / label).mkdir(parents=True)
+        image = np.full((28, 28), 255, np.uint8)
+        image[6:22, 10 + 4 * int(label):14 + 4 * int(label)] = 0  # a dark stroke on white paper
+        Image.fromarray(image).save(tmp_path / "tiny" / label / "a.png")
+    digits = Path(__file__).resolve().parents[1] / "src" / "inkread" / "pretrained" / "digits"
+    out = tmp_path / "out"
+    with pytest.raises(InkreadError, match="too few images to hold out a test split.*pass --dataset") as caught:
+        export(ExportConfig(run=str(digits), dataset=f"folder:{tmp_path / 'tiny'}", out=str(out)))
+    assert "\n" not in str(caught.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny"]  # refused before the bundle was staged

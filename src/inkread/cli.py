@@ -113,17 +113,19 @@ def build_parser() -> argparse.ArgumentParser:
     data_dir_help = "data directory (default: $INKREAD_DATA_DIR, else the user cache dir)"
 
     p = commands.add_parser("train", help="train a model on a data set")
-    p.add_argument("--dataset", required=True, help="mnist, emnist-SPLIT, emnist-pool, folder:PATH or csv:PATH")
+    p.add_argument("--dataset", default=None,
+                   help="mnist, emnist-SPLIT, emnist-pool, folder:PATH or csv:PATH (required, except with --resume)")
     p.add_argument("--arch", default=None,
                    help="model architecture: inknet, inknet-wide or seed (default: the --init-from model's, else inknet)")
     p.add_argument("--epochs", type=int, default=None, help="number of epochs (default: the recipe's)")
     p.add_argument("--out", required=True, help="run folder for checkpoints, history and the model bundle")
-    p.add_argument("--seed", type=int, default=0, help="seed of initialization, batch order and augmentation (default: 0)")
-    p.add_argument("--split-seed", type=int, default=0,
+    p.add_argument("--seed", type=int, default=None, help="seed of initialization, batch order and augmentation (default: 0)")
+    p.add_argument("--split-seed", type=int, default=None,
                    help="seed of the validation split (and of the test split of data sets without an official one); "
                         "kept apart from --seed so that runs with different seeds are validated on the same images "
                         "(default: 0)")
-    p.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from the run folder's last checkpoint (options left out are the run's own)")
     p.add_argument("--init-from", default=None, help="start from a model bundle's weights (fine-tuning)")
     p.add_argument("--data-dir", default=None, help=data_dir_help)
     p.add_argument("--threads", type=int, default=None, help="CPU threads for PyTorch (default: all cores)")

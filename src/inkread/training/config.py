@@ -16,16 +16,21 @@ RECIPES = {
 }
 
 
+# What a resumed run takes from its checkpoint when not given again (``inkread train --out RUN --resume``).
+RESUMED_OPTIONS = ("dataset", "arch", "epochs", "seed", "split_seed", "init_from", "batch_size", "lr", "augment",
+                   "patience", "limit", "schedule", "weight_decay", "label_smoothing", "ema", "precision")
+
+
 @dataclass
 class TrainConfig:
     """Options of ``inkread train``; ``None`` means "the architecture's recipe default"."""
 
-    dataset: str
+    dataset: Optional[str]               # None only with resume: the run's own
     out: str
     arch: Optional[str] = None           # default: the --init-from model's architecture, else "inknet"
     epochs: Optional[int] = None
-    seed: int = 0                        # weights' initialization, batch order, augmentation
-    split_seed: int = 0                  # which images are held out for validation (and test, where no official one)
+    seed: Optional[int] = None           # weights' initialization, batch order, augmentation (default 0)
+    split_seed: Optional[int] = None     # which images are held out for validation (and test, where no official one; default 0)
     resume: bool = False
     init_from: Optional[str] = None
     data_dir: Optional[str] = None
@@ -51,9 +56,18 @@ class TrainConfig:
         values = asdict(self)
         values["augment_config"] = self.augment_config
         values["arch"] = self.arch or "inknet"
-        for key, default in recipe.items():
+        for key, default in {**recipe, "seed": 0, "split_seed": 0}.items():
             if values.get(key) is None:
                 values[key] = default
+        return TrainConfig(**values)
+
+    def with_saved(self, saved: dict) -> "TrainConfig":
+        """A copy with the options not given (``None``) taken from a run's saved config, to resume it as it was."""
+        values = asdict(self)
+        values["augment_config"] = self.augment_config
+        for key in RESUMED_OPTIONS:
+            if values.get(key) is None and saved.get(key) is not None:
+                values[key] = saved[key]
         return TrainConfig(**values)
 
     def to_dict(self) -> dict:

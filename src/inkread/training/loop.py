@@ -48,6 +48,13 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
 
     ``splits`` (a ``DatasetSplits``) may be given to skip loading ``config.dataset``.
     """
+    resume_state = None
+    if config.resume:
+        resume_state = load_checkpoint(Path(config.out))
+        # options not given again are the run's own: `inkread train --out RUN --resume` continues it as it was
+        config = config.with_saved(resume_state.get("config", {}))
+    if config.dataset is None:
+        raise InkreadError("no data set to train on: give --dataset (mnist, emnist-pool, folder:PATH, csv:PATH)")
     # Fine-tuning: the starting model's model.json, read once. Its architecture is the default
     # --arch, and its training record goes into the new bundle (evaluation checks it for overlap).
     init_meta = _read_start(config.init_from) if config.init_from else None
@@ -59,9 +66,7 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
     run_dir = Path(config.out)
     torch.set_num_threads(config.threads or os.cpu_count() or 1)
 
-    resume_state = None
-    if config.resume:
-        resume_state = load_checkpoint(run_dir)
+    if resume_state is not None:
         _check_resume_matches(resume_state, config)
     elif (run_dir / CHECKPOINT_FILE).exists():
         raise InkreadError(f"{run_dir} already holds a training run: add --resume to continue it, or choose another --out")
@@ -85,6 +90,10 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
     if resume_state is not None and list(resume_state.get("labels", splits.labels)) != list(splits.labels):
         raise InkreadError(f"the classes of {config.dataset} changed since the run started "
                            f"({len(resume_state['labels'])} then, {num_classes} now): start a new run with another --out")
+    if resume_state is not None and resume_state.get("train_images", len(splits.train.targets)) != len(splits.train.targets):
+        raise InkreadError(f"{config.dataset} changed since the run started ({resume_state['train_images']:,} training "
+                           f"images then, {len(splits.train.targets):,} now): a resumed run must see the same data; "
+                           "start a new run with another --out")
 
     torch.manual_seed(config.seed)
     model = build_model(config.arch, num_classes)
@@ -206,13 +215,14 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
                 "epoch": epoch + 1, "history": history, "best_val_loss": best_val_loss,
                 "best_score": best_score, "best_state": best_state, "bad_epochs": bad_epochs, "config": config.to_dict(),
                 "labels": list(splits.labels), "split_by": splits.source.get("split_by", "content"),
+                "train_images": len(splits.train.targets),
             })
             if stop:
                 say(config.progress, f"early stopping: validation loss has not improved for {bad_epochs} epochs")
                 break
     except KeyboardInterrupt:
         if (run_dir / CHECKPOINT_FILE).exists():
-            print(f"\ninterrupted after {len(history)} complete epoch(s); continue with: inkread train ... --out {run_dir} --resume",
+            print(f"\ninterrupted after {len(history)} complete epoch(s); continue with: inkread train --out {run_dir} --resume",
                   file=sys.stderr)
         else:
             print("\ninterrupted during the first epoch: nothing was saved, run the command again", file=sys.stderr)
