@@ -268,3 +268,15 @@ def test_a_long_line_of_canvas_digits_standing_on_a_rule(shared_datasets):
     assert recognizer.read(page).text == digits
     page[100:103] = np.minimum(page[100:103], 35)  # a dark rule the digits stand on
     assert recognizer.read(page).text == digits
+
+
+def test_characters_model_reads_words_as_digits_or_as_letters_by_their_context():
+    """Read alone, 1/L, 0/O and the look-alike cases are guesses: "2026 / L121", "reSerVe". A word
+    mostly of digits reads its letters again as digits (and the other way round), and letters whose
+    cases look alike take their word's case. Asked for letters only, nothing is re-read."""
+    recognizer = shipped("characters")
+    samples = Path(__file__).resolve().parents[1] / "samples"
+    assert recognizer.read(samples / "text" / "two-lines-2026-1121.png").text == "2026\n1121"  # was "2026\nL121"
+    assert recognizer.read(samples / "words" / "unipen-reserve.png").text == "reserve"  # was "reSerVe"
+    assert recognizer.read(samples / "words" / "unipen-lunch.png").text == "Lunch"  # a capital first letter stays
+    assert recognizer.read(samples / "words" / "unipen-reserve.png", only="letters").text == "reSerVe"

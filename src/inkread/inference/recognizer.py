@@ -13,6 +13,7 @@ No PyTorch here: only numpy, Pillow and ONNX Runtime. One Recognizer may be shar
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 import os
 from typing import TYPE_CHECKING, Any, Iterable, Literal
@@ -38,6 +39,9 @@ UNCERTAIN_BELOW = 0.6
 MARGIN_BELOW = 0.3
 # ...or, with ``only``, when the allowed classes hold less than this share of its unrestricted belief.
 ALLOWED_SHARE_BELOW = 0.2
+# read(): a letter in a word of digits is read as a digit (and the other way round) where the model
+# gives that kind at least this share of its belief (see Recognizer._in_context).
+CONTEXT_SHARE = 0.1
 # read(): touching characters are cut where the model reads the pieces best, reading at most this
 # many pieces per image (about 0.4 ms each); past that, by the width rule alone.
 MAX_PIECES_PER_IMAGE = 300
@@ -167,7 +171,10 @@ class Recognizer:
             glyphs = [glyph for index, glyph in enumerate(line) if index in kept or glyph.mark is not None]
             if glyphs:  # a line of punctuation alone (a dash on its own) is read too
                 lines.append(glyphs)
-        predictions = iter(self._rank(self.model.logits(np.stack(inputs)[:, None]), only, top_k) if inputs else [])
+        answers = self._rank(self.model.logits(np.stack(inputs)[:, None]), only, top_k) if inputs else []
+        if only is None and answers:
+            answers = self._in_context(lines, answers, inputs, top_k)
+        predictions = iter(answers)
         predicted = [[None if glyph.mark is not None else next(predictions) for glyph in line] for line in lines]
         read_whole = self._read_touching(lines, predicted, only, scale)
         characters: list[CharacterResult] = []
@@ -228,6 +235,52 @@ class Recognizer:
             if alone is None or min(c.confidence for c in characters) > LINE_OVER_CHARACTER * alone.confidence:
                 read_whole[(line_index, first)] = (count, characters)
         return read_whole
+
+    def _in_context(self, lines: list[list[Glyph]], answers: list[Prediction], inputs: list[np.ndarray],
+                    top_k: int) -> list[Prediction]:
+        """The answers with each word read as digits or as letters, whichever most of it is.
+
+        A model of digits and letters reads each character alone, and 1/l/I, 0/O, 5/S, 9/g look
+        alike: "L06 74", "d09". A word (a run of characters between word gaps and marks) that is
+        mostly digits reads its letters again as digits, and the other way round; a word split
+        evenly takes its line's majority, and a line split evenly the whole text's. The answer is changed only where the model gives that
+        kind at least ``CONTEXT_SHARE`` of its belief (a clear B stays a B in "B52"). Then letters
+        whose two cases look alike take their word's case (``consistent_case``: "reSerVe").
+        """
+        kinds = {kind for kind in ("digits", "letters") if any(_kind(label) == kind for label in self.labels)}
+        if kinds != {"digits", "letters"}:
+            return answers
+        words, line_of, position = [], [], 0
+        for line_index, line in enumerate(lines):
+            word: list[int] = []
+            for glyph in line:
+                if (glyph.space_before or glyph.mark is not None) and word:
+                    words.append(word)
+                    line_of.append(line_index)
+                    word = []
+                if glyph.mark is None:
+                    word.append(position)
+                    position += 1
+            if word:
+                words.append(word)
+                line_of.append(line_index)
+        text_kind = _majority([answer.label for answer in answers])
+        line_kind = {}
+        for line_index in set(line_of):
+            line_kind[line_index] = _majority([answers[i].label for word, at in zip(words, line_of) if at == line_index
+                                               for i in word]) or text_kind
+        answers = list(answers)
+        for word, line_index in zip(words, line_of):
+            kind = _majority([answers[i].label for i in word]) or line_kind[line_index]
+            odd = [i for i in word if kind is not None and _kind(answers[i].label) not in (kind, None)]
+            if not odd:
+                continue
+            logits = np.array(self.model.logits(np.stack([inputs[i] for i in odd])[:, None]), dtype=np.float64)
+            share = softmax(logits)[:, restriction(self.labels, kind).indices].sum(axis=1)
+            for i, again, held in zip(odd, self._rank(logits, kind, top_k), share):
+                if held >= CONTEXT_SHARE:
+                    answers[i] = again
+        return _with_consistent_case(lines, answers)
 
     # --- internals ---------------------------------------------------------------------------
 
@@ -309,6 +362,45 @@ class Recognizer:
                 uncertain=confidence < self.uncertain_below or margin < self.margin_below or row_unlike,
             ))
         return predictions
+
+
+def _kind(label: str) -> str | None:
+    """"digits" or "letters" for a label of one or the other, else None (a mark, a word label)."""
+    return "digits" if label.isdigit() else "letters" if label.isalpha() and len(label) == 1 else None
+
+
+def _majority(labels: list[str]) -> str | None:
+    """The kind most of ``labels`` are ("digits" or "letters"), None on a tie."""
+    digits = sum(_kind(label) == "digits" for label in labels)
+    letters = sum(_kind(label) == "letters" for label in labels)
+    return "digits" if digits > letters else "letters" if letters > digits else None
+
+
+def _with_consistent_case(lines: list[list[Glyph]], answers: list[Prediction]) -> list[Prediction]:
+    """``consistent_case`` over each line's words: letters whose cases look alike take their word's case."""
+    from inkread.inference.line_reader import consistent_case
+
+    out, position = list(answers), 0
+    for line in lines:
+        chosen = [(position + k, glyph) for k, glyph in enumerate(g for g in line if g.mark is None)]
+        position += len(chosen)
+        # a word gap or a mark between characters is a word boundary: "\0" is not a letter
+        text = ""
+        indices = []
+        seen = 0
+        for glyph in line:
+            if glyph.space_before or glyph.mark is not None:
+                text += "\0"
+            if glyph.mark is None:
+                index = chosen[seen][0]
+                seen += 1
+                text += out[index].label
+                indices.append(index)
+        cased = [c for c in consistent_case(text) if c != "\0"]
+        for index, label in zip(indices, cased):
+            if label != out[index].label:
+                out[index] = dataclasses.replace(out[index], label=label)
+    return out
 
 
 def _character(glyph, prediction: Prediction | None, scale: float, line: int) -> CharacterResult:
