@@ -190,3 +190,28 @@ def test_cli_data_fetch_reports_one_line(server, tmp_path, monkeypatch, capsys):
     assert main(["data", "fetch", "mnist", "--data-dir", str(tmp_path)]) == 2
     error = capsys.readouterr().err
     assert error.startswith("inkread: error: ") and error.count("\n") == 1 and "wrong content" in error
+
+
+def test_a_base_url_that_is_not_http_is_refused_up_front(tmp_path, monkeypatch, capsys):
+    """A folder given as the mirror was reported as a wrong checksum (requests' MissingSchema is a ValueError)."""
+    monkeypatch.setenv(BASE_URL_ENV, "/srv/mirror")
+    data_dir = tmp_path / "d"
+    assert main(["data", "fetch", "mnist", "--data-dir", str(data_dir)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "checksum" not in error
+    assert f"{BASE_URL_ENV} '/srv/mirror' is not an http:// or https:// address" in error
+    assert not data_dir.exists()
+    with pytest.raises(DatasetError, match="base_url 'ftp://mirror' is not an http:// or https:// address"):
+        locate(LABELS_NAME, data_dir, base_url="ftp://mirror")
+
+
+def test_a_malformed_url_is_a_failed_url_and_the_next_one_is_tried(server, tmp_path, monkeypatch):
+    """Only a genuine hash mismatch is a checksum error: requests' InvalidURL (a ValueError) is one URL failing."""
+    content = encode_idx(np.arange(10, dtype=np.uint8))
+    (server / LABELS_NAME).write_bytes(gzip.compress(content))
+    good = f"{os.environ[BASE_URL_ENV]}/{LABELS_NAME}"
+    monkeypatch.delenv(BASE_URL_ENV)
+    monkeypatch.setitem(REGISTRY, LABELS_NAME, dataclasses.replace(REGISTRY[LABELS_NAME], urls=("http://", good),
+                                                                   content_hash=f"md5:{hashlib.md5(content).hexdigest()}"))
+    path = locate(LABELS_NAME, tmp_path / "data")
+    np.testing.assert_array_equal(read_checked(path), np.arange(10))

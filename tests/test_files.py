@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import os
+
 import pytest
 
+from inkread import files
 from inkread.errors import InkreadError
-from inkread.files import check_writable_folder, staged_folder, write_text_atomic
+from inkread.files import check_writable_folder, current_umask, staged_folder, write_text_atomic
 
 
 NAMES = ("a", "b", "weights.pt")
@@ -107,3 +111,42 @@ def test_operating_system_litter_does_not_block_and_the_current_folder_is_never_
         with pytest.raises(InkreadError, match="is the current folder or one above it: give the name of a new folder"):
             with staged_folder(name, NAMES):
                 pass
+
+
+def test_a_failed_swap_puts_the_old_folder_back(tmp_path, monkeypatch):
+    """The last rename (staging -> target) fails after the old folder was moved aside: it is moved back."""
+    target = tmp_path / "model"
+    target.mkdir()
+    (target / "a").write_text("old")
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if str(src).endswith(".staging"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(InkreadError, match="disk full while writing .*model: free some space"):
+        with staged_folder(target, NAMES) as staging:
+            (staging / "a").write_text("new")
+    assert (target / "a").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no staging or hidden old folder left
+
+
+def test_current_umask_does_not_change_the_umask_on_linux(monkeypatch):
+    """Setting the umask to read it would give files that other threads create meanwhile the wrong mode."""
+    if not os.path.exists(files.PROC_STATUS):
+        pytest.skip("no /proc/self/status here")
+
+    def no_umask(_mask):
+        raise AssertionError("os.umask called: not thread-safe")
+
+    mask = os.umask(0o027)
+    try:
+        monkeypatch.setattr(os, "umask", no_umask)
+        assert current_umask() == 0o027
+        monkeypatch.undo()
+        monkeypatch.setattr(files, "PROC_STATUS", "/nonexistent/status")  # elsewhere: set and put back
+        assert current_umask() == 0o027 and os.umask(0o027) == 0o027
+    finally:
+        os.umask(mask)

@@ -146,13 +146,7 @@ def staged_folder(target: str | os.PathLike, names: Collection[str]) -> Iterator
     try:
         yield staging
         check_replaceable(target, names)  # something may have been put there meanwhile
-        old = None
-        if target.exists():
-            old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".old"))
-            os.replace(target, old / target.name)
-        os.replace(staging, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        _swap_in(staging, target)
     except (OSError, InkreadError) as error:
         shutil.rmtree(staging, ignore_errors=True)
         message = str(_write_error(target, error) if isinstance(error, OSError) else error)
@@ -161,6 +155,30 @@ def staged_folder(target: str | os.PathLike, names: Collection[str]) -> Iterator
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Rename ``staging`` to ``target``, moving an existing ``target`` aside first and deleting it after.
+
+    If the second rename fails (a full disk, a quota), the old folder is renamed back, so ``target``
+    is never left missing with its old content hidden in a temporary folder.
+    """
+    if not target.exists():
+        os.replace(staging, target)
+        return
+    old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".old"))
+    try:
+        os.replace(target, old / target.name)
+        try:
+            os.replace(staging, target)
+        except BaseException:
+            os.replace(old / target.name, target)
+            raise
+    except BaseException:
+        with contextlib.suppress(OSError):
+            old.rmdir()  # empty unless putting the old folder back failed too: then it is kept, not deleted
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
@@ -174,8 +192,23 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
+PROC_STATUS = "/proc/self/status"
+
+
 def current_umask() -> int:
-    """The process's umask (read by setting it and putting it back: there is no getter)."""
+    """The process's umask.
+
+    Linux (4.7 and later) shows it in /proc/self/status. Elsewhere it is read by setting it and
+    putting it back, as there is no getter: not thread-safe, since a file another thread creates
+    meanwhile gets umask 0.
+    """
+    try:
+        with open(PROC_STATUS, encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass  # no /proc (macOS, Windows, a sandbox) or an unexpected format: fall back below
     mask = os.umask(0)
     os.umask(mask)
     return mask

@@ -25,6 +25,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -172,8 +173,19 @@ def _check_content(path: Path, data: bytes, origin: str | None = None) -> None:
 
 
 def _base_urls(entry_name: str, urls: tuple[str, ...], base_url: str | None) -> tuple[str, ...]:
-    base = base_url or os.environ.get(BASE_URL_ENV)
-    return (f"{base.rstrip('/')}/{entry_name}",) if base else urls
+    """Where to download ``entry_name``: from the mirror if one is set, else from ``urls``.
+
+    A mirror that is not an http(s) address is refused here, before any download: the downloader
+    fetches nothing else, and a plain path would fail file by file with a confusing error.
+    """
+    base, source = (base_url, "base_url") if base_url else (os.environ.get(BASE_URL_ENV), BASE_URL_ENV)
+    if not base:
+        return urls
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise DatasetError(f"{source} {base!r} is not an http:// or https:// address: give a mirror's URL such as "
+                           "http://localhost:8000/ (files already on this machine: use --data-dir instead)")
+    return (f"{base.rstrip('/')}/{entry_name}",)
 
 
 def _how_to_get(entry: RemoteFile, folder: Path, base_url: str | None, writable: bool = True) -> str:
@@ -250,15 +262,20 @@ def _retrieve(name: str, urls: tuple[str, ...], known_hash: str | None, target: 
     for url in _base_urls(name, urls, base_url):
         downloader = pooch.HTTPDownloader(progressbar=sys.stderr.isatty(), timeout=TIMEOUT_SECONDS)
         try:
-            fetched = pooch.retrieve(url, known_hash=known_hash, fname=f"{name}.part", path=staging,
-                                     downloader=downloader)
-        except ValueError as error:  # pooch's archive checksum mismatch
-            raise DatasetError(f"{name} downloaded from {url} has the wrong checksum ({first_line(error, 120)}), "
-                               "so it was not kept: try again later or use another mirror") from None
+            # The hash is checked below, not by pooch: its ValueError for a wrong hash is also what
+            # requests raises for a malformed URL, which must only mean "this URL failed".
+            fetched = Path(pooch.retrieve(url, known_hash=None, fname=f"{name}.part", path=staging,
+                                          downloader=downloader))
         except Exception as error:  # requests/OS errors vary by platform; all mean "this URL failed"
             errors.append(f"{url}: {type(error).__name__}: {first_line(error, 100)}")  # e.g. "404 Client Error"
             continue
-        _share(Path(fetched))
+        if known_hash:
+            algorithm, expected = known_hash.split(":")
+            found = pooch.file_hash(str(fetched), alg=algorithm)
+            if found != expected:
+                raise DatasetError(f"{name} downloaded from {url} has the wrong checksum ({algorithm} {found}, expected "
+                                   f"{expected}), so it was not kept: try again later or use another mirror")
+        _share(fetched)
         os.replace(fetched, target)
         return url
     folder = staging.parent

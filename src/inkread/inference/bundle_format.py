@@ -38,6 +38,10 @@ ONNX_FILE = "model.onnx"
 WEIGHTS_FILE = "weights.pt"
 BUNDLE_FILES = (META_FILE, ONNX_FILE, WEIGHTS_FILE)  # what a bundle folder written by inkread holds
 RECIPES = ("mnist", "emnist", "line")  # "line": a whole line, 40 px high (inkread.imaging.line)
+# The JSON type of each field but "labels" and "format" (checked on their own), as the readers use them.
+FIELD_TYPES = {"name": str, "arch": str, "label_set": str, "input": dict, "files": dict,
+               "training": dict, "metrics": dict, "history": list}
+_TYPE_NAMES = {str: "a string", dict: "a JSON object", list: "a list"}
 
 
 @dataclass
@@ -77,6 +81,15 @@ class ModelMeta:
         for key in ("name", "arch", "labels"):
             if key not in data:
                 raise ModelBundleError(f"{where} lacks the field {key!r}: re-export the model")
+        for key, kind in FIELD_TYPES.items():
+            if key in data and not isinstance(data[key], kind):
+                found = json.dumps(data[key], ensure_ascii=False)
+                found = found if len(found) <= 40 else found[:37] + "..."
+                raise ModelBundleError(f"{where}: {key!r} must be {_TYPE_NAMES[kind]}, not {found}: re-export the model")
+        # the file names are joined to the bundle folder's path
+        if not all(isinstance(name, str) and name for name in data.get("files", {}).values()):
+            raise ModelBundleError(f"{where}: 'files' must give a file name for each role, "
+                                   "like {\"onnx\": \"model.onnx\"}: re-export the model")
         labels = data["labels"]
         if not isinstance(labels, list) or not labels or not all(isinstance(x, str) and x for x in labels):
             raise ModelBundleError(f"{where}: 'labels' must be a non-empty list of characters")

@@ -15,12 +15,19 @@ import signal
 import socket
 import sys
 import time
+import traceback
 
 from inkread.errors import InkreadError
 from inkread.serving.config import ServeConfig
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+RESTART_PAUSE = 0.5  # seconds before a dead worker is replaced: one failing at once must not spin the CPU
+# A worker that dies this soon after it started failed to start; after a few in a row, restarting
+# more would only fail the same way forever, so the supervisor gives up.
+QUICK_DEATH_SECONDS = 10.0
+MAX_QUICK_DEATHS = 3
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -90,51 +97,105 @@ def _supervise(app, sock: socket.socket, config: ServeConfig) -> None:
 
     Forking after the imports and ``create_app`` (no thread, no model loaded yet: each worker loads
     its models in its own background thread) makes a worker start in milliseconds, where uvicorn's
-    own ``--workers`` spawns fresh interpreters that import everything again.
+    own ``--workers`` spawns fresh interpreters that import everything again. Workers that keep
+    dying as they start (``MAX_QUICK_DEATHS`` in a row) stop the server with an ``InkreadError``.
     """
     parent = os.getpid()
-    children: set[int] = set()
-    stopping = False
+    children: dict[int, float] = {}  # pid: when it was started (time.monotonic)
+    stopping = gave_up = False
+    quick_deaths = 0
 
     def start_worker() -> None:
-        pid = os.fork()
-        if pid == 0:  # the worker
-            code = 0
-            try:
-                signal.signal(signal.SIGINT, signal.default_int_handler)  # not the supervisor's handler
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                _die_with(parent)
-                _serve(app, sock, config)
-            except BaseException:  # noqa: BLE001 - a worker must never return into the supervisor's loop
-                code = 1
-            finally:
-                os._exit(code)
-        children.add(pid)
+        # Stop signals wait until the new worker is in ``children`` and has reset its handlers:
+        # one that came in between would never reach it, and the supervisor would wait for it forever.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            if stopping:  # a signal came during the pause before this restart
+                return
+            pid = os.fork()
+            if pid == 0:
+                _work(app, sock, config, parent, mask)
+            children[pid] = time.monotonic()
+            if stopping:  # its handler ran after the signals were blocked, before the pid was added
+                os.kill(pid, signal.SIGTERM)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
     def stop(signum, frame) -> None:
         nonlocal stopping
         stopping = True
-        for pid in children:
+        for pid in list(children):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)  # uvicorn finishes the requests in flight, then exits
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
     try:
         for _ in range(config.workers):
             start_worker()
         while children:
             try:
-                pid, _ = os.wait()
+                pid, status = os.wait()
             except ChildProcessError:
                 break
-            children.discard(pid)
-            if not stopping:
-                print(f"inkread: worker {pid} stopped; starting another", file=sys.stderr, flush=True)
-                time.sleep(0.5)  # a worker failing at once must not spin the CPU
-                start_worker()
+            lived = time.monotonic() - children.pop(pid)
+            if stopping:
+                continue
+            quick_deaths = _count_quick_deaths(quick_deaths, lived)
+            gave_up = quick_deaths >= MAX_QUICK_DEATHS
+            print(f"inkread: worker {pid} {_how_it_ended(status)}" + ("" if gave_up else "; starting another"),
+                  file=sys.stderr, flush=True)
+            if gave_up:
+                stop(None, None)  # the other workers too: the server is stopping
+                continue
+            time.sleep(RESTART_PAUSE)
+            start_worker()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if gave_up:
+        raise InkreadError(f"{MAX_QUICK_DEATHS} server workers in a row stopped within {QUICK_DEATH_SECONDS:g} s of starting "
+                           "(the reasons are above): fix the cause and start the server again")
+
+
+def _count_quick_deaths(previous: int, lived: float) -> int:
+    """Workers that died soon after starting, in a row, once one that lived ``lived`` seconds dies.
+
+    One that served a while resets the count: it died of something else (a crash, the OOM killer),
+    and replacing it is right however often that happens.
+    """
+    return previous + 1 if lived < QUICK_DEATH_SECONDS else 0
+
+
+def _how_it_ended(status: int) -> str:
+    """How a worker ended, from its ``os.wait`` status: exited with code N, or was killed by signal N."""
+    code = os.waitstatus_to_exitcode(status)
+    return f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+
+
+def _work(app, sock: socket.socket, config: ServeConfig, parent: int, mask) -> None:
+    """A forked worker: serve until stopped, then end the process; it never returns into the supervisor's loop.
+
+    It starts with the stop signals blocked (``mask`` is the signal mask to restore) and the
+    supervisor's handlers; why it stops is printed, for the supervisor's log.
+    """
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # not the supervisor's handler
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a stop signal sent since the fork acts now
+        _die_with(parent)
+        _serve(app, sock, config)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C: the terminal sent it to the supervisor too, which stops
+    except InkreadError as error:
+        print(f"inkread: error: worker {os.getpid()}: {error}", file=sys.stderr)
+        code = 1
+    except BaseException:  # noqa: BLE001 - whatever it is, the log must say why the worker died
+        traceback.print_exc()
+        code = 1
+    finally:
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def _die_with(parent: int) -> None:

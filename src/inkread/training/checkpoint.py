@@ -26,9 +26,12 @@ def load_checkpoint(run_dir: Path) -> dict:
     if not path.exists():
         raise InkreadError(f"nothing to resume: {path} does not exist (run without --resume to start)")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        # weights_only: tensors and plain data only, which is all save_checkpoint writes; a full
+        # unpickler would run any code a checkpoint planted in a run folder carries (--resume RUN)
+        state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types (pickle, zip, EOF) for a damaged file
-        raise InkreadError(f"checkpoint {path} is corrupt ({type(error).__name__}): delete it to start the run over") from None
+        raise InkreadError(f"checkpoint {path} is corrupt or holds more than tensors and plain data ({type(error).__name__}), "
+                           "so it was not loaded: delete it to start the run over") from None
     if not isinstance(state, dict) or "model" not in state or "epoch" not in state:
         raise InkreadError(f"checkpoint {path} is not an inkread checkpoint: delete it to start the run over")
     return state

@@ -77,6 +77,10 @@ def export(config: ExportConfig) -> Path:
     dataset = config.dataset or meta.training.get("dataset", "")
     split_args = training_split(meta.training, dataset)  # the test split the run held out
     splits = load_dataset(dataset, data_dir=config.data_dir, labels=tuple(meta.labels), **split_args)
+    # Refused, not skipped: an export no image has checked (an int8 one above all) may be broken unseen.
+    if not len(splits.test.targets):
+        raise InkreadError(f"{dataset} has too few images to hold out a test split, on which export checks the bundle "
+                           "against PyTorch: pass --dataset with a data set of the model's labels that has more images")
     # Everything is built and checked in a staging folder that becomes ``out`` only if it passes.
     with staged_folder(out, BUNDLE_FILES) as staging:
         export_onnx(model, staging / ONNX_FILE)

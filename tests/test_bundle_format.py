@@ -1,0 +1,41 @@
+"""model.json: a field of the wrong type is one clear ModelBundleError, not a traceback when it is used."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from inkread.errors import ModelBundleError
+from inkread.inference.bundle_format import FORMAT, ModelMeta
+
+GOOD = {"format": FORMAT, "name": "digits", "arch": "seed", "labels": list("0123456789")}
+
+
+def test_a_well_typed_model_json_loads():
+    meta = ModelMeta.from_dict({**GOOD, "input": {"recipe": "emnist"}, "files": {"onnx": "model.onnx"}, "history": []})
+    assert meta.recipe == "emnist" and meta.files == {"onnx": "model.onnx"}
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("input", "mnist", "'input' must be a JSON object, not \"mnist\""),  # was AttributeError: 'str' has no .get
+    ("name", ["x"], "'name' must be a string, not \\[\"x\"\\]"),  # was TypeError where the name is joined
+    ("arch", 3, "'arch' must be a string, not 3"),
+    ("label_set", None, "'label_set' must be a string, not null"),
+    ("files", ["model.onnx"], "'files' must be a JSON object"),
+    ("files", {"onnx": 1}, "'files' must give a file name for each role"),
+    ("training", "mnist", "'training' must be a JSON object"),
+    ("metrics", [0.99], "'metrics' must be a JSON object"),
+    ("history", {"epoch": 1}, "'history' must be a list"),
+])
+def test_a_field_of_the_wrong_type_is_a_bundle_error(tmp_path, field, value, message):
+    (tmp_path / "model.json").write_text(json.dumps({**GOOD, field: value}))
+    with pytest.raises(ModelBundleError, match=f"model.json: {message}.*re-export the model") as caught:
+        ModelMeta.read(tmp_path)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_long_wrong_value_is_cut_short_in_the_message():
+    with pytest.raises(ModelBundleError) as caught:
+        ModelMeta.from_dict({**GOOD, "input": "x" * 500})
+    assert len(str(caught.value)) < 120
