@@ -7,6 +7,7 @@ is checked is that a mistake becomes one clear ``InkreadError`` and that no half
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import subprocess
 import sys
 from pathlib import Path
@@ -233,3 +234,31 @@ def test_export_checked_on_a_data_set_too_small_for_a_test_split_is_refused(tmp_
         export(ExportConfig(run=str(digits), dataset=f"folder:{tmp_path / 'tiny'}", out=str(out)))
     assert "\n" not in str(caught.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny"]  # refused before the bundle was staged
+
+
+def test_a_small_data_set_trains_in_smaller_batches_unless_one_is_given(tmp_path, capsys):
+    """At the recipe's 128, 138 images were 8 steps in all and the model only guessed."""
+    from inkread.training.loop import small_data_batch
+
+    assert [small_data_batch(n, 128) for n in (111, 3200, 6400, 54000)] == [16, 64, 128, 128]
+    assert small_data_batch(100, 8) == 8  # never larger than asked
+    config = TrainConfig(dataset="synthetic", out=str(tmp_path / "auto"), epochs=1, progress=True, threads=1, augment="off")
+    bundle = train(config, splits=_splits(40))
+    assert json.loads((bundle / "model.json").read_text())["training"]["recipe"]["batch_size"] == 16
+    assert "batches of 16 instead of the recipe's 128" in capsys.readouterr().out
+    bundle = train(replace(config, out=str(tmp_path / "given"), batch_size=128), splits=_splits(40))
+    assert json.loads((bundle / "model.json").read_text())["training"]["recipe"]["batch_size"] == 128
+
+
+def test_a_run_folder_with_other_files_is_refused_before_training(tmp_path):
+    """--out naming someone's folder (or the data set's) mixed the run's files in with theirs."""
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "thesis.txt").write_text("mine")
+    with pytest.raises(InkreadError, match=r"--out .*theirs holds other files than a training run's \('thesis.txt'\)"):
+        train(_config(theirs), splits=_splits(8))
+    assert sorted(p.name for p in theirs.iterdir()) == ["thesis.txt"]
+    run = tmp_path / "run"
+    train(_config(run), splits=_splits(8))
+    (run / ".DS_Store").write_text("")  # litter, and the run's own files, are fine for a resumed run
+    train(_config(run, resume=True), splits=_splits(8))

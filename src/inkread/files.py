@@ -84,6 +84,14 @@ def _write_error(path: str | os.PathLike, error: OSError) -> InkreadError:
     return InkreadError(f"cannot write {path}: {error.strerror or error}: choose a folder you can write to")
 
 
+def remove_file(path: str | os.PathLike) -> None:
+    """Delete the file ``path`` if it is there; a file-system error becomes a one-line ``InkreadError``."""
+    try:
+        Path(path).unlink(missing_ok=True)
+    except OSError as error:
+        raise _write_error(path, error) from error
+
+
 def check_writable_folder(folder: str | os.PathLike, option: str = "--out") -> None:
     """Check now, before long work (loading a data set, training), that ``folder`` can be made and written.
 
@@ -105,6 +113,16 @@ def check_writable_folder(folder: str | os.PathLike, option: str = "--out") -> N
 LITTER = (".DS_Store", "._*", "Thumbs.db", "desktop.ini", ".*.tmp")
 
 
+def files_other_than(folder: str | os.PathLike, names: Collection[str]) -> list[str]:
+    """The names in ``folder`` (sorted; none if it is not a folder) that match neither ``names`` (shell
+    patterns allowed) nor operating-system litter."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    patterns = (*names, *LITTER)
+    return sorted(name for name in os.listdir(folder) if not any(fnmatch.fnmatchcase(name, p) for p in patterns))
+
+
 def check_replaceable(target: str | os.PathLike, names: Collection[str]) -> None:
     """Refuse to replace ``target`` unless it is absent, or a folder holding only files named ``names``
     (shell patterns such as ``correction-*.png`` allowed) and operating-system litter.
@@ -117,9 +135,7 @@ def check_replaceable(target: str | os.PathLike, names: Collection[str]) -> None
         raise InkreadError(f"{target} is the current folder or one above it: give the name of a new folder to write to")
     if target.exists() and not target.is_dir():
         raise InkreadError(f"{target} is a file: give a folder to write to")
-    patterns = (*names, *LITTER)
-    others = sorted(name for name in os.listdir(target) if not any(fnmatch.fnmatchcase(name, p) for p in patterns)) \
-        if target.is_dir() else []
+    others = files_other_than(target, names)
     if others:
         raise InkreadError(f"{target} already holds other files ({first_few(others, 3)}), which writing there would delete: "
                            "choose a new or empty folder")

@@ -12,11 +12,12 @@ from typing import Callable
 import numpy as np
 import torch
 
-from inkread.errors import InkreadError
-from inkread.files import atomic_path, check_replaceable, check_writable_folder, staged_folder, write_bytes_atomic, write_text_atomic
+from inkread.errors import InkreadError, first_few
+from inkread.files import atomic_path, check_replaceable, check_writable_folder, files_other_than, staged_folder, write_bytes_atomic, write_text_atomic
 from inkread.inference.bundle_format import BUNDLE_FILES, META_FILE, ONNX_FILE, WEIGHTS_FILE, ModelMeta
 from inkread.labels import LABEL_SETS
 from inkread.models import count_parameters
+from inkread.training.checkpoint import CHECKPOINT_FILE
 
 
 STACK_TRACE_KEY = "pkg.torch.onnx.stack_trace"
@@ -59,11 +60,18 @@ def _export_program(model: torch.nn.Module, example: torch.Tensor):
 
 
 MODEL_FOLDER = "model"  # a run folder's bundle
+# What a run folder holds: the checkpoint, the history, the bundle, and hidden staging or temporary files.
+RUN_FILES = (CHECKPOINT_FILE, "history.csv", "history.json", MODEL_FOLDER, ".*")
 
 
 def check_run_folder(out: str | Path) -> None:
-    """Before a training run: ``out`` can be written and its ``model/`` holds nothing a bundle would delete."""
+    """Before a training run: ``out`` can be written, holds nothing but a run's files, and its ``model/``
+    nothing a bundle would delete."""
     check_writable_folder(out)
+    others = files_other_than(out, RUN_FILES)
+    if others:  # someone's documents, or a data set: a run's checkpoint and bundle would be mixed in with them
+        raise InkreadError(f"--out {out} holds other files than a training run's ({first_few(others, 3)}): "
+                           "choose a new or empty folder")
     try:
         check_replaceable(Path(out) / MODEL_FOLDER, BUNDLE_FILES)
     except InkreadError as error:

@@ -41,6 +41,8 @@ from inkread.training.styles import add_writing_styles
 StepCallback = Callable[[int, int, torch.nn.Module], None]
 
 EVAL_BATCH = 1000
+MIN_STEPS_PER_EPOCH = 50  # a small data set trains in smaller batches (down to MIN_BATCH) to take this many steps
+MIN_BATCH = 16
 
 
 def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] = None) -> Path:
@@ -60,6 +62,7 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
     init_meta = _read_start(config.init_from) if config.init_from else None
     if config.arch is None and init_meta is not None:
         config = replace(config, arch=init_meta.arch)
+    batch_given = config.batch_size is not None  # else the recipe's, made smaller for a small data set (below)
     # A folder:/csv: path is recorded absolute: export and evaluate find the data from any directory.
     config = replace(config.resolved(), dataset=absolute_spec(config.dataset))
     _check_config(config)
@@ -87,6 +90,11 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
     if len(splits.train.targets) < 2:
         raise InkreadError(f"data set {config.dataset!r} has {len(splits.train.targets)} training image(s): "
                            "training needs at least 2 (batch norm), and far more to learn anything")
+    if not batch_given and config.batch_size != (batch := small_data_batch(len(splits.train.targets), config.batch_size)):
+        say(config.progress, f"note: {len(splits.train.targets):,} training images: batches of {batch} instead of the "
+                             f"recipe's {config.batch_size}, for {MIN_STEPS_PER_EPOCH} steps or more an epoch "
+                             "(--batch-size to choose)")
+        config = replace(config, batch_size=batch)
     if resume_state is not None and list(resume_state.get("labels", splits.labels)) != list(splits.labels):
         raise InkreadError(f"the classes of {config.dataset} changed since the run started "
                            f"({len(resume_state['labels'])} then, {num_classes} now): start a new run with another --out")
@@ -267,6 +275,19 @@ def _training_batches(images: torch.Tensor, targets: torch.Tensor, order: torch.
         for first, last in zip(starts, stops):
             batch = slice(first - starts[0], last - starts[0])
             yield group_images[batch], group_targets[batch]
+
+
+def small_data_batch(count: int, recipe_batch: int) -> int:
+    """The batch size for ``count`` training images: the recipe's, halved (down to MIN_BATCH) until an
+    epoch has MIN_STEPS_PER_EPOCH steps.
+
+    At 128 a few hundred images are a handful of steps an epoch: 138 images trained for 8 steps in
+    all and the model guessed (every answer flagged uncertain); batches of 16 learned them.
+    """
+    batch = recipe_batch
+    while batch // 2 >= MIN_BATCH and count < MIN_STEPS_PER_EPOCH * batch:
+        batch //= 2
+    return batch
 
 
 def _batch_starts(count: int, batch_size: int) -> list[int]:
