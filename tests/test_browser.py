@@ -221,6 +221,113 @@ def test_switching_between_character_and_text_mode_keeps_the_drawing(page):
     expect(page.locator("#undo")).to_be_enabled()
 
 
+# a large 3 filling most of the square pad, as a person draws it
+THREE = [[(0.32, 0.12), (0.5, 0.06), (0.68, 0.12), (0.64, 0.34), (0.5, 0.46), (0.68, 0.58), (0.7, 0.8), (0.5, 0.92),
+          (0.3, 0.84)]]
+
+INK_BOX = """() => {
+    const c = document.getElementById('canvas');
+    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let left = c.width, top = c.height, right = -1, bottom = -1;
+    for (let y = 0; y < c.height; y++) for (let x = 0; x < c.width; x++) {
+        if (data[(y * c.width + x) * 4] < 128) {
+            left = Math.min(left, x); right = Math.max(right, x); top = Math.min(top, y); bottom = Math.max(bottom, y);
+        }
+    }
+    return {box: [left, top, right, bottom], width: c.width, height: c.height};
+}"""
+
+
+def switch_mode(page, mode: str) -> dict:
+    """Click Read: One character / Text, wait for the answer; the ink's bounding box on the canvas."""
+    from playwright.sync_api import expect
+
+    page.click(f"label[for=mode-{mode}]")
+    expect(page.locator("#result")).to_have_attribute("data-state", "text" if mode == "text" else "char", timeout=TIMEOUT_MS)
+    settled(page)
+    return page.evaluate(INK_BOX)
+
+
+def test_switching_modes_keeps_the_drawings_size_and_place(page):
+    """Each round trip One character -> Text -> One character shrank the drawing to about half its size:
+    after three, a large 3 was a blob read as 1. Now the square pad is the middle of the text pad at the
+    same height, and a round trip gives back the very same drawing."""
+    draw_with_mouse(page, THREE)
+    expect_answer(page, "3")
+    start = page.evaluate(INK_BOX)
+    assert start["width"] == 560 and start["box"][3] - start["box"][1] > 400, start
+    scale = 512 / 560  # the text pad is 1024 x 512: the square's 560 px are its 512 px of height, in the middle
+    in_text = [round(v * scale + (256 if k % 2 == 0 else 0)) for k, v in enumerate(start["box"])]
+    for _ in range(3):
+        text = switch_mode(page, "text")
+        assert text["width"] == 1024 and all(abs(a - b) <= 2 for a, b in zip(text["box"], in_text)), (text, in_text)
+        back = switch_mode(page, "char")
+        assert all(abs(a - b) <= 1 for a, b in zip(back["box"], start["box"])), (back, start)
+    expect_answer(page, "3")
+    page.screenshot(path=str(ARTIFACTS / "browser-desktop-mode-round-trip.png"))
+
+
+def test_a_wide_drawing_is_shown_whole_in_character_mode_and_comes_back_as_it_was(page):
+    page.click("label[for=mode-text]")
+    draw_with_mouse(page, [[(0.05, 0.5), (0.5, 0.3), (0.95, 0.5)]])  # wider than the square in the middle
+    settled(page)
+    start = page.evaluate(INK_BOX)
+    square = switch_mode(page, "char")
+    left, top, right, bottom = square["box"]
+    assert left > 0 and right < square["width"] - 1 and right - left > 0.8 * square["width"], square  # all of it, shrunk
+    back = switch_mode(page, "text")
+    assert all(abs(a - b) <= 1 for a, b in zip(back["box"], start["box"])), (back, start)
+
+
+# what the page draws on the overlay: the box of each character, then its label's tag
+RECORD_OVERLAY = """(() => {
+    window.overlayDrawn = {boxes: [], tags: []};
+    const proto = CanvasRenderingContext2D.prototype;
+    const record = (name, list) => {
+        const original = proto[name];
+        proto[name] = function (x, y, w, h) {
+            if (this.canvas.id === "overlay") {
+                if (name === "clearRect") window.overlayDrawn = {boxes: [], tags: []};
+                else window.overlayDrawn[list].push({x, y, w, h});
+            }
+            return original.call(this, x, y, w, h);
+        };
+    };
+    record("strokeRect", "boxes"); record("fillRect", "tags"); record("clearRect", null);
+})()"""
+
+
+def test_text_mode_labels_cover_no_other_box_or_label(page):
+    """Labels of the top line went under their boxes, onto the second line, where its labels covered them."""
+    page.add_init_script(RECORD_OVERLAY)
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    page.click("label[for=mode-text]")
+    top_line = [[(0.1 + 0.15 * x, 0.02 + 0.45 * y) for x, y in stroke] for stroke in ONE] + \
+               [[(0.3 + 0.2 * x, 0.02 + 0.45 * y) for x, y in stroke] for stroke in SEVEN]
+    bottom_line = [[(0.1 + 0.15 * x, 0.53 + 0.45 * y) for x, y in stroke] for stroke in SEVEN] + \
+                  [[(0.3 + 0.2 * x, 0.53 + 0.45 * y) for x, y in stroke] for stroke in ONE]
+    responses = []
+    page.on("response", lambda response: responses.append(response) if response.url.endswith("/api/v1/read") else None)
+    draw_with_mouse(page, top_line + bottom_line)
+    settled(page)
+    answer = responses[-1].json()
+    assert len({c["line"] for c in answer["characters"]}) == 2, answer  # two lines, close together
+    drawn = page.evaluate("window.overlayDrawn")
+    boxes, tags = drawn["boxes"], drawn["tags"]
+    assert len(boxes) == len(tags) == len(answer["characters"]) >= 4, drawn
+
+    def overlap(a, b):  # more than a pixel's worth of common area
+        return a["x"] < b["x"] + b["w"] - 1 and b["x"] < a["x"] + a["w"] - 1 and \
+            a["y"] < b["y"] + b["h"] - 1 and b["y"] < a["y"] + a["h"] - 1
+
+    for k, tag in enumerate(tags):
+        assert tag["x"] >= 0 and tag["y"] >= 0 and tag["x"] + tag["w"] <= 1024 and tag["y"] + tag["h"] <= 512, tag
+        assert not [other for other in tags[k + 1:] if overlap(tag, other)], (tag, tags)
+        assert not [box for j, box in enumerate(boxes) if j != k and overlap(tag, box)], (tag, boxes)
+    page.screenshot(path=str(ARTIFACTS / "browser-desktop-two-lines.png"))
+
+
 def test_text_mode_reads_several_digits_and_draws_boxes(page):
     from playwright.sync_api import expect
 
@@ -311,13 +418,21 @@ def test_the_line_model_cannot_be_chosen_in_character_mode(page):
     page.click("label[for=mode-text]")
     expect(option).to_be_enabled()
     page.select_option("#model", "lines")
-    page.click("label[for=mode-char]")  # the line model cannot read one character: the first model that can takes over
+    # the line model cannot read one character: the closest model that can takes over, the one that knows
+    # most of its characters (it was the first one, digits, and a drawn R was read as 8)
+    page.click("label[for=mode-char]")
     expect(option).to_be_disabled()
-    assert page.input_value("#model") == "digits"
+    assert page.input_value("#model") == "characters"
+    expect(page.locator("#only-letters")).to_be_enabled()
     with page.expect_response("**/api/v1/predict") as response:
         draw_with_mouse(page, SEVEN)
     settled(page)
-    assert response.value.status == 200 and response.value.json()["model"] == "digits"
+    assert response.value.status == 200 and response.value.json()["model"] == "characters"
+    # digits+lines is the digits model (its line model reads touching digits in text mode): it stays
+    page.click("label[for=mode-text]")
+    page.select_option("#model", "digits+lines")
+    page.click("label[for=mode-char]")
+    assert page.input_value("#model") == "digits+lines"
 
 
 def test_teaching_a_correction(page, server):
@@ -382,6 +497,86 @@ def test_keyboard_users_reach_every_control(page):
     # focus is visible: the focused element gets a box shadow ring
     page.focus("#upload")
     assert page.evaluate("getComputedStyle(document.activeElement).boxShadow") != "none"
+
+
+def test_keyboard_focus_on_the_pad_is_visible(page):
+    """The focus ring was an inset box-shadow, painted under the opaque canvas: the pad looked the same."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    box = page.locator("#pad").bounding_box()
+    clip = {"x": box["x"] - 10, "y": box["y"] - 10, "width": box["width"] + 20, "height": box["height"] + 20}
+    before = Image.open(io.BytesIO(page.screenshot(clip=clip))).convert("RGB")  # nothing focused yet
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "canvas":
+            break
+    assert page.evaluate("document.activeElement.id") == "canvas"
+    after = Image.open(io.BytesIO(page.screenshot(clip=clip))).convert("RGB")
+    changed = int((np.abs(np.asarray(after, np.int16) - np.asarray(before, np.int16)).max(axis=2) > 40).sum())
+    assert changed > 2 * (box["width"] + box["height"]), changed  # a ring of at least 1 px all around, in sight
+    page.screenshot(path=str(ARTIFACTS / "browser-desktop-canvas-focus.png"))
+
+
+@pytest.mark.parametrize("button, key", [("undo", "Enter"), ("clear", " ")])
+def test_a_button_that_disables_itself_gives_focus_to_the_pad(page, button, key):
+    """Undo or Clear pressed with the keyboard disabled itself and focus fell to <body>, the top of the page."""
+    from playwright.sync_api import expect
+
+    draw_with_mouse(page, ONE)
+    expect_answer(page, "1")
+    page.focus(f"#{button}")
+    page.keyboard.press(key)
+    expect(page.locator(f"#{button}")).to_be_disabled()
+    expect(page.locator("#canvas")).to_be_focused()
+    page.keyboard.press("Tab")  # and the keyboard goes on from the pad
+    assert page.evaluate("document.activeElement.id") != "canvas"
+
+
+@pytest.mark.parametrize("width", [821, 830, 850, 880, 390])
+def test_the_model_select_fits_its_card(browser, server, width):
+    """At 821-880 px the select kept the width of its longest option (460 px) and stuck out of its card."""
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    try:
+        page.goto(server.url)
+        page.wait_for_selector("body[data-ready=true]")
+        select = page.locator("#model").bounding_box()
+        card = page.evaluate("""() => {
+            const card = document.querySelector('.draw-card'), rect = card.getBoundingClientRect();
+            return rect.right - parseFloat(getComputedStyle(card).paddingRight);
+        }""")
+        assert select["x"] + select["width"] <= card + 0.5, (select, card)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        if width == 830:
+            page.screenshot(path=str(ARTIFACTS / "browser-830.png"))
+    finally:
+        context.close()
+
+
+def test_landscape_phone_shows_the_whole_pad_without_scrolling(browser, server):
+    """At 844 x 390 the pad was entirely below the fold."""
+    context = browser.new_context(viewport={"width": 844, "height": 390}, has_touch=True, is_mobile=True,
+                                  device_scale_factor=2)
+    page = context.new_page()
+    try:
+        page.goto(server.url)
+        page.wait_for_selector("body[data-ready=true]")
+        for mode in ("char", "text"):
+            page.click(f"label[for=mode-{mode}]")
+            assert page.evaluate("window.scrollY") == 0
+            pad = page.locator("#pad").bounding_box()
+            assert pad["y"] >= 0 and pad["y"] + pad["height"] <= 390, (mode, pad)
+            assert pad["height"] >= 200, (mode, pad)  # still big enough to draw on
+            for control in ("#undo", "#clear", "#model"):
+                button = page.locator(control).bounding_box()
+                assert button["y"] + button["height"] <= 390, (control, button)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 844
+            page.screenshot(path=str(ARTIFACTS / f"browser-landscape-{mode}.png"))
+    finally:
+        context.close()
 
 
 def test_phone_with_touch(browser, server):

@@ -527,6 +527,56 @@ def test_query_options_are_validated(client):
     assert_error(client.post(f"{API}/predict?topk=3", files=upload(IMAGE)), 422, "'topk'", "no such field")
 
 
+def query_requests(client) -> list[tuple[str, str, dict]]:
+    """One valid request of every endpoint: (method, path, keyword arguments); a correction #1 exists."""
+    saved = client.post(f"{API}/corrections", files=upload(IMAGE), data={"label": "4"})
+    assert saved.status_code == 201 and saved.json()["id"] == 1, saved.text
+    image = {"files": upload(IMAGE)}
+    return [("post", f"{API}/predict", image), ("post", f"{API}/read", image), ("get", f"{API}/models", {}),
+            ("get", "/healthz", {}), ("get", f"{API}/corrections", {}),
+            ("post", f"{API}/corrections", {**image, "data": {"label": "4"}}),
+            ("get", f"{API}/corrections/1", {}), ("get", f"{API}/corrections/1/image", {})]
+
+
+def test_every_endpoint_refuses_an_unknown_query_parameter(client):
+    """README: a query option the endpoint does not have is a 422 naming it. /corrections?limt=5 gave the
+    default page, POST /corrections?lable=3 stored a correction, /models and /healthz ignored theirs."""
+    for method, path, kwargs in query_requests(client):
+        assert getattr(client, method)(path, **kwargs).status_code in (200, 201), path  # valid without it
+        for query, name in (("limt=5", "'limt'"), ("lable=3", "'lable'"), ("x=1&limit=2", "'x'")):
+            response = getattr(client, method)(f"{path}?{query}", **kwargs)
+            assert_error(response, 422, name, "no such field")
+    assert client.get(f"{API}/corrections").json()["total"] == 2  # #1 and the valid POST: the refused ones stored nothing
+    # a name with a control character is still named on one line
+    assert_error(client.get(f"{API}/models?%0Aa=1"), 422, "'\\na'", "no such field")
+
+
+def test_a_repeated_query_parameter_is_refused_not_the_last_one_used(client):
+    """?top_k=1&top_k=3 answered with 3 ranked labels: one of the two values was silently dropped."""
+    for method, path, kwargs in query_requests(client):
+        for query in ("top_k=1&top_k=3", "limit=1&limit=1", "model=digits&model=digits", "a=1&a=2"):
+            response = getattr(client, method)(f"{path}?{query}", **kwargs)
+            assert_error(response, 422, f"'{query.split('=')[0]}'", "given 2 times in the query string")
+    assert client.get(f"{API}/corrections").json()["total"] == 1
+
+
+def test_corrections_of_an_unknown_model_is_a_422_like_elsewhere(client):
+    """GET /corrections?model=foo answered 200 with an empty page: a typo looked like "no corrections yet"."""
+    assert client.post(f"{API}/corrections", files=upload(IMAGE), data={"label": "4"}).status_code == 201
+    assert_error(client.get(f"{API}/corrections?model=foo"), 422, "field 'model': unknown model 'foo'",
+                 "this server has digits, characters")
+    page = client.get(f"{API}/corrections?model=digits&limit=5&offset=0")
+    assert page.status_code == 200 and page.json()["total"] == 1 and page.json()["limit"] == 5
+    assert client.get(f"{API}/corrections?model=characters").json()["total"] == 0
+
+
+def test_the_query_parameters_are_documented(client):
+    """GET /corrections reads its query with the shared check: its parameters still show in /docs."""
+    operation = client.get("/openapi.json").json()["paths"][f"{API}/corrections"]["get"]
+    assert [p["name"] for p in operation["parameters"]] == ["limit", "offset", "model"]
+    assert all(p["in"] == "query" for p in operation["parameters"])
+
+
 def test_body_over_the_limit_is_refused_with_413(make_client):
     client = make_client(max_body_bytes=100_000)
     big = b"\x89PNG" + b"\0" * 200_000

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Annotated, Any, Callable, TypeVar
 
 import anyio
-from fastapi import FastAPI, HTTPException, Path as PathParam, Query, Request, Response
+from fastapi import FastAPI, HTTPException, Path as PathParam, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
@@ -45,6 +45,7 @@ DEFAULT_TOP_K = 5
 MAX_ID = 2**62  # SQLite integers are 64-bit: larger ids cannot exist (and would overflow)
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/bmp", "image/gif", "image/tiff")
 R = TypeVar("R")
+Q = TypeVar("Q", bound=BaseModel)
 logger = logging.getLogger("inkread.serving")
 # The multipart parser logs each malformed body it meets ("Expected boundary character 45, got 103 at
 # index 2") with no request to tie it to; the client already gets a 400 that says what is wrong.
@@ -159,9 +160,10 @@ def create_app(config: ServeConfig) -> FastAPI:
 
         return JSONResponse(await in_thread(run))
 
-    @app.get(f"{API}/models", response_model=schemas.ModelsResponse, tags=["models"])
-    def models() -> Any:
+    @app.get(f"{API}/models", response_model=schemas.ModelsResponse, tags=["models"], responses=QUERY_ERRORS)
+    def models(request: Request) -> Any:
         """The models this server offers, with their labels and test metrics (from model.json)."""
+        query_values(request, NoQuery)
         return {"models": [
             {"name": name, "default": name == registry.default, "loaded": served.recognizer is not None,
              "kind": "line" if served.reads_lines else "character", "arch": served.meta.arch,
@@ -170,9 +172,10 @@ def create_app(config: ServeConfig) -> FastAPI:
             for name, served in registry.models.items()
         ]}
 
-    @app.get("/healthz", response_model=schemas.Health, tags=["health"])
-    def healthz() -> Any:
+    @app.get("/healthz", response_model=schemas.Health, tags=["health"], responses=QUERY_ERRORS)
+    def healthz(request: Request) -> Any:
         """Liveness: 200 while the server runs; ``models`` says which are loaded yet."""
+        query_values(request, NoQuery)
         return {"status": "ok", "models": {name: served.recognizer is not None for name, served in registry.models.items()}}
 
     # --- corrections ---------------------------------------------------------------------------
@@ -185,6 +188,7 @@ def create_app(config: ServeConfig) -> FastAPI:
                   schemas.CorrectionJSON, schemas.CorrectionFields, raw=False, names=registry.names)})
     async def add_correction(request: Request, response: Response) -> Any:
         """Keep a drawing with its right label (for fine-tuning); 201 once it is safely on disk."""
+        query_values(request, NoQuery)  # the fields come in the body: a query string is a mistake, not ignored
         image, fields = await read_image_request(request, schemas.CorrectionFields, schemas.CorrectionJSON, allow_raw=False)
         name = model_name(fields.model)
         refuse_line_model(name, "corrections are single characters, for a character model")
@@ -205,19 +209,21 @@ def create_app(config: ServeConfig) -> FastAPI:
         response.headers["location"] = f"{API}/corrections/{correction.id}"
         return correction_out(correction)
 
-    @app.get(f"{API}/corrections", response_model=schemas.CorrectionPage, tags=["corrections"])
-    async def list_corrections(limit: Annotated[int, Query(ge=1, le=100)] = 20,
-                               offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
-                               model: Annotated[str | None, Query(max_length=200)] = None) -> Any:
+    @app.get(f"{API}/corrections", response_model=schemas.CorrectionPage, tags=["corrections"],
+             responses=QUERY_ERRORS, openapi_extra={"parameters": query_parameters(CorrectionsQuery)})
+    async def list_corrections(request: Request) -> Any:
         """Stored corrections, newest first; each image is at its ``image_url``."""
-        items = await anyio.to_thread.run_sync(store.page, limit, offset, model)
+        query = query_values(request, CorrectionsQuery)
+        model = None if query.model is None else model_name(query.model)
+        items = await anyio.to_thread.run_sync(store.page, query.limit, query.offset, model)
         total = await anyio.to_thread.run_sync(store.count, model)
-        return {"items": [correction_out(c) for c in items], "total": total, "limit": limit, "offset": offset}
+        return {"items": [correction_out(c) for c in items], "total": total, "limit": query.limit, "offset": query.offset}
 
     @app.get(f"{API}/corrections/{{correction_id}}", response_model=schemas.CorrectionOut, tags=["corrections"],
-             responses={404: {"model": schemas.ErrorResponse, "description": "no such correction"}})
-    async def get_correction(correction_id: Annotated[int, PathParam(ge=1, le=MAX_ID)]) -> Any:
+             responses={404: {"model": schemas.ErrorResponse, "description": "no such correction"}, **QUERY_ERRORS})
+    async def get_correction(request: Request, correction_id: Annotated[int, PathParam(ge=1, le=MAX_ID)]) -> Any:
         """One stored correction."""
+        query_values(request, NoQuery)
         correction = await anyio.to_thread.run_sync(store.get, correction_id)
         if correction is None:
             raise HTTPException(404, f"no correction with id {correction_id}: list them at {API}/corrections")
@@ -225,9 +231,10 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     @app.get(f"{API}/corrections/{{correction_id}}/image", tags=["corrections"], response_class=Response,
              responses={200: {"content": {"image/png": {}}, "description": "the PNG"},
-                        404: {"model": schemas.ErrorResponse, "description": "no such correction"}})
-    async def correction_image(correction_id: Annotated[int, PathParam(ge=1, le=MAX_ID)]) -> Response:
+                        404: {"model": schemas.ErrorResponse, "description": "no such correction"}, **QUERY_ERRORS})
+    async def correction_image(request: Request, correction_id: Annotated[int, PathParam(ge=1, le=MAX_ID)]) -> Response:
         """The drawing of one correction, as PNG."""
+        query_values(request, NoQuery)
         png = await anyio.to_thread.run_sync(store.image, correction_id)
         if png is None:
             raise HTTPException(404, f"no correction with id {correction_id}: list them at {API}/corrections")
@@ -273,26 +280,70 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": str(error)}, status_code=status)
 
 
+# --- query strings ----------------------------------------------------------------------------------
+# Every endpoint reads its query string through query_values, with a pydantic model that forbids extra
+# fields: a parameter it does not have ("limt" for "limit"), or one given twice, is a 422 naming it,
+# never silently dropped or overridden.
+
+class NoQuery(BaseModel):
+    """The query string of an endpoint that takes no query parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class CorrectionsQuery(BaseModel):
+    """The query parameters of GET /api/v1/corrections."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(20, ge=1, le=100, description="how many corrections (a page)")
+    offset: int = Field(0, ge=0, le=MAX_ID, description="how many of the newest to skip")
+    model: str | None = Field(None, max_length=schemas.MAX_MODEL_NAME_CHARS, description="only this served model's corrections")
+
+
+QUERY_ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {"model": schemas.ErrorResponse, "description": "an unknown, repeated or invalid query parameter"}}
+
+
+def query_parameters(model: type[BaseModel]) -> list[dict]:
+    """The fields of ``model`` as OpenAPI query parameters (for the endpoints that read them with query_values)."""
+    return [{"name": name, "in": "query", "required": False, "schema": schema, "description": schema.get("description", "")}
+            for name, schema in model.model_json_schema()["properties"].items()]
+
+
 # The options of /predict and /read as query parameters, documented from the same pydantic model.
-QUERY_OPTIONS = [
-    {"name": name, "in": "query", "required": False, "schema": schema, "description": schema.get("description", "")}
-    for name, schema in schemas.ImageOptions.model_json_schema()["properties"].items()
-]
+QUERY_OPTIONS = query_parameters(schemas.ImageOptions)
+
+
+def query_values(request: Request, model: type[Q]) -> Q:
+    """The query string of ``request`` validated by ``model``: a one-line 422 naming a parameter the endpoint
+    does not have (``model`` forbids extra fields), one given more than once, or a bad value."""
+    query = request.query_params
+    if len(query.multi_items()) != len(query):  # a key repeated: "?top_k=1&top_k=3" is not "3"
+        name = next(name for name in query.keys() if len(query.getlist(name)) > 1)
+        raise HTTPException(422, f"field {_printable(name)!r}: given {len(query.getlist(name))} times in the query "
+                                 "string; give it once")
+    try:
+        return model.model_validate({_printable(name): value for name, value in query.items()})
+    except ValidationError as error:
+        raise HTTPException(422, validation_message(error)) from None
+
+
+def _printable(name: str) -> str:
+    """A query parameter's name as it may appear in a one-line message: control characters escaped."""
+    return name if name.isprintable() else name.encode("unicode_escape").decode("ascii")
 
 
 def query_options(request: Request, body: schemas.ImageOptions) -> schemas.ImageOptions:
     """The options of a request: the body's, completed from the query string (422 naming a bad one,
     or one given in both with different values)."""
     given = body.model_dump(exclude_unset=True, exclude_none=True)  # a JSON null means "the default"
-    try:
-        for name in sorted(set(given) & set(request.query_params)):  # given twice: both must say the same
-            in_query = getattr(schemas.ImageOptions.model_validate({name: request.query_params[name]}), name)
-            if in_query != given[name]:
-                raise HTTPException(422, f"field {name!r} is given twice, {given[name]!r} in the body and "
-                                         f"{request.query_params[name]!r} in the query string: give it once")
-        return schemas.ImageOptions.model_validate({**request.query_params, **given})
-    except ValidationError as error:
-        raise HTTPException(422, validation_message(error)) from None
+    options = query_values(request, schemas.ImageOptions)
+    for name in sorted(given.keys() & request.query_params.keys()):  # given twice: both must say the same
+        if getattr(options, name) != given[name]:
+            raise HTTPException(422, f"field {name!r} is given twice, {given[name]!r} in the body and "
+                                     f"{request.query_params[name]!r} in the query string: give it once")
+    return options.model_copy(update=given)
 
 
 def _image_body(json_model, fields_model, raw: bool, names: list[str]) -> dict:

@@ -19,12 +19,17 @@
   const octx = overlay.getContext("2d");
   const pad = $("pad");
 
+  const TEXT_VIEW = { scale: 1, x: 0, y: 0 };
+
   const state = {
     models: [],
-    strokes: [],        // finished strokes: arrays of {x, y} in canvas pixels
+    // Strokes are kept in pixels of the text pad whatever the mode: a mode switch changes how they are
+    // shown (the view), never the strokes, so switching back gives the very same drawing.
+    strokes: [],        // finished strokes: arrays of {x, y} in text pad pixels
+    view: TEXT_VIEW,    // text pad pixels -> canvas pixels: {scale, x, y}
     current: null,      // the stroke being drawn
     pointerId: null,
-    background: null,   // an uploaded image: {file, bitmap, fit: {x, y, scale}}
+    background: null,   // an uploaded image: {file, bitmap, fit: {x, y, scale}} (fit in text pad pixels)
     controller: null,   // AbortController of the request in flight
     timer: 0,
     sequence: 0,        // answers to older requests are dropped
@@ -64,7 +69,7 @@
   function setupPen(context) {
     context.lineCap = "round";
     context.lineJoin = "round";
-    context.lineWidth = penWidth();
+    context.lineWidth = penWidth() / state.view.scale;  // drawn under the view's transform
     context.strokeStyle = "#111";
     context.fillStyle = "#111";
   }
@@ -90,25 +95,81 @@
   }
 
   function render() {
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.fillStyle = "#fff";  // opaque white paper: the PNG sent is dark ink on light, like a scan
     ctx.fillRect(0, 0, canvas.width, canvas.height);
+    const { scale, x, y } = state.view;
+    ctx.setTransform(scale, 0, 0, scale, x, y);  // the pen keeps its width in canvas pixels: setupPen divides
     const bg = state.background;
     if (bg && bg.bitmap) {
       ctx.drawImage(bg.bitmap, bg.fit.x, bg.fit.y, bg.bitmap.width * bg.fit.scale, bg.bitmap.height * bg.fit.scale);
     }
     for (const stroke of state.strokes) drawStroke(stroke);
     if (state.current) drawStroke(state.current);
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
     pad.classList.toggle("has-ink", hasInk());
+    const focused = document.activeElement;
     $("undo").disabled = state.strokes.length === 0 && !state.background;
     $("clear").disabled = !hasInk();
+    // A button that disables itself under the keyboard would drop focus to <body>, the top of the page:
+    // the pad is where the user goes on from there.
+    if ((focused === $("undo") || focused === $("clear")) && focused.disabled) canvas.focus();
   }
 
-  function toCanvas(event) {
+  // Where a pointer event is, in text pad pixels (the strokes' coordinates).
+  function toPad(event) {
     const rect = canvas.getBoundingClientRect();
+    const { scale, x, y } = state.view;
     return {
-      x: (event.clientX - rect.left) * (canvas.width / rect.width),
-      y: (event.clientY - rect.top) * (canvas.height / rect.height),
+      x: ((event.clientX - rect.left) * (canvas.width / rect.width) - x) / scale,
+      y: ((event.clientY - rect.top) * (canvas.height / rect.height) - y) / scale,
     };
+  }
+
+  // How the square pad of one character shows the drawing. Its square is the middle of the text pad, at the
+  // same height: a character keeps its size on the pad and its place, and a round trip between the modes
+  // is the identity. A drawing that does not fit in that square (a word written in text mode) is shown
+  // whole instead, shrunk and centred, until the mode changes or the pad is cleared.
+  function charView() {
+    const scale = PAD_SIZE / TEXT_PAD.height;
+    const side = (TEXT_PAD.width - TEXT_PAD.height) / 2;
+    const middle = { scale, x: -side * scale, y: 0 };
+    const ink = contentBox((TEXT_PAD.height * PEN_WIDTH) / 2);
+    if (!ink || (ink.left >= side - 0.5 && ink.right <= TEXT_PAD.width - side + 0.5)) return middle;
+    const box = contentBox(0);  // the pen's width is the square pad's own: leave room for it
+    if (!box) return middle;  // only ink beyond the text pad's edges
+    const room = PAD_SIZE - (state.strokes.length ? PAD_SIZE * PEN_WIDTH + 2 : 0);
+    const fit = Math.min(scale, room / (box.right - box.left), room / (box.bottom - box.top));
+    return {
+      scale: fit,
+      x: PAD_SIZE / 2 - ((box.left + box.right) / 2) * fit,
+      y: PAD_SIZE / 2 - ((box.top + box.bottom) / 2) * fit,
+    };
+  }
+
+  // The part of the text pad with the strokes (their points, ``r`` around) or the uploaded image on it
+  // (null when blank).
+  function contentBox(r) {
+    let left = Infinity, top = Infinity, right = -Infinity, bottom = -Infinity;
+    for (const stroke of state.strokes) {
+      for (const p of stroke) {
+        left = Math.min(left, p.x - r); right = Math.max(right, p.x + r);
+        top = Math.min(top, p.y - r); bottom = Math.max(bottom, p.y + r);
+      }
+    }
+    const bg = state.background;
+    if (bg && bg.bitmap) {
+      left = Math.min(left, bg.fit.x); right = Math.max(right, bg.fit.x + bg.bitmap.width * bg.fit.scale);
+      top = Math.min(top, bg.fit.y); bottom = Math.max(bottom, bg.fit.y + bg.bitmap.height * bg.fit.scale);
+    }
+    // ink beyond the text pad's edges (a stroke that left the pad) is not shown there either
+    left = Math.max(left, 0); top = Math.max(top, 0);
+    right = Math.min(right, TEXT_PAD.width); bottom = Math.min(bottom, TEXT_PAD.height);
+    return right >= left && bottom >= top ? { left, top, right, bottom } : null;
+  }
+
+  function updateView() {
+    state.view = pad.dataset.mode === "text" ? TEXT_VIEW : charView();
   }
 
   canvas.addEventListener("pointerdown", (event) => {
@@ -120,7 +181,7 @@
     } catch (error) {
       // a pointer the browser no longer tracks (or a synthetic event): draw without capture
     }
-    state.current = [toCanvas(event)];
+    state.current = [toPad(event)];
     clearBoxes();
     render();
   });
@@ -131,9 +192,9 @@
     // coalesced events: every sample the pen made since the last frame, for smooth fast strokes
     const samples = event.getCoalescedEvents ? event.getCoalescedEvents() : [];
     for (const sample of samples.length ? samples : [event]) {
-      const point = toCanvas(sample);
+      const point = toPad(sample);
       const last = state.current[state.current.length - 1];
-      if (Math.hypot(point.x - last.x, point.y - last.y) >= 1.5) state.current.push(point);
+      if (Math.hypot(point.x - last.x, point.y - last.y) * state.view.scale >= 1.5) state.current.push(point);
     }
     render();
     schedulePredict(DEBOUNCE_MS);
@@ -156,6 +217,7 @@
   function undo() {
     if (state.strokes.length) state.strokes.pop();
     else state.background = null;
+    if (!hasInk()) updateView();  // a blank pad starts over at its natural size
     render();
     schedulePredict(0);
   }
@@ -164,6 +226,7 @@
     state.strokes = [];
     state.current = null;
     state.background = null;
+    updateView();
     render();
     clearBoxes();
     abortRequest();
@@ -230,15 +293,16 @@
     }
     const fit = bitmap ? fitInto(bitmap.width, bitmap.height) : { x: 0, y: 0, scale: 1 };
     state.background = { file, bitmap, fit };
+    updateView();  // the square pad shows the whole image
     clearBoxes();
     render();
     predictNow();
   }
 
-  // "contain": the whole image, centred, as large as the pad allows
+  // "contain": the whole image, centred, as large as the text pad allows (the square pad's view shows it whole)
   function fitInto(width, height) {
-    const scale = Math.min(canvas.width / width, canvas.height / height);
-    return { x: (canvas.width - width * scale) / 2, y: (canvas.height - height * scale) / 2, scale };
+    const scale = Math.min(TEXT_PAD.width / width, TEXT_PAD.height / height);
+    return { x: (TEXT_PAD.width - width * scale) / 2, y: (TEXT_PAD.height - height * scale) / 2, scale };
   }
 
   // --- predictions ---------------------------------------------------------------------------
@@ -469,27 +533,48 @@
     // boxes are in pixels of the image sent: the pad itself, or the uploaded file drawn fitted
     const bg = state.background;
     const fit = bg && state.strokes.length === 0 && bg.bitmap ? bg.fit : { x: 0, y: 0, scale: 1 };
+    const { scale, x: viewX, y: viewY } = state.view;
     const size = Math.max(14, Math.round(canvas.height * 0.07));
     octx.lineWidth = Math.max(2, canvas.height / 200);
     octx.font = `700 ${size}px system-ui, sans-serif`;
     octx.textBaseline = "bottom";
-    for (const char of characters) {
+    const air = octx.lineWidth * 2;  // a little air between the ink and its box
+    const boxes = characters.map((char) => {
       const [left, top, right, bottom] = char.box;
-      const pad = octx.lineWidth * 2;  // a little air between the ink and its box
-      const x = fit.x + left * fit.scale - pad, y = fit.y + top * fit.scale - pad;
-      const w = (right - left) * fit.scale + 2 * pad, h = (bottom - top) * fit.scale + 2 * pad;
-      const color = char.uncertain ? "#b45309" : "#4338ca";
-      octx.strokeStyle = color;
-      octx.setLineDash(char.uncertain ? [8, 6] : []);
-      octx.strokeRect(x, y, w, h);
-      const tag = char.label;
-      const tagWidth = octx.measureText(tag).width + 12;
-      const tagY = y - size - 6 < 0 ? y + h + size + 6 : y;
-      octx.fillStyle = color;
-      octx.fillRect(x, tagY - size - 6, tagWidth, size + 6);
-      octx.fillStyle = "#fff";
-      octx.fillText(tag, x + 6, tagY - 2);
+      const x = viewX + (fit.x + left * fit.scale) * scale - air, y = viewY + (fit.y + top * fit.scale) * scale - air;
+      const w = (right - left) * fit.scale * scale + 2 * air, h = (bottom - top) * fit.scale * scale + 2 * air;
+      return { char, x, y, w, h, color: char.uncertain ? "#b45309" : "#4338ca" };
+    });
+    for (const box of boxes) {
+      octx.strokeStyle = box.color;
+      octx.setLineDash(box.char.uncertain ? [8, 6] : []);
+      octx.strokeRect(box.x, box.y, box.w, box.h);
     }
+    octx.setLineDash([]);
+    const tags = [];  // the tags placed so far: none may cover another, nor another character's box
+    for (const box of boxes) {
+      const tag = placeTag(box, octx.measureText(box.char.label).width + 12, size + 6, boxes, tags);
+      tags.push(tag);
+      octx.fillStyle = box.color;
+      octx.fillRect(tag.x, tag.y, tag.w, tag.h);
+      octx.fillStyle = "#fff";
+      octx.fillText(box.char.label, tag.x + 6, tag.y + tag.h - 2);
+    }
+  }
+
+  // Where a box's label goes: above the box; inside its top edge, over its own ink, when there is no room
+  // above (the top of the pad, or the line above too close); then below it, or inside its bottom edge.
+  // The first place that covers no other box, no other label and stays on the pad wins, each tried at
+  // the box's left edge, then at its right edge. (Below the box, a label of the top line sat in the gap
+  // between two lines, where the next line's labels covered it.)
+  function placeTag(box, w, h, boxes, tags) {
+    const rows = [box.y - h, box.y, box.y + box.h, box.y + box.h - h];
+    const columns = [box.x, box.x + box.w - w].map((x) => Math.max(0, Math.min(x, overlay.width - w)));
+    const overlaps = (a, b) => a.x < b.x + b.w - 1 && b.x < a.x + a.w - 1 && a.y < b.y + b.h - 1 && b.y < a.y + a.h - 1;
+    const spots = rows.flatMap((y) => columns.map((x) => ({ x, y, w, h })));
+    const free = spots.find((spot) => spot.y >= 0 && spot.y + h <= overlay.height &&
+      !boxes.some((other) => other !== box && overlaps(spot, other)) && !tags.some((tag) => overlaps(spot, tag)));
+    return free || { x: columns[0], y: Math.max(0, Math.min(box.y, overlay.height - h)), w, h };  // crowded: inside the top edge
   }
 
   // --- teach a correction ----------------------------------------------------------------------
@@ -547,19 +632,13 @@
   function applyMode(mode) {
     pad.dataset.mode = mode;
     const { width, height } = mode === "text" ? TEXT_PAD : { width: PAD_SIZE, height: PAD_SIZE };
-    if (canvas.width !== width) {
-      // The drawing stays: the old pad, scaled to fit inside the new one and centred.
-      const fit = Math.min(width / canvas.width, height / canvas.height);
-      const dx = (width - canvas.width * fit) / 2;
-      const dy = (height - canvas.height * fit) / 2;
-      state.strokes = state.strokes.map((stroke) => stroke.map((p) => ({ x: p.x * fit + dx, y: p.y * fit + dy })));
+    if (canvas.width !== width || canvas.height !== height) {
+      // The drawing stays as it is: only the view changes (see charView).
       state.current = null;
       canvas.width = overlay.width = width;
       canvas.height = overlay.height = height;
-      if (state.background && state.background.bitmap) {
-        state.background.fit = fitInto(state.background.bitmap.width, state.background.bitmap.height);
-      }
     }
+    updateView();
     $("seen-figure").hidden = mode === "text";
     $("teach").hidden = mode === "text";  // corrections are single characters
     offerModels(mode);
@@ -568,18 +647,31 @@
     clearBoxes();
   }
 
-  // In character mode a line model cannot be chosen; if it was, the first model that can takes over.
+  // In character mode a line model cannot be chosen; if it was, the closest model that can takes over.
   function offerModels(mode) {
     const options = Array.from($("model").options);
     for (const option of options) {
       option.disabled = mode === "char" && isLine(state.models.find((m) => m.name === option.value));
       option.title = option.disabled ? "It reads whole lines: set Read to Text to use it" : "";
     }
-    const usable = options.find((option) => !option.disabled);
+    const usable = closestModel(currentModel(), options.filter((option) => !option.disabled));
     if ($("model").selectedOptions[0]?.disabled && usable) {
       $("model").value = usable.value;
       applyModel();
     }
+  }
+
+  // The option whose model knows most of the characters of ``model`` (the first of a tie, in the server's
+  // order): after the line model, a drawn "R" goes to the characters model, not to the digits one.
+  function closestModel(model, options) {
+    const known = new Set(model ? model.labels : []);
+    let best = null, bestShared = -1;
+    for (const option of options) {
+      const candidate = state.models.find((m) => m.name === option.value);
+      const shared = candidate ? candidate.labels.filter((label) => known.has(label)).length : 0;
+      if (shared > bestShared) { best = option; bestShared = shared; }
+    }
+    return best;
   }
 
   // Offer only the restrictions the model can honour (a digits model has no letters).
@@ -592,6 +684,7 @@
     $("only-letters").disabled = !hasLetters;
     const checked = document.querySelector('input[name="only"]:checked');
     if (checked.disabled) $("only-any").checked = true;
+    $("model").title = describe(model);  // the whole description, where a narrow select cuts it short
     updateHint();
   }
 
