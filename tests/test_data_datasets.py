@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import sys
-import types
-
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
@@ -13,22 +9,6 @@ from PIL import Image, ImageDraw
 from inkread.data import DatasetSplits, ImageSet, load_dataset
 from inkread.errors import DatasetError
 from inkread.labels import DIGITS, LABEL_SETS
-
-
-@pytest.fixture
-def preprocessing(monkeypatch):
-    """The shared preprocessing; a crude stand-in only if inkread.imaging.preprocess is not there yet."""
-    try:
-        importlib.import_module("inkread.imaging.preprocess")
-    except ImportError:
-        def preprocess_image(path, recipe="mnist"):
-            with Image.open(path) as image:
-                gray = np.asarray(image.convert("L").resize((28, 28)), dtype=np.float32) / 255
-            return 1.0 - gray  # dark ink on white -> ink high
-
-        fake = types.ModuleType("inkread.imaging.preprocess")
-        fake.preprocess_image = preprocess_image
-        monkeypatch.setitem(sys.modules, "inkread.imaging.preprocess", fake)
 
 
 def _draw(path, kind: int, variant: int = 0) -> None:
@@ -94,24 +74,24 @@ def test_unknown_spec_lists_the_valid_ones(tmp_path):
 
 # ---------------------------------------------------------------- folder:
 
-def test_folder_with_class_subfolders(tmp_path, preprocessing):
+def test_folder_with_class_subfolders(tmp_path):
     root = _class_folders(tmp_path / "mine")
     (root / "0" / "notes.txt").write_text("not an image")
     splits = load_dataset(f"folder:{root}", seed=0)
-    assert splits.labels == DIGITS and splits.recipe == "mnist"  # all digits -> the 10-digit set
+    assert splits.labels == ("0", "1", "2") and splits.recipe == "mnist"  # its own classes, the digits recipe
     counts = splits.counts()
     assert sum(counts.values()) == 30 and counts["train"] > 20 and counts["val"] and counts["test"]  # about 80/10/10
     images = np.concatenate([splits.train.images, splits.val.images, splits.test.images])
     targets = np.concatenate([splits.train.targets, splits.val.targets, splits.test.targets])
     assert images.dtype == np.uint8 and images.shape == (30, 28, 28)
-    assert sorted(np.bincount(targets, minlength=10).tolist()) == [0] * 7 + [10] * 3
+    assert np.bincount(targets).tolist() == [10] * 3
     assert images.max() == 255 and images.mean() < 80  # ink high, on black
     # A vertical line (class 1) is taller than wide once preprocessed.
     ones = images[targets == 1] > 64
     assert ones.any(axis=2).sum(axis=1).mean() > 2 * ones.any(axis=1).sum(axis=1).mean()
 
 
-def test_folder_takes_nested_images_and_every_image_type_but_not_hidden_files(tmp_path, preprocessing):
+def test_folder_takes_nested_images_and_every_image_type_but_not_hidden_files(tmp_path):
     import shutil
 
     root = _class_folders(tmp_path / "mine", per_class=4)
@@ -127,13 +107,13 @@ def test_folder_takes_nested_images_and_every_image_type_but_not_hidden_files(tm
     assert np.bincount(targets, minlength=3)[:3].tolist() == [4, 5, 5]
 
 
-def test_folder_with_a_train_folder_but_no_test_folder_is_refused(tmp_path, preprocessing):
+def test_folder_with_a_train_folder_but_no_test_folder_is_refused(tmp_path):
     _class_folders(tmp_path / "half" / "train", per_class=2)
     with pytest.raises(DatasetError, match="has a train/ folder but no test/ beside it"):
         load_dataset(f"folder:{tmp_path / 'half'}")
 
 
-def test_adding_images_to_a_folder_never_moves_the_others_between_parts(tmp_path, preprocessing):
+def test_adding_images_to_a_folder_never_moves_the_others_between_parts(tmp_path):
     """Folders are split by each image's pixels and the seed: a test image stays a test image
     however many images are added (a seeded shuffle by position reshuffled them all), and copies
     of one image are never in two parts."""
@@ -156,7 +136,7 @@ def test_adding_images_to_a_folder_never_moves_the_others_between_parts(tmp_path
     assert old.counts() == {"train": 27, "val": 3, "test": 3} and old.source["split_by"] == "position"
 
 
-def test_folder_with_labels_csv_and_letters(tmp_path, preprocessing):
+def test_folder_with_labels_csv_and_letters(tmp_path):
     root = tmp_path / "csvfolder"
     rows = ["file,label,extra"]
     for n, label in enumerate("bAab"):
@@ -170,7 +150,7 @@ def test_folder_with_labels_csv_and_letters(tmp_path, preprocessing):
     assert given.labels == LABEL_SETS["byclass"] and given.recipe == "mnist"
 
 
-def test_folder_labels_merge_case_into_a_given_set(tmp_path, preprocessing):
+def test_folder_labels_merge_case_into_a_given_set(tmp_path):
     root = _class_folders(tmp_path / "cases", "cCa", per_class=1)
     bymerge = load_dataset(f"folder:{root}", labels=LABEL_SETS["bymerge"], val_fraction=0.0)
     found = sorted(LABEL_SETS["bymerge"][t] for part in (bymerge.train, bymerge.test) for t in part.targets)
@@ -180,7 +160,7 @@ def test_folder_labels_merge_case_into_a_given_set(tmp_path, preprocessing):
     assert sorted(LABEL_SETS["letters"][t] for part in (letters.train, letters.test) for t in part.targets) == ["A", "C", "C"]
 
 
-def test_folder_with_train_and_test(tmp_path, preprocessing):
+def test_folder_with_train_and_test(tmp_path):
     root = tmp_path / "split"
     _class_folders(root / "train", "01", per_class=5)
     _class_folders(root / "test", "01", per_class=2)
@@ -189,13 +169,13 @@ def test_folder_with_train_and_test(tmp_path, preprocessing):
     assert sorted(splits.test.targets.tolist()) == [0, 0, 1, 1]
 
 
-def test_folder_labels_outside_the_given_set(tmp_path, preprocessing):
+def test_folder_labels_outside_the_given_set(tmp_path):
     root = _class_folders(tmp_path / "mixed", "1AB", per_class=1)
     with pytest.raises(DatasetError, match="labels outside the model's label set: 'A', 'B'"):
         load_dataset(f"folder:{root}", labels=DIGITS)
 
 
-def test_folder_errors(tmp_path, preprocessing):
+def test_folder_errors(tmp_path):
     with pytest.raises(DatasetError, match="is not a folder"):
         load_dataset(f"folder:{tmp_path / 'nope'}")
     (tmp_path / "empty" / "7").mkdir(parents=True)
@@ -223,7 +203,7 @@ def test_folder_errors(tmp_path, preprocessing):
         load_dataset(f"folder:{tmp_path / 'cols'}")
 
 
-def test_real_canvas_folder(shared_datasets, preprocessing):
+def test_real_canvas_folder(shared_datasets):
     splits = load_dataset(f"folder:{shared_datasets / 'hwd1000'}")
     counts = splits.counts()  # 80/10/10 by each image's pixels: the parts are near those sizes, not exactly
     assert sum(counts.values()) == 1000 and 70 <= counts["val"] <= 130 and 70 <= counts["test"] <= 130
@@ -266,7 +246,7 @@ def test_csv_bad_rows_give_the_line_number(tmp_path):
     with pytest.raises(DatasetError, match="bad.csv line 4 has 4 values, expected 785"):
         load_dataset(f"csv:{path}")
     path.write_text("\n".join(rows[:2] + [rows[2].replace(",", ",300,", 1).rsplit(",", 1)[0]]))
-    with pytest.raises(DatasetError, match="line 3: pixel0 is '300', expected an integer 0..255"):
+    with pytest.raises(DatasetError, match="line 3: pixel0 is '300', expected a number 0..255"):
         load_dataset(f"csv:{path}")
     path.write_text("\n".join(rows[:1] + ["x" + rows[1][1:].replace(",5,", ",five,", 1)]))
     with pytest.raises(DatasetError, match="line 2"):
@@ -282,10 +262,227 @@ def test_csv_bad_rows_give_the_line_number(tmp_path):
     with pytest.raises(DatasetError, match="line 3 has an empty label"):
         load_dataset(f"csv:{path}")
     path.write_text("\n".join(rows[:1] + [rows[1].replace(",", ",\u0663,", 1).rsplit(",", 1)[0]]))  # an Arabic-Indic 3
-    with pytest.raises(DatasetError, match="line 2: pixel0 is '\u0663', expected an integer 0..255"):
+    with pytest.raises(DatasetError, match="line 2: pixel0 is '\u0663', expected a number 0..255"):
         load_dataset(f"csv:{path}")
     path.write_text("")
     with pytest.raises(DatasetError, match="no data rows"):
         load_dataset(f"csv:{path}")
     with pytest.raises(DatasetError, match="not found"):
         load_dataset(f"csv:{tmp_path / 'none.csv'}")
+
+
+# ---------------------------------------------------------------- what folder:/csv: data sets hold and say
+
+def _warnings(capsys) -> list[str]:
+    """The warnings printed on stderr so far, each checked to be one line of its own."""
+    lines = capsys.readouterr().err.splitlines()
+    assert all(line.startswith("inkread: warning: ") for line in lines), lines
+    return lines
+
+
+def test_a_subset_of_the_digits_is_a_model_of_those_classes_only(tmp_path, capsys):
+    """Folders 1, 4 and 7 made a 10-class model: 7 classes never taught, in its top-3 and its reports."""
+    root = _class_folders(tmp_path / "three", "147", per_class=4)
+    splits = load_dataset(f"folder:{root}", val_fraction=0.25)
+    assert splits.labels == ("1", "4", "7") and splits.recipe == "mnist"  # still digits: the digits recipe
+    targets = np.concatenate([splits.train.targets, splits.val.targets, splits.test.targets])
+    assert np.bincount(targets).tolist() == [4, 4, 4]
+    fine_tune = load_dataset(f"folder:{root}", labels=DIGITS)  # --init-from a digits model: its 10 classes
+    assert fine_tune.labels == DIGITS
+    assert sorted(set(np.concatenate([fine_tune.train.targets, fine_tune.test.targets]).tolist())) == [1, 4, 7]
+    _, pixels, _ = _csv_rows(12)
+    path = tmp_path / "three.csv"
+    path.write_text("\n".join(",".join(map(str, ["147"[n % 3], *row])) for n, row in enumerate(pixels)))
+    assert load_dataset(f"csv:{path}").labels == ("1", "4", "7")
+    assert _warnings(capsys) == []
+
+
+def test_labels_written_as_decimal_numbers_are_refused_with_the_fix(tmp_path):
+    labels, pixels, _ = _csv_rows(20)
+    path = tmp_path / "floats.csv"
+    path.write_text("label," + ",".join(f"pixel{i}" for i in range(784)) + "\n"
+                    + "\n".join(",".join([f"{label}.0", *map(str, row)]) for label, row in zip(labels, pixels)))
+    with pytest.raises(DatasetError, match=r"floats.csv has labels written as decimal numbers \('0.0', '1.0', '2.0' \.\.\.\), "
+                                           r"as pandas writes a float column: write them as whole numbers "
+                                           r"\('0', '1', '2' \.\.\.\), e.g. with df\['label'\].astype\(int\)"):
+        load_dataset(f"csv:{path}")
+    root = tmp_path / "listed"
+    for n in range(4):
+        _draw(root / f"{n}.png", n, n)
+    (root / "labels.csv").write_text("file,label\n0.png,3\n1.png,3\n2.png,7.00\n3.png,7\n")
+    with pytest.raises(DatasetError, match=r"labels.csv has labels written as decimal numbers \('7.00'\).*\('7'\)"):
+        load_dataset(f"folder:{root}")
+
+
+def test_a_file_listed_twice_with_different_labels_is_refused(tmp_path, capsys):
+    root = tmp_path / "twice"
+    for n in range(4):
+        _draw(root / "img" / f"{n}.png", n, n)
+    (root / "labels.csv").write_text("file,label\nimg/0.png,1\nimg/1.png,1\nimg/2.png,7\nimg/3.png,7\n./img/0.png,7\n")
+    with pytest.raises(DatasetError, match=r"labels.csv lists ./img/0.png twice with different labels "
+                                           r"\('1' on line 2, '7' on line 6\): keep the right one, remove the other$"):
+        load_dataset(f"folder:{root}")
+    (root / "labels.csv").write_text("file,label\nimg/0.png,1\nimg/1.png,1\nimg/2.png,7\nimg/3.png,7\nimg/0.png,1\n")
+    assert sum(load_dataset(f"folder:{root}").counts().values()) == 5  # listed twice, the same label: a copy
+    assert _warnings(capsys) == []
+
+
+def test_suspicious_labels_and_classes_are_warned_about_in_one_line_each(tmp_path, capsys):
+    root = tmp_path / "words"
+    rows = ["file,label"]
+    for n, label in enumerate(["one"] * 3 + ["two"] * 3 + ["x"]):
+        _draw(root / f"{n}.png", n, n)
+        rows.append(f"{n}.png,{label}")
+    (root / "labels.csv").write_text("\n".join(rows) + "\n")
+    splits = load_dataset(f"folder:{root}")
+    assert splits.labels == ("one", "two", "x")  # legal: word-level classes
+    assert _warnings(capsys) == [
+        f"inkread: warning: {root / 'labels.csv'} has labels longer than one character ('one', 'two'): each is a class "
+        "of its own, as for whole words; if they should be single characters, rename them",
+        f"inkread: warning: {root / 'labels.csv'} has classes with a single image ('x'): too few to learn them and "
+        "test them (the image is either trained on or tested); add images of them"]
+    load_dataset(f"folder:{root}", labels=("one", "two", "x"))  # a model of words: its labels are no news
+    assert len(_warnings(capsys)) == 1
+    classes = _class_folders(tmp_path / "classes", ["e\u0301", "a"], per_class=2)  # "é" as macOS names a folder: e + accent
+    (classes / "5").mkdir()
+    (classes / "6").mkdir()
+    (classes / "6" / "notes.txt").write_text("no images")
+    splits = load_dataset(f"folder:{classes}")
+    assert splits.labels == ("a", "e\u0301")
+    assert _warnings(capsys) == [f"inkread: warning: class folders of {classes} hold no images and are left out "
+                                 "('5', '6'): add images of those classes, or remove the folders"]
+
+
+def test_images_beside_the_class_folders_are_not_left_out_unsaid(tmp_path, capsys):
+    root = _class_folders(tmp_path / "mine", "147", per_class=2)
+    for n in range(3):
+        _draw(root / f"loose-{n}.png", n, n + 20)
+    (root / ".hidden.png").write_bytes(b"not data")
+    splits = load_dataset(f"folder:{root}")
+    assert sum(splits.counts().values()) == 6
+    assert _warnings(capsys) == [f"inkread: warning: 3 images at the top of {root} are left out ('loose-0.png', "
+                                 "'loose-1.png', 'loose-2.png'): only images in a class sub-folder have a label; "
+                                 "move them into theirs (e.g. 7/loose-0.png)"]
+
+
+def test_a_flat_folder_of_images_says_how_to_lay_it_out(tmp_path):
+    root = tmp_path / "flat"
+    for n in range(30):
+        _draw(root / f"{n:02}.png", n, n)
+    with pytest.raises(DatasetError, match=rf"^{root} holds 30 images but no class sub-folders and no labels.csv: move "
+                                           r"each image into a sub-folder named by its label \(7/00.png\), or list "
+                                           r"them in a labels.csv with file,label columns$"):
+        load_dataset(f"folder:{root}")
+
+
+def _header(names) -> str:
+    return ",".join(names) + "\n"
+
+
+def test_csv_label_column_is_found_by_its_header_name(tmp_path):
+    labels, pixels, _ = _csv_rows(20)
+    pixel_names = [f"pixel{i}" for i in range(784)]
+    path = tmp_path / "last.csv"
+    path.write_text(_header(pixel_names + [" Label"])
+                    + "\n".join(",".join(map(str, [*row, "ABCD"[label % 4]])) for label, row in zip(labels, pixels)))
+    splits = load_dataset(f"csv:{path}", val_fraction=0.0)
+    assert splits.labels == ("A", "B", "C", "D") and splits.source["label_column"] == 784
+    images = np.concatenate([splits.train.images, splits.test.images])
+    targets = np.concatenate([splits.train.targets, splits.test.targets])
+    assert {image.tobytes(): target for image, target in zip(images, targets)} == \
+        {row.astype(np.uint8).tobytes(): label % 4 for row, label in zip(pixels, labels)}
+    path.write_text("\n".join(",".join(map(str, ["y" if label % 2 else "x", *row])) for label, row in zip(labels, pixels)))
+    assert load_dataset(f"csv:{path}").source["rows"] == 20  # a first row labelled "y" is data, not a header
+
+
+def test_csv_without_a_label_column_says_so(tmp_path):
+    _, pixels, _ = _csv_rows(5)
+    body = "\n".join(",".join(map(str, row)) for row in pixels)
+    path = tmp_path / "test.csv"
+    path.write_text(_header(f"pixel{i}" for i in range(784)) + body)  # Kaggle's test.csv
+    with pytest.raises(DatasetError, match=r"test.csv has no labels \(its header names 784 columns, one per pixel, and no "
+                                           r"label column\): training needs label,pixel0,...,pixel783 lines; Kaggle's "
+                                           r"test.csv has no labels \(train on its train.csv\)$"):
+        load_dataset(f"csv:{path}")
+    path.write_text(body)
+    with pytest.raises(DatasetError, match=r"has no labels \(line 1 has 784 values, one per pixel\)"):
+        load_dataset(f"csv:{path}")
+    labels, _, rows = _csv_rows(5)
+    path.write_text(_header(["", "label", *(f"pixel{i}" for i in range(784))])
+                    + "\n".join(f"{n},{row}" for n, row in enumerate(rows)))
+    with pytest.raises(DatasetError, match=r"line 2 has 786 values, expected 785 .*; its first column is the row index "
+                                           r"pandas writes: save it with to_csv\(index=False\)$"):
+        load_dataset(f"csv:{path}")
+
+
+@pytest.mark.parametrize("header", [True, False])
+def test_csv_pixels_may_be_decimal_numbers(tmp_path, header):
+    labels, pixels, _ = _csv_rows(20)
+    head = _header(["label", *(f"pixel{i}" for i in range(784))]) if header else ""
+    path = tmp_path / "floats.csv"
+
+    def loaded(values) -> dict[bytes, int]:
+        path.write_text(head + "\n".join(",".join([str(label), *values[n]]) for n, label in enumerate(labels)))
+        splits = load_dataset(f"csv:{path}", val_fraction=0.0)
+        assert splits.source["rows"] == 20 and splits.labels == DIGITS
+        return {image.tobytes(): target for part in (splits.train, splits.test)
+                for image, target in zip(part.images, part.targets)}
+
+    expected = {row.astype(np.uint8).tobytes(): label for row, label in zip(pixels, labels)}
+    assert loaded([[f"{value:.1f}" for value in row] for row in pixels]) == expected  # "0.0".."255.0"
+    assert loaded([[f"{value / 255:.6f}" for value in row] for row in pixels]) == expected  # 0..1: scaled
+    assert loaded([[f"{value - 0.3:.1f}" if value else "0" for value in row] for row in pixels]) == expected  # rounded
+    binarized = (pixels > 127).astype(int)
+    assert loaded([[str(value) for value in row] for row in binarized]) == \
+        {(row * 255).astype(np.uint8).tobytes(): label for row, label in zip(binarized, labels)}
+    for bad in ("-0.5", "255.5", "nan", "1e999"):
+        values = [[str(value) for value in row] for row in pixels]
+        values[3][10] = bad
+        with pytest.raises(DatasetError, match=rf"line {4 + header}: pixel10 is '{bad}', expected a number 0..255 \(or 0..1 "
+                                               r"throughout the file\): fix or remove that line$"):
+            loaded(values)
+
+
+def _labelled_folder(root, header: str, delimiter: str = ",", names=None) -> None:
+    rows = [header]
+    for n, label in enumerate("0011"):
+        _draw(root / "img" / f"{n}.png", n, n)
+        rows.append(delimiter.join([(names or "img/{}.png").format(n), label]))
+    (root / "labels.csv").write_text("\n".join(rows) + "\n")
+
+
+@pytest.mark.parametrize("header, delimiter", [("File, Label", ","), (" FILE ;label", ";"), ("file\tlabel\tnote", "\t"),
+                                               ('"file","label"', ",")])
+def test_labels_csv_headers_in_any_case_and_delimiter(tmp_path, header, delimiter):
+    _labelled_folder(tmp_path / "d", header, delimiter)
+    splits = load_dataset(f"folder:{tmp_path / 'd'}", val_fraction=0.0)
+    assert splits.labels == ("0", "1") and sum(splits.counts().values()) == 4
+
+
+def test_labels_csv_without_the_columns_says_which_it_has(tmp_path):
+    _labelled_folder(tmp_path / "d", "name;class", ";")
+    with pytest.raises(DatasetError, match=r"labels.csv must have a header line with 'file' and 'label' columns and at "
+                                           r"least one row \(its first line has 'name', 'class'\): write file,label as its "
+                                           r"first line$"):
+        load_dataset(f"folder:{tmp_path / 'd'}")
+    _labelled_folder(tmp_path / "d", "image,label,writer")
+    with pytest.raises(DatasetError, match=r"\(its first line has 'image', 'label', 'writer'\)"):
+        load_dataset(f"folder:{tmp_path / 'd'}")
+
+
+def test_labels_csv_windows_paths_are_found(tmp_path):
+    _labelled_folder(tmp_path / "d", "file,label", names="img\\{}.png")
+    splits = load_dataset(f"folder:{tmp_path / 'd'}", val_fraction=0.0)
+    assert sum(splits.counts().values()) == 4
+    _labelled_folder(tmp_path / "e", "file,label", names="img\\missing{}.png")
+    with pytest.raises(DatasetError, match=r"line 2 names img\\missing0.png, which is not in"):
+        load_dataset(f"folder:{tmp_path / 'e'}")
+
+
+def test_csv_with_another_separator_says_so(tmp_path):
+    _, _, rows = _csv_rows(3)
+    path = tmp_path / "semi.csv"
+    path.write_text("\n".join(row.replace(",", ";") for row in rows))
+    with pytest.raises(DatasetError, match=r"semi.csv line 1 has 1 values, expected 785 \(label,pixel0,...,pixel783\); "
+                                           r"its values are separated by semicolons: save it with commas$"):
+        load_dataset(f"csv:{path}")

@@ -6,6 +6,8 @@ without a traceback; the web API turns it into a 4xx response, or a 503 where th
 files are at fault (``ModelBundleError``, ``StorageError``).
 """
 
+import sys
+
 
 class InkreadError(Exception):
     """A problem the user can fix; ``str(error)`` is a complete one-line explanation."""
@@ -42,3 +44,11 @@ def first_line(error: BaseException, limit: int = 160) -> str:
 def first_few(items: list[str], limit: int = 5) -> str:
     """The first ``limit`` items quoted and joined for an error message, with " ..." if there are more."""
     return ", ".join(map(repr, items[:limit])) + (" ..." if len(items) > limit else "")
+
+
+def warn(message: str) -> None:
+    """Print ``inkread: warning: <message>`` on stderr, always (it is about the result, not the progress).
+
+    Here rather than in ``training.console`` because data sets are loaded without PyTorch too.
+    """
+    print(f"inkread: warning: {message}", file=sys.stderr, flush=True)

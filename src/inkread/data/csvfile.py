@@ -1,12 +1,17 @@
 """``csv:PATH`` data sets in the Kaggle MNIST layout: ``label,pixel0,...,pixel783`` per line.
 
-The pixels are already 28x28 MNIST-style images (row-major, upright, ink high, 0..255), so they
-are used as they are, without preprocessing. The label column holds the character (a digit for
-Kaggle MNIST). A header line is optional. The rows are split train/val/test 80/10/10 by their pixels and the seed.
+The pixels are already 28x28 MNIST-style images (row-major, upright, ink high), so they are used
+as they are, without preprocessing: numbers 0..255 (decimals are rounded), or 0..1 as numpy and
+pandas users often save them (scaled to 0..255 when every pixel of the file lies within 0..1).
+The label column holds the character (a digit for Kaggle MNIST). A header line is optional; with
+one, the column named label (or labels, class, target, y) is the label column wherever it is
+(``pixel0,...,pixel783,label`` too), else the first column is. The rows are split
+train/val/test 80/10/10 by their pixels and the seed.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +20,9 @@ from inkread.data.splits import TEST_FRACTION, DatasetSplits, ImageSet, default_
 from inkread.errors import DatasetError
 
 PIXELS = 28 * 28
+LABEL_NAMES = ("label", "labels", "class", "target", "y")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)  # ASCII only: float() would take "1_0" and "٣"
+_LAYOUT = f"label,pixel0,...,pixel{PIXELS - 1}"
 
 
 def load_csv(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str | None, seed: int,
@@ -22,18 +30,21 @@ def load_csv(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str | 
     """Load a Kaggle-style MNIST CSV file (see the module docstring); ``split_by`` as for folders."""
     path = Path(path).expanduser()
     lines = _read_lines(path)
-    header = 1 if lines and _is_header(lines[0]) else 0
-    rows = [(number, line) for number, line in enumerate(lines[header:], start=header + 1) if line.strip()]
+    header = lines[0] if lines and _is_header(lines[0]) else None
+    label_column = _label_column(path, header)
+    start = 1 if header is not None else 0
+    rows = [(number, line) for number, line in enumerate(lines[start:], start=start + 1) if line.strip()]
     if not rows:
-        raise DatasetError(f"{path} has no data rows: expected lines of label,pixel0,...,pixel783")
-    found = [line.split(",", 1)[0].strip() for _, line in rows]
-    pixels = _parse_pixels(path, rows)
+        raise DatasetError(f"{path} has no data rows: expected lines of {_LAYOUT}")
+    found, pixels, scaled = _parse_rows(path, rows, label_column, header)
     label_set, targets, merged = index_labels(found, labels, path)
     images = ImageSet(pixels.reshape(-1, 28, 28), targets)
     train, val, test = split_images(images, seed, val_fraction, TEST_FRACTION, split_by)
     recipe = recipe or default_recipe(label_set)
     return DatasetSplits(f"csv:{path.name}", label_set, recipe, train, val, test,
-                         source={"spec": f"csv:{path}", "rows": len(rows), "header": bool(header), "split_by": split_by,
+                         source={"spec": f"csv:{path}", "rows": len(rows), "header": header is not None,
+                                 "split_by": split_by, **({"label_column": label_column} if label_column else {}),
+                                 **({"pixels": "0-1, scaled to 0-255"} if scaled else {}),
                                  **({"merged_classes": merged} if merged else {})})  # reports say so
 
 
@@ -41,40 +52,109 @@ def _read_lines(path: Path) -> list[str]:
     try:
         return path.read_text(encoding="utf-8-sig").splitlines()
     except FileNotFoundError:
-        raise DatasetError(f"{path} not found: csv:PATH needs a CSV file of label,pixel0,...,pixel783 lines") from None
+        raise DatasetError(f"{path} not found: csv:PATH needs a CSV file of {_LAYOUT} lines") from None
     except (OSError, UnicodeDecodeError) as error:
         raise DatasetError(f"cannot read {path} ({error}): csv:PATH needs a text CSV file") from None
 
 
 def _is_header(line: str) -> bool:
-    """A header names its columns: "label" first (Kaggle's pixel0..., pandas' 0, 1, ...), or most
-    fields are not numbers. A data row with one bad pixel is data, refused with its line number."""
-    fields = [field.strip() for field in line.split(",")]
-    if fields[0].lower() in ("label", "labels", "class", "target", "y"):
+    """A header names its columns: most fields are not numbers (Kaggle's label,pixel0,...), or they
+    are pandas' column numbers 0, 1, 2, ... beside a label name. A data row with one bad pixel is
+    data, refused with its line number; so is a row whose label happens to be "y"."""
+    fields = _names(line)
+    if len(fields) < 2:  # a line of ; or tab separated values: reported as a data line that has 1 value
+        return False
+    others = [field for field in fields if field not in LABEL_NAMES]
+    if len(others) < len(fields) and others == [str(column) for column in range(len(others))]:
         return True
-    return sum(not field.isdigit() for field in fields[1:]) > len(fields[1:]) / 2
+    return sum(not _NUMBER.fullmatch(field) for field in fields) > len(fields) / 2
 
 
-def _parse_pixels(path: Path, rows: list[tuple[int, str]]) -> np.ndarray:
-    """uint8 (N, 784) pixels; the first bad row raises ``DatasetError`` with its line number."""
-    try:
-        # Fast path: numpy's C parser (a Kaggle file has 42,000 rows x 785 numbers).
-        values = np.loadtxt((line for _, line in rows), delimiter=",", dtype=np.int64, usecols=range(1, PIXELS + 1),
-                            ndmin=2)
-        if values.shape[1] == PIXELS and values.min() >= 0 and values.max() <= 255 \
-                and all(line.count(",") == PIXELS and line.split(",", 1)[0].strip() for _, line in rows):
-            return values.astype(np.uint8)
-    except ValueError:
-        pass  # find and report the bad line below
-    for number, line in rows:
-        fields = line.split(",")
+def _label_column(path: Path, header: str | None) -> int:
+    """The label column's index: the header's label-named column, else the first."""
+    if header is None:
+        return 0
+    names = _names(header)
+    named = [column for column, name in enumerate(names) if name in LABEL_NAMES]
+    if named:
+        return named[0]
+    if len(names) == PIXELS:
+        raise DatasetError(_no_labels(path, f"its header names {PIXELS} columns, one per pixel, and no label column"))
+    return 0
+
+
+def _names(line: str) -> list[str]:
+    """The fields of a (header) line, stripped and lower-case, as column names are compared."""
+    return [field.strip().lower() for field in line.split(",")]
+
+
+def _no_labels(path: Path, why: str) -> str:
+    """The error message for a file without labels (``why`` says how that shows), pointing at Kaggle's mix-up."""
+    return (f"{path} has no labels ({why}): training needs {_LAYOUT} lines; Kaggle's test.csv has no labels "
+            "(train on its train.csv)")
+
+
+def _parse_rows(path: Path, rows: list[tuple[int, str]], label_column: int,
+                header: str | None) -> tuple[list[str], np.ndarray, bool]:
+    """The labels, uint8 (N, 784) pixels, and whether they were 0..1 (scaled); the first bad row
+    raises ``DatasetError`` with its line number."""
+    pixel_columns = [column for column in range(PIXELS + 1) if column != label_column]
+    found, values = [], None
+    if all(line.count(",") == PIXELS for _, line in rows):
+        found = [_field(line, label_column) for _, line in rows]
+        # Fast path: numpy's C parser (a Kaggle file has 42,000 rows x 785 numbers), integers first:
+        # it parses them 5 times faster than decimals, and a decimal fails it on the first row.
+        for dtype in (np.int64, np.float64):
+            try:
+                values = np.loadtxt((line for _, line in rows), delimiter=",", dtype=dtype, usecols=pixel_columns,
+                                    ndmin=2)
+                break
+            except ValueError:
+                pass  # decimals: parsed as such next; anything else: found and reported below
+    if values is None or not all(found) or not np.isfinite(values).all() or values.min() < 0 or values.max() > 255:
+        found, values = _parse_slowly(path, rows, label_column, header)
+    # A file within 0..1 is 0..1 floats (or 0/1 binarized images): as 0..255 values it would be black.
+    scaled = bool(0 < values.max() <= 1)
+    if scaled:
+        values = values * 255.0
+    if values.dtype.kind == "f":
+        values = np.rint(values)
+    return found, values.astype(np.uint8), scaled
+
+
+def _field(line: str, column: int) -> str:
+    """Field ``column`` of a line of PIXELS + 1 fields, without splitting it all when it is the first or last."""
+    if column == 0:
+        return line.split(",", 1)[0].strip()
+    if column == PIXELS:
+        return line.rsplit(",", 1)[1].strip()
+    return line.split(",")[column].strip()
+
+
+def _parse_slowly(path: Path, rows: list[tuple[int, str]], label_column: int,
+                  header: str | None) -> tuple[list[str], np.ndarray]:
+    """Labels and float pixels, row by row: the first bad row raises ``DatasetError`` saying what is wrong."""
+    found, values = [], np.empty((len(rows), PIXELS), np.float64)
+    for row, (number, line) in enumerate(rows):
+        fields = [field.strip() for field in line.split(",")]
+        if len(fields) == PIXELS:
+            raise DatasetError(_no_labels(path, f"line {number} has {PIXELS} values, one per pixel"))
         if len(fields) != PIXELS + 1:
+            pandas_index = len(fields) == PIXELS + 2 and header is not None and _names(header)[0] in ("", "unnamed: 0")
+            separator = next((name for char, name in ((";", "semicolons"), ("\t", "tabs"))
+                              if line.count(char) >= PIXELS), None)
+            why = ("; its first column is the row index pandas writes: save it with to_csv(index=False)" if pandas_index
+                   else f"; its values are separated by {separator}: save it with commas" if separator
+                   else ": fix or remove that line")
             raise DatasetError(f"{path} line {number} has {len(fields)} values, expected {PIXELS + 1} "
-                               f"(label, pixel0..pixel{PIXELS - 1}): fix or remove that line")
-        if not fields[0].strip():
+                               f"({_LAYOUT}){why}")
+        label = fields.pop(label_column)
+        if not label:
             raise DatasetError(f"{path} line {number} has an empty label: fix or remove that line")
-        for column, field in enumerate(fields[1:]):
-            if not (field.strip().isascii() and field.strip().isdigit()) or int(field) > 255:
-                raise DatasetError(f"{path} line {number}: pixel{column} is {field.strip()!r}, expected an integer 0..255: "
-                                   "fix or remove that line")
-    raise DatasetError(f"{path} could not be parsed as label,pixel0,...,pixel783 lines")  # not reached in practice
+        for column, field in enumerate(fields):
+            if not _NUMBER.fullmatch(field) or not 0 <= float(field) <= 255:
+                raise DatasetError(f"{path} line {number}: pixel{column} is {field!r}, expected a number 0..255 "
+                                   "(or 0..1 throughout the file): fix or remove that line")
+        found.append(label)
+        values[row] = [float(field) for field in fields]
+    return found, values

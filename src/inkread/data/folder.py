@@ -2,7 +2,7 @@
 
 Layouts (checked in this order):
 - ``PATH/labels.csv`` with at least the columns ``file,label`` (file names relative to PATH),
-  as in ../shared/datasets/hwd1000;
+  as in ../shared/datasets/hwd1000 (header names in any case; ``,`` ``;`` or a tab between columns);
 - ``PATH/train/`` and ``PATH/test/``, each in one of the layouts here: the test folder is the test
   split, a seeded ``val_fraction`` of train is the validation split;
 - one sub-folder per class, named by its label: ``PATH/7/any-name.png``.
@@ -15,12 +15,14 @@ it with ``labels.merge_case``: a "c" folder is class "C" of a 47-class model.
 from __future__ import annotations
 
 import csv
+import io
+import os
 from pathlib import Path
 
 import numpy as np
 
 from inkread.data.splits import TEST_FRACTION, DatasetSplits, ImageSet, default_recipe, index_labels, split_images
-from inkread.errors import DatasetError, InkreadError, first_few
+from inkread.errors import DatasetError, InkreadError, first_few, warn
 
 LABELS_CSV = "labels.csv"
 _LAYOUT_HELP = "use one sub-folder per class (e.g. 7/a.png) or a labels.csv with file,label columns"
@@ -46,7 +48,8 @@ def load_folder(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str
         train_items, test_items = list_images(root / "train"), list_images(root / "test")
     else:
         train_items, test_items = list_images(root), []
-    label_set, targets, merged = index_labels([label for _, label in train_items + test_items], labels, root)
+    where = root / LABELS_CSV if (root / LABELS_CSV).exists() else root  # the file to fix, when labels are in one
+    label_set, targets, merged = index_labels([label for _, label in train_items + test_items], labels, where)
     recipe = recipe or default_recipe(label_set)
 
     pixels = preprocess_files([file for file, _ in train_items + test_items], recipe)
@@ -65,20 +68,44 @@ def load_folder(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str
 
 def list_images(root: Path) -> list[tuple[Path, str]]:
     """(image path, label) pairs of ``root``, from its labels.csv or its class sub-folders."""
-    from inkread.imaging.decode import is_image_name  # the same rule as inkread predict's (imports Pillow)
-
-    if (root / LABELS_CSV).exists():
-        items = _read_labels_csv(root / LABELS_CSV)
-    else:
-        # A class folder's images may sit in sub-folders of it (7/batch-2/a.png is a 7); hidden
-        # files and folders (.DS_Store, macOS's ._a.png, .git) are not data.
-        items = [(file, folder.name)
-                 for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-                 for file in sorted(folder.rglob("*"))
-                 if is_image_name(file) and not any(part.startswith(".") for part in file.relative_to(folder).parts)
-                 and (file.is_file() or _broken_link(file))]
+    items = _read_labels_csv(root / LABELS_CSV) if (root / LABELS_CSV).exists() else _class_folder_images(root)
     if not items:
         raise DatasetError(f"no images in {root}: {_LAYOUT_HELP}")
+    return items
+
+
+def _class_folder_images(root: Path) -> list[tuple[Path, str]]:
+    """(image path, label) pairs of the class sub-folders of ``root``; says what it leaves out.
+
+    A class folder's images may sit in sub-folders of it (7/batch-2/a.png is a 7); hidden files
+    and folders (.DS_Store, macOS's ._a.png, .git) are not data. Images beside the class folders
+    have no label: they are left out with a warning, or, with no class folder at all, refused
+    with the layout to use (a flat folder of images is a common first try).
+    """
+    from inkread.imaging.decode import is_image_name  # the same rule as inkread predict's (imports Pillow)
+
+    def images_in(files) -> list[Path]:
+        """The image files among ``files`` (broken links too: reading them names them)."""
+        return [file for file in files if is_image_name(file) and (file.is_file() or _broken_link(file))]
+
+    items, empty = [], []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        found = [file for file in images_in(sorted(folder.rglob("*")))
+                 if not any(part.startswith(".") for part in file.relative_to(folder).parts)]
+        items += [(file, folder.name) for file in found]
+        if not found:
+            empty.append(folder.name)
+    loose = images_in(sorted(root.iterdir()))
+    if loose and not items:
+        raise DatasetError(f"{root} holds {len(loose)} images but no class sub-folders and no {LABELS_CSV}: move each "
+                           f"image into a sub-folder named by its label (7/{loose[0].name}), or list them in a "
+                           f"{LABELS_CSV} with file,label columns")
+    if loose:
+        warn(f"{len(loose)} images at the top of {root} are left out ({first_few([p.name for p in loose], 3)}): only "
+             f"images in a class sub-folder have a label; move them into theirs (e.g. 7/{loose[0].name})")
+    if empty and items:
+        warn(f"class folders of {root} hold no images and are left out ({first_few(empty)}): "
+             "add images of those classes, or remove the folders")
     return items
 
 
@@ -87,25 +114,65 @@ def _broken_link(path: Path) -> bool:
     return path.is_symlink() and not path.exists()
 
 
+# A labels.csv saved by a spreadsheet in a comma-decimal locale uses ";" (or a tab) between columns.
+_DELIMITERS = (",", ";", "\t")
+
+
 def _read_labels_csv(path: Path) -> list[tuple[Path, str]]:
+    """(image path, label) pairs listed by a labels.csv; every row is checked, a bad one named by its line.
+
+    Header names are matched ignoring case and surrounding spaces ("File, Label"); the delimiter
+    is the first of , ; tab that makes them found. File names written on Windows (imgs\\a.png)
+    are read with / when the name as written does not exist (a backslash is legal in a name here).
+    """
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: tolerate a BOM from Excel
-            rows = list(csv.DictReader(handle))
-            columns = rows[0].keys() if rows else []
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as error:
         raise DatasetError(f"cannot read {path} ({error}): it must be a UTF-8 CSV with file,label columns") from None
-    if not rows or "file" not in columns or "label" not in columns:
-        raise DatasetError(f"{path} must have a header line with 'file' and 'label' columns and at least one row")
-    items = []
-    for line, row in enumerate(rows, start=2):
-        file, label = (row.get("file") or "").strip(), (row.get("label") or "").strip()
-        if not file or not label:
-            raise DatasetError(f"{path} line {line} has an empty file or label: fill it in or remove the line")
-        image = path.parent / file
-        if not image.is_file():
-            raise DatasetError(f"{path} line {line} names {file}, which is not in {path.parent}: fix the name or remove the line")
-        items.append((image, label))
+    first = text.splitlines()[0] if text.strip() else ""
+    delimiter = next((d for d in _DELIMITERS if {"file", "label"} <= set(_column_names(first, d))), None)
+    if delimiter is None:
+        likely = max(_DELIMITERS, key=lambda d: len(_column_names(first, d)))  # the one that splits it most
+        found = ", ".join(map(repr, _column_names(first, likely))) or "nothing"
+        raise DatasetError(f"{path} must have a header line with 'file' and 'label' columns and at least one row "
+                           f"(its first line has {found}): write file,label as its first line")
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        columns = _column_names(next(reader), None)
+        file_column, label_column = columns.index("file"), columns.index("label")
+        items, seen = [], {}
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue  # a blank line, as spreadsheets leave at the end
+            line = reader.line_num
+            file, label = (row[i].strip() if i < len(row) else "" for i in (file_column, label_column))
+            if not file or not label:
+                raise DatasetError(f"{path} line {line} has an empty file or label: fill it in or remove the line")
+            image = path.parent / file
+            if not image.is_file() and "\\" in file:
+                image = path.parent / file.replace("\\", "/")
+            if not image.is_file():
+                raise DatasetError(f"{path} line {line} names {file}, which is not in {path.parent}: "
+                                   "fix the name or remove the line")
+            # The same image under two labels teaches the model both: the user must say which is right.
+            key = os.path.normpath(image)
+            if key in seen and seen[key][1] != label:
+                raise DatasetError(f"{path} lists {file} twice with different labels ({seen[key][1]!r} on line "
+                                   f"{seen[key][0]}, {label!r} on line {line}): keep the right one, remove the other")
+            seen.setdefault(key, (line, label))
+            items.append((image, label))
+    except csv.Error as error:
+        raise DatasetError(f"cannot read {path} line {reader.line_num} ({error}): fix the quoting of that line") from None
+    if not items:
+        raise DatasetError(f"{path} has a header line but no rows: add a file,label line per image")
     return items
+
+
+def _column_names(header: str | list[str], delimiter: str | None) -> list[str]:
+    """The column names of a header line (or of its fields, as a list), lower-case and stripped."""
+    fields = next(csv.reader([header], delimiter=delimiter), []) if isinstance(header, str) else header
+    return [name.strip().lower() for name in fields]
 
 
 def preprocess_files(paths: list[Path], recipe: str) -> np.ndarray:
@@ -130,10 +197,8 @@ def preprocess_files(paths: list[Path], recipe: str) -> np.ndarray:
 
 def preprocess_file(path: Path, recipe: str) -> np.ndarray:
     """One image file as uint8 (28, 28), ink high, through the shared inference preprocessing."""
-    try:
-        from inkread.imaging.preprocess import preprocess_image
-    except ImportError:
-        raise DatasetError("folder: data sets need inkread.imaging.preprocess, which is missing: reinstall inkread") from None
+    from inkread.imaging.preprocess import preprocess_image  # here: importing inkread.data needs numpy only
+
     try:
         image = preprocess_image(path, recipe=recipe)
     except InkreadError as error:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
+import re
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from inkread.errors import DatasetError, first_few
+from inkread.errors import DatasetError, first_few, warn
 from inkread.labels import DIGITS, merge_case
 
 TEST_FRACTION = 0.1  # the test part of data sets that come without a test split
@@ -152,14 +155,15 @@ def index_labels(found: list[str], labels: tuple[str, ...] | None,
                  where: Path | str) -> tuple[tuple[str, ...], np.ndarray, list[str]]:
     """The label set, the class index of each label in ``found``, and the merges made ("c->C").
 
-    With ``labels`` given (e.g. the model's), each found label is mapped into it with
-    ``labels.merge_case`` (a "c" is class "C" of a 47-class set, as in EMNIST); a label that fits
-    no class raises ``DatasetError`` listing a few. Otherwise the set is the sorted found labels,
-    or the 10 digits if they are all digits (so it matches digit models).
+    With ``labels`` given (e.g. the model's, to fine-tune or evaluate it), each found label is
+    mapped into it with ``labels.merge_case`` (a "c" is class "C" of a 47-class set, as in EMNIST);
+    a label that fits no class raises ``DatasetError`` listing a few. Otherwise the set is the
+    sorted found labels, digits too: folders 1, 4 and 7 make a 3-class model, not a 10-class one
+    with 7 classes it was never taught. ``check_labels`` vets the labels first.
     """
+    check_labels(found, where, new_set=labels is None)
     if labels is None:
-        unique = sorted(set(found))
-        labels = DIGITS if set(unique) <= set(DIGITS) else tuple(unique)
+        labels = tuple(sorted(set(found)))
     classes = {}
     for label in set(found):
         with contextlib.suppress(KeyError):
@@ -170,6 +174,37 @@ def index_labels(found: list[str], labels: tuple[str, ...] | None,
                            f" (allowed: {''.join(labels)[:62]}): rename or remove them")
     merged = sorted(merge_notes(classes.items(), labels))
     return tuple(labels), np.array([classes[label] for label in found], dtype=np.int64), merged
+
+
+# "3.0": a whole number as pandas writes a float column (one that held a NaN, or went through a float array).
+_FLOAT_WHOLE_NUMBER = re.compile(r"[+-]?\d+\.0+")
+
+
+def check_labels(found: list[str], where: Path | str, *, new_set: bool) -> None:
+    """Refuse labels that are surely a slip, and warn (one line each) about ones that may be.
+
+    "3.0" is refused: it would be a class of its own, apart from "3", named "3.0" in the model for
+    good; the file went through a float conversion, which the user should see and undo. Labels
+    of several characters are legal (word-level classes), so they are only warned about, and only
+    when they make a new label set (``new_set``): a given set (a model's) holds them on purpose.
+    A class of one image cannot be both trained on and tested: warned about too.
+    """
+    floats = sorted({label for label in found if _FLOAT_WHOLE_NUMBER.fullmatch(label)})
+    if floats:
+        whole = [str(int(label.split(".")[0])) for label in floats]
+        raise DatasetError(f"{where} has labels written as decimal numbers ({first_few(floats, 3)}), as pandas writes a "
+                           f"float column: write them as whole numbers ({first_few(whole, 3)}), e.g. with "
+                           "df['label'].astype(int) before to_csv")
+    counts = Counter(found)
+    # NFC: macOS writes a folder named "é" as "e" + a combining accent, which is still one character.
+    long = sorted(label for label in counts if len(unicodedata.normalize("NFC", label)) > 1)
+    if new_set and long:
+        warn(f"{where} has labels longer than one character ({first_few(long, 3)}): each is a class of its own, "
+             "as for whole words; if they should be single characters, rename them")
+    single = sorted(label for label, count in counts.items() if count < 2)
+    if single:
+        warn(f"{where} has classes with a single image ({first_few(single)}): too few to learn them and test them "
+             "(the image is either trained on or tested); add images of them")
 
 
 def merge_notes(class_of, labels: tuple[str, ...]) -> list[str]:

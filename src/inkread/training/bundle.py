@@ -60,8 +60,9 @@ def _export_program(model: torch.nn.Module, example: torch.Tensor):
 
 
 MODEL_FOLDER = "model"  # a run folder's bundle
-# What a run folder holds: the checkpoint, the history, the bundle, and hidden staging or temporary files.
-RUN_FILES = (CHECKPOINT_FILE, "history.csv", "history.json", MODEL_FOLDER, ".*")
+# What a run folder holds: the checkpoint, the history, the bundle, `inkread export`'s default bundle,
+# and hidden staging or temporary files.
+RUN_FILES = (CHECKPOINT_FILE, "history.csv", "history.json", MODEL_FOLDER, "export*", ".*")
 
 
 def check_run_folder(out: str | Path) -> None:

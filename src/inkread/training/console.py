@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import sys
 
+from inkread.errors import warn
+
+__all__ = ["progress_bar", "say", "warn"]  # warn: training's warnings, one line on stderr
+
 
 def progress_bar(enabled: bool, total: int, description: str):
     """A tqdm bar on stderr, or None when progress is off."""
@@ -19,8 +23,3 @@ def say(enabled: bool, message: str) -> None:
     """Print ``message`` (flushed: training logs are often piped) when progress is on."""
     if enabled:
         print(message, flush=True)
-
-
-def warn(message: str) -> None:
-    """Print a warning on stderr, even with progress off: it is about the result, not the progress."""
-    print(f"inkread: warning: {message}", file=sys.stderr, flush=True)

@@ -85,7 +85,7 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
         split_by = resume_state.get("split_by", "position") if resume_state is not None else "content"
         splits = load_dataset(config.dataset, data_dir=config.data_dir, seed=config.split_seed,
                               val_fraction=config.val_fraction, limit=config.limit, split_by=split_by,
-                              labels=tuple(init_meta.labels) if init_meta else None)
+                              labels=_known_labels(init_meta, resume_state))
     num_classes = len(splits.labels)
     if len(splits.train.targets) < 2:
         raise InkreadError(f"data set {config.dataset!r} has {len(splits.train.targets)} training image(s): "
@@ -428,6 +428,16 @@ def _check_config(config: TrainConfig) -> None:
     from inkread.training.bundle import check_run_folder
 
     check_run_folder(config.out)
+
+
+def _known_labels(init_meta, resume_state: dict | None) -> tuple[str, ...] | None:
+    """The label set training must keep: the fine-tuned model's, or the resumed run's (a run on the
+    digits 1, 4 and 7 started before such a folder made a 3-class set keeps its 10 classes); None: the data's."""
+    if init_meta is not None:
+        return tuple(init_meta.labels)
+    if resume_state is not None and resume_state.get("labels"):
+        return tuple(resume_state["labels"])
+    return None
 
 
 def _read_start(init_from: str):
