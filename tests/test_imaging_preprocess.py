@@ -504,3 +504,42 @@ def test_a_fat_stroke_with_no_paper_ring_inside_the_image_is_ink():
     page[5:295, 6:74] = 40  # a 1 as wide as a marker photographed close up, a few pixels from the edges
     ink = ink_map(Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)))
     assert (ink[10:290, 10:70] > 0.5).mean() > 0.95
+
+
+def test_a_table_or_dark_corners_around_the_page_are_not_ink():
+    """A photo of a page shows what it lies on along the image's edges: read as ink, a frame became a
+    0 and a band down the side a 1 (a 1600x1200 photo of two lines of digits read '0'). Marks at the
+    image's edge far thicker than the writing, or lying along the edge, are beyond the page."""
+    from inkread.imaging.ink import ink_map
+
+    def page_photo(paint_outside) -> Image.Image:
+        page = np.full((600, 800), 235, np.uint8)
+        paint_outside(page)
+        image = Image.fromarray(page)
+        draw = ImageDraw.Draw(image)
+        for x in (250, 350, 450, 550):  # a row of 1s and 7s, 8 px strokes
+            draw.line([(x, 250), (x + 40, 250), (x + 15, 350)], fill=40, width=8)
+        return image
+
+    def table(page):
+        page[:60], page[-60:], page[:, :80], page[:, -80:] = 110, 110, 110, 110
+
+    def left_band(page):
+        page[:, :40] = 150
+
+    def corner_wedges(page):
+        rows, columns = np.mgrid[0:600, 0:800]
+        page[rows < 30 - columns * 30 / 800] = 90    # a rotated page's dark corners: thin wedges
+        page[rows > 570 + columns * 30 / 800] = 90
+
+    for paint in (table, left_band, corner_wedges):
+        ink = ink_map(page_photo(paint)) > 0.5
+        assert ink[247:253, 255:285].all(), paint.__name__  # the writing stays
+        assert not ink[:, :60].any() and not ink[:, -60:].any(), paint.__name__  # the edges are not ink
+
+    cut = np.full((300, 300), 235, np.uint8)  # a character cut by the image's edge is still ink
+    image = Image.fromarray(cut)
+    ImageDraw.Draw(image).line([(0, 150), (120, 150)], fill=40, width=8)
+    ImageDraw.Draw(image).line([(200, 100), (200, 200)], fill=40, width=8)
+    ink = ink_map(image) > 0.5
+    assert ink[148:153, :100].all() and ink[120:180, 198:203].all()

@@ -34,6 +34,9 @@ MIN_MARK, MIN_MARK_PX = 0.01, 6  # ...and its largest mark be this share of the 
 FAINT_LAYERS = 2  # ...looked past, one after the other, when they are too faint to be ink (see _ink_above)
 NEAR_PAPER_SIDE = 60  # the nearby paper is looked for within a 60th of the image's longer side (20 px at 1200)...
 NEAR_PAPER_GAP = 0.2  # ...and trusted where it is at most 20% darker than the lighting surface (else: a fat stroke)
+OUTSIDE_WIDTH_RATIO = 3.0  # a mark at the image's edge this many times thicker than the writing lies beyond the page
+OUTSIDE_CONTACT = 0.25  # ...or a quarter of whose outline runs along the image's edge
+WRITING_MIN_AREA = 10  # ...judged only where the other ink is at least this many squared stroke widths (not specks)
 EDGE_RING_DARK = 0.25  # a mark is a shadow's edge, not ink, when a quarter of the ring around it is as dark as it
 EDGE_LEVEL_GAP = 0.05  # ...(at most 5% lighter: the paper beside a stroke is lighter by the ink's contrast, 8% or more)
 EDGE_INK_GAP = 0.25  # on such an edge, ink is what stands 25% darker than the shaded paper beside it
@@ -49,7 +52,53 @@ def ink_map(image: Image.Image) -> np.ndarray:
         alpha = np.asarray(image.getchannel("A"))
         if alpha.min() < 128:  # some transparency: a drawing on a transparent canvas
             return _ink_from_alpha(image, alpha)
-    return _ink_from_gray(gray_uint8(image))
+    gray = gray_uint8(image)
+    ink = _ink_from_gray(gray)
+    outside = _outside_the_page(ink)
+    if outside is not None:
+        ink[outside] = 0.0
+    return ink
+
+
+def _outside_the_page(ink: np.ndarray) -> np.ndarray | None:
+    """The pixels of marks that are what lies beyond the page (a table, dark corners), or None.
+
+    A photo of a page often shows what it lies on along the image's edges, and it is darker than
+    the paper: ink, to the contrast map, and a frame read as a 0. Such a mark touches the image's
+    edge and is far thicker than the writing on the page (``OUTSIDE_WIDTH_RATIO`` times) or runs
+    along the edge. A character cut by the edge touches it with the ends of its strokes and is no
+    thicker than the rest of the ink; with too little other ink to tell (specks, or a blank page),
+    nothing is taken out.
+    """
+    mask = ink > 0.5
+    h, w = mask.shape
+    if not (mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any()):
+        return None
+    marks = components.label(mask)
+    boxes = marks.boxes
+    touching = np.flatnonzero((boxes[:, 0] == 0) | (boxes[:, 1] == 0) | (boxes[:, 2] == w) | (boxes[:, 3] == h))
+    if touching.size == marks.count:
+        return None
+    owned = np.isin(marks.labels, touching + 1)
+    writing_mask = mask & ~owned
+    writing = stroke_width(writing_mask)
+    if np.count_nonzero(writing_mask) < WRITING_MIN_AREA * writing * writing:
+        return None
+    outside = np.zeros(mask.shape, bool)
+    for index in touching:
+        x0, y0, x1, y1 = boxes[index]
+        own = marks.labels[y0:y1, x0:x1] == index + 1
+        width = stroke_width(own)  # the image's edge counts as outline, as in stroke_width
+        outline = 2.0 * np.count_nonzero(own) / max(width, 1e-6)
+        contact = sum(np.count_nonzero(side) for side, at_edge in (
+            (own[0], y0 == 0), (own[-1], y1 == h), (own[:, 0], x0 == 0), (own[:, -1], x1 == w)) if at_edge)
+        # thick, or lying along the edge (a quarter of its outline on it: a dark corner's wedge, where a
+        # character cut by the edge touches it only with the ends of its strokes)
+        if width >= OUTSIDE_WIDTH_RATIO * writing or contact >= OUTSIDE_CONTACT * outline:
+            outside[y0:y1, x0:x1] |= own
+    if not outside.any():
+        return None
+    return rank_filter(outside, 2)  # with the anti-aliased rim of those marks
 
 
 # --- pixel values --------------------------------------------------------------------------
