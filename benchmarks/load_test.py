@@ -74,10 +74,10 @@ class Server:
 def start_server(model: str, data_dir: str, log: Path, image: bytes, workers: int, timeout: float = 30.0) -> Server:
     """Launch ``inkread serve --port 0`` and time its first successful answers."""
     started = time.perf_counter()
-    handle = open(log, "w+b")
-    process = subprocess.Popen([sys.executable, "-m", "inkread", "serve", "--port", "0", "--model", model,
-                                "--data-dir", data_dir, "--workers", str(workers)], stdout=handle, stderr=subprocess.STDOUT,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    with open(log, "wb") as handle:  # the server writes to its own copy of the descriptor: ours can close at once
+        process = subprocess.Popen([sys.executable, "-m", "inkread", "serve", "--port", "0", "--model", model,
+                                    "--data-dir", data_dir, "--workers", str(workers)], stdout=handle,
+                                   stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     url, health, predict = None, None, None
     with httpx.Client(timeout=5) as client:
         while time.perf_counter() - started < timeout and predict is None:

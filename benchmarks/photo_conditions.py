@@ -46,8 +46,9 @@ def pick_samples(rng: random.Random):
     out = []
     hw = sorted(p.name for p in (DS / "hwd1000").glob("*.png"))
     un = sorted(p.name for p in (DS / "unipen_chars").glob("digit_*.png"))
-    se = list(csv.DictReader(open(DS / "semeion/labels.csv")))
-    od = [r for r in csv.DictReader(open(DS / "optdigits_orig/labels.csv")) if "_tes_" in r["file"]]
+    with open(DS / "semeion/labels.csv", newline="") as semeion, open(DS / "optdigits_orig/labels.csv", newline="") as optdigits:
+        se = list(csv.DictReader(semeion))
+        od = [r for r in csv.DictReader(optdigits) if "_tes_" in r["file"]]
     for d in range(10):
         for name in rng.sample([n for n in hw if n.startswith(f"{d}-")], N_PER_DIGIT["hwd1000"]):
             out.append(("hwd1000", DS / "hwd1000" / name, str(d)))
@@ -394,7 +395,7 @@ def main():
     table = "\n".join(lines)
     print(table)
     (OUT / "table.md").write_text(table + "\n")
-    json.dump({k: v for k, v in results.items()}, open(OUT / "results.json", "w"))
+    (OUT / "results.json").write_text(json.dumps(results))
     print(f"done in {time.time() - t0:.0f}s")
 
 

@@ -11,10 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import font_centroid_bundle
+from helpers import SHARED_DATASETS, font_centroid_bundle
 from inkread.labels import DIGITS
-
-SHARED_DATASETS = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -32,7 +30,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def shared_datasets() -> Path:
-    """The real data sets (../shared/datasets beside the repository), or skip the test."""
+    """The real data sets (../shared/datasets beside the repository), or skip the test.
+
+    A test that reads one of them asks for it with ``helpers.shared_subfolder("emnist")``, which
+    skips when that one is missing too.
+    """
     if not SHARED_DATASETS.is_dir():
         pytest.skip(f"../shared/datasets not found: {SHARED_DATASETS.resolve()} holds the real MNIST/EMNIST files")
     return SHARED_DATASETS

@@ -6,6 +6,7 @@
   ``font_centroid_bundle``, whose centroids are the preprocessed renders of each label, so a
   rendered character is read back exactly. ``font_digits`` is named "digits", ``font_characters``
   (the 47 EMNIST bymerge classes) is named "characters".
+* ``shared_subfolder``: one real data set of ../shared/datasets, or the test skipped saying which is missing.
 * ``running_server``: a real ``python -m inkread serve --port 0`` subprocess, its address read
   from the line it prints.
 """
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 import numpy as np
+import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from inkread.inference.bundle_format import ModelMeta
@@ -34,6 +36,19 @@ REPO = Path(__file__).resolve().parents[1]
 SHIPPED_DIGITS = REPO / "src" / "inkread" / "pretrained" / "digits" / "model.json"
 SHIPPED_CHARACTERS = REPO / "src" / "inkread" / "pretrained" / "characters" / "model.json"
 SHIPPED_LINES = REPO / "src" / "inkread" / "pretrained" / "lines" / "model.json"
+SHARED_DATASETS = REPO / ".." / "shared" / "datasets"  # the real data sets, beside the repository
+
+
+def shared_subfolder(name: str) -> Path:
+    """``../shared/datasets/NAME`` (one real data set: "hwd1000", "emnist", ...), or skip the test saying it is missing.
+
+    The ``shared_datasets`` fixture skips only when the whole folder is missing; a test that reads
+    one data set asks for it here, so a partial copy skips that test instead of failing it.
+    """
+    folder = SHARED_DATASETS / name
+    if not folder.is_dir():
+        pytest.skip(f"{folder.resolve()} not found: this test needs the real {name} files in ../shared/datasets/{name}")
+    return folder
 
 
 def render(text: str, size: tuple[int, int] = (280, 280), font_size: int = 180, dark_on_light: bool = True,

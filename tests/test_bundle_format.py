@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
 from inkread.errors import ModelBundleError
-from inkread.inference.bundle_format import FORMAT, ModelMeta
+from inkread.inference.bundle_format import FORMAT, LINE_ARCH, META_FILE, ONNX_FILE, ModelMeta
+from inkread.inference.line_reader import LineReader
+from inkread.inference.onnx_model import PRETRAINED_DIR, OnnxModel
 
 GOOD = {"format": FORMAT, "name": "digits", "arch": "seed", "labels": list("0123456789")}
 
@@ -39,3 +42,26 @@ def test_a_long_wrong_value_is_cut_short_in_the_message():
     with pytest.raises(ModelBundleError) as caught:
         ModelMeta.from_dict({**GOOD, "input": "x" * 500})
     assert len(str(caught.value)) < 120
+
+
+def test_each_reader_loads_its_own_kind_of_model_only():
+    assert ModelMeta.read(PRETRAINED_DIR / "lines").arch == LINE_ARCH
+    from inkread.inference import line_reader
+    assert line_reader.LINE_ARCH == LINE_ARCH  # still importable where older code looks for it
+    with pytest.raises(ModelBundleError, match="is a line model: it reads whole lines"):
+        OnnxModel("lines")
+    with pytest.raises(ModelBundleError, match=r"is a model of single characters \(inknet\), not a line model"):
+        LineReader("digits")
+
+
+@pytest.mark.parametrize("shipped, load, message", [
+    ("digits", OnnxModel, r"has 10 outputs but model.json lists 9 labels: re-export the model"),
+    ("lines", LineReader, r"outputs but model.json lists \d+ labels \(\+ the blank\): re-create the bundle with inkread train-lines"),
+])
+def test_an_onnx_file_that_disagrees_with_model_json_is_a_bundle_error(tmp_path, shipped, load, message):
+    meta = json.loads((PRETRAINED_DIR / shipped / META_FILE).read_text(encoding="utf-8"))
+    meta["labels"] = meta["labels"][:-1]
+    (tmp_path / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    shutil.copy(PRETRAINED_DIR / shipped / ONNX_FILE, tmp_path / ONNX_FILE)
+    with pytest.raises(ModelBundleError, match=message):
+        load(tmp_path)

@@ -145,6 +145,21 @@ def test_save_preprocessed(digits_dir, font_bundle, font, tmp_path):
     assert np.abs(pixels / 255.0 - expected).max() <= 1 / 255 + 1e-6
 
 
+def test_an_unwritable_save_preprocessed_folder_fails_before_any_image_is_read(digits_dir, font_bundle, tmp_path,
+                                                                              monkeypatch):
+    import inkread.inference.jobs
+    from inkread.errors import InkreadError
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was loaded: the folder was not checked first")
+
+    monkeypatch.setattr(inkread.inference.jobs, "load_reader", no_model)
+    (tmp_path / "afile").write_text("not a folder")
+    config = PredictConfig(paths=[str(digits_dir)], model=str(font_bundle), save_preprocessed=str(tmp_path / "afile" / "seen"))
+    with pytest.raises(InkreadError, match="--save-preprocessed .*a file stands where a folder is needed"):
+        run_predict(config, stdout=io.StringIO(), stderr=io.StringIO())
+
+
 def test_read_csv_and_table(tmp_path, font_bundle):
     render("2024   7", size=(900, 240), font_size=120).save(tmp_path / "number.png")
     render("51\n86", size=(400, 500), font_size=120).save(tmp_path / "lines.png")

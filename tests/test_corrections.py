@@ -12,8 +12,8 @@ from PIL import Image
 from helpers import png, render
 
 from inkread import cli
-from inkread.errors import InkreadError
-from inkread.serving.corrections import DB_FILE, CorrectionStore, database_path, export_corrections
+from inkread.errors import InkreadError, StorageError
+from inkread.serving.corrections import DB_FILE, SCHEMA_VERSION, CorrectionStore, database_path, export_corrections
 
 
 @pytest.fixture
@@ -57,6 +57,17 @@ def test_a_reopened_store_keeps_everything(tmp_path, store):
     again = CorrectionStore(database_path(tmp_path))
     assert again.get(saved.id) == saved
     assert add(again, "6").id == saved.id + 1
+
+
+def test_a_database_of_a_newer_schema_is_refused_untouched(tmp_path, store):
+    add(store, "4")
+    with sqlite3.connect(store.path) as conn:
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    with pytest.raises(StorageError, match=f"written by a newer inkread \\(schema {SCHEMA_VERSION + 1}; .*upgrade inkread") as caught:
+        CorrectionStore(store.path)
+    assert "\n" not in str(caught.value)
+    with sqlite3.connect(store.path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1  # not set back to ours
 
 
 def test_concurrent_writers_all_succeed(store):

@@ -7,6 +7,7 @@ import socket
 import numpy as np
 import pytest
 
+from helpers import shared_subfolder
 from inkread.data import DatasetSplits, ImageSet, load_dataset
 from inkread.data.download import BASE_URL_ENV, read_checked
 from inkread.data.idx import write_idx
@@ -105,8 +106,13 @@ def test_test_split_alone_needs_only_the_test_files(tmp_path, monkeypatch):
         load_dataset("emnist-digits", tmp_path)  # training does need them
 
 
-def test_official_mapping_files_agree_with_inkread_labels(shared_datasets):
-    folder = shared_datasets / "emnist"
+def test_a_missing_shared_data_set_skips_the_test_saying_which():
+    with pytest.raises(pytest.skip.Exception, match="needs the real no-such-set files in ../shared/datasets/no-such-set"):
+        shared_subfolder("no-such-set")
+
+
+def test_official_mapping_files_agree_with_inkread_labels():
+    folder = shared_subfolder("emnist")
     present = [split for split in SPLITS if (folder / f"emnist-{split}-mapping.txt").exists()]
     assert {"byclass", "bymerge", "balanced", "letters"} <= set(present)
     for split in present:
@@ -118,8 +124,8 @@ def test_official_mapping_files_agree_with_inkread_labels(shared_datasets):
     assert split_mapping("byclass", folder)[36] == "a" and split_mapping("bymerge", folder)[36] == "a"
 
 
-def test_real_emnist_is_upright_after_transposing(shared_datasets):
-    folder = shared_datasets / "emnist"
+def test_real_emnist_is_upright_after_transposing():
+    folder = shared_subfolder("emnist")
     raw = read_checked(folder / "emnist-byclass-test-images-idx3-ubyte.gz")
     labels = read_checked(folder / "emnist-byclass-test-labels-idx1-ubyte.gz")
     upright = raw.transpose(0, 2, 1)
@@ -133,7 +139,7 @@ def test_real_emnist_is_upright_after_transposing(shared_datasets):
         ones = upright[labels == chars.index(char)]
         assert extent(ones, axis=2) > 1.5 * extent(ones, axis=1), f"'{char}' should be taller than wide"
 
-    mnist = load_dataset("mnist", shared_datasets).test
+    mnist = load_dataset("mnist", shared_subfolder("mnist").parent).test
     better = 0
     for digit in range(10):
         reference = mnist.images[mnist.targets == digit].mean(axis=0).ravel()

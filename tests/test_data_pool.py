@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from helpers import shared_subfolder
 from inkread.data import load_dataset
 from inkread.data import pool as pool_module
 from inkread.data.idx import write_idx
@@ -195,9 +196,10 @@ def test_images_without_labels_file(tmp_path):
         load_dataset("emnist-pool", tmp_path)
 
 
-def test_real_pool(shared_datasets, user_cache):
-    before = sorted(p.name for p in (shared_datasets / "emnist").iterdir())
-    splits = load_dataset("emnist-pool", shared_datasets)
+def test_real_pool(user_cache):
+    emnist = shared_subfolder("emnist")
+    before = sorted(p.name for p in emnist.iterdir())
+    splits = load_dataset("emnist-pool", emnist.parent)
     source = splits.source
     assert source["images_read"] == 116_323 * 2 + 14_800 + 3_536 + 9_120 + 304
     assert 200_000 < source["unique_images"] < source["images_read"]
@@ -212,5 +214,5 @@ def test_real_pool(shared_datasets, user_cache):
     # Every class of the 47 has training images; the read-only data dir was left alone.
     assert np.bincount(splits.train.targets, minlength=47).min() > 100
     assert source["cache"].startswith(str(user_cache))
-    assert sorted(p.name for p in (shared_datasets / "emnist").iterdir()) == before
-    assert not (shared_datasets / "cache").exists()
+    assert sorted(p.name for p in emnist.iterdir()) == before
+    assert not (emnist.parent / "cache").exists()

@@ -221,6 +221,34 @@ def test_full_disk_is_a_one_line_error_and_leaves_no_temporary_file(tmp_path, di
     assert list(tmp_path.iterdir()) == []  # the first file failed: nothing, not half a file
 
 
+def test_a_rewrite_stopped_partway_leaves_no_report_html(tmp_path, digits_report, monkeypatch):
+    """report.html means a complete report: a rewrite stopped by a full disk leaves no old page (nor metrics)
+    beside the new pictures, and a report asked of a folder that is a file is a one-line error."""
+    import errno
+
+    import inkread.files
+
+    _, _, (images, y_true, probs) = digits_report
+    write_report(tmp_path, y_true, probs, images, LABEL_SETS["digits"], history=HISTORY)
+    real_fsync, synced = inkread.files.os.fsync, []
+
+    def full_after_the_first_file(fd):
+        synced.append(fd)
+        if len(synced) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(inkread.files.os, "fsync", full_after_the_first_file)
+    with pytest.raises(InkreadError, match="disk full"):
+        write_report(tmp_path, y_true[::-1], probs, images, LABEL_SETS["digits"], history=HISTORY)
+    assert not (tmp_path / "report.html").exists() and not (tmp_path / "metrics.json").exists()
+    monkeypatch.undo()
+    (tmp_path / "afile").write_text("not a folder")
+    with pytest.raises(InkreadError, match="a file stands where a folder is needed") as caught:
+        write_report(tmp_path / "afile", y_true, probs, None, LABEL_SETS["digits"])
+    assert "\n" not in str(caught.value)
+
+
 @pytest.mark.parametrize("probs_shape, images_shape, message", [
     ((20, 9), (20, 28, 28), r"shape \(N, 10\)"),
     ((19, 10), (20, 28, 28), "must match"),

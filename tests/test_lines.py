@@ -11,6 +11,7 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
+from helpers import shared_subfolder
 from inkread.data.lines import CHARSET, MARKS, CharacterBank, compose_line, encode, make_lines, random_text
 from inkread.errors import DatasetError, InkreadError, InputImageError, ModelBundleError
 from inkread.imaging.line import INK_HEIGHT, LINE_HEIGHT, MARGIN, PEN_WIDTH, normalize_line
@@ -143,10 +144,11 @@ def test_bad_line_training_options_are_refused(tmp_path):
 # --- end to end on the real EMNIST files --------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def tiny_line_run(tmp_path_factory, shared_datasets) -> Path:
+def tiny_line_run(tmp_path_factory) -> Path:
     """A line reader trained for one short epoch on synthetic lines of real EMNIST characters."""
+    data_dir = shared_subfolder("emnist").parent
     out = tmp_path_factory.mktemp("lines") / "run"
-    train_lines(LineTrainConfig(out=str(out), data_dir=str(shared_datasets), epochs=1, lines_per_epoch=256,
+    train_lines(LineTrainConfig(out=str(out), data_dir=str(data_dir), epochs=1, lines_per_epoch=256,
                                 val_lines=32, progress=False))
     return out
 
@@ -178,6 +180,15 @@ def test_a_trained_line_bundle_reads_through_the_shared_result_type(tiny_line_ru
     blank = tmp_path / "blank.png"
     Image.new("L", (50, 50), 255).save(blank)
     assert reader.read(blank).no_ink
+
+
+def test_top_k_is_checked_as_recognizer_checks_it(tmp_path):
+    """A numpy integer is a whole number for LineReader.read as for Recognizer.read (it raised)."""
+    reader = LineReader.load("lines")
+    word = _word_image(tmp_path / "word.png")
+    assert reader.read(word, top_k=np.int64(2)).text == reader.read(word).text
+    with pytest.raises(InkreadError, match="top_k=2.0"):
+        reader.read(word, top_k=2.0)
 
 
 def test_the_onnx_line_model_matches_pytorch_at_any_width(tiny_line_run):
@@ -221,11 +232,13 @@ def test_cli_reads_with_a_line_model_and_explains_misuse(tiny_line_run, tmp_path
     assert "line model" in wrong.stderr and "inkread read" in wrong.stderr
 
 
-def test_an_interrupted_line_run_resumes_to_the_same_weights(tmp_path, shared_datasets, monkeypatch):
+def test_an_interrupted_line_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
     import inkread.training.lines as lines
 
+    data_dir = shared_subfolder("emnist").parent
+
     def run(out: Path, resume: bool = False) -> Path:
-        return train_lines(LineTrainConfig(out=str(out), data_dir=str(shared_datasets), epochs=2, lines_per_epoch=128,
+        return train_lines(LineTrainConfig(out=str(out), data_dir=str(data_dir), epochs=2, lines_per_epoch=128,
                                            val_lines=16, progress=False, resume=resume))
 
     whole = run(tmp_path / "whole")
@@ -248,8 +261,8 @@ def test_an_interrupted_line_run_resumes_to_the_same_weights(tmp_path, shared_da
         assert torch.equal(value, expected[key]), key
 
 
-def test_cli_train_lines_refuses_to_overwrite_and_resumes_only_the_same_run(tiny_line_run, shared_datasets):
-    again = _cli("train-lines", "--out", str(tiny_line_run), "--data-dir", str(shared_datasets), "--quiet")
+def test_cli_train_lines_refuses_to_overwrite_and_resumes_only_the_same_run(tiny_line_run):
+    again = _cli("train-lines", "--out", str(tiny_line_run), "--data-dir", str(shared_subfolder("emnist").parent), "--quiet")
     assert again.returncode == 2 and "already holds a training run" in again.stderr and "Traceback" not in again.stderr
     other_seed = _cli("train-lines", "--out", str(tiny_line_run), "--resume", "--seed", "5", "--quiet")
     assert other_seed.returncode == 2 and "different --seed" in other_seed.stderr
@@ -273,15 +286,16 @@ def test_letters_whose_cases_look_alike_take_the_case_of_their_word():
     assert [consistent_case(w) for w in ("Tom", "Hi", "Box", "Two")] == ["Tom", "Hi", "Box", "Two"]  # a capital alone says nothing
 
 
-def test_the_shipped_line_model_reads_tablet_words_better_than_cutting_them(shared_datasets):
+def test_the_shipped_line_model_reads_tablet_words_better_than_cutting_them():
     """Regression guard for the shipped bundle: UNIPEN words (not EMNIST) at the character error rate
     benchmarks/read_words.py measured when it shipped (59.0%; cutting them into characters: 73.5%)."""
     import csv
 
     from inkread.evaluation.text import character_error_rate
 
-    folder = shared_datasets / "unipen_words"
-    rows = list(csv.DictReader(open(folder / "labels.csv", encoding="utf-8")))
+    folder = shared_subfolder("unipen_words")
+    with open(folder / "labels.csv", encoding="utf-8", newline="") as labels:
+        rows = list(csv.DictReader(labels))
     reader = LineReader.load("lines")
     answers = [reader.read(folder / row["file"], only="letters").text.lower().replace(" ", "") for row in rows]
     truths = [row["label"].lower().replace("'", "").replace("-", "") for row in rows]

@@ -15,7 +15,7 @@ from PIL import Image
 
 from inkread.inference.onnx_model import PRETRAINED_DIR
 from inkread.labels import merge_case
-from helpers import write_on_page
+from helpers import shared_subfolder, write_on_page
 
 
 def shipped(name: str):
@@ -30,28 +30,29 @@ def every_nth(files: list[Path], count: int) -> list[Path]:
     return files[:: max(1, len(files) // count)][:count]
 
 
-def test_digits_model_reads_canvas_drawings(shared_datasets):
+def test_digits_model_reads_canvas_drawings():
     recognizer = shipped("digits")
-    files = every_nth(sorted((shared_datasets / "hwd1000").glob("*.png")), 60)
+    files = every_nth(sorted(shared_subfolder("hwd1000").glob("*.png")), 60)
     predictions = recognizer.predict_batch(files)
     correct = sum(p.label == path.name[0] for p, path in zip(predictions, files))  # files are named <digit>-NNN.png
     assert correct >= 57, [(path.name, p.label) for p, path in zip(predictions, files) if p.label != path.name[0]]
 
 
-def test_digits_model_reads_tablet_digits(shared_datasets):
+def test_digits_model_reads_tablet_digits():
     recognizer = shipped("digits")
-    files = every_nth(sorted((shared_datasets / "unipen_chars").glob("digit_*.png")), 60)
+    files = every_nth(sorted(shared_subfolder("unipen_chars").glob("digit_*.png")), 60)
     predictions = recognizer.predict_batch(files)
     correct = sum(p.label == path.name.split("_")[1] for p, path in zip(predictions, files))
     assert correct >= 51  # 85%
 
 
-def test_digits_model_reads_a_number_of_real_drawings(shared_datasets):
+def test_digits_model_reads_a_number_of_real_drawings():
     recognizer = shipped("digits")
     wanted = "31 4159\n26"
+    hwd1000 = shared_subfolder("hwd1000")
 
     def ink(char: str) -> np.ndarray:  # HwD-1000 digits are dark on a white 28x28 canvas
-        return 255 - np.asarray(Image.open(shared_datasets / "hwd1000" / f"{char}-001.png").convert("L"))
+        return 255 - np.asarray(Image.open(hwd1000 / f"{char}-001.png").convert("L"))
 
     # set them side by side on a larger page, as a person writes a number
     page = 255 - write_on_page(wanted, ink, size=(120, 300), line_height=55, gap=5, space=30, threshold=127)
@@ -60,9 +61,9 @@ def test_digits_model_reads_a_number_of_real_drawings(shared_datasets):
     assert [c.line for c in result.characters] == [0] * 6 + [1] * 2
 
 
-def test_characters_model_reads_tablet_letters(shared_datasets):
+def test_characters_model_reads_tablet_letters():
     recognizer = shipped("characters")
-    files = every_nth(sorted((shared_datasets / "unipen_chars").glob("*per_*.png")), 52)  # upper_ and lower_
+    files = every_nth(sorted(shared_subfolder("unipen_chars").glob("*per_*.png")), 52)  # upper_ and lower_
     predictions = recognizer.predict_batch(files)
     # case-insensitive for the letters whose cases are merged into one class
     truth = [merge_case(path.name.split("_")[1], recognizer.labels) for path in files]
@@ -70,21 +71,22 @@ def test_characters_model_reads_tablet_letters(shared_datasets):
     assert correct >= 0.6 * len(files)
 
 
-def test_characters_model_with_only_digits_reads_digits(shared_datasets):
+def test_characters_model_with_only_digits_reads_digits():
     recognizer = shipped("characters")
-    files = every_nth(sorted((shared_datasets / "unipen_chars").glob("digit_*.png")), 40)
+    files = every_nth(sorted(shared_subfolder("unipen_chars").glob("digit_*.png")), 40)
     predictions = recognizer.predict_batch(files, only="digits")
     assert all(p.label.isdigit() for p in predictions)
     correct = sum(p.label == path.name.split("_")[1] for p, path in zip(predictions, files))
     assert correct >= 32  # 80%
 
 
-def touching_pairs(shared_datasets, count: int = 40):
+def touching_pairs(count: int = 40):
     """Pages of two real MNIST test digits (60 px tall) whose strokes touch or cross, and their text."""
     from inkread.data.idx import read_images, read_labels
 
-    images = read_images(shared_datasets / "mnist" / "t10k-images-idx3-ubyte.gz")[:2 * count]
-    labels = read_labels(shared_datasets / "mnist" / "t10k-labels-idx1-ubyte.gz")[:2 * count]
+    mnist = shared_subfolder("mnist")
+    images = read_images(mnist / "t10k-images-idx3-ubyte.gz")[:2 * count]
+    labels = read_labels(mnist / "t10k-labels-idx1-ubyte.gz")[:2 * count]
     pages = []
     for k in range(0, 2 * count, 2):
         crops = []
@@ -110,17 +112,17 @@ def read_by_width_rule(recognizer, page) -> str:
     return "".join(recognizer.predict(g.ink, only="digits").label for g in glyphs)
 
 
-def test_touching_digits_are_cut_where_the_model_reads_them_best(shared_datasets):
+def test_touching_digits_are_cut_where_the_model_reads_them_best():
     """Reading the pieces finds cuts that the width rule alone misses (or never tries: most of
     these pairs are too narrow for it)."""
     recognizer = shipped("digits")
-    pages = touching_pairs(shared_datasets)
+    pages = touching_pairs()
     by_model = sum(recognizer.read(page, only="digits").text == truth for page, truth in pages)
     by_width = sum(read_by_width_rule(recognizer, page) == truth for page, truth in pages)
     assert by_model >= 28 and by_model >= by_width + 5, (by_model, by_width)  # measured: 31 and 22 of 40
 
 
-def test_touching_digits_read_whole_by_the_line_model(shared_datasets):
+def test_touching_digits_read_whole_by_the_line_model():
     """With a line model for touching characters (``touching="lines"``, ``--model digits+lines``),
     each piece of ink holding touching digits is read whole: no cut to get wrong."""
     if not (PRETRAINED_DIR / "lines" / "model.json").exists():
@@ -128,18 +130,18 @@ def test_touching_digits_read_whole_by_the_line_model(shared_datasets):
     from inkread import Recognizer
 
     cutting, mixed = shipped("digits"), Recognizer.load("digits", touching="lines")
-    pages = touching_pairs(shared_datasets, 80)
+    pages = touching_pairs(80)
     by_cuts = sum(cutting.read(page, only="digits").text == truth for page, truth in pages)
     read_whole = sum(mixed.read(page, only="digits").text == truth for page, truth in pages)
     assert read_whole >= 62 and read_whole >= by_cuts + 10, (read_whole, by_cuts)  # measured: 66 and 51 of 80
 
 
-def test_past_its_budget_of_pieces_read_falls_back_to_the_width_rule(shared_datasets, monkeypatch):
+def test_past_its_budget_of_pieces_read_falls_back_to_the_width_rule(monkeypatch):
     import inkread.inference.recognizer as recognizer_module
 
     recognizer = shipped("digits")
     monkeypatch.setattr(recognizer_module, "MAX_PIECES_PER_IMAGE", 0)
-    for page, _ in touching_pairs(shared_datasets, 12):
+    for page, _ in touching_pairs(12):
         assert recognizer.read(page, only="digits").text == read_by_width_rule(recognizer, page)
 
 
@@ -172,16 +174,16 @@ def test_digits_drawn_with_a_hairline_pen_on_a_large_canvas():
         assert recognizer.predict(image).label == label  # all three read "1" when the strokes faded
 
 
-def tablet_line(shared_datasets: Path, text: str, height: int = 80) -> np.ndarray:
+def tablet_line(text: str, height: int = 80) -> np.ndarray:
     """Dark-on-white page of ``text``: UNIPEN tablet digits ``height`` px tall, and punctuation drawn
     with a round pen of their stroke width (a period on the baseline, a dash at mid-height, ...)."""
     from PIL import ImageDraw
 
     pen = max(2, round(0.045 * 128 * height / 102))  # UNIPEN strokes are 4.5% of a 128 px canvas, digits ~102 px tall
-    pieces = []
+    pieces, unipen = [], shared_subfolder("unipen_chars")
     for char in text:
         if char.isdigit():
-            path = sorted((shared_datasets / "unipen_chars").glob(f"digit_{char}_*.png"))[2]
+            path = sorted(unipen.glob(f"digit_{char}_*.png"))[2]
             ink = 255 - np.asarray(Image.open(path).convert("L"), np.float32)
             rows, cols = np.flatnonzero(ink.max(axis=1) > 40), np.flatnonzero(ink.max(axis=0) > 40)
             ink = Image.fromarray(ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.uint8))
@@ -210,9 +212,9 @@ def tablet_line(shared_datasets: Path, text: str, height: int = 80) -> np.ndarra
 
 
 @pytest.mark.parametrize("text", ["06-12-33", "3.14", "12:30", "4,7"])
-def test_digits_model_reads_punctuation_between_tablet_digits(shared_datasets, text):
+def test_digits_model_reads_punctuation_between_tablet_digits(text):
     recognizer = shipped("digits")
-    result = recognizer.read(tablet_line(shared_datasets, text), only="digits")
+    result = recognizer.read(tablet_line(text), only="digits")
     assert result.text == text
     assert [c.label for c in result.characters if c.punctuation] == [c for c in text if not c.isdigit()]
 
@@ -223,17 +225,17 @@ def test_digits_model_reads_punctuation_between_tablet_digits(shared_datasets, t
     ("characters", "letters", "upper_K_00429.png"),  # a K whose arms start apart from the stem
     ("characters", "letters", "upper_Y_00963.png"),
 ])
-def test_read_groups_strokes_drawn_apart_into_one_character(shared_datasets, model, only, name):
+def test_read_groups_strokes_drawn_apart_into_one_character(model, only, name):
     """These tablet characters were read as two ("61", "Lt", "Lh", "LL") before strokes were grouped by reading."""
     recognizer = shipped(model)
-    result = recognizer.read(shared_datasets / "unipen_chars" / name, only=only)
+    result = recognizer.read(shared_subfolder("unipen_chars") / name, only=only)
     assert result.text == name.split("_")[1]
 
 
-def test_digits_model_reads_tablet_digits_on_ruled_paper(shared_datasets):
+def test_digits_model_reads_tablet_digits_on_ruled_paper():
     """Rules through the digits (notebook paper) or under them: read as on plain paper."""
     recognizer = shipped("digits")
-    page = tablet_line(shared_datasets, "06-12.33")
+    page = tablet_line("06-12.33")
     ruled = page.copy()
     for row in range(15, ruled.shape[0], 40):  # gray rules 40 px apart, drawn under the ink
         ruled[row:row + 2] = np.minimum(ruled[row:row + 2], 120)
@@ -243,23 +245,23 @@ def test_digits_model_reads_tablet_digits_on_ruled_paper(shared_datasets):
 
 
 @pytest.mark.parametrize("degrees", [-6, -3, 3, 6])
-def test_digits_model_reads_tablet_digits_on_ruled_paper_photographed_askew(shared_datasets, degrees):
+def test_digits_model_reads_tablet_digits_on_ruled_paper_photographed_askew(degrees):
     """Notebook rules tilted by a few degrees (a photo taken a little askew) go too."""
     recognizer = shipped("digits")
-    page = tablet_line(shared_datasets, "2026 1121").astype(np.float32)
+    page = tablet_line("2026 1121").astype(np.float32)
     rows, columns = np.mgrid[0:page.shape[0], 0:page.shape[1]]
     on_rule = np.abs((rows - np.tan(np.radians(degrees)) * columns - 15) % 40 - 20) < 1.0  # gray rules 40 px apart
     page[on_rule] = np.minimum(page[on_rule], 120)
     assert recognizer.read(page.astype(np.uint8)).text == "2026 1121"
 
 
-def test_a_long_line_of_canvas_digits_standing_on_a_rule(shared_datasets):
+def test_a_long_line_of_canvas_digits_standing_on_a_rule():
     """A full line of digits on a rule: the rule goes, the digits keep every stroke near it."""
     recognizer = shipped("digits")
     digits = "390285639028564713902856"
-    page, x = np.full((120, 1000), 255, np.uint8), 10
+    page, x, hwd1000 = np.full((120, 1000), 255, np.uint8), 10, shared_subfolder("hwd1000")
     for digit in digits:
-        glyph = np.asarray(Image.open(shared_datasets / "hwd1000" / f"{digit}-003.png").convert("L").resize((56, 56)))
+        glyph = np.asarray(Image.open(hwd1000 / f"{digit}-003.png").convert("L").resize((56, 56)))
         rows, cols = np.nonzero(glyph < 200)
         glyph = glyph[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
         region = page[100 - glyph.shape[0]:100, x:x + glyph.shape[1]]

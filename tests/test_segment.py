@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from helpers import shared_subfolder
 from inkread.imaging.components import label
 from inkread.imaging.decode import load_image
 from inkread.errors import InputImageError
@@ -17,23 +18,23 @@ SCALE = 3  # characters about 60 px tall, as in a photo or scan
 
 
 @pytest.fixture(scope="module")
-def mnist(request):
-    shared = request.getfixturevalue("shared_datasets")
+def mnist():
+    folder = shared_subfolder("mnist")
     from inkread.data.idx import read_images, read_labels
 
-    images = np.array(read_images(shared / "mnist" / "t10k-images-idx3-ubyte.gz")[:500])
-    labels = np.array(read_labels(shared / "mnist" / "t10k-labels-idx1-ubyte.gz")[:500])
+    images = np.array(read_images(folder / "t10k-images-idx3-ubyte.gz")[:500])
+    labels = np.array(read_labels(folder / "t10k-labels-idx1-ubyte.gz")[:500])
     return images, labels
 
 
 @pytest.fixture(scope="module")
-def emnist_i(request) -> list[np.ndarray]:
+def emnist_i() -> list[np.ndarray]:
     """Real EMNIST lower-case 'i' samples whose dot is a separate mark from the stem."""
-    shared = request.getfixturevalue("shared_datasets")
+    folder = shared_subfolder("emnist")
     from inkread.data.idx import read_images, read_labels
 
-    images = read_images(shared / "emnist" / "emnist-byclass-test-images-idx3-ubyte.gz")
-    labels = read_labels(shared / "emnist" / "emnist-byclass-test-labels-idx1-ubyte.gz")
+    images = read_images(folder / "emnist-byclass-test-images-idx3-ubyte.gz")
+    labels = read_labels(folder / "emnist-byclass-test-labels-idx1-ubyte.gz")
     found = []
     for index in np.flatnonzero(labels == 44)[:600]:  # byclass: 36 + 8 = 'i'
         image = big(images[index].T)

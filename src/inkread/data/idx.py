@@ -23,7 +23,6 @@ IMAGES_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
 LABELS_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
 _GZIP_MAGIC = b"\x1f\x8b"
 REDOWNLOAD_HINT = "delete it and run again to re-download it"
-_FIX = REDOWNLOAD_HINT
 
 
 def read_idx_bytes(path: str | os.PathLike) -> bytes:
@@ -40,7 +39,7 @@ def read_idx_bytes(path: str | os.PathLike) -> bytes:
     try:
         return gzip.decompress(data)
     except (EOFError, OSError, zlib.error) as error:  # truncated or corrupt gzip stream
-        raise DatasetError(f"{path} is not a valid gzip file ({error}): {_FIX}") from None
+        raise DatasetError(f"{path} is not a valid gzip file ({error}): {REDOWNLOAD_HINT}") from None
 
 
 def content_hash(data: bytes, algorithm: str) -> str:
@@ -59,18 +58,18 @@ def parse_idx(data: bytes, magic: int, where: str | os.PathLike = "IDX data") ->
     header_size = 4 + 4 * ndim
     found = struct.unpack(">i", data[:4])[0] if len(data) >= 4 else None
     if found is not None and found != magic:
-        raise DatasetError(f"{where} is not an IDX {kind} file (magic number {found}, expected {magic}): {_FIX}")
+        raise DatasetError(f"{where} is not an IDX {kind} file (magic number {found}, expected {magic}): {REDOWNLOAD_HINT}")
     if len(data) < header_size:
-        raise DatasetError(f"{where} is truncated ({len(data)} bytes, shorter than an IDX header): {_FIX}")
+        raise DatasetError(f"{where} is truncated ({len(data)} bytes, shorter than an IDX header): {REDOWNLOAD_HINT}")
     shape = struct.unpack(f">{ndim}I", data[4:header_size])
     if magic == IMAGES_MAGIC and shape[1:] != (28, 28):
-        raise DatasetError(f"{where} holds {shape[1]}x{shape[2]} images, expected 28x28: {_FIX}")
+        raise DatasetError(f"{where} holds {shape[1]}x{shape[2]} images, expected 28x28: {REDOWNLOAD_HINT}")
     expected = int(np.prod(shape, dtype=np.int64))
     payload = len(data) - header_size
     if payload != expected:
         problem = "truncated" if payload < expected else "longer than its header says"
         raise DatasetError(
-            f"{where} is {problem} (header: {shape[0]} {kind}, {expected} bytes; file: {payload} bytes): {_FIX}"
+            f"{where} is {problem} (header: {shape[0]} {kind}, {expected} bytes; file: {payload} bytes): {REDOWNLOAD_HINT}"
         )
     # frombuffer shares memory with ``data`` (no copy): fast, and read-only, which is what we want.
     return np.frombuffer(data, dtype=np.uint8, offset=header_size).reshape(shape)

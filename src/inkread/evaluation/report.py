@@ -2,7 +2,8 @@
 
 report.html is one self-contained page: the plots are embedded as base64 data URIs and the CSS is
 inline, so the file can be mailed or archived alone. Every file is written atomically; report.html
-is written last, so its presence means the whole report is complete.
+is written last, and a rewrite first removes the old report.html and metrics.json, so report.html's
+presence means the whole report is complete (a failure partway leaves none beside newer pictures).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 from inkread.errors import InkreadError
 from inkread.evaluation import plots
 from inkread.evaluation.metrics import classification_report_text, compute_metrics
-from inkread.files import write_bytes_atomic, write_text_atomic
+from inkread.files import remove_file, write_bytes_atomic, write_text_atomic
 
 METRICS_FILE = "metrics.json"
 REPORT_FILE = "report.html"
@@ -59,20 +60,23 @@ def write_report(out_dir: str | os.PathLike, y_true, probs, images, labels, hist
         MISCLASSIFIED_FILE: plots.render_misclassified(images, y_true, probs, labels) if images is not None else None,
         SAMPLES_FILE: plots.render_samples(images, y_true, labels) if images is not None else None,
     }
-    notes = _notes(metrics, history, images, pictures)
+    page = render_html(metrics, text, pictures, _notes(metrics, history, images, pictures))
 
     out = Path(out_dir)
+    # old summaries beside new pictures would pass for a complete report if writing stopped halfway
+    for name in (REPORT_FILE, METRICS_FILE):
+        remove_file(out / name)
     written = []
     for name, png in pictures.items():
         if png is None:
             # a picture left over from an earlier report in this folder would describe another model
-            (out / name).unlink(missing_ok=True)
+            remove_file(out / name)
         else:
             write_bytes_atomic(out / name, png)
             written.append(out / name)
     write_text_atomic(out / TEXT_REPORT_FILE, text)
     write_text_atomic(out / METRICS_FILE, json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
-    write_text_atomic(out / REPORT_FILE, render_html(metrics, text, pictures, notes))
+    write_text_atomic(out / REPORT_FILE, page)
     written += [out / TEXT_REPORT_FILE, out / METRICS_FILE, out / REPORT_FILE]
     metrics["files"] = [str(path) for path in written]
     return metrics

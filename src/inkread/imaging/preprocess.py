@@ -89,10 +89,11 @@ def writing_only(ink: np.ndarray) -> np.ndarray:
 
 
 def prepare_training_image(image: np.ndarray, recipe: str = "mnist") -> np.ndarray:
-    """Normalize a data set image (uint8 (28, 28), ink high) exactly as inference does; float32 (28, 28).
+    """``normalize`` a data set image (uint8 (28, 28), ink high, or float 0..1); float32 (28, 28).
 
-    Real MNIST/EMNIST images come out almost unchanged; images from other sources (``folder:``
-    data sets, corrections drawn in the web app) get the same treatment as at inference time.
+    The tests use it to check that real MNIST/EMNIST images come out almost unchanged. Images of
+    ``folder:`` data sets and exported corrections do not come through here: they are image files,
+    read with ``preprocess_image`` as at inference time.
     """
     image = np.asarray(image)
     scale = 1 / 255 if image.dtype == np.uint8 else 1.0

@@ -13,7 +13,7 @@ the contract between the two, so it imports neither.
                 a float32 tensor (N, 1, 28, 28), ink 1.0 on background 0.0 (MNIST polarity),
                 made by ``inkread.imaging`` with the named normalization recipe. Mean/std
                 normalization is inside the network, so the ONNX file takes this input as is.
-                Line models (arch "linenet"): {"height": 40, "recipe": "line", ...}, a float32
+                Line models (arch ``LINE_ARCH``, "linenet"): {"height": 40, "recipe": "line", ...}, a float32
                 (N, 1, 40, W) line from ``inkread.imaging.line``; the output is (N, W/2,
                 len(labels) + 1) CTC log-probabilities, the blank first.
     files       {"onnx": "model.onnx", "weights": "weights.pt" (optional)}
@@ -37,6 +37,7 @@ META_FILE = "model.json"
 ONNX_FILE = "model.onnx"
 WEIGHTS_FILE = "weights.pt"
 BUNDLE_FILES = (META_FILE, ONNX_FILE, WEIGHTS_FILE)  # what a bundle folder written by inkread holds
+LINE_ARCH = "linenet"  # the arch of a line model (read with LineReader); every other arch reads single characters
 RECIPES = ("mnist", "emnist", "line")  # "line": a whole line, 40 px high (inkread.imaging.line)
 # The JSON type of each field but "labels" and "format" (checked on their own), as the readers use them.
 FIELD_TYPES = {"name": str, "arch": str, "label_set": str, "input": dict, "files": dict,

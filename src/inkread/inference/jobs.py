@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TextIO
 
 from inkread.errors import InkreadError
-from inkread.files import write_bytes_atomic
+from inkread.files import check_writable_folder, write_bytes_atomic
 from inkread.imaging.decode import IMAGE_SUFFIXES, is_image_name
 from inkread.inference.restrict import restriction
 from inkread.inference.results import Prediction, ReadResult
@@ -131,6 +131,8 @@ def _check(config: PredictConfig) -> None:
         raise InkreadError(f"batch size {config.batch_size}: use at least 1")
     if config.save_preprocessed and config.mode != "predict":
         raise InkreadError("--save-preprocessed works with inkread predict only")
+    if config.save_preprocessed:  # checked now: found unwritable after every image was read, the run's output was lost
+        check_writable_folder(config.save_preprocessed, "--save-preprocessed")
 
 
 def _predict_files(recognizer, files: list[str], config: PredictConfig, outcome: _Outcome, stderr: TextIO, bar) -> None:

@@ -21,20 +21,18 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from inkread.errors import InkreadError, InputImageError, ModelBundleError
+from inkread.errors import InkreadError, InputImageError
 from inkread.imaging.decode import load_image_scaled
 from inkread.imaging.line import MARGIN, normalize_line_mapped, pad_lines
 from inkread.imaging.segment import segment
-from inkread.inference.bundle_format import ONNX_FILE, ModelMeta
-from inkread.inference.onnx_model import new_session, resolve_bundle
+from inkread.inference.bundle_format import LINE_ARCH, ModelMeta
+from inkread.inference.onnx_model import load_bundle, resolve_bundle
 from inkread.inference.recognizer import UNCERTAIN_BELOW, scale_box  # the same bar and boxes for both readers
 from inkread.inference.restrict import restriction
-from inkread.inference.results import CharacterResult, ReadResult
+from inkread.inference.results import CharacterResult, ReadResult, check_top_k
 from inkread.labels import LINE_MARKS, MERGED_LOWER
 
-LINE_ARCH = "linenet"
 LINE_BATCH = 16  # lines per ONNX Runtime run; sorted by width first, so little of each run is padding
-MARKS = LINE_MARKS  # reported with punctuation=True
 
 
 def ctc_greedy(log_probs: np.ndarray, labels: Sequence[str]) -> list[tuple[str, float, int, int]]:
@@ -59,21 +57,11 @@ def ctc_greedy(log_probs: np.ndarray, labels: Sequence[str]) -> list[tuple[str, 
 
 
 class LineReader:
-    """A line model bundle (model.json ``arch`` "linenet") in ONNX Runtime, and the reading around it."""
+    """A line model bundle (model.json ``arch`` ``LINE_ARCH``) in ONNX Runtime, and the reading around it."""
 
     def __init__(self, name_or_path: str | os.PathLike = "lines", threads: int | None = None):
-        self.folder = resolve_bundle(name_or_path)
-        self.meta = ModelMeta.read(self.folder)
-        if self.meta.arch != LINE_ARCH:
-            raise ModelBundleError(f"{self.folder} is a model of single characters ({self.meta.arch}), not a line "
-                                   "model: read it with Recognizer, or give the 'lines' model")
+        self.folder, self.meta, _, self.session, self.input_name = load_bundle(name_or_path, threads or 1, line_model=True)
         self.labels: tuple[str, ...] = tuple(self.meta.labels)
-        self.session = new_session(self.folder / self.meta.files.get("onnx", ONNX_FILE), threads or 1)
-        self.input_name = self.session.get_inputs()[0].name
-        outputs = self.session.get_outputs()[0].shape
-        if outputs and isinstance(outputs[-1], int) and outputs[-1] != len(self.labels) + 1:
-            raise ModelBundleError(f"{self.folder} has {outputs[-1]} outputs per column but model.json lists "
-                                   f"{len(self.labels)} labels (+ the blank): re-create the bundle with inkread train-lines")
 
     @classmethod
     def load(cls, name_or_path: str | os.PathLike = "lines", *, threads: int | None = None) -> "LineReader":
@@ -91,8 +79,7 @@ class LineReader:
         always stay allowed, as ``Recognizer.read`` always reports punctuation. ``top_k`` is accepted for the same signature; each character has one
         candidate, the one on the best path.
         """
-        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
-            raise InkreadError(f"top_k={top_k!r}: ask for a whole number of answers, at least 1")
+        check_top_k(top_k)
         if only is not None:
             restriction(self.labels, only)  # a bad ``only`` fails before any work
         ink, scale = load_image_scaled(image)
@@ -131,7 +118,7 @@ class LineReader:
     def _decode(self, log_probs: np.ndarray, only: str | None, scale: float, first_column: int) -> list[tuple[str, float, int, int]]:
         restricted = None if only is None else restriction(self.labels, only)
         if restricted is not None:
-            always = [self.labels.index(c) + 1 for c in " " + MARKS if c in self.labels]  # as Recognizer: marks pass
+            always = [self.labels.index(c) + 1 for c in " " + LINE_MARKS if c in self.labels]  # as Recognizer: marks pass
             keep = np.concatenate([[0], restricted.indices + 1, always]).astype(int)
             masked = np.full_like(log_probs, -np.inf)
             masked[:, keep] = log_probs[:, keep]
@@ -193,7 +180,7 @@ def line_characters(read: list[tuple[str, float, int, int]], own: np.ndarray, or
             continue
         box = scale_box((x0 + bx0, y0 + by0, x0 + bx1, y0 + by1), scale)
         out.append(CharacterResult(label=char, confidence=confidence, box=box, line=line, top_k=[(char, confidence)],
-                                   uncertain=confidence < UNCERTAIN_BELOW, space_before=space, punctuation=char in MARKS))
+                                   uncertain=confidence < UNCERTAIN_BELOW, space_before=space, punctuation=char in LINE_MARKS))
         space = False
     return out
 
@@ -211,7 +198,7 @@ def with_marks(read: list[tuple[str, float, int, int]], marks: list[tuple[str, i
     out = list(read)
     for mark, left, right in marks:
         inside = [k for k, (char, confidence, a, b) in enumerate(out)
-                  if left - 1 <= (a + b) / 2 <= right + 1 and (char in MARKS or confidence < UNCERTAIN_BELOW)]
+                  if left - 1 <= (a + b) / 2 <= right + 1 and (char in LINE_MARKS or confidence < UNCERTAIN_BELOW)]
         for k in reversed(inside):
             del out[k]
         centre = (left + right) / 2

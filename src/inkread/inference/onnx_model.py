@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from inkread.errors import InputImageError, ModelBundleError, first_line
-from inkread.inference.bundle_format import META_FILE, ONNX_FILE, ModelMeta
+from inkread.inference.bundle_format import LINE_ARCH, META_FILE, ONNX_FILE, ModelMeta
 
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
 PRETRAINED = ("digits", "characters", "lines")
@@ -65,25 +66,11 @@ class OnnxModel:
     WIDE_BATCH = 64
 
     def __init__(self, name_or_path: str | os.PathLike, threads: int | None = None):
-        self.folder = resolve_bundle(name_or_path)
-        self.meta = ModelMeta.read(self.folder)
-        if self.meta.arch == "linenet":
-            raise ModelBundleError(f"{self.folder} is a line model: it reads whole lines, not single characters; "
-                                   "use LineReader, inkread read, or the web page's text mode")
-        self.onnx_path = self.folder / self.meta.files.get("onnx", ONNX_FILE)
+        self.folder, self.meta, self.onnx_path, self.session, self.input_name = load_bundle(
+            name_or_path, threads or 1, line_model=False)
         self.threads = threads
-        self.session = self._new_session(threads or 1)
         self._wide_session = None
         self._lock = threading.Lock()
-        self.input_name = self.session.get_inputs()[0].name
-        outputs = self.session.get_outputs()[0].shape
-        if outputs and isinstance(outputs[-1], int) and outputs[-1] != self.meta.num_classes:
-            raise ModelBundleError(
-                f"{self.onnx_path} has {outputs[-1]} outputs but model.json lists {self.meta.num_classes} labels: re-export the model"
-            )
-
-    def _new_session(self, threads: int):
-        return new_session(self.onnx_path, threads)
 
     def _session_for(self, size: int):
         """The single-thread session for small batches, the all-cores one for large batches."""
@@ -92,7 +79,7 @@ class OnnxModel:
         if self._wide_session is None:
             with self._lock:  # two threads asking at once create it once
                 if self._wide_session is None:
-                    self._wide_session = self._new_session(_usable_cores())
+                    self._wide_session = new_session(self.onnx_path, _usable_cores())
         return self._wide_session
 
     def logits(self, batch: np.ndarray) -> np.ndarray:
@@ -114,6 +101,47 @@ class OnnxModel:
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         """Softmax class probabilities for a float32 (N, 1, 28, 28) batch."""
         return softmax(self.logits(batch))
+
+
+class LoadedBundle(NamedTuple):
+    """A bundle's folder, model.json, ONNX file, ONNX Runtime session and the session's input name."""
+
+    folder: Path
+    meta: ModelMeta
+    onnx_path: Path
+    session: Any
+    input_name: str
+
+
+# What each kind of model is refused as, and how to re-create one whose ONNX file disagrees with model.json.
+_WRONG_KIND = {
+    True: ("is a model of single characters ({arch}), not a line model: read it with Recognizer, "
+           "or give the 'lines' model", "re-create the bundle with inkread train-lines"),
+    False: ("is a line model: it reads whole lines, not single characters; use LineReader, inkread read, "
+            "or the web page's text mode", "re-export the model"),
+}
+
+
+def load_bundle(name_or_path: str | os.PathLike, threads: int, *, line_model: bool) -> LoadedBundle:
+    """Find a bundle (``resolve_bundle``), read its model.json and open its ONNX file with ``threads`` threads.
+
+    ``line_model``: whether a line model (``LINE_ARCH``) is wanted; the other kind raises
+    ``ModelBundleError``, as does an ONNX file whose outputs disagree with model.json's labels.
+    """
+    folder = resolve_bundle(name_or_path)
+    meta = ModelMeta.read(folder)
+    refusal, fix = _WRONG_KIND[line_model]
+    if (meta.arch == LINE_ARCH) != line_model:
+        raise ModelBundleError(f"{folder} {refusal.format(arch=meta.arch)}")
+    onnx_path = folder / meta.files.get("onnx", ONNX_FILE)
+    session = new_session(onnx_path, threads)
+    outputs = session.get_outputs()[0].shape
+    expected = meta.num_classes + line_model  # a line model's output has one more column: the CTC blank
+    if outputs and isinstance(outputs[-1], int) and outputs[-1] != expected:
+        blank = " (+ the blank)" if line_model else ""
+        raise ModelBundleError(f"{onnx_path} has {outputs[-1]} outputs but model.json lists {meta.num_classes} "
+                               f"labels{blank}: {fix}")
+    return LoadedBundle(folder, meta, onnx_path, session, session.get_inputs()[0].name)
 
 
 def new_session(onnx_path: Path, threads: int):

@@ -14,7 +14,6 @@ No PyTorch here: only numpy, Pillow and ONNX Runtime. One Recognizer may be shar
 from __future__ import annotations
 
 import dataclasses
-import numbers
 import os
 from typing import TYPE_CHECKING, Any, Iterable, Literal
 
@@ -28,7 +27,7 @@ from inkread.inference.bundle_format import ModelMeta
 from inkread.inference.grouping import EXTRA_CUT_COST, JOIN_GAIN, best_cuts, best_groups
 from inkread.inference.onnx_model import OnnxModel, softmax
 from inkread.inference.restrict import restriction
-from inkread.inference.results import CharacterResult, Prediction, ReadResult
+from inkread.inference.results import CharacterResult, Prediction, ReadResult, check_top_k
 
 if TYPE_CHECKING:  # line_reader imports this module (UNCERTAIN_BELOW); the reader is loaded lazily
     from inkread.inference.line_reader import LineReader
@@ -324,8 +323,7 @@ class Recognizer:
 
     def _check(self, only: str | None, top_k: int) -> None:
         """Bad options fail before any image is decoded."""
-        if not isinstance(top_k, numbers.Integral) or isinstance(top_k, bool) or top_k < 1:
-            raise InkreadError(f"top_k={top_k!r}: ask for a whole number of answers, at least 1")
+        check_top_k(top_k)
         restriction(self.labels, only)
 
     def _rank(self, logits: np.ndarray, only: str | None, top_k: int) -> list[Prediction]:

@@ -6,12 +6,21 @@ Each has ``to_dict()``, a JSON-ready dict: the web API returns these as they are
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from inkread.errors import InkreadError
+
 NOTHING_TO_READ = "nothing to read"
 NOTHING_READ = "no character read in the ink"
+
+
+def check_top_k(top_k) -> None:
+    """Refuse a ``top_k`` that is not a whole number of at least 1 (a numpy integer is one; True is not)."""
+    if isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral) or top_k < 1:
+        raise InkreadError(f"top_k={top_k!r}: ask for a whole number of answers, at least 1")
 
 
 def _round(value: float) -> float:

@@ -69,6 +69,11 @@ class CorrectionStore:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as conn:
+                found = conn.execute("PRAGMA user_version").fetchone()[0]  # 0: a new file
+                if found > SCHEMA_VERSION:  # checked first: setting our version would downgrade it
+                    raise StorageError(f"the corrections database {self.path} was written by a newer inkread "
+                                       f"(schema {found}; this one knows up to {SCHEMA_VERSION}): upgrade inkread, "
+                                       "or pass another --data-dir")
                 # WAL is a property of the file: set once, every later connection uses it
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.executescript(_SCHEMA)

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from inkread.errors import InkreadError
-from inkread.inference.bundle_format import ModelMeta
-from inkread.inference.line_reader import LINE_ARCH, LineReader
+from inkread.inference.bundle_format import LINE_ARCH, ModelMeta
+from inkread.inference.line_reader import LineReader
 from inkread.inference.onnx_model import PRETRAINED, PRETRAINED_DIR, resolve_bundle, split_model_pair
 
 if TYPE_CHECKING:

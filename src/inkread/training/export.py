@@ -18,8 +18,7 @@ import torch
 
 from inkread.errors import InkreadError
 from inkread.files import check_replaceable, check_writable_folder, staged_folder, write_bytes_atomic, write_text_atomic
-from inkread.inference.bundle_format import BUNDLE_FILES, META_FILE, ONNX_FILE, WEIGHTS_FILE, ModelMeta
-from inkread.inference.line_reader import LINE_ARCH
+from inkread.inference.bundle_format import BUNDLE_FILES, LINE_ARCH, META_FILE, ONNX_FILE, WEIGHTS_FILE, ModelMeta
 from inkread.inference.onnx_model import OnnxModel, resolve_bundle
 from inkread.models import build_model
 from inkread.training.bundle import export_onnx

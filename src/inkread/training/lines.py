@@ -29,7 +29,7 @@ from inkread.errors import InkreadError, first_line
 from inkread.evaluation.text import character_error_rate
 from inkread.files import atomic_path
 from inkread.imaging.line import LINE_HEIGHT, pad_lines
-from inkread.inference.bundle_format import ONNX_FILE, WEIGHTS_FILE, ModelMeta
+from inkread.inference.bundle_format import LINE_ARCH, ONNX_FILE, WEIGHTS_FILE, ModelMeta
 from inkread.inference.line_reader import ctc_greedy
 from inkread.models import count_parameters
 from inkread.models.linenet import LineNet
@@ -153,7 +153,7 @@ def train_lines(config: LineTrainConfig) -> Path:
         except (KeyError, TypeError, ValueError, RuntimeError) as error:
             raise InkreadError(f"{run_dir / CHECKPOINT_FILE} does not fit this run ({first_line(error, 200)}): "
                                "start over with another --out") from None
-    say(config.progress, f"training linenet ({count_parameters(model):,} parameters) on synthetic lines of EMNIST characters: "
+    say(config.progress, f"training {LINE_ARCH} ({count_parameters(model):,} parameters) on synthetic lines of EMNIST characters: "
                  f"{config.lines_per_epoch:,} new lines per epoch, {config.val_lines:,} validation lines")
     # bf16 where the CPU has it natively; elsewhere oneDNN has no bf16 LSTM (and bf16 would be slower).
     bf16 = use_bf16("auto")
@@ -246,7 +246,7 @@ def write_line_bundle(folder: Path, model: LineNet, config: LineTrainConfig, his
     model = model.to(memory_format=torch.contiguous_format).eval()
     best = min(history, key=lambda h: h["val_cer"]) if history else {}
     meta = ModelMeta(
-        name=config.name or Path(config.out).name, arch="linenet", labels=list(CHARSET), label_set="custom",
+        name=config.name or Path(config.out).name, arch=LINE_ARCH, labels=list(CHARSET), label_set="custom",
         input={"height": LINE_HEIGHT, "recipe": "line", "scale": "0-1", "ink": "high"},
         files={"onnx": ONNX_FILE, "weights": WEIGHTS_FILE},
         training={"command": "train-lines", "data": "synthetic lines of emnist-pool:byclass train characters",
