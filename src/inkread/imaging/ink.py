@@ -34,14 +34,14 @@ MIN_MARK, MIN_MARK_PX = 0.01, 6  # ...and its largest mark be this share of the 
 FAINT_LAYERS = 2  # ...looked past, one after the other, when they are too faint to be ink (see _ink_above)
 NEAR_PAPER_SIDE = 60  # the nearby paper is looked for within a 60th of the image's longer side (20 px at 1200)...
 NEAR_PAPER_GAP = 0.2  # ...and trusted where it is at most 20% darker than the lighting surface (else: a fat stroke)
+NEAR_PAPER_MIN_SIDE = 640  # ...in large photos only: in smaller ones its window is no wider than the strokes, and
+#                            paper darkened by a sharp shadow's edge is then taken for one (a band of ink)
 OUTSIDE_WIDTH_RATIO = 3.0  # a mark at the image's edge this many times thicker than the writing lies beyond the page
 OUTSIDE_CONTACT = 0.25  # ...or a quarter of whose outline runs along the image's edge
 WRITING_MIN_AREA = 10  # ...judged only where the other ink is at least this many squared stroke widths (not specks)
 EDGE_RING_DARK = 0.25  # a mark is a shadow's edge, not ink, when a quarter of the ring around it is as dark as it
 EDGE_LEVEL_GAP = 0.05  # ...(at most 5% lighter: the paper beside a stroke is lighter by the ink's contrast, 8% or more)
 EDGE_INK_GAP = 0.25  # on such an edge, ink is what stands 25% darker than the shaded paper beside it
-NEAR_PAPER_MIN_SIDE = 640  # ...in large photos only: in smaller ones its window is no wider than the strokes, and
-#                            paper darkened by a sharp shadow's edge is then taken for one (a band of ink)
 
 
 def ink_map(image: Image.Image) -> np.ndarray:

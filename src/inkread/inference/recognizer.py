@@ -279,7 +279,7 @@ class Recognizer:
             for i, again, held in zip(odd, self._rank(logits, kind, top_k), share):
                 if held >= CONTEXT_SHARE:
                     answers[i] = again
-        return _with_consistent_case(lines, answers)
+        return _with_consistent_case(words, answers)
 
     # --- internals ---------------------------------------------------------------------------
 
@@ -374,30 +374,18 @@ def _majority(labels: list[str]) -> str | None:
     return "digits" if digits > letters else "letters" if letters > digits else None
 
 
-def _with_consistent_case(lines: list[list[Glyph]], answers: list[Prediction]) -> list[Prediction]:
-    """``consistent_case`` over each line's words: letters whose cases look alike take their word's case."""
+def _with_consistent_case(words: list[list[int]], answers: list[Prediction]) -> list[Prediction]:
+    """``consistent_case`` over each word (answer indices): letters whose cases look alike take their word's case."""
     from inkread.inference.line_reader import consistent_case
 
-    out, position = list(answers), 0
-    for line in lines:
-        chosen = [(position + k, glyph) for k, glyph in enumerate(g for g in line if g.mark is None)]
-        position += len(chosen)
-        # a word gap or a mark between characters is a word boundary: "\0" is not a letter
-        text = ""
-        indices = []
-        seen = 0
-        for glyph in line:
-            if glyph.space_before or glyph.mark is not None:
-                text += "\0"
-            if glyph.mark is None:
-                index = chosen[seen][0]
-                seen += 1
-                text += out[index].label
-                indices.append(index)
-        cased = [c for c in consistent_case(text) if c != "\0"]
-        for index, label in zip(indices, cased):
-            if label != out[index].label:
-                out[index] = dataclasses.replace(out[index], label=label)
+    out = list(answers)
+    for word in words:
+        labels = [out[i].label for i in word]
+        if any(len(label) != 1 for label in labels):  # a custom model's word labels: no letters to case
+            continue
+        for i, label in zip(word, consistent_case("".join(labels))):
+            if label != out[i].label:
+                out[i] = dataclasses.replace(out[i], label=label)
     return out
 
 
