@@ -349,6 +349,23 @@ def test_text_mode_reads_several_digits_and_draws_boxes(page):
     page.screenshot(path=str(ARTIFACTS / "browser-desktop-text.png"))
 
 
+def test_several_digits_in_character_mode_offer_text_mode(page):
+    from playwright.sync_api import expect
+
+    strokes = [[(0.1 + 0.3 * x, 0.2 + 0.6 * y) for x, y in stroke] for stroke in ONE] + \
+              [[(0.45 + 0.45 * x, 0.2 + 0.6 * y) for x, y in stroke] for stroke in SEVEN]
+    draw_with_mouse(page, strokes)
+    settled(page)
+    expect(page.locator("#message")).to_contain_text("several characters (17)", timeout=TIMEOUT_MS)
+    expect(page.locator("#answer-flag")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "browser-desktop-several.png"))
+    page.click("#read-as-text")
+    expect(page.locator("#mode-text")).to_be_checked()
+    expect(page.locator("#answer-label")).to_have_text(re.compile(r"^1 ?7$"), timeout=TIMEOUT_MS)
+    settled(page)
+    expect(page.locator("#message")).to_be_hidden()
+
+
 def test_text_mode_reads_a_dash_between_digits_as_a_dash(page):
     from playwright.sync_api import expect
 

@@ -67,7 +67,7 @@ def test_predict_csv(digits_dir, font_bundle):
     result = inkread("predict", str(digits_dir / "*.png"), "--model", font_bundle, "--format", "csv")  # a glob, unexpanded
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert list(rows[0]) == ["file", "label", "confidence", "uncertain", "no_ink", "top_k"]
+    assert list(rows[0]) == ["file", "label", "confidence", "uncertain", "no_ink", "top_k", "several_characters"]
     assert [row["label"] for row in rows] == ["0", "3", "7"]
     for row in rows:
         ranked = [pair.split(":") for pair in row["top_k"].split()]
@@ -170,6 +170,14 @@ def test_read_csv_and_table(tmp_path, font_bundle):
     assert [row["text"] for row in rows] == ["51\n86", "2024 7"]
     table = inkread("read", tmp_path / "lines.png", "--model", font_bundle)
     assert table.returncode == 0 and table.stdout.splitlines()[1].split()[1:4] == ["51", "/", "86"]
+
+
+def test_predict_of_a_number_points_to_read():
+    result = inkread("predict", SAMPLES / "text" / "phone-0612-334.png", SAMPLES / "digits", "--model", "digits")
+    assert result.returncode == 0, result.stderr
+    notes = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
+    assert "several characters? (0612334): use inkread read" in notes[str(SAMPLES / "text" / "phone-0612-334.png")]
+    assert not any("several" in line for name, line in notes.items() if "/digits/" in name)
 
 
 def test_read_with_a_line_model_for_touching_digits(tmp_path):

@@ -12,7 +12,7 @@ from helpers import shared_subfolder
 from inkread.imaging.components import label
 from inkread.imaging.decode import load_image
 from inkread.errors import InputImageError
-from inkread.imaging.segment import MAX_GLYPHS, Glyph, segment
+from inkread.imaging.segment import MAX_GLYPHS, Glyph, has_gaps, segment
 
 SCALE = 3  # characters about 60 px tall, as in a photo or scan
 
@@ -367,3 +367,19 @@ def test_two_lines_touching_through_one_stroke_stay_two_lines():
     lines = segment(ink)
     assert [len(line) for line in lines] == [7, 6]
     assert all(g.box[3] <= 82 for g in lines[0] if g.box[0] != 199) and all(g.box[1] >= 128 for g in lines[1])
+
+
+def test_has_gaps_finds_ink_in_pieces_apart():
+    ink = np.zeros((20, 30), np.float32)
+    ink[5:15, 4:8] = 1.0  # one stroke
+    assert not has_gaps(ink)
+    assert not has_gaps(np.zeros((20, 30), np.float32))  # blank
+    beside = ink.copy()
+    beside[5:15, 12:16] = 1.0  # a second stroke to its right
+    assert has_gaps(beside)
+    below = ink.copy()
+    below[17:19, 4:8] = 1.0  # a dot below
+    assert has_gaps(below)
+    faint = ink.copy()
+    faint[5:15, 12:16] = 0.3  # too faint to count as ink
+    assert not has_gaps(faint)

@@ -124,6 +124,13 @@ def test_predict_multipart_upload(client):
     schemas.PredictResponse.model_validate(answer)
 
 
+def test_predict_of_several_characters_says_so_and_points_to_read(client):
+    answer = client.post(f"{API}/predict", files=upload(png(render("2 5", size=(400, 140), font_size=100)))).json()
+    assert answer["several_characters"] == "25" and answer["uncertain"]
+    one = client.post(f"{API}/predict", files=upload(png(render("7")))).json()
+    assert one["several_characters"] is None
+
+
 def test_predict_form_fields_and_query_options(client):
     image = png(render("5"))
     by_form = client.post(f"{API}/predict", files=upload(image), data={"top_k": "2", "model": "characters"}).json()

@@ -58,12 +58,19 @@ class NoInkError(InputImageError):
 def preprocess_image(source: Any, recipe: str = "mnist") -> np.ndarray:
     """The float32 (28, 28) model input for an image (path, bytes, PIL image or array).
 
-    ``normalize(load_image(source))``, with the writing first set apart from the page (``writing_only``).
+    ``normalize(writing_ink(source), recipe)``.
+    """
+    return normalize(writing_ink(source), recipe)
+
+
+def writing_ink(source: Any) -> np.ndarray:
+    """The ink map of the writing in an image, set apart from the page (``writing_only``).
+
     An image of more than ``MAX_MARKS`` marks (noise, a grid) raises ``InputImageError``, as ``read`` does.
     """
     ink = writing_only(load_image(source))
     check_mark_count(ink > INK_THRESHOLD)
-    return normalize(ink, recipe)
+    return ink
 
 
 def writing_only(ink: np.ndarray) -> np.ndarray:

@@ -165,6 +165,20 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
     return lines
 
 
+def has_gaps(ink: np.ndarray) -> bool:
+    """True when the ink has an empty column or row inside its box: pieces apart, maybe several characters.
+
+    A cheap test before ``segment``: one character mostly holds together (an i's dot or a 5's bar
+    drawn apart leave a gap too, and ``segment`` keeps those whole).
+    """
+    mask = np.asarray(ink) > INK_THRESHOLD
+    for inked in (mask.any(axis=0), mask.any(axis=1)):
+        where = np.flatnonzero(inked)
+        if where.size and where.size < where[-1] - where[0] + 1:
+            return True
+    return False
+
+
 def _group_lines(parts: list[_Part], char_height: float) -> list[list[_Part]]:
     """Lines of parts, top to bottom: big parts make the bands, small ones join the nearest band.
 

@@ -258,7 +258,7 @@ def format_results(rows: list[tuple[str, Prediction | ReadResult]], fmt: str, mo
     if fmt == "csv":
         buffer = io.StringIO()
         header = ["file", "label", "confidence", "text", "uncertain", "no_ink"] if mode == "read" else \
-                 ["file", "label", "confidence", "uncertain", "no_ink", "top_k"]
+                 ["file", "label", "confidence", "uncertain", "no_ink", "top_k", "several_characters"]
         writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         writer.writerows(records)
@@ -276,6 +276,10 @@ def _record(name: str, result: Prediction | ReadResult, mode: str) -> dict[str, 
         top = " ".join(f"{char}:{p:.4f}" for char, p in result.top_k)
     answered = not result.no_ink
     unread = isinstance(result, ReadResult) and not result.characters  # ink, but no character read in it
+    several = getattr(result, "several_characters", None) or ""
+    note = str(result) if result.no_ink or unread else ("uncertain" if result.uncertain else "")
+    if several:
+        note = f"several characters? ({several}): use inkread read"
     return {
         "file": name,
         "label": label,
@@ -284,7 +288,8 @@ def _record(name: str, result: Prediction | ReadResult, mode: str) -> dict[str, 
         "uncertain": str(result.uncertain).lower(),
         "no_ink": str(result.no_ink).lower(),
         "top_k": top,
-        "note": str(result) if result.no_ink or unread else ("uncertain" if result.uncertain else ""),
+        "several_characters": several,
+        "note": note,
     }
 
 

@@ -34,8 +34,10 @@ class Prediction:
 
     ``label`` is None when there is no answer: the image holds no ink (``no_ink``), or it could not
     be read (``error``, only from ``predict_batch(..., errors="return")``). ``uncertain`` flags an
-    answer the model is not sure of (see ``Recognizer``). ``image`` is the 28x28 float32 input the
-    model saw (None without an answer); it is left out of ``to_dict()``.
+    answer the model is not sure of (see ``Recognizer``). ``several_characters`` is set (and
+    ``uncertain`` too) when the image seems to hold several characters: their reading, cut apart as
+    ``Recognizer.read`` would ("12"); ``label`` is then the whole read as one. ``image`` is the 28x28
+    float32 input the model saw (None without an answer); it is left out of ``to_dict()``.
     """
 
     label: str | None
@@ -44,6 +46,7 @@ class Prediction:
     uncertain: bool = False
     no_ink: bool = False
     error: str | None = None
+    several_characters: str | None = None
     image: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -57,7 +60,7 @@ class Prediction:
         return NOTHING_TO_READ if self.label is None else self.label
 
     def to_dict(self) -> dict:
-        """JSON-ready: label, confidence, top_k [{label, confidence}], uncertain, no_ink, error."""
+        """JSON-ready: label, confidence, top_k [{label, confidence}], uncertain, no_ink, error, several_characters."""
         return {
             "label": self.label,
             "confidence": _round(self.confidence),
@@ -65,6 +68,7 @@ class Prediction:
             "uncertain": self.uncertain,
             "no_ink": self.no_ink,
             "error": self.error,
+            "several_characters": self.several_characters,
         }
 
     @classmethod

@@ -65,6 +65,8 @@ class PredictResponse(BaseModel):
     top_k: list[RankedLabel]
     uncertain: bool
     no_ink: bool
+    several_characters: str | None = Field(None, description="set (and uncertain) when the image seems to hold several "
+                                                             "characters: their reading cut apart (\"12\"); send it to /read")
     preprocessed: str | None = Field(None, description="data:image/png;base64 URL of the 28x28 model input, if asked")
 
 

@@ -442,7 +442,7 @@
     $("answer-label").textContent = answer.label;
     $("answer-confidence").textContent = `${percent(answer.confidence)} sure`;
     $("answer-flag").hidden = !answer.uncertain;
-    $("message").hidden = true;
+    showSeveral(answer.several_characters);
     showBars(answer.top_k);
     if (answer.preprocessed) {
       $("seen").src = answer.preprocessed;
@@ -450,7 +450,27 @@
     }
     $("teach-open").disabled = false;
     setBadge(`${answer.label} · ${percent(answer.confidence)}`, answer.uncertain);
-    announceAnswer(`${answer.uncertain ? "Maybe" : "It reads"} ${answer.label}, ${percent(answer.confidence)} sure.`, settled);
+    const several = answer.several_characters ? ` It looks like several characters: ${answer.several_characters}.` : "";
+    announceAnswer(`${answer.uncertain ? "Maybe" : "It reads"} ${answer.label}, ${percent(answer.confidence)} sure.${several}`, settled);
+  }
+
+  // Several characters drawn in character mode: the answer is for the whole drawing read as one, so
+  // say what it seems to hold and offer Text mode, which reads every character (the drawing is kept).
+  function showSeveral(text) {
+    const message = $("message");
+    message.hidden = !text;
+    if (!text) return;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn btn-ghost";
+    button.id = "read-as-text";
+    button.textContent = "Read it as text";
+    button.addEventListener("click", () => {
+      $("mode-text").checked = true;
+      $("mode-text").dispatchEvent(new Event("change"));
+    });
+    message.replaceChildren(`This looks like several characters (${text}). `, button);
+    message.className = "message";
   }
 
   function showBars(ranking) {
