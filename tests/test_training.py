@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from inkread.errors import InkreadError
+from inkread.errors import DatasetError, InkreadError
 from inkread.models import build_model, count_parameters
 from inkread.training import TrainConfig, train
 from inkread.training.augment import AugmentConfig, augment_batch
@@ -441,6 +441,17 @@ def test_stretch_changes_the_aspect_ratio_only_when_asked():
 def test_fine_tuning_from_another_architecture_is_a_clear_error(tmp_path):
     with pytest.raises(InkreadError, match="--arch inknet, or leave --arch out"):
         train(TrainConfig(dataset="mnist", out=str(tmp_path / "run"), arch="seed", init_from="digits", progress=False))
+
+
+def test_fine_tuning_on_classes_the_model_does_not_know_names_the_fix(tmp_path):
+    from PIL import Image
+
+    for label in "AB7":
+        (tmp_path / "mine" / label).mkdir(parents=True)
+        Image.new("L", (28, 28), 255).save(tmp_path / "mine" / label / "x.png")
+    with pytest.raises(DatasetError, match="has labels digits does not know: 'A', 'B' .it knows 0123456789.: "
+                                           "fine-tune a model that knows them"):
+        train(TrainConfig(dataset=f"folder:{tmp_path / 'mine'}", out=str(tmp_path / "run"), init_from="digits", progress=False))
 
 
 def test_fine_tuning_takes_the_starting_models_architecture(tmp_path):

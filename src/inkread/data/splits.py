@@ -151,6 +151,15 @@ def apply_limit(splits: DatasetSplits, limit: int | None) -> DatasetSplits:
     return splits
 
 
+class LabelsOutsideSet(DatasetError):
+    """A data set's labels that fit no class of the label set it must be read with (a model's)."""
+
+    def __init__(self, where: Path | str, unknown: list[str], labels: tuple[str, ...]):
+        self.unknown = unknown
+        super().__init__(f"{where} has labels outside the model's label set: {first_few(unknown)}"
+                         f" (allowed: {''.join(labels)[:62]}): rename or remove them")
+
+
 def index_labels(found: list[str], labels: tuple[str, ...] | None,
                  where: Path | str) -> tuple[tuple[str, ...], np.ndarray, list[str]]:
     """The label set, the class index of each label in ``found``, and the merges made ("c->C").
@@ -170,8 +179,7 @@ def index_labels(found: list[str], labels: tuple[str, ...] | None,
             classes[label] = labels.index(merge_case(label, labels))
     unknown = sorted(set(found) - set(classes))
     if unknown:
-        raise DatasetError(f"{where} has labels outside the model's label set: {first_few(unknown)}"
-                           f" (allowed: {''.join(labels)[:62]}): rename or remove them")
+        raise LabelsOutsideSet(where, unknown, labels)
     merged = sorted(merge_notes(classes.items(), labels))
     return tuple(labels), np.array([classes[label] for label in found], dtype=np.int64), merged
 

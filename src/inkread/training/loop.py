@@ -25,7 +25,8 @@ import torch
 import torch.nn.functional as F
 
 from inkread.data.load import absolute_spec, same_data_set
-from inkread.errors import InkreadError, first_line
+from inkread.data.splits import LabelsOutsideSet
+from inkread.errors import DatasetError, InkreadError, first_few, first_line
 from inkread.models import ARCHITECTURES, build_model, count_parameters
 from inkread.training.augment import PRESETS, AugmentConfig, augment_batch
 from inkread.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, save_checkpoint
@@ -83,9 +84,17 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
 
         # A resumed run keeps the split it started with (runs before 2026-12-04 split folders by position).
         split_by = resume_state.get("split_by", "position") if resume_state is not None else "content"
-        splits = load_dataset(config.dataset, data_dir=config.data_dir, seed=config.split_seed,
-                              val_fraction=config.val_fraction, limit=config.limit, split_by=split_by,
-                              labels=_known_labels(init_meta, resume_state))
+        try:
+            splits = load_dataset(config.dataset, data_dir=config.data_dir, seed=config.split_seed,
+                                  val_fraction=config.val_fraction, limit=config.limit, split_by=split_by,
+                                  labels=_known_labels(init_meta, resume_state))
+        except LabelsOutsideSet as error:
+            if init_meta is None or resume_state is not None:
+                raise
+            # Renaming the images is rarely the fix here: the starting model is the wrong one.
+            raise DatasetError(f"{config.dataset} has labels {config.init_from} does not know: {first_few(error.unknown)} "
+                               f"(it knows {''.join(init_meta.labels)[:62]}): fine-tune a model that knows them "
+                               "(characters knows digits and letters), or train without --init-from") from None
     num_classes = len(splits.labels)
     if len(splits.train.targets) < 2:
         raise InkreadError(f"data set {config.dataset!r} has {len(splits.train.targets)} training image(s): "
