@@ -170,6 +170,14 @@ def test_predict_raw_image_body(client):
     assert response.json()["label"] == "6" and len(response.json()["top_k"]) == 1
 
 
+@pytest.mark.parametrize("content_type", [None, "application/octet-stream", "application/x-www-form-urlencoded"])
+def test_a_raw_image_body_without_an_image_content_type_is_read(client, content_type):
+    headers = {"content-type": content_type} if content_type else {}  # curl --data-binary sends a form's type
+    response = client.post(f"{API}/predict", content=IMAGE, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["label"] == "4"
+
+
 def test_predict_jpeg_upload(client):
     buffer = io.BytesIO()
     render("2").convert("RGB").save(buffer, format="JPEG", quality=90)
@@ -498,7 +506,8 @@ IMAGE = png(render("4"))
     ({"files": upload(png_header_only(100_000, 100_000))}, 400, ("limit",)),  # a pixel bomb, refused unread
     # 415: not an image, or a Content-Type the API does not take
     ({"content": b"hello", "headers": {"content-type": "text/plain"}}, 415, ("Content-Type",)),
-    ({"content": IMAGE}, 415, ("(none)",)),
+    ({"content": b"hello"}, 415, ("(none)",)),
+    ({"content": b"image=abc", "headers": {"content-type": "application/x-www-form-urlencoded"}}, 415, ("Content-Type",)),
     ({"files": upload(b"hello", "notes.txt", "text/plain")}, 415, ("'file'", "text/plain")),
     ({"json": {"image": "data:text/plain;base64," + b64(b"hello")}}, 415, ("'image'",)),
     # 422: invalid or missing fields, named

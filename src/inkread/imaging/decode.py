@@ -78,6 +78,11 @@ def load_image_scaled(source: Any) -> tuple[np.ndarray, float]:
 IMAGE_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"RIFF", b"BM")
 
 
+def starts_like_image(head: bytes) -> bool:
+    """Whether bytes start as a PNG, JPEG, GIF, TIFF, WebP or BMP file does (a RIFF file: WebP's, not a WAV's or an AVI's)."""
+    return head.startswith(IMAGE_SIGNATURES) and not (head.startswith(b"RIFF") and head[8:12] not in (b"WEBP", b""))
+
+
 def open_image(source: Any) -> Image.Image:
     """A decoded PIL image from a path, bytes or PIL image: first frame, EXIF-upright, size-checked.
 
@@ -100,8 +105,7 @@ def open_image(source: Any) -> Image.Image:
         except UnidentifiedImageError:
             stream.seek(0)
             head = stream.read(12)
-            if head.startswith(IMAGE_SIGNATURES) and not (head.startswith(b"RIFF") and head[8:12] not in (b"WEBP", b"")):
-                # a known format whose header is cut short (RIFF: WebP's, not a WAV's or an AVI's)
+            if starts_like_image(head):  # a known format whose header is cut short
                 raise _truncated(name, "its header is incomplete") from None
             raise InputImageError(f"{name}: not in an image format Pillow can read: use PNG, JPEG, GIF, BMP, TIFF or WebP") from None
         except _DECODE_ERRORS as error:  # the format is known, but the file stops short, is damaged, or uses a variant Pillow lacks

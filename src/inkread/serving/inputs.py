@@ -1,5 +1,8 @@
 """Read an image and its fields from a request: JSON (base64), multipart upload, or a raw image body.
 
+A raw body is an image if its Content-Type says so, or, sent without one (or as a form, as curl's
+``--data-binary`` does), if its first bytes are an image format's.
+
 Every problem becomes an ``HTTPException`` with a one-line message naming the field: 415 for a
 body or upload that is not an image, 422 for missing or invalid fields. The body size limit (413)
 is enforced while the body is read, by ``middleware.BodyLimitMiddleware``.
@@ -16,11 +19,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
+from inkread.imaging.decode import starts_like_image
+
 T = TypeVar("T", bound=BaseModel)
 
 # Content types accepted for an uploaded file part: images, and the generic type browsers and
 # curl send when they do not know better (the decoder then decides whether it is an image).
 GENERIC_TYPES = ("application/octet-stream", "")
+# A raw body of these types is taken as an image if it starts as one: a client that does not say
+# (``curl --data-binary @digit.png`` sends application/x-www-form-urlencoded).
+SNIFFED_TYPES = (*GENERIC_TYPES, "application/x-www-form-urlencoded")
 FORM_LIMITS = {"max_files": 1, "max_fields": 20, "max_part_size": 64 * 1024}
 USAGE = ("send JSON {\"image\": \"<base64>\"}, a multipart/form-data upload with the field 'file', "
          "or the image itself with an image/* Content-Type")
@@ -86,11 +94,12 @@ async def read_image_request(request: Request, fields: type[T], json_model: type
         return image, _validate(fields, parsed.model_dump(exclude_unset=True, exclude={"image"}))
     if kind == "multipart/form-data":
         return await _read_multipart(request, fields)
-    if allow_raw and kind.startswith("image/"):
+    if allow_raw and (kind.startswith("image/") or kind in SNIFFED_TYPES):
         image = await request.body()
         if not image:
             raise unprocessable("the request body is empty: send the image file as the body")
-        return image, _validate(fields, {})  # a raw body has no fields: the caller uses the query
+        if kind.startswith("image/") or starts_like_image(image[:12]):
+            return image, _validate(fields, {})  # a raw body has no fields: the caller uses the query
     usage = USAGE if allow_raw else USAGE.rsplit(",", 1)[0].replace(", a multipart", " or a multipart")
     raise HTTPException(415, f"unsupported Content-Type {kind or '(none)'!r}: {usage}")
 
