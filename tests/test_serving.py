@@ -641,6 +641,46 @@ def test_a_body_that_stalls_gets_408_and_a_closed_connection(bundles, tmp_path):
     assert b"did not arrive within 0.3 s" in body
 
 
+def test_a_client_that_stalls_in_its_headers_is_disconnected(bundles, tmp_path):
+    """Connecting and sending nothing, or half a request line, must not hold a connection for good."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from inkread.serving.server import bind, uvicorn_config
+
+    config = ServeConfig(models=[str(b) for b in bundles], data_dir=tmp_path / "data", header_timeout_s=0.5)
+    server = uvicorn.Server(uvicorn_config(create_app(config), config))
+    sock = bind("127.0.0.1", 0)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.01)
+        address = sock.getsockname()[:2]
+
+        def closed_after(first_bytes: bytes) -> float:
+            with socket.create_connection(address, timeout=10) as client:
+                start = time.monotonic()
+                client.sendall(first_bytes)
+                assert client.recv(100) == b""  # closed by the server, no answer
+                return time.monotonic() - start
+
+        assert 0.4 < closed_after(b"") < 5
+        assert 0.4 < closed_after(b"GET /healthz HTTP/1.1\r\nHost: x\r\n") < 5  # no blank line: headers unfinished
+        with socket.create_connection(address, timeout=10) as client:  # a whole request, sent slowly, is answered
+            client.sendall(b"GET /healthz HTTP/1.1\r\n")
+            time.sleep(0.3)
+            client.sendall(b"Host: x\r\nConnection: close\r\n\r\n")
+            assert client.recv(100).startswith(b"HTTP/1.1 200")
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
 def test_unknown_paths_and_methods(client):
     assert_error(client.get("/nope"), 404, "/api/v1")
     assert_error(client.get(f"{API}/nope"), 404)
@@ -721,3 +761,16 @@ def test_serve_command_reports_bad_options_in_one_line(tmp_path, args, words):
     assert len(lines) == 1 and lines[0].startswith("inkread: error:"), result.stderr
     for word in words:
         assert word in lines[0]
+
+
+def test_memory_is_given_back_only_after_the_process_grew():
+    from inkread.serving.memory import MemoryReleaser, resident_bytes
+
+    if resident_bytes() is None or MemoryReleaser().trim is None:
+        pytest.skip("needs Linux /proc and glibc's malloc_trim")
+    releaser = MemoryReleaser(growth_bytes=32 * 1024 * 1024)
+    assert not releaser.release_if_grown()  # nothing grew
+    held = np.ones(64 * 1024 * 1024 // 8)  # 64 MB, touched: resident
+    assert releaser.release_if_grown()
+    assert not releaser.release_if_grown()  # the baseline moved up: no trim on every request after
+    del held

@@ -35,6 +35,7 @@ from inkread.serving.config import ServeConfig
 from inkread.serving.corrections import Correction, CorrectionStore, database_path
 from inkread.serving.images import as_png, model_input_data_url
 from inkread.serving.inputs import read_image_request, validation_message
+from inkread.serving.memory import MemoryReleaser
 from inkread.serving.middleware import (BodyLimitMiddleware, HeadAsGetMiddleware, SecurityHeadersMiddleware,
                                        ShutdownAnswerMiddleware)
 from inkread.serving.registry import ModelRegistry
@@ -95,8 +96,16 @@ def create_app(config: ServeConfig) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins),
                            allow_methods=["GET", "POST"], allow_headers=["content-type"])
 
+    memory = MemoryReleaser()
+
+    def then_release_memory(func: Callable[..., R], *args: Any) -> R:
+        try:
+            return func(*args)
+        finally:
+            memory.release_if_grown()  # after a large image: give its memory back, in this worker thread
+
     async def in_thread(func: Callable[..., R], *args: Any) -> R:
-        return await anyio.to_thread.run_sync(func, *args, limiter=limiter)
+        return await anyio.to_thread.run_sync(then_release_memory, func, *args, limiter=limiter)
 
     def model_name(name: str | None) -> str:
         if name is None:

@@ -23,6 +23,7 @@ class ServeConfig:
     cors_origins: list[str] = field(default_factory=list)  # browser origins allowed to call the API
     max_body_bytes: int = 8 * MB  # larger requests get 413 while they are being read
     body_timeout_s: float = 30.0  # a body still arriving after this long gets 408 (a stalled or trickling client)
+    header_timeout_s: float = 10.0  # a connection whose request headers are not all in after this long is closed
     # Server processes sharing the socket. One Python process is held near one core by the GIL, so
     # the default is one per core, up to 2 (measured: 236 req/s with 1, 522 req/s with 2 on 2 cores;
     # benchmarks/load_test.py). 1 starts fastest and uses the least memory.

@@ -85,11 +85,55 @@ def _serve(app, sock: socket.socket, config: ServeConfig) -> None:
     """Run uvicorn on an already bound socket until a signal stops it."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(
-        app, log_level="info" if config.log_requests else "warning", access_log=config.log_requests,
-        server_header=False, timeout_graceful_shutdown=5,
-    ))
-    server.run(sockets=[sock])
+    uvicorn.Server(uvicorn_config(app, config)).run(sockets=[sock])
+
+
+def uvicorn_config(app, config: ServeConfig):
+    """uvicorn's settings for serving ``app``: its HTTP/1.1 protocol with a time limit on request headers."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app, http=header_timeout_protocol(config.header_timeout_s), log_level="info" if config.log_requests else "warning",
+        access_log=config.log_requests, server_header=False, timeout_graceful_shutdown=5,
+    )
+
+
+def header_timeout_protocol(seconds: float):
+    """uvicorn's h11 protocol, closing a connection whose request line and headers are not in after ``seconds``.
+
+    uvicorn times out a connection only between requests (keep-alive): a client that connects and
+    sends nothing, or part of its headers, held its connection (and a file descriptor) for good.
+    The body has its own limit (``ServeConfig.body_timeout_s``, a 408 from the app).
+    """
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class HeaderTimeoutProtocol(H11Protocol):
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            self.header_timer = self.loop.call_later(seconds, self.headers_too_late)
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            waiting = self.conn.their_state is h11.IDLE  # a request started, its headers not complete yet
+            if waiting and self.header_timer is None:
+                self.header_timer = self.loop.call_later(seconds, self.headers_too_late)
+            elif not waiting and self.header_timer is not None:
+                self.header_timer.cancel()
+                self.header_timer = None
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self.header_timer is not None:
+                self.header_timer.cancel()
+                self.header_timer = None
+            super().connection_lost(exc)
+
+        def headers_too_late(self) -> None:
+            self.header_timer = None
+            if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+                self.transport.close()
+
+    return HeaderTimeoutProtocol
 
 
 def _supervise(app, sock: socket.socket, config: ServeConfig) -> None:
