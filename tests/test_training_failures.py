@@ -262,3 +262,35 @@ def test_a_run_folder_with_other_files_is_refused_before_training(tmp_path):
     train(_config(run), splits=_splits(8))
     (run / ".DS_Store").write_text("")  # litter, and the run's own files, are fine for a resumed run
     train(_config(run, resume=True), splits=_splits(8))
+
+
+def test_a_second_training_into_the_same_out_at_once_is_refused(tmp_path):
+    """Two runs writing one folder would overwrite each other's checkpoints: the second stops at once."""
+    import subprocess
+    import sys
+    import textwrap
+
+    out = tmp_path / "run"
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys, time
+        from inkread.training.checkpoint import run_folder_lock
+        with run_folder_lock({str(out)!r}):
+            print("holding", flush=True)
+            time.sleep(60)
+    """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"  # another training run, in another process
+        with pytest.raises(InkreadError, match="being written by another training run right now"):
+            train(_config(out), splits=_splits(8))
+        assert not (out / "checkpoint.pt").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    train(_config(out), splits=_splits(8))  # free again once that process is gone (killed: no cleanup)
+    assert (out / "model" / "model.json").exists()
+
+
+def test_a_run_that_fails_before_writing_leaves_no_folder(tmp_path):
+    with pytest.raises(InkreadError):
+        train(_config(tmp_path / "new" / "run", dataset="folder:" + str(tmp_path / "missing")))
+    assert not (tmp_path / "new").exists()

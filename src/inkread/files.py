@@ -108,6 +108,39 @@ def check_writable_folder(folder: str | os.PathLike, option: str = "--out") -> N
         raise _write_error(folder, error) from error
 
 
+@contextlib.contextmanager
+def folder_lock(folder: str | os.PathLike, busy: str) -> Iterator[None]:
+    """Hold ``folder`` (made if missing) for this process alone; InkreadError ``busy`` if another holds it.
+
+    An advisory lock on the folder itself (``flock``: released when the process ends, however it
+    ends), so no lock file is left behind. Folders made here and still empty at the end are removed.
+    Without ``fcntl`` (Windows) nothing is locked.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    folder = Path(folder)
+    made = [path for path in (folder, *folder.parents) if not path.exists()]  # innermost first
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError as error:
+        raise _write_error(folder, error) from error
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InkreadError(busy) from None
+        yield
+    finally:
+        os.close(descriptor)
+        with contextlib.suppress(OSError):
+            for path in made:
+                path.rmdir()  # only while empty: nothing was written
+
+
 # Files an operating system leaves in folders it shows (Finder, Explorer), and our own leftover temp files:
 # not the user's data, so they do not keep a folder from being written over.
 LITTER = (".DS_Store", "._*", "Thumbs.db", "desktop.ini", ".*.tmp")

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import io
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import torch
 
 from inkread.errors import InkreadError
-from inkread.files import write_bytes_atomic
+from inkread.files import check_writable_folder, folder_lock, write_bytes_atomic
 
 CHECKPOINT_FILE = "checkpoint.pt"
+
+
+def run_folder_lock(out: str | Path) -> AbstractContextManager[None]:
+    """Hold the run folder ``out`` for one training: a second one into it at the same time is refused at once
+    (the two would overwrite each other's checkpoints and bundle)."""
+    check_writable_folder(out)
+    return folder_lock(out, f"--out {out} is being written by another training run right now: "
+                            "wait for it to finish, or choose another --out")
 
 
 def save_checkpoint(run_dir: Path, state: dict) -> None:

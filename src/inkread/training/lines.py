@@ -34,7 +34,7 @@ from inkread.inference.line_reader import ctc_greedy
 from inkread.models import count_parameters
 from inkread.models.linenet import LineNet
 from inkread.training.bundle import MODEL_FOLDER, check_run_folder, save_bundle_files
-from inkread.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, save_checkpoint
+from inkread.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, run_folder_lock, save_checkpoint
 from inkread.training.console import progress_bar, say
 from inkread.training.loop import use_bf16
 
@@ -117,6 +117,11 @@ def augment_lines(images: torch.Tensor, generator: torch.Generator) -> torch.Ten
 def train_lines(config: LineTrainConfig) -> Path:
     """Train as ``config`` says and return the folder of the model bundle (RUN/model)."""
     _check(config)
+    with run_folder_lock(config.out):
+        return _train_lines(config)
+
+
+def _train_lines(config: LineTrainConfig) -> Path:
     run_dir = Path(config.out)
     torch.set_num_threads(config.threads or os.cpu_count() or 1)
     state = load_checkpoint(run_dir) if config.resume else None

@@ -29,7 +29,7 @@ from inkread.data.splits import LabelsOutsideSet
 from inkread.errors import DatasetError, InkreadError, first_few, first_line
 from inkread.models import ARCHITECTURES, build_model, count_parameters
 from inkread.training.augment import PRESETS, AugmentConfig, augment_batch
-from inkread.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, save_checkpoint
+from inkread.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, run_folder_lock, save_checkpoint
 from inkread.training.console import progress_bar, say, warn
 from inkread.training.config import TrainConfig
 from inkread.training.history import write_history
@@ -49,8 +49,14 @@ MIN_BATCH = 16
 def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] = None) -> Path:
     """Train as ``config`` says and return the folder of the model bundle (RUN/model).
 
-    ``splits`` (a ``DatasetSplits``) may be given to skip loading ``config.dataset``.
+    ``splits`` (a ``DatasetSplits``) may be given to skip loading ``config.dataset``. A second
+    training into the same ``config.out`` while this one runs is refused (``run_folder_lock``).
     """
+    with run_folder_lock(config.out):
+        return _train(config, splits, on_step)
+
+
+def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path:
     resume_state = None
     if config.resume:
         resume_state = load_checkpoint(Path(config.out))
