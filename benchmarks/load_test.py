@@ -36,7 +36,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+import httpx2
 from PIL import Image, ImageDraw
 
 TARGETS = {"req/s": 300.0, "p95 ms": 50.0, "RSS growth MB": 50.0, "start-up s": 1.5}
@@ -79,7 +79,7 @@ def start_server(model: str, data_dir: str, log: Path, image: bytes, workers: in
                                     "--data-dir", data_dir, "--workers", str(workers)], stdout=handle,
                                    stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     url, health, predict = None, None, None
-    with httpx.Client(timeout=5) as client:
+    with httpx2.Client(timeout=5) as client:
         while time.perf_counter() - started < timeout and predict is None:
             if process.poll() is not None:
                 raise SystemExit(f"inkread serve exited: {log.read_text(errors='replace')}")
@@ -91,7 +91,7 @@ def start_server(model: str, data_dir: str, log: Path, image: bytes, workers: in
                     health = time.perf_counter() - started
                 if health is not None and client.post(f"{url}/api/v1/predict", files={"file": ("c.png", image, "image/png")}).status_code == 200:
                     predict = time.perf_counter() - started
-            except httpx.HTTPError:
+            except httpx2.HTTPError:
                 pass
             if predict is None:
                 time.sleep(0.005)
@@ -133,8 +133,8 @@ async def hammer(url: str, image: bytes, clients: int, duration: float, total: i
     are sent on a fixed schedule and latency counts from the scheduled time, so a slow answer also
     delays (and is charged to) the requests queued behind it (no coordinated omission).
 
-    Uses aiohttp when installed (several times less client CPU per request than httpx, which
-    matters when client and server share two cores), else httpx.
+    Uses aiohttp when installed (several times less client CPU per request than httpx2, which
+    matters when client and server share two cores), else httpx2.
     """
     results = Results()
     deadline = time.perf_counter() + duration
@@ -179,8 +179,8 @@ async def hammer(url: str, image: bytes, clients: int, duration: float, total: i
                     return response.status == 200
             await run(post)
     else:
-        limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-        async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+        limits = httpx2.Limits(max_connections=clients, max_keepalive_connections=clients)
+        async with httpx2.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
             async def post() -> bool:
                 return (await client.post("/api/v1/predict", content=body, headers=headers)).status_code == 200
             await run(post)
@@ -192,7 +192,7 @@ def client_name() -> str:
         import aiohttp
         return f"aiohttp {aiohttp.__version__}"
     except ImportError:
-        return f"httpx {httpx.__version__}"
+        return f"httpx2 {httpx2.__version__}"
 
 
 def main() -> None:
