@@ -299,6 +299,9 @@ def test_predict_says_when_an_image_holds_several_characters():
     assert all(a.uncertain for a in answers[:len(pairs)])
     flagged = [path.name for a, path in zip(answers[len(pairs):], singles) if a.several_characters]
     assert flagged == []  # one digit is never "several characters"
+    # two digits that touch leave no gap, but no digit is that wide
+    touching = 255 - write_on_page("23", ink, size=(40, 70), line_height=30, gap=0, space=20, threshold=127)
+    assert recognizer.predict(touching).several_characters == "23"
 
 
 def test_a_letter_in_strokes_apart_is_not_several_characters():

@@ -12,7 +12,7 @@ from helpers import shared_subfolder
 from inkread.imaging.components import label
 from inkread.imaging.decode import load_image
 from inkread.errors import InputImageError
-from inkread.imaging.segment import MAX_GLYPHS, Glyph, has_gaps, segment
+from inkread.imaging.segment import MAX_GLYPHS, Glyph, may_hold_several, segment
 
 SCALE = 3  # characters about 60 px tall, as in a photo or scan
 
@@ -369,17 +369,20 @@ def test_two_lines_touching_through_one_stroke_stay_two_lines():
     assert all(g.box[3] <= 82 for g in lines[0] if g.box[0] != 199) and all(g.box[1] >= 128 for g in lines[1])
 
 
-def test_has_gaps_finds_ink_in_pieces_apart():
-    ink = np.zeros((20, 30), np.float32)
+def test_may_hold_several_finds_ink_in_pieces_apart_or_wide():
+    ink = np.zeros((20, 40), np.float32)
     ink[5:15, 4:8] = 1.0  # one stroke
-    assert not has_gaps(ink)
-    assert not has_gaps(np.zeros((20, 30), np.float32))  # blank
+    assert not may_hold_several(ink)
+    assert not may_hold_several(np.zeros((20, 30), np.float32))  # blank
     beside = ink.copy()
     beside[5:15, 12:16] = 1.0  # a second stroke to its right
-    assert has_gaps(beside)
+    assert may_hold_several(beside)
     below = ink.copy()
     below[17:19, 4:8] = 1.0  # a dot below
-    assert has_gaps(below)
+    assert may_hold_several(below)
     faint = ink.copy()
     faint[5:15, 12:16] = 0.3  # too faint to count as ink
-    assert not has_gaps(faint)
+    assert not may_hold_several(faint)
+    wide = ink.copy()
+    wide[5:15, 4:30] = 1.0  # 26 wide, 10 tall: touching characters, if no character is that wide
+    assert not may_hold_several(wide) and may_hold_several(wide, wide=1.4) and not may_hold_several(wide, wide=3.0)

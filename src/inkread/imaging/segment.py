@@ -165,18 +165,24 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
     return lines
 
 
-def has_gaps(ink: np.ndarray) -> bool:
-    """True when the ink has an empty column or row inside its box: pieces apart, maybe several characters.
+def may_hold_several(ink: np.ndarray, wide: float | None = None) -> bool:
+    """True when the ink has an empty column or row inside its box (pieces apart), or, given ``wide``,
+    when its box is more than ``wide`` times wider than tall (characters that touch, side by side).
 
     A cheap test before ``segment``: one character mostly holds together (an i's dot or a 5's bar
-    drawn apart leave a gap too, and ``segment`` keeps those whole).
+    drawn apart leave a gap too, and ``segment`` keeps those whole), and no digit is much wider than
+    tall (an m or a w is: ``wide`` is for models of digits).
     """
     mask = np.asarray(ink) > INK_THRESHOLD
+    extents = []
     for inked in (mask.any(axis=0), mask.any(axis=1)):
         where = np.flatnonzero(inked)
-        if where.size and where.size < where[-1] - where[0] + 1:
+        if where.size == 0:
+            return False
+        if where.size < where[-1] - where[0] + 1:
             return True
-    return False
+        extents.append(where[-1] - where[0] + 1)
+    return wide is not None and extents[0] > wide * extents[1]
 
 
 def _group_lines(parts: list[_Part], char_height: float) -> list[list[_Part]]:

@@ -22,7 +22,7 @@ import numpy as np
 from inkread.errors import InkreadError
 from inkread.imaging.decode import load_image_scaled
 from inkread.imaging.preprocess import NoInkError, normalize, preprocess_image, writing_ink
-from inkread.imaging.segment import CutChooser, Glyph, JoinChooser, has_gaps, segment
+from inkread.imaging.segment import CutChooser, Glyph, JoinChooser, may_hold_several, segment
 from inkread.inference.bundle_format import ModelMeta
 from inkread.inference.grouping import EXTRA_CUT_COST, JOIN_GAIN, best_cuts, best_groups
 from inkread.inference.onnx_model import OnnxModel, softmax
@@ -49,11 +49,13 @@ MAX_PIECES_PER_IMAGE = 300
 # sure character, relative to this model's confidence (it reads some single characters as two, a
 # "5" as "55", less surely). Chosen on MNIST: see README "Whole words and lines".
 LINE_OVER_CHARACTER = 0.9
-# predict(): an image whose ink lies in pieces apart is read as read() would cut it; it is flagged as
-# holding several characters where each piece is read at least this sure, relative to the answer
-# for the whole (a K drawn in two strokes reads as "14" less surely than as "K"). Measured: 6 of
-# 10,030 single characters flagged, 76-100% of pairs apart (benchmarks/several_characters.py).
+# predict(): an image whose ink lies in pieces apart (or, for a model of digits, is wider than
+# WIDE_FOR_DIGITS times its height) is read as read() would cut it; it is flagged as holding several
+# characters where each piece is read at least this sure, relative to the answer for the whole (a K
+# drawn in two strokes reads as "14" less surely than as "K"). Measured in
+# benchmarks/several_characters.py (results/several_characters.md).
 SEVERAL_OVER_ONE = 0.9
+WIDE_FOR_DIGITS = 1.4
 
 Errors = Literal["raise", "return"]
 
@@ -75,6 +77,8 @@ class Recognizer:
         self.margin_below = margin_below
         self.touching = touching
         self.labels: tuple[str, ...] = tuple(model.meta.labels)
+        # A digit is never much wider than tall (an m or a w is): wide ink may be digits that touch.
+        self._wide = None if any(label.isalpha() for label in self.labels) else WIDE_FOR_DIGITS
 
     @classmethod
     def load(cls, name_or_path: str | os.PathLike = "digits", *, threads: int | None = None,
@@ -131,7 +135,7 @@ class Recognizer:
             try:
                 ink = writing_ink(image)
                 inputs.append(normalize(ink, self.meta.recipe))
-                if has_gaps(ink):
+                if may_hold_several(ink, self._wide):
                     apart[len(inputs) - 1] = ink
                 results.append(None)  # filled in after the model has run
             except NoInkError:
