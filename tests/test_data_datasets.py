@@ -80,7 +80,7 @@ def test_folder_with_class_subfolders(tmp_path):
     splits = load_dataset(f"folder:{root}", seed=0)
     assert splits.labels == ("0", "1", "2") and splits.recipe == "mnist"  # its own classes, the digits recipe
     counts = splits.counts()
-    assert sum(counts.values()) == 30 and counts["train"] > 20 and counts["val"] and counts["test"]  # about 80/10/10
+    assert sum(counts.values()) == 30 and counts["train"] >= 18 and counts["val"] >= 3 and counts["test"] >= 3  # 80/10/10, each class held out
     images = np.concatenate([splits.train.images, splits.val.images, splits.test.images])
     targets = np.concatenate([splits.train.targets, splits.val.targets, splits.test.targets])
     assert images.dtype == np.uint8 and images.shape == (30, 28, 28)
@@ -123,17 +123,33 @@ def test_adding_images_to_a_folder_never_moves_the_others_between_parts(tmp_path
         return {image.tobytes(): name for name in ("train", "val", "test") for image in getattr(splits, name).images}
 
     before = parts(load_dataset(f"folder:{root}", seed=3))
+    by_content = parts(load_dataset(f"folder:{root}", seed=3, split_by="content"))  # without the per-class hold-out
     for n in range(8, 16):
         _draw(root / "1" / f"{n}.png", 1, n + 100)  # eight new 1s
     (root / "2" / "copy.png").write_bytes((root / "2" / "0.png").read_bytes())
     grown = load_dataset(f"folder:{root}", seed=3)
     after = parts(grown)
-    assert all(after[image] == part for image, part in before.items())
-    assert grown.source["split_by"] == "content" and sum(grown.counts().values()) == 24 + 8 + 1
+    # a training image never becomes a validation or test image (a model would be scored on what it
+    # learned from); only a class too small to be held out otherwise has one of its images moved
+    assert all(after[image] == "train" for image, part in before.items() if part == "train")
+    assert grown.source["split_by"] == "content+class" and sum(grown.counts().values()) == 24 + 8 + 1
+    assert all(parts(load_dataset(f"folder:{root}", seed=3, split_by="content"))[image] == part
+               for image, part in by_content.items())
     other_seed = parts(load_dataset(f"folder:{root}", seed=4))
     assert any(other_seed[image] != part for image, part in after.items())  # the seed still picks the parts
     old = load_dataset(f"folder:{root}", seed=3, split_by="position")  # how models before 2026-12-04 were split
     assert old.counts() == {"train": 27, "val": 3, "test": 3} and old.source["split_by"] == "position"
+
+
+def test_every_class_of_a_small_folder_is_validated_and_tested(tmp_path):
+    root = _class_folders(tmp_path / "small", "0123456789", per_class=5)  # 50 images: 5 val, 5 test by the fractions
+    for seed in range(4):
+        splits = load_dataset(f"folder:{root}", seed=seed)
+        for part in (splits.val, splits.test):
+            assert sorted(set(part.targets.tolist())) == list(range(10)), seed  # one of each class, at least
+        assert sorted(set(splits.train.targets.tolist())) == list(range(10))
+        plain = load_dataset(f"folder:{root}", seed=seed, split_by="content")
+        assert len(set(plain.test.targets.tolist())) < 10  # the fractions alone leave classes untested
 
 
 def test_folder_with_labels_csv_and_letters(tmp_path):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inkread.data.splits import TEST_FRACTION, DatasetSplits, ImageSet, default_recipe, index_labels, split_images
+from inkread.data.splits import SPLIT_BY, TEST_FRACTION, DatasetSplits, ImageSet, default_recipe, index_labels, split_images
 from inkread.errors import DatasetError
 
 PIXELS = 28 * 28
@@ -26,7 +26,7 @@ _LAYOUT = f"label,pixel0,...,pixel{PIXELS - 1}"
 
 
 def load_csv(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str | None, seed: int,
-             val_fraction: float, split_by: str = "content") -> DatasetSplits:
+             val_fraction: float, split_by: str = SPLIT_BY) -> DatasetSplits:
     """Load a Kaggle-style MNIST CSV file (see the module docstring); ``split_by`` as for folders."""
     path = Path(path).expanduser()
     lines = _read_lines(path)

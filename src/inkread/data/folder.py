@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inkread.data.splits import TEST_FRACTION, DatasetSplits, ImageSet, default_recipe, index_labels, split_images
+from inkread.data.splits import SPLIT_BY, TEST_FRACTION, DatasetSplits, ImageSet, default_recipe, index_labels, split_images
 from inkread.errors import DatasetError, InkreadError, first_few, warn
 
 LABELS_CSV = "labels.csv"
@@ -29,7 +29,7 @@ _LAYOUT_HELP = "use one sub-folder per class (e.g. 7/a.png) or a labels.csv with
 
 
 def load_folder(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str | None, seed: int,
-                val_fraction: float, split_by: str = "content") -> DatasetSplits:
+                val_fraction: float, split_by: str = SPLIT_BY) -> DatasetSplits:
     """Load, label and preprocess the images of a folder data set (see the module docstring).
 
     ``split_by``: how the parts are drawn (``splits.split_images``): by content, or by position

@@ -12,7 +12,7 @@ from inkread.data.folder import load_folder
 from inkread.data.mapping import SPLITS, candidates, class_in
 from inkread.data.official import load_emnist_split, load_mnist
 from inkread.data.pool import TARGETS, load_pool
-from inkread.data.splits import TEST_FRACTION, DatasetSplits, ImageSet, apply_limit, merge_notes
+from inkread.data.splits import SPLIT_BY, TEST_FRACTION, DatasetSplits, ImageSet, apply_limit, merge_notes
 from inkread.errors import DatasetError, first_few
 
 SPECS = ("mnist", *(f"emnist-{split}" for split in SPLITS), *TARGETS.values(), "folder:PATH", "csv:PATH")
@@ -20,7 +20,7 @@ SPECS = ("mnist", *(f"emnist-{split}" for split in SPLITS), *TARGETS.values(), "
 
 def load_dataset(spec: str, data_dir: str | os.PathLike | None = None, *, seed: int = 0, val_fraction: float = 0.1,
                  limit: int | None = None, labels: tuple[str, ...] | list[str] | None = None,
-                 recipe: str | None = None, test_only: bool = False, split_by: str = "content") -> DatasetSplits:
+                 recipe: str | None = None, test_only: bool = False, split_by: str = SPLIT_BY) -> DatasetSplits:
     """Load the data set named by ``spec`` and split it into train/val/test.
 
     spec: "mnist", "emnist-SPLIT" (balanced, byclass, bymerge, letters, digits, mnist),
@@ -31,7 +31,7 @@ def load_dataset(spec: str, data_dir: str | os.PathLike | None = None, *, seed: 
     labels: the label set to use (e.g. a model's, for fine-tuning); folder/csv labels must lie in
     it, other data sets are re-indexed into it. Default: the data set's own.
     recipe: the normalization recipe for folder: images (default: "mnist" for digits, else "emnist").
-    split_by: how folder:/csv: data sets are split ("content", or "position" as before 2026-12-04;
+    split_by: how folder:/csv: data sets are split (``splits.SPLIT_BY``, or what an older run recorded;
     see ``splits.split_images``).
     test_only: only the test split is wanted. Official MNIST/EMNIST splits then leave train and val
     empty and need only their test files (evaluation on a machine that holds just those); data
@@ -95,7 +95,7 @@ def training_split(training: dict, spec: str) -> dict:
     has a different test split from the default seed 0 one: evaluating it on that would score
     it partly on its own training images. Folders and CSV files trained on before 2026-12-04 were
     split by position (their record has no ``split_by``). Other data sets get seed 0, a tenth for
-    validation, and the split by content.
+    validation, and today's split (``SPLIT_BY``).
     """
     source = training.get("data_source") or {}
     if same_data_set(source.get("spec"), spec) or same_data_set(training.get("dataset"), spec):
@@ -103,7 +103,7 @@ def training_split(training: dict, spec: str) -> dict:
         seed = source.get("seed", (training.get("recipe") or {}).get("seed", 0))
         return {"seed": int(seed), "val_fraction": float(source.get("val_fraction", 0.1)),
                 "split_by": source.get("split_by", "position")}
-    return {"seed": 0, "val_fraction": 0.1, "split_by": "content"}
+    return {"seed": 0, "val_fraction": 0.1, "split_by": SPLIT_BY}
 
 
 def absolute_spec(spec: str) -> str:

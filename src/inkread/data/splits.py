@@ -91,9 +91,23 @@ def pixel_digests(pixels: np.ndarray) -> np.ndarray:
     return np.frombuffer(joined, dtype=np.uint64).reshape(len(flat), 2).copy()
 
 
-def assign_splits(digests: np.ndarray, seed: int, val_fraction: float,
-                  test_fraction: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Index arrays (train, val, test) into ``digests``, each ordered by a seeded hash (a random order)."""
+# How folder: and csv: data sets are split (recorded in each run, so a resumed run or an evaluation
+# splits the data as it was for training): "content+class"; runs of older versions recorded "content"
+# (the same without the per-class hold-out) or "position" (before 2026-12-04).
+SPLIT_BY = "content+class"
+SPLIT_METHODS = ("content+class", "content", "position")
+
+
+def assign_splits(digests: np.ndarray, seed: int, val_fraction: float, test_fraction: float,
+                  classes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index arrays (train, val, test) into ``digests``, each ordered by a seeded hash (a random order).
+
+    Each image's part is fixed by its seeded hash against the fractions. Given ``classes`` (each
+    image's class), a class that the fractions leave with no validation (or test) image, but that
+    has an image for each part, gives that part its training image whose hash lies nearest to the
+    part's: on a small data set every class is then validated and tested, and only images of such
+    classes ever move when images are added.
+    """
     if val_fraction < 0 or test_fraction < 0 or val_fraction + test_fraction >= 1:
         raise DatasetError(f"val_fraction {val_fraction} and test fraction {test_fraction} must be >= 0 and sum below 1")
     # splitmix64 of the pixel hash mixed with the seed: a uniform number per image, fixed by its content.
@@ -103,28 +117,46 @@ def assign_splits(digests: np.ndarray, seed: int, val_fraction: float,
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         x ^= x >> np.uint64(31)
     uniform = (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+    part = np.searchsorted([1 - val_fraction - test_fraction, 1 - test_fraction], uniform, side="right")
+    if classes is not None:
+        _hold_out_every_class(part, uniform, np.asarray(classes), [p for p, f in ((2, test_fraction), (1, val_fraction)) if f > 0])
     order = np.argsort(uniform, kind="stable")
-    u = uniform[order]
-    train_end = np.searchsorted(u, 1 - val_fraction - test_fraction)
-    val_end = np.searchsorted(u, 1 - test_fraction)
-    return order[:train_end], order[train_end:val_end], order[val_end:]
+    return order[part[order] == 0], order[part[order] == 1], order[part[order] == 2]
+
+
+def _hold_out_every_class(part: np.ndarray, uniform: np.ndarray, classes: np.ndarray, held_out: list[int]) -> None:
+    """Move, in place, one training image of each class that has none in a held-out part (2 test, 1 val) to it."""
+    for cls in np.unique(classes):
+        members = np.flatnonzero(classes == cls)
+        if len(members) < 1 + len(held_out):  # not enough images to train on one and hold one out per part
+            continue
+        for held in held_out:
+            training = members[part[members] == 0]
+            if np.any(part[members] == held) or len(training) < 2:
+                continue
+            nearest = training[uniform[training] == uniform[training].max()]  # copies of one image move together
+            if len(nearest) < len(training):
+                part[nearest] = held
 
 
 def split_images(images: ImageSet, seed: int, val_fraction: float, test_fraction: float,
-                 by: str = "content") -> tuple[ImageSet, ImageSet, ImageSet]:
+                 by: str = SPLIT_BY) -> tuple[ImageSet, ImageSet, ImageSet]:
     """(train, val, test) parts of a data set that comes without a split (folders, CSV files).
 
-    ``by="content"``: each image's part is fixed by its pixels and the seed (``assign_splits``), so
-    adding or removing images never moves the others from one part to another, and copies of an
-    image land in the same part. ``by="position"``: a seeded shuffle of the images in file order,
-    how inkread split them before 2026-12-04 (models record which: ``source["split_by"]``).
+    ``by="content+class"`` (``SPLIT_BY``): each image's part is fixed by its pixels and the seed
+    (``assign_splits``), so adding or removing images never moves the others from one part to another
+    (except in a class too small to have an image in every part otherwise), and copies of an image
+    land in the same part; every class with three images or more has one in validation and test.
+    ``by="content"``: the same without that, as runs split before it. ``by="position"``: a seeded
+    shuffle of the images in file order, as before 2026-12-04 (models record which: ``source["split_by"]``).
     """
-    if by == "content":
-        parts = assign_splits(pixel_digests(images.images), seed, val_fraction, test_fraction)
+    if by in ("content+class", "content"):
+        parts = assign_splits(pixel_digests(images.images), seed, val_fraction, test_fraction,
+                              classes=images.targets if by == "content+class" else None)
     elif by == "position":
         parts = split_indices(len(images), seed, (val_fraction, test_fraction) if test_fraction else (val_fraction,))
     else:
-        raise ValueError(f"split by {by!r}: use 'content' or 'position'")
+        raise ValueError(f"split by {by!r}: use one of {', '.join(SPLIT_METHODS)}")
     train, val, *test = (images.take(part) for part in parts)
     return train, val, test[0] if test else ImageSet.empty()
 

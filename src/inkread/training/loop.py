@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from inkread.data.load import absolute_spec, same_data_set
-from inkread.data.splits import LabelsOutsideSet
+from inkread.data.splits import SPLIT_BY, LabelsOutsideSet
 from inkread.errors import DatasetError, InkreadError, first_few, first_line
 from inkread.models import ARCHITECTURES, build_model, count_parameters
 from inkread.training.augment import PRESETS, AugmentConfig, augment_batch
@@ -89,7 +89,7 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
         from inkread.data import load_dataset
 
         # A resumed run keeps the split it started with (runs before 2026-12-04 split folders by position).
-        split_by = resume_state.get("split_by", "position") if resume_state is not None else "content"
+        split_by = resume_state.get("split_by", "position") if resume_state is not None else SPLIT_BY
         try:
             splits = load_dataset(config.dataset, data_dir=config.data_dir, seed=config.split_seed,
                                   val_fraction=config.val_fraction, limit=config.limit, split_by=split_by,
@@ -237,7 +237,7 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
                 "scheduler": scheduler.state_dict() if scheduler is not None else None,
                 "epoch": epoch + 1, "history": history, "best_val_loss": best_val_loss,
                 "best_score": best_score, "best_state": best_state, "bad_epochs": bad_epochs, "config": config.to_dict(),
-                "labels": list(splits.labels), "split_by": splits.source.get("split_by", "content"),
+                "labels": list(splits.labels), "split_by": splits.source.get("split_by", SPLIT_BY),
                 "train_images": len(splits.train.targets),
             })
             if stop:
