@@ -96,11 +96,23 @@ def test_resume_refuses_other_epochs_limit_or_classes(tmp_path):
         train(_config(run, epochs=3, resume=True), splits=_splits(8))  # the one-cycle schedule is 2 epochs long
     with pytest.raises(InkreadError, match=r"different --limit"):
         train(_config(run, epochs=2, limit=6, resume=True), splits=_splits(8))
+    # the checkpoint's schedule and optimizer carry on as they were: a new --lr would be recorded, not used
+    with pytest.raises(InkreadError, match=r"different --lr \(0.5\)"):
+        train(_config(run, epochs=2, lr=0.5, resume=True), splits=_splits(8))
+    with pytest.raises(InkreadError, match=r"different --augment"):
+        train(_config(run, epochs=2, augment="on", resume=True), splits=_splits(8))
     with pytest.raises(InkreadError, match=r"classes of synthetic changed.*\(10 then, 11 now\)"):
         train(_config(run, epochs=2, resume=True), splits=_splits(8, DIGITS + ("X",)))
     with pytest.raises(InkreadError, match=r"synthetic changed since the run started \(8 training images then, 12 now\)"):
         train(_config(run, epochs=2, resume=True), splits=_splits(12))  # images added: not the run it was
     train(_config(run, epochs=2, resume=True), splits=_splits(8))  # the same options still resume
+
+
+def test_resume_takes_the_data_dir_of_the_run():
+    """A run started with --data-dir resumes from the same files, not the user cache dir (or a download)."""
+    resumed = TrainConfig(dataset=None, out="run", resume=True).with_saved({"dataset": "mnist", "data_dir": "/data"})
+    assert resumed.data_dir == "/data" and resumed.dataset == "mnist"
+    assert TrainConfig(dataset=None, out="run", data_dir="/moved").with_saved({"data_dir": "/data"}).data_dir == "/moved"
 
 
 def test_resume_takes_the_options_left_out_from_the_run(tmp_path):

@@ -16,9 +16,13 @@ RECIPES = {
 }
 
 
-# What a resumed run takes from its checkpoint when not given again (``inkread train --out RUN --resume``).
-RESUMED_OPTIONS = ("dataset", "arch", "epochs", "seed", "split_seed", "init_from", "batch_size", "lr", "augment",
-                   "patience", "limit", "schedule", "weight_decay", "label_smoothing", "ema", "precision")
+# What a resumed run takes from its checkpoint when not given again (``inkread train --out RUN --resume``)...
+RESUMED_OPTIONS = ("dataset", "data_dir", "arch", "epochs", "seed", "split_seed", "init_from", "batch_size", "lr",
+                   "augment", "patience", "limit", "schedule", "weight_decay", "label_smoothing", "ema", "precision")
+# ...and those it refuses to change: the data, the network, and the recipe whose state the checkpoint
+# holds (the schedule, the optimizer's, the weight average). A resumed run's record must say what it did.
+FIXED_ON_RESUME = ("dataset", "arch", "seed", "split_seed", "batch_size", "epochs", "limit", "lr", "augment",
+                   "schedule", "weight_decay", "label_smoothing", "ema", "precision")
 
 
 @dataclass

@@ -31,7 +31,7 @@ from inkread.models import ARCHITECTURES, build_model, count_parameters
 from inkread.training.augment import PRESETS, AugmentConfig, augment_batch
 from inkread.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, run_folder_lock, save_checkpoint
 from inkread.training.console import progress_bar, say, warn
-from inkread.training.config import TrainConfig
+from inkread.training.config import FIXED_ON_RESUME, TrainConfig
 from inkread.training.history import write_history
 from inkread.training.styles import add_writing_styles
 
@@ -472,8 +472,8 @@ def _check_resume_matches(state: dict, config: TrainConfig) -> None:
     saved = dict(state.get("config", {}))
     if "seed" in saved:
         saved.setdefault("split_seed", saved["seed"])  # runs from before --split-seed split by --seed
-    # --epochs sets the length of the one-cycle schedule, --limit the data: neither can change midway
-    for key in ("dataset", "arch", "seed", "split_seed", "batch_size", "epochs", "limit"):
+    # --epochs sets the length of the one-cycle schedule, --limit the data, --lr the schedule's peak...
+    for key in FIXED_ON_RESUME:
         # a folder:/csv: path is the same data set however it is spelled (relative in older runs)
         same = same_data_set if key == "dataset" else operator.eq
         if key in saved and not same(saved[key], getattr(config, key)):
