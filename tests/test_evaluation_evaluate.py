@@ -209,6 +209,18 @@ def test_bad_options_are_one_line_errors(bundle, fake_data, tmp_path, config, me
         evaluate(EvaluateConfig(model=str(bundle), dataset="x", out=str(tmp_path), **config))
 
 
+def test_an_out_folder_holding_other_files_is_refused_untouched(bundle, fake_data, tmp_path):
+    mine = tmp_path / "mydocs"
+    mine.mkdir()
+    (mine / "metrics.json").write_text("my own numbers")
+    (mine / "notes.txt").write_text("my precious notes")
+    with pytest.raises(InkreadError, match=r"--out .*mydocs holds other files than an evaluation report's \('notes.txt'\)"):
+        evaluate(EvaluateConfig(model=str(bundle), dataset="x", out=str(mine)))
+    assert (mine / "metrics.json").read_text() == "my own numbers"
+    evaluate(EvaluateConfig(model=str(bundle), dataset="x", out=str(tmp_path / "report")))
+    evaluate(EvaluateConfig(model=str(bundle), dataset="x", out=str(tmp_path / "report")))  # a report's own folder: rewritten
+
+
 def test_cli_evaluate(bundle, fake_data, tmp_path, capsys):
     out = tmp_path / "cli"
     assert cli.main(["evaluate", "--model", str(bundle), "--dataset", "x", "--out", str(out), "--limit", "10"]) == 0

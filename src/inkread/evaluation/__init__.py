@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from inkread.errors import DatasetError, InkreadError
-from inkread.files import check_writable_folder
-from inkread.evaluation.report import write_report
+from inkread.errors import DatasetError, InkreadError, first_few
+from inkread.files import check_writable_folder, files_other_than
+from inkread.evaluation.report import REPORT_FILES, write_report
 
 __all__ = ["EvaluateConfig", "evaluate", "write_report"]
 
@@ -51,6 +51,10 @@ def evaluate(config: EvaluateConfig) -> dict:
         raise InkreadError(f"--limit must be at least 1, got {config.limit}")
     model = OnnxModel(config.model)
     check_writable_folder(config.out)  # before the data set is loaded: an output that cannot be written fails now
+    others = files_other_than(config.out, REPORT_FILES)
+    if others:  # someone's documents, a data set, a run folder: the report would overwrite or mix in with them
+        raise InkreadError(f"--out {config.out} holds other files than an evaluation report's ({first_few(others, 3)}): "
+                           f"choose a new or empty folder, such as {Path(config.out) / 'report'}")
     trained_on = _trained_on(model.meta, config.dataset)
     if config.split is None:
         config = replace(config, split=_default_split(config.dataset, trained_on))

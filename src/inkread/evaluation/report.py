@@ -38,6 +38,9 @@ PICTURES = (
     (SAMPLES_FILE, "Examples", "What the data of each class looks like, as the model sees it (28 x 28)."),
 )
 
+# Every file a report folder holds: an --out holding others is not a report's to write over.
+REPORT_FILES = (METRICS_FILE, REPORT_FILE, TEXT_REPORT_FILE, *(name for name, _, _ in PICTURES))
+
 
 def write_report(out_dir: str | os.PathLike, y_true, probs, images, labels, history=None,
                  title: str = "Evaluation", context: dict | None = None) -> dict:
