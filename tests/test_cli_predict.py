@@ -220,7 +220,20 @@ def test_a_folder_with_images_in_sub_folders_too_says_they_are_not_read(digits_d
     config = PredictConfig(paths=[str(digits_dir)], model=str(font_bundle), format="csv")
     assert run_predict(config, stdout=out, stderr=err) == 0  # a note, not an error
     assert out.getvalue().count("\n") == 3  # the header and the two images directly in the folder
-    assert f"note: {digits_dir}: images in its sub-folders are not read (give {digits_dir / '*'} to read them too)" in err.getvalue()
+    assert f"note: {digits_dir}: images in its sub-folders are not read (give '{digits_dir / '**'}' to read them too)" in err.getvalue()
+
+
+def test_images_deep_below_a_folder_are_noted_and_read_with_a_recursive_glob(tmp_path):
+    (tmp_path / "deep" / "a" / "b").mkdir(parents=True)
+    for name in ("deep/top.png", "deep/a/b/x.png", "deep/a/b/notes.txt"):
+        (tmp_path / name).write_bytes(b"x")
+    files, problems, notes = find_images([str(tmp_path / "deep")])
+    assert files == [str(tmp_path / "deep" / "top.png")] and problems == []
+    assert notes == [(str(tmp_path / "deep"), f"images in its sub-folders are not read (give '{tmp_path / 'deep' / '**'}' to read them too)")]
+    files, problems, _ = find_images([str(tmp_path / "deep" / "**")])
+    assert files == [str(tmp_path / "deep" / "top.png"), str(tmp_path / "deep" / "a" / "b" / "x.png")] and problems == []
+    files, _, _ = find_images([str(tmp_path / "deep" / "**" / "*.png")])
+    assert sorted(files) == [str(tmp_path / "deep" / "a" / "b" / "x.png"), str(tmp_path / "deep" / "top.png")]
 
 
 def test_run_predict_in_process_with_a_progress_bar(digits_dir, font_bundle):

@@ -169,7 +169,8 @@ def _report(stderr: TextIO, message: str, bar=None) -> None:
 # --- finding the files ----------------------------------------------------------------------
 
 def find_images(paths: list[str]) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]:
-    """Expand files, folders and globs into image files (folders: sorted, not recursive, no hidden files).
+    """Expand files, folders and globs into image files (folders: sorted, not recursive, no hidden files;
+    ``**`` in a glob matches folders at any depth).
 
     Returns (files, problems, notes): ``problems`` are (path, one-line message) for paths that matched
     nothing, ``notes`` the same for folders whose sub-folders hold images that are not read.
@@ -183,18 +184,19 @@ def find_images(paths: list[str]) -> tuple[list[str], list[tuple[str, str]], lis
         path = Path(text).expanduser()
         if path.is_dir():
             found = _images_in(path)
-            below = any(_images_in(child) for child in _subfolders(path))  # folders are read one level deep
+            below = _images_below(path)  # folders are read one level deep
+            every = f"'{Path(text) / '**'}'"  # quoted: the shell would pass non-images on, and not recurse
             if found and below:
-                notes.append((text, f"images in its sub-folders are not read (give {Path(text) / '*'} to read them too)"))
+                notes.append((text, f"images in its sub-folders are not read (give {every} to read them too)"))
             elif below:
                 problems.append((text, f"no images directly in this folder, but its sub-folders hold some: give "
-                                       f"{Path(text) / '*'} to read them"))
+                                       f"{every} to read them"))
             elif not found:
                 problems.append((text, f"no images in this folder (looked for {', '.join(sorted(IMAGE_SUFFIXES))})"))
         elif path.exists():
             found = [str(path)]
         elif glob.has_magic(text):
-            found = [name for match in sorted(glob.glob(str(path)))
+            found = [name for match in sorted(glob.glob(str(path), recursive=True))  # "**": any depth
                      for name in (_images_in(Path(match)) if Path(match).is_dir() else [match])
                      if is_image_name(Path(name))]
             if not found:
@@ -206,8 +208,12 @@ def find_images(paths: list[str]) -> tuple[list[str], list[tuple[str, str]], lis
     return list(files), problems, notes
 
 
-def _subfolders(folder: Path) -> list[Path]:
-    return [child for child in sorted(folder.iterdir()) if child.is_dir() and not child.name.startswith(".")]
+def _images_below(folder: Path) -> bool:
+    """Whether any sub-folder (not hidden), at any depth, holds an image."""
+    for child in folder.iterdir():
+        if child.is_dir() and not child.name.startswith(".") and (_images_in(child) or _images_below(child)):
+            return True
+    return False
 
 
 def _images_in(folder: Path) -> list[str]:
