@@ -69,7 +69,7 @@ def test_a_run_without_validation_images_or_with_an_exploded_loss_warns(tmp_path
     no_val.val = no_val.test = ImageSet.empty()
     train(_config(tmp_path / "small"), splits=no_val)
     assert "too few images to hold out validation and test images" in capsys.readouterr().err
-    train(_config(tmp_path / "ok", epochs=2), splits=_splits(8))
+    train(_config(tmp_path / "ok", epochs=2), splits=_splits(10))
     assert "warning" not in capsys.readouterr().err
     train(_config(tmp_path / "wild", epochs=2, lr=100), splits=_splits(64))  # a loss of thousands, not NaN
     assert "the run diverged; lower --lr" in capsys.readouterr().err
@@ -257,7 +257,7 @@ def test_a_small_data_set_trains_in_smaller_batches_unless_one_is_given(tmp_path
     config = TrainConfig(dataset="synthetic", out=str(tmp_path / "auto"), epochs=1, progress=True, threads=1, augment="off")
     bundle = train(config, splits=_splits(40))
     assert json.loads((bundle / "model.json").read_text())["training"]["recipe"]["batch_size"] == 16
-    assert "batches of 16 instead of the recipe's 128" in capsys.readouterr().out
+    assert "batches of 16 instead of the recipe's 128, the smallest, 3 steps an epoch" in capsys.readouterr().out
     bundle = train(replace(config, out=str(tmp_path / "given"), batch_size=128), splits=_splits(40))
     assert json.loads((bundle / "model.json").read_text())["training"]["recipe"]["batch_size"] == 128
 
@@ -306,3 +306,17 @@ def test_a_run_that_fails_before_writing_leaves_no_folder(tmp_path):
     with pytest.raises(InkreadError):
         train(_config(tmp_path / "new" / "run", dataset="folder:" + str(tmp_path / "missing")))
     assert not (tmp_path / "new").exists()
+
+
+def test_classes_without_a_training_image_are_warned_about(tmp_path, capsys):
+    train(_config(tmp_path / "run"), splits=_splits(8))  # 8 images of 10 classes: no 8, no 9
+    assert "inkread: warning: 2 of the 10 classes have no training image ('8', '9')" in capsys.readouterr().err
+    train(_config(tmp_path / "all"), splits=_splits(20))
+    assert "no training image" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("epochs, images", [(5, 4), (1, 20), (2, 12)])
+def test_a_run_of_very_few_steps_trains(tmp_path, epochs, images):
+    """5 steps in all made PyTorch's one-cycle schedule divide by zero (a traceback)."""
+    bundle = train(_config(tmp_path / "run", epochs=epochs, batch_size=4), splits=_splits(images))
+    assert (bundle / "model.json").exists()

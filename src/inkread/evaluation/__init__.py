@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inkread.errors import DatasetError, InkreadError, first_few
+from inkread.errors import DatasetError, InkreadError, first_few, warn
 from inkread.files import check_writable_folder, files_other_than
 from inkread.evaluation.report import REPORT_FILES, write_report
 
@@ -93,7 +93,7 @@ def evaluate(config: EvaluateConfig) -> dict:
     if warnings:
         context["warning"] = "; ".join(warnings)
         for warning in warnings:
-            print(f"warning: {warning}", file=sys.stderr)
+            warn(warning)
     probs = predict_probabilities(model, images)
     metrics = write_report(
         config.out, targets, probs, images, labels, history=model.meta.history or None,

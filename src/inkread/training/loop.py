@@ -44,6 +44,7 @@ StepCallback = Callable[[int, int, torch.nn.Module], None]
 EVAL_BATCH = 1000
 MIN_STEPS_PER_EPOCH = 50  # a small data set trains in smaller batches (down to MIN_BATCH) to take this many steps
 MIN_BATCH = 16
+MIN_ONECYCLE_STEPS = 15  # fewer steps in all train at a constant learning rate (see _make_optimizer)
 
 
 def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] = None) -> Path:
@@ -106,10 +107,16 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
         raise InkreadError(f"data set {config.dataset!r} has {len(splits.train.targets)} training image(s): "
                            "training needs at least 2 (batch norm), and far more to learn anything")
     if not batch_given and config.batch_size != (batch := small_data_batch(len(splits.train.targets), config.batch_size)):
+        steps = max(1, math.ceil(len(splits.train.targets) / batch))
+        why = f"for {MIN_STEPS_PER_EPOCH} steps or more an epoch" if steps >= MIN_STEPS_PER_EPOCH else \
+            f"the smallest, {steps} step{'s' * (steps > 1)} an epoch"
         say(config.progress, f"note: {len(splits.train.targets):,} training images: batches of {batch} instead of the "
-                             f"recipe's {config.batch_size}, for {MIN_STEPS_PER_EPOCH} steps or more an epoch "
-                             "(--batch-size to choose)")
+                             f"recipe's {config.batch_size}, {why} (--batch-size to choose)")
         config = replace(config, batch_size=batch)
+    untaught = [label for index, label in enumerate(splits.labels) if index not in set(splits.train.targets.tolist())]
+    if untaught and init_meta is None:
+        warn(f"{len(untaught)} of the {num_classes} classes have no training image ({first_few(untaught)}): the model "
+             "cannot learn them; add images of them, or more (--limit)")
     if resume_state is not None and list(resume_state.get("labels", splits.labels)) != list(splits.labels):
         raise InkreadError(f"the classes of {config.dataset} changed since the run started "
                            f"({len(resume_state['labels'])} then, {num_classes} now): start a new run with another --out")
@@ -382,10 +389,13 @@ def _make_optimizer(model, config: TrainConfig, steps_per_epoch: int):
     if config.arch == "seed":  # exactly the seed projects: Adam, constant learning rate
         return torch.optim.Adam(model.parameters(), lr=config.lr), None
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    if config.schedule == "constant":
+    total_steps = config.epochs * steps_per_epoch
+    # A one-cycle schedule needs a warm-up of 2 steps or more (PyTorch's divides by zero at exactly 5
+    # steps in all: 5 epochs of a data set of one batch); so few steps learn little either way.
+    if config.schedule == "constant" or total_steps < MIN_ONECYCLE_STEPS:
         return optimizer, None
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch, pct_start=0.2,
+        optimizer, max_lr=config.lr, total_steps=total_steps, pct_start=0.2,
         div_factor=10, final_div_factor=200)
     return optimizer, scheduler
 
