@@ -285,7 +285,7 @@ def _record(name: str, result: Prediction | ReadResult, mode: str) -> dict[str, 
     several = getattr(result, "several_characters", None) or ""
     note = str(result) if result.no_ink or unread else ("uncertain" if result.uncertain else "")
     if several:
-        note = f"several characters? ({several}): use inkread read"
+        note = f"several characters? ({several.replace(chr(10), ' / ')}): use inkread read"
     return {
         "file": name,
         "label": label,

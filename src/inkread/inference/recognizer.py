@@ -159,15 +159,19 @@ class Recognizer:
         each is read at least ``SEVERAL_OVER_ONE`` as surely as the whole was.
         """
         cut_chooser, join_chooser = self._choosers(only)
-        pieces = [glyph.ink for line in segment(ink, choose_cuts=cut_chooser, choose_joins=join_chooser)
-                  for glyph in line if glyph.mark is None]
-        inputs, _ = self._normalized(pieces)
+        pieces, line_of = [], []
+        for number, line in enumerate(segment(ink, choose_cuts=cut_chooser, choose_joins=join_chooser)):
+            pieces += [glyph.ink for glyph in line if glyph.mark is None]
+            line_of += [number for glyph in line if glyph.mark is None]
+        inputs, readable = self._normalized(pieces)
         if len(inputs) < 2:
             return answer
         read = self._rank(self.model.logits(np.stack(inputs)[:, None]), only, 1)
         if min(piece.confidence for piece in read) < SEVERAL_OVER_ONE * answer.confidence:
             return answer
-        return dataclasses.replace(answer, uncertain=True, several_characters="".join(piece.label for piece in read))
+        text = "".join(("\n" if k and line_of[i] != line_of[readable[k - 1]] else "") + piece.label
+                       for k, (i, piece) in enumerate(zip(readable, read)))
+        return dataclasses.replace(answer, uncertain=True, several_characters=text)
 
     def predict_preprocessed(self, batch: np.ndarray, only: str | None = None, top_k: int = 3) -> list[Prediction]:
         """Recognize model-ready images: float32 (N, 28, 28) or (N, 1, 28, 28), ink 1.0 on 0.0."""

@@ -36,7 +36,7 @@ class Prediction:
     be read (``error``, only from ``predict_batch(..., errors="return")``). ``uncertain`` flags an
     answer the model is not sure of (see ``Recognizer``). ``several_characters`` is set (and
     ``uncertain`` too) when the image seems to hold several characters: their reading, cut apart as
-    ``Recognizer.read`` would ("12"); ``label`` is then the whole read as one. ``image`` is the 28x28
+    ``Recognizer.read`` would ("12", lines apart by "\\n"); ``label`` is then the whole read as one. ``image`` is the 28x28
     float32 input the model saw (None without an answer); it is left out of ``to_dict()``.
     """
 
