@@ -320,3 +320,25 @@ def test_a_run_of_very_few_steps_trains(tmp_path, epochs, images):
     """5 steps in all made PyTorch's one-cycle schedule divide by zero (a traceback)."""
     bundle = train(_config(tmp_path / "run", epochs=epochs, batch_size=4), splits=_splits(images))
     assert (bundle / "model.json").exists()
+
+
+def test_options_that_would_do_nothing_or_change_labels_are_said(tmp_path, capsys):
+    rows = [f"{i % 10}," + ",".join(str((i * 7 + j) % 256) for j in range(784)) for i in range(20)]
+    (tmp_path / "tiny.csv").write_text("\n".join(rows) + "\n")
+    result = subprocess.run([sys.executable, "-m", "inkread", "train", "--dataset", f"csv:{tmp_path / 'tiny.csv'}",
+                             "--augment", "off", "--styles", "slashed-zero", "--epochs", "1", "--quiet", "--threads", "1",
+                             "--out", str(tmp_path / "run")], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "inkread: warning: --styles has no effect without augmentation" in result.stderr
+    # a lower-case folder fine-tuned into the 47-class model is trained as its capital: said, not silent
+    from PIL import Image
+
+    from helpers import render
+
+    for label in ("c", "A"):
+        (tmp_path / "mine" / label).mkdir(parents=True)
+        for angle in (-8, 0, 8):
+            render(label).rotate(angle, fillcolor=255).save(tmp_path / "mine" / label / f"{angle}.png")
+    train(_config(tmp_path / "tuned", dataset=f"folder:{tmp_path / 'mine'}", init_from="characters", progress=True))
+    out = capsys.readouterr().out
+    assert "note: 1 classes of folder:" in out and "has one class for both: c->C" in out

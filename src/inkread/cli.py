@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, warn
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -29,6 +29,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         limit=args.limit, progress=not args.quiet, ema=args.ema, precision=args.precision,
         augment_config=AugmentConfig().with_styles(args.styles),
     )
+    if args.styles != "all" and (args.augment == "off" or (args.augment is None and args.arch == "seed")):
+        warn("--styles has no effect without augmentation (--augment off, or the seed recipe)")
     train(config)
     return 0
 

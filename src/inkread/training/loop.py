@@ -113,6 +113,10 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
         say(config.progress, f"note: {len(splits.train.targets):,} training images: batches of {batch} instead of the "
                              f"recipe's {config.batch_size}, {why} (--batch-size to choose)")
         config = replace(config, batch_size=batch)
+    merged = splits.source.get("merged_classes")
+    if merged:  # a "c" folder fine-tuned into a 47-class model is its class "C": the user should know
+        say(config.progress, f"note: {len(merged)} classes of {config.dataset} are trained as the model's own, which has one "
+                             f"class for both: {' '.join(merged)}")
     untaught = [label for index, label in enumerate(splits.labels) if index not in set(splits.train.targets.tolist())]
     if untaught and init_meta is None:
         warn(f"{len(untaught)} of the {num_classes} classes have no training image ({first_few(untaught)}): the model "
