@@ -230,6 +230,18 @@ def test_bomb_below_pillows_own_limit_is_refused_too():
     assert "8000x6000" in one_line_error(png_header(8000, 6000))  # 48 MP
 
 
+def test_a_48_megapixel_jpeg_is_read_reduced_a_png_is_refused():
+    """Phone cameras of 48 MP and more are common: a JPEG is decoded at 1/8 scale (6 MP of memory)."""
+    page = Image.new("L", (8000, 6000), 240)
+    ImageDraw.Draw(page).rectangle([3900, 1500, 4100, 4500], fill=20)  # one upright stroke
+    buffer = io.BytesIO()
+    page.save(buffer, "JPEG", quality=70)
+    ink = decode.load_image(buffer.getvalue())
+    assert ink.size <= decode.WORK_PIXELS and ink.shape[0] / ink.shape[1] == pytest.approx(0.75, abs=0.01)
+    assert ink.max() > 0.9  # the stroke is there
+    assert "8000x6000" in one_line_error(png_header(8000, 6000))  # the PNG would be decoded whole: refused
+
+
 def test_huge_files_refused_without_reading(tmp_path, monkeypatch):
     monkeypatch.setattr(decode, "MAX_BYTES", 1000)
     data = png(Image.fromarray(np.random.default_rng(0).integers(0, 255, (100, 100), dtype=np.uint8)))

@@ -35,7 +35,10 @@ def is_image_name(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
 
 
-MAX_PIXELS = 40_000_000  # refuse larger images before decoding them (a 40 MP photo is ~160 MB as RGBA)
+MAX_PIXELS = 40_000_000  # refuse larger images before decoding them (a 40 MP photo is ~160 MB as RGBA)...
+# ...but a JPEG is decoded reduced (1/2..1/8 of each side, see open_image): a 48 MP phone photo is
+# decoded as 3 MP. Up to Pillow's own bomb limit (2 x Image.MAX_IMAGE_PIXELS, 179 MP), where it refuses.
+MAX_JPEG_PIXELS = 160_000_000
 MAX_BYTES = 20 * 1024 * 1024  # refuse larger files before reading them
 MIN_SIDE = 2  # a 1-pixel-wide image holds no character
 ORIGINAL_SIDE = "inkread_original_side"  # image.info key: the input's longest side before reduction
@@ -111,7 +114,7 @@ def open_image(source: Any) -> Image.Image:
         except _DECODE_ERRORS as error:  # the format is known, but the file stops short, is damaged, or uses a variant Pillow lacks
             raise InputImageError(f"{name} cannot be decoded ({first_line(error, 120)}): it may be truncated "
                                   "or corrupt, or a variant Pillow cannot decode: save or export it again as PNG or JPEG") from None
-        _check_size(image.size, name)
+        _check_size(image.size, name, MAX_JPEG_PIXELS if image.format == "JPEG" else MAX_PIXELS)
     original_side = max(image.size)  # the longest side is the same whatever the EXIF rotation
     try:
         if owned:
@@ -185,13 +188,13 @@ def _check_bytes(size: int, name: str) -> None:
         )
 
 
-def _check_size(size: tuple[int, int], name: str) -> None:
-    """Refuse images too large to decode safely or too small to hold a character."""
+def _check_size(size: tuple[int, int], name: str, limit: int = MAX_PIXELS) -> None:
+    """Refuse images too large to decode safely (more than ``limit`` pixels) or too small to hold a character."""
     width, height = size
-    if width * height > MAX_PIXELS:
+    if width * height > limit:
         raise InputImageError(
             f"{name} is {width}x{height} pixels ({width * height / 1e6:.0f} MP); "
-            f"the limit is {MAX_PIXELS / 1e6:.0f} MP: resize it"
+            f"the limit is {limit / 1e6:.0f} MP{' (for a JPEG)' if limit == MAX_JPEG_PIXELS else ''}: resize it"
         )
     if min(width, height) < MIN_SIDE:
         raise InputImageError(f"{name} is {width}x{height} pixels: a character needs at least {MIN_SIDE}x{MIN_SIDE}")
