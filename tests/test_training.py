@@ -377,6 +377,14 @@ def test_a_folder_run_records_its_data_absolute_and_exports_from_any_directory(t
     resumed = _cli("train", "--dataset", f"folder:{data}", "--arch", "seed", "--epochs", "1", "--out", "run",
                    "--quiet", "--resume", cwd=tmp_path)  # the same folder, named another way: the same run
     assert resumed.returncode == 0, resumed.stderr
+    # the training data moved away: export says to check the bundle on another data set
+    data.rename(tmp_path / "moved")
+    gone = _cli("export", str(tmp_path / "run"), "--out", str(tmp_path / "exp2"), cwd=elsewhere)
+    assert gone.returncode == 2 and "the data set this run was trained on cannot be read" in gone.stderr \
+        and "pass --dataset" in gone.stderr, gone.stderr
+    checked = _cli("export", str(tmp_path / "run"), "--out", str(tmp_path / "exp2"), "--dataset",
+                   f"folder:{tmp_path / 'moved'}", cwd=elsewhere)
+    assert checked.returncode == 0, checked.stderr
 
 
 def test_cli_export_explains_a_line_model_and_a_missing_run(tmp_path):

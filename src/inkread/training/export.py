@@ -16,7 +16,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from inkread.errors import InkreadError
+from inkread.errors import DatasetError, InkreadError
 from inkread.files import check_replaceable, check_writable_folder, staged_folder, write_bytes_atomic, write_text_atomic
 from inkread.inference.bundle_format import BUNDLE_FILES, LINE_ARCH, META_FILE, ONNX_FILE, WEIGHTS_FILE, ModelMeta
 from inkread.inference.onnx_model import OnnxModel, resolve_bundle
@@ -75,7 +75,14 @@ def export(config: ExportConfig) -> Path:
 
     dataset = config.dataset or meta.training.get("dataset", "")
     split_args = training_split(meta.training, dataset)  # the test split the run held out
-    splits = load_dataset(dataset, data_dir=config.data_dir, labels=tuple(meta.labels), **split_args)
+    try:
+        splits = load_dataset(dataset, data_dir=config.data_dir, labels=tuple(meta.labels), **split_args)
+    except DatasetError as error:
+        if config.dataset:
+            raise
+        # the run's own data, moved or deleted since: any data set of its labels can check the export
+        raise DatasetError(f"the data set this run was trained on cannot be read ({error}); export checks the bundle "
+                           "on a test split: pass --dataset with a data set of the model's labels") from None
     # Refused, not skipped: an export no image has checked (an int8 one above all) may be broken unseen.
     if not len(splits.test.targets):
         raise InkreadError(f"{dataset} has too few images to hold out a test split, on which export checks the bundle "
