@@ -67,7 +67,7 @@ def test_predict_csv(digits_dir, font_bundle):
     result = inkread("predict", str(digits_dir / "*.png"), "--model", font_bundle, "--format", "csv")  # a glob, unexpanded
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert list(rows[0]) == ["file", "label", "confidence", "uncertain", "no_ink", "top_k", "several_characters"]
+    assert list(rows[0]) == ["file", "label", "confidence", "uncertain", "no_ink", "top_k", "several_characters", "error"]
     assert [row["label"] for row in rows] == ["0", "3", "7"]
     for row in rows:
         ranked = [pair.split(":") for pair in row["top_k"].split()]
@@ -91,7 +91,10 @@ def test_a_corrupt_file_among_good_ones(digits_dir, font_bundle):
     assert len(errors) == 2 and "Traceback" not in result.stderr
     assert errors[0].startswith("inkread: ") and "missing.png" in errors[0]
     assert "broken.png" in errors[1]
-    assert [row["label"] for row in csv.DictReader(io.StringIO(result.stdout))] == ["0", "3", "7"]
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [row["label"] for row in rows if not row["error"]] == ["0", "3", "7"]
+    # and the failures, each with its file: a script reading the CSV sees every file it asked for
+    assert sorted(Path(row["file"]).name for row in rows if row["error"]) == ["broken.png", "missing.png"]
     # JSON lists the failures too, each with its file, so a program can tell which files failed
     result = inkread("predict", digits_dir, digits_dir / "missing.png", "--model", font_bundle, "--format", "json")
     assert result.returncode == 1

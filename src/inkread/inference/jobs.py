@@ -254,7 +254,8 @@ def format_results(rows: list[tuple[str, Prediction | ReadResult]], fmt: str, mo
                    errors: list[tuple[str, str]] = ()) -> str:
     """The results as text: an aligned table, a JSON list of objects, or CSV with a header.
 
-    ``errors`` (file, message) are listed in the JSON only; the other formats leave them to stderr.
+    ``errors`` (file, message) are listed in the JSON and the CSV (an ``error`` column), so that a
+    script reading either sees every file; the table leaves them to stderr.
     """
     if fmt == "json":
         items = [{"file": name, **result.to_dict()} for name, result in rows]
@@ -263,11 +264,12 @@ def format_results(rows: list[tuple[str, Prediction | ReadResult]], fmt: str, mo
     records = [_record(name, result, mode) for name, result in rows]
     if fmt == "csv":
         buffer = io.StringIO()
-        header = ["file", "label", "confidence", "text", "uncertain", "no_ink"] if mode == "read" else \
-                 ["file", "label", "confidence", "uncertain", "no_ink", "top_k", "several_characters"]
+        header = ["file", "label", "confidence", "text", "uncertain", "no_ink", "error"] if mode == "read" else \
+                 ["file", "label", "confidence", "uncertain", "no_ink", "top_k", "several_characters", "error"]
         writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         writer.writerows(records)
+        writer.writerows({"file": name, "error": message} for name, message in errors)
         return buffer.getvalue()
     return _table(records, mode, top_k)
 
