@@ -518,3 +518,23 @@ def test_read_result_text_keeps_lines_and_word_gaps():
     assert ReadResult.of([]).no_ink
     unread = ReadResult.of([], ink_found=True)
     assert not unread.no_ink and unread.uncertain and unread.text == "" and str(unread) != str(ReadResult.of([]))
+
+
+def test_a_first_letter_whose_cases_look_alike_is_cased_by_its_height():
+    from inkread.inference.recognizer import _first_letters_by_height
+    from inkread.inference.results import Prediction
+
+    def answers(text: str) -> list[Prediction]:
+        return [Prediction(label=char, confidence=0.9, top_k=[(char, 0.9), ("x", 0.05)]) for char in text]
+
+    # "hello World": the W is as tall as the o and the r (20 px), the h, l and d 30 px
+    words, heights = [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]], [30, 20, 30, 30, 20, 20, 20, 20, 30, 30]
+    read = _first_letters_by_height(words, answers("helloWorld"), heights)
+    assert "".join(a.label for a in read) == "helloworld"
+    assert read[5].top_k[0] == ("w", 0.9)  # the ranking says what the answer says
+    tall = _first_letters_by_height(words, answers("helloworld"), [30, 20, 30, 30, 20, 34, 20, 20, 30, 30])
+    assert "".join(a.label for a in tall) == "helloWorld"  # 1.7 x-heights: a capital
+    kept = _first_letters_by_height(words, answers("helloWorld"), [30, 20, 30, 30, 20, 28, 20, 20, 30, 30])
+    assert "".join(a.label for a in kept) == "helloWorld"  # 1.4 x-heights: no telling, the model's case stays
+    tom = _first_letters_by_height([[0, 1, 2]], answers("Tom"), [20, 20, 20])
+    assert tom[0].label == "T"  # a T looks like no t: its case is the model's

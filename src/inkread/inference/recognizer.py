@@ -28,6 +28,7 @@ from inkread.inference.grouping import EXTRA_CUT_COST, JOIN_GAIN, best_cuts, bes
 from inkread.inference.onnx_model import OnnxModel, softmax
 from inkread.inference.restrict import restriction
 from inkread.inference.results import CharacterResult, Prediction, ReadResult, check_top_k
+from inkread.labels import MERGED_LOWER
 
 if TYPE_CHECKING:  # line_reader imports this module (UNCERTAIN_BELOW); the reader is loaded lazily
     from inkread.inference.line_reader import LineReader
@@ -41,6 +42,10 @@ ALLOWED_SHARE_BELOW = 0.2
 # read(): a letter in a word of digits is read as a digit (and the other way round) where the model
 # gives that kind at least this share of its belief (see Recognizer._in_context).
 CONTEXT_SHARE = 0.1
+# read(): a word's first letter whose cases look alike is small when at most this many x-heights tall,
+# a capital when at least this many (see _first_letters_by_height).
+SMALL_INITIAL, CAPITAL_INITIAL = 1.2, 1.6
+X_HEIGHT_LETTERS = frozenset("acemnorsuvwxz")  # small letters without ascender or descender
 # read(): touching characters are cut where the model reads the pieces best, reading at most this
 # many pieces per image (about 0.4 ms each); past that, by the width rule alone.
 MAX_PIECES_PER_IMAGE = 300
@@ -281,12 +286,14 @@ class Recognizer:
         mostly digits reads its letters again as digits, and the other way round; a word split
         evenly takes its line's majority, and a line split evenly the whole text's. The answer is changed only where the model gives that
         kind at least ``CONTEXT_SHARE`` of its belief (a clear B stays a B in "B52"). Then letters
-        whose two cases look alike take their word's case (``consistent_case``: "reSerVe").
+        whose two cases look alike take their word's case (``consistent_case``: "reSerVe"), and a
+        word's first such letter its case from its height (``_first_letters_by_height``: "World" with
+        a small w is "world").
         """
         kinds = {kind for kind in ("digits", "letters") if any(_kind(label) == kind for label in self.labels)}
         if kinds != {"digits", "letters"}:
             return answers
-        words, line_of, position = [], [], 0
+        words, line_of, heights, position = [], [], [], 0
         for line_index, line in enumerate(lines):
             word: list[int] = []
             for glyph in line:
@@ -296,6 +303,7 @@ class Recognizer:
                     word = []
                 if glyph.mark is None:
                     word.append(position)
+                    heights.append(glyph.box[3] - glyph.box[1])
                     position += 1
             if word:
                 words.append(word)
@@ -316,7 +324,7 @@ class Recognizer:
             for i, again, held in zip(odd, self._rank(logits, kind, top_k), share):
                 if held >= CONTEXT_SHARE:
                     answers[i] = again
-        return _with_consistent_case(words, answers)
+        return _first_letters_by_height(words, _with_consistent_case(words, answers), heights)
 
     # --- internals ---------------------------------------------------------------------------
 
@@ -422,8 +430,40 @@ def _with_consistent_case(words: list[list[int]], answers: list[Prediction]) -> 
             continue
         for i, label in zip(word, consistent_case("".join(labels))):
             if label != out[i].label:
-                out[i] = dataclasses.replace(out[i], label=label)
+                out[i] = _relabelled(out[i], label)
     return out
+
+
+def _first_letters_by_height(words: list[list[int]], answers: list[Prediction], heights: list[int]) -> list[Prediction]:
+    """Each word's first letter whose two cases look alike (w/W, o/O, s/S ...), cased by its height.
+
+    ``consistent_case`` leaves a first letter's case alone ("Tom" is a name): but a model sees each
+    character scaled to 28x28, so for these letters its case is a guess. Against the text's
+    x-height (the median height of its small letters without ascender or descender), a first letter
+    no taller than ``SMALL_INITIAL`` x-heights before small letters is small ("hello World" with a
+    small w: "hello world"), and one at least ``CAPITAL_INITIAL`` x-heights tall is a capital.
+    """
+    small = [heights[i] for word in words for i in word[1:] if answers[i].label in X_HEIGHT_LETTERS]
+    if len(small) < 2:
+        return answers
+    x_height = float(np.median(small))
+    out = list(answers)
+    for word in words:
+        first, rest = word[0], [answers[i].label for i in word[1:]]
+        label = out[first].label
+        if not rest or label.lower() not in MERGED_LOWER or not all(char.isalpha() and char.islower() for char in rest):
+            continue
+        cased = label.lower() if heights[first] <= SMALL_INITIAL * x_height else \
+            label.upper() if heights[first] >= CAPITAL_INITIAL * x_height else label
+        if cased != label:
+            out[first] = _relabelled(out[first], cased)
+    return out
+
+
+def _relabelled(prediction: Prediction, label: str) -> Prediction:
+    """``prediction`` answering ``label``, another case of its label: its ranking says the same."""
+    top_k = [(label if other == prediction.label else other, p) for other, p in prediction.top_k]
+    return dataclasses.replace(prediction, label=label, top_k=top_k)
 
 
 def _character(glyph, prediction: Prediction | None, scale: float, line: int) -> CharacterResult:
