@@ -461,8 +461,11 @@ def _first_letters_by_height(words: list[list[int]], answers: list[Prediction], 
 
 
 def _relabelled(prediction: Prediction, label: str) -> Prediction:
-    """``prediction`` answering ``label``, another case of its label: its ranking says the same."""
-    top_k = [(label if other == prediction.label else other, p) for other, p in prediction.top_k]
+    """``prediction`` answering ``label``, another case of its label: its ranking says the same (unless
+    the model has a class of that case too, ranked on its own)."""
+    top_k = prediction.top_k
+    if all(other != label for other, _ in top_k):
+        top_k = [(label if other == prediction.label else other, p) for other, p in top_k]
     return dataclasses.replace(prediction, label=label, top_k=top_k)
 
 
