@@ -145,3 +145,16 @@ def test_a_request_cut_short_by_shutdown_is_answered_503(tmp_path, digits_bundle
     finally:
         if server.process.poll() is None:
             server.kill()
+
+
+def test_log_requests_prints_an_access_log_line_per_request(tmp_path, digits_bundle):
+    from helpers import running_server
+
+    args = ["--model", str(digits_bundle), "--data-dir", str(tmp_path / "data"), "--workers", "1", "--log-requests"]
+    with running_server(args, tmp_path / "log.txt") as server:
+        response = httpx2.post(f"{server.url}/api/v1/predict", files={"file": ("d.png", png(render("3")), "image/png")})
+        assert response.status_code == 200
+        deadline = time.monotonic() + 10
+        while "POST /api/v1/predict" not in (tmp_path / "log.txt").read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert '"POST /api/v1/predict HTTP/1.1" 200' in (tmp_path / "log.txt").read_text()
