@@ -176,6 +176,17 @@ def test_corrections_export_command(tmp_path, store, capsys):
     assert len(err) == 1 and err[0].startswith("inkread: error: no corrections database")
 
 
+def test_corrections_delete_command(tmp_path, store, capsys):
+    add(store, "7")
+    add(store, "9")
+    assert cli.main(["corrections", "delete", "1", "--data-dir", str(tmp_path)]) == 0
+    assert "deleted 1 correction(s)" in capsys.readouterr().out
+    assert [c.label for c in store.page()] == ["9"] and store.get(1) is None
+    assert cli.main(["corrections", "delete", "1", "2", "--data-dir", str(tmp_path)]) == 1  # 1 is gone already
+    assert "deleted 1 correction(s); no correction with id 1" in capsys.readouterr().out
+    assert store.count() == 0
+
+
 def test_corrections_export_suggests_fine_tuning_the_model_they_were_made_for(tmp_path, store, capsys):
     add(store, "B", model="characters")
     add(store, "4", model="digits+lines")

@@ -364,6 +364,15 @@ def test_correction_is_stored_and_listed(client):
     assert stored.content == image  # a PNG is kept byte for byte
 
 
+def test_a_correction_taught_by_mistake_can_be_deleted(client):
+    saved = client.post(f"{API}/corrections", files=upload(png(render("7"))), data={"label": "1"}).json()
+    deleted = client.delete(f"{API}/corrections/{saved['id']}")
+    assert deleted.status_code == 204 and deleted.content == b""
+    assert_error(client.get(f"{API}/corrections/{saved['id']}"), 404, str(saved["id"]))
+    assert_error(client.delete(f"{API}/corrections/{saved['id']}"), 404, str(saved["id"]))
+    assert client.get(f"{API}/corrections").json()["total"] == 0
+
+
 def test_corrections_pagination_newest_first_and_model_filter(client):
     ids = []
     for label, model in (("1", "digits"), ("2", "digits"), ("A", "characters")):

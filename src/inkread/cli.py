@@ -85,6 +85,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_corrections_delete(args: argparse.Namespace) -> int:
+    from inkread.serving.corrections import CorrectionStore, database_path
+
+    store = CorrectionStore(database_path(args.data_dir), create=False)
+    missing = [number for number in args.ids if not store.delete(number)]
+    print(f"deleted {len(args.ids) - len(missing)} correction(s)" + (f"; no correction with id {', '.join(map(str, missing))}"
+                                                                    if missing else ""))
+    return 1 if missing else 0
+
+
 def _cmd_corrections_export(args: argparse.Namespace) -> int:
     from inkread.inference.onnx_model import PRETRAINED
     from inkread.serving.corrections import export_corrections
@@ -218,6 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--model", default=None, help="only corrections made for this model")
     q.add_argument("--data-dir", default=None, help=data_dir_help)
     q.set_defaults(handler=_cmd_corrections_export)
+    q = sub.add_parser("delete", help="remove corrections taught by mistake, by id (as GET /api/v1/corrections lists them)")
+    q.add_argument("ids", nargs="+", type=int, help="correction ids")
+    q.add_argument("--data-dir", default=None, help=data_dir_help + "; where the corrections are")
+    q.set_defaults(handler=_cmd_corrections_delete)
 
     p = commands.add_parser("data", help="data sets")
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)

@@ -94,7 +94,7 @@ def create_app(config: ServeConfig) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)  # added last: outermost, so the 413s get the headers too
     if config.cors_origins:  # closed unless asked: browsers on other origins cannot call the API
         app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins),
-                           allow_methods=["GET", "POST"], allow_headers=["content-type"])
+                           allow_methods=["GET", "POST", "DELETE"], allow_headers=["content-type"])
 
     memory = MemoryReleaser()
 
@@ -248,6 +248,15 @@ def create_app(config: ServeConfig) -> FastAPI:
         if png is None:
             raise HTTPException(404, f"no correction with id {correction_id}: list them at {API}/corrections")
         return Response(png, media_type="image/png")
+
+    @app.delete(f"{API}/corrections/{{correction_id}}", status_code=204, response_class=Response, tags=["corrections"],
+                responses={404: {"model": schemas.ErrorResponse, "description": "no such correction"}, **QUERY_ERRORS})
+    async def delete_correction(request: Request, correction_id: Annotated[int, PathParam(ge=1, le=MAX_ID)]) -> Response:
+        """Remove one correction (a label taught by mistake); 204 once it is gone from disk."""
+        query_values(request, NoQuery)
+        if not await anyio.to_thread.run_sync(store.delete, correction_id):
+            raise HTTPException(404, f"no correction with id {correction_id}: list them at {API}/corrections")
+        return Response(status_code=204)
 
     return app
 

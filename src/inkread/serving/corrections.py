@@ -147,6 +147,11 @@ class CorrectionStore:
             row = conn.execute("SELECT image FROM corrections WHERE id = ?", (correction_id,)).fetchone()
         return None if row is None else bytes(row[0])
 
+    def delete(self, correction_id: int) -> bool:
+        """Remove one correction (a label taught by mistake); False if there is no such id."""
+        with self._storage("delete the correction", "the --data-dir free space and permissions") as conn:
+            return conn.execute("DELETE FROM corrections WHERE id = ?", (correction_id,)).rowcount > 0
+
     def iter_with_images(self, model: str | None = None) -> Iterator[tuple[Correction, bytes]]:
         """Every correction with its PNG, oldest first."""
         where, args = _model_filter(model)
