@@ -469,6 +469,9 @@ def test_teaching_a_correction(page, server):
     assert stored["label"] == "1" and stored["predicted"] == "7" and stored["model"] == "digits"
     image = httpx2.get(f"{server.url}{stored['image_url']}")
     assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+    page.click("#teach-undo")  # typed by mistake: taken back
+    expect(status).to_have_text(f"Correction #{correction_id} removed.", timeout=TIMEOUT_MS)
+    assert httpx2.get(f"{server.url}/api/v1/corrections/{correction_id}").status_code == 404
 
 
 def test_escape_closes_the_teach_form(page):

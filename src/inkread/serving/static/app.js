@@ -636,7 +636,7 @@
       const answer = await response.json().catch(() => ({}));
       if (response.status !== 201) throw new Error(answer.detail || `the server answered ${response.status}`);
       status.className = "teach-status ok";
-      status.textContent = `✓ Saved as “${answer.label}” (correction #${answer.id}). Thank you!`;
+      status.replaceChildren(`✓ Saved as “${answer.label}” (correction #${answer.id}). Thank you! `, undoButton(answer.id));
       closeTeach();
       $("teach-open").focus();
     } catch (error) {
@@ -646,6 +646,34 @@
       $("teach-save").disabled = false;
     }
   });
+
+  // A label typed by mistake would stay in the fine-tuning data: the saved correction can be taken back.
+  function undoButton(id) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn btn-ghost";
+    button.id = "teach-undo";
+    button.textContent = "Remove it";
+    button.setAttribute("aria-label", `Remove correction #${id}`);
+    button.addEventListener("click", async () => {
+      const status = $("teach-status");
+      button.disabled = true;
+      try {
+        const response = await fetch(`${API}/corrections/${id}`, { method: "DELETE" });
+        if (response.status !== 204 && response.status !== 404) {
+          const answer = await response.json().catch(() => ({}));
+          throw new Error(answer.detail || `the server answered ${response.status}`);
+        }
+        status.className = "teach-status";
+        status.textContent = `Correction #${id} removed.`;
+        $("teach-open").focus();
+      } catch (error) {
+        status.className = "teach-status error";
+        status.textContent = `Not removed: ${failureMessage(error)}`;
+      }
+    });
+    return button;
+  }
 
   // --- controls ------------------------------------------------------------------------------
 
