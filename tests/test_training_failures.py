@@ -331,8 +331,6 @@ def test_options_that_would_do_nothing_or_change_labels_are_said(tmp_path, capsy
     assert result.returncode == 0, result.stderr
     assert "inkread: warning: --styles has no effect without augmentation" in result.stderr
     # a lower-case folder fine-tuned into the 47-class model is trained as its capital: said, not silent
-    from PIL import Image
-
     from helpers import render
 
     for label in ("c", "A"):
