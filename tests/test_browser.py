@@ -358,6 +358,7 @@ def test_several_digits_in_character_mode_offer_text_mode(page):
     settled(page)
     expect(page.locator("#message")).to_contain_text("several characters (17)", timeout=TIMEOUT_MS)
     expect(page.locator("#answer-flag")).to_be_visible()
+    expect(page.locator("#pad-badge")).to_have_text("17? Try Text")  # seen on a phone, where the card is below
     page.screenshot(path=str(ARTIFACTS / "browser-desktop-several.png"))
     page.click("#read-as-text")
     expect(page.locator("#mode-text")).to_be_checked()

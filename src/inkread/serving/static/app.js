@@ -449,7 +449,9 @@
       $("seen").alt = `The 28 by 28 pixel image the model read as ${answer.label}`;
     }
     $("teach-open").disabled = false;
-    setBadge(`${answer.label} · ${percent(answer.confidence)}`, answer.uncertain);
+    // on a phone the result card is below the pad: the badge on the pad says it too
+    setBadge(answer.several_characters ? `${answer.several_characters.replace(/\n/g, " ")}? Try Text`
+      : `${answer.label} · ${percent(answer.confidence)}`, answer.uncertain);
     const several = answer.several_characters ? ` It looks like several characters: ${answer.several_characters}.` : "";
     announceAnswer(`${answer.uncertain ? "Maybe" : "It reads"} ${answer.label}, ${percent(answer.confidence)} sure.${several}`, settled);
   }
