@@ -359,3 +359,21 @@ def test_each_character_box_is_the_ink_around_where_ctc_read_it():
     boxes = ink_boxes(read, ink)
     assert boxes[0] == (10, 5, 20, 25) and boxes[2] == (40, 12, 55, 25) and boxes[3] == (80, 5, 90, 28)
     assert ink_boxes([("a", 0.9, 60, 62)], np.zeros((30, 100), np.float32)) == [(60, 0, 62, 30)]
+
+
+def test_the_line_model_ranks_each_characters_candidates():
+    from helpers import SHIPPED_LINES
+
+    if not SHIPPED_LINES.exists():
+        pytest.skip("the shipped line model is not installed")
+    reader = LineReader.load("lines")
+    word = Path(__file__).resolve().parents[1] / "samples" / "words" / "unipen-lunch.png"
+    ranked = reader.read(word, top_k=3).characters
+    assert [c.label for c in ranked] == list("lunch")
+    for character in ranked:
+        labels = [label for label, _ in character.top_k]
+        probabilities = [p for _, p in character.top_k]
+        assert len(labels) == 3 and labels[0] == character.label and len(set(labels)) == 3
+        assert probabilities == sorted(probabilities, reverse=True) and probabilities[0] == pytest.approx(character.confidence)
+    assert all(len(c.top_k) == 1 for c in reader.read(word, top_k=1).characters)
+    assert all(label in "0123456789" for c in reader.read(word, only="digits", top_k=3).characters for label, _ in c.top_k)

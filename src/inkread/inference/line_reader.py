@@ -35,6 +35,12 @@ from inkread.labels import LINE_MARKS, MERGED_LOWER
 LINE_BATCH = 16  # lines per ONNX Runtime run; sorted by width first, so little of each run is padding
 
 
+# One character of a line as read: (character, confidence, left, right[, ranking]); left/right are
+# columns of the line's ink map; the ranking, [(label, probability), ...] best first, comes from the
+# model (a mark or space put in by shape has none: it is its own only candidate).
+Read = tuple
+
+
 def ctc_greedy(log_probs: np.ndarray, labels: Sequence[str]) -> list[tuple[str, float, int, int]]:
     """Best-path CTC decoding of one line's (T, len(labels) + 1) log-probabilities, blank at 0.
 
@@ -72,12 +78,12 @@ class LineReader:
     def name(self) -> str:
         return self.meta.name
 
-    def read(self, image: Any, only: str | None = None, top_k: int = 1) -> ReadResult:
+    def read(self, image: Any, only: str | None = None, top_k: int = 3) -> ReadResult:
         """Read every line of ``image`` (a path, bytes, PIL image or array); bad images raise ``InputImageError``.
 
         ``only`` restricts the characters as for ``Recognizer.read``: the space and punctuation
-        always stay allowed, as ``Recognizer.read`` always reports punctuation. ``top_k`` is accepted for the same signature; each character has one
-        candidate, the one on the best path.
+        always stay allowed, as ``Recognizer.read`` always reports punctuation. Each character's ``top_k``
+        candidates are the model's best classes at the column where it read that character most surely.
         """
         check_top_k(top_k)
         if only is not None:
@@ -87,7 +93,7 @@ class LineReader:
         lines = [line_ink(glyphs) for glyphs in found]
         # A line of marks alone (a dash on its own) has no letters for the model to read: not run.
         worded = [k for k, glyphs in enumerate(found) if any(g.mark is None for g in glyphs)]
-        reads = dict(zip(worded, self.read_lines([lines[k][0] for k in worded], only)))
+        reads = dict(zip(worded, self.read_lines([lines[k][0] for k in worded], only, top_k)))
         characters: list[CharacterResult] = []
         for number, ((own, (x0, y0, _, _)), glyphs) in enumerate(zip(lines, found)):
             marks = [(g.mark, g.box[0] - x0, g.box[2] - x0) for g in glyphs if g.mark]
@@ -97,25 +103,25 @@ class LineReader:
             characters += line_characters(read, own, (x0, y0), scale, number)
         return ReadResult.of(characters, ink_found=bool(found))
 
-    def read_lines(self, inks: Sequence[np.ndarray], only: str | None = None) -> list[list[tuple[str, float, int, int]]]:
-        """Read ink maps that hold one line each: (character, confidence, left, right) per character read.
+    def read_lines(self, inks: Sequence[np.ndarray], only: str | None = None, top_k: int = 1) -> list[list[Read]]:
+        """Read ink maps that hold one line each: a ``Read`` per character read, with its ``top_k`` ranking.
 
         ``left``/``right`` are columns of that ink map; spaces between words come as " ".
         """
         prepared = [_normalized_with_geometry(ink) for ink in inks]
         order = sorted(range(len(prepared)), key=lambda i: prepared[i][0].shape[1])
-        read: dict[int, list[tuple[str, float, int, int]]] = {}
+        read: dict[int, list[Read]] = {}
         for start in range(0, len(order), LINE_BATCH):
             chunk = order[start:start + LINE_BATCH]
             for i, log_probs in zip(chunk, self._run([prepared[i][0] for i in chunk])):
                 line, line_scale, first_column = prepared[i]
-                read[i] = self._decode(log_probs[:line.shape[1] // 2], only, line_scale, first_column)
+                read[i] = self._decode(log_probs[:line.shape[1] // 2], only, line_scale, first_column, top_k)
         return [read[i] for i in range(len(prepared))]
 
     def _run(self, lines: list[np.ndarray]) -> np.ndarray:
         return self.session.run(None, {self.input_name: pad_lines(lines)})[0]
 
-    def _decode(self, log_probs: np.ndarray, only: str | None, scale: float, first_column: int) -> list[tuple[str, float, int, int]]:
+    def _decode(self, log_probs: np.ndarray, only: str | None, scale: float, first_column: int, top_k: int = 1) -> list[Read]:
         restricted = None if only is None else restriction(self.labels, only)
         if restricted is not None:
             always = [self.labels.index(c) + 1 for c in " " + LINE_MARKS if c in self.labels]  # as Recognizer: marks pass
@@ -127,7 +133,13 @@ class LineReader:
         def ink_column(column: int) -> int:  # a model column (2 normalized pixels) -> the ink map's column
             return max(0, round((2 * column - MARGIN) / scale + first_column))
 
-        read = [(char, confidence, ink_column(first), ink_column(last + 1))
+        def ranking(char: str, first: int, last: int) -> list[tuple[str, float]]:  # at the character's surest column
+            column = first + int(np.argmax(log_probs[first:last + 1, self.labels.index(char) + 1]))
+            probabilities = np.exp(log_probs[column, 1:])  # not the blank
+            best = [k for k in np.argsort(-probabilities, kind="stable") if self.labels[k] != " " and probabilities[k] > 0]
+            return [(self.labels[k], float(probabilities[k])) for k in best[:top_k]]
+
+        read = [(char, confidence, ink_column(first), ink_column(last + 1), ranking(char, first, last))
                 for char, confidence, first, last in ctc_greedy(log_probs, self.labels)]
         while read and read[0][0] == " ":  # spaces before the first or after the last character mean nothing
             read.pop(0)
@@ -135,11 +147,19 @@ class LineReader:
             read.pop()
         allowed = None if restricted is None else set(restricted.names)
         labels = consistent_case("".join(char for char, *_ in read))
-        return [(label if allowed is None or label in allowed or label == char else char, *rest)
+        return [_recased((char, *rest), label if allowed is None or label in allowed or label == char else char)
                 for label, (char, *rest) in zip(labels, read)]
 
 
-def ink_boxes(read: list[tuple[str, float, int, int]], ink: np.ndarray) -> list[tuple[int, int, int, int]]:
+def _recased(read: Read, label: str) -> Read:
+    """``read`` as ``label`` (its character in another case), its ranking saying the same."""
+    char, confidence, left, right, ranking = read
+    if label != char and all(other != label for other, _ in ranking):
+        ranking = [(label if other == char else other, p) for other, p in ranking]
+    return label, confidence, left, right, ranking
+
+
+def ink_boxes(read: list[Read], ink: np.ndarray) -> list[tuple[int, int, int, int]]:
     """A box (x0, y0, x1, y1) around each character's ink in the line's ink map.
 
     CTC marks a character in one or two columns, not across its width, so each character is given
@@ -147,10 +167,10 @@ def ink_boxes(read: list[tuple[str, float, int, int]], ink: np.ndarray) -> list[
     ink within them (the columns where the model read it, full height, if there is none).
     """
     height, width = ink.shape
-    centres = [(a + b) / 2 for _, _, a, b in read]
+    centres = [(a + b) / 2 for _, _, a, b, *_ in read]
     inked = ink > 0.05 * float(ink.max(initial=0.0))
     boxes = []
-    for k, (_, _, a, b) in enumerate(read):
+    for k, (_, _, a, b, *_) in enumerate(read):
         lo = 0 if k == 0 else int(np.ceil((centres[k - 1] + centres[k]) / 2))
         hi = width if k == len(read) - 1 else int(np.ceil((centres[k] + centres[k + 1]) / 2))
         lo, hi = max(0, min(lo, a)), min(width, max(hi, b))
@@ -163,7 +183,7 @@ def ink_boxes(read: list[tuple[str, float, int, int]], ink: np.ndarray) -> list[
     return boxes
 
 
-def line_characters(read: list[tuple[str, float, int, int]], own: np.ndarray, origin: tuple[int, int], scale: float,
+def line_characters(read: list[Read], own: np.ndarray, origin: tuple[int, int], scale: float,
                     line: int, space_before: bool = False) -> list[CharacterResult]:
     """The characters of a line (or of a piece of one) as read, spaces turned into ``space_before``.
 
@@ -174,18 +194,19 @@ def line_characters(read: list[tuple[str, float, int, int]], own: np.ndarray, or
     x0, y0 = origin
     out: list[CharacterResult] = []
     space = space_before
-    for (char, confidence, _, _), (bx0, by0, bx1, by1) in zip(read, ink_boxes(read, own)):
+    for (char, confidence, _, _, *ranked), (bx0, by0, bx1, by1) in zip(read, ink_boxes(read, own)):
         if char == " ":
             space = space or bool(out)
             continue
         box = scale_box((x0 + bx0, y0 + by0, x0 + bx1, y0 + by1), scale)
-        out.append(CharacterResult(label=char, confidence=confidence, box=box, line=line, top_k=[(char, confidence)],
+        out.append(CharacterResult(label=char, confidence=confidence, box=box, line=line,
+                                   top_k=ranked[0] if ranked and ranked[0] else [(char, confidence)],
                                    uncertain=confidence < UNCERTAIN_BELOW, space_before=space, punctuation=char in LINE_MARKS))
         space = False
     return out
 
 
-def with_marks(read: list[tuple[str, float, int, int]], marks: list[tuple[str, int, int]]) -> list[tuple[str, float, int, int]]:
+def with_marks(read: list[Read], marks: list[tuple[str, int, int]]) -> list[Read]:
     """The line as read, with the punctuation the segmenter told by shape put in (confidence 1).
 
     Small marks are what the line model misses most (a period or a comma read as nothing,
@@ -197,17 +218,17 @@ def with_marks(read: list[tuple[str, float, int, int]], marks: list[tuple[str, i
     """
     out = list(read)
     for mark, left, right in marks:
-        inside = [k for k, (char, confidence, a, b) in enumerate(out)
+        inside = [k for k, (char, confidence, a, b, *_) in enumerate(out)
                   if left - 1 <= (a + b) / 2 <= right + 1 and (char in LINE_MARKS or confidence < UNCERTAIN_BELOW)]
         for k in reversed(inside):
             del out[k]
         centre = (left + right) / 2
-        at = inside[0] if inside else sum(1 for char, _, a, b in out if (a + b) / 2 < centre)
+        at = inside[0] if inside else sum(1 for char, _, a, b, *_ in out if (a + b) / 2 < centre)
         out.insert(at, (mark, 1.0, left, right))
     return out
 
 
-def with_word_gaps(read: list[tuple[str, float, int, int]], gaps: list[tuple[int, int]]) -> list[tuple[str, float, int, int]]:
+def with_word_gaps(read: list[Read], gaps: list[tuple[int, int]]) -> list[Read]:
     """The line as read, with a space wherever the segmenter saw a word gap and the model put none.
 
     The model puts spaces between words as it learned them from its training lines, where only
@@ -221,7 +242,7 @@ def with_word_gaps(read: list[tuple[str, float, int, int]], gaps: list[tuple[int
     out = list(read)
     for left, right in gaps:
         middle = (left + right) / 2
-        at = sum(1 for _, _, a, b in out if (a + b) / 2 < middle)
+        at = sum(1 for _, _, a, b, *_ in out if (a + b) / 2 < middle)
         if 0 < at < len(out) and out[at - 1][0] != " " and out[at][0] != " " \
                 and not (out[at - 1][0].isalpha() and out[at][0].isalpha()):
             out.insert(at, (" ", 1.0, left, right))

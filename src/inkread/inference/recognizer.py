@@ -217,7 +217,7 @@ class Recognizer:
             answers = self._in_context(lines, answers, inputs, top_k)
         predictions = iter(answers)
         predicted = [[None if glyph.mark is not None else next(predictions) for glyph in line] for line in lines]
-        read_whole = self._read_touching(lines, predicted, only, scale)
+        read_whole = self._read_touching(lines, predicted, only, scale, top_k)
         characters: list[CharacterResult] = []
         for line_index, (line, line_predictions) in enumerate(zip(lines, predicted)):
             index = 0
@@ -232,7 +232,7 @@ class Recognizer:
         return ReadResult.of(characters)
 
     def _read_touching(self, lines: list[list[Glyph]], predicted: list[list[Prediction | None]], only: str | None,
-                       scale: float) -> dict[tuple[int, int], tuple[int, list[CharacterResult]]]:
+                       scale: float, top_k: int = 1) -> dict[tuple[int, int], tuple[int, list[CharacterResult]]]:
         """Pieces of ink that may hold touching characters, read whole by the ``touching`` line model.
 
         A piece is the run of glyphs the segmenter cut from one piece of ink, or the one glyph it
@@ -267,7 +267,7 @@ class Recognizer:
         if only is None:  # the line model knows more than this model: a digits model's reader reads digits
             known = {label.upper() for label in self.labels}
             only = "".join(char for char in self.touching.labels if char.upper() in known)
-        for (line_index, first, count), (own, box), read in zip(runs, inks, self.touching.read_lines([own for own, _ in inks], only)):
+        for (line_index, first, count), (own, box), read in zip(runs, inks, self.touching.read_lines([own for own, _ in inks], only, top_k)):
             read = [entry for entry in read if entry[0] != " "]  # one piece of ink holds no word gap
             characters = line_characters(read, own, box[:2], scale, line_index, space_before=lines[line_index][first].space_before)
             if sum(not c.punctuation for c in characters) < 2:
