@@ -260,3 +260,11 @@ def test_bad_shapes_are_one_line_errors(tmp_path, probs_shape, images_shape, mes
         write_report(tmp_path, y_true, np.full(probs_shape, 0.1), np.zeros(images_shape, np.uint8), LABEL_SETS["digits"])
     assert "\n" not in str(caught.value)
     assert not list(tmp_path.iterdir())
+
+
+def test_nan_probabilities_are_a_one_line_error_and_no_report(tmp_path):
+    probs = np.full((4, 10), 0.1)
+    probs[2, 3] = np.nan  # what a model with broken weights gives
+    with pytest.raises(InkreadError, match="NaN or infinite probabilities: its weights are broken"):
+        write_report(tmp_path / "out", np.arange(4), probs, None, LABEL_SETS["digits"])
+    assert not (tmp_path / "out").exists()

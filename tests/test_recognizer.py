@@ -471,7 +471,7 @@ class FakeLineReader:
     def __init__(self, *reads):
         self.reads, self.inks, self.only = list(reads), [], []
 
-    def read_lines(self, inks, only=None):
+    def read_lines(self, inks, only=None, top_k=1):
         self.inks += list(inks)
         self.only.append(only)
         return [self.reads[k % len(self.reads)] for k in range(len(inks))]
@@ -538,3 +538,29 @@ def test_a_first_letter_whose_cases_look_alike_is_cased_by_its_height():
     assert "".join(a.label for a in kept) == "helloWorld"  # 1.4 x-heights: no telling, the model's case stays
     tom = _first_letters_by_height([[0, 1, 2]], answers("Tom"), [20, 20, 20])
     assert tom[0].label == "T"  # a T looks like no t: its case is the model's
+
+
+def test_the_several_characters_hint_never_fails_an_image(font, monkeypatch):
+    """Cutting the ink apart can refuse it (too many marks): the answer then stands, unflagged."""
+    import inkread.inference.recognizer as recognizer_module
+    from helpers import render
+
+    def refuse(*args, **kwargs):
+        raise InputImageError("more than 500 marks to read")
+
+    monkeypatch.setattr(recognizer_module, "segment", refuse)
+    answers = font.predict_batch([render("7"), render("2 5", size=(400, 140), font_size=100)], errors="return")
+    assert all(a.error is None and a.label is not None and a.several_characters is None for a in answers)
+
+
+def test_ink_in_which_no_character_is_read_is_unread_not_blank(font, monkeypatch):
+    import inkread.inference.recognizer as recognizer_module
+    from helpers import render
+    from inkread.imaging.preprocess import NoInkError
+
+    def nothing(*args, **kwargs):
+        raise NoInkError("no ink")
+
+    monkeypatch.setattr(recognizer_module, "normalize", nothing)  # every glyph normalizes to nothing
+    result = font.read(render("25", size=(400, 140), font_size=100))
+    assert not result.no_ink and result.uncertain and result.text == ""

@@ -340,3 +340,11 @@ def test_options_that_would_do_nothing_or_change_labels_are_said(tmp_path, capsy
     train(_config(tmp_path / "tuned", dataset=f"folder:{tmp_path / 'mine'}", init_from="characters", progress=True))
     out = capsys.readouterr().out
     assert "note: 1 classes of folder:" in out and "has one class for both: c->C" in out
+
+
+def test_patience_without_validation_images_does_not_stop_the_run(tmp_path):
+    """With nothing to validate on, the loss is NaN: it never 'failed to improve'."""
+    no_val = _splits(40)
+    no_val.val = no_val.test = ImageSet.empty()
+    bundle = train(_config(tmp_path / "run", epochs=4, patience=1), splits=no_val)
+    assert len(json.loads((bundle / "model.json").read_text())["history"]) == 4

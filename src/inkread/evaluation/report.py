@@ -169,6 +169,8 @@ def _check_inputs(y_true, probs, images, labels):
         raise InkreadError(f"probabilities must have shape (N, {len(labels)}) for {len(labels)} labels, got {probs.shape}")
     if len(y_true) != len(probs):
         raise InkreadError(f"{len(y_true)} true labels but {len(probs)} rows of probabilities: they must match one to one")
+    if not np.isfinite(probs).all():
+        raise InkreadError("the model gives NaN or infinite probabilities: its weights are broken; retrain or export it again")
     if images is not None:
         images = np.asarray(images)
         if images.ndim != 3 or len(images) != len(y_true):

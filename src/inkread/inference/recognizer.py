@@ -164,8 +164,12 @@ class Recognizer:
         each is read at least ``SEVERAL_OVER_ONE`` as surely as the whole was.
         """
         cut_chooser, join_chooser = self._choosers(only)
+        try:
+            lines = segment(ink, choose_cuts=cut_chooser, choose_joins=join_chooser)
+        except InkreadError:  # too many marks to cut: the answer stands, unflagged (a hint never fails an image)
+            return answer
         pieces, line_of = [], []
-        for number, line in enumerate(segment(ink, choose_cuts=cut_chooser, choose_joins=join_chooser)):
+        for number, line in enumerate(lines):
             pieces += [glyph.ink for glyph in line if glyph.mark is None]
             line_of += [number for glyph in line if glyph.mark is None]
         inputs, readable = self._normalized(pieces)
@@ -204,7 +208,8 @@ class Recognizer:
         inputs: list[np.ndarray] = []  # the model's inputs for the characters among them
         ink, scale = load_image_scaled(image)
         cut_chooser, join_chooser = self._choosers(only)
-        for line in segment(ink, choose_cuts=cut_chooser, choose_joins=join_chooser):
+        found = segment(ink, choose_cuts=cut_chooser, choose_joins=join_chooser)
+        for line in found:
             characters = [index for index, glyph in enumerate(line) if glyph.mark is None]
             line_inputs, readable = self._normalized([line[i].ink for i in characters])
             inputs += line_inputs
@@ -229,7 +234,7 @@ class Recognizer:
                     continue
                 characters.append(_character(line[index], line_predictions[index], scale, line_index))
                 index += 1
-        return ReadResult.of(characters)
+        return ReadResult.of(characters, ink_found=bool(found))  # ink, but no character read in it: "unread"
 
     def _read_touching(self, lines: list[list[Glyph]], predicted: list[list[Prediction | None]], only: str | None,
                        scale: float, top_k: int = 1) -> dict[tuple[int, int], tuple[int, list[CharacterResult]]]:

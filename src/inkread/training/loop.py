@@ -117,7 +117,8 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
     if merged:  # a "c" folder fine-tuned into a 47-class model is its class "C": the user should know
         say(config.progress, f"note: {len(merged)} classes of {config.dataset} are trained as the model's own, which has one "
                              f"class for both: {' '.join(merged)}")
-    untaught = [label for index, label in enumerate(splits.labels) if index not in set(splits.train.targets.tolist())]
+    taught = set(np.unique(splits.train.targets).tolist())
+    untaught = [label for index, label in enumerate(splits.labels) if index not in taught]
     if untaught and init_meta is None:
         warn(f"{len(untaught)} of the {num_classes} classes have no training image ({first_few(untaught)}): the model "
              "cannot learn them; add images of them, or more (--limit)")
@@ -235,7 +236,7 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
             # validation (loss overstates late epochs' harm: they grow confident, not wrong).
             if val_loss < best_val_loss:
                 best_val_loss, bad_epochs = val_loss, 0
-            else:
+            elif not math.isnan(val_loss):  # no validation images: nothing to stop early on
                 bad_epochs += 1
             score = (val_acc, -val_loss)
             if not math.isnan(val_acc) and (best_score is None or score > best_score):
