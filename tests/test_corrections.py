@@ -185,6 +185,9 @@ def test_corrections_delete_command(tmp_path, store, capsys):
     assert cli.main(["corrections", "delete", "1", "2", "--data-dir", str(tmp_path)]) == 1  # 1 is gone already
     assert "deleted 1 correction(s); no correction with id 1" in capsys.readouterr().out
     assert store.count() == 0
+    with pytest.raises(SystemExit) as refused:  # an id SQLite cannot hold: argparse's one line, no traceback
+        cli.main(["corrections", "delete", "99999999999999999999", "--data-dir", str(tmp_path)])
+    assert refused.value.code == 2 and "is not a correction id" in capsys.readouterr().err
 
 
 def test_corrections_export_suggests_fine_tuning_the_model_they_were_made_for(tmp_path, store, capsys):

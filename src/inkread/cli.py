@@ -85,6 +85,19 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _correction_id(text: str) -> int:
+    """An id as the corrections database can hold one (argparse then says what is wrong, in one line)."""
+    from inkread.serving.corrections import MAX_ID
+
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a correction id (a whole number)") from None
+    if not 1 <= number <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"{text} is not a correction id: ids are whole numbers from 1 to 2**62")
+    return number
+
+
 def _cmd_corrections_delete(args: argparse.Namespace) -> int:
     from inkread.serving.corrections import CorrectionStore, database_path
 
@@ -229,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--data-dir", default=None, help=data_dir_help)
     q.set_defaults(handler=_cmd_corrections_export)
     q = sub.add_parser("delete", help="remove corrections taught by mistake, by id (as GET /api/v1/corrections lists them)")
-    q.add_argument("ids", nargs="+", type=int, help="correction ids")
+    q.add_argument("ids", nargs="+", type=_correction_id, help="correction ids")
     q.add_argument("--data-dir", default=None, help=data_dir_help + "; where the corrections are")
     q.set_defaults(handler=_cmd_corrections_delete)
 

@@ -32,7 +32,7 @@ from inkread.errors import InkreadError, InputImageError, ModelBundleError, Stor
 from inkread.labels import merge_case
 from inkread.serving import schemas
 from inkread.serving.config import ServeConfig
-from inkread.serving.corrections import Correction, CorrectionStore, database_path
+from inkread.serving.corrections import MAX_ID, Correction, CorrectionStore, database_path
 from inkread.serving.images import as_png, model_input_data_url
 from inkread.serving.inputs import read_image_request, validation_message
 from inkread.serving.memory import MemoryReleaser
@@ -43,7 +43,6 @@ from inkread.serving.registry import ModelRegistry
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 API = "/api/v1"
 DEFAULT_TOP_K = 5
-MAX_ID = 2**62  # SQLite integers are 64-bit: larger ids cannot exist (and would overflow)
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/bmp", "image/gif", "image/tiff")
 R = TypeVar("R")
 Q = TypeVar("Q", bound=BaseModel)

@@ -42,6 +42,9 @@ CREATE INDEX IF NOT EXISTS corrections_model ON corrections (model, id);
 """
 
 
+MAX_ID = 2**62  # SQLite integers are 64-bit: larger ids cannot exist (and would overflow)
+
+
 @dataclass(frozen=True)
 class Correction:
     """One stored correction (without its image, which ``CorrectionStore.image`` returns)."""
