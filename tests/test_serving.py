@@ -400,6 +400,20 @@ def test_correction_from_a_jpeg_is_stored_as_png(client):
     assert stored.startswith(b"\x89PNG") and Image.open(io.BytesIO(stored)).size == (280, 280)
 
 
+def test_a_large_jpeg_correction_is_stored_as_the_model_read_it_reduced(client):
+    """A 48 MP JPEG is decoded at 1/8 scale to be read: storing it must not decode it whole (4x the memory)."""
+    from inkread.imaging.decode import WORK_PIXELS
+
+    page = Image.new("L", (8000, 6000), 245)
+    page.paste(render("4", size=(4000, 4000), font_size=3000), (2000, 1000))
+    buffer = io.BytesIO()
+    page.save(buffer, format="JPEG", quality=60)
+    saved = client.post(f"{API}/corrections", files=upload(buffer.getvalue(), "four.jpg", "image/jpeg"), data={"label": "4"})
+    assert saved.status_code == 201, saved.text
+    width, height = Image.open(io.BytesIO(client.get(saved.json()["image_url"]).content)).size
+    assert width * height <= WORK_PIXELS and width / height == pytest.approx(4 / 3, abs=0.01)
+
+
 def test_correction_errors(client):
     image = png(render("7"))
     assert_error(client.post(f"{API}/corrections", files=upload(image), data={"label": "x", "model": "digits"}),
