@@ -115,6 +115,22 @@ def test_resume_takes_the_data_dir_of_the_run():
     assert TrainConfig(dataset=None, out="run", data_dir="/moved").with_saved({"data_dir": "/data"}).data_dir == "/moved"
 
 
+def test_resume_keeps_the_runs_writing_styles(tmp_path):
+    """--styles left out on resume is the run's (it was the default 'all': other images, other weights)."""
+    from inkread.training.augment import AugmentConfig
+
+    run = tmp_path / "run"
+    started = _config(run, epochs=2, augment="on", augment_config=AugmentConfig().with_styles("none"))
+    with pytest.raises(KeyboardInterrupt):
+        train(started, splits=_splits(8), on_step=lambda step, epoch, net: (_ for _ in ()).throw(KeyboardInterrupt) if epoch == 1 else None)
+    resumed = TrainConfig(dataset=None, out=str(run), resume=True).with_saved(load_checkpoint(run)["config"])
+    assert resumed.augment_config == AugmentConfig().with_styles("none")
+    with pytest.raises(InkreadError, match="other --styles"):
+        train(replace(started, resume=True, augment_config=AugmentConfig().with_styles("slashed-zero")), splits=_splits(8))
+    bundle = train(_config(run, epochs=2, augment="on", resume=True), splits=_splits(8))  # --styles left out
+    assert json.loads((bundle / "model.json").read_text())["training"]["recipe"]["augment_config"]["slashed_zero"] == 0.0
+
+
 def test_resume_takes_the_options_left_out_from_the_run(tmp_path):
     """`inkread train --out RUN --resume` (what the Ctrl-C message says) continues the run as it was:
     it asked for --dataset, then refused the recipe's --epochs (8) against the run's 3."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Optional
 
 from inkread.training.augment import AugmentConfig
@@ -66,12 +66,19 @@ class TrainConfig:
         return TrainConfig(**values)
 
     def with_saved(self, saved: dict) -> "TrainConfig":
-        """A copy with the options not given (``None``) taken from a run's saved config, to resume it as it was."""
+        """A copy with the options not given (``None``) taken from a run's saved config, to resume it as it was.
+
+        The distortions and writing styles (``augment_config``) are the run's unless other ones were
+        given (the default ``AugmentConfig()`` counts as not given: ``--styles`` left out).
+        """
         values = asdict(self)
         values["augment_config"] = self.augment_config
         for key in RESUMED_OPTIONS:
             if values.get(key) is None and saved.get(key) is not None:
                 values[key] = saved[key]
+        if self.augment_config == AugmentConfig() and saved.get("augment_config"):
+            known = {f.name for f in fields(AugmentConfig)}  # a field of a later version is not ours to set
+            values["augment_config"] = AugmentConfig(**{k: v for k, v in saved["augment_config"].items() if k in known})
         return TrainConfig(**values)
 
     def to_dict(self) -> dict:

@@ -487,6 +487,10 @@ def _check_resume_matches(state: dict, config: TrainConfig) -> None:
     saved = dict(state.get("config", {}))
     if "seed" in saved:
         saved.setdefault("split_seed", saved["seed"])  # runs from before --split-seed split by --seed
+    if saved.get("augment_config") and {key: value for key, value in config.augment_config.to_dict().items()
+                                        if key in saved["augment_config"]} != saved["augment_config"]:
+        raise InkreadError("--resume with other --styles (or distortions) than the run was started with: "
+                           "leave --styles out to keep the run's, or use another --out")
     # --epochs sets the length of the one-cycle schedule, --limit the data, --lr the schedule's peak...
     for key in FIXED_ON_RESUME:
         # a folder:/csv: path is the same data set however it is spelled (relative in older runs)
