@@ -266,6 +266,9 @@ def test_cli_train_lines_refuses_to_overwrite_and_resumes_only_the_same_run(tiny
     assert again.returncode == 2 and "already holds a training run" in again.stderr and "Traceback" not in again.stderr
     other_seed = _cli("train-lines", "--out", str(tiny_line_run), "--resume", "--seed", "5", "--quiet")
     assert other_seed.returncode == 2 and "different --seed" in other_seed.stderr
+    other_lr = _cli("train-lines", "--out", str(tiny_line_run), "--resume", "--epochs", "1", "--lines-per-epoch", "256",
+                    "--val-lines", "32", "--lr", "0.5", "--quiet")
+    assert other_lr.returncode == 2 and "different --lr" in other_lr.stderr  # was taken, and the record would lie
 
 
 def test_cli_train_lines_without_emnist_files_says_what_to_get(tmp_path):

@@ -129,7 +129,7 @@ def _train_lines(config: LineTrainConfig) -> Path:
         raise InkreadError(f"{run_dir} already holds a training run: add --resume to continue it, or choose another --out")
     if state is not None:
         started_with = state.get("config", {})
-        for key in ("seed", "epochs", "lines_per_epoch", "batch_size", "width"):  # they shape the schedule or the net
+        for key in ("seed", "epochs", "lines_per_epoch", "batch_size", "width", "lr", "val_lines"):  # the schedule, the net, the data
             if key in started_with and started_with[key] != getattr(config, key):
                 raise InkreadError(f"--resume with a different --{key.replace('_', '-')} ({getattr(config, key)!r}) than the "
                                    f"run was started with ({started_with[key]!r}): use the same, or another --out")
