@@ -197,7 +197,8 @@ def preprocess_files(paths: list[Path], recipe: str) -> np.ndarray:
 
 def preprocess_file(path: Path, recipe: str) -> np.ndarray:
     """One image file as uint8 (28, 28), ink high, through the shared inference preprocessing."""
-    from inkread.imaging.preprocess import preprocess_image  # here: importing inkread.data needs numpy only
+    from inkread.imaging.ink import to_uint8  # here: importing inkread.data needs numpy only
+    from inkread.imaging.preprocess import preprocess_image
 
     try:
         image = preprocess_image(path, recipe=recipe)
@@ -207,7 +208,7 @@ def preprocess_file(path: Path, recipe: str) -> np.ndarray:
         raise DatasetError(f"{_problem(str(error), path)}: replace the image or remove it from the data set") from None
     except (OSError, ValueError) as error:  # an image library error that slipped through
         raise DatasetError(f"cannot read the image {path} ({error}): replace or remove it") from None
-    return np.clip(np.rint(np.asarray(image, dtype=np.float32) * 255), 0, 255).astype(np.uint8)
+    return to_uint8(image, 255.0)
 
 
 def _problem(message: str, path: Path) -> str:

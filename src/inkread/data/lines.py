@@ -28,6 +28,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from inkread.errors import DatasetError
+from inkread.imaging.ink import to_uint8
 from inkread.imaging.line import normalize_line, pen_to_width
 from inkread.labels import LINE_MARKS
 
@@ -251,6 +252,6 @@ def make_lines(bank: CharacterBank, count: int, seed: int, style: LineStyle = Li
         if not text:
             continue
         image = compose_line(text, bank, rng, style)
-        images.append((image * 255 + 0.5).astype(np.uint8))
+        images.append(to_uint8(image, 255.0))
         texts.append(text)
     return images, texts

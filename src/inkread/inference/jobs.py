@@ -22,6 +22,7 @@ from typing import TextIO
 from inkread.errors import InkreadError
 from inkread.files import check_writable_folder, write_bytes_atomic
 from inkread.imaging.decode import IMAGE_SUFFIXES, is_image_name
+from inkread.imaging.ink import to_uint8
 from inkread.inference.restrict import restriction
 from inkread.inference.results import Prediction, ReadResult
 
@@ -336,7 +337,7 @@ def save_preprocessed(rows: list[tuple[str, Prediction | ReadResult]], folder: P
             n += 1
             unique = f"{stem}-{n}"
         used.add(unique)
-        pixels = (image.clip(0.0, 1.0) * 255.0 + 0.5).astype("uint8")
+        pixels = to_uint8(image, 255.0)
         buffer = io.BytesIO()
         Image.fromarray(pixels).save(buffer, format="PNG")  # uint8 2-D: grayscale
         target = folder / f"{unique}.png"

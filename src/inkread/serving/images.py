@@ -10,7 +10,7 @@ from PIL import Image
 
 from inkread.errors import InputImageError
 from inkread.imaging.decode import open_image
-from inkread.imaging.ink import gray_uint8, high_bit_depth
+from inkread.imaging.ink import gray_uint8, high_bit_depth, to_uint8
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_MODES = ("1", "L", "LA", "P", "RGB", "RGBA")
@@ -25,7 +25,7 @@ def png_bytes(image: Image.Image) -> bytes:
 
 def model_input_data_url(pixels: np.ndarray) -> str:
     """A ``data:image/png;base64,`` URL of a float 0..1 (28, 28) ink-high array, as the model sees it."""
-    gray = np.clip(np.rint(np.asarray(pixels, dtype=np.float32) * 255.0), 0, 255).astype(np.uint8)
+    gray = to_uint8(np.asarray(pixels, dtype=np.float32), 255.0)
     return "data:image/png;base64," + base64.b64encode(png_bytes(Image.fromarray(gray))).decode("ascii")
 
 
