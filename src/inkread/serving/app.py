@@ -223,8 +223,7 @@ def create_app(config: ServeConfig) -> FastAPI:
         """Stored corrections, newest first; each image is at its ``image_url``."""
         query = query_values(request, CorrectionsQuery)
         model = None if query.model is None else model_name(query.model)
-        items = await anyio.to_thread.run_sync(store.page, query.limit, query.offset, model)
-        total = await anyio.to_thread.run_sync(store.count, model)
+        items, total = await anyio.to_thread.run_sync(store.page_and_total, query.limit, query.offset, model)
         return {"items": [correction_out(c) for c in items], "total": total, "limit": query.limit, "offset": query.offset}
 
     @app.get(f"{API}/corrections/{{correction_id}}", response_model=schemas.CorrectionOut, tags=["corrections"],

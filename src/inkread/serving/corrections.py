@@ -128,14 +128,27 @@ class CorrectionStore:
 
     def page(self, limit: int = 20, offset: int = 0, model: str | None = None) -> list[Correction]:
         """A page of corrections, newest first."""
+        return self.page_and_total(limit, offset, model)[0]
+
+    def page_and_total(self, limit: int = 20, offset: int = 0, model: str | None = None) -> tuple[list[Correction], int]:
+        """A page of corrections, newest first, and how many there are in all, as of one moment.
+
+        One read transaction (a WAL snapshot): a correction added or deleted meanwhile cannot make
+        the total disagree with the page.
+        """
         where, args = _model_filter(model)
         with self._storage("read the corrections") as conn:
-            rows = conn.execute(
-                f"SELECT id, created_at, model, label, predicted FROM corrections {where} "
-                "ORDER BY id DESC LIMIT ? OFFSET ?",
-                (*args, limit, offset),
-            ).fetchall()
-        return [Correction(*row) for row in rows]
+            conn.execute("BEGIN")
+            try:
+                rows = conn.execute(
+                    f"SELECT id, created_at, model, label, predicted FROM corrections {where} "
+                    "ORDER BY id DESC LIMIT ? OFFSET ?",
+                    (*args, limit, offset),
+                ).fetchall()
+                total = conn.execute(f"SELECT COUNT(*) FROM corrections {where}", args).fetchone()[0]
+            finally:
+                conn.execute("COMMIT")
+        return [Correction(*row) for row in rows], total
 
     def get(self, correction_id: int) -> Correction | None:
         """One correction, or None if there is no such id."""
