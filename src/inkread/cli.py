@@ -109,15 +109,11 @@ def _cmd_corrections_delete(args: argparse.Namespace) -> int:
 
 
 def _cmd_corrections_export(args: argparse.Namespace) -> int:
-    from inkread.inference.onnx_model import PRETRAINED
     from inkread.serving.corrections import export_corrections
 
-    count, model = export_corrections(out_dir=args.dir, data_dir=args.data_dir, model=args.model)
-    start = model.split("+")[0]  # "digits+lines" corrections are single characters of its digits model
-    # a model served from a folder is known to the server by name only: the user knows its path
-    start = start if start in PRETRAINED else f"PATH-OF-{start}"
-    print(f"wrote {count} corrections of the model {model} to {args.dir} (fine-tune it on them with: inkread train "
-          f"--dataset folder:{args.dir} --init-from {start} --out runs/NAME)")
+    exported = export_corrections(out_dir=args.dir, data_dir=args.data_dir, model=args.model)
+    print(f"wrote {exported.count} corrections of the model {exported.model} to {args.dir} (fine-tune it on them with: "
+          f"inkread train --dataset folder:{args.dir} --init-from {exported.fine_tune_from()} --out runs/NAME)")
     return 0
 
 

@@ -189,6 +189,14 @@ class Exported(NamedTuple):
     count: int
     model: str
 
+    def fine_tune_from(self) -> str:
+        """What ``inkread train --init-from`` takes to fine-tune that model: a shipped model's name, else
+        a stand-in for its path (a model served from a folder is known to the server by name only)."""
+        from inkread.inference.onnx_model import PRETRAINED
+
+        start = self.model.split("+")[0]  # "digits+lines" corrections are single characters of its digits model
+        return start if start in PRETRAINED else f"PATH-OF-{start}"
+
 
 def export_corrections(out_dir: str | os.PathLike, data_dir: str | os.PathLike | None = None,
                        model: str | None = None) -> Exported:
