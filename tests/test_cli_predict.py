@@ -195,8 +195,8 @@ def test_read_with_a_line_model_for_touching_digits(tmp_path):
 
 @pytest.mark.parametrize("command, model, message", [
     ("predict", "digits+lines", "use inkread read --model digits+lines, or predict one character per image with --model digits"),
-    ("read", "lines+lines", "lines is a line model: in MODEL+LINES the first model reads single characters"),
-    ("read", "digits+digits", "not a line model"),
+    ("read", "lines+lines", "lines+lines: in MODEL+LINES the first model reads single characters and the second whole lines"),
+    ("read", "digits+digits", "digits+digits: in MODEL+LINES the first model reads single characters and the second"),
     ("read", "digits+nope", "unknown model 'nope'"),
 ])
 def test_a_model_pair_that_cannot_work_is_one_line_exit_2(digits_dir, command, model, message):

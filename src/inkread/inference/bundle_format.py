@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inkread.errors import ModelBundleError
+from inkread.errors import InkreadError, ModelBundleError
 
 FORMAT = "inkread-model/1"
 META_FILE = "model.json"
@@ -38,6 +38,15 @@ ONNX_FILE = "model.onnx"
 WEIGHTS_FILE = "weights.pt"
 BUNDLE_FILES = (META_FILE, ONNX_FILE, WEIGHTS_FILE)  # what a bundle folder written by inkread holds
 LINE_ARCH = "linenet"  # the arch of a line model (read with LineReader); every other arch reads single characters
+
+
+def check_model_pair(spec: str, first_arch: str, second_arch: str) -> None:
+    """MODEL+LINES (``spec``): the first must read single characters, the second whole lines (InkreadError)."""
+    if first_arch == LINE_ARCH or second_arch != LINE_ARCH:
+        raise InkreadError(f"{spec}: in MODEL+LINES the first model reads single characters and the second whole "
+                           "lines, as in digits+lines")
+
+
 RECIPES = ("mnist", "emnist", "line")  # "line": a whole line, 40 px high (inkread.imaging.line)
 # The JSON type of each field but "labels" and "format" (checked on their own), as the readers use them.
 FIELD_TYPES = {"name": str, "arch": str, "label_set": str, "input": dict, "files": dict,

@@ -102,7 +102,8 @@ def load_reader(model: str, mode: str = "read", threads: int | None = None):
     each piece of ink that holds touching characters (``Recognizer.load(..., touching=LINES)``).
     """
     from inkread.inference.line_reader import LineReader, is_line_model
-    from inkread.inference.onnx_model import split_model_pair
+    from inkread.inference.bundle_format import ModelMeta, check_model_pair
+    from inkread.inference.onnx_model import resolve_bundle, split_model_pair
     from inkread.inference.recognizer import Recognizer
 
     characters, touching = split_model_pair(model)
@@ -110,9 +111,7 @@ def load_reader(model: str, mode: str = "read", threads: int | None = None):
         if mode != "read":
             raise InkreadError(f"{model} reads strings of characters: use inkread read --model {model}, "
                                f"or predict one character per image with --model {characters}")
-        if is_line_model(characters):
-            raise InkreadError(f"{characters} is a line model: in MODEL+LINES the first model reads single characters "
-                               "and the second whole lines, as in digits+lines")
+        check_model_pair(model, ModelMeta.read(resolve_bundle(characters)).arch, ModelMeta.read(resolve_bundle(touching)).arch)
         return Recognizer.load(characters, threads=threads, touching=touching)
     if is_line_model(model):
         if mode != "read":

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from inkread.errors import InkreadError
-from inkread.inference.bundle_format import LINE_ARCH, ModelMeta
+from inkread.inference.bundle_format import LINE_ARCH, ModelMeta, check_model_pair
 from inkread.inference.line_reader import LineReader
 from inkread.inference.onnx_model import PRETRAINED, PRETRAINED_DIR, resolve_bundle, split_model_pair
 
@@ -56,9 +56,7 @@ class ModelRegistry:
             if touching is not None:
                 touching_folder = resolve_bundle(touching)
                 touching_meta = ModelMeta.read(touching_folder)
-                if meta.arch == LINE_ARCH or touching_meta.arch != LINE_ARCH:
-                    raise InkreadError(f"--model {spec}: in MODEL+LINES the first model reads single characters and the "
-                                       "second whole lines, as in digits+lines")
+                check_model_pair(f"--model {spec}", meta.arch, touching_meta.arch)
                 name += "+" + (touching if touching in PRETRAINED else touching_meta.name)
             base, n = name, 2
             while name in self.models:  # two bundles with the same name: keep both reachable
