@@ -475,6 +475,17 @@ def test_teaching_a_correction(page, server):
     assert httpx2.get(f"{server.url}/api/v1/corrections/{correction_id}").status_code == 404
 
 
+def test_a_blank_answer_is_asked_for_not_sent(page):
+    from playwright.sync_api import expect
+
+    draw_with_mouse(page, SEVEN)
+    expect_answer(page, "7")
+    page.click("#teach-open")
+    page.fill("#teach-label", "   ")  # the input's own "required" lets spaces through
+    page.keyboard.press("Enter")
+    expect(page.locator("#teach-status")).to_have_text("Type the right answer first.")
+
+
 def test_escape_closes_the_teach_form(page):
     from playwright.sync_api import expect
 

@@ -753,6 +753,22 @@ def test_cors_is_closed_by_default_and_opens_for_given_origins(make_client):
     assert "access-control-allow-origin" not in response.headers
 
 
+def test_a_page_of_another_site_cannot_write_corrections(make_client):
+    """A form POST needs no CORS preflight: without the Origin check any open page could poison the
+    fine-tuning data (or delete it)."""
+    client = make_client()
+    form = {"files": upload(png(render("1"))), "data": {"label": "7"}}
+    refused = client.post(f"{API}/corrections", headers={"origin": "http://evil.example"}, **form)
+    assert_error(refused, 403, "cross-site request refused", "http://evil.example")
+    assert client.get(f"{API}/corrections").json()["total"] == 0
+    own = client.post(f"{API}/corrections", headers={"origin": "http://testserver"}, **form)  # the page itself
+    assert own.status_code == 201
+    assert client.post(f"{API}/corrections", **form).status_code == 201  # curl, scripts: no Origin
+    assert_error(client.delete(f"{API}/corrections/1", headers={"origin": "null"}), 403, "cross-site")
+    opened = make_client(cors_origins=["https://app.example"])
+    assert opened.post(f"{API}/predict", headers={"origin": "https://app.example"}, files=upload(IMAGE)).status_code == 200
+
+
 def test_openapi_documents_every_endpoint(client):
     schema = client.get("/openapi.json").json()
     paths = schema["paths"]

@@ -36,8 +36,8 @@ from inkread.serving.corrections import MAX_ID, Correction, CorrectionStore, dat
 from inkread.serving.images import as_png, model_input_data_url
 from inkread.serving.inputs import read_image_request, validation_message
 from inkread.serving.memory import MemoryReleaser
-from inkread.serving.middleware import (BodyLimitMiddleware, HeadAsGetMiddleware, SecurityHeadersMiddleware,
-                                       ShutdownAnswerMiddleware)
+from inkread.serving.middleware import (BodyLimitMiddleware, HeadAsGetMiddleware, SameSiteWriteMiddleware,
+                                       SecurityHeadersMiddleware, ShutdownAnswerMiddleware)
 from inkread.serving.registry import ModelRegistry
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -89,6 +89,7 @@ def create_app(config: ServeConfig) -> FastAPI:
     _install_error_handlers(app)
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes, timeout_s=config.body_timeout_s)
+    app.add_middleware(SameSiteWriteMiddleware, allowed_origins=list(config.cors_origins))
     app.add_middleware(ShutdownAnswerMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)  # added last: outermost, so the 413s get the headers too
     if config.cors_origins:  # closed unless asked: browsers on other origins cannot call the API

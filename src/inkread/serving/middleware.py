@@ -103,6 +103,35 @@ class BodyTimeout(HTTPException):
                          headers={"connection": "close"})
 
 
+class SameSiteWriteMiddleware(HttpMiddleware):
+    """Refuse (403) a POST or DELETE sent by a page of another site.
+
+    A browser sends a form POST to any address without asking first (no CORS preflight), with the
+    sending page's ``Origin``: any page open in the same browser could otherwise add or delete
+    corrections, which become fine-tuning data. A request whose ``Origin`` is neither this server's
+    own (its ``Host``) nor one given with ``--cors-origin`` is refused; programs (curl, scripts) send
+    no ``Origin`` and are not affected.
+    """
+
+    WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+    def __init__(self, app: ASGIApp, allowed_origins: list[str] | tuple[str, ...] = ()):
+        super().__init__(app)
+        self.allowed = {origin.rstrip("/").lower() for origin in allowed_origins}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] in self.WRITES:
+            headers = Headers(scope=scope)
+            origin = headers.get("origin")
+            own = f"{scope.get('scheme', 'http')}://{headers.get('host', '')}".lower()
+            if origin is not None and origin.lower() not in (own, *self.allowed):
+                message = (f"cross-site request refused: a page of {origin} may not send {scope['method']} requests "
+                           "to this server (start it with --cors-origin ORIGIN to allow that page)")
+                await JSONResponse({"detail": message}, status_code=403)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 class BodyLimitMiddleware(HttpMiddleware):
     """Refuse request bodies above ``max_bytes`` with 413, without ever buffering more than that,
     and bodies still arriving ``timeout_s`` after the request began with 408.

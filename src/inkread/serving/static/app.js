@@ -624,7 +624,13 @@
     event.preventDefault();
     const label = $("teach-label").value.trim();
     const status = $("teach-status");
-    if (!label || !state.lastImage) return;
+    if (!state.lastImage) return;
+    if (!label) {  // spaces pass the input's own "required" check
+      status.className = "teach-status error";
+      status.textContent = "Type the right answer first.";
+      $("teach-label").focus();
+      return;
+    }
     const form = new FormData();
     form.append("file", state.lastImage, state.lastImage.name || "drawing.png");
     form.append("label", label);
