@@ -9,6 +9,7 @@ Screenshots go to test-artifacts/ (gitignored), for people to look at.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from pathlib import Path
@@ -73,6 +74,22 @@ def page(browser, server):
     expected = getattr(page, "expected_errors", [])
     unexpected = [error for error in errors if not any(re.search(pattern, error) for pattern in expected)]
     assert unexpected == [], unexpected
+
+
+PHONE = {"has_touch": True, "is_mobile": True, "device_scale_factor": 2}
+
+
+@contextlib.contextmanager
+def ready_page(browser, server, **context_options):
+    """The page in a browser context of its own (a viewport, a phone's touch), ready to draw on; closed after."""
+    context = browser.new_context(**context_options)
+    try:
+        page = context.new_page()
+        page.goto(server.url)
+        page.wait_for_selector("body[data-ready=true]")
+        yield page
+    finally:
+        context.close()
 
 
 def draw_with_mouse(page, strokes) -> None:
@@ -570,11 +587,7 @@ def test_a_button_that_disables_itself_gives_focus_to_the_pad(page, button, key)
 @pytest.mark.parametrize("width", [821, 830, 850, 880, 390])
 def test_the_model_select_fits_its_card(browser, server, width):
     """At 821-880 px the select kept the width of its longest option (460 px) and stuck out of its card."""
-    context = browser.new_context(viewport={"width": width, "height": 800})
-    page = context.new_page()
-    try:
-        page.goto(server.url)
-        page.wait_for_selector("body[data-ready=true]")
+    with ready_page(browser, server, viewport={"width": width, "height": 800}) as page:
         select = page.locator("#model").bounding_box()
         card = page.evaluate("""() => {
             const card = document.querySelector('.draw-card'), rect = card.getBoundingClientRect();
@@ -584,18 +597,11 @@ def test_the_model_select_fits_its_card(browser, server, width):
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         if width == 830:
             page.screenshot(path=str(ARTIFACTS / "browser-830.png"))
-    finally:
-        context.close()
 
 
 def test_landscape_phone_shows_the_whole_pad_without_scrolling(browser, server):
     """At 844 x 390 the pad was entirely below the fold."""
-    context = browser.new_context(viewport={"width": 844, "height": 390}, has_touch=True, is_mobile=True,
-                                  device_scale_factor=2)
-    page = context.new_page()
-    try:
-        page.goto(server.url)
-        page.wait_for_selector("body[data-ready=true]")
+    with ready_page(browser, server, viewport={"width": 844, "height": 390}, **PHONE) as page:
         for mode in ("char", "text"):
             page.click(f"label[for=mode-{mode}]")
             assert page.evaluate("window.scrollY") == 0
@@ -607,24 +613,17 @@ def test_landscape_phone_shows_the_whole_pad_without_scrolling(browser, server):
                 assert button["y"] + button["height"] <= 390, (control, button)
             assert page.evaluate("document.documentElement.scrollWidth") <= 844
             page.screenshot(path=str(ARTIFACTS / f"browser-landscape-{mode}.png"))
-    finally:
-        context.close()
 
 
 def test_phone_with_touch(browser, server):
     from playwright.sync_api import expect
 
-    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
-                                  device_scale_factor=2)
-    page = context.new_page()
-    try:
-        page.goto(server.url)
-        page.wait_for_selector("body[data-ready=true]")
+    with ready_page(browser, server, viewport={"width": 390, "height": 844}, **PHONE) as page:
         assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
         assert page.evaluate("getComputedStyle(document.getElementById('canvas')).touchAction") == "none"
         page.evaluate("window.scrollTo(0, 0)")
         box = page.locator("#canvas").bounding_box()
-        cdp = context.new_cdp_session(page)
+        cdp = page.context.new_cdp_session(page)
 
         def touch(kind: str, x: float, y: float) -> None:
             points = [] if kind == "touchEnd" else [{"x": box["x"] + x * box["width"], "y": box["y"] + y * box["height"], "id": 1}]
@@ -644,8 +643,6 @@ def test_phone_with_touch(browser, server):
         # in text mode the boxes carry their own tags: the badge would only cover ink
         page.evaluate("document.getElementById('pad').dataset.mode = 'text'")
         assert page.evaluate("getComputedStyle(document.getElementById('pad-badge')).display") == "none"
-    finally:
-        context.close()
 
 
 def test_page_works_without_any_external_request(browser, server):
