@@ -29,7 +29,7 @@ from inkread.inference.bundle_format import LINE_ARCH, ModelMeta
 from inkread.inference.onnx_model import load_bundle, resolve_bundle
 from inkread.inference.recognizer import UNCERTAIN_BELOW, scale_box  # the same bar and boxes for both readers
 from inkread.inference.restrict import restriction
-from inkread.inference.results import CharacterResult, ReadResult, check_top_k
+from inkread.inference.results import CharacterResult, ReadResult, check_top_k, recased_ranking
 from inkread.labels import LINE_MARKS, MERGED_LOWER
 
 LINE_BATCH = 16  # lines per ONNX Runtime run; sorted by width first, so little of each run is padding
@@ -154,9 +154,7 @@ class LineReader:
 def _recased(read: Read, label: str) -> Read:
     """``read`` as ``label`` (its character in another case), its ranking saying the same."""
     char, confidence, left, right, ranking = read
-    if label != char and all(other != label for other, _ in ranking):
-        ranking = [(label if other == char else other, p) for other, p in ranking]
-    return label, confidence, left, right, ranking
+    return label, confidence, left, right, recased_ranking(ranking, char, label)
 
 
 def ink_boxes(read: list[Read], ink: np.ndarray) -> list[tuple[int, int, int, int]]:

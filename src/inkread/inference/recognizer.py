@@ -27,7 +27,7 @@ from inkread.inference.bundle_format import ModelMeta
 from inkread.inference.grouping import EXTRA_CUT_COST, JOIN_GAIN, best_cuts, best_groups
 from inkread.inference.onnx_model import OnnxModel, softmax
 from inkread.inference.restrict import restriction
-from inkread.inference.results import CharacterResult, Prediction, ReadResult, check_top_k
+from inkread.inference.results import CharacterResult, Prediction, ReadResult, check_top_k, recased_ranking
 from inkread.labels import MERGED_LOWER
 
 if TYPE_CHECKING:  # line_reader imports this module (UNCERTAIN_BELOW); the reader is loaded lazily
@@ -466,12 +466,8 @@ def _first_letters_by_height(words: list[list[int]], answers: list[Prediction], 
 
 
 def _relabelled(prediction: Prediction, label: str) -> Prediction:
-    """``prediction`` answering ``label``, another case of its label: its ranking says the same (unless
-    the model has a class of that case too, ranked on its own)."""
-    top_k = prediction.top_k
-    if all(other != label for other, _ in top_k):
-        top_k = [(label if other == prediction.label else other, p) for other, p in top_k]
-    return dataclasses.replace(prediction, label=label, top_k=top_k)
+    """``prediction`` answering ``label``, another case of its label: its ranking says the same."""
+    return dataclasses.replace(prediction, label=label, top_k=recased_ranking(prediction.top_k, prediction.label, label))
 
 
 def _character(glyph, prediction: Prediction | None, scale: float, line: int) -> CharacterResult:

@@ -17,6 +17,14 @@ NOTHING_TO_READ = "nothing to read"
 NOTHING_READ = "no character read in the ink"
 
 
+def recased_ranking(ranking: list[tuple[str, float]], old: str, new: str) -> list[tuple[str, float]]:
+    """A ranking whose ``old`` label is now answered as ``new`` (another case of it) saying the same,
+    unless the model has a class of that case too, ranked on its own."""
+    if new == old or any(label == new for label, _ in ranking):
+        return ranking
+    return [(new if label == old else label, p) for label, p in ranking]
+
+
 def check_top_k(top_k) -> None:
     """Refuse a ``top_k`` that is not a whole number of at least 1 (a numpy integer is one; True is not)."""
     if isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral) or top_k < 1:
