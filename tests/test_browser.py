@@ -175,6 +175,25 @@ def test_uploading_a_file(page):
     page.screenshot(path=str(ARTIFACTS / "browser-desktop-upload.png"))
 
 
+def test_a_phone_photo_larger_than_the_body_limit_is_sent_reduced(page, tmp_path):
+    """A 12 MP photo of 9 MB (over the server's 8 MB limit, which answered 413) is read, sent as a smaller JPEG."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    paper = (200 + rng.normal(0, 32, (3000, 4000))).clip(0, 255)  # grainy paper: a JPEG that compresses badly
+    digit = Image.open(REPO / "samples" / "digits" / "hwd1000-4-041.png").convert("L").resize((1800, 1800), Image.Resampling.BICUBIC)
+    paper[600:2400, 1100:2900] = np.minimum(paper[600:2400, 1100:2900], np.asarray(digit, dtype=np.float64))
+    photo = tmp_path / "IMG_0001.jpg"
+    Image.fromarray(paper.astype(np.uint8)).convert("RGB").save(photo, quality=95)
+    assert photo.stat().st_size > 8 * 1024 * 1024
+    sent = []
+    page.on("request", lambda request: sent.append(len(request.post_data_buffer or b"")) if "/api/v1/" in request.url else None)
+    page.set_input_files("#file", str(photo))
+    expect_answer(page, "4")
+    assert sent and max(sent) < 4 * 1024 * 1024, sent
+
+
 def test_dropping_a_file_on_the_page(page):
     data = (REPO / "samples" / "digits" / "hwd1000-9-099.png").read_bytes()
     page.evaluate("""(bytes) => {

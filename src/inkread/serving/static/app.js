@@ -11,6 +11,8 @@
   // text mode: 2:1, and at most 1024 wide, the size the decoder works at (no resampling)
   const TEXT_PAD = { width: 1024, height: 512 };
   const STORAGE_KEY = "inkread.settings";
+  const UPLOAD_MAX_PIXELS = 4 * 1024 * 768;  // uploads are reduced to this (4x what the server reads at)
+  const UPLOAD_MAX_BYTES = 4 * 1024 * 1024;  // ...and re-encoded above this (half the server's 8 MB limit)
 
   const $ = (id) => document.getElementById(id);
   const canvas = $("canvas");
@@ -291,12 +293,44 @@
     } catch (_) {
       // a format the browser cannot show (TIFF...): the server may still read it
     }
+    if (bitmap && (bitmap.width * bitmap.height > UPLOAD_MAX_PIXELS || file.size > UPLOAD_MAX_BYTES)) {
+      try {
+        ({ file, bitmap } = await reducedUpload(file, bitmap));
+      } catch (_) {
+        // no canvas encoder (an old browser): send the file as it is; the server says if it is too large
+      }
+    }
     const fit = bitmap ? fitInto(bitmap.width, bitmap.height) : { x: 0, y: 0, scale: 1 };
     state.background = { file, bitmap, fit };
     updateView();  // the square pad shows the whole image
     clearBoxes();
     render();
     predictNow();
+  }
+
+  // A phone photo (12-48 MP, often more than the server's 8 MB body limit) is sent reduced to
+  // UPLOAD_MAX_PIXELS: the server reads every image at about 0.8 MP (decode.py's WORK_PIXELS), so the
+  // pixels beyond that are upload time for nothing. The bitmap is already upright (EXIF applied), and
+  // so is what is sent. JPEGs stay JPEGs; other images become PNGs (which keep transparency) unless that
+  // is still large, as a noisy photo's PNG is.
+  async function reducedUpload(file, bitmap) {
+    const scale = Math.min(1, Math.sqrt(UPLOAD_MAX_PIXELS / (bitmap.width * bitmap.height)));
+    const width = Math.max(1, Math.round(bitmap.width * scale)), height = Math.max(1, Math.round(bitmap.height * scale));
+    const small = new OffscreenCanvas(width, height);
+    const smallCtx = small.getContext("2d");
+    smallCtx.imageSmoothingQuality = "high";
+    smallCtx.drawImage(bitmap, 0, 0, width, height);
+    let blob = file.type === "image/jpeg" ? null : await small.convertToBlob({ type: "image/png" });
+    if (!blob || blob.size > UPLOAD_MAX_BYTES) {
+      smallCtx.globalCompositeOperation = "destination-over";  // JPEG has no transparency: paper-white behind
+      smallCtx.fillStyle = "#fff";
+      smallCtx.fillRect(0, 0, width, height);
+      blob = await small.convertToBlob({ type: "image/jpeg", quality: 0.92 });
+    }
+    const base = (file.name || "image").replace(/\.[^.]*$/, "");
+    const reduced = new File([blob], `${base}${blob.type === "image/png" ? ".png" : ".jpg"}`, { type: blob.type });
+    bitmap.close();
+    return { file: reduced, bitmap: await createImageBitmap(small) };
   }
 
   // "contain": the whole image, centred, as large as the text pad allows (the square pad's view shows it whole)
