@@ -43,6 +43,7 @@ def make_client(bundles, tmp_path):
     def make(models: list[str] | None = None, **options) -> TestClient:
         """A client of an app serving ``models`` (default: the test bundles; [] = every shipped model)."""
         models = [str(b) for b in bundles] if models is None else models
+        options.setdefault("allowed_hosts", ["testserver"])  # the Host name TestClient sends
         config = ServeConfig(models=models, data_dir=tmp_path / "data", **options)
         client = TestClient(create_app(config))
         client.__enter__()  # runs the lifespan (the background model loader)
@@ -654,7 +655,7 @@ def test_a_body_that_stalls_gets_408_and_a_closed_connection(bundles, tmp_path):
 
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
              "path": f"{API}/predict", "raw_path": f"{API}/predict".encode(), "query_string": b"", "root_path": "",
-             "headers": [(b"content-type", b"image/png"), (b"host", b"test")], "client": ("127.0.0.1", 1),
+             "headers": [(b"content-type", b"image/png"), (b"host", b"localhost")], "client": ("127.0.0.1", 1),
              "server": ("test", 80)}
     asyncio.run(asyncio.wait_for(app(scope, stalled_receive, send), 10))
     start = next(m for m in sent if m["type"] == "http.response.start")
@@ -696,7 +697,7 @@ def test_a_client_that_stalls_in_its_headers_is_disconnected(bundles, tmp_path):
         with socket.create_connection(address, timeout=10) as client:  # a whole request, sent slowly, is answered
             client.sendall(b"GET /healthz HTTP/1.1\r\n")
             time.sleep(0.3)
-            client.sendall(b"Host: x\r\nConnection: close\r\n\r\n")
+            client.sendall(b"Host: localhost\r\nConnection: close\r\n\r\n")
             assert client.recv(100).startswith(b"HTTP/1.1 200")
     finally:
         server.should_exit = True
@@ -738,6 +739,29 @@ def test_static_files_cannot_escape_their_folder(client, path):
     response = client.get(path)
     assert response.status_code == 404
     assert "def create_app" not in response.text and "import" not in response.text
+
+
+def test_a_loopback_server_answers_only_to_its_own_host_names(make_client):
+    """DNS rebinding: a page of evil.example, its name pointed at 127.0.0.1, is "same-origin" with the
+    server (its Origin and Host agree) and could read answers and add or delete corrections."""
+    client = make_client(allowed_hosts=[])
+    for host in ("localhost:8000", "127.0.0.1:8000", "[::1]:8000", "LOCALHOST", "127.0.0.1"):
+        assert client.get(f"{API}/models", headers={"host": host}).status_code == 200, host
+    refused = client.post(f"{API}/predict", headers={"host": "evil.example:8000", "origin": "http://evil.example:8000"},
+                          files=upload(IMAGE))
+    assert_error(refused, 400, "'evil.example:8000' is not a name of this server")
+    assert "--allowed-host" in refused.json()["detail"]
+    assert client.get("/", headers={"host": "evil.example"}).status_code == 400  # the page too
+    proxied = make_client(allowed_hosts=["ink.example"])  # behind a reverse proxy that keeps the Host
+    assert proxied.get(f"{API}/models", headers={"host": "ink.example"}).status_code == 200
+    assert proxied.get(f"{API}/models", headers={"host": "evil.example"}).status_code == 400
+
+
+def test_a_server_on_a_public_address_answers_to_any_host_unless_names_are_given(make_client):
+    assert make_client(host="0.0.0.0", allowed_hosts=[]).get(f"{API}/models", headers={"host": "box.lan:8000"}).status_code == 200
+    named = make_client(host="0.0.0.0", allowed_hosts=["box.lan"])
+    assert named.get(f"{API}/models", headers={"host": "box.lan:8000"}).status_code == 200
+    assert named.get(f"{API}/models", headers={"host": "evil.example"}).status_code == 400
 
 
 def test_cors_is_closed_by_default_and_opens_for_given_origins(make_client):

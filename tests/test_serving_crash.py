@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import httpx2
 import pytest
 
-from helpers import font_digits, launch, png, render
+from helpers import font_digits, launch, png, render, running_server
 
 from inkread.serving.corrections import database_path
 
@@ -130,7 +130,7 @@ def test_a_request_cut_short_by_shutdown_is_answered_503(tmp_path, digits_bundle
         address = urlsplit(server.url)
         with socket.create_connection((address.hostname, address.port), timeout=30) as client:
             # headers promise a body that never comes: the request is in flight when the server stops
-            client.sendall(b"POST /api/v1/corrections HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+            client.sendall(b"POST /api/v1/corrections HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
                            b"content-length: 100\r\n\r\n")
             time.sleep(0.5)
             server.process.send_signal(signal.SIGTERM)
@@ -148,8 +148,6 @@ def test_a_request_cut_short_by_shutdown_is_answered_503(tmp_path, digits_bundle
 
 
 def test_log_requests_prints_an_access_log_line_per_request(tmp_path, digits_bundle):
-    from helpers import running_server
-
     args = ["--model", str(digits_bundle), "--data-dir", str(tmp_path / "data"), "--workers", "1", "--log-requests"]
     with running_server(args, tmp_path / "log.txt") as server:
         response = httpx2.post(f"{server.url}/api/v1/predict", files={"file": ("d.png", png(render("3")), "image/png")})
@@ -158,3 +156,14 @@ def test_log_requests_prints_an_access_log_line_per_request(tmp_path, digits_bun
         while "POST /api/v1/predict" not in (tmp_path / "log.txt").read_text() and time.monotonic() < deadline:
             time.sleep(0.05)
     assert '"POST /api/v1/predict HTTP/1.1" 200' in (tmp_path / "log.txt").read_text()
+
+
+def test_allowed_host_option_names_a_host_the_server_answers_to(tmp_path, digits_bundle):
+    """`inkread serve --allowed-host NAME` as typed: that name is answered, others are refused with the fix."""
+    args = ["--model", str(digits_bundle), "--data-dir", str(tmp_path / "data"), "--workers", "1",
+            "--allowed-host", "ink.example"]
+    with running_server(args, tmp_path / "log.txt") as server:
+        assert httpx2.get(f"{server.url}/healthz", headers={"host": "ink.example"}).status_code == 200
+        assert httpx2.get(f"{server.url}/healthz").status_code == 200  # its own address
+        refused = httpx2.get(f"{server.url}/healthz", headers={"host": "evil.example"})
+        assert refused.status_code == 400 and "--allowed-host" in refused.json()["detail"]

@@ -24,7 +24,7 @@ EXAMPLES_PER_OPERATION = 40
 def api_schema(tmp_path_factory):
     root = tmp_path_factory.mktemp("fuzz")
     app = create_app(ServeConfig(models=[str(font_digits(root / "digits")), str(font_characters(root / "characters"))],
-                                 data_dir=root / "data", max_body_bytes=256 * 1024))
+                                 data_dir=root / "data", max_body_bytes=256 * 1024, allowed_hosts=["testserver"]))
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 

@@ -80,7 +80,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from inkread.serving import ServeConfig, serve
 
     serve(ServeConfig(host=args.host, port=args.port, models=args.model or [],  # []: the shipped models
-                      data_dir=args.data_dir, cors_origins=args.cors_origin or [], log_requests=args.log_requests,
+                      data_dir=args.data_dir, cors_origins=args.cors_origin or [], allowed_hosts=args.allowed_host or [],
+                      log_requests=args.log_requests,
                       **({"workers": args.workers} if args.workers is not None else {})))
     return 0
 
@@ -226,6 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", action="append", help="model to serve (repeatable; default: every shipped model); digits+lines: digits, with the line model reading touching digits whole")
     p.add_argument("--data-dir", default=None, help=data_dir_help + "; corrections are stored here")
     p.add_argument("--cors-origin", action="append", help="allow this browser origin (default: none)")
+    p.add_argument("--allowed-host", action="append", metavar="NAME",
+                   help="a Host name the server answers to besides localhost and its address (a reverse proxy's; repeatable)")
     p.add_argument("--workers", type=int, default=None, help="server processes (default: one per core, at most 2)")
     p.add_argument("--log-requests", action="store_true", help="print one access-log line per request (costs throughput)")
     p.set_defaults(handler=_cmd_serve)

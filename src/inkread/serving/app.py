@@ -36,7 +36,7 @@ from inkread.serving.corrections import MAX_ID, Correction, CorrectionStore, dat
 from inkread.serving.images import as_png, model_input_data_url
 from inkread.serving.inputs import read_image_request, validation_message
 from inkread.serving.memory import MemoryReleaser
-from inkread.serving.middleware import (BodyLimitMiddleware, HeadAsGetMiddleware, SameSiteWriteMiddleware,
+from inkread.serving.middleware import (BodyLimitMiddleware, HeadAsGetMiddleware, HostCheckMiddleware, SameSiteWriteMiddleware,
                                        SecurityHeadersMiddleware, ShutdownAnswerMiddleware)
 from inkread.serving.registry import ModelRegistry
 
@@ -91,6 +91,9 @@ def create_app(config: ServeConfig) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes, timeout_s=config.body_timeout_s)
     app.add_middleware(SameSiteWriteMiddleware, allowed_origins=list(config.cors_origins))
     app.add_middleware(ShutdownAnswerMiddleware)
+    host_names = config.host_names()
+    if host_names is not None:  # checked before anything else is done for a request
+        app.add_middleware(HostCheckMiddleware, allowed=host_names)
     app.add_middleware(SecurityHeadersMiddleware)  # added last: outermost, so the 413s get the headers too
     if config.cors_origins:  # closed unless asked: browsers on other origins cannot call the API
         app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins),

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 MB = 1024 * 1024
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
 
 @dataclass
@@ -21,6 +22,10 @@ class ServeConfig:
     models: list[str] = field(default_factory=list)
     data_dir: str | os.PathLike | None = None  # corrections.sqlite3 goes here
     cors_origins: list[str] = field(default_factory=list)  # browser origins allowed to call the API
+    # Host names the server answers to besides its loopback names (a reverse proxy's, a LAN name). A
+    # loopback server checks Host (against DNS rebinding); one on another address checks it only if
+    # names are given here, since machines reach it by names it cannot know.
+    allowed_hosts: list[str] = field(default_factory=list)
     max_body_bytes: int = 8 * MB  # larger requests get 413 while they are being read
     body_timeout_s: float = 30.0  # a body still arriving after this long gets 408 (a stalled or trickling client)
     header_timeout_s: float = 10.0  # a connection whose request headers are not all in after this long is closed
@@ -30,3 +35,13 @@ class ServeConfig:
     workers: int = field(default_factory=lambda: max(1, min(2, os.cpu_count() or 1)))
     inference_threads: int = 2  # requests of one process running the model at once (the rest wait their turn)
     log_requests: bool = False  # one access-log line per request (off: it costs throughput)
+
+    def is_loopback(self) -> bool:
+        """Whether only this machine can reach the server."""
+        return self.host in LOOPBACK_NAMES or self.host.startswith("127.")
+
+    def host_names(self) -> list[str] | None:
+        """The Host names to answer to, or None to answer to any (a server on a public address, no --allowed-host)."""
+        if not self.is_loopback() and not self.allowed_hosts:
+            return None
+        return list(dict.fromkeys([*LOOPBACK_NAMES, self.host, *self.allowed_hosts]))

@@ -1,5 +1,6 @@
 """Pure ASGI middlewares (no per-request overhead to speak of): body size limit, security headers,
-an answer for requests cut short by shutdown, HEAD answered as GET."""
+cross-site writes and foreign Host names refused, an answer for requests cut short by shutdown, HEAD
+answered as GET."""
 
 from __future__ import annotations
 
@@ -129,6 +130,32 @@ class SameSiteWriteMiddleware(HttpMiddleware):
                            "to this server (start it with --cors-origin ORIGIN to allow that page)")
                 await JSONResponse({"detail": message}, status_code=403)(scope, receive, send)
                 return
+        await self.app(scope, receive, send)
+
+
+class HostCheckMiddleware(HttpMiddleware):
+    """Refuse (400) a request whose ``Host`` is not one of ``allowed`` (names, any port).
+
+    A server on 127.0.0.1 is reachable from any page open in the browser through DNS rebinding: a
+    site's name is made to point at 127.0.0.1, and its page, now "same-origin" with this server,
+    can read predictions and add or delete corrections. Its requests still carry that site's name in
+    ``Host``; a loopback server answers only to its own names.
+    """
+
+    def __init__(self, app: ASGIApp, allowed: list[str] | tuple[str, ...]):
+        super().__init__(app)
+        self.allowed = {name.lower().strip("[]") for name in allowed}
+        names = ", ".join(sorted(self.allowed))
+        self.fix = f"this server answers to {names}; start it with --allowed-host NAME if NAME is meant to reach it"
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        host = Headers(scope=scope).get("host", "")
+        name = host.rsplit("]", 1)[0].lstrip("[") if host.startswith("[") else host.split(":", 1)[0]
+        if name.lower() not in self.allowed:
+            shown = host if len(host) <= 80 else host[:80] + "..."
+            detail = f"the Host header {shown!r} is not a name of this server: {self.fix}"
+            await JSONResponse({"detail": detail}, status_code=400)(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
 

@@ -20,7 +20,6 @@ import traceback
 from inkread.errors import InkreadError
 from inkread.serving.config import ServeConfig
 
-LOOPBACK = ("127.0.0.1", "::1", "localhost")
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 RESTART_PAUSE = 0.5  # seconds before a dead worker is replaced: one failing at once must not spin the CPU
@@ -71,7 +70,7 @@ def run(config: ServeConfig) -> None:
         url = url_of(sock)
         print(f"inkread: serving {', '.join(app.state.registry.names)} at {url}  (API docs: {url}/docs; Ctrl-C to stop)",
               flush=True)
-        if config.host not in LOOPBACK:
+        if not config.is_loopback():
             print(f"inkread: warning: listening on {config.host}: other machines can reach this server", file=sys.stderr)
         if config.workers == 1:
             _serve(app, sock, config)
