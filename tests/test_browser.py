@@ -303,14 +303,29 @@ def test_switching_modes_keeps_the_drawings_size_and_place(page):
     page.screenshot(path=str(ARTIFACTS / "browser-desktop-mode-round-trip.png"))
 
 
+# how many pixels of the canvas's middle column are ink: the pen's width where a stroke crosses it level
+INK_ACROSS_MIDDLE = """() => {
+    const c = document.getElementById('canvas');
+    const data = c.getContext('2d').getImageData(Math.floor(c.width / 2), 0, 1, c.height).data;
+    let ink = 0;
+    for (let y = 0; y < c.height; y++) if (data[y * 4] < 128) ink++;
+    return ink;
+}"""
+
+
 def test_a_wide_drawing_is_shown_whole_in_character_mode_and_comes_back_as_it_was(page):
+    """Shown whole, shrunk with its pen width (a pen of full width on a shrunk word filled its loops), clear of the edges."""
     page.click("label[for=mode-text]")
     draw_with_mouse(page, [[(0.05, 0.5), (0.5, 0.3), (0.95, 0.5)]])  # wider than the square in the middle
     settled(page)
     start = page.evaluate(INK_BOX)
+    pen_in_text = page.evaluate(INK_ACROSS_MIDDLE)
     square = switch_mode(page, "char")
     left, top, right, bottom = square["box"]
-    assert left > 0 and right < square["width"] - 1 and right - left > 0.8 * square["width"], square  # all of it, shrunk
+    assert left > 0.03 * square["width"] and right < 0.97 * square["width"], square  # all of it, not touching the edges
+    assert right - left > 0.8 * square["width"], square  # shrunk no more than it must be
+    shrink = (right - left) / (start["box"][2] - start["box"][0])
+    assert page.evaluate(INK_ACROSS_MIDDLE) <= pen_in_text * shrink * 1.2 + 2, (pen_in_text, shrink)
     back = switch_mode(page, "text")
     assert all(abs(a - b) <= 1 for a, b in zip(back["box"], start["box"])), (back, start)
 

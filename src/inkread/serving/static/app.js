@@ -8,6 +8,7 @@
   const ANSWER_TIMEOUT_MS = 15000;  // a server that takes longer is hung or overloaded: say so
   const PEN_WIDTH = 0.06;           // of the pad height: a marker, thick like MNIST strokes
   const PAD_SIZE = 560;             // canvas pixels of the square pad (one character)
+  const SHRUNK_MARGIN = 0.05;       // of the square pad: paper left around a drawing shrunk to fit it
   // text mode: 2:1, and at most 1024 wide, the size the decoder works at (no resampling)
   const TEXT_PAD = { width: 1024, height: 512 };
   const STORAGE_KEY = "inkread.settings";
@@ -66,12 +67,14 @@
 
   const hasInk = () => state.strokes.length > 0 || state.current !== null || state.background !== null;
 
-  function penWidth() { return Math.round(canvas.height * PEN_WIDTH); }
+  // The pen's width in text pad pixels, like the strokes: a drawing the square pad shows shrunk (a word
+  // written in text mode) is shrunk with its pen, so its loops stay open.
+  const PEN_PX = Math.round(TEXT_PAD.height * PEN_WIDTH);
 
   function setupPen(context) {
     context.lineCap = "round";
     context.lineJoin = "round";
-    context.lineWidth = penWidth() / state.view.scale;  // drawn under the view's transform
+    context.lineWidth = PEN_PX;  // drawn under the view's transform
     context.strokeStyle = "#111";
     context.fillStyle = "#111";
   }
@@ -136,11 +139,9 @@
     const scale = PAD_SIZE / TEXT_PAD.height;
     const side = (TEXT_PAD.width - TEXT_PAD.height) / 2;
     const middle = { scale, x: -side * scale, y: 0 };
-    const ink = contentBox((TEXT_PAD.height * PEN_WIDTH) / 2);
-    if (!ink || (ink.left >= side - 0.5 && ink.right <= TEXT_PAD.width - side + 0.5)) return middle;
-    const box = contentBox(0);  // the pen's width is the square pad's own: leave room for it
-    if (!box) return middle;  // only ink beyond the text pad's edges
-    const room = PAD_SIZE - (state.strokes.length ? PAD_SIZE * PEN_WIDTH + 2 : 0);
+    const box = contentBox(PEN_PX / 2);
+    if (!box || (box.left >= side - 0.5 && box.right <= TEXT_PAD.width - side + 0.5)) return middle;
+    const room = PAD_SIZE * (1 - 2 * SHRUNK_MARGIN);
     const fit = Math.min(scale, room / (box.right - box.left), room / (box.bottom - box.top));
     return {
       scale: fit,
