@@ -526,6 +526,26 @@ def test_teaching_a_correction(page, server):
     assert httpx2.get(f"{server.url}/api/v1/corrections/{correction_id}").status_code == 404
 
 
+@pytest.mark.parametrize("change", ["draw", "clear", "undo"])
+def test_the_saved_line_ends_when_the_drawing_changes(page, change):
+    """"Saved as 1 ... Remove it" stayed under the next drawing, as if that one had been saved."""
+    from playwright.sync_api import expect
+
+    draw_with_mouse(page, SEVEN)
+    expect_answer(page, "7")
+    page.click("#teach-open")
+    page.fill("#teach-label", "1")
+    page.keyboard.press("Enter")
+    status = page.locator("#teach-status")
+    expect(status).to_contain_text("Saved", timeout=TIMEOUT_MS)
+    if change == "draw":
+        draw_with_mouse(page, ONE)
+    else:
+        page.click(f"#{change}")
+    expect(status).to_have_text("")
+    expect(page.locator("#teach-undo")).to_have_count(0)
+
+
 def test_a_blank_answer_is_asked_for_not_sent(page):
     from playwright.sync_api import expect
 
@@ -647,6 +667,30 @@ def test_landscape_phone_shows_the_whole_pad_without_scrolling(browser, server):
                 assert button["y"] + button["height"] <= 390, (control, button)
             assert page.evaluate("document.documentElement.scrollWidth") <= 844
             page.screenshot(path=str(ARTIFACTS / f"browser-landscape-{mode}.png"))
+
+
+# ink pixels of the canvas under the pad's badge
+INK_UNDER_BADGE = """() => {
+    const c = document.getElementById('canvas'), badge = document.getElementById('pad-badge').getBoundingClientRect();
+    const r = c.getBoundingClientRect(), k = c.width / r.width;
+    const x = Math.max(0, Math.floor((badge.left - r.left) * k)), y = Math.max(0, Math.floor((badge.top - r.top) * k));
+    const data = c.getContext('2d').getImageData(x, y, Math.ceil(badge.width * k), Math.ceil(badge.height * k)).data;
+    let ink = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i] < 128) ink++;
+    return ink;
+}"""
+
+
+def test_the_pads_badge_moves_off_the_ink(browser, server):
+    """A 7 whose arm runs into the top right corner was half hidden under the badge (the answer, on a phone)."""
+    from playwright.sync_api import expect
+
+    with ready_page(browser, server, viewport={"width": 390, "height": 844}) as page:
+        draw_with_mouse(page, [[(0.15, 0.05), (0.97, 0.05), (0.55, 0.5), (0.4, 0.93)]])
+        settled(page)
+        expect(page.locator("#pad-badge")).to_be_visible()
+        assert page.evaluate(INK_UNDER_BADGE) == 0
+        page.screenshot(path=str(ARTIFACTS / "browser-phone-badge.png"))
 
 
 def test_phone_with_touch(browser, server):

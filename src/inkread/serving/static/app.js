@@ -186,6 +186,7 @@
     }
     state.current = [toPad(event)];
     clearBoxes();
+    endTeachStatus();
     render();
   });
 
@@ -218,6 +219,7 @@
   canvas.addEventListener("contextmenu", (event) => event.preventDefault());
 
   function undo() {
+    endTeachStatus();
     if (state.strokes.length) state.strokes.pop();
     else state.background = null;
     if (!hasInk()) updateView();  // a blank pad starts over at its natural size
@@ -226,6 +228,7 @@
   }
 
   function clearAll() {
+    endTeachStatus();
     state.strokes = [];
     state.current = null;
     state.background = null;
@@ -286,6 +289,7 @@
 
   async function useFile(file) {
     document.body.dataset.busy = "true";  // a large image takes the browser seconds to decode
+    endTeachStatus();
     state.strokes = [];
     state.current = null;
     let bitmap = null;
@@ -434,6 +438,29 @@
     badge.hidden = !text;
     badge.textContent = text || "";
     badge.classList.toggle("uncertain", Boolean(uncertain));
+    if (text) placeBadge(badge);
+  }
+
+  // The badge sits in the pad's corner with the least ink under it (top right unless the drawing is
+  // there): a 7's arm or a 4's top drawn into the corner stayed hidden under the answer.
+  function placeBadge(badge) {
+    badge.classList.remove("at-left", "at-bottom");
+    const rect = canvas.getBoundingClientRect();
+    if (!badge.offsetWidth || !rect.width) return;  // not shown at this width
+    const k = canvas.width / rect.width;  // CSS pixels -> canvas pixels
+    const inset = badge.offsetTop;
+    const w = Math.min(canvas.width, Math.ceil((badge.offsetWidth + 2 * inset) * k));
+    const h = Math.min(canvas.height, Math.ceil((badge.offsetHeight + 2 * inset) * k));
+    let best = null;
+    for (const [left, bottom] of [[false, false], [true, false], [false, true], [true, true]]) {
+      const pixels = ctx.getImageData(left ? 0 : canvas.width - w, bottom ? canvas.height - h : 0, w, h).data;
+      let ink = 0;
+      for (let i = 0; i < pixels.length; i += 4) if (pixels[i] < 128) ink++;
+      if (!best || ink < best.ink) best = { ink, left, bottom };
+      if (ink === 0) break;
+    }
+    badge.classList.toggle("at-left", best.left);
+    badge.classList.toggle("at-bottom", best.bottom);
   }
 
   function showEmpty() {
@@ -689,6 +716,14 @@
       $("teach-save").disabled = false;
     }
   });
+
+  // "Saved as ... Remove it" (or "Not saved: ...") is about the drawing shown when it was sent: once the
+  // drawing changes it would seem to be about the new one, so it goes.
+  function endTeachStatus() {
+    const status = $("teach-status");
+    status.className = "teach-status";
+    status.replaceChildren();
+  }
 
   // A label typed by mistake would stay in the fine-tuning data: the saved correction can be taken back.
   function undoButton(id) {
