@@ -110,10 +110,10 @@ def open_image(source: Any) -> Image.Image:
             head = stream.read(12)
             if starts_like_image(head):  # a known format whose header is cut short
                 raise _truncated(name, "its header is incomplete") from None
-            raise InputImageError(f"{name}: not in an image format Pillow can read: use PNG, JPEG, GIF, BMP, TIFF or WebP") from None
+            raise InputImageError(f"{name}: not an image inkread can read: use PNG, JPEG, GIF, BMP, TIFF or WebP") from None
         except _DECODE_ERRORS as error:  # the format is known, but the file stops short, is damaged, or uses a variant Pillow lacks
             raise InputImageError(f"{name} cannot be decoded ({first_line(error, 120)}): it may be truncated "
-                                  "or corrupt, or a variant Pillow cannot decode: save or export it again as PNG or JPEG") from None
+                                  "or corrupt, or a variant of its format that cannot be decoded here: save or export it again as PNG or JPEG") from None
         _check_size(image.size, name, MAX_JPEG_PIXELS if image.format == "JPEG" else MAX_PIXELS)
     original_side = max(image.size)  # the longest side is the same whatever the EXIF rotation
     try:
