@@ -299,3 +299,12 @@ def test_a_named_pipe_is_refused_instead_of_waiting_for_a_writer(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(InputImageError, match="not a regular file"):
         load_image(fifo)
+
+
+def test_pixel_count_reads_the_header_only():
+    buffer = io.BytesIO()
+    Image.new("L", (1200, 900), 255).save(buffer, format="PNG")
+    whole = buffer.getvalue()
+    assert decode.pixel_count(whole) == 1200 * 900
+    assert decode.pixel_count(whole[:64]) == 1200 * 900  # the header is enough: nothing is decoded
+    assert decode.pixel_count(b"not an image") is None

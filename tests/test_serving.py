@@ -638,6 +638,45 @@ def test_body_over_the_limit_is_refused_with_413(make_client):
     assert client.post(f"{API}/predict", files=upload(IMAGE)).status_code == 200  # small ones still pass
 
 
+def test_a_drawing_is_answered_while_large_images_are_read(make_client, monkeypatch):
+    """Large images (pages, photos) queue for all but one inference thread: with both threads reading
+    pages, a drawing's /predict waited for them (12 pages at once: a 12 s wait, benchmarks/mixed_load.py)."""
+    import threading
+
+    from inkread.inference.recognizer import Recognizer
+
+    client = make_client(inference_threads=2)
+    release, reading = threading.Event(), threading.Semaphore(0)
+    original_read = Recognizer.read
+
+    def slow_read(self, *args, **kwargs):  # a page that takes as long as the test wants
+        reading.release()
+        release.wait(30)
+        return original_read(self, *args, **kwargs)
+
+    monkeypatch.setattr(Recognizer, "read", slow_read)
+    page = Image.new("L", (1200, 900), 255)  # 1.08 MP: more than the 0.79 MP the server reads at
+    page.paste(Image.open(io.BytesIO(IMAGE)).convert("L"), (500, 400))
+    page_png = io.BytesIO()
+    page.save(page_png, format="PNG")
+    answers: list[int] = []
+    readers = [threading.Thread(target=lambda: answers.append(client.post(f"{API}/read", files=upload(page_png.getvalue())).status_code))
+               for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    assert reading.acquire(timeout=30)  # a page is being read and holds an inference thread
+    drawing: list[int] = []
+    predictor = threading.Thread(target=lambda: drawing.append(client.post(f"{API}/predict", files=upload(IMAGE)).status_code))
+    predictor.start()
+    predictor.join(20)
+    finished_while_pages_were_read = not predictor.is_alive()
+    release.set()
+    for thread in (predictor, *readers):
+        thread.join(30)
+    assert finished_while_pages_were_read and drawing == [200]
+    assert answers == [200, 200, 200]
+
+
 def test_a_body_that_stalls_gets_408_and_a_closed_connection(bundles, tmp_path):
     """A client that sends half its upload and stops must not hold the connection (and a worker's memory)."""
     config = ServeConfig(models=[str(b) for b in bundles], data_dir=tmp_path / "data", body_timeout_s=0.3)

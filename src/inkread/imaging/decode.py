@@ -188,6 +188,19 @@ def _check_bytes(size: int, name: str) -> None:
         )
 
 
+def pixel_count(data: bytes) -> int | None:
+    """Width x height read from an encoded image's header, without decoding it; None if unreadable."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                return image.width * image.height
+    except Image.DecompressionBombError:
+        return MAX_PIXELS
+    except (UnidentifiedImageError, *_DECODE_ERRORS):
+        return None
+
+
 def _check_size(size: tuple[int, int], name: str, limit: int = MAX_PIXELS) -> None:
     """Refuse images too large to decode safely (more than ``limit`` pixels) or too small to hold a character."""
     width, height = size

@@ -29,6 +29,7 @@ from starlette.requests import ClientDisconnect
 
 from inkread import __version__
 from inkread.errors import InkreadError, InputImageError, ModelBundleError, StorageError
+from inkread.imaging.decode import WORK_PIXELS, pixel_count
 from inkread.labels import merge_case
 from inkread.serving import schemas
 from inkread.serving.config import ServeConfig
@@ -73,6 +74,10 @@ def create_app(config: ServeConfig) -> FastAPI:
     registry = ModelRegistry(config.models)
     store = CorrectionStore(database_path(config.data_dir))
     limiter = anyio.CapacityLimiter(max(1, config.inference_threads))
+    # An image the server must reduce first (a photo, a scanned page) takes 0.1-1 s to read; a drawing,
+    # milliseconds. Large ones also queue for all but one of the inference threads, so that a drawing
+    # never waits behind a queue of pages (benchmarks/mixed_load.py: 12 clients reading pages).
+    large_limiter = anyio.CapacityLimiter(max(1, config.inference_threads - 1))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -109,6 +114,13 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     async def in_thread(func: Callable[..., R], *args: Any) -> R:
         return await anyio.to_thread.run_sync(then_release_memory, func, *args, limiter=limiter)
+
+    async def recognize_in_thread(image: bytes, func: Callable[[], R]) -> R:
+        """``func`` (which reads ``image``) in a worker thread; a large image queues for the large-image slots first."""
+        if (pixel_count(image) or 0) <= WORK_PIXELS:
+            return await in_thread(func)
+        async with large_limiter:
+            return await in_thread(func)
 
     def model_name(name: str | None) -> str:
         if name is None:
@@ -158,7 +170,7 @@ def create_app(config: ServeConfig) -> FastAPI:
                 answer["preprocessed"] = model_input_data_url(prediction.image)
             return answer
 
-        return JSONResponse(await in_thread(run))  # built from to_dict(): no second validation pass
+        return JSONResponse(await recognize_in_thread(image, run))  # built from to_dict(): no second validation pass
 
     @app.post(f"{API}/read", response_model=schemas.ReadResponse, responses=ERRORS,
               openapi_extra={"requestBody": image_body, "parameters": QUERY_OPTIONS}, tags=["recognize"])
@@ -170,7 +182,7 @@ def create_app(config: ServeConfig) -> FastAPI:
             result = registry.recognizer(name).read(image, only=options.only, top_k=options.top_k or DEFAULT_TOP_K)
             return {**result.to_dict(), "model": name}
 
-        return JSONResponse(await in_thread(run))
+        return JSONResponse(await recognize_in_thread(image, run))
 
     @app.get(f"{API}/models", response_model=schemas.ModelsResponse, tags=["models"], responses=QUERY_ERRORS)
     def models(request: Request) -> Any:
