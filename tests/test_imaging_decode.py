@@ -308,3 +308,29 @@ def test_pixel_count_reads_the_header_only():
     assert decode.pixel_count(whole) == 1200 * 900
     assert decode.pixel_count(whole[:64]) == 1200 * 900  # the header is enough: nothing is decoded
     assert decode.pixel_count(b"not an image") is None
+
+
+@pytest.mark.parametrize("kind", ["EPS", "PCX", "SGI", "QOI"])
+def test_formats_outside_the_list_are_refused_unopened(kind):
+    """EPS goes to Ghostscript when Pillow opens it: an uploaded PostScript file would run there."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 40), "white").save(buffer, kind)
+    with pytest.raises(InputImageError, match="not an image inkread can read"):
+        load_image(buffer.getvalue())
+
+
+@pytest.mark.parametrize("kind", ["PNG", "JPEG", "MPO", "GIF", "BMP", "TIFF", "WEBP", "PPM", "TGA"])
+def test_the_listed_formats_are_read(kind):
+    buffer = io.BytesIO()
+    image = Image.new("RGB", (40, 40), "white")
+    ImageDraw.Draw(image).line([(20, 5), (20, 35)], fill="black", width=4)
+    image.save(buffer, kind)
+    assert load_image(buffer.getvalue()).max() > 0.5
+
+
+def test_a_bomb_whose_size_the_header_hides_is_refused_without_a_made_up_size():
+    buffer = io.BytesIO()
+    Image.new("L", (16383, 16383), 255).save(buffer, "WEBP")
+    with pytest.raises(InputImageError) as refused:
+        load_image(buffer.getvalue())
+    assert str(refused.value) == "the image is too large to decode safely: resize it"

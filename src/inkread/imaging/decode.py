@@ -77,6 +77,12 @@ def load_image_scaled(source: Any) -> tuple[np.ndarray, float]:
     return ink_map(image), original / max(image.size)
 
 
+# The formats decoded, those of IMAGE_SUFFIXES (Pillow's names: PPM is also PBM/PGM/PNM, and the JPEG
+# plugin opens the MPO files many phones write). Pillow would open many more, among them EPS, which it
+# hands to Ghostscript: an uploaded PostScript file would run there.
+FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "AVIF", "ICO", "TGA", "PPM")
+JPEG_FORMATS = ("JPEG", "MPO")  # decoded reduced (draft mode), and allowed up to MAX_JPEG_PIXELS
+
 # The first bytes of PNG, JPEG, GIF, TIFF (both byte orders), WebP/RIFF and BMP files.
 IMAGE_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"RIFF", b"BM")
 
@@ -101,9 +107,11 @@ def open_image(source: Any) -> Image.Image:
             with warnings.catch_warnings():
                 # Pillow warns above ~89 MP; our own, lower limit is checked just below.
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                image = Image.open(stream)
+                image = Image.open(stream, formats=FORMATS)
         except Image.DecompressionBombError:
-            _check_size(_header_size(stream), name)
+            size = _header_size(stream)
+            if size is not None:  # the size in the message, if the header says it
+                _check_size(size, name)
             raise InputImageError(f"{name} is too large to decode safely: resize it") from None
         except UnidentifiedImageError:
             stream.seek(0)
@@ -114,13 +122,13 @@ def open_image(source: Any) -> Image.Image:
         except _DECODE_ERRORS as error:  # the format is known, but the file stops short, is damaged, or uses a variant Pillow lacks
             raise InputImageError(f"{name} cannot be decoded ({first_line(error, 120)}): it may be truncated "
                                   "or corrupt, or a variant of its format that cannot be decoded here: save or export it again as PNG or JPEG") from None
-        _check_size(image.size, name, MAX_JPEG_PIXELS if image.format == "JPEG" else MAX_PIXELS)
+        _check_size(image.size, name, MAX_JPEG_PIXELS if image.format in JPEG_FORMATS else MAX_PIXELS)
     original_side = max(image.size)  # the longest side is the same whatever the EXIF rotation
     try:
         if owned:
             image.seek(0)  # animated or multi-page: the first frame
         scale = _reduction(image.size)
-        if owned and image.format == "JPEG" and scale <= 0.5:  # decode at 1/2..1/8 scale, no smaller than the reduction: fast
+        if owned and image.format in JPEG_FORMATS and scale <= 0.5:  # decode at 1/2..1/8 scale, no smaller than the reduction: fast
             image.draft(image.mode, (math.ceil(image.width * scale), math.ceil(image.height * scale)))
         if owned:  # turn our own image in place: no copy of an image that is already upright
             ImageOps.exif_transpose(image, in_place=True)
@@ -193,7 +201,7 @@ def pixel_count(data: bytes) -> int | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
+            with Image.open(io.BytesIO(data), formats=FORMATS) as image:
                 return image.width * image.height
     except Image.DecompressionBombError:
         return MAX_PIXELS
@@ -213,11 +221,11 @@ def _check_size(size: tuple[int, int], name: str, limit: int = MAX_PIXELS) -> No
         raise InputImageError(f"{name} is {width}x{height} pixels: a character needs at least {MIN_SIDE}x{MIN_SIDE}")
 
 
-def _header_size(stream: io.BufferedIOBase) -> tuple[int, int]:
-    """Width and height from the header, read by the format's own plugin without Pillow's bomb check."""
+def _header_size(stream: io.BufferedIOBase) -> tuple[int, int] | None:
+    """Width and height from the header, read by the format's own plugin without Pillow's bomb check (None: unknown)."""
     stream.seek(0)
     prefix = stream.read(16)
-    for factory, accept in Image.OPEN.values():
+    for factory, accept in (Image.OPEN[name] for name in FORMATS if name in Image.OPEN):
         accepted = accept(prefix) if accept else True
         if accepted and not isinstance(accepted, str):  # a str is Pillow's "maybe, with a warning"
             try:
@@ -225,7 +233,7 @@ def _header_size(stream: io.BufferedIOBase) -> tuple[int, int]:
                 return factory(stream, "").size
             except _DECODE_ERRORS:
                 continue
-    return (MAX_PIXELS, MAX_PIXELS)  # unknown format but Pillow measured it as a bomb: refuse anyway
+    return None  # the plugin itself refused it as a bomb (WebP does): the caller refuses it anyway
 
 
 def _truncated(name: str, detail: str) -> InputImageError:
