@@ -10,6 +10,7 @@ Screenshots go to test-artifacts/ (gitignored), for people to look at.
 from __future__ import annotations
 
 import contextlib
+import io
 import math
 import re
 from pathlib import Path
@@ -147,6 +148,27 @@ def test_undo_and_clear(page):
     expect(page.locator("#clear")).to_be_disabled()
 
 
+def test_ctrl_z_after_choosing_a_mode_and_backspace_on_the_pad_undo_one_stroke(page):
+    """Ctrl+Z was taken for typing once a radio button had focus; Backspace on the pad cleared everything."""
+    from playwright.sync_api import expect
+
+    draw_with_mouse(page, ONE)
+    expect_answer(page, "1")
+    draw_with_mouse(page, [[(0.3, 0.5), (0.7, 0.5)]])
+    settled(page)
+    page.click("label[for=mode-char]")  # focus on a radio button (the mode it is in)
+    settled(page)
+    page.keyboard.press("Control+z")
+    expect_answer(page, "1")
+    draw_with_mouse(page, [[(0.3, 0.5), (0.7, 0.5)]])
+    settled(page)
+    page.focus("#canvas")
+    page.keyboard.press("Backspace")
+    expect_answer(page, "1")  # the crossbar gone, the 1 kept
+    page.keyboard.press("Delete")
+    expect(page.locator("#answer-label")).to_have_text("?")
+
+
 def test_switching_the_model_and_restriction(page, server):
     from playwright.sync_api import expect
 
@@ -213,6 +235,7 @@ def test_a_new_answer_clears_the_last_error(page, tmp_path):
     (tmp_path / "notes.txt").write_text("not an image")
     page.set_input_files("#file", str(tmp_path / "notes.txt"))
     expect(page.locator("#message")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.locator("#message")).not_to_contain_text("field 'file'")  # the API's wording, not the page's
     Image.new("L", (200, 200), 255).save(tmp_path / "blank.png")
     page.set_input_files("#file", str(tmp_path / "blank.png"))
     expect(page.locator("#answer-confidence")).to_have_text("No ink found", timeout=TIMEOUT_MS)
@@ -411,11 +434,13 @@ def test_several_digits_in_character_mode_offer_text_mode(page):
     expect(page.locator("#answer-flag")).to_be_visible()
     expect(page.locator("#pad-badge")).to_have_text("17? Try Text")  # seen on a phone, where the card is below
     page.screenshot(path=str(ARTIFACTS / "browser-desktop-several.png"))
-    page.click("#read-as-text")
+    page.focus("#read-as-text")
+    page.keyboard.press("Enter")  # from the keyboard: focus must not fall to the top of the page
     expect(page.locator("#mode-text")).to_be_checked()
     expect(page.locator("#answer-label")).to_have_text(re.compile(r"^1 ?7$"), timeout=TIMEOUT_MS)
     settled(page)
     expect(page.locator("#message")).to_be_hidden()
+    expect(page.locator("#mode-text")).to_be_focused()
 
 
 def test_text_mode_reads_a_dash_between_digits_as_a_dash(page):
@@ -524,6 +549,39 @@ def test_teaching_a_correction(page, server):
     page.click("#teach-undo")  # typed by mistake: taken back
     expect(status).to_have_text(f"Correction #{correction_id} removed.", timeout=TIMEOUT_MS)
     assert httpx2.get(f"{server.url}/api/v1/corrections/{correction_id}").status_code == 404
+
+
+def test_teaching_while_an_answer_is_late_stores_the_drawing_on_the_pad(page, server):
+    """The drawing changed after the answer shown (the server slow to answer the new one): the correction
+    stored the older drawing under the new label, with the older answer as "predicted"."""
+    import numpy as np
+    from PIL import Image
+    from playwright.sync_api import Error as PlaywrightError, expect
+
+    draw_with_mouse(page, ONE)
+    expect_answer(page, "1")
+    held = []
+    page.route("**/api/v1/predict", lambda route: held.append(route))  # the server is slow: no answer yet
+    draw_with_mouse(page, [[(0.25, 0.2), (0.55, 0.18)]])  # a bar on top: now it is a 7
+    page.click("#teach-open")
+    page.fill("#teach-label", "7")
+    page.keyboard.press("Enter")
+    status = page.locator("#teach-status")
+    expect(status).to_contain_text("Saved", timeout=TIMEOUT_MS)
+    correction_id = int(status.inner_text().split("#")[1].split(")")[0])
+    stored = httpx2.get(f"{server.url}/api/v1/corrections/{correction_id}").json()
+    assert stored["label"] == "7" and stored["predicted"] is None  # "1" was the answer to the drawing before
+    image = httpx2.get(f"{server.url}{stored['image_url']}").content
+    ink = np.asarray(Image.open(io.BytesIO(image)).convert("L")) < 128
+    columns = np.flatnonzero(ink.any(axis=0))
+    rows = np.flatnonzero(ink.any(axis=1))
+    assert columns[-1] - columns[0] > 0.2 * ink.shape[1], "the bar is in the stored drawing"
+    assert rows[0] < 0.22 * ink.shape[0]
+    page.unroute("**/api/v1/predict")
+    for route in held:
+        with contextlib.suppress(PlaywrightError):  # those the page has given up on (aborted) are handled
+            route.continue_()
+    httpx2.delete(f"{server.url}/api/v1/corrections/{correction_id}")
 
 
 @pytest.mark.parametrize("change", ["draw", "clear", "undo"])

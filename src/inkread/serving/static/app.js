@@ -38,6 +38,8 @@
     sequence: 0,        // answers to older requests are dropped
     lastImage: null,    // the Blob behind the result shown (what "Teach it" stores)
     lastAnswer: null,
+    drawing: 0,         // counts changes of the drawing (strokes, undo, clear, upload)
+    answered: -1,       // the value of ``drawing`` when the image behind the result shown was taken
   };
 
   // --- settings ------------------------------------------------------------------------------
@@ -186,7 +188,7 @@
     }
     state.current = [toPad(event)];
     clearBoxes();
-    endTeachStatus();
+    drawingChanged();
     render();
   });
 
@@ -219,7 +221,7 @@
   canvas.addEventListener("contextmenu", (event) => event.preventDefault());
 
   function undo() {
-    endTeachStatus();
+    drawingChanged();
     if (state.strokes.length) state.strokes.pop();
     else state.background = null;
     if (!hasInk()) updateView();  // a blank pad starts over at its natural size
@@ -228,7 +230,7 @@
   }
 
   function clearAll() {
-    endTeachStatus();
+    drawingChanged();
     state.strokes = [];
     state.current = null;
     state.background = null;
@@ -243,11 +245,16 @@
   $("clear").addEventListener("click", clearAll);
 
   document.addEventListener("keydown", (event) => {
-    const typing = event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement;
+    // in a text field Ctrl+Z undoes typing; on the radio buttons and the model menu it undoes a stroke
+    const typing = (event.target instanceof HTMLInputElement && !["radio", "checkbox", "button", "file"].includes(event.target.type))
+      || event.target instanceof HTMLTextAreaElement;
     if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z" && !typing) {
       event.preventDefault();
       undo();
-    } else if (event.target === canvas && (event.key === "Delete" || event.key === "Backspace")) {
+    } else if (event.target === canvas && event.key === "Backspace") {
+      event.preventDefault();
+      undo();  // as in a text field: the last thing drawn
+    } else if (event.target === canvas && event.key === "Delete") {
       event.preventDefault();
       clearAll();
     }
@@ -289,7 +296,7 @@
 
   async function useFile(file) {
     document.body.dataset.busy = "true";  // a large image takes the browser seconds to decode
-    endTeachStatus();
+    drawingChanged();
     state.strokes = [];
     state.current = null;
     let bitmap = null;
@@ -388,6 +395,7 @@
     const sequence = ++state.sequence;
     const { model, only, mode } = settings();
     const settled = state.pointerId === null;  // no stroke in progress: this answer is the one to announce
+    const drawing = state.drawing;
     const image = await currentImage();
     const form = new FormData();
     form.append("file", image, image.name || "drawing.png");
@@ -407,6 +415,7 @@
       if (!response.ok) throw new Error(answer.detail || `the server answered ${response.status}`);
       state.lastImage = image;
       state.lastAnswer = answer;
+      state.answered = drawing;
       if (mode === "text") showText(answer, settled); else showPrediction(answer, settled);
     } catch (error) {
       if (sequence !== state.sequence) return;
@@ -425,8 +434,10 @@
   }
 
   // fetch rejects with a TypeError when the server cannot be reached; each browser words it differently
+  // and the API names the form field of its complaint ("field 'file': ..."): on the page it is the image
   function failureMessage(error) {
-    return error instanceof TypeError ? "Cannot reach the inkread server: is it still running?" : error.message;
+    if (error instanceof TypeError) return "Cannot reach the inkread server: is it still running?";
+    return error.message.replace(/^field 'file': /, "");
   }
 
   const percent = (p) => (p < 0.01 ? "<1%" : `${(p * 100).toFixed(p >= 0.995 ? 0 : 1)}%`);
@@ -532,6 +543,7 @@
     button.addEventListener("click", () => {
       $("mode-text").checked = true;
       $("mode-text").dispatchEvent(new Event("change"));
+      $("mode-text").focus();  // the button is gone with the message: focus would fall to the top of the page
     });
     message.replaceChildren(`This looks like several characters (${text}). `, button);
     message.className = "message";
@@ -693,11 +705,15 @@
       $("teach-label").focus();
       return;
     }
+    // The drawing on the pad is what the label is for. When it changed after the answer shown (a
+    // stroke added while the server was slow), that answer was about another drawing: not sent as "predicted".
+    const current = state.answered === state.drawing;
+    const image = current ? state.lastImage : await currentImage();
     const form = new FormData();
-    form.append("file", state.lastImage, state.lastImage.name || "drawing.png");
+    form.append("file", image, image.name || "drawing.png");
     form.append("label", label);
     form.append("model", settings().model);
-    if (state.lastAnswer && state.lastAnswer.label) form.append("predicted", state.lastAnswer.label);
+    if (current && state.lastAnswer && state.lastAnswer.label) form.append("predicted", state.lastAnswer.label);
     $("teach-save").disabled = true;
     status.className = "teach-status";
     status.textContent = "Saving…";
@@ -717,9 +733,11 @@
     }
   });
 
-  // "Saved as ... Remove it" (or "Not saved: ...") is about the drawing shown when it was sent: once the
-  // drawing changes it would seem to be about the new one, so it goes.
-  function endTeachStatus() {
+  // Every change of the drawing (a stroke begun, undo, clear, an upload) comes here. "Saved as ... Remove
+  // it" (or "Not saved: ...") is about the drawing shown when it was sent: it would now seem to be about
+  // the new one, so it goes.
+  function drawingChanged() {
+    state.drawing++;
     const status = $("teach-status");
     status.className = "teach-status";
     status.replaceChildren();
