@@ -355,7 +355,7 @@ def test_options_that_would_do_nothing_or_change_labels_are_said(tmp_path, capsy
             render(label).rotate(angle, fillcolor=255).save(tmp_path / "mine" / label / f"{angle}.png")
     train(_config(tmp_path / "tuned", dataset=f"folder:{tmp_path / 'mine'}", init_from="characters", progress=True))
     out = capsys.readouterr().out
-    assert "note: 1 classes of folder:" in out and "has one class for both: c->C" in out
+    assert "note: 1 class of folder:" in out and "is trained as" in out and "has one class for both: c->C" in out
 
 
 def test_patience_without_validation_images_does_not_stop_the_run(tmp_path):
@@ -364,3 +364,133 @@ def test_patience_without_validation_images_does_not_stop_the_run(tmp_path):
     no_val.val = no_val.test = ImageSet.empty()
     bundle = train(_config(tmp_path / "run", epochs=4, patience=1), splits=no_val)
     assert len(json.loads((bundle / "model.json").read_text())["history"]) == 4
+
+
+def _interrupt_in_epoch_2(step, epoch, net):
+    """An on_step callback: Ctrl-C in the second epoch, after the first one's checkpoint."""
+    if epoch == 1:
+        raise KeyboardInterrupt
+
+
+def test_a_fine_tuned_run_resumes_without_its_start_model_from_any_directory(tmp_path, monkeypatch, capsys):
+    """Resuming read the --init-from model again, by the relative path it was given: from another
+    directory, or with the start model deleted, `train --out RUN --resume` failed ("no such folder")."""
+    import shutil
+
+    from inkread.training.checkpoint import save_checkpoint
+
+    monkeypatch.chdir(tmp_path)
+    train(_config(Path("runs/base")), splits=_splits(8))
+    with pytest.raises(KeyboardInterrupt):
+        train(_config(Path("runs/chain"), epochs=2, init_from="runs/base"), splits=_splits(8), on_step=_interrupt_in_epoch_2)
+    chain = tmp_path / "runs" / "chain"
+    started = load_checkpoint(chain)
+    assert started["config"]["init_from"] == str((tmp_path / "runs" / "base").resolve())  # recorded absolute
+    shutil.rmtree(tmp_path / "runs" / "base")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    resume = TrainConfig(dataset=None, out=str(chain), resume=True, progress=False, threads=1)
+    bundle = train(resume, splits=_splits(8))
+    training = json.loads((bundle / "model.json").read_text())["training"]
+    assert training["started_from"]["name"] == "base" and training["started_from"]["training"]["dataset"] == "synthetic"
+    assert training["recipe"]["init_from"] == str((tmp_path / "runs" / "base").resolve())
+    # a checkpoint from before the start model was recorded in it: resumes, saying the record is lost
+    del started["started_from"]
+    save_checkpoint(chain, started)
+    capsys.readouterr()
+    bundle = train(resume, splits=_splits(8))
+    assert "the model this run was fine-tuned from cannot be read" in capsys.readouterr().err
+    assert "started_from" not in json.loads((bundle / "model.json").read_text())["training"]
+
+
+def test_a_data_set_of_one_class_is_refused_before_training(tmp_path):
+    """One class (a class folder given as the data set, a labels.csv of one label) trained a model that
+    answers that class to everything, with a test accuracy of 100%."""
+    from PIL import Image
+
+    one = tmp_path / "one"
+    with pytest.raises(InkreadError, match=r"synthetic has images of one class only \('3'\): .*two classes or more") as caught:
+        train(_config(one), splits=_splits(8, ("3",)))
+    assert "\n" not in str(caught.value)
+    assert not one.exists()  # before any training: no checkpoint, no run folder
+    base = train(_config(tmp_path / "base"), splits=_splits(8))
+    only_sevens = DatasetSplits("synthetic", DIGITS, "mnist", *(ImageSet(s.images, np.full(len(s.targets), 7))
+                                                                for s in (_splits(8).train, _splits(8).val, _splits(8).test)))
+    with pytest.raises(InkreadError, match=r"one class only \('7'\)"):  # fine-tuning on one class forgets the others
+        train(_config(tmp_path / "tuned", init_from=str(base)), splits=only_sevens)
+
+    digits = tmp_path / "my digits"
+    for index in range(6):  # a class folder whose images sit in a sub-folder of it: one class, "scans"
+        (digits / "3" / "scans").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.random.default_rng(index).integers(0, 256, (28, 28), dtype=np.uint8)).save(
+            digits / "3" / "scans" / f"{index}.png")
+    with pytest.raises(InkreadError, match=r"one class only \('scans'\): .*folder that holds one sub-folder per class "
+                                           rf"\(folder:{digits}"):
+        train(_config(tmp_path / "run", dataset=f"folder:{digits / '3'}"))
+    (digits / "3" / "labels.csv").write_text("file,label\n" + "".join(f"scans/{i}.png,3\n" for i in range(6)))
+    with pytest.raises(InkreadError, match=r"one class only \('3'\): .*labels.csv"):
+        train(_config(tmp_path / "run", dataset=f"folder:{digits / '3'}"))
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_single_merged_class_or_untaught_class_is_said_in_the_singular(tmp_path, capsys):
+    base = train(_config(tmp_path / "base"), splits=_splits(20, DIGITS + ("C",)))
+    splits = _splits(10, DIGITS + ("C",))
+    splits.source["merged_classes"] = ["c->C"]
+    train(_config(tmp_path / "tuned", init_from=str(base), progress=True), splits=splits)
+    out = capsys.readouterr().out
+    assert "note: 1 class of synthetic is trained as the model's own" in out
+    assert "val images, 11 classes" in out and " 1 classes" not in out
+    train(_config(tmp_path / "nine"), splits=_splits(9))
+    assert "1 of the 10 classes has no training image ('9')" in capsys.readouterr().err
+
+
+def _folder_run(tmp_path: Path, **changes) -> Path:
+    """A run folder trained (seed arch, 1 epoch) on a folder: data set of font-rendered 0s and 1s."""
+    from helpers import render
+
+    data = tmp_path / "data"
+    for label in "01":
+        (data / label).mkdir(parents=True)
+        for angle in range(-12, 13, 3):
+            render(label).rotate(angle, fillcolor=255).save(data / label / f"{angle}.png")
+    run = tmp_path / "run"
+    train(_config(run, dataset=f"folder:{data}", arch="seed", **changes))
+    return run
+
+
+def test_export_of_a_bundle_folder_writes_into_the_run_not_the_bundle(tmp_path):
+    """`inkread export RUN/model` wrote RUN/model/export, after which `train --out RUN --resume` refused
+    RUN/model ("already holds other files ('export')"); a shipped model's name wrote ./digits/export."""
+    import shutil
+
+    from inkread.training.export import ExportConfig, export
+
+    run = _folder_run(tmp_path)
+    assert export(ExportConfig(run=str(run / "model"))) == run / "export"
+    assert sorted(p.name for p in (run / "model").iterdir()) == ["model.json", "model.onnx", "weights.pt"]
+    train(_config(run, dataset=None, resume=True))  # the bundle folder holds its own files only: the run resumes
+    assert export(ExportConfig(run=str(run / "model" / "model.onnx"), quantize="int8", check_limit=2)) == run / "export-int8"
+    shutil.copytree(run / "model", tmp_path / "copied")
+    for source in ("digits", str(tmp_path / "copied")):
+        with pytest.raises(InkreadError, match="so there is no run folder to export into: give --out") as caught:
+            export(ExportConfig(run=source))
+        assert "\n" not in str(caught.value)
+    assert not (tmp_path / "copied" / "export").exists()
+    with pytest.raises(InkreadError, match="is inside the model bundle"):
+        export(ExportConfig(run=str(run), out=str(run / "model" / "mine")))
+
+
+def test_export_reads_the_data_from_the_runs_data_dir(tmp_path, monkeypatch):
+    """`inkread export RUN` looked in the default data directory (and tried to download) where the run
+    was trained with --data-dir; `--resume` already used the run's. An explicit --data-dir still wins."""
+    import inkread.data
+    from inkread.training.export import ExportConfig, export
+
+    run = _folder_run(tmp_path, data_dir=str(tmp_path / "store"))
+    asked = []
+    real_load = inkread.data.load_dataset
+    monkeypatch.setattr(inkread.data, "load_dataset", lambda *a, **k: asked.append(k["data_dir"]) or real_load(*a, **k))
+    export(ExportConfig(run=str(run)))
+    export(ExportConfig(run=str(run), data_dir=str(tmp_path / "other")))
+    assert asked == [str(tmp_path / "store"), str(tmp_path / "other")]

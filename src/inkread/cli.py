@@ -198,8 +198,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", help="run folder made by inkread train")
     p.add_argument("--format", default="onnx", choices=["onnx"])
     p.add_argument("--quantize", default=None, choices=["int8"])
-    p.add_argument("--out", default=None, help="bundle folder (default: RUN/export or RUN/export-int8)")
-    p.add_argument("--data-dir", default=None, help=data_dir_help)
+    p.add_argument("--out", default=None,
+                   help="bundle folder (default: RUN/export or RUN/export-int8, also for RUN/model; required for a "
+                        "shipped model or a bundle outside a run folder)")
+    p.add_argument("--data-dir", default=None,
+                   help="data directory (default: the one the run was trained with, else $INKREAD_DATA_DIR, else "
+                        "the user cache dir)")
     p.add_argument("--check-limit", type=int, default=None, help="test images used to compare accuracy")
     p.add_argument("--dataset", default=None,
                    help="data set whose test split checks the export (default: the one the run was trained on)")

@@ -7,6 +7,7 @@ accuracy on the test split are measured and recorded in the new bundle's ``model
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import logging
 from dataclasses import dataclass
@@ -60,9 +61,12 @@ def export(config: ExportConfig) -> Path:
         raise InkreadError(f"cannot load {weights} ({type(error).__name__}): the file is corrupt or of another architecture") from None
     model.eval()
 
-    out = Path(config.out) if config.out else Path(config.run) / ("export-int8" if config.quantize else "export")
+    out = Path(config.out) if config.out else default_out(config.run, source, config.quantize)
     if out.resolve() == source.resolve():
         raise InkreadError("--out must differ from the run's own model folder")
+    if (out.parent / META_FILE).exists():  # a bundle folder holds its own files only (train --resume refuses others)
+        raise InkreadError(f"--out {out} is inside the model bundle {out.parent}: give a folder outside it, "
+                           "such as the run folder's export")
     if config.quantize not in (None, "int8"):
         raise InkreadError(f"unknown quantization {config.quantize!r}: only int8 is supported")
     if config.check_limit is not None and config.check_limit < 1:
@@ -76,7 +80,7 @@ def export(config: ExportConfig) -> Path:
     dataset = config.dataset or meta.training.get("dataset", "")
     split_args = training_split(meta.training, dataset)  # the test split the run held out
     try:
-        splits = load_dataset(dataset, data_dir=config.data_dir, labels=tuple(meta.labels), **split_args)
+        splits = load_dataset(dataset, data_dir=data_dir(config, meta), labels=tuple(meta.labels), **split_args)
     except DatasetError as error:
         if config.dataset:
             raise
@@ -104,6 +108,38 @@ def export(config: ExportConfig) -> Path:
                                f"(allowed {MAX_DISAGREEMENT[config.quantize]:.1%}), so nothing was written to {out}")
     print(f"bundle written to {out}")
     return out
+
+
+def default_out(run: str, source: Path, quantize: Optional[str]) -> Path:
+    """Where ``inkread export RUN`` writes without ``--out``: the run folder's ``export`` (``export-int8``).
+
+    RUN may name the run folder, or its bundle folder (RUN/model, or its model.onnx): either way the
+    export goes beside the bundle, in the run folder, never inside a bundle, whose folder holds a
+    bundle's files only (a resumed run could not rewrite RUN/model). Any other bundle (a shipped
+    model, a copied bundle folder) has no run folder to write to: ``--out`` is asked for.
+    """
+    from inkread.files import files_other_than
+    from inkread.inference.onnx_model import PRETRAINED
+    from inkread.training.bundle import MODEL_FOLDER, RUN_FILES
+
+    name = "export-int8" if quantize else "export"
+    given = Path(run).expanduser()
+    if run not in PRETRAINED and given.is_dir() and given.resolve() != source.resolve():
+        return given / name  # a run folder: its bundle was found inside it
+    parent = source.parent
+    in_run = source.name == MODEL_FOLDER or fnmatch.fnmatchcase(source.name, "export*")  # RUN/model, RUN/export
+    if run not in PRETRAINED and in_run and not files_other_than(parent, RUN_FILES):
+        return parent / name  # the run's export folder
+    what = f"{run} is a shipped model" if run in PRETRAINED else f"{source} is a bundle folder outside a run folder of inkread train"
+    raise InkreadError(f"{what}, so there is no run folder to export into: give --out with a new folder for the "
+                       "exported bundle (never one inside a bundle)")
+
+
+def data_dir(config: ExportConfig, meta: ModelMeta) -> Optional[str]:
+    """The data directory to read the check's data set from: ``--data-dir``, else the one the run was trained
+    with (recorded in model.json), as ``inkread train --resume`` does; None: the default."""
+    recipe = meta.training.get("recipe")
+    return config.data_dir or (recipe.get("data_dir") if isinstance(recipe, dict) else None)
 
 
 def _check_against_pytorch(model: torch.nn.Module, onnx_model: OnnxModel, test, config: ExportConfig) -> dict:

@@ -59,6 +59,10 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
 
 def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path:
     resume_state = None
+    # Recorded absolute, as folder:/csv: paths are: the record names the start model from any directory.
+    # Made so before the run's own is taken on resume: an older run's relative one is relative to a
+    # directory no longer known, and is kept as it was written.
+    config = replace(config, init_from=absolute_model(config.init_from))
     if config.resume:
         resume_state = load_checkpoint(Path(config.out))
         # options not given again are the run's own: `inkread train --out RUN --resume` continues it as it was
@@ -67,7 +71,8 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
         raise InkreadError("no data set to train on: give --dataset (mnist, emnist-pool, folder:PATH, csv:PATH)")
     # Fine-tuning: the starting model's model.json, read once. Its architecture is the default
     # --arch, and its training record goes into the new bundle (evaluation checks it for overlap).
-    init_meta = _read_start(config.init_from) if config.init_from else None
+    # A resumed run takes it from its checkpoint: the start model may be moved or deleted by then.
+    init_meta = _start_meta(config.init_from, resume_state, Path(config.out)) if config.init_from else None
     if config.arch is None and init_meta is not None:
         config = replace(config, arch=init_meta.arch)
     batch_given = config.batch_size is not None  # else the recipe's, made smaller for a small data set (below)
@@ -106,6 +111,7 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
     if len(splits.train.targets) < 2:
         raise InkreadError(f"data set {config.dataset!r} has {len(splits.train.targets)} training image(s): "
                            "training needs at least 2 (batch norm), and far more to learn anything")
+    _check_several_classes(splits, config.dataset)
     if not batch_given and config.batch_size != (batch := small_data_batch(len(splits.train.targets), config.batch_size)):
         steps = max(1, math.ceil(len(splits.train.targets) / batch))
         why = f"for {MIN_STEPS_PER_EPOCH} steps or more an epoch" if steps >= MIN_STEPS_PER_EPOCH else \
@@ -115,12 +121,13 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
         config = replace(config, batch_size=batch)
     merged = splits.source.get("merged_classes")
     if merged:  # a "c" folder fine-tuned into a 47-class model is its class "C": the user should know
-        say(config.progress, f"note: {len(merged)} classes of {config.dataset} are trained as the model's own, which has one "
+        say(config.progress, f"note: {plural(len(merged), 'class', 'classes')} of {config.dataset} "
+                             f"{'is' if len(merged) == 1 else 'are'} trained as the model's own, which has one "
                              f"class for both: {' '.join(merged)}")
     taught = set(np.unique(splits.train.targets).tolist())
     untaught = [label for index, label in enumerate(splits.labels) if index not in taught]
-    if untaught and init_meta is None:
-        warn(f"{len(untaught)} of the {num_classes} classes have no training image ({first_few(untaught)}): the model "
+    if untaught and not config.init_from:  # a fine-tuned model keeps classes its new data lacks
+        warn(f"{len(untaught)} of the {num_classes} classes {'has' if len(untaught) == 1 else 'have'} no training image ({first_few(untaught)}): the model "
              "cannot learn them; add images of them, or more (--limit)")
     if resume_state is not None and list(resume_state.get("labels", splits.labels)) != list(splits.labels):
         raise InkreadError(f"the classes of {config.dataset} changed since the run started "
@@ -166,7 +173,7 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
         say(config.progress, f"resuming {run_dir} after epoch {start_epoch}")
 
     say(config.progress, f"training {config.arch} ({count_parameters(model):,} parameters) on {splits.name}: "
-                 f"{len(splits.train.targets):,} train / {len(splits.val.targets):,} val images, {num_classes} classes")
+                 f"{len(splits.train.targets):,} train / {len(splits.val.targets):,} val images, {plural(num_classes, 'class', 'classes')}")
     if resume_state is None and (not len(splits.val.targets) or not len(splits.test.targets)):
         missing = " and ".join(name for name, part in (("validation", splits.val), ("test", splits.test)) if not len(part.targets))
         warn(f"{splits.name} has too few images to hold out {missing} images: "
@@ -251,6 +258,8 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
                 "best_score": best_score, "best_state": best_state, "bad_epochs": bad_epochs, "config": config.to_dict(),
                 "labels": list(splits.labels), "split_by": splits.source.get("split_by", SPLIT_BY),
                 "train_images": len(splits.train.targets),
+                # the start model's model.json (its weights are in "model" now): resuming needs no start model
+                **({"started_from": _meta_record(init_meta)} if init_meta is not None else {}),
             })
             if stop:
                 say(config.progress, f"early stopping: validation loss has not improved for {bad_epochs} epochs")
@@ -468,6 +477,73 @@ def _known_labels(init_meta, resume_state: dict | None) -> tuple[str, ...] | Non
     if resume_state is not None and resume_state.get("labels"):
         return tuple(resume_state["labels"])
     return None
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """"1 class", "10 classes": ``count`` with the word that fits it."""
+    return f"{count:,} {one if count == 1 else many}"
+
+
+def absolute_model(init_from: str | None) -> str | None:
+    """``--init-from`` as recorded: a path made absolute (so that it names the start model from any
+    directory); a shipped model's name ("digits") and None as they are."""
+    from inkread.inference.onnx_model import PRETRAINED
+
+    if init_from is None or init_from in PRETRAINED:
+        return init_from
+    return str(Path(init_from).expanduser().resolve())
+
+
+def _check_several_classes(splits, dataset: str) -> None:
+    """Refuse a data set whose images are all of one class, before any training.
+
+    A model shown one class learns to answer it whatever it is shown, and its test accuracy is a
+    meaningless 100% (the test images are of that class too). The usual cause is --dataset naming
+    one class's folder (folder:digits/3) instead of the folder holding the class folders.
+    """
+    found = np.unique(np.concatenate([part.targets for part in (splits.train, splits.val, splits.test)]))
+    if len(found) >= 2:
+        return
+    label = repr(splits.labels[int(found[0])]) if len(found) else "none"
+    source = getattr(splits, "source", {}) or {}
+    if source.get("layout") == "class folders":
+        fix = (f"--dataset must name the folder that holds one sub-folder per class (folder:{Path(source['spec'][7:]).parent}"
+               " if this is one class's folder), with images of two classes or more")
+    elif source.get("layout") == "labels.csv":
+        fix = "label images of two classes or more in its labels.csv, or point --dataset at a data set that has them"
+    else:
+        fix = "add images of other classes, or point --dataset at a data set of two classes or more"
+    raise DatasetError(f"{dataset} has images of one class only ({label}): a model learns to tell classes apart, and "
+                       f"one trained on a single class answers it to every image; {fix}")
+
+
+def _meta_record(meta) -> dict:
+    """A model.json as plain data for the checkpoint (``weights_only`` loads no other), its history left out."""
+    from dataclasses import asdict
+
+    return {key: value for key, value in asdict(meta).items() if key != "history"}
+
+
+def _start_meta(init_from: str, resume_state: dict | None, run_dir: Path):
+    """The model.json (a ``ModelMeta``) of the model a run fine-tunes: read from ``init_from`` when the
+    run starts, from the checkpoint's record when it resumes.
+
+    A resumed run's weights are in its checkpoint: the start model is needed only for its record,
+    and may be gone. A checkpoint written before that record was kept has only the path: the model
+    is read from there if it still exists, else the run goes on without the record (a warning says so).
+    """
+    from inkread.inference.bundle_format import ModelMeta
+
+    if resume_state is None:
+        return _read_start(init_from)
+    if resume_state.get("started_from"):
+        return ModelMeta.from_dict(resume_state["started_from"], where=f"{run_dir / CHECKPOINT_FILE} (its start model)")
+    try:
+        return _read_start(init_from)
+    except InkreadError as error:
+        warn(f"the model this run was fine-tuned from cannot be read ({error}); the run resumes from its checkpoint, "
+             "and its bundle will not record that model's training data")
+        return None
 
 
 def _read_start(init_from: str):
