@@ -350,6 +350,64 @@ def test_healthz_reports_the_loaded_models(client):
     assert health.json()["status"] == "ok" and health.json()["models"]["digits"] is True
 
 
+def broken_copy(bundle, folder):
+    """``bundle``'s model.json beside a truncated model.onnx: described at start, fails to load."""
+    import shutil
+
+    folder.mkdir()
+    shutil.copy(bundle / "model.json", folder / "model.json")
+    (folder / "model.onnx").write_bytes((bundle / "model.onnx").read_bytes()[:2000])
+    return folder
+
+
+def test_a_model_that_fails_to_load_is_reported_once_on_stderr_in_one_line(bundles, tmp_path, capsys):
+    from inkread.serving.registry import ModelRegistry
+
+    registry = ModelRegistry([str(bundles[0]), str(broken_copy(bundles[0], tmp_path / "broken"))])
+    registry.load_all()
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("inkread: warning: model 'digits-2' cannot be loaded") and "damaged" in lines[0]
+    assert registry.failed().keys() == {"digits-2"}
+    registry.quiet = True  # another worker of the server reports it
+    registry.load_all()
+    assert capsys.readouterr().err == ""
+
+
+def test_healthz_is_degraded_when_a_model_other_than_the_default_fails_to_load(make_client, bundles, tmp_path):
+    client = make_client(models=[str(bundles[0]), str(broken_copy(bundles[0], tmp_path / "broken"))])
+    assert_error(client.post(f"{API}/predict", data={"model": "digits-2"}, files=upload(IMAGE)), 503, "damaged")
+    health = client.get("/healthz")
+    assert health.status_code == 200
+    body = health.json()
+    assert body["status"] == "degraded" and list(body["failed"]) == ["digits-2"] and "damaged" in body["failed"]["digits-2"]
+    assert "digits-2" in body["detail"] and "\n" not in body["detail"]
+    assert client.post(f"{API}/predict", files=upload(IMAGE)).json()["label"] == "4"  # the default still works
+
+
+def test_healthz_is_503_when_the_default_model_fails_to_load(make_client, bundles, tmp_path):
+    client = make_client(models=[str(broken_copy(bundles[0], tmp_path / "broken")), str(bundles[1])])
+    assert client.post(f"{API}/predict", files=upload(IMAGE)).status_code == 503
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.json()["status"] == "failing" and list(health.json()["failed"]) == ["digits"]
+    assert "default" in health.json()["detail"]
+
+
+def test_a_shipped_model_asked_for_by_name_keeps_it_and_a_bundle_of_that_name_gets_the_suffix(make_client, tmp_path):
+    """`--model ./copy-of-digits --model digits`: the copy took "digits" and the shipped model became "digits-2"."""
+    from helpers import SHIPPED_DIGITS
+
+    if not SHIPPED_DIGITS.exists():
+        pytest.skip(f"{SHIPPED_DIGITS} not found")
+    broken = broken_copy(SHIPPED_DIGITS.parent, tmp_path / "broken")
+    client = make_client(models=[str(broken), "digits"])
+    models = client.get(f"{API}/models").json()["models"]
+    assert [m["name"] for m in models] == ["digits-2", "digits"] and models[0]["default"]
+    assert client.post(f"{API}/predict", data={"model": "digits"}, files=upload(IMAGE)).status_code == 200
+    assert client.post(f"{API}/predict", data={"model": "digits-2"}, files=upload(IMAGE)).status_code == 503
+
+
 # --- corrections -------------------------------------------------------------------------------------
 
 def test_correction_is_stored_and_listed(client):
@@ -745,9 +803,18 @@ def test_a_client_that_stalls_in_its_headers_is_disconnected(bundles, tmp_path):
 
 
 def test_unknown_paths_and_methods(client):
-    assert_error(client.get("/nope"), 404, "/api/v1")
-    assert_error(client.get(f"{API}/nope"), 404)
-    assert_error(client.get(f"{API}/predict"), 405)
+    assert_error(client.get("/nope"), 404, "/api/v1", "/nope")
+    assert_error(client.get(f"{API}/nope"), 404, f"{API}/nope")
+    assert_error(client.get(f"{API}/predict"), 405, "GET", f"{API}/predict", "POST")
+
+
+def test_a_trailing_slash_is_a_404_naming_the_path_without_it_not_an_empty_redirect(client):
+    """`curl -F file=@d.png .../api/v1/predict/` got an empty 307 and printed nothing."""
+    response = client.post(f"{API}/predict/", files=upload(IMAGE), follow_redirects=False)
+    assert_error(response, 404, f"no such endpoint {API}/predict/: did you mean {API}/predict?")
+    assert_error(client.get(f"{API}/corrections/1/", follow_redirects=False), 404, f"did you mean {API}/corrections/1?")
+    assert_error(client.get("/docs/", follow_redirects=False), 404, "did you mean /docs?")
+    assert "did you mean" not in assert_error(client.get(f"{API}/nope/", follow_redirects=False), 404, f"{API}/nope/")
 
 
 # --- the page, static files and headers -----------------------------------------------------------
@@ -816,6 +883,44 @@ def test_cors_is_closed_by_default_and_opens_for_given_origins(make_client):
     assert "access-control-allow-origin" not in response.headers
 
 
+def test_cors_origins_are_compared_as_browsers_send_them(make_client):
+    """`--cors-origin http://localhost:3000/` (a trailing slash) opened nothing: the preflight of
+    http://localhost:3000 was refused and simple requests got no Access-Control-Allow-Origin."""
+    client = make_client(cors_origins=["HTTP://LocalHost:3000/"])
+    preflight = client.options(f"{API}/predict", headers={"origin": "http://localhost:3000", "access-control-request-method": "POST"})
+    assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == "http://localhost:3000"
+    response = client.get(f"{API}/models", headers={"origin": "http://localhost:3000"})
+    assert response.headers["access-control-allow-origin"] == "http://localhost:3000"
+    written = client.post(f"{API}/corrections", headers={"origin": "http://localhost:3000"},
+                          files=upload(png(render("1"))), data={"label": "1"})
+    assert written.status_code == 201
+
+
+def test_a_refused_cors_preflight_is_one_line_of_json(make_client):
+    client = make_client(cors_origins=["https://app.example"])
+    refused = client.options(f"{API}/predict", headers={"origin": "https://evil.example", "access-control-request-method": "POST"})
+    assert_error(refused, 400, "https://evil.example", "--cors-origin https://evil.example")
+    assert "access-control-allow-origin" not in refused.headers
+    method = client.options(f"{API}/predict", headers={"origin": "https://app.example", "access-control-request-method": "PUT"})
+    assert_error(method, 400, "PUT", "GET, POST, DELETE")
+
+
+@pytest.mark.parametrize("origin, normalized", [
+    ("http://localhost:3000/", "http://localhost:3000"), ("HTTPS://App.Example", "https://app.example"),
+    ("http://[::1]:8080", "http://[::1]:8080"), ("https://app.example:443", "https://app.example"),
+])
+def test_cors_origins_are_normalized(origin, normalized):
+    assert ServeConfig(cors_origins=[origin]).cors_origins == [normalized]
+
+
+@pytest.mark.parametrize("origin", ["not-a-url", "localhost:3000", "http://app.example/page", "http://app.example:99999",
+                                    "*", "http://user@app.example", "http://app.example?x=1"])
+def test_a_cors_origin_that_is_not_an_origin_is_refused_at_start(origin):
+    with pytest.raises(InkreadError, match="--cors-origin .*scheme://host\\[:port\\]") as error:
+        ServeConfig(cors_origins=[origin])
+    assert "\n" not in str(error.value)
+
+
 def test_a_page_of_another_site_cannot_write_corrections(make_client):
     """A form POST needs no CORS preflight: without the Origin check any open page could poison the
     fine-tuning data (or delete it)."""
@@ -854,6 +959,7 @@ def test_openapi_documents_every_endpoint(client):
     (["--port", "70000"], ("--port",)),
     (["--model", "no/such/model"], ("no/such/model",)),
     (["--workers", "0"], ("--workers",)),
+    (["--cors-origin", "not-a-url"], ("--cors-origin", "not-a-url")),
 ])
 def test_serve_command_reports_bad_options_in_one_line(tmp_path, args, words):
     result = subprocess.run([sys.executable, "-m", "inkread", "serve", "--port", "0", "--data-dir", str(tmp_path), *args],

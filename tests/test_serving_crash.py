@@ -123,8 +123,10 @@ def test_kill_9_loses_no_acknowledged_correction(tmp_path, digits_bundle, worker
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-def test_a_request_cut_short_by_shutdown_is_answered_503(tmp_path, digits_bundle):
-    """SIGTERM while a request waits for its body: after the grace period the client gets a JSON 503, not a 500."""
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_request_cut_short_by_shutdown_is_answered_503(tmp_path, digits_bundle, stop):
+    """SIGTERM or Ctrl-C while a request waits for its body: after the grace period the client gets a JSON 503,
+    not a 500, and the server's terminal one line, not uvicorn's ~90-line CancelledError traceback."""
     server = launch(["--model", str(digits_bundle), "--data-dir", str(tmp_path / "data")], tmp_path / "server.log")
     try:
         address = urlsplit(server.url)
@@ -133,7 +135,7 @@ def test_a_request_cut_short_by_shutdown_is_answered_503(tmp_path, digits_bundle
             client.sendall(b"POST /api/v1/corrections HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
                            b"content-length: 100\r\n\r\n")
             time.sleep(0.5)
-            server.process.send_signal(signal.SIGTERM)
+            server.process.send_signal(stop)
             answer = b""
             while chunk := client.recv(65536):
                 answer += chunk
@@ -145,6 +147,11 @@ def test_a_request_cut_short_by_shutdown_is_answered_503(tmp_path, digits_bundle
     finally:
         if server.process.poll() is None:
             server.kill()
+    log = server.log.read_text().splitlines()
+    assert not any("Traceback" in line or "CancelledError" in line or "ASGI" in line for line in log), "\n".join(log)
+    assert [line for line in log if "cut short" in line] == [
+        "inkread: 1 request(s) cut short by the shutdown: answered 503 (the client should send them again)"]
+    assert len(log) <= 3, log  # the address, that line, and "inkread: interrupted" after Ctrl-C
 
 
 def test_log_requests_prints_an_access_log_line_per_request(tmp_path, digits_bundle):

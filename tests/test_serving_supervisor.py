@@ -91,6 +91,25 @@ def test_a_worker_that_cannot_start_is_reported_and_the_supervisor_gives_up(monk
     assert err.count("exited with code 1; starting another") == 2
 
 
+def test_only_one_worker_reports_the_models_that_fail_to_load(monkeypatch, tmp_path):
+    """Every worker loads the models: a broken one was reported once per worker (or not at all before)."""
+    seen = tmp_path / "quiet"
+
+    def serve(app, sock, config):  # in the forked worker: note whether it reports, then end once both have
+        with open(seen, "a") as log:
+            log.write(f"{app.state.registry.quiet}\n")
+        deadline = time.monotonic() + 10  # (the first must not end before the second has started)
+        while len(seen.read_text().split()) < 2 and time.monotonic() < deadline:
+            real_sleep(0.01)
+
+    real_sleep = time.sleep
+    app = SimpleNamespace(state=SimpleNamespace(registry=SimpleNamespace(quiet=False)))
+    monkeypatch.setattr(server, "_serve", serve)
+    monkeypatch.setattr(time, "sleep", lambda seconds: _signal_now())  # stop once the first worker has ended
+    server._supervise(app, None, SimpleNamespace(workers=2))
+    assert sorted(seen.read_text().split()) == ["False", "True"]
+
+
 def test_only_deaths_soon_after_starting_count_towards_giving_up():
     quick = server.QUICK_DEATH_SECONDS
     assert server._count_quick_deaths(0, 0.1) == 1

@@ -19,13 +19,13 @@ from typing import Annotated, Any, Callable, TypeVar
 import anyio
 from fastapi import FastAPI, HTTPException, Path as PathParam, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+from starlette.routing import Match
 
 from inkread import __version__
 from inkread.errors import InkreadError, InputImageError, ModelBundleError, StorageError
@@ -37,8 +37,8 @@ from inkread.serving.corrections import MAX_ID, Correction, CorrectionStore, dat
 from inkread.serving.images import as_png, model_input_data_url
 from inkread.serving.inputs import read_image_request, validation_message
 from inkread.serving.memory import MemoryReleaser
-from inkread.serving.middleware import (BodyLimitMiddleware, HeadAsGetMiddleware, HostCheckMiddleware, SameSiteWriteMiddleware,
-                                       SecurityHeadersMiddleware, ShutdownAnswerMiddleware)
+from inkread.serving.middleware import (BodyLimitMiddleware, HeadAsGetMiddleware, HostCheckMiddleware, JsonCORSMiddleware,
+                                       SameSiteWriteMiddleware, SecurityHeadersMiddleware, ShutdownAnswerMiddleware)
 from inkread.serving.registry import ModelRegistry
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -71,6 +71,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 def create_app(config: ServeConfig) -> FastAPI:
     """The web app for ``config``: checks the models and the corrections database, loads nothing heavy."""
+    origins = config.origins()  # normalized once, for the CORS and the cross-site write checks alike
     registry = ModelRegistry(config.models)
     store = CorrectionStore(database_path(config.data_dir))
     limiter = anyio.CapacityLimiter(max(1, config.inference_threads))
@@ -87,21 +88,23 @@ def create_app(config: ServeConfig) -> FastAPI:
         yield
 
     # FastAPIOffline: FastAPI whose /docs (Swagger UI) is served from its package, not from a CDN
+    # redirect_slashes off: "/api/v1/predict/" was an empty 307 (curl -F printed nothing); it is a 404 that
+    # names the path without the slash instead (``_install_error_handlers``)
     app = FastAPIOffline(title="inkread", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-                         redoc_url=None, static_url="/docs-static", favicon_url="/static/icon.svg")
+                         redoc_url=None, static_url="/docs-static", favicon_url="/static/icon.svg", redirect_slashes=False)
     app.state.registry = registry
     app.state.store = store
     _install_error_handlers(app)
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes, timeout_s=config.body_timeout_s)
-    app.add_middleware(SameSiteWriteMiddleware, allowed_origins=list(config.cors_origins))
+    app.add_middleware(SameSiteWriteMiddleware, allowed_origins=origins)
     app.add_middleware(ShutdownAnswerMiddleware)
     host_names = config.host_names()
     if host_names is not None:  # checked before anything else is done for a request
         app.add_middleware(HostCheckMiddleware, allowed=host_names)
     app.add_middleware(SecurityHeadersMiddleware)  # added last: outermost, so the 413s get the headers too
-    if config.cors_origins:  # closed unless asked: browsers on other origins cannot call the API
-        app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins),
+    if origins:  # closed unless asked: browsers on other origins cannot call the API
+        app.add_middleware(JsonCORSMiddleware, allow_origins=origins,
                            allow_methods=["GET", "POST", "DELETE"], allow_headers=["content-type"])
 
     memory = MemoryReleaser()
@@ -196,11 +199,23 @@ def create_app(config: ServeConfig) -> FastAPI:
             for name, served in registry.models.items()
         ]}
 
-    @app.get("/healthz", response_model=schemas.Health, tags=["health"], responses=QUERY_ERRORS)
+    @app.get("/healthz", response_model=schemas.Health, tags=["health"],
+             responses={503: {"model": schemas.Health, "description": "the default model failed to load"}, **QUERY_ERRORS})
     def healthz(request: Request) -> Any:
-        """Liveness: 200 while the server runs; ``models`` says which are loaded yet."""
+        """Health: 200 while the server runs ("ok", or "degraded" when a model other than the default failed to
+        load); 503 ("failing") when the default model failed, since requests naming no model then fail."""
         query_values(request, NoQuery)
-        return {"status": "ok", "models": {name: served.recognizer is not None for name, served in registry.models.items()}}
+        failed = registry.failed()
+        health = {"status": "ok", "failed": failed, "detail": None,
+                  "models": {name: served.recognizer is not None for name, served in registry.models.items()}}
+        if not failed:
+            return health
+        status = "failing" if registry.default in failed else "degraded"
+        health["status"] = status
+        health["detail"] = (f"{len(failed)} of {len(registry.models)} models failed to load"
+                            + (f", the default {registry.default!r} among them" if status == "failing" else "")
+                            + f": {', '.join(failed)} (the server log and 'failed' say why)")
+        return JSONResponse(health, status_code=503 if status == "failing" else 200)
 
     # --- corrections ---------------------------------------------------------------------------
 
@@ -281,8 +296,16 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         detail = error.detail
+        path = _shown_path(request.url.path)
         if error.status_code == 404 and detail == "Not Found":
-            detail = f"nothing at {request.url.path}: the page is /, the API is under {API} (see /docs)"
+            without_slash = request.url.path.rstrip("/")
+            if without_slash and without_slash != request.url.path and _has_route(app, request, without_slash):
+                detail = f"no such endpoint {path}: did you mean {_shown_path(without_slash)}?"
+            else:
+                detail = f"no such endpoint {path}: the page is /, the API is under {API} (see /docs)"
+        elif error.status_code == 405 and detail == "Method Not Allowed":
+            allowed = (error.headers or {}).get("Allow") or (error.headers or {}).get("allow")
+            detail = f"{_shown_path(request.method)} is not allowed on {path}" + (f": use {allowed}" if allowed else "")
         return JSONResponse({"detail": str(detail)}, status_code=error.status_code, headers=error.headers)
 
     @app.exception_handler(RequestValidationError)
@@ -310,6 +333,18 @@ def _install_error_handlers(app: FastAPI) -> None:
         else:
             status = 422  # e.g. only= names no class of the model
         return JSONResponse({"detail": str(error)}, status_code=status)
+
+
+def _has_route(app: FastAPI, request: Request, path: str) -> bool:
+    """Whether some route or mount of ``app`` serves ``path`` (with any method)."""
+    scope = {**request.scope, "path": path}
+    return any(route.matches(scope)[0] != Match.NONE for route in app.router.routes)
+
+
+def _shown_path(path: str, limit: int = 100) -> str:
+    """A request's path (or method) as it may appear in a one-line message: escaped, at most ``limit`` characters."""
+    shown = _printable(path)
+    return shown if len(shown) <= limit else shown[:limit] + "..."
 
 
 # --- query strings ----------------------------------------------------------------------------------

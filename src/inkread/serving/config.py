@@ -3,10 +3,39 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from inkread.errors import InkreadError
 
 MB = 1024 * 1024
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
+
+
+def normalize_origin(text: str) -> str:
+    """``text`` as a browser writes it in an ``Origin`` header: ``scheme://host[:port]``, lowercase, no
+    trailing slash, no default port; InkreadError naming the option when it is not an origin.
+
+    A browser sends ``http://localhost:3000``: the ``http://localhost:3000/`` or ``http://LOCALHOST:3000``
+    a user types must match it, or the CORS and cross-site write checks silently refuse that page.
+    """
+    fix = "give scheme://host[:port] with no path, as the browser's address bar shows it, like http://localhost:3000"
+    stripped = text.strip()
+    parts = urlsplit(stripped.rstrip("/") if stripped.count("/") == 3 else stripped)  # "http://a/" -> "http://a"
+    try:
+        port = parts.port
+    except ValueError:
+        raise InkreadError(f"--cors-origin {text!r}: the port is not a number from 0 to 65535; {fix}") from None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "")
+    if (not SCHEME.fullmatch(scheme) or not host or parts.path or parts.query or parts.fragment
+            or parts.username is not None or "://" not in stripped):
+        raise InkreadError(f"--cors-origin {text!r} is not an origin: {fix}")
+    if ":" in host:  # IPv6, written in brackets in an origin
+        host = f"[{host}]"
+    return f"{scheme}://{host}" + ("" if port is None or port == DEFAULT_PORTS.get(scheme) else f":{port}")
 
 
 @dataclass
@@ -35,6 +64,14 @@ class ServeConfig:
     workers: int = field(default_factory=lambda: max(1, min(2, os.cpu_count() or 1)))
     inference_threads: int = 2  # requests of one process running the model at once (the rest wait their turn)
     log_requests: bool = False  # one access-log line per request (off: it costs throughput)
+
+    def __post_init__(self) -> None:
+        # checked when the command is read, so a mistyped origin stops the start with one line
+        self.cors_origins = self.origins()
+
+    def origins(self) -> list[str]:
+        """``cors_origins`` normalized (``normalize_origin``), duplicates dropped; InkreadError for one that is not an origin."""
+        return list(dict.fromkeys(normalize_origin(origin) for origin in self.cors_origins))
 
     def is_loopback(self) -> bool:
         """Whether only this machine can reach the server."""

@@ -8,7 +8,8 @@ import asyncio
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MB = 1024 * 1024
@@ -104,6 +105,38 @@ class BodyTimeout(HTTPException):
                          headers={"connection": "close"})
 
 
+class JsonCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS middleware with origins compared as ``normalize_origin`` writes them and its
+    refused preflights (a plain-text "Disallowed CORS origin") answered as one-line JSON 400s like every
+    other error, saying what was refused and how to allow it.
+
+    ``allow_origins`` must already be normalized (``ServeConfig.origins``).
+    """
+
+    def is_allowed_origin(self, origin: str) -> bool:
+        """Whether a request's ``Origin`` is allowed; compared lowercase, as the configured origins are."""
+        return super().is_allowed_origin(origin.rstrip("/").lower())
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        """Starlette's preflight answer; a refusal as ``{"detail": ...}`` naming each refused part."""
+        response = super().preflight_response(request_headers)
+        if response.status_code != 400:
+            return response
+        text = bytes(response.body).decode("utf-8", "replace")
+        failures = text.removeprefix("Disallowed CORS ").split(", ")
+        origin = request_headers.get("origin", "")[:100]
+        reasons = {
+            "origin": f"pages of {origin} may not call this API (start the server with --cors-origin {origin} to allow them)",
+            "method": f"the method {request_headers.get('access-control-request-method', '')[:20]} is not allowed "
+                      f"(allowed: {', '.join(self.allow_methods)})",
+            "headers": f"a requested header is not allowed (allowed: {', '.join(self.allow_headers)})",
+            "private-network": "private network access is not allowed",
+        }
+        detail = "cross-origin request refused: " + "; ".join(reasons.get(failure, failure) for failure in failures)
+        headers = {name: value for name, value in response.headers.items() if name not in ("content-length", "content-type")}
+        return JSONResponse({"detail": detail}, status_code=400, headers=headers)
+
+
 class SameSiteWriteMiddleware(HttpMiddleware):
     """Refuse (403) a POST or DELETE sent by a page of another site.
 
@@ -118,14 +151,14 @@ class SameSiteWriteMiddleware(HttpMiddleware):
 
     def __init__(self, app: ASGIApp, allowed_origins: list[str] | tuple[str, ...] = ()):
         super().__init__(app)
-        self.allowed = {origin.rstrip("/").lower() for origin in allowed_origins}
+        self.allowed = set(allowed_origins)  # normalized by ServeConfig.origins
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] in self.WRITES:
             headers = Headers(scope=scope)
             origin = headers.get("origin")
             own = f"{scope.get('scheme', 'http')}://{headers.get('host', '')}".lower()
-            if origin is not None and origin.lower() not in (own, *self.allowed):
+            if origin is not None and origin.rstrip("/").lower() not in (own, *self.allowed):
                 message = (f"cross-site request refused: a page of {origin} may not send {scope['method']} requests "
                            "to this server (start it with --cors-origin ORIGIN to allow that page)")
                 await JSONResponse({"detail": message}, status_code=403)(scope, receive, send)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, first_line, warn
 from inkread.inference.bundle_format import LINE_ARCH, ModelMeta, check_model_pair
 from inkread.inference.line_reader import LineReader
 from inkread.inference.onnx_model import PRETRAINED, PRETRAINED_DIR, resolve_bundle, split_model_pair
@@ -29,6 +29,7 @@ class ServedModel:
     meta: ModelMeta
     touching: Path | None = None  # "digits+lines": the line model that reads touching characters whole
     recognizer: "Recognizer | LineReader | None" = None
+    error: str | None = None  # why the last load failed (one line), None once loaded or not tried yet
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -47,21 +48,34 @@ class ModelRegistry:
                 raise InkreadError(f"no shipped model found in {PRETRAINED_DIR}: reinstall inkread, "
                                    "or serve a model bundle with --model PATH")
         self.models: dict[str, ServedModel] = {}
-        for spec in specs:
-            model, touching = split_model_pair(spec)
-            folder = resolve_bundle(model)
-            meta = ModelMeta.read(folder)  # fails now, at start, rather than on a user's first request
-            name = model if model in PRETRAINED else meta.name
-            touching_folder = None
-            if touching is not None:
-                touching_folder = resolve_bundle(touching)
-                touching_meta = ModelMeta.read(touching_folder)
-                check_model_pair(f"--model {spec}", meta.arch, touching_meta.arch)
-                name += "+" + (touching if touching in PRETRAINED else touching_meta.name)
+        self.quiet = False  # True: load_all does not print failures (another process of the server does)
+        found = [self._describe(spec) for spec in specs]
+        # A shipped model asked for by its name keeps that name: "--model ./copy --model digits" must not
+        # serve the copy (whose model.json also says "digits") as "digits" and the shipped one as "digits-2".
+        reserved = {name for name, _, _, _, by_name in found if by_name}
+        for name, folder, meta, touching_folder, by_name in found:
             base, n = name, 2
-            while name in self.models:  # two bundles with the same name: keep both reachable
+            while name in self.models or (not by_name and name in reserved):  # two with one name: keep both reachable
                 name, n = f"{base}-{n}", n + 1
             self.models[name] = ServedModel(name, folder, meta, touching_folder)
+
+    @staticmethod
+    def _describe(spec: str) -> tuple[str, Path, ModelMeta, Path | None, bool]:
+        """One ``--model`` value: its wished name, folder, metadata, touching-line folder, and whether it
+        names shipped models only (then the name is the one the user typed)."""
+        model, touching = split_model_pair(spec)
+        folder = resolve_bundle(model)
+        meta = ModelMeta.read(folder)  # fails now, at start, rather than on a user's first request
+        name = model if model in PRETRAINED else meta.name
+        by_name = model in PRETRAINED
+        touching_folder = None
+        if touching is not None:
+            touching_folder = resolve_bundle(touching)
+            touching_meta = ModelMeta.read(touching_folder)
+            check_model_pair(f"--model {spec}", meta.arch, touching_meta.arch)
+            name += "+" + (touching if touching in PRETRAINED else touching_meta.name)
+            by_name = by_name and touching in PRETRAINED
+        return name, folder, meta, touching_folder, by_name
 
     @property
     def names(self) -> list[str]:
@@ -82,7 +96,8 @@ class ModelRegistry:
     def recognizer(self, name: str) -> "Recognizer | LineReader":
         """The loaded reader of model ``name``: a LineReader for a line model, else a Recognizer.
 
-        Loads it on first call; thread-safe.
+        Loads it on first call; thread-safe. A failure is kept in ``ServedModel.error`` (for /healthz)
+        and raised; the next call tries again (the files may have been fixed).
         """
         served = self.models[name]
         if served.recognizer is None:
@@ -90,16 +105,31 @@ class ModelRegistry:
                 if served.recognizer is None:
                     from inkread.inference.recognizer import Recognizer  # onnxruntime: imported when needed
 
-                    if served.reads_lines:
-                        served.recognizer = LineReader.load(served.folder, threads=ORT_THREADS)
-                    else:
-                        served.recognizer = Recognizer.load(served.folder, threads=ORT_THREADS, touching=served.touching)
+                    try:
+                        if served.reads_lines:
+                            served.recognizer = LineReader.load(served.folder, threads=ORT_THREADS)
+                        else:
+                            served.recognizer = Recognizer.load(served.folder, threads=ORT_THREADS, touching=served.touching)
+                    except Exception as error:
+                        served.error = (" ".join(str(error).split()) if isinstance(error, InkreadError)
+                                        else f"cannot load {served.folder} ({type(error).__name__}: {first_line(error)})")
+                        raise
+                    served.error = None
         return served.recognizer
 
+    def failed(self) -> dict[str, str]:
+        """The models whose last load failed: name -> the one-line reason."""
+        return {name: served.error for name, served in self.models.items() if served.error is not None}
+
     def load_all(self) -> None:
-        """Load every model (the server does this in the background right after it starts)."""
+        """Load every model (the server does this in the background right after it starts).
+
+        A model that fails is reported on stderr, one line each (unless ``quiet``): the server runs on
+        with the others, and a request for it gets the same reason as a 503.
+        """
         for name in self.models:
             try:
                 self.recognizer(name)
-            except InkreadError:
-                pass  # reported to the first request that asks for this model
+            except Exception:  # noqa: BLE001 - kept in ServedModel.error; this thread must go on to the next model
+                if not self.quiet:
+                    warn(f"model {name!r} cannot be loaded, requests for it will fail: {self.models[name].error}")

@@ -138,10 +138,14 @@ class CorrectionPage(BaseModel):
 
 
 class Health(BaseModel):
-    """The server is up; which models are loaded yet."""
+    """The server is up; which models are loaded yet, and which failed to load."""
 
-    status: str
+    status: Literal["ok", "degraded", "failing"] = Field(
+        description="ok; degraded: a model other than the default failed to load (200); "
+                    "failing: the default model failed to load (503)")
     models: dict[str, bool] = Field(description="model name -> loaded yet")
+    failed: dict[str, str] = Field(default_factory=dict, description="model name -> why it could not be loaded (one line)")
+    detail: str | None = Field(None, description="what is wrong, in one line, unless the status is ok")
 
 
 class ErrorResponse(BaseModel):

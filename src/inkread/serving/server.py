@@ -8,8 +8,10 @@ near one core by the GIL; the model's preprocessing is mostly Python and numpy o
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
+import logging
 import os
 import signal
 import socket
@@ -91,10 +93,38 @@ def uvicorn_config(app, config: ServeConfig):
     """uvicorn's settings for serving ``app``: its HTTP/1.1 protocol with a time limit on request headers."""
     import uvicorn
 
-    return uvicorn.Config(
+    settings = uvicorn.Config(
         app, http=header_timeout_protocol(config.header_timeout_s), log_level="info" if config.log_requests else "warning",
         access_log=config.log_requests, server_header=False, timeout_graceful_shutdown=5,
     )
+    # once per process, however many servers it configures (tests build several)
+    error_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(existing, ShutdownLogFilter) for existing in error_log.filters):
+        error_log.addFilter(ShutdownLogFilter())
+    return settings
+
+
+class ShutdownLogFilter(logging.Filter):
+    """Turns uvicorn's report of requests cut short at shutdown into one line of its own.
+
+    When the grace period ends uvicorn logs "Cancel N running task(s)" and then, for each request,
+    "Exception in ASGI application" with the CancelledError's ~90-line traceback, though
+    ``ShutdownAnswerMiddleware`` has answered the client 503 (or it had its answer already): nothing
+    there is a bug to report. Any other record passes unchanged (should uvicorn reword its "Cancel"
+    line, that line is shown as uvicorn writes it; the tracebacks are still dropped, by exception type).
+    """
+
+    LINE = "inkread: {n} request(s) cut short by the shutdown: answered 503 (the client should send them again)"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for the records replaced (the one line is printed here instead), True for the rest."""
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, asyncio.CancelledError):
+            return False  # the request's traceback: the line below has said it
+        if isinstance(record.msg, str) and record.msg.startswith("Cancel %s running task(s)") and record.args:
+            print(self.LINE.format(n=record.args[0]), file=sys.stderr, flush=True)
+            return False
+        return True
 
 
 def header_timeout_protocol(seconds: float):
@@ -157,7 +187,9 @@ def _supervise(app, sock: socket.socket, config: ServeConfig) -> None:
                 return
             pid = os.fork()
             if pid == 0:
-                _work(app, sock, config, parent, mask)
+                # every worker loads the models: one reports a broken one (the first; a replacement only when
+                # no other worker is left, which had reported it), or each line would come once per worker
+                _work(app, sock, config, parent, mask, quiet=bool(children))
             children[pid] = time.monotonic()
             if stopping:  # its handler ran after the signals were blocked, before the pid was added
                 os.kill(pid, signal.SIGTERM)
@@ -215,14 +247,17 @@ def _how_it_ended(status: int) -> str:
     return f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
 
 
-def _work(app, sock: socket.socket, config: ServeConfig, parent: int, mask) -> None:
+def _work(app, sock: socket.socket, config: ServeConfig, parent: int, mask, quiet: bool = False) -> None:
     """A forked worker: serve until stopped, then end the process; it never returns into the supervisor's loop.
 
     It starts with the stop signals blocked (``mask`` is the signal mask to restore) and the
-    supervisor's handlers; why it stops is printed, for the supervisor's log.
+    supervisor's handlers; why it stops is printed, for the supervisor's log. ``quiet``: models that
+    fail to load are not reported (another worker does it).
     """
     code = 0
     try:
+        if quiet:
+            app.state.registry.quiet = True
         signal.signal(signal.SIGINT, signal.default_int_handler)  # not the supervisor's handler
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a stop signal sent since the fork acts now
