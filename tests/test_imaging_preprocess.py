@@ -543,3 +543,16 @@ def test_a_table_or_dark_corners_around_the_page_are_not_ink():
     ImageDraw.Draw(image).line([(200, 100), (200, 200)], fill=40, width=8)
     ink = ink_map(image) > 0.5
     assert ink[148:153, :100].all() and ink[120:180, 198:203].all()
+
+
+def test_may_be_inverted_only_when_the_ink_covers_most_of_the_image_and_its_border():
+    from inkread.imaging.preprocess import may_be_inverted
+
+    digit = np.zeros((60, 40), np.float32)
+    digit[10:50, 18:23] = 1.0  # a 1 on paper: ink a tenth of the image, away from the border
+    assert not may_be_inverted(digit)
+    assert may_be_inverted(1.0 - digit)  # its paper read as the ink: a box around a dark 1
+    bold_on_paper = np.zeros((60, 40), np.float32)
+    bold_on_paper[5:55, 5:35] = 1.0  # a blot inside a margin: most of the image, none of the border
+    assert not may_be_inverted(bold_on_paper)
+    assert may_be_inverted(np.ones((40, 5), np.float32))  # a tight crop of a bold 1: ambiguous, predict reads both ways

@@ -33,6 +33,8 @@ RECIPES = ("mnist", "emnist")
 SIZE = 28
 WORK_SIDE = 80  # longest side of the character while its strokes are measured and adjusted
 INK_THRESHOLD = 0.5  # a pixel is "ink" for stroke widths above this
+INVERTED_INK_SHARE = 0.4  # "ink" over 40% of the image...
+INVERTED_BORDER_SHARE = 0.25  # ...and over a quarter of its outermost pixels may be the paper (may_be_inverted)
 FAINT_EDGE, FAINT_EDGE_PX = 0.1, 3  # faint ink further than this from the solid ink's box is not its edge
 FADED_PEAK = 0.8  # shrunk to WORK_SIDE, a character whose darkest pixel is fainter than this had hairline strokes
 # Stroke width / longest side, 25th..75th percentile over the training sets (measured on 2,000
@@ -71,6 +73,21 @@ def writing_ink(source: Any) -> np.ndarray:
     ink = writing_only(load_image(source))
     check_mark_count(ink > INK_THRESHOLD)
     return ink
+
+
+def may_be_inverted(ink: np.ndarray) -> bool:
+    """Whether the "ink" may be the paper: it covers most of the image and much of its border.
+
+    Polarity is taken from the border (``ink.py``): light ink on dark paper only if three quarters of
+    the border are dark. A tight crop of light ink touches the border with its strokes on every side,
+    so its dark paper can fall short of that and be read as the ink: a filled box around a dark
+    character. Real dark ink covers most of an image only in the boldest tight crops.
+    """
+    solid = ink > INK_THRESHOLD
+    if solid.mean() <= INVERTED_INK_SHARE:
+        return False
+    border = np.concatenate([solid[0], solid[-1], solid[1:-1, 0], solid[1:-1, -1]])
+    return bool(border.mean() > INVERTED_BORDER_SHARE)
 
 
 def writing_only(ink: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ No PyTorch here: only numpy, Pillow and ONNX Runtime. One Recognizer may be shar
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from typing import TYPE_CHECKING, Any, Iterable, Literal
@@ -21,7 +22,7 @@ import numpy as np
 
 from inkread.errors import InkreadError
 from inkread.imaging.decode import load_image_scaled
-from inkread.imaging.preprocess import NoInkError, normalize, preprocess_image, writing_ink
+from inkread.imaging.preprocess import NoInkError, may_be_inverted, normalize, preprocess_image, writing_ink
 from inkread.imaging.segment import CutChooser, Glyph, JoinChooser, may_hold_several, segment
 from inkread.inference.bundle_format import ModelMeta
 from inkread.inference.grouping import EXTRA_CUT_COST, JOIN_GAIN, best_cuts, best_groups
@@ -61,6 +62,9 @@ LINE_OVER_CHARACTER = 0.9
 # benchmarks/several_characters.py (results/several_characters.md).
 SEVERAL_OVER_ONE = 0.9
 WIDE_FOR_DIGITS = 1.4
+# predict(): an image whose "ink" may be its paper (imaging.preprocess.may_be_inverted: a tight crop of
+# light ink) is read the other way round too, and that reading is kept if it is this many times surer.
+INVERTED_OVER_UPRIGHT = 1.3
 
 Errors = Literal["raise", "return"]
 
@@ -136,11 +140,15 @@ class Recognizer:
         results: list[Prediction | None] = []
         inputs: list[np.ndarray] = []
         apart: dict[int, np.ndarray] = {}  # input index -> ink in pieces apart (maybe several characters)
+        inverted: dict[int, np.ndarray] = {}  # input index -> the model's input if the "ink" is the paper
         for image in images:
             try:
                 ink = writing_ink(image)
                 inputs.append(normalize(ink, self.meta.recipe))
-                if may_hold_several(ink, self._wide):
+                if may_be_inverted(ink):
+                    with contextlib.suppress(NoInkError):  # ink everywhere: nothing the other way round
+                        inverted[len(inputs) - 1] = normalize(1.0 - ink, self.meta.recipe)
+                elif may_hold_several(ink, self._wide):
                     apart[len(inputs) - 1] = ink
                 results.append(None)  # filled in after the model has run
             except NoInkError:
@@ -151,6 +159,11 @@ class Recognizer:
                 results.append(Prediction.failed(str(error)))
         if inputs:
             answers = self.predict_preprocessed(np.stack(inputs), only=only, top_k=top_k)
+            if inverted:  # read the other way round too, and keep the surer reading
+                flipped = self.predict_preprocessed(np.stack(list(inverted.values())), only=only, top_k=top_k)
+                for index, answer in zip(inverted, flipped):
+                    if answer.confidence > INVERTED_OVER_UPRIGHT * answers[index].confidence:
+                        answers[index] = answer
             for index, ink in apart.items():
                 answers[index] = self._flag_several(answers[index], ink, only)
             answered = iter(answers)
