@@ -189,7 +189,12 @@ class Recognizer:
         if len(inputs) < 2:
             return answer
         read = self._rank(self.model.logits(np.stack(inputs)[:, None]), only, 1)
-        if min(piece.confidence for piece in read) < SEVERAL_OVER_ONE * answer.confidence:
+        # two pieces: each must read surely (a K in two strokes reads as "1<" less surely than as K); three
+        # or more: the median piece (a note's every letter is rarely sure, and one character seldom falls
+        # into three pieces apart)
+        confidences = sorted(piece.confidence for piece in read)
+        typical = confidences[0] if len(confidences) == 2 else float(np.median(confidences))
+        if typical < SEVERAL_OVER_ONE * answer.confidence:
             return answer
         text = "".join(("\n" if k and line_of[i] != line_of[readable[k - 1]] else "") + piece.label
                        for k, (i, piece) in enumerate(zip(readable, read)))
