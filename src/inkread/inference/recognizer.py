@@ -115,7 +115,8 @@ class Recognizer:
 
     def __repr__(self) -> str:
         touching = f", touching={self.touching.name!r}" if self.touching is not None else ""
-        return f"Recognizer({self.name!r}, {len(self.labels)} classes, recipe={self.meta.recipe!r}{touching})"
+        count = len(self.labels)
+        return f"Recognizer({self.name!r}, {count} {'class' if count == 1 else 'classes'}, recipe={self.meta.recipe!r}{touching})"
 
     # --- one character per image -------------------------------------------------------------
 
