@@ -286,6 +286,19 @@ def test_an_int8_quantized_bundle_loads_and_agrees(tmp_path):
     assert [p.label for p in quantized.predict_batch(samples)] == [p.label for p in Recognizer.load("digits").predict_batch(samples)] == truth
 
 
+def test_a_run_stopped_before_its_model_was_written_says_to_resume_it(tmp_path):
+    """predict/evaluate/export on such a run said it "holds no model.json: give a model bundle or run folder"."""
+    from inkread.errors import ModelBundleError
+    from inkread.inference.onnx_model import RUN_CHECKPOINT, resolve_bundle
+    from inkread.training.checkpoint import CHECKPOINT_FILE
+
+    assert RUN_CHECKPOINT == CHECKPOINT_FILE  # inference names it without importing training
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / CHECKPOINT_FILE).write_bytes(b"checkpoint")
+    with pytest.raises(ModelBundleError, match=r"stopped before it wrote its model: finish it with `inkread train --out .*run --resume`"):
+        resolve_bundle(tmp_path / "run")
+
+
 # --- predict: images in, through the imaging layer ------------------------------------------------------
 
 def test_predict_reads_rendered_digits_from_every_kind_of_input(font, tmp_path):

@@ -26,6 +26,10 @@ def split_model_pair(spec: str | os.PathLike) -> tuple[str, str | None]:
     return model, touching
 
 
+# The checkpoint file of a run folder (training.checkpoint.CHECKPOINT_FILE: inference does not import training)
+RUN_CHECKPOINT = "checkpoint.pt"
+
+
 def resolve_bundle(name_or_path: str | os.PathLike) -> Path:
     """The bundle folder for "digits", "characters", a bundle folder, a run folder or a .onnx file."""
     text = str(name_or_path)
@@ -41,6 +45,9 @@ def resolve_bundle(name_or_path: str | os.PathLike) -> Path:
         for candidate in (path, path / "model", path / "export"):
             if (candidate / META_FILE).exists():
                 return candidate
+        if (path / RUN_CHECKPOINT).exists():  # a run stopped before its last epoch: its bundle is written at the end
+            raise ModelBundleError(f"{path} is a run of inkread train that was stopped before it wrote its model: finish it "
+                                   f"with `inkread train --out {path} --resume`, then use {path}")
         raise ModelBundleError(f"{path} holds no model.json: give a model bundle or run folder, or one of {', '.join(PRETRAINED)}")
     if path.is_file():
         raise ModelBundleError(f"{path} is a file, not a model: give a model bundle or run folder (or its model.onnx), "

@@ -128,7 +128,7 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
     untaught = [label for index, label in enumerate(splits.labels) if index not in taught]
     if untaught and not config.init_from:  # a fine-tuned model keeps classes its new data lacks
         warn(f"{len(untaught)} of the {num_classes} classes {'has' if len(untaught) == 1 else 'have'} no training image ({first_few(untaught)}): the model "
-             "cannot learn them; add images of them, or more (--limit)")
+             f"cannot learn them; add images of them{', or take more with --limit' if config.limit else ''}")
     if resume_state is not None and list(resume_state.get("labels", splits.labels)) != list(splits.labels):
         raise InkreadError(f"the classes of {config.dataset} changed since the run started "
                            f"({len(resume_state['labels'])} then, {num_classes} now): start a new run with another --out")
