@@ -104,6 +104,17 @@ def test_a_corrupt_file_among_good_ones(digits_dir, font_bundle):
     assert set(failed) == {"broken.png", "missing.png"} and "no such file" in failed["missing.png"]
 
 
+def test_json_and_csv_list_files_in_the_order_given_failures_included(digits_dir, font_bundle):
+    """Failures were listed last, after every result: a script pairing outputs with its inputs by position got them wrong."""
+    (digits_dir / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n but then nothing")
+    given = [digits_dir / "digit-7.png", digits_dir / "missing.png", digits_dir / "broken.png", digits_dir / "digit-0.png"]
+    names = [path.name for path in given]
+    result = inkread("predict", *given, "--model", font_bundle, "--format", "json")
+    assert [Path(item["file"]).name for item in json.loads(result.stdout)] == names
+    result = inkread("predict", *given, "--model", font_bundle, "--format", "csv")
+    assert [Path(row["file"]).name for row in csv.DictReader(io.StringIO(result.stdout))] == names
+
+
 def test_a_blank_image_is_nothing_to_read(tmp_path, font_bundle):
     Image.new("L", (100, 100), 255).save(tmp_path / "blank.png")
     result = inkread("predict", tmp_path / "blank.png", "--model", font_bundle)

@@ -71,7 +71,7 @@ def run_predict(config: PredictConfig, stdout: TextIO | None = None, stderr: Tex
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     _check(config)
-    files, missing, notes = find_images(config.paths)
+    files, missing, notes, order = _expand(config.paths)
     if not files:
         raise InkreadError(": ".join(missing[0]) if len(missing) == 1 else
                            f"no images found in {' '.join(config.paths)}: give image files, folders of images or globs like 'scans/*.png'")
@@ -90,7 +90,7 @@ def run_predict(config: PredictConfig, stdout: TextIO | None = None, stderr: Tex
             _read_files(recognizer, files, config, outcome, stderr, bar)
     if config.save_preprocessed:
         save_preprocessed(outcome.rows, Path(config.save_preprocessed))
-    stdout.write(format_results(outcome.rows, config.format, config.mode, config.top_k, outcome.errors))
+    stdout.write(format_results(outcome.rows, config.format, config.mode, config.top_k, outcome.errors, order))
     stdout.flush()
     return 1 if outcome.errors else 0
 
@@ -208,6 +208,20 @@ def find_images(paths: list[str]) -> tuple[list[str], list[tuple[str, str]], lis
     return list(files), problems, notes
 
 
+def _expand(paths: list[str]) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]], list[str]]:
+    """``find_images`` of each path in turn, plus every file and path-that-matched-nothing in the order given
+    (so that the JSON and CSV outputs list them as the user typed them, failures included)."""
+    files: dict[str, None] = {}
+    missing, notes, order = [], [], []
+    for text in paths:
+        found, problems, found_notes = find_images([text])
+        order += [name for name in found if name not in files] + [path for path, _ in problems]
+        files.update(dict.fromkeys(found))
+        missing += problems
+        notes += found_notes
+    return list(files), missing, notes, order
+
+
 def _images_below(folder: Path) -> bool:
     """Whether any sub-folder (not hidden), at any depth, holds an image."""
     for child in folder.iterdir():
@@ -251,27 +265,30 @@ def _progress(total: int, wanted: bool | None, stderr: TextIO):
 # --- output ---------------------------------------------------------------------------------
 
 def format_results(rows: list[tuple[str, Prediction | ReadResult]], fmt: str, mode: str, top_k: int = 3,
-                   errors: list[tuple[str, str]] = ()) -> str:
+                   errors: list[tuple[str, str]] = (), order: list[str] | None = None) -> str:
     """The results as text: an aligned table, a JSON list of objects, or CSV with a header.
 
     ``errors`` (file, message) are listed in the JSON and the CSV (an ``error`` column), so that a
-    script reading either sees every file; the table leaves them to stderr.
+    script reading either sees every file; the table leaves them to stderr. ``order`` (file and path
+    names) puts results and errors in that order; without it, errors come last.
     """
+    rank = {name: index for index, name in enumerate(order or [])}
+    by_order = lambda item: rank.get(item[0], len(rank))  # noqa: E731 - a sort key  # stable: ties keep their place
     if fmt == "json":
-        items = [{"file": name, **result.to_dict()} for name, result in rows]
-        items += [{"file": name, "error": message} for name, message in errors]
-        return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
-    records = [_record(name, result, mode) for name, result in rows]
+        items = [(name, {"file": name, **result.to_dict()}) for name, result in rows]
+        items += [(name, {"file": name, "error": message}) for name, message in errors]
+        return json.dumps([item for _, item in sorted(items, key=by_order)], indent=2, ensure_ascii=False) + "\n"
+    records = [(name, _record(name, result, mode)) for name, result in rows]
     if fmt == "csv":
         buffer = io.StringIO()
         header = ["file", "label", "confidence", "text", "uncertain", "no_ink", "error"] if mode == "read" else \
                  ["file", "label", "confidence", "uncertain", "no_ink", "top_k", "several_characters", "error"]
         writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
-        writer.writerows(records)
-        writer.writerows({"file": name, "error": message} for name, message in errors)
+        failed = [(name, {"file": name, "error": message}) for name, message in errors]
+        writer.writerows(record for _, record in sorted(records + failed, key=by_order))
         return buffer.getvalue()
-    return _table(records, mode, top_k)
+    return _table([record for _, record in records], mode, top_k)
 
 
 def _record(name: str, result: Prediction | ReadResult, mode: str) -> dict[str, str]:
