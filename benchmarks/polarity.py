@@ -1,6 +1,6 @@
 """Light ink on dark paper, and tight crops: does ``predict`` read them as it reads dark ink on light?
 
-    python benchmarks/polarity.py [--data ../shared/datasets] [--limit 300]
+    python benchmarks/polarity.py [--data ../shared/datasets] [--limit 300] [--mode read]
 
 Each image of a real-handwriting set is made dark ink on light paper (semeion and optdigits come as
 ink = 1 bitmaps), then shown to the shipped digits model in three cuts, each in both polarities:
@@ -40,9 +40,15 @@ def cuts(gray: np.ndarray) -> dict[str, np.ndarray]:
     return {"whole": gray, "tight": np.asarray(enlarged), "tight, bold": np.asarray(enlarged.filter(ImageFilter.MinFilter(7)))}
 
 
-def run(data: Path, limit: int) -> str:
-    """The table, as markdown."""
+def run(data: Path, limit: int, mode: str = "predict") -> str:
+    """The table, as markdown; ``mode`` "read" reads each image as text (right: the text is the label)."""
     recognizer = Recognizer.load("digits")
+
+    def labels_read(images: list[np.ndarray]) -> list[str | None]:
+        if mode == "predict":
+            return [answer.label for answer in recognizer.predict_batch(images, errors="return")]
+        return [recognizer.read(image).text for image in images]
+
     lines = ["| set | cut | images | dark ink on light | light ink on dark |", "|---|---|---|---|---|"]
     totals = {"dark": 0, "light": 0, "n": 0}
     for name in SETS:
@@ -54,8 +60,7 @@ def run(data: Path, limit: int) -> str:
         for cut in CUTS:
             right = {}
             for polarity, shown in (("dark", images[cut]), ("light", [255 - image for image in images[cut]])):
-                answers = recognizer.predict_batch(shown, errors="return")
-                right[polarity] = sum(answer.label == label for answer, label in zip(answers, labels))
+                right[polarity] = sum(read == label for read, label in zip(labels_read(shown), labels))
                 totals[polarity] += right[polarity]
             totals["n"] += len(labels)
             lines.append(f"| {name} | {cut} | {len(labels)} | {100 * right['dark'] / len(labels):.1f}% | "
@@ -69,8 +74,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared datasets folder")
     parser.add_argument("--limit", type=int, default=300, help="images per set (the first of labels.csv)")
+    parser.add_argument("--mode", choices=["predict", "read"], default="predict", help="inkread predict or inkread read")
     args = parser.parse_args()
-    return print_report("polarity.py", lambda: run(args.data, args.limit))
+    return print_report("polarity.py", lambda: run(args.data, args.limit, args.mode))
 
 
 if __name__ == "__main__":

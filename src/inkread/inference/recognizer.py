@@ -62,8 +62,9 @@ LINE_OVER_CHARACTER = 0.9
 # benchmarks/several_characters.py (results/several_characters.md).
 SEVERAL_OVER_ONE = 0.9
 WIDE_FOR_DIGITS = 1.4
-# predict(): an image whose "ink" may be its paper (imaging.preprocess.may_be_inverted: a tight crop of
-# light ink) is read the other way round too, and that reading is kept if it is this many times surer.
+# predict() and read(): an image whose "ink" may be its paper (imaging.preprocess.may_be_inverted: a tight
+# crop of light ink) is read the other way round too, and that reading is kept if it is this many times
+# surer (read: its characters' mean confidence).
 INVERTED_OVER_UPRIGHT = 1.3
 
 Errors = Literal["raise", "return"]
@@ -223,9 +224,21 @@ class Recognizer:
         for a path, bytes or a PIL image alike (``ImageOps.exif_transpose(image)`` is that image).
         """
         self._check(only, top_k)
+        ink, scale = load_image_scaled(image)
+        result = self._read_ink(ink, scale, only, top_k)
+        if may_be_inverted(ink):  # its "ink" may be its paper (predict_batch): read it the other way round too
+            try:
+                other = self._read_ink(1.0 - ink, scale, only, top_k)
+            except InkreadError:  # too many marks that way round: the first reading stands
+                return result
+            if other.characters and _mean_confidence(other) > INVERTED_OVER_UPRIGHT * _mean_confidence(result):
+                return other
+        return result
+
+    def _read_ink(self, ink: np.ndarray, scale: float, only: str | None, top_k: int) -> ReadResult:
+        """``read`` of an ink map; ``scale`` takes its pixels to the image's."""
         lines: list[list[Glyph]] = []  # the glyphs kept, line by line: characters and punctuation
         inputs: list[np.ndarray] = []  # the model's inputs for the characters among them
-        ink, scale = load_image_scaled(image)
         cut_chooser, join_chooser = self._choosers(only)
         found = segment(ink, choose_cuts=cut_chooser, choose_joins=join_chooser)
         for line in found:
@@ -487,6 +500,11 @@ def _first_letters_by_height(words: list[list[int]], answers: list[Prediction], 
 def _relabelled(prediction: Prediction, label: str) -> Prediction:
     """``prediction`` answering ``label``, another case of its label: its ranking says the same."""
     return dataclasses.replace(prediction, label=label, top_k=recased_ranking(prediction.top_k, prediction.label, label))
+
+
+def _mean_confidence(result: ReadResult) -> float:
+    """How surely a reading was made: its characters' mean confidence (0 for none)."""
+    return float(np.mean([c.confidence for c in result.characters])) if result.characters else 0.0
 
 
 def _character(glyph, prediction: Prediction | None, scale: float, line: int) -> CharacterResult:
