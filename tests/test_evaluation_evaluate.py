@@ -4,6 +4,7 @@ The model is a linear layer whose class k responds to a horizontal bar of ink at
 so its prediction for every image is known without running it.
 """
 
+import html
 import json
 from types import SimpleNamespace
 
@@ -106,6 +107,12 @@ def test_report_says_when_classes_of_the_data_were_merged(bundle, fake_data, tmp
     metrics = evaluate(EvaluateConfig(model=str(bundle), dataset="emnist-byclass", out=str(tmp_path)))
     assert metrics["context"]["classes"].startswith("2 classes of emnist-byclass are merged into the model's 10")
     assert "c-&gt;C o-&gt;O" in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_single_merged_class_is_named_in_the_singular(bundle, fake_data, tmp_path):
+    fake_data.splits.source["merged_classes"] = ["c->C"]
+    metrics = evaluate(EvaluateConfig(model=str(bundle), dataset="emnist-byclass", out=str(tmp_path)))
+    assert metrics["context"]["classes"].startswith("1 class of emnist-byclass is merged into the model's 10")
 
 
 def test_limit_and_split(bundle, fake_data, tmp_path):
@@ -282,3 +289,99 @@ def test_digits_model_on_a_letters_csv_is_refused(bundle, tmp_path):
     with pytest.raises(InkreadError) as caught:
         evaluate(EvaluateConfig(model=str(bundle), dataset=f"csv:{csv}", out=str(tmp_path / "out")))
     assert "\n" not in str(caught.value) and "'A'" in str(caught.value)
+
+
+def unique_bar(cls: int, number: int, ink: int = 255) -> np.ndarray:
+    """``bar(cls)`` with ink ``ink`` and ``number`` written in bits down column 0, where the model looks not:
+    an image of its own, read as ``cls`` (less surely with less ink)."""
+    image = (bar(cls).astype(np.int64) * ink // 255).astype(np.uint8)
+    image[:, 0] = [255 * ((number >> bit) & 1) for bit in range(28)]
+    return image
+
+
+def write_bar_csv(path, count: int, wrong: dict | None = None):
+    """A csv: file of ``count`` distinct bar images of classes 0..9 in turn; row i in ``wrong`` (i: ink)
+    is labelled one class off, with that much ink."""
+    wrong = wrong or {}
+    rows = []
+    for i in range(count):
+        label = (i % 10 + 1) % 10 if i in wrong else i % 10
+        rows.append(",".join([str(label), *map(str, unique_bar(i % 10, i, wrong.get(i, 255)).reshape(-1))]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_copy_of_the_training_data_is_found_by_content(tmp_path, capsys):
+    """A user's copy of the folder a model was trained on, evaluated whole: most of it is training images."""
+    import shutil
+
+    from inkread.data import load_dataset
+    from inkread.evaluation.fingerprint import training_fingerprint
+
+    original = write_bar_csv(tmp_path / "ds" / "mine.csv", 100)
+    train = load_dataset(f"csv:{original}", labels=DIGITS).train
+    trained = write_bar_bundle(tmp_path / "ft")
+    meta = ModelMeta.read(trained)
+    meta.training = {"dataset": f"csv:{original}", "train_fingerprint": training_fingerprint(train.images),
+                     "data_source": {"spec": f"csv:{original}", "split_by": "content+class", "seed": 0, "val_fraction": 0.1}}
+    (trained / "model.json").write_text(meta.to_json(), encoding="utf-8")
+    copy = shutil.copy(original, tmp_path / "copy.csv")
+
+    metrics = evaluate(EvaluateConfig(model=str(trained), dataset=f"csv:{copy}", out=str(tmp_path / "copy")))
+    said = f"'bars' was trained on {len(train)} of the 100 evaluated images ({len(train)}%, matched by their pixels)"
+    assert metrics["context"]["split"] == "all" and said in metrics["context"]["warning"]
+    assert f"inkread: warning: {said}" in capsys.readouterr().err
+    assert html.escape(said) in (tmp_path / "copy" / "report.html").read_text(encoding="utf-8")
+    # the original's test split is what training held out: nothing to say
+    metrics = evaluate(EvaluateConfig(model=str(trained), dataset=f"csv:{original}", out=str(tmp_path / "test")))
+    assert metrics["context"]["split"] == "test" and "warning" not in metrics["context"]
+    # its train split: the path says so already, once
+    metrics = evaluate(EvaluateConfig(model=str(trained), dataset=f"csv:{original}", split="train", out=str(tmp_path / "t")))
+    assert metrics["context"]["warning"].count("overstates") == 1
+    # a bundle from before the fingerprint: as before
+    metrics = evaluate(EvaluateConfig(model=str(write_bar_bundle(tmp_path / "old")), dataset=f"csv:{copy}",
+                                      out=str(tmp_path / "old-report")))
+    assert "warning" not in metrics["context"]
+
+
+def test_the_training_images_of_the_model_a_fine_tuned_one_started_from_are_found(tmp_path, fake_data, capsys):
+    from inkread.evaluation.fingerprint import training_fingerprint
+
+    tuned = write_bar_bundle(tmp_path / "tuned")
+    meta = ModelMeta.read(tuned)
+    meta.training = {"dataset": "folder:/new", "train_fingerprint": training_fingerprint(bar_images([0])),
+                     "started_from": {"name": "base", "training": {
+                         "dataset": "csv:/base.csv", "train_fingerprint": training_fingerprint(bar_images(range(10)))}}}
+    (tuned / "model.json").write_text(meta.to_json(), encoding="utf-8")
+    metrics = evaluate(EvaluateConfig(model=str(tuned), dataset="csv:/elsewhere.csv", split="test", out=str(tmp_path / "r")))
+    warnings = metrics["context"]["warning"]
+    assert "'bars' was trained on 5 of the 50 evaluated images (10%" in warnings  # the fives bars of class 0
+    assert "'bars' started from 'base', which was trained on 50 of the 50 evaluated images (100%" in warnings
+
+
+def test_the_misclassified_rows_and_files_are_named(tmp_path):
+    """A user finds the mislabelled images of their own data set: csv: rows by line, folder: images by file."""
+    from helpers import font_digits, render
+
+    csv = write_bar_csv(tmp_path / "bars.csv", 60, wrong={3: 30, 17: 255, 42: 60})
+    metrics = evaluate(EvaluateConfig(model=str(write_bar_bundle(tmp_path / "bars")), dataset=f"csv:{csv}",
+                                      out=str(tmp_path / "csv")))
+    listed = metrics["misclassified"]["listed"]
+    # the surest mistake first (most ink), as in misclassified.png; no header: row i is line i + 1
+    assert [(m["image"], m["true"], m["predicted"]) for m in listed] == [("line 18", "8", "7"), ("line 43", "3", "2"),
+                                                                         ("line 4", "4", "3")]
+    assert metrics["misclassified"]["total"] == 3 and listed[0]["confidence"] > listed[1]["confidence"] > listed[2]["confidence"]
+    page = (tmp_path / "csv" / "report.html").read_text(encoding="utf-8")
+    assert page.index("line 18") < page.index("line 43") < page.index("line 4<")
+
+    data = tmp_path / "mine"
+    for label in "0123456789":
+        (data / label).mkdir(parents=True)
+        for name in ("a", "b"):
+            render(label).save(data / label / f"{name}.png")
+    render("3").save(data / "8" / "oops.png")  # a 3 filed as an 8
+    metrics = evaluate(EvaluateConfig(model=str(font_digits(tmp_path / "digits")), dataset=f"folder:{data}",
+                                      out=str(tmp_path / "folder")))
+    assert metrics["n"] == 21 and metrics["misclassified"]["total"] == 1
+    assert [(m["image"], m["true"], m["predicted"]) for m in metrics["misclassified"]["listed"]] == [("8/oops.png", "8", "3")]

@@ -268,3 +268,25 @@ def test_nan_probabilities_are_a_one_line_error_and_no_report(tmp_path):
     with pytest.raises(InkreadError, match="NaN or infinite probabilities: its weights are broken"):
         write_report(tmp_path / "out", np.arange(4), probs, None, LABEL_SETS["digits"])
     assert not (tmp_path / "out").exists()
+
+
+def test_misclassified_images_are_named_worst_first_as_in_the_grid(tmp_path):
+    images, y_true, probs = synthetic(10, 40, accuracy=0.5, seed=3)
+    names = np.array([f"{y}/img{i}.png" for i, y in enumerate(y_true)], dtype=object)
+    metrics = write_report(tmp_path, y_true, probs, images, list("0123456789"), names=names)
+    wrong = np.flatnonzero(probs.argmax(axis=1) != y_true)
+    found = metrics["misclassified"]
+    assert found["total"] == len(wrong) > 100 and len(found["listed"]) == 100  # capped, the count kept
+    worst = wrong[np.argsort(-probs[wrong].max(axis=1), kind="stable")]
+    assert [m["image"] for m in found["listed"]] == list(names[worst[:100]])
+    first = found["listed"][0]
+    assert first == {"image": names[worst[0]], "true": str(y_true[worst[0]]), "predicted": str(probs[worst[0]].argmax()),
+                     "confidence": round(float(probs[worst[0]].max()), 4)}
+    assert json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8"))["misclassified"] == found
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert page.count('<td class="name">') == 100 and page.index(names[worst[0]]) < page.index(names[worst[1]])
+    assert f"The 100 surest mistakes of {len(wrong)}, by file" in page
+    # without names (MNIST has no files) nothing is listed
+    assert "misclassified" not in write_report(tmp_path, y_true, probs, images, list("0123456789"))
+    with pytest.raises(InkreadError, match="3 image names for 400 images"):
+        write_report(tmp_path, y_true, probs, images, list("0123456789"), names=names[:3])

@@ -516,3 +516,27 @@ def test_a_folder_run_keeps_the_split_it_started_with_when_resumed(tmp_path, mon
     bundle = train(replace(config, resume=True))
     assert asked[-1] == "position"
     assert json.loads((bundle / "model.json").read_text())["training"]["data_source"]["split_by"] == "position"
+
+
+def test_a_bundle_fingerprints_its_training_images_and_keeps_the_start_models(tmp_path):
+    """evaluate finds a model's training images by content (a copied folder): the bundle records them, and a
+    fine-tuned bundle keeps its start model's record with its fingerprint."""
+    from inkread.data.splits import DatasetSplits, ImageSet
+    from inkread.evaluation.fingerprint import count_matches
+
+    rng = np.random.default_rng(0)
+    part = lambda n: ImageSet(rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), np.arange(n) % 2)  # noqa: E731
+    first = DatasetSplits("first", ("0", "1"), "mnist", part(16), part(4), part(4))
+    second = DatasetSplits("second", ("0", "1"), "mnist", part(16), part(4), part(4))
+    options = dict(arch="seed", epochs=1, augment="off", threads=1, progress=False, batch_size=8)
+    base = train(TrainConfig(dataset="first", out=str(tmp_path / "base"), **options), splits=first)
+    tuned = train(TrainConfig(dataset="second", out=str(tmp_path / "tuned"), init_from=str(tmp_path / "base"), **options),
+                  splits=second)
+    text = (tuned / "model.json").read_text()
+    training = json.loads(text)["training"]
+    assert count_matches(training["train_fingerprint"], second.train.images)["matched"] == 16
+    assert count_matches(training["train_fingerprint"], second.test.images)["matched"] == 0  # held out: not in it
+    start = training["started_from"]["training"]["train_fingerprint"]
+    assert start == json.loads((base / "model.json").read_text())["training"]["train_fingerprint"]
+    assert count_matches(start, first.train.images)["matched"] == 16
+    assert len(text) < 20_000  # small: two fingerprints of 16 images

@@ -38,7 +38,8 @@ def load_csv(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str | 
         raise DatasetError(f"{path} has no data rows: expected lines of {_LAYOUT}")
     found, pixels, scaled = _parse_rows(path, rows, label_column, header)
     label_set, targets, merged = index_labels(found, labels, path)
-    images = ImageSet(pixels.reshape(-1, 28, 28), targets)
+    # each row's line number in the file: a report names the rows misread (a mislabeled row is found so)
+    images = ImageSet(pixels.reshape(-1, 28, 28), targets, np.array([f"line {number}" for number, _ in rows], dtype=object))
     train, val, test = split_images(images, seed, val_fraction, TEST_FRACTION, split_by)
     recipe = recipe or default_recipe(label_set)
     return DatasetSplits(f"csv:{path.name}", label_set, recipe, train, val, test,

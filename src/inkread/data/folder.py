@@ -53,10 +53,13 @@ def load_folder(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str
     recipe = recipe or default_recipe(label_set)
 
     pixels = preprocess_files([file for file, _ in train_items + test_items], recipe)
-    images = ImageSet(pixels[:len(train_items)], targets[:len(train_items)])
+    # each image's file, relative to the folder: a report names the ones misread (a mislabeled image is found so)
+    names = np.array([Path(os.path.relpath(file, root)).as_posix() for file, _ in train_items + test_items], dtype=object)
+    images = ImageSet(pixels[:len(train_items)], targets[:len(train_items)], names[:len(train_items)])
     if has_test:
         train, val, _ = split_images(images, seed, val_fraction, 0.0, split_by)
-        test = ImageSet(pixels[len(train_items):], targets[len(train_items):]) if test_items else ImageSet.empty()
+        test = (ImageSet(pixels[len(train_items):], targets[len(train_items):], names[len(train_items):])
+                if test_items else ImageSet.empty())
     else:
         train, val, test = split_images(images, seed, val_fraction, TEST_FRACTION, split_by)
     layout = "train/test folders" if has_test else ("labels.csv" if (root / LABELS_CSV).exists() else "class folders")

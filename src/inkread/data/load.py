@@ -79,7 +79,7 @@ def relabel(splits: DatasetSplits, labels: tuple[str, ...]) -> DatasetSplits:
                            "choose a model or data set with matching labels")
     for name in ("train", "val", "test"):
         part = getattr(splits, name)
-        setattr(splits, name, ImageSet(part.images, np.array(table, dtype=np.int64)[part.targets]))
+        setattr(splits, name, ImageSet(part.images, np.array(table, dtype=np.int64)[part.targets], part.names))
     merged = merge_notes(zip(splits.labels, table), labels)
     if merged:
         splits.source["merged_classes"] = merged  # e.g. byclass "c" read as "C": reports say so

@@ -17,6 +17,7 @@ import numpy as np
 
 from inkread.errors import DatasetError, InkreadError, first_few, warn
 from inkread.files import check_writable_folder, files_other_than
+from inkread.evaluation.fingerprint import content_overlap_warning
 from inkread.evaluation.report import REPORT_FILES, write_report
 
 __all__ = ["EvaluateConfig", "evaluate", "write_report"]
@@ -67,12 +68,12 @@ def evaluate(config: EvaluateConfig) -> dict:
     if config.split == "all":
         from inkread.data.splits import ImageSet
 
-        parts = (data.train, data.val, data.test)
-        split = ImageSet(np.concatenate([p.images for p in parts]), np.concatenate([p.targets for p in parts]))
+        split = ImageSet.concatenate([data.train, data.val, data.test])
     else:
         split = getattr(data, config.split)
     _check_labels(tuple(data.labels), labels, config.dataset, model.meta.name)
     images, targets = split.images[:config.limit], split.targets[:config.limit]
+    names = None if split.names is None else split.names[:config.limit]
     if len(images) == 0:
         raise DatasetError(f"the {config.split} split of {config.dataset} has no images: choose another --split")
 
@@ -80,7 +81,9 @@ def evaluate(config: EvaluateConfig) -> dict:
                "split": config.split, "split_seed": split_args["seed"], "images": f"{len(images):,} of {len(split):,}"}
     merged = data.source.get("merged_classes")
     if merged:
-        context["classes"] = (f"{len(merged)} classes of {config.dataset} are merged into the model's {len(labels)}, "
+        some = f"{len(merged)} class of {config.dataset} is" if len(merged) == 1 else \
+            f"{len(merged)} classes of {config.dataset} are"
+        context["classes"] = (f"{some} merged into the model's {len(labels)}, "
                               f"as its label set has one class for both: {' '.join(merged)}")
         print(f"note: {context['classes']}", file=sys.stderr)
     warnings = [_overlap_warning(who, training, data.source) for who, training in _training_chain(model.meta)]
@@ -89,6 +92,9 @@ def evaluate(config: EvaluateConfig) -> dict:
         warnings.append(f"the {config.split} split of {config.dataset} holds images {trained_on} was "
                         f"{'chosen by (validation)' if config.split == 'val' else 'trained on'}, so the accuracy "
                         "overstates how it reads unseen handwriting: --split test is the part its training held out")
+    else:  # by content: the same images under another path (a copied folder) or in another data set
+        warnings += [content_overlap_warning(who, training.get("train_fingerprint"), images)
+                     for who, training in _training_chain(model.meta)]
     warnings = [warning for warning in warnings if warning]
     if warnings:
         context["warning"] = "; ".join(warnings)
@@ -96,7 +102,7 @@ def evaluate(config: EvaluateConfig) -> dict:
             warn(warning)
     probs = predict_probabilities(model, images)
     metrics = write_report(
-        config.out, targets, probs, images, labels, history=model.meta.history or None,
+        config.out, targets, probs, images, labels, history=model.meta.history or None, names=names,
         title=f"{model.meta.name} on {data.name} ({config.split})",
         context=context,
     )

@@ -114,10 +114,10 @@ def render_misclassified(images, y_true, probs, labels, count: int = MISCLASSIFI
     y_true = np.asarray(y_true)
     y_pred = probs.argmax(axis=1)
     confidence = probs.max(axis=1)
-    wrong = np.flatnonzero(y_pred != y_true)
+    wrong = worst_mistakes(y_true, probs)
     if wrong.size == 0:
         return None
-    worst = wrong[np.argsort(-confidence[wrong], kind="stable")][:count]
+    worst = wrong[:count]
     cols = min(MISCLASSIFIED_COLUMNS, len(worst))
     rows = math.ceil(len(worst) / cols)
     fig, axes = _figure(1.25 * cols + 0.2, 1.6 * rows + 0.6, nrows=rows, ncols=cols, squeeze=False)
@@ -129,6 +129,14 @@ def render_misclassified(images, y_true, probs, labels, count: int = MISCLASSIFI
                      f" {_percent(confidence[index])}%", fontsize=9, family=LABEL_FONT)
     fig.suptitle(f"The {len(worst)} most confident mistakes of {wrong.size}", fontsize=11)
     return _png(fig)
+
+
+def worst_mistakes(y_true, probs) -> np.ndarray:
+    """Indices of the wrong predictions, the most confident first (ties in data order): the grid's order."""
+    probs = np.asarray(probs)
+    confidence = probs.max(axis=1)
+    wrong = np.flatnonzero(probs.argmax(axis=1) != np.asarray(y_true))
+    return wrong[np.argsort(-confidence[wrong], kind="stable")]
 
 
 def render_samples(images, y_true, labels, per_class: int | None = None) -> bytes:

@@ -28,6 +28,7 @@ CONFUSION_FILE = "confusion_matrix.png"
 CURVES_FILE = "curves.png"
 MISCLASSIFIED_FILE = "misclassified.png"
 SAMPLES_FILE = "samples.png"
+MISCLASSIFIED_LISTED = 100  # named in metrics.json and the page: enough to fix a folder's labels, a small file
 
 # (file, heading, caption) in the order the page shows them
 PICTURES = (
@@ -43,18 +44,24 @@ REPORT_FILES = (METRICS_FILE, REPORT_FILE, TEXT_REPORT_FILE, *(name for name, _,
 
 
 def write_report(out_dir: str | os.PathLike, y_true, probs, images, labels, history=None,
-                 title: str = "Evaluation", context: dict | None = None) -> dict:
+                 title: str = "Evaluation", context: dict | None = None, names=None) -> dict:
     """Write the full report for predictions ``probs`` (N, C) against ``y_true`` (N,) into ``out_dir``.
 
     ``images`` (uint8 (N, 28, 28), ink high) feed the picture grids and may be ``None``;
     ``history`` is the per-epoch training history (list of dicts), drawn when given;
     ``context`` (e.g. model, data set, split) is shown on the page and stored in metrics.json.
+    ``names`` (N,): where each image came from (a file, a CSV line), or ``None``; given, metrics.json
+    and the page list the misclassified ones (``misclassified``), worst first as in misclassified.png.
     Needs no model and no data set. Returns the metrics dict, with ``files`` (paths written).
     """
     y_true, probs, images, labels = _check_inputs(y_true, probs, images, labels)
+    if names is not None and len(names) != len(y_true):
+        raise InkreadError(f"{len(names)} image names for {len(y_true)} images: they must match one to one")
     y_pred = probs.argmax(axis=1)
     metrics = {"title": title, "context": dict(context or {})}
     metrics.update(compute_metrics(y_true, y_pred, labels, probs))
+    if names is not None:
+        metrics["misclassified"] = misclassified_list(y_true, probs, labels, names)
     text = classification_report_text(y_true, y_pred, labels)
 
     pictures = {
@@ -104,14 +111,45 @@ def render_html(metrics: dict, text_report: str, pictures: dict, notes: list[str
             # a matrix of many classes keeps its full size (scroll sideways): shrunk to the page, its labels are unreadable
             wide = name == CONFUSION_FILE and metrics["num_classes"] > plots.ANNOTATE_MAX_CLASSES
             figure = '<figure class="wide">' if wide else "<figure>"
-            parts.append(f"<section>\n<h2>{heading}</h2>\n{figure}"
+            # the named mistakes beside their pictures: a user looks for the file of a tile
+            listed = _misclassified_table(metrics) if name == MISCLASSIFIED_FILE else ""
+            start, end = ('<div class="beside">', "</div>") if listed else ("", "")
+            parts.append(f"<section>\n<h2>{heading}</h2>\n{start}{figure}"
                          f"<img src=\"data:image/png;base64,{data}\" alt=\"{esc(heading)}\">"
-                         f"<figcaption>{esc(caption)}</figcaption></figure>\n</section>\n")
+                         f"<figcaption>{esc(caption)}</figcaption></figure>\n{listed}{end}</section>\n")
     parts.append(_confusions_table(metrics))
     parts.append(_per_class_table(metrics))
     parts.append(f"<section>\n<h2>Classification report</h2>\n<pre>{esc(text_report)}</pre>\n</section>\n")
     parts.append("</body>\n</html>\n")
     return "".join(parts)
+
+
+def misclassified_list(y_true, probs, labels, names, limit: int = MISCLASSIFIED_LISTED) -> dict:
+    """The misclassified images by name, the most confident mistake first (misclassified.png's order):
+    ``{"total": count, "listed": [{"image", "true", "predicted", "confidence"}, ... up to limit]}``."""
+    worst = plots.worst_mistakes(y_true, probs)
+    listed = [{"image": str(names[i]), "true": labels[y_true[i]], "predicted": labels[probs[i].argmax()],
+               "confidence": round(float(probs[i].max()), 4)} for i in worst[:limit]]
+    return {"total": int(worst.size), "listed": listed}
+
+
+def _misclassified_table(metrics: dict) -> str:
+    """The named mistakes as a table, numbered as misclassified.png's tiles (left to right, top to bottom)."""
+    found = metrics.get("misclassified")
+    if not found or not found["listed"]:
+        return ""
+    esc = html.escape
+    rows = "".join(f"<tr><td>{n}</td><td class=\"name\">{esc(m['image'])}</td><td class=\"char\">{esc(m['true'])}</td>"
+                   f"<td class=\"char\">{esc(m['predicted'])}</td><td>{_pct(m['confidence'])}</td></tr>"
+                   for n, m in enumerate(found["listed"], start=1))
+    shown, total = len(found["listed"]), found["total"]
+    head = (f"The {shown} surest mistakes of {total:,}" if total > shown else
+            "The mistake" if total == 1 else f"All {total} mistakes")
+    tail = "" if shown == 1 else (f", surest first; 1 to {min(shown, plots.MISCLASSIFIED_COUNT)} are the picture's "
+                                  "tiles, left to right and top to bottom")
+    caption = f"{head}, by file{tail}."
+    return (f"<div class=\"mistakes\"><table class=\"data\"><tr><th>#</th><th>image</th><th>true</th>"
+            f"<th>predicted</th><th>confidence</th></tr>{rows}</table><p class=\"caption\">{esc(caption)}</p></div>\n")
 
 
 def _headline(metrics: dict) -> str:
@@ -204,4 +242,7 @@ table.data{border-collapse:collapse;font-variant-numeric:tabular-nums}
 table.data th,table.data td{border:1px solid #d0d7de;padding:.2rem .7rem;text-align:right}
 table.data th{background:#f6f8fa}table.data td.char{text-align:center;font-family:monospace;font-size:1.05rem}
 pre{background:#f6f8fa;padding:1rem;overflow-x:auto;font-size:.85rem}
+.beside{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start}.beside figure{flex:1 1 480px}
+.mistakes{max-height:32rem;overflow-y:auto;flex:0 1 auto}.mistakes .caption{color:#57606a;font-size:.9rem}
+table.data td.name{text-align:left;font-family:monospace;word-break:break-all}
 """

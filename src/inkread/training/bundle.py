@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from inkread.errors import InkreadError, first_few
+from inkread.evaluation.fingerprint import training_fingerprint
 from inkread.files import atomic_path, check_replaceable, check_writable_folder, files_other_than, staged_folder, write_bytes_atomic, write_text_atomic
 from inkread.inference.bundle_format import BUNDLE_FILES, META_FILE, ONNX_FILE, WEIGHTS_FILE, ModelMeta
 from inkread.labels import LABEL_SETS
@@ -114,6 +115,8 @@ def write_bundle(folder: Path, model: torch.nn.Module, config, splits, history: 
 
     ``started_from``: the model.json of the model a fine-tuned one started from; its name and
     training record are kept in the new bundle's (evaluation checks that data for overlap too).
+    The record holds a fingerprint of the training images' content (``evaluation.fingerprint``),
+    by which evaluation counts the training images in any data set.
 
     The files are written into a staging folder that replaces ``folder`` only when all three are
     complete, so an interruption or a full disk never leaves a bundle without its model.json.
@@ -134,6 +137,8 @@ def write_bundle(folder: Path, model: torch.nn.Module, config, splits, history: 
                   "wall_seconds": round(sum(h.get("seconds", 0.0) for h in history), 1),
                   "train_samples": int(len(splits.train.targets)), "val_samples": int(len(splits.val.targets)),
                   "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                  # by content: evaluate finds these images under any path (a copied folder, a CSV export)
+                  "train_fingerprint": training_fingerprint(splits.train.images),
                   **({"started_from": {"name": started_from.name, "training": started_from.training}}
                      if started_from is not None else {})},
         metrics=metrics,
