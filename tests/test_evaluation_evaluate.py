@@ -266,7 +266,7 @@ def test_a_folder_or_csv_the_model_never_saw_is_evaluated_whole(bundle, tmp_path
     csv.write_text("\n".join(",".join([str(c % 10), *map(str, bar(c % 10).reshape(-1))]) for c in range(60)) + "\n")
     metrics = evaluate(EvaluateConfig(model=str(bundle), dataset=f"csv:{csv}", out=str(tmp_path / "out")))
     assert metrics["n"] == 60 and metrics["accuracy"] == 1.0 and metrics["context"]["split"] == "all"
-    assert "not trained on" in capsys.readouterr().err
+    assert "is not the data set the model was trained on" in capsys.readouterr().err
 
 
 def test_the_images_a_model_was_trained_on_are_flagged_when_evaluated(tmp_path, fake_data, capsys):

@@ -128,8 +128,9 @@ def _default_split(spec: str, trained_on: str) -> str:
     tenth) would leave most of it unread.
     """
     if spec.partition(":")[0] in ("folder", "csv") and not trained_on:
-        print(f"note: the model was not trained on {spec}: evaluating every image in it (--split test for a "
-              "tenth of them)", file=sys.stderr)
+        # (its images may still be training images under another path: the content check warns of that)
+        print(f"note: {spec} is not the data set the model was trained on: evaluating every image in it "
+              "(--split test for a tenth of them)", file=sys.stderr)
         return "all"
     return "test"
 
