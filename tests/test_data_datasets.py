@@ -166,6 +166,19 @@ def test_folder_with_labels_csv_and_letters(tmp_path):
     assert given.labels == LABEL_SETS["byclass"] and given.recipe == "mnist"
 
 
+def test_images_a_labels_csv_does_not_list_are_said_to_be_left_out(tmp_path, capsys):
+    """They were silently ignored: a user who added images and forgot the CSV trained without them."""
+    root = tmp_path / "csvfolder"
+    for n in range(6):
+        _draw(root / "img" / f"{n}.png", n)
+    (root / "notes.txt").write_text("not an image")
+    (root / "labels.csv").write_text("file,label\nimg/0.png,0\nimg/1.png,1\nimg/2.png,0\n./img/3.png,1\n")
+    splits = load_dataset(f"folder:{root}", val_fraction=0.25)
+    assert sum(splits.counts().values()) == 4
+    err = capsys.readouterr().err
+    assert "2 images in" in err and "not listed in labels.csv" in err and "img/4.png" in err and "notes.txt" not in err
+
+
 def test_folder_labels_merge_case_into_a_given_set(tmp_path):
     root = _class_folders(tmp_path / "cases", "cCa", per_class=1)
     bymerge = load_dataset(f"folder:{root}", labels=LABEL_SETS["bymerge"], val_fraction=0.0)

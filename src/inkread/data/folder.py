@@ -169,6 +169,16 @@ def _read_labels_csv(path: Path) -> list[tuple[Path, str]]:
         raise DatasetError(f"cannot read {path} line {reader.line_num} ({error}): fix the quoting of that line") from None
     if not items:
         raise DatasetError(f"{path} has a header line but no rows: add a file,label line per image")
+    # Images beside the labels.csv that it does not list are not used; a user who added files and
+    # forgot the CSV would otherwise never know.
+    from inkread.imaging.decode import is_image_name
+
+    unlisted = sorted(str(image.relative_to(path.parent)) for image in path.parent.rglob("*")
+                      if is_image_name(image) and image.is_file() and os.path.normpath(image) not in seen)
+    if unlisted:
+        warn(f"{len(unlisted)} image{'s' if len(unlisted) != 1 else ''} in {path.parent} "
+             f"{'are' if len(unlisted) != 1 else 'is'} not listed in {path.name} and left out ({first_few(unlisted, 3)}): "
+             "add a file,label line for each to use them")
     return items
 
 
