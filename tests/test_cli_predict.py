@@ -270,3 +270,14 @@ def test_ink_with_no_allowed_character_is_reported_as_unread_not_blank():
     result = inkread("read", SAMPLES / "text" / "two-lines-2026-1121.png", "--model", "lines", "--only", "ACGT")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[1].endswith("no character read in the ink")
+
+
+def test_the_table_shows_labels_with_spaces_and_colons_as_they_are():
+    """The table rebuilt the ranking from the CSV's "label:p" text: a class named "batch 2" came out as "batch, 2 1.0000" under "TOP 2"."""
+    from inkread.inference.jobs import format_results
+    from inkread.inference.results import Prediction
+
+    answer = Prediction(label="batch 2", confidence=0.9, top_k=[("batch 2", 0.9), ("a:b", 0.1)])
+    head, row = format_results([("x.png", answer)], "table", "predict", top_k=3).splitlines()
+    assert "TOP 2" in head
+    assert "batch 2 0.9000, a:b 0.1000" in row

@@ -295,10 +295,11 @@ def _record(name: str, result: Prediction | ReadResult, mode: str) -> dict[str, 
     """One row of text fields, shared by the CSV and table formats."""
     if isinstance(result, ReadResult):
         label = result.text
-        top = ""
+        top = ranked = ""
     else:
         label = result.label or ""
         top = " ".join(f"{char}:{p:.4f}" for char, p in result.top_k)
+        ranked = ", ".join(f"{char} {p:.4f}" for char, p in result.top_k)  # the table's: labels may hold spaces
     answered = not result.no_ink
     unread = isinstance(result, ReadResult) and not result.characters  # ink, but no character read in it
     several = getattr(result, "several_characters", None) or ""
@@ -313,6 +314,8 @@ def _record(name: str, result: Prediction | ReadResult, mode: str) -> dict[str, 
         "uncertain": str(result.uncertain).lower(),
         "no_ink": str(result.no_ink).lower(),
         "top_k": top,
+        "ranked": ranked,
+        "shown": str(len(getattr(result, "top_k", []) or [])),
         "several_characters": several,
         "note": note,
     }
@@ -325,9 +328,8 @@ def _table(records: list[dict[str, str]], mode: str, top_k: int) -> str:
         columns = [("file", "FILE"), ("text", "TEXT"), ("confidence", "CONFIDENCE"), ("note", "NOTE")]
         records = [{**r, "text": r["text"].replace("\n", " / ")} for r in records]  # one row per file
     else:
-        shown = max(len(r["top_k"].split()) for r in records) or top_k  # a model has at most its classes to show
-        columns = [("file", "FILE"), ("label", "LABEL"), ("confidence", "CONFIDENCE"), ("top_k", f"TOP {shown}"), ("note", "NOTE")]
-        records = [{**r, "top_k": r["top_k"].replace(" ", ", ").replace(":", " ")} for r in records]
+        shown = max(int(r["shown"]) for r in records) or top_k  # a model has at most its classes to show
+        columns = [("file", "FILE"), ("label", "LABEL"), ("confidence", "CONFIDENCE"), ("ranked", f"TOP {shown}"), ("note", "NOTE")]
     widths = [max(len(title), *(len(r[key]) for r in records)) for key, title in columns]
     lines = ["  ".join(title.ljust(width) for (_, title), width in zip(columns, widths)).rstrip()]
     for record in records:
