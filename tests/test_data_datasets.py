@@ -179,6 +179,15 @@ def test_images_a_labels_csv_does_not_list_are_said_to_be_left_out(tmp_path, cap
     assert "2 images in" in err and "not listed in labels.csv" in err and "img/4.png" in err and "notes.txt" not in err
 
 
+def test_training_and_testing_folders_are_not_read_as_two_classes(tmp_path):
+    root = tmp_path / "ds"
+    for part in ("training", "testing"):
+        for n, label in enumerate("0101"):
+            _draw(root / part / label / f"{n}.png", n)
+    with pytest.raises(DatasetError, match=r"has testing/, training/ holding class folders.*name them train/ and test/"):
+        load_dataset(f"folder:{root}")
+
+
 def test_folder_labels_merge_case_into_a_given_set(tmp_path):
     root = _class_folders(tmp_path / "cases", "cCa", per_class=1)
     bymerge = load_dataset(f"folder:{root}", labels=LABEL_SETS["bymerge"], val_fraction=0.0)

@@ -44,6 +44,8 @@ def load_folder(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str
         other = "test" if lone[0] == "train" else "train"
         raise DatasetError(f"{root} has a {lone[0]}/ folder but no {other}/ beside it: add {other}/ in the same layout, "
                            f"or move the class folders out of {lone[0]}/ to be split by seed")
+    if not (root / LABELS_CSV).exists() and not has_test:
+        _check_split_folders(root)
     if has_test:
         train_items, test_items = list_images(root / "train"), list_images(root / "test")
     else:
@@ -67,6 +69,22 @@ def load_folder(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str
                          source={"spec": f"folder:{root}", "layout": layout, "split_by": split_by,
                                  "images": len(train_items) + len(test_items), "labels_given": labels is not None,
                                  **({"merged_classes": merged} if merged else {})})  # "c->C": reports say so
+
+
+# Folders that name a part of a data set, not a class: other spellings of train/ and test/.
+SPLIT_FOLDER_NAMES = {"training", "testing", "validation", "val", "valid", "train", "test"}
+
+
+def _check_split_folders(root: Path) -> None:
+    """Refuse class folders that are a data set's parts under other names (training/, testing/ holding
+    class folders): they would be read as classes named "training" and "testing"."""
+    parts = sorted(child.name for child in root.iterdir()
+                   if child.is_dir() and child.name.lower() in SPLIT_FOLDER_NAMES
+                   and any(grandchild.is_dir() for grandchild in child.iterdir()))
+    if parts:
+        raise DatasetError(f"{root} has {', '.join(p + '/' for p in parts)} holding class folders, which would be read as "
+                           "classes: name them train/ and test/ for a data set split in two, or move their class "
+                           "folders up into " + str(root))
 
 
 def list_images(root: Path) -> list[tuple[Path, str]]:
