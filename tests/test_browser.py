@@ -227,6 +227,116 @@ def test_dropping_a_file_on_the_page(page):
     expect_answer(page, "9")
 
 
+def ink_box(page, canvas_id: str, dark: bool) -> list[int] | None:
+    """left, top, right, bottom of the canvas pixels with ink (dark ones), or drawn (opaque ones) on the overlay."""
+    return page.evaluate("""([id, dark]) => {
+        const c = document.getElementById(id);
+        const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let l = Infinity, t = Infinity, r = -1, b = -1;
+        for (let y = 0; y < c.height; y++) for (let x = 0; x < c.width; x++) {
+            const i = (y * c.width + x) * 4;
+            if (dark ? data[i] < 128 : data[i + 3] > 0) { l = Math.min(l, x); r = Math.max(r, x); t = Math.min(t, y); b = Math.max(b, y); }
+        }
+        return r < 0 ? null : [l, t, r, b];
+    }""", [canvas_id, dark])
+
+
+@pytest.mark.parametrize("mode, compression, predictor", [("L", "tiff_lzw", 1), ("1", "packbits", 1),
+                                                          ("RGB", "tiff_adobe_deflate", 1), ("P", "raw", 1),
+                                                          ("RGB", "tiff_lzw", 2), ("I;16", "tiff_lzw", 2)])
+def test_a_tiff_is_shown_and_boxed_like_a_png(page, tmp_path, mode, compression, predictor):
+    """Chromium decodes no TIFF (the server does): the pad stayed blank and the boxes of text mode were drawn at
+    the image's raw size in its top-left corner. The page decodes the common TIFFs itself."""
+    from PIL import Image
+    from playwright.sync_api import expect
+
+    scan = tmp_path / "scan.tif"
+    image = Image.open(REPO / "samples" / "text" / "two-lines-2026-1121.png")
+    image = image.point(lambda v: v * 257, "I").convert("I;16") if mode == "I;16" else image.convert(mode)
+    image.save(scan, compression=compression, tiffinfo={317: predictor})  # 317: the predictor
+    page.click("label[for=mode-text]")
+    page.set_input_files("#file", str(scan))
+    # (thresholded to one bit, a speck beside the 2 reads as a period, as it does from a PNG)
+    expect_answer(page, re.compile(r"^2\.?026\s+1121$"))
+    expect(page.locator("#pad-note")).to_be_hidden()
+    ink, boxes = ink_box(page, "canvas", dark=True), ink_box(page, "overlay", dark=False)
+    assert ink and boxes, (ink, boxes)
+    # the image fills the text pad's height (580x320 fitted into 1024x512), and its boxes are around its ink
+    assert ink[3] - ink[1] > 300 and boxes[0] <= ink[0] and boxes[2] >= ink[2] and boxes[3] >= ink[3], (ink, boxes)
+    assert boxes[2] - boxes[0] < 1.3 * (ink[2] - ink[0]), (ink, boxes)
+    page.screenshot(path=str(ARTIFACTS / f"browser-desktop-tiff-{mode.replace(';', '')}-{compression}-{predictor}.png"))
+
+
+def test_an_a4_tiff_scan_over_the_body_limit_is_sent_reduced(page, tmp_path):
+    """An uncompressed A4 scan at 300 dpi (8.7 MB, over the server's 8 MB limit: "request body too large") is
+    decoded and shrunk like a photo."""
+    import numpy as np
+    from PIL import Image
+
+    paper = np.full((3508, 2480), 255, np.uint8)
+    paper[1000:1900, 800:1700] = np.asarray(Image.open(REPO / "samples" / "digits" / "hwd1000-4-041.png").convert("L")
+                                            .resize((900, 900), Image.Resampling.BICUBIC))
+    scan = tmp_path / "a4-scan.tif"
+    Image.fromarray(paper).save(scan)
+    assert scan.stat().st_size > 8 * 1024 * 1024
+    sent = []
+    page.on("request", lambda request: sent.append(len(request.post_data_buffer or b"")) if "/api/v1/" in request.url else None)
+    page.set_input_files("#file", str(scan))
+    expect_answer(page, "4")
+    assert sent and max(sent) < 4 * 1024 * 1024, sent
+
+
+def test_a_tiff_the_page_cannot_show_is_described_and_drawing_over_it_starts_anew(page, tmp_path):
+    """A TIFF the page does not decode either (CCITT fax compression): the pad stayed blank, boxes were drawn at
+    the image's raw size in the corner, and a stroke silently replaced the TIFF in what was sent. The pad now
+    says what it cannot show and what the server read, draws no boxes, and a stroke starts a new drawing,
+    said so; Undo brings the TIFF back."""
+    from PIL import Image
+    from playwright.sync_api import expect
+
+    scan = tmp_path / "fax.tif"
+    Image.open(REPO / "samples" / "text" / "two-lines-2026-1121.png").convert("1").save(scan, compression="group4")
+    page.click("label[for=mode-text]")
+    page.set_input_files("#file", str(scan))
+    settled(page)
+    note = page.locator("#pad-note")
+    expect(note).to_contain_text("This page cannot show this TIFF image; the server read it: “", timeout=TIMEOUT_MS)
+    read = page.locator("#answer-label").inner_text()
+    assert read.strip(), read
+    expect(note).to_contain_text(f"“{' / '.join(read.split())}”")
+    assert ink_box(page, "overlay", dark=False) is None  # no boxes without the picture they belong on
+    page.screenshot(path=str(ARTIFACTS / "browser-desktop-tiff-unshown.png"))
+
+    draw_with_mouse(page, [[(0.5, y) for x, y in stroke] for stroke in ONE])
+    expect_answer(page, "1")
+    expect(note).to_have_text("New drawing: the TIFF image is set aside (Undo brings it back).")
+    page.screenshot(path=str(ARTIFACTS / "browser-desktop-tiff-drawn-over.png"))
+    page.click("#undo")
+    expect_answer(page, read)
+    expect(note).to_contain_text("This page cannot show this TIFF image; the server read it")
+    page.click("#clear")
+    expect(note).to_be_hidden()
+
+
+def test_a_tiff_too_large_to_send_and_not_shown_says_what_to_do(page, tmp_path):
+    """A TIFF over the server's limit that the page cannot decode (32-bit float samples) cannot be shrunk here:
+    "request body too large" became what to do about it."""
+    import numpy as np
+    from PIL import Image
+    from playwright.sync_api import expect
+
+    page.expected_errors = [r"status of 413"]  # the browser logs the refusal
+    scan = tmp_path / "float-scan.tiff"
+    Image.fromarray(np.full((1500, 1500), 255.0, np.float32), mode="F").save(scan)
+    assert scan.stat().st_size > 8 * 1024 * 1024
+    page.set_input_files("#file", str(scan))
+    expect(page.locator("#message")).to_contain_text("convert it to PNG or JPEG", timeout=TIMEOUT_MS)
+    expect(page.locator("#message")).to_contain_text("(8.6 MB)")
+    expect(page.locator("#pad-note")).to_have_text("This page cannot show this TIFF image; it is too large to send as "
+                                                    "it is (see the result).")
+    page.screenshot(path=str(ARTIFACTS / "browser-desktop-tiff-too-large.png"))
+
+
 def test_a_new_answer_clears_the_last_error(page, tmp_path):
     from PIL import Image
     from playwright.sync_api import expect
@@ -811,3 +921,38 @@ def test_api_docs_work_offline(browser, server):
     finally:
         context.close()
     assert problems == []
+
+
+@pytest.mark.parametrize("operation, fields, status", [
+    ("recognize-predict_api_v1_predict_post", {}, "200"),
+    ("corrections-add_correction_api_v1_corrections_post", {"label": "4"}, "201"),
+])
+def test_api_docs_try_it_out_with_only_a_file(browser, server, operation, fields, status):
+    """Swagger UI's "Try it out" filled the optional fields with made-up values ("string" for `only`: 422;
+    a random string for `predicted`, stored): with only the file (and the label) filled in, it works."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{server.url}/docs")
+        block = page.locator(f"#operations-{operation}")
+        block.locator(".opblock-summary").click()
+        block.locator("button.try-out__btn").click()
+        block.locator(".opblock-section-request-body select").select_option("multipart/form-data")
+        block.locator("input[type=file]").set_input_files(str(REPO / "samples" / "digits" / "hwd1000-4-041.png"))
+        for name, value in fields.items():
+            block.locator(f"tr[data-property-name={name}] input").fill(value)
+        page.screenshot(path=str(ARTIFACTS / f"docs-try-it-out-{operation.split('-')[0]}.png"), full_page=True)
+        with page.expect_response("**/api/v1/**") as answer:
+            block.locator("button.execute").click()
+        expect(block.locator(".live-responses-table tbody .response-col_status").first).to_have_text(status, timeout=TIMEOUT_MS)
+        page.screenshot(path=str(ARTIFACTS / f"docs-try-it-out-{operation.split('-')[0]}-answer.png"), full_page=True)
+        assert "?" not in answer.value.url, answer.value.url  # no query parameter made up either
+        result = answer.value.json()
+    finally:
+        context.close()
+    if "label" in fields:
+        assert result["label"] == "4" and result["predicted"] is None, result  # no made-up "what the model answered"
+    else:
+        assert result["label"] == "4" and len(result["top_k"]) == 5, result  # every option at its default

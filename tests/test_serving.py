@@ -985,3 +985,30 @@ def test_memory_is_given_back_only_after_the_process_grew():
     assert releaser.release_if_grown()
     assert not releaser.release_if_grown()  # the baseline moved up: no trim on every request after
     del held
+
+
+def test_blank_form_fields_are_not_given(client):
+    """A blank multipart field means "not given", as in an HTML form: Swagger UI's "Try it out" sends every
+    optional field it shows, blank ones as "" (top_k "" was a 422; predicted "" was stored)."""
+    answer = client.post(f"{API}/predict", files=upload(IMAGE),
+                         data={"model": "", "top_k": "", "only": "", "include_preprocessed": ""})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["label"] == "4" and len(answer.json()["top_k"]) == 5 and answer.json()["preprocessed"] is None
+    stored = client.post(f"{API}/corrections", files=upload(IMAGE), data={"label": "4", "model": "", "predicted": ""})
+    assert stored.status_code == 201, stored.text
+    assert stored.json()["predicted"] is None and stored.json()["model"] == "digits"
+    assert_error(client.post(f"{API}/corrections", files=upload(IMAGE), data={"label": ""}), 422, "label")
+
+
+def test_openapi_examples_leave_optional_fields_blank(client):
+    """Swagger UI fills each field with its schema's example, else one it makes up ("string" for `only`, a
+    random string matching `predicted`'s pattern): the optional fields' examples are blank (form) or null (JSON)."""
+    paths = client.get("/openapi.json").json()["paths"]
+    for path, optional in ((f"{API}/predict", ("top_k", "only", "include_preprocessed")),
+                           (f"{API}/corrections", ("predicted",))):
+        content = paths[path]["post"]["requestBody"]["content"]
+        for name in optional:
+            assert content["multipart/form-data"]["schema"]["properties"][name]["examples"] == [""], (path, name)
+            assert content["application/json"]["schema"]["properties"][name]["examples"] == [None], (path, name)
+    query = {parameter["name"]: parameter for parameter in paths[f"{API}/predict"]["post"]["parameters"]}
+    assert query["only"]["schema"]["examples"] == [None]

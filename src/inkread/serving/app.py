@@ -416,7 +416,9 @@ def query_options(request: Request, body: schemas.ImageOptions) -> schemas.Image
 def _image_body(json_model, fields_model, raw: bool, names: list[str]) -> dict:
     """The OpenAPI requestBody of an endpoint that takes an image as JSON, multipart or raw bytes."""
     json_schema = json_model.model_json_schema()
-    form_properties = {key: value for key, value in json_schema["properties"].items() if key != "image"}
+    # Swagger UI fills a form field with its example as text: null would be sent as "null", "" is not sent at all
+    form_properties = {key: {**value, "examples": [""]} if value.get("examples") == schemas.UNSET else value
+                       for key, value in json_schema["properties"].items() if key != "image"}
     model_choice = {"anyOf": [{"type": "string", "enum": names}, {"type": "null"}], "description": "served model"}
     json_schema["properties"]["model"] = form_properties["model"] = model_choice
     form_schema = {"type": "object", "required": ["file", *[k for k in json_schema.get("required", []) if k != "image"]],

@@ -108,7 +108,10 @@ async def _read_multipart(request: Request, fields: type[T]) -> tuple[bytes, T]:
     try:
         async with request.form(**FORM_LIMITS) as form:  # closes the spooled upload files afterwards
             image = await _uploaded_image(form)
-            given = {key: value for key, value in form.multi_items() if key != "file" and isinstance(value, str)}
+            # an empty field is one left blank, as in an HTML form: not given (Swagger UI's "Try it out" sends
+            # every optional field it shows, blank ones as ""; "" was a 422 for top_k, and stored as `predicted`)
+            given = {key: value for key, value in form.multi_items()
+                     if key != "file" and isinstance(value, str) and value != ""}
     except HTTPException:
         raise  # ours, already worded for the user
     except StarletteHTTPException as error:

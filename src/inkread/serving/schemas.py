@@ -12,6 +12,14 @@ MAX_LABEL_CHARS = 16
 MAX_MODEL_NAME_CHARS = 200
 
 
+# The example of an optional field whose default is "not given". Swagger UI's "Try it out" fills every field
+# with its schema's example, else one it makes up from the type ("string" for `only`, which is then refused
+# as a label set; a random string matching `predicted`'s pattern, which was stored): a null example leaves
+# the field empty, and Swagger UI sends no empty field. (A null default would do, but FastAPI drops it from
+# /openapi.json.)
+UNSET = [None]
+
+
 class ImageOptions(BaseModel):
     """Options of /predict and /read given in the body; each one left out falls back to the query."""
 
@@ -19,10 +27,10 @@ class ImageOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: str | None = Field(None, max_length=MAX_MODEL_NAME_CHARS, description="served model name (default: the first)")
-    top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, description="how many ranked answers (default 5)")
-    only: str | None = Field(None, min_length=1, max_length=MAX_ONLY_CHARS,
+    top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, examples=UNSET, description="how many ranked answers (default 5)")
+    only: str | None = Field(None, min_length=1, max_length=MAX_ONLY_CHARS, examples=UNSET,
                              description="restrict answers: digits, letters, upper, lower, or characters like ACGT")
-    include_preprocessed: bool | None = Field(None, description="also return the 28x28 image the model sees")
+    include_preprocessed: bool | None = Field(None, examples=UNSET, description="also return the 28x28 image the model sees")
 
 
 class ImageJSON(ImageOptions):
@@ -40,7 +48,7 @@ class CorrectionFields(BaseModel):
     model: str | None = Field(None, max_length=MAX_MODEL_NAME_CHARS, description="the model corrected (default: the first)")
     # printable characters only: no NUL or direction overrides stored and shown back to other users
     predicted: str | None = Field(None, max_length=MAX_LABEL_CHARS, pattern=r"^[^\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]*$",
-                                  description="what the model answered")
+                                  examples=UNSET, description="what the model answered")
 
 
 class CorrectionJSON(CorrectionFields):
