@@ -243,7 +243,7 @@ def ink_box(page, canvas_id: str, dark: bool) -> list[int] | None:
 
 @pytest.mark.parametrize("mode, compression, predictor", [("L", "tiff_lzw", 1), ("1", "packbits", 1),
                                                           ("RGB", "tiff_adobe_deflate", 1), ("P", "raw", 1),
-                                                          ("RGB", "tiff_lzw", 2), ("I;16", "tiff_lzw", 2)])
+                                                          ("RGB", "tiff_lzw", 2), ("I;16", "tiff_lzw", 2), ("1", "group4", 1)])
 def test_a_tiff_is_shown_and_boxed_like_a_png(page, tmp_path, mode, compression, predictor):
     """Chromium decodes no TIFF (the server does): the pad stayed blank and the boxes of text mode were drawn at
     the image's raw size in its top-left corner. The page decodes the common TIFFs itself."""
@@ -286,55 +286,55 @@ def test_an_a4_tiff_scan_over_the_body_limit_is_sent_reduced(page, tmp_path):
     assert sent and max(sent) < 4 * 1024 * 1024, sent
 
 
-def test_a_tiff_the_page_cannot_show_is_described_and_drawing_over_it_starts_anew(page, tmp_path):
-    """A TIFF the page does not decode either (CCITT fax compression): the pad stayed blank, boxes were drawn at
-    the image's raw size in the corner, and a stroke silently replaced the TIFF in what was sent. The pad now
-    says what it cannot show and what the server read, draws no boxes, and a stroke starts a new drawing,
-    said so; Undo brings the TIFF back."""
+def test_an_image_the_page_cannot_show_is_described_and_drawing_over_it_starts_anew(page, tmp_path):
+    """An image the browser cannot show (a PGM; TIFFs were too before UTIF.js): the pad stayed blank, boxes were
+    drawn at the image's raw size in the corner, and a stroke silently replaced the image in what was sent.
+    The pad now says what it cannot show and what the server read, draws no boxes, and a stroke starts a new
+    drawing, said so; Undo brings the image back."""
     from PIL import Image
     from playwright.sync_api import expect
 
-    scan = tmp_path / "fax.tif"
-    Image.open(REPO / "samples" / "text" / "two-lines-2026-1121.png").convert("1").save(scan, compression="group4")
+    scan = tmp_path / "scan.pgm"
+    Image.open(REPO / "samples" / "text" / "two-lines-2026-1121.png").convert("L").save(scan)
     page.click("label[for=mode-text]")
     page.set_input_files("#file", str(scan))
     settled(page)
     note = page.locator("#pad-note")
-    expect(note).to_contain_text("This page cannot show this TIFF image; the server read it: “", timeout=TIMEOUT_MS)
+    expect(note).to_contain_text("This page cannot show this PGM image; the server read it: “", timeout=TIMEOUT_MS)
     read = page.locator("#answer-label").inner_text()
     assert read.strip(), read
     expect(note).to_contain_text(f"“{' / '.join(read.split())}”")
     assert ink_box(page, "overlay", dark=False) is None  # no boxes without the picture they belong on
-    page.screenshot(path=str(ARTIFACTS / "browser-desktop-tiff-unshown.png"))
+    page.screenshot(path=str(ARTIFACTS / "browser-desktop-unshown.png"))
 
     draw_with_mouse(page, [[(0.5, y) for x, y in stroke] for stroke in ONE])
     expect_answer(page, "1")
-    expect(note).to_have_text("New drawing: the TIFF image is set aside (Undo brings it back).")
-    page.screenshot(path=str(ARTIFACTS / "browser-desktop-tiff-drawn-over.png"))
+    expect(note).to_have_text("New drawing: the PGM image is set aside (Undo brings it back).")
+    page.screenshot(path=str(ARTIFACTS / "browser-desktop-unshown-drawn-over.png"))
     page.click("#undo")
     expect_answer(page, read)
-    expect(note).to_contain_text("This page cannot show this TIFF image; the server read it")
+    expect(note).to_contain_text("This page cannot show this PGM image; the server read it")
     page.click("#clear")
     expect(note).to_be_hidden()
 
 
-def test_a_tiff_too_large_to_send_and_not_shown_says_what_to_do(page, tmp_path):
-    """A TIFF over the server's limit that the page cannot decode (32-bit float samples) cannot be shrunk here:
+def test_an_image_too_large_to_send_and_not_shown_says_what_to_do(page, tmp_path):
+    """An image over the server's limit that the page cannot decode (a PGM scan) cannot be shrunk here:
     "request body too large" became what to do about it."""
     import numpy as np
     from PIL import Image
     from playwright.sync_api import expect
 
     page.expected_errors = [r"status of 413"]  # the browser logs the refusal
-    scan = tmp_path / "float-scan.tiff"
-    Image.fromarray(np.full((1500, 1500), 255.0, np.float32), mode="F").save(scan)
+    scan = tmp_path / "scan.pgm"
+    Image.fromarray(np.full((3000, 3000), 255, np.uint8)).save(scan)
     assert scan.stat().st_size > 8 * 1024 * 1024
     page.set_input_files("#file", str(scan))
     expect(page.locator("#message")).to_contain_text("convert it to PNG or JPEG", timeout=TIMEOUT_MS)
     expect(page.locator("#message")).to_contain_text("(8.6 MB)")
-    expect(page.locator("#pad-note")).to_have_text("This page cannot show this TIFF image; it is too large to send as "
+    expect(page.locator("#pad-note")).to_have_text("This page cannot show this PGM image; it is too large to send as "
                                                     "it is (see the result).")
-    page.screenshot(path=str(ARTIFACTS / "browser-desktop-tiff-too-large.png"))
+    page.screenshot(path=str(ARTIFACTS / "browser-desktop-unshown-too-large.png"))
 
 
 def test_a_new_answer_clears_the_last_error(page, tmp_path):

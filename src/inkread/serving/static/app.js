@@ -373,163 +373,38 @@
 
   // --- TIFF, which browsers do not decode ------------------------------------------------------
 
-  // Scanners save TIFF, and no browser but Safari shows it. This reads the common kinds (one image,
-  // in strips; uncompressed, LZW, PackBits or Deflate; bilevel, gray, palette or RGB, 8 or 16 bits) so
-  // that a scan is shown, boxed and drawn over like a PNG, and shrunk when large (an A4 page at 300 dpi
-  // is 8.7 MB uncompressed, over the server's limit). Anything else throws: the page then says it cannot
-  // show the image, and sends it as it is for the server to read.
+  // Scanners save TIFF, and no browser but Safari shows it. UTIF.js (Photopea's TIFF decoder, vendored
+  // with pako's inflate: static/vendor/LICENSES.md) decodes it, loaded on the first TIFF only, so that a
+  // scan is shown, boxed and drawn over like a PNG, and shrunk when large (an A4 page at 300 dpi is
+  // 8.7 MB uncompressed, over the server's limit). What it cannot decode throws: the page then says it
+  // cannot show the image, and sends it as it is for the server to read.
   const TIFF_MAX_PIXELS = 64 * 1024 * 1024;  // 256 MB of RGBA: a larger image is left to the server
+  let tiffDecoder = null;  // the promise of the loaded scripts
+
+  function loadScript(src) {
+    return new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = src;
+      script.onload = resolve;
+      script.onerror = () => reject(new Error(`cannot load ${src}`));
+      document.head.append(script);
+    });
+  }
 
   async function tiffBitmap(file) {
     const buffer = await file.arrayBuffer();
-    const view = new DataView(buffer);
-    const order = view.byteLength >= 8 ? view.getUint16(0) : 0;
-    if ((order !== 0x4949 && order !== 0x4d4d) || view.getUint16(2, order === 0x4949) !== 42) throw new Error("not a TIFF");
-    const little = order === 0x4949;
-    const tags = tiffTags(view, view.getUint32(4, little), little);
-    const tag = (id, fallback) => (tags.has(id) ? tags.get(id) : [fallback]);
-    const [width] = tag(256), [height] = tag(257), [compression] = tag(259, 1), [photometric] = tag(262);
-    const [spp] = tag(277, 1), bits = tag(258, 1), [predictor] = tag(317, 1), [planar] = tag(284, 1);
-    const offsets = tag(273), counts = tag(279), [rowsPerStrip] = tag(278, height);
-    const bps = bits[0];
-    if (!(width > 0 && height > 0) || width * height > TIFF_MAX_PIXELS || planar !== 1 || offsets[0] === undefined ||
-        counts.length !== offsets.length || !bits.every((b) => b === bps) || ![1, 4, 8, 16].includes(bps) ||
-        (bps < 8 && spp !== 1) || ![1, 2].includes(predictor) || (tags.has(339) && tags.get(339)[0] !== 1)) {
-      throw new Error("a TIFF kind this page does not decode");
-    }
-    const rowBytes = Math.ceil((width * spp * bps) / 8);
-    const data = new Uint8Array(rowBytes * height);
-    for (let i = 0, row = 0; i < offsets.length && row < height; i++, row += rowsPerStrip) {
-      const strip = new Uint8Array(buffer, offsets[i], Math.min(counts[i], buffer.byteLength - offsets[i]));
-      const expected = Math.min(rowsPerStrip, height - row) * rowBytes;
-      const raw = compression === 1 ? strip : compression === 5 ? unLzw(strip, expected)
-        : compression === 32773 ? unPackBits(strip, expected)
-        : compression === 8 || compression === 32946 ? await inflate(strip) : null;
-      if (!raw) throw new Error(`TIFF compression ${compression} is not decoded here`);
-      data.set(raw.subarray(0, Math.min(expected, data.length - row * rowBytes)), row * rowBytes);
-    }
-    const sample = bps === 16  // the high byte of each sample is enough to show it
-      ? (i) => data[2 * i + (little ? 1 : 0)] : bps === 8 ? (i) => data[i]
-      : (i, x, y) => ((data[y * rowBytes + ((x * bps) >> 3)] >> (8 - bps - ((x * bps) & 7))) & ((1 << bps) - 1)) * (255 / ((1 << bps) - 1));
-    if (predictor === 2) undoPredictor(data, width, height, spp, bps, little, rowBytes);
-    const rgba = new Uint8ClampedArray(width * height * 4);
-    const map = tags.get(320);
-    for (let y = 0, p = 0; y < height; y++) {
-      for (let x = 0; x < width; x++, p += 4) {
-        const i = (y * width + x) * spp;  // the sample index (bps >= 8)
-        if (photometric === 2 && spp >= 3) {
-          rgba[p] = sample(i); rgba[p + 1] = sample(i + 1); rgba[p + 2] = sample(i + 2);
-          rgba[p + 3] = spp > 3 ? sample(i + 3) : 255;
-        } else if (photometric === 3 && map && bps <= 8) {
-          const index = bps < 8 ? Math.round(sample(i, x, y) * ((1 << bps) - 1) / 255) : data[i];
-          const size = 1 << bps;
-          rgba[p] = map[index] >> 8; rgba[p + 1] = map[size + index] >> 8; rgba[p + 2] = map[2 * size + index] >> 8;
-          rgba[p + 3] = 255;
-        } else if (photometric === 0 || photometric === 1) {
-          const value = bps < 8 ? sample(i, x, y) : sample(i);
-          rgba[p] = rgba[p + 1] = rgba[p + 2] = photometric === 0 ? 255 - value : value;  // 0: white is zero
-          rgba[p + 3] = spp > 1 ? sample(i + 1) : 255;
-        } else {
-          throw new Error(`TIFF colours ${photometric} are not decoded here`);  // CMYK, YCbCr, Lab...
-        }
-      }
-    }
-    return createImageBitmap(new ImageData(rgba, width, height));
-  }
-
-  // The first image's tags: id -> array of numbers (BYTE, SHORT and LONG values; others are not needed).
-  function tiffTags(view, at, little) {
-    const sizes = { 1: 1, 3: 2, 4: 4 };
-    const tags = new Map();
-    const count = view.getUint16(at, little);
-    for (let k = 0; k < count; k++) {
-      const entry = at + 2 + k * 12;
-      const id = view.getUint16(entry, little), type = view.getUint16(entry + 2, little), n = view.getUint32(entry + 4, little);
-      const size = sizes[type];
-      if (!size) continue;
-      const where = size * n <= 4 ? entry + 8 : view.getUint32(entry + 8, little);
-      if (where + size * n > view.byteLength) throw new Error("a broken TIFF");
-      const values = [];
-      for (let j = 0; j < n; j++) {
-        const o = where + j * size;
-        values.push(size === 1 ? view.getUint8(o) : size === 2 ? view.getUint16(o, little) : view.getUint32(o, little));
-      }
-      tags.set(id, values);
-    }
-    return tags;
-  }
-
-  // TIFF's LZW: codes of 9 to 12 bits, most significant bit first, one bit wider one code early.
-  function unLzw(input, expected) {
-    const out = new Uint8Array(expected);
-    let o = 0, bit = 0, width = 9, table = [], previous = null;
-    const total = input.length * 8;
-    const reset = () => {
-      table = Array.from({ length: 258 }, (_, i) => Uint8Array.of(i));
-      width = 9;
-    };
-    const read = () => {
-      if (bit + width > total) return 257;
-      let code = 0;
-      for (let i = 0; i < width; i++, bit++) code = (code << 1) | ((input[bit >> 3] >> (7 - (bit & 7))) & 1);
-      return code;
-    };
-    const join = (a, byte) => { const c = new Uint8Array(a.length + 1); c.set(a); c[a.length] = byte; return c; };
-    reset();
-    while (o < expected) {
-      const code = read();
-      if (code === 257) break;
-      if (code === 256) { reset(); previous = null; continue; }
-      let entry;
-      if (code < table.length) entry = table[code];
-      else if (code === table.length && previous) entry = join(previous, previous[0]);
-      else break;  // a broken stream: what was decoded is kept
-      out.set(entry.subarray(0, expected - o), o);
-      o += entry.length;
-      if (previous) table.push(join(previous, entry[0]));
-      previous = entry;
-      if (table.length + 1 >= 1 << width && width < 12) width++;
-    }
-    return out;
-  }
-
-  function unPackBits(input, expected) {
-    const out = new Uint8Array(expected);
-    for (let i = 0, o = 0; i < input.length && o < expected;) {
-      const header = (input[i++] << 24) >> 24;  // a signed byte
-      if (header >= 0) {
-        out.set(input.subarray(i, i + header + 1).subarray(0, expected - o), o);
-        i += header + 1; o += header + 1;
-      } else if (header !== -128) {
-        out.fill(input[i++], o, Math.min(expected, o + 1 - header));
-        o += 1 - header;
-      }
-    }
-    return out;
-  }
-
-  async function inflate(input) {
-    const stream = new Blob([input]).stream().pipeThrough(new DecompressionStream("deflate"));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
-  }
-
-  // Predictor 2: each sample was stored as its difference from the one to its left.
-  function undoPredictor(data, width, height, spp, bps, little, rowBytes) {
-    if (bps === 8) {
-      for (let y = 0; y < height; y++) {
-        for (let i = y * rowBytes + spp, end = y * rowBytes + width * spp; i < end; i++) data[i] = (data[i] + data[i - spp]) & 255;
-      }
-    } else if (bps === 16) {
-      const view = new DataView(data.buffer);
-      for (let y = 0; y < height; y++) {
-        for (let i = spp; i < width * spp; i++) {
-          const at = y * rowBytes + 2 * i;
-          view.setUint16(at, (view.getUint16(at, little) + view.getUint16(at - 2 * spp, little)) & 0xffff, little);
-        }
-      }
-    } else {
-      throw new Error("a TIFF predictor this page does not undo");
-    }
+    const head = new Uint8Array(buffer, 0, Math.min(4, buffer.byteLength)).join(",");
+    if (head !== "73,73,42,0" && head !== "77,77,0,42") throw new Error("not a TIFF");  // II*. or MM.*
+    tiffDecoder = tiffDecoder || loadScript("/static/vendor/pako_inflate.min.js").then(() => loadScript("/static/vendor/UTIF.js"));
+    await tiffDecoder;
+    const pages = UTIF.decode(buffer);
+    const first = pages[0];
+    const width = first && first.t256 ? first.t256[0] : 0, height = first && first.t257 ? first.t257[0] : 0;
+    if (!(width > 0 && height > 0) || width * height > TIFF_MAX_PIXELS) throw new Error("a TIFF this page does not show");
+    UTIF.decodeImage(buffer, first, pages);
+    const rgba = UTIF.toRGBA8(first);
+    if (rgba.length !== width * height * 4) throw new Error("a TIFF kind this page does not decode");
+    return createImageBitmap(new ImageData(new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, rgba.length), width, height));
   }
 
   // --- an upload the browser cannot show ------------------------------------------------------
@@ -540,9 +415,11 @@
   const unshown = () => Boolean(state.background && !state.background.bitmap);
 
   // "TIFF image", or "file" for what is not an image at all
+  // (by the file's extension where it has an image's: "image/x-portable-graymap" says less than ".pgm")
   function formatName(file) {
-    const kind = (file.type || "").startsWith("image/") ? file.type.slice(6).replace(/^x-|\+.*$/g, "").toUpperCase()
-      : (/\.(tiff?)$/i.test(file.name || "") ? "TIFF" : "");
+    const extension = (/\.(tiff?|pgm|ppm|pbm|pnm|tga|bmp|gif|png|jpe?g|webp|avif|ico)$/i.exec(file.name || "") || [])[1];
+    const kind = extension ? extension.toUpperCase().replace(/^TIF$/, "TIFF").replace(/^JPG$/, "JPEG")
+      : (file.type || "").startsWith("image/") ? file.type.slice(6).replace(/^x-|\+.*$/g, "").toUpperCase() : "";
     return kind ? `${kind} image` : "file";
   }
 
