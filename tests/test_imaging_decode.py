@@ -334,3 +334,19 @@ def test_a_bomb_whose_size_the_header_hides_is_refused_without_a_made_up_size():
     with pytest.raises(InputImageError) as refused:
         load_image(buffer.getvalue())
     assert str(refused.value) == "the image is too large to decode safely: resize it"
+
+
+def test_a_decoder_that_raises_runtime_error_gives_a_one_line_error(monkeypatch):
+    """Pillow's AVIF plugin raises RuntimeError for some damaged files: it escaped as a traceback (a 500 from the server)."""
+    from PIL import Image as PILImage
+
+    buffer = io.BytesIO()
+    PILImage.new("L", (40, 40), 255).save(buffer, format="PNG")
+
+    def broken_open(*args, **kwargs):
+        raise RuntimeError("Failed to decode image: BMFF parsing failed")
+
+    monkeypatch.setattr(decode.Image, "open", broken_open)
+    with pytest.raises(InputImageError, match="cannot be decoded"):
+        load_image(buffer.getvalue())
+    assert decode.pixel_count(buffer.getvalue()) is None

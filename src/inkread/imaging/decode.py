@@ -47,8 +47,9 @@ ORIGINAL_SIDE = "inkread_original_side"  # image.info key: the input's longest s
 WORK_PIXELS = 1024 * 768
 
 # Decoders raise these for files that are not images or are cut short.
+# (RuntimeError: Pillow's AVIF plugin raises it for a damaged file)
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError,
-                  MemoryError, Image.DecompressionBombError)
+                  MemoryError, RuntimeError, Image.DecompressionBombError)
 
 
 def load_image(source: Any) -> np.ndarray:
