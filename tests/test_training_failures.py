@@ -487,7 +487,9 @@ def test_export_reads_the_data_from_the_runs_data_dir(tmp_path, monkeypatch):
     import inkread.data
     from inkread.training.export import ExportConfig, export
 
-    run = _folder_run(tmp_path, data_dir=str(tmp_path / "store"))
+    monkeypatch.chdir(tmp_path)
+    run = _folder_run(tmp_path, data_dir="store")  # relative, as users type it: recorded absolute
+    monkeypatch.chdir(tmp_path / "..")  # and exported from another directory
     asked = []
     real_load = inkread.data.load_dataset
     monkeypatch.setattr(inkread.data, "load_dataset", lambda *a, **k: asked.append(k["data_dir"]) or real_load(*a, **k))

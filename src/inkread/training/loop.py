@@ -59,10 +59,12 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
 
 def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path:
     resume_state = None
-    # Recorded absolute, as folder:/csv: paths are: the record names the start model from any directory.
+    # Recorded absolute, as folder:/csv: paths are: the record names the start model and the data
+    # directory from any directory (export reads the run's --data-dir).
     # Made so before the run's own is taken on resume: an older run's relative one is relative to a
     # directory no longer known, and is kept as it was written.
-    config = replace(config, init_from=absolute_model(config.init_from))
+    config = replace(config, init_from=absolute_model(config.init_from),
+                     data_dir=str(Path(config.data_dir).expanduser().resolve()) if config.data_dir else None)
     if config.resume:
         resume_state = load_checkpoint(Path(config.out))
         # options not given again are the run's own: `inkread train --out RUN --resume` continues it as it was
