@@ -694,6 +694,39 @@ def test_teaching_while_an_answer_is_late_stores_the_drawing_on_the_pad(page, se
     httpx2.delete(f"{server.url}/api/v1/corrections/{correction_id}")
 
 
+def test_teaching_after_an_answer_to_a_half_drawn_stroke_stores_the_whole_stroke(page, server):
+    """An answer that came while the pen was still down counted as the answer to the finished drawing: with the
+    server slow to answer the finished one, "Teach it" stored it as "predicted"."""
+    from playwright.sync_api import Error as PlaywrightError, expect
+
+    box = page.locator("#canvas").bounding_box()
+    (x0, y0), *rest = SEVEN[0]
+    page.mouse.move(box["x"] + x0 * box["width"], box["y"] + y0 * box["height"])
+    page.mouse.down()
+    x, y = rest[0]
+    page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=8)  # the bar of a 7
+    expect(page.locator("#answer-label")).not_to_have_text("?", timeout=TIMEOUT_MS)  # answered, pen still down
+    settled(page)
+    held = []
+    page.route("**/api/v1/predict", lambda route: held.append(route))  # the server is slow from now on
+    for x, y in rest[1:]:
+        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=8)
+    page.mouse.up()
+    page.click("#teach-open")
+    page.fill("#teach-label", "7")
+    page.keyboard.press("Enter")
+    status = page.locator("#teach-status")
+    expect(status).to_contain_text("Saved", timeout=TIMEOUT_MS)
+    correction_id = int(status.inner_text().split("#")[1].split(")")[0])
+    stored = httpx2.get(f"{server.url}/api/v1/corrections/{correction_id}").json()
+    assert stored["predicted"] is None  # the answer shown was to the bar alone
+    page.unroute("**/api/v1/predict")
+    for route in held:
+        with contextlib.suppress(PlaywrightError):
+            route.continue_()
+    httpx2.delete(f"{server.url}/api/v1/corrections/{correction_id}")
+
+
 @pytest.mark.parametrize("change", ["draw", "clear", "undo"])
 def test_the_saved_line_ends_when_the_drawing_changes(page, change):
     """"Saved as 1 ... Remove it" stayed under the next drawing, as if that one had been saved."""

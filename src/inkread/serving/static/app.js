@@ -221,6 +221,7 @@
     if (state.current) {
       state.strokes.push(state.current);
       state.current = null;
+      state.drawing++;  // answers to the stroke half-drawn are not about the finished drawing ("Teach it")
     }
     render();
     schedulePredict(0);
