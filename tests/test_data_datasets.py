@@ -172,11 +172,15 @@ def test_images_a_labels_csv_does_not_list_are_said_to_be_left_out(tmp_path, cap
     for n in range(6):
         _draw(root / "img" / f"{n}.png", n)
     (root / "notes.txt").write_text("not an image")
+    _draw(root / ".ipynb_checkpoints" / "0-checkpoint.png", 0)  # hidden: not the user's images
+    _draw(root / "report" / "confusion_matrix.png", 1)  # an evaluate report saved in the folder
+    (root / "report" / "report.html").write_text("<html></html>")
     (root / "labels.csv").write_text("file,label\nimg/0.png,0\nimg/1.png,1\nimg/2.png,0\n./img/3.png,1\n")
     splits = load_dataset(f"folder:{root}", val_fraction=0.25)
     assert sum(splits.counts().values()) == 4
     err = capsys.readouterr().err
     assert "2 images in" in err and "not listed in labels.csv" in err and "img/4.png" in err and "notes.txt" not in err
+    assert "checkpoint" not in err and "confusion_matrix" not in err
 
 
 def test_training_and_testing_folders_are_not_read_as_two_classes(tmp_path):

@@ -191,8 +191,14 @@ def _read_labels_csv(path: Path) -> list[tuple[Path, str]]:
     # forgot the CSV would otherwise never know.
     from inkread.imaging.decode import is_image_name
 
+    # (not in hidden folders, nor in a report or a model bundle saved inside the data set's folder)
+    def other_files(folder: Path) -> bool:
+        return any(part.startswith(".") for part in folder.relative_to(path.parent).parts) or \
+            (folder / "report.html").exists() or (folder / "model.json").exists()
+
     unlisted = sorted(str(image.relative_to(path.parent)) for image in path.parent.rglob("*")
-                      if is_image_name(image) and image.is_file() and os.path.normpath(image) not in seen)
+                      if is_image_name(image) and image.is_file() and not other_files(image.parent)
+                      and os.path.normpath(image) not in seen)
     if unlisted:
         warn(f"{len(unlisted)} image{'s' if len(unlisted) != 1 else ''} in {path.parent} "
              f"{'are' if len(unlisted) != 1 else 'is'} not listed in {path.name} and left out ({first_few(unlisted, 3)}): "
