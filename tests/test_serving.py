@@ -863,6 +863,28 @@ def test_a_loopback_server_answers_only_to_its_own_host_names(make_client):
     assert proxied.get(f"{API}/models", headers={"host": "evil.example"}).status_code == 400
 
 
+def test_the_host_check_comes_first_and_parses_strictly(make_client):
+    """A CORS preflight with a foreign Host was answered (CORS was outermost); "[::1]evil" and "127.0.0.1:1:2"
+    were taken for loopback names."""
+    client = make_client(allowed_hosts=[], cors_origins=["https://app.example"])
+    preflight = client.options(f"{API}/predict", headers={"host": "evil.example", "origin": "https://app.example",
+                                                         "access-control-request-method": "POST"})
+    assert preflight.status_code == 400 and "access-control-allow-origin" not in preflight.headers
+    for host in ("[::1]evil", "127.0.0.1:1:2", "localhost:80/x", ""):
+        assert client.get(f"{API}/models", headers={"host": host}).status_code == 400, host
+
+
+@pytest.mark.parametrize("host", ["::1", "0:0:0:0:0:0:0:1", "::ffff:127.0.0.1", "127.0.0.2", "localhost"])
+def test_every_spelling_of_a_loopback_address_is_loopback(host):
+    assert ServeConfig(host=host).is_loopback() and ServeConfig(host=host).host_names() is not None
+
+
+@pytest.mark.parametrize("name", ["http://ink.example", "ink.example:8443", "ink.example/app", ""])
+def test_an_allowed_host_that_is_not_a_name_is_refused_at_start(name):
+    with pytest.raises(InkreadError, match="is not a host name"):
+        ServeConfig(allowed_hosts=[name])
+
+
 def test_a_server_on_a_public_address_answers_to_any_host_unless_names_are_given(make_client):
     assert make_client(host="0.0.0.0", allowed_hosts=[]).get(f"{API}/models", headers={"host": "box.lan:8000"}).status_code == 200
     named = make_client(host="0.0.0.0", allowed_hosts=["box.lan"])

@@ -99,13 +99,13 @@ def create_app(config: ServeConfig) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes, timeout_s=config.body_timeout_s)
     app.add_middleware(SameSiteWriteMiddleware, allowed_origins=origins)
     app.add_middleware(ShutdownAnswerMiddleware)
-    host_names = config.host_names()
-    if host_names is not None:  # checked before anything else is done for a request
-        app.add_middleware(HostCheckMiddleware, allowed=host_names)
-    app.add_middleware(SecurityHeadersMiddleware)  # added last: outermost, so the 413s get the headers too
+    app.add_middleware(SecurityHeadersMiddleware)  # outside the others: the 413s get the headers too
     if origins:  # closed unless asked: browsers on other origins cannot call the API
         app.add_middleware(JsonCORSMiddleware, allow_origins=origins,
                            allow_methods=["GET", "POST", "DELETE"], allow_headers=["content-type"])
+    host_names = config.host_names()
+    if host_names is not None:  # added last, so outermost: checked before anything else (CORS preflights too)
+        app.add_middleware(HostCheckMiddleware, allowed=host_names)
 
     memory = MemoryReleaser()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ MB = 1024 * 1024
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
+HOST_NAME = re.compile(r"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")  # a name, an IPv4 or an IPv6 address
 
 
 def normalize_origin(text: str) -> str:
@@ -66,16 +68,25 @@ class ServeConfig:
     log_requests: bool = False  # one access-log line per request (off: it costs throughput)
 
     def __post_init__(self) -> None:
-        # checked when the command is read, so a mistyped origin stops the start with one line
+        # checked when the command is read, so a mistyped origin or host name stops the start with one line
         self.cors_origins = self.origins()
+        for name in self.allowed_hosts:
+            if not HOST_NAME.fullmatch(name.strip("[]")):
+                raise InkreadError(f"--allowed-host {name!r} is not a host name: give the name alone, as the Host "
+                                   "header carries it without its port, like ink.example (no scheme, port or path)")
 
     def origins(self) -> list[str]:
         """``cors_origins`` normalized (``normalize_origin``), duplicates dropped; InkreadError for one that is not an origin."""
         return list(dict.fromkeys(normalize_origin(origin) for origin in self.cors_origins))
 
     def is_loopback(self) -> bool:
-        """Whether only this machine can reach the server."""
-        return self.host in LOOPBACK_NAMES or self.host.startswith("127.")
+        """Whether only this machine can reach the server (localhost, 127.x.x.x, ::1 in any spelling, ::ffff:127.x.x.x)."""
+        try:
+            address = ipaddress.ip_address(self.host.strip("[]"))
+        except ValueError:
+            return self.host.lower() == "localhost"
+        mapped = getattr(address, "ipv4_mapped", None)
+        return address.is_loopback or (mapped is not None and mapped.is_loopback)
 
     def host_names(self) -> list[str] | None:
         """The Host names to answer to, or None to answer to any (a server on a public address, no --allowed-host)."""

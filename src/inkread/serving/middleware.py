@@ -5,6 +5,7 @@ answered as GET."""
 from __future__ import annotations
 
 import asyncio
+import re
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
@@ -181,10 +182,14 @@ class HostCheckMiddleware(HttpMiddleware):
         names = ", ".join(sorted(self.allowed))
         self.fix = f"this server answers to {names}; start it with --allowed-host NAME if NAME is meant to reach it"
 
+    # a Host header as HTTP allows it: a name or IPv4 address, or an IPv6 address in brackets; then maybe a port
+    HOST = re.compile(r"(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9._-]+))(?::[0-9]{1,5})?")
+
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         host = Headers(scope=scope).get("host", "")
-        name = host.rsplit("]", 1)[0].lstrip("[") if host.startswith("[") else host.split(":", 1)[0]
-        if name.lower() not in self.allowed:
+        match = self.HOST.fullmatch(host)
+        name = (match.group("v6") or match.group("name")) if match else None
+        if name is None or name.lower() not in self.allowed:
             shown = host if len(host) <= 80 else host[:80] + "..."
             detail = f"the Host header {shown!r} is not a name of this server: {self.fix}"
             await JSONResponse({"detail": detail}, status_code=400)(scope, receive, send)
