@@ -144,13 +144,18 @@ class Recognizer:
         apart: dict[int, np.ndarray] = {}  # input index -> ink in pieces apart (maybe several characters)
         inverted: dict[int, np.ndarray] = {}  # input index -> the model's input if the "ink" is the paper
         for image in images:
-            try:
+            try:  # everything about the image first: a failure must not leave its input behind (answers would shift)
                 ink = writing_ink(image)
-                inputs.append(normalize(ink, self.meta.recipe))
+                upright, other, several = normalize(ink, self.meta.recipe), None, False
                 if may_be_inverted(ink):
                     with contextlib.suppress(NoInkError):  # ink everywhere: nothing the other way round
-                        inverted[len(inputs) - 1] = normalize(1.0 - ink, self.meta.recipe)
-                elif may_hold_several(ink, self._wide):
+                        other = normalize(1.0 - ink, self.meta.recipe)
+                else:
+                    several = may_hold_several(ink, self._wide)
+                inputs.append(upright)
+                if other is not None:
+                    inverted[len(inputs) - 1] = other
+                if several:
                     apart[len(inputs) - 1] = ink
                 results.append(None)  # filled in after the model has run
             except NoInkError:
@@ -231,7 +236,9 @@ class Recognizer:
                 other = self._read_ink(1.0 - ink, scale, only, top_k)
             except InkreadError:  # too many marks that way round: the first reading stands
                 return result
-            if other.characters and _mean_confidence(other) > INVERTED_OVER_UPRIGHT * _mean_confidence(result):
+            # (and sure enough on its own: an upright reading of punctuation alone has no confidence to beat)
+            surer = INVERTED_OVER_UPRIGHT * _mean_confidence(result)
+            if other.characters and _mean_confidence(other) > max(surer, self.uncertain_below):
                 return other
         return result
 
