@@ -101,6 +101,15 @@ def start_server(model: str, data_dir: str, log: Path, image: bytes, workers: in
     return Server(process, url, health, predict)
 
 
+def stop_server(server: Server) -> None:
+    """Stop the server as Ctrl-C does; kill it if it has not stopped 10 s later."""
+    server.process.send_signal(signal.SIGINT)
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
 @dataclass
 class Results:
     latencies: list[float] = field(default_factory=list)
@@ -218,11 +227,7 @@ def main() -> None:
             memory = asyncio.run(hammer(server.url, image, args.clients, 600.0, args.rss_requests))
             rss_after = rss_mb(server.process.pid)
         finally:
-            server.process.send_signal(signal.SIGINT)
-            try:
-                server.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.process.kill()
+            stop_server(server)
 
     rate = len(load.latencies) / load.seconds
     paced_rate = len(paced.latencies) / paced.seconds

@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
-import signal
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -25,7 +23,7 @@ from pathlib import Path
 import httpx2
 from PIL import Image
 
-from load_test import Results, canvas_png, multipart, start_server
+from load_test import Results, canvas_png, multipart, start_server, stop_server
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -93,11 +91,7 @@ def main() -> None:
         try:
             reads, draws = asyncio.run(mixed(server.url, page, drawing, args.heavy_clients, args.duration, args.rate))
         finally:
-            server.process.send_signal(signal.SIGINT)
-            try:
-                server.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.process.kill()
+            stop_server(server)
     print(f"## {args.heavy_clients} clients reading a {len(page) / 1e6:.1f} MB 24 MP page, one drawing {args.rate:g}/s, "
           f"{reads.seconds:.0f} s, --workers {args.workers}\n")
     print("| figure | value |")

@@ -289,10 +289,9 @@ def test_an_int8_quantized_bundle_loads_and_agrees(tmp_path):
 def test_a_run_stopped_before_its_model_was_written_says_to_resume_it(tmp_path):
     """predict/evaluate/export on such a run said it "holds no model.json: give a model bundle or run folder"."""
     from inkread.errors import ModelBundleError
-    from inkread.inference.onnx_model import RUN_CHECKPOINT, resolve_bundle
-    from inkread.training.checkpoint import CHECKPOINT_FILE
+    from inkread.inference.bundle_format import CHECKPOINT_FILE
+    from inkread.inference.onnx_model import resolve_bundle
 
-    assert RUN_CHECKPOINT == CHECKPOINT_FILE  # inference names it without importing training
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / CHECKPOINT_FILE).write_bytes(b"checkpoint")
     with pytest.raises(ModelBundleError, match=r"stopped before it wrote its model: finish it with `inkread train --out .*run --resume`"):

@@ -46,6 +46,11 @@ def first_few(items: list[str], limit: int = 5) -> str:
     return ", ".join(map(repr, items[:limit])) + (" ..." if len(items) > limit else "")
 
 
+def plural(count: int, one: str, many: str) -> str:
+    """"1 class", "10 classes": ``count`` with the word that fits it."""
+    return f"{count:,} {one if count == 1 else many}"
+
+
 def warn(message: str) -> None:
     """Print ``inkread: warning: <message>`` on stderr, always (it is about the result, not the progress).
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from inkread.data.splits import SPLIT_BY, TEST_FRACTION, DatasetSplits, ImageSet, default_recipe, index_labels, split_images
-from inkread.errors import DatasetError, InkreadError, first_few, warn
+from inkread.errors import DatasetError, InkreadError, first_few, plural, warn
 
 LABELS_CSV = "labels.csv"
 _LAYOUT_HELP = "use one sub-folder per class (e.g. 7/a.png) or a labels.csv with file,label columns"
@@ -200,7 +200,7 @@ def _read_labels_csv(path: Path) -> list[tuple[Path, str]]:
                       if is_image_name(image) and image.is_file() and not other_files(image.parent)
                       and os.path.normpath(image) not in seen)
     if unlisted:
-        warn(f"{len(unlisted)} image{'s' if len(unlisted) != 1 else ''} in {path.parent} "
+        warn(f"{plural(len(unlisted), 'image', 'images')} in {path.parent} "
              f"{'are' if len(unlisted) != 1 else 'is'} not listed in {path.name} and left out ({first_few(unlisted, 3)}): "
              "add a file,label line for each to use them")
     return items

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inkread.errors import DatasetError, InkreadError, first_few, warn
+from inkread.errors import DatasetError, InkreadError, first_few, plural, warn
 from inkread.files import check_writable_folder, files_other_than
 from inkread.evaluation.fingerprint import content_overlap_warning
 from inkread.evaluation.report import REPORT_FILES, write_report
@@ -81,9 +81,8 @@ def evaluate(config: EvaluateConfig) -> dict:
                "split": config.split, "split_seed": split_args["seed"], "images": f"{len(images):,} of {len(split):,}"}
     merged = data.source.get("merged_classes")
     if merged:
-        some = f"{len(merged)} class of {config.dataset} is" if len(merged) == 1 else \
-            f"{len(merged)} classes of {config.dataset} are"
-        context["classes"] = (f"{some} merged into the model's {len(labels)}, "
+        context["classes"] = (f"{plural(len(merged), 'class', 'classes')} of {config.dataset} "
+                              f"{'is' if len(merged) == 1 else 'are'} merged into the model's {len(labels)}, "
                               f"as its label set has one class for both: {' '.join(merged)}")
         print(f"note: {context['classes']}", file=sys.stderr)
     warnings = [_overlap_warning(who, training, data.source) for who, training in _training_chain(model.meta)]

@@ -36,6 +36,7 @@ FORMAT = "inkread-model/1"
 META_FILE = "model.json"
 ONNX_FILE = "model.onnx"
 WEIGHTS_FILE = "weights.pt"
+CHECKPOINT_FILE = "checkpoint.pt"  # not a bundle's: the run folder's, while training (a run without a bundle yet)
 BUNDLE_FILES = (META_FILE, ONNX_FILE, WEIGHTS_FILE)  # what a bundle folder written by inkread holds
 LINE_ARCH = "linenet"  # the arch of a line model (read with LineReader); every other arch reads single characters
 

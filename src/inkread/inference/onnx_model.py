@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from inkread.errors import InputImageError, ModelBundleError, first_line
-from inkread.inference.bundle_format import LINE_ARCH, META_FILE, ONNX_FILE, ModelMeta
+from inkread.inference.bundle_format import CHECKPOINT_FILE, LINE_ARCH, META_FILE, ONNX_FILE, ModelMeta
 
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
 PRETRAINED = ("digits", "characters", "lines")
@@ -24,10 +24,6 @@ def split_model_pair(spec: str | os.PathLike) -> tuple[str, str | None]:
     if not plus or Path(spec).exists():
         return str(spec), None
     return model, touching
-
-
-# The checkpoint file of a run folder (training.checkpoint.CHECKPOINT_FILE: inference does not import training)
-RUN_CHECKPOINT = "checkpoint.pt"
 
 
 def resolve_bundle(name_or_path: str | os.PathLike) -> Path:
@@ -45,7 +41,7 @@ def resolve_bundle(name_or_path: str | os.PathLike) -> Path:
         for candidate in (path, path / "model", path / "export"):
             if (candidate / META_FILE).exists():
                 return candidate
-        if (path / RUN_CHECKPOINT).exists():  # a run stopped before its last epoch: its bundle is written at the end
+        if (path / CHECKPOINT_FILE).exists():  # a run stopped before its last epoch: its bundle is written at the end
             raise ModelBundleError(f"{path} is a run of inkread train that was stopped before it wrote its model: finish it "
                                    f"with `inkread train --out {path} --resume`, then use {path}")
         raise ModelBundleError(f"{path} holds no model.json: give a model bundle or run folder, or one of {', '.join(PRETRAINED)}")

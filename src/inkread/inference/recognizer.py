@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Literal
 
 import numpy as np
 
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, plural
 from inkread.imaging.decode import load_image_scaled
 from inkread.imaging.preprocess import NoInkError, may_be_inverted, normalize, preprocess_image, writing_ink
 from inkread.imaging.segment import CutChooser, Glyph, JoinChooser, may_hold_several, segment
@@ -116,8 +116,7 @@ class Recognizer:
 
     def __repr__(self) -> str:
         touching = f", touching={self.touching.name!r}" if self.touching is not None else ""
-        count = len(self.labels)
-        return f"Recognizer({self.name!r}, {count} {'class' if count == 1 else 'classes'}, recipe={self.meta.recipe!r}{touching})"
+        return f"Recognizer({self.name!r}, {plural(len(self.labels), 'class', 'classes')}, recipe={self.meta.recipe!r}{touching})"
 
     # --- one character per image -------------------------------------------------------------
 

@@ -10,8 +10,9 @@ import torch
 
 from inkread.errors import InkreadError
 from inkread.files import check_writable_folder, folder_lock, write_bytes_atomic
+from inkread.inference.bundle_format import CHECKPOINT_FILE  # named with the bundle's files: inference reads it too
 
-CHECKPOINT_FILE = "checkpoint.pt"
+__all__ = ["CHECKPOINT_FILE", "load_checkpoint", "run_folder_lock", "save_checkpoint"]
 
 
 def run_folder_lock(out: str | Path) -> AbstractContextManager[None]:

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 from inkread.data.load import absolute_spec, same_data_set
 from inkread.data.splits import SPLIT_BY, LabelsOutsideSet
-from inkread.errors import DatasetError, InkreadError, first_few, first_line
+from inkread.errors import DatasetError, InkreadError, first_few, first_line, plural
 from inkread.models import ARCHITECTURES, build_model, count_parameters
 from inkread.training.augment import PRESETS, AugmentConfig, augment_batch
 from inkread.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, run_folder_lock, save_checkpoint
@@ -129,7 +129,7 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
     taught = set(np.unique(splits.train.targets).tolist())
     untaught = [label for index, label in enumerate(splits.labels) if index not in taught]
     if untaught and not config.init_from:  # a fine-tuned model keeps classes its new data lacks
-        warn(f"{len(untaught)} of the {num_classes} classes {'has' if len(untaught) == 1 else 'have'} no training image ({first_few(untaught)}): the model "
+        warn(f"{len(untaught)} of the {plural(num_classes, 'class', 'classes')} {'has' if len(untaught) == 1 else 'have'} no training image ({first_few(untaught)}): the model "
              f"cannot learn them; add images of them{', or take more with --limit' if config.limit else ''}")
     if resume_state is not None and list(resume_state.get("labels", splits.labels)) != list(splits.labels):
         raise InkreadError(f"the classes of {config.dataset} changed since the run started "
@@ -479,11 +479,6 @@ def _known_labels(init_meta, resume_state: dict | None) -> tuple[str, ...] | Non
     if resume_state is not None and resume_state.get("labels"):
         return tuple(resume_state["labels"])
     return None
-
-
-def plural(count: int, one: str, many: str) -> str:
-    """"1 class", "10 classes": ``count`` with the word that fits it."""
-    return f"{count:,} {one if count == 1 else many}"
 
 
 def absolute_model(init_from: str | None) -> str | None:
