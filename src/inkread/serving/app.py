@@ -205,17 +205,8 @@ def create_app(config: ServeConfig) -> FastAPI:
         """Health: 200 while the server runs ("ok", or "degraded" when a model other than the default failed to
         load); 503 ("failing") when the default model failed, since requests naming no model then fail."""
         query_values(request, NoQuery)
-        failed = registry.failed()
-        health = {"status": "ok", "failed": failed, "detail": None,
-                  "models": {name: served.recognizer is not None for name, served in registry.models.items()}}
-        if not failed:
-            return health
-        status = "failing" if registry.default in failed else "degraded"
-        health["status"] = status
-        health["detail"] = (f"{len(failed)} of {len(registry.models)} models failed to load"
-                            + (f", the default {registry.default!r} among them" if status == "failing" else "")
-                            + f": {', '.join(failed)} (the server log and 'failed' say why)")
-        return JSONResponse(health, status_code=503 if status == "failing" else 200)
+        health = registry.health()
+        return JSONResponse(health, status_code=503 if health["status"] == "failing" else 200)
 
     # --- corrections ---------------------------------------------------------------------------
 

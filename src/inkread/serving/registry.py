@@ -121,6 +121,19 @@ class ModelRegistry:
         """The models whose last load failed: name -> the one-line reason."""
         return {name: served.error for name, served in self.models.items() if served.error is not None}
 
+    def health(self) -> dict:
+        """The /healthz answer (``schemas.Health``): "ok"; "degraded" when a model other than the default
+        failed to load; "failing" when the default did (requests naming no model then fail)."""
+        failed = self.failed()
+        health = {"status": "ok", "failed": failed, "detail": None,
+                  "models": {name: served.recognizer is not None for name, served in self.models.items()}}
+        if failed:
+            health["status"] = "failing" if self.default in failed else "degraded"
+            health["detail"] = (f"{len(failed)} of {len(self.models)} models failed to load"
+                                + (f", the default {self.default!r} among them" if health["status"] == "failing" else "")
+                                + f": {', '.join(failed)} (the server log and 'failed' say why)")
+        return health
+
     def load_all(self) -> None:
         """Load every model (the server does this in the background right after it starts).
 
