@@ -110,34 +110,9 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
                                f"(it knows {''.join(init_meta.labels)[:62]}): fine-tune a model that knows them "
                                "(characters knows digits and letters), or train without --init-from") from None
     num_classes = len(splits.labels)
-    if len(splits.train.targets) < 2:
-        raise InkreadError(f"data set {config.dataset!r} has {len(splits.train.targets)} training image(s): "
-                           "training needs at least 2 (batch norm), and far more to learn anything")
-    _check_several_classes(splits, config.dataset)
-    if not batch_given and config.batch_size != (batch := small_data_batch(len(splits.train.targets), config.batch_size)):
-        steps = max(1, math.ceil(len(splits.train.targets) / batch))
-        why = f"for {MIN_STEPS_PER_EPOCH} steps or more an epoch" if steps >= MIN_STEPS_PER_EPOCH else \
-            f"the smallest, {steps} step{'s' * (steps > 1)} an epoch"
-        say(config.progress, f"note: {len(splits.train.targets):,} training images: batches of {batch} instead of the "
-                             f"recipe's {config.batch_size}, {why} (--batch-size to choose)")
-        config = replace(config, batch_size=batch)
-    merged = splits.source.get("merged_classes")
-    if merged:  # a "c" folder fine-tuned into a 47-class model is its class "C": the user should know
-        say(config.progress, f"note: {plural(len(merged), 'class', 'classes')} of {config.dataset} "
-                             f"{'is' if len(merged) == 1 else 'are'} trained as the model's own, which has one "
-                             f"class for both: {' '.join(merged)}")
-    taught = set(np.unique(splits.train.targets).tolist())
-    untaught = [label for index, label in enumerate(splits.labels) if index not in taught]
-    if untaught and not config.init_from:  # a fine-tuned model keeps classes its new data lacks
-        warn(f"{len(untaught)} of the {plural(num_classes, 'class', 'classes')} {'has' if len(untaught) == 1 else 'have'} no training image ({first_few(untaught)}): the model "
-             f"cannot learn them; add images of them{', or take more with --limit' if config.limit else ''}")
-    if resume_state is not None and list(resume_state.get("labels", splits.labels)) != list(splits.labels):
-        raise InkreadError(f"the classes of {config.dataset} changed since the run started "
-                           f"({len(resume_state['labels'])} then, {num_classes} now): start a new run with another --out")
-    if resume_state is not None and resume_state.get("train_images", len(splits.train.targets)) != len(splits.train.targets):
-        raise InkreadError(f"{config.dataset} changed since the run started ({resume_state['train_images']:,} training "
-                           f"images then, {len(splits.train.targets):,} now): a resumed run must see the same data; "
-                           "start a new run with another --out")
+    _check_training_data(config, splits, resume_state)
+    if not batch_given:
+        config = _small_data_batch(config, len(splits.train.targets))
 
     torch.manual_seed(config.seed)
     model = build_model(config.arch, num_classes)
@@ -479,6 +454,46 @@ def _known_labels(init_meta, resume_state: dict | None) -> tuple[str, ...] | Non
     if resume_state is not None and resume_state.get("labels"):
         return tuple(resume_state["labels"])
     return None
+
+
+def _check_training_data(config: TrainConfig, splits, resume_state: dict | None) -> None:
+    """Refuse data a run cannot learn from (or that changed since a resumed run began); note what the user should know."""
+    num_classes = len(splits.labels)
+    if len(splits.train.targets) < 2:
+        raise InkreadError(f"data set {config.dataset!r} has {len(splits.train.targets)} training image(s): "
+                           "training needs at least 2 (batch norm), and far more to learn anything")
+    _check_several_classes(splits, config.dataset)
+    merged = splits.source.get("merged_classes")
+    if merged:  # a "c" folder fine-tuned into a 47-class model is its class "C": the user should know
+        say(config.progress, f"note: {plural(len(merged), 'class', 'classes')} of {config.dataset} "
+                             f"{'is' if len(merged) == 1 else 'are'} trained as the model's own, which has one "
+                             f"class for both: {' '.join(merged)}")
+    taught = set(np.unique(splits.train.targets).tolist())
+    untaught = [label for index, label in enumerate(splits.labels) if index not in taught]
+    if untaught and not config.init_from:  # a fine-tuned model keeps classes its new data lacks
+        warn(f"{len(untaught)} of the {plural(num_classes, 'class', 'classes')} {'has' if len(untaught) == 1 else 'have'} "
+             f"no training image ({first_few(untaught)}): the model cannot learn them; add images of them"
+             f"{', or take more with --limit' if config.limit else ''}")
+    if resume_state is not None and list(resume_state.get("labels", splits.labels)) != list(splits.labels):
+        raise InkreadError(f"the classes of {config.dataset} changed since the run started "
+                           f"({len(resume_state['labels'])} then, {num_classes} now): start a new run with another --out")
+    if resume_state is not None and resume_state.get("train_images", len(splits.train.targets)) != len(splits.train.targets):
+        raise InkreadError(f"{config.dataset} changed since the run started ({resume_state['train_images']:,} training "
+                           f"images then, {len(splits.train.targets):,} now): a resumed run must see the same data; "
+                           "start a new run with another --out")
+
+
+def _small_data_batch(config: TrainConfig, train_images: int) -> TrainConfig:
+    """``config`` with batches small enough for a small data set to take enough steps an epoch (said in a note)."""
+    batch = small_data_batch(train_images, config.batch_size)
+    if batch == config.batch_size:
+        return config
+    steps = max(1, math.ceil(train_images / batch))
+    why = f"for {MIN_STEPS_PER_EPOCH} steps or more an epoch" if steps >= MIN_STEPS_PER_EPOCH else \
+        f"the smallest, {steps} step{'s' * (steps > 1)} an epoch"
+    say(config.progress, f"note: {train_images:,} training images: batches of {batch} instead of the "
+                         f"recipe's {config.batch_size}, {why} (--batch-size to choose)")
+    return replace(config, batch_size=batch)
 
 
 def absolute_model(init_from: str | None) -> str | None:
