@@ -197,6 +197,15 @@ def test_uploading_a_file(page):
     page.screenshot(path=str(ARTIFACTS / "browser-desktop-upload.png"))
 
 
+def upload_is_sent_reduced(page, path, label: str) -> None:
+    """Upload ``path``: it is read as ``label``, and no request sent more than the page's 4 MB upload size."""
+    sent = []
+    page.on("request", lambda request: sent.append(len(request.post_data_buffer or b"")) if "/api/v1/" in request.url else None)
+    page.set_input_files("#file", str(path))
+    expect_answer(page, label)
+    assert sent and max(sent) < 4 * 1024 * 1024, sent
+
+
 def test_a_phone_photo_larger_than_the_body_limit_is_sent_reduced(page, tmp_path):
     """A 12 MP photo of 9 MB (over the server's 8 MB limit, which answered 413) is read, sent as a smaller JPEG."""
     import numpy as np
@@ -209,11 +218,7 @@ def test_a_phone_photo_larger_than_the_body_limit_is_sent_reduced(page, tmp_path
     photo = tmp_path / "IMG_0001.jpg"
     Image.fromarray(paper.astype(np.uint8)).convert("RGB").save(photo, quality=95)
     assert photo.stat().st_size > 8 * 1024 * 1024
-    sent = []
-    page.on("request", lambda request: sent.append(len(request.post_data_buffer or b"")) if "/api/v1/" in request.url else None)
-    page.set_input_files("#file", str(photo))
-    expect_answer(page, "4")
-    assert sent and max(sent) < 4 * 1024 * 1024, sent
+    upload_is_sent_reduced(page, photo, "4")
 
 
 def test_dropping_a_file_on_the_page(page):
@@ -279,11 +284,7 @@ def test_an_a4_tiff_scan_over_the_body_limit_is_sent_reduced(page, tmp_path):
     scan = tmp_path / "a4-scan.tif"
     Image.fromarray(paper).save(scan)
     assert scan.stat().st_size > 8 * 1024 * 1024
-    sent = []
-    page.on("request", lambda request: sent.append(len(request.post_data_buffer or b"")) if "/api/v1/" in request.url else None)
-    page.set_input_files("#file", str(scan))
-    expect_answer(page, "4")
-    assert sent and max(sent) < 4 * 1024 * 1024, sent
+    upload_is_sent_reduced(page, scan, "4")
 
 
 def test_an_image_the_page_cannot_show_is_described_and_drawing_over_it_starts_anew(page, tmp_path):
@@ -661,24 +662,45 @@ def test_teaching_a_correction(page, server):
     assert httpx2.get(f"{server.url}/api/v1/corrections/{correction_id}").status_code == 404
 
 
+def teach(page, label: str) -> int:
+    """Teach the drawing on the pad as ``label`` (Wrong? Teach it, type, Enter); the id of the correction saved."""
+    from playwright.sync_api import expect
+
+    page.click("#teach-open")
+    page.fill("#teach-label", label)
+    page.keyboard.press("Enter")
+    status = page.locator("#teach-status")
+    expect(status).to_contain_text("Saved", timeout=TIMEOUT_MS)
+    return int(status.inner_text().split("#")[1].split(")")[0])
+
+
+@contextlib.contextmanager
+def slow_predictions(page):
+    """Within: the server seems slow, no prediction is answered; after: those held are let through."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    held = []
+    page.route("**/api/v1/predict", lambda route: held.append(route))
+    try:
+        yield
+    finally:
+        page.unroute("**/api/v1/predict")
+        for route in held:
+            with contextlib.suppress(PlaywrightError):  # those the page has given up on (aborted) are handled
+                route.continue_()
+
+
 def test_teaching_while_an_answer_is_late_stores_the_drawing_on_the_pad(page, server):
     """The drawing changed after the answer shown (the server slow to answer the new one): the correction
     stored the older drawing under the new label, with the older answer as "predicted"."""
     import numpy as np
     from PIL import Image
-    from playwright.sync_api import Error as PlaywrightError, expect
 
     draw_with_mouse(page, ONE)
     expect_answer(page, "1")
-    held = []
-    page.route("**/api/v1/predict", lambda route: held.append(route))  # the server is slow: no answer yet
-    draw_with_mouse(page, [[(0.25, 0.2), (0.55, 0.18)]])  # a bar on top: now it is a 7
-    page.click("#teach-open")
-    page.fill("#teach-label", "7")
-    page.keyboard.press("Enter")
-    status = page.locator("#teach-status")
-    expect(status).to_contain_text("Saved", timeout=TIMEOUT_MS)
-    correction_id = int(status.inner_text().split("#")[1].split(")")[0])
+    with slow_predictions(page):
+        draw_with_mouse(page, [[(0.25, 0.2), (0.55, 0.18)]])  # a bar on top: now it is a 7
+        correction_id = teach(page, "7")
     stored = httpx2.get(f"{server.url}/api/v1/corrections/{correction_id}").json()
     assert stored["label"] == "7" and stored["predicted"] is None  # "1" was the answer to the drawing before
     image = httpx2.get(f"{server.url}{stored['image_url']}").content
@@ -687,17 +709,13 @@ def test_teaching_while_an_answer_is_late_stores_the_drawing_on_the_pad(page, se
     rows = np.flatnonzero(ink.any(axis=1))
     assert columns[-1] - columns[0] > 0.2 * ink.shape[1], "the bar is in the stored drawing"
     assert rows[0] < 0.22 * ink.shape[0]
-    page.unroute("**/api/v1/predict")
-    for route in held:
-        with contextlib.suppress(PlaywrightError):  # those the page has given up on (aborted) are handled
-            route.continue_()
     httpx2.delete(f"{server.url}/api/v1/corrections/{correction_id}")
 
 
 def test_teaching_after_an_answer_to_a_half_drawn_stroke_stores_the_whole_stroke(page, server):
     """An answer that came while the pen was still down counted as the answer to the finished drawing: with the
     server slow to answer the finished one, "Teach it" stored it as "predicted"."""
-    from playwright.sync_api import Error as PlaywrightError, expect
+    from playwright.sync_api import expect
 
     box = page.locator("#canvas").bounding_box()
     (x0, y0), *rest = SEVEN[0]
@@ -707,23 +725,13 @@ def test_teaching_after_an_answer_to_a_half_drawn_stroke_stores_the_whole_stroke
     page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=8)  # the bar of a 7
     expect(page.locator("#answer-label")).not_to_have_text("?", timeout=TIMEOUT_MS)  # answered, pen still down
     settled(page)
-    held = []
-    page.route("**/api/v1/predict", lambda route: held.append(route))  # the server is slow from now on
-    for x, y in rest[1:]:
-        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=8)
-    page.mouse.up()
-    page.click("#teach-open")
-    page.fill("#teach-label", "7")
-    page.keyboard.press("Enter")
-    status = page.locator("#teach-status")
-    expect(status).to_contain_text("Saved", timeout=TIMEOUT_MS)
-    correction_id = int(status.inner_text().split("#")[1].split(")")[0])
+    with slow_predictions(page):
+        for x, y in rest[1:]:
+            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=8)
+        page.mouse.up()
+        correction_id = teach(page, "7")
     stored = httpx2.get(f"{server.url}/api/v1/corrections/{correction_id}").json()
     assert stored["predicted"] is None  # the answer shown was to the bar alone
-    page.unroute("**/api/v1/predict")
-    for route in held:
-        with contextlib.suppress(PlaywrightError):
-            route.continue_()
     httpx2.delete(f"{server.url}/api/v1/corrections/{correction_id}")
 
 
