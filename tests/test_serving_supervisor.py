@@ -110,6 +110,28 @@ def test_only_one_worker_reports_the_models_that_fail_to_load(monkeypatch, tmp_p
     assert sorted(seen.read_text().split()) == ["False", "True"]
 
 
+def test_when_the_reporting_worker_dies_its_replacement_reports(monkeypatch, tmp_path):
+    """The reporter could die before reporting (onnxruntime crashing on the broken model): its replacement
+    was quiet as long as another worker lived, and the broken model was never reported."""
+    seen = tmp_path / "quiet"
+    seen.write_text("")
+
+    def serve(app, sock, config):  # the first worker dies at once; the others live until the replacement has started
+        first = not seen.read_text()
+        with open(seen, "a") as log:
+            log.write(f"{app.state.registry.quiet}\n")
+        deadline = time.monotonic() + 10
+        while not first and len(seen.read_text().split()) < 3 and time.monotonic() < deadline:
+            real_sleep(0.01)
+
+    real_sleep = time.sleep
+    app = SimpleNamespace(state=SimpleNamespace(registry=SimpleNamespace(quiet=False)))
+    monkeypatch.setattr(server, "_serve", serve)
+    monkeypatch.setattr(time, "sleep", lambda seconds: _signal_now() if len(seen.read_text().split()) >= 3 else None)
+    server._supervise(app, None, SimpleNamespace(workers=2))
+    assert sorted(seen.read_text().split()[:3]) == ["False", "False", "True"]
+
+
 def test_only_deaths_soon_after_starting_count_towards_giving_up():
     quick = server.QUICK_DEATH_SECONDS
     assert server._count_quick_deaths(0, 0.1) == 1

@@ -177,20 +177,25 @@ def _supervise(app, sock: socket.socket, config: ServeConfig) -> None:
     children: dict[int, float] = {}  # pid: when it was started (time.monotonic)
     stopping = gave_up = False
     quick_deaths = 0
+    reporter = None  # the worker that reports models failing to load
 
     def start_worker() -> None:
+        nonlocal reporter
         # Stop signals wait until the new worker is in ``children`` and has reset its handlers:
         # one that came in between would never reach it, and the supervisor would wait for it forever.
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         try:
             if stopping:  # a signal came during the pause before this restart
                 return
+            # Every worker loads the models: one reports a broken one, or each line would come once per
+            # worker. When that one has died (maybe before it could report), the next worker started reports.
+            quiet = reporter in children
             pid = os.fork()
             if pid == 0:
-                # every worker loads the models: one reports a broken one (the first; a replacement only when
-                # no other worker is left, which had reported it), or each line would come once per worker
-                _work(app, sock, config, parent, mask, quiet=bool(children))
+                _work(app, sock, config, parent, mask, quiet=quiet)
             children[pid] = time.monotonic()
+            if not quiet:
+                reporter = pid
             if stopping:  # its handler ran after the signals were blocked, before the pid was added
                 os.kill(pid, signal.SIGTERM)
         finally:
