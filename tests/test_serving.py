@@ -847,6 +847,17 @@ def test_static_files_cannot_escape_their_folder(client, path):
     assert "def create_app" not in response.text and "import" not in response.text
 
 
+def test_a_form_field_given_twice_and_json_of_the_wrong_type_are_refused(client):
+    """-F model=digits -F model=characters was answered by the last one; JSON top_k true was taken as 1, "2" as 2."""
+    twice = client.post(f"{API}/predict", files=[("file", ("d.png", IMAGE, "image/png")), ("top_k", (None, "1")),
+                                                   ("top_k", (None, "3"))])
+    assert_error(twice, 422, "'top_k'", "given 2 times")
+    image = base64.b64encode(IMAGE).decode()
+    for value in (True, "2", 2.5):
+        assert_error(client.post(f"{API}/predict", json={"image": image, "top_k": value}), 422, "top_k")
+    assert client.post(f"{API}/predict", json={"image": image, "top_k": 2, "include_preprocessed": False}).status_code == 200
+
+
 def test_a_loopback_server_answers_only_to_its_own_host_names(make_client):
     """DNS rebinding: a page of evil.example, its name pointed at 127.0.0.1, is "same-origin" with the
     server (its Origin and Host agree) and could read answers and add or delete corrections."""

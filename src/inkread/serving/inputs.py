@@ -87,7 +87,8 @@ async def read_image_request(request: Request, fields: type[T], json_model: type
     if kind == "application/json" or kind.endswith("+json"):
         body = await request.body()
         try:
-            parsed = json_model.model_validate_json(body)
+            # strict: JSON has types of its own, and true for top_k or "2" for 2 is a mistake to point out
+            parsed = json_model.model_validate_json(body, strict=True)
         except ValidationError as error:
             raise unprocessable(validation_message(error)) from None
         image = decode_base64_image(parsed.image)
@@ -112,6 +113,10 @@ async def _read_multipart(request: Request, fields: type[T]) -> tuple[bytes, T]:
             # every optional field it shows, blank ones as ""; "" was a 422 for top_k, and stored as `predicted`)
             given = {key: value for key, value in form.multi_items()
                      if key != "file" and isinstance(value, str) and value != ""}
+            names = [key for key, _ in form.multi_items() if key != "file"]
+            twice = sorted({key for key in names if names.count(key) > 1})
+            if twice:  # which one was meant? the last silently won (a query option given twice is refused too)
+                raise unprocessable(f"field {twice[0][:40]!r}: given {names.count(twice[0])} times; give it once")
     except HTTPException:
         raise  # ours, already worded for the user
     except StarletteHTTPException as error:
