@@ -847,6 +847,11 @@ def test_static_files_cannot_escape_their_folder(client, path):
     assert "def create_app" not in response.text and "import" not in response.text
 
 
+def test_a_correction_field_in_the_query_string_is_said_to_go_in_the_body(client):
+    response = client.post(f"{API}/corrections?label=3", files=upload(IMAGE))
+    assert_error(response, 422, "field 'label'", "goes in the request body")
+
+
 def test_a_form_field_given_twice_and_json_of_the_wrong_type_are_refused(client):
     """-F model=digits -F model=characters was answered by the last one; JSON top_k true was taken as 1, "2" as 2."""
     twice = client.post(f"{API}/predict", files=[("file", ("d.png", IMAGE, "image/png")), ("top_k", (None, "1")),

@@ -218,7 +218,8 @@ def create_app(config: ServeConfig) -> FastAPI:
                   schemas.CorrectionJSON, schemas.CorrectionFields, raw=False, names=registry.names)})
     async def add_correction(request: Request, response: Response) -> Any:
         """Keep a drawing with its right label (for fine-tuning); 201 once it is safely on disk."""
-        query_values(request, NoQuery)  # the fields come in the body: a query string is a mistake, not ignored
+        # the fields come in the body: a query string is a mistake, not ignored
+        query_values(request, NoQuery, body_fields=tuple(schemas.CorrectionFields.model_fields))
         image, fields = await read_image_request(request, schemas.CorrectionFields, schemas.CorrectionJSON, allow_raw=False)
         name = model_name(fields.model)
         refuse_line_model(name, "corrections are single characters, for a character model")
@@ -373,10 +374,15 @@ def query_parameters(model: type[BaseModel]) -> list[dict]:
 QUERY_OPTIONS = query_parameters(schemas.ImageOptions)
 
 
-def query_values(request: Request, model: type[Q]) -> Q:
+def query_values(request: Request, model: type[Q], body_fields: tuple[str, ...] = ()) -> Q:
     """The query string of ``request`` validated by ``model``: a one-line 422 naming a parameter the endpoint
-    does not have (``model`` forbids extra fields), one given more than once, or a bad value."""
+    does not have (``model`` forbids extra fields; one of ``body_fields`` is said to go in the body), one
+    given more than once, or a bad value."""
     query = request.query_params
+    misplaced = next((name for name in query.keys() if name in body_fields), None)
+    if misplaced is not None:  # "no such field (misspelled?)" would be wrong: it is a field, in the wrong place
+        raise HTTPException(422, f"field {misplaced!r}: goes in the request body (a form field or JSON), "
+                                 "not the query string")
     if len(query.multi_items()) != len(query):  # a key repeated: "?top_k=1&top_k=3" is not "3"
         name = next(name for name in query.keys() if len(query.getlist(name)) > 1)
         raise HTTPException(422, f"field {_printable(name)!r}: given {len(query.getlist(name))} times in the query "
