@@ -379,14 +379,14 @@ def query_values(request: Request, model: type[Q], body_fields: tuple[str, ...] 
     does not have (``model`` forbids extra fields; one of ``body_fields`` is said to go in the body), one
     given more than once, or a bad value."""
     query = request.query_params
-    misplaced = next((name for name in query.keys() if name in body_fields), None)
-    if misplaced is not None:  # "no such field (misspelled?)" would be wrong: it is a field, in the wrong place
-        raise HTTPException(422, f"field {misplaced!r}: goes in the request body (a form field or JSON), "
-                                 "not the query string")
     if len(query.multi_items()) != len(query):  # a key repeated: "?top_k=1&top_k=3" is not "3"
         name = next(name for name in query.keys() if len(query.getlist(name)) > 1)
         raise HTTPException(422, f"field {_printable(name)!r}: given {len(query.getlist(name))} times in the query "
                                  "string; give it once")
+    misplaced = next((name for name in query.keys() if name in body_fields), None)
+    if misplaced is not None:  # "no such field (misspelled?)" would be wrong: it is a field, in the wrong place
+        raise HTTPException(422, f"field {misplaced!r}: goes in the request body (a form field or JSON), "
+                                 "not the query string")
     try:
         return model.model_validate({_printable(name): value for name, value in query.items()})
     except ValidationError as error:
