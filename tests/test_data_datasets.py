@@ -132,7 +132,7 @@ def test_adding_images_to_a_folder_never_moves_the_others_between_parts(tmp_path
     # a training image never becomes a validation or test image (a model would be scored on what it
     # learned from); only a class too small to be held out otherwise has one of its images moved
     assert all(after[image] == "train" for image, part in before.items() if part == "train")
-    assert grown.source["split_by"] == "content+class" and sum(grown.counts().values()) == 24 + 8 + 1
+    assert grown.source["split_by"] == "source+class" and sum(grown.counts().values()) == 24 + 8 + 1
     assert all(parts(load_dataset(f"folder:{root}", seed=3, split_by="content"))[image] == part
                for image, part in by_content.items())
     other_seed = parts(load_dataset(f"folder:{root}", seed=4))
@@ -164,6 +164,20 @@ def test_folder_with_labels_csv_and_letters(tmp_path):
     assert sum(splits.counts().values()) == 4 and splits.source["layout"] == "labels.csv"
     given = load_dataset(f"folder:{root}", labels=LABEL_SETS["byclass"], recipe="mnist")
     assert given.labels == LABEL_SETS["byclass"] and given.recipe == "mnist"
+
+
+def test_a_folder_is_split_alike_whatever_the_models_recipe(tmp_path):
+    """A digits model (MNIST's preprocessing) and a characters model (EMNIST's) fine-tuned on one folder were
+    tested on different images: the split hashed the images as each recipe preprocessed them."""
+    root = tmp_path / "digits"
+    for n in range(40):
+        _draw(root / str(n % 4) / f"{n}.png", n % 3, variant=n)
+    mnist = load_dataset(f"folder:{root}", recipe="mnist")
+    emnist = load_dataset(f"folder:{root}", recipe="emnist")
+    for part in ("train", "val", "test"):
+        assert sorted(getattr(mnist, part).names) == sorted(getattr(emnist, part).names), part
+    older = [load_dataset(f"folder:{root}", recipe=recipe, split_by="content+class") for recipe in ("mnist", "emnist")]
+    assert sorted(older[0].test.names) != sorted(older[1].test.names)  # how runs before it were split
 
 
 def test_images_a_labels_csv_does_not_list_are_said_to_be_left_out(tmp_path, capsys):

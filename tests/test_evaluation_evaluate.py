@@ -89,7 +89,7 @@ def test_evaluate_writes_report_with_exact_metrics(bundle, fake_data, tmp_path, 
     out = tmp_path / "report"
     metrics = evaluate(EvaluateConfig(model=str(bundle), dataset="fake-spec", out=str(out), data_dir="/data"))
     assert fake_data.calls == [("fake-spec", {"data_dir": "/data", "labels": DIGITS, "recipe": "mnist", "test_only": True,
-                                              "seed": 0, "val_fraction": 0.1, "split_by": "content+class"})]
+                                              "seed": 0, "val_fraction": 0.1, "split_by": "source+class"})]
     assert metrics["n"] == 50
     assert metrics["accuracy"] == pytest.approx(45 / 50)  # the 5 relabelled images are the only errors
     assert [c["count"] for c in metrics["top_confusions"]] == [1] * 5

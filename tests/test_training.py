@@ -510,7 +510,7 @@ def test_a_folder_run_keeps_the_split_it_started_with_when_resumed(tmp_path, mon
     with pytest.raises(KeyboardInterrupt):  # stop after the first epoch's checkpoint
         train(config, on_step=lambda step, epoch, net: (_ for _ in ()).throw(KeyboardInterrupt) if epoch == 1 else None)
     state = load_checkpoint(tmp_path / "run")
-    assert state["split_by"] == "content+class" and asked == ["content+class"]
+    assert state["split_by"] == "source+class" and asked == ["source+class"]
     del state["split_by"], state["train_images"]  # as a checkpoint from before 2026-12-04
     save_checkpoint(tmp_path / "run", state)
     bundle = train(replace(config, resume=True))

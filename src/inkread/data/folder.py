@@ -15,6 +15,7 @@ it with ``labels.merge_case``: a "c" folder is class "C" of a 47-class model.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 from pathlib import Path
@@ -58,12 +59,13 @@ def load_folder(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str
     # each image's file, relative to the folder: a report names the ones misread (a mislabeled image is found so)
     names = np.array([Path(os.path.relpath(file, root)).as_posix() for file, _ in train_items + test_items], dtype=object)
     images = ImageSet(pixels[:len(train_items)], targets[:len(train_items)], names[:len(train_items)])
+    sources = source_digests([file for file, _ in train_items]) if split_by == "source+class" else None
     if has_test:
-        train, val, _ = split_images(images, seed, val_fraction, 0.0, split_by)
+        train, val, _ = split_images(images, seed, val_fraction, 0.0, split_by, sources)
         test = (ImageSet(pixels[len(train_items):], targets[len(train_items):], names[len(train_items):])
                 if test_items else ImageSet.empty())
     else:
-        train, val, test = split_images(images, seed, val_fraction, TEST_FRACTION, split_by)
+        train, val, test = split_images(images, seed, val_fraction, TEST_FRACTION, split_by, sources)
     layout = "train/test folders" if has_test else ("labels.csv" if (root / LABELS_CSV).exists() else "class folders")
     return DatasetSplits(f"folder:{root.name}", label_set, recipe, train, val, test,
                          source={"spec": f"folder:{root}", "layout": layout, "split_by": split_by,
@@ -246,6 +248,23 @@ def preprocess_file(path: Path, recipe: str) -> np.ndarray:
     except (OSError, ValueError) as error:  # an image library error that slipped through
         raise DatasetError(f"cannot read the image {path} ({error}): replace or remove it") from None
     return to_uint8(image, 255.0)
+
+
+def source_digests(paths: list[Path]) -> np.ndarray:
+    """A 128-bit hash of each image as decoded (its ink map, before any model's preprocessing), uint64 (N, 2).
+
+    Splitting by it, a folder's parts are the same whatever the recipe: a digits model and a
+    characters model fine-tuned on it are tested on the same images. (The files' bytes would do
+    that too, but copies of one image saved twice would then fall into different parts.)
+    """
+    from inkread.imaging.decode import load_image
+    from inkread.imaging.ink import to_uint8
+
+    digests = []
+    for path in paths:
+        ink = to_uint8(load_image(path), 255.0)
+        digests.append(hashlib.blake2b(np.asarray(ink.shape, np.int64).tobytes() + ink.tobytes(), digest_size=16).digest())
+    return np.frombuffer(b"".join(digests), dtype=np.uint64).reshape(len(paths), 2).copy()
 
 
 def _problem(message: str, path: Path) -> str:

@@ -110,10 +110,11 @@ def pixel_digests(pixels: np.ndarray) -> np.ndarray:
 
 
 # How folder: and csv: data sets are split (recorded in each run, so a resumed run or an evaluation
-# splits the data as it was for training): "content+class"; runs of older versions recorded "content"
-# (the same without the per-class hold-out) or "position" (before 2026-12-04).
-SPLIT_BY = "content+class"
-SPLIT_METHODS = ("content+class", "content", "position")
+# splits the data as it was for training): "source+class"; runs of older versions recorded
+# "content+class" (the same, hashing the images as the model's recipe preprocessed them), "content"
+# (without the per-class hold-out) or "position" (before 2026-12-04).
+SPLIT_BY = "source+class"
+SPLIT_METHODS = ("source+class", "content+class", "content", "position")
 
 
 def assign_splits(digests: np.ndarray, seed: int, val_fraction: float, test_fraction: float,
@@ -158,19 +159,23 @@ def _hold_out_every_class(part: np.ndarray, uniform: np.ndarray, classes: np.nda
 
 
 def split_images(images: ImageSet, seed: int, val_fraction: float, test_fraction: float,
-                 by: str = SPLIT_BY) -> tuple[ImageSet, ImageSet, ImageSet]:
+                 by: str = SPLIT_BY, sources: np.ndarray | None = None) -> tuple[ImageSet, ImageSet, ImageSet]:
     """(train, val, test) parts of a data set that comes without a split (folders, CSV files).
 
-    ``by="content+class"`` (``SPLIT_BY``): each image's part is fixed by its pixels and the seed
+    ``by="source+class"`` (``SPLIT_BY``): as "content+class", with ``sources`` (uint64 (N, 2) hashes of
+    the images as decoded, before a model's preprocessing) as the content, so that models of different
+    recipes (a digits and a characters model fine-tuned on one folder) hold out the same images; without
+    ``sources`` (CSV rows, which are the images as given), the pixels.
+    ``by="content+class"``: each image's part is fixed by its pixels and the seed
     (``assign_splits``), so adding or removing images never moves the others from one part to another
     (except in a class too small to have an image in every part otherwise), and copies of an image
     land in the same part; every class with three images or more has one in validation and test.
     ``by="content"``: the same without that, as runs split before it. ``by="position"``: a seeded
     shuffle of the images in file order, as before 2026-12-04 (models record which: ``source["split_by"]``).
     """
-    if by in ("content+class", "content"):
-        parts = assign_splits(pixel_digests(images.images), seed, val_fraction, test_fraction,
-                              classes=images.targets if by == "content+class" else None)
+    if by in ("source+class", "content+class", "content"):
+        digests = sources if by == "source+class" and sources is not None else pixel_digests(images.images)
+        parts = assign_splits(digests, seed, val_fraction, test_fraction, classes=None if by == "content" else images.targets)
     elif by == "position":
         parts = split_indices(len(images), seed, (val_fraction, test_fraction) if test_fraction else (val_fraction,))
     else:
