@@ -847,6 +847,12 @@ def test_static_files_cannot_escape_their_folder(client, path):
     assert "def create_app" not in response.text and "import" not in response.text
 
 
+def test_a_predicted_value_with_control_characters_is_said_so_not_shown_as_a_regular_expression(client):
+    response = client.post(f"{API}/corrections", data={"label": "7", "predicted": "1\u200b"}, files=upload(IMAGE))
+    detail = assert_error(response, 422, "field 'predicted'", "control or invisible")
+    assert "\\x00" not in detail and "^[" not in detail
+
+
 def test_a_correction_field_in_the_query_string_is_said_to_go_in_the_body(client):
     response = client.post(f"{API}/corrections?label=3", files=upload(IMAGE))
     assert_error(response, 422, "field 'label'", "goes in the request body")

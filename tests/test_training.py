@@ -281,6 +281,8 @@ def test_bad_options_are_refused():
         train(TrainConfig(dataset="mnist", out="unused", precision="fp16"))
     with pytest.raises(InkreadError, match="--ema"):
         train(TrainConfig(dataset="mnist", out="unused", ema=1.0))
+    with pytest.raises(InkreadError, match="--limit must be at least 1"):  # before MNIST is loaded (no data dir here)
+        train(TrainConfig(dataset="mnist", out="unused", limit=0, data_dir="/nonexistent"))
 
 
 def test_the_shipped_weights_are_the_average_of_the_best_validation_epoch(tmp_path, mnist_slice):

@@ -50,6 +50,8 @@ def validation_message(error: ValidationError | list, where: str = "") -> str:
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     if first.get("type") == "extra_forbidden":
         return f"field '{name}': no such field (misspelled?); the fields are listed at /docs{more}"
+    if first.get("type") == "string_pattern_mismatch":  # pydantic would show the regular expression itself
+        return f"field '{name}': holds characters it may not (control or invisible ones){more}"
     return f"field '{name}': {first.get('msg', 'invalid')}{more}"
 
 

@@ -430,6 +430,8 @@ def _check_config(config: TrainConfig) -> None:
         raise InkreadError(f"--threads must be at least 1, got {config.threads}")
     if config.seed < 0 or config.split_seed < 0:
         raise InkreadError("--seed and --split-seed must be 0 or more")
+    if config.limit is not None and config.limit < 1:  # said before the data set is loaded, which can take minutes
+        raise InkreadError(f"--limit must be at least 1 training image, got {config.limit}")
     if config.patience is not None and config.patience < 1:
         raise InkreadError(f"--patience must be at least 1 epoch, got {config.patience}")
     if not (config.lr > 0):
