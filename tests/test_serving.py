@@ -853,6 +853,16 @@ def test_a_predicted_value_with_control_characters_is_said_so_not_shown_as_a_reg
     assert "\\x00" not in detail and "^[" not in detail
 
 
+def test_a_compressed_body_and_preprocessed_images_of_read_are_refused_not_misread(client):
+    import gzip
+
+    compressed = client.post(f"{API}/predict", content=gzip.compress(IMAGE),
+                             headers={"content-type": "image/png", "content-encoding": "gzip"})
+    assert_error(compressed, 415, "Content-Encoding 'gzip'", "uncompressed")
+    assert_error(client.post(f"{API}/read?include_preprocessed=true", files=upload(IMAGE)), 422, "include_preprocessed")
+    assert client.post(f"{API}/read?include_preprocessed=false", files=upload(IMAGE)).status_code == 200
+
+
 def test_a_correction_field_in_the_query_string_is_said_to_go_in_the_body(client):
     response = client.post(f"{API}/corrections?label=3", files=upload(IMAGE))
     assert_error(response, 422, "field 'label'", "goes in the request body")

@@ -180,6 +180,9 @@ def create_app(config: ServeConfig) -> FastAPI:
     async def read(request: Request) -> Any:
         """Read several characters (one or more lines): the text and each character's box (any model)."""
         image, options, name = await image_request(request)
+        if options.include_preprocessed:  # asked for, it would be silently missing
+            raise HTTPException(422, f"field 'include_preprocessed': {API}/read answers hold no preprocessed image; "
+                                     f"{API}/predict gives the one of a single character")
 
         def run() -> dict:
             result = registry.recognizer(name).read(image, only=options.only, top_k=options.top_k or DEFAULT_TOP_K)

@@ -85,6 +85,9 @@ async def read_image_request(request: Request, fields: type[T], json_model: type
 
     Fields come from the JSON object or the form fields; a raw image body (``allow_raw``) has none.
     """
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):  # a gzip body was read as "not valid JSON" or a broken image
+        raise HTTPException(415, f"Content-Encoding {encoding[:20]!r} is not supported: send the body uncompressed")
     kind = media_type(request.headers.get("content-type"))
     if kind == "application/json" or kind.endswith("+json"):
         body = await request.body()
