@@ -74,11 +74,6 @@ def create_app(config: ServeConfig) -> FastAPI:
     origins = config.origins()  # normalized once, for the CORS and the cross-site write checks alike
     registry = ModelRegistry(config.models)
     store = CorrectionStore(database_path(config.data_dir))
-    limiter = anyio.CapacityLimiter(max(1, config.inference_threads))
-    # An image the server must reduce first (a photo, a scanned page) takes 0.1-1 s to read; a drawing,
-    # milliseconds. Large ones also queue for all but one of the inference threads, so that a drawing
-    # never waits behind a queue of pages (benchmarks/mixed_load.py: 12 clients reading pages).
-    large_limiter = anyio.CapacityLimiter(max(1, config.inference_threads - 1))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -95,35 +90,9 @@ def create_app(config: ServeConfig) -> FastAPI:
     app.state.registry = registry
     app.state.store = store
     _install_error_handlers(app)
-    app.add_middleware(HeadAsGetMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes, timeout_s=config.body_timeout_s)
-    app.add_middleware(SameSiteWriteMiddleware, allowed_origins=origins)
-    app.add_middleware(ShutdownAnswerMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)  # outside the others: the 413s get the headers too
-    if origins:  # closed unless asked: browsers on other origins cannot call the API
-        app.add_middleware(JsonCORSMiddleware, allow_origins=origins,
-                           allow_methods=["GET", "POST", "DELETE"], allow_headers=["content-type"])
-    host_names = config.host_names()
-    if host_names is not None:  # added last, so outermost: checked before anything else (CORS preflights too)
-        app.add_middleware(HostCheckMiddleware, allowed=host_names)
-
-    memory = MemoryReleaser()
-
-    def then_release_memory(func: Callable[..., R], *args: Any) -> R:
-        try:
-            return func(*args)
-        finally:
-            memory.release_if_grown()  # after a large image: give its memory back, in this worker thread
-
-    async def in_thread(func: Callable[..., R], *args: Any) -> R:
-        return await anyio.to_thread.run_sync(then_release_memory, func, *args, limiter=limiter)
-
-    async def recognize_in_thread(image: bytes, func: Callable[[], R]) -> R:
-        """``func`` (which reads ``image``) in a worker thread; a large image queues for the large-image slots first."""
-        if (pixel_count(image) or 0) <= WORK_PIXELS:
-            return await in_thread(func)
-        async with large_limiter:
-            return await in_thread(func)
+    _install_middleware(app, config, origins)
+    threads = InferenceThreads(config.inference_threads)
+    in_thread, recognize_in_thread = threads.run, threads.recognize
 
     def model_name(name: str | None) -> str:
         if name is None:
@@ -283,6 +252,52 @@ def create_app(config: ServeConfig) -> FastAPI:
         return Response(status_code=204)
 
     return app
+
+
+class InferenceThreads:
+    """Where requests run the models: worker threads, ``count`` at once, each giving a large image's memory back.
+
+    An image the server must reduce first (a photo, a scanned page) takes 0.1-1 s to read; a drawing,
+    milliseconds. Large ones also queue for all but one of the threads, so that a drawing never waits
+    behind a queue of pages (benchmarks/mixed_load.py: 12 clients reading pages).
+    """
+
+    def __init__(self, count: int):
+        self.limiter = anyio.CapacityLimiter(max(1, count))
+        self.large_limiter = anyio.CapacityLimiter(max(1, count - 1))
+        self.memory = MemoryReleaser()
+
+    def _then_release_memory(self, func: Callable[..., R], *args: Any) -> R:
+        try:
+            return func(*args)
+        finally:
+            self.memory.release_if_grown()  # after a large image: give its memory back, in this worker thread
+
+    async def run(self, func: Callable[..., R], *args: Any) -> R:
+        """``func(*args)`` in a worker thread, when one is free."""
+        return await anyio.to_thread.run_sync(self._then_release_memory, func, *args, limiter=self.limiter)
+
+    async def recognize(self, image: bytes, func: Callable[[], R]) -> R:
+        """``func`` (which reads ``image``) in a worker thread; a large image queues for the large-image slots first."""
+        if (pixel_count(image) or 0) <= WORK_PIXELS:
+            return await self.run(func)
+        async with self.large_limiter:
+            return await self.run(func)
+
+
+def _install_middleware(app: FastAPI, config: ServeConfig, origins: list[str]) -> None:
+    """The middlewares, innermost first (each added one wraps the ones before)."""
+    app.add_middleware(HeadAsGetMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes, timeout_s=config.body_timeout_s)
+    app.add_middleware(SameSiteWriteMiddleware, allowed_origins=origins)
+    app.add_middleware(ShutdownAnswerMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)  # outside the others: the 413s get the headers too
+    if origins:  # closed unless asked: browsers on other origins cannot call the API
+        app.add_middleware(JsonCORSMiddleware, allow_origins=origins,
+                           allow_methods=["GET", "POST", "DELETE"], allow_headers=["content-type"])
+    host_names = config.host_names()
+    if host_names is not None:  # added last, so outermost: checked before anything else (CORS preflights too)
+        app.add_middleware(HostCheckMiddleware, allowed=host_names)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
