@@ -496,3 +496,22 @@ def test_export_reads_the_data_from_the_runs_data_dir(tmp_path, monkeypatch):
     export(ExportConfig(run=str(run)))
     export(ExportConfig(run=str(run), data_dir=str(tmp_path / "other")))
     assert asked == [str(tmp_path / "store"), str(tmp_path / "other")]
+
+
+def test_fine_tuning_on_the_data_a_model_was_trained_on_keeps_its_held_out_images(tmp_path):
+    """A model split by "content+class" (before "source+class"), fine-tuned again on its folder, was split the new
+    way: most of its new test images had been its training images, and the test accuracy said nothing."""
+    import json
+
+    run = _folder_run(tmp_path)
+    meta_file = run / "model" / "model.json"
+    meta = json.loads(meta_file.read_text())
+    meta["training"]["data_source"]["split_by"] = "content+class"  # as a model trained before 2026-12-04 recorded
+    meta["training"]["data_source"]["seed"] = 3
+    meta_file.write_text(json.dumps(meta))
+    data = tmp_path / "data"
+    train(_config(tmp_path / "again", dataset=f"folder:{data}", arch="seed", init_from=str(run / "model")))
+    state = load_checkpoint(tmp_path / "again")
+    assert state["split_by"] == "content+class" and state["config"]["split_seed"] == 3
+    source = json.loads((tmp_path / "again" / "model" / "model.json").read_text())["training"]["data_source"]
+    assert source["split_by"] == "content+class" and source["seed"] == 3  # evaluate splits it so too

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from inkread.data.load import absolute_spec, same_data_set
+from inkread.data.load import absolute_spec, same_data_set, training_split
 from inkread.data.splits import SPLIT_BY, LabelsOutsideSet
 from inkread.errors import DatasetError, InkreadError, first_few, first_line, plural
 from inkread.models import ARCHITECTURES, build_model, count_parameters
@@ -78,6 +78,12 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
     if config.arch is None and init_meta is not None:
         config = replace(config, arch=init_meta.arch)
     batch_given = config.batch_size is not None  # else the recipe's, made smaller for a small data set (below)
+    # Fine-tuning a model on the data set it was trained on: what it held out stays held out (its way of
+    # splitting, and its split seed unless --split-seed is given): a model split by "content+class" would
+    # otherwise be tested, after fine-tuning, on images it was trained on.
+    inherited = _inherited_split(init_meta, config.dataset) if init_meta is not None and resume_state is None else None
+    if inherited is not None and config.split_seed is None:
+        config = replace(config, split_seed=inherited["seed"])
     # A folder:/csv: path is recorded absolute: export and evaluate find the data from any directory.
     config = replace(config.resolved(), dataset=absolute_spec(config.dataset))
     _check_config(config)
@@ -97,7 +103,8 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
         from inkread.data import load_dataset
 
         # A resumed run keeps the split it started with (runs before 2026-12-04 split folders by position).
-        split_by = resume_state.get("split_by", "position") if resume_state is not None else SPLIT_BY
+        split_by = resume_state.get("split_by", "position") if resume_state is not None else \
+            inherited["split_by"] if inherited is not None else SPLIT_BY
         try:
             splits = load_dataset(config.dataset, data_dir=config.data_dir, seed=config.split_seed,
                                   val_fraction=config.val_fraction, limit=config.limit, split_by=split_by,
@@ -456,6 +463,16 @@ def _known_labels(init_meta, resume_state: dict | None) -> tuple[str, ...] | Non
     if resume_state is not None and resume_state.get("labels"):
         return tuple(resume_state["labels"])
     return None
+
+
+def _inherited_split(init_meta, dataset: str) -> dict | None:
+    """How the start model split ``dataset`` (``training_split``: seed, val_fraction, split_by) if it was
+    trained on it, else None."""
+    training = init_meta.training or {}
+    source = training.get("data_source") or {}
+    if not (same_data_set(source.get("spec"), dataset) or same_data_set(training.get("dataset"), dataset)):
+        return None
+    return training_split(training, dataset)
 
 
 def _check_training_data(config: TrainConfig, splits, resume_state: dict | None) -> None:
