@@ -272,6 +272,23 @@ def test_a_tiff_is_shown_and_boxed_like_a_png(page, tmp_path, mode, compression,
     page.screenshot(path=str(ARTIFACTS / f"browser-desktop-tiff-{mode.replace(';', '')}-{compression}-{predictor}.png"))
 
 
+@pytest.mark.parametrize("mode, compression", [("LA", "tiff_lzw"), ("RGB", "jpeg")])
+def test_a_tiff_the_decoder_gets_wrong_is_sent_as_it_is(page, tmp_path, mode, compression):
+    """UTIF.js garbles gray TIFFs with alpha and false-colours RGB JPEG TIFFs: the page showed them so, and sent
+    the wrong pixels (reduced) for a large one. Such a TIFF is now described and sent as it is."""
+    from PIL import Image
+    from playwright.sync_api import expect
+
+    scan = tmp_path / "scan.tif"
+    Image.open(REPO / "samples" / "text" / "two-lines-2026-1121.png").convert(mode).save(scan, compression=compression)
+    page.click("label[for=mode-text]")
+    page.set_input_files("#file", str(scan))
+    expect(page.locator("#pad-note")).to_contain_text("This page cannot show this TIFF image; the server read it",
+                                                       timeout=TIMEOUT_MS)
+    settled(page)
+    expect(page.locator("#answer-label")).to_have_text(re.compile(r"^2\.?026\s+1121$"))
+
+
 def test_an_a4_tiff_scan_over_the_body_limit_is_sent_reduced(page, tmp_path):
     """An uncompressed A4 scan at 300 dpi (8.7 MB, over the server's 8 MB limit: "request body too large") is
     decoded and shrunk like a photo."""

@@ -866,6 +866,7 @@ def test_a_compressed_body_and_preprocessed_images_of_read_are_refused_not_misre
 def test_a_correction_field_in_the_query_string_is_said_to_go_in_the_body(client):
     response = client.post(f"{API}/corrections?label=3", files=upload(IMAGE))
     assert_error(response, 422, "field 'label'", "goes in the request body")
+    assert_error(client.post(f"{API}/corrections?image=x", files=upload(IMAGE)), 422, "field 'image'", "request body")
 
 
 def test_a_form_field_given_twice_and_json_of_the_wrong_type_are_refused(client):

@@ -191,7 +191,7 @@ def create_app(config: ServeConfig) -> FastAPI:
     async def add_correction(request: Request, response: Response) -> Any:
         """Keep a drawing with its right label (for fine-tuning); 201 once it is safely on disk."""
         # the fields come in the body: a query string is a mistake, not ignored
-        query_values(request, NoQuery, body_fields=tuple(schemas.CorrectionFields.model_fields))
+        query_values(request, NoQuery, body_fields=(*schemas.CorrectionFields.model_fields, "image", "file"))
         image, fields = await read_image_request(request, schemas.CorrectionFields, schemas.CorrectionJSON, allow_raw=False)
         name = model_name(fields.model)
         refuse_line_model(name, "corrections are single characters, for a character model")

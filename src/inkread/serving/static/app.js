@@ -396,12 +396,20 @@
     const buffer = await file.arrayBuffer();
     const head = new Uint8Array(buffer, 0, Math.min(4, buffer.byteLength)).join(",");
     if (head !== "73,73,42,0" && head !== "77,77,0,42") throw new Error("not a TIFF");  // II*. or MM.*
-    tiffDecoder = tiffDecoder || loadScript("/static/vendor/pako_inflate.min.js").then(() => loadScript("/static/vendor/UTIF.js"));
+    tiffDecoder = tiffDecoder || loadScript("/static/vendor/pako_inflate.min.js").then(() => loadScript("/static/vendor/UTIF.js"))
+      .catch((error) => { tiffDecoder = null; throw error; });  // a failed load is tried again with the next TIFF
     await tiffDecoder;
     const pages = UTIF.decode(buffer);
     const first = pages[0];
     const width = first && first.t256 ? first.t256[0] : 0, height = first && first.t257 ? first.t257[0] : 0;
     if (!(width > 0 && height > 0) || width * height > TIFF_MAX_PIXELS) throw new Error("a TIFF this page does not show");
+    // UTIF.js garbles gray images with an alpha channel, and false-colours RGB ones compressed as JPEG
+    // (checked against Pillow): those are sent as they are, for the server to read
+    const samples = first.t277 ? first.t277[0] : 1, photometric = first.t262 ? first.t262[0] : 1;
+    const compression = first.t259 ? first.t259[0] : 1;
+    if ((photometric <= 1 && samples > 1) || (photometric === 2 && (compression === 6 || compression === 7))) {
+      throw new Error("a TIFF kind this page does not decode right");
+    }
     UTIF.decodeImage(buffer, first, pages);
     const rgba = UTIF.toRGBA8(first);
     if (rgba.length !== width * height * 4) throw new Error("a TIFF kind this page does not decode");
