@@ -55,11 +55,11 @@ def load_folder(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str
     label_set, targets, merged = index_labels([label for _, label in train_items + test_items], labels, where)
     recipe = recipe or default_recipe(label_set)
 
-    pixels = preprocess_files([file for file, _ in train_items + test_items], recipe)
+    pixels, decoded = preprocess_files([file for file, _ in train_items + test_items], recipe)
     # each image's file, relative to the folder: a report names the ones misread (a mislabeled image is found so)
     names = np.array([Path(os.path.relpath(file, root)).as_posix() for file, _ in train_items + test_items], dtype=object)
     images = ImageSet(pixels[:len(train_items)], targets[:len(train_items)], names[:len(train_items)])
-    sources = source_digests([file for file, _ in train_items]) if split_by == "source+class" else None
+    sources = decoded[:len(train_items)] if split_by == "source+class" else None
     if has_test:
         train, val, _ = split_images(images, seed, val_fraction, 0.0, split_by, sources)
         test = (ImageSet(pixels[len(train_items):], targets[len(train_items):], names[len(train_items):])
@@ -214,16 +214,19 @@ def _column_names(header: str | list[str], delimiter: str | None) -> list[str]:
     return [name.strip().lower() for name in fields]
 
 
-def preprocess_files(paths: list[Path], recipe: str) -> np.ndarray:
-    """``preprocess_file`` of each path, stacked (N, 28, 28); every unusable image is named in one error.
+def preprocess_files(paths: list[Path], recipe: str) -> tuple[np.ndarray, np.ndarray]:
+    """``preprocess_file`` of each path: the images stacked (N, 28, 28) and their hashes as decoded
+    (uint64 (N, 2)); every unusable image is named in one error.
 
     A folder of thousands of images may hold several bad ones: a user fixes them all in one go, not
     one per run.
     """
-    images, bad = [], []
+    images, digests, bad = [], [], []
     for path in paths:
         try:
-            images.append(preprocess_file(path, recipe))
+            image, digest = preprocess_file(path, recipe)
+            images.append(image)
+            digests.append(digest)
         except DatasetError as error:
             bad.append((path, error))
     if len(bad) == 1:
@@ -231,40 +234,33 @@ def preprocess_files(paths: list[Path], recipe: str) -> np.ndarray:
     if bad:
         others = first_few([str(path) for path, _ in bad[1:]], 3)
         raise DatasetError(f"{len(bad)} images of the data set cannot be used: {bad[0][1]} (the others: {others})")
-    return np.stack(images)
+    return np.stack(images), np.frombuffer(b"".join(digests), dtype=np.uint64).reshape(len(digests), 2).copy()
 
 
-def preprocess_file(path: Path, recipe: str) -> np.ndarray:
-    """One image file as uint8 (28, 28), ink high, through the shared inference preprocessing."""
+def preprocess_file(path: Path, recipe: str) -> tuple[np.ndarray, bytes]:
+    """One image file as uint8 (28, 28), ink high, through the shared inference preprocessing, and a
+    128-bit hash of it as decoded (its ink map, before the recipe's preprocessing).
+
+    Splitting by that hash ("source+class"), a folder's parts are the same whatever the recipe: a digits
+    model and a characters model fine-tuned on it are tested on the same images. (The files' bytes would
+    do that too, but copies of one image saved twice would then fall into different parts.)
+    """
+    from inkread.imaging.decode import load_image
     from inkread.imaging.ink import to_uint8  # here: importing inkread.data needs numpy only
-    from inkread.imaging.preprocess import preprocess_image
+    from inkread.imaging.preprocess import normalize, writing_ink_of
 
     try:
-        image = preprocess_image(path, recipe=recipe)
+        ink = load_image(path)
+        decoded = to_uint8(ink, 255.0)
+        digest = hashlib.blake2b(np.asarray(decoded.shape, np.int64).tobytes() + decoded.tobytes(), digest_size=16).digest()
+        image = normalize(writing_ink_of(ink), recipe)
     except InkreadError as error:
         # The hint after the problem is written for someone predicting one image ("save or export
         # it again"); in a training folder the fix is to the data set.
         raise DatasetError(f"{_problem(str(error), path)}: replace the image or remove it from the data set") from None
     except (OSError, ValueError) as error:  # an image library error that slipped through
         raise DatasetError(f"cannot read the image {path} ({error}): replace or remove it") from None
-    return to_uint8(image, 255.0)
-
-
-def source_digests(paths: list[Path]) -> np.ndarray:
-    """A 128-bit hash of each image as decoded (its ink map, before any model's preprocessing), uint64 (N, 2).
-
-    Splitting by it, a folder's parts are the same whatever the recipe: a digits model and a
-    characters model fine-tuned on it are tested on the same images. (The files' bytes would do
-    that too, but copies of one image saved twice would then fall into different parts.)
-    """
-    from inkread.imaging.decode import load_image
-    from inkread.imaging.ink import to_uint8
-
-    digests = []
-    for path in paths:
-        ink = to_uint8(load_image(path), 255.0)
-        digests.append(hashlib.blake2b(np.asarray(ink.shape, np.int64).tobytes() + ink.tobytes(), digest_size=16).digest())
-    return np.frombuffer(b"".join(digests), dtype=np.uint64).reshape(len(paths), 2).copy()
+    return to_uint8(image, 255.0), digest
 
 
 def _problem(message: str, path: Path) -> str:
