@@ -542,3 +542,18 @@ def test_csv_with_another_separator_says_so(tmp_path):
     with pytest.raises(DatasetError, match=r"semi.csv line 1 has 1 values, expected 785 \(label,pixel0,...,pixel783\); "
                                            r"its values are separated by semicolons: save it with commas$"):
         load_dataset(f"csv:{path}")
+
+
+def test_drawings_on_a_transparent_canvas_hash_apart(tmp_path):
+    """The split hashes each image as decoded: black ink on a transparent canvas is all black in its colour
+    bands, and only its alpha tells two drawings apart (they must not all fall into one part)."""
+    from inkread.data.folder import preprocess_files
+
+    paths = []
+    for n in range(3):
+        image = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+        ImageDraw.Draw(image).line((10 + 10 * n, 8, 30, 56), fill=(0, 0, 0, 255), width=6)
+        paths.append(tmp_path / f"{n}.png")
+        image.save(paths[-1])
+    _, digests = preprocess_files(paths, "mnist")
+    assert len({bytes(row) for row in digests}) == 3

@@ -239,21 +239,22 @@ def preprocess_files(paths: list[Path], recipe: str) -> tuple[np.ndarray, np.nda
 
 def preprocess_file(path: Path, recipe: str) -> tuple[np.ndarray, bytes]:
     """One image file as uint8 (28, 28), ink high, through the shared inference preprocessing, and a
-    128-bit hash of it as decoded (its ink map, before the recipe's preprocessing).
+    128-bit hash of it as decoded (its pixels, before any preprocessing).
 
     Splitting by that hash ("source+class"), a folder's parts are the same whatever the recipe: a digits
     model and a characters model fine-tuned on it are tested on the same images. (The files' bytes would
-    do that too, but copies of one image saved twice would then fall into different parts.)
+    do that too, but copies of one image saved twice would then fall into different parts; the decoded
+    pixels, integers, hash the same on any machine, where float preprocessing could round differently.)
     """
-    from inkread.imaging.decode import load_image
-    from inkread.imaging.ink import to_uint8  # here: importing inkread.data needs numpy only
+    from inkread.imaging.decode import open_image
+    from inkread.imaging.ink import ink_map, to_uint8  # here: importing inkread.data needs numpy only
     from inkread.imaging.preprocess import normalize, writing_ink_of
 
     try:
-        ink = load_image(path)
-        decoded = to_uint8(ink, 255.0)
-        digest = hashlib.blake2b(np.asarray(decoded.shape, np.int64).tobytes() + decoded.tobytes(), digest_size=16).digest()
-        image = normalize(writing_ink_of(ink), recipe)
+        decoded = open_image(path)  # (all its bands: a drawing on a transparent canvas is in its alpha)
+        digest = hashlib.blake2b(f"{decoded.mode} {decoded.width}x{decoded.height}".encode() + decoded.tobytes(),
+                                 digest_size=16).digest()
+        image = normalize(writing_ink_of(ink_map(decoded)), recipe)
     except InkreadError as error:
         # The hint after the problem is written for someone predicting one image ("save or export
         # it again"); in a training folder the fix is to the data set.
