@@ -15,14 +15,13 @@ it with ``labels.merge_case``: a "c" folder is class "C" of a 47-class model.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import os
 from pathlib import Path
 
 import numpy as np
 
-from inkread.data.splits import SPLIT_BY, TEST_FRACTION, DatasetSplits, ImageSet, default_recipe, index_labels, split_images
+from inkread.data.splits import SPLIT_BY, TEST_FRACTION, DatasetSplits, ImageSet, default_recipe, digests, index_labels, split_images
 from inkread.errors import DatasetError, InkreadError, first_few, plural, warn
 
 LABELS_CSV = "labels.csv"
@@ -215,18 +214,18 @@ def _column_names(header: str | list[str], delimiter: str | None) -> list[str]:
 
 
 def preprocess_files(paths: list[Path], recipe: str) -> tuple[np.ndarray, np.ndarray]:
-    """``preprocess_file`` of each path: the images stacked (N, 28, 28) and their hashes as decoded
-    (uint64 (N, 2)); every unusable image is named in one error.
+    """``preprocess_file`` of each path: the images stacked (N, 28, 28) and the hashes of their pixels as
+    decoded (``splits.digests``, uint64 (N, 2)); every unusable image is named in one error.
 
     A folder of thousands of images may hold several bad ones: a user fixes them all in one go, not
     one per run.
     """
-    images, digests, bad = [], [], []
+    images, decoded, bad = [], [], []
     for path in paths:
         try:
-            image, digest = preprocess_file(path, recipe)
+            image, pixels = preprocess_file(path, recipe)
             images.append(image)
-            digests.append(digest)
+            decoded.append(pixels)
         except DatasetError as error:
             bad.append((path, error))
     if len(bad) == 1:
@@ -234,34 +233,34 @@ def preprocess_files(paths: list[Path], recipe: str) -> tuple[np.ndarray, np.nda
     if bad:
         others = first_few([str(path) for path, _ in bad[1:]], 3)
         raise DatasetError(f"{len(bad)} images of the data set cannot be used: {bad[0][1]} (the others: {others})")
-    return np.stack(images), np.frombuffer(b"".join(digests), dtype=np.uint64).reshape(len(digests), 2).copy()
+    return np.stack(images), digests(decoded)
 
 
 def preprocess_file(path: Path, recipe: str) -> tuple[np.ndarray, bytes]:
-    """One image file as uint8 (28, 28), ink high, through the shared inference preprocessing, and a
-    128-bit hash of it as decoded (its pixels, before any preprocessing).
+    """One image file as uint8 (28, 28), ink high, through the shared inference preprocessing, and its
+    pixels as decoded, before any preprocessing (mode, size and every band), to be hashed.
 
-    Splitting by that hash ("source+class"), a folder's parts are the same whatever the recipe: a digits
+    Splitting by their hash ("source+class"), a folder's parts are the same whatever the recipe: a digits
     model and a characters model fine-tuned on it are tested on the same images. (The files' bytes would
     do that too, but copies of one image saved twice would then fall into different parts; the decoded
     pixels, integers, hash the same on any machine, where float preprocessing could round differently.)
     """
     from inkread.imaging.decode import open_image
-    from inkread.imaging.ink import ink_map, to_uint8  # here: importing inkread.data needs numpy only
-    from inkread.imaging.preprocess import normalize, writing_ink_of
+    from inkread.imaging.ink import to_uint8  # here: importing inkread.data needs numpy only
+    from inkread.imaging.preprocess import preprocess_image
 
     try:
-        decoded = open_image(path)  # (all its bands: a drawing on a transparent canvas is in its alpha)
-        digest = hashlib.blake2b(f"{decoded.mode} {decoded.width}x{decoded.height}".encode() + decoded.tobytes(),
-                                 digest_size=16).digest()
-        image = normalize(writing_ink_of(ink_map(decoded)), recipe)
+        decoded = open_image(path)  # decoded once: its pixels are hashed, then preprocessed
+        # (all its bands: a drawing on a transparent canvas is in its alpha)
+        pixels = f"{decoded.mode} {decoded.width}x{decoded.height}".encode() + decoded.tobytes()
+        image = preprocess_image(decoded, recipe=recipe)
     except InkreadError as error:
         # The hint after the problem is written for someone predicting one image ("save or export
         # it again"); in a training folder the fix is to the data set.
         raise DatasetError(f"{_problem(str(error), path)}: replace the image or remove it from the data set") from None
     except (OSError, ValueError) as error:  # an image library error that slipped through
         raise DatasetError(f"cannot read the image {path} ({error}): replace or remove it") from None
-    return to_uint8(image, 255.0), digest
+    return to_uint8(image, 255.0), pixels
 
 
 def _problem(message: str, path: Path) -> str:

@@ -104,9 +104,13 @@ def pixel_digests(pixels: np.ndarray) -> np.ndarray:
     """A 128-bit BLAKE2b hash of each image's bytes, as uint64 (N, 2)."""
     flat = np.ascontiguousarray(pixels).reshape(len(pixels), -1)
     view, size = memoryview(flat).cast("B"), flat.shape[1]
-    joined = b"".join(hashlib.blake2b(view[i * size:(i + 1) * size], digest_size=16).digest()
-                      for i in range(len(flat)))
-    return np.frombuffer(joined, dtype=np.uint64).reshape(len(flat), 2).copy()
+    return digests([view[i * size:(i + 1) * size] for i in range(len(flat))])
+
+
+def digests(chunks: list) -> np.ndarray:
+    """A 128-bit BLAKE2b hash of each bytes-like chunk, as uint64 (N, 2): the content hashes splits are drawn by."""
+    joined = b"".join(hashlib.blake2b(chunk, digest_size=16).digest() for chunk in chunks)
+    return np.frombuffer(joined, dtype=np.uint64).reshape(len(chunks), 2).copy()
 
 
 # How folder: and csv: data sets are split (recorded in each run, so a resumed run or an evaluation

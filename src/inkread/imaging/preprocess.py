@@ -70,12 +70,7 @@ def writing_ink(source: Any) -> np.ndarray:
 
     An image of more than ``MAX_MARKS`` marks (noise, a grid) raises ``InputImageError``, as ``read`` does.
     """
-    return writing_ink_of(load_image(source))
-
-
-def writing_ink_of(ink: np.ndarray) -> np.ndarray:
-    """``writing_ink`` of an image already decoded into an ink map (``load_image``)."""
-    ink = writing_only(ink)
+    ink = writing_only(load_image(source))
     check_mark_count(ink > INK_THRESHOLD)
     return ink
 
