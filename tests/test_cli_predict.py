@@ -222,7 +222,7 @@ def test_find_images_expands_folders_and_globs(tmp_path):
         (tmp_path / name).write_bytes(b"x")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "c.png").write_bytes(b"x")
-    files, problems, _ = find_images([str(tmp_path), str(tmp_path / "b.png"), str(tmp_path / "s*"), str(tmp_path / "nope.png")])
+    files, problems, _, _ = find_images([str(tmp_path), str(tmp_path / "b.png"), str(tmp_path / "s*"), str(tmp_path / "nope.png")])
     assert files == [str(tmp_path / "a.JPG"), str(tmp_path / "b.png"), str(tmp_path / "sub" / "c.png")]
     assert problems == [(str(tmp_path / "nope.png"), "no such file or folder")]
 
@@ -241,12 +241,12 @@ def test_images_deep_below_a_folder_are_noted_and_read_with_a_recursive_glob(tmp
     (tmp_path / "deep" / "a" / "b").mkdir(parents=True)
     for name in ("deep/top.png", "deep/a/b/x.png", "deep/a/b/notes.txt"):
         (tmp_path / name).write_bytes(b"x")
-    files, problems, notes = find_images([str(tmp_path / "deep")])
+    files, problems, notes, _ = find_images([str(tmp_path / "deep")])
     assert files == [str(tmp_path / "deep" / "top.png")] and problems == []
     assert notes == [(str(tmp_path / "deep"), f"images in its sub-folders are not read (give '{tmp_path / 'deep' / '**'}' to read them too)")]
-    files, problems, _ = find_images([str(tmp_path / "deep" / "**")])
+    files, problems, _, _ = find_images([str(tmp_path / "deep" / "**")])
     assert files == [str(tmp_path / "deep" / "top.png"), str(tmp_path / "deep" / "a" / "b" / "x.png")] and problems == []
-    files, _, _ = find_images([str(tmp_path / "deep" / "**" / "*.png")])
+    files, _, _, _ = find_images([str(tmp_path / "deep" / "**" / "*.png")])
     assert sorted(files) == [str(tmp_path / "deep" / "a" / "b" / "x.png"), str(tmp_path / "deep" / "top.png")]
 
 

@@ -71,7 +71,7 @@ def run_predict(config: PredictConfig, stdout: TextIO | None = None, stderr: Tex
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     _check(config)
-    files, missing, notes, order = _expand(config.paths)
+    files, missing, notes, order = find_images(config.paths)
     if not files:
         raise InkreadError(": ".join(missing[0]) if len(missing) == 1 else
                            f"no images found in {' '.join(config.paths)}: give image files, folders of images or globs like 'scans/*.png'")
@@ -168,19 +168,23 @@ def _report(stderr: TextIO, message: str, bar=None) -> None:
 
 # --- finding the files ----------------------------------------------------------------------
 
-def find_images(paths: list[str]) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]:
+def find_images(paths: list[str]) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]], list[str]]:
     """Expand files, folders and globs into image files (folders: sorted, not recursive, no hidden files;
     ``**`` in a glob matches folders at any depth).
 
-    Returns (files, problems, notes): ``problems`` are (path, one-line message) for paths that matched
-    nothing, ``notes`` the same for folders whose sub-folders hold images that are not read.
+    Returns (files, problems, notes, order): ``problems`` are (path, one-line message) for paths that
+    matched nothing, ``notes`` the same for folders whose sub-folders hold images that are not read,
+    ``order`` every file and path-that-matched-nothing in the order given (so that the JSON and CSV
+    outputs list them as the user typed them, failures included).
     Explicit files are kept whatever their extension (decoding decides); folders and globs keep
     only image extensions. A file named twice is read once.
     """
     files: dict[str, None] = {}  # an ordered set
     problems: list[tuple[str, str]] = []
     notes: list[tuple[str, str]] = []
+    order: list[str] = []
     for text in paths:
+        failed = len(problems)
         path = Path(text).expanduser()
         if path.is_dir():
             found = _images_in(path)
@@ -204,22 +208,9 @@ def find_images(paths: list[str]) -> tuple[list[str], list[tuple[str, str]], lis
         else:
             found = []
             problems.append((text, "no such file or folder"))
+        order += [name for name in found if name not in files] + [path for path, _ in problems[failed:]]
         files.update(dict.fromkeys(found))
-    return list(files), problems, notes
-
-
-def _expand(paths: list[str]) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]], list[str]]:
-    """``find_images`` of each path in turn, plus every file and path-that-matched-nothing in the order given
-    (so that the JSON and CSV outputs list them as the user typed them, failures included)."""
-    files: dict[str, None] = {}
-    missing, notes, order = [], [], []
-    for text in paths:
-        found, problems, found_notes = find_images([text])
-        order += [name for name in found if name not in files] + [path for path, _ in problems]
-        files.update(dict.fromkeys(found))
-        missing += problems
-        notes += found_notes
-    return list(files), missing, notes, order
+    return list(files), problems, notes, order
 
 
 def _images_below(folder: Path) -> bool:
