@@ -71,7 +71,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 def create_app(config: ServeConfig) -> FastAPI:
     """The web app for ``config``: checks the models and the corrections database, loads nothing heavy."""
-    origins = config.origins()  # normalized once, for the CORS and the cross-site write checks alike
+    origins = config.cors_origins  # normalized by ServeConfig, for the CORS and the cross-site write checks alike
     registry = ModelRegistry(config.models)
     store = CorrectionStore(database_path(config.data_dir))
 
