@@ -126,14 +126,21 @@ def _cmd_data_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+DATA_DIR_HELP = "data directory (default: $INKREAD_DATA_DIR, else the user cache dir)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every sub-command."""
     parser = argparse.ArgumentParser(prog="inkread", description="Read handwriting: train, evaluate, predict and serve.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add_command in (_add_train, _add_train_lines, _add_evaluate, _add_export, _add_predict_and_read, _add_serve,
+                        _add_corrections, _add_data):
+        add_command(commands)
+    return parser
 
-    data_dir_help = "data directory (default: $INKREAD_DATA_DIR, else the user cache dir)"
 
+def _add_train(commands) -> None:
     p = commands.add_parser("train", help="train a model on a data set")
     p.add_argument("--dataset", default=None,
                    help="mnist, emnist-SPLIT, emnist-pool, folder:PATH or csv:PATH (required, except with --resume)")
@@ -149,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true",
                    help="continue from the run folder's last checkpoint (options left out are the run's own)")
     p.add_argument("--init-from", default=None, help="start from a model bundle's weights (fine-tuning)")
-    p.add_argument("--data-dir", default=None, help=data_dir_help)
+    p.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     p.add_argument("--threads", type=int, default=None, help="CPU threads for PyTorch (default: all cores)")
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--lr", type=float, default=None, help="peak learning rate")
@@ -169,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors (no progress, no epoch lines)")
     p.set_defaults(handler=_cmd_train)
 
+
+def _add_train_lines(commands) -> None:
     p = commands.add_parser("train-lines", help="train a line reader (whole words and lines) on synthetic EMNIST lines")
     p.add_argument("--out", required=True, help="run folder for checkpoints and the model bundle")
     p.add_argument("--epochs", type=int, default=None, help="number of epochs (default: the recipe's)")
@@ -179,10 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None, help="CPU threads for PyTorch (default: all cores)")
     p.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
-    p.add_argument("--data-dir", default=None, help=data_dir_help + "; needs the EMNIST files of emnist-pool")
+    p.add_argument("--data-dir", default=None, help=DATA_DIR_HELP + "; needs the EMNIST files of emnist-pool")
     p.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors (no progress, no epoch lines)")
     p.set_defaults(handler=_cmd_train_lines)
 
+
+def _add_evaluate(commands) -> None:
     p = commands.add_parser("evaluate", help="evaluate a model and write a report")
     p.add_argument("--model", required=True, help="model bundle folder, run folder, or digits|characters")
     p.add_argument("--dataset", required=True, help="data set spec, as for train")
@@ -190,10 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="which images to evaluate (default: test; all for a folder:/csv: set the model was "
                         "not trained on, new handwriting to it)")
     p.add_argument("--out", required=True, help="folder for the report files")
-    p.add_argument("--data-dir", default=None, help=data_dir_help)
+    p.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     p.add_argument("--limit", type=int, default=None, help="evaluate only the first N images")
     p.set_defaults(handler=_cmd_evaluate)
 
+
+def _add_export(commands) -> None:
     p = commands.add_parser("export", help="export a trained run as an ONNX model bundle")
     p.add_argument("run", help="run folder made by inkread train")
     p.add_argument("--format", default="onnx", choices=["onnx"])
@@ -209,6 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="data set whose test split checks the export (default: the one the run was trained on)")
     p.set_defaults(handler=_cmd_export)
 
+
+def _add_predict_and_read(commands) -> None:
+    # predict and read take the same images and options, but for predict's --top-k and --save-preprocessed
     for name, help_text in (("predict", "recognize one character per image"), ("read", "read several characters per image")):
         p = commands.add_parser(name, help=help_text)
         p.add_argument("paths", nargs="+", help="image files, folders or globs")
@@ -225,11 +241,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--format", default="table", choices=["table", "json", "csv"])
         p.set_defaults(handler=_cmd_predict if name == "predict" else _cmd_read)
 
+
+def _add_serve(commands) -> None:
     p = commands.add_parser("serve", help="serve the web page and the HTTP API")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--model", action="append", help="model to serve (repeatable; default: every shipped model); digits+lines: digits, with the line model reading touching digits whole")
-    p.add_argument("--data-dir", default=None, help=data_dir_help + "; corrections are stored here")
+    p.add_argument("--data-dir", default=None, help=DATA_DIR_HELP + "; corrections are stored here")
     p.add_argument("--cors-origin", action="append", help="allow this browser origin (default: none)")
     p.add_argument("--allowed-host", action="append", metavar="NAME",
                    help="a Host name the server answers to besides localhost and its address (a reverse proxy's; repeatable)")
@@ -237,25 +255,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-requests", action="store_true", help="print one access-log line per request (costs throughput)")
     p.set_defaults(handler=_cmd_serve)
 
+
+def _add_corrections(commands) -> None:
     p = commands.add_parser("corrections", help="corrections collected by the web app")
-    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    q = sub.add_parser("export", help="write corrections as a folder: data set")
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    q = actions.add_parser("export", help="write corrections as a folder: data set")
     q.add_argument("dir")
     q.add_argument("--model", default=None, help="only corrections made for this model")
-    q.add_argument("--data-dir", default=None, help=data_dir_help)
+    q.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     q.set_defaults(handler=_cmd_corrections_export)
-    q = sub.add_parser("delete", help="remove corrections taught by mistake, by id (as GET /api/v1/corrections lists them)")
+    q = actions.add_parser("delete", help="remove corrections taught by mistake, by id (as GET /api/v1/corrections lists them)")
     q.add_argument("ids", nargs="+", type=_correction_id, help="correction ids")
-    q.add_argument("--data-dir", default=None, help=data_dir_help + "; where the corrections are")
+    q.add_argument("--data-dir", default=None, help=DATA_DIR_HELP + "; where the corrections are")
     q.set_defaults(handler=_cmd_corrections_delete)
 
+
+def _add_data(commands) -> None:
     p = commands.add_parser("data", help="data sets")
-    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    q = sub.add_parser("fetch", help="download official data files (checked against pinned checksums)")
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    q = actions.add_parser("fetch", help="download official data files (checked against pinned checksums)")
     q.add_argument("names", nargs="+", help="mnist, emnist")
-    q.add_argument("--data-dir", default=None, help=data_dir_help)
+    q.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     q.set_defaults(handler=_cmd_data_fetch)
-    return parser
 
 
 def _version() -> str:
