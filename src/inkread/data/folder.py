@@ -152,6 +152,19 @@ def _read_labels_csv(path: Path) -> list[tuple[Path, str]]:
             text = handle.read()
     except (OSError, UnicodeDecodeError) as error:
         raise DatasetError(f"cannot read {path} ({error}): it must be a UTF-8 CSV with file,label columns") from None
+    reader = csv.reader(io.StringIO(text), delimiter=_csv_delimiter(path, text))
+    try:
+        items = _listed_images(path, reader)
+    except csv.Error as error:
+        raise DatasetError(f"cannot read {path} line {reader.line_num} ({error}): fix the quoting of that line") from None
+    if not items:
+        raise DatasetError(f"{path} has a header line but no rows: add a file,label line per image")
+    _warn_unlisted(path, {os.path.normpath(image) for image, _ in items})
+    return items
+
+
+def _csv_delimiter(path: Path, text: str) -> str:
+    """The first of , ; tab with which the header line names a file and a label column."""
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = next((d for d in _DELIMITERS if {"file", "label"} <= set(_column_names(first, d))), None)
     if delimiter is None:
@@ -159,37 +172,40 @@ def _read_labels_csv(path: Path) -> list[tuple[Path, str]]:
         found = ", ".join(map(repr, _column_names(first, likely))) or "nothing"
         raise DatasetError(f"{path} must have a header line with 'file' and 'label' columns and at least one row "
                            f"(its first line has {found}): write file,label as its first line")
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    try:
-        columns = _column_names(next(reader), None)
-        file_column, label_column = columns.index("file"), columns.index("label")
-        items, seen = [], {}
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue  # a blank line, as spreadsheets leave at the end
-            line = reader.line_num
-            file, label = (row[i].strip() if i < len(row) else "" for i in (file_column, label_column))
-            if not file or not label:
-                raise DatasetError(f"{path} line {line} has an empty file or label: fill it in or remove the line")
-            image = path.parent / file
-            if not image.is_file() and "\\" in file:
-                image = path.parent / file.replace("\\", "/")
-            if not image.is_file():
-                raise DatasetError(f"{path} line {line} names {file}, which is not in {path.parent}: "
-                                   "fix the name or remove the line")
-            # The same image under two labels teaches the model both: the user must say which is right.
-            key = os.path.normpath(image)
-            if key in seen and seen[key][1] != label:
-                raise DatasetError(f"{path} lists {file} twice with different labels ({seen[key][1]!r} on line "
-                                   f"{seen[key][0]}, {label!r} on line {line}): keep the right one, remove the other")
-            seen.setdefault(key, (line, label))
-            items.append((image, label))
-    except csv.Error as error:
-        raise DatasetError(f"cannot read {path} line {reader.line_num} ({error}): fix the quoting of that line") from None
-    if not items:
-        raise DatasetError(f"{path} has a header line but no rows: add a file,label line per image")
-    # Images beside the labels.csv that it does not list are not used; a user who added files and
-    # forgot the CSV would otherwise never know.
+    return delimiter
+
+
+def _listed_images(path: Path, reader) -> list[tuple[Path, str]]:
+    """The (image, label) rows after the header, each checked: both filled in, the file there, one label per image."""
+    columns = _column_names(next(reader), None)
+    file_column, label_column = columns.index("file"), columns.index("label")
+    items, seen = [], {}
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue  # a blank line, as spreadsheets leave at the end
+        line = reader.line_num
+        file, label = (row[i].strip() if i < len(row) else "" for i in (file_column, label_column))
+        if not file or not label:
+            raise DatasetError(f"{path} line {line} has an empty file or label: fill it in or remove the line")
+        image = path.parent / file
+        if not image.is_file() and "\\" in file:
+            image = path.parent / file.replace("\\", "/")
+        if not image.is_file():
+            raise DatasetError(f"{path} line {line} names {file}, which is not in {path.parent}: "
+                               "fix the name or remove the line")
+        # The same image under two labels teaches the model both: the user must say which is right.
+        key = os.path.normpath(image)
+        if key in seen and seen[key][1] != label:
+            raise DatasetError(f"{path} lists {file} twice with different labels ({seen[key][1]!r} on line "
+                               f"{seen[key][0]}, {label!r} on line {line}): keep the right one, remove the other")
+        seen.setdefault(key, (line, label))
+        items.append((image, label))
+    return items
+
+
+def _warn_unlisted(path: Path, listed: set[str]) -> None:
+    """Warn of images beside the labels.csv that it does not list: they are not used, and a user who
+    added files and forgot the CSV would otherwise never know."""
     from inkread.imaging.decode import is_image_name
 
     # (not in hidden folders, nor in a report or a model bundle saved inside the data set's folder)
@@ -199,12 +215,11 @@ def _read_labels_csv(path: Path) -> list[tuple[Path, str]]:
 
     unlisted = sorted(str(image.relative_to(path.parent)) for image in path.parent.rglob("*")
                       if is_image_name(image) and image.is_file() and not other_files(image.parent)
-                      and os.path.normpath(image) not in seen)
+                      and os.path.normpath(image) not in listed)
     if unlisted:
         warn(f"{plural(len(unlisted), 'image', 'images')} in {path.parent} "
              f"{'are' if len(unlisted) != 1 else 'is'} not listed in {path.name} and left out ({first_few(unlisted, 3)}): "
              "add a file,label line for each to use them")
-    return items
 
 
 def _column_names(header: str | list[str], delimiter: str | None) -> list[str]:
