@@ -65,12 +65,7 @@ def evaluate(config: EvaluateConfig) -> dict:
     split_args = training_split(model.meta.training, config.dataset)  # the same split as in training
     data = load_dataset(config.dataset, data_dir=config.data_dir, labels=labels, recipe=model.meta.recipe,
                         test_only=config.split == "test", **split_args)
-    if config.split == "all":
-        from inkread.data.splits import ImageSet
-
-        split = ImageSet.concatenate([data.train, data.val, data.test])
-    else:
-        split = getattr(data, config.split)
+    split = _chosen_split(data, config.split)
     _check_labels(tuple(data.labels), labels, config.dataset, model.meta.name)
     images, targets = split.images[:config.limit], split.targets[:config.limit]
     names = None if split.names is None else split.names[:config.limit]
@@ -85,16 +80,7 @@ def evaluate(config: EvaluateConfig) -> dict:
                               f"{'is' if len(merged) == 1 else 'are'} merged into the model's {len(labels)}, "
                               f"as its label set has one class for both: {' '.join(merged)}")
         print(f"note: {context['classes']}", file=sys.stderr)
-    warnings = [_overlap_warning(who, training, data.source) for who, training in _training_chain(model.meta)]
-    warnings.append(_changed_data_warning(model.meta.training, data.source, config.dataset))
-    if trained_on and config.split in ("train", "val", "all"):
-        warnings.append(f"the {config.split} split of {config.dataset} holds images {trained_on} was "
-                        f"{'chosen by (validation)' if config.split == 'val' else 'trained on'}, so the accuracy "
-                        "overstates how it reads unseen handwriting: --split test is the part its training held out")
-    else:  # by content: the same images under another path (a copied folder) or in another data set
-        warnings += [content_overlap_warning(who, training.get("train_fingerprint"), images)
-                     for who, training in _training_chain(model.meta)]
-    warnings = [warning for warning in warnings if warning]
+    warnings = _seen_data_warnings(model.meta, config, data.source, images, trained_on)
     if warnings:
         context["warning"] = "; ".join(warnings)
         for warning in warnings:
@@ -107,6 +93,30 @@ def evaluate(config: EvaluateConfig) -> dict:
     )
     _print_summary(metrics)
     return metrics
+
+
+def _chosen_split(data, split: str):
+    """The ImageSet of ``split`` ("all": train, validation and test together)."""
+    if split == "all":
+        from inkread.data.splits import ImageSet
+
+        return ImageSet.concatenate([data.train, data.val, data.test])
+    return getattr(data, split)
+
+
+def _seen_data_warnings(meta, config: EvaluateConfig, source: dict, images, trained_on: str) -> list[str]:
+    """Why the accuracy may overstate how the model reads unseen handwriting: data it (or a model it was
+    fine-tuned from) was trained or validated on, by split or by content, or changed since training."""
+    warnings = [_overlap_warning(who, training, source) for who, training in _training_chain(meta)]
+    warnings.append(_changed_data_warning(meta.training, source, config.dataset))
+    if trained_on and config.split in ("train", "val", "all"):
+        warnings.append(f"the {config.split} split of {config.dataset} holds images {trained_on} was "
+                        f"{'chosen by (validation)' if config.split == 'val' else 'trained on'}, so the accuracy "
+                        "overstates how it reads unseen handwriting: --split test is the part its training held out")
+    else:  # by content: the same images under another path (a copied folder) or in another data set
+        warnings += [content_overlap_warning(who, training.get("train_fingerprint"), images)
+                     for who, training in _training_chain(meta)]
+    return [warning for warning in warnings if warning]
 
 
 def _trained_on(meta, spec: str) -> str:
