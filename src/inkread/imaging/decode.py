@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from inkread.errors import InputImageError, first_line
+from inkread.imaging.bands import reduce_png
 from inkread.imaging.ink import has_alpha, ink_map, to_uint8
 
 # What folders and globs are searched for (inkread predict/read, folder: data sets); a file named
@@ -96,7 +97,8 @@ def starts_like_image(head: bytes) -> bool:
 def open_image(source: Any) -> Image.Image:
     """A decoded PIL image from a path, bytes or PIL image: first frame, EXIF-upright, size-checked.
 
-    Images of more than ``WORK_PIXELS`` are reduced (JPEGs while decoding, which is much faster).
+    Images of more than ``WORK_PIXELS`` are reduced (JPEGs while decoding, which is much faster; most
+    PNGs as they are decoded, a band of rows at a time, so that they are never in memory whole).
     """
     owned = not isinstance(source, Image.Image)  # never alter a caller's image in place
     if not owned:
@@ -129,6 +131,10 @@ def open_image(source: Any) -> Image.Image:
         if owned:
             image.seek(0)  # animated or multi-page: the first frame
         scale = _reduction(image.size)
+        reduced = _reduced_png(stream, image) if owned and scale < 1 else None
+        if reduced is not None:  # decoded in bands: the whole image never was in memory
+            reduced.info[ORIGINAL_SIDE] = original_side
+            return reduced
         if owned and image.format in JPEG_FORMATS and scale <= 0.5:  # decode at 1/2..1/8 scale, no smaller than the reduction: fast
             image.draft(image.mode, (math.ceil(image.width * scale), math.ceil(image.height * scale)))
         if owned:  # turn our own image in place: no copy of an image that is already upright
@@ -248,11 +254,27 @@ def _reduction(size: tuple[int, int]) -> float:
 
 def _reduce(image: Image.Image) -> Image.Image:
     """Shrink to WORK_PIXELS, averaging pixels (keeps thin strokes visible)."""
-    scale = _reduction(image.size)
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    if image.mode not in ("L", "LA", "RGB", "RGBA"):
-        image = image.convert("RGBA" if has_alpha(image) else "RGB")
-    return image.resize(size, Image.Resampling.BOX)
+    mode = _resizable_mode(image)
+    image = image if image.mode == mode else image.convert(mode)
+    return image.resize(_reduced_size(image.size), Image.Resampling.BOX)
+
+
+def _reduced_png(stream: io.BytesIO, image: Image.Image) -> Image.Image | None:
+    """``_reduce(image)`` decoded a band of rows at a time, if ``image`` is a PNG ``imaging.bands`` takes; else None."""
+    return reduce_png(stream.getvalue(), image, _reduced_size(image.size), _resizable_mode(image))
+
+
+def _reduced_size(size: tuple[int, int]) -> tuple[int, int]:
+    """The size of an image of ``size`` pixels reduced to WORK_PIXELS, its aspect kept."""
+    scale = _reduction(size)
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
+def _resizable_mode(image: Image.Image) -> str:
+    """The mode ``image`` is reduced in: its own if Pillow averages it as it is, else RGB(A)."""
+    if image.mode in ("L", "LA", "RGB", "RGBA"):
+        return image.mode
+    return "RGBA" if has_alpha(image) else "RGB"
 
 
 def _array_image(array: np.ndarray) -> Image.Image:
