@@ -151,16 +151,8 @@ def _remove_level(ink: np.ndarray, ink_threshold: float, row_widths: np.ndarray 
     # tilted rule steps a row every 1/tan(angle) pixels). Where a stroke crosses the rule or stands
     # on it, the ink is thicker across than the rule, so it stays; a stroke near the rule but not
     # touching it is not connected to it, so it stays too.
-    own = run_lengths(mask)
-    solid = ink > ink_threshold
-    across = np.where(solid, run_lengths(solid.T).T, run_lengths(mask.T).T)
-    flat = candidate & (own >= SEGMENT * width)
-    rule_width = float(np.median(across[flat if flat.any() else candidate]))
-    thin = candidate & (across <= rule_width + 1)
-    pieces = components.label(thin)
-    on_rule = np.bincount(pieces.labels[thin & flat], minlength=pieces.count + 1) > 0
-    on_rule[0] = False
-    erase = on_rule[pieces.labels]
+    thin, flat, rule_width = _thin_as_the_rule(ink, mask, candidate, ink_threshold)
+    erase = _connected_to(thin, thin & flat)
     # A rule is much longer than the characters are big: measure them on the marks left without it.
     rest = components.label(mask & ~erase)
     sizes = np.maximum(rest.boxes[:, 2] - rest.boxes[:, 0], rest.boxes[:, 3] - rest.boxes[:, 1])
@@ -184,6 +176,28 @@ def _remove_level(ink: np.ndarray, ink_threshold: float, row_widths: np.ndarray 
     outside = np.bincount(left.labels[mask & ~erase & ~thin], minlength=left.count + 1)
     erase |= (left.labels > 0) & (outside[left.labels] == 0)
     return np.where(erase, 0.0, ink).astype(ink.dtype, copy=False)
+
+
+def _thin_as_the_rule(ink: np.ndarray, mask: np.ndarray, candidate: np.ndarray,
+                      ink_threshold: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """(the candidate pixels no thicker across than the rule, the long flat pieces of the rule, the rule's width).
+
+    A function of its own so that its run-length maps (4 bytes a pixel each) are freed on return.
+    """
+    own = run_lengths(mask)
+    solid = ink > ink_threshold
+    across = np.where(solid, run_lengths(solid.T).T, run_lengths(mask.T).T)
+    flat = candidate & (own >= SEGMENT * mask.shape[1])
+    rule_width = float(np.median(across[flat if flat.any() else candidate]))
+    return candidate & (across <= rule_width + 1), flat, rule_width
+
+
+def _connected_to(mask: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """The pixels of ``mask``'s 8-connected components that hold a pixel of ``seeds`` (within ``mask``)."""
+    pieces = components.label(mask)
+    seeded = np.bincount(pieces.labels[seeds], minlength=pieces.count + 1) > 0
+    seeded[0] = False
+    return seeded[pieces.labels]
 
 
 def _ruled_page(erase: np.ndarray, rule_width: float, row_widths: np.ndarray | None, tilt: int) -> bool:

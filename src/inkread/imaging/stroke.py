@@ -46,12 +46,17 @@ def stroke_anisotropy(mask: np.ndarray, quantile: float = 25.0, min_pixels: int 
 
 
 def run_lengths(mask: np.ndarray) -> np.ndarray:
-    """For every pixel, the length of the horizontal run of True pixels it belongs to (0 if False)."""
+    """For every pixel, the length of the horizontal run of True pixels it belongs to (0 if False).
+
+    int32 (int64 past 2**31 pixels): a page's rules are found with several of these maps at once,
+    and at 8 bytes a pixel they were most of the memory a page took to read.
+    """
+    index = np.int32 if mask.size < 2**31 else np.int64
     starts = mask.copy()
     starts[:, 1:] &= ~mask[:, :-1]
-    run = np.cumsum(starts.ravel())  # run number of every pixel, counting runs row by row
+    run = np.cumsum(starts.ravel(), dtype=index)  # run number of every pixel, counting runs row by row
     run[~mask.ravel()] = 0
-    lengths = np.bincount(run)
+    lengths = np.bincount(run).astype(index)
     lengths[0] = 0
     return lengths[run].reshape(mask.shape)
 
