@@ -272,6 +272,100 @@ def test_a_tiff_is_shown_and_boxed_like_a_png(page, tmp_path, mode, compression,
     page.screenshot(path=str(ARTIFACTS / f"browser-desktop-tiff-{mode.replace(';', '')}-{compression}-{predictor}.png"))
 
 
+# How an image stored with TIFF/EXIF orientation N (tag 274) is turned upright, as the server does it (Pillow's TIFF
+# plugin calls ImageOps.exif_transpose on loading; decode.open_image calls it too, for other formats): 2/4 mirrored,
+# 3 upside down, 6/8 turned a quarter, 5/7 both; 5-8 swap width and height
+UPRIGHT = {1: None, 2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRANSPOSE", 6: "ROTATE_270",
+           7: "TRANSVERSE", 8: "ROTATE_90"}
+# ...and how the upright image is stored for orientation N: the opposite turn (each is its own but 6's and 8's)
+STORED = {**UPRIGHT, 6: "ROTATE_90", 8: "ROTATE_270"}
+
+
+def oriented_tiff(path: Path, upright, orientation: int, **save_options):
+    """``upright`` saved as a TIFF of orientation ``orientation``: its pixels turned so that the server (which
+    honours the tag) reads ``upright``, checked here; the turned pixels, as stored in the file, are returned."""
+    import numpy as np
+    from PIL import Image
+
+    from inkread.imaging.decode import open_image
+
+    stored = upright.transpose(getattr(Image.Transpose, STORED[orientation])) if STORED[orientation] else upright
+    stored.save(path, tiffinfo={274: orientation}, **save_options)
+    plain = io.BytesIO()
+    upright.save(plain, format="TIFF", **save_options)
+    read, expected = open_image(path), open_image(plain.getvalue())  # (both reduced alike when large)
+    assert read.size == expected.size, (read.size, expected.size)
+    assert np.abs(np.asarray(read, np.int16) - np.asarray(expected, np.int16)).max() <= 2
+    return stored
+
+
+def canvas_pixels(page, canvas_id: str = "canvas"):
+    """The pixels of a canvas of the page, as a PIL image (RGBA)."""
+    import base64
+    from PIL import Image
+
+    url = page.evaluate("(id) => document.getElementById(id).toDataURL('image/png')", canvas_id)
+    return Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGBA")
+
+
+def fitted(image, width: int, height: int) -> tuple[list[float], "Image.Image"]:
+    """``image`` drawn like the page draws an upload on a pad of width x height ("contain", centred), on white;
+    and the fit [x, y, scale] (pad pixels = fit + image pixels * scale)."""
+    from PIL import Image
+
+    scale = min(width / image.width, height / image.height)
+    size = (round(image.width * scale), round(image.height * scale))
+    x, y = (width - image.width * scale) / 2, (height - image.height * scale) / 2
+    pad = Image.new("L", (width, height), 255)
+    pad.paste(image.convert("L").resize(size, Image.Resampling.BILINEAR), (round(x), round(y)))
+    return [x, y, scale], pad
+
+
+@pytest.mark.parametrize("orientation", [1, 2, 3, 4, 5, 6, 7, 8])
+def test_a_tiffs_orientation_is_honoured_like_the_server_does(page, tmp_path, orientation):
+    """A scan saved turned, with its Orientation tag (274) saying which way is up (6: a page scanned sideways): the
+    server reads it upright (see UPRIGHT), but the page showed the stored pixels, sideways, upside down
+    or mirrored, with the server's boxes over the wrong places. The pad now shows it the way the server reads it."""
+    import numpy as np
+    from PIL import Image
+
+    upright = Image.open(REPO / "samples" / "text" / "two-lines-2026-1121.png").convert("L")
+    scan = tmp_path / f"scan-orientation-{orientation}.tif"
+    stored = oriented_tiff(scan, upright, orientation, compression="tiff_lzw")
+    page.click("label[for=mode-text]")
+    with page.expect_response("**/api/v1/read", timeout=TIMEOUT_MS) as response:
+        page.set_input_files("#file", str(scan))
+    expect_answer(page, re.compile(r"^2\.?026\s+1121$"))
+    characters = response.value.json()["characters"]
+    shown = canvas_pixels(page)
+    width, height = shown.size
+    shown = np.asarray(shown.convert("L"), np.float64)
+
+    # the pad shows the upright image: of the 8 ways the stored pixels can be turned, the one the server reads
+    differences = {}
+    for turned, method in UPRIGHT.items():
+        candidate = stored.transpose(getattr(Image.Transpose, method)) if method else stored
+        differences[turned] = np.abs(shown - np.asarray(fitted(candidate, width, height)[1], np.float64)).mean()
+    best = sorted(differences, key=differences.get)
+    assert best[0] == orientation and differences[best[0]] < 0.5 * differences[best[1]], differences
+
+    # the server's boxes, in the pixels of the upright image, land on the ink the pad shows
+    (x, y, scale), _ = fitted(upright, width, height)
+    ink = shown < 128
+    inside = np.zeros_like(ink)
+    overlay = np.asarray(canvas_pixels(page, "overlay"))[:, :, 3] > 0
+    for char in characters:
+        left, top, right, bottom = (round(x + char["box"][0] * scale), round(y + char["box"][1] * scale),
+                                    round(x + char["box"][2] * scale), round(y + char["box"][3] * scale))
+        assert ink[top:bottom, left:right].mean() > 0.05, (char, "a box without ink")
+        inside[max(0, top - 3):bottom + 3, max(0, left - 3):right + 3] = True
+        middle = (top + bottom) // 2  # the page drew this box: its left and right edges are on the overlay
+        assert overlay[middle - 2:middle + 3, max(0, left - 10):left].any(), (char, "left edge")
+        assert overlay[middle - 2:middle + 3, right:right + 10].any(), (char, "right edge")
+    assert (ink & inside).sum() > 0.95 * ink.sum(), (ink.sum(), (ink & inside).sum())
+    page.screenshot(path=str(ARTIFACTS / f"browser-desktop-tiff-orientation-{orientation}.png"))
+
+
 @pytest.mark.parametrize("mode, compression", [("LA", "tiff_lzw"), ("RGB", "jpeg")])
 def test_a_tiff_the_decoder_gets_wrong_is_sent_as_it_is(page, tmp_path, mode, compression):
     """UTIF.js garbles gray TIFFs with alpha and false-colours RGB JPEG TIFFs: the page showed them so, and sent
@@ -289,9 +383,11 @@ def test_a_tiff_the_decoder_gets_wrong_is_sent_as_it_is(page, tmp_path, mode, co
     expect(page.locator("#answer-label")).to_have_text(re.compile(r"^2\.?026\s+1121$"))
 
 
-def test_an_a4_tiff_scan_over_the_body_limit_is_sent_reduced(page, tmp_path):
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_an_a4_tiff_scan_over_the_body_limit_is_sent_reduced(page, tmp_path, orientation):
     """An uncompressed A4 scan at 300 dpi (8.7 MB, over the server's 8 MB limit: "request body too large") is
-    decoded and shrunk like a photo."""
+    decoded and shrunk like a photo. Scanned sideways (orientation 6), it was sent shrunk sideways, without its
+    tag: read as the server never reads the file itself. It is now sent upright."""
     import numpy as np
     from PIL import Image
 
@@ -299,7 +395,7 @@ def test_an_a4_tiff_scan_over_the_body_limit_is_sent_reduced(page, tmp_path):
     paper[1000:1900, 800:1700] = np.asarray(Image.open(REPO / "samples" / "digits" / "hwd1000-4-041.png").convert("L")
                                             .resize((900, 900), Image.Resampling.BICUBIC))
     scan = tmp_path / "a4-scan.tif"
-    Image.fromarray(paper).save(scan)
+    oriented_tiff(scan, Image.fromarray(paper), orientation)
     assert scan.stat().st_size > 8 * 1024 * 1024
     upload_is_sent_reduced(page, scan, "4")
 

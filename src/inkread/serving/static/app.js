@@ -413,7 +413,37 @@
     UTIF.decodeImage(buffer, first, pages);
     const rgba = UTIF.toRGBA8(first);
     if (rgba.length !== width * height * 4) throw new Error("a TIFF kind this page does not decode");
-    return createImageBitmap(new ImageData(new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, rgba.length), width, height));
+    const stored = await createImageBitmap(new ImageData(new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, rgba.length), width, height));
+    return upright(stored, first.t274 ? first.t274[0] : 1);
+  }
+
+  // A TIFF's Orientation tag (274) says how its stored pixels are turned to be seen upright: a page scanned
+  // sideways is often saved as scanned, tagged 6 or 8. The server honours it (Pillow turns a TIFF on
+  // loading, and decode.open_image applies any EXIF orientation left), and its boxes are in the upright
+  // image's pixels: so the pad shows the TIFF upright too, and a large one is sent shrunk upright (without
+  // the tag). Each transform takes a stored pixel to its upright place, as Pillow's exif_transpose does
+  // ([a, b, c, d, e, f] of setTransform: x' = a x + c y + e, y' = b x + d y + f); 5-8 swap width and height.
+  // Other values (1, none, or out of range) leave the pixels as they are, as Pillow does.
+  function upright(bitmap, orientation) {
+    const w = bitmap.width, h = bitmap.height;
+    const transform = {
+      2: [-1, 0, 0, 1, w, 0],   // mirrored left to right
+      3: [-1, 0, 0, -1, w, h],  // upside down
+      4: [1, 0, 0, -1, 0, h],   // mirrored top to bottom
+      5: [0, 1, 1, 0, 0, 0],    // mirrored along the main diagonal
+      6: [0, 1, -1, 0, h, 0],   // turned a quarter clockwise
+      7: [0, -1, -1, 0, h, w],  // mirrored along the other diagonal
+      8: [0, -1, 1, 0, 0, w],   // turned a quarter anticlockwise
+    }[orientation];
+    if (!transform) return bitmap;
+    // (no OffscreenCanvas, as in Safari before 16.4: this throws, and the TIFF is sent as it is, for the server)
+    const turned = new OffscreenCanvas(orientation >= 5 ? h : w, orientation >= 5 ? w : h);
+    const turnedCtx = turned.getContext("2d");
+    turnedCtx.imageSmoothingEnabled = false;  // whole pixels moved, none blended
+    turnedCtx.setTransform(...transform);
+    turnedCtx.drawImage(bitmap, 0, 0);
+    bitmap.close();
+    return turned.transferToImageBitmap();
   }
 
   // --- an upload the browser cannot show ------------------------------------------------------
