@@ -9,6 +9,7 @@ with either.
     from inkread.inference.line_reader import LineReader
     reader = LineReader.load("lines")
     print(reader.read("word.png").text)
+    print(reader.read("word.png", only="letters", lexicon="english").text)  # words looked up: inference.lexicon
 
 A character's box is the ink between halfway to its neighbours on either side (``ink_boxes``).
 No PyTorch here: numpy, Pillow and ONNX Runtime only. One LineReader may be shared by threads.
@@ -17,7 +18,7 @@ No PyTorch here: numpy, Pillow and ONNX Runtime only. One LineReader may be shar
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -31,6 +32,9 @@ from inkread.inference.recognizer import UNCERTAIN_BELOW, scale_box  # the same 
 from inkread.inference.restrict import restriction
 from inkread.inference.results import CharacterResult, ReadResult, check_top_k, recased_ranking
 from inkread.labels import LINE_MARKS, MERGED_LOWER
+
+if TYPE_CHECKING:
+    from inkread.inference.lexicon import Lexicon
 
 LINE_BATCH = 16  # lines per ONNX Runtime run; sorted by width first, so little of each run is padding
 
@@ -78,22 +82,30 @@ class LineReader:
     def name(self) -> str:
         return self.meta.name
 
-    def read(self, image: Any, only: str | None = None, top_k: int = 3) -> ReadResult:
+    def read(self, image: Any, only: str | None = None, top_k: int = 3,
+             lexicon: "str | os.PathLike | Lexicon | None" = None) -> ReadResult:
         """Read every line of ``image`` (a path, bytes, PIL image or array); bad images raise ``InputImageError``.
 
         ``only`` restricts the characters as for ``Recognizer.read``: the space and punctuation
         always stay allowed, as ``Recognizer.read`` always reports punctuation. Each character's ``top_k``
         candidates are the model's best classes at the column where it read that character most surely.
+        ``lexicon`` ("english", a word list's path, or a loaded ``Lexicon``; read once per process)
+        replaces each word read by the listed word that fits its ink best (``inference.lexicon``);
+        a listed word's characters have the word's confidence and are their own only candidate.
         """
         check_top_k(top_k)
         if only is not None:
             restriction(self.labels, only)  # a bad ``only`` fails before any work
+        if lexicon is not None:
+            from inkread.inference.lexicon import load_lexicon
+
+            lexicon = load_lexicon(lexicon)  # a bad lexicon fails before any work too
         ink, scale = load_image_scaled(image)
         found = segment(ink)
         lines = [line_ink(glyphs) for glyphs in found]
         # A line of marks alone (a dash on its own) has no letters for the model to read: not run.
         worded = [k for k, glyphs in enumerate(found) if any(g.mark is None for g in glyphs)]
-        reads = dict(zip(worded, self.read_lines([lines[k][0] for k in worded], only, top_k)))
+        reads = dict(zip(worded, self.read_lines([lines[k][0] for k in worded], only, top_k, lexicon)))
         characters: list[CharacterResult] = []
         for number, ((own, (x0, y0, _, _)), glyphs) in enumerate(zip(lines, found)):
             marks = [(g.mark, g.box[0] - x0, g.box[2] - x0) for g in glyphs if g.mark]
@@ -103,10 +115,12 @@ class LineReader:
             characters += line_characters(read, own, (x0, y0), scale, number)
         return ReadResult.of(characters, ink_found=bool(found))
 
-    def read_lines(self, inks: Sequence[np.ndarray], only: str | None = None, top_k: int = 1) -> list[list[Read]]:
+    def read_lines(self, inks: Sequence[np.ndarray], only: str | None = None, top_k: int = 1,
+                   lexicon: "Lexicon | None" = None) -> list[list[Read]]:
         """Read ink maps that hold one line each: a ``Read`` per character read, with its ``top_k`` ranking.
 
         ``left``/``right`` are columns of that ink map; spaces between words come as " ".
+        With a loaded ``lexicon``, words are looked up in it (see ``read``).
         """
         prepared = [_normalized_with_geometry(ink) for ink in inks]
         order = sorted(range(len(prepared)), key=lambda i: prepared[i][0].shape[1])
@@ -115,14 +129,16 @@ class LineReader:
             chunk = order[start:start + LINE_BATCH]
             for i, log_probs in zip(chunk, self._run([prepared[i][0] for i in chunk])):
                 line, line_scale, first_column = prepared[i]
-                read[i] = self._decode(log_probs[:line.shape[1] // 2], only, line_scale, first_column, top_k)
+                read[i] = self._decode(log_probs[:line.shape[1] // 2], only, line_scale, first_column, top_k, lexicon)
         return [read[i] for i in range(len(prepared))]
 
     def _run(self, lines: list[np.ndarray]) -> np.ndarray:
         return self.session.run(None, {self.input_name: pad_lines(lines)})[0]
 
-    def _decode(self, log_probs: np.ndarray, only: str | None, scale: float, first_column: int, top_k: int = 1) -> list[Read]:
+    def _decode(self, log_probs: np.ndarray, only: str | None, scale: float, first_column: int, top_k: int = 1,
+                lexicon: "Lexicon | None" = None) -> list[Read]:
         restricted = None if only is None else restriction(self.labels, only)
+        allowed = None if restricted is None else set(restricted.names)
         if restricted is not None:
             always = [self.labels.index(c) + 1 for c in " " + LINE_MARKS if c in self.labels]  # as Recognizer: marks pass
             keep = np.concatenate([[0], restricted.indices + 1, always]).astype(int)
@@ -139,13 +155,19 @@ class LineReader:
             best = [k for k in np.argsort(-probabilities, kind="stable") if self.labels[k] != " " and probabilities[k] > 0]
             return [(self.labels[k], float(probabilities[k])) for k in best[:top_k]]
 
-        read = [(char, confidence, ink_column(first), ink_column(last + 1), ranking(char, first, last))
-                for char, confidence, first, last in ctc_greedy(log_probs, self.labels)]
+        decoded = ctc_greedy(log_probs, self.labels)
+        listed = [False] * len(decoded)
+        if lexicon is not None:
+            from inkread.inference.lexicon import lexicon_read
+
+            decoded, listed = lexicon_read(log_probs, self.labels, decoded, lexicon, allowed)
+        read = [(char, confidence, ink_column(first), ink_column(last + 1),
+                 [(char, confidence)] if from_lexicon else ranking(char, first, last))
+                for (char, confidence, first, last), from_lexicon in zip(decoded, listed)]
         while read and read[0][0] == " ":  # spaces before the first or after the last character mean nothing
             read.pop(0)
         while read and read[-1][0] == " ":
             read.pop()
-        allowed = None if restricted is None else set(restricted.names)
         labels = consistent_case("".join(char for char, *_ in read))
         return [_recased((char, *rest), label if allowed is None or label in allowed or label == char else char)
                 for label, (char, *rest) in zip(labels, read)]

@@ -1,0 +1,351 @@
+"""Lexicon-constrained reading: each word a line model read is replaced by the lexicon word its ink fits best.
+
+A CTC line model spells what it sees letter by letter ("Veserve", "bild"); a word list knows which
+spellings exist. For each word of a line (the frames between two spaces of the best path) the
+nearest lexicon words by edit distance (``rapidfuzz``) are rescored by how likely the model finds
+each over that word's frames (``ctc_log_likelihood``, the sum over every alignment), plus
+``frequency_weight`` times the log of the word's frequency. The model's own reading competes as
+an unknown word: it scores its own likelihood, plus the log frequency of the rarest lexicon word,
+minus ``unknown_penalty``; when it wins, the word stays as read (a name the list lacks).
+
+Scoring is case-insensitive: a letter's probability is that of its two classes together. The
+chosen word takes the case the model read (all capitals, or a capital first) over its spelling
+in the list. Words holding a digit or a mark inside (other than ' and -) are left as read; marks
+read before or after a word (a comma) are kept and the word between them is looked up.
+
+A chosen word's characters all have one confidence: the word's share of the weight among the
+words compared (the softmax of their scores, the unknown reading included), so an ambiguous
+choice ("stock" or "stick") is uncertain even where the ink of each letter is clear.
+
+    from inkread.inference.lexicon import load_lexicon
+    lexicon = load_lexicon("english")        # or a word list: one word per line, optionally TAB count
+    LineReader.load("lines").read("word.png", only="letters", lexicon=lexicon)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from inkread.errors import InkreadError
+
+ENGLISH = "english"
+INSTALL_HINT = 'pip install "inkread[words]"'
+WORD_MARKS = "'-"  # may stand inside a listed word ("don't", "well-known")
+_ENGLISH_WORD = re.compile(r"[a-z]+(?:['-][a-z]+)*")  # wordfreq's list also holds numbers, emoji and symbols
+
+
+@dataclass(frozen=True)
+class LexiconSettings:
+    """How the lexicon weighs against the ink (chosen on half the UNIPEN writers: benchmarks/read_words.py).
+
+    frequency_weight: times the natural log of a word's frequency (0: every listed word alike).
+    unknown_penalty: nats the model's own reading loses, as an unlisted word, against the rarest listed one.
+    candidates: nearest words by edit distance that are rescored with the model.
+    """
+
+    frequency_weight: float = 0.5
+    unknown_penalty: float = 6.0
+    candidates: int = 200
+
+
+@dataclass(frozen=True, eq=False)
+class Lexicon:
+    """A word list: ``words`` in lower case, most frequent first; ``spellings`` as listed (capitals kept);
+    ``log_frequency`` the natural log of each word's share of the counts."""
+
+    name: str
+    words: tuple[str, ...]
+    spellings: tuple[str, ...]
+    log_frequency: np.ndarray
+    settings: LexiconSettings = LexiconSettings()
+
+    @classmethod
+    def from_counts(cls, name: str, counts: dict[str, float]) -> "Lexicon":
+        """A lexicon of ``counts`` {spelling: count}; spellings that differ only in case are one word."""
+        merged: dict[str, list] = {}
+        for spelling, count in counts.items():
+            entry = merged.setdefault(spelling.lower(), [spelling, 0.0])
+            entry[1] += count
+            if spelling.islower():  # listed in lower case once: not a name
+                entry[0] = spelling
+        if not merged:
+            raise InkreadError(f"{name}: the word list holds no words")
+        ranked = sorted(merged.items(), key=lambda item: -item[1][1])  # ties in edit distance go to the frequent word
+        total = sum(count for _, (_, count) in ranked)
+        return cls(name=name, words=tuple(word for word, _ in ranked), spellings=tuple(s for _, (s, _) in ranked),
+                   log_frequency=np.log(np.array([count for _, (_, count) in ranked]) / total))
+
+    def with_settings(self, **changes) -> "Lexicon":
+        """The same words weighed with other ``LexiconSettings`` (e.g. ``frequency_weight=0``)."""
+        return dataclasses.replace(self, settings=dataclasses.replace(self.settings, **changes))
+
+
+def load_lexicon(spec: "str | os.PathLike | Lexicon") -> Lexicon:
+    """A ``Lexicon`` for ``spec``: one already loaded, "english" (wordfreq), or the path of a word list.
+
+    Each is read once per process: later calls with the same name or unchanged file reuse it.
+    """
+    try:
+        import rapidfuzz  # noqa: F401 - finds the nearest words: checked before any reading
+    except ImportError:
+        raise InkreadError(f"a lexicon needs the rapidfuzz package: {INSTALL_HINT}") from None
+    if isinstance(spec, Lexicon):
+        return spec
+    if str(spec) == ENGLISH:
+        return english_lexicon()
+    path = Path(spec).expanduser()
+    if not path.is_file():
+        raise InkreadError(f"lexicon {spec}: no such file; give {ENGLISH!r} or a word list (one word per line, "
+                           "optionally a tab and its count)")
+    stat = path.stat()
+    return _cached_word_list(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=1)
+def english_lexicon() -> Lexicon:
+    """English words and their frequencies from ``wordfreq`` (its "large" list: ~300,000 words)."""
+    try:
+        import wordfreq
+    except ImportError:
+        raise InkreadError(f"the english lexicon needs the wordfreq package: {INSTALL_HINT}") from None
+    frequencies = wordfreq.get_frequency_dict("en", wordlist="large")
+    return Lexicon.from_counts(ENGLISH, {word: f for word, f in frequencies.items() if _ENGLISH_WORD.fullmatch(word)})
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_word_list(path: str, _mtime_ns: int, _size: int) -> Lexicon:
+    return read_word_list(path)
+
+
+def read_word_list(path: "str | os.PathLike") -> Lexicon:
+    """Read a UTF-8 word list: one word per line, optionally a tab and its count (1 without); blank lines skipped.
+
+    A line that is not a word (spaces inside it) or has a count that is not a positive number is a
+    one-line ``InkreadError`` naming the file and line.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InkreadError(f"{path}: not UTF-8 text; save the word list as UTF-8") from None
+    except OSError as error:
+        raise InkreadError(f"{path}: cannot read the word list ({error.strerror})") from None
+    counts: dict[str, float] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            word, count = _word_list_line(line, f"{path} line {number}")
+            counts[word] = counts.get(word, 0.0) + count
+    return Lexicon.from_counts(str(path), counts)
+
+
+def _word_list_line(line: str, where: str) -> tuple[str, float]:
+    """One line's word and count; a one-line InkreadError saying what is wrong with it otherwise."""
+    word, _, count_text = line.strip("\r\n").partition("\t")
+    word = word.strip()
+    if not word or any(c.isspace() for c in word) or "\t" in count_text:
+        raise InkreadError(f"{where}: {line.strip()!r} is not one word: each line holds a word, optionally a tab "
+                           "and its count")
+    if not count_text.strip():
+        return word, 1.0
+    try:
+        count = float(count_text)
+    except ValueError:
+        count = math.nan
+    if not (math.isfinite(count) and count > 0):
+        raise InkreadError(f"{where}: the count {count_text.strip()!r} of {word!r} is not a positive number")
+    return word, count
+
+
+# --- CTC scoring ----------------------------------------------------------------------------
+
+def _extended(target: Sequence[int]) -> np.ndarray:
+    """CTC's state sequence for ``target`` (class indices, blank 0): blank, c1, blank, c2, ..., blank."""
+    states = np.zeros(2 * len(target) + 1, dtype=np.int64)
+    states[1::2] = target
+    return states
+
+
+def _may_skip(states: np.ndarray) -> np.ndarray:
+    """Where a path may jump two states: onto a character that differs from the one before the blank."""
+    skip = np.zeros(states.shape, dtype=bool)
+    skip[..., 2:] = (states[..., 2:] != 0) & (states[..., 2:] != states[..., :-2])
+    return skip
+
+
+def ctc_log_likelihood(log_probs: np.ndarray, targets: Sequence[Sequence[int]]) -> np.ndarray:
+    """The log-probability of each non-empty target (class indices, blank 0) over (T, classes) ``log_probs``.
+
+    The CTC forward pass, summing every alignment of the target, for all targets at once.
+    """
+    lengths = np.array([len(target) for target in targets])
+    states = np.zeros((len(targets), 2 * int(lengths.max(initial=1)) + 1), dtype=np.int64)
+    for k, target in enumerate(targets):
+        states[k, :2 * len(target) + 1] = _extended(target)
+    emit = log_probs[:, states]  # (T, targets, states)
+    emit[:, np.arange(states.shape[1]) > 2 * lengths[:, None]] = -np.inf  # past a shorter target's end
+    skip = _may_skip(states)
+    alpha = np.full(states.shape, -np.inf)
+    alpha[:, :2] = emit[0, :, :2]
+    for t in range(1, len(log_probs)):
+        step = np.pad(alpha[:, :-1], ((0, 0), (1, 0)), constant_values=-np.inf)
+        jump = np.where(skip, np.pad(alpha[:, :-2], ((0, 0), (2, 0)), constant_values=-np.inf), -np.inf)
+        alpha = np.logaddexp(np.logaddexp(alpha, step), jump) + emit[t]
+    rows = np.arange(len(targets))
+    return np.logaddexp(alpha[rows, 2 * lengths], alpha[rows, 2 * lengths - 1])
+
+
+def ctc_alignment(log_probs: np.ndarray, target: Sequence[int]) -> list[tuple[int, int]]:
+    """The most likely alignment of ``target`` over ``log_probs``: each character's first and last frame."""
+    states = _extended(target)
+    emit = log_probs[:, states]
+    skip = _may_skip(states)
+    score = np.full(len(states), -np.inf)
+    score[:2] = emit[0, :2]
+    came_from = np.zeros((len(log_probs), len(states)), dtype=np.int64)  # 0 stay, 1 step, 2 jump
+    for t in range(1, len(log_probs)):
+        options = np.stack([score, np.r_[-np.inf, score[:-1]], np.where(skip, np.r_[-np.inf, -np.inf, score[:-2]], -np.inf)])
+        came_from[t] = options.argmax(axis=0)
+        score = options.max(axis=0) + emit[t]
+    state = len(states) - 1 if score[-1] >= score[-2] else len(states) - 2
+    path = []
+    for t in range(len(log_probs) - 1, -1, -1):
+        path.append(state)
+        state -= came_from[t, state]
+    path.reverse()
+    frames = np.array(path)
+    return [(int(np.flatnonzero(frames == s)[0]), int(np.flatnonzero(frames == s)[-1]))
+            for s in range(1, len(states), 2)]
+
+
+def fold_case(log_probs: np.ndarray, labels: Sequence[str]) -> tuple[np.ndarray, dict[str, int]]:
+    """``log_probs`` (blank first) with each letter's two cases as one class, and each folded character's class."""
+    alphabet = list(dict.fromkeys(label.lower() for label in labels))
+    merge = np.zeros((len(labels) + 1, len(alphabet) + 1))
+    merge[0, 0] = 1.0
+    for k, label in enumerate(labels):
+        merge[k + 1, alphabet.index(label.lower()) + 1] = 1.0
+    with np.errstate(divide="ignore"):  # a class ``only`` left out has probability 0: log -inf, as it should
+        folded = np.log(np.exp(log_probs) @ merge)
+    return folded, {char: k + 1 for k, char in enumerate(alphabet)}
+
+
+# --- choosing words -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Choice:
+    """The lexicon word chosen for a word's frames: its spelling as listed, its confidence, and
+    each character's first and last frame (counted from the word's first frame)."""
+
+    spelling: str
+    confidence: float
+    spans: list[tuple[int, int]]
+
+
+def nearest_words(query: str, lexicon: Lexicon, limit: int) -> list[int]:
+    """The indices of the ``limit`` lexicon words nearest to ``query`` by edit distance, the frequent first on ties."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import Levenshtein
+
+    return [index for _, _, index in process.extract(query, lexicon.words, scorer=Levenshtein.distance, limit=limit)]
+
+
+def choose_word(folded: np.ndarray, classes: dict[str, int], reading: str, lexicon: Lexicon) -> Choice | None:
+    """The lexicon word that best explains one word's case-folded log-probabilities, or None to keep ``reading``.
+
+    ``reading`` (letters, ' and -) is what the model read there; it competes as an unknown word.
+    """
+    settings = lexicon.settings
+    query = reading.lower()
+    indices, targets = [], []
+    for index in nearest_words(query, lexicon, settings.candidates):
+        target = [classes.get(char) for char in lexicon.words[index]]
+        if None not in target:  # a word with a character the model cannot write is never read
+            indices.append(index)
+            targets.append(target)
+    unknown_target = [classes[char] for char in query]
+    likelihood = ctc_log_likelihood(folded, targets + [unknown_target])
+    scores = likelihood[:-1] + settings.frequency_weight * lexicon.log_frequency[indices]
+    if query not in (lexicon.words[k] for k in indices):  # else the reading is already a listed candidate
+        unknown = likelihood[-1] + settings.frequency_weight * lexicon.log_frequency[-1] - settings.unknown_penalty
+        scores = np.append(scores, unknown)
+    best = int(np.argmax(scores)) if len(scores) else len(indices)
+    if best >= len(indices) or not np.isfinite(scores[best]):
+        return None
+    share = np.exp(scores - scores[best])
+    return Choice(lexicon.spellings[indices[best]], float(1.0 / share.sum()), ctc_alignment(folded, targets[best]))
+
+
+def lexicon_read(log_probs: np.ndarray, labels: Sequence[str], decoded: list[tuple[str, float, int, int]],
+                 lexicon: Lexicon, allowed: set[str] | None = None) -> tuple[list[tuple[str, float, int, int]], list[bool]]:
+    """A line's best-path reading (``ctc_greedy``'s (character, confidence, first, last) frames) with its
+    words looked up in ``lexicon``; and, per character, whether it comes from the lexicon.
+
+    ``allowed`` (the characters ``only`` allows) may turn a listed capital to lower case or back.
+    """
+    folded, classes = fold_case(log_probs, labels)
+    out: list[tuple[str, float, int, int]] = []
+    listed: list[bool] = []
+    for piece, first, last in _words(decoded, len(log_probs)):
+        head = _count_while(piece, lambda item: item[0] in _EDGE_MARKS)
+        tail = _count_while(piece[head:][::-1], lambda item: item[0] in _EDGE_MARKS)
+        core = piece[head:len(piece) - tail]
+        text = "".join(char for char, *_ in core)
+        choice = None
+        if core and all(c.isalpha() or c in WORD_MARKS for c in text) and all(c.lower() in classes for c in text):
+            start = piece[head - 1][3] + 1 if head else first
+            end = piece[len(piece) - tail][2] - 1 if tail else last
+            choice = choose_word(folded[start:end + 1], classes, text, lexicon)
+        if choice is None:
+            out += piece
+            listed += [False] * len(piece)
+            continue
+        spelled = [(char, choice.confidence, start + a, start + b)
+                   for char, (a, b) in zip(_cased(choice.spelling, text, allowed), choice.spans)]
+        out += piece[:head] + spelled + piece[len(piece) - tail:]
+        listed += [False] * head + [True] * len(spelled) + [False] * tail
+    return out, listed
+
+
+_EDGE_MARKS = "'-.,:"  # read before or after a word, kept as read (the line model's marks)
+
+
+def _count_while(items: list, keep) -> int:
+    count = 0
+    while count < len(items) and keep(items[count]):
+        count += 1
+    return count
+
+
+def _words(decoded: list[tuple[str, float, int, int]], frames: int):
+    """Each run of characters between spaces (a space alone is a run too), with the frames it may use:
+    from the frame after the previous run to the frame before the next one."""
+    runs: list[list] = []
+    for item in decoded:
+        if item[0] == " " or not runs or runs[-1][-1][0] == " ":
+            runs.append([item])
+        else:
+            runs[-1].append(item)
+    for k, run in enumerate(runs):
+        first = runs[k - 1][-1][3] + 1 if k else 0
+        last = runs[k + 1][0][2] - 1 if k + 1 < len(runs) else frames - 1
+        yield run, first, last
+
+
+def _cased(spelling: str, reading: str, allowed: set[str] | None) -> str:
+    """``spelling`` in the case the model read: all capitals, or a capital first; else as listed."""
+    letters = [c for c in reading if c.isalpha()]
+    if len(letters) > 1 and all(c.isupper() for c in letters):
+        spelling = spelling.upper()
+    elif letters and letters[0].isupper():
+        spelling = spelling[0].upper() + spelling[1:]
+    if allowed is None:
+        return spelling
+    return "".join(c.swapcase() if c not in allowed and c.swapcase() in allowed else c for c in spelling)
