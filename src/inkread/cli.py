@@ -73,7 +73,7 @@ def _cmd_read(args: argparse.Namespace) -> int:
     from inkread.inference.jobs import PredictConfig, run_predict
 
     return run_predict(PredictConfig(paths=args.paths, model=args.model, only=args.only, top_k=1,
-                                     format=args.format, mode="read"))
+                                     format=args.format, mode="read", lexicon=args.lexicon))
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -238,6 +238,11 @@ def _add_predict_and_read(commands) -> None:
         if name == "predict":
             p.add_argument("--top-k", type=int, default=3)
             p.add_argument("--save-preprocessed", default=None, metavar="DIR", help="save the 28x28 images the model sees")
+        else:
+            p.add_argument("--lexicon", default=None, metavar="NAME|PATH",
+                           help="with a line model: replace each word read by the nearest fitting word of a word list: "
+                                "english (needs pip install \"inkread[words]\"), or a UTF-8 file with one word per "
+                                "line, optionally a tab and its count")
         p.add_argument("--format", default="table", choices=["table", "json", "csv"])
         p.set_defaults(handler=_cmd_predict if name == "predict" else _cmd_read)
 

@@ -39,6 +39,7 @@ class PredictConfig:
     mode: "predict" (one character per image) or "read" (several characters, lines).
     progress: None shows a bar on stderr for several files when stderr is a terminal.
     batch_size: images per ONNX Runtime call in predict mode.
+    lexicon: "english" or a word list's path: a line model's words are looked up in it (read mode).
     """
 
     paths: list[str]
@@ -51,6 +52,7 @@ class PredictConfig:
     progress: bool | None = None
     batch_size: int = 64
     threads: int | None = None
+    lexicon: str | None = None
 
 
 @dataclass
@@ -83,11 +85,12 @@ def run_predict(config: PredictConfig, stdout: TextIO | None = None, stderr: Tex
 
     recognizer = load_reader(config.model, config.mode, config.threads)  # after the cheap checks: ONNX Runtime costs ~0.1 s
     restriction(recognizer.labels, config.only)  # a bad --only is the command's fault: fail before any file
+    lexicon = _lexicon_for(recognizer, config)
     with _progress(len(files), config.progress, stderr) as bar:
         if config.mode == "predict":
             _predict_files(recognizer, files, config, outcome, stderr, bar)
         else:
-            _read_files(recognizer, files, config, outcome, stderr, bar)
+            _read_files(recognizer, files, config, outcome, stderr, bar, lexicon)
     if config.save_preprocessed:
         save_preprocessed(outcome.rows, Path(config.save_preprocessed))
     stdout.write(format_results(outcome.rows, config.format, config.mode, config.top_k, outcome.errors, order))
@@ -120,6 +123,18 @@ def load_reader(model: str, mode: str = "read", threads: int | None = None):
     return Recognizer.load(model, threads=threads)
 
 
+def _lexicon_for(reader, config: PredictConfig):
+    """The loaded ``--lexicon`` (once for every file), or None; InkreadError unless a line model reads."""
+    if config.lexicon is None:
+        return None
+    from inkread.inference.lexicon import load_lexicon
+    from inkread.inference.line_reader import LineReader
+
+    if not isinstance(reader, LineReader):
+        raise InkreadError(f"--lexicon looks up the words a line model reads: use it with --model lines, not {config.model}")
+    return load_lexicon(config.lexicon)
+
+
 def _check(config: PredictConfig) -> None:
     if config.mode not in MODES:
         raise InkreadError(f"unknown mode {config.mode!r}: use {' or '.join(MODES)}")
@@ -129,6 +144,8 @@ def _check(config: PredictConfig) -> None:
         raise InkreadError(f"--top-k {config.top_k}: ask for at least 1 answer")
     if config.batch_size < 1:
         raise InkreadError(f"batch size {config.batch_size}: use at least 1")
+    if config.lexicon is not None and config.mode != "read":
+        raise InkreadError("--lexicon works with inkread read (and a line model)")
     if config.save_preprocessed and config.mode != "predict":
         raise InkreadError("--save-preprocessed works with inkread predict only")
     if config.save_preprocessed:  # checked now: found unwritable after every image was read, the run's output was lost
@@ -147,10 +164,12 @@ def _predict_files(recognizer, files: list[str], config: PredictConfig, outcome:
         bar.update(len(chunk))
 
 
-def _read_files(recognizer, files: list[str], config: PredictConfig, outcome: _Outcome, stderr: TextIO, bar) -> None:
+def _read_files(recognizer, files: list[str], config: PredictConfig, outcome: _Outcome, stderr: TextIO, bar,
+                lexicon=None) -> None:
+    with_lexicon = {} if lexicon is None else {"lexicon": lexicon}  # a Recognizer reads without one
     for name in files:
         try:
-            outcome.rows.append((name, recognizer.read(name, only=config.only, top_k=config.top_k)))
+            outcome.rows.append((name, recognizer.read(name, only=config.only, top_k=config.top_k, **with_lexicon)))
         except InkreadError as error:
             outcome.fail(name, str(error), stderr, bar)
         bar.update(1)
