@@ -6,7 +6,8 @@ nearest lexicon words by edit distance (``rapidfuzz``) are rescored by how likel
 each over that word's frames (``ctc_log_likelihood``, the sum over every alignment), plus
 ``frequency_weight`` times the log of the word's frequency. The model's own reading competes as
 an unknown word: it scores its own likelihood, plus the log frequency of the rarest lexicon word,
-minus ``unknown_penalty``; when it wins, the word stays as read (a name the list lacks).
+minus ``unknown_penalty``; when it wins, the word stays as read (a name the list lacks, read
+surely). A word of which no letter was read (the model saw nothing there) is not looked up.
 
 Scoring is case-insensitive: a letter's probability is that of its two classes together. The
 chosen word takes the case the model read (all capitals, or a capital first) over its spelling
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib.util
 import math
 import os
 import re
@@ -53,7 +55,7 @@ class LexiconSettings:
     """
 
     frequency_weight: float = 0.5
-    unknown_penalty: float = 6.0
+    unknown_penalty: float = 20.0  # the model misreads so often that its own reading rarely beats a listed word
     candidates: int = 200
 
 
@@ -94,10 +96,8 @@ def load_lexicon(spec: "str | os.PathLike | Lexicon") -> Lexicon:
 
     Each is read once per process: later calls with the same name or unchanged file reuse it.
     """
-    try:
-        import rapidfuzz  # noqa: F401 - finds the nearest words: checked before any reading
-    except ImportError:
-        raise InkreadError(f"a lexicon needs the rapidfuzz package: {INSTALL_HINT}") from None
+    if importlib.util.find_spec("rapidfuzz") is None:  # it finds the nearest words: checked before any reading
+        raise InkreadError(f"a lexicon needs the rapidfuzz package: {INSTALL_HINT}")
     if isinstance(spec, Lexicon):
         return spec
     if str(spec) == ENGLISH:
@@ -276,7 +276,7 @@ def choose_word(folded: np.ndarray, classes: dict[str, int], reading: str, lexic
     if query not in (lexicon.words[k] for k in indices):  # else the reading is already a listed candidate
         unknown = likelihood[-1] + settings.frequency_weight * lexicon.log_frequency[-1] - settings.unknown_penalty
         scores = np.append(scores, unknown)
-    best = int(np.argmax(scores)) if len(scores) else len(indices)
+    best = int(np.argmax(scores))  # never empty: the reading is a candidate, listed or not
     if best >= len(indices) or not np.isfinite(scores[best]):
         return None
     share = np.exp(scores - scores[best])
