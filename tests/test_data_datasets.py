@@ -72,6 +72,20 @@ def test_unknown_spec_lists_the_valid_ones(tmp_path):
         load_dataset("mnist", tmp_path, val_fraction=1.5)
 
 
+def test_a_path_object_names_a_folder_or_csv_data_set_and_a_bare_path_gets_the_fix(tmp_path):
+    root = _class_folders(tmp_path / "mine")
+    by_path = load_dataset(root, seed=0)  # a pathlib.Path, as Python users pass folders
+    by_spec = load_dataset(f"folder:{root}", seed=0)
+    assert by_path.name == by_spec.name and np.array_equal(by_path.train.images, by_spec.train.images)
+    _, _, rows = _csv_rows()
+    (tmp_path / "digits.csv").write_text("\n".join(rows) + "\n")
+    assert load_dataset(tmp_path / "digits.csv", seed=0).source["header"] is False
+    with pytest.raises(DatasetError, match=f"unknown data set '{root}'.*for the images in that folder: folder:{root}"):
+        load_dataset(str(root))
+    with pytest.raises(DatasetError, match="named by a string.*got 3 \\(int\\)"):
+        load_dataset(3)
+
+
 # ---------------------------------------------------------------- folder:
 
 def test_folder_with_class_subfolders(tmp_path):

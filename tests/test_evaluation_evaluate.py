@@ -123,6 +123,15 @@ def test_limit_and_split(bundle, fake_data, tmp_path):
     assert metrics["context"]["split"] == "train"
 
 
+def test_paths_are_taken_as_python_users_pass_them(bundle, fake_data, tmp_path):
+    """A pathlib.Path for the data set names a folder: data set (the spec every record holds), and the model and
+    report folders may be paths too."""
+    config = EvaluateConfig(model=bundle, dataset=tmp_path / "my_digits", out=tmp_path / "report")
+    assert config.dataset == f"folder:{tmp_path / 'my_digits'}" and config.out == str(tmp_path / "report")
+    metrics = evaluate(EvaluateConfig(model=bundle, dataset="x", out=tmp_path / "report"))
+    assert metrics["n"] > 0 and (tmp_path / "report" / "report.html").is_file()
+
+
 def test_evaluating_on_files_the_model_was_trained_on_is_flagged(tmp_path, fake_data, capsys):
     pooled = write_bar_bundle(tmp_path / "pooled")
     meta = ModelMeta.read(pooled)

@@ -40,6 +40,7 @@ def load_dataset(spec: str, data_dir: str | os.PathLike | None = None, *, seed: 
     if not 0 <= val_fraction < 1 - TEST_FRACTION:
         raise DatasetError(f"val_fraction must be between 0 and {1 - TEST_FRACTION}, got {val_fraction}")
     labels = tuple(labels) if labels is not None else None
+    spec = dataset_spec(spec)
     kind, _, argument = spec.partition(":")
     if spec == "mnist":
         splits = load_mnist(data_dir, seed, val_fraction, test_only)
@@ -52,11 +53,31 @@ def load_dataset(spec: str, data_dir: str | os.PathLike | None = None, *, seed: 
         loader = load_folder if kind == "folder" else load_csv
         splits = loader(argument, labels=labels, recipe=recipe, seed=seed, val_fraction=val_fraction, split_by=split_by)
     else:
-        raise DatasetError(f"unknown data set {spec!r}: use one of {', '.join(SPECS)}")
+        raise DatasetError(f"unknown data set {spec!r}: use one of {', '.join(SPECS)}{_did_you_mean(spec)}")
     if labels is not None and labels != splits.labels:
         splits = relabel(splits, labels)
     splits.source.update(seed=seed, val_fraction=val_fraction, counts=splits.counts())
     return apply_limit(splits, limit)
+
+
+def dataset_spec(spec: str | os.PathLike) -> str:
+    """``spec`` as a data set spec string: a path object (``Path("my_digits")``) names a folder: or csv: data set."""
+    if isinstance(spec, os.PathLike):
+        path = os.fspath(spec)
+        return f"{'csv' if path.lower().endswith('.csv') and not os.path.isdir(path) else 'folder'}:{path}"
+    if not isinstance(spec, str):
+        raise DatasetError(f"a data set is named by a string such as 'mnist' or 'folder:PATH', got {spec!r} "
+                           f"({type(spec).__name__})")
+    return spec
+
+
+def _did_you_mean(spec: str) -> str:
+    """A hint for a path given without its folder: or csv: prefix ('' if ``spec`` is no such path)."""
+    if os.path.isdir(spec):
+        return f" (for the images in that folder: folder:{spec})"
+    if os.path.isfile(spec) and spec.lower().endswith(".csv"):
+        return f" (for that CSV file: csv:{spec})"
+    return ""
 
 
 def relabel(splits: DatasetSplits, labels: tuple[str, ...]) -> DatasetSplits:

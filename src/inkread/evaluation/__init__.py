@@ -37,6 +37,12 @@ class EvaluateConfig:
     data_dir: str | None = None
     limit: int | None = None  # evaluate only the first N images of the split
 
+    def __post_init__(self) -> None:
+        from inkread.data.load import dataset_spec
+
+        self.dataset = dataset_spec(self.dataset)  # a Path names a folder:/csv: data set, as in training
+        self.out = str(self.out)
+
 
 def evaluate(config: EvaluateConfig) -> dict:
     """Run the model on a split of the data set, write the report into ``config.out``, return its metrics.
