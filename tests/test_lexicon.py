@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import sys
 
 import numpy as np
@@ -61,8 +62,8 @@ def test_the_alignment_gives_each_character_its_frames():
 NEAR_MISS = [{"c": 0.9}, {"": 0.9}, {"o": 0.5, "a": 0.4}, {"": 0.9}, {"t": 0.9}]
 
 
-def read_with(rows, lexicon, labels=LETTERS, allowed=None) -> tuple[str, list[bool], list[float]]:
-    log_probs = log_probs_of(rows, labels)
+def read_with(rows, lexicon, labels=LETTERS, allowed=None, floor=0.01) -> tuple[str, list[bool], list[float]]:
+    log_probs = log_probs_of(rows, labels, floor)
     decoded, listed = lexicon_read(log_probs, labels, ctc_greedy(log_probs, labels), lexicon, allowed)
     return "".join(char for char, *_ in decoded), listed, [confidence for _, confidence, *_ in decoded]
 
@@ -83,8 +84,10 @@ def test_the_chosen_word_takes_the_case_the_model_read():
 
 def test_a_sure_reading_far_from_every_listed_word_is_kept():
     sure = [{"t": 0.99}, {"": 0.99}, {"o": 0.99}, {"": 0.99}, {"o": 0.99}, {"": 0.99}, {"t": 0.99}]
-    text, listed, _ = read_with(sure, Lexicon.from_counts("test", {"cat": 1}))
+    listed_word = Lexicon.from_counts("test", {"cat": 1})
+    text, listed, _ = read_with(sure, listed_word, floor=1e-4)  # "cat": ~27 nats less likely, more than the penalty
     assert text == "toot" and not any(listed)
+    assert read_with(sure, listed_word.with_settings(unknown_penalty=math.inf), floor=1e-4)[0] == "cat"
 
 
 def test_marks_around_a_word_stay_and_words_with_digits_are_left_alone():
