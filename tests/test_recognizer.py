@@ -576,3 +576,36 @@ def test_ink_in_which_no_character_is_read_is_unread_not_blank(font, monkeypatch
     monkeypatch.setattr(recognizer_module, "normalize", nothing)  # every glyph normalizes to nothing
     result = font.read(render("25", size=(400, 140), font_size=100))
     assert not result.no_ink and result.uncertain and result.text == ""
+
+
+# --- the Python API as users call it ------------------------------------------------------------
+
+def test_predict_preprocessed_refuses_nan_and_0_to_255_images(pixel):
+    with pytest.raises(InputImageError, match="NaN or infinite"):
+        pixel.predict_preprocessed(np.full((1, 28, 28), np.nan, np.float32))
+    with pytest.raises(InputImageError, match="up to 255: divide 0..255 images by 255"):
+        pixel.predict_preprocessed(np.full((1, 28, 28), 255, np.uint8))
+    with pytest.raises(InputImageError, match=r"shape \(N, 28, 28\), got \(1, 1, 32, 32\)"):
+        pixel.predict_preprocessed(np.zeros((1, 32, 32), np.float32))
+    assert len(pixel.predict_preprocessed(np.zeros((2, 28, 28), np.float32))) == 2
+
+
+def test_predict_batch_given_one_image_says_to_pass_a_list(pixel, tmp_path):
+    path = tmp_path / "seven.png"
+    Image.new("L", (28, 28), 255).save(path)
+    for one in (str(path), path, Image.open(path), np.zeros((28, 28), np.uint8)):
+        with pytest.raises(InkreadError, match="predict_batch takes a list of images.*predict_batch\\(\\[image\\]\\)"):
+            pixel.predict_batch(one)
+    assert len(pixel.predict_batch(np.zeros((3, 28, 28), np.uint8))) == 3  # a stack of images is a batch
+
+
+def test_recognizer_options_are_checked(pixel_bundle):
+    from inkread import Recognizer
+
+    for option in ({"uncertain_below": 2}, {"margin_below": -0.1}, {"uncertain_below": "0.5"}):
+        with pytest.raises(InkreadError, match="is a probability between 0 and 1"):
+            Recognizer.load(pixel_bundle, **option)
+    for threads in (-1, 2.5, True):
+        with pytest.raises(InkreadError, match="threads must be a whole number of at least 1"):
+            Recognizer.load(pixel_bundle, threads=threads)
+    assert Recognizer(pixel_bundle).labels == Recognizer.load(pixel_bundle).labels  # a name or path, as load takes

@@ -356,3 +356,15 @@ def test_predict_says_when_a_note_of_letters_and_digits_holds_several_characters
         page = 255 - write_on_page(text, ink, size=(110, 220), line_height=50, gap=8, space=20, threshold=127)
         flagged += recognizer.predict(page).several_characters is not None
     assert flagged == len(notes)
+
+
+def test_model_pairs_load_in_python_as_the_command_line_writes_them():
+    shipped("digits")
+    if not (PRETRAINED_DIR / "lines" / "model.json").exists():
+        pytest.skip(f"the shipped 'lines' model is not in {PRETRAINED_DIR}")
+    from inkread import Recognizer
+
+    pair = Recognizer.load("digits+lines")
+    assert pair.name == "digits" and pair.touching is not None and pair.touching.name == "lines"
+    with pytest.raises(Exception, match="in MODEL\\+LINES the first model reads single characters"):
+        Recognizer.load("lines+digits")

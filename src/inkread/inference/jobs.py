@@ -105,18 +105,14 @@ def load_reader(model: str, mode: str = "read", threads: int | None = None):
     each piece of ink that holds touching characters (``Recognizer.load(..., touching=LINES)``).
     """
     from inkread.inference.line_reader import LineReader, is_line_model
-    from inkread.inference.bundle_format import ModelMeta, check_model_pair
-    from inkread.inference.onnx_model import resolve_bundle, split_model_pair
+    from inkread.inference.onnx_model import split_model_pair
     from inkread.inference.recognizer import Recognizer
 
     characters, touching = split_model_pair(model)
-    if touching is not None:
-        if mode != "read":
-            raise InkreadError(f"{model} reads strings of characters: use inkread read --model {model}, "
-                               f"or predict one character per image with --model {characters}")
-        check_model_pair(model, ModelMeta.read(resolve_bundle(characters)).arch, ModelMeta.read(resolve_bundle(touching)).arch)
-        return Recognizer.load(characters, threads=threads, touching=touching)
-    if is_line_model(model):
+    if touching is not None and mode != "read":
+        raise InkreadError(f"{model} reads strings of characters: use inkread read --model {model}, "
+                           f"or predict one character per image with --model {characters}")
+    if touching is None and is_line_model(model):
         if mode != "read":
             raise InkreadError(f"{model} is a line model: it reads whole lines; use inkread read --model {model}")
         return LineReader.load(model, threads=threads)

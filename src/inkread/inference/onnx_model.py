@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from inkread.errors import InputImageError, ModelBundleError, first_line
+from inkread.errors import InkreadError, InputImageError, ModelBundleError, first_line
 from inkread.inference.bundle_format import CHECKPOINT_FILE, LINE_ARCH, META_FILE, ONNX_FILE, ModelMeta
 
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
@@ -131,6 +131,8 @@ def load_bundle(name_or_path: str | os.PathLike, threads: int, *, line_model: bo
     ``line_model``: whether a line model (``LINE_ARCH``) is wanted; the other kind raises
     ``ModelBundleError``, as does an ONNX file whose outputs disagree with model.json's labels.
     """
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise InkreadError(f"threads must be a whole number of at least 1 (or None for the default), got {threads!r}")
     folder = resolve_bundle(name_or_path)
     meta = ModelMeta.read(folder)
     refusal, fix = _WRONG_KIND[line_model]

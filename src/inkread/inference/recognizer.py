@@ -19,14 +19,15 @@ import os
 from typing import TYPE_CHECKING, Any, Iterable, Literal
 
 import numpy as np
+from PIL import Image
 
-from inkread.errors import InkreadError, plural
+from inkread.errors import InkreadError, InputImageError, plural
 from inkread.imaging.decode import load_image_scaled
 from inkread.imaging.preprocess import NoInkError, may_be_inverted, normalize, preprocess_image, writing_ink
 from inkread.imaging.segment import CutChooser, Glyph, JoinChooser, may_hold_several, segment
-from inkread.inference.bundle_format import ModelMeta
+from inkread.inference.bundle_format import ModelMeta, check_model_pair
 from inkread.inference.grouping import EXTRA_CUT_COST, JOIN_GAIN, best_cuts, best_groups
-from inkread.inference.onnx_model import OnnxModel, softmax
+from inkread.inference.onnx_model import OnnxModel, resolve_bundle, softmax, split_model_pair
 from inkread.inference.restrict import restriction
 from inkread.inference.results import CharacterResult, Prediction, ReadResult, check_top_k, recased_ranking
 from inkread.labels import MERGED_LOWER
@@ -80,13 +81,16 @@ class Recognizer:
     ``touching``: a line model that ``read`` gives characters that touch, to read them whole.
     """
 
-    def __init__(self, model: OnnxModel, *, uncertain_below: float = UNCERTAIN_BELOW, margin_below: float = MARGIN_BELOW,
-                 touching: "LineReader | None" = None):
-        self.model = model
+    def __init__(self, model: OnnxModel | str | os.PathLike, *, uncertain_below: float = UNCERTAIN_BELOW,
+                 margin_below: float = MARGIN_BELOW, touching: "LineReader | None" = None):
+        for name, value in (("uncertain_below", uncertain_below), ("margin_below", margin_below)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise InkreadError(f"{name} is a probability between 0 and 1, got {value!r}")
+        self.model = model if isinstance(model, OnnxModel) else OnnxModel(model)  # Recognizer("digits") as load does
         self.uncertain_below = uncertain_below
         self.margin_below = margin_below
         self.touching = touching
-        self.labels: tuple[str, ...] = tuple(model.meta.labels)
+        self.labels: tuple[str, ...] = tuple(self.model.meta.labels)
         # A digit is never much wider than tall (an m or a w is): wide ink may be digits that touch.
         self._wide = None if any(label.isalpha() for label in self.labels) else WIDE_FOR_DIGITS
 
@@ -95,8 +99,15 @@ class Recognizer:
              touching: str | os.PathLike | None = None, **options: Any) -> "Recognizer":
         """Load "digits", "characters", a bundle folder, a run folder, or a .onnx file with model.json beside it.
 
-        ``touching``: a line model ("lines") for ``read`` to read characters that touch with.
+        ``touching``: a line model ("lines") for ``read`` to read characters that touch with; "digits+lines"
+        (as the command line writes it) is the same as ``load("digits", touching="lines")``.
+        ``options``: ``uncertain_below`` and ``margin_below`` (see the class).
         """
+        if touching is None:
+            name_or_path, touching = split_model_pair(name_or_path)
+            if touching is not None:
+                check_model_pair(str(name_or_path) + "+" + touching, ModelMeta.read(resolve_bundle(name_or_path)).arch,
+                                 ModelMeta.read(resolve_bundle(touching)).arch)
         model = OnnxModel(name_or_path, threads=threads)
         line_reader = None
         if touching is not None:
@@ -137,6 +148,9 @@ class Recognizer:
         """
         if errors not in ("raise", "return"):
             raise InkreadError(f"errors={errors!r}: use 'raise' or 'return'")
+        if isinstance(images, (str, bytes, os.PathLike, Image.Image)) or (isinstance(images, np.ndarray) and images.ndim < 3):
+            raise InkreadError(f"predict_batch takes a list of images, got one {type(images).__name__}: "
+                               "use predict(image), or predict_batch([image])")
         self._check(only, top_k)
         results: list[Prediction | None] = []
         inputs: list[np.ndarray] = []
@@ -207,10 +221,19 @@ class Recognizer:
         return dataclasses.replace(answer, uncertain=True, several_characters=text)
 
     def predict_preprocessed(self, batch: np.ndarray, only: str | None = None, top_k: int = 3) -> list[Prediction]:
-        """Recognize model-ready images: float32 (N, 28, 28) or (N, 1, 28, 28), ink 1.0 on 0.0."""
+        """Recognize model-ready images: float32 (N, 28, 28) or (N, 1, 28, 28), ink 1.0 on 0.0 (as ``preprocess`` gives)."""
         batch = np.asarray(batch, dtype=np.float32)
         if batch.ndim == 3:
             batch = batch[:, None]
+        if batch.ndim != 4 or batch.shape[1:] != (1, 28, 28):
+            raise InputImageError(f"predict_preprocessed takes model-ready images of shape (N, 28, 28), got {batch.shape}: "
+                                  "use predict for images of any other size")
+        if not np.isfinite(batch).all():
+            raise InputImageError("predict_preprocessed got NaN or infinite pixel values: model-ready images hold 0.0 "
+                                  "(paper) to 1.0 (ink), as preprocess gives them")
+        if batch.max(initial=0.0) > 1.0 + 1e-3:  # a 0..255 image would be read as ink everywhere, and surely
+            raise InputImageError(f"predict_preprocessed takes pixel values from 0.0 (paper) to 1.0 (ink), as preprocess "
+                                  f"gives them, got values up to {batch.max():g}: divide 0..255 images by 255")
         predictions = self._rank(self.model.logits(batch), only, top_k)
         for prediction, image in zip(predictions, batch):
             prediction.image = image[0]
