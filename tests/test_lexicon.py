@@ -12,9 +12,9 @@ import pytest
 from helpers import render, shared_subfolder
 from inkread.errors import InkreadError
 from inkread.inference import lexicon as lexicon_module
-from inkread.inference.lexicon import (Lexicon, ctc_alignment, ctc_log_likelihood, lexicon_read, load_lexicon,
-                                       read_word_list)
-from inkread.inference.line_reader import LineReader, ctc_greedy
+from inkread.inference.ctc import ctc_alignment, ctc_greedy, ctc_log_likelihood
+from inkread.inference.lexicon import Lexicon, lexicon_read, load_lexicon, read_word_list
+from inkread.inference.line_reader import LineReader
 from test_cli_predict import inkread, one_line_error
 
 LETTERS = ("a", "c", "o", "t", "C", "T")  # a model's labels: blank is class 0, these 1..6

@@ -17,7 +17,8 @@ from inkread.errors import DatasetError, InkreadError, InputImageError, ModelBun
 from inkread.imaging.line import INK_HEIGHT, LINE_HEIGHT, MARGIN, PEN_WIDTH, normalize_line
 from inkread.imaging.preprocess import NoInkError, _crop, _resize
 from inkread.imaging.stroke import stroke_width
-from inkread.inference.line_reader import LineReader, ctc_greedy
+from inkread.inference.ctc import ctc_greedy
+from inkread.inference.line_reader import LineReader
 from inkread.training.lines import LineTrainConfig, augment_lines, collate, train_lines
 
 LETTERS_AND_DIGITS = [c for c in CHARSET if c != " " and c not in MARKS]

@@ -27,6 +27,7 @@ from inkread.imaging.decode import load_image_scaled
 from inkread.imaging.line import MARGIN, normalize_line_mapped, pad_lines
 from inkread.imaging.segment import segment
 from inkread.inference.bundle_format import LINE_ARCH, ModelMeta
+from inkread.inference.ctc import ctc_greedy
 from inkread.inference.onnx_model import load_bundle, resolve_bundle
 from inkread.inference.recognizer import UNCERTAIN_BELOW, scale_box  # the same bar and boxes for both readers
 from inkread.inference.restrict import restriction
@@ -43,27 +44,6 @@ LINE_BATCH = 16  # lines per ONNX Runtime run; sorted by width first, so little 
 # columns of the line's ink map; the ranking, [(label, probability), ...] best first, comes from the
 # model (a mark or space put in by shape has none: it is its own only candidate).
 Read = tuple
-
-
-def ctc_greedy(log_probs: np.ndarray, labels: Sequence[str]) -> list[tuple[str, float, int, int]]:
-    """Best-path CTC decoding of one line's (T, len(labels) + 1) log-probabilities, blank at 0.
-
-    Returns (character, confidence, first column, last column) per character read: a run of
-    columns with the same best class is one character (a doubled letter needs a blank between its
-    two runs), and its confidence is the highest probability it had in that run.
-    """
-    best = log_probs.argmax(axis=1)
-    probability = np.exp(log_probs[np.arange(len(best)), best])
-    out: list[tuple[str, float, int, int]] = []
-    previous = 0
-    for column, cls in enumerate(best):
-        if cls != 0 and cls == previous:
-            char, confidence, first, _ = out[-1]
-            out[-1] = (char, max(confidence, float(probability[column])), first, column)
-        elif cls != 0:
-            out.append((labels[cls - 1], float(probability[column]), column, column))
-        previous = cls
-    return out
 
 
 class LineReader:
