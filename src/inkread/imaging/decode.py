@@ -36,7 +36,8 @@ def is_image_name(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
 
 
-MAX_PIXELS = 40_000_000  # refuse larger images before decoding them (a 40 MP photo is ~160 MB as RGBA)...
+MAX_PIXELS = 40_000_000  # refuse larger images before decoding them (a 40 MP image is ~160 MB as RGBA; most
+# PNGs are decoded a band at a time, see imaging.bands: 25 MB for 39 MP of RGB)...
 # ...but a JPEG is decoded reduced (1/2..1/8 of each side, see open_image): a 48 MP phone photo is
 # decoded as 3 MP. Up to Pillow's own bomb limit (2 x Image.MAX_IMAGE_PIXELS, 179 MP), where it refuses.
 MAX_JPEG_PIXELS = 160_000_000
