@@ -253,11 +253,12 @@ def test_huge_files_refused_without_reading(tmp_path, monkeypatch):
 
 
 def test_bad_sources(tmp_path):
-    assert "not found" in one_line_error(tmp_path / "missing.png")
+    assert "missing.png: no such file: check the path" in one_line_error(tmp_path / "missing.png")
     assert "folder" in one_line_error(tmp_path)
     assert "empty" in one_line_error(b"")
-    one_line_error(12345)
+    assert "from a value of type int" in one_line_error(12345)
     one_line_error(np.zeros((4, 4, 4, 4)))
+    assert "move the channels last" in one_line_error(np.zeros((3, 40, 40), np.uint8))
     one_line_error(np.array([[np.nan, 1.0], [1.0, 1.0]]))
 
 
@@ -350,3 +351,41 @@ def test_a_decoder_that_raises_runtime_error_gives_a_one_line_error(monkeypatch)
     with pytest.raises(InputImageError, match="cannot be decoded"):
         load_image(buffer.getvalue())
     assert decode.pixel_count(buffer.getvalue()) is None
+
+
+def test_masks_and_deep_integer_images_read_as_their_8_bit_picture(tmp_path):
+    """A 0/1 mask (what thresholding gives) is ink and paper, not an image of two near-black levels, and an
+    integer image above 255 is scaled by the bit depth it fits in (a 12-bit scan's 4095 is white, not 6% grey)."""
+    picture = np.full((40, 60), 255, np.uint8)
+    picture[10:30, 25:32] = 0  # a dark bar on white
+    expected = load_image(picture)
+    mask = (picture < 128).astype(np.uint8)  # 1 = ink, on 0: white on black, as a mask is usually drawn
+    for as_given in (mask, mask.astype(np.int64), mask.astype(bool)):
+        assert np.allclose(load_image(as_given), expected, atol=1 / 255), as_given.dtype
+    for bits in (10, 12, 14, 16):
+        deep = (picture.astype(np.int64) * (2 ** bits - 1) // 255).astype(np.uint16)
+        assert np.allclose(load_image(deep), expected, atol=2 / 255), bits
+        assert np.allclose(load_image((2 ** bits - 1) - deep.astype(np.int32)), expected, atol=2 / 255), bits  # white on black
+
+
+def test_open_files_home_paths_and_gray_alpha_arrays_are_images(tmp_path, monkeypatch):
+    picture = np.full((40, 60), 255, np.uint8)
+    picture[10:30, 25:32] = 0
+    path = tmp_path / "bar.png"
+    Image.fromarray(picture).save(path)
+    expected = load_image(path)
+    with open(path, "rb") as file:  # as web frameworks hand uploads over
+        assert np.array_equal(load_image(file), expected)
+    assert np.array_equal(load_image(io.BytesIO(path.read_bytes())), expected)
+    with open(path, encoding="latin-1") as text:
+        assert "opened as text: open it in binary mode" in one_line_error(text)
+    gray_alpha = np.stack([picture, np.full_like(picture, 255)], axis=-1)
+    assert np.allclose(load_image(gray_alpha), expected, atol=1 / 255)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert np.array_equal(load_image("~/bar.png"), expected)  # as Recognizer.load("~/...") takes it
+
+
+def test_a_file_object_over_the_limit_is_refused_after_reading_only_the_limit(monkeypatch):
+    monkeypatch.setattr(decode, "MAX_BYTES", 1000)
+    stream = io.BytesIO(png(Image.fromarray(np.random.default_rng(0).integers(0, 255, (100, 100), dtype=np.uint8))))
+    assert "is over the" in one_line_error(stream) and stream.tell() == 1001  # read no further than the limit

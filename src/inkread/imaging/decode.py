@@ -1,6 +1,6 @@
 """Decode any image safely into an ink map: float32 (H, W), ink 1.0 on background 0.0.
 
-``load_image`` accepts a path, bytes, a PIL image or a numpy array, in any colour mode. It refuses
+``load_image`` accepts a path, bytes, an open binary file, a PIL image or a numpy array, in any colour mode. It refuses
 what could hurt the server (decompression bombs, checked from the header before any pixel is
 decoded; huge files) and what cannot be a drawing (non-images, truncated files, 1x1 images) with
 ``InputImageError``. Large photos are reduced early, EXIF orientation is honoured, and the
@@ -57,8 +57,10 @@ _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeEr
 def load_image(source: Any) -> np.ndarray:
     """Decode ``source`` into a float32 (H, W) ink map in 0..1, ink high (ink 1.0, background 0.0).
 
-    ``source`` is a path (str or Path), bytes, a PIL image, or a numpy array (uint8, uint16, bool
-    or float in 0..1; gray (H, W) or colour (H, W, 3|4)). A blank image gives all zeros.
+    ``source`` is a path (str or Path, ``~`` expanded), bytes, an open binary file (a BytesIO, an upload),
+    a PIL image, or a numpy array (uint8; other integers, 0/1 masks and 10-16-bit images scaled to 8 bits;
+    bool; float in 0..1 or 0..255; gray (H, W), gray and alpha (H, W, 2) or colour (H, W, 3|4)). A blank
+    image gives all zeros.
     Unreadable, truncated, too large or too small images raise ``InputImageError``.
     """
     return load_image_scaled(source)[0]
@@ -159,13 +161,22 @@ def _open_stream(source: Any) -> tuple[io.BufferedIOBase, str]:
         data = bytes(source)
         _check_bytes(len(data), "the image")
         return io.BytesIO(data), "the image"
+    if hasattr(source, "read"):  # an open file, a BytesIO, a web framework's upload
+        name = source.name if isinstance(getattr(source, "name", None), str) else "the image"
+        data = source.read(MAX_BYTES + 1)
+        if not isinstance(data, (bytes, bytearray)):
+            raise InputImageError(f"{name} was opened as text: open it in binary mode ('rb')")
+        if len(data) > MAX_BYTES:  # only as much was read as the check needs
+            raise InputImageError(f"{name} is over the {MAX_BYTES / 2**20:.0f} MB limit: resize or compress it")
+        _check_bytes(len(data), name)
+        return io.BytesIO(data), name
     if isinstance(source, (str, os.PathLike)):
         name = str(source)
         if isinstance(source, str) and "://" in source:
             raise InputImageError(f"{name} is a URL: download the image first, then give its path or bytes")
         if not name or "\0" in name:
             raise InputImageError(f"{name!r} is not a file path: give the path of an image file")
-        path = Path(source)
+        path = Path(source).expanduser()
         try:
             # One open and one fstat: this runs for every request. Non-blocking, so that a named pipe
             # is refused instead of waiting forever for a writer (no effect on regular files).
@@ -176,7 +187,7 @@ def _open_stream(source: Any) -> tuple[io.BufferedIOBase, str]:
                 _check_bytes(info.st_size, name)
                 return io.BytesIO(file.read()), name
         except FileNotFoundError:
-            raise InputImageError(f"{name} not found: check the path") from None
+            raise InputImageError(f"{name}: no such file: check the path") from None
         except IsADirectoryError:
             raise InputImageError(f"{name} is a folder, not an image file") from None
         except OSError as error:
@@ -184,7 +195,8 @@ def _open_stream(source: Any) -> tuple[io.BufferedIOBase, str]:
                 raise InputImageError(f"{name} is a folder, not an image file") from None
             raise InputImageError(f"cannot read {name}: {error.strerror or error}") from None
     raise InputImageError(
-        f"cannot read an image from a {type(source).__name__}: give a path, bytes, a PIL image or a numpy array"
+        f"cannot read an image from a value of type {type(source).__name__}: give a path, bytes, an open file, "
+        "a PIL image or a numpy array"
     )
 
 
@@ -279,14 +291,21 @@ def _resizable_mode(image: Image.Image) -> str:
 
 
 def _array_image(array: np.ndarray) -> Image.Image:
-    """A PIL image (L, RGB or RGBA) from a numpy image: uint8/uint16/bool/float (0..1 or 0..255)."""
-    if not (array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (1, 3, 4))):
-        raise InputImageError(f"a numpy image must be (H, W), (H, W, 3) or (H, W, 4), got shape {array.shape}")
+    """A PIL image (L, LA, RGB or RGBA) from a numpy image: bool, integers or float (0..1 or 0..255).
+
+    A mask (bool, or integers that are all 0 or 1, as thresholding gives) is 0 and 255; integers above
+    255 are scaled by the bit depth they fit in (10, 12, 14 or 16 bits: a 12-bit scan's 4095 is white).
+    """
+    if not (array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (1, 2, 3, 4))):
+        raise InputImageError(f"a numpy image must be (H, W), (H, W, 2) gray and alpha, (H, W, 3) or (H, W, 4), "
+                              f"got shape {array.shape}" + (": move the channels last" if array.ndim == 3
+                                                           and array.shape[0] in (1, 3, 4) else ""))
     _check_size((array.shape[1], array.shape[0]), "the image")
-    if array.dtype == bool:
-        array = array.astype(np.uint8) * 255
+    if array.dtype == bool or (np.issubdtype(array.dtype, np.integer) and array.size
+                               and array.max() <= 1 and array.min() >= 0):
+        array = array.astype(np.uint8) * 255  # a mask: 1 (or True) is one colour, 0 the other
     elif np.issubdtype(array.dtype, np.integer) and array.dtype != np.uint8:
-        array = to_uint8(array.astype(np.float32), 1.0 if array.max() <= 255 else 255.0 / 65535.0)
+        array = to_uint8(array.astype(np.float32), 255.0 / _integer_white(int(array.max(initial=0))))
     elif np.issubdtype(array.dtype, np.floating):
         if not np.isfinite(array).all():
             raise InputImageError("the image array holds NaN or infinite values")
@@ -296,3 +315,9 @@ def _array_image(array: np.ndarray) -> Image.Image:
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[..., 0]
     return Image.fromarray(np.ascontiguousarray(array))
+
+
+def _integer_white(maximum: int) -> int:
+    """The white of an integer image whose largest value is ``maximum``: 255, or the top of the 10, 12, 14 or
+    16-bit range it fits in, or the maximum itself beyond 16 bits."""
+    return next((2 ** bits - 1 for bits in (8, 10, 12, 14, 16) if maximum <= 2 ** bits - 1), maximum)

@@ -6,7 +6,7 @@
     r.predict_batch(["a.png", "b.png"])  # one ONNX Runtime call for the whole batch
     r.read("phone.jpg").text             # several characters on one or more lines
 
-Images can be a path, bytes, a PIL image or a numpy array (see ``inkread.imaging.decode``).
+Images can be a path, bytes, an open binary file, a PIL image or a numpy array (see ``inkread.imaging.decode``).
 No PyTorch here: only numpy, Pillow and ONNX Runtime. One Recognizer may be shared by threads
 (ONNX Runtime sessions are thread-safe and nothing here is mutated after loading).
 """
