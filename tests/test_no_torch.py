@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from helpers import render
 
 HEAVY = ("torch", "matplotlib", "sklearn", "fastapi", "pooch", "scipy", "pandas", "onnx")
@@ -47,3 +49,12 @@ def test_the_predict_command_does_not_import_torch(font_bundle, tmp_path):
     report = run(code, font_bundle, image)
     assert json.loads(report["stdout"])[0]["label"] == "5"
     assert report["heavy"] == []
+
+
+def test_the_public_names_are_listed_and_load_on_first_use():
+    import inkread
+
+    assert {"Recognizer", "LineReader", "Prediction", "ReadResult", "InkreadError"} <= set(dir(inkread))
+    assert inkread.Prediction.__name__ == "Prediction" and inkread.ReadResult.__name__ == "ReadResult"
+    with pytest.raises(AttributeError, match="no attribute 'Recogniser'"):
+        inkread.Recogniser

@@ -14,19 +14,22 @@ Importing inkread is cheap and never imports PyTorch; both readers run on ONNX R
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["Recognizer", "LineReader", "InkreadError", "__version__"]
+__all__ = ["Recognizer", "LineReader", "Prediction", "ReadResult", "InkreadError", "__version__"]
 
 from inkread.errors import InkreadError
 
+# Loaded on first use so that ``import inkread`` stays light (no onnxruntime until needed).
+_LAZY = {"Recognizer": "inkread.inference.recognizer", "LineReader": "inkread.inference.line_reader",
+         "Prediction": "inkread.inference.results", "ReadResult": "inkread.inference.results"}
+
 
 def __getattr__(name: str):
-    # Loaded on first use so that ``import inkread`` stays light (no onnxruntime until needed).
-    if name == "Recognizer":
-        from inkread.inference.recognizer import Recognizer
+    if name in _LAZY:
+        import importlib
 
-        return Recognizer
-    if name == "LineReader":
-        from inkread.inference.line_reader import LineReader
-
-        return LineReader
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'inkread' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
