@@ -542,3 +542,14 @@ def test_a_bundle_fingerprints_its_training_images_and_keeps_the_start_models(tm
     assert start == json.loads((base / "model.json").read_text())["training"]["train_fingerprint"]
     assert count_matches(start, first.train.images)["matched"] == 16
     assert len(text) < 20_000  # small: two fingerprints of 16 images
+
+
+def test_paths_given_as_path_objects_are_recorded_as_strings(tmp_path):
+    """A Python caller's Path objects: the run's records (checkpoint, model.json) must be plain JSON, or the run
+    trains to its end and then fails to save (and its checkpoint cannot be loaded to resume)."""
+    config = TrainConfig(dataset=tmp_path / "my_digits", out=tmp_path / "run", init_from=tmp_path / "start",
+                         data_dir=tmp_path / "data")
+    assert config.dataset == f"folder:{tmp_path / 'my_digits'}"
+    assert (config.out, config.init_from, config.data_dir) == (str(tmp_path / "run"), str(tmp_path / "start"),
+                                                              str(tmp_path / "data"))
+    json.dumps(config.resolved().to_dict())  # raised TypeError: Object of type PosixPath is not JSON serializable

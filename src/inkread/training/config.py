@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field, fields
 from typing import Optional
 
@@ -53,6 +54,17 @@ class TrainConfig:
     val_fraction: float = 0.1
     augment_config: AugmentConfig = field(default_factory=AugmentConfig)
     name: Optional[str] = None           # bundle name in model.json (default: run folder name)
+
+    def __post_init__(self) -> None:
+        # Python callers pass paths as Path objects; the run's records (checkpoint, model.json) hold strings.
+        from inkread.data.load import dataset_spec
+
+        if self.dataset is not None:
+            self.dataset = dataset_spec(self.dataset)  # a Path names a folder:/csv: data set
+        for name in ("out", "init_from", "data_dir"):
+            value = getattr(self, name)
+            if isinstance(value, os.PathLike):
+                setattr(self, name, os.fspath(value))
 
     def resolved(self) -> "TrainConfig":
         """A copy with every ``None`` recipe field filled from the architecture's recipe."""
