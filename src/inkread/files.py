@@ -198,9 +198,11 @@ def staged_folder(target: str | os.PathLike, names: Collection[str]) -> Iterator
         _swap_in(staging, target)
     except (OSError, InkreadError) as error:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(error, InkreadError) and str(staging) not in str(error):
+            raise  # it says what is wrong already (a second copy of it would only repeat it)
         message = str(_write_error(target, error) if isinstance(error, OSError) else error)
         # name the folder the user asked for, not the hidden staging folder it was being built in
-        raise InkreadError(message.replace(str(staging), str(target))) from error
+        raise InkreadError(message.replace(str(staging), str(target))) from (error if isinstance(error, OSError) else None)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
