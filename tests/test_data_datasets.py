@@ -262,7 +262,7 @@ def test_folder_errors(tmp_path):
         load_dataset(f"folder:{bad}")
     linked = _class_folders(tmp_path / "linked", "12", per_class=2)
     (linked / "1" / "gone.png").symlink_to(tmp_path / "nowhere.png")  # a broken link: named, not skipped
-    with pytest.raises(DatasetError, match="gone.png not found: replace the image or remove it from the data set"):
+    with pytest.raises(DatasetError, match="gone.png: no such file: replace the image or remove it from the data set"):
         load_dataset(f"folder:{linked}")
     (tmp_path / "cols").mkdir()
     (tmp_path / "cols" / "labels.csv").write_text("name,class\na.png,1\n")
