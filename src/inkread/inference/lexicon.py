@@ -230,8 +230,7 @@ def choose_word(folded: np.ndarray, classes: dict[str, int], reading: str, lexic
     settings = lexicon.settings
     query = reading.lower()
     indices, targets = [], []
-    found = nearest_words(query, lexicon, settings.candidates) + beam_words(folded, classes, lexicon)
-    for index in dict.fromkeys(found):  # once each, in that order
+    for index in dict.fromkeys(nearest_words(query, lexicon, settings.candidates) + beam_words(folded, classes, lexicon)):
         target = [classes.get(char) for char in lexicon.words[index]]
         if None not in target:  # a word with a character the model cannot write is never read
             indices.append(index)
