@@ -17,10 +17,7 @@ the answers (the usual "closed lexicon" setting of word recognition: a form fiel
 list of values), so it is a ceiling for a small domain list, not a figure for open text. Each
 lexicon's settings (frequency weight, unknown-word penalty, candidates) are chosen by a grid
 search on the words of half the contributors (every other one in sorted order) and reported on
-all words and on the other half, held out. A third lexicon column adds the beam search over the
-English list's prefix tree (``LexiconSettings.beam``): with the english settings, the beam width
-and the number of its words rescored (``BEAM_GRID``) are chosen on the same half. A markdown
-report on stdout, then the time and memory the English prefix tree takes to build. The folder is
+all words and on the other half, held out. A markdown report on stdout. The folder is
 evaluation data: nothing but those settings is tuned on it.
 """
 
@@ -33,7 +30,6 @@ import math
 import statistics
 import sys
 import time
-import tracemalloc
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +38,6 @@ from inkread.imaging.decode import load_image
 from inkread.imaging.preprocess import NoInkError, ink_box
 from inkread.inference.jobs import load_reader
 from inkread.inference.lexicon import Lexicon, load_lexicon
-from inkread.inference.trie import build_trie
 from shared_sets import DEFAULT_DATA, load_set, print_report
 
 IGNORED = " '-"
@@ -51,7 +46,6 @@ LINE_MODEL = "lines"
 CLOSED = "closed vocabulary (all labels: holds the answers)"
 GRID = {"frequency_weight": (0.0, 0.5, 1.0, 2.0), "unknown_penalty": (0.0, 5.0, 10.0, 20.0, math.inf),
         "candidates": (50, 200)}
-BEAM_GRID = {"beam": (50, 100, 200), "beam_words": (20, 100)}
 
 
 @dataclass
@@ -90,13 +84,13 @@ def figures(words: list[Word], answers: list[tuple[str, float]]) -> dict[str, fl
             "ms": 1000 * statistics.median(seconds for _, seconds in answers)}
 
 
-def tune(reader, lexicon: Lexicon, words: list[Word], choices: dict = GRID) -> Lexicon:
-    """``lexicon`` with the settings of ``choices`` that read most of ``words`` exactly (then: the lowest CER)."""
+def tune(reader, lexicon: Lexicon, words: list[Word]) -> Lexicon:
+    """``lexicon`` with the ``GRID`` settings that read most of ``words`` exactly (then: the lowest CER)."""
     def merit(settings: dict) -> tuple[float, float]:
         found = figures(words, read_all(reader, words, lexicon.with_settings(**settings)))
         return found["correct"], -found["cer"]
 
-    grid = [dict(zip(choices, values)) for values in itertools.product(*choices.values())]
+    grid = [dict(zip(GRID, values)) for values in itertools.product(*GRID.values())]
     return lexicon.with_settings(**max(grid, key=merit))  # max keeps the first of equals: the grid's order
 
 
@@ -145,19 +139,13 @@ def run(models: list[str], data: Path, limit: int | None, lexicons: bool) -> str
     words, left_out = load_words(data, limit)
     tuning, held_out = halves(words)
     answers = {model: read_all(load_reader(model), words) for model in models}
-    chosen, built = {}, []
+    chosen = {}
     if lexicons:
         reader = load_reader(LINE_MODEL)
-        english = load_lexicon("english").with_settings(beam=0)
         closed = Lexicon.from_counts(CLOSED, dict.fromkeys((word.label for word in words), 1.0))
-        for title, lexicon in ((f"{LINE_MODEL} + english", english), (f"{LINE_MODEL} + {CLOSED}", closed)):
+        for title, lexicon in ((f"{LINE_MODEL} + english", load_lexicon("english")), (f"{LINE_MODEL} + {CLOSED}", closed)):
             chosen[title] = tune(reader, lexicon, tuning).settings
             answers[title] = read_all(reader, words, lexicon.with_settings(**vars(chosen[title])))
-        built = trie_cost(english)
-        title = f"{LINE_MODEL} + english + beam search"
-        chosen[title] = tune(reader, english.with_settings(**vars(chosen[f"{LINE_MODEL} + english"])), tuning,
-                             BEAM_GRID).settings
-        answers[title] = read_all(reader, words, english.with_settings(**vars(chosen[title])))
     held = [k for k, word in enumerate(words) if word in held_out]
     return "\n".join([
         f"`read(only=\"letters\")` on unipen_words ({len(words)} word images of {len({w.contributor for w in words})} "
@@ -166,21 +154,7 @@ def run(models: list[str], data: Path, limit: int | None, lexicons: bool) -> str
         f"Held out: the {len(held_out)} words of the contributors whose words did not choose the lexicon settings:", "",
         *table({title: figures(held_out, [found[k] for k in held]) for title, found in answers.items()}), "",
         *(f"Settings of {title}, chosen on the other {len(tuning)} words: {settings}" for title, settings in chosen.items()),
-        *built,
     ])
-
-
-def trie_cost(lexicon: Lexicon) -> list[str]:
-    """A line on the time and memory building ``lexicon``'s prefix tree takes (built here, before it is used)."""
-    started = time.perf_counter()
-    trie = lexicon.trie
-    seconds = time.perf_counter() - started
-    tracemalloc.start()  # a second build, for its memory: tracemalloc slows what it watches
-    build_trie(lexicon.words)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return ["", f"Prefix tree of the english list ({len(lexicon.words)} words, {len(trie.char)} nodes): built in "
-                f"{seconds:.2f} s, {trie.nbytes / 2**20:.1f} MiB kept, {peak / 2**20:.0f} MiB at the peak of building"]
 
 
 def main(argv: list[str] | None = None) -> int:

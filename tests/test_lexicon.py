@@ -12,10 +12,9 @@ import pytest
 from helpers import render, shared_subfolder
 from inkread.errors import InkreadError
 from inkread.inference import lexicon as lexicon_module
-from inkread.inference.ctc import ctc_alignment, ctc_greedy, ctc_log_likelihood, ctc_trie_search
-from inkread.inference.lexicon import Lexicon, lexicon_read, load_lexicon, nearest_words, read_word_list
+from inkread.inference.ctc import ctc_alignment, ctc_greedy, ctc_log_likelihood
+from inkread.inference.lexicon import Lexicon, lexicon_read, load_lexicon, read_word_list
 from inkread.inference.line_reader import LineReader
-from inkread.inference.trie import build_trie
 from test_cli_predict import inkread, one_line_error
 
 LETTERS = ("a", "c", "o", "t", "C", "T")  # a model's labels: blank is class 0, these 1..6
@@ -96,70 +95,6 @@ def test_marks_around_a_word_stay_and_words_with_digits_are_left_alone():
     comma = [*NEAR_MISS, {",": 0.9}, {" ": 0.9}, {"c": 0.9}, {"": 0.9}, {"1": 0.9}, {"": 0.9}, {"t": 0.9}]
     text, listed, _ = read_with(comma, Lexicon.from_counts("test", {"cat": 1}), labels)
     assert text == "cat, c1t" and listed == [True] * 3 + [False] * 5
-
-
-def walk(trie, word: str) -> int:
-    """The node of ``word`` in ``trie`` (-1 if it is not a prefix there)."""
-    node = 0
-    for char in word:
-        kids = trie.children[trie.first_child[node]:trie.first_child[node + 1]]
-        match = [kid for kid in kids if trie.chars[trie.char[kid]] == char]
-        if not match:
-            return -1
-        node = int(match[0])
-    return node
-
-
-def test_the_prefix_tree_holds_each_word_once_and_nothing_else():
-    words = ["tact", "cat", "ca", "coat", "t"]
-    trie = build_trie(words)
-    assert [int(trie.word[walk(trie, word)]) for word in words] == [0, 1, 2, 3, 4]
-    assert trie.word[walk(trie, "co")] == -1 and walk(trie, "cot") == -1 and trie.word[0] == -1
-    assert len(trie.char) == 1 + len("tact") + len("cat") + len("oat")  # shared prefixes share nodes
-
-
-def random_log_probs(seed: int, frames: int, classes: int) -> np.ndarray:
-    raw = np.random.default_rng(seed).random((frames, classes)) + 0.05
-    return np.log(raw / raw.sum(axis=1, keepdims=True))
-
-
-@pytest.mark.parametrize("seed", range(4))
-def test_the_beam_search_ranks_words_as_their_full_likelihood_does(seed):
-    words = ["a", "b", "ab", "ba", "aa", "abb", "bab", "aab"]  # doubled letters and words that are prefixes
-    log_probs = random_log_probs(seed, 5, 3)
-    prior = np.log(np.linspace(0.5, 0.05, len(words)))
-    found = ctc_trie_search(log_probs, build_trie(words), {"a": 1, "b": 2}, beam=100, best=len(words), word_prior=prior)
-    exact = [brute_force_ctc(log_probs, [1 + "ab".index(c) for c in word]) + prior[k] for k, word in enumerate(words)]
-    assert [index for index, _ in found] == sorted(range(len(words)), key=lambda k: -exact[k])
-    assert [score for _, score in found] == pytest.approx(sorted(exact, reverse=True), rel=1e-9)
-
-
-def test_the_beam_search_returns_only_listed_words():
-    words = ["cot", "coat", "tact", "cc"]
-    trie = build_trie(words)
-    for seed in range(5):
-        found = ctc_trie_search(random_log_probs(seed, 8, len(LETTERS) + 1), trie, {"a": 1, "c": 2, "o": 3, "t": 4},
-                                beam=3, best=10)
-        assert found and {index for index, _ in found} <= set(range(len(words)))
-    sure = log_probs_of([{"c": 0.99}, {"": 0.99}, {"o": 0.99}, {"": 0.99}, {"o": 0.99}, {"": 0.99}, {"t": 0.99}])
-    found = ctc_trie_search(sure, trie, {"a": 1, "c": 2, "o": 3, "t": 4}, beam=3, best=10)  # reads "coot", unlisted
-    assert {words[index] for index, _ in found} <= {"cot", "coat"}  # its listed prefixes ("co") are not words
-
-
-# best path "coot", but each letter's runner-up spells "tact": as likely letter by letter, and its
-# alignments sum higher than those of the listed words near "coot", which need a letter that is not there
-FAR_FROM_THE_BEST_PATH = [{"c": 0.5, "t": 0.45}, {"": 0.9}, {"o": 0.5, "a": 0.45}, {"": 0.9}, {"o": 0.5, "c": 0.45},
-                          {"": 0.9}, {"t": 0.9}]
-
-
-def test_the_beam_search_finds_a_likely_word_far_from_the_best_path_spelling():
-    lexicon = Lexicon.from_counts("test", {"cot": 1, "coat": 1, "cat": 1, "tact": 1})
-    assert "".join(c for c, *_ in ctc_greedy(log_probs_of(FAR_FROM_THE_BEST_PATH), LETTERS)) == "coot"
-    assert "tact" not in [lexicon.words[k] for k in nearest_words("coot", lexicon, 3)]
-    nearest_only = lexicon.with_settings(candidates=3, unknown_penalty=math.inf)
-    assert read_with(FAR_FROM_THE_BEST_PATH, nearest_only)[0] != "tact"
-    assert read_with(FAR_FROM_THE_BEST_PATH, nearest_only.with_settings(beam=10, beam_words=2))[0] == "tact"
-    assert nearest_only.trie is nearest_only.with_settings(beam=10).trie is lexicon.trie  # built once per word list
 
 
 def test_a_word_list_with_counts(tmp_path):

@@ -3,9 +3,7 @@
 * ``ctc_greedy``: best-path decoding (what the line model reads on its own);
 * ``ctc_log_likelihood``: how likely given spellings are, summed over every alignment (the forward
   pass), for the lexicon (``inference.lexicon``);
-* ``ctc_alignment``: the single most likely alignment of a spelling, for each character's place;
-* ``ctc_trie_search``: the listed words most likely under the model, by a prefix beam search that
-  only follows a word list's prefix tree (``inference.trie``), for the lexicon's candidates.
+* ``ctc_alignment``: the single most likely alignment of a spelling, for each character's place.
 
 numpy only, no PyTorch.
 """
@@ -15,8 +13,6 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-
-from inkread.inference.trie import Trie
 
 
 def ctc_greedy(log_probs: np.ndarray, labels: Sequence[str]) -> list[tuple[str, float, int, int]]:
@@ -97,63 +93,3 @@ def ctc_alignment(log_probs: np.ndarray, target: Sequence[int]) -> list[tuple[in
     frames = np.array(path)
     return [(int(np.flatnonzero(frames == s)[0]), int(np.flatnonzero(frames == s)[-1]))
             for s in range(1, len(states), 2)]
-
-
-def ctc_trie_search(log_probs: np.ndarray, trie: Trie, classes: dict[str, int], beam: int, best: int,
-                    word_prior: np.ndarray | None = None) -> list[tuple[int, float]]:
-    """The ``best`` words of ``trie`` most likely over (T, classes) ``log_probs`` (blank 0), with their scores.
-
-    A CTC prefix beam search whose prefixes are trie nodes: each frame, every kept prefix either
-    stays (a blank, or its last character again) or grows by one of its children in the tree, and
-    the ``beam`` most likely prefixes (summed over the alignments kept) go on to the next frame;
-    the words among all the prefixes of the last frame are ranked.
-    ``classes`` maps a character to its class; a child whose character has none is never taken.
-    Returns (word index, score) pairs, best first: the likelihood of the word's kept alignments,
-    plus ``word_prior[word index]`` where given (e.g. a weighted log frequency).
-    """
-    lookup = np.array([classes.get(c, -1) for c in trie.chars] + [-1], dtype=np.int64)  # [-1]: the root's char
-    nodes = np.zeros(1, dtype=np.int64)
-    blank_end, char_end = np.zeros(1), np.full(1, -np.inf)  # log-probability of the prefix ending in a blank / not
-    for frame in log_probs:
-        if len(nodes) > beam:  # cut before growing, not after: the last frame's words are all weighed
-            keep = np.argpartition(-np.logaddexp(blank_end, char_end), beam - 1)[:beam]
-            nodes, blank_end, char_end = nodes[keep], blank_end[keep], char_end[keep]
-        last = lookup[trie.char[nodes]]
-        total = np.logaddexp(blank_end, char_end)
-        kids, parent = _children(trie, nodes)
-        kid_class = lookup[trie.char[kids]]
-        kids, parent, kid_class = kids[kid_class >= 0], parent[kid_class >= 0], kid_class[kid_class >= 0]
-        # a child repeating its parent's last character needs a blank between them
-        grown = np.where(kid_class == last[parent], blank_end[parent], total[parent]) + frame[kid_class]
-        stayed = np.where(last >= 0, char_end + frame[np.maximum(last, 0)], -np.inf)
-        nodes, blank_end, char_end = _merged(np.concatenate([nodes, kids]),
-                                             np.concatenate([total + frame[0], np.full(len(kids), -np.inf)]),
-                                             np.concatenate([stayed, grown]))
-    words = trie.word[nodes]
-    score = np.logaddexp(blank_end, char_end)[words >= 0]
-    words = words[words >= 0]
-    if word_prior is not None:
-        score = score + word_prior[words]
-    order = np.argsort(-score, kind="stable")[:best]
-    return [(int(words[k]), float(score[k])) for k in order if np.isfinite(score[k])]
-
-
-def _children(trie: Trie, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every child of ``nodes``, and the position in ``nodes`` of each one's parent."""
-    start, stop = trie.first_child[nodes], trie.first_child[nodes + 1]
-    counts = stop - start
-    parent = np.repeat(np.arange(len(nodes)), counts)
-    offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)  # 0, 1, .. within each parent
-    return trie.children[start[parent] + offset].astype(np.int64), parent
-
-
-def _merged(nodes: np.ndarray, blank_end: np.ndarray, char_end: np.ndarray):
-    """One entry per node: a node reached by staying and by growing (at most twice) sums both ways."""
-    order = np.argsort(nodes, kind="stable")
-    nodes, blank_end, char_end = nodes[order], blank_end[order], char_end[order]
-    again = np.flatnonzero(nodes[1:] == nodes[:-1]) + 1
-    blank_end[again - 1] = np.logaddexp(blank_end[again - 1], blank_end[again])
-    char_end[again - 1] = np.logaddexp(char_end[again - 1], char_end[again])
-    keep = np.ones(len(nodes), dtype=bool)
-    keep[again] = False
-    return nodes[keep], blank_end[keep], char_end[keep]

@@ -2,10 +2,8 @@
 
 A CTC line model spells what it sees letter by letter ("Veserve", "bild"); a word list knows which
 spellings exist. For each word of a line (the frames between two spaces of the best path) the
-nearest lexicon words by edit distance (``rapidfuzz``) to what it read, and with ``beam`` set the
-words a prefix beam search finds likely in the model's probabilities (``ctc_trie_search`` over
-the list's prefix tree, built once per lexicon), are rescored by how likely the model finds each
-over that word's frames (``ctc_log_likelihood``, the sum over every alignment), plus
+nearest lexicon words by edit distance (``rapidfuzz``) are rescored by how likely the model finds
+each over that word's frames (``ctc_log_likelihood``, the sum over every alignment), plus
 ``frequency_weight`` times the log of the word's frequency. The model's own reading competes as
 an unknown word: it scores its own likelihood, plus the log frequency of the rarest lexicon word,
 minus ``unknown_penalty``; when it wins, the word stays as read (a name the list lacks, read
@@ -33,15 +31,14 @@ import importlib.util
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from inkread.errors import InkreadError
-from inkread.inference.ctc import ctc_alignment, ctc_log_likelihood, ctc_trie_search
-from inkread.inference.trie import Trie, build_trie
+from inkread.inference.ctc import ctc_alignment, ctc_log_likelihood
 
 ENGLISH = "english"
 INSTALL_HINT = 'pip install "inkread[words]"'
@@ -56,15 +53,11 @@ class LexiconSettings:
     frequency_weight: times the natural log of a word's frequency (0: every listed word alike).
     unknown_penalty: nats the model's own reading loses, as an unlisted word, against the rarest listed one.
     candidates: nearest words by edit distance that are rescored with the model.
-    beam: prefixes a beam search over the list's prefix tree keeps per frame (0: no beam search).
-    beam_words: the most likely words of that search that are rescored too.
     """
 
     frequency_weight: float = 0.5
     unknown_penalty: float = 20.0  # the model misreads so often that its own reading rarely beats a listed word
     candidates: int = 200
-    beam: int = 0
-    beam_words: int = 50
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,14 +70,6 @@ class Lexicon:
     spellings: tuple[str, ...]
     log_frequency: np.ndarray
     settings: LexiconSettings = LexiconSettings()
-    _built: dict = field(default_factory=dict, repr=False)  # the trie, shared by copies with other settings
-
-    @property
-    def trie(self) -> Trie:
-        """The prefix tree of ``words``, built on first use (~0.5 s and 11 MB for the English list)."""
-        if "trie" not in self._built:
-            self._built["trie"] = build_trie(self.words)
-        return self._built["trie"]
 
     @classmethod
     def from_counts(cls, name: str, counts: dict[str, float]) -> "Lexicon":
@@ -212,16 +197,6 @@ def nearest_words(query: str, lexicon: Lexicon, limit: int) -> list[int]:
     return [index for _, _, index in process.extract(query, lexicon.words, scorer=Levenshtein.distance, limit=limit)]
 
 
-def beam_words(folded: np.ndarray, classes: dict[str, int], lexicon: Lexicon) -> list[int]:
-    """The indices of the lexicon words a beam search finds most likely (with their weighted frequency), if ``beam``."""
-    settings = lexicon.settings
-    if not settings.beam:
-        return []
-    found = ctc_trie_search(folded, lexicon.trie, classes, settings.beam, settings.beam_words,
-                            settings.frequency_weight * lexicon.log_frequency)
-    return [index for index, _ in found]
-
-
 def choose_word(folded: np.ndarray, classes: dict[str, int], reading: str, lexicon: Lexicon) -> Choice | None:
     """The lexicon word that best explains one word's case-folded log-probabilities, or None to keep ``reading``.
 
@@ -230,7 +205,7 @@ def choose_word(folded: np.ndarray, classes: dict[str, int], reading: str, lexic
     settings = lexicon.settings
     query = reading.lower()
     indices, targets = [], []
-    for index in dict.fromkeys(nearest_words(query, lexicon, settings.candidates) + beam_words(folded, classes, lexicon)):
+    for index in nearest_words(query, lexicon, settings.candidates):
         target = [classes.get(char) for char in lexicon.words[index]]
         if None not in target:  # a word with a character the model cannot write is never read
             indices.append(index)
