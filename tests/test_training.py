@@ -553,3 +553,17 @@ def test_paths_given_as_path_objects_are_recorded_as_strings(tmp_path):
     assert (config.out, config.init_from, config.data_dir) == (str(tmp_path / "run"), str(tmp_path / "start"),
                                                               str(tmp_path / "data"))
     json.dumps(config.resolved().to_dict())  # raised TypeError: Object of type PosixPath is not JSON serializable
+
+
+def test_a_runs_threads_are_given_back_to_the_caller(tmp_path):
+    """train(threads=1) left the caller's PyTorch at one thread for everything after it."""
+    from helpers import render
+
+    for label in "01":
+        (tmp_path / "mine" / label).mkdir(parents=True)
+        for k in range(12):
+            render(label, size=(60 + 4 * k, 60 + 4 * k), font_size=40 + k).save(tmp_path / "mine" / label / f"{k}.png")
+    torch.set_num_threads(2)
+    train(TrainConfig(dataset=f"folder:{tmp_path / 'mine'}", out=str(tmp_path / "run"), epochs=1, threads=1,
+                      progress=False))
+    assert torch.get_num_threads() == 2

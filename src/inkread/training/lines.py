@@ -30,13 +30,13 @@ from inkread.evaluation.text import character_error_rate
 from inkread.files import atomic_path
 from inkread.imaging.line import LINE_HEIGHT, pad_lines
 from inkread.inference.bundle_format import LINE_ARCH, ONNX_FILE, WEIGHTS_FILE, ModelMeta
-from inkread.inference.line_reader import ctc_greedy
+from inkread.inference.ctc import ctc_greedy
 from inkread.models import count_parameters
 from inkread.models.linenet import LineNet
 from inkread.training.bundle import MODEL_FOLDER, check_run_folder, save_bundle_files
 from inkread.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, run_folder_lock, save_checkpoint
 from inkread.training.console import progress_bar, say
-from inkread.training.loop import use_bf16
+from inkread.training.loop import torch_threads_restored, use_bf16
 
 CHUNK_BATCHES = 16  # lines are made this many batches at a time and sorted by width: little padding
 
@@ -117,7 +117,7 @@ def augment_lines(images: torch.Tensor, generator: torch.Generator) -> torch.Ten
 def train_lines(config: LineTrainConfig) -> Path:
     """Train as ``config`` says and return the folder of the model bundle (RUN/model)."""
     _check(config)
-    with run_folder_lock(config.out):
+    with run_folder_lock(config.out), torch_threads_restored():
         return _train_lines(config)
 
 

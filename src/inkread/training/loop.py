@@ -10,6 +10,7 @@ ends with the same weights as an uninterrupted run.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import operator
@@ -18,7 +19,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 import torch
@@ -53,8 +54,18 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
     ``splits`` (a ``DatasetSplits``) may be given to skip loading ``config.dataset``. A second
     training into the same ``config.out`` while this one runs is refused (``run_folder_lock``).
     """
-    with run_folder_lock(config.out):
+    with run_folder_lock(config.out), torch_threads_restored():
         return _train(config, splits, on_step)
+
+
+@contextlib.contextmanager
+def torch_threads_restored() -> Iterator[None]:
+    """Give PyTorch's thread count back as it was: a run's ``threads`` must not stay set in the caller's process."""
+    before = torch.get_num_threads()
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path:
