@@ -625,6 +625,23 @@ def test_query_options_are_validated(client):
     assert_error(client.post(f"{API}/predict?topk=3", files=upload(IMAGE)), 422, "'topk'", "no such field")
 
 
+@pytest.mark.parametrize("value", ["yes", "no", "1", "0", "on", "t", "y"])
+def test_boolean_options_in_the_query_or_a_form_are_true_or_false_only(client, value):
+    """pydantic alone takes yes/no/on/1/0/t/y for a boolean from text: "no" was a quiet false and "1" a true."""
+    for request in ({"url": f"{API}/predict?include_preprocessed={value}"},
+                    {"url": f"{API}/predict", "data": {"include_preprocessed": value}}):
+        assert_error(client.post(files=upload(IMAGE), **request), 422, "'include_preprocessed'",
+                     f"'{value}' is not a boolean: use true or false")
+
+
+def test_boolean_options_take_true_and_false_in_any_case(client):
+    for value, included in (("true", True), ("False", False), ("TRUE", True)):
+        for request in ({"url": f"{API}/predict?include_preprocessed={value}"},
+                        {"url": f"{API}/predict", "data": {"include_preprocessed": value}}):
+            answer = client.post(files=upload(IMAGE), **request)
+            assert answer.status_code == 200 and (answer.json()["preprocessed"] is not None) is included, answer.text
+
+
 def query_requests(client) -> list[tuple[str, str, dict]]:
     """One valid request of every endpoint: (method, path, keyword arguments); a correction #1 exists."""
     saved = client.post(f"{API}/corrections", files=upload(IMAGE), data={"label": "4"})

@@ -174,3 +174,23 @@ def test_allowed_host_option_names_a_host_the_server_answers_to(tmp_path, digits
         assert httpx2.get(f"{server.url}/healthz").status_code == 200  # its own address
         refused = httpx2.get(f"{server.url}/healthz", headers={"host": "evil.example"})
         assert refused.status_code == 400 and "--allowed-host" in refused.json()["detail"]
+
+
+def test_a_shutdown_while_the_models_still_load_ends_the_process_cleanly(tmp_path):
+    """The app stopped right after it started (Ctrl-C at once, a test client closed) while the background loader was
+    still opening the ONNX models: the process aborted ("terminate called without an active exception", 134)."""
+    import subprocess
+    import sys
+
+    script = f"""
+from fastapi.testclient import TestClient
+from inkread.serving import ServeConfig, create_app
+config = ServeConfig(models=["digits", "characters", "lines"], allowed_hosts=["testserver"], data_dir={str(tmp_path)!r})
+for _ in range(3):
+    with TestClient(create_app(config)) as client:
+        client.get("/api/v1/nothing-here")
+print("closed")
+"""
+    ended = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert ended.returncode == 0 and "closed" in ended.stdout, ended.stderr[-500:]
+    assert "terminate called" not in ended.stderr

@@ -79,8 +79,12 @@ def create_app(config: ServeConfig) -> FastAPI:
     async def lifespan(app: FastAPI):
         # load the ONNX models in the background: the server answers at once, and the first
         # prediction does not pay for loading
-        threading.Thread(target=registry.load_all, name="inkread-model-loader", daemon=True).start()
+        loader = threading.Thread(target=registry.load_all, name="inkread-model-loader", daemon=True)
+        loader.start()
         yield
+        # A shutdown (Ctrl-C) within a second of the start finds it still loading: the process must not end
+        # under ONNX Runtime's feet ("terminate called without an active exception", exit code 134).
+        await anyio.to_thread.run_sync(loader.join)
 
     # FastAPIOffline: FastAPI whose /docs (Swagger UI) is served from its package, not from a CDN
     # redirect_slashes off: "/api/v1/predict/" was an empty 307 (curl -F printed nothing); it is a 404 that

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
+from pydantic_core import PydanticCustomError
 
 MAX_TOP_K = 20
 MAX_ONLY_CHARS = 100
@@ -20,6 +21,20 @@ MAX_MODEL_NAME_CHARS = 200
 UNSET = [None]
 
 
+def _true_or_false(value: Any, info: ValidationInfo) -> Any:
+    """A query or form value is text: only true and false (any case) are booleans. pydantic alone would also
+    take yes, on, 1, y and t (so "?include_preprocessed=no" and a typo of a value pass unnoticed). JSON bodies
+    keep their own strict types."""
+    if info.mode == "python" and isinstance(value, str):
+        if value.strip().lower() not in ("true", "false"):
+            raise PydanticCustomError("bool_text", "{value} is not a boolean: use true or false", {"value": repr(value[:20])})
+        return value.strip().lower() == "true"
+    return value
+
+
+TextBool = Annotated[bool, BeforeValidator(_true_or_false)]
+
+
 class ImageOptions(BaseModel):
     """Options of /predict and /read given in the body; each one left out falls back to the query."""
 
@@ -30,7 +45,8 @@ class ImageOptions(BaseModel):
     top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, examples=UNSET, description="how many ranked answers (default 5)")
     only: str | None = Field(None, min_length=1, max_length=MAX_ONLY_CHARS, examples=UNSET,
                              description="restrict answers: digits, letters, upper, lower, or characters like ACGT")
-    include_preprocessed: bool | None = Field(None, examples=UNSET, description="also return the 28x28 image the model sees")
+    include_preprocessed: TextBool | None = Field(None, examples=UNSET, description="also return the 28x28 image the model sees "
+                                                  "(true or false)")
 
 
 class ImageJSON(ImageOptions):
