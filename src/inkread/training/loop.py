@@ -17,7 +17,7 @@ import operator
 import os
 import sys
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
@@ -69,6 +69,67 @@ def torch_threads_restored() -> Iterator[None]:
 
 
 def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path:
+    config, batch_given, resume_state, init_meta, inherited = _run_config(config)
+    run_dir = Path(config.out)
+    torch.set_num_threads(config.threads or os.cpu_count() or 1)
+    if splits is None:
+        splits = _load_splits(config, resume_state, init_meta, inherited)
+    _check_training_data(config, splits, resume_state)
+    if not batch_given:
+        config = _small_data_batch(config, len(splits.train.targets))
+
+    torch.manual_seed(config.seed)
+    model = build_model(config.arch, len(splits.labels))
+    # Channels-last convolutions are faster on CPU (oneDNN's native layout): ~25% at 1 thread.
+    model = model.to(memory_format=torch.channels_last)
+    if init_meta is not None and resume_state is None:
+        _load_initial_weights(model, config.init_from, init_meta, splits.labels)
+    batch_starts = _batch_starts(len(splits.train.targets), config.batch_size)
+    optimizer, scheduler = _make_optimizer(model, config, len(batch_starts))
+    # The weight average (EMA) is what gets validated, checkpointed as best, and shipped: it is
+    # smoother than the raw weights, which jump around at the high learning rates we train with.
+    average = _make_average(model, config.ema)
+    run = _RunState()
+    if resume_state is not None:
+        run = _restored(resume_state, run_dir, model, average, optimizer, scheduler)
+        say(config.progress, f"resuming {run_dir} after epoch {run.epoch}")
+    _announce(config, splits, model, resume_state)
+    try:
+        for epoch in range(run.epoch, config.epochs):
+            record = _train_epoch(config, epoch, model, average, optimizer, scheduler, splits, batch_starts, run, on_step)
+            run.history.append(record)
+            say(config.progress, f"epoch {epoch + 1}/{config.epochs}: train loss {record['train_loss']:.4f} acc {record['train_acc']:.4f}"
+                         f" | val loss {record['val_loss']:.4f} acc {record['val_acc']:.4f} | {record['seconds']:.0f}s")
+            stop = _judge_epoch(run, record, shipped(model, average), config.patience)
+            write_history(run_dir, run.history)
+            save_checkpoint(run_dir, {
+                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "average": average.state_dict() if average is not None else None,
+                "scheduler": scheduler.state_dict() if scheduler is not None else None,
+                "epoch": epoch + 1, "history": run.history, "best_val_loss": run.best_val_loss,
+                "best_score": run.best_score, "best_state": run.best_state, "bad_epochs": run.bad_epochs,
+                "config": config.to_dict(), "labels": list(splits.labels),
+                "split_by": splits.source.get("split_by", SPLIT_BY), "train_images": len(splits.train.targets),
+                # the start model's model.json (its weights are in "model" now): resuming needs no start model
+                **({"started_from": _meta_record(init_meta)} if init_meta is not None else {}),
+            })
+            if stop:
+                say(config.progress, f"early stopping: validation loss has not improved for {run.bad_epochs} epochs")
+                break
+    except KeyboardInterrupt:
+        if (run_dir / CHECKPOINT_FILE).exists():
+            print(f"\ninterrupted after {len(run.history)} complete epoch(s); continue with: inkread train --out {run_dir} --resume",
+                  file=sys.stderr)
+        else:
+            print("\ninterrupted during the first epoch: nothing was saved, run the command again", file=sys.stderr)
+        raise
+    return _finish(config, run, shipped(model, average), splits, init_meta)
+
+
+def _run_config(config: TrainConfig):
+    """The run's config, checked and with its recipe filled in; whether a batch size was given (else a small data
+    set gets a smaller one); its checkpoint if resumed; the start model's model.json if fine-tuned; and the split
+    that start model was trained with if the run inherits it."""
     resume_state = None
     # Recorded absolute, as folder:/csv: paths are: the record names the start model and the data
     # directory from any directory (export reads the run's --data-dir).
@@ -88,87 +149,82 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
     init_meta = _start_meta(config.init_from, resume_state, Path(config.out)) if config.init_from else None
     if config.arch is None and init_meta is not None:
         config = replace(config, arch=init_meta.arch)
-    batch_given = config.batch_size is not None  # else the recipe's, made smaller for a small data set (below)
     # Fine-tuning a model on the data set it was trained on: what it held out stays held out (its way of
     # splitting, and its split seed unless --split-seed is given): a model split by "content+class" would
     # otherwise be tested, after fine-tuning, on images it was trained on.
     inherited = _inherited_split(init_meta, config.dataset) if init_meta is not None and resume_state is None else None
     if inherited is not None and config.split_seed is None:
         config = replace(config, split_seed=inherited["seed"])
+    batch_given = config.batch_size is not None
     # A folder:/csv: path is recorded absolute: export and evaluate find the data from any directory.
     config = replace(config.resolved(), dataset=absolute_spec(config.dataset))
     _check_config(config)
     run_dir = Path(config.out)
-    torch.set_num_threads(config.threads or os.cpu_count() or 1)
-
     if resume_state is not None:
         _check_resume_matches(resume_state, config)
     elif (run_dir / CHECKPOINT_FILE).exists():
         raise InkreadError(f"{run_dir} already holds a training run: add --resume to continue it, or choose another --out")
-
-    if init_meta is not None and init_meta.arch != config.arch:  # checked before the data set is loaded: fail fast
+    if init_meta is not None and init_meta.arch != config.arch:  # before the data set is loaded: fail fast
         raise InkreadError(f"{config.init_from} is a model of architecture {init_meta.arch}: fine-tune it with "
                            f"--arch {init_meta.arch}, or leave --arch out")
+    return config, batch_given, resume_state, init_meta, inherited
 
-    if splits is None:
-        from inkread.data import load_dataset
 
-        # A resumed run keeps the split it started with (runs before 2026-12-04 split folders by position).
-        split_by = resume_state.get("split_by", "position") if resume_state is not None else \
-            inherited["split_by"] if inherited is not None else SPLIT_BY
-        try:
-            splits = load_dataset(config.dataset, data_dir=config.data_dir, seed=config.split_seed,
-                                  val_fraction=config.val_fraction, limit=config.limit, split_by=split_by,
-                                  labels=_known_labels(init_meta, resume_state))
-        except LabelsOutsideSet as error:
-            if init_meta is None or resume_state is not None:
-                raise
-            # Renaming the images is rarely the fix here: the starting model is the wrong one.
-            raise DatasetError(f"{config.dataset} has labels {config.init_from} does not know: {first_few(error.unknown)} "
-                               f"(it knows {''.join(init_meta.labels)[:62]}): fine-tune a model that knows them "
-                               "(characters knows digits and letters), or train without --init-from") from None
-    num_classes = len(splits.labels)
-    _check_training_data(config, splits, resume_state)
-    if not batch_given:
-        config = _small_data_batch(config, len(splits.train.targets))
+def _load_splits(config: TrainConfig, resume_state: dict | None, init_meta, inherited: dict | None):
+    """The run's data set, split as the run (or the start model it inherits its split from) was split."""
+    from inkread.data import load_dataset
 
-    torch.manual_seed(config.seed)
-    model = build_model(config.arch, num_classes)
-    # Channels-last convolutions are faster on CPU (oneDNN's native layout): ~25% at 1 thread.
-    model = model.to(memory_format=torch.channels_last)
-    if init_meta is not None and resume_state is None:
-        _load_initial_weights(model, config.init_from, init_meta, splits.labels)
+    # A resumed run keeps the split it started with (runs before 2026-12-04 split folders by position).
+    split_by = resume_state.get("split_by", "position") if resume_state is not None else \
+        inherited["split_by"] if inherited is not None else SPLIT_BY
+    try:
+        return load_dataset(config.dataset, data_dir=config.data_dir, seed=config.split_seed,
+                            val_fraction=config.val_fraction, limit=config.limit, split_by=split_by,
+                            labels=_known_labels(init_meta, resume_state))
+    except LabelsOutsideSet as error:
+        if init_meta is None or resume_state is not None:
+            raise
+        # Renaming the images is rarely the fix here: the starting model is the wrong one.
+        raise DatasetError(f"{config.dataset} has labels {config.init_from} does not know: {first_few(error.unknown)} "
+                           f"(it knows {''.join(init_meta.labels)[:62]}): fine-tune a model that knows them "
+                           "(characters knows digits and letters), or train without --init-from") from None
 
-    batch_starts = _batch_starts(len(splits.train.targets), config.batch_size)
-    steps_per_epoch = len(batch_starts)
-    optimizer, scheduler = _make_optimizer(model, config, steps_per_epoch)
-    # The weight average (EMA) is what gets validated, checkpointed as best, and shipped: it is
-    # smoother than the raw weights, which jump around at the high learning rates we train with.
-    average = _make_average(model, config.ema)
-    bf16 = use_bf16(config.precision)
 
-    history: list[dict] = []
-    # best_score ranks epochs for shipping: validation accuracy, then lower validation loss.
-    start_epoch, best_val_loss, best_score, best_state, bad_epochs = 0, math.inf, None, None, 0
-    if resume_state is not None:
-        try:
-            model.load_state_dict(resume_state["model"])
-            if average is not None and resume_state.get("average") is not None:
-                average.load_state_dict(resume_state["average"])
-            optimizer.load_state_dict(resume_state["optimizer"])
-            if scheduler is not None and resume_state.get("scheduler") is not None:
-                scheduler.load_state_dict(resume_state["scheduler"])
-            start_epoch = int(resume_state["epoch"])
-            history = list(resume_state["history"])
-            best_val_loss, best_state, bad_epochs = resume_state["best_val_loss"], resume_state["best_state"], resume_state["bad_epochs"]
-            best_score = tuple(resume_state["best_score"]) if resume_state.get("best_score") else None
-        except (KeyError, TypeError, ValueError, RuntimeError) as error:
-            raise InkreadError(f"{run_dir / CHECKPOINT_FILE} does not fit this run ({type(error).__name__}: "
-                               f"{first_line(error, 200)}): start over with another --out, or delete the checkpoint") from None
-        say(config.progress, f"resuming {run_dir} after epoch {start_epoch}")
+@dataclass
+class _RunState:
+    """Where a run stands after its last complete epoch (what a checkpoint keeps besides the weights)."""
 
+    epoch: int = 0
+    history: list = field(default_factory=list)
+    best_val_loss: float = math.inf
+    best_score: tuple | None = None  # ranks epochs for shipping: validation accuracy, then lower validation loss
+    best_state: dict | None = None   # the shipped weights of the best epoch so far
+    bad_epochs: int = 0              # epochs since the validation loss last fell (early stopping)
+
+
+def _restored(resume_state: dict, run_dir: Path, model, average, optimizer, scheduler) -> _RunState:
+    """Load a checkpoint's weights and optimizer into the run's objects and return where it stood."""
+    try:
+        model.load_state_dict(resume_state["model"])
+        if average is not None and resume_state.get("average") is not None:
+            average.load_state_dict(resume_state["average"])
+        optimizer.load_state_dict(resume_state["optimizer"])
+        if scheduler is not None and resume_state.get("scheduler") is not None:
+            scheduler.load_state_dict(resume_state["scheduler"])
+        return _RunState(epoch=int(resume_state["epoch"]), history=list(resume_state["history"]),
+                         best_val_loss=resume_state["best_val_loss"], best_state=resume_state["best_state"],
+                         bad_epochs=resume_state["bad_epochs"],
+                         best_score=tuple(resume_state["best_score"]) if resume_state.get("best_score") else None)
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise InkreadError(f"{run_dir / CHECKPOINT_FILE} does not fit this run ({type(error).__name__}: "
+                           f"{first_line(error, 200)}): start over with another --out, or delete the checkpoint") from None
+
+
+def _announce(config: TrainConfig, splits, model, resume_state: dict | None) -> None:
+    """The run's one-line start, and warnings about data too small to check the model or labelled by number."""
     say(config.progress, f"training {config.arch} ({count_parameters(model):,} parameters) on {splits.name}: "
-                 f"{len(splits.train.targets):,} train / {len(splits.val.targets):,} val images, {plural(num_classes, 'class', 'classes')}")
+                 f"{len(splits.train.targets):,} train / {len(splits.val.targets):,} val images, "
+                 f"{plural(len(splits.labels), 'class', 'classes')}")
     if resume_state is None and (not len(splits.val.targets) or not len(splits.test.targets)):
         missing = " and ".join(name for name, part in (("validation", splits.val), ("test", splits.test)) if not len(part.targets))
         warn(f"{splits.name} has too few images to hold out {missing} images: "
@@ -178,108 +234,99 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
         warn(f"the {len(splits.labels)} labels of {splits.name} are numbers ({', '.join(sorted(splits.labels, key=int)[:4])}"
              "...): if they are class indices, as in Kaggle's EMNIST CSV files, the model will answer with those "
              "numbers; write the characters as labels (Kaggle's EMNIST images are also stored transposed)")
-    train_images = torch.from_numpy(np.ascontiguousarray(splits.train.images))
-    train_targets = torch.from_numpy(splits.train.targets.astype(np.int64))
-    val_images = torch.from_numpy(np.ascontiguousarray(splits.val.images))
-    val_targets = torch.from_numpy(splits.val.targets.astype(np.int64))
 
+
+def _train_epoch(config: TrainConfig, epoch: int, model, average, optimizer, scheduler, splits, batch_starts: list[int],
+                 run: _RunState, on_step: Optional[StepCallback]) -> dict:
+    """One epoch of training, then validation of the shipped (averaged) weights: the epoch's history record."""
+    started = time.perf_counter()
+    steps_per_epoch = len(batch_starts)
+    step = epoch * steps_per_epoch
     augment = config.augment_config.scaled(PRESETS[config.augment]) if config.augment in PRESETS else None
-    step = start_epoch * steps_per_epoch
-    try:
-        for epoch in range(start_epoch, config.epochs):
-            started = time.perf_counter()
-            # Seed everything random in this epoch from (seed, epoch): resume == uninterrupted.
-            torch.manual_seed(config.seed * 100_003 + epoch)
-            generator = torch.Generator().manual_seed(config.seed * 7_919 + epoch)
-            order = torch.randperm(len(train_targets), generator=generator)
+    bf16 = use_bf16(config.precision)
+    # Seed everything random in this epoch from (seed, epoch): resume == uninterrupted.
+    torch.manual_seed(config.seed * 100_003 + epoch)
+    generator = torch.Generator().manual_seed(config.seed * 7_919 + epoch)
+    order = torch.randperm(len(splits.train.targets), generator=generator)
+    model.train()
+    loss_sum, correct, seen = 0.0, 0, 0
+    bar = progress_bar(config.progress, steps_per_epoch, f"epoch {epoch + 1}/{config.epochs}")
+    for images, targets in _training_batches(_tensor(splits.train.images), _tensor(splits.train.targets, np.int64),
+                                             order, batch_starts, augment, splits.labels, generator):
+        images = images.contiguous(memory_format=torch.channels_last)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            logits = model(images)
+            loss = F.cross_entropy(logits, targets, label_smoothing=config.label_smoothing)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        if average is not None:
+            average.update_parameters(model)
+        step += 1
+        loss_sum += loss.item() * len(targets)
+        correct += (logits.argmax(1) == targets).sum().item()
+        seen += len(targets)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}", refresh=False)
+        if on_step is not None:
+            callback_started = time.perf_counter()
+            on_step(step, epoch, shipped(model, average))
             model.train()
-            loss_sum, correct, seen = 0.0, 0, 0
-            bar = progress_bar(config.progress, steps_per_epoch, f"epoch {epoch + 1}/{config.epochs}")
-            for images, targets in _training_batches(train_images, train_targets, order, batch_starts,
-                                                     augment, splits.labels, generator):
-                images = images.contiguous(memory_format=torch.channels_last)
-                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                    logits = model(images)
-                    loss = F.cross_entropy(logits, targets, label_smoothing=config.label_smoothing)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                if scheduler is not None:
-                    scheduler.step()
-                if average is not None:
-                    average.update_parameters(model)
-                step += 1
-                loss_sum += loss.item() * len(targets)
-                correct += (logits.argmax(1) == targets).sum().item()
-                seen += len(targets)
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}", refresh=False)
-                if on_step is not None:
-                    callback_started = time.perf_counter()
-                    on_step(step, epoch, shipped(model, average))
-                    model.train()
-                    started += time.perf_counter() - callback_started  # an epoch's seconds are training only
-            if bar is not None:
-                bar.close()
+            started += time.perf_counter() - callback_started  # an epoch's seconds are training only
+    if bar is not None:
+        bar.close()
+    if not math.isfinite(loss_sum):
+        raise InkreadError(f"training diverged in epoch {epoch + 1}: the loss is {loss_sum / seen}; "
+                           f"lower --lr (this run: {config.lr:g}) and start again with another --out")
+    val_loss, val_acc = evaluate_torch(shipped(model, average), _tensor(splits.val.images),
+                                       _tensor(splits.val.targets, np.int64))
+    return {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen,
+            "val_loss": val_loss, "val_acc": val_acc, "lr": optimizer.param_groups[0]["lr"],
+            "seconds": time.perf_counter() - started}
 
-            if not math.isfinite(loss_sum):
-                raise InkreadError(f"training diverged in epoch {epoch + 1}: the loss is {loss_sum / seen}; "
-                                   f"lower --lr (this run: {config.lr:g}) and start again with another --out")
-            val_loss, val_acc = evaluate_torch(shipped(model, average), val_images, val_targets)
-            record = {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen,
-                      "val_loss": val_loss, "val_acc": val_acc, "lr": optimizer.param_groups[0]["lr"],
-                      "seconds": time.perf_counter() - started}
-            history.append(record)
-            say(config.progress, f"epoch {epoch + 1}/{config.epochs}: train loss {record['train_loss']:.4f} acc {record['train_acc']:.4f}"
-                         f" | val loss {val_loss:.4f} acc {val_acc:.4f} | {record['seconds']:.0f}s")
 
-            # Early stopping watches the validation loss; the epoch shipped is the most accurate on
-            # validation (loss overstates late epochs' harm: they grow confident, not wrong).
-            if val_loss < best_val_loss:
-                best_val_loss, bad_epochs = val_loss, 0
-            elif not math.isnan(val_loss):  # no validation images: nothing to stop early on
-                bad_epochs += 1
-            score = (val_acc, -val_loss)
-            if not math.isnan(val_acc) and (best_score is None or score > best_score):
-                best_score, best_state = score, copy.deepcopy(shipped(model, average).state_dict())
-            stop = config.patience is not None and bad_epochs >= config.patience
-            write_history(run_dir, history)
-            save_checkpoint(run_dir, {
-                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "average": average.state_dict() if average is not None else None,
-                "scheduler": scheduler.state_dict() if scheduler is not None else None,
-                "epoch": epoch + 1, "history": history, "best_val_loss": best_val_loss,
-                "best_score": best_score, "best_state": best_state, "bad_epochs": bad_epochs, "config": config.to_dict(),
-                "labels": list(splits.labels), "split_by": splits.source.get("split_by", SPLIT_BY),
-                "train_images": len(splits.train.targets),
-                # the start model's model.json (its weights are in "model" now): resuming needs no start model
-                **({"started_from": _meta_record(init_meta)} if init_meta is not None else {}),
-            })
-            if stop:
-                say(config.progress, f"early stopping: validation loss has not improved for {bad_epochs} epochs")
-                break
-    except KeyboardInterrupt:
-        if (run_dir / CHECKPOINT_FILE).exists():
-            print(f"\ninterrupted after {len(history)} complete epoch(s); continue with: inkread train --out {run_dir} --resume",
-                  file=sys.stderr)
-        else:
-            print("\ninterrupted during the first epoch: nothing was saved, run the command again", file=sys.stderr)
-        raise
+def _tensor(array: np.ndarray, dtype=None) -> torch.Tensor:
+    """A tensor of images (sharing their memory where it can: no copy of the training images per epoch) or of
+    targets (a copy, as ``dtype``)."""
+    return torch.from_numpy(np.ascontiguousarray(array) if dtype is None else array.astype(dtype))
 
+
+def _judge_epoch(run: _RunState, record: dict, shipped_model, patience: int | None) -> bool:
+    """Keep the best epoch so far and count epochs without progress; whether to stop early.
+
+    Early stopping watches the validation loss; the epoch shipped is the most accurate on validation
+    (loss overstates late epochs' harm: they grow confident, not wrong).
+    """
+    val_loss, val_acc = record["val_loss"], record["val_acc"]
+    if val_loss < run.best_val_loss:
+        run.best_val_loss, run.bad_epochs = val_loss, 0
+    elif not math.isnan(val_loss):  # no validation images: nothing to stop early on
+        run.bad_epochs += 1
+    score = (val_acc, -val_loss)
+    if not math.isnan(val_acc) and (run.best_score is None or score > run.best_score):
+        run.best_score, run.best_state = score, copy.deepcopy(shipped_model.state_dict())
+    return patience is not None and run.bad_epochs >= patience
+
+
+def _finish(config: TrainConfig, run: _RunState, model, splits, init_meta) -> Path:
+    """Write the bundle of the best epoch's shipped weights (the last epoch's without validation images)."""
     # Guessing uniformly costs ln(classes); a run that ends far above that has blown up (a finite loss
     # of thousands at too high a learning rate), however its validation scores look.
-    if history and history[-1]["train_loss"] > 3 * math.log(num_classes):
-        warn(f"the training loss ends at {history[-1]['train_loss']:.4g}, far above the {math.log(num_classes):.2f} of "
+    classes = len(splits.labels)
+    if run.history and run.history[-1]["train_loss"] > 3 * math.log(classes):
+        warn(f"the training loss ends at {run.history[-1]['train_loss']:.4g}, far above the {math.log(classes):.2f} of "
              f"guessing: the run diverged; lower --lr (this run: {config.lr:g}) and train again")
-    model = shipped(model, average)
-    if best_state is not None:  # None without a validation split: the last epoch is shipped
-        model.load_state_dict(best_state)
+    if run.best_state is not None:  # None without a validation split: the last epoch is shipped
+        model.load_state_dict(run.best_state)
     model = model.to(memory_format=torch.contiguous_format)
     from inkread.training.bundle import MODEL_FOLDER, write_bundle
 
+    run_dir = Path(config.out)
     try:
-        return write_bundle(run_dir / MODEL_FOLDER, model, config, splits, history, started_from=init_meta)
+        return write_bundle(run_dir / MODEL_FOLDER, model, config, splits, run.history, started_from=init_meta)
     except KeyboardInterrupt:
         print(f"\ninterrupted while writing the model: every epoch is saved; write it with: inkread train ... "
               f"--out {run_dir} --resume", file=sys.stderr)
