@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import io
+import sys
 from contextlib import AbstractContextManager
 from pathlib import Path
 
 import torch
 
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, first_line
 from inkread.files import check_writable_folder, folder_lock, write_bytes_atomic
 from inkread.inference.bundle_format import CHECKPOINT_FILE  # named with the bundle's files: inference reads it too
 
-__all__ = ["CHECKPOINT_FILE", "load_checkpoint", "run_folder_lock", "save_checkpoint"]
+__all__ = ["CHECKPOINT_FILE", "load_checkpoint", "misfit", "refuse_existing_run", "restore", "run_folder_lock", "save_checkpoint",
+           "say_interrupted"]
 
 
 def run_folder_lock(out: str | Path) -> AbstractContextManager[None]:
@@ -45,3 +47,38 @@ def load_checkpoint(run_dir: Path) -> dict:
     if not isinstance(state, dict) or "model" not in state or "epoch" not in state:
         raise InkreadError(f"checkpoint {path} is not an inkread checkpoint: delete it to start the run over")
     return state
+
+
+def refuse_existing_run(run_dir: Path) -> None:
+    """A new run into a folder that holds one: refused (starting over would overwrite its checkpoint)."""
+    if (Path(run_dir) / CHECKPOINT_FILE).exists():
+        raise InkreadError(f"{run_dir} already holds a training run: add --resume to continue it, or choose another --out")
+
+
+def restore(state: dict, run_dir: Path, optional: tuple[str, ...] = (), **objects) -> None:
+    """Load each of ``objects`` (model=, optimizer=, ...; None: this run has none) from the checkpoint ``state``'s
+    entry of that name. An ``optional`` entry the checkpoint lacks (an older run's) is skipped.
+
+    A checkpoint of another network or optimizer raises a one-line ``InkreadError`` (``misfit``).
+    """
+    try:
+        for name, target in objects.items():
+            if target is not None and not (name in optional and state.get(name) is None):
+                target.load_state_dict(state[name])
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise misfit(run_dir, error) from None
+
+
+def misfit(run_dir: Path, error: Exception) -> InkreadError:
+    """The error for a checkpoint that does not hold what this run needs."""
+    return InkreadError(f"{Path(run_dir) / CHECKPOINT_FILE} does not fit this run ({type(error).__name__}: "
+                        f"{first_line(error, 200)}): start over with another --out, or delete the checkpoint")
+
+
+def say_interrupted(run_dir: Path, epochs_done: int, command: str) -> None:
+    """What a Ctrl-C left behind, and the ``command`` (``inkread train ...``) that continues it."""
+    if (Path(run_dir) / CHECKPOINT_FILE).exists():
+        print(f"\ninterrupted after {epochs_done} complete epoch(s); continue with: {command} --out {run_dir} --resume",
+              file=sys.stderr)
+    else:
+        print("\ninterrupted during the first epoch: nothing was saved, run the command again", file=sys.stderr)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import time
 import warnings
 from dataclasses import asdict, dataclass
@@ -25,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from inkread.data.lines import CHARSET, CharacterBank, encode, make_lines
-from inkread.errors import InkreadError, first_line
+from inkread.errors import InkreadError
 from inkread.evaluation.text import character_error_rate
 from inkread.files import atomic_path
 from inkread.imaging.line import LINE_HEIGHT, pad_lines
@@ -34,7 +33,8 @@ from inkread.inference.ctc import ctc_greedy
 from inkread.models import count_parameters
 from inkread.models.linenet import LineNet
 from inkread.training.bundle import MODEL_FOLDER, check_run_folder, save_bundle_files
-from inkread.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, run_folder_lock, save_checkpoint
+from inkread.training.checkpoint import (load_checkpoint, misfit, refuse_existing_run, restore, run_folder_lock,
+                                         save_checkpoint, say_interrupted)
 from inkread.training.console import progress_bar, say
 from inkread.training.loop import torch_threads_restored, use_bf16
 
@@ -125,9 +125,9 @@ def _train_lines(config: LineTrainConfig) -> Path:
     run_dir = Path(config.out)
     torch.set_num_threads(config.threads or os.cpu_count() or 1)
     state = load_checkpoint(run_dir) if config.resume else None
-    if state is None and (run_dir / CHECKPOINT_FILE).exists():
-        raise InkreadError(f"{run_dir} already holds a training run: add --resume to continue it, or choose another --out")
-    if state is not None:
+    if state is None:
+        refuse_existing_run(run_dir)
+    else:
         started_with = state.get("config", {})
         for key in ("seed", "epochs", "lines_per_epoch", "batch_size", "width", "lr", "val_lines"):  # the schedule, the net, the data
             if key in started_with and started_with[key] != getattr(config, key):
@@ -150,14 +150,11 @@ def _train_lines(config: LineTrainConfig) -> Path:
     history: list[dict] = []
     start_epoch, best = 0, (math.inf, None)
     if state is not None:
+        restore(state, run_dir, model=model, optimizer=optimizer, scheduler=scheduler)
         try:
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
             start_epoch, history, best = int(state["epoch"]), list(state["history"]), (state["best_cer"], state["best_state"])
-        except (KeyError, TypeError, ValueError, RuntimeError) as error:
-            raise InkreadError(f"{run_dir / CHECKPOINT_FILE} does not fit this run ({first_line(error, 200)}): "
-                               "start over with another --out") from None
+        except (KeyError, TypeError, ValueError) as error:
+            raise misfit(run_dir, error) from None
     say(config.progress, f"training {LINE_ARCH} ({count_parameters(model):,} parameters) on synthetic lines of EMNIST characters: "
                  f"{config.lines_per_epoch:,} new lines per epoch, {config.val_lines:,} validation lines")
     # bf16 where the CPU has it natively; elsewhere oneDNN has no bf16 LSTM (and bf16 would be slower).
@@ -204,11 +201,7 @@ def _train_lines(config: LineTrainConfig) -> Path:
                                       "scheduler": scheduler.state_dict(), "epoch": epoch + 1, "history": history,
                                       "best_cer": best[0], "best_state": best[1], "config": asdict(config)})
     except KeyboardInterrupt:
-        if (run_dir / CHECKPOINT_FILE).exists():
-            print(f"\ninterrupted after {len(history)} complete epoch(s); continue with: inkread train-lines ... "
-                  f"--out {run_dir} --resume", file=sys.stderr)
-        else:
-            print("\ninterrupted during the first epoch: nothing was saved, run the command again", file=sys.stderr)
+        say_interrupted(run_dir, len(history), "inkread train-lines ...")
         raise
     model.load_state_dict(best[1])
     return write_line_bundle(run_dir / MODEL_FOLDER, model, config, history)

@@ -30,7 +30,8 @@ from inkread.data.splits import SPLIT_BY, LabelsOutsideSet
 from inkread.errors import DatasetError, InkreadError, first_few, first_line, plural
 from inkread.models import ARCHITECTURES, build_model, count_parameters
 from inkread.training.augment import PRESETS, AugmentConfig, augment_batch
-from inkread.training.checkpoint import CHECKPOINT_FILE, load_checkpoint, run_folder_lock, save_checkpoint
+from inkread.training.checkpoint import (CHECKPOINT_FILE, load_checkpoint, misfit, refuse_existing_run, restore,
+                                         run_folder_lock, save_checkpoint, say_interrupted)
 from inkread.training.console import progress_bar, say, warn
 from inkread.training.config import FIXED_ON_RESUME, TrainConfig
 from inkread.training.history import write_history
@@ -117,11 +118,7 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
                 say(config.progress, f"early stopping: validation loss has not improved for {run.bad_epochs} epochs")
                 break
     except KeyboardInterrupt:
-        if (run_dir / CHECKPOINT_FILE).exists():
-            print(f"\ninterrupted after {len(run.history)} complete epoch(s); continue with: inkread train --out {run_dir} --resume",
-                  file=sys.stderr)
-        else:
-            print("\ninterrupted during the first epoch: nothing was saved, run the command again", file=sys.stderr)
+        say_interrupted(run_dir, len(run.history), "inkread train")
         raise
     return _finish(config, run, shipped(model, average), splits, init_meta)
 
@@ -162,8 +159,8 @@ def _run_config(config: TrainConfig):
     run_dir = Path(config.out)
     if resume_state is not None:
         _check_resume_matches(resume_state, config)
-    elif (run_dir / CHECKPOINT_FILE).exists():
-        raise InkreadError(f"{run_dir} already holds a training run: add --resume to continue it, or choose another --out")
+    else:
+        refuse_existing_run(run_dir)
     if init_meta is not None and init_meta.arch != config.arch:  # before the data set is loaded: fail fast
         raise InkreadError(f"{config.init_from} is a model of architecture {init_meta.arch}: fine-tune it with "
                            f"--arch {init_meta.arch}, or leave --arch out")
@@ -204,20 +201,15 @@ class _RunState:
 
 def _restored(resume_state: dict, run_dir: Path, model, average, optimizer, scheduler) -> _RunState:
     """Load a checkpoint's weights and optimizer into the run's objects and return where it stood."""
+    restore(resume_state, run_dir, optional=("average", "scheduler"), model=model, average=average, optimizer=optimizer,
+            scheduler=scheduler)
     try:
-        model.load_state_dict(resume_state["model"])
-        if average is not None and resume_state.get("average") is not None:
-            average.load_state_dict(resume_state["average"])
-        optimizer.load_state_dict(resume_state["optimizer"])
-        if scheduler is not None and resume_state.get("scheduler") is not None:
-            scheduler.load_state_dict(resume_state["scheduler"])
         return _RunState(epoch=int(resume_state["epoch"]), history=list(resume_state["history"]),
                          best_val_loss=resume_state["best_val_loss"], best_state=resume_state["best_state"],
                          bad_epochs=resume_state["bad_epochs"],
                          best_score=tuple(resume_state["best_score"]) if resume_state.get("best_score") else None)
-    except (KeyError, TypeError, ValueError, RuntimeError) as error:
-        raise InkreadError(f"{run_dir / CHECKPOINT_FILE} does not fit this run ({type(error).__name__}: "
-                           f"{first_line(error, 200)}): start over with another --out, or delete the checkpoint") from None
+    except (KeyError, TypeError, ValueError) as error:
+        raise misfit(run_dir, error) from None
 
 
 def _announce(config: TrainConfig, splits, model, resume_state: dict | None) -> None:
