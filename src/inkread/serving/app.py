@@ -96,30 +96,39 @@ def create_app(config: ServeConfig) -> FastAPI:
     _install_error_handlers(app)
     _install_middleware(app, config, origins)
     threads = InferenceThreads(config.inference_threads)
-    in_thread, recognize_in_thread = threads.run, threads.recognize
+    _add_page(app)
+    _add_recognition_routes(app, registry, threads)
+    _add_information_routes(app, registry)
+    _add_correction_routes(app, registry, store, threads)
+    return app
 
-    def model_name(name: str | None) -> str:
-        if name is None:
-            return registry.default
-        if name not in registry:
-            raise HTTPException(422, f"field 'model': unknown model {name!r}; this server has {', '.join(registry.names)}")
-        return name
 
-    def refuse_line_model(name: str, instead: str) -> None:
-        """A 422 when ``name`` is a line model on an endpoint of single characters; ``instead`` says what to do."""
-        if registry[name].reads_lines:
-            raise HTTPException(422, f"field 'model': {name!r} is a line model, it reads whole lines: {instead}")
+def _model_name(registry: ModelRegistry, name: str | None) -> str:
+    """The served model a request names (the default if it names none); a 422 for one this server lacks."""
+    if name is None:
+        return registry.default
+    if name not in registry:
+        raise HTTPException(422, f"field 'model': unknown model {name!r}; this server has {', '.join(registry.names)}")
+    return name
 
-    # --- the page ----------------------------------------------------------------------------
 
+def _refuse_line_model(registry: ModelRegistry, name: str, instead: str) -> None:
+    """A 422 when ``name`` is a line model on an endpoint of single characters; ``instead`` says what to do."""
+    if registry[name].reads_lines:
+        raise HTTPException(422, f"field 'model': {name!r} is a line model, it reads whole lines: {instead}")
+
+
+def _add_page(app: FastAPI) -> None:
+    """The drawing page and its files."""
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html", headers={"cache-control": "no-cache"})
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    # --- recognition ---------------------------------------------------------------------------
 
+def _add_recognition_routes(app: FastAPI, registry: ModelRegistry, threads: "InferenceThreads") -> None:
+    """/predict (one character) and /read (lines of characters)."""
     image_body = _image_body(schemas.ImageJSON, schemas.ImageOptions, raw=True, names=registry.names)
 
     async def image_request(request: Request) -> tuple[bytes, schemas.ImageOptions, str]:
@@ -127,14 +136,14 @@ def create_app(config: ServeConfig) -> FastAPI:
         # the query string fills in the options the body leaves out (validated here rather than by a
         # FastAPI query-model dependency, which costs more per request than the rest of the parsing)
         options = query_options(request, body)
-        return image, options, model_name(options.model)
+        return image, options, _model_name(registry, options.model)
 
     @app.post(f"{API}/predict", response_model=schemas.PredictResponse, responses=ERRORS,
               openapi_extra={"requestBody": image_body, "parameters": QUERY_OPTIONS}, tags=["recognize"])
     async def predict(request: Request) -> Any:
         """Recognize the one character in an image: best label, confidence, top-k ranking (character models only)."""
         image, options, name = await image_request(request)
-        refuse_line_model(name, f"send the image to {API}/read, not {API}/predict")
+        _refuse_line_model(registry, name, f"send the image to {API}/read, not {API}/predict")
 
         def run() -> dict:
             prediction = registry.recognizer(name).predict(image, only=options.only, top_k=options.top_k or DEFAULT_TOP_K)
@@ -146,7 +155,7 @@ def create_app(config: ServeConfig) -> FastAPI:
                 answer["preprocessed"] = model_input_data_url(prediction.image)
             return answer
 
-        return JSONResponse(await recognize_in_thread(image, run))  # built from to_dict(): no second validation pass
+        return JSONResponse(await threads.recognize(image, run))  # built from to_dict(): no second validation pass
 
     @app.post(f"{API}/read", response_model=schemas.ReadResponse, responses=ERRORS,
               openapi_extra={"requestBody": image_body, "parameters": QUERY_OPTIONS}, tags=["recognize"])
@@ -161,8 +170,11 @@ def create_app(config: ServeConfig) -> FastAPI:
             result = registry.recognizer(name).read(image, only=options.only, top_k=options.top_k or DEFAULT_TOP_K)
             return {**result.to_dict(), "model": name}
 
-        return JSONResponse(await recognize_in_thread(image, run))
+        return JSONResponse(await threads.recognize(image, run))
 
+
+def _add_information_routes(app: FastAPI, registry: ModelRegistry) -> None:
+    """/models (what is served) and /healthz."""
     @app.get(f"{API}/models", response_model=schemas.ModelsResponse, tags=["models"], responses=QUERY_ERRORS)
     def models(request: Request) -> Any:
         """The models this server offers, with their labels and test metrics (from model.json)."""
@@ -184,11 +196,13 @@ def create_app(config: ServeConfig) -> FastAPI:
         health = registry.health()
         return JSONResponse(health, status_code=503 if health["status"] == "failing" else 200)
 
-    # --- corrections ---------------------------------------------------------------------------
 
-    def correction_out(correction: Correction) -> dict:
-        return {**asdict(correction), "image_url": f"{API}/corrections/{correction.id}/image"}
+def _correction_out(correction: Correction) -> dict:
+    return {**asdict(correction), "image_url": f"{API}/corrections/{correction.id}/image"}
 
+
+def _add_correction_routes(app: FastAPI, registry: ModelRegistry, store: CorrectionStore, threads: "InferenceThreads") -> None:
+    """/corrections: drawings kept with their right labels, listed, shown and deleted."""
     @app.post(f"{API}/corrections", status_code=201, response_model=schemas.CorrectionOut, tags=["corrections"],
               responses=ERRORS, openapi_extra={"requestBody": _image_body(
                   schemas.CorrectionJSON, schemas.CorrectionFields, raw=False, names=registry.names)})
@@ -197,8 +211,8 @@ def create_app(config: ServeConfig) -> FastAPI:
         # the fields come in the body: a query string is a mistake, not ignored
         query_values(request, NoQuery, body_fields=(*schemas.CorrectionFields.model_fields, "image", "file"))
         image, fields = await read_image_request(request, schemas.CorrectionFields, schemas.CorrectionJSON, allow_raw=False)
-        name = model_name(fields.model)
-        refuse_line_model(name, "corrections are single characters, for a character model")
+        name = _model_name(registry, fields.model)
+        _refuse_line_model(registry, name, "corrections are single characters, for a character model")
         labels = tuple(registry[name].meta.labels)
         try:
             label = merge_case(fields.label.strip(), labels)  # "c" is the class "C" in case-merged sets
@@ -212,18 +226,18 @@ def create_app(config: ServeConfig) -> FastAPI:
                 raise HTTPException(422, "field 'image': the drawing is blank; draw the character first")
             return store.add(image_png=as_png(image), label=label, model=name, predicted=fields.predicted)
 
-        correction = await in_thread(check_and_store)
+        correction = await threads.run(check_and_store)
         response.headers["location"] = f"{API}/corrections/{correction.id}"
-        return correction_out(correction)
+        return _correction_out(correction)
 
     @app.get(f"{API}/corrections", response_model=schemas.CorrectionPage, tags=["corrections"],
              responses=QUERY_ERRORS, openapi_extra={"parameters": query_parameters(CorrectionsQuery)})
     async def list_corrections(request: Request) -> Any:
         """Stored corrections, newest first; each image is at its ``image_url``."""
         query = query_values(request, CorrectionsQuery)
-        model = None if query.model is None else model_name(query.model)
+        model = None if query.model is None else _model_name(registry, query.model)
         items, total = await anyio.to_thread.run_sync(store.page_and_total, query.limit, query.offset, model)
-        return {"items": [correction_out(c) for c in items], "total": total, "limit": query.limit, "offset": query.offset}
+        return {"items": [_correction_out(c) for c in items], "total": total, "limit": query.limit, "offset": query.offset}
 
     @app.get(f"{API}/corrections/{{correction_id}}", response_model=schemas.CorrectionOut, tags=["corrections"],
              responses={404: {"model": schemas.ErrorResponse, "description": "no such correction"}, **QUERY_ERRORS})
@@ -233,7 +247,7 @@ def create_app(config: ServeConfig) -> FastAPI:
         correction = await anyio.to_thread.run_sync(store.get, correction_id)
         if correction is None:
             raise HTTPException(404, f"no correction with id {correction_id}: list them at {API}/corrections")
-        return correction_out(correction)
+        return _correction_out(correction)
 
     @app.get(f"{API}/corrections/{{correction_id}}/image", tags=["corrections"], response_class=Response,
              responses={200: {"content": {"image/png": {}}, "description": "the PNG"},
@@ -254,8 +268,6 @@ def create_app(config: ServeConfig) -> FastAPI:
         if not await anyio.to_thread.run_sync(store.delete, correction_id):
             raise HTTPException(404, f"no correction with id {correction_id}: list them at {API}/corrections")
         return Response(status_code=204)
-
-    return app
 
 
 class InferenceThreads:
