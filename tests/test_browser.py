@@ -281,21 +281,27 @@ UPRIGHT = {1: None, 2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM",
 STORED = {**UPRIGHT, 6: "ROTATE_90", 8: "ROTATE_270"}
 
 
-def oriented_tiff(path: Path, upright, orientation: int, **save_options):
-    """``upright`` saved as a TIFF of orientation ``orientation``: its pixels turned so that the server (which
-    honours the tag) reads ``upright``, checked here; the turned pixels, as stored in the file, are returned."""
+def oriented_image(path: Path, upright, orientation: int, format: str, **save_options):
+    """``upright`` saved in ``format`` with orientation ``orientation`` (a TIFF tag, or EXIF for JPEG and PNG):
+    its pixels turned so that the server reads ``upright``, checked here; the stored pixels are returned."""
     import numpy as np
     from PIL import Image
 
     from inkread.imaging.decode import open_image
 
     stored = upright.transpose(getattr(Image.Transpose, STORED[orientation])) if STORED[orientation] else upright
-    stored.save(path, tiffinfo={274: orientation}, **save_options)
+    if format == "TIFF":
+        stored.save(path, format=format, tiffinfo={274: orientation}, **save_options)
+    else:
+        exif = Image.Exif()
+        exif[274] = orientation
+        stored.save(path, format=format, exif=exif, **save_options)
     plain = io.BytesIO()
-    upright.save(plain, format="TIFF", **save_options)
+    upright.save(plain, format=format, **save_options)
     read, expected = open_image(path), open_image(plain.getvalue())  # (both reduced alike when large)
     assert read.size == expected.size, (read.size, expected.size)
-    assert np.abs(np.asarray(read, np.int16) - np.asarray(expected, np.int16)).max() <= 2
+    tolerance = 2 if format in ("TIFF", "PNG") else 40  # JPEG and lossy WebP code the turned pixels differently
+    assert np.abs(np.asarray(read, np.int16) - np.asarray(expected, np.int16)).mean() <= tolerance
     return stored
 
 
@@ -326,22 +332,54 @@ def test_a_tiffs_orientation_is_honoured_like_the_server_does(page, tmp_path, or
     """A scan saved turned, with its Orientation tag (274) saying which way is up (6: a page scanned sideways): the
     server reads it upright (see UPRIGHT), but the page showed the stored pixels, sideways, upside down
     or mirrored, with the server's boxes over the wrong places. The pad now shows it the way the server reads it."""
-    import numpy as np
     from PIL import Image
 
     upright = Image.open(REPO / "samples" / "text" / "two-lines-2026-1121.png").convert("L")
     scan = tmp_path / f"scan-orientation-{orientation}.tif"
-    stored = oriented_tiff(scan, upright, orientation, compression="tiff_lzw")
+    stored = oriented_image(scan, upright, orientation, "TIFF", compression="tiff_lzw")
+    shown_upright_with_boxes_on_the_ink(page, scan, stored, upright, orientation)
+    page.screenshot(path=str(ARTIFACTS / f"browser-desktop-tiff-orientation-{orientation}.png"))
+
+
+@pytest.mark.parametrize("format", ["JPEG", "PNG", "WEBP"])
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_a_photos_exif_orientation_is_shown_as_the_server_reads_it(page, tmp_path, format, orientation):
+    """A phone photo is stored sideways with EXIF orientation 6 (or 3, 8); the server turns a JPEG or PNG upright,
+    and the page (the browser decodes these formats itself) shows it the same way up, the boxes on its ink.
+    Browsers ignore a WebP's EXIF orientation, and the server turned it: the page showed a WebP whose pixels are
+    upright and the server read it sideways ("2026 1121" became other characters, the boxes off the ink). The
+    server now reads a WebP as stored, as browsers show it."""
+    from PIL import Image
+
+    upright = Image.open(REPO / "samples" / "text" / "two-lines-2026-1121.png").convert("RGB")
+    photo = tmp_path / f"photo-orientation-{orientation}.{format.lower()}"
+    options = {"quality": 95} if format != "PNG" else {}
+    if format == "WEBP":
+        exif = Image.Exif()
+        exif[274] = orientation
+        upright.save(photo, format=format, exif=exif, **options)  # upright pixels, and a tag browsers ignore
+        shown_upright_with_boxes_on_the_ink(page, photo, upright, upright, 1)
+    else:
+        stored = oriented_image(photo, upright, orientation, format, **options)
+        shown_upright_with_boxes_on_the_ink(page, photo, stored, upright, orientation)
+
+
+def shown_upright_with_boxes_on_the_ink(page, path: Path, stored, upright, orientation: int) -> None:
+    """Upload ``path`` (``stored`` pixels, read by the server as ``upright``) in text mode and check the answer, that
+    the pad shows it upright (of the 8 ways to turn the stored pixels, the server's), and that the server's boxes
+    land on the ink the pad shows."""
+    import numpy as np
+    from PIL import Image
+
     page.click("label[for=mode-text]")
     with page.expect_response("**/api/v1/read", timeout=TIMEOUT_MS) as response:
-        page.set_input_files("#file", str(scan))
+        page.set_input_files("#file", str(path))
     expect_answer(page, re.compile(r"^2\.?026\s+1121$"))
     characters = response.value.json()["characters"]
     shown = canvas_pixels(page)
     width, height = shown.size
     shown = np.asarray(shown.convert("L"), np.float64)
 
-    # the pad shows the upright image: of the 8 ways the stored pixels can be turned, the one the server reads
     differences = {}
     for turned, method in UPRIGHT.items():
         candidate = stored.transpose(getattr(Image.Transpose, method)) if method else stored
@@ -363,7 +401,6 @@ def test_a_tiffs_orientation_is_honoured_like_the_server_does(page, tmp_path, or
         assert overlay[middle - 2:middle + 3, max(0, left - 10):left].any(), (char, "left edge")
         assert overlay[middle - 2:middle + 3, right:right + 10].any(), (char, "right edge")
     assert (ink & inside).sum() > 0.95 * ink.sum(), (ink.sum(), (ink & inside).sum())
-    page.screenshot(path=str(ARTIFACTS / f"browser-desktop-tiff-orientation-{orientation}.png"))
 
 
 @pytest.mark.parametrize("mode, compression", [("LA", "tiff_lzw"), ("RGB", "jpeg")])
@@ -395,7 +432,7 @@ def test_an_a4_tiff_scan_over_the_body_limit_is_sent_reduced(page, tmp_path, ori
     paper[1000:1900, 800:1700] = np.asarray(Image.open(REPO / "samples" / "digits" / "hwd1000-4-041.png").convert("L")
                                             .resize((900, 900), Image.Resampling.BICUBIC))
     scan = tmp_path / "a4-scan.tif"
-    oriented_tiff(scan, Image.fromarray(paper), orientation)
+    oriented_image(scan, Image.fromarray(paper), orientation, "TIFF")
     assert scan.stat().st_size > 8 * 1024 * 1024
     upload_is_sent_reduced(page, scan, "4")
 

@@ -127,6 +127,18 @@ def test_exif_orientation_is_honoured():
     assert np.mean(np.abs(got - ink)) < 0.03
 
 
+def test_a_webps_exif_orientation_is_ignored_as_browsers_ignore_it():
+    """A WebP's EXIF chunk follows its image data, and browsers (following CSS Images) ignore orientation placed
+    there: the page showed it as stored while the server turned it, so the two disagreed on where the ink was."""
+    ink = drawing()
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    as_gray(ink).save(buffer, "WEBP", lossless=True, exif=exif)
+    got = load_image(buffer.getvalue())
+    assert got.shape == ink.shape and np.mean(np.abs(got - ink)) < 0.03
+
+
 def test_animated_image_uses_the_first_frame():
     ink = drawing()
     frames = [as_gray(ink).convert("P"), Image.new("P", as_gray(ink).size, 255)]

@@ -86,6 +86,9 @@ def load_image_scaled(source: Any) -> tuple[np.ndarray, float]:
 # plugin opens the MPO files many phones write). Pillow would open many more, among them EPS, which it
 # hands to Ghostscript: an uploaded PostScript file would run there.
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "AVIF", "ICO", "TGA", "PPM")
+# Browsers ignore a WebP's EXIF orientation (its EXIF chunk follows the image data, and CSS Images says to
+# ignore orientation metadata placed after it): read as the page and the user's browser show it.
+IGNORED_ORIENTATION = ("WEBP",)
 JPEG_FORMATS = ("JPEG", "MPO")  # decoded reduced (draft mode), and allowed up to MAX_JPEG_PIXELS
 
 # The first bytes of PNG, JPEG, GIF, TIFF (both byte orders), WebP/RIFF and BMP files.
@@ -140,7 +143,9 @@ def open_image(source: Any) -> Image.Image:
             return reduced
         if owned and image.format in JPEG_FORMATS and scale <= 0.5:  # decode at 1/2..1/8 scale, no smaller than the reduction: fast
             image.draft(image.mode, (math.ceil(image.width * scale), math.ceil(image.height * scale)))
-        if owned:  # turn our own image in place: no copy of an image that is already upright
+        if image.format in IGNORED_ORIENTATION:
+            pass  # shown as stored, as browsers show it
+        elif owned:  # turn our own image in place: no copy of an image that is already upright
             ImageOps.exif_transpose(image, in_place=True)
         else:
             image = ImageOps.exif_transpose(image) or image  # a copy: the caller's image stays as it was
