@@ -14,6 +14,7 @@ import struct
 import subprocess
 import sys
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -282,6 +283,27 @@ def test_read_with_a_line_model(lines_client):
     blank = lines_client.post(f"{API}/read", json={"image": b64(png(Image.new("L", (300, 100), 255))), "model": "lines"})
     assert blank.json()["no_ink"] is True and blank.json()["text"] == ""
     assert lines_client.get("/healthz").json()["models"]["lines"] is True
+
+
+def test_read_looks_words_up_with_a_lexicon(lines_client, monkeypatch):
+    """?lexicon=english: the line model's spelling of a real tablet-written word ("Veserve") becomes the listed word."""
+    word = (Path(__file__).resolve().parents[1] / "samples" / "words" / "unipen-reserve.png").read_bytes()
+    fields = {"model": "lines", "only": "letters"}
+    plain = lines_client.post(f"{API}/read", files=upload(word), data=fields).json()
+    looked_up = lines_client.post(f"{API}/read?lexicon=english", files=upload(word), data=fields)
+    assert looked_up.status_code == 200, looked_up.text
+    assert plain["text"] != "Reserve" and looked_up.json()["text"].lower() == "reserve"
+    schemas.ReadResponse.model_validate(looked_up.json())
+    assert_error(lines_client.post(f"{API}/read?lexicon=english", files=upload(word), data={"model": "digits"}),
+                 422, "field 'lexicon'", "line model (lines)", "'digits' reads characters one by one")
+    assert_error(lines_client.post(f"{API}/predict?lexicon=english", files=upload(IMAGE)), 422, "field 'lexicon'",
+                 f"{API}/read with a line model")
+    assert_error(lines_client.post(f"{API}/read?lexicon=french", files=upload(word), data=fields), 422, "'lexicon'")
+    from inkread.inference import lexicon
+
+    monkeypatch.setattr(lexicon, "words_available", lambda: False)
+    assert_error(lines_client.post(f"{API}/read?lexicon=english", files=upload(word), data=fields), 501,
+                 'pip install "inkread[words]"')
 
 
 def test_corrections_for_a_line_model_are_a_422(lines_client):

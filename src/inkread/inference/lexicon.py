@@ -112,6 +112,11 @@ def load_lexicon(spec: "str | os.PathLike | Lexicon") -> Lexicon:
 
 
 @functools.lru_cache(maxsize=1)
+def words_available() -> bool:
+    """Whether the packages of the english lexicon (``inkread[words]``) are installed."""
+    return all(importlib.util.find_spec(package) is not None for package in ("wordfreq", "rapidfuzz"))
+
+
 def english_lexicon() -> Lexicon:
     """English words and their frequencies from ``wordfreq`` (its "large" list: ~300,000 words)."""
     try:

@@ -65,6 +65,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": schemas.ErrorResponse, "description": text}
     for status, text in ((400, "the image cannot be read"), (413, "request body too large"),
                          (415, "not an image, or an unsupported Content-Type"), (422, "an invalid field"),
+                         (501, "a lexicon asked of a server without the word list (inkread[words])"),
                          (503, "the server cannot answer now: its model files or database failed, or it is shutting down"))
 }
 
@@ -118,6 +119,20 @@ def _refuse_line_model(registry: ModelRegistry, name: str, instead: str) -> None
         raise HTTPException(422, f"field 'model': {name!r} is a line model, it reads whole lines: {instead}")
 
 
+def _check_lexicon(registry: ModelRegistry, name: str) -> None:
+    """A 422 unless ``name`` reads whole lines (the lexicon rescores a line model's spellings); a 501 when this
+    server lacks the word list's packages."""
+    if not registry[name].reads_lines:
+        lines = [other for other in registry.names if registry[other].reads_lines]
+        raise HTTPException(422, f"field 'lexicon': words are looked up in the readings of a line model "
+                                 f"({', '.join(lines) or 'this server has none'}); {name!r} reads characters one by one")
+    from inkread.inference.lexicon import words_available
+
+    if not words_available():
+        raise HTTPException(501, 'field \'lexicon\': this server has no word list: install it there with '
+                                 'pip install "inkread[words]"')
+
+
 def _add_page(app: FastAPI) -> None:
     """The drawing page and its files."""
     @app.get("/", include_in_schema=False)
@@ -144,6 +159,9 @@ def _add_recognition_routes(app: FastAPI, registry: ModelRegistry, threads: "Inf
         """Recognize the one character in an image: best label, confidence, top-k ranking (character models only)."""
         image, options, name = await image_request(request)
         _refuse_line_model(registry, name, f"send the image to {API}/read, not {API}/predict")
+        if options.lexicon is not None:
+            raise HTTPException(422, f"field 'lexicon': words are looked up by {API}/read with a line model; "
+                                     f"{API}/predict reads one character")
 
         def run() -> dict:
             prediction = registry.recognizer(name).predict(image, only=options.only, top_k=options.top_k or DEFAULT_TOP_K)
@@ -166,8 +184,13 @@ def _add_recognition_routes(app: FastAPI, registry: ModelRegistry, threads: "Inf
             raise HTTPException(422, f"field 'include_preprocessed': {API}/read answers hold no preprocessed image; "
                                      f"{API}/predict gives the one of a single character")
 
+        if options.lexicon is not None:
+            _check_lexicon(registry, name)
+
         def run() -> dict:
-            result = registry.recognizer(name).read(image, only=options.only, top_k=options.top_k or DEFAULT_TOP_K)
+            reader = registry.recognizer(name)
+            lexicon = {"lexicon": options.lexicon} if options.lexicon is not None else {}
+            result = reader.read(image, only=options.only, top_k=options.top_k or DEFAULT_TOP_K, **lexicon)
             return {**result.to_dict(), "model": name}
 
         return JSONResponse(await threads.recognize(image, run))

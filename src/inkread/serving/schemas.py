@@ -47,6 +47,9 @@ class ImageOptions(BaseModel):
                              description="restrict answers: digits, letters, upper, lower, or characters like ACGT")
     include_preprocessed: TextBool | None = Field(None, examples=UNSET, description="also return the 28x28 image the model sees "
                                                   "(true or false)")
+    lexicon: Literal["english"] | None = Field(None, examples=UNSET,
+                                              description="/read with a line model: each word read is replaced by the "
+                                                          "English word that fits its ink best")
 
 
 class ImageJSON(ImageOptions):
