@@ -111,12 +111,12 @@ def load_lexicon(spec: "str | os.PathLike | Lexicon") -> Lexicon:
     return _cached_word_list(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
 
 
-@functools.lru_cache(maxsize=1)
 def words_available() -> bool:
     """Whether the packages of the english lexicon (``inkread[words]``) are installed."""
     return all(importlib.util.find_spec(package) is not None for package in ("wordfreq", "rapidfuzz"))
 
 
+@functools.lru_cache(maxsize=1)
 def english_lexicon() -> Lexicon:
     """English words and their frequencies from ``wordfreq`` (its "large" list: ~300,000 words)."""
     try:
