@@ -46,7 +46,7 @@ class ImageOptions(BaseModel):
     only: str | None = Field(None, min_length=1, max_length=MAX_ONLY_CHARS, examples=UNSET,
                              description="restrict answers: digits, letters, upper, lower, or characters like ACGT")
     include_preprocessed: TextBool | None = Field(None, examples=UNSET, description="also return the 28x28 image the model sees "
-                                                  "(true or false)")
+                                                  "(true or false, in any case)")
     lexicon: Literal["english"] | None = Field(None, examples=UNSET,
                                               description="/read with a line model: each word read is replaced by the "
                                                           "English word that fits its ink best")
