@@ -609,3 +609,9 @@ def test_recognizer_options_are_checked(pixel_bundle):
         with pytest.raises(InkreadError, match="threads must be a whole number of at least 1"):
             Recognizer.load(pixel_bundle, threads=threads)
     assert Recognizer(pixel_bundle).labels == Recognizer.load(pixel_bundle).labels  # a name or path, as load takes
+
+
+def test_a_lexicon_given_to_a_character_model_says_to_read_with_a_line_model(pixel):
+    """Every reader's read takes ``lexicon``; only a line model's spellings can be looked up in one."""
+    with pytest.raises(InkreadError, match="a lexicon looks up the words a line model reads: read with LineReader"):
+        pixel.read(np.zeros((28, 28), np.uint8), lexicon="english")

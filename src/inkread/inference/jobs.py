@@ -162,10 +162,9 @@ def _predict_files(recognizer, files: list[str], config: PredictConfig, outcome:
 
 def _read_files(recognizer, files: list[str], config: PredictConfig, outcome: _Outcome, stderr: TextIO, bar,
                 lexicon=None) -> None:
-    with_lexicon = {} if lexicon is None else {"lexicon": lexicon}  # a Recognizer reads without one
     for name in files:
         try:
-            outcome.rows.append((name, recognizer.read(name, only=config.only, top_k=config.top_k, **with_lexicon)))
+            outcome.rows.append((name, recognizer.read(name, only=config.only, top_k=config.top_k, lexicon=lexicon)))
         except InkreadError as error:
             outcome.fail(name, str(error), stderr, bar)
         bar.update(1)

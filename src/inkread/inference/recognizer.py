@@ -241,7 +241,7 @@ class Recognizer:
 
     # --- several characters per image --------------------------------------------------------
 
-    def read(self, image: Any, only: str | None = None, top_k: int = 3) -> ReadResult:
+    def read(self, image: Any, only: str | None = None, top_k: int = 3, lexicon: Any = None) -> ReadResult:
         """Read every character in ``image``, line by line; bad images raise ``InputImageError``.
 
         Touching characters are cut where this model reads the pieces best (``inference.grouping``);
@@ -249,7 +249,12 @@ class Recognizer:
         whole by it instead, where it reads two characters or more (see ``_read_touching``).
         Boxes are in the pixels of the image as it is displayed: with its EXIF orientation applied,
         for a path, bytes or a PIL image alike (``ImageOps.exif_transpose(image)`` is that image).
+        ``lexicon`` is taken by ``LineReader.read`` only (it rescores a line model's spellings): given here,
+        it is an ``InkreadError``; None, as every reader takes it, reads without one.
         """
+        if lexicon is not None:
+            raise InkreadError(f"a lexicon looks up the words a line model reads: read with LineReader.load('lines'), "
+                               f"not the character model {self.name!r}")
         self._check(only, top_k)
         ink, scale = load_image_scaled(image)
         result = self._read_ink(ink, scale, only, top_k)

@@ -188,9 +188,8 @@ def _add_recognition_routes(app: FastAPI, registry: ModelRegistry, threads: "Inf
             _check_lexicon(registry, name)
 
         def run() -> dict:
-            reader = registry.recognizer(name)
-            lexicon = {"lexicon": options.lexicon} if options.lexicon is not None else {}
-            result = reader.read(image, only=options.only, top_k=options.top_k or DEFAULT_TOP_K, **lexicon)
+            result = registry.recognizer(name).read(image, only=options.only, top_k=options.top_k or DEFAULT_TOP_K,
+                                                    lexicon=options.lexicon)
             return {**result.to_dict(), "model": name}
 
         return JSONResponse(await threads.recognize(image, run))
