@@ -790,6 +790,43 @@ def test_the_line_model_cannot_be_chosen_in_character_mode(page):
     assert page.input_value("#model") == "digits+lines"
 
 
+def test_words_read_by_the_line_model_can_be_looked_up_in_english(page):
+    """"Words: English" is offered for text read by the line model only; the page then sends lexicon=english and
+    shows the listed word (a real tablet-written "Reserve" the line model alone spells "Veserve")."""
+    from playwright.sync_api import expect
+
+    from inkread.inference.lexicon import words_available
+
+    needs_lines()
+    group = page.locator("#words-group")
+    expect(group).to_be_hidden()  # one character
+    page.click("label[for=mode-text]")
+    expect(group).to_be_hidden()  # text, read by the digits model
+    page.select_option("#model", "lines")
+    if not words_available():  # the server runs in this environment
+        expect(group).to_be_hidden()
+        pytest.skip('no word list here: pip install "inkread[words]" to test the page\'s English words')
+    expect(group).to_be_visible()
+    page.set_input_files("#file", str(REPO / "samples" / "words" / "unipen-reserve.png"))
+    expect_answer(page, "Veserve")
+    page.click("label[for=words-english]")
+    expect_answer(page, "Reserve")
+    page.screenshot(path=str(ARTIFACTS / "browser-desktop-english-words.png"))
+    page.reload()  # the choice is kept, like the model and the mode
+    page.wait_for_selector("body[data-ready=true]")
+    expect(page.locator("#words-english")).to_be_checked()
+    expect(page.locator("#words-group")).to_be_visible()
+    # a character model has no words to look up: the option goes, and is not sent (the server would refuse it)
+    with page.expect_response("**/api/v1/read") as response:
+        page.select_option("#model", "digits")
+        page.set_input_files("#file", str(REPO / "samples" / "digits" / "hwd1000-4-041.png"))
+    assert response.value.status == 200, response.value.text()
+    expect(page.locator("#words-group")).to_be_hidden()
+    page.select_option("#model", "lines")
+    page.click("label[for=mode-char]")  # and neither has one character
+    expect(page.locator("#words-group")).to_be_hidden()
+
+
 def test_teaching_a_correction(page, server):
     from playwright.sync_api import expect
 
@@ -1013,19 +1050,21 @@ def test_the_model_select_fits_its_card(browser, server, width):
 
 
 def test_landscape_phone_shows_the_whole_pad_without_scrolling(browser, server):
-    """At 844 x 390 the pad was entirely below the fold."""
+    """At 844 x 390 the pad was entirely below the fold. The line model in text mode adds a control (Words)."""
     with ready_page(browser, server, viewport={"width": 844, "height": 390}, **PHONE) as page:
-        for mode in ("char", "text"):
+        for mode, model in [("char", "digits"), ("text", "digits")] + [("text", "lines")] * SHIPPED_LINES.exists():
             page.click(f"label[for=mode-{mode}]")
+            page.select_option("#model", model)
             assert page.evaluate("window.scrollY") == 0
             pad = page.locator("#pad").bounding_box()
             assert pad["y"] >= 0 and pad["y"] + pad["height"] <= 390, (mode, pad)
             assert pad["height"] >= 200, (mode, pad)  # still big enough to draw on
-            for control in ("#undo", "#clear", "#model"):
+            controls = ["#undo", "#clear", "#model", "#mode-group"]
+            for control in controls + ["#words-group"] * page.locator("#words-group").is_visible():
                 button = page.locator(control).bounding_box()
                 assert button["y"] + button["height"] <= 390, (control, button)
             assert page.evaluate("document.documentElement.scrollWidth") <= 844
-            page.screenshot(path=str(ARTIFACTS / f"browser-landscape-{mode}.png"))
+            page.screenshot(path=str(ARTIFACTS / f"browser-landscape-{mode}-{model}.png"))
 
 
 # ink pixels of the canvas under the pad's badge

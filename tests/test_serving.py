@@ -319,6 +319,17 @@ def test_models_tell_line_models_from_character_models(lines_client):
     assert kinds == {"digits": ("character", "mnist"), "characters": ("character", "emnist"), "lines": ("line", "line")}
 
 
+def test_models_tell_which_word_lists_a_line_model_can_use(lines_client, monkeypatch):
+    """The page offers "English words" from ``lexicons``: only for a line model, only where /read takes it."""
+    from inkread.inference import lexicon
+
+    monkeypatch.setattr(lexicon, "words_available", lambda: True)
+    lexicons = {m["name"]: m["lexicons"] for m in lines_client.get(f"{API}/models").json()["models"]}
+    assert lexicons == {"digits": [], "characters": [], "lines": ["english"]}
+    monkeypatch.setattr(lexicon, "words_available", lambda: False)  # a server without inkread[words]
+    assert all(m["lexicons"] == [] for m in lines_client.get(f"{API}/models").json()["models"])
+
+
 def test_a_character_model_served_with_a_line_model_for_touching_characters(make_client, bundles):
     """``--model digits+lines``: the character model answers, the line model reads touching characters."""
     from inkread.inference.recognizer import Recognizer

@@ -11,8 +11,6 @@
 Importing inkread is cheap and never imports PyTorch; both readers run on ONNX Runtime.
 """
 
-from __future__ import annotations
-
 __version__ = "0.1.0"
 __all__ = ["Recognizer", "LineReader", "Prediction", "ReadResult", "InkreadError", "__version__"]
 

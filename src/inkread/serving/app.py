@@ -200,11 +200,15 @@ def _add_information_routes(app: FastAPI, registry: ModelRegistry) -> None:
     @app.get(f"{API}/models", response_model=schemas.ModelsResponse, tags=["models"], responses=QUERY_ERRORS)
     def models(request: Request) -> Any:
         """The models this server offers, with their labels and test metrics (from model.json)."""
+        from inkread.inference.lexicon import ENGLISH, words_available
+
         query_values(request, NoQuery)
+        lexicons = [ENGLISH] if words_available() else []  # what /read takes as lexicon= with a line model
         return {"models": [
             {"name": name, "default": name == registry.default, "loaded": served.recognizer is not None,
              "kind": "line" if served.reads_lines else "character", "arch": served.meta.arch,
              "label_set": served.meta.label_set, "labels": served.meta.labels,
+             "lexicons": lexicons if served.reads_lines else [],
              "recipe": served.meta.recipe, "metrics": served.meta.metrics}
             for name, served in registry.models.items()
         ]}

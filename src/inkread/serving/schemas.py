@@ -134,6 +134,9 @@ class ModelInfo(BaseModel):
     arch: str
     label_set: str
     labels: list[str]
+    lexicons: list[Literal["english"]] = Field(description="the word lists /read can look this model's words up in "
+                                                           "(its lexicon option): line models only, on a server "
+                                                           "with inkread[words]")
     recipe: str
     metrics: dict[str, Any]
 

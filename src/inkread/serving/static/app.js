@@ -50,6 +50,7 @@
     model: $("model").value,
     only: document.querySelector('input[name="only"]:checked').value,
     mode: document.querySelector('input[name="mode"]:checked').value,
+    words: document.querySelector('input[name="words"]:checked').value,
   });
 
   function saveSettings() {
@@ -66,6 +67,18 @@
 
   // A line model reads whole lines (the API's /read only): it has no single-character answers.
   const isLine = (model) => Boolean(model) && model.kind === "line";
+
+  // The word lists ("english") the server can look up the words read in: text read by one of its line models.
+  function offeredWords() {
+    const model = currentModel();
+    return settings().mode === "text" && isLine(model) ? model.lexicons || [] : [];
+  }
+
+  // The word list chosen, if it is offered: the words read become the listed words that fit their ink best.
+  function wordList() {
+    const { words } = settings();
+    return offeredWords().includes(words) ? words : "";
+  }
 
   // --- drawing -------------------------------------------------------------------------------
 
@@ -534,6 +547,7 @@
     state.controller = controller;
     const sequence = ++state.sequence;
     const { model, only, mode } = settings();
+    const lexicon = wordList();
     const settled = state.pointerId === null;  // no stroke in progress: this answer is the one to announce
     const drawing = state.drawing;
     const image = await currentImage();
@@ -543,6 +557,7 @@
     form.append("top_k", "5");
     if (only) form.append("only", only);
     if (mode === "char") form.append("include_preprocessed", "true");
+    if (lexicon) form.append("lexicon", lexicon);
     document.body.dataset.busy = "true";
     let timedOut = false;
     const timer = setTimeout(() => { timedOut = true; controller.abort(); }, ANSWER_TIMEOUT_MS);
@@ -933,6 +948,7 @@
     $("seen-figure").hidden = mode === "text";
     $("teach").hidden = mode === "text";  // corrections are single characters
     offerModels(mode);
+    offerWords();
     updateHint();
     render();
     clearBoxes();
@@ -965,6 +981,8 @@
     return best;
   }
 
+  function offerWords() { $("words-group").hidden = offeredWords().length === 0; }
+
   // Offer only the restrictions the model can honour (a digits model has no letters).
   function applyModel() {
     const model = currentModel();
@@ -976,6 +994,7 @@
     const checked = document.querySelector('input[name="only"]:checked');
     if (checked.disabled) $("only-any").checked = true;
     $("model").title = describe(model);  // the whole description, where a narrow select cuts it short
+    offerWords();
     updateHint();
   }
 
@@ -991,6 +1010,9 @@
   $("model").addEventListener("change", () => { applyModel(); saveSettings(); predictNow(); });
   for (const input of document.querySelectorAll('input[name="only"]')) {
     input.addEventListener("change", () => { updateHint(); saveSettings(); predictNow(); });
+  }
+  for (const input of document.querySelectorAll('input[name="words"]')) {
+    input.addEventListener("change", () => { saveSettings(); predictNow(); });
   }
   for (const input of document.querySelectorAll('input[name="mode"]')) {
     input.addEventListener("change", () => { applyMode(settings().mode); saveSettings(); predictNow(); });
@@ -1022,6 +1044,8 @@
     if (state.models.some((m) => m.name === saved.model)) $("model").value = saved.model;
     const only = document.querySelector(`input[name="only"][value="${CSS.escape(saved.only || "")}"]`);
     if (only) only.checked = true;
+    const words = document.querySelector(`input[name="words"][value="${CSS.escape(saved.words || "")}"]`);
+    if (words) words.checked = true;
     // a server of line models only has nothing to read one character with
     $("mode-char").disabled = state.models.every(isLine);
     if (saved.mode === "text" || $("mode-char").disabled) $("mode-text").checked = true;
