@@ -275,7 +275,14 @@ def test_a_folder_or_csv_the_model_never_saw_is_evaluated_whole(bundle, tmp_path
     csv.write_text("\n".join(",".join([str(c % 10), *map(str, bar(c % 10).reshape(-1))]) for c in range(60)) + "\n")
     metrics = evaluate(EvaluateConfig(model=str(bundle), dataset=f"csv:{csv}", out=str(tmp_path / "out")))
     assert metrics["n"] == 60 and metrics["accuracy"] == 1.0 and metrics["context"]["split"] == "all"
-    assert "is not the data set the model was trained on" in capsys.readouterr().err
+    printed = capsys.readouterr()
+    assert "is not the data set the model was trained on" in printed.err and "accuracy 100.00%" in printed.out
+    # quiet, from Python and as the command line says it: the same report, nothing printed
+    quiet = evaluate(EvaluateConfig(model=str(bundle), dataset=f"csv:{csv}", out=str(tmp_path / "q"), progress=False))
+    assert quiet["n"] == 60 and capsys.readouterr() == ("", "")
+    assert cli.main(["evaluate", "--model", str(bundle), "--dataset", f"csv:{csv}", "--out", str(tmp_path / "q2"),
+                     "--quiet"]) == 0
+    assert capsys.readouterr() == ("", "") and (tmp_path / "q2" / "report.html").exists()
 
 
 def test_the_images_a_model_was_trained_on_are_flagged_when_evaluated(tmp_path, fake_data, capsys):

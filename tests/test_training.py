@@ -328,14 +328,17 @@ def test_cli_train_export_and_resume_errors(tmp_path):
 
     exported = _cli("export", str(run), "--data-dir", str(SHARED), "--check-limit", "500")
     assert exported.returncode == 0, exported.stderr
+    assert json.loads(exported.stdout[:exported.stdout.rindex("}") + 1])["samples"] == 500  # the check, as JSON
+    assert exported.stdout.rstrip().endswith(f"bundle written to {run / 'export'}")
     check = json.loads((run / "export" / "model.json").read_text())["metrics"]["export_check"]
     assert check["disagreement"] <= 0.001 and check["samples"] == 500
 
     # int8: on the shipped digits model (a 1-epoch toy model is too rough a test of quantization).
     shipped = Path(__file__).resolve().parents[1] / "src" / "inkread" / "pretrained" / "digits"
     quantized = _cli("export", str(shipped), "--quantize", "int8", "--out", str(tmp_path / "int8"),
-                     "--data-dir", str(SHARED), "--check-limit", "1000")
+                     "--data-dir", str(SHARED), "--check-limit", "1000", "--quiet")
     assert quantized.returncode == 0, quantized.stderr
+    assert quantized.stdout == ""
     assert "WARNING" not in quantized.stderr  # ONNX Runtime's per-tensor fallback for batch norm is not news
     check = json.loads((tmp_path / "int8" / "model.json").read_text())["metrics"]["export_check"]
     assert abs(check["onnx_accuracy"] - check["pytorch_accuracy"]) <= 0.01

@@ -49,7 +49,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from inkread.evaluation import EvaluateConfig, evaluate
 
     evaluate(EvaluateConfig(model=args.model, dataset=args.dataset, split=args.split, out=args.out,
-                            data_dir=args.data_dir, limit=args.limit))
+                            data_dir=args.data_dir, limit=args.limit, progress=not args.quiet))
     return 0
 
 
@@ -57,7 +57,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from inkread.training.export import ExportConfig, export
 
     export(ExportConfig(run=args.run, format=args.format, quantize=args.quantize, out=args.out,
-                        data_dir=args.data_dir, check_limit=args.check_limit, dataset=args.dataset))
+                        data_dir=args.data_dir, check_limit=args.check_limit, dataset=args.dataset,
+                        progress=not args.quiet))
     return 0
 
 
@@ -203,6 +204,7 @@ def _add_evaluate(commands) -> None:
     p.add_argument("--out", required=True, help="folder for the report files")
     p.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     p.add_argument("--limit", type=int, default=None, help="evaluate only the first N images")
+    p.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors (no notes, no summary)")
     p.set_defaults(handler=_cmd_evaluate)
 
 
@@ -220,6 +222,7 @@ def _add_export(commands) -> None:
     p.add_argument("--check-limit", type=int, default=None, help="test images used to compare accuracy")
     p.add_argument("--dataset", default=None,
                    help="data set whose test split checks the export (default: the one the run was trained on)")
+    p.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors (no check, no summary)")
     p.set_defaults(handler=_cmd_export)
 
 

@@ -36,6 +36,7 @@ class EvaluateConfig:
     out: str = "evaluation"  # report folder
     data_dir: str | None = None
     limit: int | None = None  # evaluate only the first N images of the split
+    progress: bool = True  # print notes and the summary (False: warnings only, as --quiet)
 
     def __post_init__(self) -> None:
         from inkread.data.load import dataset_spec
@@ -47,7 +48,7 @@ class EvaluateConfig:
 def evaluate(config: EvaluateConfig) -> dict:
     """Run the model on a split of the data set, write the report into ``config.out``, return its metrics.
 
-    Prints a short summary (accuracy, balanced accuracy, macro F1, n, files written).
+    Prints a short summary (accuracy, balanced accuracy, macro F1, n, files written) unless ``progress`` is off.
     """
     from inkread.data import load_dataset, training_split
     from inkread.inference.onnx_model import OnnxModel
@@ -64,7 +65,7 @@ def evaluate(config: EvaluateConfig) -> dict:
                            f"choose a new or empty folder, such as {Path(config.out) / 'report'}")
     trained_on = _trained_on(model.meta, config.dataset)
     if config.split is None:
-        config = replace(config, split=_default_split(config.dataset, trained_on))
+        config = replace(config, split=_default_split(config.dataset, trained_on, config.progress))
     labels = tuple(model.meta.labels)
     # labels: the data is indexed as the model's classes (a subset, e.g. digits for a characters
     # model, is fine); recipe: folder:/csv: images are normalized the way the model was trained
@@ -85,7 +86,8 @@ def evaluate(config: EvaluateConfig) -> dict:
         context["classes"] = (f"{plural(len(merged), 'class', 'classes')} of {config.dataset} "
                               f"{'is' if len(merged) == 1 else 'are'} merged into the model's {len(labels)}, "
                               f"as its label set has one class for both: {' '.join(merged)}")
-        print(f"note: {context['classes']}", file=sys.stderr)
+        if config.progress:
+            print(f"note: {context['classes']}", file=sys.stderr)
     warnings = _seen_data_warnings(model.meta, config, data.source, images, trained_on)
     if warnings:
         context["warning"] = "; ".join(warnings)
@@ -97,7 +99,8 @@ def evaluate(config: EvaluateConfig) -> dict:
         title=f"{model.meta.name} on {data.name} ({config.split})",
         context=context,
     )
-    _print_summary(metrics)
+    if config.progress:
+        _print_summary(metrics)
     return metrics
 
 
@@ -136,7 +139,7 @@ def _trained_on(meta, spec: str) -> str:
     return ""
 
 
-def _default_split(spec: str, trained_on: str) -> str:
+def _default_split(spec: str, trained_on: str, say_so: bool = True) -> str:
     """The test split, except for a folder:/csv: set no model in the chain trained on: all of it.
 
     Such a set is new handwriting to the model, gathered to evaluate it; its own test split (a
@@ -144,8 +147,9 @@ def _default_split(spec: str, trained_on: str) -> str:
     """
     if spec.partition(":")[0] in ("folder", "csv") and not trained_on:
         # (its images may still be training images under another path: the content check warns of that)
-        print(f"note: {spec} is not the data set the model was trained on: evaluating every image in it "
-              "(--split test for a tenth of them)", file=sys.stderr)
+        if say_so:
+            print(f"note: {spec} is not the data set the model was trained on: evaluating every image in it "
+                  "(--split test for a tenth of them)", file=sys.stderr)
         return "all"
     return "test"
 

@@ -42,6 +42,7 @@ class ExportConfig:
     data_dir: Optional[str] = None
     check_limit: Optional[int] = None
     dataset: Optional[str] = None   # whose test split checks the export (default: the run's training data set)
+    progress: bool = True           # print the check and where the bundle went (False: warnings only, as --quiet)
 
 
 def export(config: ExportConfig) -> Path:
@@ -104,13 +105,15 @@ def export(config: ExportConfig) -> Path:
         check = _check_against_pytorch(model, OnnxModel(staging), splits.test, splits.val, config)
         meta.metrics = {**meta.metrics, "export_check": check}
         write_text_atomic(staging / META_FILE, meta.to_json())
-        print(json.dumps(check, indent=2))
+        if config.progress:
+            print(json.dumps(check, indent=2))
         compared, allowed = check["compared"], math.ceil(MAX_DISAGREEMENT[config.quantize] * check["compared"])
         if check["disagreements"] > allowed:
             raise InkreadError(f"the exported model disagrees with PyTorch on {check['disagreements']} of {compared} "
                                f"held-out images ({check['disagreement']:.2%}; allowed {allowed}, "
                                f"{MAX_DISAGREEMENT[config.quantize]:.1%} rounded up), so nothing was written to {out}")
-    print(f"bundle written to {out}")
+    if config.progress:
+        print(f"bundle written to {out}")
     return out
 
 
