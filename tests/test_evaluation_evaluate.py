@@ -102,6 +102,17 @@ def test_evaluate_writes_report_with_exact_metrics(bundle, fake_data, tmp_path, 
     assert "report.html" in printed and str(out) in printed
 
 
+def test_a_loaded_recognizer_is_evaluated_as_its_folder_is(bundle, fake_data, tmp_path):
+    from inkread import LineReader, Recognizer
+
+    by_folder = evaluate(EvaluateConfig(model=bundle, dataset="fake-spec", out=tmp_path / "a", progress=False))
+    loaded = evaluate(EvaluateConfig(model=Recognizer.load(bundle), dataset="fake-spec", out=tmp_path / "b",
+                                     progress=False))
+    assert loaded["accuracy"] == by_folder["accuracy"] and loaded["context"]["model"] == str(bundle)
+    with pytest.raises(InkreadError, match="evaluate takes a character model: .* not a LineReader"):
+        evaluate(EvaluateConfig(model=object.__new__(LineReader), dataset="fake-spec", out=tmp_path / "c"))
+
+
 def test_report_says_when_classes_of_the_data_were_merged(bundle, fake_data, tmp_path):
     fake_data.splits.source["merged_classes"] = ["c->C", "o->O"]
     metrics = evaluate(EvaluateConfig(model=str(bundle), dataset="emnist-byclass", out=str(tmp_path)))

@@ -9,9 +9,11 @@ training loop and for tests. Heavy modules (scikit-learn, matplotlib, onnxruntim
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +32,7 @@ SPLITS = ("train", "val", "test", "all")  # "all": every image, for evaluation-o
 class EvaluateConfig:
     """Options of ``inkread evaluate``."""
 
-    model: str  # "digits", "characters", a model bundle folder or a run folder
+    model: Any  # "digits", "characters", a model bundle folder or a run folder, or a loaded Recognizer
     dataset: str  # a data set spec: mnist, emnist-SPLIT, emnist-pool, folder:PATH, csv:PATH
     split: str | None = None  # None: "test", or "all" for a folder:/csv: set the model was not trained on
     out: str = "evaluation"  # report folder
@@ -51,13 +53,12 @@ def evaluate(config: EvaluateConfig) -> dict:
     Prints a short summary (accuracy, balanced accuracy, macro F1, n, files written) unless ``progress`` is off.
     """
     from inkread.data import load_dataset, training_split
-    from inkread.inference.onnx_model import OnnxModel
 
     if config.split is not None and config.split not in SPLITS:
         raise InkreadError(f"unknown split {config.split!r}: use one of {', '.join(SPLITS)}")
     if config.limit is not None and config.limit < 1:
         raise InkreadError(f"--limit must be at least 1, got {config.limit}")
-    model = OnnxModel(config.model)
+    model = _loaded(config.model)
     check_writable_folder(config.out)  # before the data set is loaded: an output that cannot be written fails now
     others = files_other_than(config.out, REPORT_FILES)
     if others:  # someone's documents, a data set, a run folder: the report would overwrite or mix in with them
@@ -102,6 +103,21 @@ def evaluate(config: EvaluateConfig) -> dict:
     if config.progress:
         _print_summary(metrics)
     return metrics
+
+
+def _loaded(model):
+    """The OnnxModel of a name, a folder, or a model already loaded (a Recognizer or an OnnxModel)."""
+    from inkread.inference.onnx_model import OnnxModel
+    from inkread.inference.recognizer import Recognizer
+
+    if isinstance(model, Recognizer):
+        return model.model
+    if isinstance(model, OnnxModel):
+        return model
+    if not isinstance(model, (str, os.PathLike)):  # a LineReader: its lines are evaluated by benchmarks/read_words.py
+        raise InkreadError(f"evaluate takes a character model: a name, a bundle or run folder, or a Recognizer, "
+                           f"not a {type(model).__name__}")
+    return OnnxModel(model)
 
 
 def _chosen_split(data, split: str):
