@@ -1,6 +1,6 @@
 """Benchmark: the shipped digits model on real handwriting rendered as phone photos and scans would show it.
 
-    python benchmarks/photo_conditions.py [--data ../shared/datasets] [--out DIR] [--numbers 60]
+    python benchmarks/photo_conditions.py [--data ../shared/datasets] [--out DIR] [--numbers 60] [--only TEXT...]
 
 500 real handwritten digits (hwd1000 200, unipen 200, semeion 50, optdigits 50; seed 0) are drawn
 about 110-150 px tall on a 320x320 page and rendered under one condition at a time (pen colour,
@@ -103,7 +103,7 @@ class Scene:
         self.rules = ndimage.gaussian_filter(self.rules, 0.5) * 0.9
 
     def render(self, ink_colour="black", paper=False, light=None, rotate=False, perspective=False,
-               blur=0.0, jpeg=None, noise=0.0, pencil_grain=False):
+               blur=0.0, jpeg=None, noise=0.0, pencil_grain=False, table=0.0):
         rng = self.rng
         ink, rules = self.ink.copy(), self.rules.copy()
         if pencil_grain:
@@ -127,6 +127,8 @@ class Scene:
         if noise:
             img += rng.normal(0, noise, img.shape).astype(np.float32)
         im = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "RGB")
+        if table:
+            im = self._on_table(im, table)
         if blur:
             im = im.filter(ImageFilter.GaussianBlur(blur))
         if jpeg:
@@ -135,6 +137,20 @@ class Scene:
             im = Image.open(io.BytesIO(buf.getvalue()))
             im.load()
         return im
+
+    def _on_table(self, page: Image.Image, size: float) -> Image.Image:
+        """The page lying on a dark wooden table, turned up to 6 degrees, in a photo ``size`` times as wide
+        and as tall as the page (4:3 at least): the page covers a fifth of the photo or less."""
+        rng = self.rng
+        w, h = round(size * max(page.width, 0.75 * page.height * 4 / 3)), round(size * max(page.height, 0.75 * page.width))
+        grain = ndimage.gaussian_filter(rng.normal(0, 1, (h, w)), (1, 12))  # wood: long grain along the rows
+        wood = np.array([92, 68, 50], np.float32) + (grain / (grain.std() + 1e-6) * 8)[..., None]
+        photo = Image.fromarray(np.clip(wood, 0, 255).astype(np.uint8), "RGB")
+        turned = page.convert("RGBA").rotate(rng.uniform(-6, 6), Image.Resampling.BILINEAR, expand=True)
+        x = int(rng.integers(0, w - turned.width + 1))
+        y = int(rng.integers(0, h - turned.height + 1))
+        photo.paste(turned, (x, y), turned)
+        return photo
 
     def _light(self, kind):
         rng, H, W = self.rng, self.H, self.W
@@ -217,6 +233,9 @@ CONDITIONS = {
     "paper+lined": ({"lined": 30}, dict(ink_colour="blue", paper=True, noise=4)),
     "paper+squared": ({"squared": 30}, dict(ink_colour="blue", paper=True, noise=4)),
     "combined_lined_no_shadow": ({"lined": 30}, {**PHOTO, "light": "linear"}),
+    # the page lying on a dark table that fills most of the photo
+    "page_on_table": ({}, dict(ink_colour="blue", paper=True, noise=4, table=2.2)),
+    "page_on_table_photo": ({}, {**PHOTO, "rotate": False, "perspective": False, "table": 2.2}),
 }
 
 
@@ -281,7 +300,10 @@ def main():
     parser.add_argument("--data", type=Path, default=DS, help="the shared datasets folder")
     parser.add_argument("--out", type=Path, default=OUT, help="folder for failure grids, examples and results.json")
     parser.add_argument("--numbers", type=int, default=N_NUMBERS, help="three-digit numbers to read per condition")
+    parser.add_argument("--only", nargs="+", default=None, metavar="TEXT",
+                        help="run only the conditions whose names hold one of these (each with the seed it has in a full run)")
     args = parser.parse_args()
+    chosen = lambda name: args.only is None or any(text in name for text in args.only)  # noqa: E731
     OUT, DS, N_NUMBERS = args.out, args.data, args.numbers
     OUT.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
@@ -301,6 +323,8 @@ def main():
 
     glyphs = [source_ink(p) for _, p, _ in samples]
     for ci, (name, (setup, kw)) in enumerate(CONDITIONS.items()):
+        if not chosen(name):
+            continue
         nrng = np.random.default_rng([SEED, ci])
         images = []
         for g in glyphs:
@@ -345,8 +369,11 @@ def main():
         "num_paper+shadow": ({}, dict(ink_colour="blue", paper=True, noise=4, light="shadow")),
         "num_combined_lined_no_shadow": ({"lined": 30}, {**PHOTO, "light": "linear"}),
         "num_small_1200x900_paper": ({"small": True}, dict(ink_colour="blue", paper=True, noise=4)),
+        "num_page_on_table": ({}, dict(ink_colour="blue", paper=True, noise=4, table=2.2)),
     }
     for ci, (name, (setup, kw)) in enumerate(NUM_CONDS.items()):
+        if not chosen(name):
+            continue
         nrng = np.random.default_rng([SEED, 100 + ci])
         rows, bad = [], []
         for src, files, label in numbers:

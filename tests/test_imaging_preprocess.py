@@ -545,6 +545,75 @@ def test_a_table_or_dark_corners_around_the_page_are_not_ink():
     assert ink[148:153, :100].all() and ink[120:180, 198:203].all()
 
 
+def page_on_a_table(page_share: float, shade: float = 1.0, turn: float = 0.0) -> tuple[Image.Image, tuple[int, int]]:
+    """A 1600x1200 photo of a grainy page covering ``page_share`` of it, lying on a dark grained table,
+    turned ``turn`` degrees, with "4" and "7" drawn on it; its left third shaded to ``shade`` of the light.
+    Returns the photo and the boxes (x0, y0, x1, y1) of the two digits in it."""
+    rng = np.random.default_rng(3)
+    width, height = round(1600 * page_share ** 0.5), round(1200 * page_share ** 0.5)
+    page = grainy_page(width, height, seed=4)
+    draw = ImageDraw.Draw(page)
+    size, stroke = height // 3, max(4, height // 60)
+    y0 = height // 3
+    for x0 in (width // 5, width // 2 + width // 10):  # a 4 in the left half, a 7 in the right
+        if x0 < width // 2:
+            draw.line([(x0 + size * 0.6, y0), (x0, y0 + size * 0.6), (x0 + size * 0.8, y0 + size * 0.6)], fill=40, width=stroke)
+            draw.line([(x0 + size * 0.6, y0 + size * 0.2), (x0 + size * 0.6, y0 + size)], fill=40, width=stroke)
+        else:
+            draw.line([(x0, y0), (x0 + size * 0.7, y0), (x0 + size * 0.3, y0 + size)], fill=40, width=stroke)
+    lit = np.asarray(page, np.float32)
+    lit[:, : width // 3] *= shade
+    table = 70 + 10 * np.repeat(rng.normal(0, 1, (1200, 1)), 1600, axis=1) + rng.normal(0, 6, (1200, 1600))
+    photo = Image.fromarray(np.clip(table, 0, 255).astype(np.uint8))
+    turned = Image.fromarray(np.clip(lit, 0, 255).astype(np.uint8)).convert("RGBA").rotate(turn, expand=True)
+    left, top = (1600 - turned.width) // 2, (1200 - turned.height) // 2
+    photo.paste(turned, (left, top), turned)
+    left, top = left + (turned.width - width) // 2, top + (turned.height - height) // 2  # the page's corner, about
+    return photo, [(left + x0, top + y0, left + x0 + size, top + y0 + size) for x0 in (width // 5, width // 2 + width // 10)]
+
+
+@pytest.mark.parametrize("page_share, shade, turn", [(0.2, 1.0, 0.0), (0.35, 1.0, 5.0), (0.5, 1.0, -4.0),
+                                                     (0.6, 1.0, 0.0), (0.35, 0.6, 3.0)])
+def test_a_page_on_a_dark_table_is_read_on_the_page(page_share, shade, turn):
+    """A page smaller than half the photo on a dark table: the table was taken for the paper and the
+    page for a huge light stroke ("51" for two digits). The page is found, its writing is the ink,
+    dark on light, also in a shaded part of the page."""
+    from inkread.imaging.ink import ink_map
+
+    photo, digits = page_on_a_table(page_share, shade, turn)
+    ink = ink_map(photo) > 0.5
+    for x0, y0, x1, y1 in digits:  # each digit's strokes are ink (its box, a turn's shift allowed)
+        assert ink[y0 - 40: y1 + 40, x0 - 40: x1 + 40].mean() > 0.02, (x0, page_share, shade, turn)
+    assert ink.mean() < 0.01  # strokes, not the page or the table
+    assert not ink[:40].any() and not ink[-40:].any() and not ink[:, :40].any()  # the table is no ink
+
+
+def test_a_page_on_a_table_is_read_as_its_digits():
+    from inkread import Recognizer
+
+    photo, _ = page_on_a_table(0.35)
+    assert Recognizer.load("digits").read(photo).text == "4 7"  # far apart: two words
+
+
+def test_light_writing_on_a_dark_board_is_not_taken_for_a_page():
+    """No light region there holds a square a fifth of the image's side: the strokes stay the ink."""
+    from inkread.imaging.ink import _page_on_a_table, ink_map
+
+    board = Image.fromarray(np.clip(np.random.default_rng(0).normal(45, 5, (600, 800)), 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(board)
+    draw.ellipse([250, 150, 450, 450], outline=230, width=40)  # a bold chalk 0, strokes an eighth of the side
+    draw.line([(550, 150), (560, 450)], fill=230, width=40)
+    assert _page_on_a_table(np.asarray(board)) is None
+    ink = ink_map(board) > 0.5
+    assert ink[290:310, 250:290].all() and not ink[280:320, 330:370].any()  # the ring is ink, its inside is not
+    # a very bold light 0 (a stroke a fifth of the image wide) is still no page: not half its own width thick
+    bold = Image.new("L", (300, 300), 0)
+    ImageDraw.Draw(bold).ellipse([60, 20, 240, 280], outline=255, width=62)
+    assert _page_on_a_table(np.asarray(bold)) is None and ink_map(bold)[150, 90] > 0.5
+    # nor is a data set's small bitmap of a bold light digit (optdigits' 32x32: strokes a fifth as wide)
+    assert _page_on_a_table(np.asarray(bold.resize((32, 32)))) is None
+
+
 def test_may_be_inverted_only_when_the_ink_covers_most_of_the_image_and_its_border():
     from inkread.imaging.preprocess import may_be_inverted
 
