@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inkread.inference.jobs import PredictConfig, find_images, run_predict
+from inkread.inference.jobs import PredictConfig, find_images, format_results, run_predict
+from inkread.inference.results import Prediction
 from helpers import render, touching_page
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -67,13 +68,21 @@ def test_predict_csv(digits_dir, font_bundle):
     result = inkread("predict", str(digits_dir / "*.png"), "--model", font_bundle, "--format", "csv")  # a glob, unexpanded
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert list(rows[0]) == ["file", "label", "confidence", "uncertain", "no_ink", "top_k", "several_characters", "error"]
+    assert list(rows[0]) == ["file", "label", "confidence", "uncertain", "no_ink", "label_2", "confidence_2",
+                             "label_3", "confidence_3", "several_characters", "error"]
     assert [row["label"] for row in rows] == ["0", "3", "7"]
     for row in rows:
-        ranked = [pair.split(":") for pair in row["top_k"].split()]
-        assert len(ranked) == 3 and ranked[0][0] == row["label"]
-        assert float(ranked[0][1]) == pytest.approx(float(row["confidence"]), abs=1e-4)
+        assert len({row["label"], row["label_2"], row["label_3"]}) == 3  # the runners-up, not the answer again
+        assert float(row["confidence"]) >= float(row["confidence_2"]) >= float(row["confidence_3"]) >= 0
         assert row["no_ink"] == "false"
+
+
+def test_csv_runners_up_keep_labels_with_spaces_colons_and_commas_whole():
+    odd = Prediction(label="a b", confidence=0.6, top_k=[("a b", 0.6), ("x:y", 0.3), (",", 0.1)])
+    rows = list(csv.DictReader(io.StringIO(format_results([("one.png", odd), ("blank.png", Prediction.nothing())],
+                                                          "csv", "predict", top_k=3))))
+    assert [(row["label"], row["label_2"], row["confidence_2"], row["label_3"]) for row in rows] == \
+        [("a b", "x:y", "0.3000", ","), ("", "", "", "")]
 
 
 def test_the_table_heads_as_many_top_classes_as_it_shows(digits_dir, font_bundle):
@@ -170,7 +179,7 @@ def test_an_unwritable_save_preprocessed_folder_fails_before_any_image_is_read(d
     monkeypatch.setattr(inkread.inference.jobs, "load_reader", no_model)
     (tmp_path / "afile").write_text("not a folder")
     config = PredictConfig(paths=[str(digits_dir)], model=str(font_bundle), save_preprocessed=str(tmp_path / "afile" / "seen"))
-    with pytest.raises(InkreadError, match="--save-preprocessed .*a file stands where a folder is needed"):
+    with pytest.raises(InkreadError, match="save_preprocessed=.*a file stands where a folder is needed"):
         run_predict(config, stdout=io.StringIO(), stderr=io.StringIO())
 
 

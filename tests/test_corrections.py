@@ -110,7 +110,7 @@ def test_export_writes_a_folder_dataset(tmp_path, store):
         assert (out / row["file"]).read_bytes() == store.image(correction.id)
     assert not list(out.glob(".*.tmp"))  # no temporary files left behind
     # no filter: digits and letters in one data set would fit neither model
-    with pytest.raises(InkreadError, match=r"several models \(characters: 1, digits: 4\).*--model"):
+    with pytest.raises(InkreadError, match=r"several models \(characters: 1, digits: 4\).*with model"):
         export_corrections(tmp_path / "all", data_dir=tmp_path)
     assert not (tmp_path / "all").exists()
 

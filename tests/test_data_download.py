@@ -111,7 +111,7 @@ def test_no_server_gives_a_clear_error(tmp_path, monkeypatch):
     message = str(caught.value)
     assert "\n" not in message
     assert LABELS_NAME in message and str(data_dir / "mnist") in message
-    assert "INKREAD_DATA_DIR" in message and "--data-dir" in message and f"127.0.0.1:{port}/{LABELS_NAME}" in message
+    assert "INKREAD_DATA_DIR" in message and "data_dir" in message and f"127.0.0.1:{port}/{LABELS_NAME}" in message
     assert _leftovers(data_dir / "mnist") == []
     assert not data_dir.exists()  # nor the folders made to hold the download (a mistyped --data-dir)
 

@@ -1,6 +1,11 @@
-"""The one-line summary of a library's exception that error messages quote."""
+"""The helpers error messages are written with: a library's exception in one line, a setting's name
+as the user spelled it (a command-line option, or a config field from Python)."""
 
-from inkread.errors import first_line
+from pathlib import Path
+
+import pytest
+
+from inkread.errors import InkreadError, command_line_spelling, first_line, option, option_value
 
 
 def test_first_line_skips_a_bare_heading_and_keeps_messages_short():
@@ -9,3 +14,32 @@ def test_first_line_skips_a_bare_heading_and_keeps_messages_short():
     assert first_line(OSError("image file is truncated\nmore detail")) == "image file is truncated"
     assert first_line(ValueError("x" * 500), 120) == "x" * 120
     assert first_line(KeyError()) == "KeyError"  # an empty message: the type says something
+
+
+def test_settings_are_named_as_the_python_caller_wrote_them():
+    assert option("data_dir") == "data_dir"
+    assert option("cors_origins", "--cors-origin") == "cors_origins"
+    assert option_value("out", Path("runs/a")) == "out='runs/a'"
+    assert option_value("top_k", 0) == "top_k=0"
+
+
+def test_settings_are_named_as_options_while_the_command_runs_and_after_it_as_fields():
+    with command_line_spelling():
+        assert option("data_dir") == "--data-dir"
+        assert option("cors_origins", "--cors-origin") == "--cors-origin"
+        assert option_value("out", Path("runs/a")) == "--out runs/a"
+    assert option("data_dir") == "data_dir"
+    with pytest.raises(InkreadError):  # an error inside still restores the Python spelling
+        with command_line_spelling():
+            raise InkreadError(option("limit"))
+    assert option("limit") == "limit"
+
+
+def test_a_python_config_error_names_the_field_and_the_command_names_the_option(tmp_path, capsys):
+    from inkread.cli import main
+    from inkread.training import TrainConfig, train
+
+    with pytest.raises(InkreadError, match=r"^epochs must be at least 1$"):
+        train(TrainConfig(dataset="mnist", epochs=0, out=str(tmp_path / "run")))
+    assert main(["train", "--dataset", "mnist", "--epochs", "0", "--out", str(tmp_path / "run")]) == 2
+    assert capsys.readouterr().err.strip() == "inkread: error: --epochs must be at least 1"

@@ -241,7 +241,7 @@ def test_an_out_folder_holding_other_files_is_refused_untouched(bundle, fake_dat
     mine.mkdir()
     (mine / "metrics.json").write_text("my own numbers")
     (mine / "notes.txt").write_text("my precious notes")
-    with pytest.raises(InkreadError, match=r"--out .*mydocs holds other files than an evaluation report's \('notes.txt'\)"):
+    with pytest.raises(InkreadError, match=r"out=.*mydocs' holds other files than an evaluation report's \('notes.txt'\)"):
         evaluate(EvaluateConfig(model=str(bundle), dataset="x", out=str(mine)))
     assert (mine / "metrics.json").read_text() == "my own numbers"
     evaluate(EvaluateConfig(model=str(bundle), dataset="x", out=str(tmp_path / "report")))

@@ -92,7 +92,7 @@ def test_check_writable_folder_fails_at_once_where_nothing_can_be_written(tmp_pa
     check_writable_folder(tmp_path / "new" / "run")
     assert list(tmp_path.iterdir()) == []  # checked, nothing made
     (tmp_path / "afile").write_text("x")
-    with pytest.raises(InkreadError, match="--out .*afile/run: a file stands where a folder is needed"):
+    with pytest.raises(InkreadError, match="out=.*afile/run': a file stands where a folder is needed"):
         check_writable_folder(tmp_path / "afile" / "run")
     with pytest.raises(InkreadError, match="cannot write /proc/inkread-test"):
         check_writable_folder("/proc/inkread-test")

@@ -1021,7 +1021,7 @@ def test_cors_origins_are_normalized(origin, normalized):
 @pytest.mark.parametrize("origin", ["not-a-url", "localhost:3000", "http://app.example/page", "http://app.example:99999",
                                     "*", "http://user@app.example", "http://app.example?x=1"])
 def test_a_cors_origin_that_is_not_an_origin_is_refused_at_start(origin):
-    with pytest.raises(InkreadError, match="--cors-origin .*scheme://host\\[:port\\]") as error:
+    with pytest.raises(InkreadError, match="cors_origins .*scheme://host\\[:port\\]") as error:
         ServeConfig(cors_origins=[origin])
     assert "\n" not in str(error.value)
 

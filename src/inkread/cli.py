@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from inkread.errors import InkreadError, warn
+from inkread.errors import InkreadError, command_line_spelling, warn
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -300,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``inkread`` command; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        return args.handler(args)
+        with command_line_spelling():
+            return args.handler(args)
     except InkreadError as error:
         print(f"inkread: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR

@@ -6,7 +6,10 @@ without a traceback; the web API turns it into a 4xx response, or a 503 where th
 files are at fault (``ModelBundleError``, ``StorageError``).
 """
 
+import os
 import sys
+from contextlib import contextmanager
+from typing import Iterator
 
 
 class InkreadError(Exception):
@@ -27,6 +30,42 @@ class DatasetError(InkreadError):
 
 class StorageError(InkreadError):
     """Something inkread keeps cannot be written: a full disk, no permission, a database locked too long."""
+
+
+# True while the ``inkread`` command runs: messages then name a setting as its option is typed
+# (``--data-dir``); from Python they name the config field (``data_dir``), which is what that user wrote.
+_command_line = False
+
+
+@contextmanager
+def command_line_spelling() -> Iterator[None]:
+    """Within it, ``option()`` and ``option_value()`` spell settings as the command line's options."""
+    global _command_line
+    before, _command_line = _command_line, True
+    try:
+        yield
+    finally:
+        _command_line = before
+
+
+def option(field: str, flag: str = "") -> str:
+    """A setting's name as the user gave it: ``--data-dir`` on the command line, ``data_dir`` from Python.
+
+    ``flag`` is the command line's spelling where it is not the field's with dashes (``--cors-origin``
+    for ``cors_origins``).
+    """
+    if _command_line:
+        return flag or "--" + field.replace("_", "-")
+    return field
+
+
+def option_value(field: str, value: object, flag: str = "") -> str:
+    """A setting with its value as the user gave it: ``--out runs/a`` on the command line, ``out='runs/a'``
+    from Python."""
+    if _command_line:
+        return f"{option(field, flag)} {value}"
+    shown = repr(os.fspath(value)) if isinstance(value, (str, os.PathLike)) else repr(value)
+    return f"{field}={shown}"
 
 
 def first_line(error: BaseException, limit: int = 160) -> str:

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, Collection, Iterator
 
-from inkread.errors import InkreadError, first_few
+from inkread.errors import InkreadError, first_few, option_value
 
 DATA_DIR_ENV = "INKREAD_DATA_DIR"
 
@@ -92,7 +92,7 @@ def remove_file(path: str | os.PathLike) -> None:
         raise _write_error(path, error) from error
 
 
-def check_writable_folder(folder: str | os.PathLike, option: str = "--out") -> None:
+def check_writable_folder(folder: str | os.PathLike, setting: str = "out") -> None:
     """Check now, before long work (loading a data set, training), that ``folder`` can be made and written.
 
     An output path that cannot be written then fails at once with a one-line error, instead of after
@@ -101,7 +101,7 @@ def check_writable_folder(folder: str | os.PathLike, option: str = "--out") -> N
     folder = Path(folder)
     existing = next(path for path in (folder, *folder.parents) if path.exists())  # "." at worst
     if not existing.is_dir():
-        raise InkreadError(f"{option} {folder}: a file stands where a folder is needed ({existing}): choose another output folder")
+        raise InkreadError(f"{option_value(setting, folder)}: a file stands where a folder is needed ({existing}): choose another output folder")
     try:
         os.rmdir(tempfile.mkdtemp(dir=existing, prefix=".inkread-write-test."))
     except OSError as error:

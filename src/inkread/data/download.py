@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from inkread.errors import DatasetError, first_line
+from inkread.errors import DatasetError, first_line, option
 from inkread.data.idx import IMAGES_MAGIC, LABELS_MAGIC, REDOWNLOAD_HINT, content_hash, parse_idx, read_idx_bytes
 from inkread.data.mapping import SPLITS, mapping_name, read_mapping
 from inkread.files import current_umask, default_data_dir
@@ -184,7 +184,7 @@ def _base_urls(entry_name: str, urls: tuple[str, ...], base_url: str | None) -> 
     parts = urlsplit(base)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise DatasetError(f"{source} {base!r} is not an http:// or https:// address: give a mirror's URL such as "
-                           "http://localhost:8000/ (files already on this machine: use --data-dir instead)")
+                           f"http://localhost:8000/ (files already on this machine: use {option('data_dir')} instead)")
     return (f"{base.rstrip('/')}/{entry_name}",)
 
 
@@ -199,8 +199,8 @@ def _how_to_get(entry: RemoteFile, folder: Path, base_url: str | None, writable:
         source = f"download {what} into {folder}"
     else:
         source = (f"run inkread data fetch {entry.folder} --data-dir DIR with a writable DIR, which downloads {what}, "
-                  "and use that --data-dir")
-    return (f"set INKREAD_DATA_DIR or pass --data-dir to a folder that has {entry.folder}/{entry.name}, or {source} "
+                  f"and use that {option('data_dir')}")
+    return (f"set INKREAD_DATA_DIR or pass {option('data_dir')} to a folder that has {entry.folder}/{entry.name}, or {source} "
             f"(a mirror: set {BASE_URL_ENV})")
 
 

@@ -41,7 +41,7 @@ import numpy as np
 from inkread.data.download import is_writable, read_checked
 from inkread.data.mapping import SPLITS, candidates, mapping_name, split_label_set, split_mapping
 from inkread.data.splits import DatasetSplits, ImageSet, assign_splits, pixel_digests
-from inkread.errors import DatasetError, InkreadError
+from inkread.errors import DatasetError, InkreadError, option
 from inkread.files import atomic_write, default_data_dir
 from inkread.labels import LABEL_SETS, merge_case
 
@@ -107,7 +107,7 @@ def cached_pool(data_dir: Path) -> tuple[Pool, Path | None]:
     files = pool_files(folder)
     if not files:
         raise DatasetError(f"no EMNIST IDX files (emnist-*-images-idx3-ubyte.gz) in {folder}: "
-                           "run `inkread data fetch emnist-byclass`, or set INKREAD_DATA_DIR or pass --data-dir")
+                           f"run `inkread data fetch emnist-byclass`, or set INKREAD_DATA_DIR or pass {option('data_dir')}")
     inputs = [path for _, images, labels in files for path in (images, labels)]
     inputs += [folder / mapping_name(split) for split in sorted({s for s, _, _ in files})
                if (folder / mapping_name(split)).exists()]

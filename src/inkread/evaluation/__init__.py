@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from inkread.errors import DatasetError, InkreadError, first_few, plural, warn
+from inkread.errors import DatasetError, InkreadError, first_few, option, option_value, plural, warn
 from inkread.files import check_writable_folder, files_other_than
 from inkread.evaluation.fingerprint import content_overlap_warning
 from inkread.evaluation.report import REPORT_FILES, write_report
@@ -57,12 +57,12 @@ def evaluate(config: EvaluateConfig) -> dict:
     if config.split is not None and config.split not in SPLITS:
         raise InkreadError(f"unknown split {config.split!r}: use one of {', '.join(SPLITS)}")
     if config.limit is not None and config.limit < 1:
-        raise InkreadError(f"--limit must be at least 1, got {config.limit}")
+        raise InkreadError(f"{option('limit')} must be at least 1, got {config.limit}")
     model = _loaded(config.model)
     check_writable_folder(config.out)  # before the data set is loaded: an output that cannot be written fails now
     others = files_other_than(config.out, REPORT_FILES)
     if others:  # someone's documents, a data set, a run folder: the report would overwrite or mix in with them
-        raise InkreadError(f"--out {config.out} holds other files than an evaluation report's ({first_few(others, 3)}): "
+        raise InkreadError(f"{option_value('out', config.out)} holds other files than an evaluation report's ({first_few(others, 3)}): "
                            f"choose a new or empty folder, such as {Path(config.out) / 'report'}")
     trained_on = _trained_on(model.meta, config.dataset)
     if config.split is None:
@@ -78,7 +78,7 @@ def evaluate(config: EvaluateConfig) -> dict:
     images, targets = split.images[:config.limit], split.targets[:config.limit]
     names = None if split.names is None else split.names[:config.limit]
     if len(images) == 0:
-        raise DatasetError(f"the {config.split} split of {config.dataset} has no images: choose another --split")
+        raise DatasetError(f"the {config.split} split of {config.dataset} has no images: choose another {option('split')}")
 
     context = {"model": str(model.folder), "architecture": model.meta.arch, "dataset": config.dataset,
                "split": config.split, "split_seed": split_args["seed"], "images": f"{len(images):,} of {len(split):,}"}
@@ -137,7 +137,8 @@ def _seen_data_warnings(meta, config: EvaluateConfig, source: dict, images, trai
     if trained_on and config.split in ("train", "val", "all"):
         warnings.append(f"the {config.split} split of {config.dataset} holds images {trained_on} was "
                         f"{'chosen by (validation)' if config.split == 'val' else 'trained on'}, so the accuracy "
-                        "overstates how it reads unseen handwriting: --split test is the part its training held out")
+                        f"overstates how it reads unseen handwriting: {option_value('split', 'test')} is the part its training held "
+                        "out")
     else:  # by content: the same images under another path (a copied folder) or in another data set
         warnings += [content_overlap_warning(who, training.get("train_fingerprint"), images)
                      for who, training in _training_chain(meta)]
@@ -165,7 +166,7 @@ def _default_split(spec: str, trained_on: str, say_so: bool = True) -> str:
         # (its images may still be training images under another path: the content check warns of that)
         if say_so:
             print(f"note: {spec} is not the data set the model was trained on: evaluating every image in it "
-                  "(--split test for a tenth of them)", file=sys.stderr)
+                  f"({option_value('split', 'test')} for a tenth of them)", file=sys.stderr)
         return "all"
     return "test"
 

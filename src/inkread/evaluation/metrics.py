@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, option
 
 TOP_K = 3
 TOP_CONFUSIONS = 10
@@ -112,7 +112,7 @@ def _check_indices(y_true, y_pred, num_classes: int) -> tuple[np.ndarray, np.nda
     y_true = np.asarray(y_true).reshape(-1).astype(np.int64)
     y_pred = np.asarray(y_pred).reshape(-1).astype(np.int64)
     if len(y_true) == 0:
-        raise InkreadError("no samples to evaluate: give a data set (or --limit) with at least one image")
+        raise InkreadError(f"no samples to evaluate: give a data set (or {option('limit')}) with at least one image")
     if len(y_true) != len(y_pred):
         raise InkreadError(f"{len(y_true)} true labels but {len(y_pred)} predictions: they must match one to one")
     for name, values in (("true", y_true), ("predicted", y_pred)):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, option, option_value
 from inkread.files import check_writable_folder, write_bytes_atomic
 from inkread.imaging.decode import IMAGE_SUFFIXES, is_image_name
 from inkread.imaging.ink import to_uint8
@@ -127,7 +127,8 @@ def _lexicon_for(reader, config: PredictConfig):
     from inkread.inference.line_reader import LineReader
 
     if not isinstance(reader, LineReader):
-        raise InkreadError(f"--lexicon looks up the words a line model reads: use it with --model lines, not {config.model}")
+        raise InkreadError(f"{option('lexicon')} looks up the words a line model reads: use it with "
+                           f"{option_value('model', 'lines')}, not {config.model}")
     return load_lexicon(config.lexicon)
 
 
@@ -137,15 +138,15 @@ def _check(config: PredictConfig) -> None:
     if config.format not in FORMATS:
         raise InkreadError(f"unknown format {config.format!r}: use {', '.join(FORMATS)}")
     if config.top_k < 1:
-        raise InkreadError(f"--top-k {config.top_k}: ask for at least 1 answer")
+        raise InkreadError(f"{option_value('top_k', config.top_k)}: ask for at least 1 answer")
     if config.batch_size < 1:
         raise InkreadError(f"batch size {config.batch_size}: use at least 1")
     if config.lexicon is not None and config.mode != "read":
-        raise InkreadError("--lexicon works with inkread read (and a line model)")
+        raise InkreadError(f"{option('lexicon')} works with inkread read (and a line model)")
     if config.save_preprocessed and config.mode != "predict":
-        raise InkreadError("--save-preprocessed works with inkread predict only")
+        raise InkreadError(f"{option('save_preprocessed')} works with inkread predict only")
     if config.save_preprocessed:  # checked now: found unwritable after every image was read, the run's output was lost
-        check_writable_folder(config.save_preprocessed, "--save-preprocessed")
+        check_writable_folder(config.save_preprocessed, "save_preprocessed")
 
 
 def _predict_files(recognizer, files: list[str], config: PredictConfig, outcome: _Outcome, stderr: TextIO, bar) -> None:
@@ -273,6 +274,8 @@ def format_results(rows: list[tuple[str, Prediction | ReadResult]], fmt: str, mo
                    errors: list[tuple[str, str]] = (), order: list[str] | None = None) -> str:
     """The results as text: an aligned table, a JSON list of objects, or CSV with a header.
 
+    The CSV of ``predict`` gives the runners-up in columns of their own (``label_2, confidence_2, ...``, as many
+    as the most any row shows), so that a label holding a space, a colon or a comma stays one value.
     ``errors`` (file, message) are listed in the JSON and the CSV (an ``error`` column), so that a
     script reading either sees every file; the table leaves them to stderr. ``order`` (file and path
     names) puts results and errors in that order; without it, errors come last.
@@ -286,8 +289,10 @@ def format_results(rows: list[tuple[str, Prediction | ReadResult]], fmt: str, mo
     records = [(name, _record(name, result, mode)) for name, result in rows]
     if fmt == "csv":
         buffer = io.StringIO()
+        runners_up = [f"{field}_{rank}" for rank in range(2, 1 + max((int(r["shown"]) for _, r in records), default=0))
+                      for field in ("label", "confidence")]
         header = ["file", "label", "confidence", "text", "uncertain", "no_ink", "error"] if mode == "read" else \
-                 ["file", "label", "confidence", "uncertain", "no_ink", "top_k", "several_characters", "error"]
+                 ["file", "label", "confidence", "uncertain", "no_ink", *runners_up, "several_characters", "error"]
         writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         failed = [(name, {"file": name, "error": message}) for name, message in errors]
@@ -300,11 +305,12 @@ def _record(name: str, result: Prediction | ReadResult, mode: str) -> dict[str, 
     """One row of text fields, shared by the CSV and table formats."""
     if isinstance(result, ReadResult):
         label = result.text
-        top = ranked = ""
+        ranked, runners_up = "", {}
     else:
         label = result.label or ""
-        top = " ".join(f"{char}:{p:.4f}" for char, p in result.top_k)
-        ranked = ", ".join(f"{char} {p:.4f}" for char, p in result.top_k)  # the table's: labels may hold spaces
+        ranked = ", ".join(f"{char} {p:.4f}" for char, p in result.top_k)  # the table's
+        runners_up = {f"{field}_{rank}": value for rank, (char, p) in enumerate(result.top_k[1:], start=2)
+                      for field, value in (("label", char), ("confidence", f"{p:.4f}"))}  # the CSV's
     answered = not result.no_ink
     unread = isinstance(result, ReadResult) and not result.characters  # ink, but no character read in it
     several = getattr(result, "several_characters", None) or ""
@@ -318,7 +324,7 @@ def _record(name: str, result: Prediction | ReadResult, mode: str) -> dict[str, 
         "confidence": f"{result.confidence:.4f}" if answered else "",
         "uncertain": str(result.uncertain).lower(),
         "no_ink": str(result.no_ink).lower(),
-        "top_k": top,
+        **runners_up,
         "ranked": ranked,
         "shown": str(len(getattr(result, "top_k", []) or [])),
         "several_characters": several,

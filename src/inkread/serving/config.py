@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, option
 
 MB = 1024 * 1024
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
@@ -30,11 +30,11 @@ def normalize_origin(text: str) -> str:
     try:
         port = parts.port
     except ValueError:
-        raise InkreadError(f"--cors-origin {text!r}: the port is not a number from 0 to 65535; {fix}") from None
+        raise InkreadError(f"{option('cors_origins', '--cors-origin')} {text!r}: the port is not a number from 0 to 65535; {fix}") from None
     scheme, host = parts.scheme.lower(), (parts.hostname or "")
     if (not SCHEME.fullmatch(scheme) or not host or parts.path or parts.query or parts.fragment
             or parts.username is not None or "://" not in stripped):
-        raise InkreadError(f"--cors-origin {text!r} is not an origin: {fix}")
+        raise InkreadError(f"{option('cors_origins', '--cors-origin')} {text!r} is not an origin: {fix}")
     if ":" in host:  # IPv6, written in brackets in an origin
         host = f"[{host}]"
     return f"{scheme}://{host}" + ("" if port is None or port == DEFAULT_PORTS.get(scheme) else f":{port}")
@@ -72,7 +72,7 @@ class ServeConfig:
         self.cors_origins = self.origins()
         for name in self.allowed_hosts:
             if not HOST_NAME.fullmatch(name.strip("[]")):
-                raise InkreadError(f"--allowed-host {name!r} is not a host name: give the name alone, as the Host "
+                raise InkreadError(f"{option('allowed_hosts', '--allowed-host')} {name!r} is not a host name: give the name alone, as the Host "
                                    "header carries it without its port, like ink.example (no scheme, port or path)")
 
     def origins(self) -> list[str]:

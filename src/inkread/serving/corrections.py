@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, NamedTuple
 
-from inkread.errors import InkreadError, StorageError
+from inkread.errors import InkreadError, StorageError, option
 from inkread.files import check_replaceable, default_data_dir, write_bytes_atomic, write_text_atomic
 
 DB_FILE = "corrections.sqlite3"
@@ -68,7 +68,7 @@ class CorrectionStore:
         self.path = Path(path)
         if not create and not self.path.exists():
             raise InkreadError(f"no corrections database at {self.path}: draw and correct some characters "
-                               "on the web page (inkread serve) first, or pass the right --data-dir")
+                               f"on the web page (inkread serve) first, or pass the right {option('data_dir')}")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as conn:
@@ -76,14 +76,14 @@ class CorrectionStore:
                 if found > SCHEMA_VERSION:  # checked first: setting our version would downgrade it
                     raise StorageError(f"the corrections database {self.path} was written by a newer inkread "
                                        f"(schema {found}; this one knows up to {SCHEMA_VERSION}): upgrade inkread, "
-                                       "or pass another --data-dir")
+                                       f"or pass another {option('data_dir')}")
                 # WAL is a property of the file: set once, every later connection uses it
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.executescript(_SCHEMA)
                 conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except (OSError, sqlite3.Error) as error:
             raise StorageError(f"cannot open the corrections database {self.path}: {error}: "
-                               "check the --data-dir permissions and free space") from None
+                               f"check the {option('data_dir')} permissions and free space") from None
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -97,18 +97,19 @@ class CorrectionStore:
             conn.close()
 
     @contextlib.contextmanager
-    def _storage(self, doing: str, check: str = "the --data-dir") -> Iterator[sqlite3.Connection]:
-        """A connection to ``doing`` something; a locked, missing or broken database is a ``StorageError`` (503)."""
+    def _storage(self, doing: str, check: str = "the folder") -> Iterator[sqlite3.Connection]:
+        """A connection to ``doing`` something; a locked, missing or broken database is a ``StorageError`` (503)
+        whose message says to check ``check`` of the database's folder."""
         try:
             with self._connect() as conn:
                 yield conn
         except sqlite3.Error as error:
-            raise StorageError(f"cannot {doing} in {self.path}: {error}: try again; if it persists, check {check}") from None
+            raise StorageError(f"cannot {doing} in {self.path}: {error}: try again; if it persists, check {check} {self.path.parent}") from None
 
     def add(self, *, image_png: bytes, label: str, model: str, predicted: str | None = None) -> Correction:
         """Store a correction and return it once it is committed to disk."""
         created = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-        with self._storage("save the correction", "the --data-dir free space and permissions") as conn:
+        with self._storage("save the correction", "the free space and permissions of") as conn:
             cursor = conn.execute(
                 "INSERT INTO corrections (created_at, model, label, predicted, image) VALUES (?, ?, ?, ?, ?)",
                 (created, model, label, predicted, sqlite3.Binary(image_png)),
@@ -165,7 +166,7 @@ class CorrectionStore:
 
     def delete(self, correction_id: int) -> bool:
         """Remove one correction (a label taught by mistake); False if there is no such id."""
-        with self._storage("delete the correction", "the --data-dir free space and permissions") as conn:
+        with self._storage("delete the correction", "the free space and permissions of") as conn:
             return conn.execute("DELETE FROM corrections WHERE id = ?", (correction_id,)).rowcount > 0
 
     def iter_with_images(self, model: str | None = None) -> Iterator[tuple[Correction, bytes]]:
@@ -218,7 +219,7 @@ def export_corrections(out_dir: str | os.PathLike, data_dir: str | os.PathLike |
     models = store.models()
     if model is None and len(models) > 1:  # one data set of digits and letters fits no model's labels
         counts = ", ".join(f"{name}: {count}" for name, count in models.items())
-        raise InkreadError(f"the corrections are for several models ({counts}): export one at a time with --model NAME")
+        raise InkreadError(f"the corrections are for several models ({counts}): export one at a time with {option('model')}")
     table = io.StringIO()
     writer = csv.writer(table, lineterminator="\n")
     writer.writerow(["file", "label"])

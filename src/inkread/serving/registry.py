@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from inkread.errors import InkreadError, first_line, warn
+from inkread.errors import InkreadError, first_line, option, warn
 from inkread.inference.bundle_format import LINE_ARCH, ModelMeta, check_model_pair
 from inkread.inference.line_reader import LineReader
 from inkread.inference.onnx_model import PRETRAINED, PRETRAINED_DIR, resolve_bundle, split_model_pair
@@ -46,7 +46,7 @@ class ModelRegistry:
             specs = [name for name in PRETRAINED if (PRETRAINED_DIR / name / "model.json").exists()]
             if not specs:
                 raise InkreadError(f"no shipped model found in {PRETRAINED_DIR}: reinstall inkread, "
-                                   "or serve a model bundle with --model PATH")
+                                   f"or serve a model bundle with {option('models', '--model')} PATH")
         self.models: dict[str, ServedModel] = {}
         self.quiet = False  # True: load_all does not print failures (another process of the server does)
         found = [self._describe(spec) for spec in specs]

@@ -19,7 +19,7 @@ import sys
 import time
 import traceback
 
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, option, option_value
 from inkread.serving.config import ServeConfig
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -34,12 +34,12 @@ MAX_QUICK_DEATHS = 3
 def bind(host: str, port: int) -> socket.socket:
     """A listening TCP socket on ``host:port``; InkreadError when that is impossible."""
     if not 0 <= port <= 65535:
-        raise InkreadError(f"--port {port} is not a port number: use 1-65535 (or 0 for any free port)")
+        raise InkreadError(f"{option_value('port', port)} is not a port number: use 1-65535 (or 0 for any free port)")
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
                                                              flags=socket.AI_PASSIVE)[0]
     except socket.gaierror as error:
-        raise InkreadError(f"--host {host}: {error.strerror}; use an address like 127.0.0.1") from None
+        raise InkreadError(f"{option_value('host', host)}: {error.strerror}; use an address like 127.0.0.1") from None
     sock = socket.socket(family, kind, proto)
     try:
         # reuse the port at once after a restart (connections of the old process in TIME_WAIT)
@@ -49,7 +49,7 @@ def bind(host: str, port: int) -> socket.socket:
     except OSError as error:
         sock.close()
         raise InkreadError(f"cannot listen on {host}:{port} ({error.strerror}): "
-                           "is another server using it? choose another --port") from None
+                           f"is another server using it? choose another {option('port')}") from None
     sock.set_inheritable(True)
     return sock
 
@@ -65,7 +65,7 @@ def run(config: ServeConfig) -> None:
     from inkread.serving.app import create_app
 
     if config.workers < 1:
-        raise InkreadError(f"--workers {config.workers}: give 1 or more server processes")
+        raise InkreadError(f"{option_value('workers', config.workers)}: give 1 or more server processes")
     sock = bind(config.host, config.port)
     try:
         app = create_app(config)

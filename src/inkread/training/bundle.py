@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from inkread.errors import InkreadError, first_few
+from inkread.errors import InkreadError, first_few, option_value
 from inkread.evaluation.fingerprint import training_fingerprint
 from inkread.files import atomic_path, check_replaceable, check_writable_folder, files_other_than, staged_folder, write_bytes_atomic, write_text_atomic
 from inkread.inference.bundle_format import BUNDLE_FILES, META_FILE, ONNX_FILE, WEIGHTS_FILE, ModelMeta
@@ -72,12 +72,12 @@ def check_run_folder(out: str | Path) -> None:
     check_writable_folder(out)
     others = files_other_than(out, RUN_FILES)
     if others:  # someone's documents, or a data set: a run's checkpoint and bundle would be mixed in with them
-        raise InkreadError(f"--out {out} holds other files than a training run's ({first_few(others, 3)}): "
+        raise InkreadError(f"{option_value('out', out)} holds other files than a training run's ({first_few(others, 3)}): "
                            "choose a new or empty folder")
     try:
         check_replaceable(Path(out) / MODEL_FOLDER, BUNDLE_FILES)
     except InkreadError as error:
-        raise InkreadError(f"--out {out}: {error} (the run's bundle is written there)") from None
+        raise InkreadError(f"{option_value('out', out)}: {error} (the run's bundle is written there)") from None
 
 
 def save_bundle_files(folder: Path, model: torch.nn.Module, meta: ModelMeta,

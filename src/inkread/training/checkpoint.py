@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from inkread.errors import InkreadError, first_line
+from inkread.errors import InkreadError, first_line, option, option_value
 from inkread.files import check_writable_folder, folder_lock, write_bytes_atomic
 from inkread.inference.bundle_format import CHECKPOINT_FILE  # named with the bundle's files: inference reads it too
 
@@ -21,8 +21,8 @@ def run_folder_lock(out: str | Path) -> AbstractContextManager[None]:
     """Hold the run folder ``out`` for one training: a second one into it at the same time is refused at once
     (the two would overwrite each other's checkpoints and bundle)."""
     check_writable_folder(out)
-    return folder_lock(out, f"--out {out} is being written by another training run right now: "
-                            "wait for it to finish, or choose another --out")
+    return folder_lock(out, f"{option_value('out', out)} is being written by another training run right now: "
+                            "wait for it to finish, or choose another folder")
 
 
 def save_checkpoint(run_dir: Path, state: dict) -> None:
@@ -36,7 +36,7 @@ def load_checkpoint(run_dir: Path) -> dict:
     """Read RUN/checkpoint.pt; a missing or corrupt file raises a one-line ``InkreadError``."""
     path = Path(run_dir) / CHECKPOINT_FILE
     if not path.exists():
-        raise InkreadError(f"nothing to resume: {path} does not exist (run without --resume to start)")
+        raise InkreadError(f"nothing to resume: {path} does not exist (run without {option('resume')} to start)")
     try:
         # weights_only: tensors and plain data only, which is all save_checkpoint writes; a full
         # unpickler would run any code a checkpoint planted in a run folder carries (--resume RUN)
@@ -52,7 +52,8 @@ def load_checkpoint(run_dir: Path) -> dict:
 def refuse_existing_run(run_dir: Path) -> None:
     """A new run into a folder that holds one: refused (starting over would overwrite its checkpoint)."""
     if (Path(run_dir) / CHECKPOINT_FILE).exists():
-        raise InkreadError(f"{run_dir} already holds a training run: add --resume to continue it, or choose another --out")
+        raise InkreadError(f"{run_dir} already holds a training run: add {option('resume')} to continue it, or choose another folder "
+                           f"({option('out')})")
 
 
 def restore(state: dict, run_dir: Path, optional: tuple[str, ...] = (), **objects) -> None:
@@ -72,7 +73,7 @@ def restore(state: dict, run_dir: Path, optional: tuple[str, ...] = (), **object
 def misfit(run_dir: Path, error: Exception) -> InkreadError:
     """The error for a checkpoint that does not hold what this run needs."""
     return InkreadError(f"{Path(run_dir) / CHECKPOINT_FILE} does not fit this run ({type(error).__name__}: "
-                        f"{first_line(error, 200)}): start over with another --out, or delete the checkpoint")
+                        f"{first_line(error, 200)}): start over in another folder ({option('out')}), or delete the checkpoint")
 
 
 def say_interrupted(run_dir: Path, epochs_done: int, command: str) -> None:

@@ -18,7 +18,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from inkread.errors import DatasetError, InkreadError
+from inkread.errors import DatasetError, InkreadError, option, option_value
 from inkread.files import check_replaceable, check_writable_folder, staged_folder, write_bytes_atomic, write_text_atomic
 from inkread.inference.bundle_format import BUNDLE_FILES, LINE_ARCH, META_FILE, ONNX_FILE, WEIGHTS_FILE, ModelMeta
 from inkread.inference.onnx_model import OnnxModel, resolve_bundle
@@ -66,14 +66,14 @@ def export(config: ExportConfig) -> Path:
 
     out = Path(config.out) if config.out else default_out(config.run, source, config.quantize)
     if out.resolve() == source.resolve():
-        raise InkreadError("--out must differ from the run's own model folder")
+        raise InkreadError(f"{option('out')} must differ from the run's own model folder")
     if (out.parent / META_FILE).exists():  # a bundle folder holds its own files only (train --resume refuses others)
-        raise InkreadError(f"--out {out} is inside the model bundle {out.parent}: give a folder outside it, "
+        raise InkreadError(f"{option_value('out', out)} is inside the model bundle {out.parent}: give a folder outside it, "
                            "such as the run folder's export")
     if config.quantize not in (None, "int8"):
         raise InkreadError(f"unknown quantization {config.quantize!r}: only int8 is supported")
     if config.check_limit is not None and config.check_limit < 1:
-        raise InkreadError(f"--check-limit must be at least 1, got {config.check_limit}")
+        raise InkreadError(f"{option('check_limit')} must be at least 1, got {config.check_limit}")
 
     # before the data set is loaded: an output that cannot be written, or would delete other files, fails now
     check_replaceable(out, BUNDLE_FILES)
@@ -89,11 +89,11 @@ def export(config: ExportConfig) -> Path:
             raise
         # the run's own data, moved or deleted since: any data set of its labels can check the export
         raise DatasetError(f"the data set this run was trained on cannot be read ({error}); export checks the bundle "
-                           "on a test split: pass --dataset with a data set of the model's labels") from None
+                           f"on a test split: pass {option('dataset')} with a data set of the model's labels") from None
     # Refused, not skipped: an export no image has checked (an int8 one above all) may be broken unseen.
     if not len(splits.test.targets):
         raise InkreadError(f"{dataset} has too few images to hold out a test split, on which export checks the bundle "
-                           "against PyTorch: pass --dataset with a data set of the model's labels that has more images")
+                           f"against PyTorch: pass {option('dataset')} with a data set of the model's labels that has more images")
     # Everything is built and checked in a staging folder that becomes ``out`` only if it passes.
     with staged_folder(out, BUNDLE_FILES) as staging:
         export_onnx(model, staging / ONNX_FILE)
@@ -138,7 +138,7 @@ def default_out(run: str, source: Path, quantize: Optional[str]) -> Path:
     if run not in PRETRAINED and in_run and not files_other_than(parent, RUN_FILES):
         return parent / name  # the run's export folder
     what = f"{run} is a shipped model" if run in PRETRAINED else f"{source} is a bundle folder outside a run folder of inkread train"
-    raise InkreadError(f"{what}, so there is no run folder to export into: give --out with a new folder for the "
+    raise InkreadError(f"{what}, so there is no run folder to export into: give {option('out')} a new folder for the "
                        "exported bundle (never one inside a bundle)")
 
 

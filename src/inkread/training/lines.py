@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from inkread.data.lines import CHARSET, CharacterBank, encode, make_lines
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, option
 from inkread.evaluation.text import character_error_rate
 from inkread.files import atomic_path
 from inkread.imaging.line import LINE_HEIGHT, pad_lines
@@ -131,8 +131,9 @@ def _train_lines(config: LineTrainConfig) -> Path:
         started_with = state.get("config", {})
         for key in ("seed", "epochs", "lines_per_epoch", "batch_size", "width", "lr", "val_lines"):  # the schedule, the net, the data
             if key in started_with and started_with[key] != getattr(config, key):
-                raise InkreadError(f"--resume with a different --{key.replace('_', '-')} ({getattr(config, key)!r}) than the "
-                                   f"run was started with ({started_with[key]!r}): use the same, or another --out")
+                raise InkreadError(f"{option('resume')} with a different {option(key)} ({getattr(config, key)!r}) than the "
+                                   f"run was started with ({started_with[key]!r}): use the same, or another folder "
+                                   f"({option('out')})")
 
     from inkread.data import load_dataset
 
@@ -188,7 +189,7 @@ def _train_lines(config: LineTrainConfig) -> Path:
             if bar is not None:
                 bar.close()
             if not math.isfinite(loss_sum):
-                raise InkreadError(f"training diverged in epoch {epoch + 1}: lower --lr (this run: {config.lr:g}) and start again")
+                raise InkreadError(f"training diverged in epoch {epoch + 1}: lower {option('lr')} (this run: {config.lr:g}) and start again")
             val_cer, val_exact = validate(model, val_images, val_texts)
             record = {"epoch": epoch + 1, "train_loss": loss_sum / seen, "val_cer": val_cer, "val_exact": val_exact,
                       "lr": optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - started}
@@ -256,15 +257,15 @@ def write_line_bundle(folder: Path, model: LineNet, config: LineTrainConfig, his
 
 def _check(config: LineTrainConfig) -> None:
     if config.epochs < 1:
-        raise InkreadError("--epochs must be at least 1")
+        raise InkreadError(f"{option('epochs')} must be at least 1")
     if config.batch_size < 2:
-        raise InkreadError("--batch-size must be at least 2 (batch norm needs two lines per batch)")
+        raise InkreadError(f"{option('batch_size')} must be at least 2 (batch norm needs two lines per batch)")
     if config.lines_per_epoch < config.batch_size or config.val_lines < 1:
-        raise InkreadError("--lines-per-epoch must be at least one batch, and --val-lines at least 1")
+        raise InkreadError(f"{option('lines_per_epoch')} must be at least one batch, and {option('val_lines')} at least 1")
     if config.threads is not None and config.threads < 1:
-        raise InkreadError(f"--threads must be at least 1, got {config.threads}")
+        raise InkreadError(f"{option('threads')} must be at least 1, got {config.threads}")
     if not (config.lr > 0):
-        raise InkreadError("--lr must be positive")
+        raise InkreadError(f"{option('lr')} must be positive")
     if config.seed < 0 or config.width < 1:
-        raise InkreadError("--seed must be 0 or more (and the network's width at least 1)")
+        raise InkreadError(f"{option('seed')} must be 0 or more (and the network's width at least 1)")
     check_run_folder(config.out)  # before the lines are drawn and trained on

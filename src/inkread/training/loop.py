@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from inkread.data.load import absolute_spec, same_data_set, training_split
 from inkread.data.splits import SPLIT_BY, LabelsOutsideSet
-from inkread.errors import DatasetError, InkreadError, first_few, first_line, plural
+from inkread.errors import DatasetError, InkreadError, first_few, first_line, option, option_value, plural
 from inkread.models import ARCHITECTURES, build_model, count_parameters
 from inkread.training.augment import PRESETS, AugmentConfig, augment_batch
 from inkread.training.checkpoint import (CHECKPOINT_FILE, load_checkpoint, misfit, refuse_existing_run, restore,
@@ -139,7 +139,7 @@ def _run_config(config: TrainConfig):
         # options not given again are the run's own: `inkread train --out RUN --resume` continues it as it was
         config = config.with_saved(resume_state.get("config", {}))
     if config.dataset is None:
-        raise InkreadError("no data set to train on: give --dataset (mnist, emnist-pool, folder:PATH, csv:PATH)")
+        raise InkreadError(f"no data set to train on: give {option('dataset')} (mnist, emnist-pool, folder:PATH, csv:PATH)")
     # Fine-tuning: the starting model's model.json, read once. Its architecture is the default
     # --arch, and its training record goes into the new bundle (evaluation checks it for overlap).
     # A resumed run takes it from its checkpoint: the start model may be moved or deleted by then.
@@ -163,7 +163,7 @@ def _run_config(config: TrainConfig):
         refuse_existing_run(run_dir)
     if init_meta is not None and init_meta.arch != config.arch:  # before the data set is loaded: fail fast
         raise InkreadError(f"{config.init_from} is a model of architecture {init_meta.arch}: fine-tune it with "
-                           f"--arch {init_meta.arch}, or leave --arch out")
+                           f"{option_value('arch', init_meta.arch)}, or leave {option('arch')} out")
     return config, batch_given, resume_state, init_meta, inherited
 
 
@@ -184,7 +184,7 @@ def _load_splits(config: TrainConfig, resume_state: dict | None, init_meta, inhe
         # Renaming the images is rarely the fix here: the starting model is the wrong one.
         raise DatasetError(f"{config.dataset} has labels {config.init_from} does not know: {first_few(error.unknown)} "
                            f"(it knows {''.join(init_meta.labels)[:62]}): fine-tune a model that knows them "
-                           "(characters knows digits and letters), or train without --init-from") from None
+                           f"(characters knows digits and letters), or train without {option('init_from')}") from None
 
 
 @dataclass
@@ -272,7 +272,7 @@ def _train_epoch(config: TrainConfig, epoch: int, model, average, optimizer, sch
         bar.close()
     if not math.isfinite(loss_sum):
         raise InkreadError(f"training diverged in epoch {epoch + 1}: the loss is {loss_sum / seen}; "
-                           f"lower --lr (this run: {config.lr:g}) and start again with another --out")
+                           f"lower {option('lr')} (this run: {config.lr:g}) and start again in another folder ({option('out')})")
     val_loss, val_acc = evaluate_torch(shipped(model, average), _tensor(splits.val.images),
                                        _tensor(splits.val.targets, np.int64))
     return {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen,
@@ -310,7 +310,7 @@ def _finish(config: TrainConfig, run: _RunState, model, splits, init_meta) -> Pa
     classes = len(splits.labels)
     if run.history and run.history[-1]["train_loss"] > 3 * math.log(classes):
         warn(f"the training loss ends at {run.history[-1]['train_loss']:.4g}, far above the {math.log(classes):.2f} of "
-             f"guessing: the run diverged; lower --lr (this run: {config.lr:g}) and train again")
+             f"guessing: the run diverged; lower {option('lr')} (this run: {config.lr:g}) and train again")
     if run.best_state is not None:  # None without a validation split: the last epoch is shipped
         model.load_state_dict(run.best_state)
     model = model.to(memory_format=torch.contiguous_format)
@@ -468,7 +468,7 @@ def _load_initial_weights(model, init_from: str, init_meta, labels) -> None:
     try:
         missing = model.load_state_dict(state, strict=False).missing_keys
     except RuntimeError as error:
-        raise InkreadError(f"{init_from} does not fit --arch {init_meta.arch}: {first_line(error, 200)}") from None
+        raise InkreadError(f"{init_from} does not fit {option_value('arch', init_meta.arch)}: {first_line(error, 200)}") from None
     # Only the output layer (its weight and bias) may start fresh, and only for a new label set.
     fresh_allowed = 2 if new_label_set else 0
     if len(missing) > fresh_allowed:
@@ -480,25 +480,25 @@ def _check_config(config: TrainConfig) -> None:
     if config.arch not in ARCHITECTURES:
         raise InkreadError(f"unknown architecture {config.arch!r}: choose one of {', '.join(ARCHITECTURES)}")
     if config.epochs < 1:
-        raise InkreadError("--epochs must be at least 1")
+        raise InkreadError(f"{option('epochs')} must be at least 1")
     if config.batch_size < 2:
-        raise InkreadError("--batch-size must be at least 2 (batch norm needs two images per batch)")
+        raise InkreadError(f"{option('batch_size')} must be at least 2 (batch norm needs two images per batch)")
     if config.threads is not None and config.threads < 1:
-        raise InkreadError(f"--threads must be at least 1, got {config.threads}")
+        raise InkreadError(f"{option('threads')} must be at least 1, got {config.threads}")
     if config.seed < 0 or config.split_seed < 0:
-        raise InkreadError("--seed and --split-seed must be 0 or more")
+        raise InkreadError(f"{option('seed')} and {option('split_seed')} must be 0 or more")
     if config.limit is not None and config.limit < 1:  # said before the data set is loaded, which can take minutes
-        raise InkreadError(f"--limit must be at least 1 training image, got {config.limit}")
+        raise InkreadError(f"{option('limit')} must be at least 1 training image, got {config.limit}")
     if config.patience is not None and config.patience < 1:
-        raise InkreadError(f"--patience must be at least 1 epoch, got {config.patience}")
+        raise InkreadError(f"{option('patience')} must be at least 1 epoch, got {config.patience}")
     if not (config.lr > 0):
-        raise InkreadError("--lr must be positive")
+        raise InkreadError(f"{option('lr')} must be positive")
     if config.precision not in ("fp32", "bf16", "auto"):
-        raise InkreadError("--precision must be one of fp32, bf16, auto")
+        raise InkreadError(f"{option('precision')} must be one of fp32, bf16, auto")
     if not (0 <= config.ema < 1):
-        raise InkreadError("--ema must be at least 0 and below 1")
+        raise InkreadError(f"{option('ema')} must be at least 0 and below 1")
     if config.augment not in ("off", *PRESETS):
-        raise InkreadError(f"--augment must be one of off, {', '.join(PRESETS)}")
+        raise InkreadError(f"{option('augment')} must be one of off, {', '.join(PRESETS)}")
     # before the data set is loaded (minutes, for some): a run folder that cannot be made fails now
     from inkread.training.bundle import check_run_folder
 
@@ -542,14 +542,14 @@ def _check_training_data(config: TrainConfig, splits, resume_state: dict | None)
     if untaught and not config.init_from:  # a fine-tuned model keeps classes its new data lacks
         warn(f"{len(untaught)} of the {plural(num_classes, 'class', 'classes')} {'has' if len(untaught) == 1 else 'have'} "
              f"no training image ({first_few(untaught)}): the model cannot learn them; add images of them"
-             f"{', or take more with --limit' if config.limit else ''}")
+             f"{', or take more with ' + option('limit') if config.limit else ''}")
     if resume_state is not None and list(resume_state.get("labels", splits.labels)) != list(splits.labels):
         raise InkreadError(f"the classes of {config.dataset} changed since the run started "
-                           f"({len(resume_state['labels'])} then, {num_classes} now): start a new run with another --out")
+                           f"({len(resume_state['labels'])} then, {num_classes} now): start a new run in another folder ({option('out')})")
     if resume_state is not None and resume_state.get("train_images", len(splits.train.targets)) != len(splits.train.targets):
         raise InkreadError(f"{config.dataset} changed since the run started ({resume_state['train_images']:,} training "
                            f"images then, {len(splits.train.targets):,} now): a resumed run must see the same data; "
-                           "start a new run with another --out")
+                           f"start a new run in another folder ({option('out')})")
 
 
 def _small_data_batch(config: TrainConfig, train_images: int) -> TrainConfig:
@@ -561,7 +561,7 @@ def _small_data_batch(config: TrainConfig, train_images: int) -> TrainConfig:
     why = f"for {MIN_STEPS_PER_EPOCH} steps or more an epoch" if steps >= MIN_STEPS_PER_EPOCH else \
         f"the smallest, {steps} step{'s' * (steps > 1)} an epoch"
     say(config.progress, f"note: {train_images:,} training images: batches of {batch} instead of the "
-                         f"recipe's {config.batch_size}, {why} (--batch-size to choose)")
+                         f"recipe's {config.batch_size}, {why} ({option('batch_size')} to choose)")
     return replace(config, batch_size=batch)
 
 
@@ -588,12 +588,12 @@ def _check_several_classes(splits, dataset: str) -> None:
     label = repr(splits.labels[int(found[0])]) if len(found) else "none"
     source = getattr(splits, "source", {}) or {}
     if source.get("layout") == "class folders":
-        fix = (f"--dataset must name the folder that holds one sub-folder per class (folder:{Path(source['spec'][7:]).parent}"
+        fix = (f"{option('dataset')} must name the folder that holds one sub-folder per class (folder:{Path(source['spec'][7:]).parent}"
                " if this is one class's folder), with images of two classes or more")
     elif source.get("layout") == "labels.csv":
-        fix = "label images of two classes or more in its labels.csv, or point --dataset at a data set that has them"
+        fix = f"label images of two classes or more in its labels.csv, or point {option('dataset')} at a data set that has them"
     else:
-        fix = "add images of other classes, or point --dataset at a data set of two classes or more"
+        fix = f"add images of other classes, or point {option('dataset')} at a data set of two classes or more"
     raise DatasetError(f"{dataset} has images of one class only ({label}): a model learns to tell classes apart, and "
                        f"one trained on a single class answers it to every image; {fix}")
 
@@ -635,7 +635,7 @@ def _read_start(init_from: str):
 
     meta = ModelMeta.read(resolve_bundle(init_from))
     if meta.arch == LINE_ARCH:
-        raise InkreadError(f"{init_from} is a line model: --init-from needs a character model (digits, characters, "
+        raise InkreadError(f"{init_from} is a line model: {option('init_from')} needs a character model (digits, characters, "
                            "or a run folder of inkread train); line models are trained with inkread train-lines")
     return meta
 
@@ -646,12 +646,13 @@ def _check_resume_matches(state: dict, config: TrainConfig) -> None:
         saved.setdefault("split_seed", saved["seed"])  # runs from before --split-seed split by --seed
     if saved.get("augment_config") and {key: value for key, value in config.augment_config.to_dict().items()
                                         if key in saved["augment_config"]} != saved["augment_config"]:
-        raise InkreadError("--resume with other --styles (or distortions) than the run was started with: "
-                           "leave --styles out to keep the run's, or use another --out")
+        styles = option("augment_config", "--styles")
+        raise InkreadError(f"{option('resume')} with other {styles} (or distortions) than the run was started with: "
+                           f"leave {styles} out to keep the run's, or use another folder ({option('out')})")
     # --epochs sets the length of the one-cycle schedule, --limit the data, --lr the schedule's peak...
     for key in FIXED_ON_RESUME:
         # a folder:/csv: path is the same data set however it is spelled (relative in older runs)
         same = same_data_set if key == "dataset" else operator.eq
         if key in saved and not same(saved[key], getattr(config, key)):
-            raise InkreadError(f"--resume with a different --{key.replace('_', '-')} ({getattr(config, key)!r}) than the run "
-                               f"was started with ({saved[key]!r}): use the same options, or another --out")
+            raise InkreadError(f"{option('resume')} with a different {option(key)} ({getattr(config, key)!r}) than the run "
+                               f"was started with ({saved[key]!r}): use the same, or another folder ({option('out')})")
