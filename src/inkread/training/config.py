@@ -6,6 +6,7 @@ import os
 from dataclasses import asdict, dataclass, field, fields
 from typing import Optional
 
+from inkread.errors import InkreadError, option
 from inkread.training.augment import AugmentConfig
 
 # The recipes. "seed" is exactly what the seed projects do; "inknet" is ours (see benchmarks/).
@@ -97,3 +98,19 @@ class TrainConfig:
         values = asdict(self)
         values["augment_config"] = self.augment_config.to_dict()
         return values
+
+
+def check_recipe(config, per_batch: str) -> None:
+    """Refuse the settings every training command shares (``TrainConfig``, ``LineTrainConfig``) that cannot
+    work: fewer than one epoch, a batch batch norm cannot use (``per_batch``: "images", "lines"), no
+    threads, a learning rate that is not positive, a negative seed."""
+    if config.epochs < 1:
+        raise InkreadError(f"{option('epochs')} must be at least 1")
+    if config.batch_size < 2:
+        raise InkreadError(f"{option('batch_size')} must be at least 2 (batch norm needs two {per_batch} per batch)")
+    if config.threads is not None and config.threads < 1:
+        raise InkreadError(f"{option('threads')} must be at least 1, got {config.threads}")
+    if not (config.lr > 0):
+        raise InkreadError(f"{option('lr')} must be positive")
+    if config.seed < 0:
+        raise InkreadError(f"{option('seed')} must be 0 or more")

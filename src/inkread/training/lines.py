@@ -35,6 +35,7 @@ from inkread.models.linenet import LineNet
 from inkread.training.bundle import MODEL_FOLDER, check_run_folder, save_bundle_files
 from inkread.training.checkpoint import (load_checkpoint, misfit, refuse_existing_run, restore, run_folder_lock,
                                          save_checkpoint, say_interrupted)
+from inkread.training.config import check_recipe
 from inkread.training.console import progress_bar, say
 from inkread.training.loop import torch_threads_restored, use_bf16
 
@@ -256,16 +257,9 @@ def write_line_bundle(folder: Path, model: LineNet, config: LineTrainConfig, his
 
 
 def _check(config: LineTrainConfig) -> None:
-    if config.epochs < 1:
-        raise InkreadError(f"{option('epochs')} must be at least 1")
-    if config.batch_size < 2:
-        raise InkreadError(f"{option('batch_size')} must be at least 2 (batch norm needs two lines per batch)")
+    check_recipe(config, "lines")
     if config.lines_per_epoch < config.batch_size or config.val_lines < 1:
         raise InkreadError(f"{option('lines_per_epoch')} must be at least one batch, and {option('val_lines')} at least 1")
-    if config.threads is not None and config.threads < 1:
-        raise InkreadError(f"{option('threads')} must be at least 1, got {config.threads}")
-    if not (config.lr > 0):
-        raise InkreadError(f"{option('lr')} must be positive")
-    if config.seed < 0 or config.width < 1:
-        raise InkreadError(f"{option('seed')} must be 0 or more (and the network's width at least 1)")
+    if config.width < 1:
+        raise InkreadError(f"{option('width')} (the network's width) must be at least 1")
     check_run_folder(config.out)  # before the lines are drawn and trained on

@@ -33,7 +33,7 @@ from inkread.training.augment import PRESETS, AugmentConfig, augment_batch
 from inkread.training.checkpoint import (CHECKPOINT_FILE, load_checkpoint, misfit, refuse_existing_run, restore,
                                          run_folder_lock, save_checkpoint, say_interrupted)
 from inkread.training.console import progress_bar, say, warn
-from inkread.training.config import FIXED_ON_RESUME, TrainConfig
+from inkread.training.config import FIXED_ON_RESUME, TrainConfig, check_recipe
 from inkread.training.history import write_history
 from inkread.training.styles import add_writing_styles
 
@@ -479,20 +479,13 @@ def _load_initial_weights(model, init_from: str, init_meta, labels) -> None:
 def _check_config(config: TrainConfig) -> None:
     if config.arch not in ARCHITECTURES:
         raise InkreadError(f"unknown architecture {config.arch!r}: choose one of {', '.join(ARCHITECTURES)}")
-    if config.epochs < 1:
-        raise InkreadError(f"{option('epochs')} must be at least 1")
-    if config.batch_size < 2:
-        raise InkreadError(f"{option('batch_size')} must be at least 2 (batch norm needs two images per batch)")
-    if config.threads is not None and config.threads < 1:
-        raise InkreadError(f"{option('threads')} must be at least 1, got {config.threads}")
-    if config.seed < 0 or config.split_seed < 0:
-        raise InkreadError(f"{option('seed')} and {option('split_seed')} must be 0 or more")
+    check_recipe(config, "images")
+    if config.split_seed < 0:
+        raise InkreadError(f"{option('split_seed')} must be 0 or more")
     if config.limit is not None and config.limit < 1:  # said before the data set is loaded, which can take minutes
         raise InkreadError(f"{option('limit')} must be at least 1 training image, got {config.limit}")
     if config.patience is not None and config.patience < 1:
         raise InkreadError(f"{option('patience')} must be at least 1 epoch, got {config.patience}")
-    if not (config.lr > 0):
-        raise InkreadError(f"{option('lr')} must be positive")
     if config.precision not in ("fp32", "bf16", "auto"):
         raise InkreadError(f"{option('precision')} must be one of fp32, bf16, auto")
     if not (0 <= config.ema < 1):
