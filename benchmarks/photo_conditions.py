@@ -5,8 +5,8 @@
 500 real handwritten digits (hwd1000 200, unipen 200, semeion 50, optdigits 50; seed 0) are drawn
 about 110-150 px tall on a 320x320 page and rendered under one condition at a time (pen colour,
 textured paper, uneven light, a shadow, ruled or squared paper, small in a large photo, blur, JPEG,
-rotation, perspective) and combined, then read with ``Recognizer.predict_batch`` (what ``inkread
-predict`` runs); 60 three-digit numbers are rendered the same way and read with ``read`` (exact text).
+rotation, perspective, a page on a dark table, also running off a corner of the photo) and combined,
+then read with ``Recognizer.predict_batch`` (what ``inkread predict`` runs); 60 three-digit numbers are rendered the same way and read with ``read`` (exact text).
 The conditions are simulated on real handwriting, not real photos. Prints a table of accuracy per
 condition and source; failure grids (the input beside what the model saw) go to --out.
 Deterministic; no training; about 8 minutes on one core. Needs scipy (installed with inkread[train], by scikit-learn).
@@ -103,7 +103,7 @@ class Scene:
         self.rules = ndimage.gaussian_filter(self.rules, 0.5) * 0.9
 
     def render(self, ink_colour="black", paper=False, light=None, rotate=False, perspective=False,
-               blur=0.0, jpeg=None, noise=0.0, pencil_grain=False, table=0.0):
+               blur=0.0, jpeg=None, noise=0.0, pencil_grain=False, table=0.0, off_corner=False):
         rng = self.rng
         ink, rules = self.ink.copy(), self.rules.copy()
         if pencil_grain:
@@ -128,7 +128,7 @@ class Scene:
             img += rng.normal(0, noise, img.shape).astype(np.float32)
         im = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "RGB")
         if table:
-            im = self._on_table(im, table)
+            im = self._on_table(im, table, off_corner)
         if blur:
             im = im.filter(ImageFilter.GaussianBlur(blur))
         if jpeg:
@@ -138,9 +138,10 @@ class Scene:
             im.load()
         return im
 
-    def _on_table(self, page: Image.Image, size: float) -> Image.Image:
+    def _on_table(self, page: Image.Image, size: float, off_corner: bool = False) -> Image.Image:
         """The page lying on a dark wooden table, turned up to 6 degrees, in a photo ``size`` times as wide
-        and as tall as the page (4:3 at least): the page covers a fifth of the photo or less."""
+        and as tall as the page (4:3 at least): the page covers a fifth of the photo or less. ``off_corner``:
+        the page runs off one corner of the photo, 5-12% of it beyond each of the two edges."""
         rng = self.rng
         w, h = round(size * max(page.width, 0.75 * page.height * 4 / 3)), round(size * max(page.height, 0.75 * page.width))
         grain = ndimage.gaussian_filter(rng.normal(0, 1, (h, w)), (1, 12))  # wood: long grain along the rows
@@ -149,6 +150,10 @@ class Scene:
         turned = page.convert("RGBA").rotate(rng.uniform(-6, 6), Image.Resampling.BILINEAR, expand=True)
         x = int(rng.integers(0, w - turned.width + 1))
         y = int(rng.integers(0, h - turned.height + 1))
+        if off_corner:
+            cut_x, cut_y = (round(rng.uniform(0.05, 0.12) * side) for side in (turned.width, turned.height))
+            x = -cut_x if rng.random() < 0.5 else w - turned.width + cut_x
+            y = -cut_y if rng.random() < 0.5 else h - turned.height + cut_y
         photo.paste(turned, (x, y), turned)
         return photo
 
@@ -236,6 +241,9 @@ CONDITIONS = {
     # the page lying on a dark table that fills most of the photo
     "page_on_table": ({}, dict(ink_colour="blue", paper=True, noise=4, table=2.2)),
     "page_on_table_photo": ({}, {**PHOTO, "rotate": False, "perspective": False, "table": 2.2}),
+    "page_off_corner": ({}, dict(ink_colour="blue", paper=True, noise=4, table=2.2, off_corner=True)),
+    "page_off_corner_close": ({}, dict(ink_colour="blue", paper=True, noise=4, table=1.5, off_corner=True)),
+    "page_off_corner_photo": ({}, {**PHOTO, "rotate": False, "perspective": False, "table": 1.5, "off_corner": True}),
 }
 
 

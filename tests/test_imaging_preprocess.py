@@ -7,6 +7,7 @@ a transparent canvas) come back out of ``preprocess_image`` close to the origina
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -545,9 +546,11 @@ def test_a_table_or_dark_corners_around_the_page_are_not_ink():
     assert ink[148:153, :100].all() and ink[120:180, 198:203].all()
 
 
-def page_on_a_table(page_share: float, shade: float = 1.0, turn: float = 0.0) -> tuple[Image.Image, tuple[int, int]]:
+def page_on_a_table(page_share: float, shade: float = 1.0, turn: float = 0.0,
+                    off_corner: bool = False) -> tuple[Image.Image, tuple[int, int]]:
     """A 1600x1200 photo of a grainy page covering ``page_share`` of it, lying on a dark grained table,
     turned ``turn`` degrees, with "4" and "7" drawn on it; its left third shaded to ``shade`` of the light.
+    ``off_corner``: the page runs off the photo's top left corner, a tenth of it beyond each edge.
     Returns the photo and the boxes (x0, y0, x1, y1) of the two digits in it."""
     rng = np.random.default_rng(3)
     width, height = round(1600 * page_share ** 0.5), round(1200 * page_share ** 0.5)
@@ -567,25 +570,30 @@ def page_on_a_table(page_share: float, shade: float = 1.0, turn: float = 0.0) ->
     photo = Image.fromarray(np.clip(table, 0, 255).astype(np.uint8))
     turned = Image.fromarray(np.clip(lit, 0, 255).astype(np.uint8)).convert("RGBA").rotate(turn, expand=True)
     left, top = (1600 - turned.width) // 2, (1200 - turned.height) // 2
+    if off_corner:
+        left, top = -turned.width // 10, -turned.height // 10
     photo.paste(turned, (left, top), turned)
     left, top = left + (turned.width - width) // 2, top + (turned.height - height) // 2  # the page's corner, about
     return photo, [(left + x0, top + y0, left + x0 + size, top + y0 + size) for x0 in (width // 5, width // 2 + width // 10)]
 
 
-@pytest.mark.parametrize("page_share, shade, turn", [(0.2, 1.0, 0.0), (0.35, 1.0, 5.0), (0.5, 1.0, -4.0),
-                                                     (0.6, 1.0, 0.0), (0.35, 0.6, 3.0)])
-def test_a_page_on_a_dark_table_is_read_on_the_page(page_share, shade, turn):
+@pytest.mark.parametrize("page_share, shade, turn, off_corner", [
+    (0.2, 1.0, 0.0, False), (0.35, 1.0, 5.0, False), (0.5, 1.0, -4.0, False), (0.6, 1.0, 0.0, False),
+    (0.35, 0.6, 3.0, False), (0.35, 1.0, 0.0, True), (0.5, 1.0, 3.0, True)])
+def test_a_page_on_a_dark_table_is_read_on_the_page(page_share, shade, turn, off_corner):
     """A page smaller than half the photo on a dark table: the table was taken for the paper and the
     page for a huge light stroke ("51" for two digits). The page is found, its writing is the ink,
-    dark on light, also in a shaded part of the page."""
+    dark on light, also in a shaded part of the page, and where the page runs off a corner of the photo."""
     from inkread.imaging.ink import ink_map
 
-    photo, digits = page_on_a_table(page_share, shade, turn)
+    photo, digits = page_on_a_table(page_share, shade, turn, off_corner)
     ink = ink_map(photo) > 0.5
     for x0, y0, x1, y1 in digits:  # each digit's strokes are ink (its box, a turn's shift allowed)
-        assert ink[y0 - 40: y1 + 40, x0 - 40: x1 + 40].mean() > 0.02, (x0, page_share, shade, turn)
+        assert ink[max(0, y0 - 40): y1 + 40, max(0, x0 - 40): x1 + 40].mean() > 0.02, (x0, page_share, shade, turn)
     assert ink.mean() < 0.01  # strokes, not the page or the table
-    assert not ink[:40].any() and not ink[-40:].any() and not ink[:, :40].any()  # the table is no ink
+    assert not ink[-40:].any() and not ink[:, -40:].any()  # the table is no ink
+    if not off_corner:
+        assert not ink[:40].any() and not ink[:, :40].any()
 
 
 def test_a_page_on_a_table_is_read_as_its_digits():
@@ -593,6 +601,21 @@ def test_a_page_on_a_table_is_read_as_its_digits():
 
     photo, _ = page_on_a_table(0.35)
     assert Recognizer.load("digits").read(photo).text == "4 7"  # far apart: two words
+    photo, _ = page_on_a_table(0.5, off_corner=True)  # light along a third of the photo's edges
+    assert Recognizer.load("digits").read(photo).text == "4 7"
+
+
+def test_lined_paper_lit_in_one_corner_is_not_taken_for_a_page_running_off_it():
+    """``benchmarks/photo_conditions.py``'s combined_small_lined image 54 (a small "1" on lined paper under a
+    gradient and a shadow, blurred, JPEG): its lit corner runs along a third of the photo's edges, as a page
+    running off a corner does, and the ruling crossing the shadow makes its edge look half as sharp as a
+    blurred page's. A page cut by a corner must have a sharper edge than that."""
+    from inkread import Recognizer
+    from inkread.imaging.ink import _page_on_a_table, gray_uint8
+
+    photo = Image.open(Path(__file__).parent / "data" / "lined_paper_in_a_shadow.jpg")
+    assert _page_on_a_table(gray_uint8(photo)) is None
+    assert Recognizer.load("digits").predict(photo).label == "1"
 
 
 def test_light_writing_on_a_dark_board_is_not_taken_for_a_page():

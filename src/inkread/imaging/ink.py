@@ -46,7 +46,9 @@ EDGE_LEVEL_GAP = 0.05  # ...(at most 5% lighter: the paper beside a stroke is li
 EDGE_INK_GAP = 0.25  # on such an edge, ink is what stands 25% darker than the shaded paper beside it
 PAGE_MIN_PIXELS = 100  # a photo of a page on a table is at least this many pixels on its shorter side
 PAGE_LOOK_SIDE = 200  # a page on a table is looked for in a copy about this many pixels on its longer side
-PAGE_MAX_BORDER = 0.25  # a page on a table: light along a quarter of the image's edges at most (a page cut by one)
+PAGE_MAX_BORDER = 0.25  # a page on a table: light along a quarter of the image's edges at most (a page cut by one)...
+PAGE_CORNER_BORDER = 0.4  # ...or up to 40% (a page running off a corner of the photo) if its edge is sharper still:
+PAGE_CORNER_SHARPNESS = 0.5  # the lit side of a shadow across lined paper can pass for such a page's edge (up to 0.39)
 PAGE_MIN_SQUARE = 0.2  # a page: a light region holding a square a fifth of the image's shorter side...
 PAGE_SQUARE_COVER = 0.85  # ...85% covered (the rest: writing on it)...
 PAGE_MAX_BOX = 0.8  # ...whose box leaves a fifth of the image or more outside it...
@@ -92,7 +94,8 @@ def _page_on_a_table(gray: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray]
     great light stroke (dark ink on it unread). A page is the largest light region of a photo (100
     pixels or more each way): solid (it holds a square a fifth of the image's shorter side and half of
     its own, where a bold stroke is thinner), a quarter of the image or more each way, inside the
-    photo (light along a quarter of its edges at most), with dark all around, and with a sharp edge;
+    photo (light along a quarter of its edges at most, or 40% for one running off a corner of the
+    photo, whose edge must then be sharper), with dark all around, and with a sharp edge;
     light writing on a dark board has no such region, nor has paper in a soft shadow or a vignette.
     Looked for in a copy about 200 pixels wide: a few milliseconds, a tenth of one for a drawing on
     white. A page filling most of the photo is left to the whole image's reading.
@@ -106,7 +109,8 @@ def _page_on_a_table(gray: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray]
         return None
     light = small >= threshold
     square = max(2, round(PAGE_MIN_SQUARE * min(light.shape)))
-    if _border(light).mean() > PAGE_MAX_BORDER or not _holds_square(light, square):  # (quick: no page to label)
+    border = _border(light).mean()
+    if border > PAGE_CORNER_BORDER or not _holds_square(light, square):  # (quick: no page to label)
         return None
     regions = components.label(light)
     page = int(np.argmax(regions.areas))  # the largest light region
@@ -130,7 +134,7 @@ def _page_on_a_table(gray: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray]
     table = _around(page)
     if ((x1 - x0) * (y1 - y0) > PAGE_MAX_BOX * light.size or min(x1 - x0, y1 - y0) < PAGE_MIN_SIDE * min(light.shape)
             or not _holds_square(page, max(2, round(PAGE_OWN_SQUARE * min(x1 - x0, y1 - y0))))
-            or _edge_sharpness(small, table) < PAGE_EDGE_SHARPNESS):
+            or _edge_sharpness(small, table) < (PAGE_EDGE_SHARPNESS if border <= PAGE_MAX_BORDER else PAGE_CORNER_SHARPNESS)):
         return None
     box = slice(y0 * step, min(gray.shape[0], y1 * step)), slice(x0 * step, min(gray.shape[1], x1 * step))
     size = (box[1].stop - box[1].start, box[0].stop - box[0].start)
