@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import operator
 import sys
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
 
 import torch
 
@@ -13,7 +15,7 @@ from inkread.errors import InkreadError, first_line, option, option_value
 from inkread.files import check_writable_folder, folder_lock, write_bytes_atomic
 from inkread.inference.bundle_format import CHECKPOINT_FILE  # named with the bundle's files: inference reads it too
 
-__all__ = ["CHECKPOINT_FILE", "load_checkpoint", "misfit", "refuse_existing_run", "restore", "run_folder_lock", "save_checkpoint",
+__all__ = ["CHECKPOINT_FILE", "check_unchanged_on_resume", "load_checkpoint", "misfit", "refuse_existing_run", "restore", "run_folder_lock", "save_checkpoint",
            "say_interrupted"]
 
 
@@ -68,6 +70,17 @@ def restore(state: dict, run_dir: Path, optional: tuple[str, ...] = (), **object
                 target.load_state_dict(state[name])
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
         raise misfit(run_dir, error) from None
+
+
+def check_unchanged_on_resume(config, started_with: dict, keys: Iterable[str],
+                              same: Mapping[str, Callable[[Any, Any], bool]] | None = None) -> None:
+    """Refuse to resume a run with any setting of ``keys`` other than ``started_with`` (the checkpoint's record)
+    holds; ``same`` gives a key its own comparison where == is not it (a data set spelled two ways)."""
+    for key in keys:
+        equal = (same or {}).get(key, operator.eq)
+        if key in started_with and not equal(started_with[key], getattr(config, key)):
+            raise InkreadError(f"{option('resume')} with a different {option(key)} ({getattr(config, key)!r}) than the run "
+                               f"was started with ({started_with[key]!r}): use the same, or another folder ({option('out')})")
 
 
 def misfit(run_dir: Path, error: Exception) -> InkreadError:

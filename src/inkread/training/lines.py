@@ -33,7 +33,7 @@ from inkread.inference.ctc import ctc_greedy
 from inkread.models import count_parameters
 from inkread.models.linenet import LineNet
 from inkread.training.bundle import MODEL_FOLDER, check_run_folder, save_bundle_files
-from inkread.training.checkpoint import (load_checkpoint, misfit, refuse_existing_run, restore, run_folder_lock,
+from inkread.training.checkpoint import (check_unchanged_on_resume, load_checkpoint, misfit, refuse_existing_run, restore, run_folder_lock,
                                          save_checkpoint, say_interrupted)
 from inkread.training.config import check_recipe
 from inkread.training.console import progress_bar, say
@@ -129,12 +129,8 @@ def _train_lines(config: LineTrainConfig) -> Path:
     if state is None:
         refuse_existing_run(run_dir)
     else:
-        started_with = state.get("config", {})
-        for key in ("seed", "epochs", "lines_per_epoch", "batch_size", "width", "lr", "val_lines"):  # the schedule, the net, the data
-            if key in started_with and started_with[key] != getattr(config, key):
-                raise InkreadError(f"{option('resume')} with a different {option(key)} ({getattr(config, key)!r}) than the "
-                                   f"run was started with ({started_with[key]!r}): use the same, or another folder "
-                                   f"({option('out')})")
+        check_unchanged_on_resume(config, state.get("config", {}),  # the schedule, the net, the data
+                                  ("seed", "epochs", "lines_per_epoch", "batch_size", "width", "lr", "val_lines"))
 
     from inkread.data import load_dataset
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
-import operator
 import os
 import sys
 import time
@@ -30,7 +29,7 @@ from inkread.data.splits import SPLIT_BY, LabelsOutsideSet
 from inkread.errors import DatasetError, InkreadError, first_few, first_line, option, option_value, plural
 from inkread.models import ARCHITECTURES, build_model, count_parameters
 from inkread.training.augment import PRESETS, AugmentConfig, augment_batch
-from inkread.training.checkpoint import (CHECKPOINT_FILE, load_checkpoint, misfit, refuse_existing_run, restore,
+from inkread.training.checkpoint import (CHECKPOINT_FILE, check_unchanged_on_resume, load_checkpoint, misfit, refuse_existing_run, restore,
                                          run_folder_lock, save_checkpoint, say_interrupted)
 from inkread.training.console import progress_bar, say, warn
 from inkread.training.config import FIXED_ON_RESUME, TrainConfig, check_recipe
@@ -643,9 +642,5 @@ def _check_resume_matches(state: dict, config: TrainConfig) -> None:
         raise InkreadError(f"{option('resume')} with other {styles} (or distortions) than the run was started with: "
                            f"leave {styles} out to keep the run's, or use another folder ({option('out')})")
     # --epochs sets the length of the one-cycle schedule, --limit the data, --lr the schedule's peak...
-    for key in FIXED_ON_RESUME:
-        # a folder:/csv: path is the same data set however it is spelled (relative in older runs)
-        same = same_data_set if key == "dataset" else operator.eq
-        if key in saved and not same(saved[key], getattr(config, key)):
-            raise InkreadError(f"{option('resume')} with a different {option(key)} ({getattr(config, key)!r}) than the run "
-                               f"was started with ({saved[key]!r}): use the same, or another folder ({option('out')})")
+    # (a folder:/csv: path is the same data set however it is spelled: relative in older runs)
+    check_unchanged_on_resume(config, saved, FIXED_ON_RESUME, same={"dataset": same_data_set})
