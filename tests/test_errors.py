@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from inkread.errors import InkreadError, command_line_spelling, first_line, option, option_value
+from inkread.errors import InkreadError, command, command_line_spelling, first_line, how_to_resume, option, option_value
 
 
 def test_first_line_skips_a_bare_heading_and_keeps_messages_short():
@@ -43,3 +43,22 @@ def test_a_python_config_error_names_the_field_and_the_command_names_the_option(
         train(TrainConfig(dataset="mnist", epochs=0, out=str(tmp_path / "run")))
     assert main(["train", "--dataset", "mnist", "--epochs", "0", "--out", str(tmp_path / "run")]) == 2
     assert capsys.readouterr().err.strip() == "inkread: error: --epochs must be at least 1"
+
+
+def test_what_to_run_is_said_as_the_user_runs_it():
+    assert command("inkread read", "mode='read'") == "mode='read'"
+    assert how_to_resume(Path("runs/a")) == "train(TrainConfig(dataset=None, out='runs/a', resume=True))"
+    assert how_to_resume("runs/b", lines=True) == "train_lines(LineTrainConfig(..., out='runs/b', resume=True))"
+    with command_line_spelling():
+        assert command("inkread read", "mode='read'") == "inkread read"
+        assert how_to_resume(Path("runs/a")) == "inkread train --out runs/a --resume"
+        assert how_to_resume("runs/b", lines=True) == "inkread train-lines ... --out runs/b --resume"
+
+
+def test_a_python_caller_of_predict_is_told_the_mode_to_use_not_a_command(tmp_path):
+    from inkread.inference.jobs import PredictConfig, run_predict
+
+    with pytest.raises(InkreadError, match=r"^lines is a line model: it reads whole lines; use mode='read'$"):
+        run_predict(PredictConfig(paths=[str(Path(__file__).parent.parent / "samples" / "digits")], model="lines"))
+    with pytest.raises(InkreadError, match=r"^lexicon works with mode='read' \(and a line model\)$"):
+        run_predict(PredictConfig(paths=["x.png"], lexicon="english"))

@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from inkread.errors import InkreadError, InputImageError, ModelBundleError
+from inkread.errors import InkreadError, InputImageError, ModelBundleError, command_line_spelling
 from inkread.labels import DIGITS, LABEL_SETS, MERGED_LOWER
 from helpers import centroid_bundle, render, touching_page, write_linear_bundle, write_on_page
 
@@ -294,7 +294,10 @@ def test_a_run_stopped_before_its_model_was_written_says_to_resume_it(tmp_path):
 
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / CHECKPOINT_FILE).write_bytes(b"checkpoint")
-    with pytest.raises(ModelBundleError, match=r"stopped before it wrote its model: finish it with `inkread train --out .*run --resume`"):
+    with pytest.raises(ModelBundleError, match=r"stopped before it wrote its model: finish it with "
+                                               r"`train\(TrainConfig\(dataset=None, out='.*run', resume=True\)\)`"):
+        resolve_bundle(tmp_path / "run")
+    with command_line_spelling(), pytest.raises(ModelBundleError, match=r"finish it with `inkread train --out .*run --resume`"):
         resolve_bundle(tmp_path / "run")
 
 

@@ -464,13 +464,15 @@ def test_export_of_a_bundle_folder_writes_into_the_run_not_the_bundle(tmp_path):
     RUN/model ("already holds other files ('export')"); a shipped model's name wrote ./digits/export."""
     import shutil
 
-    from inkread.training.export import ExportConfig, export
+    from inkread.training.export import ExportConfig, default_out, export
 
     run = _folder_run(tmp_path)
     assert export(ExportConfig(run=str(run / "model"))) == run / "export"
     assert sorted(p.name for p in (run / "model").iterdir()) == ["model.json", "model.onnx", "weights.pt"]
     train(_config(run, dataset=None, resume=True))  # the bundle folder holds its own files only: the run resumes
-    assert export(ExportConfig(run=str(run / "model" / "model.onnx"), quantize="int8", check_limit=2)) == run / "export-int8"
+    # Where an int8 export of the bundle's model.onnx goes (the export itself is not run: this one-epoch model's
+    # logits are near ties, so whether int8 agrees with PyTorch on a handful of images depends on the CPU's kernels).
+    assert default_out(str(run / "model" / "model.onnx"), run / "model", "int8") == run / "export-int8"
     shutil.copytree(run / "model", tmp_path / "copied")
     for source in ("digits", str(tmp_path / "copied")):
         with pytest.raises(InkreadError, match="so there is no run folder to export into: give out") as caught:

@@ -68,6 +68,21 @@ def option_value(field: str, value: object, flag: str = "") -> str:
     return f"{field}={shown}"
 
 
+def command(typed: str, called: str) -> str:
+    """What to run, as the user runs it: ``typed`` on the command line (``inkread read --model lines``),
+    ``called`` from Python (``mode='read'``)."""
+    return typed if _command_line else called
+
+
+def how_to_resume(run_dir: "str | os.PathLike", lines: bool = False) -> str:
+    """How to continue the interrupted training run in ``run_dir`` (a line model's with ``lines``), as the user runs it."""
+    out = os.fspath(run_dir)
+    if lines:  # train-lines is given its options again; train takes them from the checkpoint
+        return command(f"inkread train-lines ... --out {out} --resume",
+                       f"train_lines(LineTrainConfig(..., out={out!r}, resume=True))")
+    return command(f"inkread train --out {out} --resume", f"train(TrainConfig(dataset=None, out={out!r}, resume=True))")
+
+
 def first_line(error: BaseException, limit: int = 160) -> str:
     """The first informative line of a library's exception, at most ``limit`` characters, for a one-line message.
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from inkread.errors import InkreadError, option, option_value
+from inkread.errors import InkreadError, command, option, option_value
 from inkread.files import check_writable_folder, write_bytes_atomic
 from inkread.imaging.decode import IMAGE_SUFFIXES, is_image_name
 from inkread.imaging.ink import to_uint8
@@ -29,6 +29,7 @@ from inkread.inference.results import Prediction, ReadResult
 FORMATS = ("table", "json", "csv")
 MODES = ("predict", "read")
 PROGRESS_MIN_FILES = 2  # one file needs no progress bar
+READ_MODE = "mode='read'"  # how a Python caller asks for what ``inkread read`` does
 
 
 @dataclass
@@ -110,11 +111,11 @@ def load_reader(model: str, mode: str = "read", threads: int | None = None):
 
     characters, touching = split_model_pair(model)
     if touching is not None and mode != "read":
-        raise InkreadError(f"{model} reads strings of characters: use inkread read --model {model}, "
-                           f"or predict one character per image with --model {characters}")
+        raise InkreadError(f"{model} reads strings of characters: use {command(f'inkread read --model {model}', READ_MODE)}, "
+                           f"or predict one character per image with {option_value('model', characters)}")
     if touching is None and is_line_model(model):
         if mode != "read":
-            raise InkreadError(f"{model} is a line model: it reads whole lines; use inkread read --model {model}")
+            raise InkreadError(f"{model} is a line model: it reads whole lines; use {command(f'inkread read --model {model}', READ_MODE)}")
         return LineReader.load(model, threads=threads)
     return Recognizer.load(model, threads=threads)
 
@@ -142,9 +143,9 @@ def _check(config: PredictConfig) -> None:
     if config.batch_size < 1:
         raise InkreadError(f"batch size {config.batch_size}: use at least 1")
     if config.lexicon is not None and config.mode != "read":
-        raise InkreadError(f"{option('lexicon')} works with inkread read (and a line model)")
+        raise InkreadError(f"{option('lexicon')} works with {command('inkread read', READ_MODE)} (and a line model)")
     if config.save_preprocessed and config.mode != "predict":
-        raise InkreadError(f"{option('save_preprocessed')} works with inkread predict only")
+        raise InkreadError(f"{option('save_preprocessed')} works with {command('inkread predict', 'mode=' + repr('predict'))} only")
     if config.save_preprocessed:  # checked now: found unwritable after every image was read, the run's output was lost
         check_writable_folder(config.save_preprocessed, "save_preprocessed")
 
@@ -316,7 +317,7 @@ def _record(name: str, result: Prediction | ReadResult, mode: str) -> dict[str, 
     several = getattr(result, "several_characters", None) or ""
     note = str(result) if result.no_ink or unread else ("uncertain" if result.uncertain else "")
     if several:
-        note = f"several characters? ({several.replace(chr(10), ' / ')}): use inkread read"
+        note = f"several characters? ({several.replace(chr(10), ' / ')}): use {command('inkread read', READ_MODE)}"
     return {
         "file": name,
         "label": label,

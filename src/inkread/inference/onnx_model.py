@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from inkread.errors import InkreadError, InputImageError, ModelBundleError, first_line
+from inkread.errors import InkreadError, InputImageError, ModelBundleError, first_line, how_to_resume
 from inkread.inference.bundle_format import CHECKPOINT_FILE, LINE_ARCH, META_FILE, ONNX_FILE, ModelMeta
 
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
@@ -43,7 +43,7 @@ def resolve_bundle(name_or_path: str | os.PathLike) -> Path:
                 return candidate
         if (path / CHECKPOINT_FILE).exists():  # a run stopped before its last epoch: its bundle is written at the end
             raise ModelBundleError(f"{path} is a run of inkread train that was stopped before it wrote its model: finish it "
-                                   f"with `inkread train --out {path} --resume`, then use {path}")
+                                   f"with `{how_to_resume(path)}`, then use {path}")
         raise ModelBundleError(f"{path} holds no model.json: give a model bundle or run folder, or one of {', '.join(PRETRAINED)}")
     if path.is_file():
         raise ModelBundleError(f"{path} is a file, not a model: give a model bundle or run folder (or its model.onnx), "

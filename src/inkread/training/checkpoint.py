@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import torch
 
-from inkread.errors import InkreadError, first_line, option, option_value
+from inkread.errors import InkreadError, first_line, how_to_resume, option, option_value
 from inkread.files import check_writable_folder, folder_lock, write_bytes_atomic
 from inkread.inference.bundle_format import CHECKPOINT_FILE  # named with the bundle's files: inference reads it too
 
@@ -89,10 +89,10 @@ def misfit(run_dir: Path, error: Exception) -> InkreadError:
                         f"{first_line(error, 200)}): start over in another folder ({option('out')}), or delete the checkpoint")
 
 
-def say_interrupted(run_dir: Path, epochs_done: int, command: str) -> None:
-    """What a Ctrl-C left behind, and the ``command`` (``inkread train ...``) that continues it."""
+def say_interrupted(run_dir: Path, epochs_done: int, lines: bool = False) -> None:
+    """What a Ctrl-C left behind, and how to continue it (a line model's run with ``lines``)."""
     if (Path(run_dir) / CHECKPOINT_FILE).exists():
-        print(f"\ninterrupted after {epochs_done} complete epoch(s); continue with: {command} --out {run_dir} --resume",
+        print(f"\ninterrupted after {epochs_done} complete epoch(s); continue with: {how_to_resume(run_dir, lines)}",
               file=sys.stderr)
     else:
         print("\ninterrupted during the first epoch: nothing was saved, run the command again", file=sys.stderr)

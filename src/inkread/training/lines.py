@@ -199,7 +199,7 @@ def _train_lines(config: LineTrainConfig) -> Path:
                                       "scheduler": scheduler.state_dict(), "epoch": epoch + 1, "history": history,
                                       "best_cer": best[0], "best_state": best[1], "config": asdict(config)})
     except KeyboardInterrupt:
-        say_interrupted(run_dir, len(history), "inkread train-lines ...")
+        say_interrupted(run_dir, len(history), lines=True)
         raise
     model.load_state_dict(best[1])
     return write_line_bundle(run_dir / MODEL_FOLDER, model, config, history)

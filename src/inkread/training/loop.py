@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 from inkread.data.load import absolute_spec, same_data_set, training_split
 from inkread.data.splits import SPLIT_BY, LabelsOutsideSet
-from inkread.errors import DatasetError, InkreadError, first_few, first_line, option, option_value, plural
+from inkread.errors import DatasetError, InkreadError, first_few, first_line, how_to_resume, option, option_value, plural
 from inkread.models import ARCHITECTURES, build_model, count_parameters
 from inkread.training.augment import PRESETS, AugmentConfig, augment_batch
 from inkread.training.checkpoint import (CHECKPOINT_FILE, check_unchanged_on_resume, load_checkpoint, misfit, refuse_existing_run, restore,
@@ -117,7 +117,7 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
                 say(config.progress, f"early stopping: validation loss has not improved for {run.bad_epochs} epochs")
                 break
     except KeyboardInterrupt:
-        say_interrupted(run_dir, len(run.history), "inkread train")
+        say_interrupted(run_dir, len(run.history))
         raise
     return _finish(config, run, shipped(model, average), splits, init_meta)
 
@@ -319,8 +319,8 @@ def _finish(config: TrainConfig, run: _RunState, model, splits, init_meta) -> Pa
     try:
         return write_bundle(run_dir / MODEL_FOLDER, model, config, splits, run.history, started_from=init_meta)
     except KeyboardInterrupt:
-        print(f"\ninterrupted while writing the model: every epoch is saved; write it with: inkread train ... "
-              f"--out {run_dir} --resume", file=sys.stderr)
+        print(f"\ninterrupted while writing the model: every epoch is saved; write it with: {how_to_resume(run_dir)}",
+              file=sys.stderr)
         raise
 
 
