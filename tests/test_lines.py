@@ -60,8 +60,8 @@ def test_normalize_line_refuses_blank_and_absurdly_long_lines():
         normalize_line(flat)
 
 
-def _fake_bank() -> CharacterBank:
-    """Every byclass character as a few random blobs (no data files needed)."""
+def _fake_characters() -> tuple[np.ndarray, np.ndarray]:
+    """Every byclass character as a few random blobs (no data files needed): images and labels."""
     rng = np.random.default_rng(0)
     images, labels = [], []
     for label in range(62):
@@ -71,7 +71,11 @@ def _fake_bank() -> CharacterBank:
             image[4:4 + h, 6:6 + w] = 255
             images.append(image)
             labels.append(label)
-    return CharacterBank(np.array(images), np.array(labels), tuple(LETTERS_AND_DIGITS))
+    return np.array(images), np.array(labels)
+
+
+def _fake_bank() -> CharacterBank:
+    return CharacterBank(*_fake_characters(), tuple(LETTERS_AND_DIGITS))
 
 
 def test_synthetic_lines_are_reproducible_and_grow_with_the_text():
@@ -140,6 +144,20 @@ def test_bad_line_training_options_are_refused(tmp_path):
                 {"out": str(tmp_path / "a-file")}):
         with pytest.raises(InkreadError):
             train_lines(LineTrainConfig(**{"out": str(tmp_path / "run"), **bad}))
+
+
+def test_a_diverging_line_run_stops_with_advice_and_writes_no_model(tmp_path, monkeypatch):
+    import inkread.data
+    from inkread.data.splits import DatasetSplits, ImageSet
+
+    part = ImageSet(*_fake_characters())
+    monkeypatch.setattr(inkread.data, "load_dataset",  # the blobs stand in for EMNIST: no data files needed
+                        lambda *args, **kwargs: DatasetSplits("fake", tuple(LETTERS_AND_DIGITS), "emnist", part, part, part))
+    with pytest.raises(InkreadError, match=r"training diverged in epoch 1: the loss is nan; lower lr .*another folder"):
+        train_lines(LineTrainConfig(out=str(tmp_path / "run"), lr=float("inf"), epochs=1, lines_per_epoch=8, batch_size=4,
+                                    val_lines=4, progress=False, threads=1))
+    assert not (tmp_path / "run" / "model").exists()
+    assert not list((tmp_path / "run").glob("checkpoint*"))
 
 
 # --- end to end on the real EMNIST files --------------------------------------------------------

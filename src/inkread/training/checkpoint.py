@@ -15,7 +15,7 @@ from inkread.errors import InkreadError, first_line, how_to_resume, option, opti
 from inkread.files import check_writable_folder, folder_lock, write_bytes_atomic
 from inkread.inference.bundle_format import CHECKPOINT_FILE  # named with the bundle's files: inference reads it too
 
-__all__ = ["CHECKPOINT_FILE", "check_unchanged_on_resume", "load_checkpoint", "misfit", "refuse_existing_run", "restore", "run_folder_lock", "save_checkpoint",
+__all__ = ["CHECKPOINT_FILE", "check_unchanged_on_resume", "diverged", "load_checkpoint", "misfit", "refuse_existing_run", "restore", "run_folder_lock", "save_checkpoint",
            "say_interrupted"]
 
 
@@ -87,6 +87,12 @@ def misfit(run_dir: Path, error: Exception) -> InkreadError:
     """The error for a checkpoint that does not hold what this run needs."""
     return InkreadError(f"{Path(run_dir) / CHECKPOINT_FILE} does not fit this run ({type(error).__name__}: "
                         f"{first_line(error, 200)}): start over in another folder ({option('out')}), or delete the checkpoint")
+
+
+def diverged(epoch: int, loss: float, lr: float) -> InkreadError:
+    """The error for a run whose loss stopped being a number: its checkpoints hold the same fate, so start anew."""
+    return InkreadError(f"training diverged in epoch {epoch}: the loss is {loss:g}; lower {option('lr')} (this run: {lr:g}) "
+                        f"and start again in another folder ({option('out')})")
 
 
 def say_interrupted(run_dir: Path, epochs_done: int, lines: bool = False) -> None:

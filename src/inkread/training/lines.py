@@ -33,7 +33,7 @@ from inkread.inference.ctc import ctc_greedy
 from inkread.models import count_parameters
 from inkread.models.linenet import LineNet
 from inkread.training.bundle import MODEL_FOLDER, check_run_folder, save_bundle_files
-from inkread.training.checkpoint import (check_unchanged_on_resume, load_checkpoint, misfit, refuse_existing_run, restore, run_folder_lock,
+from inkread.training.checkpoint import (check_unchanged_on_resume, diverged, load_checkpoint, misfit, refuse_existing_run, restore, run_folder_lock,
                                          save_checkpoint, say_interrupted)
 from inkread.training.config import check_recipe
 from inkread.training.console import progress_bar, say
@@ -186,7 +186,7 @@ def _train_lines(config: LineTrainConfig) -> Path:
             if bar is not None:
                 bar.close()
             if not math.isfinite(loss_sum):
-                raise InkreadError(f"training diverged in epoch {epoch + 1}: lower {option('lr')} (this run: {config.lr:g}) and start again")
+                raise diverged(epoch + 1, loss_sum / seen, config.lr)
             val_cer, val_exact = validate(model, val_images, val_texts)
             record = {"epoch": epoch + 1, "train_loss": loss_sum / seen, "val_cer": val_cer, "val_exact": val_exact,
                       "lr": optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - started}

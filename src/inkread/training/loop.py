@@ -29,7 +29,7 @@ from inkread.data.splits import SPLIT_BY, LabelsOutsideSet
 from inkread.errors import DatasetError, InkreadError, first_few, first_line, how_to_resume, option, option_value, plural
 from inkread.models import ARCHITECTURES, build_model, count_parameters
 from inkread.training.augment import PRESETS, AugmentConfig, augment_batch
-from inkread.training.checkpoint import (CHECKPOINT_FILE, check_unchanged_on_resume, load_checkpoint, misfit, refuse_existing_run, restore,
+from inkread.training.checkpoint import (CHECKPOINT_FILE, check_unchanged_on_resume, diverged, load_checkpoint, misfit, refuse_existing_run, restore,
                                          run_folder_lock, save_checkpoint, say_interrupted)
 from inkread.training.console import progress_bar, say, warn
 from inkread.training.config import FIXED_ON_RESUME, TrainConfig, check_recipe
@@ -270,8 +270,7 @@ def _train_epoch(config: TrainConfig, epoch: int, model, average, optimizer, sch
     if bar is not None:
         bar.close()
     if not math.isfinite(loss_sum):
-        raise InkreadError(f"training diverged in epoch {epoch + 1}: the loss is {loss_sum / seen}; "
-                           f"lower {option('lr')} (this run: {config.lr:g}) and start again in another folder ({option('out')})")
+        raise diverged(epoch + 1, loss_sum / seen, config.lr)
     val_loss, val_acc = evaluate_torch(shipped(model, average), _tensor(splits.val.images),
                                        _tensor(splits.val.targets, np.int64))
     return {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen,
