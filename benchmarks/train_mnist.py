@@ -1,6 +1,7 @@
 """Benchmark: our default recipe against the seed CNN on MNIST, side by side in one run.
 
     python benchmarks/train_mnist.py --data-dir ../shared/datasets [--seeds 0 1 2] [--out benchmarks/results]
+                                     [--optimizer muon]   # ours with another optimizer than the recipe's
 
 Each training runs in its own process (so peak RSS is that training's alone) with the same thread
 count. Test accuracy is measured every eighth of an epoch (of the model's own steps) to find the
@@ -24,7 +25,7 @@ CHECKS_PER_EPOCH = 8
 SPLIT_SEED = 0  # the validation split: the same for every seed (--seed varies the run, not the data)
 
 
-def run_one(arch: str, seed: int, data_dir: str, out: Path, threads: int) -> dict:
+def run_one(arch: str, seed: int, data_dir: str, out: Path, threads: int, optimizer: str | None = None) -> dict:
     """Train one model in this process and return its measurements."""
     import numpy as np
     import torch
@@ -58,12 +59,12 @@ def run_one(arch: str, seed: int, data_dir: str, out: Path, threads: int) -> dic
                 reached[key] = round(elapsed, 2)
 
     bundle = train(TrainConfig(dataset="mnist", out=str(out), arch=arch, seed=seed, split_seed=SPLIT_SEED,
-                               threads=threads, progress=False),
+                               threads=threads, progress=False, optimizer=optimizer),
                    splits=splits, on_step=on_step)
     total = time.perf_counter() - start - excluded
     meta = json.loads((bundle / "model.json").read_text())
     return {
-        "arch": arch, "seed": seed, "threads": threads,
+        "arch": arch, "seed": seed, "threads": threads, "optimizer": meta["training"]["recipe"].get("optimizer"),
         "test_accuracy": meta["metrics"]["test_accuracy"],
         "epochs": len(meta["history"]),
         "train_seconds": round(total, 1),
@@ -85,12 +86,14 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--out", default="benchmarks/results")
+    parser.add_argument("--optimizer", choices=["adamw", "muon"], default=None,
+                        help="train ours with this optimizer (default: the recipe's); the results go to train_mnist_OPTIMIZER.json")
     parser.add_argument("--one", nargs=2, metavar=("ARCH", "SEED"), help=argparse.SUPPRESS)  # child mode
     parser.add_argument("--run-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.one:
-        result = run_one(args.one[0], int(args.one[1]), args.data_dir, Path(args.run_dir), args.threads)
+        result = run_one(args.one[0], int(args.one[1]), args.data_dir, Path(args.run_dir), args.threads, args.optimizer)
         print("RESULT " + json.dumps(result))
         return
 
@@ -100,8 +103,11 @@ def main() -> None:
     results = []
     for arch, seed in runs:
         print(f"training {arch} seed {seed} ...", flush=True)
+        optimizer = args.optimizer if arch != "seed" else None  # the seed CNN is always trained as the seeds do
+        run_name = f"{arch}-{optimizer}-{seed}" if optimizer else f"{arch}-{seed}"
         proc = subprocess.run([sys.executable, __file__, "--one", arch, str(seed), "--data-dir", args.data_dir,
-                               "--threads", str(args.threads), "--run-dir", str(out / "runs" / f"{arch}-{seed}")],
+                               "--threads", str(args.threads), "--run-dir", str(out / "runs" / run_name),
+                               *(["--optimizer", optimizer] if optimizer else [])],
                               capture_output=True, text=True)
         line = next((l for l in proc.stdout.splitlines() if l.startswith("RESULT ")), None)
         if proc.returncode or line is None:
@@ -109,7 +115,8 @@ def main() -> None:
         results.append(json.loads(line[7:]))
         print(f"  test accuracy {results[-1]['test_accuracy']:.4f} in {results[-1]['train_seconds']} s", flush=True)
 
-    (out / "train_mnist.json").write_text(json.dumps(results, indent=2) + "\n")
+    name = f"train_mnist_{args.optimizer}.json" if args.optimizer else "train_mnist.json"
+    (out / name).write_text(json.dumps(results, indent=2) + "\n")
     print()
     print(table(results))
 

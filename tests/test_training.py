@@ -218,20 +218,21 @@ def test_a_checkpoint_from_before_split_seed_resumes_only_with_the_split_it_used
     assert "split_seed" not in old_run["config"]  # the saved state is read, not rewritten
 
 
-def test_resume_reaches_the_same_weights_as_an_uninterrupted_run(tmp_path, mnist_slice):
-    whole = train(_config(tmp_path / "whole"), splits=mnist_slice)
+@pytest.mark.parametrize("optimizer", ["adamw", "muon"])
+def test_resume_reaches_the_same_weights_as_an_uninterrupted_run(tmp_path, mnist_slice, optimizer):
+    whole = train(_config(tmp_path / "whole", optimizer=optimizer), splits=mnist_slice)
 
     def interrupt_in_second_epoch(step, epoch, model):
         if epoch == 1:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        train(_config(tmp_path / "broken"), splits=mnist_slice, on_step=interrupt_in_second_epoch)
+        train(_config(tmp_path / "broken", optimizer=optimizer), splits=mnist_slice, on_step=interrupt_in_second_epoch)
     assert (tmp_path / "broken" / CHECKPOINT_FILE).exists()
     assert not (tmp_path / "broken" / "model").exists()
     with pytest.raises(InkreadError, match="resume"):
-        train(_config(tmp_path / "broken"), splits=mnist_slice)  # refuses to overwrite a run
-    resumed = train(_config(tmp_path / "broken", resume=True), splits=mnist_slice)
+        train(_config(tmp_path / "broken", optimizer=optimizer), splits=mnist_slice)  # refuses to overwrite a run
+    resumed = train(_config(tmp_path / "broken", resume=True), splits=mnist_slice)  # the optimizer from the checkpoint
 
     a = torch.load(whole / "weights.pt", weights_only=True)
     b = torch.load(resumed / "weights.pt", weights_only=True)
@@ -279,6 +280,8 @@ def test_bad_options_are_refused():
         train(TrainConfig(dataset="mnist", out="unused", epochs=0))
     with pytest.raises(InkreadError, match="^precision must"):
         train(TrainConfig(dataset="mnist", out="unused", precision="fp16"))
+    with pytest.raises(InkreadError, match="^optimizer must be one of adam, adamw, muon"):
+        train(TrainConfig(dataset="mnist", out="unused", optimizer="sgd"))
     with pytest.raises(InkreadError, match="^ema must"):
         train(TrainConfig(dataset="mnist", out="unused", ema=1.0))
     with pytest.raises(InkreadError, match="limit must be at least 1"):  # before MNIST is loaded (no data dir here)
@@ -407,6 +410,7 @@ def test_cli_errors_are_one_line(tmp_path):
         ("train", "--dataset", "mnist", "--out", str(tmp_path / "b"), "--resume", "--data-dir", str(tmp_path)),
         ("train", "--dataset", "mnist", "--out", str(tmp_path / "c"), "--arch", "nosucharch", "--data-dir", str(tmp_path)),
         ("train", "--dataset", "mnist", "--out", str(tmp_path / "d"), "--styles", "crossed-sevens", "--data-dir", str(tmp_path)),
+        ("train", "--dataset", "mnist", "--out", str(tmp_path / "f"), "--optimizer", "sgd", "--data-dir", str(tmp_path)),
         ("export", str(tmp_path / "nothing-here")),
         ("train", "--dataset", "mnist", "--out", str(tmp_path / "e"), "--init-from", "lines", "--data-dir", str(tmp_path)),
     ]

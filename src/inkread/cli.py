@@ -26,7 +26,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         split_seed=args.split_seed,
         resume=args.resume, init_from=args.init_from, data_dir=args.data_dir, threads=args.threads,
         batch_size=args.batch_size, lr=args.lr, augment=args.augment, patience=args.patience,
-        limit=args.limit, progress=not args.quiet, ema=args.ema, precision=args.precision,
+        limit=args.limit, progress=not args.quiet, ema=args.ema, precision=args.precision, optimizer=args.optimizer,
         augment_config=AugmentConfig().with_styles(args.styles),
     )
     if args.styles != "all" and (args.augment == "off" or (args.augment is None and args.arch == "seed")):
@@ -130,9 +130,16 @@ def _cmd_data_fetch(args: argparse.Namespace) -> int:
 DATA_DIR_HELP = "data directory (default: $INKREAD_DATA_DIR, else the user cache dir)"
 
 
+class _OneLineErrors(argparse.ArgumentParser):
+    """argparse, with its errors as one line like every other inkread error (no usage block above it)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USER_ERROR, f"inkread: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for every sub-command."""
-    parser = argparse.ArgumentParser(prog="inkread", description="Read handwriting: train, evaluate, predict and serve.")
+    """The argument parser for every sub-command (sub-parsers take the class of their parent)."""
+    parser = _OneLineErrors(prog="inkread", description="Read handwriting: train, evaluate, predict and serve.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add_command in (_add_train, _add_train_lines, _add_evaluate, _add_export, _add_predict_and_read, _add_serve,
@@ -172,6 +179,9 @@ def _add_train(commands) -> None:
                    help="decay of the weight average that is validated and shipped; 0 = off (default: 0.998, off for seed)")
     p.add_argument("--precision", choices=["auto", "bf16", "fp32"], default=None,
                    help="bf16 mixed precision; auto = where the CPU supports it natively (default: auto, fp32 for seed)")
+    p.add_argument("--optimizer", choices=["adam", "adamw", "muon"], default=None,
+                   help="adamw, muon (orthogonalized updates for the weight matrices, AdamW for the rest) or adam "
+                        "(default: adamw, adam for seed)")
     p.add_argument("--limit", type=int, default=None,
                    help="use only the first N training images, and validation and test images in proportion (quick runs)")
     p.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors (no progress, no epoch lines)")

@@ -12,19 +12,20 @@ from inkread.training.augment import AugmentConfig
 # The recipes. "seed" is exactly what the seed projects do; "inknet" is ours (see benchmarks/).
 RECIPES = {
     "seed": dict(epochs=10, batch_size=128, lr=1e-3, augment="off", schedule="constant", weight_decay=0.0,
-                 label_smoothing=0.0, patience=None, ema=0.0, precision="fp32"),
+                 label_smoothing=0.0, patience=None, ema=0.0, precision="fp32", optimizer="adam"),
     "inknet": dict(epochs=8, batch_size=128, lr=4e-3, augment="on", schedule="onecycle", weight_decay=5e-4,
-                   label_smoothing=0.05, patience=None, ema=0.998, precision="auto"),
+                   label_smoothing=0.05, patience=None, ema=0.998, precision="auto", optimizer="adamw"),
 }
 
 
 # What a resumed run takes from its checkpoint when not given again (``inkread train --out RUN --resume``)...
 RESUMED_OPTIONS = ("dataset", "data_dir", "arch", "epochs", "seed", "split_seed", "init_from", "batch_size", "lr",
-                   "augment", "patience", "limit", "schedule", "weight_decay", "label_smoothing", "ema", "precision")
+                   "augment", "patience", "limit", "schedule", "weight_decay", "label_smoothing", "ema", "precision",
+                   "optimizer")
 # ...and those it refuses to change: the data, the network, and the recipe whose state the checkpoint
 # holds (the schedule, the optimizer's, the weight average). A resumed run's record must say what it did.
 FIXED_ON_RESUME = ("dataset", "arch", "seed", "split_seed", "batch_size", "epochs", "limit", "lr", "augment",
-                   "schedule", "weight_decay", "label_smoothing", "ema", "precision")
+                   "schedule", "weight_decay", "label_smoothing", "ema", "precision", "optimizer")
 
 
 @dataclass
@@ -52,6 +53,7 @@ class TrainConfig:
     label_smoothing: Optional[float] = None
     ema: Optional[float] = None          # decay of the weight average that is validated and shipped (0 = off)
     precision: Optional[str] = None      # "fp32" | "bf16" | "auto" (bf16 where the CPU has it natively)
+    optimizer: Optional[str] = None      # "adam" | "adamw" | "muon" (see training/muon.py)
     val_fraction: float = 0.1
     augment_config: AugmentConfig = field(default_factory=AugmentConfig)
     name: Optional[str] = None           # bundle name in model.json (default: run folder name)

@@ -431,10 +431,18 @@ def use_bf16(precision: str) -> bool:
         return False
 
 
+OPTIMIZERS = ("adam", "adamw", "muon")  # adam: the seed projects' (no weight decay unless asked for)
+
+
 def _make_optimizer(model, config: TrainConfig, steps_per_epoch: int):
-    if config.arch == "seed":  # exactly the seed projects: Adam, constant learning rate
-        return torch.optim.Adam(model.parameters(), lr=config.lr), None
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    if config.optimizer == "adam":
+        optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    elif config.optimizer == "muon":
+        from inkread.training.muon import MuonWithAdamW
+
+        optimizer = MuonWithAdamW(model, lr=config.lr, weight_decay=config.weight_decay)
+    else:
+        optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     total_steps = config.epochs * steps_per_epoch
     # A one-cycle schedule needs a warm-up of 2 steps or more (PyTorch's divides by zero at exactly 5
     # steps in all: 5 epochs of a data set of one batch); so few steps learn little either way.
@@ -486,6 +494,8 @@ def _check_config(config: TrainConfig) -> None:
         raise InkreadError(f"{option('patience')} must be at least 1 epoch, got {config.patience}")
     if config.precision not in ("fp32", "bf16", "auto"):
         raise InkreadError(f"{option('precision')} must be one of fp32, bf16, auto")
+    if config.optimizer not in OPTIMIZERS:
+        raise InkreadError(f"{option('optimizer')} must be one of {', '.join(OPTIMIZERS)}")
     if not (0 <= config.ema < 1):
         raise InkreadError(f"{option('ema')} must be at least 0 and below 1")
     if config.augment not in ("off", *PRESETS):

@@ -1,0 +1,81 @@
+"""The Muon optimizer: orthogonalized updates for weight matrices, AdamW for the rest."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+
+from inkread.models import build_model
+from inkread.training.muon import MuonWithAdamW, orthogonalize, output_layer
+
+
+@pytest.mark.parametrize("shape", [(8, 30), (30, 8), (16, 16)])
+def test_orthogonalize_sets_every_singular_value_near_one_and_keeps_the_directions(shape):
+    torch.manual_seed(0)
+    u, _ = torch.linalg.qr(torch.randn(shape[0], shape[0]))
+    v, _ = torch.linalg.qr(torch.randn(shape[1], shape[1]))
+    k = min(shape)
+    singular = torch.logspace(0, -2, k)  # a spread of 100x, as gradients have
+    matrix = u[:, :k] @ torch.diag(singular) @ v[:, :k].T
+    result = orthogonalize(matrix)
+    assert result.shape == matrix.shape and result.dtype == torch.float32
+    values = torch.linalg.svdvals(result)
+    assert values.min() > 0.6 and values.max() < 1.3
+    # the same singular vectors: in the input's basis the result is (nearly) diagonal and positive
+    in_basis = u[:, :k].T @ result @ v[:, :k]
+    assert torch.allclose(in_basis, torch.diag(torch.diagonal(in_basis)), atol=0.05)
+    assert (torch.diagonal(in_basis) > 0.6).all()
+
+
+def test_the_weight_matrices_get_muon_and_the_output_layer_biases_and_norms_get_adamw():
+    model = build_model("inknet", 10)
+    optimizer = MuonWithAdamW(model, lr=1e-3)
+    muon = {id(p) for g in optimizer.param_groups if g["muon"] for p in g["params"]}
+    for name, parameter in model.named_parameters():
+        is_matrix = parameter.ndim >= 2 and parameter is not output_layer(model).weight
+        assert (id(parameter) in muon) == is_matrix, name
+    assert len(muon) == 4  # three convolutions and the hidden dense layer
+
+
+def test_muon_overfits_one_batch():
+    torch.manual_seed(0)
+    model = build_model("inknet", 10)
+    images = torch.rand(32, 1, 28, 28)
+    targets = torch.arange(32) % 10
+    optimizer = MuonWithAdamW(model, lr=3e-3, weight_decay=5e-4)
+    model.train()
+    for _ in range(60):
+        loss = torch.nn.functional.cross_entropy(model(images), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert loss.item() < 0.05
+    model.eval()
+    with torch.no_grad():
+        assert (model(images).argmax(1) == targets).all()
+
+
+def test_a_saved_and_loaded_muon_state_continues_exactly():
+    torch.manual_seed(0)
+    model = build_model("inknet", 10)
+    images, targets = torch.rand(16, 1, 28, 28), torch.arange(16) % 10
+
+    def steps(model, optimizer, count):
+        for _ in range(count):
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(images), targets).backward()
+            optimizer.step()
+
+    optimizer = MuonWithAdamW(model, lr=1e-3, weight_decay=5e-4)
+    steps(model, optimizer, 2)
+    copied = copy.deepcopy(model)
+    restored = MuonWithAdamW(copied, lr=1e-3, weight_decay=5e-4)
+    restored.load_state_dict(copy.deepcopy(optimizer.state_dict()))
+    torch.manual_seed(1)  # the same dropout masks for both
+    steps(model, optimizer, 2)
+    torch.manual_seed(1)
+    steps(copied, restored, 2)
+    for a, b in zip(model.state_dict().values(), copied.state_dict().values()):
+        assert torch.equal(a, b)
