@@ -7,6 +7,7 @@
   rendered character is read back exactly. ``font_digits`` is named "digits", ``font_characters``
   (the 47 EMNIST bymerge classes) is named "characters".
 * ``shared_subfolder``: one real data set of ../shared/datasets, or the test skipped saying which is missing.
+* ``train_steps``: a few optimizer steps on one batch (PyTorch imported only there).
 * ``running_server``: a real ``python -m inkread serve --port 0`` subprocess, its address read
   from the line it prints.
 """
@@ -49,6 +50,19 @@ def shared_subfolder(name: str) -> Path:
     if not folder.is_dir():
         pytest.skip(f"{folder.resolve()} not found: this test needs the real {name} files in ../shared/datasets/{name}")
     return folder
+
+
+def train_steps(model, optimizer, images, targets, steps: int) -> float:
+    """``steps`` optimizer steps of cross-entropy on one batch, the model in training mode; the last loss."""
+    import torch.nn.functional as F
+
+    model.train()
+    for _ in range(steps):
+        loss = F.cross_entropy(model(images), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return loss.item()
 
 
 def render(text: str, size: tuple[int, int] = (280, 280), font_size: int = 180, dark_on_light: bool = True,

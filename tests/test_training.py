@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from helpers import train_steps
 from inkread.errors import DatasetError, InkreadError
 from inkread.models import build_model, count_parameters
 from inkread.training import TrainConfig, train
@@ -185,17 +186,11 @@ def test_one_batch_overfits(mnist_slice):
     model = build_model("inknet", 10)
     images = torch.from_numpy(mnist_slice.train.images[:64]).unsqueeze(1).float() / 255
     targets = torch.from_numpy(mnist_slice.train.targets[:64].astype(np.int64))
-    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
-    model.train()
-    for _ in range(60):
-        loss = torch.nn.functional.cross_entropy(model(images), targets)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+    loss = train_steps(model, torch.optim.Adam(model.parameters(), lr=3e-3), images, targets, 60)
     model.eval()
     with torch.no_grad():
         accuracy = (model(images).argmax(1) == targets).float().mean().item()
-    assert loss.item() < 0.05
+    assert loss < 0.05
     assert accuracy == 1.0
 
 

@@ -7,6 +7,7 @@ import copy
 import pytest
 import torch
 
+from helpers import train_steps
 from inkread.models import build_model
 from inkread.training.muon import MuonWithAdamW, orthogonalize, output_layer
 
@@ -44,14 +45,7 @@ def test_muon_overfits_one_batch():
     model = build_model("inknet", 10)
     images = torch.rand(32, 1, 28, 28)
     targets = torch.arange(32) % 10
-    optimizer = MuonWithAdamW(model, lr=3e-3, weight_decay=5e-4)
-    model.train()
-    for _ in range(60):
-        loss = torch.nn.functional.cross_entropy(model(images), targets)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    assert loss.item() < 0.05
+    assert train_steps(model, MuonWithAdamW(model, lr=3e-3, weight_decay=5e-4), images, targets, 60) < 0.05
     model.eval()
     with torch.no_grad():
         assert (model(images).argmax(1) == targets).all()
@@ -61,21 +55,14 @@ def test_a_saved_and_loaded_muon_state_continues_exactly():
     torch.manual_seed(0)
     model = build_model("inknet", 10)
     images, targets = torch.rand(16, 1, 28, 28), torch.arange(16) % 10
-
-    def steps(model, optimizer, count):
-        for _ in range(count):
-            optimizer.zero_grad()
-            torch.nn.functional.cross_entropy(model(images), targets).backward()
-            optimizer.step()
-
     optimizer = MuonWithAdamW(model, lr=1e-3, weight_decay=5e-4)
-    steps(model, optimizer, 2)
+    train_steps(model, optimizer, images, targets, 2)
     copied = copy.deepcopy(model)
     restored = MuonWithAdamW(copied, lr=1e-3, weight_decay=5e-4)
     restored.load_state_dict(copy.deepcopy(optimizer.state_dict()))
     torch.manual_seed(1)  # the same dropout masks for both
-    steps(model, optimizer, 2)
+    train_steps(model, optimizer, images, targets, 2)
     torch.manual_seed(1)
-    steps(copied, restored, 2)
+    train_steps(copied, restored, images, targets, 2)
     for a, b in zip(model.state_dict().values(), copied.state_dict().values()):
         assert torch.equal(a, b)
