@@ -96,6 +96,8 @@ class MuonWithAdamW(torch.optim.Optimizer):
         parameter.add_(orthogonalize(update).view_as(parameter).to(parameter.dtype), alpha=-lr * scale)
 
     def _adamw_step(self, parameter: torch.Tensor, lr: float, group: dict) -> None:
+        # torch.optim.AdamW's own update, written out: one optimizer object must hold both parts, so
+        # that one schedule sets both learning rates and one state_dict checkpoints both.
         grad, state = parameter.grad, self.state[parameter]
         beta1, beta2 = group["betas"]
         if "step" not in state:
