@@ -66,3 +66,17 @@ def test_a_saved_and_loaded_muon_state_continues_exactly():
     train_steps(copied, restored, images, targets, 2)
     for a, b in zip(model.state_dict().values(), copied.state_dict().values()):
         assert torch.equal(a, b)
+
+
+def test_the_parameters_outside_muon_are_updated_exactly_as_torch_adamw_does():
+    # A network of biases, a norm and an output layer only: every parameter is in the AdamW part.
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.LayerNorm(784), torch.nn.Linear(784, 10))
+    twin = copy.deepcopy(model)
+    images, targets = torch.rand(16, 1, 28, 28), torch.arange(16) % 10
+    ours = MuonWithAdamW(model, lr=1e-2, weight_decay=0.05)
+    assert all(not g["muon"] for g in ours.param_groups)
+    train_steps(model, ours, images, targets, 5)
+    train_steps(twin, torch.optim.AdamW(twin.parameters(), lr=1e-2, weight_decay=0.05), images, targets, 5)
+    for a, b in zip(model.state_dict().values(), twin.state_dict().values()):
+        assert torch.equal(a, b)
