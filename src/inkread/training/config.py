@@ -13,7 +13,7 @@ from inkread.training.augment import AugmentConfig
 RECIPES = {
     "seed": dict(epochs=10, batch_size=128, lr=1e-3, augment="off", schedule="constant", weight_decay=0.0,
                  label_smoothing=0.0, patience=None, ema=0.0, precision="fp32", optimizer="adam"),
-    "inknet": dict(epochs=8, batch_size=128, lr=4e-3, augment="on", schedule="onecycle", weight_decay=5e-4,
+    "inknet": dict(epochs=7, batch_size=128, lr=4e-3, augment="on", schedule="onecycle", weight_decay=5e-4,
                    label_smoothing=0.05, patience=None, ema=0.998, precision="auto", optimizer="adamw"),
 }
 
