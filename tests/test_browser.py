@@ -14,9 +14,13 @@ import io
 import math
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx2
 import pytest
+
+if TYPE_CHECKING:  # Pillow is imported where it is used, after the skip checks
+    from PIL import Image
 
 from helpers import REPO, SHIPPED_CHARACTERS, SHIPPED_DIGITS, SHIPPED_LINES, font_characters, running_server
 
