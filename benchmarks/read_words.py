@@ -134,16 +134,16 @@ def table(columns: dict[str, dict[str, float]]) -> list[str]:
             *(f"| {title} | " + " | ".join(cell(f) for f in columns.values()) + " |" for title, cell in ROWS)]
 
 
-def run(models: list[str], data: Path, limit: int | None, lexicons: bool) -> str:
-    """Read every word image with each model (and the line model with each lexicon); the markdown report."""
+def run(models: list[str], data: Path, limit: int | None, lexicons: bool, line_model: str = LINE_MODEL) -> str:
+    """Read every word image with each model (and ``line_model`` with each lexicon); the markdown report."""
     words, left_out = load_words(data, limit)
     tuning, held_out = halves(words)
     answers = {model: read_all(load_reader(model), words) for model in models}
     chosen = {}
     if lexicons:
-        reader = load_reader(LINE_MODEL)
+        reader = load_reader(line_model)
         closed = Lexicon.from_counts(CLOSED, dict.fromkeys((word.label for word in words), 1.0))
-        for title, lexicon in ((f"{LINE_MODEL} + english", load_lexicon("english")), (f"{LINE_MODEL} + {CLOSED}", closed)):
+        for title, lexicon in ((f"{line_model} + english", load_lexicon("english")), (f"{line_model} + {CLOSED}", closed)):
             chosen[title] = tune(reader, lexicon, tuning).settings
             answers[title] = read_all(reader, words, lexicon.with_settings(**vars(chosen[title])))
     held = [k for k, word in enumerate(words) if word in held_out]
@@ -164,9 +164,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared datasets folder")
     parser.add_argument("--limit", type=int, default=None, help="only the first N words")
     parser.add_argument("--no-lexicon", action="store_true", help="leave out the line model's lexicon columns")
+    parser.add_argument("--line-model", default=LINE_MODEL, help="the line model read with each lexicon (default: %(default)s)")
     args = parser.parse_args(argv)
     return print_report("read_words", lambda: run(args.model or ["characters", LINE_MODEL], args.data, args.limit,
-                                                  not args.no_lexicon))
+                                                  not args.no_lexicon, args.line_model))
 
 
 if __name__ == "__main__":

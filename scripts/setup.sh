@@ -10,6 +10,16 @@ if [ "$what" = "test" ]; then
   # torch==2.13.0 is pinned: on the project's machines it is the CPU build on local disk.
   python3 -m pip install --quiet torch==2.13.0
   python3 -m pip install --quiet -e ".[test]"
+  # Debian's handwriting fonts: inkread train-lines writes half its lines in them (data/font_lines.py).
+  fonts="fonts-dancingscript fonts-kristi fonts-ecolier-court fonts-kaushanscript fonts-dkg-handwriting fonts-breip fonts-bwht fonts-femkeklaver fonts-humor-sans fonts-comic-neue fonts-klee"
+  if ! [ -d /usr/share/fonts/opentype/dancingscript ]; then
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $fonts >/dev/null) \
+        || echo "warning: could not install the handwriting fonts; tests of train-lines with them will be skipped" >&2
+    else
+      echo "warning: handwriting fonts missing and apt-get unavailable (apt-get install $fonts); tests of train-lines with them will be skipped" >&2
+    fi
+  fi
   if ! [ -x /usr/bin/chromium ]; then
     if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
       (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \

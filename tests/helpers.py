@@ -256,3 +256,27 @@ def running_server(args: list[str], log: Path) -> Iterator[Server]:
                 server.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 server.kill()
+
+
+def fake_characters() -> tuple[np.ndarray, np.ndarray]:
+    """Every byclass character as a few random blobs (no data files needed): images and labels."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    images, labels = [], []
+    for label in range(62):
+        for _ in range(3):
+            image = np.zeros((28, 28), np.uint8)
+            h, w = rng.integers(10, 20, 2)
+            image[4:4 + h, 6:6 + w] = 255
+            images.append(image)
+            labels.append(label)
+    return np.array(images), np.array(labels)
+
+
+def matplotlib_fonts() -> Path:
+    """matplotlib's own fonts (DejaVu, STIX, Computer Modern): on every machine with inkread[train], unlike Debian's
+    handwriting fonts, so these tests need no apt-get."""
+    import matplotlib
+
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"

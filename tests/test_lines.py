@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from helpers import shared_subfolder
+from helpers import fake_characters, matplotlib_fonts, shared_subfolder
 from inkread.data.lines import CHARSET, MARKS, CharacterBank, compose_line, encode, make_lines, random_text
 from inkread.errors import DatasetError, InkreadError, InputImageError, ModelBundleError
 from inkread.imaging.line import INK_HEIGHT, LINE_HEIGHT, MARGIN, PEN_WIDTH, normalize_line
@@ -60,22 +60,8 @@ def test_normalize_line_refuses_blank_and_absurdly_long_lines():
         normalize_line(flat)
 
 
-def _fake_characters() -> tuple[np.ndarray, np.ndarray]:
-    """Every byclass character as a few random blobs (no data files needed): images and labels."""
-    rng = np.random.default_rng(0)
-    images, labels = [], []
-    for label in range(62):
-        for _ in range(3):
-            image = np.zeros((28, 28), np.uint8)
-            h, w = rng.integers(10, 20, 2)
-            image[4:4 + h, 6:6 + w] = 255
-            images.append(image)
-            labels.append(label)
-    return np.array(images), np.array(labels)
-
-
 def _fake_bank() -> CharacterBank:
-    return CharacterBank(*_fake_characters(), tuple(LETTERS_AND_DIGITS))
+    return CharacterBank(*fake_characters(), tuple(LETTERS_AND_DIGITS))
 
 
 def test_synthetic_lines_are_reproducible_and_grow_with_the_text():
@@ -150,7 +136,7 @@ def test_a_diverging_line_run_stops_with_advice_and_writes_no_model(tmp_path, mo
     import inkread.data
     from inkread.data.splits import DatasetSplits, ImageSet
 
-    part = ImageSet(*_fake_characters())
+    part = ImageSet(*fake_characters())
     monkeypatch.setattr(inkread.data, "load_dataset",  # the blobs stand in for EMNIST: no data files needed
                         lambda *args, **kwargs: DatasetSplits("fake", tuple(LETTERS_AND_DIGITS), "emnist", part, part, part))
     with pytest.raises(InkreadError, match=r"training diverged in epoch 1: the loss is nan; lower lr .*another folder"):
@@ -168,7 +154,7 @@ def tiny_line_run(tmp_path_factory) -> Path:
     data_dir = shared_subfolder("emnist").parent
     out = tmp_path_factory.mktemp("lines") / "run"
     train_lines(LineTrainConfig(out=str(out), data_dir=str(data_dir), epochs=1, lines_per_epoch=256,
-                                val_lines=32, progress=False))
+                                val_lines=32, progress=False, fonts=str(matplotlib_fonts())))
     return out
 
 
@@ -258,7 +244,7 @@ def test_an_interrupted_line_run_resumes_to_the_same_weights(tmp_path, monkeypat
 
     def run(out: Path, resume: bool = False) -> Path:
         return train_lines(LineTrainConfig(out=str(out), data_dir=str(data_dir), epochs=2, lines_per_epoch=128,
-                                           val_lines=16, progress=False, resume=resume))
+                                           val_lines=16, progress=False, resume=resume, fonts=str(matplotlib_fonts())))
 
     whole = run(tmp_path / "whole")
     real_validate, calls = lines.validate, []

@@ -38,10 +38,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_train_lines(args: argparse.Namespace) -> int:
     from inkread.training.lines import LineTrainConfig, train_lines
 
-    recipe = {key: getattr(args, key) for key in ("epochs", "lines_per_epoch", "val_lines", "batch_size", "lr")
+    recipe = {key: getattr(args, key) for key in ("epochs", "lines_per_epoch", "val_lines", "batch_size", "lr", "font_share")
               if getattr(args, key) is not None}  # None: LineTrainConfig's default
     train_lines(LineTrainConfig(out=args.out, data_dir=args.data_dir, seed=args.seed, threads=args.threads,
-                                resume=args.resume, progress=not args.quiet, **recipe))
+                                resume=args.resume, progress=not args.quiet, fonts=args.fonts, init_from=args.init_from,
+                                **recipe))
     return 0
 
 
@@ -197,6 +198,10 @@ def _add_train_lines(commands) -> None:
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--lr", type=float, default=None, help="peak learning rate")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--font-share", type=float, default=None,
+                   help="share of the lines written in handwriting fonts, the rest with EMNIST characters (default: 0.5; 0: none)")
+    p.add_argument("--fonts", default=None, help="folder of .ttf/.otf handwriting fonts (default: Debian's, see README)")
+    p.add_argument("--init-from", default=None, help="start from a line model's weights (fine-tuning): lines, or a bundle or run folder")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for PyTorch (default: all cores)")
     p.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
     p.add_argument("--data-dir", default=None, help=DATA_DIR_HELP + "; needs the EMNIST files of emnist-pool")

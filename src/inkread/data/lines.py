@@ -10,7 +10,8 @@ gaps, some touching); the other half imitate joined-up writing: letters close to
 small letters joined by a stroke from where one's ink ends to where the next one's begins,
 and often a lead-in and an exit stroke. EMNIST has no joined-up writing, so this is the closest
 these characters come to it. Punctuation (' - . , :) is drawn as pen strokes. The finished line goes through
-``normalize_line``, exactly as a user's image does.
+``normalize_line``, exactly as a user's image does. A share of the lines can be written in handwriting
+fonts instead (``data/font_lines.py``), for the joined-up letter forms EMNIST has not got.
 
 Texts: words from ``words.txt`` (see ``scripts/make_words.py``) in lower, Title or UPPER case,
 random letter strings (so that the reader reads letters, not a vocabulary), numbers, and lines
@@ -27,6 +28,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from inkread.data.font_lines import FontBank, compose_font_line
 from inkread.errors import DatasetError
 from inkread.imaging.ink import to_uint8
 from inkread.imaging.line import normalize_line, pen_to_width
@@ -243,15 +245,21 @@ def encode(text: str) -> list[int]:
     return [CHARSET.index(char) + 1 for char in text]
 
 
-def make_lines(bank: CharacterBank, count: int, seed: int, style: LineStyle = LineStyle()) -> tuple[list[np.ndarray], list[str]]:
-    """``count`` synthetic lines (uint8 images, LINE_HEIGHT high) and their texts, reproducibly from ``seed``."""
+def make_lines(bank: CharacterBank, count: int, seed: int, style: LineStyle = LineStyle(), fonts: FontBank | None = None,
+               font_share: float = 0.0) -> tuple[list[np.ndarray], list[str]]:
+    """``count`` synthetic lines (uint8 images, LINE_HEIGHT high) and their texts, reproducibly from ``seed``:
+    ``font_share`` of them written in ``fonts`` (``data/font_lines.py``), the rest with EMNIST characters."""
     rng = np.random.default_rng(seed)
     images, texts = [], []
     while len(images) < count:
         text = random_text(rng).strip()
         if not text:
             continue
-        image = compose_line(text, bank, rng, style)
+        image = None
+        if fonts is not None and font_share > 0 and rng.random() < font_share:
+            image = compose_font_line(text, fonts, rng)
+        if image is None:  # EMNIST lines, and texts no font has every character of
+            image = compose_line(text, bank, rng, style)
         images.append(to_uint8(image, 255.0))
         texts.append(text)
     return images, texts

@@ -15,7 +15,7 @@ import math
 import os
 import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Iterator, Optional
 
@@ -23,8 +23,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from inkread.data.font_lines import FontBank, find_fonts, missing_fonts_message
 from inkread.data.lines import CHARSET, CharacterBank, encode, make_lines
-from inkread.errors import InkreadError, option
+from inkread.errors import DatasetError, InkreadError, option
 from inkread.evaluation.text import character_error_rate
 from inkread.files import atomic_path
 from inkread.imaging.line import LINE_HEIGHT, pad_lines
@@ -37,7 +38,7 @@ from inkread.training.checkpoint import (check_unchanged_on_resume, diverged, lo
                                          save_checkpoint, say_interrupted)
 from inkread.training.config import check_recipe
 from inkread.training.console import progress_bar, say
-from inkread.training.loop import torch_threads_restored, use_bf16
+from inkread.training.loop import absolute_model, torch_threads_restored, use_bf16
 
 CHUNK_BATCHES = 16  # lines are made this many batches at a time and sorted by width: little padding
 
@@ -56,6 +57,9 @@ class LineTrainConfig:
     weight_decay: float = 1e-4
     width: int = 24  # LineNet's first-layer channels
     seed: int = 0
+    font_share: float = 0.5  # lines written in handwriting fonts (data/font_lines.py); the rest: EMNIST characters
+    fonts: Optional[str] = None  # a folder of .ttf/.otf fonts (default: Debian's handwriting fonts, FONT_PACKAGES)
+    init_from: Optional[str] = None  # a line model to start from (fine-tuning): "lines" or a bundle/run folder
     threads: Optional[int] = None
     resume: bool = False
     progress: bool = True
@@ -65,15 +69,16 @@ class LineTrainConfig:
 class LineBatches(torch.utils.data.IterableDataset):
     """One epoch of synthetic training batches: (images, targets, image widths, target lengths)."""
 
-    def __init__(self, bank: CharacterBank, config: LineTrainConfig, epoch: int):
-        self.bank, self.config, self.epoch = bank, config, epoch
+    def __init__(self, bank: CharacterBank, config: LineTrainConfig, epoch: int, fonts: FontBank | None):
+        self.bank, self.config, self.epoch, self.fonts = bank, config, epoch, fonts
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
         config = self.config
         chunk = config.batch_size * CHUNK_BATCHES
         for first in range(0, config.lines_per_epoch, chunk):
             count = min(chunk, config.lines_per_epoch - first)
-            images, texts = make_lines(self.bank, count, seed=_seed(config.seed, self.epoch, first))
+            images, texts = make_lines(self.bank, count, seed=_seed(config.seed, self.epoch, first), fonts=self.fonts,
+                                       font_share=config.font_share)
             order = sorted(range(count), key=lambda i: images[i].shape[1])
             batches = [order[i:i + config.batch_size] for i in range(0, count, config.batch_size)]
             rng = np.random.default_rng(_seed(config.seed, self.epoch, first + 1))
@@ -117,6 +122,7 @@ def augment_lines(images: torch.Tensor, generator: torch.Generator) -> torch.Ten
 
 def train_lines(config: LineTrainConfig) -> Path:
     """Train as ``config`` says and return the folder of the model bundle (RUN/model)."""
+    config = replace(config, init_from=absolute_model(config.init_from))  # recorded so that it names the model from anywhere
     _check(config)
     with run_folder_lock(config.out), torch_threads_restored():
         return _train_lines(config)
@@ -130,17 +136,22 @@ def _train_lines(config: LineTrainConfig) -> Path:
         refuse_existing_run(run_dir)
     else:
         check_unchanged_on_resume(config, state.get("config", {}),  # the schedule, the net, the data
-                                  ("seed", "epochs", "lines_per_epoch", "batch_size", "width", "lr", "val_lines"))
+                                  ("seed", "epochs", "lines_per_epoch", "batch_size", "width", "lr", "val_lines",
+                                   "font_share", "fonts", "init_from"))
 
     from inkread.data import load_dataset
 
     splits = load_dataset("emnist-pool:byclass", data_dir=config.data_dir, seed=0)
     train_bank = CharacterBank(splits.train.images, splits.train.targets, splits.labels)
     val_bank = CharacterBank(splits.val.images, splits.val.targets, splits.labels)
-    val_images, val_texts = make_lines(val_bank, config.val_lines, seed=_seed(config.seed, 10_000, 0))
+    fonts = _font_bank(config)
+    val_images, val_texts = make_lines(val_bank, config.val_lines, seed=_seed(config.seed, 10_000, 0), fonts=fonts,
+                                       font_share=config.font_share)
 
     torch.manual_seed(config.seed)
     model = LineNet(len(CHARSET), width=config.width).to(memory_format=torch.channels_last)
+    if config.init_from is not None and state is None:
+        _load_start_weights(model, config.init_from, config.width)
     steps_per_epoch = math.ceil(config.lines_per_epoch / config.batch_size)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch + 1,
@@ -153,8 +164,10 @@ def _train_lines(config: LineTrainConfig) -> Path:
             start_epoch, history, best = int(state["epoch"]), list(state["history"]), (state["best_cer"], state["best_state"])
         except (KeyError, TypeError, ValueError) as error:
             raise misfit(run_dir, error) from None
-    say(config.progress, f"training {LINE_ARCH} ({count_parameters(model):,} parameters) on synthetic lines of EMNIST characters: "
-                 f"{config.lines_per_epoch:,} new lines per epoch, {config.val_lines:,} validation lines")
+    written = f"EMNIST characters and {len(fonts.fonts)} handwriting fonts ({config.font_share:.0%} of lines)" if fonts else "EMNIST characters"
+    say(config.progress, f"training {LINE_ARCH} ({count_parameters(model):,} parameters"
+                         f"{', from ' + config.init_from if config.init_from else ''}) on synthetic lines of {written}: "
+                         f"{config.lines_per_epoch:,} new lines per epoch, {config.val_lines:,} validation lines")
     # bf16 where the CPU has it natively; elsewhere oneDNN has no bf16 LSTM (and bf16 would be slower).
     bf16 = use_bf16("auto")
     try:
@@ -163,7 +176,7 @@ def _train_lines(config: LineTrainConfig) -> Path:
             torch.manual_seed(_seed(config.seed, epoch, 11))  # dropout: resumed == uninterrupted
             generator = torch.Generator().manual_seed(_seed(config.seed, epoch, 7))
             # One worker process makes the next lines while this one trains on the last.
-            loader = torch.utils.data.DataLoader(LineBatches(train_bank, config, epoch), batch_size=None,
+            loader = torch.utils.data.DataLoader(LineBatches(train_bank, config, epoch, fonts), batch_size=None,
                                                  num_workers=1, prefetch_factor=4)
             model.train()
             loss_sum, seen = 0.0, 0
@@ -202,7 +215,33 @@ def _train_lines(config: LineTrainConfig) -> Path:
         say_interrupted(run_dir, len(history), lines=True)
         raise
     model.load_state_dict(best[1])
-    return write_line_bundle(run_dir / MODEL_FOLDER, model, config, history)
+    return write_line_bundle(run_dir / MODEL_FOLDER, model, config, history, fonts)
+
+
+def _font_bank(config: LineTrainConfig) -> FontBank | None:
+    """The handwriting fonts to write ``font_share`` of the lines with (None for none); refused if there are none."""
+    if config.font_share == 0:
+        return None
+    fonts = FontBank(find_fonts(config.fonts), CHARSET)
+    if not fonts.fonts:
+        raise DatasetError(missing_fonts_message(config.fonts))
+    return fonts
+
+
+def _load_start_weights(model: LineNet, init_from: str, width: int) -> None:
+    """Load the weights of the line model ``init_from`` names (a shipped name or a bundle/run folder) into ``model``."""
+    from inkread.inference.onnx_model import resolve_bundle
+
+    folder = resolve_bundle(init_from)
+    meta = ModelMeta.read(folder)
+    if meta.arch != LINE_ARCH:
+        raise InkreadError(f"{init_from} is a character model: {option('init_from')} of train-lines needs a line model "
+                           "(lines, or a run folder of inkread train-lines); character models are fine-tuned with inkread train")
+    try:
+        model.load_state_dict(torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=True))
+    except (RuntimeError, OSError, EOFError, KeyError, ValueError) as error:
+        raise InkreadError(f"{folder / WEIGHTS_FILE} does not fit a line model of width {width}: "
+                           f"{str(error).splitlines()[0][:200]}; give {option('width')} as that model was trained") from None
 
 
 def validate(model: LineNet, images: list[np.ndarray], texts: list[str], batch_size: int = 128) -> tuple[float, float]:
@@ -237,7 +276,8 @@ def export_line_onnx(model: LineNet, path: Path) -> None:
                           opset_version=17)
 
 
-def write_line_bundle(folder: Path, model: LineNet, config: LineTrainConfig, history: list[dict]) -> Path:
+def write_line_bundle(folder: Path, model: LineNet, config: LineTrainConfig, history: list[dict],
+                      fonts: FontBank | None = None) -> Path:
     """weights.pt + model.onnx + model.json, written to a staging folder and renamed into place."""
     model = model.to(memory_format=torch.contiguous_format).eval()
     best = min(history, key=lambda h: h["val_cer"]) if history else {}
@@ -245,7 +285,8 @@ def write_line_bundle(folder: Path, model: LineNet, config: LineTrainConfig, his
         name=config.name or Path(config.out).name, arch=LINE_ARCH, labels=list(CHARSET), label_set="custom",
         input={"height": LINE_HEIGHT, "recipe": "line", "scale": "0-1", "ink": "high"},
         files={"onnx": ONNX_FILE, "weights": WEIGHTS_FILE},
-        training={"command": "train-lines", "data": "synthetic lines of emnist-pool:byclass train characters",
+        training={"command": "train-lines", "data": "synthetic lines of emnist-pool:byclass train characters"
+                  + (" and of handwriting fonts" if fonts else ""), **({"fonts": fonts.names} if fonts else {}),
                   "recipe": {k: v for k, v in asdict(config).items() if k not in ("out", "data_dir", "progress", "resume")}},
         metrics={"val_cer": best.get("val_cer"), "val_exact": best.get("val_exact")}, history=history)
     save_bundle_files(folder, model, meta, export_line_onnx)
@@ -258,4 +299,6 @@ def _check(config: LineTrainConfig) -> None:
         raise InkreadError(f"{option('lines_per_epoch')} must be at least one batch, and {option('val_lines')} at least 1")
     if config.width < 1:
         raise InkreadError(f"{option('width')} (the network's width) must be at least 1")
+    if not 0 <= config.font_share <= 1:
+        raise InkreadError(f"{option('font_share')} must be between 0 and 1 (the share of lines written in handwriting fonts)")
     check_run_folder(config.out)  # before the lines are drawn and trained on
