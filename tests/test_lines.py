@@ -296,7 +296,8 @@ def test_letters_whose_cases_look_alike_take_the_case_of_their_word():
 
 def test_the_shipped_line_model_reads_tablet_words_better_than_cutting_them():
     """Regression guard for the shipped bundle: UNIPEN words (not EMNIST) at the character error rate
-    benchmarks/read_words.py measured when it shipped (59.0%; cutting them into characters: 73.5%)."""
+    measured when it shipped (53.9% on all 206 images; the line model before handwriting fonts: 59.1%;
+    cutting them into characters: 73.5%)."""
     import csv
 
     from inkread.evaluation.text import character_error_rate
@@ -308,7 +309,7 @@ def test_the_shipped_line_model_reads_tablet_words_better_than_cutting_them():
     answers = [reader.read(folder / row["file"], only="letters").text.lower().replace(" ", "") for row in rows]
     truths = [row["label"].lower().replace("'", "").replace("-", "") for row in rows]
     answers = [a.replace("'", "").replace("-", "") for a in answers]
-    assert character_error_rate(answers, truths) < 0.62
+    assert character_error_rate(answers, truths) < 0.565
 
 
 def test_punctuation_told_by_shape_replaces_or_joins_what_the_line_model_read():
