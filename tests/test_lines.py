@@ -276,6 +276,20 @@ def test_cli_train_lines_refuses_to_overwrite_and_resumes_only_the_same_run(tiny
     assert other_lr.returncode == 2 and "different --lr" in other_lr.stderr  # was taken, and the record would lie
 
 
+def test_cli_train_lines_font_options_as_a_user_types_them(tmp_path):
+    share = _cli("train-lines", "--out", str(tmp_path / "run"), "--font-share", "1.5", "--quiet")
+    assert share.returncode == 2 and share.stderr.count("\n") == 1 and "--font-share must be between 0 and 1" in share.stderr
+    (tmp_path / "no-fonts").mkdir()
+    empty = _cli("train-lines", "--out", str(tmp_path / "run"), "--data-dir", str(shared_subfolder("emnist").parent),
+                 "--fonts", str(tmp_path / "no-fonts"), "--quiet")
+    assert empty.returncode == 2 and empty.stderr.count("\n") == 1 and "Traceback" not in empty.stderr
+    assert "no handwriting fonts" in empty.stderr and "--font-share 0" in empty.stderr
+    character_model = _cli("train-lines", "--out", str(tmp_path / "run"), "--init-from", "digits", "--quiet",
+                           "--data-dir", str(shared_subfolder("emnist").parent), "--fonts", str(matplotlib_fonts()))
+    assert character_model.returncode == 2 and "is a character model: --init-from of train-lines needs a line model" in character_model.stderr
+    assert not (tmp_path / "run" / "model").exists()
+
+
 def test_cli_train_lines_without_emnist_files_says_what_to_get(tmp_path):
     done = _cli("train-lines", "--out", str(tmp_path / "run"), "--data-dir", str(tmp_path / "empty"), "--quiet")
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr

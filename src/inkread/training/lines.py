@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from inkread.data.font_lines import FontBank, find_fonts, missing_fonts_message
 from inkread.data.lines import CHARSET, CharacterBank, encode, make_lines
-from inkread.errors import DatasetError, InkreadError, option
+from inkread.errors import DatasetError, InkreadError, first_line, option
 from inkread.evaluation.text import character_error_rate
 from inkread.files import atomic_path
 from inkread.imaging.line import LINE_HEIGHT, pad_lines
@@ -141,6 +141,8 @@ def _train_lines(config: LineTrainConfig) -> Path:
 
     from inkread.data import load_dataset
 
+    # the start model is read before the data: a wrong --init-from fails fast
+    start_weights = _start_weights(config.init_from) if config.init_from is not None and state is None else None
     splits = load_dataset("emnist-pool:byclass", data_dir=config.data_dir, seed=0)
     train_bank = CharacterBank(splits.train.images, splits.train.targets, splits.labels)
     val_bank = CharacterBank(splits.val.images, splits.val.targets, splits.labels)
@@ -150,8 +152,8 @@ def _train_lines(config: LineTrainConfig) -> Path:
 
     torch.manual_seed(config.seed)
     model = LineNet(len(CHARSET), width=config.width).to(memory_format=torch.channels_last)
-    if config.init_from is not None and state is None:
-        _load_start_weights(model, config.init_from, config.width)
+    if start_weights is not None:
+        _load_start_weights(model, start_weights, config)
     steps_per_epoch = math.ceil(config.lines_per_epoch / config.batch_size)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch + 1,
@@ -228,8 +230,8 @@ def _font_bank(config: LineTrainConfig) -> FontBank | None:
     return fonts
 
 
-def _load_start_weights(model: LineNet, init_from: str, width: int) -> None:
-    """Load the weights of the line model ``init_from`` names (a shipped name or a bundle/run folder) into ``model``."""
+def _start_weights(init_from: str) -> dict:
+    """The weights of the line model ``init_from`` names (a shipped name or a bundle/run folder)."""
     from inkread.inference.onnx_model import resolve_bundle
 
     folder = resolve_bundle(init_from)
@@ -238,10 +240,19 @@ def _load_start_weights(model: LineNet, init_from: str, width: int) -> None:
         raise InkreadError(f"{init_from} is a character model: {option('init_from')} of train-lines needs a line model "
                            "(lines, or a run folder of inkread train-lines); character models are fine-tuned with inkread train")
     try:
-        model.load_state_dict(torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=True))
-    except (RuntimeError, OSError, EOFError, KeyError, ValueError) as error:
-        raise InkreadError(f"{folder / WEIGHTS_FILE} does not fit a line model of width {width}: "
-                           f"{str(error).splitlines()[0][:200]}; give {option('width')} as that model was trained") from None
+        return torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=True)
+    except (RuntimeError, OSError, EOFError, ValueError) as error:
+        raise InkreadError(f"{folder / WEIGHTS_FILE} cannot be read ({first_line(error, 200)}): "
+                           "copy the bundle again, or train the line model anew") from None
+
+
+def _load_start_weights(model: LineNet, weights: dict, config: LineTrainConfig) -> None:
+    """Load the start model's ``weights`` into ``model``, or say why they do not fit."""
+    try:
+        model.load_state_dict(weights)
+    except (RuntimeError, KeyError) as error:
+        raise InkreadError(f"{config.init_from} does not fit a line model of width {config.width}: "
+                           f"{first_line(error, 200)}; give {option('width')} as that model was trained") from None
 
 
 def validate(model: LineNet, images: list[np.ndarray], texts: list[str], batch_size: int = 128) -> tuple[float, float]:
