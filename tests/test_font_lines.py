@@ -126,6 +126,7 @@ def test_train_lines_fine_tunes_a_line_model_and_records_where_it_started(tmp_pa
     meta = ModelMeta.read(tuned)
     assert meta.training["recipe"]["init_from"] == str((tmp_path / "first").resolve())
     assert "DejaVuSans.ttf" in meta.training["fonts"] and "handwriting fonts" in meta.training["data"]
+    assert meta.training["started_from"]["name"] == "first" and meta.training["started_from"]["training"]["recipe"]["width"] == 8
 
     with pytest.raises(InkreadError, match="does not fit a line model of width 16"):
         train_lines(LineTrainConfig(out=str(tmp_path / "wider"), init_from=str(first), **{**settings, "width": 16}))

@@ -122,7 +122,9 @@ def augment_lines(images: torch.Tensor, generator: torch.Generator) -> torch.Ten
 
 def train_lines(config: LineTrainConfig) -> Path:
     """Train as ``config`` says and return the folder of the model bundle (RUN/model)."""
-    config = replace(config, init_from=absolute_model(config.init_from))  # recorded so that it names the model from anywhere
+    # recorded so that they name the same files from any directory
+    config = replace(config, init_from=absolute_model(config.init_from),
+                     fonts=None if config.fonts is None else str(Path(config.fonts).expanduser().resolve()))
     _check(config)
     with run_folder_lock(config.out), torch_threads_restored():
         return _train_lines(config)
@@ -142,7 +144,9 @@ def _train_lines(config: LineTrainConfig) -> Path:
     from inkread.data import load_dataset
 
     # the start model is read before the data: a wrong --init-from fails fast
-    start_weights = _start_weights(config.init_from) if config.init_from is not None and state is None else None
+    start_weights, started_from = _start_model(config.init_from) if config.init_from is not None and state is None else (None, None)
+    if state is not None:
+        started_from = state.get("started_from")  # the start model's record; its weights are in the checkpoint
     splits = load_dataset("emnist-pool:byclass", data_dir=config.data_dir, seed=0)
     train_bank = CharacterBank(splits.train.images, splits.train.targets, splits.labels)
     val_bank = CharacterBank(splits.val.images, splits.val.targets, splits.labels)
@@ -212,12 +216,13 @@ def _train_lines(config: LineTrainConfig) -> Path:
                 best = (val_cer, {k: v.clone() for k, v in model.state_dict().items()})
             save_checkpoint(run_dir, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                                       "scheduler": scheduler.state_dict(), "epoch": epoch + 1, "history": history,
-                                      "best_cer": best[0], "best_state": best[1], "config": asdict(config)})
+                                      "best_cer": best[0], "best_state": best[1], "config": asdict(config),
+                                      **({"started_from": started_from} if started_from else {})})
     except KeyboardInterrupt:
         say_interrupted(run_dir, len(history), lines=True)
         raise
     model.load_state_dict(best[1])
-    return write_line_bundle(run_dir / MODEL_FOLDER, model, config, history, fonts)
+    return write_line_bundle(run_dir / MODEL_FOLDER, model, config, history, fonts, started_from)
 
 
 def _font_bank(config: LineTrainConfig) -> FontBank | None:
@@ -230,8 +235,9 @@ def _font_bank(config: LineTrainConfig) -> FontBank | None:
     return fonts
 
 
-def _start_weights(init_from: str) -> dict:
-    """The weights of the line model ``init_from`` names (a shipped name or a bundle/run folder)."""
+def _start_model(init_from: str) -> tuple[dict, dict]:
+    """The weights of the line model ``init_from`` names (a shipped name or a bundle/run folder), and its record
+    for the new model's model.json (a name such as "lines" names another model once a new one ships)."""
     from inkread.inference.onnx_model import resolve_bundle
 
     folder = resolve_bundle(init_from)
@@ -239,8 +245,9 @@ def _start_weights(init_from: str) -> dict:
     if meta.arch != LINE_ARCH:
         raise InkreadError(f"{init_from} is a character model: {option('init_from')} of train-lines needs a line model "
                            "(lines, or a run folder of inkread train-lines); character models are fine-tuned with inkread train")
+    record = {"name": meta.name, "training": meta.training, "metrics": meta.metrics}
     try:
-        return torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=True)
+        return torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=True), record
     except (RuntimeError, OSError, EOFError, ValueError) as error:
         raise InkreadError(f"{folder / WEIGHTS_FILE} cannot be read ({first_line(error, 200)}): "
                            "copy the bundle again, or train the line model anew") from None
@@ -288,7 +295,7 @@ def export_line_onnx(model: LineNet, path: Path) -> None:
 
 
 def write_line_bundle(folder: Path, model: LineNet, config: LineTrainConfig, history: list[dict],
-                      fonts: FontBank | None = None) -> Path:
+                      fonts: FontBank | None = None, started_from: dict | None = None) -> Path:
     """weights.pt + model.onnx + model.json, written to a staging folder and renamed into place."""
     model = model.to(memory_format=torch.contiguous_format).eval()
     best = min(history, key=lambda h: h["val_cer"]) if history else {}
@@ -298,6 +305,7 @@ def write_line_bundle(folder: Path, model: LineNet, config: LineTrainConfig, his
         files={"onnx": ONNX_FILE, "weights": WEIGHTS_FILE},
         training={"command": "train-lines", "data": "synthetic lines of emnist-pool:byclass train characters"
                   + (" and of handwriting fonts" if fonts else ""), **({"fonts": fonts.names} if fonts else {}),
+                  **({"started_from": started_from} if started_from else {}),
                   "recipe": {k: v for k, v in asdict(config).items() if k not in ("out", "data_dir", "progress", "resume")}},
         metrics={"val_cer": best.get("val_cer"), "val_exact": best.get("val_exact")}, history=history)
     save_bundle_files(folder, model, meta, export_line_onnx)
