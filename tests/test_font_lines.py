@@ -134,6 +134,35 @@ def test_train_lines_fine_tunes_a_line_model_and_records_where_it_started(tmp_pa
         train_lines(LineTrainConfig(out=str(tmp_path / "digits"), init_from="digits", **settings))
 
 
+def test_a_resumed_fine_tuning_keeps_the_record_of_its_start_model(tmp_path, monkeypatch):
+    import inkread.data
+    import inkread.training.lines as lines
+    from inkread.inference.bundle_format import ModelMeta
+    from inkread.training.lines import LineTrainConfig, train_lines
+
+    monkeypatch.setattr(inkread.data, "load_dataset", _fake_emnist)
+    settings = dict(epochs=1, lines_per_epoch=16, batch_size=8, val_lines=4, progress=False, threads=1,
+                    fonts=str(matplotlib_fonts()), width=8)
+    first = train_lines(LineTrainConfig(out=str(tmp_path / "first"), **settings))
+    tuning = dict(settings, epochs=2, out=str(tmp_path / "tuned"), init_from=str(first))
+    real_validate = lines.validate
+    calls = []
+
+    def interrupt_in_second_epoch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_validate(*args, **kwargs)
+
+    monkeypatch.setattr(lines, "validate", interrupt_in_second_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        train_lines(LineTrainConfig(**tuning))
+    monkeypatch.setattr(lines, "validate", real_validate)
+    (first / "weights.pt").unlink()  # the start model is gone: its weights are in the checkpoint, its record too
+    resumed = train_lines(LineTrainConfig(**tuning, resume=True))
+    assert ModelMeta.read(resumed).training["started_from"]["name"] == "first"
+
+
 def _fake_emnist(*args, **kwargs):
     """Blobs standing in for EMNIST's 62 characters: no data files needed."""
     from inkread.data.splits import DatasetSplits, ImageSet
