@@ -286,7 +286,7 @@ def test_read_with_a_line_model(lines_client):
 
 
 def test_read_looks_words_up_with_a_lexicon(lines_client, monkeypatch):
-    """?lexicon=english: the line model's spelling of a real tablet-written word ("Veserve") becomes the listed word."""
+    """?lexicon=english: the line model's spelling of a real tablet-written word ("eserve") becomes the listed word."""
     word = (Path(__file__).resolve().parents[1] / "samples" / "words" / "unipen-reserve.png").read_bytes()
     fields = {"model": "lines", "only": "letters"}
     plain = lines_client.post(f"{API}/read", files=upload(word), data=fields).json()

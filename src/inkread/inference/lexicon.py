@@ -1,6 +1,6 @@
 """Lexicon-constrained reading: each word a line model read is replaced by the lexicon word its ink fits best.
 
-A CTC line model spells what it sees letter by letter ("Veserve", "bild"); a word list knows which
+A CTC line model spells what it sees letter by letter ("eserve", "bild"); a word list knows which
 spellings exist. For each word of a line (the frames between two spaces of the best path) the
 nearest lexicon words by edit distance (``rapidfuzz``) are rescored by how likely the model finds
 each over that word's frames (``ctc_log_likelihood``, the sum over every alignment), plus
