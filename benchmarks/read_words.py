@@ -144,10 +144,11 @@ def run(models: list[str], data: Path, limit: int | None, lexicons: bool, line_m
     chosen = {}
     if lexicons:
         reader = load_reader(line_model)
+        english = load_lexicon("english")
         # what --lexicon english does as shipped (LexiconSettings' defaults), beside the settings tuned here
-        answers[f"{line_model} + english, default settings"] = read_all(reader, words, load_lexicon("english"))
+        answers[f"{line_model} + english, default settings"] = read_all(reader, words, english)
         closed = Lexicon.from_counts(CLOSED, dict.fromkeys((word.label for word in words), 1.0))
-        for title, lexicon in ((f"{line_model} + english", load_lexicon("english")), (f"{line_model} + {CLOSED}", closed)):
+        for title, lexicon in ((f"{line_model} + english", english), (f"{line_model} + {CLOSED}", closed)):
             chosen[title] = tune(reader, lexicon, tuning).settings
             answers[title] = read_all(reader, words, lexicon.with_settings(**vars(chosen[title])))
     held = [k for k, word in enumerate(words) if word in held_out]

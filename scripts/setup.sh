@@ -11,8 +11,8 @@ if [ "$what" = "test" ]; then
   python3 -m pip install --quiet torch==2.13.0
   python3 -m pip install --quiet -e ".[test]"
   # Debian's handwriting fonts: inkread train-lines writes half its lines in them (data/font_lines.py).
-  fonts="fonts-dancingscript fonts-kristi fonts-ecolier-court fonts-kaushanscript fonts-dkg-handwriting fonts-breip fonts-bwht fonts-femkeklaver fonts-humor-sans fonts-comic-neue fonts-klee"
-  if ! [ -d /usr/share/fonts/opentype/dancingscript ]; then
+  fonts=$(python3 -c "import os; from inkread.data.font_lines import FONT_FOLDERS as f; print(' '.join(p for p in f if not os.path.isdir(f[p])))")
+  if [ -n "$fonts" ]; then
     if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
       (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $fonts >/dev/null) \
         || echo "warning: could not install the handwriting fonts; tests of train-lines with them will be skipped" >&2

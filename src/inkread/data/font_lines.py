@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -21,14 +22,17 @@ from PIL import Image, ImageDraw, ImageFont
 from inkread.errors import DatasetError
 from inkread.imaging.line import normalize_line
 
-# Debian's handwriting and script fonts (`apt-get install` these); where they put their files.
-FONT_PACKAGES = ("fonts-dancingscript", "fonts-kristi", "fonts-ecolier-court", "fonts-kaushanscript",
-                 "fonts-dkg-handwriting", "fonts-breip", "fonts-bwht", "fonts-femkeklaver", "fonts-humor-sans",
-                 "fonts-comic-neue", "fonts-klee")
-SYSTEM_FONT_FOLDERS = tuple(f"/usr/share/fonts/{kind}/{folder}" for kind, folder in (
-    ("opentype", "dancingscript"), ("truetype", "kristi"), ("truetype", "ecolier-court"), ("opentype", "kaushanscript"),
-    ("truetype", "fifthhorseman"), ("truetype", "breip"), ("opentype", "bwht"), ("truetype", "femkeklaver"),
-    ("truetype", "humor-sans"), ("opentype", "comic-neue"), ("truetype", "klee")))
+# Debian's handwriting and script fonts (`apt-get install` these; scripts/setup.sh does) and where each puts its files.
+FONT_FOLDERS = {
+    "fonts-dancingscript": "/usr/share/fonts/opentype/dancingscript", "fonts-kristi": "/usr/share/fonts/truetype/kristi",
+    "fonts-ecolier-court": "/usr/share/fonts/truetype/ecolier-court",
+    "fonts-kaushanscript": "/usr/share/fonts/opentype/kaushanscript",
+    "fonts-dkg-handwriting": "/usr/share/fonts/truetype/fifthhorseman", "fonts-breip": "/usr/share/fonts/truetype/breip",
+    "fonts-bwht": "/usr/share/fonts/opentype/bwht", "fonts-femkeklaver": "/usr/share/fonts/truetype/femkeklaver",
+    "fonts-humor-sans": "/usr/share/fonts/truetype/humor-sans", "fonts-comic-neue": "/usr/share/fonts/opentype/comic-neue",
+    "fonts-klee": "/usr/share/fonts/truetype/klee",
+}
+FONT_PACKAGES = tuple(FONT_FOLDERS)
 FONT_SUFFIXES = (".ttf", ".otf")
 FONT_SIZE = (32, 52)  # pixels; the line is scaled to the model's height afterwards, so this sets the detail
 WARP = 0.06  # the mesh's corners move by up to this share of the line's height
@@ -36,7 +40,7 @@ WARP = 0.06  # the mesh's corners move by up to this share of the line's height
 
 def find_fonts(folder: str | os.PathLike | None = None) -> list[Path]:
     """The font files (.ttf, .otf) below ``folder``, or below the system's handwriting-font folders (None)."""
-    folders = [Path(folder)] if folder is not None else [Path(f) for f in SYSTEM_FONT_FOLDERS]
+    folders = [Path(folder)] if folder is not None else [Path(f) for f in FONT_FOLDERS.values()]
     if folder is not None and not Path(folder).is_dir():
         raise DatasetError(f"{folder} is not a folder: give a folder of .ttf or .otf handwriting fonts")
     return sorted(path for root in folders if root.is_dir() for path in root.rglob("*")
@@ -105,14 +109,10 @@ def compose_font_line(text: str, bank: FontBank, rng: np.random.Generator) -> np
     return normalize_line(warped)
 
 
-_FONTS: dict[tuple[str, int], ImageFont.FreeTypeFont] = {}
-
-
+@lru_cache(maxsize=None)
 def _font(path: str, size: int) -> ImageFont.FreeTypeFont:
     """A loaded font (kept: a worker draws thousands of lines in a few dozen fonts and sizes)."""
-    if (path, size) not in _FONTS:
-        _FONTS[(path, size)] = ImageFont.truetype(path, size)
-    return _FONTS[(path, size)]
+    return ImageFont.truetype(path, size)
 
 
 def _warp(image: Image.Image, rng: np.random.Generator, amount: float) -> Image.Image:

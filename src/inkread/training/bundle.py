@@ -91,6 +91,11 @@ def save_bundle_files(folder: Path, model: torch.nn.Module, meta: ModelMeta,
         write_text_atomic(staging / META_FILE, meta.to_json())
 
 
+def started_from_record(meta: ModelMeta) -> dict:
+    """What a fine-tuned model's model.json says of the model it started from: its name and training."""
+    return {"name": meta.name, "training": meta.training}
+
+
 def label_set_name(labels) -> str:
     """The name in ``inkread.labels.LABEL_SETS`` of this label tuple, or "custom"."""
     for name, known in LABEL_SETS.items():
@@ -139,8 +144,7 @@ def write_bundle(folder: Path, model: torch.nn.Module, config, splits, history: 
                   "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                   # by content: evaluate finds these images under any path (a copied folder, a CSV export)
                   "train_fingerprint": training_fingerprint(splits.train.images),
-                  **({"started_from": {"name": started_from.name, "training": started_from.training}}
-                     if started_from is not None else {})},
+                  **({"started_from": started_from_record(started_from)} if started_from is not None else {})},
         metrics=metrics,
         history=history,
     )

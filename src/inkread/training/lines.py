@@ -33,12 +33,12 @@ from inkread.inference.bundle_format import LINE_ARCH, ONNX_FILE, WEIGHTS_FILE, 
 from inkread.inference.ctc import ctc_greedy
 from inkread.models import count_parameters
 from inkread.models.linenet import LineNet
-from inkread.training.bundle import MODEL_FOLDER, check_run_folder, save_bundle_files
-from inkread.training.checkpoint import (check_unchanged_on_resume, diverged, load_checkpoint, misfit, refuse_existing_run, restore, run_folder_lock,
+from inkread.training.bundle import MODEL_FOLDER, check_run_folder, save_bundle_files, started_from_record
+from inkread.training.checkpoint import (CHECKPOINT_FILE, check_unchanged_on_resume, diverged, load_checkpoint, misfit, refuse_existing_run, restore, run_folder_lock,
                                          save_checkpoint, say_interrupted)
 from inkread.training.config import check_recipe
 from inkread.training.console import progress_bar, say
-from inkread.training.loop import absolute_model, torch_threads_restored, use_bf16
+from inkread.training.loop import absolute_model, meta_record, torch_threads_restored, use_bf16
 
 CHUNK_BATCHES = 16  # lines are made this many batches at a time and sorted by width: little padding
 
@@ -145,8 +145,8 @@ def _train_lines(config: LineTrainConfig) -> Path:
 
     # the start model is read before the data: a wrong --init-from fails fast
     start_weights, started_from = _start_model(config.init_from) if config.init_from is not None and state is None else (None, None)
-    if state is not None:
-        started_from = state.get("started_from")  # the start model's record; its weights are in the checkpoint
+    if state is not None and state.get("started_from"):  # the start model's model.json; its weights are in the checkpoint
+        started_from = ModelMeta.from_dict(state["started_from"], where=f"{run_dir / CHECKPOINT_FILE} (its start model)")
     splits = load_dataset("emnist-pool:byclass", data_dir=config.data_dir, seed=0)
     train_bank = CharacterBank(splits.train.images, splits.train.targets, splits.labels)
     val_bank = CharacterBank(splits.val.images, splits.val.targets, splits.labels)
@@ -217,7 +217,7 @@ def _train_lines(config: LineTrainConfig) -> Path:
             save_checkpoint(run_dir, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                                       "scheduler": scheduler.state_dict(), "epoch": epoch + 1, "history": history,
                                       "best_cer": best[0], "best_state": best[1], "config": asdict(config),
-                                      **({"started_from": started_from} if started_from else {})})
+                                      **({"started_from": meta_record(started_from)} if started_from else {})})
     except KeyboardInterrupt:
         say_interrupted(run_dir, len(history), lines=True)
         raise
@@ -235,9 +235,9 @@ def _font_bank(config: LineTrainConfig) -> FontBank | None:
     return fonts
 
 
-def _start_model(init_from: str) -> tuple[dict, dict]:
-    """The weights of the line model ``init_from`` names (a shipped name or a bundle/run folder), and its record
-    for the new model's model.json (a name such as "lines" names another model once a new one ships)."""
+def _start_model(init_from: str) -> tuple[dict, ModelMeta]:
+    """The weights of the line model ``init_from`` names (a shipped name or a bundle/run folder), and its
+    model.json, recorded in the new model's (a name such as "lines" names another model once a new one ships)."""
     from inkread.inference.onnx_model import resolve_bundle
 
     folder = resolve_bundle(init_from)
@@ -245,9 +245,8 @@ def _start_model(init_from: str) -> tuple[dict, dict]:
     if meta.arch != LINE_ARCH:
         raise InkreadError(f"{init_from} is a character model: {option('init_from')} of train-lines needs a line model "
                            "(lines, or a run folder of inkread train-lines); character models are fine-tuned with inkread train")
-    record = {"name": meta.name, "training": meta.training, "metrics": meta.metrics}
     try:
-        return torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=True), record
+        return torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=True), meta
     except (RuntimeError, OSError, EOFError, ValueError) as error:
         raise InkreadError(f"{folder / WEIGHTS_FILE} cannot be read ({first_line(error, 200)}): "
                            "copy the bundle again, or train the line model anew") from None
@@ -295,7 +294,7 @@ def export_line_onnx(model: LineNet, path: Path) -> None:
 
 
 def write_line_bundle(folder: Path, model: LineNet, config: LineTrainConfig, history: list[dict],
-                      fonts: FontBank | None = None, started_from: dict | None = None) -> Path:
+                      fonts: FontBank | None = None, started_from: ModelMeta | None = None) -> Path:
     """weights.pt + model.onnx + model.json, written to a staging folder and renamed into place."""
     model = model.to(memory_format=torch.contiguous_format).eval()
     best = min(history, key=lambda h: h["val_cer"]) if history else {}
@@ -305,7 +304,7 @@ def write_line_bundle(folder: Path, model: LineNet, config: LineTrainConfig, his
         files={"onnx": ONNX_FILE, "weights": WEIGHTS_FILE},
         training={"command": "train-lines", "data": "synthetic lines of emnist-pool:byclass train characters"
                   + (" and of handwriting fonts" if fonts else ""), **({"fonts": fonts.names} if fonts else {}),
-                  **({"started_from": started_from} if started_from else {}),
+                  **({"started_from": started_from_record(started_from)} if started_from else {}),
                   "recipe": {k: v for k, v in asdict(config).items() if k not in ("out", "data_dir", "progress", "resume")}},
         metrics={"val_cer": best.get("val_cer"), "val_exact": best.get("val_exact")}, history=history)
     save_bundle_files(folder, model, meta, export_line_onnx)

@@ -111,7 +111,7 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
                 "config": config.to_dict(), "labels": list(splits.labels),
                 "split_by": splits.source.get("split_by", SPLIT_BY), "train_images": len(splits.train.targets),
                 # the start model's model.json (its weights are in "model" now): resuming needs no start model
-                **({"started_from": _meta_record(init_meta)} if init_meta is not None else {}),
+                **({"started_from": meta_record(init_meta)} if init_meta is not None else {}),
             })
             if stop:
                 say(config.progress, f"early stopping: validation loss has not improved for {run.bad_epochs} epochs")
@@ -599,7 +599,7 @@ def _check_several_classes(splits, dataset: str) -> None:
                        f"one trained on a single class answers it to every image; {fix}")
 
 
-def _meta_record(meta) -> dict:
+def meta_record(meta) -> dict:
     """A model.json as plain data for the checkpoint (``weights_only`` loads no other), its history left out."""
     from dataclasses import asdict
 
