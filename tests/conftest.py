@@ -6,7 +6,9 @@ environment has ``INKREAD_SLOW=1``.
 
 from __future__ import annotations
 
+import functools
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def onnx_operators_built_once() -> None:
+    """Once PyTorch is loaded, let ``torch.onnx.export`` build its table of ONNX operators once per test run.
+
+    The exporter rebuilds that table from onnxscript's sources on every export (about 2 of its 3 seconds
+    here), and the suite exports over a hundred models. inkread exports with no custom operators, so one
+    table serves every export. Only the tests are patched (a user exports once per training run); if
+    PyTorch moves the function, the tests run unpatched, slower.
+    """
+    if "torch" not in sys.modules:  # a test that needs no PyTorch does not pay for importing it
+        return
+    try:
+        from torch.onnx._internal.exporter import _registration
+    except ImportError:
+        return
+    table = getattr(_registration, "ONNXRegistry", None)
+    build = getattr(table, "from_torchlib", None)
+    if build is not None and not hasattr(build, "cache_info"):
+        table.from_torchlib = staticmethod(functools.lru_cache(maxsize=None)(build))
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@
 * ``train_steps``: a few optimizer steps on one batch (PyTorch imported only there).
 * ``running_server``: a real ``python -m inkread serve --port 0`` subprocess, its address read
   from the line it prints.
+* ``inkread_cli``: the ``inkread`` command line, typed as a user types it, run in this process.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import signal
 import subprocess
 import sys
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
@@ -280,3 +282,33 @@ def matplotlib_fonts() -> Path:
     import matplotlib
 
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+
+
+def inkread_cli(*args: object, cwd: Optional[Path] = None) -> subprocess.CompletedProcess:
+    """``inkread ARGS`` in folder ``cwd``, run in this process: its exit code, stdout and stderr.
+
+    The same ``inkread.cli.main`` that ``python -m inkread`` runs, with what it prints captured, so
+    that its messages and exit codes are tested as a user sees them. In a subprocess each call would
+    pay ~4 s of importing PyTorch and ~5 s of PyTorch's first ONNX export; the tests that need a real
+    process (Ctrl-C, kill, the console script, no PyTorch loaded) start one themselves. An exception
+    that escapes ``main`` is printed as Python prints it, exit code 1, so "Traceback" checks still
+    catch it.
+    """
+    from inkread.cli import main
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    previous = os.getcwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                code = main([str(arg) for arg in args])
+            except SystemExit as exit:  # argparse's errors, --help and --version
+                code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 1)
+            except Exception:
+                traceback.print_exc()
+                code = 1
+    finally:
+        os.chdir(previous)
+    return subprocess.CompletedProcess(["inkread", *map(str, args)], code, stdout.getvalue(), stderr.getvalue())

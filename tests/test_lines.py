@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +9,7 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from helpers import fake_characters, matplotlib_fonts, shared_subfolder
+from helpers import fake_characters, inkread_cli, matplotlib_fonts, shared_subfolder
 from inkread.data.lines import CHARSET, MARKS, CharacterBank, compose_line, encode, make_lines, random_text
 from inkread.errors import DatasetError, InkreadError, InputImageError, ModelBundleError
 from inkread.imaging.line import INK_HEIGHT, LINE_HEIGHT, MARGIN, PEN_WIDTH, normalize_line
@@ -223,16 +221,12 @@ def test_line_and_character_models_refuse_each_others_jobs(tiny_line_run):
         LineReader.load("characters")
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "inkread", *args], capture_output=True, text=True, timeout=300)
-
-
 def test_cli_reads_with_a_line_model_and_explains_misuse(tiny_line_run, tmp_path):
     word = _word_image(tmp_path / "word.png")
-    done = _cli("read", "--model", str(tiny_line_run / "model"), "--format", "json", str(word))
+    done = inkread_cli("read", "--model", str(tiny_line_run / "model"), "--format", "json", str(word))
     assert done.returncode == 0, done.stderr
     assert '"text"' in done.stdout and '"characters"' in done.stdout
-    wrong = _cli("predict", "--model", str(tiny_line_run / "model"), str(word))
+    wrong = inkread_cli("predict", "--model", str(tiny_line_run / "model"), str(word))
     assert wrong.returncode == 2 and wrong.stderr.count("\n") == 1
     assert "line model" in wrong.stderr and "inkread read" in wrong.stderr
 
@@ -243,8 +237,9 @@ def test_an_interrupted_line_run_resumes_to_the_same_weights(tmp_path, monkeypat
     data_dir = shared_subfolder("emnist").parent
 
     def run(out: Path, resume: bool = False) -> Path:
-        return train_lines(LineTrainConfig(out=str(out), data_dir=str(data_dir), epochs=2, lines_per_epoch=128,
-                                           val_lines=16, progress=False, resume=resume, fonts=str(matplotlib_fonts())))
+        # a narrow net on few lines: resuming is what is tested, not learning
+        return train_lines(LineTrainConfig(out=str(out), data_dir=str(data_dir), epochs=2, lines_per_epoch=64, batch_size=16,
+                                           width=8, val_lines=16, progress=False, resume=resume, fonts=str(matplotlib_fonts())))
 
     whole = run(tmp_path / "whole")
     real_validate, calls = lines.validate, []
@@ -267,31 +262,31 @@ def test_an_interrupted_line_run_resumes_to_the_same_weights(tmp_path, monkeypat
 
 
 def test_cli_train_lines_refuses_to_overwrite_and_resumes_only_the_same_run(tiny_line_run):
-    again = _cli("train-lines", "--out", str(tiny_line_run), "--data-dir", str(shared_subfolder("emnist").parent), "--quiet")
+    again = inkread_cli("train-lines", "--out", str(tiny_line_run), "--data-dir", str(shared_subfolder("emnist").parent), "--quiet")
     assert again.returncode == 2 and "already holds a training run" in again.stderr and "Traceback" not in again.stderr
-    other_seed = _cli("train-lines", "--out", str(tiny_line_run), "--resume", "--seed", "5", "--quiet")
+    other_seed = inkread_cli("train-lines", "--out", str(tiny_line_run), "--resume", "--seed", "5", "--quiet")
     assert other_seed.returncode == 2 and "different --seed" in other_seed.stderr
-    other_lr = _cli("train-lines", "--out", str(tiny_line_run), "--resume", "--epochs", "1", "--lines-per-epoch", "256",
+    other_lr = inkread_cli("train-lines", "--out", str(tiny_line_run), "--resume", "--epochs", "1", "--lines-per-epoch", "256",
                     "--val-lines", "32", "--lr", "0.5", "--quiet")
     assert other_lr.returncode == 2 and "different --lr" in other_lr.stderr  # was taken, and the record would lie
 
 
 def test_cli_train_lines_font_options_as_a_user_types_them(tmp_path):
-    share = _cli("train-lines", "--out", str(tmp_path / "run"), "--font-share", "1.5", "--quiet")
+    share = inkread_cli("train-lines", "--out", str(tmp_path / "run"), "--font-share", "1.5", "--quiet")
     assert share.returncode == 2 and share.stderr.count("\n") == 1 and "--font-share must be between 0 and 1" in share.stderr
     (tmp_path / "no-fonts").mkdir()
-    empty = _cli("train-lines", "--out", str(tmp_path / "run"), "--data-dir", str(shared_subfolder("emnist").parent),
+    empty = inkread_cli("train-lines", "--out", str(tmp_path / "run"), "--data-dir", str(shared_subfolder("emnist").parent),
                  "--fonts", str(tmp_path / "no-fonts"), "--quiet")
     assert empty.returncode == 2 and empty.stderr.count("\n") == 1 and "Traceback" not in empty.stderr
     assert "no handwriting fonts" in empty.stderr and "--font-share 0" in empty.stderr
-    character_model = _cli("train-lines", "--out", str(tmp_path / "run"), "--init-from", "digits", "--quiet",
+    character_model = inkread_cli("train-lines", "--out", str(tmp_path / "run"), "--init-from", "digits", "--quiet",
                            "--data-dir", str(shared_subfolder("emnist").parent), "--fonts", str(matplotlib_fonts()))
     assert character_model.returncode == 2 and "is a character model: --init-from of train-lines needs a line model" in character_model.stderr
     assert not (tmp_path / "run" / "model").exists()
 
 
 def test_cli_train_lines_without_emnist_files_says_what_to_get(tmp_path):
-    done = _cli("train-lines", "--out", str(tmp_path / "run"), "--data-dir", str(tmp_path / "empty"), "--quiet")
+    done = inkread_cli("train-lines", "--out", str(tmp_path / "run"), "--data-dir", str(tmp_path / "empty"), "--quiet")
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert "EMNIST" in done.stderr and "fetch" in done.stderr
     assert not (tmp_path / "run" / "model").exists()

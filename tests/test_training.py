@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import train_steps
+from helpers import inkread_cli, train_steps
 from inkread.errors import DatasetError, InkreadError
 from inkread.models import build_model, count_parameters
 from inkread.training import TrainConfig, train
@@ -22,10 +22,6 @@ from inkread.training.styles import add_writing_styles
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
 needs_mnist = pytest.mark.skipif(not (SHARED / "mnist").is_dir(), reason="../shared/datasets/mnist not found: real-data training tests need it")
-
-
-def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "inkread", *args], capture_output=True, text=True, cwd=cwd, timeout=600)
 
 
 @pytest.fixture(scope="module")
@@ -305,8 +301,10 @@ def test_the_shipped_weights_are_the_average_of_the_best_validation_epoch(tmp_pa
 @needs_mnist
 def test_cli_train_export_and_resume_errors(tmp_path):
     run = tmp_path / "digits"
-    result = _cli("train", "--dataset", "mnist", "--data-dir", str(SHARED), "--epochs", "1", "--limit", "1500",
-                  "--out", str(run), "--quiet", "--threads", "1", "--styles", "crossed-seven,hooked-nine", "--seed", "3")
+    # once in a process of its own, as typed in a shell (the other commands run in this process)
+    result = subprocess.run([sys.executable, "-m", "inkread", "train", "--dataset", "mnist", "--data-dir", str(SHARED),
+                             "--epochs", "1", "--limit", "1500", "--out", str(run), "--quiet", "--threads", "1",
+                             "--styles", "crossed-seven,hooked-nine", "--seed", "3"], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     assert (run / "model" / "model.onnx").exists() and (run / "model" / "model.json").exists()
     training = json.loads((run / "model" / "model.json").read_text())["training"]
@@ -316,15 +314,15 @@ def test_cli_train_export_and_resume_errors(tmp_path):
     assert shares["crossed_seven"] > 0 and shares["hooked_nine"] > 0
     assert shares["slashed_zero"] == shares["flagged_one"] == shares["low_stem_four"] == 0
 
-    again = _cli("train", "--dataset", "mnist", "--data-dir", str(SHARED), "--epochs", "1", "--limit", "1500",
+    again = inkread_cli("train", "--dataset", "mnist", "--data-dir", str(SHARED), "--epochs", "1", "--limit", "1500",
                  "--out", str(run), "--quiet")
     assert again.returncode == 2
     assert again.stderr.strip().count("\n") == 0 and "--resume" in again.stderr and "Traceback" not in again.stderr
-    other_split = _cli("train", "--dataset", "mnist", "--data-dir", str(SHARED), "--out", str(run), "--resume",
+    other_split = inkread_cli("train", "--dataset", "mnist", "--data-dir", str(SHARED), "--out", str(run), "--resume",
                        "--seed", "3", "--split-seed", "1", "--quiet")
     assert other_split.returncode == 2 and "different --split-seed (1)" in other_split.stderr, other_split.stderr
 
-    exported = _cli("export", str(run), "--data-dir", str(SHARED), "--check-limit", "500")
+    exported = inkread_cli("export", str(run), "--data-dir", str(SHARED), "--check-limit", "500")
     assert exported.returncode == 0, exported.stderr
     assert json.loads(exported.stdout[:exported.stdout.rindex("}") + 1])["samples"] == 500  # the check, as JSON
     assert exported.stdout.rstrip().endswith(f"bundle written to {run / 'export'}")
@@ -333,7 +331,7 @@ def test_cli_train_export_and_resume_errors(tmp_path):
 
     # int8: on the shipped digits model (a 1-epoch toy model is too rough a test of quantization).
     shipped = Path(__file__).resolve().parents[1] / "src" / "inkread" / "pretrained" / "digits"
-    quantized = _cli("export", str(shipped), "--quantize", "int8", "--out", str(tmp_path / "int8"),
+    quantized = inkread_cli("export", str(shipped), "--quantize", "int8", "--out", str(tmp_path / "int8"),
                      "--data-dir", str(SHARED), "--check-limit", "1000", "--quiet")
     assert quantized.returncode == 0, quantized.stderr
     assert quantized.stdout == ""
@@ -350,16 +348,16 @@ def test_a_folder_run_records_its_data_absolute_and_exports_from_any_directory(t
         (data / label).mkdir(parents=True)
         for angle in range(-12, 13, 2):
             render(label).rotate(angle, fillcolor=255).save(data / label / f"{angle}.png")
-    trained = _cli("train", "--dataset", "folder:data", "--arch", "seed", "--epochs", "1", "--out", "run",
+    trained = inkread_cli("train", "--dataset", "folder:data", "--arch", "seed", "--epochs", "1", "--out", "run",
                    "--quiet", "--threads", "1", cwd=tmp_path)
     assert trained.returncode == 0, trained.stderr
     training = json.loads((tmp_path / "run" / "model" / "model.json").read_text())["training"]
     assert training["dataset"] == f"folder:{data.resolve()}"
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    exported = _cli("export", str(tmp_path / "run"), cwd=elsewhere)
+    exported = inkread_cli("export", str(tmp_path / "run"), cwd=elsewhere)
     assert exported.returncode == 0, exported.stderr
-    again = _cli("export", str(tmp_path / "run"), cwd=elsewhere)  # over its earlier export: fine
+    again = inkread_cli("export", str(tmp_path / "run"), cwd=elsewhere)  # over its earlier export: fine
     assert again.returncode == 0, again.stderr
     # over the run folder itself, or a folder of the user's: refused before anything is deleted
     (elsewhere / "notes.txt").write_text("mine")
@@ -367,34 +365,34 @@ def test_a_folder_run_records_its_data_absolute_and_exports_from_any_directory(t
                      (".", "is the current folder"), (tmp_path / "other", "already holds other files")):
         (tmp_path / "other").mkdir(exist_ok=True)
         (tmp_path / "other" / "notes.txt").write_text("mine")
-        refused = _cli("export", str(tmp_path / "run"), "--out", str(out), cwd=elsewhere)
+        refused = inkread_cli("export", str(tmp_path / "run"), "--out", str(out), cwd=elsewhere)
         assert refused.returncode == 2 and why in refused.stderr, refused.stderr
         assert refused.stderr.count("\n") == 1
     assert (tmp_path / "run" / "checkpoint.pt").exists() and (elsewhere / "notes.txt").read_text() == "mine"
     # a new run whose model/ holds a file of the user's is refused before it trains, not after
     (tmp_path / "run2" / "model").mkdir(parents=True)
     (tmp_path / "run2" / "model" / "notes.txt").write_text("mine")
-    refused = _cli("train", "--dataset", "folder:data", "--arch", "seed", "--epochs", "1", "--out", "run2", "--quiet", cwd=tmp_path)
+    refused = inkread_cli("train", "--dataset", "folder:data", "--arch", "seed", "--epochs", "1", "--out", "run2", "--quiet", cwd=tmp_path)
     assert refused.returncode == 2 and "run2/model already holds other files ('notes.txt')" in refused.stderr, refused.stderr
     assert not (tmp_path / "run2" / "checkpoint.pt").exists()
-    resumed = _cli("train", "--dataset", f"folder:{data}", "--arch", "seed", "--epochs", "1", "--out", "run",
+    resumed = inkread_cli("train", "--dataset", f"folder:{data}", "--arch", "seed", "--epochs", "1", "--out", "run",
                    "--quiet", "--resume", cwd=tmp_path)  # the same folder, named another way: the same run
     assert resumed.returncode == 0, resumed.stderr
     # the training data moved away: export says to check the bundle on another data set
     data.rename(tmp_path / "moved")
-    gone = _cli("export", str(tmp_path / "run"), "--out", str(tmp_path / "exp2"), cwd=elsewhere)
+    gone = inkread_cli("export", str(tmp_path / "run"), "--out", str(tmp_path / "exp2"), cwd=elsewhere)
     assert gone.returncode == 2 and "the data set this run was trained on cannot be read" in gone.stderr \
         and "pass --dataset" in gone.stderr, gone.stderr
-    checked = _cli("export", str(tmp_path / "run"), "--out", str(tmp_path / "exp2"), "--dataset",
+    checked = inkread_cli("export", str(tmp_path / "run"), "--out", str(tmp_path / "exp2"), "--dataset",
                    f"folder:{tmp_path / 'moved'}", cwd=elsewhere)
     assert checked.returncode == 0, checked.stderr
 
 
 def test_cli_export_explains_a_line_model_and_a_missing_run(tmp_path):
     lines = Path(__file__).resolve().parents[1] / "src" / "inkread" / "pretrained" / "lines"
-    result = _cli("export", str(lines), "--out", str(tmp_path / "out"))
+    result = inkread_cli("export", str(lines), "--out", str(tmp_path / "out"))
     assert result.returncode == 2 and "is a line model" in result.stderr and "Traceback" not in result.stderr
-    missing = _cli("export", str(tmp_path / "no-run"))
+    missing = inkread_cli("export", str(tmp_path / "no-run"))
     assert missing.returncode == 2 and "no such folder or file" in missing.stderr
     assert not (tmp_path / "out").exists()
 
@@ -410,7 +408,7 @@ def test_cli_errors_are_one_line(tmp_path):
         ("train", "--dataset", "mnist", "--out", str(tmp_path / "e"), "--init-from", "lines", "--data-dir", str(tmp_path)),
     ]
     for args in cases:
-        result = _cli(*args)
+        result = inkread_cli(*args)
         assert result.returncode == 2, (args, result.stdout, result.stderr)
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("inkread: error:"), (args, result.stderr)
@@ -420,7 +418,7 @@ def test_cli_errors_are_one_line(tmp_path):
 def test_an_output_that_cannot_be_written_fails_before_the_data_is_loaded(tmp_path):
     """The data directory is empty: had the data been loaded first, the error would be a missing file."""
     for command in (("train", "--dataset", "mnist"), ("evaluate", "--model", "digits", "--dataset", "mnist")):
-        result = _cli(*command, "--data-dir", str(tmp_path), "--out", "/proc/inkread-cannot-write")
+        result = inkread_cli(*command, "--data-dir", str(tmp_path), "--out", "/proc/inkread-cannot-write")
         assert result.returncode == 2, result.stderr
         assert result.stderr.startswith("inkread: error: cannot write /proc/inkread-cannot-write") and result.stderr.count("\n") == 1
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from helpers import inkread_cli
 from inkread.data.splits import DatasetSplits, ImageSet
 from inkread.errors import InkreadError
 from inkread.training import TrainConfig, train
@@ -239,7 +238,7 @@ def test_cli_out_that_is_a_file_or_bad_numbers_are_one_line_errors(tmp_path):
         (*common, "--out", str(tmp_path / "r4"), "--patience", "0"),
     ]
     for args in cases:
-        result = subprocess.run([sys.executable, "-m", "inkread", *args], capture_output=True, text=True, timeout=300)
+        result = inkread_cli(*args)
         lines = result.stderr.strip().splitlines()
         assert result.returncode == 2 and len(lines) == 1 and lines[0].startswith("inkread: error:"), (args, result.stderr)
     assert (tmp_path / "afile").read_text() == "not a folder"
@@ -341,9 +340,8 @@ def test_a_run_of_very_few_steps_trains(tmp_path, epochs, images):
 def test_options_that_would_do_nothing_or_change_labels_are_said(tmp_path, capsys):
     rows = [f"{i % 10}," + ",".join(str((i * 7 + j) % 256) for j in range(784)) for i in range(20)]
     (tmp_path / "tiny.csv").write_text("\n".join(rows) + "\n")
-    result = subprocess.run([sys.executable, "-m", "inkread", "train", "--dataset", f"csv:{tmp_path / 'tiny.csv'}",
-                             "--augment", "off", "--styles", "slashed-zero", "--epochs", "1", "--quiet", "--threads", "1",
-                             "--out", str(tmp_path / "run")], capture_output=True, text=True, timeout=300)
+    result = inkread_cli("train", "--dataset", f"csv:{tmp_path / 'tiny.csv'}", "--augment", "off", "--styles", "slashed-zero",
+                         "--epochs", "1", "--quiet", "--threads", "1", "--out", tmp_path / "run")
     assert result.returncode == 0, result.stderr
     assert "inkread: warning: --styles has no effect without augmentation" in result.stderr
     # a lower-case folder fine-tuned into the 47-class model is trained as its capital: said, not silent

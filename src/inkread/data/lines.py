@@ -103,12 +103,13 @@ class CharacterBank:
 
     def __init__(self, images: np.ndarray, labels: np.ndarray, classes: tuple[str, ...]):
         self.by_char: dict[str, list[np.ndarray]] = {}
-        for image, label in zip(images, labels):
-            rows, cols = np.nonzero(image > 40)
-            if len(rows) == 0:
-                continue
-            crop = image[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
-            self.by_char.setdefault(classes[int(label)], []).append(crop)
+        ink = images > 40
+        rows, cols = ink.any(axis=2), ink.any(axis=1)  # (N, H) and (N, W): which rows and columns hold ink
+        top, left = rows.argmax(axis=1), cols.argmax(axis=1)
+        bottom, right = rows.shape[1] - rows[:, ::-1].argmax(axis=1), cols.shape[1] - cols[:, ::-1].argmax(axis=1)
+        for i in np.flatnonzero(rows.any(axis=1)):  # blank images hold no character
+            crop = images[i, top[i]:bottom[i], left[i]:right[i]]
+            self.by_char.setdefault(classes[int(labels[i])], []).append(crop)
         missing = [c for c in CHARSET if c != " " and c not in MARKS and c not in self.by_char]
         if missing:
             raise DatasetError(f"no images of {''.join(missing)!r} in the EMNIST files found: the line reader needs all 62 "
