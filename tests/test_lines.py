@@ -146,12 +146,15 @@ def test_a_diverging_line_run_stops_with_advice_and_writes_no_model(tmp_path, mo
 
 # --- end to end on the real EMNIST files --------------------------------------------------------
 
+TINY_WIDTH = 8  # the test run's LineNet: its first layer's channels (the shipped model's: 24)
+
+
 @pytest.fixture(scope="module")
 def tiny_line_run(tmp_path_factory) -> Path:
-    """A line reader trained for one short epoch on synthetic lines of real EMNIST characters."""
+    """A narrow line reader trained for one short epoch on synthetic lines of real EMNIST characters."""
     data_dir = shared_subfolder("emnist").parent
     out = tmp_path_factory.mktemp("lines") / "run"
-    train_lines(LineTrainConfig(out=str(out), data_dir=str(data_dir), epochs=1, lines_per_epoch=256,
+    train_lines(LineTrainConfig(out=str(out), data_dir=str(data_dir), epochs=1, lines_per_epoch=256, width=TINY_WIDTH,
                                 val_lines=32, progress=False, fonts=str(matplotlib_fonts())))
     return out
 
@@ -199,7 +202,7 @@ def test_the_onnx_line_model_matches_pytorch_at_any_width(tiny_line_run):
 
     from inkread.models.linenet import LineNet
 
-    model = LineNet(len(CHARSET))
+    model = LineNet(len(CHARSET), width=TINY_WIDTH)
     model.load_state_dict(torch.load(tiny_line_run / "model" / "weights.pt", weights_only=True))
     model.eval()
     session = onnxruntime.InferenceSession(str(tiny_line_run / "model" / "model.onnx"), providers=["CPUExecutionProvider"])
@@ -267,7 +270,7 @@ def test_cli_train_lines_refuses_to_overwrite_and_resumes_only_the_same_run(tiny
     other_seed = inkread_cli("train-lines", "--out", str(tiny_line_run), "--resume", "--seed", "5", "--quiet")
     assert other_seed.returncode == 2 and "different --seed" in other_seed.stderr
     other_lr = inkread_cli("train-lines", "--out", str(tiny_line_run), "--resume", "--epochs", "1", "--lines-per-epoch", "256",
-                    "--val-lines", "32", "--lr", "0.5", "--quiet")
+                           "--val-lines", "32", "--width", TINY_WIDTH, "--lr", "0.5", "--quiet")
     assert other_lr.returncode == 2 and "different --lr" in other_lr.stderr  # was taken, and the record would lie
 
 

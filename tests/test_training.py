@@ -209,7 +209,7 @@ def test_a_checkpoint_from_before_split_seed_resumes_only_with_the_split_it_used
     assert "split_seed" not in old_run["config"]  # the saved state is read, not rewritten
 
 
-@pytest.mark.parametrize("optimizer", ["adamw", "muon"])
+@pytest.mark.parametrize("optimizer", ["adamw", pytest.param("muon", marks=pytest.mark.slow)])
 def test_resume_reaches_the_same_weights_as_an_uninterrupted_run(tmp_path, mnist_slice, optimizer):
     whole = train(_config(tmp_path / "whole", optimizer=optimizer), splits=mnist_slice)
 

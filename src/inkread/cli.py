@@ -38,7 +38,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_train_lines(args: argparse.Namespace) -> int:
     from inkread.training.lines import LineTrainConfig, train_lines
 
-    recipe = {key: getattr(args, key) for key in ("epochs", "lines_per_epoch", "val_lines", "batch_size", "lr", "font_share")
+    recipe = {key: getattr(args, key) for key in ("epochs", "lines_per_epoch", "val_lines", "batch_size", "lr", "width", "font_share")
               if getattr(args, key) is not None}  # None: LineTrainConfig's default
     train_lines(LineTrainConfig(out=args.out, data_dir=args.data_dir, seed=args.seed, threads=args.threads,
                                 resume=args.resume, progress=not args.quiet, fonts=args.fonts, init_from=args.init_from,
@@ -197,6 +197,8 @@ def _add_train_lines(commands) -> None:
     p.add_argument("--val-lines", type=int, default=None, help="validation lines (default: the recipe's)")
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--lr", type=float, default=None, help="peak learning rate")
+    p.add_argument("--width", type=int, default=None,
+                   help="the network's width, its first layer's channels (default: 24; smaller trains faster and reads worse)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--font-share", type=float, default=None,
                    help="share of the lines written in handwriting fonts, the rest with EMNIST characters (default: 0.5; 0: none)")
