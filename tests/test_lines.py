@@ -239,10 +239,10 @@ def test_an_interrupted_line_run_resumes_to_the_same_weights(tmp_path, monkeypat
 
     data_dir = shared_subfolder("emnist").parent
 
-    def run(out: Path, resume: bool = False) -> Path:
+    def run(out: Path) -> Path:
         # a narrow net on few lines: resuming is what is tested, not learning
         return train_lines(LineTrainConfig(out=str(out), data_dir=str(data_dir), epochs=2, lines_per_epoch=64, batch_size=16,
-                                           width=8, val_lines=16, progress=False, resume=resume, fonts=str(matplotlib_fonts())))
+                                           width=8, val_lines=16, progress=False, fonts=str(matplotlib_fonts())))
 
     whole = run(tmp_path / "whole")
     real_validate, calls = lines.validate, []
@@ -258,7 +258,8 @@ def test_an_interrupted_line_run_resumes_to_the_same_weights(tmp_path, monkeypat
         run(tmp_path / "split")
     assert not (tmp_path / "split" / "model").exists()
     monkeypatch.setattr(lines, "validate", real_validate)
-    resumed = run(tmp_path / "split", resume=True)
+    # as the interruption's message says: the run's settings (data, lines, width, fonts...) are its checkpoint's
+    resumed = train_lines(LineTrainConfig(out=str(tmp_path / "split"), resume=True, progress=False))
     expected = torch.load(whole / "weights.pt", weights_only=True)
     for key, value in torch.load(resumed / "weights.pt", weights_only=True).items():
         assert torch.equal(value, expected[key]), key
@@ -269,8 +270,9 @@ def test_cli_train_lines_refuses_to_overwrite_and_resumes_only_the_same_run(tiny
     assert again.returncode == 2 and "already holds a training run" in again.stderr and "Traceback" not in again.stderr
     other_seed = inkread_cli("train-lines", "--out", str(tiny_line_run), "--resume", "--seed", "5", "--quiet")
     assert other_seed.returncode == 2 and "different --seed" in other_seed.stderr
+    # the options not given again (--width, --data-dir, --fonts) are the run's own
     other_lr = inkread_cli("train-lines", "--out", str(tiny_line_run), "--resume", "--epochs", "1", "--lines-per-epoch", "256",
-                           "--val-lines", "32", "--width", TINY_WIDTH, "--lr", "0.5", "--quiet")
+                           "--lr", "0.5", "--quiet")
     assert other_lr.returncode == 2 and "different --lr" in other_lr.stderr  # was taken, and the record would lie
 
 

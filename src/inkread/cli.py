@@ -38,9 +38,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_train_lines(args: argparse.Namespace) -> int:
     from inkread.training.lines import LineTrainConfig, train_lines
 
-    recipe = {key: getattr(args, key) for key in ("epochs", "lines_per_epoch", "val_lines", "batch_size", "lr", "width", "font_share")
-              if getattr(args, key) is not None}  # None: LineTrainConfig's default
-    train_lines(LineTrainConfig(out=args.out, data_dir=args.data_dir, seed=args.seed, threads=args.threads,
+    # an option not given (None) is the recipe's, or with --resume the run's own
+    recipe = {key: getattr(args, key) for key in ("epochs", "lines_per_epoch", "val_lines", "batch_size", "lr", "width", "seed", "font_share")}
+    train_lines(LineTrainConfig(out=args.out, data_dir=args.data_dir, threads=args.threads,
                                 resume=args.resume, progress=not args.quiet, fonts=args.fonts, init_from=args.init_from,
                                 **recipe))
     return 0
@@ -198,8 +198,8 @@ def _add_train_lines(commands) -> None:
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--lr", type=float, default=None, help="peak learning rate")
     p.add_argument("--width", type=int, default=None,
-                   help="the network's width, its first layer's channels (default: 24; smaller trains faster and reads worse)")
-    p.add_argument("--seed", type=int, default=0)
+                   help="the network's width, its first layer's channels (default: 24; a narrower one trains faster)")
+    p.add_argument("--seed", type=int, default=None, help="seed of initialization and of the lines drawn (default: 0)")
     p.add_argument("--font-share", type=float, default=None,
                    help="share of the lines written in handwriting fonts, the rest with EMNIST characters (default: 0.5; 0: none)")
     p.add_argument("--fonts", default=None, help="folder of .ttf/.otf handwriting fonts (default: Debian's, see README)")

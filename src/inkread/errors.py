@@ -77,9 +77,8 @@ def command(typed: str, called: str) -> str:
 def how_to_resume(run_dir: "str | os.PathLike", lines: bool = False) -> str:
     """How to continue the interrupted training run in ``run_dir`` (a line model's with ``lines``), as the user runs it."""
     out = os.fspath(run_dir)
-    if lines:  # train-lines is given its options again; train takes them from the checkpoint
-        return command(f"inkread train-lines ... --out {out} --resume",
-                       f"train_lines(LineTrainConfig(..., out={out!r}, resume=True))")
+    if lines:  # both take the run's settings from its checkpoint
+        return command(f"inkread train-lines --out {out} --resume", f"train_lines(LineTrainConfig(out={out!r}, resume=True))")
     return command(f"inkread train --out {out} --resume", f"train(TrainConfig(dataset=None, out={out!r}, resume=True))")
 
 

@@ -43,27 +43,44 @@ from inkread.training.loop import absolute_model, meta_record, torch_threads_res
 CHUNK_BATCHES = 16  # lines are made this many batches at a time and sorted by width: little padding
 
 
+# The line recipe: what a setting left at None takes in a new run. A resumed run takes its own, from the
+# checkpoint, as does data_dir, fonts (None: Debian's handwriting fonts) and init_from (None: from scratch).
+LINE_RECIPE = dict(epochs=6, lines_per_epoch=48_000, val_lines=2_000, batch_size=64, lr=2e-3, weight_decay=1e-4,
+                   width=24, seed=0, font_share=0.5)
+RESUMED_SETTINGS = (*LINE_RECIPE, "data_dir", "fonts", "init_from")
+# A resumed run refuses other values of these: the schedule, the net, the lines it trains on.
+FIXED_ON_RESUME = ("seed", "epochs", "lines_per_epoch", "batch_size", "width", "lr", "val_lines", "font_share", "fonts",
+                   "init_from")
+
+
 @dataclass
 class LineTrainConfig:
-    """Options of ``inkread train-lines``."""
+    """Options of ``inkread train-lines``; ``None`` means ``LINE_RECIPE``'s value, or a resumed run's own."""
 
     out: str
     data_dir: Optional[str] = None
-    epochs: int = 6
-    lines_per_epoch: int = 48_000
-    val_lines: int = 2_000
-    batch_size: int = 64
-    lr: float = 2e-3
-    weight_decay: float = 1e-4
-    width: int = 24  # LineNet's first-layer channels
-    seed: int = 0
-    font_share: float = 0.5  # lines written in handwriting fonts (data/font_lines.py); the rest: EMNIST characters
+    epochs: Optional[int] = None          # 6
+    lines_per_epoch: Optional[int] = None  # 48,000
+    val_lines: Optional[int] = None       # 2,000
+    batch_size: Optional[int] = None      # 64
+    lr: Optional[float] = None            # 2e-3
+    weight_decay: Optional[float] = None  # 1e-4
+    width: Optional[int] = None           # 24: LineNet's first-layer channels
+    seed: Optional[int] = None            # 0
+    font_share: Optional[float] = None    # 0.5: lines written in handwriting fonts (data/font_lines.py); the rest: EMNIST characters
     fonts: Optional[str] = None  # a folder of .ttf/.otf fonts (default: Debian's handwriting fonts, FONT_PACKAGES)
     init_from: Optional[str] = None  # a line model to start from (fine-tuning): "lines" or a bundle/run folder
     threads: Optional[int] = None
     resume: bool = False
     progress: bool = True
     name: Optional[str] = None
+
+    def resolved(self, started_with: Optional[dict] = None) -> "LineTrainConfig":
+        """A copy with every ``None`` setting filled from ``started_with`` (a resumed run's checkpoint record),
+        else from ``LINE_RECIPE``."""
+        filled = {key: (started_with or {}).get(key, LINE_RECIPE.get(key)) for key in RESUMED_SETTINGS
+                  if getattr(self, key) is None}
+        return replace(self, **filled)
 
 
 class LineBatches(torch.utils.data.IterableDataset):
@@ -125,7 +142,7 @@ def train_lines(config: LineTrainConfig) -> Path:
     # recorded so that they name the same files from any directory
     config = replace(config, init_from=absolute_model(config.init_from),
                      fonts=None if config.fonts is None else str(Path(config.fonts).expanduser().resolve()))
-    _check(config)
+    _check(config.resolved())  # what was given; a resumed run's own settings were checked when it started
     with run_folder_lock(config.out), torch_threads_restored():
         return _train_lines(config)
 
@@ -136,10 +153,10 @@ def _train_lines(config: LineTrainConfig) -> Path:
     state = load_checkpoint(run_dir) if config.resume else None
     if state is None:
         refuse_existing_run(run_dir)
-    else:
-        check_unchanged_on_resume(config, state.get("config", {}),  # the schedule, the net, the data
-                                  ("seed", "epochs", "lines_per_epoch", "batch_size", "width", "lr", "val_lines",
-                                   "font_share", "fonts", "init_from"))
+        config = config.resolved()
+    else:  # what was not given again is the run's own
+        config = config.resolved(state.get("config", {}))
+        check_unchanged_on_resume(config, state.get("config", {}), FIXED_ON_RESUME)
 
     from inkread.data import load_dataset
 
