@@ -22,8 +22,10 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
@@ -287,28 +289,68 @@ def matplotlib_fonts() -> Path:
 def inkread_cli(*args: object, cwd: Optional[Path] = None) -> subprocess.CompletedProcess:
     """``inkread ARGS`` in folder ``cwd``, run in this process: its exit code, stdout and stderr.
 
-    The same ``inkread.cli.main`` that ``python -m inkread`` runs, with what it prints captured, so
-    that its messages and exit codes are tested as a user sees them. In a subprocess each call would
-    pay ~4 s of importing PyTorch and ~5 s of PyTorch's first ONNX export; the tests that need a real
-    process (Ctrl-C, kill, the console script, no PyTorch loaded) start one themselves. An exception
-    that escapes ``main`` is printed as Python prints it, exit code 1, so "Traceback" checks still
-    catch it.
+    The same ``inkread.cli.main`` that ``python -m inkread`` runs, its output captured as a subprocess's
+    would be, so that its messages and exit codes are tested as a user sees them: at the file
+    descriptors, so that what libraries print from C++ (ONNX Runtime's log, PyTorch's) is in it too,
+    and with Python's default warning filters, so that a warning a user would see is printed, not
+    recorded by pytest. In a subprocess each call would pay ~4 s of importing PyTorch and ~5 s of
+    PyTorch's first ONNX export; the tests that need a real process (Ctrl-C, kill, the console script,
+    no PyTorch loaded) start one themselves. An exception that escapes ``main`` is printed as Python
+    prints it, exit code 1, so "Traceback" checks still catch it.
     """
     from inkread.cli import main
 
-    stdout, stderr = io.StringIO(), io.StringIO()
     previous = os.getcwd()
+    with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file, \
+            _file_descriptor(1, out_file, sys.stdout), _file_descriptor(2, err_file, sys.stderr):
+        # line-buffered, so that Python's lines and the C++ libraries' come in the order they were printed
+        stdout = open(1, "w", buffering=1, encoding="utf-8", closefd=False)
+        stderr = open(2, "w", buffering=1, encoding="utf-8", closefd=False)
+        try:
+            if cwd is not None:
+                os.chdir(cwd)
+            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr), warnings.catch_warnings():
+                _python_default_warning_filters()
+                try:
+                    code = main([str(arg) for arg in args])
+                except SystemExit as exit:  # argparse's errors, --help and --version
+                    code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 1)
+                except Exception:
+                    traceback.print_exc()
+                    code = 1
+        finally:
+            os.chdir(previous)
+            stdout.close()
+            stderr.close()
+        out_file.seek(0)
+        err_file.seek(0)
+        printed = out_file.read().decode("utf-8", "replace"), err_file.read().decode("utf-8", "replace")
+    return subprocess.CompletedProcess(["inkread", *map(str, args)], code, *printed)
+
+
+@contextlib.contextmanager
+def _file_descriptor(fd: int, file, stream) -> Iterator[None]:
+    """Within: file descriptor ``fd`` writes to ``file`` (``stream``, Python's file on it, flushed first)."""
+    stream.flush()
+    saved = os.dup(fd)
+    os.dup2(file.fileno(), fd)
     try:
-        if cwd is not None:
-            os.chdir(cwd)
-        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            try:
-                code = main([str(arg) for arg in args])
-            except SystemExit as exit:  # argparse's errors, --help and --version
-                code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 1)
-            except Exception:
-                traceback.print_exc()
-                code = 1
+        yield
     finally:
-        os.chdir(previous)
-    return subprocess.CompletedProcess(["inkread", *map(str, args)], code, stdout.getvalue(), stderr.getvalue())
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
+def _python_default_warning_filters() -> None:
+    """The warning filters of a Python process started without -W (pytest's are stricter, and record warnings)."""
+    warnings.resetwarnings()
+    warnings.showwarning = _print_warning  # not recorded by pytest
+    warnings.simplefilter("default")
+    for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+        warnings.filterwarnings("ignore", category=category)
+    warnings.filterwarnings("default", category=DeprecationWarning, module="__main__")
+
+
+def _print_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a warning on stderr as Python does by default."""
+    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
