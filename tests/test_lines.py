@@ -15,6 +15,7 @@ from inkread.errors import DatasetError, InkreadError, InputImageError, ModelBun
 from inkread.imaging.line import INK_HEIGHT, LINE_HEIGHT, MARGIN, PEN_WIDTH, normalize_line
 from inkread.imaging.preprocess import NoInkError, _crop, _resize
 from inkread.imaging.stroke import stroke_width
+from inkread.inference.bundle_format import ModelMeta
 from inkread.inference.ctc import ctc_greedy
 from inkread.inference.line_reader import LineReader
 from inkread.training.lines import LineTrainConfig, augment_lines, collate, train_lines
@@ -263,6 +264,10 @@ def test_an_interrupted_line_run_resumes_to_the_same_weights(tmp_path, monkeypat
     expected = torch.load(whole / "weights.pt", weights_only=True)
     for key, value in torch.load(resumed / "weights.pt", weights_only=True).items():
         assert torch.equal(value, expected[key]), key
+    # and its model.json records the settings it ran with, the recipe's included, not "None"
+    recipe = ModelMeta.read(resumed).training["recipe"]
+    assert recipe == ModelMeta.read(whole).training["recipe"]
+    assert recipe["width"] == 8 and recipe["lr"] == 2e-3 and recipe["seed"] == 0 and recipe["fonts"] == str(matplotlib_fonts())
 
 
 def test_cli_train_lines_refuses_to_overwrite_and_resumes_only_the_same_run(tiny_line_run):
