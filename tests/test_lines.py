@@ -243,7 +243,7 @@ def test_an_interrupted_line_run_resumes_to_the_same_weights(tmp_path, monkeypat
     def run(out: Path) -> Path:
         # a narrow net on few lines: resuming is what is tested, not learning
         return train_lines(LineTrainConfig(out=str(out), data_dir=str(data_dir), epochs=2, lines_per_epoch=64, batch_size=16,
-                                           width=8, val_lines=16, progress=False, fonts=str(matplotlib_fonts())))
+                                           width=TINY_WIDTH, val_lines=16, progress=False, fonts=str(matplotlib_fonts())))
 
     whole = run(tmp_path / "whole")
     real_validate, calls = lines.validate, []
@@ -267,7 +267,7 @@ def test_an_interrupted_line_run_resumes_to_the_same_weights(tmp_path, monkeypat
     # and its model.json records the settings it ran with, the recipe's included, not "None"
     recipe = ModelMeta.read(resumed).training["recipe"]
     assert recipe == ModelMeta.read(whole).training["recipe"]
-    assert recipe["width"] == 8 and recipe["lr"] == 2e-3 and recipe["seed"] == 0 and recipe["fonts"] == str(matplotlib_fonts())
+    assert recipe["width"] == TINY_WIDTH and recipe["lr"] == 2e-3 and recipe["seed"] == 0 and recipe["fonts"] == str(matplotlib_fonts())
 
 
 def test_cli_train_lines_refuses_to_overwrite_and_resumes_only_the_same_run(tiny_line_run):
@@ -286,11 +286,11 @@ def test_cli_train_lines_font_options_as_a_user_types_them(tmp_path):
     assert share.returncode == 2 and share.stderr.count("\n") == 1 and "--font-share must be between 0 and 1" in share.stderr
     (tmp_path / "no-fonts").mkdir()
     empty = inkread_cli("train-lines", "--out", str(tmp_path / "run"), "--data-dir", str(shared_subfolder("emnist").parent),
-                 "--fonts", str(tmp_path / "no-fonts"), "--quiet")
+                        "--fonts", str(tmp_path / "no-fonts"), "--quiet")
     assert empty.returncode == 2 and empty.stderr.count("\n") == 1 and "Traceback" not in empty.stderr
     assert "no handwriting fonts" in empty.stderr and "--font-share 0" in empty.stderr
     character_model = inkread_cli("train-lines", "--out", str(tmp_path / "run"), "--init-from", "digits", "--quiet",
-                           "--data-dir", str(shared_subfolder("emnist").parent), "--fonts", str(matplotlib_fonts()))
+                                  "--data-dir", str(shared_subfolder("emnist").parent), "--fonts", str(matplotlib_fonts()))
     assert character_model.returncode == 2 and "is a character model: --init-from of train-lines needs a line model" in character_model.stderr
     assert not (tmp_path / "run" / "model").exists()
 

@@ -155,8 +155,9 @@ def _train_lines(config: LineTrainConfig) -> Path:
         refuse_existing_run(run_dir)
         config = config.resolved()
     else:  # what was not given again is the run's own
-        config = config.resolved(state.get("config", {}))
-        check_unchanged_on_resume(config, state.get("config", {}), FIXED_ON_RESUME)
+        started_with = state.get("config", {})
+        config = config.resolved(started_with)
+        check_unchanged_on_resume(config, started_with, FIXED_ON_RESUME)
 
     from inkread.data import load_dataset
 
