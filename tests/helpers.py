@@ -286,6 +286,23 @@ def matplotlib_fonts() -> Path:
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 
+@contextlib.contextmanager
+def ctrl_c_at_second_validation(module) -> Iterator[None]:
+    """Within the block, ``module.validate`` raises Ctrl-C on its second call: a line run stopped after
+    epoch 2's training steps, before that epoch's checkpoint. The real one is back after the block."""
+    real_validate, calls = module.validate, []
+
+    def interrupt_in_second_epoch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_validate(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(module, "validate", interrupt_in_second_epoch)
+        yield
+
+
 def inkread_cli(*args: object, cwd: Optional[Path] = None) -> subprocess.CompletedProcess:
     """``inkread ARGS`` in folder ``cwd``, run in this process: its exit code, stdout and stderr.
 

@@ -11,7 +11,7 @@ from inkread.data.lines import CHARSET, MARKS, make_lines
 from inkread.errors import DatasetError, InkreadError
 from inkread.imaging.line import LINE_HEIGHT
 
-from helpers import fake_characters, matplotlib_fonts
+from helpers import fake_characters, ctrl_c_at_second_validation, matplotlib_fonts
 
 
 @pytest.fixture(scope="module")
@@ -145,19 +145,8 @@ def test_a_resumed_fine_tuning_keeps_the_record_of_its_start_model(tmp_path, mon
                     fonts=str(matplotlib_fonts()), width=8)
     first = train_lines(LineTrainConfig(out=str(tmp_path / "first"), **settings))
     tuning = dict(settings, epochs=2, out=str(tmp_path / "tuned"), init_from=str(first))
-    real_validate = lines.validate
-    calls = []
-
-    def interrupt_in_second_epoch(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real_validate(*args, **kwargs)
-
-    monkeypatch.setattr(lines, "validate", interrupt_in_second_epoch)
-    with pytest.raises(KeyboardInterrupt):
+    with ctrl_c_at_second_validation(lines), pytest.raises(KeyboardInterrupt):
         train_lines(LineTrainConfig(**tuning))
-    monkeypatch.setattr(lines, "validate", real_validate)
     (first / "weights.pt").unlink()  # the start model is gone: its weights are in the checkpoint, its record too
     resumed = train_lines(LineTrainConfig(**tuning, resume=True))
     assert ModelMeta.read(resumed).training["started_from"]["name"] == "first"

@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from helpers import fake_characters, inkread_cli, matplotlib_fonts, shared_subfolder
+from helpers import fake_characters, inkread_cli, ctrl_c_at_second_validation, matplotlib_fonts, shared_subfolder
 from inkread.data.lines import CHARSET, MARKS, CharacterBank, compose_line, encode, make_lines, random_text
 from inkread.errors import DatasetError, InkreadError, InputImageError, ModelBundleError
 from inkread.imaging.line import INK_HEIGHT, LINE_HEIGHT, MARGIN, PEN_WIDTH, normalize_line
@@ -235,7 +235,7 @@ def test_cli_reads_with_a_line_model_and_explains_misuse(tiny_line_run, tmp_path
     assert "line model" in wrong.stderr and "inkread read" in wrong.stderr
 
 
-def test_an_interrupted_line_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
+def test_an_interrupted_line_run_resumes_to_the_same_weights(tmp_path):
     import inkread.training.lines as lines
 
     data_dir = shared_subfolder("emnist").parent
@@ -246,19 +246,9 @@ def test_an_interrupted_line_run_resumes_to_the_same_weights(tmp_path, monkeypat
                                            width=TINY_WIDTH, val_lines=16, progress=False, fonts=str(matplotlib_fonts())))
 
     whole = run(tmp_path / "whole")
-    real_validate, calls = lines.validate, []
-
-    def interrupt_in_second_epoch(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:  # after epoch 2's training steps, before its checkpoint
-            raise KeyboardInterrupt
-        return real_validate(*args, **kwargs)
-
-    monkeypatch.setattr(lines, "validate", interrupt_in_second_epoch)
-    with pytest.raises(KeyboardInterrupt):
+    with ctrl_c_at_second_validation(lines), pytest.raises(KeyboardInterrupt):
         run(tmp_path / "split")
     assert not (tmp_path / "split" / "model").exists()
-    monkeypatch.setattr(lines, "validate", real_validate)
     # as the interruption's message says: the run's settings (data, lines, width, fonts...) are its checkpoint's
     resumed = train_lines(LineTrainConfig(out=str(tmp_path / "split"), resume=True, progress=False))
     expected = torch.load(whole / "weights.pt", weights_only=True)
