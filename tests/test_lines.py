@@ -395,3 +395,19 @@ def test_the_line_model_ranks_each_characters_candidates():
         assert probabilities == sorted(probabilities, reverse=True) and probabilities[0] == pytest.approx(character.confidence)
     assert all(len(c.top_k) == 1 for c in reader.read(word, top_k=1).characters)
     assert all(label in "0123456789" for c in reader.read(word, only="digits", top_k=3).characters for label, _ in c.top_k)
+
+
+def test_letters_asked_of_a_digit_are_flagged_as_the_character_reader_flags_them():
+    """Renormalized over the allowed letters, a 7 was 'T' at 0.66, unflagged; the letters hold little of the belief."""
+    from helpers import SHIPPED_LINES, png, render
+
+    if not SHIPPED_LINES.exists():
+        pytest.skip("the shipped line model is not installed")
+    reader = LineReader.load("lines")
+    seven = png(render("7"))
+    assert reader.read(seven).text == "7" and not reader.read(seven).uncertain
+    restricted = reader.read(seven, only="letters")
+    assert restricted.text and all(c.uncertain for c in restricted.characters)
+    word = Path(__file__).resolve().parents[1] / "samples" / "words" / "unipen-lunch.png"
+    assert [(c.label, c.uncertain) for c in reader.read(word, only="letters").characters] == [(c, False) for c in "lunch"]
+    assert reader.read(word, only="ACGT").uncertain  # "lunch" in A, C, G and T: no answer is sure

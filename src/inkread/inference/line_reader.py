@@ -18,7 +18,7 @@ No PyTorch here: numpy, Pillow and ONNX Runtime only. One LineReader may be shar
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional, Sequence
 
 import numpy as np
 
@@ -29,7 +29,7 @@ from inkread.imaging.segment import segment
 from inkread.inference.bundle_format import LINE_ARCH, ModelMeta
 from inkread.inference.ctc import ctc_greedy
 from inkread.inference.onnx_model import load_bundle, resolve_bundle
-from inkread.inference.recognizer import UNCERTAIN_BELOW, scale_box  # the same bar and boxes for both readers
+from inkread.inference.recognizer import ALLOWED_SHARE_BELOW, UNCERTAIN_BELOW, scale_box  # the same bars and boxes for both readers
 from inkread.inference.restrict import restriction
 from inkread.inference.results import CharacterResult, ReadResult, check_top_k, recased_ranking
 from inkread.labels import LINE_MARKS, MERGED_LOWER
@@ -40,10 +40,19 @@ if TYPE_CHECKING:
 LINE_BATCH = 16  # lines per ONNX Runtime run; sorted by width first, so little of each run is padding
 
 
-# One character of a line as read: (character, confidence, left, right[, ranking]); left/right are
-# columns of the line's ink map; the ranking, [(label, probability), ...] best first, comes from the
-# model (a mark or space put in by shape has none: it is its own only candidate).
-Read = tuple
+class Read(NamedTuple):
+    """One character of a line as read; ``left``/``right`` are columns of the line's ink map."""
+
+    char: str
+    confidence: float
+    left: int
+    right: int
+    # [(label, probability), ...] best first, from the model (a mark or space put in by shape has none:
+    # it is its own only candidate)
+    ranking: Optional[list] = None
+    # with ``only``: the allowed characters held less than ALLOWED_SHARE_BELOW of the model's belief where
+    # it read this one (letters asked of a 7: the best letter is given, flagged), as in Recognizer
+    unlike: bool = False
 
 
 class LineReader:
@@ -119,21 +128,32 @@ class LineReader:
                 lexicon: "Lexicon | None" = None) -> list[Read]:
         restricted = None if only is None else restriction(self.labels, only)
         allowed = None if restricted is None else set(restricted.names)
-        if restricted is not None:
+        allowed_share = None  # per column: the allowed characters' share of the model's belief in a character
+        if restricted is not None and not restricted.everything:
             always = [self.labels.index(c) + 1 for c in " " + LINE_MARKS if c in self.labels]  # as Recognizer: marks pass
             keep = np.concatenate([[0], restricted.indices + 1, always]).astype(int)
             masked = np.full_like(log_probs, -np.inf)
             masked[:, keep] = log_probs[:, keep]
+            probabilities = np.exp(log_probs)
+            allowed_share = probabilities[:, keep[1:]].sum(axis=1) / np.maximum(probabilities[:, 1:].sum(axis=1), 1e-30)
             log_probs = masked - np.logaddexp.reduce(masked, axis=1, keepdims=True)
 
         def ink_column(column: int) -> int:  # a model column (2 normalized pixels) -> the ink map's column
             return max(0, round((2 * column - MARGIN) / scale + first_column))
 
-        def ranking(char: str, first: int, last: int) -> list[tuple[str, float]]:  # at the character's surest column
-            column = first + int(np.argmax(log_probs[first:last + 1, self.labels.index(char) + 1]))
+        def surest_column(char: str, first: int, last: int) -> int:
+            return first + int(np.argmax(log_probs[first:last + 1, self.labels.index(char) + 1]))
+
+        def ranking(column: int) -> list[tuple[str, float]]:
             probabilities = np.exp(log_probs[column, 1:])  # not the blank
             best = [k for k in np.argsort(-probabilities, kind="stable") if self.labels[k] != " " and probabilities[k] > 0]
             return [(self.labels[k], float(probabilities[k])) for k in best[:top_k]]
+
+        def character(char: str, confidence: float, first: int, last: int, from_lexicon: bool) -> Read:
+            column = surest_column(char, first, last)
+            return Read(char, confidence, ink_column(first), ink_column(last + 1),
+                        [(char, confidence)] if from_lexicon else ranking(column),
+                        allowed_share is not None and char != " " and bool(allowed_share[column] < ALLOWED_SHARE_BELOW))
 
         decoded = ctc_greedy(log_probs, self.labels)
         listed = [False] * len(decoded)
@@ -141,22 +161,19 @@ class LineReader:
             from inkread.inference.lexicon import lexicon_read
 
             decoded, listed = lexicon_read(log_probs, self.labels, decoded, lexicon, allowed)
-        read = [(char, confidence, ink_column(first), ink_column(last + 1),
-                 [(char, confidence)] if from_lexicon else ranking(char, first, last))
-                for (char, confidence, first, last), from_lexicon in zip(decoded, listed)]
+        read = [character(*decoded_char, from_lexicon) for decoded_char, from_lexicon in zip(decoded, listed)]
         while read and read[0][0] == " ":  # spaces before the first or after the last character mean nothing
             read.pop(0)
         while read and read[-1][0] == " ":
             read.pop()
         labels = consistent_case("".join(char for char, *_ in read))
-        return [_recased((char, *rest), label if allowed is None or label in allowed or label == char else char)
-                for label, (char, *rest) in zip(labels, read)]
+        return [_recased(char, label if allowed is None or label in allowed or label == char.char else char.char)
+                for label, char in zip(labels, read)]
 
 
 def _recased(read: Read, label: str) -> Read:
     """``read`` as ``label`` (its character in another case), its ranking saying the same."""
-    char, confidence, left, right, ranking = read
-    return label, confidence, left, right, recased_ranking(ranking, char, label)
+    return read._replace(char=label, ranking=recased_ranking(read.ranking, read.char, label))
 
 
 def ink_boxes(read: list[Read], ink: np.ndarray) -> list[tuple[int, int, int, int]]:
@@ -194,14 +211,14 @@ def line_characters(read: list[Read], own: np.ndarray, origin: tuple[int, int], 
     x0, y0 = origin
     out: list[CharacterResult] = []
     space = space_before
-    for (char, confidence, _, _, *ranked), (bx0, by0, bx1, by1) in zip(read, ink_boxes(read, own)):
+    for (char, confidence, _, _, ranking, unlike), (bx0, by0, bx1, by1) in zip(read, ink_boxes(read, own)):
         if char == " ":
             space = space or bool(out)
             continue
         box = scale_box((x0 + bx0, y0 + by0, x0 + bx1, y0 + by1), scale)
         out.append(CharacterResult(label=char, confidence=confidence, box=box, line=line,
-                                   top_k=ranked[0] if ranked and ranked[0] else [(char, confidence)],
-                                   uncertain=confidence < UNCERTAIN_BELOW, space_before=space, punctuation=char in LINE_MARKS))
+                                   top_k=ranking or [(char, confidence)], uncertain=confidence < UNCERTAIN_BELOW or unlike,
+                                   space_before=space, punctuation=char in LINE_MARKS))
         space = False
     return out
 
@@ -224,7 +241,7 @@ def with_marks(read: list[Read], marks: list[tuple[str, int, int]]) -> list[Read
             del out[k]
         centre = (left + right) / 2
         at = inside[0] if inside else sum(1 for char, _, a, b, *_ in out if (a + b) / 2 < centre)
-        out.insert(at, (mark, 1.0, left, right))
+        out.insert(at, Read(mark, 1.0, left, right))
     return out
 
 
@@ -245,7 +262,7 @@ def with_word_gaps(read: list[Read], gaps: list[tuple[int, int]]) -> list[Read]:
         at = sum(1 for _, _, a, b, *_ in out if (a + b) / 2 < middle)
         if 0 < at < len(out) and out[at - 1][0] != " " and out[at][0] != " " \
                 and not (out[at - 1][0].isalpha() and out[at][0].isalpha()):
-            out.insert(at, (" ", 1.0, left, right))
+            out.insert(at, Read(" ", 1.0, left, right))
     return out
 
 
