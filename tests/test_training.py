@@ -324,8 +324,8 @@ def test_cli_train_export_and_resume_errors(tmp_path):
 
     exported = inkread_cli("export", str(run), "--data-dir", str(SHARED), "--check-limit", "500")
     assert exported.returncode == 0, exported.stderr
-    assert json.loads(exported.stdout[:exported.stdout.rindex("}") + 1])["samples"] == 500  # the check, as JSON
-    assert exported.stdout.rstrip().endswith(f"bundle written to {run / 'export'}")
+    printed = json.loads(exported.stdout)  # one JSON document, for scripts: the check and where the bundle went
+    assert printed["samples"] == 500 and printed["compared"] == 1000 and printed["bundle"] == str(run / "export")
     check = json.loads((run / "export" / "model.json").read_text())["metrics"]["export_check"]
     assert check["disagreement"] <= 0.001 and check["samples"] == 500
 

@@ -105,15 +105,17 @@ def export(config: ExportConfig) -> Path:
         check = _check_against_pytorch(model, OnnxModel(staging), splits.test, splits.val, config)
         meta.metrics = {**meta.metrics, "export_check": check}
         write_text_atomic(staging / META_FILE, meta.to_json())
-        if config.progress:
-            print(json.dumps(check, indent=2))
         compared, allowed = check["compared"], math.ceil(MAX_DISAGREEMENT[config.quantize] * check["compared"])
         if check["disagreements"] > allowed:
+            if config.progress:
+                print(json.dumps(check, indent=2))
             raise InkreadError(f"the exported model disagrees with PyTorch on {check['disagreements']} of {compared} "
                                f"held-out images ({check['disagreement']:.2%}; allowed {allowed}, "
-                               f"{MAX_DISAGREEMENT[config.quantize]:.1%} rounded up), so nothing was written to {out}")
-    if config.progress:
-        print(f"bundle written to {out}")
+                               f"{MAX_DISAGREEMENT[config.quantize]:.1%} rounded up), so nothing was written to {out}: "
+                               + (f"export it without {option('quantize')}, or train it longer first" if config.quantize
+                                  else "check that onnxruntime and torch are the versions pyproject.toml asks for"))
+    if config.progress:  # one JSON document on stdout, for scripts: the check and where the bundle went
+        print(json.dumps({**check, "bundle": str(out)}, indent=2))
     return out
 
 
