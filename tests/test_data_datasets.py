@@ -465,6 +465,22 @@ def test_csv_label_column_is_found_by_its_header_name(tmp_path):
     assert load_dataset(f"csv:{path}").source["rows"] == 20  # a first row labelled "y" is data, not a header
 
 
+def test_csv_label_column_under_another_name(tmp_path, capsys):
+    labels, pixels, _ = _csv_rows(20)
+    path = tmp_path / "named.csv"
+    rows = "\n".join(",".join(map(str, [label % 4, *row])) for label, row in zip(labels, pixels))
+    path.write_text(_header(["klass", *(f"pixel{i}" for i in range(784))]) + rows)
+    assert load_dataset(f"csv:{path}", val_fraction=0.0).labels == ("0", "1", "2", "3")  # the first column, as Kaggle's
+    assert "its first column, 'klass', is taken as the labels; rename it to label" in capsys.readouterr().err
+    # a label column in the middle under a name not known: the first column is a pixel, so refused, not misread
+    rows = "\n".join(",".join(map(str, [*row[:5], label % 4, *row[5:]])) for label, row in zip(labels, pixels))
+    path.write_text(_header([*(f"pixel{i}" for i in range(5)), "digit", *(f"pixel{i}" for i in range(5, 784))]) + rows)
+    with pytest.raises(DatasetError, match=r"named.csv's header names no label column \(one of label, labels, class, "
+                                           r"target, y\) and its first column, 'pixel0', is a pixel: rename the label "
+                                           r"column to label$"):
+        load_dataset(f"csv:{path}")
+
+
 def test_csv_without_a_label_column_says_so(tmp_path):
     _, pixels, _ = _csv_rows(5)
     body = "\n".join(",".join(map(str, row)) for row in pixels)

@@ -5,7 +5,8 @@ as they are, without preprocessing: numbers 0..255 (decimals are rounded), or 0.
 pandas users often save them (scaled to 0..255 when every pixel of the file lies within 0..1).
 The label column holds the character (a digit for Kaggle MNIST). A header line is optional; with
 one, the column named label (or labels, class, target, y) is the label column wherever it is
-(``pixel0,...,pixel783,label`` too), else the first column is. The rows are split
+(``pixel0,...,pixel783,label`` too), else the first column is, with a warning (refused if the
+first column is named as a pixel: ``pixel0,...,digit,...`` would read pixels as labels). The rows are split
 train/val/test 80/10/10 by their pixels and the seed.
 """
 
@@ -17,12 +18,13 @@ from pathlib import Path
 import numpy as np
 
 from inkread.data.splits import SPLIT_BY, TEST_FRACTION, DatasetSplits, ImageSet, default_recipe, index_labels, split_images
-from inkread.errors import DatasetError
+from inkread.errors import DatasetError, warn
 
 PIXELS = 28 * 28
 LABEL_NAMES = ("label", "labels", "class", "target", "y")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)  # ASCII only: float() would take "1_0" and "٣"
 _LAYOUT = f"label,pixel0,...,pixel{PIXELS - 1}"
+_PIXEL_NAME = re.compile(r"(pixel|px|p)?_?\d+", re.ASCII)  # pixel0, px12, 0: how pixel columns are named
 
 
 def load_csv(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str | None, seed: int,
@@ -81,6 +83,11 @@ def _label_column(path: Path, header: str | None) -> int:
         return named[0]
     if len(names) == PIXELS:
         raise DatasetError(_no_labels(path, f"its header names {PIXELS} columns, one per pixel, and no label column"))
+    if _PIXEL_NAME.fullmatch(names[0]):  # "pixel0,...,digit,...": the first column is a pixel, not the label
+        raise DatasetError(f"{path}'s header names no label column (one of {', '.join(LABEL_NAMES)}) and its first "
+                           f"column, {names[0]!r}, is a pixel: rename the label column to label")
+    warn(f"{path}'s header names no label column (one of {', '.join(LABEL_NAMES)}): its first column, {names[0]!r}, "
+         "is taken as the labels; rename it to label to say so")
     return 0
 
 
