@@ -133,7 +133,9 @@ def test_a_blank_image_is_nothing_to_read(tmp_path, font_bundle):
 
 @pytest.mark.parametrize("args, message", [
     (["--model", "no-such-model"], "unknown model 'no-such-model'"),
-    (["--only", "x@"], "'x' is not in this model's label set"),
+    (["--only", "x@"], "'x' is not in this model's label set: 0123456789 (use another model or drop it from --only)"),
+    (["--only", "letter"], "--only letter: did you mean 'letters'?"),  # the option as typed, not Python's only='letter'
+    (["--top-k", "3", "--bogus"], "unrecognized arguments: --bogus (see inkread predict --help)"),
 ])
 def test_command_errors_are_one_line_exit_2(digits_dir, font_bundle, args, message):
     if "--model" not in args:

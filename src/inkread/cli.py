@@ -315,7 +315,11 @@ def _version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``inkread`` command; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # argparse would point at "inkread --help"; the options are the command's
+        parser.prog = f"inkread {args.command}"
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         with command_line_spelling():
             return args.handler(args)

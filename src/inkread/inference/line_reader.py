@@ -211,7 +211,8 @@ def line_characters(read: list[Read], own: np.ndarray, origin: tuple[int, int], 
     x0, y0 = origin
     out: list[CharacterResult] = []
     space = space_before
-    for (char, confidence, _, _, ranking, unlike), (bx0, by0, bx1, by1) in zip(read, ink_boxes(read, own)):
+    for item, (bx0, by0, bx1, by1) in zip(read, ink_boxes(read, own)):
+        char, confidence, _, _, ranking, unlike = Read(*item)  # a plain (char, confidence, left, right) too
         if char == " ":
             space = space or bool(out)
             continue

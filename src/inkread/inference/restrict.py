@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, option, option_value
 from inkread.labels import merge_case
 
 NAMED = ("digits", "letters", "upper", "lower")
@@ -37,7 +37,7 @@ class Restriction:
 def restriction(labels: tuple[str, ...], only: str | None) -> Restriction:
     """The classes of ``labels`` allowed by ``only`` (None: all); raises ``InkreadError`` if none or unknown."""
     if only is not None and not isinstance(only, str):  # checked before the cache, which needs hashable keys
-        raise InkreadError(f"only={only!r}: give a string, one of {', '.join(NAMED)} or the characters to allow")
+        raise InkreadError(f"{option_value('only', only)}: give a string, one of {', '.join(NAMED)} or the characters to allow")
     return _restriction(labels, only)
 
 
@@ -50,13 +50,13 @@ def _restriction(labels: tuple[str, ...], only: str | None) -> Restriction:
         only = spelled
     elif close := difflib.get_close_matches(spelled, NAMED, n=1, cutoff=0.8):
         # "letter", "digit": a misspelt set name, not the characters l, e, t, r
-        raise InkreadError(f"only={only!r}: did you mean {close[0]!r}? Use one of {', '.join(NAMED)}, "
+        raise InkreadError(f"{option_value('only', only)}: did you mean {close[0]!r}? Use one of {', '.join(NAMED)}, "
                            "or spell out the characters to allow, e.g. ACGT")
     if only in NAMED:
         chosen = _named(labels, only)
         if not chosen:
             raise InkreadError(
-                f"only={only!r}: this model has no {only} classes (its labels are {_spell(labels)}): "
+                f"{option_value('only', only)}: this model has no {only} classes (its labels are {_spell(labels)}): "
                 "choose another model or restriction"
             )
     else:
@@ -88,7 +88,7 @@ def _explicit(labels: tuple[str, ...], only: str) -> dict[int, str]:
     characters = [char for char in dict.fromkeys(only) if not char.isspace()]
     if not characters:
         raise InkreadError(
-            f"only={only!r} allows nothing: give {', '.join(NAMED)} or the characters to allow, e.g. ACGT"
+            f"{option_value('only', only)} allows nothing: give {', '.join(NAMED)} or the characters to allow, e.g. ACGT"
         )
     asked: dict[int, list[str]] = {}
     for char in characters:
@@ -96,7 +96,7 @@ def _explicit(labels: tuple[str, ...], only: str) -> dict[int, str]:
             label = merge_case(char, labels)
         except KeyError:
             raise InkreadError(
-                f"{char!r} is not in this model's label set: {_spell(labels)} (use another model or drop it from only=)"
+                f"{char!r} is not in this model's label set: {_spell(labels)} (use another model or drop it from {option('only')})"
             ) from None
         asked.setdefault(labels.index(label), []).append(char)
     # report the character the user asked for ("c" for a merged C/c class), unless they asked for both cases

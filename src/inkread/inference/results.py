@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, option_value
 
 NOTHING_TO_READ = "nothing to read"
 NOTHING_READ = "no character read in the ink"
@@ -28,7 +28,7 @@ def recased_ranking(ranking: list[tuple[str, float]], old: str, new: str) -> lis
 def check_top_k(top_k) -> None:
     """Refuse a ``top_k`` that is not a whole number of at least 1 (a numpy integer is one; True is not)."""
     if isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral) or top_k < 1:
-        raise InkreadError(f"top_k={top_k!r}: ask for a whole number of answers, at least 1")
+        raise InkreadError(f"{option_value('top_k', top_k)}: ask for a whole number of answers, at least 1")
 
 
 def _round(value: float) -> float:
