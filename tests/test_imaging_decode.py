@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import struct
 import zlib
 
@@ -406,3 +407,20 @@ def test_a_file_object_over_the_limit_is_refused_after_reading_only_the_limit(mo
     monkeypatch.setattr(decode, "MAX_BYTES", 1000)
     stream = io.BytesIO(png(Image.fromarray(np.random.default_rng(0).integers(0, 255, (100, 100), dtype=np.uint8))))
     assert "is over the" in one_line_error(stream) and stream.tell() == 1001  # read no further than the limit
+
+
+@pytest.mark.parametrize("side, kind, limit", [(14_000, "JPEG", "160 MP (for a JPEG)"), (10_000, "PNG", "40 MP")])
+def test_an_image_over_pillows_bomb_limit_is_refused_with_its_formats_limit(side, kind, limit):
+    """A small image whose header says side x side (past Pillow's own limit, so its size comes from the
+    header alone): a 196 MP JPEG was told the limit is 40 MP, while JPEGs are read up to 160 MP."""
+    buffer = io.BytesIO()
+    Image.new("L", (300, 200), 255).save(buffer, kind)
+    data = bytearray(buffer.getvalue())
+    if kind == "JPEG":  # the frame header: FF C0, length (2), precision (1), height (2), width (2)
+        at = data.index(b"\xff\xc0") + 5
+        data[at:at + 4] = side.to_bytes(2, "big") * 2
+    else:  # IHDR: width (4), height (4) after the 16-byte signature and chunk head, then the chunk's CRC
+        data[16:24] = side.to_bytes(4, "big") * 2
+        data[29:33] = zlib.crc32(bytes(data[12:29])).to_bytes(4, "big")
+    with pytest.raises(InputImageError, match=rf"is {side}x{side} pixels \(\d+ MP\); the limit is {re.escape(limit)}: resize it$"):
+        load_image(bytes(data))

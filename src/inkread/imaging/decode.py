@@ -118,9 +118,10 @@ def open_image(source: Any) -> Image.Image:
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
                 image = Image.open(stream, formats=FORMATS)
         except Image.DecompressionBombError:
-            size = _header_size(stream)
-            if size is not None:  # the size in the message, if the header says it
-                _check_size(size, name)
+            header = _header_size(stream)
+            if header is not None:  # the size and limit in the message, if the header says them
+                size, image_format = header
+                _check_size(size, name, MAX_JPEG_PIXELS if image_format in JPEG_FORMATS else MAX_PIXELS)
             raise InputImageError(f"{name} is too large to decode safely: resize it") from None
         except UnidentifiedImageError:
             stream.seek(0)
@@ -246,8 +247,9 @@ def _check_size(size: tuple[int, int], name: str, limit: int = MAX_PIXELS) -> No
         raise InputImageError(f"{name} is {width}x{height} pixels: a character needs at least {MIN_SIDE}x{MIN_SIDE}")
 
 
-def _header_size(stream: io.BufferedIOBase) -> tuple[int, int] | None:
-    """Width and height from the header, read by the format's own plugin without Pillow's bomb check (None: unknown)."""
+def _header_size(stream: io.BufferedIOBase) -> tuple[tuple[int, int], str] | None:
+    """(width, height) and the format from the header, read by the format's own plugin without Pillow's
+    bomb check (None: unknown)."""
     stream.seek(0)
     prefix = stream.read(16)
     for factory, accept in (Image.OPEN[name] for name in FORMATS if name in Image.OPEN):
@@ -255,7 +257,8 @@ def _header_size(stream: io.BufferedIOBase) -> tuple[int, int] | None:
         if accepted and not isinstance(accepted, str):  # a str is Pillow's "maybe, with a warning"
             try:
                 stream.seek(0)
-                return factory(stream, "").size
+                opened = factory(stream, "")
+                return opened.size, opened.format
             except _DECODE_ERRORS:
                 continue
     return None  # the plugin itself refused it as a bomb (WebP does): the caller refuses it anyway
