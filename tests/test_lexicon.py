@@ -166,13 +166,15 @@ def test_the_cli_reads_with_a_word_list(tmp_path):
 @pytest.mark.parametrize("model, listed, message", [
     ("characters", "cat\n", "--lexicon looks up the words a line model reads: use it with --model lines"),
     ("lines", "ice cream\n", "line 1: 'ice cream' is not one word"),
+    ("lines --only digits", "cat\n", "--lexicon looks words of letters up, and --only digits allows no letters: drop "
+                                      "--lexicon or allow letters"),  # it read nothing, exit 0
 ])
 def test_cli_lexicon_errors_are_one_line_exit_2(tmp_path, model, listed, message):
     image = tmp_path / "word.png"
     render("cat", size=(600, 260), font_size=120).save(image)
     words = tmp_path / "words.txt"
     words.write_text(listed, encoding="utf-8")
-    result = inkread("read", image, "--model", model, "--lexicon", words)
+    result = inkread("read", image, "--model", *model.split(), "--lexicon", words)
     assert result.returncode == 2
     assert message in one_line_error(result)
 
@@ -183,3 +185,9 @@ def test_a_real_unipen_word_is_read_right_with_the_english_lexicon(lines):
     result = lines.read(image, only="letters", lexicon="english")
     assert result.text.lower() == "reserve"
     assert 0 < result.confidence <= 1 and [c.label for c in result.characters] == list(result.text)
+
+
+def test_a_lexicon_beside_only_without_letters_is_refused_before_reading(lines):
+    with pytest.raises(InkreadError, match=r"^lexicon looks words of letters up, and only='0123' allows no letters: "
+                                           r"drop lexicon or allow letters$"):
+        lines.read(b"not even an image", only="0123", lexicon=Lexicon.from_counts("test", {"cat": 1}))

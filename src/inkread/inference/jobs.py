@@ -125,11 +125,12 @@ def _lexicon_for(reader, config: PredictConfig):
     if config.lexicon is None:
         return None
     from inkread.inference.lexicon import load_lexicon
-    from inkread.inference.line_reader import LineReader
+    from inkread.inference.line_reader import LineReader, check_lexicon_fits
 
     if not isinstance(reader, LineReader):
         raise InkreadError(f"{option('lexicon')} looks up the words a line model reads: use it with "
                            f"{option_value('model', 'lines')}, not {config.model}")
+    check_lexicon_fits(reader.labels, config.only)
     return load_lexicon(config.lexicon)
 
 

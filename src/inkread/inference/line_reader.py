@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Optional, Sequence
 
 import numpy as np
 
-from inkread.errors import InkreadError, InputImageError
+from inkread.errors import InkreadError, InputImageError, option, option_value
 from inkread.imaging.decode import load_image_scaled
 from inkread.imaging.line import MARGIN, normalize_line_mapped, pad_lines
 from inkread.imaging.segment import segment
@@ -86,6 +86,7 @@ class LineReader:
         if only is not None:
             restriction(self.labels, only)  # a bad ``only`` fails before any work
         if lexicon is not None:
+            check_lexicon_fits(self.labels, only)
             from inkread.inference.lexicon import load_lexicon
 
             lexicon = load_lexicon(lexicon)  # a bad lexicon fails before any work too
@@ -169,6 +170,13 @@ class LineReader:
         labels = consistent_case("".join(char for char, *_ in read))
         return [_recased(char, label if allowed is None or label in allowed or label == char.char else char.char)
                 for label, char in zip(labels, read)]
+
+
+def check_lexicon_fits(labels: tuple[str, ...], only: str | None) -> None:
+    """A lexicon's words are letters: refuse one beside an ``only`` that allows none (every word would go unread)."""
+    if only is not None and not any(name.isalpha() for name in restriction(labels, only).names):
+        raise InkreadError(f"{option('lexicon')} looks words of letters up, and {option_value('only', only)} "
+                           f"allows no letters: drop {option('lexicon')} or allow letters")
 
 
 def _recased(read: Read, label: str) -> Read:
