@@ -219,7 +219,9 @@ def test_read_with_a_line_model_for_touching_digits(tmp_path):
     ("predict", "digits+lines", "use inkread read --model digits+lines, or predict one character per image with --model digits"),
     ("read", "lines+lines", "lines+lines: in MODEL+LINES the first model reads single characters and the second whole lines"),
     ("read", "digits+digits", "digits+digits: in MODEL+LINES the first model reads single characters and the second"),
-    ("read", "digits+nope", "unknown model 'nope'"),
+    ("read", "digits+nope", "unknown model 'nope': use lines after the +, or the path of a model bundle folder"),
+    ("read", "nope", "unknown model 'nope': use digits, characters, lines, digits+lines or characters+lines, or the path"),
+    ("predict", "nope", "unknown model 'nope': use digits or characters, or the path"),  # predict reads no lines
 ])
 def test_a_model_pair_that_cannot_work_is_one_line_exit_2(digits_dir, command, model, message):
     result = inkread(command, digits_dir, "--model", model)

@@ -106,10 +106,17 @@ def load_reader(model: str, mode: str = "read", threads: int | None = None):
     each piece of ink that holds touching characters (``Recognizer.load(..., touching=LINES)``).
     """
     from inkread.inference.line_reader import LineReader, is_line_model
-    from inkread.inference.onnx_model import split_model_pair
+    from inkread.inference.onnx_model import resolve_bundle, split_model_pair
     from inkread.inference.recognizer import Recognizer
 
     characters, touching = split_model_pair(model)
+    # checked first, so that an unknown name is told the models this command takes
+    if touching is not None:  # MODEL+LINES
+        resolve_bundle(characters, "digits or characters before the +")
+        resolve_bundle(touching, "lines after the +")
+    else:
+        resolve_bundle(characters, "digits, characters, lines, digits+lines or characters+lines" if mode == "read"
+                       else "digits or characters")
     if touching is not None and mode != "read":
         raise InkreadError(f"{model} reads strings of characters: use {command(f'inkread read --model {model}', READ_MODE)}, "
                            f"or predict one character per image with {option_value('model', characters)}")

@@ -26,8 +26,11 @@ def split_model_pair(spec: str | os.PathLike) -> tuple[str, str | None]:
     return model, touching
 
 
-def resolve_bundle(name_or_path: str | os.PathLike) -> Path:
-    """The bundle folder for "digits", "characters", a bundle folder, a run folder or a .onnx file."""
+def resolve_bundle(name_or_path: str | os.PathLike, choices: str | None = None) -> Path:
+    """The bundle folder for "digits", "characters", a bundle folder, a run folder or a .onnx file.
+
+    ``choices`` is what an unknown name is told to use instead (default: every shipped model).
+    """
     text = str(name_or_path)
     if text in PRETRAINED:
         folder = PRETRAINED_DIR / text
@@ -50,7 +53,7 @@ def resolve_bundle(name_or_path: str | os.PathLike) -> Path:
                                f"or one of {', '.join(PRETRAINED)}")
     if "/" in text or os.sep in text or text.startswith((".", "~")):  # meant as a path
         raise ModelBundleError(f"{text}: no such folder or file: give a model bundle or run folder, or one of {', '.join(PRETRAINED)}")
-    raise ModelBundleError(f"unknown model {text!r}: use {' or '.join(PRETRAINED)}, or the path of a model bundle folder")
+    raise ModelBundleError(f"unknown model {text!r}: use {choices or ' or '.join(PRETRAINED)}, or the path of a model bundle folder")
 
 
 class OnnxModel:
