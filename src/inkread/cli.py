@@ -167,7 +167,7 @@ def _add_train(commands) -> None:
     p.add_argument("--init-from", default=None, help="start from a model bundle's weights (fine-tuning)")
     p.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     p.add_argument("--threads", type=int, default=None, help="CPU threads for PyTorch (default: all cores)")
-    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=None, help="images per training step (default: the recipe's)")
     p.add_argument("--lr", type=float, default=None, help="peak learning rate")
     p.add_argument("--augment", choices=["on", "light", "off"], default=None,
                    help="data augmentation: on, light (half ranges) or off (default: on, off for seed)")
@@ -190,12 +190,12 @@ def _add_train(commands) -> None:
 
 
 def _add_train_lines(commands) -> None:
-    p = commands.add_parser("train-lines", help="train a line reader (whole words and lines) on synthetic EMNIST lines")
+    p = commands.add_parser("train-lines", help="train a line reader (whole words and lines) on synthetic lines of EMNIST characters and handwriting fonts")
     p.add_argument("--out", required=True, help="run folder for checkpoints and the model bundle")
     p.add_argument("--epochs", type=int, default=None, help="number of epochs (default: the recipe's)")
     p.add_argument("--lines-per-epoch", type=int, default=None, help="new synthetic lines per epoch (default: the recipe's)")
     p.add_argument("--val-lines", type=int, default=None, help="validation lines (default: the recipe's)")
-    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=None, help="lines per training step (default: the recipe's)")
     p.add_argument("--lr", type=float, default=None, help="peak learning rate")
     p.add_argument("--width", type=int, default=None,
                    help="the network's width, its first layer's channels (default: 24; a narrower one trains faster)")
@@ -227,9 +227,10 @@ def _add_evaluate(commands) -> None:
 
 def _add_export(commands) -> None:
     p = commands.add_parser("export", help="export a trained run as an ONNX model bundle")
-    p.add_argument("run", help="run folder made by inkread train")
-    p.add_argument("--format", default="onnx", choices=["onnx"])
-    p.add_argument("--quantize", default=None, choices=["int8"])
+    p.add_argument("run", help="run folder made by inkread train, a model bundle folder, or a shipped model (digits, characters)")
+    p.add_argument("--format", default="onnx", choices=["onnx"], help="the bundle's model format (default: onnx)")
+    p.add_argument("--quantize", default=None, choices=["int8"],
+                   help="int8: weights and activations in 8 bits (static, calibrated on training images), checked like fp32")
     p.add_argument("--out", default=None,
                    help="bundle folder (default: RUN/export or RUN/export-int8, also for RUN/model; required for a "
                         "shipped model or a bundle outside a run folder)")
@@ -256,21 +257,22 @@ def _add_predict_and_read(commands) -> None:
                             "more surely)")
         p.add_argument("--only", default=None, help="digits, letters, upper, lower, or explicit characters like ACGT")
         if name == "predict":
-            p.add_argument("--top-k", type=int, default=3)
+            p.add_argument("--top-k", type=int, default=3, help="ranked answers per image (default: 3)")
             p.add_argument("--save-preprocessed", default=None, metavar="DIR", help="save the 28x28 images the model sees")
         else:
             p.add_argument("--lexicon", default=None, metavar="NAME|PATH",
                            help="with a line model: replace each word read by the nearest fitting word of a word list: "
                                 "english (needs pip install \"inkread[words]\"), or a UTF-8 file with one word per "
                                 "line, optionally a tab and its count")
-        p.add_argument("--format", default="table", choices=["table", "json", "csv"])
+        p.add_argument("--format", default="table", choices=["table", "json", "csv"], help="output on stdout (default: table)")
         p.set_defaults(handler=_cmd_predict if name == "predict" else _cmd_read)
 
 
 def _add_serve(commands) -> None:
     p = commands.add_parser("serve", help="serve the web page and the HTTP API")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 for every interface)")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0: any free one)")
     p.add_argument("--model", action="append", help="model to serve (repeatable; default: every shipped model); digits+lines: digits, with the line model reading touching digits whole")
     p.add_argument("--data-dir", default=None, help=DATA_DIR_HELP + "; corrections are stored here")
     p.add_argument("--cors-origin", action="append", help="allow this browser origin (default: none)")
