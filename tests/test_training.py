@@ -321,6 +321,10 @@ def test_cli_train_export_and_resume_errors(tmp_path):
     other_split = inkread_cli("train", "--dataset", "mnist", "--data-dir", str(SHARED), "--out", str(run), "--resume",
                        "--seed", "3", "--split-seed", "1", "--quiet")
     assert other_split.returncode == 2 and "different --split-seed (1)" in other_split.stderr, other_split.stderr
+    finished = inkread_cli("train", "--out", str(run), "--resume")  # nothing left to train: says so, writes the bundle
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.startswith(f"{run} has trained all its 1 epoch: its bundle is written again from the last checkpoint")
+    assert json.loads((run / "model" / "model.json").read_text())["training"]["recipe"]["seed"] == 3
 
     exported = inkread_cli("export", str(run), "--data-dir", str(SHARED), "--check-limit", "500")
     assert exported.returncode == 0, exported.stderr

@@ -92,7 +92,8 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
     run = _RunState()
     if resume_state is not None:
         run = _restored(resume_state, run_dir, model, average, optimizer, scheduler)
-        say(config.progress, f"resuming {run_dir} after epoch {run.epoch}")
+        say(config.progress, f"resuming {run_dir} after epoch {run.epoch}" if run.epoch < config.epochs else
+            f"{run_dir} has trained all its {plural(config.epochs, 'epoch', 'epochs')}: its bundle is written again from the last checkpoint")
     _announce(config, splits, model, resume_state)
     try:
         for epoch in range(run.epoch, config.epochs):
