@@ -618,3 +618,12 @@ def test_a_lexicon_given_to_a_character_model_says_to_read_with_a_line_model(pix
     """Every reader's read takes ``lexicon``; only a line model's spellings can be looked up in one."""
     with pytest.raises(InkreadError, match="a lexicon looks up the words a line model reads: read with LineReader"):
         pixel.read(np.zeros((28, 28), np.uint8), lexicon="english")
+
+
+def test_an_unknown_line_model_for_touching_characters_is_named_as_that_argument():
+    from inkread.inference.recognizer import Recognizer
+
+    with pytest.raises(ModelBundleError, match=r"^unknown model 'bogus': use lines for touching=, or the path of a model bundle folder$"):
+        Recognizer.load("digits", touching="bogus")
+    with pytest.raises(ModelBundleError, match=r"^unknown model 'bogus': use lines after the \+"):
+        Recognizer.load("digits+bogus")

@@ -110,11 +110,7 @@ def load_reader(model: str, mode: str = "read", threads: int | None = None):
     from inkread.inference.recognizer import Recognizer
 
     characters, touching = split_model_pair(model)
-    # checked first, so that an unknown name is told the models this command takes
-    if touching is not None:  # MODEL+LINES
-        resolve_bundle(characters, "digits or characters before the +")
-        resolve_bundle(touching, "lines after the +")
-    else:
+    if touching is None:  # checked first, so that an unknown name is told the models this command takes (pairs: at load)
         resolve_bundle(characters, "digits, characters, lines, digits+lines or characters+lines" if mode == "read"
                        else "digits or characters")
     if touching is not None and mode != "read":

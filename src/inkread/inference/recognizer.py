@@ -106,8 +106,10 @@ class Recognizer:
         if touching is None:
             name_or_path, touching = split_model_pair(name_or_path)
             if touching is not None:
-                check_model_pair(str(name_or_path) + "+" + touching, ModelMeta.read(resolve_bundle(name_or_path)).arch,
-                                 ModelMeta.read(resolve_bundle(touching)).arch)
+                check_model_pair(str(name_or_path) + "+" + touching, ModelMeta.read(resolve_bundle(name_or_path, "digits or characters before the +")).arch,
+                                 ModelMeta.read(resolve_bundle(touching, "lines after the +")).arch)
+        elif isinstance(touching, str):
+            resolve_bundle(touching, "lines for touching=")  # an unknown name says which argument it was
         model = OnnxModel(name_or_path, threads=threads)
         line_reader = None
         if touching is not None:
