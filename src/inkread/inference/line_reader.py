@@ -142,8 +142,8 @@ class LineReader:
         def ink_column(column: int) -> int:  # a model column (2 normalized pixels) -> the ink map's column
             return max(0, round((2 * column - MARGIN) / scale + first_column))
 
-        def surest_column(char: str, first: int, last: int) -> int:
-            return first + int(np.argmax(log_probs[first:last + 1, self.labels.index(char) + 1]))
+        def surest_column(char: str, first: int, last: int) -> int:  # where it was read most surely
+            return first + int(np.argmax(log_probs[first:last + 1, self.labels.index(char) + 1])) if char in self.labels else first
 
         def ranking(column: int) -> list[tuple[str, float]]:
             probabilities = np.exp(log_probs[column, 1:])  # not the blank
@@ -168,8 +168,8 @@ class LineReader:
         while read and read[-1][0] == " ":
             read.pop()
         labels = consistent_case("".join(char for char, *_ in read))
-        return [_recased(char, label if allowed is None or label in allowed or label == char.char else char.char)
-                for label, char in zip(labels, read)]
+        return [_recased(item, label if allowed is None or label in allowed or label == item.char else item.char)
+                for label, item in zip(labels, read)]
 
 
 def check_lexicon_fits(labels: tuple[str, ...], only: str | None) -> None:
