@@ -166,8 +166,6 @@ def test_the_cli_reads_with_a_word_list(tmp_path):
 @pytest.mark.parametrize("model, listed, message", [
     ("characters", "cat\n", "--lexicon looks up the words a line model reads: use it with --model lines"),
     ("lines", "ice cream\n", "line 1: 'ice cream' is not one word"),
-    ("lines --only digits", "cat\n", "--lexicon looks words of letters up, and --only digits allows no letters: drop "
-                                      "--lexicon or allow letters"),  # it read nothing, exit 0
 ])
 def test_cli_lexicon_errors_are_one_line_exit_2(tmp_path, model, listed, message):
     image = tmp_path / "word.png"
@@ -187,7 +185,15 @@ def test_a_real_unipen_word_is_read_right_with_the_english_lexicon(lines):
     assert 0 < result.confidence <= 1 and [c.label for c in result.characters] == list(result.text)
 
 
-def test_a_lexicon_beside_only_without_letters_is_refused_before_reading(lines):
-    with pytest.raises(InkreadError, match=r"^lexicon looks words of letters up, and only='0123' allows no letters: "
-                                           r"drop lexicon or allow letters$"):
-        lines.read(b"not even an image", only="0123", lexicon=Lexicon.from_counts("test", {"cat": 1}))
+def test_a_lexicon_beside_only_without_letters_keeps_digits_as_read_and_the_cli_says_so(tmp_path):
+    """The web page's "Digits" with "English" words is this: not an error, but the word list changes nothing."""
+    image = tmp_path / "number.png"
+    render("2026", size=(700, 260), font_size=120).save(image)
+    words = tmp_path / "words.txt"
+    words.write_text("zozo\n", encoding="utf-8")
+    plain = inkread("read", image, "--model", "lines", "--only", "digits", "--format", "csv")
+    looked_up = inkread("read", image, "--model", "lines", "--only", "digits", "--lexicon", words, "--format", "csv")
+    assert looked_up.returncode == plain.returncode == 0, looked_up.stderr
+    assert looked_up.stdout == plain.stdout and plain.stdout.splitlines()[1].split(",")[3]  # digits read, kept
+    assert looked_up.stderr.strip() == ("inkread: warning: --lexicon looks up words of letters, and --only digits "
+                                        "allows none: what is read is kept as read")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from inkread.errors import InkreadError, command, option, option_value
+from inkread.errors import InkreadError, command, option, option_value, warn
 from inkread.files import check_writable_folder, write_bytes_atomic
 from inkread.imaging.decode import IMAGE_SUFFIXES, is_image_name
 from inkread.imaging.ink import to_uint8
@@ -128,12 +128,14 @@ def _lexicon_for(reader, config: PredictConfig):
     if config.lexicon is None:
         return None
     from inkread.inference.lexicon import load_lexicon
-    from inkread.inference.line_reader import LineReader, check_lexicon_fits
+    from inkread.inference.line_reader import LineReader, lexicon_applies
 
     if not isinstance(reader, LineReader):
         raise InkreadError(f"{option('lexicon')} looks up the words a line model reads: use it with "
                            f"{option_value('model', 'lines')}, not {config.model}")
-    check_lexicon_fits(reader.labels, config.only)
+    if not lexicon_applies(reader.labels, config.only):  # not an error: the web page's "English" + "Digits" is this too
+        warn(f"{option('lexicon')} looks up words of letters, and {option_value('only', config.only)} allows none: "
+             f"what is read is kept as read")
     return load_lexicon(config.lexicon)
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Optional, Sequence
 
 import numpy as np
 
-from inkread.errors import InkreadError, InputImageError, option, option_value
+from inkread.errors import InkreadError, InputImageError
 from inkread.imaging.decode import load_image_scaled
 from inkread.imaging.line import MARGIN, normalize_line_mapped, pad_lines
 from inkread.imaging.segment import segment
@@ -86,7 +86,6 @@ class LineReader:
         if only is not None:
             restriction(self.labels, only)  # a bad ``only`` fails before any work
         if lexicon is not None:
-            check_lexicon_fits(self.labels, only)
             from inkread.inference.lexicon import load_lexicon
 
             lexicon = load_lexicon(lexicon)  # a bad lexicon fails before any work too
@@ -172,11 +171,10 @@ class LineReader:
                 for label, item in zip(labels, read)]
 
 
-def check_lexicon_fits(labels: tuple[str, ...], only: str | None) -> None:
-    """A lexicon's words are letters: refuse one beside an ``only`` that allows none (every word would go unread)."""
-    if only is not None and not any(name.isalpha() for name in restriction(labels, only).names):
-        raise InkreadError(f"{option('lexicon')} looks words of letters up, and {option_value('only', only)} "
-                           f"allows no letters: drop {option('lexicon')} or allow letters")
+def lexicon_applies(labels: tuple[str, ...], only: str | None) -> bool:
+    """Whether a lexicon can change what is read under ``only``: its words are letters, and a reading
+    without letters (``only="digits"``) is kept as read."""
+    return only is None or any(name.isalpha() for name in restriction(labels, only).names)
 
 
 def _recased(read: Read, label: str) -> Read:
