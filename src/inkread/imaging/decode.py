@@ -121,7 +121,7 @@ def open_image(source: Any) -> Image.Image:
             header = _header_size(stream)
             if header is not None:  # the size and limit in the message, if the header says them
                 size, image_format = header
-                _check_size(size, name, MAX_JPEG_PIXELS if image_format in JPEG_FORMATS else MAX_PIXELS)
+                _check_size(size, name, _pixel_limit(image_format))
             raise InputImageError(f"{name} is too large to decode safely: resize it") from None
         except UnidentifiedImageError:
             stream.seek(0)
@@ -132,7 +132,7 @@ def open_image(source: Any) -> Image.Image:
         except _DECODE_ERRORS as error:  # the format is known, but the file stops short, is damaged, or uses a variant Pillow lacks
             raise InputImageError(f"{name} cannot be decoded ({first_line(error, 120)}): it may be truncated "
                                   "or corrupt, or a variant of its format that cannot be decoded here: save or export it again as PNG or JPEG") from None
-        _check_size(image.size, name, MAX_JPEG_PIXELS if image.format in JPEG_FORMATS else MAX_PIXELS)
+        _check_size(image.size, name, _pixel_limit(image.format))
     original_side = max(image.size)  # the longest side is the same whatever the EXIF rotation
     try:
         if owned:
@@ -233,6 +233,11 @@ def pixel_count(data: bytes) -> int | None:
         return MAX_PIXELS
     except (UnidentifiedImageError, *_DECODE_ERRORS):
         return None
+
+
+def _pixel_limit(image_format: str | None) -> int:
+    """The most pixels an image of ``image_format`` may have: JPEGs are decoded reduced, so they may have more."""
+    return MAX_JPEG_PIXELS if image_format in JPEG_FORMATS else MAX_PIXELS
 
 
 def _check_size(size: tuple[int, int], name: str, limit: int = MAX_PIXELS) -> None:
