@@ -11,7 +11,7 @@ from inkread.data.lines import CHARSET, MARKS, make_lines
 from inkread.errors import DatasetError, InkreadError
 from inkread.imaging.line import LINE_HEIGHT
 
-from helpers import fake_characters, ctrl_c_at_second_validation, matplotlib_fonts
+from helpers import ctrl_c_at_second_validation, fake_characters, matplotlib_fonts
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from helpers import fake_characters, inkread_cli, ctrl_c_at_second_validation, matplotlib_fonts, shared_subfolder
+from helpers import ctrl_c_at_second_validation, fake_characters, inkread_cli, matplotlib_fonts, shared_subfolder
 from inkread.data.lines import CHARSET, MARKS, CharacterBank, compose_line, encode, make_lines, random_text
 from inkread.errors import DatasetError, InkreadError, InputImageError, ModelBundleError
 from inkread.imaging.line import INK_HEIGHT, LINE_HEIGHT, MARGIN, PEN_WIDTH, normalize_line
