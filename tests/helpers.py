@@ -1,6 +1,7 @@
 """Helpers shared by the test modules (this module holds no tests).
 
-* ``render``: text in Pillow's built-in font, as a test image; ``png``: an image as PNG bytes.
+* ``render``: text in Pillow's built-in font, as a test image; ``png``: an image as PNG bytes;
+  ``grainy_page``: off-white paper as a phone photographs it.
 * Small model bundles made here with ``onnx.helper`` (no PyTorch, no data set, ~50 ms):
   ``write_linear_bundle`` (any linear layer), ``centroid_bundle`` (nearest centroid), and
   ``font_centroid_bundle``, whose centroids are the preprocessed renders of each label, so a
@@ -371,3 +372,14 @@ def _python_default_warning_filters() -> None:
 def _print_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Print a warning on stderr as Python does by default."""
     sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+def grainy_page(width: int, height: int, seed: int = 0) -> Image.Image:
+    """Off-white paper with a fine grain and blotches, as a phone photographs it (the photo path)."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(seed)
+    blotches = ndimage.gaussian_filter(rng.normal(0, 1, (height, width)), 12)
+    grain = ndimage.gaussian_filter(rng.normal(0, 1, (height, width)), 0.8)
+    paper = 238 + 4 * blotches / blotches.std() + 5 * grain + rng.normal(0, 4, (height, width))
+    return Image.fromarray(np.clip(paper, 0, 255).astype(np.uint8))

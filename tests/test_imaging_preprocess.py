@@ -7,7 +7,6 @@ a transparent canvas) come back out of ``preprocess_image`` close to the origina
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +17,8 @@ from PIL import Image, ImageDraw
 from inkread.errors import InkreadError, InputImageError
 from inkread.imaging.preprocess import NoInkError, normalize, prepare_training_image, preprocess_image
 from inkread.imaging.stroke import stroke_anisotropy, stroke_width
+
+from helpers import grainy_page
 
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -312,17 +313,6 @@ def test_a_vignette_does_not_flip_dark_ink_into_light_ink():
     assert ink_map(chalk)[112:128, 150:250].mean() > 0.5
 
 
-def grainy_page(width: int, height: int, seed: int = 0) -> Image.Image:
-    """Off-white paper with a fine grain and blotches, as a phone photographs it (the photo path)."""
-    from scipy import ndimage
-
-    rng = np.random.default_rng(seed)
-    blotches = ndimage.gaussian_filter(rng.normal(0, 1, (height, width)), 12)
-    grain = ndimage.gaussian_filter(rng.normal(0, 1, (height, width)), 0.8)
-    paper = 238 + 4 * blotches / blotches.std() + 5 * grain + rng.normal(0, 4, (height, width))
-    return Image.fromarray(np.clip(paper, 0, 255).astype(np.uint8))
-
-
 def test_a_small_character_in_a_large_photo_of_grainy_paper_is_found():
     """A 40 px 7 in a 1200x900 photo is a twentieth of a percent of the pixels: Otsu's threshold
     falls inside the paper's grain, and the 7 used to be judged too faint (no ink at all)."""
@@ -505,136 +495,6 @@ def test_a_fat_stroke_with_no_paper_ring_inside_the_image_is_ink():
     page[5:295, 6:74] = 40  # a 1 as wide as a marker photographed close up, a few pixels from the edges
     ink = ink_map(Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)))
     assert (ink[10:290, 10:70] > 0.5).mean() > 0.95
-
-
-def test_a_table_or_dark_corners_around_the_page_are_not_ink():
-    """A photo of a page shows what it lies on along the image's edges: read as ink, a frame became a
-    0 and a band down the side a 1 (a 1600x1200 photo of two lines of digits read '0'). Marks at the
-    image's edge far thicker than the writing, or lying along the edge, are beyond the page."""
-    from inkread.imaging.ink import ink_map
-
-    def page_photo(paint_outside) -> Image.Image:
-        page = np.full((600, 800), 235, np.uint8)
-        paint_outside(page)
-        image = Image.fromarray(page)
-        draw = ImageDraw.Draw(image)
-        for x in (250, 350, 450, 550):  # a row of 1s and 7s, 8 px strokes
-            draw.line([(x, 250), (x + 40, 250), (x + 15, 350)], fill=40, width=8)
-        return image
-
-    def table(page):
-        page[:60], page[-60:], page[:, :80], page[:, -80:] = 110, 110, 110, 110
-
-    def left_band(page):
-        page[:, :40] = 150
-
-    def corner_wedges(page):
-        rows, columns = np.mgrid[0:600, 0:800]
-        page[rows < 30 - columns * 30 / 800] = 90    # a rotated page's dark corners: thin wedges
-        page[rows > 570 + columns * 30 / 800] = 90
-
-    for paint in (table, left_band, corner_wedges):
-        ink = ink_map(page_photo(paint)) > 0.5
-        assert ink[247:253, 255:285].all(), paint.__name__  # the writing stays
-        assert not ink[:, :60].any() and not ink[:, -60:].any(), paint.__name__  # the edges are not ink
-
-    cut = np.full((300, 300), 235, np.uint8)  # a character cut by the image's edge is still ink
-    image = Image.fromarray(cut)
-    ImageDraw.Draw(image).line([(0, 150), (120, 150)], fill=40, width=8)
-    ImageDraw.Draw(image).line([(200, 100), (200, 200)], fill=40, width=8)
-    ink = ink_map(image) > 0.5
-    assert ink[148:153, :100].all() and ink[120:180, 198:203].all()
-
-
-def page_on_a_table(page_share: float, shade: float = 1.0, turn: float = 0.0,
-                    off_corner: bool = False) -> tuple[Image.Image, tuple[int, int]]:
-    """A 1600x1200 photo of a grainy page covering ``page_share`` of it, lying on a dark grained table,
-    turned ``turn`` degrees, with "4" and "7" drawn on it; its left third shaded to ``shade`` of the light.
-    ``off_corner``: the page runs off the photo's top left corner, a tenth of it beyond each edge.
-    Returns the photo and the boxes (x0, y0, x1, y1) of the two digits in it."""
-    rng = np.random.default_rng(3)
-    width, height = round(1600 * page_share ** 0.5), round(1200 * page_share ** 0.5)
-    page = grainy_page(width, height, seed=4)
-    draw = ImageDraw.Draw(page)
-    size, stroke = height // 3, max(4, height // 60)
-    y0 = height // 3
-    for x0 in (width // 5, width // 2 + width // 10):  # a 4 in the left half, a 7 in the right
-        if x0 < width // 2:
-            draw.line([(x0 + size * 0.6, y0), (x0, y0 + size * 0.6), (x0 + size * 0.8, y0 + size * 0.6)], fill=40, width=stroke)
-            draw.line([(x0 + size * 0.6, y0 + size * 0.2), (x0 + size * 0.6, y0 + size)], fill=40, width=stroke)
-        else:
-            draw.line([(x0, y0), (x0 + size * 0.7, y0), (x0 + size * 0.3, y0 + size)], fill=40, width=stroke)
-    lit = np.asarray(page, np.float32)
-    lit[:, : width // 3] *= shade
-    table = 70 + 10 * np.repeat(rng.normal(0, 1, (1200, 1)), 1600, axis=1) + rng.normal(0, 6, (1200, 1600))
-    photo = Image.fromarray(np.clip(table, 0, 255).astype(np.uint8))
-    turned = Image.fromarray(np.clip(lit, 0, 255).astype(np.uint8)).convert("RGBA").rotate(turn, expand=True)
-    left, top = (1600 - turned.width) // 2, (1200 - turned.height) // 2
-    if off_corner:
-        left, top = -turned.width // 10, -turned.height // 10
-    photo.paste(turned, (left, top), turned)
-    left, top = left + (turned.width - width) // 2, top + (turned.height - height) // 2  # the page's corner, about
-    return photo, [(left + x0, top + y0, left + x0 + size, top + y0 + size) for x0 in (width // 5, width // 2 + width // 10)]
-
-
-@pytest.mark.parametrize("page_share, shade, turn, off_corner", [
-    (0.2, 1.0, 0.0, False), (0.35, 1.0, 5.0, False), (0.5, 1.0, -4.0, False), (0.6, 1.0, 0.0, False),
-    (0.35, 0.6, 3.0, False), (0.35, 1.0, 0.0, True), (0.5, 1.0, 3.0, True)])
-def test_a_page_on_a_dark_table_is_read_on_the_page(page_share, shade, turn, off_corner):
-    """A page smaller than half the photo on a dark table: the table was taken for the paper and the
-    page for a huge light stroke ("51" for two digits). The page is found, its writing is the ink,
-    dark on light, also in a shaded part of the page, and where the page runs off a corner of the photo."""
-    from inkread.imaging.ink import ink_map
-
-    photo, digits = page_on_a_table(page_share, shade, turn, off_corner)
-    ink = ink_map(photo) > 0.5
-    for x0, y0, x1, y1 in digits:  # each digit's strokes are ink (its box, a turn's shift allowed)
-        assert ink[max(0, y0 - 40): y1 + 40, max(0, x0 - 40): x1 + 40].mean() > 0.02, (x0, page_share, shade, turn)
-    assert ink.mean() < 0.01  # strokes, not the page or the table
-    assert not ink[-40:].any() and not ink[:, -40:].any()  # the table is no ink
-    if not off_corner:
-        assert not ink[:40].any() and not ink[:, :40].any()
-
-
-def test_a_page_on_a_table_is_read_as_its_digits():
-    from inkread import Recognizer
-
-    photo, _ = page_on_a_table(0.35)
-    assert Recognizer.load("digits").read(photo).text == "4 7"  # far apart: two words
-    photo, _ = page_on_a_table(0.5, off_corner=True)  # light along a third of the photo's edges
-    assert Recognizer.load("digits").read(photo).text == "4 7"
-
-
-def test_lined_paper_lit_in_one_corner_is_not_taken_for_a_page_running_off_it():
-    """``benchmarks/photo_conditions.py``'s combined_small_lined image 54 (a small "1" on lined paper under a
-    gradient and a shadow, blurred, JPEG): its lit corner runs along a third of the photo's edges, as a page
-    running off a corner does, and the ruling crossing the shadow makes its edge look half as sharp as a
-    blurred page's. A page cut by a corner must have a sharper edge than that."""
-    from inkread import Recognizer
-    from inkread.imaging.ink import _page_on_a_table, gray_uint8
-
-    photo = Image.open(Path(__file__).parent / "data" / "lined_paper_in_a_shadow.jpg")
-    assert _page_on_a_table(gray_uint8(photo)) is None
-    assert Recognizer.load("digits").predict(photo).label == "1"
-
-
-def test_light_writing_on_a_dark_board_is_not_taken_for_a_page():
-    """No light region there holds a square a fifth of the image's side: the strokes stay the ink."""
-    from inkread.imaging.ink import _page_on_a_table, ink_map
-
-    board = Image.fromarray(np.clip(np.random.default_rng(0).normal(45, 5, (600, 800)), 0, 255).astype(np.uint8))
-    draw = ImageDraw.Draw(board)
-    draw.ellipse([250, 150, 450, 450], outline=230, width=40)  # a bold chalk 0, strokes an eighth of the side
-    draw.line([(550, 150), (560, 450)], fill=230, width=40)
-    assert _page_on_a_table(np.asarray(board)) is None
-    ink = ink_map(board) > 0.5
-    assert ink[290:310, 250:290].all() and not ink[280:320, 330:370].any()  # the ring is ink, its inside is not
-    # a very bold light 0 (a stroke a fifth of the image wide) is still no page: not half its own width thick
-    bold = Image.new("L", (300, 300), 0)
-    ImageDraw.Draw(bold).ellipse([60, 20, 240, 280], outline=255, width=62)
-    assert _page_on_a_table(np.asarray(bold)) is None and ink_map(bold)[150, 90] > 0.5
-    # nor is a data set's small bitmap of a bold light digit (optdigits' 32x32: strokes a fifth as wide)
-    assert _page_on_a_table(np.asarray(bold.resize((32, 32)))) is None
 
 
 def test_may_be_inverted_only_when_the_ink_covers_most_of_the_image_and_its_border():

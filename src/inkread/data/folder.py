@@ -261,7 +261,7 @@ def preprocess_file(path: Path, recipe: str) -> tuple[np.ndarray, bytes]:
     pixels, integers, hash the same on any machine, where float preprocessing could round differently.)
     """
     from inkread.imaging.decode import open_image
-    from inkread.imaging.ink import to_uint8  # here: importing inkread.data needs numpy only
+    from inkread.imaging.levels import to_uint8  # here: importing inkread.data needs numpy only
     from inkread.imaging.preprocess import preprocess_image
 
     try:

@@ -30,7 +30,7 @@ from PIL import Image, ImageDraw
 
 from inkread.data.font_lines import FontBank, compose_font_line
 from inkread.errors import DatasetError
-from inkread.imaging.ink import to_uint8
+from inkread.imaging.levels import to_uint8
 from inkread.imaging.line import normalize_line, pen_to_width
 from inkread.labels import LINE_MARKS
 

@@ -22,7 +22,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from inkread.errors import InputImageError, first_line
 from inkread.imaging.bands import reduce_png
-from inkread.imaging.ink import has_alpha, ink_map, to_uint8
+from inkread.imaging.ink import has_alpha, ink_map
+from inkread.imaging.levels import to_uint8
 
 # What folders and globs are searched for (inkread predict/read, folder: data sets); a file named
 # explicitly is tried whatever its extension.

@@ -8,26 +8,26 @@
   removed.
 
 Polarity comes from the border: light ink on dark paper only if most of the border is dark. A
-page lying on a darker table that fills most of the photo is found first (``_page_on_a_table``)
-and read on its own, dark ink on light.
+page lying on a darker table that fills most of the photo is found first (``page_on_a_table``)
+and read on its own, dark ink on light (``imaging/page.py``).
 Statistics come from 256-bin histograms and pixels are mapped with one multiply-add, in Pillow's
 C code where possible: a 280x280 canvas costs only a few passes over its pixels.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from PIL import Image, ImageChops, ImageFilter
 
 from inkread.errors import InputImageError
 from inkread.imaging import components
+from inkread.imaging.levels import (MIN_CONTRAST, affine, border_pixels, core_level, histogram, otsu, percentiles,
+                                    robust_spread, stretch_levels, stretched, to_uint8)
+from inkread.imaging.page import box_of, outside_the_page, page_on_a_table, without_table_corners
 from inkread.imaging.stroke import rank_filter, stroke_width
 
 LIGHT_INK_BORDER = 0.75  # read light ink on dark paper when this share of the border is dark
 INK_CELL = 0.45  # a grid cell whose brightest pixel is below this share of its surroundings' is covered by ink
-MIN_CONTRAST = 0.08  # ink must be at least 8% darker (or lighter) than the paper, or the image is blank
 PAPER_MEDIAN_MAX = 0.25  # a contrast median below this is the paper's (most pixels are paper)
 GRAIN_SIGMA_MAX = 0.04  # ...and its grain's spread (sigma) below this
 PAPER_GRAIN_SIGMAS = 4.0  # an Otsu threshold this close to the paper's median splits its grain, not ink from it
@@ -38,25 +38,9 @@ NEAR_PAPER_SIDE = 60  # the nearby paper is looked for within a 60th of the imag
 NEAR_PAPER_GAP = 0.2  # ...and trusted where it is at most 20% darker than the lighting surface (else: a fat stroke)
 NEAR_PAPER_MIN_SIDE = 640  # ...in large photos only: in smaller ones its window is no wider than the strokes, and
 #                            paper darkened by a sharp shadow's edge is then taken for one (a band of ink)
-OUTSIDE_WIDTH_RATIO = 3.0  # a mark at the image's edge this many times thicker than the writing lies beyond the page
-OUTSIDE_CONTACT = 0.25  # ...or a quarter of whose outline runs along the image's edge
-WRITING_MIN_AREA = 10  # ...judged only where the other ink is at least this many squared stroke widths (not specks)
 EDGE_RING_DARK = 0.25  # a mark is a shadow's edge, not ink, when a quarter of the ring around it is as dark as it
 EDGE_LEVEL_GAP = 0.05  # ...(at most 5% lighter: the paper beside a stroke is lighter by the ink's contrast, 8% or more)
 EDGE_INK_GAP = 0.25  # on such an edge, ink is what stands 25% darker than the shaded paper beside it
-PAGE_MIN_PIXELS = 100  # a photo of a page on a table is at least this many pixels on its shorter side
-PAGE_LOOK_SIDE = 200  # a page on a table is looked for in a copy about this many pixels on its longer side
-PAGE_MAX_BORDER = 0.25  # a page on a table: light along a quarter of the image's edges at most (a page cut by one)...
-PAGE_CORNER_BORDER = 0.4  # ...or up to 40% (a page running off a corner of the photo) if its edge is sharper still:
-PAGE_CORNER_SHARPNESS = 0.5  # the lit side of a shadow across lined paper can pass for such a page's edge (up to 0.39)
-PAGE_MIN_SQUARE = 0.2  # a page: a light region holding a square a fifth of the image's shorter side...
-PAGE_SQUARE_COVER = 0.85  # ...85% covered (the rest: writing on it)...
-PAGE_MAX_BOX = 0.8  # ...whose box leaves a fifth of the image or more outside it...
-PAGE_MIN_SIDE = 0.25  # ...and is at least a quarter of the image's shorter side each way...
-PAGE_OWN_SQUARE = 0.5  # ...solid: it holds a square half of its own shorter side (a bold stroke is thinner)...
-PAGE_DARK_AROUND = 0.9  # ...where nine pixels in ten are dark (a table, not more paper)
-PAGE_EDGE_SHARPNESS = 0.2  # ...and whose edge makes a fifth of the step to it within a pixel (a shadow's does not)
-PAGE_ABOVE_TABLE = 0.25  # the page's paper in shade: a quarter of the way from the table's level to the lit paper's
 
 
 def ink_map(image: Image.Image) -> np.ndarray:
@@ -68,111 +52,13 @@ def ink_map(image: Image.Image) -> np.ndarray:
         if alpha.min() < 128:  # some transparency: a drawing on a transparent canvas
             return _ink_from_alpha(image, alpha)
     gray = gray_uint8(image)
-    found = _page_on_a_table(gray)
+    found = page_on_a_table(gray)
     if found is None:
         return _ink_of_page(gray)
     box, table = found
-    on_page = _ink_of_page(gray[box], paper_known=True)
-    # marks at the box's edge that lie mostly on the table (a turned page's corners) are not writing
-    marks = components.label(on_page > 0.5)
-    h, w = table.shape
-    x0, y0, x1, y1 = marks.boxes.T
-    at_edge = (x0 == 0) | (y0 == 0) | (x1 == w) | (y1 == h)
-    on_table = at_edge & (np.bincount(marks.labels[table], minlength=marks.count + 1)[1:] >= 0.5 * marks.areas)
-    if on_table.any():
-        on_page[rank_filter(np.isin(marks.labels, np.flatnonzero(on_table) + 1), 2)] = 0.0
     ink = np.zeros(gray.shape, np.float32)
-    ink[box] = on_page
+    ink[box] = without_table_corners(_ink_of_page(gray[box], paper_known=True), table)
     return ink
-
-
-def _page_on_a_table(gray: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray] | None:
-    """The box of a page that lies on something darker filling most of the photo (a table), and
-    which pixels of the box are the table (a turned page's corners); None if there is no such page.
-
-    Read whole, such a photo is mostly dark: the table was taken for the paper and the page for a
-    great light stroke (dark ink on it unread). A page is the largest light region of a photo (100
-    pixels or more each way): solid (it holds a square a fifth of the image's shorter side and half of
-    its own, where a bold stroke is thinner), a quarter of the image or more each way, inside the
-    photo (light along a quarter of its edges at most, or 40% for one running off a corner of the
-    photo, whose edge must then be sharper), with dark all around, and with a sharp edge;
-    light writing on a dark board has no such region, nor has paper in a soft shadow or a vignette.
-    Looked for in a copy about 200 pixels wide: a few milliseconds, a tenth of one for a drawing on
-    white. A page filling most of the photo is left to the whole image's reading.
-    """
-    if min(gray.shape) < PAGE_MIN_PIXELS:  # a data set's bitmap or a crop, not a photo of a page on a table
-        return None
-    step = max(1, max(gray.shape) // PAGE_LOOK_SIDE)
-    small = gray[::step, ::step]
-    threshold = otsu(_histogram(small))
-    if threshold is None:
-        return None
-    light = small >= threshold
-    square = max(2, round(PAGE_MIN_SQUARE * min(light.shape)))
-    border = _border(light).mean()
-    if border > PAGE_CORNER_BORDER or not _holds_square(light, square):  # (quick: no page to label)
-        return None
-    regions = components.label(light)
-    page = int(np.argmax(regions.areas))  # the largest light region
-    x0, y0, x1, y1 = regions.boxes[page]
-    inside = np.zeros(light.shape, bool)
-    inside[y0:y1, x0:x1] = True
-    if inside.sum() > PAGE_MAX_BOX * light.size or light[~inside].mean() > 1 - PAGE_DARK_AROUND:
-        return None
-    paper = regions.labels == page + 1
-    if not _holds_square(paper, square):
-        return None
-    # Otsu's split leaves out the page's paper in a shadow: grow the page into what stands clearly
-    # above the table, as far as it is joined to the lit paper
-    table_level, table_spread = _robust_spread(np.bincount(small[~inside], minlength=256))
-    low = table_level + max(3.0 * table_spread, PAGE_ABOVE_TABLE * (np.median(small[paper]) - table_level))
-    grown = components.label(small > low)
-    page = np.isin(grown.labels, np.unique(grown.labels[paper]))
-    # A page's edge is sharp; paper in a shadow or a vignette (the lit part of it taken for a page)
-    # darkens gradually, and above the darkest "table" it joins the lit paper all across the photo.
-    x0, y0, x1, y1 = _box_of(page)
-    table = _around(page)
-    if ((x1 - x0) * (y1 - y0) > PAGE_MAX_BOX * light.size or min(x1 - x0, y1 - y0) < PAGE_MIN_SIDE * min(light.shape)
-            or not _holds_square(page, max(2, round(PAGE_OWN_SQUARE * min(x1 - x0, y1 - y0))))
-            or _edge_sharpness(small, table) < (PAGE_EDGE_SHARPNESS if border <= PAGE_MAX_BORDER else PAGE_CORNER_SHARPNESS)):
-        return None
-    box = slice(y0 * step, min(gray.shape[0], y1 * step)), slice(x0 * step, min(gray.shape[1], x1 * step))
-    size = (box[1].stop - box[1].start, box[0].stop - box[0].start)
-    return box, np.asarray(Image.fromarray(table[y0:y1, x0:x1]).resize(size, Image.Resampling.NEAREST))
-
-
-def _box_of(mask: np.ndarray) -> tuple[int, int, int, int]:
-    """(x0, y0, x1, y1) of the True pixels of a mask that has some, ends exclusive."""
-    rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    return int(columns[0]), int(rows[0]), int(columns[-1]) + 1, int(rows[-1]) + 1
-
-
-def _around(page: np.ndarray) -> np.ndarray:
-    """What lies around the page: the pixels outside it joined to the image's edge (not its writing)."""
-    around = components.label(~page)
-    h, w = page.shape
-    x0, y0, x1, y1 = around.boxes.T
-    return np.isin(around.labels, np.flatnonzero((x0 == 0) | (y0 == 0) | (x1 == w) | (y1 == h)) + 1)
-
-
-def _edge_sharpness(gray: np.ndarray, around: np.ndarray) -> float:
-    """How much of the step from the page to what lies ``around`` it is made within one pixel of its
-    edge (the median over the edge); 0 if nothing lies around."""
-    if not around.any() or around.all():
-        return 0.0
-    edge = ~around & rank_filter(around, 1)
-    step = gray.astype(np.float32) - rank_filter(gray, 1, np.minimum)
-    contrast = float(np.median(gray[~around])) - float(np.median(gray[around]))
-    return float(np.median(step[edge])) / max(contrast, 1.0)
-
-
-def _holds_square(mask: np.ndarray, side: int) -> bool:
-    """Whether a ``side`` x ``side`` square of ``mask`` is covered (PAGE_SQUARE_COVER: the writing on a page is not)."""
-    if min(mask.shape) < side or np.count_nonzero(mask) < PAGE_SQUARE_COVER * side * side:
-        return False
-    summed = np.pad(mask.cumsum(0, dtype=np.int32).cumsum(1), ((1, 0), (1, 0)))
-    covered = summed[side:, side:] - summed[:-side, side:] - summed[side:, :-side] + summed[:-side, :-side]
-    return bool(covered.max() >= PAGE_SQUARE_COVER * side * side)
 
 
 def _ink_of_page(gray: np.ndarray, paper_known: bool = False) -> np.ndarray:
@@ -181,51 +67,10 @@ def _ink_of_page(gray: np.ndarray, paper_known: bool = False) -> np.ndarray:
     ``paper_known``: the page was found light (on a table): its ink is dark, whatever its border shows.
     """
     ink = _ink_from_gray(gray, light_ink_possible=not paper_known)
-    outside = _outside_the_page(ink)
+    outside = outside_the_page(ink)
     if outside is not None:
         ink[outside] = 0.0
     return ink
-
-
-def _outside_the_page(ink: np.ndarray) -> np.ndarray | None:
-    """The pixels of marks that are what lies beyond the page (a table, dark corners), or None.
-
-    A photo of a page often shows what it lies on along the image's edges, and it is darker than
-    the paper: ink, to the contrast map, and a frame read as a 0. Such a mark touches the image's
-    edge and is far thicker than the writing on the page (``OUTSIDE_WIDTH_RATIO`` times) or runs
-    along the edge. A character cut by the edge touches it with the ends of its strokes and is no
-    thicker than the rest of the ink; with too little other ink to tell (specks, or a blank page),
-    nothing is taken out.
-    """
-    mask = ink > 0.5
-    h, w = mask.shape
-    if not (mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any()):
-        return None
-    marks = components.label(mask)
-    boxes = marks.boxes
-    touching = np.flatnonzero((boxes[:, 0] == 0) | (boxes[:, 1] == 0) | (boxes[:, 2] == w) | (boxes[:, 3] == h))
-    if touching.size == marks.count:
-        return None
-    owned = np.isin(marks.labels, touching + 1)
-    writing_mask = mask & ~owned
-    writing = stroke_width(writing_mask)
-    if np.count_nonzero(writing_mask) < WRITING_MIN_AREA * writing * writing:
-        return None
-    outside = np.zeros(mask.shape, bool)
-    for index in touching:
-        x0, y0, x1, y1 = boxes[index]
-        own = marks.labels[y0:y1, x0:x1] == index + 1
-        width = stroke_width(own)  # the image's edge counts as outline, as in stroke_width
-        outline = 2.0 * np.count_nonzero(own) / max(width, 1e-6)
-        contact = sum(np.count_nonzero(side) for side, at_edge in (
-            (own[0], y0 == 0), (own[-1], y1 == h), (own[:, 0], x0 == 0), (own[:, -1], x1 == w)) if at_edge)
-        # thick, or lying along the edge (a quarter of its outline on it: a dark corner's wedge, where a
-        # character cut by the edge touches it only with the ends of its strokes)
-        if width >= OUTSIDE_WIDTH_RATIO * writing or contact >= OUTSIDE_CONTACT * outline:
-            outside[y0:y1, x0:x1] |= own
-    if not outside.any():
-        return None
-    return rank_filter(outside, 2)  # with the anti-aliased rim of those marks
 
 
 # --- pixel values --------------------------------------------------------------------------
@@ -255,13 +100,6 @@ def gray_uint8(image: Image.Image) -> np.ndarray:
     return np.asarray(image.getchannel(0) if image.mode == "LA" else image)
 
 
-def to_uint8(values: np.ndarray, scale: float = 1.0) -> np.ndarray:
-    """``values * scale`` rounded and clipped to 0..255, as uint8."""
-    scaled = np.multiply(values, scale)
-    np.rint(scaled, out=scaled)  # in place: one temporary array instead of three
-    return np.clip(scaled, 0, 255, out=scaled).astype(np.uint8)
-
-
 # --- finding the ink ---------------------------------------------------------------------------
 # Pixels are mapped with a multiply-add rather than a lookup table: numpy's fancy indexing costs
 # 20x a float multiply.
@@ -284,25 +122,25 @@ def _ink_from_alpha(image: Image.Image, alpha_levels: np.ndarray) -> np.ndarray:
     if colours.size:
         colours = colours.astype(np.float32)
         sample = colours[:, 0] if image.mode == "LA" else colours[:, :3] @ np.float32([0.299, 0.587, 0.114])
-        low, high = _percentiles(sample, 5, 95)
+        low, high = percentiles(sample, 5, 95)
         if high - low <= 16:
-            return _stretched(alpha_levels, _histogram(alpha_levels))
+            return stretched(alpha_levels, histogram(alpha_levels))
     # Several colours: show the canvas on a white page, as the user most likely saw it while
     # drawing; the ink is what is darker than that page (white "eraser" strokes vanish).
     gray = image.convert("L") if image.mode == "RGBA" else image.getchannel("L")
     contrast = np.asarray(ImageChops.multiply(ImageChops.invert(gray), Image.fromarray(alpha_levels)))  # (255-g)*a/255
-    return _stretched(contrast, _histogram(contrast))
+    return stretched(contrast, histogram(contrast))
 
 
 def _ink_from_gray(gray: np.ndarray, light_ink_possible: bool = True) -> np.ndarray:
     """Ink of a gray image: polarity from the border (unless ink is known dark), then the clean or the photo path."""
-    hist = _histogram(gray)
+    hist = histogram(gray)
     threshold = otsu(hist)
     if threshold is None:  # a single gray level: blank
         return np.zeros(gray.shape, np.float32)
     # The paper is what the border shows: light ink on dark only if the border is mostly dark
     # (chalk on a board, MNIST-style PNGs); tight crops of dark ink may touch half the border.
-    border = _border(gray)
+    border = border_pixels(gray)
     # ...and only if most of the image is dark too: under a vignette the border is dark paper, while
     # most of the page (the lit middle) is light.
     if (light_ink_possible and np.count_nonzero(border < threshold) > LIGHT_INK_BORDER * border.size
@@ -317,13 +155,13 @@ def _ink_from_gray(gray: np.ndarray, light_ink_possible: bool = True) -> np.ndar
         # Clean image (canvas, scan, data set): the paper is one exact level and there is no
         # noise to remove. Ink = contrast to the paper, 255 * (1 - level / mode), then stretched.
         contrast = np.clip(np.rint(255.0 * (1.0 - np.arange(256) / mode)), 0, 255).astype(np.int64)
-        levels = _stretch_levels(np.bincount(contrast, weights=hist, minlength=256))
+        levels = stretch_levels(np.bincount(contrast, weights=hist, minlength=256))
         if levels is None:
             return np.zeros(gray.shape, np.float32)
         low, high = levels
         # (255 * (1 - g / mode) - low) / (high - low) as one multiply-add on the gray levels
         scale = -255.0 / (mode * (high - low))
-        return _affine(gray, scale, (255.0 - low) / (high - low))
+        return affine(gray, scale, (255.0 - low) / (high - low))
     paper = _paper_level(gray, grid)
     contrast = np.clip(1.0 - gray / np.maximum(paper, 1.0), 0.0, 1.0)  # relative to the local paper
     ink = _clean_photo(to_uint8(contrast, 255.0))
@@ -333,7 +171,7 @@ def _ink_from_gray(gray: np.ndarray, light_ink_possible: bool = True) -> np.ndar
 
 def _clean_photo(contrast: np.ndarray) -> np.ndarray:
     """Soft-threshold a noisy uint8 contrast map and drop specks; all zeros if no ink stands out."""
-    hist = _histogram(contrast)
+    hist = histogram(contrast)
     threshold = otsu(hist)
     if threshold is None:
         return np.zeros(contrast.shape, np.float32)
@@ -343,22 +181,22 @@ def _clean_photo(contrast: np.ndarray) -> np.ndarray:
     # are the paper's. (Where the ink is most of the pixels, a character filling its crop, the
     # median is ink, far from the paper's contrast 0; where ink and paper are near halves, the
     # spread is the gap between them, not a fine grain.)
-    median, sigma = _robust_spread(hist)
+    median, sigma = robust_spread(hist)
     grain = median <= PAPER_MEDIAN_MAX * 255 and sigma <= GRAIN_SIGMA_MAX * 255
     if grain and abs(threshold - median) < PAPER_GRAIN_SIGMAS * sigma:
         return _ink_above(contrast, hist, median + PAPER_GRAIN_SIGMAS * sigma, median + 3.0 * sigma,
                           median + INK_ABOVE_GRAIN_SIGMAS * sigma)
     # Noise floor: median + 3 sigma of the paper (robust MAD estimate), never above the threshold.
-    median, sigma = _robust_spread(hist[: int(threshold) + 1])
+    median, sigma = robust_spread(hist[: int(threshold) + 1])
     low = min(median + 3.0 * sigma, threshold)
-    levels = _stretch_levels(hist, low, threshold)
+    levels = stretch_levels(hist, low, threshold)
     if levels is None and 2 * hist[int(threshold) + 1:].sum() < hist.sum():
         # Otsu split the paper from a faint haze (what is left of a shadow's edge after the
         # lighting is divided out), and a small character's ink is too few pixels to pull the
         # split its way: the ink is what stands clearly above the haze, if anything does.
-        haze = _core_level(hist, threshold)
+        haze = core_level(hist, threshold)
         return _ink_above(contrast, hist, threshold, haze, haze + MIN_CONTRAST * 255)
-    return remove_specks(_stretched(contrast, hist, low, threshold))
+    return remove_specks(stretched(contrast, hist, low, threshold))
 
 
 def _ink_above(contrast: np.ndarray, hist: np.ndarray, start: float, floor: float, core_at_least: float) -> np.ndarray:
@@ -377,7 +215,7 @@ def _ink_above(contrast: np.ndarray, hist: np.ndarray, start: float, floor: floa
         tail = hist.copy()
         tail[: int(threshold) + 1] = 0
         threshold = otsu(tail)
-        levels = None if threshold is None else _stretch_levels(hist, floor, threshold)
+        levels = None if threshold is None else stretch_levels(hist, floor, threshold)
         if levels is None:
             return np.zeros(contrast.shape, np.float32)  # nothing but grain: blank paper
         if levels[1] >= core_at_least:
@@ -386,7 +224,7 @@ def _ink_above(contrast: np.ndarray, hist: np.ndarray, start: float, floor: floa
         core_at_least = max(core_at_least, levels[1] + MIN_CONTRAST * 255)
     else:
         return np.zeros(contrast.shape, np.float32)  # only faint layers: no ink
-    ink = remove_specks(_stretched(contrast, hist, floor, threshold))
+    ink = remove_specks(stretched(contrast, hist, floor, threshold))
     marks = components.label(ink > 0.5)
     extents = np.maximum(marks.boxes[:, 2] - marks.boxes[:, 0], marks.boxes[:, 3] - marks.boxes[:, 1])
     if marks.count == 0 or extents.max() < max(MIN_MARK_PX, MIN_MARK * max(contrast.shape)):
@@ -407,7 +245,7 @@ def _without_lighting_edges(ink: np.ndarray, gray: np.ndarray) -> np.ndarray:
     mask = ink > 0.5
     if not mask.any():
         return ink
-    x0, y0, x1, y1 = _box_of(mask)
+    x0, y0, x1, y1 = box_of(mask)
     width = max(1, round(stroke_width(mask)))
     near, far = width + 1, 2 * width + 3  # the ring: beyond the stroke's anti-aliasing, within a stroke's reach
     h, w = mask.shape
@@ -448,13 +286,6 @@ def _group_medians(values: np.ndarray, groups: np.ndarray, count: int) -> np.nda
     return medians
 
 
-def _robust_spread(hist: np.ndarray) -> tuple[float, float]:
-    """(median, sigma) of the levels a histogram counts, sigma estimated as 1.4826 * MAD."""
-    levels = np.arange(hist.size)
-    median = weighted_median(levels, hist)
-    return median, 1.4826 * weighted_median(np.abs(levels - median), hist)
-
-
 def remove_specks(ink: np.ndarray) -> np.ndarray:
     """Zero the marks smaller than a pen dot (area < half the squared stroke width), with their haze.
 
@@ -469,112 +300,6 @@ def remove_specks(ink: np.ndarray) -> np.ndarray:
     keep[np.argmax(found.areas)] = True
     kept = np.concatenate([[False], keep])[found.labels]
     return np.where(rank_filter(kept, 2), ink, 0.0).astype(np.float32)
-
-
-def otsu(hist: np.ndarray) -> float | None:
-    """Otsu's threshold of a histogram, in bin units (between two bins); None if it has one level."""
-    # Called three times per image on 256 bins: written with as few numpy calls as possible.
-    hist = np.asarray(hist, dtype=np.float64)
-    weight0 = hist.cumsum()
-    weight1 = weight0[-1] - weight0
-    mass0 = (hist * np.arange(hist.size)).cumsum()
-    mean0 = mass0 / np.maximum(weight0, 1e-12)
-    mean1 = (mass0[-1] - mass0) / np.maximum(weight1, 1e-12)
-    between = weight0 * weight1 * (mean0 - mean1) ** 2  # 0 where either side is empty: never the best
-    peak = between.max()
-    if peak <= 0:
-        return None
-    best = np.flatnonzero(between >= peak * (1 - 1e-9))
-    return int(best.sum()) / best.size + 0.5  # the mean of the best thresholds
-
-
-def stretch(ink: np.ndarray) -> np.ndarray:
-    """Scale a float ink map (0..1) so its stroke cores reach 1.0 (clipped); zeros if blank.
-
-    The stroke core level is the median of the pixels above Otsu's threshold; nothing standing
-    out by ``MIN_CONTRAST`` counts as blank.
-    """
-    levels = to_uint8(np.asarray(ink, dtype=np.float32), 255.0)
-    return _stretched(levels, _histogram(levels))
-
-
-def _stretched(levels: np.ndarray, hist: np.ndarray, low: float = 0.0, threshold: float | None = None) -> np.ndarray:
-    """Ink in 0..1 from uint8 contrast levels: ``low`` -> 0, stroke cores -> 1; zeros if blank."""
-    found = _stretch_levels(hist, low, threshold)
-    if found is None:
-        return np.zeros(levels.shape, np.float32)
-    low, high = found
-    return _affine(levels, 1.0 / (high - low), -low / (high - low))
-
-
-def _stretch_levels(hist: np.ndarray, low: float = 0.0, threshold: float | None = None) -> tuple[float, float] | None:
-    """(low, stroke core level) in contrast levels; None if the ink does not stand out."""
-    if threshold is None:
-        # One level only (a solid crop): every non-zero pixel is stroke.
-        threshold = otsu(hist) or 0.5
-    high = _core_level(hist, threshold)
-    if high < MIN_CONTRAST * 255 or high - low < MIN_CONTRAST * 255 / 2:
-        return None
-    return low, high
-
-
-def _core_level(hist: np.ndarray, threshold: float) -> float:
-    """The median level of the pixels above ``threshold``: the stroke cores (or a haze's level)."""
-    first = math.ceil(threshold)
-    return weighted_median(np.arange(first, 256), hist[first:])
-
-
-def _affine(levels: np.ndarray, scale: float, offset: float) -> np.ndarray:
-    """clip(levels * scale + offset, 0, 1) as float32, computed in place."""
-    out = np.multiply(levels, np.float32(scale), dtype=np.float32)  # converts as it goes: no astype pass
-    out += np.float32(offset)
-    return np.clip(out, 0.0, 1.0, out=out)
-
-
-def _histogram(levels: np.ndarray) -> np.ndarray:
-    """256-bin histogram of a uint8 (H, W) image (of every other row of large images: statistics only).
-
-    Counted by Pillow's C loop (np.bincount first widens every level to int64). Counting loops stall
-    on long runs of one value, and a drawing is mostly one level, the paper's: when a sample says so,
-    that level is counted with a vectorized comparison and only the other pixels one by one.
-    """
-    if levels.size > 200_000:
-        levels = levels[::2]
-    levels = np.ascontiguousarray(levels, dtype=np.uint8)
-    sample = np.bincount(levels[::16, ::16].ravel(), minlength=256)
-    common = int(sample.argmax())
-    counted = levels if 2 * sample[common] < sample.sum() else levels[levels != common]
-    row = Image.frombuffer("L", (counted.size, 1), counted, "raw", "L", 0, 1)  # shares the array's memory
-    hist = np.array(row.histogram(), dtype=np.int64)
-    hist[common] += levels.size - counted.size
-    return hist
-
-
-def _percentiles(values: np.ndarray, *percents: float) -> list[float]:
-    """np.percentile(values, percents) (linear interpolation) without its ~50 us of overhead."""
-    ordered = np.sort(values, axis=None)
-    positions = np.float64(percents) / 100.0 * (ordered.size - 1)
-    return np.interp(positions, np.arange(ordered.size), ordered).tolist()
-
-
-def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
-    """Median of ``values`` each repeated ``weights`` times (0.0 if no weight).
-
-    An area-weighted median of the marks' heights is a line's character height: dots and fragments
-    hardly count.
-    """
-    order = np.argsort(values, kind="stable")
-    cumulative = np.cumsum(np.asarray(weights)[order])
-    if cumulative.size == 0 or cumulative[-1] <= 0:
-        return 0.0
-    return float(np.asarray(values)[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
-
-
-def _border(image: np.ndarray) -> np.ndarray:
-    """The pixels of a frame about 3% of the size wide (at least one pixel)."""
-    h, w = image.shape
-    k = max(1, round(0.03 * min(h, w)))
-    return np.concatenate([image[:k].ravel(), image[-k:].ravel(), image[k:-k, :k].ravel(), image[k:-k, -k:].ravel()])
 
 
 def _paper_grid(paper: np.ndarray) -> Image.Image:

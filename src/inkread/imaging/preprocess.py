@@ -25,7 +25,8 @@ from PIL import Image, ImageFilter
 from inkread.errors import InkreadError, InputImageError
 from inkread.imaging.components import check_mark_count
 from inkread.imaging.decode import load_image
-from inkread.imaging.ink import remove_specks, stretch, to_uint8
+from inkread.imaging.ink import remove_specks
+from inkread.imaging.levels import stretch, to_uint8
 from inkread.imaging.rules import remove_rules
 from inkread.imaging.stroke import change_width, stroke_anisotropy, stroke_width
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from inkread.imaging import components
-from inkread.imaging.ink import weighted_median
+from inkread.imaging.levels import weighted_median
 from inkread.imaging.stroke import run_lengths
 
 RULE_INK = 0.2  # rules are often fainter than the writing: found (and erased) down to this ink level

@@ -31,7 +31,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from inkread.imaging import components, punctuation
-from inkread.imaging.ink import weighted_median
+from inkread.imaging.levels import weighted_median
 from inkread.imaging.rules import remove_rules
 from inkread.imaging.stroke import rank_filter, stroke_width
 

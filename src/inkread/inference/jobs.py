@@ -22,7 +22,7 @@ from typing import TextIO
 from inkread.errors import InkreadError, command, option, option_value, warn
 from inkread.files import check_writable_folder, write_bytes_atomic
 from inkread.imaging.decode import IMAGE_SUFFIXES, is_image_name
-from inkread.imaging.ink import to_uint8
+from inkread.imaging.levels import to_uint8
 from inkread.inference.restrict import restriction
 from inkread.inference.results import Prediction, ReadResult
 

@@ -10,7 +10,8 @@ from PIL import Image
 
 from inkread.errors import InputImageError
 from inkread.imaging.decode import open_image
-from inkread.imaging.ink import gray_uint8, high_bit_depth, to_uint8
+from inkread.imaging.ink import gray_uint8, high_bit_depth
+from inkread.imaging.levels import to_uint8
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_MODES = ("1", "L", "LA", "P", "RGB", "RGBA")

@@ -1,0 +1,177 @@
+"""What in a photo is the page and what lies beyond it.
+
+* ``page_on_a_table``: a page lying on something darker (a table) that fills most of the photo; read
+  whole, such a photo is mostly dark, and the table would be taken for the paper. ``ink.ink_map``
+  reads the page's box on its own, and ``without_table_corners`` drops the marks in that box that lie
+  on the table (a turned page's corners).
+* ``outside_the_page``: marks along the image's edges that are the table or a dark corner of the
+  photo rather than writing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from inkread.imaging import components
+from inkread.imaging.levels import border_pixels, histogram, otsu, robust_spread
+from inkread.imaging.stroke import rank_filter, stroke_width
+
+OUTSIDE_WIDTH_RATIO = 3.0  # a mark at the image's edge this many times thicker than the writing lies beyond the page
+OUTSIDE_CONTACT = 0.25  # ...or a quarter of whose outline runs along the image's edge
+WRITING_MIN_AREA = 10  # ...judged only where the other ink is at least this many squared stroke widths (not specks)
+PAGE_MIN_PIXELS = 100  # a photo of a page on a table is at least this many pixels on its shorter side
+PAGE_LOOK_SIDE = 200  # a page on a table is looked for in a copy about this many pixels on its longer side
+PAGE_MAX_BORDER = 0.25  # a page on a table: light along a quarter of the image's edges at most (a page cut by one)...
+PAGE_CORNER_BORDER = 0.4  # ...or up to 40% (a page running off a corner of the photo) if its edge is sharper still:
+PAGE_CORNER_SHARPNESS = 0.5  # the lit side of a shadow across lined paper can pass for such a page's edge (up to 0.39)
+PAGE_MIN_SQUARE = 0.2  # a page: a light region holding a square a fifth of the image's shorter side...
+PAGE_SQUARE_COVER = 0.85  # ...85% covered (the rest: writing on it)...
+PAGE_MAX_BOX = 0.8  # ...whose box leaves a fifth of the image or more outside it...
+PAGE_MIN_SIDE = 0.25  # ...and is at least a quarter of the image's shorter side each way...
+PAGE_OWN_SQUARE = 0.5  # ...solid: it holds a square half of its own shorter side (a bold stroke is thinner)...
+PAGE_DARK_AROUND = 0.9  # ...where nine pixels in ten are dark (a table, not more paper)
+PAGE_EDGE_SHARPNESS = 0.2  # ...and whose edge makes a fifth of the step to it within a pixel (a shadow's does not)
+PAGE_ABOVE_TABLE = 0.25  # the page's paper in shade: a quarter of the way from the table's level to the lit paper's
+
+
+def page_on_a_table(gray: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray] | None:
+    """The box of a page that lies on something darker filling most of the photo (a table), and
+    which pixels of the box are the table (a turned page's corners); None if there is no such page.
+
+    Read whole, such a photo is mostly dark: the table was taken for the paper and the page for a
+    great light stroke (dark ink on it unread). A page is the largest light region of a photo (100
+    pixels or more each way): solid (it holds a square a fifth of the image's shorter side and half of
+    its own, where a bold stroke is thinner), a quarter of the image or more each way, inside the
+    photo (light along a quarter of its edges at most, or 40% for one running off a corner of the
+    photo, whose edge must then be sharper), with dark all around, and with a sharp edge;
+    light writing on a dark board has no such region, nor has paper in a soft shadow or a vignette.
+    Looked for in a copy about 200 pixels wide: a few milliseconds, a tenth of one for a drawing on
+    white. A page filling most of the photo is left to the whole image's reading.
+    """
+    if min(gray.shape) < PAGE_MIN_PIXELS:  # a data set's bitmap or a crop, not a photo of a page on a table
+        return None
+    step = max(1, max(gray.shape) // PAGE_LOOK_SIDE)
+    small = gray[::step, ::step]
+    threshold = otsu(histogram(small))
+    if threshold is None:
+        return None
+    light = small >= threshold
+    square = max(2, round(PAGE_MIN_SQUARE * min(light.shape)))
+    border = border_pixels(light).mean()
+    if border > PAGE_CORNER_BORDER or not _holds_square(light, square):  # (quick: no page to label)
+        return None
+    regions = components.label(light)
+    page = int(np.argmax(regions.areas))  # the largest light region
+    x0, y0, x1, y1 = regions.boxes[page]
+    inside = np.zeros(light.shape, bool)
+    inside[y0:y1, x0:x1] = True
+    if inside.sum() > PAGE_MAX_BOX * light.size or light[~inside].mean() > 1 - PAGE_DARK_AROUND:
+        return None
+    paper = regions.labels == page + 1
+    if not _holds_square(paper, square):
+        return None
+    # Otsu's split leaves out the page's paper in a shadow: grow the page into what stands clearly
+    # above the table, as far as it is joined to the lit paper
+    table_level, table_spread = robust_spread(np.bincount(small[~inside], minlength=256))
+    low = table_level + max(3.0 * table_spread, PAGE_ABOVE_TABLE * (np.median(small[paper]) - table_level))
+    grown = components.label(small > low)
+    page = np.isin(grown.labels, np.unique(grown.labels[paper]))
+    # A page's edge is sharp; paper in a shadow or a vignette (the lit part of it taken for a page)
+    # darkens gradually, and above the darkest "table" it joins the lit paper all across the photo.
+    x0, y0, x1, y1 = box_of(page)
+    table = _around(page)
+    if ((x1 - x0) * (y1 - y0) > PAGE_MAX_BOX * light.size or min(x1 - x0, y1 - y0) < PAGE_MIN_SIDE * min(light.shape)
+            or not _holds_square(page, max(2, round(PAGE_OWN_SQUARE * min(x1 - x0, y1 - y0))))
+            or _edge_sharpness(small, table) < (PAGE_EDGE_SHARPNESS if border <= PAGE_MAX_BORDER else PAGE_CORNER_SHARPNESS)):
+        return None
+    box = slice(y0 * step, min(gray.shape[0], y1 * step)), slice(x0 * step, min(gray.shape[1], x1 * step))
+    size = (box[1].stop - box[1].start, box[0].stop - box[0].start)
+    return box, np.asarray(Image.fromarray(table[y0:y1, x0:x1]).resize(size, Image.Resampling.NEAREST))
+
+def without_table_corners(on_page: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """The ink of a page's box (``on_page``, changed in place) without the marks at the box's edge that
+    lie mostly on the table (``table``: which pixels of the box are the table): a turned page's corners."""
+    marks = components.label(on_page > 0.5)
+    h, w = table.shape
+    x0, y0, x1, y1 = marks.boxes.T
+    at_edge = (x0 == 0) | (y0 == 0) | (x1 == w) | (y1 == h)
+    on_table = at_edge & (np.bincount(marks.labels[table], minlength=marks.count + 1)[1:] >= 0.5 * marks.areas)
+    if on_table.any():
+        on_page[rank_filter(np.isin(marks.labels, np.flatnonzero(on_table) + 1), 2)] = 0.0
+    return on_page
+
+
+def box_of(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) of the True pixels of a mask that has some, ends exclusive."""
+    rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return int(columns[0]), int(rows[0]), int(columns[-1]) + 1, int(rows[-1]) + 1
+
+
+def _around(page: np.ndarray) -> np.ndarray:
+    """What lies around the page: the pixels outside it joined to the image's edge (not its writing)."""
+    around = components.label(~page)
+    h, w = page.shape
+    x0, y0, x1, y1 = around.boxes.T
+    return np.isin(around.labels, np.flatnonzero((x0 == 0) | (y0 == 0) | (x1 == w) | (y1 == h)) + 1)
+
+
+def _edge_sharpness(gray: np.ndarray, around: np.ndarray) -> float:
+    """How much of the step from the page to what lies ``around`` it is made within one pixel of its
+    edge (the median over the edge); 0 if nothing lies around."""
+    if not around.any() or around.all():
+        return 0.0
+    edge = ~around & rank_filter(around, 1)
+    step = gray.astype(np.float32) - rank_filter(gray, 1, np.minimum)
+    contrast = float(np.median(gray[~around])) - float(np.median(gray[around]))
+    return float(np.median(step[edge])) / max(contrast, 1.0)
+
+
+def _holds_square(mask: np.ndarray, side: int) -> bool:
+    """Whether a ``side`` x ``side`` square of ``mask`` is covered (PAGE_SQUARE_COVER: the writing on a page is not)."""
+    if min(mask.shape) < side or np.count_nonzero(mask) < PAGE_SQUARE_COVER * side * side:
+        return False
+    summed = np.pad(mask.cumsum(0, dtype=np.int32).cumsum(1), ((1, 0), (1, 0)))
+    covered = summed[side:, side:] - summed[:-side, side:] - summed[side:, :-side] + summed[:-side, :-side]
+    return bool(covered.max() >= PAGE_SQUARE_COVER * side * side)
+
+
+def outside_the_page(ink: np.ndarray) -> np.ndarray | None:
+    """The pixels of marks that are what lies beyond the page (a table, dark corners), or None.
+
+    A photo of a page often shows what it lies on along the image's edges, and it is darker than
+    the paper: ink, to the contrast map, and a frame read as a 0. Such a mark touches the image's
+    edge and is far thicker than the writing on the page (``OUTSIDE_WIDTH_RATIO`` times) or runs
+    along the edge. A character cut by the edge touches it with the ends of its strokes and is no
+    thicker than the rest of the ink; with too little other ink to tell (specks, or a blank page),
+    nothing is taken out.
+    """
+    mask = ink > 0.5
+    h, w = mask.shape
+    if not (mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any()):
+        return None
+    marks = components.label(mask)
+    boxes = marks.boxes
+    touching = np.flatnonzero((boxes[:, 0] == 0) | (boxes[:, 1] == 0) | (boxes[:, 2] == w) | (boxes[:, 3] == h))
+    if touching.size == marks.count:
+        return None
+    owned = np.isin(marks.labels, touching + 1)
+    writing_mask = mask & ~owned
+    writing = stroke_width(writing_mask)
+    if np.count_nonzero(writing_mask) < WRITING_MIN_AREA * writing * writing:
+        return None
+    outside = np.zeros(mask.shape, bool)
+    for index in touching:
+        x0, y0, x1, y1 = boxes[index]
+        own = marks.labels[y0:y1, x0:x1] == index + 1
+        width = stroke_width(own)  # the image's edge counts as outline, as in stroke_width
+        outline = 2.0 * np.count_nonzero(own) / max(width, 1e-6)
+        contact = sum(np.count_nonzero(side) for side, at_edge in (
+            (own[0], y0 == 0), (own[-1], y1 == h), (own[:, 0], x0 == 0), (own[:, -1], x1 == w)) if at_edge)
+        # thick, or lying along the edge (a quarter of its outline on it: a dark corner's wedge, where a
+        # character cut by the edge touches it only with the ends of its strokes)
+        if width >= OUTSIDE_WIDTH_RATIO * writing or contact >= OUTSIDE_CONTACT * outline:
+            outside[y0:y1, x0:x1] |= own
+    if not outside.any():
+        return None
+    return rank_filter(outside, 2)  # with the anti-aliased rim of those marks
