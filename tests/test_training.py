@@ -199,13 +199,13 @@ def _config(out: Path, **changes) -> TrainConfig:
 
 def test_a_checkpoint_from_before_split_seed_resumes_only_with_the_split_it_used():
     """Runs saved before --split-seed split the data by --seed: resuming one must ask for that split."""
-    from inkread.training.loop import _check_resume_matches
+    from inkread.training.start import check_resume_matches
 
     old_run = {"config": {"dataset": "mnist", "arch": "inknet", "seed": 1, "batch_size": 128}}
     config = TrainConfig(dataset="mnist", out="runs/x", seed=1, batch_size=128).resolved()
     with pytest.raises(InkreadError, match=r"different split_seed \(0\).*\(1\)"):
-        _check_resume_matches(old_run, config)
-    _check_resume_matches(old_run, replace(config, split_seed=1))  # the split it was trained on: fine
+        check_resume_matches(old_run, config)
+    check_resume_matches(old_run, replace(config, split_seed=1))  # the split it was trained on: fine
     assert "split_seed" not in old_run["config"]  # the saved state is read, not rewritten
 
 

@@ -265,7 +265,7 @@ def test_export_checked_on_a_data_set_too_small_for_a_test_split_is_refused(tmp_
 
 def test_a_small_data_set_trains_in_smaller_batches_unless_one_is_given(tmp_path, capsys):
     """At the recipe's 128, 138 images were 8 steps in all and the model only guessed."""
-    from inkread.training.loop import small_data_batch
+    from inkread.training.start import small_data_batch
 
     assert [small_data_batch(n, 128) for n in (111, 3200, 6400, 54000)] == [16, 64, 128, 128]
     assert small_data_batch(100, 8) == 8  # never larger than asked

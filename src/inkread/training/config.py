@@ -9,6 +9,8 @@ from typing import Optional
 from inkread.errors import InkreadError, option
 from inkread.training.augment import AugmentConfig
 
+OPTIMIZERS = ("adam", "adamw", "muon")  # adam: the seed projects' (no weight decay unless asked for)
+
 # The recipes. "seed" is exactly what the seed projects do; "inknet" is ours (see benchmarks/).
 RECIPES = {
     "seed": dict(epochs=10, batch_size=128, lr=1e-3, augment="off", schedule="constant", weight_decay=0.0,

@@ -38,7 +38,8 @@ from inkread.training.checkpoint import (CHECKPOINT_FILE, check_unchanged_on_res
                                          save_checkpoint, say_interrupted)
 from inkread.training.config import check_recipe
 from inkread.training.console import progress_bar, say
-from inkread.training.loop import absolute_model, meta_record, torch_threads_restored, use_bf16
+from inkread.training.loop import torch_threads_restored, use_bf16
+from inkread.training.start import absolute_model, meta_record
 
 CHUNK_BATCHES = 16  # lines are made this many batches at a time and sorted by width: little padding
 
