@@ -77,8 +77,9 @@ def writing_ink(source: Any) -> np.ndarray:
     return ink
 
 
-def may_be_inverted(ink: np.ndarray) -> bool:
-    """Whether the "ink" may be the paper: it covers a fifth of the image or more, and much of its border.
+def may_be_inverted(ink: np.ndarray, least_share: float | None = None) -> bool:
+    """Whether the "ink" may be the paper: it covers ``least_share`` of the image or more (a fifth, unless
+    told), and much of its border.
 
     Polarity is taken from the border (``ink.py``): light ink on dark paper only if three quarters of
     the border are dark. A tight crop of light ink touches the border with its strokes on every side,
@@ -88,7 +89,7 @@ def may_be_inverted(ink: np.ndarray) -> bool:
     of its border only in tight crops, where the second reading rarely wins.
     """
     solid = ink > INK_THRESHOLD
-    if solid.mean() <= INVERTED_INK_SHARE:
+    if solid.mean() <= (INVERTED_INK_SHARE if least_share is None else least_share):
         return False
     border = np.concatenate([solid[0], solid[-1], solid[1:-1, 0], solid[1:-1, -1]])
     return bool(border.mean() > INVERTED_BORDER_SHARE)

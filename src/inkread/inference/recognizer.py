@@ -65,8 +65,17 @@ SEVERAL_OVER_ONE = 0.9
 WIDE_FOR_DIGITS = 1.4
 # predict() and read(): an image whose "ink" may be its paper (imaging.preprocess.may_be_inverted: a tight
 # crop of light ink) is read the other way round too, and that reading is kept if it is this many times
-# surer (read: its characters' mean confidence).
+# surer (read: its characters' mean confidence)...
 INVERTED_OVER_UPRIGHT = 1.3
+# ...or (predict only), near certainty, where a confidence cannot grow 1.3x (the box around a dark 6 read as 3 at 0.85,
+# the 6 itself at 0.97), if it leaves this many times less doubt (1 - confidence). Chosen on the first 300
+# images of each set of benchmarks/polarity.py (1.5, 2, 3, 5, 8 tried; 1.5 began to cost dark ink).
+INVERTED_DOUBT_RATIO = 2.0
+# read() keeps the stricter rules of before (the "ink" over 40% of the image; 1.3x surer only): it compares
+# the mean confidence of several characters, and read the other way round, a bold dark digit's paper falls
+# into fragments that read surely ("121," for a semeion 1). With predict's rules, semeion read one
+# character per image 94.2% -> 93.5% (benchmarks/read_characters.py), all 23 images it turned misread.
+READ_INVERTED_INK_SHARE = 0.4
 
 Errors = Literal["raise", "return"]
 
@@ -184,7 +193,7 @@ class Recognizer:
             if inverted:  # read the other way round too, and keep the surer reading
                 flipped = self.predict_preprocessed(np.stack(list(inverted.values())), only=only, top_k=top_k)
                 for index, answer in zip(inverted, flipped):
-                    if answer.confidence > INVERTED_OVER_UPRIGHT * answers[index].confidence:
+                    if _other_way_surer(answers[index].confidence, answer.confidence):
                         answers[index] = answer
             for index, ink in apart.items():
                 answers[index] = self._flag_several(answers[index], ink, only)
@@ -260,7 +269,7 @@ class Recognizer:
         self._check(only, top_k)
         ink, scale = load_image_scaled(image)
         result = self._read_ink(ink, scale, only, top_k)
-        if may_be_inverted(ink):  # its "ink" may be its paper (predict_batch): read it the other way round too
+        if may_be_inverted(ink, READ_INVERTED_INK_SHARE):  # its "ink" may be its paper: read it the other way round too
             try:
                 other = self._read_ink(1.0 - ink, scale, only, top_k)
             except InkreadError:  # too many marks that way round: the first reading stands
@@ -478,6 +487,12 @@ class Recognizer:
                 uncertain=confidence < self.uncertain_below or margin < self.margin_below or row_unlike,
             ))
         return predictions
+
+
+def _other_way_surer(upright: float, other: float) -> bool:
+    """Whether the reading of an image the other way round (confidence ``other``) wins over the reading as
+    the image came (``upright``): INVERTED_OVER_UPRIGHT times surer, or INVERTED_DOUBT_RATIO times less in doubt."""
+    return other > INVERTED_OVER_UPRIGHT * upright or (other > upright and INVERTED_DOUBT_RATIO * (1.0 - other) < 1.0 - upright)
 
 
 def _kind(label: str) -> str | None:
