@@ -627,3 +627,25 @@ def test_an_unknown_line_model_for_touching_characters_is_named_as_that_argument
         Recognizer.load("digits", touching="bogus")
     with pytest.raises(ModelBundleError, match=r"^unknown model 'bogus': use lines after the \+"):
         Recognizer.load("digits+bogus")
+
+
+@pytest.mark.parametrize("upright, other, wins", [
+    (0.50, 0.66, True),   # 1.32x surer
+    (0.50, 0.64, False),  # 1.28x, and 0.36 of doubt against 0.50
+    (0.85, 0.97, True),   # 1.14x only, but 0.03 of doubt against 0.15: a box around a dark 6 against the 6
+    (0.90, 0.93, False),  # 0.07 of doubt against 0.10: not half
+    (0.97, 0.90, False),  # less sure
+])
+def test_the_reading_the_other_way_round_wins_if_surer_by_a_third_or_half_as_much_in_doubt(upright, other, wins):
+    from inkread.inference.recognizer import _other_way_surer
+
+    assert _other_way_surer(upright, other) is wins
+
+
+def test_may_be_inverted_from_a_fifth_of_the_image_unless_told_otherwise():
+    from inkread.imaging.preprocess import may_be_inverted
+
+    paper_of_a_bold_crop = np.zeros((40, 20), np.float32)
+    paper_of_a_bold_crop[:, :6] = 1.0  # "ink" 30% of the crop, along its whole left side
+    assert may_be_inverted(paper_of_a_bold_crop)
+    assert not may_be_inverted(paper_of_a_bold_crop, 0.4)  # read's stricter share
