@@ -20,7 +20,6 @@ canvas and tablet digits, not from MNIST) are for evaluation: never tune on them
 
 from __future__ import annotations
 
-import contextlib
 import random
 import sys
 from pathlib import Path
@@ -29,7 +28,6 @@ import numpy as np
 from PIL import Image
 
 from inkread.imaging.decode import load_image
-from inkread.imaging.preprocess import NoInkError, normalize
 from inkread.imaging.segment import segment
 from inkread.inference.line_reader import LineReader
 from inkread.inference.recognizer import Recognizer
@@ -82,15 +80,10 @@ def read_by_width(readers: dict, page: np.ndarray) -> tuple[str, int]:
     """The baseline: the width rule's segmentation alone (``segment`` without a chooser), each glyph's ink
     normalized and read as ``read`` reads it. (Not ``predict(glyph.ink)``: that takes the crop for an image
     of its own, and a tight crop of a 1 may be read the other way round, as the box around it: a 0.)"""
-    recognizer = readers["characters"]
     glyphs = [glyph for line in segment(load_image(page)) for glyph in line]
-    inputs = []
-    for glyph in glyphs:
-        if glyph.mark is None:
-            with contextlib.suppress(NoInkError):  # a faint speck: read leaves it out too
-                inputs.append(normalize(glyph.ink, recognizer.meta.recipe))
-    answers = recognizer.predict_preprocessed(np.stack(inputs), only="digits") if inputs else []
-    return "".join(answer.label or "" for answer in answers), len(glyphs)
+    # a faint speck (no ink worth reading) is left out, as read leaves it out
+    answers = readers["characters"].predict_glyphs([glyph.ink for glyph in glyphs if glyph.mark is None], only="digits")
+    return "".join(answer.label or "" for answer in answers if answer is not None), len(glyphs)
 
 
 def read_by_model(readers: dict, page: np.ndarray) -> tuple[str, int]:

@@ -391,6 +391,21 @@ def test_read_two_lines_of_rendered_digits(font):
     assert 0 <= left < right <= 900 and 0 <= top < bottom <= 500
 
 
+
+def test_predict_glyphs_reads_ink_crops_as_read_reads_each_character(font):
+    def ink_crop(text: str) -> np.ndarray:
+        ink = 1.0 - np.asarray(render(text), np.float32) / 255
+        rows, cols = np.nonzero(ink > 0.5)
+        return ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]  # tight: the ink touches every side
+
+    crops = [ink_crop("4"), np.zeros((30, 20), np.float32), ink_crop("7")]
+    answers = font.predict_glyphs(crops, top_k=2)
+    assert answers[1] is None  # no ink: nothing to read, and the others keep their places
+    assert [answers[0].label, answers[2].label] == ["4", "7"] and len(answers[0].top_k) == 2
+    assert font.predict_glyphs([]) == []
+    with pytest.raises(InkreadError, match="top_k"):
+        font.predict_glyphs(crops, top_k=0)
+
 def test_read_blank_is_nothing_to_read(font):
     result = font.read(Image.new("L", (300, 100), 255))
     assert result.no_ink and result.text == "" and result.characters == [] and str(result) == "nothing to read"

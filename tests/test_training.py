@@ -279,6 +279,19 @@ def test_bad_options_are_refused():
         train(TrainConfig(dataset="mnist", out="unused", limit=0, data_dir="/nonexistent"))
 
 
+
+def test_the_command_line_offers_exactly_the_choices_the_config_accepts():
+    # The CLI spells its choices out so that ``inkread --help`` needs no torch; this keeps them true.
+    from inkread.cli import build_parser
+    from inkread.training.augment import PRESETS
+    from inkread.training.config import OPTIMIZERS, PRECISIONS
+
+    train_parser = build_parser()._subparsers._group_actions[0].choices["train"]
+    choices = {action.dest: action.choices for action in train_parser._actions if action.choices}
+    assert sorted(choices["optimizer"]) == sorted(OPTIMIZERS)
+    assert sorted(choices["precision"]) == sorted(PRECISIONS)
+    assert sorted(choices["augment"]) == sorted(["off", *PRESETS])
+
 def test_the_shipped_weights_are_the_average_of_the_best_validation_epoch(tmp_path, mnist_slice):
     snapshots = {}
 

@@ -428,14 +428,24 @@ class Recognizer:
         return (lambda ink, candidates, counts: best_cuts(ink, candidates, counts, read_pieces, EXTRA_CUT_COST),
                 lambda count, spans, inks: best_groups(count, spans, inks, read_pieces, JOIN_GAIN))
 
+    def predict_glyphs(self, inks: list[np.ndarray], only: str | None = None, top_k: int = 3) -> list[Prediction | None]:
+        """Recognize ink crops as ``read`` reads each character it cuts: float (H, W) maps, ink 1.0 on 0.0.
+
+        Each crop is normalized by its own box, with none of ``predict``'s work on a whole image (no
+        polarity guess, no page or speck cleanup). None for a crop with no ink worth reading.
+        """
+        self._check(only, top_k)
+        inputs, readable = self._normalized(inks)
+        predictions: list[Prediction | None] = [None] * len(inks)
+        if inputs:
+            for index, prediction in zip(readable, self._rank(self.model.logits(np.stack(inputs)[:, None]), only, top_k)):
+                predictions[index] = prediction
+        return predictions
+
     def _confidences(self, inks: list[np.ndarray], only: str | None) -> list[float]:
         """The model's confidence in its best answer for each ink crop (0.0 for one without ink)."""
-        inputs, readable = self._normalized(inks)
-        confidences = [0.0] * len(inks)
-        if inputs:
-            for index, prediction in zip(readable, self._rank(self.model.logits(np.stack(inputs)[:, None]), only, 2)):
-                confidences[index] = prediction.confidence
-        return confidences
+        return [0.0 if prediction is None else prediction.confidence
+                for prediction in self.predict_glyphs(inks, only, top_k=2)]
 
     def _normalized(self, inks: list[np.ndarray]) -> tuple[list[np.ndarray], list[int]]:
         """Model inputs for the ink crops that hold ink, and their indices in ``inks``."""

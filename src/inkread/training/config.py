@@ -10,6 +10,7 @@ from inkread.errors import InkreadError, option
 from inkread.training.augment import AugmentConfig
 
 OPTIMIZERS = ("adam", "adamw", "muon")  # adam: the seed projects' (no weight decay unless asked for)
+PRECISIONS = ("auto", "bf16", "fp32")  # auto: bf16 where the CPU has it natively
 
 # The recipes. "seed" is exactly what the seed projects do; "inknet" is ours (see benchmarks/).
 RECIPES = {

@@ -22,7 +22,7 @@ from inkread.errors import DatasetError, InkreadError, first_few, first_line, op
 from inkread.models import ARCHITECTURES
 from inkread.training.augment import PRESETS
 from inkread.training.checkpoint import CHECKPOINT_FILE, check_unchanged_on_resume, load_checkpoint, refuse_existing_run
-from inkread.training.config import FIXED_ON_RESUME, OPTIMIZERS, TrainConfig, check_recipe
+from inkread.training.config import FIXED_ON_RESUME, OPTIMIZERS, PRECISIONS, TrainConfig, check_recipe
 from inkread.training.console import say, warn
 
 MIN_STEPS_PER_EPOCH = 50  # a small data set trains in smaller batches (down to MIN_BATCH) to take this many steps
@@ -185,8 +185,8 @@ def _check_config(config: TrainConfig) -> None:
         raise InkreadError(f"{option('limit')} must be at least 1 training image, got {config.limit}")
     if config.patience is not None and config.patience < 1:
         raise InkreadError(f"{option('patience')} must be at least 1 epoch, got {config.patience}")
-    if config.precision not in ("fp32", "bf16", "auto"):
-        raise InkreadError(f"{option('precision')} must be one of fp32, bf16, auto")
+    if config.precision not in PRECISIONS:
+        raise InkreadError(f"{option('precision')} must be one of {', '.join(PRECISIONS)}")
     if config.optimizer not in OPTIMIZERS:
         raise InkreadError(f"{option('optimizer')} must be one of {', '.join(OPTIMIZERS)}")
     if not (0 <= config.ema < 1):
