@@ -356,14 +356,31 @@ def test_the_shipped_line_model_keeps_the_gap_in_a_phone_number():
     assert LineReader.load("lines").read(sample, only="digits").text == "0612 334"
 
 
-def test_ink_in_which_no_allowed_character_is_read_is_unread_not_blank():
-    """Digits read with only letters allowed: the image has ink, so the answer is uncertain, not 'no ink'."""
-    from inkread.inference.results import NOTHING_READ
-
+def test_characters_asked_of_a_line_that_holds_none_give_the_best_of_them_flagged():
+    """Letters asked of a line of digits: the model still says where each character is, and the best
+    allowed letter is given there, flagged (renormalized with the blank, the blank won every column: "")."""
     sample = Path(__file__).resolve().parents[1] / "samples" / "text" / "two-lines-2026-1121.png"
-    result = LineReader.load("lines").read(sample, only="ACGT")
+    reader = LineReader.load("lines")
+    assert reader.read(sample).text == "2026\n1121"
+    result = reader.read(sample, only="ACGT")
+    assert len(result.text.replace("\n", "")) == 8 and set(result.text) <= set("ACGT\n") and result.uncertain
+    assert all(c.uncertain for c in result.characters if not c.punctuation) and not result.no_ink
+    # One allowed character is always the answer: its confidence is its probability before the restriction.
+    ones = reader.read(sample, only="1")
+    assert ones.text.replace("\n", "") == "1" * 8 and ones.uncertain
+    unrestricted = [c.label for c in reader.read(sample).characters]
+    assert [c.confidence > 0.1 for c in ones.characters] == [label == "1" for label in unrestricted]  # a 2 is no 1
+    assert [(label, pytest.approx(confidence)) for label, confidence in ones.characters[0].top_k[:1]] == \
+        [("1", ones.characters[0].confidence)]
+
+
+def test_ink_in_which_no_character_is_read_is_unread_not_blank():
+    from inkread.inference.results import NOTHING_READ, ReadResult
+
+    result = ReadResult.of([], ink_found=True)
     assert (result.text, result.no_ink, result.uncertain) == ("", False, True)
     assert str(result) == NOTHING_READ and result.to_dict()["no_ink"] is False
+    assert ReadResult.of([], ink_found=False).no_ink
 
 
 def test_each_character_box_is_the_ink_around_where_ctc_read_it():

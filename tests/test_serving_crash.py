@@ -165,6 +165,14 @@ def test_log_requests_prints_an_access_log_line_per_request(tmp_path, digits_bun
     assert '"POST /api/v1/predict HTTP/1.1" 200' in (tmp_path / "log.txt").read_text()
 
 
+def test_a_server_started_from_the_command_line_names_a_requests_fields_as_fields(tmp_path, digits_bundle):
+    """The command line spells settings as options (--only); its server's answers must name fields (only=...)."""
+    args = ["--model", str(digits_bundle), "--data-dir", str(tmp_path / "data"), "--workers", "1"]
+    with running_server(args, tmp_path / "log.txt") as server:
+        answer = httpx2.post(f"{server.url}/api/v1/predict?only=letters", files={"file": ("d.png", png(render("3")), "image/png")})
+    assert answer.status_code == 422 and answer.json()["detail"].startswith("only='letters': this model has no letters")
+    assert "--only" not in answer.json()["detail"]
+
 def test_allowed_host_option_names_a_host_the_server_answers_to(tmp_path, digits_bundle):
     """`inkread serve --allowed-host NAME` as typed: that name is answered, others are refused with the fix."""
     args = ["--model", str(digits_bundle), "--data-dir", str(tmp_path / "data"), "--workers", "1",

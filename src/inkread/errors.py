@@ -38,10 +38,11 @@ _command_line = False
 
 
 @contextmanager
-def command_line_spelling() -> Iterator[None]:
-    """Within it, ``option()`` and ``option_value()`` spell settings as the command line's options."""
+def command_line_spelling(on: bool = True) -> Iterator[None]:
+    """Within it, ``option()`` and ``option_value()`` spell settings as the command line's options; with
+    ``on=False``, as fields (``only``) even under the command line: ``inkread serve``'s requests name fields."""
     global _command_line
-    before, _command_line = _command_line, True
+    before, _command_line = _command_line, on
     try:
         yield
     finally:

@@ -129,14 +129,27 @@ class LineReader:
         restricted = None if only is None else restriction(self.labels, only)
         allowed = None if restricted is None else set(restricted.names)
         allowed_share = None  # per column: the allowed characters' share of the model's belief in a character
+        unrestricted = log_probs
         if restricted is not None and not restricted.everything:
             always = [self.labels.index(c) + 1 for c in " " + LINE_MARKS if c in self.labels]  # as Recognizer: marks pass
-            keep = np.concatenate([[0], restricted.indices + 1, always]).astype(int)
+            chosen = restricted.indices + 1
+            kept = np.concatenate([chosen, always]).astype(int)
+            in_character = np.logaddexp.reduce(log_probs[:, 1:], axis=1)  # log P(not the blank)
+            allowed_share = np.exp(np.logaddexp.reduce(log_probs[:, kept], axis=1) - in_character)
+            # The blank, the space and the marks keep their probabilities, and the allowed characters share
+            # the rest in their proportions: the model still says where a character is, the allowed ones
+            # say which. (Renormalized with the blank, the blank won every column of letters asked of
+            # digits, and nothing was read at all.)
+            in_others = np.logaddexp.reduce(log_probs[:, [0, *always]], axis=1)
+            with np.errstate(divide="ignore"):  # a column sure of the blank, space or marks: nothing to share
+                to_share = np.log1p(-np.minimum(np.exp(in_others), 1.0))
             masked = np.full_like(log_probs, -np.inf)
-            masked[:, keep] = log_probs[:, keep]
-            probabilities = np.exp(log_probs)
-            allowed_share = probabilities[:, keep[1:]].sum(axis=1) / np.maximum(probabilities[:, 1:].sum(axis=1), 1e-30)
-            log_probs = masked - np.logaddexp.reduce(masked, axis=1, keepdims=True)
+            masked[:, [0, *always]] = log_probs[:, [0, *always]]
+            masked[:, chosen] = log_probs[:, chosen] + (to_share - np.logaddexp.reduce(log_probs[:, chosen], axis=1))[:, None]
+            log_probs = masked
+        # One allowed character is always the answer: renormalized it would be sure of anything. As in
+        # Recognizer, its probability before the restriction says how much it looks the part.
+        sole = self.labels[restricted.indices[0]] if restricted is not None and len(restricted.indices) == 1 else None
 
         def ink_column(column: int) -> int:  # a model column (2 normalized pixels) -> the ink map's column
             return max(0, round((2 * column - MARGIN) / scale + first_column))
@@ -146,11 +159,15 @@ class LineReader:
 
         def ranking(column: int) -> list[tuple[str, float]]:
             probabilities = np.exp(log_probs[column, 1:])  # not the blank
+            if sole is not None:
+                probabilities[self.labels.index(sole)] = np.exp(unrestricted[column, self.labels.index(sole) + 1])
             best = [k for k in np.argsort(-probabilities, kind="stable") if self.labels[k] != " " and probabilities[k] > 0]
             return [(self.labels[k], float(probabilities[k])) for k in best[:top_k]]
 
         def character(char: str, confidence: float, first: int, last: int, from_lexicon: bool) -> Read:
             column = surest_column(char, first, last)
+            if char == sole and not from_lexicon:
+                confidence = float(np.exp(unrestricted[column, self.labels.index(sole) + 1]))
             return Read(char, confidence, ink_column(first), ink_column(last + 1),
                         [(char, confidence)] if from_lexicon else ranking(column),
                         allowed_share is not None and char != " " and bool(allowed_share[column] < ALLOWED_SHARE_BELOW))

@@ -19,7 +19,7 @@ import sys
 import time
 import traceback
 
-from inkread.errors import InkreadError, option, option_value
+from inkread.errors import InkreadError, command_line_spelling, option, option_value
 from inkread.serving.config import ServeConfig
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -74,10 +74,13 @@ def run(config: ServeConfig) -> None:
               flush=True)
         if not config.is_loopback():
             print(f"inkread: warning: listening on {config.host}: other machines can reach this server", file=sys.stderr)
-        if config.workers == 1:
-            _serve(app, sock, config)
-        else:
-            _supervise(app, sock, config)
+        # From here on, messages answer requests, which name settings as fields (only=...), not as options.
+        # (Forked workers inherit the spelling.)
+        with command_line_spelling(on=False):
+            if config.workers == 1:
+                _serve(app, sock, config)
+            else:
+                _supervise(app, sock, config)
     finally:
         sock.close()
 
