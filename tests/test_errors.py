@@ -28,6 +28,10 @@ def test_settings_are_named_as_options_while_the_command_runs_and_after_it_as_fi
         assert option("data_dir") == "--data-dir"
         assert option("cors_origins", "--cors-origin") == "--cors-origin"
         assert option_value("out", Path("runs/a")) == "--out runs/a"
+        assert option_value("only", "") == "--only ''"  # as typed, not "--only " and a gap
+        with command_line_spelling(on=False):  # a server started by the command answers requests
+            assert option_value("only", "x") == "only='x'"
+        assert option("only") == "--only"
     assert option("data_dir") == "data_dir"
     with pytest.raises(InkreadError):  # an error inside still restores the Python spelling
         with command_line_spelling():

@@ -128,6 +128,8 @@ def test_a_word_list_that_is_not_utf8_or_missing(tmp_path):
         load_lexicon(path)
     with pytest.raises(InkreadError, match="no such file"):
         load_lexicon(tmp_path / "missing.txt")
+    with pytest.raises(InkreadError, match="a folder, not a file"):
+        load_lexicon(tmp_path)
 
 
 def test_english_without_wordfreq_says_what_to_install(monkeypatch):

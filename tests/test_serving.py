@@ -437,6 +437,8 @@ def test_a_shipped_model_asked_for_by_name_keeps_it_and_a_bundle_of_that_name_ge
     client = make_client(models=[str(broken), "digits"])
     models = client.get(f"{API}/models").json()["models"]
     assert [m["name"] for m in models] == ["digits-2", "digits"] and models[0]["default"]
+    # the startup line says which path took which name
+    assert client.app.state.registry.described() == f"digits-2 ({broken}), digits"
     assert client.post(f"{API}/predict", data={"model": "digits"}, files=upload(IMAGE)).status_code == 200
     assert client.post(f"{API}/predict", data={"model": "digits-2"}, files=upload(IMAGE)).status_code == 503
 

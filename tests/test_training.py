@@ -412,6 +412,14 @@ def test_cli_export_explains_a_line_model_and_a_missing_run(tmp_path):
     missing = inkread_cli("export", str(tmp_path / "no-run"))
     assert missing.returncode == 2 and "no such folder or file" in missing.stderr
     assert not (tmp_path / "out").exists()
+    # the shipped line model by its name: named as typed (not its folder inside the package), and the
+    # models export takes are the ones suggested
+    shipped = inkread_cli("export", "lines", "--out", str(tmp_path / "out"))
+    assert shipped.stderr.startswith("inkread: error: lines is a line model") and "pretrained" not in shipped.stderr
+    unknown = inkread_cli("export", "nope", "--out", str(tmp_path / "out"))
+    assert "use digits or characters, or the path" in unknown.stderr
+    empty = inkread_cli("export", str(tmp_path), "--out", str(tmp_path / "out"))
+    assert empty.stderr.rstrip().endswith("holds no model.json: give a model bundle or run folder, or digits or characters")
 
 
 def test_cli_errors_are_one_line(tmp_path):

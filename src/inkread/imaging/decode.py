@@ -129,7 +129,7 @@ def open_image(source: Any) -> Image.Image:
             head = stream.read(12)
             if starts_like_image(head):  # a known format whose header is cut short
                 raise _truncated(name, "its header is incomplete") from None
-            raise InputImageError(f"{name}: not an image inkread can read: use PNG, JPEG, GIF, BMP, TIFF or WebP") from None
+            raise InputImageError(f"{name}: not an image inkread can read: use PNG, JPEG, GIF, BMP, TIFF, WebP or another format Pillow reads") from None
         except _DECODE_ERRORS as error:  # the format is known, but the file stops short, is damaged, or uses a variant Pillow lacks
             raise InputImageError(f"{name} cannot be decoded ({first_line(error, 120)}): it may be truncated "
                                   "or corrupt, or a variant of its format that cannot be decoded here: save or export it again as PNG or JPEG") from None

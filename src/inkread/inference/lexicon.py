@@ -105,7 +105,8 @@ def load_lexicon(spec: "str | os.PathLike | Lexicon") -> Lexicon:
         return english_lexicon()
     path = Path(spec).expanduser()
     if not path.is_file():
-        raise InkreadError(f"lexicon {spec}: no such file; give {ENGLISH!r} or a word list (one word per line, "
+        what = "a folder, not a file" if path.is_dir() else "no such file"
+        raise InkreadError(f"lexicon {spec}: {what}; give {ENGLISH!r} or a word list (one word per line, "
                            "optionally a tab and its count)")
     stat = path.stat()
     return _cached_word_list(str(path.resolve()), stat.st_mtime_ns, stat.st_size)

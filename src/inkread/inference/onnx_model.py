@@ -32,6 +32,7 @@ def resolve_bundle(name_or_path: str | os.PathLike, choices: str | None = None) 
     ``choices`` is what an unknown name is told to use instead (default: every shipped model).
     """
     text = str(name_or_path)
+    shipped = choices or " or ".join(PRETRAINED)
     if text in PRETRAINED:
         folder = PRETRAINED_DIR / text
         if not (folder / META_FILE).exists():
@@ -47,13 +48,13 @@ def resolve_bundle(name_or_path: str | os.PathLike, choices: str | None = None) 
         if (path / CHECKPOINT_FILE).exists():  # a run stopped before its last epoch: its bundle is written at the end
             raise ModelBundleError(f"{path} is a run of inkread train that was stopped before it wrote its model: finish it "
                                    f"with `{how_to_resume(path)}`, then use {path}")
-        raise ModelBundleError(f"{path} holds no model.json: give a model bundle or run folder, or one of {', '.join(PRETRAINED)}")
+        raise ModelBundleError(f"{path} holds no model.json: give a model bundle or run folder, or {shipped}")
     if path.is_file():
         raise ModelBundleError(f"{path} is a file, not a model: give a model bundle or run folder (or its model.onnx), "
-                               f"or one of {', '.join(PRETRAINED)}")
+                               f"or {shipped}")
     if "/" in text or os.sep in text or text.startswith((".", "~")):  # meant as a path
-        raise ModelBundleError(f"{text}: no such folder or file: give a model bundle or run folder, or one of {', '.join(PRETRAINED)}")
-    raise ModelBundleError(f"unknown model {text!r}: use {choices or ' or '.join(PRETRAINED)}, or the path of a model bundle folder")
+        raise ModelBundleError(f"{text}: no such folder or file: give a model bundle or run folder, or {shipped}")
+    raise ModelBundleError(f"unknown model {text!r}: use {shipped}, or the path of a model bundle folder")
 
 
 class OnnxModel:
@@ -140,7 +141,7 @@ def load_bundle(name_or_path: str | os.PathLike, threads: int, *, line_model: bo
     meta = ModelMeta.read(folder)
     refusal, fix = _WRONG_KIND[line_model]
     if (meta.arch == LINE_ARCH) != line_model:
-        raise ModelBundleError(f"{folder} {refusal.format(arch=meta.arch)}")
+        raise ModelBundleError(f"{name_or_path} {refusal.format(arch=meta.arch)}")  # as the user named it
     onnx_path = folder / meta.files.get("onnx", ONNX_FILE)
     session = new_session(onnx_path, threads)
     outputs = session.get_outputs()[0].shape

@@ -64,7 +64,7 @@ class ModelRegistry:
         """One ``--model`` value: its wished name, folder, metadata, touching-line folder, and whether it
         names shipped models only (then the name is the one the user typed)."""
         model, touching = split_model_pair(spec)
-        folder = resolve_bundle(model)
+        folder = resolve_bundle(model, f"{' or '.join(PRETRAINED)}, or a pair such as digits+lines")
         meta = ModelMeta.read(folder)  # fails now, at start, rather than on a user's first request
         name = model if model in PRETRAINED else meta.name
         by_name = model in PRETRAINED
@@ -81,6 +81,11 @@ class ModelRegistry:
     def names(self) -> list[str]:
         """API names of the served models, the default first."""
         return list(self.models)
+
+    def described(self) -> str:
+        """The served names, each model from a path followed by it: requests name a model by the name alone."""
+        return ", ".join(name if served.folder.parent == PRETRAINED_DIR else f"{name} ({served.folder})"
+                         for name, served in self.models.items())
 
     @property
     def default(self) -> str:

@@ -70,7 +70,7 @@ def run(config: ServeConfig) -> None:
     try:
         app = create_app(config)
         url = url_of(sock)
-        print(f"inkread: serving {', '.join(app.state.registry.names)} at {url}  (API docs: {url}/docs; Ctrl-C to stop)",
+        print(f"inkread: serving {app.state.registry.described()} at {url}  (API docs: {url}/docs; Ctrl-C to stop)",
               flush=True)
         if not config.is_loopback():
             print(f"inkread: warning: listening on {config.host}: other machines can reach this server", file=sys.stderr)

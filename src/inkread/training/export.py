@@ -49,10 +49,10 @@ def export(config: ExportConfig) -> Path:
     """Export the run's model to a bundle folder, check its accuracy, and return the folder."""
     if config.format != "onnx":
         raise InkreadError(f"unknown export format {config.format!r}: only onnx is supported")
-    source = resolve_bundle(config.run)
+    source = resolve_bundle(config.run, "digits or characters")
     meta = ModelMeta.read(source)
     if meta.arch == LINE_ARCH:
-        raise InkreadError(f"{source} is a line model: inkread train-lines already wrote its ONNX bundle there; "
+        raise InkreadError(f"{config.run} is a line model: inkread train-lines already wrote its ONNX bundle; "
                            "export is for the character models of inkread train")
     weights = source / meta.files.get("weights", WEIGHTS_FILE)
     if not weights.exists():
