@@ -197,6 +197,17 @@ def test_read_csv_and_table(tmp_path, font_bundle):
     assert table.returncode == 0 and table.stdout.splitlines()[1].split()[1:4] == ["51", "/", "86"]
 
 
+def test_read_lists_top_k_candidates_per_character_in_json(tmp_path, font_bundle):
+    render("51", size=(400, 240), font_size=120).save(tmp_path / "number.png")
+    for given, expected in (((), 1), (("--top-k", "2"), 2)):
+        result = inkread("read", tmp_path / "number.png", "--model", font_bundle, "--format", "json", *given)
+        assert result.returncode == 0, result.stderr
+        characters = json.loads(result.stdout)[0]["characters"]
+        assert [c["label"] for c in characters] == ["5", "1"]
+        assert [len(c["top_k"]) for c in characters] == [expected, expected] and characters[0]["top_k"][0]["label"] == "5"
+    refused = inkread("read", tmp_path / "number.png", "--model", font_bundle, "--top-k", "0")
+    assert refused.returncode == 2 and refused.stderr == "inkread: error: --top-k 0: ask for at least 1 answer\n"
+
 def test_predict_of_a_number_points_to_read():
     result = inkread("predict", SAMPLES / "text" / "phone-0612-334.png", SAMPLES / "digits", "--model", "digits")
     assert result.returncode == 0, result.stderr
@@ -279,10 +290,14 @@ def test_bad_config_values_are_user_errors(digits_dir):
             run_predict(PredictConfig(paths=[str(digits_dir)], **change))
 
 
-def test_ink_with_no_allowed_character_is_reported_as_unread_not_blank():
-    result = inkread("read", SAMPLES / "text" / "two-lines-2026-1121.png", "--model", "lines", "--only", "ACGT")
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[1].endswith("no character read in the ink")
+def test_ink_with_no_character_read_is_reported_as_unread_not_blank():
+    from inkread.inference.results import ReadResult
+
+    unread, blank = ReadResult.of([], ink_found=True), ReadResult.of([], ink_found=False)
+    table = format_results([("ink.png", unread), ("blank.png", blank)], "table", "read").splitlines()
+    assert table[1].endswith("no character read in the ink") and table[2].endswith("nothing to read")
+    rows = list(csv.DictReader(io.StringIO(format_results([("ink.png", unread)], "csv", "read"))))
+    assert (rows[0]["text"], rows[0]["uncertain"], rows[0]["no_ink"]) == ("", "true", "false")
 
 
 def test_the_table_shows_labels_with_spaces_and_colons_as_they_are():

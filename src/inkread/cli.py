@@ -74,7 +74,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 def _cmd_read(args: argparse.Namespace) -> int:
     from inkread.inference.jobs import PredictConfig, run_predict
 
-    return run_predict(PredictConfig(paths=args.paths, model=args.model, only=args.only, top_k=1,
+    return run_predict(PredictConfig(paths=args.paths, model=args.model, only=args.only, top_k=args.top_k,
                                      format=args.format, mode="read", lexicon=args.lexicon))
 
 
@@ -245,7 +245,7 @@ def _add_export(commands) -> None:
 
 
 def _add_predict_and_read(commands) -> None:
-    # predict and read take the same images and options, but for predict's --top-k and --save-preprocessed
+    # predict and read take the same images and options, but for predict's --save-preprocessed and read's --lexicon
     for name, help_text in (("predict", "recognize one character per image"), ("read", "read several characters per image")):
         p = commands.add_parser(name, help=help_text)
         p.add_argument("paths", nargs="+", help="image files, folders or globs")
@@ -260,6 +260,8 @@ def _add_predict_and_read(commands) -> None:
             p.add_argument("--top-k", type=int, default=3, help="ranked answers per image (default: 3)")
             p.add_argument("--save-preprocessed", default=None, metavar="DIR", help="save the 28x28 images the model sees")
         else:
+            p.add_argument("--top-k", type=int, default=1,
+                           help="ranked answers per character, listed in --format json (default: 1)")
             p.add_argument("--lexicon", default=None, metavar="NAME|PATH",
                            help="with a line model: replace each word read by the nearest fitting word of a word list: "
                                 "english (needs pip install \"inkread[words]\"), or a UTF-8 file with one word per "

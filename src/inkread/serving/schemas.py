@@ -45,11 +45,11 @@ class ImageOptions(BaseModel):
     top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, examples=UNSET, description="how many ranked answers (default 5)")
     only: str | None = Field(None, min_length=1, max_length=MAX_ONLY_CHARS, examples=UNSET,
                              description="restrict answers: digits, letters, upper, lower, or characters like ACGT")
-    include_preprocessed: TextBool | None = Field(None, examples=UNSET, description="also return the 28x28 image the model sees "
-                                                  "(true or false, in any case)")
+    include_preprocessed: TextBool | None = Field(None, examples=UNSET, description="/predict only: also return the 28x28 image the "
+                                                  "model sees (true or false, in any case)")
     lexicon: Literal["english"] | None = Field(None, examples=UNSET,
-                                              description="/read with a line model: each word read is replaced by the "
-                                                          "English word that fits its ink best")
+                                              description="/read with a line model only: each word read is replaced "
+                                                          "by the English word that fits its ink best")
 
 
 class ImageJSON(ImageOptions):
