@@ -228,6 +228,15 @@ def test_a_glyph_too_narrow_for_the_width_rule_is_offered_as_one_or_two(mnist):
     assert len(split[0]) == 2
 
 
+def test_a_round_blob_is_one_mark_never_offered_as_two():
+    """A dot as wide as it is tall was offered as one or two, and its halves read as "11"; a ring is offered."""
+    rows, cols = np.mgrid[:60, :60]
+    radius = np.hypot(rows - 30, cols - 30)
+    for shape, offered_as_two in ((radius <= 12, False), ((radius <= 12) & (radius >= 9), True)):
+        offered = []
+        lines = segment(shape.astype(np.float32), choose_cuts=lambda crop, candidates, counts: offered.append(counts) or [])
+        assert len(lines[0]) == 1 and (offered == [(1, 2)]) == offered_as_two
+
 def test_cut_columns_are_the_thin_places():
     from inkread.imaging.segment import _cut_columns
 

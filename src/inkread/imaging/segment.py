@@ -59,6 +59,7 @@ MAX_GLYPHS = components.MAX_MARKS  # more marks than this is not handwriting to 
 
 AMBIGUOUS_ASPECT = 0.9  # with a chooser, glyphs wider than this many line heights may be two characters...
 MIN_SPLIT_PIECE = 0.35  # ...each at least this many line heights wide (a sliver off a wide 0 reads as a 1)
+BLOB_PEN = 0.3  # ...unless its pen is this many of its heights wide: a blob, a dot (whose halves read as "11")
 # choose_cuts(ink, candidates, counts) -> some of the candidate columns: where to cut the ink
 # (float (H, W), one glyph's own ink) of touching characters into as many pieces as one of ``counts``
 # says (the first is what the width suggests); or None to leave it to the width rule.
@@ -383,6 +384,9 @@ def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray,
         x0, y0, x1, y1 = part.box
         cut_from = x0 * ink.shape[0] + y0  # the box's corner: unique to this piece of ink in the image
         crop = _own_ink(part, labels, ink)
+        if ambiguous and stroke_width(crop > INK_THRESHOLD) > BLOB_PEN * part.height:
+            out.append(part)
+            continue
         column_ink = crop.sum(axis=0)
         if wide:
             # at least MIN_PIECE_PX wide each, however small the line's "typical width"
