@@ -92,6 +92,16 @@ def test_strokes_that_read_better_together_are_one_character():
     assert groups_for({(0, 1): 0.95, (1, 2): 0.95, (0, 2): 0.92}, 2, gain=0.0) == [(0, 2)]
 
 
+def test_strokes_whose_boxes_overlap_need_less_gain_to_be_joined():
+    # a 4 drawn in two strokes: its bent arm read as "6" (0.82), its stem as "1" (0.94), together "4" (0.965)
+    confidence = {(0, 1): 0.82, (1, 2): 0.94, (0, 2): 0.965}
+    read = group_reader(confidence)
+    read.spans = list(confidence)
+    apart = best_groups(2, list(confidence), [INK] * 3, read, JOIN_GAIN, overlaps=[0.0, 0.0, 0.0])
+    overlapping = best_groups(2, list(confidence), [INK] * 3, read, JOIN_GAIN, overlaps=[0.0, 0.0, 0.6])
+    assert apart == [(0, 1), (1, 2)] and overlapping == [(0, 2)]
+
+
 def test_three_strokes():
     # an M in three strokes: each alone is read as l, I or 1, or badly
     confidence = {(0, 1): 0.45, (1, 2): 0.3, (2, 3): 0.45, (0, 2): 0.05, (1, 3): 0.05, (0, 3): 0.97}

@@ -326,9 +326,12 @@ def test_strokes_apart_are_offered_to_the_join_chooser_and_grouped_as_it_says():
     ink[20:100, 165:171] = 1.0                    # and one more right after it
     offered = []
 
-    def join_all(count, spans, inks):
+    def join_all(count, spans, inks, overlaps):
         offered.append((count, spans, [None if i is None else i.shape for i in inks]))
+        shares.update(zip(spans, overlaps))
         return [(0, count)]
+
+    shares = {}
 
     assert [len(line) for line in segment(ink)] == [5]
     lines = segment(ink, choose_joins=join_all)
@@ -336,7 +339,9 @@ def test_strokes_apart_are_offered_to_the_join_chooser_and_grouped_as_it_says():
     assert lines[0][0].box[0] < 26 < 47 <= lines[0][0].box[2]  # stem and arms in one box
     assert [count for count, _, _ in offered] == [2]  # only the K's strokes are close: the period breaks no run
     assert sorted(offered[0][1]) == [(0, 1), (0, 2), (1, 2)]
-    assert [len(line) for line in segment(ink, choose_joins=lambda count, spans, inks: None)] == [5]
+    # the stem's box (serif included) overlaps the arms' by 6 of its 13 px: nearly MERGE_OVERLAP's half
+    assert shares[(0, 1)] == shares[(1, 2)] == 0 and shares[(0, 2)] == pytest.approx(6 / 6.5)
+    assert [len(line) for line in segment(ink, choose_joins=lambda count, spans, inks, overlaps: None)] == [5]
 
 
 def test_a_joined_glyph_is_never_cut_again():
@@ -348,9 +353,9 @@ def test_a_joined_glyph_is_never_cut_again():
     ink[40:44, 45:60] = ink[56:60, 45:60] = ink[40:60, 56:60] = 1.0
     asked = []
     cut_chooser = lambda ink, candidates, counts: asked.append(counts) or None  # noqa: E731
-    segment(ink, choose_cuts=cut_chooser, choose_joins=lambda count, spans, inks: [(0, count)])
+    segment(ink, choose_cuts=cut_chooser, choose_joins=lambda count, spans, inks, overlaps: [(0, count)])
     assert asked == []
-    segment(ink, choose_cuts=cut_chooser, choose_joins=lambda count, spans, inks: None)
+    segment(ink, choose_cuts=cut_chooser, choose_joins=lambda count, spans, inks, overlaps: None)
     segment(ink[:, :30], choose_cuts=cut_chooser)  # sanity: alone, neither part is offered
     assert asked == []
 

@@ -64,10 +64,10 @@ BLOB_PEN = 0.3  # ...unless its pen is this many of its heights wide: a blob, a 
 # (float (H, W), one glyph's own ink) of touching characters into as many pieces as one of ``counts``
 # says (the first is what the width suggests); or None to leave it to the width rule.
 CutChooser = Callable[[np.ndarray, list[int], tuple[int, ...]], Optional[list[int]]]
-# choose_joins(count, spans, inks) -> the spans (i, j) that group ``count`` neighbouring glyphs into
-# characters; ``spans`` offers glyphs i..j-1 as one, ``inks`` their ink together. None to leave
-# every glyph as it is.
-JoinChooser = Callable[[int, list[tuple[int, int]], list[np.ndarray]], Optional[list[tuple[int, int]]]]
+# choose_joins(count, spans, inks, overlaps) -> the spans (i, j) that group ``count`` neighbouring glyphs
+# into characters; ``spans`` offers glyphs i..j-1 as one, ``inks`` their ink together, ``overlaps`` how
+# far their boxes already say so (see _join_strokes). None to leave every glyph as it is.
+JoinChooser = Callable[[int, list[tuple[int, int]], list[np.ndarray], list[float]], Optional[list[tuple[int, int]]]]
 JOIN_GAP = 0.0  # glyphs whose boxes meet or overlap (gap <= this many line heights) may be one character...
 JOIN_WIDTH = 1.2  # ...at most this many line heights wide together...
 JOIN_PARTS = 3  # ...and made of at most this many glyphs
@@ -326,7 +326,7 @@ def _join_strokes(line: list[_Part], labels: np.ndarray, ink: np.ndarray, choose
             runs.append([part])
     out: list[_Part] = []
     for run in runs:
-        spans, inks = [], []
+        spans, inks, overlaps = [], [], []
         for i in range(len(run)):
             for j in range(i + 1, min(i + JOIN_PARTS, len(run)) + 1):
                 group = _group(run[i:j])
@@ -334,12 +334,23 @@ def _join_strokes(line: list[_Part], labels: np.ndarray, ink: np.ndarray, choose
                     continue
                 spans.append((i, j))
                 inks.append(_own_ink(group, labels, ink))
-        chosen = choose_joins(len(run), spans, inks) if len(run) > 1 else None
+                overlaps.append(sum(_overlap_share(a, b) for a, b in zip(run[i:j - 1], run[i + 1:j])))
+        chosen = choose_joins(len(run), spans, inks, overlaps) if len(run) > 1 else None
         if chosen is None:
             out += run
             continue
         out += [run[i] if j - i == 1 else _group(run[i:j], joined=True) for i, j in chosen]
     return out
+
+
+def _overlap_share(a: _Part, b: _Part) -> float:
+    """How far two neighbouring glyphs' boxes say they are one character, 0..1: their horizontal overlap
+    as a share of the narrower, 1 at MERGE_OVERLAP (where the boxes alone make them one glyph).
+
+    Characters side by side seldom overlap; the strokes of one character drawn apart (a 4's stem
+    beside its bent arm) often do."""
+    overlap_x = min(a.box[2], b.box[2]) - max(a.box[0], b.box[0])
+    return float(np.clip(overlap_x / (MERGE_OVERLAP * max(1, min(a.width, b.width))), 0.0, 1.0))
 
 
 def _group(parts: list[_Part], joined: bool = False) -> _Part:

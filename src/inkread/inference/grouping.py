@@ -81,12 +81,14 @@ def best_cuts(ink: np.ndarray, candidates: list[int], counts: tuple[int, ...], r
 
 
 def best_groups(count: int, spans: list[tuple[int, int]], inks: list[np.ndarray], read_pieces: PieceReader,
-                join_gain: float = 0.0) -> Optional[list[tuple[int, int]]]:
+                join_gain: float = 0.0, overlaps: Optional[list[float]] = None) -> Optional[list[tuple[int, int]]]:
     """The spans that group ``count`` strokes (left to right) into the characters read best together.
 
     ``spans[k] = (i, j)`` offers strokes i..j-1 as one character, with ``inks[k]`` their ink
     together. Every single stroke must be offered.
-    Each stroke joined to another must raise the total log-probability by ``join_gain``.
+    Each stroke joined to another must raise the total log-probability by ``join_gain``, less the
+    share of it that ``overlaps[k]`` vouches for (the sum over the span's joins of 0..1 each: how far
+    the strokes' boxes overlap, as the segmenter measures it; a join it fully vouches for costs nothing).
     None if ``read_pieces`` declined.
     """
     if not {(i, i + 1) for i in range(count)} <= set(spans):
@@ -98,7 +100,8 @@ def best_groups(count: int, spans: list[tuple[int, int]], inks: list[np.ndarray]
     best, back = [0.0] + [-math.inf] * count, [None] * (count + 1)
     for k in sorted(range(len(spans)), key=lambda k: spans[k][1]):  # by end: best[i] is final when used
         i, j = spans[k]
-        total = best[i] + score[k] + join_gain  # per character: fewer characters must read better
+        vouched = overlaps[k] if overlaps is not None else 0.0
+        total = best[i] + score[k] + join_gain * (1 + vouched)  # per character: fewer characters must read better
         if total > best[j]:
             best[j], back[j] = total, k
     chosen, j = [], count

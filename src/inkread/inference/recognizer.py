@@ -426,7 +426,7 @@ class Recognizer:
             return self._confidences(inks, only)
 
         return (lambda ink, candidates, counts: best_cuts(ink, candidates, counts, read_pieces, EXTRA_CUT_COST),
-                lambda count, spans, inks: best_groups(count, spans, inks, read_pieces, JOIN_GAIN))
+                lambda count, spans, inks, overlaps: best_groups(count, spans, inks, read_pieces, JOIN_GAIN, overlaps))
 
     def predict_glyphs(self, inks: list[np.ndarray], only: str | None = None, top_k: int = 3) -> list[Prediction | None]:
         """Recognize ink crops as ``read`` reads each character it cuts: float (H, W) maps, ink 1.0 on 0.0.
