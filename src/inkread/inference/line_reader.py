@@ -131,22 +131,7 @@ class LineReader:
         allowed_share = None  # per column: the allowed characters' share of the model's belief in a character
         unrestricted = log_probs
         if restricted is not None and not restricted.everything:
-            always = [self.labels.index(c) + 1 for c in " " + LINE_MARKS if c in self.labels]  # as Recognizer: marks pass
-            chosen = restricted.indices + 1
-            kept = np.concatenate([chosen, always]).astype(int)
-            in_character = np.logaddexp.reduce(log_probs[:, 1:], axis=1)  # log P(not the blank)
-            allowed_share = np.exp(np.logaddexp.reduce(log_probs[:, kept], axis=1) - in_character)
-            # The blank, the space and the marks keep their probabilities, and the allowed characters share
-            # the rest in their proportions: the model still says where a character is, the allowed ones
-            # say which. (Renormalized with the blank, the blank won every column of letters asked of
-            # digits, and nothing was read at all.)
-            in_others = np.logaddexp.reduce(log_probs[:, [0, *always]], axis=1)
-            with np.errstate(divide="ignore"):  # a column sure of the blank, space or marks: nothing to share
-                to_share = np.log1p(-np.minimum(np.exp(in_others), 1.0))
-            masked = np.full_like(log_probs, -np.inf)
-            masked[:, [0, *always]] = log_probs[:, [0, *always]]
-            masked[:, chosen] = log_probs[:, chosen] + (to_share - np.logaddexp.reduce(log_probs[:, chosen], axis=1))[:, None]
-            log_probs = masked
+            log_probs, allowed_share = _restricted(log_probs, self.labels, restricted.indices)
         # One allowed character is always the answer: renormalized it would be sure of anything. As in
         # Recognizer, its probability before the restriction says how much it looks the part.
         sole = self.labels[restricted.indices[0]] if restricted is not None and len(restricted.indices) == 1 else None
@@ -186,6 +171,28 @@ class LineReader:
         labels = consistent_case("".join(char for char, *_ in read))
         return [_recased(item, label if allowed is None or label in allowed or label == item.char else item.char)
                 for label, item in zip(labels, read)]
+
+
+def _restricted(log_probs: np.ndarray, labels: tuple[str, ...], allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A line's (T, classes) log-probabilities with only the ``allowed`` label indices (and, as in
+    ``Recognizer``, the space and the marks) left, and per column the share of the model's belief in a
+    character that those held.
+
+    The blank, the space and the marks keep their probabilities, and the allowed characters share the
+    rest in their proportions: the model still says where a character is, the allowed ones say which.
+    (Renormalized with the blank, the blank won every column of letters asked of digits: nothing was read.)
+    """
+    always = [labels.index(c) + 1 for c in " " + LINE_MARKS if c in labels]
+    chosen = allowed + 1  # column 0 is the blank
+    in_character = np.logaddexp.reduce(log_probs[:, 1:], axis=1)  # log P(not the blank)
+    share = np.exp(np.logaddexp.reduce(log_probs[:, [*chosen, *always]], axis=1) - in_character)
+    in_others = np.logaddexp.reduce(log_probs[:, [0, *always]], axis=1)
+    with np.errstate(divide="ignore"):  # a column sure of the blank, space or marks: nothing to share
+        to_share = np.log1p(-np.minimum(np.exp(in_others), 1.0))
+    restricted = np.full_like(log_probs, -np.inf)
+    restricted[:, [0, *always]] = log_probs[:, [0, *always]]
+    restricted[:, chosen] = log_probs[:, chosen] + (to_share - np.logaddexp.reduce(log_probs[:, chosen], axis=1))[:, None]
+    return restricted, share
 
 
 def lexicon_applies(labels: tuple[str, ...], only: str | None) -> bool:
