@@ -531,6 +531,31 @@ def test_only_the_answer_to_a_finished_drawing_is_announced(page):
     assert len(announced) == 1 and announced[0].startswith("It reads 7"), announced
 
 
+def test_answers_keep_coming_while_drawing_when_each_takes_longer_than_the_pause_between_them(page):
+    """Each new request while the pen moved cancelled the one in flight: with a round trip over 150 ms
+    (a busy server, a phone on Wi-Fi) nothing at all was shown until the pen lifted."""
+    from playwright.sync_api import expect
+
+    page.evaluate("""() => {  // every answer 400 ms late
+        const fetchNow = window.fetch;
+        window.fetch = (url, options) => new Promise((wait) => setTimeout(wait, 400)).then(() => fetchNow(url, options));
+    }""")
+    box = page.locator("#canvas").bounding_box()
+    (x0, y0), *rest = SEVEN[0]
+    page.mouse.move(box["x"] + x0 * box["width"], box["y"] + y0 * box["height"])
+    page.mouse.down()
+    shown = set()
+    for x, y in rest:  # a slow stroke, about two seconds
+        for step in range(1, 21):
+            t = step / 20
+            page.mouse.move(box["x"] + (x0 + t * (x - x0)) * box["width"], box["y"] + (y0 + t * (y - y0)) * box["height"])
+            page.wait_for_timeout(40)
+            shown.add(page.locator("#answer-label").inner_text())
+        x0, y0 = x, y
+    assert shown - {"?"}, "an answer while the pen was down"
+    page.mouse.up()
+    expect_answer(page, "7")
+
 def test_switching_between_character_and_text_mode_keeps_the_drawing(page):
     from playwright.sync_api import expect
 
@@ -957,6 +982,25 @@ def test_a_blank_answer_is_asked_for_not_sent(page):
     page.keyboard.press("Enter")
     expect(page.locator("#teach-status")).to_have_text("Type the right answer first.")
 
+
+def test_a_label_the_model_lacks_is_refused_in_words_that_fit_the_card(page):
+    """The characters model's 47 labels made one unbreakable word that ran out of the card, after the
+    API's "field 'label':", which means nothing on the page."""
+    from playwright.sync_api import expect
+
+    page.expected_errors = [r"status of 422 \(Unprocessable Entity\)"]  # the browser logs the refusal
+    page.select_option("#model", "characters")
+    draw_with_mouse(page, SEVEN)
+    expect(page.locator("#answer-label")).not_to_have_text("?", timeout=TIMEOUT_MS)
+    settled(page)
+    page.click("#teach-open")
+    page.fill("#teach-label", "hello")
+    page.keyboard.press("Enter")
+    status = page.locator("#teach-status")
+    expect(status).to_contain_text("Not saved: 'hello' is not a label", timeout=TIMEOUT_MS)
+    assert "field" not in status.inner_text()
+    assert status.evaluate("(element) => element.scrollWidth <= element.clientWidth"), "the message fits its card"
+    assert page.locator("#answer-label").get_attribute("aria-live") == "off"  # only #announce speaks
 
 def test_escape_closes_the_teach_form(page):
     from playwright.sync_api import expect

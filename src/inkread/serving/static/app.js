@@ -18,7 +18,7 @@
   const $ = (id) => document.getElementById(id);
   const canvas = $("canvas");
   const overlay = $("overlay");
-  const ctx = canvas.getContext("2d");
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });  // placeBadge reads the corners back
   const octx = overlay.getContext("2d");
   const pad = $("pad");
 
@@ -36,6 +36,7 @@
                         // bitmap null: a format the browser cannot show (TIFF...), sent as it is (see unshown)
     setAside: null,     // an unshown upload a stroke replaced: the first stroke's Undo brings it back
     controller: null,   // AbortController of the request in flight
+    pending: false,     // the pen moved while a request was in flight: predict again when it is answered
     timer: 0,
     sequence: 0,        // answers to older requests are dropped
     lastImage: null,    // the Blob behind the result shown (what "Teach it" stores)
@@ -518,6 +519,7 @@
   function abortRequest() {
     clearTimeout(state.timer);
     state.timer = 0;
+    state.pending = false;
     if (state.controller) state.controller.abort();
     state.controller = null;
     document.body.dataset.busy = "false";
@@ -542,7 +544,14 @@
     clearTimeout(state.timer);
     state.timer = 0;
     if (!hasInk()) { showEmpty(); return; }
-    if (state.controller) state.controller.abort();  // a newer drawing makes the old answer useless
+    if (state.controller && state.pointerId !== null) {
+      // Mid-stroke, the answer in flight is let finish and the newest drawing sent after it: cancelling
+      // it for each newer one showed nothing at all while drawing once a round trip took over DEBOUNCE_MS.
+      state.pending = true;
+      return;
+    }
+    state.pending = false;
+    if (state.controller) state.controller.abort();  // the stroke is finished: only its answer matters
     const controller = new AbortController();
     state.controller = controller;
     const sequence = ++state.sequence;
@@ -590,16 +599,18 @@
       clearTimeout(timer);
       if (sequence === state.sequence) {
         state.controller = null;
-        document.body.dataset.busy = "false";
+        if (state.pending) schedulePredict(0);  // the pen moved meanwhile: the newest drawing next
+        else document.body.dataset.busy = "false";
       }
     }
   }
 
   // fetch rejects with a TypeError when the server cannot be reached; each browser words it differently
-  // and the API names the form field of its complaint ("field 'file': ..."): on the page it is the image
+  // and the API names the form field of its complaint ("field 'file': ..."): on the page it is the image,
+  // or the label typed, and the message says which
   function failureMessage(error) {
     if (error instanceof TypeError) return "Cannot reach the inkread server: is it still running?";
-    return error.message.replace(/^field 'file': /, "");
+    return error.message.replace(/^field '(file|label)': /, "");
   }
 
   const percent = (p) => (p < 0.01 ? "<1%" : `${(p * 100).toFixed(p >= 0.995 ? 0 : 1)}%`);
@@ -677,7 +688,10 @@
     $("answer-label").textContent = answer.label;
     $("answer-confidence").textContent = `${percent(answer.confidence)} sure`;
     $("answer-flag").hidden = !answer.uncertain;
-    showSeveral(answer.several_characters);
+    // Half a character often reads as two (a 7's bar and the top of its stem as "71"): the hint waits
+    // for the pen to lift.
+    const several = settled ? answer.several_characters : null;
+    showSeveral(several);
     showBars(answer.top_k);
     if (answer.preprocessed) {
       $("seen").src = answer.preprocessed;
@@ -685,10 +699,10 @@
     }
     $("teach-open").disabled = false;
     // on a phone the result card is below the pad: the badge on the pad says it too
-    setBadge(answer.several_characters ? `${answer.several_characters.replace(/\n/g, " ")}? Try Text`
+    setBadge(several ? `${several.replace(/\n/g, " ")}? Try Text`
       : `${answer.label} · ${percent(answer.confidence)}`, answer.uncertain);
-    const several = answer.several_characters ? ` It looks like several characters: ${answer.several_characters}.` : "";
-    announceAnswer(`${answer.uncertain ? "Maybe" : "It reads"} ${answer.label}, ${percent(answer.confidence)} sure.${several}`, settled);
+    const told = several ? ` It looks like several characters: ${several}.` : "";
+    announceAnswer(`${answer.uncertain ? "Maybe" : "It reads"} ${answer.label}, ${percent(answer.confidence)} sure.${told}`, settled);
   }
 
   // Several characters drawn in character mode: the answer is for the whole drawing read as one, so
@@ -759,7 +773,7 @@
     $("topk").replaceChildren();
     if (!unshown()) drawBoxes(answer.characters);
     setBadge(answer.text.replace(/\n/g, " "), answer.uncertain);
-    announceAnswer(`It reads: ${answer.text}`, settled);
+    announceAnswer(`It reads: ${answer.text.replace(/\n/g, ", new line, ")}`, settled);
   }
 
   function showError(message) {
