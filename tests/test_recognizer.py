@@ -321,6 +321,25 @@ def test_predict_blank_image_is_nothing_to_read(font):
     assert p.to_dict()["label"] is None
 
 
+def test_a_dot_is_never_read_surely(font):
+    """A click on the pad, scaled to 28x28, read as a 6 at 65%, unflagged."""
+    from PIL import ImageDraw
+
+    for radius in (4, 30):
+        dot = Image.new("L", (400, 300), 255)
+        ImageDraw.Draw(dot).ellipse((200 - radius, 150 - radius, 200 + radius, 150 + radius), fill=0)
+        assert font.predict(dot).uncertain, radius
+    assert not font.predict(render("4")).uncertain  # a character with a bold pen is not a blob
+
+
+def test_is_blob_tells_a_filled_mark_from_a_stroke():
+    from inkread.imaging.stroke import is_blob
+
+    rows, cols = np.mgrid[:60, :60]
+    assert is_blob(np.hypot(rows - 30, cols - 30) <= 12)
+    assert not is_blob((np.hypot(rows - 30, cols - 30) <= 12) & (np.hypot(rows - 30, cols - 30) >= 9))  # a ring: an O
+    assert not is_blob(np.zeros((10, 10)))
+
 def test_predict_bad_image_raises_input_image_error(font):
     with pytest.raises(InputImageError):
         font.predict(b"this is not an image")

@@ -33,7 +33,7 @@ import numpy as np
 from inkread.imaging import components, punctuation
 from inkread.imaging.levels import weighted_median
 from inkread.imaging.rules import remove_rules
-from inkread.imaging.stroke import rank_filter, stroke_width
+from inkread.imaging.stroke import is_blob, rank_filter, stroke_width
 
 INK_THRESHOLD = 0.5  # pixels above this are ink for the component analysis
 TALL_PART = 1.8  # a part this many character heights tall does not make a line's band (see _group_lines)
@@ -58,8 +58,8 @@ MIN_SPLIT_HEIGHT_PX = 8  # a glyph less tall than this is one mark (a dash, a ru
 MAX_GLYPHS = components.MAX_MARKS  # more marks than this is not handwriting to read (ruled paper, a grid, noise)
 
 AMBIGUOUS_ASPECT = 0.9  # with a chooser, glyphs wider than this many line heights may be two characters...
-MIN_SPLIT_PIECE = 0.35  # ...each at least this many line heights wide (a sliver off a wide 0 reads as a 1)
-BLOB_PEN = 0.3  # ...unless its pen is this many of its heights wide: a blob, a dot (whose halves read as "11")
+MIN_SPLIT_PIECE = 0.35  # ...each at least this many line heights wide (a sliver off a wide 0 reads as a 1),
+# and never a blob (stroke.is_blob: a dot's halves read as "11")
 # choose_cuts(ink, candidates, counts) -> some of the candidate columns: where to cut the ink
 # (float (H, W), one glyph's own ink) of touching characters into as many pieces as one of ``counts``
 # says (the first is what the width suggests); or None to leave it to the width rule.
@@ -395,7 +395,7 @@ def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray,
         x0, y0, x1, y1 = part.box
         cut_from = x0 * ink.shape[0] + y0  # the box's corner: unique to this piece of ink in the image
         crop = _own_ink(part, labels, ink)
-        if ambiguous and stroke_width(crop > INK_THRESHOLD) > BLOB_PEN * part.height:
+        if ambiguous and is_blob(crop, INK_THRESHOLD):
             out.append(part)
             continue
         column_ink = crop.sum(axis=0)

@@ -25,6 +25,7 @@ from inkread.errors import InkreadError, InputImageError, plural
 from inkread.imaging.decode import load_image_scaled
 from inkread.imaging.preprocess import NoInkError, may_be_inverted, normalize, preprocess_image, writing_ink
 from inkread.imaging.segment import CutChooser, Glyph, JoinChooser, may_hold_several, segment
+from inkread.imaging.stroke import is_blob
 from inkread.inference.bundle_format import ModelMeta, check_model_pair
 from inkread.inference.grouping import EXTRA_CUT_COST, JOIN_GAIN, best_cuts, best_groups
 from inkread.inference.onnx_model import OnnxModel, resolve_bundle, softmax, split_model_pair
@@ -167,6 +168,7 @@ class Recognizer:
         inputs: list[np.ndarray] = []
         apart: dict[int, np.ndarray] = {}  # input index -> ink in pieces apart (maybe several characters)
         inverted: dict[int, np.ndarray] = {}  # input index -> the model's input if the "ink" is the paper
+        blobs: set[int] = set()  # input indices whose ink is a blob (a dot, a click on the pad): no character
         for image in images:
             try:  # everything about the image first: a failure must not leave its input behind (answers would shift)
                 ink = writing_ink(image)
@@ -176,6 +178,8 @@ class Recognizer:
                         other = normalize(1.0 - ink, self.meta.recipe)
                 else:
                     several = may_hold_several(ink, self._wide)
+                    if is_blob(ink):
+                        blobs.add(len(inputs))
                 inputs.append(upright)
                 if other is not None:
                     inverted[len(inputs) - 1] = other
@@ -197,6 +201,8 @@ class Recognizer:
                         answers[index] = answer
             for index, ink in apart.items():
                 answers[index] = self._flag_several(answers[index], ink, only)
+            for index in blobs:  # scaled to 28x28 a dot reads as something, a 6 at 65%: never surely
+                answers[index] = dataclasses.replace(answers[index], uncertain=True)
             answered = iter(answers)
             results = [result if result is not None else next(answered) for result in results]
         return results  # type: ignore[return-value]  # every None was replaced
