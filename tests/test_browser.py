@@ -534,8 +534,6 @@ def test_only_the_answer_to_a_finished_drawing_is_announced(page):
 def test_answers_keep_coming_while_drawing_when_each_takes_longer_than_the_pause_between_them(page):
     """Each new request while the pen moved cancelled the one in flight: with a round trip over 150 ms
     (a busy server, a phone on Wi-Fi) nothing at all was shown until the pen lifted."""
-    from playwright.sync_api import expect
-
     page.evaluate("""() => {  // every answer 400 ms late
         const fetchNow = window.fetch;
         window.fetch = (url, options) => new Promise((wait) => setTimeout(wait, 400)).then(() => fetchNow(url, options));
