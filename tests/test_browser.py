@@ -595,6 +595,28 @@ def switch_mode(page, mode: str) -> dict:
     return page.evaluate(INK_BOX)
 
 
+def test_switching_modes_mid_stroke_keeps_the_stroke_drawn_so_far(page):
+    """The mode switched by the keyboard (or a second finger) while the pen was down: the stroke vanished,
+    the rest of it was ignored, and Undo was disabled on an empty pad."""
+    from playwright.sync_api import expect
+
+    box = page.locator("#canvas").bounding_box()
+    (x0, y0), (x1, y1), *_ = SEVEN[0]
+    page.mouse.move(box["x"] + x0 * box["width"], box["y"] + y0 * box["height"])
+    page.mouse.down()
+    page.mouse.move(box["x"] + x1 * box["width"], box["y"] + y1 * box["height"], steps=8)  # the bar of a 7
+    page.evaluate("""() => {
+        const text = document.getElementById('mode-text');
+        text.checked = true;
+        text.dispatchEvent(new Event('change', {bubbles: true}));
+    }""")
+    page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.9 * box["height"], steps=4)  # no longer drawn
+    page.mouse.up()
+    expect(page.locator("#result")).to_have_attribute("data-state", "text", timeout=TIMEOUT_MS)
+    settled(page)
+    assert page.evaluate(INK_BOX) is not None, "the bar is still on the pad"
+    expect(page.locator("#undo")).to_be_enabled()
+
 def test_switching_modes_keeps_the_drawings_size_and_place(page):
     """Each round trip One character -> Text -> One character shrank the drawing to about half its size:
     after three, a large 3 was a blob read as 1. Now the square pad is the middle of the text pad at the

@@ -953,8 +953,15 @@
     pad.dataset.mode = mode;
     const { width, height } = mode === "text" ? TEXT_PAD : { width: PAD_SIZE, height: PAD_SIZE };
     if (canvas.width !== width || canvas.height !== height) {
-      // The drawing stays as it is: only the view changes (see charView).
-      state.current = null;
+      // The drawing stays as it is: only the view changes (see charView). A stroke in progress (the mode
+      // switched by a second finger or the keyboard) ends where it is, kept: dropped, it vanished and
+      // the rest of it was ignored too.
+      if (state.current) {
+        state.strokes.push(state.current);
+        state.current = null;
+        state.drawing++;
+      }
+      state.pointerId = null;
       canvas.width = overlay.width = width;
       canvas.height = overlay.height = height;
     }
