@@ -322,13 +322,14 @@ def test_predict_blank_image_is_nothing_to_read(font):
 
 
 def test_a_dot_is_never_read_surely(font):
-    """A click on the pad, scaled to 28x28, read as a 6 at 65%, unflagged."""
+    """A click on the pad, scaled to 28x28, read as a 6 at 65%, unflagged (by predict and by read)."""
     from PIL import ImageDraw
 
     for radius in (4, 30):
         dot = Image.new("L", (400, 300), 255)
         ImageDraw.Draw(dot).ellipse((200 - radius, 150 - radius, 200 + radius, 150 + radius), fill=0)
         assert font.predict(dot).uncertain, radius
+        assert font.read(dot).uncertain and all(c.uncertain for c in font.read(dot).characters), radius
     assert not font.predict(render("4")).uncertain  # a character with a bold pen is not a blob
 
 

@@ -290,12 +290,14 @@ class Recognizer:
         """``read`` of an ink map; ``scale`` takes its pixels to the image's."""
         lines: list[list[Glyph]] = []  # the glyphs kept, line by line: characters and punctuation
         inputs: list[np.ndarray] = []  # the model's inputs for the characters among them
+        blobs: list[bool] = []  # for each input: its glyph is a blob (a dot alone reads as something, never surely)
         cut_chooser, join_chooser = self._choosers(only)
         found = segment(ink, choose_cuts=cut_chooser, choose_joins=join_chooser)
         for line in found:
             characters = [index for index, glyph in enumerate(line) if glyph.mark is None]
             line_inputs, readable = self._normalized([line[i].ink for i in characters])
             inputs += line_inputs
+            blobs += [is_blob(line[characters[i]].ink) for i in readable]
             kept = {characters[i] for i in readable}  # glyphs the normalizer finds empty (faint specks) are left out
             glyphs = [glyph for index, glyph in enumerate(line) if index in kept or glyph.mark is not None]
             if glyphs:  # a line of punctuation alone (a dash on its own) is read too
@@ -303,6 +305,7 @@ class Recognizer:
         answers = self._rank(self.model.logits(np.stack(inputs)[:, None]), only, top_k) if inputs else []
         if only is None and answers:
             answers = self._in_context(lines, answers, inputs, top_k)
+        answers = [dataclasses.replace(answer, uncertain=True) if blob else answer for answer, blob in zip(answers, blobs)]
         predictions = iter(answers)
         predicted = [[None if glyph.mark is not None else next(predictions) for glyph in line] for line in lines]
         read_whole = self._read_touching(lines, predicted, only, scale, top_k)
