@@ -245,6 +245,26 @@ def test_folder_labels_outside_the_given_set(tmp_path):
         load_dataset(f"folder:{root}", labels=DIGITS)
 
 
+
+def test_a_label_spelled_two_ways_in_unicode_is_one_class(tmp_path):
+    """macOS names a folder "é" as "e" + a combining accent (NFD): against a model's "é" (NFC) it was
+    'outside the label set', and mixed with NFC folders it made two classes that look alike."""
+    import unicodedata
+
+    nfc, nfd = "\u00e9", unicodedata.normalize("NFD", "\u00e9")
+    assert nfc != nfd
+    root = _class_folders(tmp_path / "accents", ["a", nfd, "b"], per_class=2)
+    _class_folders(root, [nfc], per_class=2)  # the same class, as another system spells it
+    data = load_dataset(f"folder:{root}")
+    assert data.labels == ("a", "b", nfc)
+    assert load_dataset(f"folder:{_class_folders(tmp_path / 'mac', ['a', nfd], per_class=2)}", labels=("a", nfc)).labels == ("a", nfc)
+
+
+def test_labels_outside_a_set_of_words_are_listed_as_words(tmp_path):
+    root = _class_folders(tmp_path / "pets", ["cat", "dog", "eel"], per_class=1)
+    with pytest.raises(DatasetError, match=r"'eel' \(allowed: 'cat', 'dog'\)"):
+        load_dataset(f"folder:{root}", labels=("cat", "dog"))
+
 def test_folder_errors(tmp_path):
     with pytest.raises(DatasetError, match="is not a folder"):
         load_dataset(f"folder:{tmp_path / 'nope'}")
@@ -314,6 +334,9 @@ def test_csv_bad_rows_give_the_line_number(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("\n".join(rows[:3] + ["7,1,2,3"] + rows[3:]))
     with pytest.raises(DatasetError, match="bad.csv line 4 has 4 values, expected 785"):
+        load_dataset(f"csv:{path}")
+    path.write_text("\n".join(rows[:3] + [rows[3].rsplit(",", 1)[0]] + rows[4:]))  # one pixel short: not "no labels"
+    with pytest.raises(DatasetError, match="bad.csv line 4 has 784 values, expected 785 .*fix or remove that line"):
         load_dataset(f"csv:{path}")
     path.write_text("\n".join(rows[:2] + [rows[2].replace(",", ",300,", 1).rsplit(",", 1)[0]]))
     with pytest.raises(DatasetError, match="line 3: pixel0 is '300', expected a number 0..255"):
@@ -418,7 +441,7 @@ def test_suspicious_labels_and_classes_are_warned_about_in_one_line_each(tmp_pat
     (classes / "6").mkdir()
     (classes / "6" / "notes.txt").write_text("no images")
     splits = load_dataset(f"folder:{classes}")
-    assert splits.labels == ("a", "e\u0301")
+    assert splits.labels == ("a", "\u00e9")  # one character, one class, however it is spelled (NFC)
     assert _warnings(capsys) == [f"inkread: warning: class folders of {classes} hold no images and are left out "
                                  "('5', '6'): add images of those classes, or remove the folders"]
 

@@ -159,6 +159,23 @@ def test_labels_are_escaped_in_html_and_literal_in_plots(tmp_path):
     read_png(tmp_path / "confusion_matrix.png")
 
 
+def test_long_class_names_stand_upright_and_a_missing_glyph_is_said_once(tmp_path, capsys):
+    """A folder data set's long class names ran into each other along the top and bottom, and a CJK name
+    gave matplotlib's UserWarning (with a source line) for every picture."""
+    import warnings
+
+    labels = ["a_very_long_class_name_zero", "another_quite_long_label_one", "two", "\u4e2d"]
+    images, y_true, probs = synthetic(4, 10, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no library warning escapes
+        write_report(tmp_path, y_true, probs, images, labels)
+    err = capsys.readouterr().err
+    assert err.count("inkread: warning:") == 1 and "\u4e2d" in err
+    short = tmp_path / "short"
+    write_report(short, y_true, probs, images, ["0", "1", "2", "3"])
+    tall, plain = read_png(tmp_path / "confusion_matrix.png"), read_png(short / "confusion_matrix.png")
+    assert tall.height > plain.height + 150  # room below the matrix for the upright names
+
 def test_no_images_and_no_mistakes(tmp_path):
     y = np.arange(10).repeat(2)
     metrics = write_report(tmp_path, y, np.eye(10)[y], None, LABEL_SETS["digits"])

@@ -145,7 +145,7 @@ def _parse_slowly(path: Path, rows: list[tuple[int, str]], label_column: int,
     found, values = [], np.empty((len(rows), PIXELS), np.float64)
     for row, (number, line) in enumerate(rows):
         fields = [field.strip() for field in line.split(",")]
-        if len(fields) == PIXELS:
+        if len(fields) == PIXELS and all(other.count(",") == PIXELS - 1 for _, other in rows):  # no line has a label
             raise DatasetError(_no_labels(path, f"line {number} has {PIXELS} values, one per pixel"))
         if len(fields) != PIXELS + 1:
             pandas_index = len(fields) == PIXELS + 2 and header is not None and _names(header)[0] in ("", "unnamed: 0")

@@ -215,8 +215,10 @@ class LabelsOutsideSet(DatasetError):
 
     def __init__(self, where: Path | str, unknown: list[str], labels: tuple[str, ...]):
         self.unknown = unknown
+        single = all(len(label) == 1 for label in labels)  # "0123456789", else "'cat', 'dog'"
+        allowed = "".join(labels)[:62] if single else first_few(list(labels), 10)
         super().__init__(f"{where} has labels outside the model's label set: {first_few(unknown)}"
-                         f" (allowed: {''.join(labels)[:62]}): rename or remove them")
+                         f" (allowed: {allowed}): rename or remove them")
 
 
 def index_labels(found: list[str], labels: tuple[str, ...] | None,
@@ -229,6 +231,11 @@ def index_labels(found: list[str], labels: tuple[str, ...] | None,
     sorted found labels, digits too: folders 1, 4 and 7 make a 3-class model, not a 10-class one
     with 7 classes it was never taught. ``check_labels`` vets the labels first.
     """
+    # One spelling of each character: macOS names a folder "é" as "e" + a combining accent (NFD), a
+    # labels.csv typed elsewhere spells it as one code point (NFC); they must be one class.
+    found = [unicodedata.normalize("NFC", label) for label in found]
+    if labels is not None:
+        labels = tuple(unicodedata.normalize("NFC", label) for label in labels)
     check_labels(found, where, new_set=labels is None)
     if labels is None:
         labels = tuple(sorted(set(found)))
@@ -263,8 +270,7 @@ def check_labels(found: list[str], where: Path | str, *, new_set: bool) -> None:
                            f"float column: write them as whole numbers ({first_few(whole, 3)}), e.g. with "
                            "df['label'].astype(int) before to_csv")
     counts = Counter(found)
-    # NFC: macOS writes a folder named "é" as "e" + a combining accent, which is still one character.
-    long = sorted(label for label in counts if len(unicodedata.normalize("NFC", label)) > 1)
+    long = sorted(label for label in counts if len(label) > 1)  # found in NFC (index_labels)
     if new_set and long:
         warn(f"{where} has labels longer than one character ({first_few(long, 3)}): each is a class of its own, "
              "as for whole words; if they should be single characters, rename them")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 
 import numpy as np
 
@@ -39,16 +40,23 @@ def render_confusion_matrix(matrix, labels) -> bytes:
         rates = np.where(support > 0, counts / support, np.nan)  # NaN: no sample, drawn grey
     n = len(labels)
     side = max(5.0, 0.23 * n + 1.8)
-    fig, ax = _figure(side + 1.3, side)
+    # Names longer than a few characters (a folder data set's classes) run into each other side by side:
+    # the column names stand upright, below the matrix only, and the figure grows by the longest name
+    # (about 0.085 inch a character at this size) down and to the left
+    longest = max((len(_plain(label)) for label in labels), default=1)
+    upright = longest > 3
+    margin = 0.085 * longest + 0.3 if upright else 0.0
+    fig, ax = _figure(side + 1.3 + margin, side + margin)
     # A square-root colour scale: with a linear one the diagonal is dark and every 1-5% error
     # is near-white, while those errors are what a reader looks for.
     cmap = colormaps["Blues"].with_extremes(bad="#dddddd")
     image = ax.imshow(rates, cmap=cmap, norm=PowerNorm(0.5, vmin=0.0, vmax=1.0), interpolation="nearest")
     ticks = np.arange(n)
     fontsize = 10 if n <= ANNOTATE_MAX_CLASSES else 9
-    ax.set_xticks(ticks, labels=[_plain(label) for label in labels], fontsize=fontsize, family=LABEL_FONT)
+    ax.set_xticks(ticks, labels=[_plain(label) for label in labels], fontsize=fontsize, family=LABEL_FONT,
+                  rotation=90 if upright else 0)
     ax.set_yticks(ticks, labels=[_plain(label) for label in labels], fontsize=fontsize, family=LABEL_FONT)
-    ax.tick_params(top=True, labeltop=True, length=0)
+    ax.tick_params(top=not upright, labeltop=not upright, length=0)
     ax.set_xticks(ticks[:-1] + 0.5, minor=True)
     ax.set_yticks(ticks[:-1] + 0.5, minor=True)
     ax.grid(which="minor", color="white", linewidth=0.6 if n > ANNOTATE_MAX_CLASSES else 1.2)
@@ -120,7 +128,8 @@ def render_misclassified(images, y_true, probs, labels, count: int = MISCLASSIFI
     worst = wrong[:count]
     cols = min(MISCLASSIFIED_COLUMNS, len(worst))
     rows = math.ceil(len(worst) / cols)
-    fig, axes = _figure(1.25 * cols + 0.2, 1.6 * rows + 0.6, nrows=rows, ncols=cols, squeeze=False)
+    # at least 3.4 inches wide: the title is as long however few the mistakes (2 of them cut it off)
+    fig, axes = _figure(max(3.4, 1.25 * cols + 0.2), 1.6 * rows + 0.6, nrows=rows, ncols=cols, squeeze=False)
     for ax in axes.flat:
         ax.set_axis_off()
     for ax, index in zip(axes.flat, worst):
@@ -187,8 +196,19 @@ def _figure(width: float, height: float, **subplots):
 
 def _png(fig) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, facecolor="white")
+    with warnings.catch_warnings():  # said once, in a line of ours, by missing_glyphs' caller
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
+        fig.savefig(buffer, format="png", dpi=DPI, facecolor="white")
     return buffer.getvalue()
+
+
+def missing_glyphs(labels) -> list[str]:
+    """The characters of ``labels`` that the plots' label font cannot draw (each shows as a box)."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    drawn = FT2Font(font_manager.findfont(LABEL_FONT)).get_charmap()
+    return sorted({char for label in labels for char in _plain(label) if ord(char) not in drawn and not char.isspace()})
 
 
 def _percent(rate: float) -> str:

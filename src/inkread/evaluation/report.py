@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, warn
 from inkread.evaluation import plots
 from inkread.evaluation.metrics import classification_report_text, compute_metrics
 from inkread.files import remove_file, write_bytes_atomic, write_text_atomic
@@ -64,6 +64,10 @@ def write_report(out_dir: str | os.PathLike, y_true, probs, images, labels, hist
         metrics["misclassified"] = misclassified_list(y_true, probs, labels, names)
     text = classification_report_text(y_true, y_pred, labels)
 
+    unknown_glyphs = plots.missing_glyphs(labels)
+    if unknown_glyphs:
+        warn(f"the pictures' font has no {', '.join(unknown_glyphs)}: the class names holding "
+             f"{'it' if len(unknown_glyphs) == 1 else 'them'} show a box there (the metrics and report.html are exact)")
     pictures = {
         CONFUSION_FILE: plots.render_confusion_matrix(metrics["confusion_matrix"], labels),
         CURVES_FILE: plots.render_curves(history) if history else None,
