@@ -183,7 +183,9 @@ def _restricted(log_probs: np.ndarray, labels: tuple[str, ...], allowed: np.ndar
     (Renormalized with the blank, the blank won every column of letters asked of digits: nothing was read.)
     """
     always = [labels.index(c) + 1 for c in " " + LINE_MARKS if c in labels]
-    chosen = allowed + 1  # column 0 is the blank
+    chosen = np.setdiff1d(allowed + 1, always)  # column 0 is the blank; a mark named in only= is kept as a mark
+    if chosen.size == 0:  # only marks asked for: they pass anyway
+        return log_probs, np.ones(len(log_probs))
     in_character = np.logaddexp.reduce(log_probs[:, 1:], axis=1)  # log P(not the blank)
     share = np.exp(np.logaddexp.reduce(log_probs[:, [*chosen, *always]], axis=1) - in_character)
     in_others = np.logaddexp.reduce(log_probs[:, [0, *always]], axis=1)

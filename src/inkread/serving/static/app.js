@@ -586,7 +586,9 @@
       state.lastImage = image;
       state.lastAnswer = answer;
       state.answered = drawing;
-      if (mode === "text") showText(answer, settled); else showPrediction(answer, settled);
+      // settled when sent, and still: no new stroke begun meanwhile (its answer is let finish now)
+      const still = settled && state.pointerId === null && drawing === state.drawing;
+      if (mode === "text") showText(answer, still); else showPrediction(answer, still);
     } catch (error) {
       if (sequence !== state.sequence) return;
       if (timedOut) {
@@ -597,8 +599,8 @@
       }
     } finally {
       clearTimeout(timer);
+      if (state.controller === controller) state.controller = null;  // even if outdated: it no longer blocks
       if (sequence === state.sequence) {
-        state.controller = null;
         if (state.pending) schedulePredict(0);  // the pen moved meanwhile: the newest drawing next
         else document.body.dataset.busy = "false";
       }
