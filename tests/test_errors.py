@@ -3,6 +3,7 @@ as the user spelled it (a command-line option, or a config field from Python).""
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from inkread.errors import InkreadError, command, command_line_spelling, first_line, how_to_resume, option, option_value
@@ -29,6 +30,7 @@ def test_settings_are_named_as_options_while_the_command_runs_and_after_it_as_fi
         assert option("cors_origins", "--cors-origin") == "--cors-origin"
         assert option_value("out", Path("runs/a")) == "--out runs/a"
         assert option_value("only", "") == "--only ''"  # as typed, not "--only " and a gap
+        assert option_value("only", np.array([1, 2])) == "--only [1 2]"  # no element-wise comparison with ''
         with command_line_spelling(on=False):  # a server started by the command answers requests
             assert option_value("only", "x") == "only='x'"
         assert option("only") == "--only"

@@ -374,6 +374,24 @@ def test_characters_asked_of_a_line_that_holds_none_give_the_best_of_them_flagge
         [("1", ones.characters[0].confidence)]
 
 
+def test_restriction_of_columns_with_zero_probabilities_stays_a_distribution():
+    """A column sure of the blank, or of a character outside the restriction, has log-probabilities of
+    -inf: the restriction must not turn them into NaN (inf - inf)."""
+    from inkread.inference.line_reader import _restricted
+
+    labels = tuple(" 0123456789abc")
+    log_probs = np.log(np.full((3, len(labels) + 1), 1 / (len(labels) + 1)))
+    log_probs[1] = -np.inf
+    log_probs[1, 0] = 0.0  # sure of the blank
+    log_probs[2] = -np.inf
+    log_probs[2, labels.index("3") + 1] = 0.0  # sure of a digit, letters asked for
+    with np.errstate(invalid="raise"):
+        restricted, share = _restricted(log_probs, labels, np.array([labels.index("b"), labels.index("c")]))
+    assert not np.isnan(restricted).any() and not np.isnan(share).any()
+    assert np.allclose(np.exp(restricted).sum(axis=1), 1.0)
+    assert share[2] == pytest.approx(0.0)
+
+
 def test_ink_in_which_no_character_is_read_is_unread_not_blank():
     from inkread.inference.results import NOTHING_READ, ReadResult
 

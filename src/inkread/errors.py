@@ -64,7 +64,8 @@ def option_value(field: str, value: object, flag: str = "") -> str:
     """A setting with its value as the user gave it: ``--out runs/a`` on the command line, ``out='runs/a'``
     from Python."""
     if _command_line:
-        return f"{option(field, flag)} {value if value != '' else repr('')}"  # --only '': nothing given
+        shown = repr("") if isinstance(value, str) and not value else value  # --only '': nothing given
+        return f"{option(field, flag)} {shown}"
     shown = repr(os.fspath(value)) if isinstance(value, (str, os.PathLike)) else repr(value)
     return f"{field}={shown}"
 

@@ -182,6 +182,8 @@ def _restricted(log_probs: np.ndarray, labels: tuple[str, ...], allowed: np.ndar
     rest in their proportions: the model still says where a character is, the allowed ones say which.
     (Renormalized with the blank, the blank won every column of letters asked of digits: nothing was read.)
     """
+    # A probability of exactly 0 (log -inf) would turn the sums below into inf - inf = NaN; e^-1e4 is 0 all the same.
+    log_probs = np.maximum(log_probs, -1e4)
     always = [labels.index(c) + 1 for c in " " + LINE_MARKS if c in labels]
     chosen = np.setdiff1d(allowed + 1, always)  # column 0 is the blank; a mark named in only= is kept as a mark
     if chosen.size == 0:  # only marks asked for: they pass anyway

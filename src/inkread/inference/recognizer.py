@@ -444,6 +444,10 @@ class Recognizer:
         polarity guess, no page or speck cleanup). None for a crop with no ink worth reading.
         """
         self._check(only, top_k)
+        return self._glyph_predictions(inks, only, top_k)
+
+    def _glyph_predictions(self, inks: list[np.ndarray], only: str | None, top_k: int) -> list[Prediction | None]:
+        """``predict_glyphs`` without its option checks: the cut and join choosers call it per piece."""
         inputs, readable = self._normalized(inks)
         predictions: list[Prediction | None] = [None] * len(inks)
         if inputs:
@@ -454,7 +458,7 @@ class Recognizer:
     def _confidences(self, inks: list[np.ndarray], only: str | None) -> list[float]:
         """The model's confidence in its best answer for each ink crop (0.0 for one without ink)."""
         return [0.0 if prediction is None else prediction.confidence
-                for prediction in self.predict_glyphs(inks, only, top_k=2)]
+                for prediction in self._glyph_predictions(inks, only, top_k=2)]
 
     def _normalized(self, inks: list[np.ndarray]) -> tuple[list[np.ndarray], list[int]]:
         """Model inputs for the ink crops that hold ink, and their indices in ``inks``."""
@@ -474,7 +478,7 @@ class Recognizer:
 
     def _rank(self, logits: np.ndarray, only: str | None, top_k: int) -> list[Prediction]:
         """Turn (N, C) logits into Predictions, masking classes outside ``only`` before the softmax."""
-        self._check(only, top_k)
+        check_top_k(top_k)
         allowed = restriction(self.labels, only)
         if len(allowed.indices) == 1:
             # One allowed class is always the answer; renormalized it would be "100% sure" of
