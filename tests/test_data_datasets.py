@@ -258,6 +258,9 @@ def test_a_label_spelled_two_ways_in_unicode_is_one_class(tmp_path):
     data = load_dataset(f"folder:{root}")
     assert data.labels == ("a", "b", nfc)
     assert load_dataset(f"folder:{_class_folders(tmp_path / 'mac', ['a', nfd], per_class=2)}", labels=("a", nfc)).labels == ("a", nfc)
+    # a model trained before labels were normalized keeps its own spelling: NFC folders are its classes
+    old_model = load_dataset(f"folder:{_class_folders(tmp_path / 'pc', ['a', nfc], per_class=2)}", labels=("a", nfd))
+    assert old_model.labels == ("a", nfd) and {*old_model.train.targets.tolist(), *old_model.test.targets.tolist()} == {0, 1}
 
 
 def test_labels_outside_a_set_of_words_are_listed_as_words(tmp_path):

@@ -233,21 +233,23 @@ def index_labels(found: list[str], labels: tuple[str, ...] | None,
     """
     # One spelling of each character: macOS names a folder "é" as "e" + a combining accent (NFD), a
     # labels.csv typed elsewhere spells it as one code point (NFC); they must be one class.
+    # A model's labels are compared in NFC but kept as the model spells them (one trained before labels
+    # were normalized may hold "e" + accent): its bundle, its reports and the data must agree.
     found = [unicodedata.normalize("NFC", label) for label in found]
-    if labels is not None:
-        labels = tuple(unicodedata.normalize("NFC", label) for label in labels)
     check_labels(found, where, new_set=labels is None)
     if labels is None:
         labels = tuple(sorted(set(found)))
+    labels = tuple(labels)
+    compared = tuple(unicodedata.normalize("NFC", label) for label in labels)
     classes = {}
     for label in set(found):
         with contextlib.suppress(KeyError):
-            classes[label] = labels.index(merge_case(label, labels))
+            classes[label] = compared.index(merge_case(label, compared))
     unknown = sorted(set(found) - set(classes))
     if unknown:
         raise LabelsOutsideSet(where, unknown, labels)
     merged = sorted(merge_notes(classes.items(), labels))
-    return tuple(labels), np.array([classes[label] for label in found], dtype=np.int64), merged
+    return labels, np.array([classes[label] for label in found], dtype=np.int64), merged
 
 
 # "3.0": a whole number as pandas writes a float column (one that held a NaN, or went through a float array).
