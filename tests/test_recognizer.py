@@ -340,6 +340,9 @@ def test_is_blob_tells_a_filled_mark_from_a_stroke():
     assert is_blob(np.hypot(rows - 30, cols - 30) <= 12)
     assert not is_blob((np.hypot(rows - 30, cols - 30) <= 12) & (np.hypot(rows - 30, cols - 30) >= 9))  # a ring: an O
     assert not is_blob(np.zeros((10, 10)))
+    assert is_blob(((rows - 30) / 10) ** 2 + ((cols - 30) / 20) ** 2 <= 1)  # a smear twice as wide as high
+    assert is_blob((abs(rows - 30) <= 3) & (abs(cols - 30) <= 25))  # a dash in marker: no character alone
+    assert not is_blob((abs(rows - 30) <= 25) & (abs(cols - 30) <= 3))  # a 1 in marker is a character
 
 def test_predict_bad_image_raises_input_image_error(font):
     with pytest.raises(InputImageError):

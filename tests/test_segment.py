@@ -411,3 +411,16 @@ def test_may_hold_several_finds_ink_in_pieces_apart_or_wide():
     wide = ink.copy()
     wide[5:15, 4:30] = 1.0  # 26 wide, 10 tall: touching characters, if no character is that wide
     assert not may_hold_several(wide) and may_hold_several(wide, wide=1.4) and not may_hold_several(wide, wide=3.0)
+
+
+def test_a_wide_smear_is_one_glyph_not_slices_read_as_characters():
+    """A word scribbled out (a filled mark three times as wide as high) is wider than the width rule's
+    limit; cut, its slices read as "921" with a confident 1."""
+    rows, cols = np.mgrid[:140, :520]
+    ink = np.zeros((140, 520), np.float32)
+    ink[30:110, 36:44] = 1.0  # a 1
+    ink[(((rows - 70) / 30) ** 2 + ((cols - 250) / 80) ** 2) <= 1] = 1.0
+    ink[30:110, 420:428] = 1.0  # another 1
+    for choose_cuts in (None, lambda crop, candidates, counts: candidates[:counts[0] - 1]):
+        line, = segment(ink, choose_cuts=choose_cuts)
+        assert len(line) == 3 and line[1].box[2] - line[1].box[0] >= 160

@@ -59,7 +59,7 @@ MAX_GLYPHS = components.MAX_MARKS  # more marks than this is not handwriting to 
 
 AMBIGUOUS_ASPECT = 0.9  # with a chooser, glyphs wider than this many line heights may be two characters...
 MIN_SPLIT_PIECE = 0.35  # ...each at least this many line heights wide (a sliver off a wide 0 reads as a 1),
-# and never a blob (stroke.is_blob: a dot's halves read as "11")
+# and no glyph is ever cut if it is a blob (stroke.is_blob: a dot's halves read as "11", a scribble's as "921")
 # choose_cuts(ink, candidates, counts) -> some of the candidate columns: where to cut the ink
 # (float (H, W), one glyph's own ink) of touching characters into as many pieces as one of ``counts``
 # says (the first is what the width suggests); or None to leave it to the width rule.
@@ -395,7 +395,7 @@ def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray,
         x0, y0, x1, y1 = part.box
         cut_from = x0 * ink.shape[0] + y0  # the box's corner: unique to this piece of ink in the image
         crop = _own_ink(part, labels, ink)
-        if ambiguous and is_blob(crop, INK_THRESHOLD):
+        if is_blob(crop, INK_THRESHOLD):  # a smear or a word scribbled out: its slices would read as characters
             out.append(part)
             continue
         column_ink = crop.sum(axis=0)

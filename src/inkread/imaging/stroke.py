@@ -32,7 +32,13 @@ BLOB_PEN = 0.3
 
 
 def is_blob(ink: np.ndarray, threshold: float = 0.5) -> bool:
-    """Whether the ink above ``threshold`` is a blob: its pen ``BLOB_PEN`` of its height or more."""
+    """Whether the ink above ``threshold`` is a blob: its pen ``BLOB_PEN`` of its height or more.
+
+    Measured against the height, not the longer side, on purpose: a smear twice as wide as high is a
+    blob too, and so is a thick flat bar (a dash or an underline in marker). Neither is a character to
+    read alone or to cut in two; a dash between characters is read as a mark by its shape before
+    this is asked. A thick upright stroke (a 1 in marker) is not a blob.
+    """
     mask = np.asarray(ink) > threshold
     rows = np.flatnonzero(mask.any(axis=1))
     return rows.size > 0 and stroke_width(mask) >= BLOB_PEN * (rows[-1] - rows[0] + 1)
