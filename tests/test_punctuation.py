@@ -31,6 +31,10 @@ def test_a_colon_is_two_dots_one_above_the_other():
     assert kind((50, 130, 59, 196), BODY, [upper, lower]) == ":"
     assert kind((50, 188, 59, 197), BODY, [lower, (51, 190, 59, 197)]) is None  # both low: no colon
     assert kind((50, 100, 80, 196), BODY, [(50, 100, 80, 160), lower]) is None  # a stroke and a dot
+    # specks at the top and the foot of a character (a dithered scan's) are no colon; nor are two dots
+    # far below the line (pieces of a broken rule under it)
+    assert kind((50, 98, 58, 196), BODY, [(50, 98, 58, 104), lower]) is None
+    assert kind((50, 190, 58, 262), BODY, [(50, 190, 58, 196), (50, 256, 58, 262)]) is None
 
 
 def test_a_line_body_ignores_descenders_and_ascenders():

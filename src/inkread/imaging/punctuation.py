@@ -28,7 +28,9 @@ DASH_HEIGHT = 0.25     # a dash is at most this many body heights tall, DASH_ASP
 DASH_ASPECT = 1.5      # as tall (a short dash of a thick pen is not much more),
 DASH_WIDTH = (0.15, 1.2)  # this wide, and centred between these levels:
 DASH_LEVELS = (0.35, 0.8)  # a flat stroke near the top is the bar of a 5 or 7, at the bottom a 2's base
-COLON_GAP = 0.15       # a colon's dots are at least this many body heights apart
+COLON_GAP = (0.15, 0.8)  # a colon's dots are this many body heights apart (two specks at the top and the
+                         # foot of a 7 are no colon), the lower at most COLON_LOW below the body's top
+COLON_LOW = 1.15
 GUIDE_MARKS = 5        # a row of at least this many dots or dashes, outnumbering the characters, is a guide line
 
 
@@ -105,8 +107,8 @@ def _is_colon(box: Box, body: Body, member_boxes: Sequence[Box]) -> bool:
     if box[2] - box[0] > dot or any(b[2] - b[0] > dot or b[3] - b[1] > dot for b in member_boxes):
         return False
     centres = sorted((b[1] + b[3]) / 2 for b in member_boxes)
-    return body.level(centres[-1]) >= LOW_LEVEL - 0.1 and body.level(centres[0]) < LOW_LEVEL - 0.1 and \
-        centres[-1] - centres[0] >= COLON_GAP * h and body.level(centres[0]) >= -0.1
+    return LOW_LEVEL - 0.1 <= body.level(centres[-1]) <= COLON_LOW and body.level(centres[0]) < LOW_LEVEL - 0.1 and \
+        COLON_GAP[0] * h <= centres[-1] - centres[0] <= COLON_GAP[1] * h and body.level(centres[0]) >= -0.1
 
 
 def guide_line(kinds: Sequence[str], characters: int) -> Optional[str]:
