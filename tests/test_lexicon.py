@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -119,6 +120,20 @@ def test_a_bad_word_list_is_a_one_line_error(tmp_path, content, message):
     with pytest.raises(InkreadError, match=message) as raised:
         load_lexicon(path)
     assert "\n" not in str(raised.value)
+
+
+def test_words_given_in_python_are_a_lexicon_and_checked_as_a_file_is():
+    listed = load_lexicon(["cat", "dog", "Cat"])
+    assert listed.words == ("cat", "dog") and np.exp(listed.log_frequency) == pytest.approx([2 / 3, 1 / 3])
+    assert load_lexicon({"cat": 1, "dog": 3}).words == ("dog", "cat")
+    for bad, message in ((["ice cream"], "'ice cream' is not one word"), ([7], "7 is not one word"),
+                         ({"cat": 0}, "the count 0 of 'cat' is not a positive number"), ([], "holds no words"),
+                         (42, "lexicon=42: give 'english', a word list's path, the words")):
+        with pytest.raises(InkreadError, match=message):
+            load_lexicon(bad)
+    word = Path(__file__).resolve().parents[1] / "samples" / "words" / "unipen-reserve.png"
+    assert LineReader.load("lines").read(word).text == "eserve"
+    assert LineReader.load("lines").read(word, lexicon=["reserve", "deserve"]).text == "reserve"
 
 
 def test_a_word_list_that_is_not_utf8_or_missing(tmp_path):

@@ -87,6 +87,21 @@ def test_only_explicit_characters():
     assert restriction(BYMERGE, "cC").names == ("C",)  # both cases asked: the class label
 
 
+def test_a_character_spelled_either_way_in_unicode_is_the_models_class():
+    """macOS sends "é" as "e" + a combining accent (NFD); a model's labels may be either spelling."""
+    import unicodedata
+
+    from inkread.inference.restrict import restriction
+    from inkread.labels import merge_case
+
+    nfc, nfd = "\u00e9", unicodedata.normalize("NFD", "\u00e9")
+    assert merge_case(nfd, ("a", nfc)) == nfc and merge_case(nfc, ("a", nfd)) == nfd
+    assert merge_case(unicodedata.normalize("NFD", "\u00c9"), ("a", nfc)) == nfc  # É: the merged case
+    with pytest.raises(KeyError):
+        merge_case("e", ("a", nfc))
+    assert restriction(("a", nfc, "b"), nfd + "a").indices.tolist() == [0, 1]
+
+
 def test_only_set_names_ignore_case_and_spaces():
     from inkread.inference.restrict import restriction
 

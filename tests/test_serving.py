@@ -139,6 +139,8 @@ def test_predict_form_fields_and_query_options(client):
     by_query = client.post(f"{API}/predict?top_k=2&model=characters", files=upload(image)).json()
     assert by_form["model"] == by_query["model"] == "characters"
     assert len(by_form["top_k"]) == len(by_query["top_k"]) == 2
+    # more than the model's classes gives them all, as Recognizer.predict and the CLI do
+    assert len(client.post(f"{API}/predict?top_k=100&model=digits", files=upload(image)).json()["top_k"]) == 10
     # given in both: the same value is fine, two different ones are a client's mistake, not a silent choice
     same = client.post(f"{API}/predict?top_k=2", files=upload(image), data={"top_k": "2", "model": "characters"})
     assert same.status_code == 200 and len(same.json()["top_k"]) == 2

@@ -6,7 +6,9 @@ here too so that a model bundle and the web page need no data files to name thei
 
 from __future__ import annotations
 
+import functools
 import string
+import unicodedata
 
 DIGITS = tuple(string.digits)
 UPPER = tuple(string.ascii_uppercase)
@@ -32,11 +34,22 @@ LINE_MARKS = "'-.,:"
 
 
 def merge_case(char: str, labels: tuple[str, ...]) -> str:
-    """The class of ``labels`` that ``char`` belongs to (``"c"`` -> ``"C"`` in the 47-class set)."""
-    if char in labels:
-        return char
-    if char.upper() in labels:
-        return char.upper()
-    if char.lower() in labels:
-        return char.lower()
+    """The class of ``labels`` that ``char`` belongs to (``"c"`` -> ``"C"`` in the 47-class set), as
+    ``labels`` spell it; raises ``KeyError`` if none.
+
+    Unicode spellings of one character are one: macOS sends "é" as "e" + a combining accent (NFD),
+    most systems as one code point (NFC), and a model's labels may be either.
+    """
+    for candidate in (char, char.upper(), char.lower()):
+        if candidate in labels:
+            return candidate
+    spelled, compared = unicodedata.normalize("NFC", char), _in_nfc(labels)
+    for candidate in (spelled, spelled.upper(), spelled.lower()):
+        if candidate in compared:
+            return labels[compared.index(candidate)]
     raise KeyError(char)
+
+
+@functools.lru_cache(maxsize=64)
+def _in_nfc(labels: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(unicodedata.normalize("NFC", label) for label in labels)

@@ -240,11 +240,10 @@ def index_labels(found: list[str], labels: tuple[str, ...] | None,
     if labels is None:
         labels = tuple(sorted(set(found)))
     labels = tuple(labels)
-    compared = tuple(unicodedata.normalize("NFC", label) for label in labels)
     classes = {}
     for label in set(found):
         with contextlib.suppress(KeyError):
-            classes[label] = compared.index(merge_case(label, compared))
+            classes[label] = labels.index(merge_case(label, labels))  # compares in NFC, gives the model's spelling
     unknown = sorted(set(found) - set(classes))
     if unknown:
         raise LabelsOutsideSet(where, unknown, labels)

@@ -29,11 +29,12 @@ import dataclasses
 import functools
 import importlib.util
 import math
+import numbers
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -92,15 +93,21 @@ class Lexicon:
         return dataclasses.replace(self, settings=dataclasses.replace(self.settings, **changes))
 
 
-def load_lexicon(spec: "str | os.PathLike | Lexicon") -> Lexicon:
-    """A ``Lexicon`` for ``spec``: one already loaded, "english" (wordfreq), or the path of a word list.
+def load_lexicon(spec: "str | os.PathLike | Lexicon | Iterable[str] | Mapping[str, float]") -> Lexicon:
+    """A ``Lexicon`` for ``spec``: one already loaded, "english" (wordfreq), the path of a word list, or
+    the words themselves (a list, a set, or a dict of word: count).
 
-    Each is read once per process: later calls with the same name or unchanged file reuse it.
+    Names and files are read once per process: later calls with the same name or unchanged file reuse it.
     """
     if importlib.util.find_spec("rapidfuzz") is None:  # it finds the nearest words: checked before any reading
         raise InkreadError(f"a lexicon needs the rapidfuzz package: {INSTALL_HINT}")
     if isinstance(spec, Lexicon):
         return spec
+    if isinstance(spec, (Mapping, list, tuple, set, frozenset)):
+        return _given_words(spec)
+    if not isinstance(spec, (str, os.PathLike)):
+        raise InkreadError(f"lexicon={spec!r:.60}: give {ENGLISH!r}, a word list's path, the words (a list or a dict "
+                           "of word: count) or a Lexicon")
     if str(spec) == ENGLISH:
         return english_lexicon()
     path = Path(spec).expanduser()
@@ -110,6 +117,19 @@ def load_lexicon(spec: "str | os.PathLike | Lexicon") -> Lexicon:
                            "optionally a tab and its count)")
     stat = path.stat()
     return _cached_word_list(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+def _given_words(words: "Iterable[str] | Mapping[str, float]") -> Lexicon:
+    """A lexicon of words given in Python, checked as a word list's lines are."""
+    counts: dict[str, float] = {}
+    for word in words:
+        if not isinstance(word, str) or not word.strip() or any(c.isspace() for c in word.strip()):
+            raise InkreadError(f"lexicon: {word!r:.60} is not one word: give each word as a string, without spaces")
+        count = words[word] if isinstance(words, Mapping) else 1.0
+        if isinstance(count, bool) or not isinstance(count, numbers.Real) or not (math.isfinite(count) and count > 0):
+            raise InkreadError(f"lexicon: the count {count!r:.30} of {word!r} is not a positive number")
+        counts[word.strip()] = counts.get(word.strip(), 0.0) + float(count)
+    return Lexicon.from_counts("the words given", counts)
 
 
 def words_available() -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,7 +86,8 @@ def _named(labels: tuple[str, ...], only: str) -> dict[int, str]:
 
 def _explicit(labels: tuple[str, ...], only: str) -> dict[int, str]:
     """Class index -> reported label for characters spelled out, like "ACGT" or "0123456789+-"."""
-    characters = [char for char in dict.fromkeys(only) if not char.isspace()]
+    # one code point per character ("e" + a combining accent is one "é"), as merge_case compares them
+    characters = [char for char in dict.fromkeys(unicodedata.normalize("NFC", only)) if not char.isspace()]
     if not characters:
         raise InkreadError(
             f"{option_value('only', only)} allows nothing: give {', '.join(NAMED)} or the characters to allow, e.g. ACGT"

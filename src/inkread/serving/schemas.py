@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
 from pydantic_core import PydanticCustomError
 
-MAX_TOP_K = 20
 MAX_ONLY_CHARS = 100
 MAX_LABEL_CHARS = 16
 MAX_MODEL_NAME_CHARS = 200
@@ -42,7 +41,8 @@ class ImageOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: str | None = Field(None, max_length=MAX_MODEL_NAME_CHARS, description="served model name (default: the first)")
-    top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, examples=UNSET, description="how many ranked answers (default 5)")
+    # no upper bound: as in the CLI and the Python API, more than the model's classes gives them all
+    top_k: int | None = Field(None, ge=1, examples=UNSET, description="how many ranked answers (default 5; at most the model's classes are given)")
     only: str | None = Field(None, min_length=1, max_length=MAX_ONLY_CHARS, examples=UNSET,
                              description="restrict answers: digits, letters, upper, lower, or characters like ACGT")
     include_preprocessed: TextBool | None = Field(None, examples=UNSET, description="/predict only: also return the 28x28 image the "
