@@ -657,7 +657,7 @@ def test_bad_requests_get_a_clear_4xx(client, endpoint, request_kwargs, status, 
 
 
 def test_query_options_are_validated(client):
-    assert_error(client.post(f"{API}/predict?top_k=99", files=upload(IMAGE)), 422, "'top_k'")
+    assert_error(client.post(f"{API}/predict?top_k=0", files=upload(IMAGE)), 422, "'top_k'")
     assert_error(client.post(f"{API}/predict?include_preprocessed=maybe", files=upload(IMAGE)), 422, "'include_preprocessed'")
     assert_error(client.post(f"{API}/predict?topk=3", files=upload(IMAGE)), 422, "'topk'", "no such field")
 
