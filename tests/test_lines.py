@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -173,6 +174,9 @@ def _word_image(path: Path) -> Path:
 def test_a_trained_line_bundle_reads_through_the_shared_result_type(tiny_line_run, tmp_path):
     bundle = tiny_line_run / "model"
     assert {p.name for p in bundle.iterdir()} == {"model.json", "model.onnx", "weights.pt"}
+    history = (tiny_line_run / "history.csv").read_text().splitlines()  # as every run folder gets
+    assert history[0] == "epoch,train_loss,val_cer,val_exact,lr,seconds" and len(history) == 2
+    assert json.loads((tiny_line_run / "history.json").read_text())[0]["epoch"] == 1
     reader = LineReader.load(bundle)
     result = reader.read(_word_image(tmp_path / "word.png"))
     assert result.to_dict().keys() >= {"text", "confidence", "characters"}

@@ -66,8 +66,12 @@ def test_a_diverging_run_stops_with_advice_and_writes_no_model(tmp_path):
 def test_a_run_without_validation_images_or_with_an_exploded_loss_warns(tmp_path, capsys):
     no_val = _splits(8)
     no_val.val = no_val.test = ImageSet.empty()
-    train(_config(tmp_path / "small"), splits=no_val)
-    assert "too few images to hold out validation and test images" in capsys.readouterr().err
+    train(_config(tmp_path / "small", progress=True), splits=no_val)
+    out, err = capsys.readouterr()
+    assert "too few images to hold out validation and test images" in err
+    # not "val loss nan acc nan", which reads as a diverged run; and the bundle is named all the same
+    assert "| no validation images |" in out + err and "nan" not in out + err
+    assert f"no test images, not measured; bundle written to {tmp_path / 'small' / 'model'}" in out
     train(_config(tmp_path / "ok", epochs=2), splits=_splits(10))
     assert "warning" not in capsys.readouterr().err
     train(_config(tmp_path / "wild", epochs=2, lr=100), splits=_splits(64))  # a loss of thousands, not NaN

@@ -149,6 +149,8 @@ def write_bundle(folder: Path, model: torch.nn.Module, config, splits, history: 
         history=history,
     )
     save_bundle_files(folder, model, meta, export_onnx)
-    if config.progress and metrics.get("test_accuracy") is not None:
-        print(f"test accuracy {metrics['test_accuracy']:.4f} on {metrics['test_samples']:,} images; bundle written to {folder}")
+    if config.progress:
+        measured = (f"test accuracy {metrics['test_accuracy']:.4f} on {metrics['test_samples']:,} images"
+                    if metrics.get("test_accuracy") is not None else "no test images, not measured")
+        print(f"{measured}; bundle written to {folder}")
     return folder

@@ -38,6 +38,7 @@ from inkread.training.checkpoint import (CHECKPOINT_FILE, check_unchanged_on_res
                                          save_checkpoint, say_interrupted)
 from inkread.training.config import check_recipe
 from inkread.training.console import progress_bar, say
+from inkread.training.history import LINE_COLUMNS, write_history
 from inkread.training.loop import torch_threads_restored, use_bf16
 from inkread.training.start import absolute_model, meta_record
 
@@ -229,6 +230,7 @@ def _train_lines(config: LineTrainConfig) -> Path:
             record = {"epoch": epoch + 1, "train_loss": loss_sum / seen, "val_cer": val_cer, "val_exact": val_exact,
                       "lr": optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - started}
             history.append(record)
+            write_history(run_dir, history, LINE_COLUMNS)
             say(config.progress, f"epoch {epoch + 1}/{config.epochs}: train loss {record['train_loss']:.4f} | val CER {val_cer:.2%}, "
                          f"lines exact {val_exact:.2%} | {record['seconds']:.0f}s")
             if val_cer < best[0]:
@@ -241,7 +243,9 @@ def _train_lines(config: LineTrainConfig) -> Path:
         say_interrupted(run_dir, len(history), lines=True)
         raise
     model.load_state_dict(best[1])
-    return write_line_bundle(run_dir / MODEL_FOLDER, model, config, history, fonts, started_from)
+    folder = write_line_bundle(run_dir / MODEL_FOLDER, model, config, history, fonts, started_from)
+    say(config.progress, f"best validation CER {best[0]:.2%}; bundle written to {folder}")
+    return folder
 
 
 def _font_bank(config: LineTrainConfig) -> FontBank | None:

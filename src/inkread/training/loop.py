@@ -98,8 +98,10 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
         for epoch in range(run.epoch, config.epochs):
             record = _train_epoch(config, epoch, model, average, optimizer, scheduler, splits, batch_starts, run, on_step)
             run.history.append(record)
+            validated = (f"val loss {record['val_loss']:.4f} acc {record['val_acc']:.4f}" if len(splits.val.targets)
+                         else "no validation images")  # not "val loss nan", which reads as a diverged run
             say(config.progress, f"epoch {epoch + 1}/{config.epochs}: train loss {record['train_loss']:.4f} acc {record['train_acc']:.4f}"
-                         f" | val loss {record['val_loss']:.4f} acc {record['val_acc']:.4f} | {record['seconds']:.0f}s")
+                                 f" | {validated} | {record['seconds']:.0f}s")
             stop = _judge_epoch(run, record, shipped(model, average), config.patience)
             write_history(run_dir, run.history)
             save_checkpoint(run_dir, {
