@@ -360,6 +360,32 @@ def test_the_shipped_line_model_keeps_the_gap_in_a_phone_number():
     assert LineReader.load("lines").read(sample, only="digits").text == "0612 334"
 
 
+def test_a_line_too_long_for_the_model_at_once_is_read_in_pieces_cut_at_word_gaps():
+    """Nine phone numbers on one line, 103 times wider than high: refused whole before (at most 60)."""
+    from inkread.imaging.decode import load_image_scaled
+    from inkread.imaging.line import MAX_ASPECT
+    from inkread.imaging.segment import segment
+    from inkread.inference.line_reader import within_reach
+
+    number = np.asarray(Image.open(Path(__file__).resolve().parents[1] / "samples" / "text" / "phone-0612-334.png").convert("L"))
+    rows, cols = np.flatnonzero((number < 128).any(axis=1)), np.flatnonzero((number < 128).any(axis=0))
+    number = number[rows[0] - 5:rows[-1] + 6, cols[0]:cols[-1] + 1]
+    gap = np.full((number.shape[0], 2 * number.shape[0]), 255, np.uint8)
+    line = Image.fromarray(np.hstack([gap] + [np.hstack([number, gap]) for _ in range(9)]))
+    assert line.width > 100 * number.shape[0]
+    glyphs, = segment(load_image_scaled(line)[0])
+    pieces = within_reach(glyphs)
+    assert len(pieces) > 1 and sum(len(piece) for piece in pieces) == len(glyphs)
+    for piece in pieces:
+        x0, y0 = min(g.box[0] for g in piece), min(g.box[1] for g in piece)
+        x1, y1 = max(g.box[2] for g in piece), max(g.box[3] for g in piece)
+        assert x1 - x0 <= MAX_ASPECT * (y1 - y0)
+    assert all(piece[0].space_before for piece in pieces[1:])  # cut where words part
+    result = LineReader.load("lines").read(line, only="digits")
+    assert result.text == " ".join(["0612 334"] * 9) and {c.line for c in result.characters} == {0}
+    assert within_reach([]) == [] and within_reach(glyphs[:3]) == [glyphs[:3]]
+
+
 def test_characters_asked_of_a_line_that_holds_none_give_the_best_of_them_flagged():
     """Letters asked of a line of digits: the model still says where each character is, and the best
     allowed letter is given there, flagged (renormalized with the blank, the blank won every column: "")."""

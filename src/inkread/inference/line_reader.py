@@ -24,7 +24,7 @@ import numpy as np
 
 from inkread.errors import InkreadError, InputImageError
 from inkread.imaging.decode import load_image_scaled
-from inkread.imaging.line import MARGIN, normalize_line_mapped, pad_lines
+from inkread.imaging.line import MARGIN, MAX_ASPECT, normalize_line_mapped, pad_lines
 from inkread.imaging.segment import segment
 from inkread.inference.bundle_format import LINE_ARCH, ModelMeta
 from inkread.inference.ctc import ctc_greedy
@@ -37,6 +37,8 @@ from inkread.labels import LINE_MARKS, MERGED_LOWER
 if TYPE_CHECKING:
     from inkread.inference.lexicon import Lexicon
 
+REACH = 0.9  # a long line is read in pieces this share of MAX_ASPECT wide at most: the glyphs' boxes
+             # measure the piece a little differently from normalize_line's ink box
 LINE_BATCH = 16  # lines per ONNX Runtime run; sorted by width first, so little of each run is padding
 
 
@@ -91,17 +93,20 @@ class LineReader:
             lexicon = load_lexicon(lexicon)  # a bad lexicon fails before any work too
         ink, scale = load_image_scaled(image)
         found = segment(ink)
-        lines = [line_ink(glyphs) for glyphs in found]
+        # (line number, glyphs): a line too long for the model at once is read in pieces
+        pieces = [(number, piece) for number, glyphs in enumerate(found) for piece in within_reach(glyphs)]
+        lines = [line_ink(glyphs) for _, glyphs in pieces]
         # A line of marks alone (a dash on its own) has no letters for the model to read: not run.
-        worded = [k for k, glyphs in enumerate(found) if any(g.mark is None for g in glyphs)]
+        worded = [k for k, (_, glyphs) in enumerate(pieces) if any(g.mark is None for g in glyphs)]
         reads = dict(zip(worded, self.read_lines([lines[k][0] for k in worded], only, top_k, lexicon)))
         characters: list[CharacterResult] = []
-        for number, ((own, (x0, y0, _, _)), glyphs) in enumerate(zip(lines, found)):
+        for k, ((own, (x0, y0, _, _)), (number, glyphs)) in enumerate(zip(lines, pieces)):
             marks = [(g.mark, g.box[0] - x0, g.box[2] - x0) for g in glyphs if g.mark]
-            read = with_marks(reads.get(number, []), marks)
+            read = with_marks(reads.get(k, []), marks)
             read = with_word_gaps(read, [(before.box[2] - x0, after.box[0] - x0)
                                          for before, after in zip(glyphs, glyphs[1:]) if after.space_before])
-            characters += line_characters(read, own, (x0, y0), scale, number)
+            continued = k > 0 and pieces[k - 1][0] == number  # a piece after the first of its line
+            characters += line_characters(read, own, (x0, y0), scale, number, space_before=continued and glyphs[0].space_before)
         return ReadResult.of(characters, ink_found=bool(found))
 
     def read_lines(self, inks: Sequence[np.ndarray], only: str | None = None, top_k: int = 1,
@@ -329,6 +334,38 @@ def is_line_model(name_or_path: str | os.PathLike) -> bool:
         return ModelMeta.read(resolve_bundle(name_or_path)).arch == LINE_ARCH
     except InkreadError:
         return False  # let the character Recognizer report what is wrong with it
+
+
+def within_reach(glyphs: list) -> list[list]:
+    """A line's glyphs in pieces the line model reads at once (at most ``REACH`` of ``MAX_ASPECT`` times
+    wider than high each), cut at word gaps where it can, else at the widest gap between glyphs.
+
+    A line of 50 handwritten digits is 66 times wider than high: refused whole, it is read in pieces.
+    """
+    if not glyphs:
+        return []
+    pieces, start = [], 0
+    while start < len(glyphs):
+        end = start + 1  # one past the piece's last glyph: at least one glyph, however wide
+        while end < len(glyphs) and _aspect(glyphs[start:end + 1]) <= REACH * MAX_ASPECT:
+            end += 1
+        if end < len(glyphs):
+            gaps = range(start + 1, end)  # where the next piece could begin
+            words = [i for i in gaps if glyphs[i].space_before]
+            if words:
+                end = words[-1]
+            elif gaps:
+                end = max(gaps, key=lambda i: (glyphs[i].box[0] - glyphs[i - 1].box[2], i))
+        pieces.append(glyphs[start:end])
+        start = end
+    return pieces
+
+
+def _aspect(glyphs: list) -> float:
+    """How many times wider than high the glyphs' box is."""
+    x0, y0 = min(g.box[0] for g in glyphs), min(g.box[1] for g in glyphs)
+    x1, y1 = max(g.box[2] for g in glyphs), max(g.box[3] for g in glyphs)
+    return (x1 - x0) / max(1, y1 - y0)
 
 
 def line_ink(glyphs) -> tuple[np.ndarray, tuple[int, int, int, int]]:
