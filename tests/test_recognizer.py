@@ -702,3 +702,14 @@ def test_may_be_inverted_from_a_fifth_of_the_image_unless_told_otherwise():
     paper_of_a_bold_crop[:, :6] = 1.0  # "ink" 30% of the crop, along its whole left side
     assert may_be_inverted(paper_of_a_bold_crop)
     assert not may_be_inverted(paper_of_a_bold_crop, 0.4)  # read's stricter share
+
+
+def test_a_mistyped_shipped_model_name_gets_a_hint_among_the_names_the_job_takes():
+    from inkread.inference.onnx_model import resolve_bundle
+
+    with pytest.raises(ModelBundleError, match=r"^unknown model 'DIGITS': did you mean 'digits'\? use "):
+        resolve_bundle("DIGITS")
+    with pytest.raises(ModelBundleError, match=r"did you mean 'characters'\?"):
+        resolve_bundle("charaters")
+    with pytest.raises(ModelBundleError, match=r"^unknown model 'Lines': use digits or characters, or the path"):
+        resolve_bundle("Lines", choices="digits or characters")  # predict takes no line model: no hint to one

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import threading
 from pathlib import Path
@@ -54,7 +55,11 @@ def resolve_bundle(name_or_path: str | os.PathLike, choices: str | None = None) 
                                f"or {shipped}")
     if "/" in text or os.sep in text or text.startswith((".", "~")):  # meant as a path
         raise ModelBundleError(f"{text}: no such folder or file: give a model bundle or run folder, or {shipped}")
-    raise ModelBundleError(f"unknown model {text!r}: use {shipped}, or the path of a model bundle folder")
+    # "DIGITS", "charaters": a shipped model's name mistyped, not a path
+    offered = [name for name in PRETRAINED if name in shipped.replace(",", " ").split()]  # the choices this job takes
+    close = difflib.get_close_matches(text.strip().lower(), offered, n=1, cutoff=0.75)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise ModelBundleError(f"unknown model {text!r}: {hint}use {shipped}, or the path of a model bundle folder")
 
 
 class OnnxModel:
