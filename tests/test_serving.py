@@ -441,6 +441,10 @@ def test_a_shipped_model_asked_for_by_name_keeps_it_and_a_bundle_of_that_name_ge
     assert [m["name"] for m in models] == ["digits-2", "digits"] and models[0]["default"]
     # the startup line says which path took which name
     assert client.app.state.registry.described() == f"digits-2 ({broken}), digits"
+    from inkread.serving.registry import ModelRegistry
+
+    twice = ModelRegistry(["digits", str(SHIPPED_DIGITS.parent)])  # the shipped folder given by its path too
+    assert twice.described() == f"digits, digits-2 ({SHIPPED_DIGITS.parent})"
     assert client.post(f"{API}/predict", data={"model": "digits"}, files=upload(IMAGE)).status_code == 200
     assert client.post(f"{API}/predict", data={"model": "digits-2"}, files=upload(IMAGE)).status_code == 503
 

@@ -84,7 +84,8 @@ class ModelRegistry:
 
     def described(self) -> str:
         """The served names, each model from a path followed by it: requests name a model by the name alone."""
-        return ", ".join(name if served.folder.parent == PRETRAINED_DIR else f"{name} ({served.folder})"
+        # a shipped model under its own name needs no path; "digits-2" (the same folder given twice) does
+        return ", ".join(name if served.folder == PRETRAINED_DIR / name else f"{name} ({served.folder})"
                          for name, served in self.models.items())
 
     @property
