@@ -424,3 +424,23 @@ def test_a_wide_smear_is_one_glyph_not_slices_read_as_characters():
     for choose_cuts in (None, lambda crop, candidates, counts: candidates[:counts[0] - 1]):
         line, = segment(ink, choose_cuts=choose_cuts)
         assert len(line) == 3 and line[1].box[2] - line[1].box[0] >= 160
+
+
+def test_a_row_of_crumbs_far_below_the_writing_neither_joins_its_line_nor_is_read():
+    """A rule broken into dashes in a photo, 5 heights below a line: its crumbs joined the line (which
+    became six times as tall, and read as garbage); an i's dot high above its stem still joins it."""
+    rng = np.random.default_rng(0)
+    ink = np.zeros((400, 900), np.float32)
+    for x in (100, 200, 300):
+        ink[40:100, x:x + 8] = 1.0  # three 1s, 60 px tall
+    x = 20
+    while x < 880:
+        length = int(rng.integers(4, 20))
+        ink[350:353, x:x + length] = 1.0
+        x += length + int(rng.integers(2, 12))
+    lines = segment(ink)
+    assert [len(line) for line in lines] == [3] and all(g.box[3] <= 101 for g in lines[0])
+    dotted = np.zeros((300, 200), np.float32)
+    dotted[200:240, 90:96] = 1.0  # a short stem...
+    dotted[60:66, 88:98] = 1.0  # ...and its dot three of its heights above
+    assert [len(line) for line in segment(dotted)] == [1]

@@ -42,6 +42,15 @@ def normalize_line(ink: np.ndarray) -> np.ndarray:
     return normalize_line_mapped(ink)[0]
 
 
+def too_long(ink: np.ndarray) -> bool:
+    """Whether a line's ink is more than ``MAX_ASPECT`` times wider than high, as ``normalize_line`` measures it."""
+    peak = float(ink.max(initial=0.0))
+    if peak <= 0.0:
+        return False
+    left, top, right, bottom = ink_box(ink, 0.05 * peak)
+    return right - left > MAX_ASPECT * (bottom - top)
+
+
 def normalize_line_mapped(ink: np.ndarray) -> tuple[np.ndarray, float, int]:
     """``normalize_line``, plus what maps its columns back to the ink map's: the scale, and the first inked column.
 
@@ -53,7 +62,7 @@ def normalize_line_mapped(ink: np.ndarray) -> tuple[np.ndarray, float, int]:
     left, top, right, bottom = ink_box(ink, 0.05 * peak)
     line = ink[top:bottom, left:right]
     height, width = line.shape
-    if width > MAX_ASPECT * height:
+    if too_long(ink):
         raise InputImageError(f"the line is {width / height:.0f} times wider than high: the line reader takes at most "
                               f"{MAX_ASPECT}; crop it into shorter pieces")
     scale = INK_HEIGHT / height

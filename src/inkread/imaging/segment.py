@@ -57,6 +57,7 @@ MIN_PIECE_PX = 3  # ...and never closer than this many pixels
 MIN_SPLIT_HEIGHT_PX = 8  # a glyph less tall than this is one mark (a dash, a rule), never several characters
 MAX_GLYPHS = components.MAX_MARKS  # more marks than this is not handwriting to read (ruled paper, a grid, noise)
 
+SMALL_REACH = 1.0  # small parts farther than this many character heights from every line, in a row, are a line of their own
 AMBIGUOUS_ASPECT = 0.9  # with a chooser, glyphs wider than this many line heights may be two characters...
 MIN_SPLIT_PIECE = 0.35  # ...each at least this many line heights wide (a sliver off a wide 0 reads as a 1),
 # and no glyph is ever cut if it is a blob (stroke.is_blob: a dot's halves read as "11", a scribble's as "921")
@@ -148,6 +149,9 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
 
     lines, count = [], 0
     for line in _group_lines(parts, char_height):
+        if len(line) >= punctuation.GUIDE_MARKS and upright_anywhere and \
+                all(p.height <= min(FLAT * width, 0.5 * char_height) for p in line):
+            continue  # a row of dots and dashes alone, away from the writing: a rule broken up in a photo, a guide line
         body = punctuation.body_of([p.box for p in line if p.height >= 0.5 * char_height])
         glyphs = _merge_overlapping(line, char_height, body)
         if body is not None:
@@ -219,13 +223,38 @@ def _group_lines(parts: list[_Part], char_height: float) -> list[list[_Part]]:
     for part in tall:
         overlaps = [min(bottom, part.box[3]) - max(top, part.box[1]) for top, bottom in bands]
         lines[int(np.argmax(overlaps))].append(part)
+    nearest, apart = [], []
     for part in small:
         # Distance from the part's centre to each band (0 inside); ties go to the line below,
         # since dots and accents sit above their letters.
         distances = [max(top - part.centre_y, part.centre_y - bottom, 0.0) for top, bottom in bands]
-        best = min(range(len(bands)), key=lambda i: (distances[i], -i))
-        lines[best].append(part)
+        nearest.append(min(range(len(bands)), key=lambda i: (distances[i], -i)))
+        apart.append(distances[nearest[-1]] > SMALL_REACH * char_height)
+    # A row of small parts far from the writing is a line of its own (the crumbs of a rule broken up in
+    # a photo made the line above six times as tall); one or two (an i's dot high above) join the nearest.
+    rows = _rows_of_small_parts([part for part, far in zip(small, apart) if far], char_height)
+    own_line = {id(part) for row in rows if len(row) >= punctuation.GUIDE_MARKS for part in row}
+    for part, best in zip(small, nearest):
+        if id(part) not in own_line:
+            lines[best].append(part)
+    for row in reversed([row for row in rows if len(row) >= punctuation.GUIDE_MARKS]):  # each in its place, top to bottom
+        centre = float(np.mean([p.centre_y for p in row]))
+        below = [i for i, (top, bottom) in enumerate(bands) if (top + bottom) / 2 > centre]
+        at = below[0] if below else len(lines)
+        lines.insert(at, row)
+        bands.insert(at, [centre, centre])
     return [sorted(line, key=lambda p: p.box[0]) for line in lines]
+
+
+def _rows_of_small_parts(parts: list[_Part], char_height: float) -> list[list[_Part]]:
+    """Small parts in rows, top to bottom: those whose centres lie within half a character height."""
+    rows: list[list[_Part]] = []
+    for part in sorted(parts, key=lambda p: p.centre_y):
+        if rows and part.centre_y - rows[-1][-1].centre_y <= 0.5 * char_height:
+            rows[-1].append(part)
+        else:
+            rows.append([part])
+    return rows
 
 
 def _join_side_by_side(bands: list[list[float]], lines: list[list[_Part]]) -> tuple[list[list[float]], list[list[_Part]]]:

@@ -24,7 +24,7 @@ import numpy as np
 
 from inkread.errors import InkreadError, InputImageError
 from inkread.imaging.decode import load_image_scaled
-from inkread.imaging.line import MARGIN, MAX_ASPECT, normalize_line_mapped, pad_lines
+from inkread.imaging.line import MARGIN, MAX_ASPECT, normalize_line_mapped, pad_lines, too_long
 from inkread.imaging.segment import segment
 from inkread.inference.bundle_format import LINE_ARCH, ModelMeta
 from inkread.inference.ctc import ctc_greedy
@@ -96,8 +96,10 @@ class LineReader:
         # (line number, glyphs): a line too long for the model at once is read in pieces
         pieces = [(number, piece) for number, glyphs in enumerate(found) for piece in within_reach(glyphs)]
         lines = [line_ink(glyphs) for _, glyphs in pieces]
-        # A line of marks alone (a dash on its own) has no letters for the model to read: not run.
-        worded = [k for k, (_, glyphs) in enumerate(pieces) if any(g.mark is None for g in glyphs)]
+        # A line of marks alone (a dash on its own) has no letters for the model to read: not run; nor is
+        # ink still too flat for it once cut to reach (a stroke across the page, a rule left in dashes:
+        # within_reach keeps writing far below the limit).
+        worded = [k for k, (_, glyphs) in enumerate(pieces) if any(g.mark is None for g in glyphs) and not too_long(lines[k][0])]
         reads = dict(zip(worded, self.read_lines([lines[k][0] for k in worded], only, top_k, lexicon)))
         characters: list[CharacterResult] = []
         for k, ((own, (x0, y0, _, _)), (number, glyphs)) in enumerate(zip(lines, pieces)):
