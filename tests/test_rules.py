@@ -92,6 +92,10 @@ def test_the_writing_itself_is_never_a_rule():
     dash = np.zeros((20, 200), np.float32)
     dash[7:13, 5:195] = 1.0  # nothing else on the page: a long dash drawn with a pen, not a rule
     assert np.array_equal(remove_rules(dash), dash)
+    fine = np.zeros((400, 120), np.float32)
+    for y in range(15, 385):  # a fine pen's 1, slanted, cropped tight: 50 times taller than wide
+        fine[y, 80 - (y - 15) // 12:87 - (y - 15) // 12] = 1.0
+    assert np.array_equal(remove_rules(fine), fine)  # it was erased as a hairline: "nothing to read"
 
 
 def test_blank_lined_paper_is_blank():

@@ -158,8 +158,9 @@ def _remove_level(ink: np.ndarray, ink_threshold: float, row_widths: np.ndarray 
     sizes = np.maximum(rest.boxes[:, 2] - rest.boxes[:, 0], rest.boxes[:, 3] - rest.boxes[:, 1])
     if rest.count == 0 or sizes.max() < 3 * rule_width:
         # Nothing but crumbs left: blank lined paper (hairlines across the page), or the writing
-        # itself (a 1 cropped to its ink: a stroke, not a hairline).
-        if RULE_LENGTH * width < HAIRLINE * rule_width:
+        # itself (a 1 cropped to its ink: a stroke, not a hairline; nor is one stroke alone, however
+        # thin: a fine pen's 1 cropped tight is 50 times taller than wide).
+        if RULE_LENGTH * width < HAIRLINE * rule_width or components.label(erase).count == 1:
             return ink
     elif not _ruled_page(erase, rule_width, row_widths, tilt):
         char_size = weighted_median(sizes, rest.areas)  # crumbs of the rule hardly count
