@@ -152,6 +152,19 @@ def test_undo_and_clear(page):
     expect(page.locator("#clear")).to_be_disabled()
 
 
+def test_ctrl_shift_z_redo_elsewhere_does_not_undo(page):
+    from playwright.sync_api import expect
+
+    draw_with_mouse(page, ONE)
+    expect_answer(page, "1")
+    page.focus("#canvas")
+    page.keyboard.press("Control+Shift+z")  # redo in most editors: it removed a stroke here
+    expect(page.locator("#undo")).to_be_enabled()
+    expect_answer(page, "1")
+    page.keyboard.press("Control+z")
+    expect(page.locator("#undo")).to_be_disabled()
+
+
 def test_ctrl_z_after_choosing_a_mode_and_backspace_on_the_pad_undo_one_stroke(page):
     """Ctrl+Z was taken for typing once a radio button had focus; Backspace on the pad cleared everything."""
     from playwright.sync_api import expect

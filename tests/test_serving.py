@@ -457,6 +457,11 @@ def test_correction_is_stored_and_listed(client):
     assert response.status_code == 201, response.text
     saved = response.json()
     assert saved["label"] == "7" and saved["predicted"] == "1" and saved["model"] == "digits"
+    # another model's answer ("B" from the characters model, sent after the page switched to digits) is a mix-up
+    assert_error(client.post(f"{API}/corrections", files=upload(image), data={"label": "7", "model": "digits", "predicted": "B"}),
+                 422, "field 'predicted': 'B' is not a label of the model 'digits'")
+    lower = client.post(f"{API}/corrections", files=upload(image), data={"label": "o", "model": "characters", "predicted": "o"})
+    assert lower.status_code == 201, lower.text  # "o" is how an answer under only="lower" names the O class
     assert response.headers["location"] == f"{API}/corrections/{saved['id']}"
     assert client.get(response.headers["location"]).json() == saved
     stored = client.get(saved["image_url"])

@@ -245,6 +245,14 @@ def _add_correction_routes(app: FastAPI, registry: ModelRegistry, store: Correct
         except KeyError:
             raise HTTPException(422, f"field 'label': {fields.label!r} is not a label of the model {name!r} "
                                      f"(its labels: {''.join(labels)})") from None
+        # what the model read is one of its labels too: another model's answer ("B" for digits) is a client's mix-up
+        # (as an answer reports it: "o" for the O class under only="lower")
+        if fields.predicted is not None and fields.predicted.strip():
+            try:
+                merge_case(fields.predicted.strip(), labels)
+            except KeyError:
+                raise HTTPException(422, f"field 'predicted': {fields.predicted!r} is not a label of the model {name!r}: "
+                                         "send the answer this model gave, or leave the field out") from None
 
         def check_and_store() -> Any:
             recognizer = registry.recognizer(name)

@@ -277,7 +277,8 @@
     // in a text field Ctrl+Z undoes typing; on the radio buttons and the model menu it undoes a stroke
     const typing = (event.target instanceof HTMLInputElement && !["radio", "checkbox", "button", "file"].includes(event.target.type))
       || event.target instanceof HTMLTextAreaElement;
-    if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z" && !typing) {
+    // Ctrl+Z undoes; Ctrl+Shift+Z is redo elsewhere, which this page has not: it must not undo
+    if ((event.ctrlKey || event.metaKey) && !event.shiftKey && event.key.toLowerCase() === "z" && !typing) {
       event.preventDefault();
       undo();
     } else if (event.target === canvas && event.key === "Backspace") {
@@ -885,7 +886,8 @@
     }
     // The drawing on the pad is what the label is for. When it changed after the answer shown (a
     // stroke added while the server was slow), that answer was about another drawing: not sent as "predicted".
-    const current = state.answered === state.drawing;
+    // ...nor was an answer from the model chosen before (its request may still be on the way for this one).
+    const current = state.answered === state.drawing && state.lastAnswer && state.lastAnswer.model === settings().model;
     const image = current ? state.lastImage : await currentImage();
     const form = new FormData();
     form.append("file", image, image.name || "drawing.png");
