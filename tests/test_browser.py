@@ -152,6 +152,23 @@ def test_undo_and_clear(page):
     expect(page.locator("#clear")).to_be_disabled()
 
 
+def test_a_stroke_drawn_beside_a_shrunk_drawing_in_character_mode_is_kept_in_text_mode(page):
+    """Drawn around a line shown shrunk in character mode, a stroke lay beyond the text pad's edges: back in
+    text mode it was neither shown nor read. The drawing now shrinks to fit the pad, all of it."""
+    from playwright.sync_api import expect
+
+    page.click("label[for=mode-text]")
+    draw_with_mouse(page, [[(x, 0.3), (x, 0.75)] for x in (0.08, 0.5, 0.92)])  # 1 1 1 across the whole pad
+    expect(page.locator("#answer-label")).to_have_text(re.compile(r"^1\s*1\s*1$"), timeout=TIMEOUT_MS)
+    settled(page)
+    page.click("label[for=mode-char]")  # the line is shown shrunk in the square, paper above and below it
+    settled(page)
+    draw_with_mouse(page, [[(0.5, 0.04), (0.5, 0.3)]])  # a 1 above it
+    settled(page)
+    page.click("label[for=mode-text]")
+    expect(page.locator("#answer-label")).to_have_text(re.compile(r"^1\n1\s*1\s*1$"), timeout=TIMEOUT_MS)
+
+
 def test_ctrl_shift_z_redo_elsewhere_does_not_undo(page):
     from playwright.sync_api import expect
 

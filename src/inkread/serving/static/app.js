@@ -190,6 +190,31 @@
     return right >= left && bottom >= top ? { left, top, right, bottom } : null;
   }
 
+  // Strokes drawn in character mode around a drawing shown shrunk (a word) lie beyond the text pad's
+  // edges: back in text mode they were neither shown nor read. The whole drawing is then shrunk (and
+  // moved no more than needed) to fit the pad, as the character view showed it: ink drawn is never lost.
+  function strokesOntoThePad() {
+    const r = PEN_PX / 2, margin = TEXT_PAD.height * 0.02;
+    let left = Infinity, top = Infinity, right = -Infinity, bottom = -Infinity;
+    for (const stroke of state.strokes) {
+      for (const p of stroke) {
+        left = Math.min(left, p.x - r); right = Math.max(right, p.x + r);
+        top = Math.min(top, p.y - r); bottom = Math.max(bottom, p.y + r);
+      }
+    }
+    if (!(right > left) || (left >= 0 && top >= 0 && right <= TEXT_PAD.width && bottom <= TEXT_PAD.height)) return;
+    const scale = Math.min(1, (TEXT_PAD.width - 2 * margin) / (right - left), (TEXT_PAD.height - 2 * margin) / (bottom - top));
+    const width = (right - left) * scale, height = (bottom - top) * scale;
+    // where the shrunk box goes: as near its centre's place as the pad allows
+    const centreX = Math.min(Math.max((left + right) / 2, margin + width / 2), TEXT_PAD.width - margin - width / 2);
+    const centreY = Math.min(Math.max((top + bottom) / 2, margin + height / 2), TEXT_PAD.height - margin - height / 2);
+    const middleX = (left + right) / 2, middleY = (top + bottom) / 2;
+    state.strokes = state.strokes.map((stroke) => stroke.map((p) => ({
+      ...p, x: centreX + (p.x - middleX) * scale, y: centreY + (p.y - middleY) * scale,
+    })));
+    drawingChanged();
+  }
+
   function updateView() {
     state.view = pad.dataset.mode === "text" ? TEXT_VIEW : charView();
   }
@@ -969,6 +994,7 @@
       canvas.width = overlay.width = width;
       canvas.height = overlay.height = height;
     }
+    if (mode === "text") strokesOntoThePad();
     updateView();
     $("seen-figure").hidden = mode === "text";
     $("teach").hidden = mode === "text";  // corrections are single characters
