@@ -1188,6 +1188,13 @@ def test_the_pads_badge_moves_off_the_ink(browser, server):
         expect(page.locator("#pad-badge")).to_be_visible()
         assert page.evaluate(INK_UNDER_BADGE) == 0
         page.screenshot(path=str(ARTIFACTS / "browser-phone-badge.png"))
+    # drawn wide (the badge hidden: the result card shows the answer), then narrowed to a phone's width
+    with ready_page(browser, server, viewport={"width": 1280, "height": 900}) as page:
+        draw_with_mouse(page, [[(0.15, 0.05), (0.97, 0.05), (0.55, 0.5), (0.4, 0.93)]])
+        settled(page)
+        page.set_viewport_size({"width": 420, "height": 900})
+        expect(page.locator("#pad-badge")).to_be_visible()
+        page.wait_for_function(f"({INK_UNDER_BADGE})() === 0", timeout=TIMEOUT_MS)
 
 
 def test_phone_with_touch(browser, server):

@@ -653,6 +653,10 @@
     if (text) placeBadge(badge);
   }
 
+  // Hidden at wide sizes (the result panel shows the answer), the badge was placed only when shown:
+  // narrowed afterwards, the window showed it in its default corner, over the ink.
+  new ResizeObserver(() => { if (!$("pad-badge").hidden) placeBadge($("pad-badge")); }).observe(canvas);
+
   // The badge sits in the pad's corner with the least ink under it (top right unless the drawing is
   // there): a 7's arm or a 4's top drawn into the corner stayed hidden under the answer.
   function placeBadge(badge) {
