@@ -905,6 +905,11 @@ def test_words_read_by_the_line_model_can_be_looked_up_in_english(page):
     page.select_option("#model", "lines")
     page.click("label[for=mode-char]")  # and neither has one character
     expect(page.locator("#words-group")).to_be_hidden()
+    # back to text, the line model (and its words) are chosen again: the mode switch had lost them
+    page.click("label[for=mode-text]")
+    expect(page.locator("#model")).to_have_value("lines")
+    expect(page.locator("#words-group")).to_be_visible()
+    expect(page.locator("#words-english")).to_be_checked()
 
 
 def test_teaching_a_correction(page, server):

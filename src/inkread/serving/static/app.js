@@ -1018,8 +1018,15 @@
     }
     const usable = closestModel(currentModel(), options.filter((option) => !option.disabled));
     if ($("model").selectedOptions[0]?.disabled && usable) {
+      state.setAsideModel = $("model").value;  // back in text mode, the line model chosen is chosen again
       $("model").value = usable.value;
       applyModel();
+    } else if (mode === "text" && state.setAsideModel) {
+      if (options.some((option) => option.value === state.setAsideModel)) {
+        $("model").value = state.setAsideModel;
+        applyModel();
+      }
+      state.setAsideModel = null;
     }
   }
 
@@ -1062,7 +1069,7 @@
       : isLine(model) && !only ? "Write a word or a line here" : `Write a few ${kind}s here`;
   }
 
-  $("model").addEventListener("change", () => { applyModel(); saveSettings(); predictNow(); });
+  $("model").addEventListener("change", () => { state.setAsideModel = null; applyModel(); saveSettings(); predictNow(); });
   for (const input of document.querySelectorAll('input[name="only"]')) {
     input.addEventListener("change", () => { updateHint(); saveSettings(); predictNow(); });
   }
