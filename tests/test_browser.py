@@ -169,6 +169,22 @@ def test_a_stroke_drawn_beside_a_shrunk_drawing_in_character_mode_is_kept_in_tex
     expect(page.locator("#answer-label")).to_have_text(re.compile(r"^1\n1\s*1\s*1$"), timeout=TIMEOUT_MS)
 
 
+def test_a_pen_draws_with_its_tip_not_with_its_barrel_button(page):
+    from playwright.sync_api import expect
+
+    page.evaluate("""(button) => {
+        const canvas = document.getElementById('canvas'), r = canvas.getBoundingClientRect();
+        const at = (type, y, buttons) => canvas.dispatchEvent(new PointerEvent(type, {
+            pointerId: 7, pointerType: 'pen', isPrimary: true, bubbles: true, cancelable: true, pressure: 0.5,
+            button: type === 'pointermove' ? -1 : button, buttons, clientX: r.left + r.width / 2, clientY: r.top + y * r.height}));
+        at('pointerdown', 0.2, 2);
+        for (let y = 0.2; y <= 0.8; y += 0.05) at('pointermove', y, 2);
+        at('pointerup', 0.8, 0);
+    }""", 2)  # the barrel button held (button 2), as a right-drag with a mouse
+    expect(page.locator("#undo")).to_be_disabled()
+    expect(page.locator("#answer-label")).to_have_text("?")
+
+
 def test_ctrl_shift_z_redo_elsewhere_does_not_undo(page):
     from playwright.sync_api import expect
 

@@ -462,6 +462,8 @@ def test_correction_is_stored_and_listed(client):
                  422, "field 'predicted': 'B' is not a label of the model 'digits'")
     lower = client.post(f"{API}/corrections", files=upload(image), data={"label": "o", "model": "characters", "predicted": "o"})
     assert lower.status_code == 201, lower.text  # "o" is how an answer under only="lower" names the O class
+    wide = client.post(f"{API}/corrections", files=upload(image), data={"label": "\uff17", "model": "digits"})
+    assert wide.status_code == 201 and wide.json()["label"] == "7"  # a fullwidth 7, typed with a CJK keyboard
     assert response.headers["location"] == f"{API}/corrections/{saved['id']}"
     assert client.get(response.headers["location"]).json() == saved
     stored = client.get(saved["image_url"])

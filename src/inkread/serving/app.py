@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import unicodedata
 from dataclasses import asdict
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -241,7 +242,9 @@ def _add_correction_routes(app: FastAPI, registry: ModelRegistry, store: Correct
         _refuse_line_model(registry, name, "corrections are single characters, for a character model")
         labels = tuple(registry[name].meta.labels)
         try:
-            label = merge_case(fields.label.strip(), labels)  # "c" is the class "C" in case-merged sets
+            # "c" is the class "C" in case-merged sets; a fullwidth "７" (typed with a CJK keyboard) is "7"
+            typed = fields.label.strip()
+            label = merge_case(typed if typed in labels else unicodedata.normalize("NFKC", typed), labels)
         except KeyError:
             raise HTTPException(422, f"field 'label': {fields.label!r} is not a label of the model {name!r} "
                                      f"(its labels: {''.join(labels)})") from None

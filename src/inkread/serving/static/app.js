@@ -220,7 +220,8 @@
   }
 
   canvas.addEventListener("pointerdown", (event) => {
-    if (state.pointerId !== null || (event.pointerType === "mouse" && event.button !== 0)) return;
+    // the main button only: a mouse's right button, a pen's barrel button or eraser end draw nothing
+    if (state.pointerId !== null || (event.pointerType !== "touch" && event.button !== 0)) return;
     event.preventDefault();
     state.pointerId = event.pointerId;
     try {
@@ -823,7 +824,8 @@
     announce(message);
   }
 
-  function announce(text) { $("announce").textContent = text; }
+  // lines as a screen reader says them: "theC0t / h0t", not a raw line break in the middle of a sentence
+  function announce(text) { $("announce").textContent = text.replace(/\s*\n\s*/g, " / "); }
 
   // Answers that arrive while the pen is still down change several times a second: a screen reader
   // would read out a stream of guesses, so only the answer to a finished drawing is announced.
