@@ -1169,22 +1169,25 @@ def test_the_model_select_fits_its_card(browser, server, width):
             page.screenshot(path=str(ARTIFACTS / "browser-830.png"))
 
 
-def test_landscape_phone_shows_the_whole_pad_without_scrolling(browser, server):
-    """At 844 x 390 the pad was entirely below the fold. The line model in text mode adds a control (Words)."""
-    with ready_page(browser, server, viewport={"width": 844, "height": 390}, **PHONE) as page:
+@pytest.mark.parametrize("width, height", [(844, 390), (640, 360), (568, 320)])
+def test_landscape_phone_shows_the_whole_pad_without_scrolling(browser, server, width, height):
+    """At 844 x 390 the pad was entirely below the fold. The line model in text mode adds a control (Words),
+    which pushed Undo and Clear off a 640 x 360 or 568 x 320 screen (an iPhone SE on its side)."""
+    with ready_page(browser, server, viewport={"width": width, "height": height}, **PHONE) as page:
         for mode, model in [("char", "digits"), ("text", "digits")] + [("text", "lines")] * SHIPPED_LINES.exists():
             page.click(f"label[for=mode-{mode}]")
             page.select_option("#model", model)
             assert page.evaluate("window.scrollY") == 0
             pad = page.locator("#pad").bounding_box()
-            assert pad["y"] >= 0 and pad["y"] + pad["height"] <= 390, (mode, pad)
-            assert pad["height"] >= 200, (mode, pad)  # still big enough to draw on
+            assert pad["y"] >= 0 and pad["y"] + pad["height"] <= height, (mode, pad)
+            # still big enough to draw on (the text pad, twice as wide as high, is as wide as the screen allows)
+            assert pad["height"] >= (200 if mode == "char" else 0.4 * height), (mode, pad)
             controls = ["#undo", "#clear", "#model", "#mode-group"]
             for control in controls + ["#words-group"] * page.locator("#words-group").is_visible():
                 button = page.locator(control).bounding_box()
-                assert button["y"] + button["height"] <= 390, (control, button)
-            assert page.evaluate("document.documentElement.scrollWidth") <= 844
-            page.screenshot(path=str(ARTIFACTS / f"browser-landscape-{mode}-{model}.png"))
+                assert button["y"] + button["height"] <= height, (control, button)
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            page.screenshot(path=str(ARTIFACTS / f"browser-landscape-{width}x{height}-{mode}-{model}.png"))
 
 
 # ink pixels of the canvas under the pad's badge
