@@ -1099,6 +1099,7 @@ def test_a_server_that_stops_answering_is_reported_not_waited_on(page):
     page.clock.run_for(1000)  # past the debounce: the request goes out, and hangs
     expect(page.locator("#answer-label")).not_to_have_text("!")
     expect(page.locator("#working")).to_have_css("opacity", "1", timeout=TIMEOUT_MS)  # "Reading…" shows the wait
+    expect(page.locator("#answer-confidence")).to_be_hidden()  # not "Waiting for ink" beside "Reading…"
     page.clock.run_for(16_000)  # past ANSWER_TIMEOUT_MS
     expect(page.locator("#message")).to_contain_text("has not answered in 15 s", timeout=TIMEOUT_MS)
     expect(page.locator("#answer-label")).to_have_text("!")
