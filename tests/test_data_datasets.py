@@ -393,6 +393,12 @@ def test_a_subset_of_the_digits_is_a_model_of_those_classes_only(tmp_path, capsy
     assert _warnings(capsys) == []
 
 
+def test_a_class_folder_named_only_by_spaces_is_refused(tmp_path):
+    root = _class_folders(tmp_path / "spaced", ["a", " ", "b"], per_class=2)
+    with pytest.raises(DatasetError, match=r"has a class named only by spaces \(' '\): name it by the character"):
+        load_dataset(f"folder:{root}")
+
+
 def test_labels_written_as_decimal_numbers_are_refused_with_the_fix(tmp_path):
     labels, pixels, _ = _csv_rows(20)
     path = tmp_path / "floats.csv"

@@ -264,6 +264,10 @@ def check_labels(found: list[str], where: Path | str, *, new_set: bool) -> None:
     when they make a new label set (``new_set``): a given set (a model's) holds them on purpose.
     A class of one image cannot be both trained on and tested: warned about too.
     """
+    blank = sorted({label for label in found if not label.strip()})
+    if blank:  # a folder named " ": its class would be read as nothing, or as a space between words
+        raise DatasetError(f"{where} has a class named only by spaces ({first_few(blank, 3)}): name it by the character "
+                           "it holds (a folder per class, or the label column of labels.csv)")
     floats = sorted({label for label in found if _FLOAT_WHOLE_NUMBER.fullmatch(label)})
     if floats:
         whole = [str(int(label.split(".")[0])) for label in floats]
