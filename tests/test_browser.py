@@ -185,6 +185,52 @@ def test_a_pen_draws_with_its_tip_not_with_its_barrel_button(page):
     expect(page.locator("#answer-label")).to_have_text("?")
 
 
+def test_models_that_cannot_be_listed_are_asked_for_again(browser, server):
+    """A 502 for /models (a proxy, a server still starting) left the page without models until reloaded;
+    drawing then cleared the error and saved an empty model choice."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        failed = []
+
+        def models(route):
+            if not failed:
+                failed.append(True)
+                route.fulfill(status=502, body="Bad Gateway")
+            else:
+                route.continue_()
+
+        page.route("**/api/v1/models", models)
+        page.goto(server.url)
+        expect(page.locator("#message")).to_contain_text("Cannot list the models: the server answered 502. Trying again in 2 s")
+        draw_with_mouse(page, ONE)  # drawn meanwhile: kept, and read once the models are there
+        page.wait_for_selector("body[data-ready=true]", timeout=TIMEOUT_MS)
+        expect_answer(page, "1")
+        expect(page.locator("#message")).to_be_hidden()
+        assert page.evaluate("JSON.parse(localStorage.getItem('inkread.settings') || '{}').model") != ""
+    finally:
+        context.close()
+
+
+def test_a_server_out_of_reach_is_asked_again_without_drawing_again(page):
+    """'Cannot reach the inkread server' stayed after the server came back, until the drawing changed."""
+    from playwright.sync_api import expect
+
+    page.expected_errors = ["ERR_CONNECTION_REFUSED"]
+    down = [True]
+    page.route("**/api/v1/predict", lambda route: route.abort("connectionrefused") if down[0] else route.continue_())
+    draw_with_mouse(page, ONE)
+    expect(page.locator("#message")).to_contain_text("Cannot reach the inkread server", timeout=TIMEOUT_MS)
+    settled(page)
+    page.wait_for_timeout(500)  # nothing more in flight: the finished stroke was refused too
+    expect(page.locator("#message")).to_contain_text("Cannot reach the inkread server")
+    down[0] = False  # the server is back
+    expect_answer(page, "1")  # sent again by itself
+    expect(page.locator("#message")).to_be_hidden()
+
+
 def test_ctrl_shift_z_redo_elsewhere_does_not_undo(page):
     from playwright.sync_api import expect
 

@@ -55,6 +55,7 @@
   });
 
   function saveSettings() {
+    if (!state.models.length) return;  // no model chosen yet: the saved choice must not become ""
     try { localStorage.setItem(STORAGE_KEY, JSON.stringify(settings())); } catch (_) { /* private mode */ }
   }
 
@@ -570,6 +571,7 @@
   async function predictNow() {
     clearTimeout(state.timer);
     state.timer = 0;
+    if (!state.models.length) return;  // the models could not be listed: their error stays until init retries
     if (!hasInk()) { showEmpty(); return; }
     if (state.controller && state.pointerId !== null) {
       // Mid-stroke, the answer in flight is let finish and the newest drawing sent after it: cancelling
@@ -614,6 +616,7 @@
       state.lastAnswer = answer;
       state.answered = drawing;
       // settled when sent, and still: no new stroke begun meanwhile (its answer is let finish now)
+      state.unreachableMs = 0;
       const still = settled && state.pointerId === null && drawing === state.drawing;
       if (mode === "text") showText(answer, still); else showPrediction(answer, still);
     } catch (error) {
@@ -623,6 +626,12 @@
       } else if (error.name !== "AbortError") {
         noteAnswer(image, { error: error.note || "unread" });
         showError(failureMessage(error));
+        if (error instanceof TypeError) {
+          // the server is down or restarting: the same drawing is sent again, less and less often, so
+          // that the answer comes once it is back without the user having to change the drawing
+          const wait = state.unreachableMs = Math.min(2 * (state.unreachableMs || 1000), 30000);
+          setTimeout(() => { if (sequence === state.sequence && drawing === state.drawing) predictNow(); }, wait);
+        }
       }
     } finally {
       clearTimeout(timer);
@@ -638,7 +647,7 @@
   // and the API names the form field of its complaint ("field 'file': ..."): on the page it is the image,
   // or the label typed, and the message says which
   function failureMessage(error) {
-    if (error instanceof TypeError) return "Cannot reach the inkread server: is it still running?";
+    if (error instanceof TypeError) return "Cannot reach the inkread server: is it still running? Trying again…";
     return error.message.replace(/^field '(file|label)': /, "");
   }
 
@@ -1092,15 +1101,21 @@
     return `${title} · ${kind}${score}`;
   }
 
+  // A server still starting, or a proxy's 502: the page asks again, less and less often, instead of
+  // staying without models until reloaded.
+  let modelsRetryMs = 2000;
+
   async function init() {
     render();
-    showEmpty();
+    if (!hasInk()) showEmpty();
     try {
       const response = await fetch(`${API}/models`);
       if (!response.ok) throw new Error(`the server answered ${response.status}`);
       state.models = (await response.json()).models;
     } catch (error) {
-      showError(`Cannot list the models: ${error.message}`);
+      showError(`Cannot list the models: ${error.message}. Trying again in ${modelsRetryMs / 1000} s.`);
+      setTimeout(init, modelsRetryMs);
+      modelsRetryMs = Math.min(2 * modelsRetryMs, 30000);
       return;
     }
     const saved = loadSettings();
@@ -1116,6 +1131,7 @@
     applyModel();
     applyMode(settings().mode);
     document.body.dataset.ready = "true";
+    if (hasInk()) predictNow();  // drawn while the models were being listed again
   }
 
   init();
