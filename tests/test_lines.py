@@ -460,6 +460,11 @@ def test_the_line_model_ranks_each_characters_candidates():
         assert probabilities == sorted(probabilities, reverse=True) and probabilities[0] == pytest.approx(character.confidence)
     assert all(len(c.top_k) == 1 for c in reader.read(word, top_k=1).characters)
     assert all(label in "0123456789" for c in reader.read(word, only="digits", top_k=3).characters for label, _ in c.top_k)
+    # the marks pass only= to be read where they are, not as a letter's runners-up ("A": "A", ",", ":")
+    dates = Path(__file__).resolve().parents[1] / "samples" / "text" / "two-lines-2026-1121.png"
+    assert all(label in "ACGT" for c in reader.read(dates, only="ACGT", top_k=5).characters for label, _ in c.top_k)
+    hyphenated = reader.read(dates, only="0123456789-", top_k=12).characters
+    assert {label for c in hyphenated for label, _ in c.top_k} <= set("0123456789-")  # a mark asked for stays one
 
 
 def test_letters_asked_of_a_digit_are_flagged_as_the_character_reader_flags_them():

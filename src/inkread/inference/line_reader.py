@@ -149,11 +149,14 @@ class LineReader:
         def surest_column(char: str, first: int, last: int) -> int:  # where it was read most surely
             return first + int(np.argmax(log_probs[first:last + 1, self.labels.index(char) + 1])) if char in self.labels else first
 
-        def ranking(column: int) -> list[tuple[str, float]]:
+        def ranking(column: int, char: str) -> list[tuple[str, float]]:
             probabilities = np.exp(log_probs[column, 1:])  # not the blank
             if sole is not None:
                 probabilities[self.labels.index(sole)] = np.exp(unrestricted[column, self.labels.index(sole) + 1])
-            best = [k for k in np.argsort(-probabilities, kind="stable") if self.labels[k] != " " and probabilities[k] > 0]
+            # under only=, a character's runners-up are allowed characters: the marks pass the restriction
+            # only to be read where they are ("A" with "," and ":" as its candidates was only="ACGT")
+            left_out = " " if allowed is None or char in LINE_MARKS else " " + "".join(m for m in LINE_MARKS if m not in allowed)
+            best = [k for k in np.argsort(-probabilities, kind="stable") if self.labels[k] not in left_out and probabilities[k] > 0]
             return [(self.labels[k], float(probabilities[k])) for k in best[:top_k]]
 
         def character(char: str, confidence: float, first: int, last: int, from_lexicon: bool) -> Read:
@@ -161,7 +164,7 @@ class LineReader:
             if char == sole and not from_lexicon:
                 confidence = float(np.exp(unrestricted[column, self.labels.index(sole) + 1]))
             return Read(char, confidence, ink_column(first), ink_column(last + 1),
-                        [(char, confidence)] if from_lexicon else ranking(column),
+                        [(char, confidence)] if from_lexicon else ranking(column, char),
                         allowed_share is not None and char != " " and bool(allowed_share[column] < ALLOWED_SHARE_BELOW))
 
         decoded = ctc_greedy(log_probs, self.labels)
