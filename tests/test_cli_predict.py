@@ -249,6 +249,10 @@ def test_find_images_expands_folders_and_globs(tmp_path):
     files, problems, _, _ = find_images([str(tmp_path), str(tmp_path / "b.png"), str(tmp_path / "s*"), str(tmp_path / "nope.png")])
     assert files == [str(tmp_path / "a.JPG"), str(tmp_path / "b.png"), str(tmp_path / "sub" / "c.png")]
     assert problems == [(str(tmp_path / "nope.png"), "no such file or folder")]
+    (tmp_path / "gone.png").symlink_to(tmp_path / "deleted.png")
+    (tmp_path / "loop.png").symlink_to(tmp_path / "loop.png")
+    _, problems, _, _ = find_images([str(tmp_path / "gone.png"), str(tmp_path / "loop.png")])
+    assert [message for _, message in problems] == ["a symbolic link to nothing (its target is gone, or it leads back to itself)"] * 2
 
 
 def test_a_folder_with_images_in_sub_folders_too_says_they_are_not_read(digits_dir, font_bundle):

@@ -229,7 +229,8 @@ def find_images(paths: list[str]) -> tuple[list[str], list[tuple[str, str]], lis
                 problems.append((text, "no image matches this pattern"))
         else:
             found = []
-            problems.append((text, "no such file or folder"))
+            problems.append((text, "a symbolic link to nothing (its target is gone, or it leads back to itself)"
+                             if path.is_symlink() else "no such file or folder"))
         order += [name for name in found if name not in files] + [path for path, _ in problems[failed:]]
         files.update(dict.fromkeys(found))
     return list(files), problems, notes, order
