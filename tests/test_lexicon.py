@@ -136,6 +136,14 @@ def test_words_given_in_python_are_a_lexicon_and_checked_as_a_file_is():
     assert LineReader.load("lines").read(word, lexicon=["reserve", "deserve"]).text == "reserve"
 
 
+def test_a_lexicon_the_model_cannot_spell_is_said_to_change_nothing(capsys):
+    word = Path(__file__).resolve().parents[1] / "samples" / "words" / "unipen-reserve.png"
+    assert LineReader.load("lines").read(word, lexicon=["r\u00e9serve", "fa\u00e7ade"]).text == "eserve"
+    assert "no word of the lexicon (the words given) can be spelled with this model's characters" in capsys.readouterr().err
+    LineReader.load("lines").read(word, lexicon=["reserve", "fa\u00e7ade"])
+    assert capsys.readouterr().err == ""
+
+
 def test_a_word_list_that_is_not_utf8_or_missing(tmp_path):
     path = tmp_path / "latin1.txt"
     path.write_bytes("café\n".encode("latin-1"))

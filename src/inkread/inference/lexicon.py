@@ -38,7 +38,7 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from inkread.errors import InkreadError
+from inkread.errors import InkreadError, warn
 from inkread.inference.ctc import ctc_alignment, ctc_log_likelihood
 
 ENGLISH = "english"
@@ -130,6 +130,16 @@ def _given_words(words: "Iterable[str] | Mapping[str, float]") -> Lexicon:
             raise InkreadError(f"lexicon: the count {count!r:.30} of {word!r} is not a positive number")
         counts[word.strip()] = counts.get(word.strip(), 0.0) + float(count)
     return Lexicon.from_counts("the words given", counts)
+
+
+@functools.lru_cache(maxsize=16)  # said once per word list and model, however many images are read with them
+def warn_if_unspellable(lexicon: Lexicon, labels: tuple[str, ...]) -> None:
+    """Warn when no word of ``lexicon`` can be spelled with ``labels`` (a list of French words for a model
+    without accents): it would change nothing, silently."""
+    known = {label.lower() for label in labels}
+    if not any(all(char in known for char in word) for word in lexicon.words):
+        warn(f"no word of the lexicon ({lexicon.name}) can be spelled with this model's characters, so it "
+             "changes nothing; use words of its letters")
 
 
 def words_available() -> bool:

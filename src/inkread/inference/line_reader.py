@@ -88,9 +88,10 @@ class LineReader:
         if only is not None:
             restriction(self.labels, only)  # a bad ``only`` fails before any work
         if lexicon is not None:
-            from inkread.inference.lexicon import load_lexicon
+            from inkread.inference.lexicon import load_lexicon, warn_if_unspellable
 
             lexicon = load_lexicon(lexicon)  # a bad lexicon fails before any work too
+            warn_if_unspellable(lexicon, self.labels)
         ink, scale = load_image_scaled(image)
         found = segment(ink)
         # (line number, glyphs): a line too long for the model at once is read in pieces
