@@ -353,8 +353,13 @@ def within_reach(glyphs: list) -> list[list]:
     pieces, start = [], 0
     while start < len(glyphs):
         end = start + 1  # one past the piece's last glyph: at least one glyph, however wide
-        while end < len(glyphs) and _aspect(glyphs[start:end + 1]) <= REACH * MAX_ASPECT:
-            end += 1
+        x0, y0, x1, y1 = glyphs[start].box  # the piece's box, grown a glyph at a time
+        while end < len(glyphs):
+            bx0, by0, bx1, by1 = glyphs[end].box
+            grown = (min(x0, bx0), min(y0, by0), max(x1, bx1), max(y1, by1))
+            if grown[2] - grown[0] > REACH * MAX_ASPECT * max(1, grown[3] - grown[1]):
+                break
+            (x0, y0, x1, y1), end = grown, end + 1
         if end < len(glyphs):
             gaps = range(start + 1, end)  # where the next piece could begin
             words = [i for i in gaps if glyphs[i].space_before]
@@ -365,13 +370,6 @@ def within_reach(glyphs: list) -> list[list]:
         pieces.append(glyphs[start:end])
         start = end
     return pieces
-
-
-def _aspect(glyphs: list) -> float:
-    """How many times wider than high the glyphs' box is."""
-    x0, y0 = min(g.box[0] for g in glyphs), min(g.box[1] for g in glyphs)
-    x1, y1 = max(g.box[2] for g in glyphs), max(g.box[3] for g in glyphs)
-    return (x1 - x0) / max(1, y1 - y0)
 
 
 def line_ink(glyphs) -> tuple[np.ndarray, tuple[int, int, int, int]]:
