@@ -313,3 +313,13 @@ def test_the_table_shows_labels_with_spaces_and_colons_as_they_are():
     head, row = format_results([("x.png", answer)], "table", "predict", top_k=3).splitlines()
     assert "TOP 2" in head
     assert "batch 2 0.9000, a:b 0.1000" in row
+
+
+def test_an_image_on_standard_input_as_a_user_pipes_it(digits_dir):
+    """`curl .../digit.png | inkread predict -`: "-" was "no such file or folder"."""
+    piped = subprocess.run([sys.executable, "-m", "inkread", "predict", "-", "--format", "csv"], capture_output=True,
+                           timeout=120, input=(digits_dir / "digit-7.png").read_bytes())
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout.decode().splitlines()[1].startswith("-,7,")
+    empty = subprocess.run([sys.executable, "-m", "inkread", "read", "-"], capture_output=True, timeout=120, input=b"")
+    assert empty.returncode == 1 and empty.stderr.decode() == "inkread: -: the image is empty (0 bytes): save or export it again\n"

@@ -11,6 +11,7 @@ program reading the JSON can match every failure to its file.
 from __future__ import annotations
 
 import csv
+import functools
 import glob
 import io
 import json
@@ -159,7 +160,8 @@ def _check(config: PredictConfig) -> None:
 def _predict_files(recognizer, files: list[str], config: PredictConfig, outcome: _Outcome, stderr: TextIO, bar) -> None:
     for start in range(0, len(files), config.batch_size):
         chunk = files[start:start + config.batch_size]
-        predictions = recognizer.predict_batch(chunk, only=config.only, top_k=config.top_k, errors="return")
+        predictions = recognizer.predict_batch([_source(name) for name in chunk], only=config.only, top_k=config.top_k,
+                                               errors="return")
         for name, prediction in zip(chunk, predictions):
             if prediction.ok:
                 outcome.rows.append((name, prediction))
@@ -172,10 +174,25 @@ def _read_files(recognizer, files: list[str], config: PredictConfig, outcome: _O
                 lexicon=None) -> None:
     for name in files:
         try:
-            outcome.rows.append((name, recognizer.read(name, only=config.only, top_k=config.top_k, lexicon=lexicon)))
+            outcome.rows.append((name, recognizer.read(_source(name), only=config.only, top_k=config.top_k, lexicon=lexicon)))
         except InkreadError as error:
             outcome.fail(name, str(error), stderr, bar)
         bar.update(1)
+
+
+STDIN = "-"  # as a file name: the image comes on standard input (``curl ... | inkread predict -``)
+
+
+def _source(name: str):
+    """What to decode for a file name: the file, or for ``-`` the bytes of standard input."""
+    return _stdin_bytes() if name == STDIN else name
+
+
+@functools.lru_cache(maxsize=1)  # "-" named twice is read once, as any file is
+def _stdin_bytes() -> bytes:
+    if sys.stdin is None or sys.stdin.isatty():
+        raise InkreadError("- reads an image from standard input: pipe or redirect one in (inkread predict - < digit.png)")
+    return sys.stdin.buffer.read()
 
 
 def _with_name(name: str, message: str) -> str:
@@ -208,7 +225,9 @@ def find_images(paths: list[str]) -> tuple[list[str], list[tuple[str, str]], lis
     for text in paths:
         failed = len(problems)
         path = Path(text).expanduser()
-        if path.is_dir():
+        if text == STDIN:
+            found = [STDIN]
+        elif path.is_dir():
             found = _images_in(path)
             below = _images_below(path)  # folders are read one level deep
             every = f"'{Path(text) / '**'}'"  # quoted: the shell would pass non-images on, and not recurse
