@@ -991,9 +991,14 @@ def test_teaching_a_correction(page, server):
     assert stored["label"] == "1" and stored["predicted"] == "7" and stored["model"] == "digits"
     image = httpx2.get(f"{server.url}{stored['image_url']}")
     assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+    # taught once: the same drawing saved again was a duplicate (or, with another label, a contradiction)
+    expect(page.locator("#teach-open")).to_be_disabled()
+    expect(page.locator("#teach-undo")).to_be_focused()
     page.click("#teach-undo")  # typed by mistake: taken back
     expect(status).to_have_text(f"Correction #{correction_id} removed.", timeout=TIMEOUT_MS)
     assert httpx2.get(f"{server.url}/api/v1/corrections/{correction_id}").status_code == 404
+    expect(page.locator("#teach-open")).to_be_enabled()  # and may be taught again
+    expect(page.locator("#teach-open")).to_be_focused()
 
 
 def teach(page, label: str) -> int:

@@ -739,7 +739,8 @@
       $("seen").src = answer.preprocessed;
       $("seen").alt = `The 28 by 28 pixel image the model read as ${answer.label}`;
     }
-    $("teach-open").disabled = false;
+    $("teach-open").disabled = Boolean(state.taught && state.taught.drawing === state.drawing &&
+                                       state.taught.model === settings().model);  // taught already
     // on a phone the result card is below the pad: the badge on the pad says it too
     setBadge(several ? `${several.replace(/\n/g, " ")}? Try Text`
       : `${answer.label} · ${percent(answer.confidence)}`, answer.uncertain);
@@ -944,7 +945,11 @@
       status.className = "teach-status ok";
       status.replaceChildren(`✓ Saved as “${answer.label}” (correction #${answer.id}). Thank you! `, undoButton(answer.id));
       closeTeach();
-      $("teach-open").focus();
+      // taught once: saved again (or with another label) it would be a duplicate or a contradiction in the
+      // fine-tuning data; "Remove it" takes it back and offers teaching again
+      state.taught = { drawing: state.drawing, model: settings().model };
+      $("teach-open").disabled = true;
+      $("teach-undo").focus();
     } catch (error) {
       status.className = "teach-status error";
       status.textContent = `Not saved: ${failureMessage(error)}`;
@@ -982,7 +987,9 @@
         }
         status.className = "teach-status";
         status.textContent = `Correction #${id} removed.`;
-        $("teach-open").focus();
+        state.taught = null;
+        $("teach-open").disabled = !state.lastAnswer;
+        $(state.lastAnswer ? "teach-open" : "canvas").focus();
       } catch (error) {
         status.className = "teach-status error";
         status.textContent = `Not removed: ${failureMessage(error)}`;
