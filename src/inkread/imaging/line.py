@@ -45,9 +45,11 @@ def normalize_line(ink: np.ndarray) -> np.ndarray:
 def too_long(ink: np.ndarray) -> bool:
     """Whether a line's ink is more than ``MAX_ASPECT`` times wider than high, as ``normalize_line`` measures it."""
     peak = float(ink.max(initial=0.0))
-    if peak <= 0.0:
-        return False
-    left, top, right, bottom = ink_box(ink, 0.05 * peak)
+    return peak > 0.0 and _over_aspect(ink_box(ink, 0.05 * peak))
+
+
+def _over_aspect(box: tuple[int, int, int, int]) -> bool:
+    left, top, right, bottom = box
     return right - left > MAX_ASPECT * (bottom - top)
 
 
@@ -59,10 +61,10 @@ def normalize_line_mapped(ink: np.ndarray) -> tuple[np.ndarray, float, int]:
     peak = float(ink.max(initial=0.0))
     if peak <= 0.0:
         raise NoInkError("no ink found: the image is blank; write a word or a line on plain paper")
-    left, top, right, bottom = ink_box(ink, 0.05 * peak)
+    box = left, top, right, bottom = ink_box(ink, 0.05 * peak)
     line = ink[top:bottom, left:right]
     height, width = line.shape
-    if too_long(ink):
+    if _over_aspect(box):
         raise InputImageError(f"the line is {width / height:.0f} times wider than high: the line reader takes at most "
                               f"{MAX_ASPECT}; crop it into shorter pieces")
     scale = INK_HEIGHT / height

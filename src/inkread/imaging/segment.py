@@ -232,12 +232,13 @@ def _group_lines(parts: list[_Part], char_height: float) -> list[list[_Part]]:
         apart.append(distances[nearest[-1]] > SMALL_REACH * char_height)
     # A row of small parts far from the writing is a line of its own (the crumbs of a rule broken up in
     # a photo made the line above six times as tall); one or two (an i's dot high above) join the nearest.
-    rows = _rows_of_small_parts([part for part, far in zip(small, apart) if far], char_height)
-    own_line = {id(part) for row in rows if len(row) >= punctuation.GUIDE_MARKS for part in row}
+    rows = [row for row in _rows_of_small_parts([part for part, far in zip(small, apart) if far], char_height)
+            if len(row) >= punctuation.GUIDE_MARKS]
+    own_line = {id(part) for row in rows for part in row}
     for part, best in zip(small, nearest):
         if id(part) not in own_line:
             lines[best].append(part)
-    for row in reversed([row for row in rows if len(row) >= punctuation.GUIDE_MARKS]):  # each in its place, top to bottom
+    for row in reversed(rows):  # each in its place, top to bottom
         centre = float(np.mean([p.centre_y for p in row]))
         below = [i for i, (top, bottom) in enumerate(bands) if (top + bottom) / 2 > centre]
         at = below[0] if below else len(lines)

@@ -123,10 +123,10 @@ def _given_words(words: "Iterable[str] | Mapping[str, float]") -> Lexicon:
     """A lexicon of words given in Python, checked as a word list's lines are."""
     counts: dict[str, float] = {}
     for word in words:
-        if not isinstance(word, str) or not word.strip() or any(c.isspace() for c in word.strip()):
+        if not isinstance(word, str) or not _one_word(word.strip()):
             raise InkreadError(f"lexicon: {word!r:.60} is not one word: give each word as a string, without spaces")
         count = words[word] if isinstance(words, Mapping) else 1.0
-        if isinstance(count, bool) or not isinstance(count, numbers.Real) or not (math.isfinite(count) and count > 0):
+        if isinstance(count, bool) or not isinstance(count, numbers.Real) or not _positive(count):
             raise InkreadError(f"lexicon: the count {count!r:.30} of {word!r} is not a positive number")
         counts[word.strip()] = counts.get(word.strip(), 0.0) + float(count)
     return Lexicon.from_counts("the words given", counts)
@@ -187,7 +187,7 @@ def _word_list_line(line: str, where: str) -> tuple[str, float]:
     """One line's word and count; a one-line InkreadError saying what is wrong with it otherwise."""
     word, _, count_text = line.strip("\r\n").partition("\t")
     word = word.strip()
-    if not word or any(c.isspace() for c in word) or "\t" in count_text:
+    if not _one_word(word) or "\t" in count_text:
         raise InkreadError(f"{where}: {line.strip()!r} is not one word: each line holds a word, optionally a tab "
                            "and its count")
     if not count_text.strip():
@@ -196,9 +196,19 @@ def _word_list_line(line: str, where: str) -> tuple[str, float]:
         count = float(count_text)
     except ValueError:
         count = math.nan
-    if not (math.isfinite(count) and count > 0):
+    if not _positive(count):
         raise InkreadError(f"{where}: the count {count_text.strip()!r} of {word!r} is not a positive number")
     return word, count
+
+
+def _one_word(word: str) -> bool:
+    """A lexicon entry is one word: not empty, no spaces inside (a word list's and a Python list's alike)."""
+    return bool(word) and not any(c.isspace() for c in word)
+
+
+def _positive(count: float) -> bool:
+    """A word's count is a finite positive number."""
+    return math.isfinite(count) and count > 0
 
 
 def fold_case(log_probs: np.ndarray, labels: Sequence[str]) -> tuple[np.ndarray, dict[str, int]]:

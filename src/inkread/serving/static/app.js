@@ -173,13 +173,7 @@
   // The part of the text pad with the strokes (their points, ``r`` around) or the uploaded image on it
   // (null when blank).
   function contentBox(r) {
-    let left = Infinity, top = Infinity, right = -Infinity, bottom = -Infinity;
-    for (const stroke of state.strokes) {
-      for (const p of stroke) {
-        left = Math.min(left, p.x - r); right = Math.max(right, p.x + r);
-        top = Math.min(top, p.y - r); bottom = Math.max(bottom, p.y + r);
-      }
-    }
+    let { left, top, right, bottom } = strokesBox(r);
     const bg = state.background;
     if (bg && bg.bitmap) {
       left = Math.min(left, bg.fit.x); right = Math.max(right, bg.fit.x + bg.bitmap.width * bg.fit.scale);
@@ -191,11 +185,8 @@
     return right >= left && bottom >= top ? { left, top, right, bottom } : null;
   }
 
-  // Strokes drawn in character mode around a drawing shown shrunk (a word) lie beyond the text pad's
-  // edges: back in text mode they were neither shown nor read. The whole drawing is then shrunk (and
-  // moved no more than needed) to fit the pad, as the character view showed it: ink drawn is never lost.
-  function strokesOntoThePad() {
-    const r = PEN_PX / 2, margin = TEXT_PAD.height * 0.02;
+  // The box around the strokes' points, ``r`` around them (infinite bounds, inside out, without strokes).
+  function strokesBox(r) {
     let left = Infinity, top = Infinity, right = -Infinity, bottom = -Infinity;
     for (const stroke of state.strokes) {
       for (const p of stroke) {
@@ -203,6 +194,15 @@
         top = Math.min(top, p.y - r); bottom = Math.max(bottom, p.y + r);
       }
     }
+    return { left, top, right, bottom };
+  }
+
+  // Strokes drawn in character mode around a drawing shown shrunk (a word) lie beyond the text pad's
+  // edges: back in text mode they were neither shown nor read. The whole drawing is then shrunk (and
+  // moved no more than needed) to fit the pad, as the character view showed it: ink drawn is never lost.
+  function strokesOntoThePad() {
+    const margin = TEXT_PAD.height * 0.02;
+    const { left, top, right, bottom } = strokesBox(PEN_PX / 2);
     if (!(right > left) || (left >= 0 && top >= 0 && right <= TEXT_PAD.width && bottom <= TEXT_PAD.height)) return;
     const scale = Math.min(1, (TEXT_PAD.width - 2 * margin) / (right - left), (TEXT_PAD.height - 2 * margin) / (bottom - top));
     const width = (right - left) * scale, height = (bottom - top) * scale;
@@ -568,6 +568,9 @@
     return new Blob([buffer], { type: "image/png" });
   }
 
+  // Asking an unreachable server again: twice as long each time, at most half a minute.
+  const longerWait = (ms) => Math.min(2 * ms, 30000);
+
   async function predictNow() {
     clearTimeout(state.timer);
     state.timer = 0;
@@ -629,7 +632,7 @@
         if (error instanceof TypeError) {
           // the server is down or restarting: the same drawing is sent again, less and less often, so
           // that the answer comes once it is back without the user having to change the drawing
-          const wait = state.unreachableMs = Math.min(2 * (state.unreachableMs || 1000), 30000);
+          const wait = state.unreachableMs = longerWait(state.unreachableMs || 1000);
           setTimeout(() => { if (sequence === state.sequence && drawing === state.drawing) predictNow(); }, wait);
         }
       }
@@ -1122,7 +1125,7 @@
     } catch (error) {
       showError(`Cannot list the models: ${error.message}. Trying again in ${modelsRetryMs / 1000} s.`);
       setTimeout(init, modelsRetryMs);
-      modelsRetryMs = Math.min(2 * modelsRetryMs, 30000);
+      modelsRetryMs = longerWait(modelsRetryMs);
       return;
     }
     const saved = loadSettings();
