@@ -113,6 +113,18 @@ def settled(page) -> None:
     page.wait_for_selector("body[data-busy=false]", state="attached", timeout=TIMEOUT_MS)
 
 
+def eventually(page, script: str, wanted) -> None:
+    """Evaluate script until it returns wanted. Not wait_for_function: its polling evals a string
+    expression inside the page, which the page's Content-Security-Policy (rightly) refuses."""
+    value = None
+    for _ in range(TIMEOUT_MS // 100):
+        value = page.evaluate(script)
+        if value == wanted:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{script!r} gave {value!r}, not {wanted!r}, for {TIMEOUT_MS} ms")
+
+
 def expect_answer(page, label: str) -> None:
     from playwright.sync_api import expect
 
@@ -1272,7 +1284,7 @@ def test_the_pads_badge_moves_off_the_ink(browser, server):
         settled(page)
         page.set_viewport_size({"width": 420, "height": 900})
         expect(page.locator("#pad-badge")).to_be_visible()
-        page.wait_for_function(f"({INK_UNDER_BADGE})() === 0", timeout=TIMEOUT_MS)
+        eventually(page, INK_UNDER_BADGE, 0)
 
 
 def test_phone_with_touch(browser, server):
