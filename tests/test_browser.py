@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,6 +31,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 ARTIFACTS = REPO / "test-artifacts"
 TIMEOUT_MS = 15_000
+# INKREAD_BROWSER_SLOWDOWN=4 runs every page on a CPU four times slower (Chrome's throttling),
+# to find tests that pass only because this machine is quick
+SLOWDOWN = float(os.environ.get("INKREAD_BROWSER_SLOWDOWN", "1"))
 
 # strokes in pad coordinates (0..1), as a person would draw them
 ONE = [[(0.52, 0.18), (0.50, 0.50), (0.47, 0.82)]]
@@ -64,10 +68,18 @@ def browser():
         browser.close()
 
 
+def new_page(context):
+    """A page of the context, slowed down as INKREAD_BROWSER_SLOWDOWN asks."""
+    page = context.new_page()
+    if SLOWDOWN > 1:
+        context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": SLOWDOWN})
+    return page
+
+
 @pytest.fixture
 def page(browser, server):
     context = browser.new_context(viewport={"width": 1280, "height": 860})
-    page = context.new_page()
+    page = new_page(context)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
@@ -89,7 +101,7 @@ def ready_page(browser, server, **context_options):
     """The page in a browser context of its own (a viewport, a phone's touch), ready to draw on; closed after."""
     context = browser.new_context(**context_options)
     try:
-        page = context.new_page()
+        page = new_page(context)
         page.goto(server.url)
         page.wait_for_selector("body[data-ready=true]")
         yield page
@@ -204,7 +216,7 @@ def test_models_that_cannot_be_listed_are_asked_for_again(browser, server):
 
     context = browser.new_context()
     try:
-        page = context.new_page()
+        page = new_page(context)
         failed = []
 
         def models(route):
@@ -1319,7 +1331,7 @@ def test_phone_with_touch(browser, server):
 
 def test_page_works_without_any_external_request(browser, server):
     context = browser.new_context()
-    page = context.new_page()
+    page = new_page(context)
     outside = []
     page.on("request", lambda request: outside.append(request.url) if not request.url.startswith(server.url) else None)
     try:
@@ -1335,7 +1347,7 @@ def test_page_works_without_any_external_request(browser, server):
 
 def test_api_docs_work_offline(browser, server):
     context = browser.new_context()
-    page = context.new_page()
+    page = new_page(context)
     problems = []
     page.on("request", lambda request: problems.append(request.url) if not request.url.startswith(server.url) else None)
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
@@ -1359,7 +1371,7 @@ def test_api_docs_try_it_out_with_only_a_file(browser, server, operation, fields
     from playwright.sync_api import expect
 
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
+    page = new_page(context)
     try:
         page.goto(f"{server.url}/docs")
         block = page.locator(f"#operations-{operation}")
