@@ -444,3 +444,17 @@ def test_a_row_of_crumbs_far_below_the_writing_neither_joins_its_line_nor_is_rea
     dotted[200:240, 90:96] = 1.0  # a short stem...
     dotted[60:66, 88:98] = 1.0  # ...and its dot three of its heights above
     assert [len(line) for line in segment(dotted)] == [1]
+
+
+def test_a_line_of_nothing_but_a_guide_line_is_no_line():
+    """Crumbs of a rule along the image's top edge (a ruled page under a shadow) made a line whose
+    marks were all the guide line: it was dropped, and an empty line was left, which gave numpy's
+    "Mean of empty slice" warning on standard error and an empty line to read."""
+    import warnings
+
+    ink = np.zeros((100, 300), np.float32)
+    for x in range(20, 280, 20):
+        ink[0, x:x + 4] = 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert segment(ink) == []

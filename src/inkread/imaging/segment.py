@@ -162,6 +162,8 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
             marks = [glyph.mark for glyph in glyphs if glyph.mark]
             guide = punctuation.guide_line(marks, characters=len(glyphs) - len(marks))
             glyphs = [glyph for glyph in glyphs if guide is None or glyph.mark != guide]  # a dotted line to write on
+            if not glyphs:
+                continue  # nothing but the guide line
         if choose_joins is not None:
             glyphs = _join_strokes(glyphs, found.labels, ink, choose_joins)
         glyphs = _split_wide(glyphs, found.labels, ink, choose_cuts, room=MAX_GLYPHS - count)
