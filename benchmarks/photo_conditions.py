@@ -4,12 +4,13 @@
 
 500 real handwritten digits (hwd1000 200, unipen 200, semeion 50, optdigits 50; seed 0) are drawn
 about 110-150 px tall on a 320x320 page and rendered under one condition at a time (pen colour,
-textured paper, uneven light, a shadow, ruled or squared paper, small in a large photo, blur, JPEG,
+textured paper, uneven light, a shadow (soft, or hard-edged over ruled paper), ruled or squared paper, small in a large photo, blur, JPEG,
 rotation, perspective, a page on a dark table, also running off a corner of the photo) and combined,
-then read with ``Recognizer.predict_batch`` (what ``inkread predict`` runs); 60 three-digit numbers are rendered the same way and read with ``read`` (exact text).
+then read with ``Recognizer.predict_batch`` (what ``inkread predict`` runs); 60 three-digit numbers are
+rendered the same way and read with ``read`` (exact text, and the character error rate).
 The conditions are simulated on real handwriting, not real photos. Prints a table of accuracy per
 condition and source; failure grids (the input beside what the model saw) go to --out.
-Deterministic; no training; about 8 minutes on one core. Needs scipy (installed with inkread[train], by scikit-learn).
+Deterministic; no training; about 12 minutes on one core. Needs scipy (installed with inkread[train], by scikit-learn).
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from scipy import ndimage
 
 from inkread import Recognizer
+from inkread.evaluation.text import character_error_rate
 from inkread.imaging.decode import load_image
 
 REPO = Path(__file__).resolve().parents[1]
@@ -171,13 +173,14 @@ class Scene:
             cx, cy = rng.uniform(0.3, 0.7) * W, rng.uniform(0.3, 0.7) * H
             r = np.hypot(xx - cx, yy - cy) / math.hypot(W, H)
             f *= 1.0 - 0.9 * r ** 1.5 * 1.6          # vignette, corners ~45-55%
-        if "shadow" in kinds:                        # a soft shadow (hand/phone) over part of the image
-            a = rng.uniform(0, 2 * math.pi)
+        if "shadow" in kinds or "hardshadow" in kinds:  # a shadow (hand/phone) over part of the image:
+            a = rng.uniform(0, 2 * math.pi)             # soft, or hard-edged and 25-45% darker
             d = (xx - W / 2) * math.cos(a) + (yy - H / 2) * math.sin(a)
             off = rng.uniform(-0.15, 0.15) * min(W, H)
-            edge = 0.04 * min(W, H)
-            s = 1 / (1 + np.exp(-(d - off) / edge))
-            f *= 1.0 - 0.45 * s
+            hard = "hardshadow" in kinds
+            edge = (0.003 if hard else 0.04) * min(W, H)
+            s = 1 / (1 + np.exp(-np.clip((d - off) / edge, -50, 50)))
+            f *= 1.0 - (rng.uniform(0.25, 0.45) if hard else 0.45) * s
         return np.clip(f, 0.2, 1.0)
 
     def _geom(self, ink, rules, rotate, perspective):
@@ -244,6 +247,9 @@ CONDITIONS = {
     "page_off_corner": ({}, dict(ink_colour="blue", paper=True, noise=4, table=2.2, off_corner=True)),
     "page_off_corner_close": ({}, dict(ink_colour="blue", paper=True, noise=4, table=1.5, off_corner=True)),
     "page_off_corner_photo": ({}, {**PHOTO, "rotate": False, "perspective": False, "table": 1.5, "off_corner": True}),
+    # a hard-edged shadow (a phone's, held close) across ruled paper: the rules run from light into shade
+    "lined_hard_shadow": ({"lined": 30}, dict(ink_colour="blue", paper=True, noise=4, light="hardshadow")),
+    "small_lined_hard_shadow": ({"small": True, "lined": 60}, dict(ink_colour="blue", paper=True, noise=4, light="hardshadow", jpeg=75)),
 }
 
 
@@ -378,6 +384,8 @@ def main():
         "num_combined_lined_no_shadow": ({"lined": 30}, {**PHOTO, "light": "linear"}),
         "num_small_1200x900_paper": ({"small": True}, dict(ink_colour="blue", paper=True, noise=4)),
         "num_page_on_table": ({}, dict(ink_colour="blue", paper=True, noise=4, table=2.2)),
+        "num_lined_hard_shadow": ({"lined": 30}, dict(ink_colour="blue", paper=True, noise=4, light="hardshadow")),
+        "num_small_lined_hard_shadow": ({"small": True, "lined": 60}, dict(ink_colour="blue", paper=True, noise=4, light="hardshadow", jpeg=75)),
     }
     for ci, (name, (setup, kw)) in enumerate(NUM_CONDS.items()):
         if not chosen(name):
@@ -417,7 +425,8 @@ def main():
         save_grid(bad[:10], fails_dir / f"{name}.png", side=200)
         im.save(OUT / "examples" / f"{name}_last.png")
         acc = np.mean([l == t for _, l, t in results[name]])
-        print(f"{name:28s} exact {acc:.3f}  ({time.time() - t0:.0f}s)", flush=True)
+        cer = character_error_rate([t for _, _, t in results[name]], [l for _, l, _ in results[name]])
+        print(f"{name:28s} exact {acc:.3f}  CER {cer:.3f}  ({time.time() - t0:.0f}s)", flush=True)
 
     # ---- table
     srcs = ["hwd1000", "unipen", "semeion", "optdigits"]

@@ -133,3 +133,69 @@ def test_light_writing_on_a_dark_board_is_not_taken_for_a_page():
     assert page_on_a_table(np.asarray(bold)) is None and ink_map(bold)[150, 90] > 0.5
     # nor is a data set's small bitmap of a bold light digit (optdigits' 32x32: strokes a fifth as wide)
     assert page_on_a_table(np.asarray(bold.resize((32, 32)))) is None
+
+
+def test_writing_joined_to_the_edge_by_a_rule_is_not_taken_for_what_lies_beyond_the_page():
+    """A rule running to the image's edge joins the digits written on it to the edge. Judged with
+    the rule, the digits were thicker than the writing left (crumbs of other rules) and erased as
+    a table; thickness is now measured without the rules. A strip of table along the edge, thin as
+    a rule, still goes, and a tight crop, every mark touching its edge, keeps its ink."""
+    from inkread.imaging.page import outside_the_page
+
+    ink = np.zeros((400, 600), np.float32)
+    ink[40::60] = 1.0  # rules across the page, two pixels high
+    ink[41::60] = 1.0
+    for x in range(60, 360, 50):  # six fat digits standing on the rule at row 220
+        ink[120:221, x:x + 14] = 1.0
+    for y in range(70, 400, 60):  # crumbs of rules that did not run to the edge
+        for x in range(460, 560, 40):
+            ink[y:y + 2, x:x + 12] = 1.0
+    outside = outside_the_page(ink)
+    assert outside is None or not outside[120:215].any()
+    ink[:, 580:] = 0.0
+    ink[:, 596:] = 1.0  # the table along the right edge (the rules stop short of it)
+    outside = outside_the_page(ink)
+    assert outside is not None and outside[:, 597:].all() and not outside[120:215, :590].any()
+    crop = np.zeros((60, 30), np.float32)
+    crop[:, 12:18] = 1.0  # a 1 cropped to its ink: top to bottom
+    assert outside_the_page(crop) is None
+    squared = np.zeros((320, 320), np.float32)
+    squared[0::30, :] = squared[:, 0::30] = 1.0  # squared paper, a line of it along the image's edges
+    squared[318:, :] = squared[:, 318:] = 1.0
+    squared[110:220, 140:148] = 1.0  # a 1 across the squares
+    outside = outside_the_page(squared)
+    assert outside is None or not outside[110:220, 141:147].any()
+
+
+@pytest.mark.parametrize("shade, rule, edge_top, edge_slope", [
+    (0.55, 0.64, 900, 0.3), (0.65, 0.64, 760, 0.45), (0.65, 0.64, 900, 0.3),
+    (0.55, 0.72, 760, 0.45), (0.75, 0.64, 900, 0.3), (0.75, 0.72, 700, 1.0)])
+def test_lined_paper_under_a_hard_shadow_keeps_its_rules_and_its_writing(shade, rule, edge_top, edge_slope):
+    """A phone's shadow, hard-edged and 25-45% darker, across a ruled page photographed at 1200 px.
+    The lighting surface cannot follow the edge: the shaded paper along it read as a band of ink,
+    the rules in the light were erased with it (their ink about as dark as the shaded paper), the
+    rules in the shade broke into dashes, and the page was read as rows of I's and periods (here:
+    the 1, 7 and 4 came out as 1, 2 or 5 marks for half the shadows). Now the paper nearby is
+    trusted in the shade too (it stays dark over a window four times as wide, where a fat
+    stroke's does not), the rules run whole and are taken out, and the digits remain."""
+    from PIL import ImageFilter
+
+    from inkread.imaging.segment import segment
+
+    page = np.asarray(grainy_page(1200, 800, seed=5), np.float32)
+    page[100::60] *= rule  # rules, two pixels high
+    page[101::60] *= rule
+    drawing = Image.new("L", (1200, 800))
+    pen = ImageDraw.Draw(drawing)
+    pen.line([(300, 300), (300, 400)], fill=255, width=9)  # 1
+    pen.line([(380, 300), (450, 300), (410, 400)], fill=255, width=9)  # 7
+    pen.line([(540, 300), (500, 370), (570, 370)], fill=255, width=9)  # 4
+    pen.line([(550, 330), (550, 400)], fill=255, width=9)
+    page = np.where(np.asarray(drawing) > 0, 40.0, page)
+    rows, columns = np.mgrid[0:800, 0:1200]
+    page *= np.where(columns > edge_top - edge_slope * rows, shade, 1.0)  # the shadow over the right
+    photo = Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(1.5))
+    lines = segment(ink_map(photo))
+    boxes = [glyph.box for line in lines for glyph in line]
+    assert len(lines) == 1 and len(boxes) == 3, boxes
+    assert all(290 <= x0 and x1 <= 580 and 290 <= y0 and y1 <= 410 for x0, y0, x1, y1 in boxes), boxes

@@ -136,3 +136,20 @@ def test_fine_squared_paper_in_a_large_photo_is_erased():
 def test_ink_without_rules_comes_back_as_it_is():
     ink, rings = lined_page(rule_rows=())
     assert remove_rules(rings) is rings
+
+
+def test_a_rule_broken_by_short_gaps_is_still_a_rule():
+    """A faint rule breaks where the light changes (a shadow's edge) or where a stroke's faint
+    anti-aliasing crosses it; a gap of a pixel or two left the rest short of the page's width, and
+    the pieces stayed to be read as dashes. Gaps up to a hundredth of the width are bridged."""
+    ink, rings = lined_page(rule_rows=(75, 100))
+    ink[75:77, 150:152] = 0.0  # a two-pixel gap in the first rule
+    ink[100:102, 75] = 0.0  # and a one-pixel gap in the second, twice
+    ink[100:102, 260] = 0.0
+    assert np.array_equal(remove_rules(ink), rings)
+    # a row of dashes, each gap wider than the bridge, is not a rule
+    dashes = np.zeros((140, 300), np.float32)
+    for x in range(0, 300, 20):
+        dashes[70:72, x:x + 12] = 1.0
+    ring(dashes, 120, 20)
+    assert np.array_equal(remove_rules(dashes), dashes)

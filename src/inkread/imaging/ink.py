@@ -36,6 +36,9 @@ MIN_MARK, MIN_MARK_PX = 0.01, 6  # ...and its largest mark be this share of the 
 FAINT_LAYERS = 2  # ...looked past, one after the other, when they are too faint to be ink (see _ink_above)
 NEAR_PAPER_SIDE = 60  # the nearby paper is looked for within a 60th of the image's longer side (20 px at 1200)...
 NEAR_PAPER_GAP = 0.2  # ...and trusted where it is at most 20% darker than the lighting surface (else: a fat stroke)
+SHADE_WINDOWS = 4  # ...or where it is as dark over a window this many times as wide (a hard shadow's shade)...
+SHADE_MAX = 0.5  # ...and at most this much darker than the surface (a shadow; ink is darker)
+SURFACE_SHORT = 0.05  # where the surface is this much darker than the trusted nearby paper, it is the lit side of an edge
 NEAR_PAPER_MIN_SIDE = 640  # ...in large photos only: in smaller ones its window is no wider than the strokes, and
 #                            paper darkened by a sharp shadow's edge is then taken for one (a band of ink)
 EDGE_RING_DARK = 0.25  # a mark is a shadow's edge, not ink, when a quarter of the ring around it is as dark as it
@@ -254,25 +257,46 @@ def _without_lighting_edges(ink: np.ndarray, gray: np.ndarray) -> np.ndarray:
     reach = rank_filter(mask, far)
     groups = components.label(reach)
     labels = groups.labels.ravel()
-    inside, ring = np.flatnonzero(mask), np.flatnonzero(reach & ~rank_filter(mask, near))
     count = groups.count + 1
-    level = _group_medians(gray[inside], labels[inside], count)  # a median: a dark character on a band is a minority
-    dark = gray[ring] <= (1.0 + EDGE_LEVEL_GAP) * level[labels[ring]]
+    gray = gray.reshape(mask.shape)
+    rings = reach & ~rank_filter(mask, near)
+    ring = np.flatnonzero(rings)
+    # In a large photo the lighting follows a shadow's edge (``_paper_level``: the nearby paper), and
+    # what is left of a band is a sliver: each ring pixel is compared with the ink within a stroke's
+    # reach of it. Compared with the whole mark's median, a faint rule running from the light into
+    # the shade (in the light about as dark as the shaded paper) was taken for an edge, and erased
+    # with the words it touched. In a smaller photo the band is wide, most of its group: its median.
+    if max(h, w) >= NEAR_PAPER_MIN_SIDE:
+        level = _box_sums(gray, mask, far) / np.maximum(_box_sums(1, mask, far), 1)
+    else:
+        inside = np.flatnonzero(mask)
+        level = _group_medians(gray.ravel()[inside], labels[inside], count)[groups.labels]
+    dark_nearby = rings & (gray <= (1.0 + EDGE_LEVEL_GAP) * level)
+    dark = dark_nearby.ravel()[ring]
+    gray_ring = gray.ravel()[ring]
     dark_count, ring_count = np.bincount(labels[ring], dark, count), np.bincount(labels[ring], minlength=count)
     edge = (dark_count >= EDGE_RING_DARK * ring_count) & (ring_count > 0)  # no ring (ink to the image's edges): a stroke
     edge[0] = False
-    if not edge.any():
-        return ink
     # What stands well below the shaded paper (the dark ring's level) is still ink: a character
     # drawn across the edge, or beside it, which the band has swallowed.
-    shade = np.bincount(labels[ring], np.where(dark, gray[ring], 0.0), count) / np.maximum(dark_count, 1)
-    on_edge = edge[groups.labels]
-    kept = on_edge & mask & (gray.reshape(mask.shape) <= (1.0 - EDGE_INK_GAP) * shade[groups.labels])
+    shade = np.bincount(labels[ring], np.where(dark, gray_ring, 0.0), count) / np.maximum(dark_count, 1)
+    on_edge, shade = edge[groups.labels], shade[groups.labels]
+    if not on_edge.any():
+        return ink
+    kept = on_edge & mask & (gray <= (1.0 - EDGE_INK_GAP) * shade)
     pieces = components.label(kept)
     dots = np.concatenate([[False], pieces.areas < max(3.0, 0.5 * width * width)])  # noise in the band, not ink
     ink = ink.copy()
     ink[crop][on_edge & (~kept | dots[pieces.labels])] = 0.0
     return ink
+
+
+def _box_sums(values, where: np.ndarray, radius: int) -> np.ndarray:
+    """The sum of ``values`` (an array, or one number) over the ``where`` pixels in the square of ``radius`` around each pixel."""
+    side = 2 * radius + 1
+    summed = np.pad(np.where(where, values, 0).astype(np.float64), radius).cumsum(0).cumsum(1)
+    summed = np.pad(summed, ((1, 0), (1, 0)))
+    return summed[side:, side:] - summed[:-side, side:] - summed[side:, :-side] + summed[:-side, :-side]
 
 
 def _group_medians(values: np.ndarray, groups: np.ndarray, count: int) -> np.ndarray:
@@ -349,26 +373,37 @@ def _paper_level(paper: np.ndarray, grid: Image.Image | None = None) -> np.ndarr
     surface = np.asarray(surface, dtype=np.float32)
     if max(h, w) < NEAR_PAPER_MIN_SIDE:
         return surface
-    near = _nearby_paper(paper)
+    near = _nearby_paper(paper, 2)
     # Where the two agree to within NEAR_PAPER_GAP, the surface's excess is the lighting it smoothed
-    # over (a shadow's edge); where the nearby paper is far darker, the window lies inside a stroke.
-    return np.where(near >= (1.0 - NEAR_PAPER_GAP) * surface, np.minimum(near, surface), surface)
+    # over (a shadow's edge); where the nearby paper is far darker, the window lies inside a stroke,
+    # or in the shade of a hard shadow deeper than NEAR_PAPER_GAP. A shadow's shade stays dark over a
+    # window four times as wide (SHADE_WINDOWS), where such a window takes in the paper around a stroke.
+    trusted = near >= (1.0 - NEAR_PAPER_GAP) * surface
+    # (its min reaching twice as far: the shade's side of its edge, also where a shadow meets the
+    # image's border at a slant, and the window there, cut by the border, misses the shade beyond it)
+    wide = _nearby_paper(paper, 2 * SHADE_WINDOWS, darker_reach=2)
+    trusted |= (near >= (1.0 - NEAR_PAPER_GAP) * wide) & (near >= (1.0 - SHADE_MAX) * surface)
+    # On the lit side of such an edge the surface falls short of the paper: there the paper is the nearby paper,
+    # else the two agree to the paper's grain, and the lower is taken
+    lit = near > (1.0 + SURFACE_SHORT) * surface
+    return np.where(trusted, np.where(lit, near, np.minimum(near, surface)), surface)
 
 
-def _nearby_paper(gray: np.ndarray) -> np.ndarray:
+def _nearby_paper(gray: np.ndarray, block: int, darker_reach: int = 1) -> np.ndarray:
     """The paper's level next to each pixel: a closing (max, then min) of the image over a small window.
 
     The grid's cells are as wide as strokes, so along a shadow's edge a cell's brightest pixel is on
     the lit side and the smooth surface through the cells stands up to a sixth above the shaded
     paper beside the edge: a wide band of faint ink (a fifth of a 1200x900 page at some angles).
     A closing leaves a ramp or an edge in the lighting where it is and fills strokes narrower than
-    its window with the paper around them. Computed at half resolution (2x2 maxima: ~5 ms at 1200x900).
+    its window with the paper around them. Computed on ``block`` x ``block`` maxima (at 2: ~5 ms at
+    1200x900); the window grows with the block. The min reaches ``darker_reach`` times as far as the max.
     """
     h, w = gray.shape
-    half = gray
-    if min(h, w) >= 2:
-        even = gray[: h // 2 * 2, : w // 2 * 2]
-        half = np.maximum(np.maximum(even[0::2, 0::2], even[1::2, 0::2]), np.maximum(even[0::2, 1::2], even[1::2, 1::2]))
+    small = gray
+    if min(h, w) >= block:
+        rows, columns = h // block, w // block
+        small = gray[: rows * block, : columns * block].reshape(rows, block, columns, block).max(axis=(1, 3))
     radius = max(2, round(max(h, w) / (2 * NEAR_PAPER_SIDE)))
-    closed = rank_filter(rank_filter(half, radius), radius, np.minimum)
+    closed = rank_filter(rank_filter(small, radius), darker_reach * (radius + 1) - 1, np.minimum)
     return np.asarray(Image.fromarray(np.ascontiguousarray(closed)).resize((w, h), Image.Resampling.BILINEAR), np.float32)

@@ -15,6 +15,7 @@ from PIL import Image
 
 from inkread.imaging import components
 from inkread.imaging.levels import border_pixels, histogram, otsu, robust_spread
+from inkread.imaging.rules import remove_rules
 from inkread.imaging.stroke import rank_filter, stroke_width
 
 OUTSIDE_WIDTH_RATIO = 3.0  # a mark at the image's edge this many times thicker than the writing lies beyond the page
@@ -144,28 +145,32 @@ def outside_the_page(ink: np.ndarray) -> np.ndarray | None:
     edge and is far thicker than the writing on the page (``OUTSIDE_WIDTH_RATIO`` times) or runs
     along the edge. A character cut by the edge touches it with the ends of its strokes and is no
     thicker than the rest of the ink; with too little other ink to tell (specks, or a blank page),
-    nothing is taken out.
+    nothing is taken out. Thickness is measured without the page's rules: a rule running to the
+    image's edge joins the words written on it to the edge, and a line of digits on lined paper,
+    "thicker" than the crumbs of the rules around it, was erased as a table.
     """
     mask = ink > 0.5
     h, w = mask.shape
     if not (mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any()):
         return None
     marks = components.label(mask)
-    boxes = marks.boxes
-    touching = np.flatnonzero((boxes[:, 0] == 0) | (boxes[:, 1] == 0) | (boxes[:, 2] == w) | (boxes[:, 3] == h))
-    if touching.size == marks.count:
+    touching = _touching_the_edge(marks)
+    if touching.size == 0:
         return None
-    owned = np.isin(marks.labels, touching + 1)
-    writing_mask = mask & ~owned
+    ruled = mask & ~(remove_rules(ink) > 0.5)  # a rule search: 40-60 ms on a ruled 1024 px photo
+    written = components.label(mask & ~ruled)  # the writing is what does not touch the edge once the rules are out
+    writing_mask = (written.labels > 0) & ~np.isin(written.labels, _touching_the_edge(written) + 1)
     writing = stroke_width(writing_mask)
-    if np.count_nonzero(writing_mask) < WRITING_MIN_AREA * writing * writing:
+    if not writing_mask.any() or np.count_nonzero(writing_mask) < WRITING_MIN_AREA * writing * writing:
         return None
     outside = np.zeros(mask.shape, bool)
     for index in touching:
-        x0, y0, x1, y1 = boxes[index]
+        x0, y0, x1, y1 = marks.boxes[index]
         own = marks.labels[y0:y1, x0:x1] == index + 1
-        width = stroke_width(own)  # the image's edge counts as outline, as in stroke_width
-        outline = 2.0 * np.count_nonzero(own) / max(width, 1e-6)
+        own_width = stroke_width(own)  # the image's edge counts as outline, as in stroke_width
+        outline = 2.0 * np.count_nonzero(own) / max(own_width, 1e-6)
+        drawn = own & ~ruled[y0:y1, x0:x1]
+        width = stroke_width(drawn) if drawn.any() else own_width
         contact = sum(np.count_nonzero(side) for side, at_edge in (
             (own[0], y0 == 0), (own[-1], y1 == h), (own[:, 0], x0 == 0), (own[:, -1], x1 == w)) if at_edge)
         # thick, or lying along the edge (a quarter of its outline on it: a dark corner's wedge, where a
@@ -175,3 +180,10 @@ def outside_the_page(ink: np.ndarray) -> np.ndarray | None:
     if not outside.any():
         return None
     return rank_filter(outside, 2)  # with the anti-aliased rim of those marks
+
+
+def _touching_the_edge(marks: components.Components) -> np.ndarray:
+    """The indices (0-based) of the marks whose boxes reach the image's edge."""
+    h, w = marks.labels.shape
+    boxes = marks.boxes
+    return np.flatnonzero((boxes[:, 0] == 0) | (boxes[:, 1] == 0) | (boxes[:, 2] == w) | (boxes[:, 3] == h))

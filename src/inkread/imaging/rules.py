@@ -137,7 +137,9 @@ def _remove_level(ink: np.ndarray, ink_threshold: float, row_widths: np.ndarray 
     tilt = max(2, round(TILT * width))
     if not _may_hold_a_rule(mask, tilt):
         return ink
-    runs = run_lengths(_spread_rows(mask, tilt))  # on the mask thickened by ``tilt`` rows
+    # on the mask thickened by ``tilt`` rows, its gaps up to ``tilt`` long bridged: a faint rule
+    # breaks where the light changes (a shadow's edge) or a stroke's anti-aliasing crosses it
+    runs = run_lengths(_bridge_gaps(_spread_rows(mask, tilt), tilt))
 
     def near_run_of(length) -> np.ndarray:
         """Pixels within ``tilt`` rows of a (thickened) run at least ``length`` long."""
@@ -233,6 +235,12 @@ def _may_hold_a_rule(mask: np.ndarray, tilt: int, block: int = 4) -> bool:
         return True
     small = mask[:height * block, :width * block].reshape(height, block, width, block).any(axis=(1, 3))
     return bool((run_lengths(_spread_rows(small, max(1, tilt // block))) >= RULE_LENGTH * width - 1).any())
+
+
+def _bridge_gaps(mask: np.ndarray, gap: int) -> np.ndarray:
+    """``mask`` with the gaps along its rows at most ``gap`` long filled (a closing along the rows)."""
+    half = (gap + 1) // 2
+    return ~_spread_rows(~_spread_rows(mask.T, half), half).T
 
 
 def _spread_rows(mask: np.ndarray, rows: int) -> np.ndarray:
