@@ -1132,3 +1132,17 @@ def test_openapi_examples_leave_optional_fields_blank(client):
             assert content["application/json"]["schema"]["properties"][name]["examples"] == [None], (path, name)
     query = {parameter["name"]: parameter for parameter in paths[f"{API}/predict"]["post"]["parameters"]}
     assert query["only"]["schema"]["examples"] == [None]
+
+
+def test_the_pages_file_picker_offers_the_formats_read_and_no_others():
+    """The picker offered every image (accept="image/*"), SVG too, which the server cannot read.
+    It now lists the extensions that `inkread` reads (decode.IMAGE_SUFFIXES), and their types."""
+    import re
+
+    from inkread.imaging.decode import IMAGE_SUFFIXES
+
+    page = (Path(__file__).resolve().parents[1] / "src/inkread/serving/static/index.html").read_text()
+    accept = re.search(r'<input type="file" id="file" accept="([^"]*)"', page).group(1).split(",")
+    assert {kind for kind in accept if kind.startswith(".")} == set(IMAGE_SUFFIXES)
+    assert "image/*" not in accept and not any("svg" in kind for kind in accept)
+    assert {"image/png", "image/jpeg", "image/webp", "image/tiff"} <= set(accept)
