@@ -323,3 +323,14 @@ def test_an_image_on_standard_input_as_a_user_pipes_it(digits_dir):
     assert piped.stdout.decode().splitlines()[1].startswith("-,7,")
     empty = subprocess.run([sys.executable, "-m", "inkread", "read", "-"], capture_output=True, timeout=120, input=b"")
     assert empty.returncode == 1 and empty.stderr.decode() == "inkread: -: the image is empty (0 bytes): save or export it again\n"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="/dev/full (a device that is always full) is Linux's")
+def test_results_that_cannot_be_written_say_it_was_standard_output(digits_dir, font_bundle):
+    """`inkread predict x.png > /dev/full` said "No space left on device: check the path and free
+    space", naming no path: it was standard output that failed, and the results are lost."""
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "inkread", "predict", str(digits_dir), "--model", str(font_bundle)],
+                                stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "cannot write the results to standard output (No space left on device)" in one_line_error(result)

@@ -95,8 +95,14 @@ def run_predict(config: PredictConfig, stdout: TextIO | None = None, stderr: Tex
             _read_files(recognizer, files, config, outcome, stderr, bar, lexicon)
     if config.save_preprocessed:
         save_preprocessed(outcome.rows, Path(config.save_preprocessed))
-    stdout.write(format_results(outcome.rows, config.format, config.mode, config.top_k, outcome.errors, order))
-    stdout.flush()
+    try:
+        stdout.write(format_results(outcome.rows, config.format, config.mode, config.top_k, outcome.errors, order))
+        stdout.flush()
+    except BrokenPipeError:
+        raise  # the reader left (| head): not an error
+    except OSError as error:  # > /dev/full, a full disk: the results are lost, say where
+        raise InkreadError(f"cannot write the results to standard output ({error.strerror or error}): "
+                           "check where it is redirected (a full disk?), then run again") from None
     return 1 if outcome.errors else 0
 
 
