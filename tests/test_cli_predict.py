@@ -334,3 +334,14 @@ def test_results_that_cannot_be_written_say_it_was_standard_output(digits_dir, f
                                 stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
     assert result.returncode == 2
     assert "cannot write the results to standard output (No space left on device)" in one_line_error(result)
+
+
+def test_read_top_k_outside_json_says_where_the_runners_up_are(digits_dir, font_bundle):
+    """`read --top-k 3 --format csv` printed the same row as without it: a row per file has no room
+    for each character's runners-up. A note says they are in --format json; json is unchanged."""
+    result = inkread("read", digits_dir / "digit-3.png", "--model", font_bundle, "--top-k", "3", "--format", "csv")
+    assert result.returncode == 0
+    assert result.stderr.strip() == "inkread: note: --top-k lists each character's runners-up in --format json only"
+    quiet = inkread("read", digits_dir / "digit-3.png", "--model", font_bundle, "--top-k", "3", "--format", "json")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    assert inkread("read", digits_dir / "digit-3.png", "--model", font_bundle, "--format", "csv").stderr == ""

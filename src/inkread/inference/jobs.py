@@ -84,6 +84,8 @@ def run_predict(config: PredictConfig, stdout: TextIO | None = None, stderr: Tex
         outcome.fail(path, problem, stderr)
     for path, note in notes:
         _report(stderr, f"note: {path}: {note}")
+    if config.mode == "read" and config.top_k > 1 and config.format != "json":  # a row per file has no room for them
+        _report(stderr, f"note: {option('top_k')} lists each character's runners-up in {option('format')} json only")
 
     recognizer = load_reader(config.model, config.mode, config.threads)  # after the cheap checks: ONNX Runtime costs ~0.1 s
     restriction(recognizer.labels, config.only)  # a bad --only is the command's fault: fail before any file
