@@ -1146,3 +1146,16 @@ def test_the_pages_file_picker_offers_the_formats_read_and_no_others():
     assert {kind for kind in accept if kind.startswith(".")} == set(IMAGE_SUFFIXES)
     assert "image/*" not in accept and not any("svg" in kind for kind in accept)
     assert {"image/png", "image/jpeg", "image/webp", "image/tiff"} <= set(accept)
+
+
+def test_a_json_key_given_twice_is_refused_as_a_form_field_is(client):
+    """{"top_k": 1, "top_k": 3} was answered with the last one, where -F top_k=1 -F top_k=3 is refused."""
+    image = base64.b64encode(IMAGE).decode()
+    body = '{"image": "%s", "top_k": 1, "model": "digits", "top_k": 3}' % image
+    response = client.post(f"{API}/predict", content=body, headers={"content-type": "application/json"})
+    assert_error(response, 422, "field 'top_k'", "given 2 times; give it once")
+    body = '{"image": "%s", "label": "3", "label": "5"}' % image
+    response = client.post(f"{API}/corrections", content=body, headers={"content-type": "application/json"})
+    assert_error(response, 422, "field 'label'", "given 2 times")
+    once = '{"image": "%s", "top_k": 3}' % image
+    assert client.post(f"{API}/predict", content=once, headers={"content-type": "application/json"}).status_code == 200
