@@ -1394,3 +1394,21 @@ def test_api_docs_try_it_out_with_only_a_file(browser, server, operation, fields
         assert result["label"] == "4" and result["predicted"] is None, result  # no made-up "what the model answered"
     else:
         assert result["label"] == "4" and len(result["top_k"]) == 5, result  # every option at its default
+
+
+def test_a_tapped_button_keeps_no_hover_border_on_a_touch_screen(browser, server):
+    """A tap left :hover on the button it touched: its accent border stayed until the next tap
+    elsewhere, as if it were still pressed. Hover styles now apply only where the pointer hovers."""
+    border = "getComputedStyle(document.getElementById('{}')).borderTopColor"
+    with ready_page(browser, server, viewport={"width": 390, "height": 844}, **PHONE) as page:
+        assert not page.evaluate("matchMedia('(hover: hover)').matches")  # what a phone reports
+        resting = page.evaluate(border.format("upload"))
+        with page.expect_file_chooser():
+            page.locator("#upload").tap()
+        page.wait_for_timeout(400)
+        assert page.evaluate(border.format("upload")) == resting
+    with ready_page(browser, server, viewport={"width": 1280, "height": 860}) as page:  # a mouse still shows it
+        resting = page.evaluate(border.format("upload"))
+        page.locator("#upload").hover()
+        page.wait_for_timeout(400)  # the border's transition
+        assert page.evaluate(border.format("upload")) != resting
