@@ -307,6 +307,17 @@ def test_predict_says_when_an_image_holds_several_characters():
     assert recognizer.predict(touching).several_characters == "23"
 
 
+def test_several_characters_are_told_as_read_would_read_them():
+    """The hint that an image holds several characters spelled the pieces' own labels: "the cat"
+    came out "theC0t", "lunch" "LUnCh", "0612 334" "0612334". It now says what read says."""
+    recognizer = shipped("characters")
+    samples = Path(__file__).resolve().parents[1] / "samples"
+    for name, text in (("words/unipen-lunch.png", "Lunch"), ("words/unipen-reserve.png", "reserve"),
+                       ("text/phone-0612-334.png", "0612 334"), ("text/two-lines-2026-1121.png", "2026\n1121")):
+        answer = recognizer.predict(samples / name)
+        assert answer.several_characters == text == recognizer.read(samples / name).text, name
+
+
 def test_a_letter_in_strokes_apart_is_not_several_characters():
     recognizer = shipped("characters")
     letters = sorted(shared_subfolder("unipen_chars").glob("upper_*.png"))

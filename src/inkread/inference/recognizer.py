@@ -233,8 +233,11 @@ class Recognizer:
         typical = confidences[0] if len(confidences) == 2 else float(np.median(confidences))
         if typical < SEVERAL_OVER_ONE * answer.confidence:
             return answer
-        text = "".join(("\n" if k and line_of[i] != line_of[readable[k - 1]] else "") + piece.label
-                       for k, (i, piece) in enumerate(zip(readable, read)))
+        # What read would answer, word gaps, letter case and digits among letters settled as it settles
+        # them: the pieces' own labels made "the cat" "theC0t" where read says "the cat"
+        text = self._read_ink(ink, 1.0, only, 1).text or "".join(
+            ("\n" if k and line_of[i] != line_of[readable[k - 1]] else "") + piece.label
+            for k, (i, piece) in enumerate(zip(readable, read)))
         return dataclasses.replace(answer, uncertain=True, several_characters=text)
 
     def predict_preprocessed(self, batch: np.ndarray, only: str | None = None, top_k: int = 3) -> list[Prediction]:
