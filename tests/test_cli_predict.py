@@ -212,7 +212,7 @@ def test_predict_of_a_number_points_to_read():
     result = inkread("predict", SAMPLES / "text" / "phone-0612-334.png", SAMPLES / "digits", "--model", "digits")
     assert result.returncode == 0, result.stderr
     notes = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
-    assert "several characters? (0612334): use inkread read" in notes[str(SAMPLES / "text" / "phone-0612-334.png")]
+    assert "several characters? (0612 334): use inkread read" in notes[str(SAMPLES / "text" / "phone-0612-334.png")]
     assert not any("several" in line for name, line in notes.items() if "/digits/" in name)
 
 

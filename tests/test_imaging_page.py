@@ -159,6 +159,11 @@ def test_writing_joined_to_the_edge_by_a_rule_is_not_taken_for_what_lies_beyond_
     crop = np.zeros((60, 30), np.float32)
     crop[:, 12:18] = 1.0  # a 1 cropped to its ink: top to bottom
     assert outside_the_page(crop) is None
+    blank = np.zeros((400, 600), np.float32)
+    blank[40::60, 46:598] = blank[41::60, 46:598] = 1.0  # a blank ruled page, its rules just short of the edges
+    blank[:, :40] = 1.0  # and the table beside it: the rules (the only ink) still tell it is not writing
+    outside = outside_the_page(blank)
+    assert outside is not None and outside[:, :40].all() and not outside[:, 50:].any()
     squared = np.zeros((320, 320), np.float32)
     squared[0::30, :] = squared[:, 0::30] = 1.0  # squared paper, a line of it along the image's edges
     squared[318:, :] = squared[:, 318:] = 1.0

@@ -160,6 +160,8 @@ def outside_the_page(ink: np.ndarray) -> np.ndarray | None:
     ruled = mask & ~(remove_rules(ink) > 0.5)  # a rule search: 40-60 ms on a ruled 1024 px photo
     written = components.label(mask & ~ruled)  # the writing is what does not touch the edge once the rules are out
     writing_mask = (written.labels > 0) & ~np.isin(written.labels, _touching_the_edge(written) + 1)
+    if not writing_mask.any():  # nothing written (a blank ruled page): the crumbs of the rules are what is left
+        writing_mask = mask & ~np.isin(marks.labels, touching + 1)
     writing = stroke_width(writing_mask)
     if not writing_mask.any() or np.count_nonzero(writing_mask) < WRITING_MIN_AREA * writing * writing:
         return None
