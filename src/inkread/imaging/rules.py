@@ -31,6 +31,7 @@ SEGMENT = 0.05  # pieces of the rule this share of the width long tell how thick
 TILT = 0.01  # one run may step this share of the image's width up or down (at least 2 rows): a
              # rule tilted by up to about 1 degree in a photo is still one run
 MAX_TILT_DEG = 8.0  # rules tilted further than TILT, up to this, are found by shearing them level
+BRIDGE_MIN_WIDTH = 640  # a rule's gaps are bridged in images at least this wide (photos of a page)
 CORNER = 0.03  # a tilted rule cut off by the page's edge is a rule if it crosses this share of the width
 
 
@@ -137,9 +138,11 @@ def _remove_level(ink: np.ndarray, ink_threshold: float, row_widths: np.ndarray 
     tilt = max(2, round(TILT * width))
     if not _may_hold_a_rule(mask, tilt):
         return ink
-    # on the mask thickened by ``tilt`` rows, its gaps up to ``tilt`` long bridged: a faint rule
-    # breaks where the light changes (a shadow's edge) or a stroke's anti-aliasing crosses it
-    runs = run_lengths(_bridge_gaps(_spread_rows(mask, tilt), tilt))
+    # on the mask thickened by ``tilt`` rows; in a photo of BRIDGE_MIN_WIDTH or more, with its gaps up
+    # to ``tilt`` long bridged: a faint rule breaks where the light changes (a shadow's edge). In a
+    # word's crop the strokes along its baseline, bridged, ran across it and were erased as a rule
+    thick = _spread_rows(mask, tilt)
+    runs = run_lengths(_bridge_gaps(thick, tilt) if width >= BRIDGE_MIN_WIDTH else thick)
 
     def near_run_of(length) -> np.ndarray:
         """Pixels within ``tilt`` rows of a (thickened) run at least ``length`` long."""
