@@ -159,3 +159,27 @@ def test_a_rule_broken_by_short_gaps_is_still_a_rule_in_a_photo_of_a_page():
         dashes[70:72, x:x + 18] = 1.0
     ring(dashes, 120, 20)
     assert np.array_equal(remove_rules(dashes), dashes)
+
+
+def test_the_same_ink_searched_again_gives_the_same_answer():
+    """A photo's ink is searched for rules twice on its way to being read (what lies beyond the page,
+    then the segmenter); the second search is answered from the first. The answer must be the one a
+    search gives: for the same ink, another threshold, ink that has changed, and ink without rules."""
+    import inkread.imaging.rules as rules
+
+    ink, rings = lined_page()
+    first = remove_rules(ink)
+    again = remove_rules(ink.copy())  # the same values in another array
+    assert np.array_equal(first, again) and again is not first
+    again[0, 0] = 1.0  # the caller's to change: the next answer is not
+    assert np.array_equal(remove_rules(ink), first)
+    rules._LAST_SEARCH[0] = None
+    assert np.array_equal(remove_rules(ink, 0.3), remove_rules(ink, 0.3))
+    remove_rules(ink)
+    changed = ink.copy()
+    changed[120:122, :] = 0.6  # one more rule: searched anew, not answered from the page without it
+    answer = remove_rules(changed)
+    rules._LAST_SEARCH[0] = None
+    assert np.array_equal(answer, remove_rules(changed)) and not answer[120:122].any()
+    blank = np.zeros((50, 50), np.float32)
+    assert remove_rules(blank) is blank
