@@ -97,9 +97,7 @@ async def read_image_request(request: Request, fields: type[T], json_model: type
             parsed = json_model.model_validate_json(body, strict=True)
         except ValidationError as error:
             raise unprocessable(validation_message(error)) from None
-        twice = _key_given_twice(body)
-        if twice is not None:  # which one was meant? the last silently won, as in a form (refused there too)
-            raise unprocessable(f"field {twice[0][:40]!r}: given {twice[1]} times; give it once")
+        _json_keys_given_once(body)
         image = decode_base64_image(parsed.image)
         return image, _validate(fields, parsed.model_dump(exclude_unset=True, exclude={"image"}))
     if kind == "multipart/form-data":
@@ -122,10 +120,7 @@ async def _read_multipart(request: Request, fields: type[T]) -> tuple[bytes, T]:
             # every optional field it shows, blank ones as ""; "" was a 422 for top_k, and stored as `predicted`)
             given = {key: value for key, value in form.multi_items()
                      if key != "file" and isinstance(value, str) and value != ""}
-            names = [key for key, _ in form.multi_items() if key != "file"]
-            twice = sorted({key for key in names if names.count(key) > 1})
-            if twice:  # which one was meant? the last silently won (a query option given twice is refused too)
-                raise unprocessable(f"field {twice[0][:40]!r}: given {names.count(twice[0])} times; give it once")
+            _each_given_once([key for key, _ in form.multi_items() if key != "file"])
     except HTTPException:
         raise  # ours, already worded for the user
     except StarletteHTTPException as error:
@@ -155,20 +150,24 @@ async def _uploaded_image(form) -> bytes:
     return image
 
 
-def _key_given_twice(body: bytes) -> tuple[str, int] | None:
-    """A key some object of the JSON ``body`` holds more than once, and how many times (3 ms for 8 MB)."""
-    twice: list[tuple[str, int]] = []
+def _each_given_once(keys: list[str]) -> None:
+    """Refuse a field given more than once: which one was meant? The last silently won (a query option
+    given twice is refused too)."""
+    twice = sorted({key for key in keys if keys.count(key) > 1})
+    if twice:
+        raise unprocessable(f"field {twice[0][:40]!r}: given {keys.count(twice[0])} times; give it once")
 
+
+def _json_keys_given_once(body: bytes) -> None:
+    """``_each_given_once`` for every object of the JSON ``body`` (3 ms for 8 MB)."""
     def check(pairs: list[tuple[str, object]]) -> dict:
-        keys = [key for key, _ in pairs]
-        twice.extend((key, keys.count(key)) for key in keys if keys.count(key) > 1)
+        _each_given_once([key for key, _ in pairs])
         return dict(pairs)
 
     try:
         json.loads(body, object_pairs_hook=check)
     except ValueError:  # pydantic parsed it; should json not, it is not a duplicate's fault
-        return None
-    return twice[0] if twice else None
+        pass
 
 
 def _validate(fields: type[T], values: dict) -> T:
