@@ -235,7 +235,7 @@ class Recognizer:
             return answer
         # What read would answer, word gaps, letter case and digits among letters settled as it settles
         # them: the pieces' own labels made "the cat" "theC0t" where read says "the cat"
-        text = self._read_ink(ink, 1.0, only, 1).text or "".join(
+        text = self._read_segmented(lines, 1.0, only, 1).text or "".join(
             ("\n" if k and line_of[i] != line_of[readable[k - 1]] else "") + piece.label
             for k, (i, piece) in enumerate(zip(readable, read)))
         return dataclasses.replace(answer, uncertain=True, several_characters=text)
@@ -291,11 +291,14 @@ class Recognizer:
 
     def _read_ink(self, ink: np.ndarray, scale: float, only: str | None, top_k: int) -> ReadResult:
         """``read`` of an ink map; ``scale`` takes its pixels to the image's."""
+        cut_chooser, join_chooser = self._choosers(only)
+        return self._read_segmented(segment(ink, choose_cuts=cut_chooser, choose_joins=join_chooser), scale, only, top_k)
+
+    def _read_segmented(self, found: list[list[Glyph]], scale: float, only: str | None, top_k: int) -> ReadResult:
+        """``read`` of an ink map already cut into lines of glyphs (``segment``'s answer, which is left as it was)."""
         lines: list[list[Glyph]] = []  # the glyphs kept, line by line: characters and punctuation
         inputs: list[np.ndarray] = []  # the model's inputs for the characters among them
         blobs: list[bool] = []  # for each input: its glyph is a blob (a dot alone reads as something, never surely)
-        cut_chooser, join_chooser = self._choosers(only)
-        found = segment(ink, choose_cuts=cut_chooser, choose_joins=join_chooser)
         for line in found:
             characters = [index for index, glyph in enumerate(line) if glyph.mark is None]
             line_inputs, readable = self._normalized([line[i].ink for i in characters])
