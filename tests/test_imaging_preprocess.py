@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 
 from inkread.errors import InkreadError, InputImageError
 from inkread.imaging.preprocess import NoInkError, normalize, prepare_training_image, preprocess_image
-from inkread.imaging.stroke import stroke_anisotropy, stroke_width
+from inkread.imaging.stroke import stroke_anisotropy, stroke_width, window_sums
 
 from helpers import grainy_page
 
@@ -508,3 +508,14 @@ def test_may_be_inverted_only_when_the_ink_covers_most_of_the_image_and_its_bord
     bold_on_paper[5:55, 5:35] = 1.0  # a blot inside a margin: most of the image, none of the border
     assert not may_be_inverted(bold_on_paper)
     assert may_be_inverted(np.ones((40, 5), np.float32))  # a tight crop of a bold 1: ambiguous, predict reads both ways
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(2, 9), st.integers(2, 9), st.integers(1, 4), st.integers(0, 2**32 - 1))
+def test_window_sums_are_the_sums_of_every_window(height, width, side, seed):
+    values = np.random.default_rng(seed).integers(0, 5, (height, width))
+    if side > min(height, width):
+        return
+    sums = window_sums(values, side, np.int64)
+    expected = [[values[y:y + side, x:x + side].sum() for x in range(width - side + 1)] for y in range(height - side + 1)]
+    assert sums.tolist() == expected

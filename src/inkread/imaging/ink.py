@@ -24,7 +24,7 @@ from inkread.imaging import components
 from inkread.imaging.levels import (MIN_CONTRAST, affine, border_pixels, core_level, histogram, otsu, percentiles,
                                     robust_spread, stretch_levels, stretched, to_uint8)
 from inkread.imaging.page import box_of, outside_the_page, page_on_a_table, without_table_corners
-from inkread.imaging.stroke import rank_filter, stroke_width
+from inkread.imaging.stroke import rank_filter, stroke_width, window_sums
 
 LIGHT_INK_BORDER = 0.75  # read light ink on dark paper when this share of the border is dark
 INK_CELL = 0.45  # a grid cell whose brightest pixel is below this share of its surroundings' is covered by ink
@@ -293,10 +293,7 @@ def _without_lighting_edges(ink: np.ndarray, gray: np.ndarray) -> np.ndarray:
 
 def _box_sums(values, where: np.ndarray, radius: int) -> np.ndarray:
     """The sum of ``values`` (an array, or one number) over the ``where`` pixels in the square of ``radius`` around each pixel."""
-    side = 2 * radius + 1
-    summed = np.pad(np.where(where, values, 0).astype(np.float64), radius).cumsum(0).cumsum(1)
-    summed = np.pad(summed, ((1, 0), (1, 0)))
-    return summed[side:, side:] - summed[:-side, side:] - summed[side:, :-side] + summed[:-side, :-side]
+    return window_sums(np.pad(np.where(where, values, 0).astype(np.float64), radius), 2 * radius + 1)
 
 
 def _group_medians(values: np.ndarray, groups: np.ndarray, count: int) -> np.ndarray:

@@ -16,7 +16,7 @@ from PIL import Image
 from inkread.imaging import components
 from inkread.imaging.levels import border_pixels, histogram, otsu, robust_spread
 from inkread.imaging.rules import remove_rules
-from inkread.imaging.stroke import rank_filter, stroke_width
+from inkread.imaging.stroke import rank_filter, stroke_width, window_sums
 
 OUTSIDE_WIDTH_RATIO = 3.0  # a mark at the image's edge this many times thicker than the writing lies beyond the page
 OUTSIDE_CONTACT = 0.25  # ...or a quarter of whose outline runs along the image's edge
@@ -132,9 +132,7 @@ def _holds_square(mask: np.ndarray, side: int) -> bool:
     """Whether a ``side`` x ``side`` square of ``mask`` is covered (PAGE_SQUARE_COVER: the writing on a page is not)."""
     if min(mask.shape) < side or np.count_nonzero(mask) < PAGE_SQUARE_COVER * side * side:
         return False
-    summed = np.pad(mask.cumsum(0, dtype=np.int32).cumsum(1), ((1, 0), (1, 0)))
-    covered = summed[side:, side:] - summed[:-side, side:] - summed[side:, :-side] + summed[:-side, :-side]
-    return bool(covered.max() >= PAGE_SQUARE_COVER * side * side)
+    return bool(window_sums(mask, side, np.int32).max() >= PAGE_SQUARE_COVER * side * side)
 
 
 def outside_the_page(ink: np.ndarray) -> np.ndarray | None:

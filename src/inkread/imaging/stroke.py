@@ -114,3 +114,10 @@ def rank_filter(ink: np.ndarray, radius: int, op=np.maximum) -> np.ndarray:
             op(out[tuple(head)], src[tuple(tail)], out=out[tuple(head)])
             op(out[tuple(tail)], src[tuple(head)], out=out[tuple(tail)])
     return out
+
+
+def window_sums(values: np.ndarray, side: int, dtype=np.float64) -> np.ndarray:
+    """The sum of ``values`` over every ``side`` x ``side`` window that fits inside it, from one summed-area table:
+    (H - side + 1, W - side + 1), each window's sum at its top-left corner, whatever the side."""
+    summed = np.pad(values.cumsum(0, dtype=dtype).cumsum(1), ((1, 0), (1, 0)))
+    return summed[side:, side:] - summed[:-side, side:] - summed[side:, :-side] + summed[:-side, :-side]
