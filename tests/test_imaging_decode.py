@@ -204,7 +204,24 @@ def one_line_error(source) -> str:
 
 
 def test_not_an_image():
-    assert "not an image inkread can read" in one_line_error(b"hello, this is text")
+    message = one_line_error(b"hello, this is text")
+    assert "not an image inkread can read: use PNG, JPEG" in message
+    assert "Pillow" not in message  # Pillow reads EPS and more, which inkread refuses
+
+
+@pytest.mark.parametrize("data, kind", [
+    (b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><path d="M0 0L9 9"/></svg>', "an SVG drawing"),
+    (b'<?xml version="1.0" encoding="UTF-8"?>\n<!-- drawn -->\n<svg xmlns="http://www.w3.org/2000/svg"></svg>', "an SVG drawing"),
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "a PDF document"),
+    (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(40), "a HEIC/HEIF photo"),
+])
+def test_a_file_taken_for_an_image_is_named_for_what_it_is(data, kind):
+    message = one_line_error(data)
+    assert f"the image: {kind}" in message and "export or save it as PNG or JPEG" in message, message
+
+
+def test_an_xml_file_that_is_not_an_svg_is_not_called_one():
+    assert "SVG" not in one_line_error(b'<?xml version="1.0"?><note>svg</note>')
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG"])

@@ -96,6 +96,29 @@ JPEG_FORMATS = ("JPEG", "MPO")  # decoded reduced (draft mode), and allowed up t
 IMAGE_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"RIFF", b"BM")
 
 
+# Files people take for images that are not (or not in a format decoded here): told apart so that the
+# message says what the file is. HEIC/HEIF is what iPhones save photos as; SVG and PDF are drawings of
+# shapes, not pixels.
+OTHER_KINDS = ((b"%PDF", "a PDF document"), (b"8BPS", "a Photoshop document"), (b"\x00\x00\x00\x0cJXL ", "a JPEG XL image"),
+               (b"\xff\x0a", "a JPEG XL image"), (b"\xef\xbb\xbf<svg", "an SVG drawing"), (b"<svg", "an SVG drawing"))
+HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
+READ_FORMATS = "PNG, JPEG, GIF, BMP, TIFF, WebP, AVIF, ICO, TGA, PPM, PGM or PBM"
+
+
+def _other_kind(head: bytes) -> str | None:
+    """What a file that is not an image inkread reads is, from its first bytes, if it is a kind people take
+    for an image (a HEIC photo, an SVG or PDF drawing); None for anything else."""
+    if head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS:
+        return "a HEIC/HEIF photo (as iPhones save them)"
+    for signature, kind in OTHER_KINDS:
+        if head.startswith(signature):
+            return kind
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<?xml", b"<!doctype svg", b"<!--")) and b"<svg" in text:
+        return "an SVG drawing"
+    return None
+
+
 def starts_like_image(head: bytes) -> bool:
     """Whether bytes start as a PNG, JPEG, GIF, TIFF, WebP or BMP file does (a RIFF file: WebP's, not a WAV's or an AVI's)."""
     return head.startswith(IMAGE_SIGNATURES) and not (head.startswith(b"RIFF") and head[8:12] not in (b"WEBP", b""))
@@ -126,10 +149,12 @@ def open_image(source: Any) -> Image.Image:
             raise InputImageError(f"{name} is too large to decode safely: resize it") from None
         except UnidentifiedImageError:
             stream.seek(0)
-            head = stream.read(12)
-            if starts_like_image(head):  # a known format whose header is cut short
+            head = stream.read(512)
+            if starts_like_image(head[:12]):  # a known format whose header is cut short
                 raise _truncated(name, "its header is incomplete") from None
-            raise InputImageError(f"{name}: not an image inkread can read: use PNG, JPEG, GIF, BMP, TIFF, WebP or another format Pillow reads") from None
+            kind = _other_kind(head)
+            raise InputImageError(f"{name}: {f'{kind}, ' if kind else ''}not an image inkread can read: "
+                                  f"{'export or save it as PNG or JPEG' if kind else 'use ' + READ_FORMATS}") from None
         except _DECODE_ERRORS as error:  # the format is known, but the file stops short, is damaged, or uses a variant Pillow lacks
             raise InputImageError(f"{name} cannot be decoded ({first_line(error, 120)}): it may be truncated "
                                   "or corrupt, or a variant of its format that cannot be decoded here: save or export it again as PNG or JPEG") from None
