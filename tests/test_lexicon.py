@@ -83,6 +83,14 @@ def test_the_chosen_word_takes_the_case_the_model_read():
     assert read_with(capital, Lexicon.from_counts("test", {"cat": 1}), allowed=set("acot"))[0] == "cat"  # only= lower
 
 
+def test_a_word_in_capitals_stays_in_capitals_when_its_round_letters_were_read_small():
+    """TOE written in capitals is read "ToE" (an O is an o made large: its case is a guess); without a
+    lexicon it reads TOE (``consistent_case``), and with one it read "Toe"."""
+    assert lexicon_module._cased("toe", "ToE", None) == "TOE"
+    assert lexicon_module._cased("toe", "Toe", None) == "Toe"  # a capital first letter alone: a name, a sentence's start
+    assert lexicon_module._cased("toe", "tOe", None) == "toe"  # a lower-case letter beside it says small
+
+
 def test_a_sure_reading_far_from_every_listed_word_is_kept():
     sure = [{"t": 0.99}, {"": 0.99}, {"o": 0.99}, {"": 0.99}, {"o": 0.99}, {"": 0.99}, {"t": 0.99}]
     listed_word = Lexicon.from_counts("test", {"cat": 1})

@@ -297,7 +297,7 @@ def test_cli_train_lines_without_emnist_files_says_what_to_get(tmp_path):
 
 
 def test_letters_whose_cases_look_alike_take_the_case_of_their_word():
-    from inkread.inference.line_reader import consistent_case
+    from inkread.labels import consistent_case
 
     assert consistent_case("VeSerVe") == "Veserve"  # s and v: the size decided, the e and r say small
     assert consistent_case("LOUvRE") == "LOUVRE"

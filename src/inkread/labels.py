@@ -53,3 +53,25 @@ def merge_case(char: str, labels: tuple[str, ...]) -> str:
 @functools.lru_cache(maxsize=64)
 def _in_nfc(labels: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(unicodedata.normalize("NFC", label) for label in labels)
+
+
+def consistent_case(text: str) -> str:
+    """Give letters whose two cases look alike (c o s v w ...) the case of the rest of their word.
+
+    Written small or large, a "c", "o", "s" or "v" has the same shape (EMNIST merges their cases
+    for that reason), so the model's case for them is a guess from their size. The other letters
+    of the word say better: after the first letter, these take the case that the word's other
+    letters agree on ("VeSerVe" -> "Veserve", "LOUvRE" -> "LOUVRE"). The first letter keeps its
+    case unless the word's other letters are capitals; a capital first letter alone says nothing
+    ("Tom" stays "Tom"). Words whose other letters disagree, or have none, are left alone.
+    """
+    out = list(text)
+    start = 0
+    for end in [*(i for i, c in enumerate(text) if not c.isalpha()), len(text)]:
+        others = [i for i in range(start + 1, end) if text[i].lower() not in MERGED_LOWER]
+        if others and all(text[i].isupper() for i in others):
+            out[start:end] = text[start:end].upper()
+        elif others and all(text[i].islower() for i in others):
+            out[start + 1:end] = text[start + 1:end].lower()
+        start = end + 1
+    return "".join(out)

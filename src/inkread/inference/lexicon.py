@@ -40,6 +40,7 @@ import numpy as np
 
 from inkread.errors import InkreadError, warn
 from inkread.inference.ctc import ctc_alignment, ctc_log_likelihood
+from inkread.labels import consistent_case
 
 ENGLISH = "english"
 INSTALL_HINT = 'pip install "inkread[words]"'
@@ -326,8 +327,11 @@ def _words(decoded: list[tuple[str, float, int, int]], frames: int):
 
 
 def _cased(spelling: str, reading: str, allowed: set[str] | None) -> str:
-    """``spelling`` in the case the model read: all capitals, or a capital first; else as listed."""
-    letters = [c for c in reading if c.isalpha()]
+    """``spelling`` in the case the model read: all capitals, or a capital first; else as listed.
+
+    The reading's case is first made consistent as it is without a lexicon: a round letter's case is
+    a guess from its size ("ToE" is TOE written in capitals, not Toe)."""
+    letters = [c for c in consistent_case(reading) if c.isalpha()]
     if len(letters) > 1 and all(c.isupper() for c in letters):
         spelling = spelling.upper()
     elif letters and letters[0].isupper():

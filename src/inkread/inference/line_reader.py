@@ -32,7 +32,7 @@ from inkread.inference.onnx_model import load_bundle, resolve_bundle
 from inkread.inference.recognizer import ALLOWED_SHARE_BELOW, UNCERTAIN_BELOW, scale_box  # the same bars and boxes for both readers
 from inkread.inference.restrict import restriction
 from inkread.inference.results import CharacterResult, ReadResult, check_top_k, recased_ranking
-from inkread.labels import LINE_MARKS, MERGED_LOWER
+from inkread.labels import LINE_MARKS, consistent_case
 
 if TYPE_CHECKING:
     from inkread.inference.lexicon import Lexicon
@@ -310,28 +310,6 @@ def with_word_gaps(read: list[Read], gaps: list[tuple[int, int]]) -> list[Read]:
                 and not (out[at - 1][0].isalpha() and out[at][0].isalpha()):
             out.insert(at, Read(" ", 1.0, left, right))
     return out
-
-
-def consistent_case(text: str) -> str:
-    """Give letters whose two cases look alike (c o s v w ...) the case of the rest of their word.
-
-    Written small or large, a "c", "o", "s" or "v" has the same shape (EMNIST merges their cases
-    for that reason), so the model's case for them is a guess from their size. The other letters
-    of the word say better: after the first letter, these take the case that the word's other
-    letters agree on ("VeSerVe" -> "Veserve", "LOUvRE" -> "LOUVRE"). The first letter keeps its
-    case unless the word's other letters are capitals; a capital first letter alone says nothing
-    ("Tom" stays "Tom"). Words whose other letters disagree, or have none, are left alone.
-    """
-    out = list(text)
-    start = 0
-    for end in [*(i for i, c in enumerate(text) if not c.isalpha()), len(text)]:
-        others = [i for i in range(start + 1, end) if text[i].lower() not in MERGED_LOWER]
-        if others and all(text[i].isupper() for i in others):
-            out[start:end] = text[start:end].upper()
-        elif others and all(text[i].islower() for i in others):
-            out[start + 1:end] = text[start + 1:end].lower()
-        start = end + 1
-    return "".join(out)
 
 
 def is_line_model(name_or_path: str | os.PathLike) -> bool:

@@ -31,7 +31,7 @@ from inkread.inference.grouping import EXTRA_CUT_COST, JOIN_GAIN, best_cuts, bes
 from inkread.inference.onnx_model import OnnxModel, resolve_bundle, softmax, split_model_pair
 from inkread.inference.restrict import restriction
 from inkread.inference.results import CharacterResult, Prediction, ReadResult, check_top_k, recased_ranking
-from inkread.labels import MERGED_LOWER
+from inkread.labels import MERGED_LOWER, consistent_case
 
 if TYPE_CHECKING:  # line_reader imports this module (UNCERTAIN_BELOW); the reader is loaded lazily
     from inkread.inference.line_reader import LineReader
@@ -538,7 +538,6 @@ def _majority(labels: list[str]) -> str | None:
 
 def _with_consistent_case(words: list[list[int]], answers: list[Prediction]) -> list[Prediction]:
     """``consistent_case`` over each word (answer indices): letters whose cases look alike take their word's case."""
-    from inkread.inference.line_reader import consistent_case
 
     out = list(answers)
     for word in words:
