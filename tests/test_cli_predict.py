@@ -322,7 +322,28 @@ def test_an_image_on_standard_input_as_a_user_pipes_it(digits_dir):
     assert piped.returncode == 0, piped.stderr
     assert piped.stdout.decode().splitlines()[1].startswith("-,7,")
     empty = subprocess.run([sys.executable, "-m", "inkread", "read", "-"], capture_output=True, timeout=120, input=b"")
-    assert empty.returncode == 1 and empty.stderr.decode() == "inkread: -: the image is empty (0 bytes): save or export it again\n"
+    assert empty.returncode == 1 and empty.stderr.decode() == "inkread: -: standard input is empty (0 bytes): save or export it again\n"
+
+
+def test_an_endless_standard_input_is_refused_at_the_size_limit(digits_dir):
+    """`inkread predict - < /dev/zero` read standard input to its end before checking the 20 MB limit:
+    5.5 GB after 10 s. Only as much is read as the check needs; the other files are still read."""
+    with open("/dev/zero", "rb") as zeros:
+        result = subprocess.run([sys.executable, "-m", "inkread", "predict", "-", str(digits_dir / "digit-7.png")],
+                                stdin=zeros, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert one_line_error(result) == ("inkread: -: standard input holds more than the 20 MB an image may have: "
+                                      "check what is piped in, or resize or compress the image")
+    assert "digit-7.png  7" in result.stdout
+
+
+def test_a_file_named_dash_is_read_as_a_file_when_its_path_says_so(digits_dir, tmp_path):
+    """Only a bare "-" is standard input: "./-" was taken for it."""
+    (tmp_path / "-").write_bytes((digits_dir / "digit-7.png").read_bytes())
+    result = subprocess.run([sys.executable, "-m", "inkread", "predict", "./-", "--format", "csv"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1].startswith("./-,7,")
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="/dev/full (a device that is always full) is Linux's")

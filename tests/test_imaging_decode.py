@@ -205,7 +205,7 @@ def one_line_error(source) -> str:
 
 def test_not_an_image():
     message = one_line_error(b"hello, this is text")
-    assert "not an image inkread can read: use PNG, JPEG" in message
+    assert "is not in an image format inkread reads: use PNG, JPEG" in message
     assert "Pillow" not in message  # Pillow reads EPS and more, which inkread refuses
 
 
@@ -217,7 +217,7 @@ def test_not_an_image():
 ])
 def test_a_file_taken_for_an_image_is_named_for_what_it_is(data, kind):
     message = one_line_error(data)
-    assert f"the image: {kind}" in message and "export or save it as PNG or JPEG" in message, message
+    assert f"the image is {kind}" in message and "which inkread does not read" in message and "export or save it as PNG or JPEG" in message, message
 
 
 def test_an_xml_file_that_is_not_an_svg_is_not_called_one():
@@ -237,7 +237,7 @@ def test_truncated_files(fmt):
 def test_a_sound_file_is_not_called_a_truncated_image():
     """WAV and AVI files start with RIFF, as WebP does: only a RIFF file of WEBP is an image cut short."""
     wav = b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(40)
-    assert "not an image inkread can read" in one_line_error(wav)
+    assert "not in an image format inkread reads" in one_line_error(wav)
 
 
 @pytest.mark.parametrize("size", [(0, 0), (1, 1), (1, 50)])
@@ -346,7 +346,7 @@ def test_formats_outside_the_list_are_refused_unopened(kind):
     """EPS goes to Ghostscript when Pillow opens it: an uploaded PostScript file would run there."""
     buffer = io.BytesIO()
     Image.new("RGB", (40, 40), "white").save(buffer, kind)
-    with pytest.raises(InputImageError, match="not an image inkread can read"):
+    with pytest.raises(InputImageError, match="not in an image format inkread reads"):
         load_image(buffer.getvalue())
 
 

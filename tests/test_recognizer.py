@@ -385,7 +385,7 @@ def test_predict_batch_keeps_going_past_a_bad_image(font):
         font.predict_batch(images)
     results = font.predict_batch(images, errors="return")
     assert [p.label for p in results] == ["3", None, None, "8"]
-    assert not results[1].ok and "not an image inkread can read" in results[1].error and results[1].to_dict()["error"]
+    assert not results[1].ok and "not in an image format inkread reads" in results[1].error and results[1].to_dict()["error"]
     assert results[2].ok and results[2].no_ink
     with pytest.raises(InkreadError, match="errors="):
         font.predict_batch(images, errors="ignore")

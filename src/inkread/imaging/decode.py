@@ -153,8 +153,9 @@ def open_image(source: Any) -> Image.Image:
             if starts_like_image(head[:12]):  # a known format whose header is cut short
                 raise _truncated(name, "its header is incomplete") from None
             kind = _other_kind(head)
-            raise InputImageError(f"{name}: {f'{kind}, ' if kind else ''}not an image inkread can read: "
-                                  f"{'export or save it as PNG or JPEG' if kind else 'use ' + READ_FORMATS}") from None
+            if kind:
+                raise InputImageError(f"{name} is {kind}, which inkread does not read: export or save it as PNG or JPEG") from None
+            raise InputImageError(f"{name} is not in an image format inkread reads: use {READ_FORMATS}") from None
         except _DECODE_ERRORS as error:  # the format is known, but the file stops short, is damaged, or uses a variant Pillow lacks
             raise InputImageError(f"{name} cannot be decoded ({first_line(error, 120)}): it may be truncated "
                                   "or corrupt, or a variant of its format that cannot be decoded here: save or export it again as PNG or JPEG") from None

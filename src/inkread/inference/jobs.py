@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from inkread.errors import InkreadError, command, option, option_value, warn
+from inkread.errors import InkreadError, InputImageError, command, option, option_value, warn
 from inkread.files import check_writable_folder, write_bytes_atomic
-from inkread.imaging.decode import IMAGE_SUFFIXES, is_image_name
+from inkread.imaging.decode import IMAGE_SUFFIXES, MAX_BYTES, is_image_name
 from inkread.imaging.levels import to_uint8
 from inkread.inference.restrict import restriction
 from inkread.inference.results import Prediction, ReadResult
@@ -167,9 +167,14 @@ def _check(config: PredictConfig) -> None:
 
 def _predict_files(recognizer, files: list[str], config: PredictConfig, outcome: _Outcome, stderr: TextIO, bar) -> None:
     for start in range(0, len(files), config.batch_size):
-        chunk = files[start:start + config.batch_size]
-        predictions = recognizer.predict_batch([_source(name) for name in chunk], only=config.only, top_k=config.top_k,
-                                               errors="return")
+        chunk, sources = [], []
+        for name in files[start:start + config.batch_size]:
+            try:
+                sources.append(_source(name))
+                chunk.append(name)
+            except InkreadError as error:  # standard input that is no image: that "file" fails, not the run
+                outcome.fail(name, str(error), stderr, bar)
+        predictions = recognizer.predict_batch(sources, only=config.only, top_k=config.top_k, errors="return")
         for name, prediction in zip(chunk, predictions):
             if prediction.ok:
                 outcome.rows.append((name, prediction))
@@ -192,15 +197,23 @@ STDIN = "-"  # as a file name: the image comes on standard input (``curl ... | i
 
 
 def _source(name: str):
-    """What to decode for a file name: the file, or for ``-`` the bytes of standard input."""
-    return _stdin_bytes() if name == STDIN else name
+    """What to decode for a file name: the file, or for ``-`` the bytes of standard input (named so in messages)."""
+    if name != STDIN:
+        return name
+    stream = io.BytesIO(_stdin_bytes())
+    stream.name = "standard input"
+    return stream
 
 
 @functools.lru_cache(maxsize=1)  # "-" named twice is read once, as any file is
 def _stdin_bytes() -> bytes:
     if sys.stdin is None or sys.stdin.isatty():
         raise InkreadError("- reads an image from standard input: pipe or redirect one in (inkread predict - < digit.png)")
-    return sys.stdin.buffer.read()
+    data = sys.stdin.buffer.read(MAX_BYTES + 1)  # no more than the check needs: a stream may never end
+    if len(data) > MAX_BYTES:
+        raise InputImageError(f"standard input holds more than the {MAX_BYTES / 2**20:.0f} MB an image may have: "
+                              "check what is piped in, or resize or compress the image")
+    return data
 
 
 def _with_name(name: str, message: str) -> str:
@@ -247,7 +260,7 @@ def find_images(paths: list[str]) -> tuple[list[str], list[tuple[str, str]], lis
             elif not found:
                 problems.append((text, f"no images in this folder (looked for {', '.join(sorted(IMAGE_SUFFIXES))})"))
         elif path.exists():
-            found = [str(path)]
+            found = [str(path) if str(path) != STDIN else text]  # "./-" is a file named "-", not standard input
         elif glob.has_magic(text):
             found = [name for match in sorted(glob.glob(str(path), recursive=True))  # "**": any depth
                      for name in (_images_in(Path(match)) if Path(match).is_dir() else [match])
