@@ -1159,3 +1159,13 @@ def test_a_json_key_given_twice_is_refused_as_a_form_field_is(client):
     assert_error(response, 422, "field 'label'", "given 2 times")
     once = '{"image": "%s", "top_k": 3}' % image
     assert client.post(f"{API}/predict", content=once, headers={"content-type": "application/json"}).status_code == 200
+
+
+def test_the_default_workers_are_the_cores_this_process_may_use(monkeypatch):
+    """`taskset -c 1 inkread serve` started two workers on one core: os.cpu_count() is the machine's."""
+    import os
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {1}, raising=False)
+    assert ServeConfig().workers == 1
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    assert ServeConfig().workers == 2  # one per core, up to 2

@@ -12,6 +12,7 @@ import numpy as np
 
 from inkread.errors import InkreadError, InputImageError, ModelBundleError, first_line, how_to_resume
 from inkread.inference.bundle_format import CHECKPOINT_FILE, LINE_ARCH, META_FILE, ONNX_FILE, ModelMeta
+from inkread.machine import usable_cores
 
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
 PRETRAINED = ("digits", "characters", "lines")
@@ -86,12 +87,12 @@ class OnnxModel:
 
     def _session_for(self, size: int):
         """The single-thread session for small batches, the all-cores one for large batches."""
-        if self.threads or size < self.WIDE_BATCH or _usable_cores() < 2:
+        if self.threads or size < self.WIDE_BATCH or usable_cores() < 2:
             return self.session
         if self._wide_session is None:
             with self._lock:  # two threads asking at once create it once
                 if self._wide_session is None:
-                    self._wide_session = new_session(self.onnx_path, _usable_cores())
+                    self._wide_session = new_session(self.onnx_path, usable_cores())
         return self._wide_session
 
     def logits(self, batch: np.ndarray) -> np.ndarray:
@@ -178,14 +179,6 @@ def new_session(onnx_path: Path, threads: int):
     except Exception as error:  # onnxruntime raises its own exception types for corrupt files
         raise ModelBundleError(f"cannot load {onnx_path} ({first_line(error)}): the file is "
                                "damaged; copy the model folder again, or re-create it with inkread export") from None
-
-
-def _usable_cores() -> int:
-    """CPUs this process may run on (respects taskset/cgroup affinity, unlike os.cpu_count)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from inkread.errors import InkreadError, option
+from inkread.machine import usable_cores
 
 MB = 1024 * 1024
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
@@ -63,7 +64,7 @@ class ServeConfig:
     # Server processes sharing the socket. One Python process is held near one core by the GIL, so
     # the default is one per core, up to 2 (measured: 236 req/s with 1, 522 req/s with 2 on 2 cores;
     # benchmarks/load_test.py). 1 starts fastest and uses the least memory.
-    workers: int = field(default_factory=lambda: max(1, min(2, os.cpu_count() or 1)))
+    workers: int = field(default_factory=lambda: min(2, usable_cores()))
     inference_threads: int = 2  # requests of one process running the model at once (the rest wait their turn)
     log_requests: bool = False  # one access-log line per request (off: it costs throughput)
 

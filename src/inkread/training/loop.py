@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ import torch.nn.functional as F
 
 from inkread.data.splits import SPLIT_BY
 from inkread.errors import how_to_resume, option, plural
+from inkread.machine import usable_cores
 from inkread.models import build_model, count_parameters
 from inkread.training.augment import PRESETS, AugmentConfig, augment_batch
 from inkread.training.checkpoint import diverged, misfit, restore, run_folder_lock, save_checkpoint, say_interrupted
@@ -70,7 +70,7 @@ def torch_threads_restored() -> Iterator[None]:
 def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path:
     config, batch_given, resume_state, init_meta, inherited = run_config(config)
     run_dir = Path(config.out)
-    torch.set_num_threads(config.threads or os.cpu_count() or 1)
+    torch.set_num_threads(config.threads or usable_cores())
     if splits is None:
         splits = load_splits(config, resume_state, init_meta, inherited)
     check_training_data(config, splits, resume_state)
