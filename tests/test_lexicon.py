@@ -161,6 +161,9 @@ def test_a_word_list_that_is_not_utf8_or_missing(tmp_path):
         load_lexicon(tmp_path / "missing.txt")
     with pytest.raises(InkreadError, match="a folder, not a file"):
         load_lexicon(tmp_path)
+    for empty in ("", "  "):  # --lexicon '' was "lexicon : a folder, not a file" (Path("") is the current folder)
+        with pytest.raises(InkreadError, match="^the lexicon is empty: give 'english' or a word list's path$"):
+            load_lexicon(empty)
 
 
 def test_english_without_wordfreq_says_what_to_install(monkeypatch):

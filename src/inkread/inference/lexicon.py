@@ -111,6 +111,8 @@ def load_lexicon(spec: "str | os.PathLike | Lexicon | Iterable[str] | Mapping[st
                            "of word: count) or a Lexicon")
     if str(spec) == ENGLISH:
         return english_lexicon()
+    if not str(spec).strip():  # Path("") is the current folder: "a folder, not a file" said nothing of the mistake
+        raise InkreadError(f"the lexicon is empty: give {ENGLISH!r} or a word list's path")
     path = Path(spec).expanduser()
     if not path.is_file():
         what = "a folder, not a file" if path.is_dir() else "no such file"
