@@ -13,7 +13,9 @@ def test_first_line_skips_a_bare_heading_and_keeps_messages_short():
     heading = RuntimeError("Error(s) in loading state_dict for InkNet:\n\tsize mismatch for fc.weight: [10] vs [11].")
     assert first_line(heading) == "size mismatch for fc.weight: [10] vs [11]."
     assert first_line(OSError("image file is truncated\nmore detail")) == "image file is truncated"
-    assert first_line(ValueError("x" * 500), 120) == "x" * 120
+    assert first_line(ValueError("x" * 500), 120) == "x" * 117 + "..."  # cut, and said to be
+    assert first_line(ValueError("a file named " * 20), 40) == "a file named a file named a file..."  # at a word's end
+    assert first_line(ValueError("y" * 120), 120) == "y" * 120
     assert first_line(KeyError()) == "KeyError"  # an empty message: the type says something
 
 

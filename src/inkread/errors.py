@@ -93,7 +93,12 @@ def first_line(error: BaseException, limit: int = 160) -> str:
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     if len(lines) > 1 and lines[0].endswith(":"):
         lines = lines[1:]
-    return lines[0][:limit] if lines else type(error).__name__
+    if not lines:
+        return type(error).__name__
+    if len(lines[0]) <= limit:
+        return lines[0]
+    cut = lines[0][:limit - 3]  # cut at a word's end, and say it was cut ("...url: /exdb/mnist/train)" named a wrong file)
+    return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2:] else cut) + "..."
 
 
 def first_few(items: list[str], limit: int = 5) -> str:

@@ -267,7 +267,7 @@ def _retrieve(name: str, urls: tuple[str, ...], known_hash: str | None, target: 
             fetched = Path(pooch.retrieve(url, known_hash=None, fname=f"{name}.part", path=staging,
                                           downloader=downloader))
         except Exception as error:  # requests/OS errors vary by platform; all mean "this URL failed"
-            errors.append(f"{url}: {type(error).__name__}: {first_line(error, 100)}")  # e.g. "404 Client Error"
+            errors.append(f"{url}: {_why_it_failed(error)}")
             continue
         if known_hash:
             algorithm, expected = known_hash.split(":")
@@ -281,6 +281,26 @@ def _retrieve(name: str, urls: tuple[str, ...], known_hash: str | None, target: 
     folder = staging.parent
     raise DatasetError(f"{entry.name} is not in {folder} and could not be downloaded ({'; '.join(errors)}): "
                        f"{_how_to_get(entry, folder, base_url)}")
+
+
+# What requests' and urllib3's long messages say, in a few words (the cause comes last in them, and was cut off)
+_FAILURES = (("Failed to resolve", "the host name could not be looked up (no internet connection?)"),
+             ("Name or service not known", "the host name could not be looked up (no internet connection?)"),
+             ("Temporary failure in name resolution", "the host name could not be looked up (no internet connection?)"),
+             ("Connection refused", "the connection was refused"),
+             ("Network is unreachable", "the network is unreachable (no internet connection?)"),
+             ("timed out", f"the server did not answer in time ({TIMEOUT_SECONDS[0]} s to connect, {TIMEOUT_SECONDS[1]} s to send)"),
+             ("CERTIFICATE_VERIFY_FAILED", "the server's certificate is not trusted"))
+
+
+def _why_it_failed(error: Exception) -> str:
+    """Why a download failed, in a few words: the HTTP status, or what the connection ran into."""
+    response = getattr(error, "response", None)
+    if getattr(response, "status_code", None):
+        return f"HTTP {response.status_code} {response.reason or ''}".rstrip()
+    text = str(error)
+    return next((words for pattern, words in _FAILURES if pattern in text),
+                f"{type(error).__name__}: {first_line(error, 100)}")
 
 
 def _share(path: Path) -> None:
