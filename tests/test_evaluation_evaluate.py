@@ -293,6 +293,11 @@ def test_a_folder_or_csv_the_model_never_saw_is_evaluated_whole(bundle, tmp_path
     assert quiet["n"] == 60 and capsys.readouterr() == ("", "")
     assert cli.main(["evaluate", "--model", str(bundle), "--dataset", f"csv:{csv}", "--out", str(tmp_path / "q2"),
                      "--quiet"]) == 0
+    capsys.readouterr()
+    # a folder that is not there: the error alone, not first a note that it is being evaluated whole
+    assert cli.main(["evaluate", "--model", str(bundle), "--dataset", f"folder:{tmp_path / 'nope'}", "--out",
+                     str(tmp_path / "q3")]) != 0
+    assert "note:" not in capsys.readouterr().err
     assert capsys.readouterr() == ("", "") and (tmp_path / "q2" / "report.html").exists()
 
 

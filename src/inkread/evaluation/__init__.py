@@ -65,14 +65,19 @@ def evaluate(config: EvaluateConfig) -> dict:
         raise InkreadError(f"{option_value('out', config.out)} holds other files than an evaluation report's ({first_few(others, 3)}): "
                            f"choose a new or empty folder, such as {Path(config.out) / 'report'}")
     trained_on = _trained_on(model.meta, config.dataset)
+    all_by_default = False
     if config.split is None:
-        config = replace(config, split=_default_split(config.dataset, trained_on, config.progress))
+        config = replace(config, split=_default_split(config.dataset, trained_on))
+        all_by_default = config.split == "all"
     labels = tuple(model.meta.labels)
     # labels: the data is indexed as the model's classes (a subset, e.g. digits for a characters
     # model, is fine); recipe: folder:/csv: images are normalized the way the model was trained
     split_args = training_split(model.meta.training, config.dataset)  # the same split as in training
     data = load_dataset(config.dataset, data_dir=config.data_dir, labels=labels, recipe=model.meta.recipe,
                         test_only=config.split == "test", **split_args)
+    if all_by_default and config.progress:  # said once the data set is found (not before "no such folder")
+        print(f"note: {config.dataset} is not the data set the model was trained on: evaluating every image in it "
+              f"({option_value('split', 'test')} for a tenth of them)", file=sys.stderr)
     split = _chosen_split(data, config.split)
     _check_labels(tuple(data.labels), labels, config.dataset, model.meta.name)
     images, targets = split.images[:config.limit], split.targets[:config.limit]
@@ -156,7 +161,7 @@ def _trained_on(meta, spec: str) -> str:
     return ""
 
 
-def _default_split(spec: str, trained_on: str, say_so: bool = True) -> str:
+def _default_split(spec: str, trained_on: str) -> str:
     """The test split, except for a folder:/csv: set no model in the chain trained on: all of it.
 
     Such a set is new handwriting to the model, gathered to evaluate it; its own test split (a
@@ -164,9 +169,6 @@ def _default_split(spec: str, trained_on: str, say_so: bool = True) -> str:
     """
     if spec.partition(":")[0] in ("folder", "csv") and not trained_on:
         # (its images may still be training images under another path: the content check warns of that)
-        if say_so:
-            print(f"note: {spec} is not the data set the model was trained on: evaluating every image in it "
-                  f"({option_value('split', 'test')} for a tenth of them)", file=sys.stderr)
         return "all"
     return "test"
 
