@@ -35,6 +35,9 @@
     background: null,   // an uploaded image: {file, bitmap, fit: {x, y, scale}} (fit in text pad pixels)
                         // bitmap null: a format the browser cannot show (TIFF...), sent as it is (see unshown)
     setAside: null,     // an unshown upload a stroke replaced: the first stroke's Undo brings it back
+    replaced: null,     // the drawing an upload, a drop or Clear replaced: Undo brings it back
+    badgeAction: null,  // what a tap on the pad's badge does (switch to Text), or null
+    pointerType: "",    // of the stroke being drawn ("touch" may be a palm: a pen takes over from it)
     controller: null,   // AbortController of the request in flight
     pending: false,     // the pen moved while a request was in flight: predict again when it is answered
     timer: 0,
@@ -134,7 +137,7 @@
     pad.classList.toggle("has-ink", hasInk());
     showNote();
     const focused = document.activeElement;
-    $("undo").disabled = state.strokes.length === 0 && !state.background;
+    $("undo").disabled = state.strokes.length === 0 && !state.background && !state.replaced;
     $("clear").disabled = !hasInk();
     // A button that disables itself under the keyboard would drop focus to <body>, the top of the page:
     // the pad is where the user goes on from there.
@@ -221,10 +224,17 @@
   }
 
   canvas.addEventListener("pointerdown", (event) => {
+    // On a tablet the palm often lands before the pen: its touch held the stroke and the pen wrote
+    // nothing. A pen takes over from a touch, whose "stroke" is dropped.
+    if (state.pointerId !== null && event.pointerType === "pen" && state.pointerType === "touch") {
+      state.current = null;
+      state.pointerId = null;
+    }
     // the main button only: a mouse's right button, a pen's barrel button or eraser end draw nothing
     if (state.pointerId !== null || (event.pointerType !== "touch" && event.button !== 0)) return;
     event.preventDefault();
     state.pointerId = event.pointerId;
+    state.pointerType = event.pointerType;
     try {
       canvas.setPointerCapture(event.pointerId);  // keep the stroke when the pen leaves the pad
     } catch (error) {
@@ -274,7 +284,11 @@
   function undo() {
     drawingChanged();
     if (state.strokes.length) state.strokes.pop();
-    else state.background = null;
+    else if (state.replaced) {  // the upload, drop or Clear that replaced a drawing is undone: the drawing is back
+      ({ strokes: state.strokes, background: state.background, setAside: state.setAside } = state.replaced);
+      state.replaced = null;
+      updateView();
+    } else state.background = null;
     if (state.strokes.length === 0 && state.setAside) {  // the stroke that replaced an unshown upload: back to it
       state.background = state.setAside;
       state.setAside = null;
@@ -284,8 +298,17 @@
     schedulePredict(0);
   }
 
+  // What a new drawing (an upload, a drop, Clear) replaces, for Undo to bring back: a drop anywhere on the
+  // page wiped the drawing for good.
+  function keepForUndo() {
+    if (state.strokes.length || state.background) {
+      state.replaced = { strokes: state.strokes, background: state.background, setAside: state.setAside };
+    }
+  }
+
   function clearAll() {
     drawingChanged();
+    keepForUndo();
     state.strokes = [];
     state.current = null;
     state.background = null;
@@ -354,6 +377,7 @@
   async function useFile(file) {
     document.body.dataset.busy = "true";  // a large image takes the browser seconds to decode
     drawingChanged();
+    keepForUndo();
     state.strokes = [];
     state.current = null;
     state.setAside = null;
@@ -603,7 +627,7 @@
     let timedOut = false;
     const timer = setTimeout(() => { timedOut = true; controller.abort(); }, ANSWER_TIMEOUT_MS);
     try {
-      const response = await fetch(`${API}/${mode === "text" ? "read" : "predict"}`, {
+      const response = await request(`${API}/${mode === "text" ? "read" : "predict"}`, {
         method: "POST", body: form, signal: controller.signal,
       });
       const answer = await response.json().catch(() => ({ detail: `the server answered ${response.status}` }));
@@ -614,6 +638,7 @@
           "this browser cannot reduce it: convert it to PNG or JPEG, or reduce it, and upload that."), { note: "too large" });
       }
       if (!response.ok) throw new Error(answer.detail || `the server answered ${response.status}`);
+      checkAnswer(answer, mode);
       noteAnswer(image, { text: mode === "text" ? answer.text.replace(/\n/g, " / ") : answer.no_ink ? "" : answer.label });
       state.lastImage = image;
       state.lastAnswer = answer;
@@ -624,12 +649,12 @@
       if (mode === "text") showText(answer, still); else showPrediction(answer, still);
     } catch (error) {
       if (sequence !== state.sequence) return;
-      if (timedOut) {
-        showError(`The server has not answered in ${ANSWER_TIMEOUT_MS / 1000} s: it may be overloaded. Draw again to retry.`);
+      if (timedOut) {  // not sent again on its own: an overloaded server would only get more to do
+        showError(`The server has not answered in ${ANSWER_TIMEOUT_MS / 1000} s: it may be overloaded.`, () => predictNow());
       } else if (error.name !== "AbortError") {
         noteAnswer(image, { error: error.note || "unread" });
-        showError(failureMessage(error));
-        if (error instanceof TypeError) {
+        showError(failureMessage(error, true));
+        if (error.unreachable) {
           // the server is down or restarting: the same drawing is sent again, less and less often, so
           // that the answer comes once it is back without the user having to change the drawing
           const wait = state.unreachableMs = longerWait(state.unreachableMs || 1000);
@@ -649,20 +674,41 @@
   // fetch rejects with a TypeError when the server cannot be reached; each browser words it differently
   // and the API names the form field of its complaint ("field 'file': ..."): on the page it is the image,
   // or the label typed, and the message says which
-  function failureMessage(error) {
-    if (error instanceof TypeError) return "Cannot reach the inkread server: is it still running? Trying again…";
-    return error.message.replace(/^field '(file|label)': /, "");
+  function failureMessage(error, retrying = false) {
+    if (error.unreachable) return `Cannot reach the inkread server: is it still running?${retrying ? " Trying again…" : ""}`;
+    const message = error.message.replace(/^field '(file|label)': /, "");
+    return message.charAt(0).toUpperCase() + message.slice(1);  // the API's messages start in lower case
+  }
+
+  // fetch, with its own failure (the server cannot be reached) told apart from what is done with the answer:
+  // a TypeError thrown while showing an odd answer was taken for "Cannot reach the server"
+  async function request(url, options) {
+    try {
+      return await fetch(url, options);
+    } catch (error) {
+      if (error.name === "AbortError") throw error;
+      throw Object.assign(new Error("the server cannot be reached"), { unreachable: true });
+    }
+  }
+
+  // An answer without the fields this page shows (a proxy's login page, another server at this address)
+  function checkAnswer(answer, mode) {
+    const fine = mode === "text" ? typeof answer.text === "string" && Array.isArray(answer.characters)
+      : answer.no_ink === true || (typeof answer.label === "string" && Array.isArray(answer.top_k));
+    if (!fine) throw new Error("The answer from the server is not an inkread answer: is something else answering at this address? Reload the page");
   }
 
   const percent = (p) => (p < 0.01 ? "<1%" : `${(p * 100).toFixed(p >= 0.995 ? 0 : 1)}%`);
 
   function setResultState(name) { $("result").dataset.state = name; }
 
-  function setBadge(text, uncertain) {
+  function setBadge(text, uncertain, action) {
     const badge = $("pad-badge");
     badge.hidden = !text;
     badge.textContent = text || "";
     badge.classList.toggle("uncertain", Boolean(uncertain));
+    badge.classList.toggle("actionable", Boolean(action));  // "...? Try Text" is tapped: it switches, it does not draw
+    state.badgeAction = action || null;
     if (text) placeBadge(badge);
   }
 
@@ -746,7 +792,7 @@
                                        state.taught.model === settings().model);  // taught already
     // on a phone the result card is below the pad: the badge on the pad says it too
     setBadge(several ? `${several.replace(/\n/g, " ")}? Try Text`
-      : `${answer.label} · ${percent(answer.confidence)}`, answer.uncertain);
+      : `${answer.label} · ${percent(answer.confidence)}`, answer.uncertain, several ? readAsText : null);
     const told = several ? ` It looks like several characters: ${several}.` : "";
     announceAnswer(`${answer.uncertain ? "Maybe" : "It reads"} ${answer.label}, ${percent(answer.confidence)} sure.${told}`, settled);
   }
@@ -762,14 +808,20 @@
     button.className = "btn btn-ghost";
     button.id = "read-as-text";
     button.textContent = "Read it as text";
-    button.addEventListener("click", () => {
-      $("mode-text").checked = true;
-      $("mode-text").dispatchEvent(new Event("change"));
-      $("mode-text").focus();  // the button is gone with the message: focus would fall to the top of the page
-    });
+    button.addEventListener("click", readAsText);
     message.replaceChildren(`This looks like several characters (${text}). `, button);
     message.className = "message";
   }
+
+  function readAsText() {
+    $("mode-text").checked = true;
+    $("mode-text").dispatchEvent(new Event("change"));
+    $("mode-text").focus();  // the button is gone with the message: focus would fall to the top of the page
+  }
+
+  // On a phone the result card is below the fold: the badge's "Try Text" is what is in reach. (Taps only:
+  // it is hidden from screen readers, which have the card's "Read it as text" button.)
+  $("pad-badge").addEventListener("click", () => { if (state.badgeAction) state.badgeAction(); });
 
   function showBars(ranking) {
     const rows = ranking.map(({ label, confidence }) => {
@@ -809,7 +861,15 @@
       return;
     }
     setResultState("text");
-    $("answer-label").textContent = answer.text;
+    // a block per line, a rule between them: a long word wrapped on a phone looked like a line of its own
+    // (the text, line breaks included, is what it was: copied, it is the text read)
+    const lines = answer.text.split("\n");
+    $("answer-label").replaceChildren(...lines.map((line, k) => {
+      const block = document.createElement("span");
+      block.className = "text-line";
+      block.textContent = k < lines.length - 1 ? `${line}\n` : line;
+      return block;
+    }));
     const marks = answer.characters.filter((c) => c.punctuation).length;  // told by shape (character models) or read (line models)
     const read = answer.characters.length - marks;
     $("answer-confidence").textContent = `${read} character${read === 1 ? "" : "s"}` +
@@ -822,13 +882,22 @@
     announceAnswer(`It reads: ${answer.text.replace(/\n/g, ", new line, ")}`, settled);
   }
 
-  function showError(message) {
+  function showError(message, retry) {
     setResultState("empty");
     $("answer-label").textContent = "!";
     $("answer-confidence").textContent = "Could not read that";
     $("answer-flag").hidden = true;
     $("topk").replaceChildren();
-    $("message").textContent = message;
+    $("message").replaceChildren(`${message} `);
+    if (retry) {  // (after a timeout: an uploaded photo has no stroke to draw again to send it again)
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "btn btn-ghost";
+      button.id = "retry";
+      button.textContent = "Try again";
+      button.addEventListener("click", () => { canvas.focus(); retry(); });
+      $("message").append(button);
+    }
     $("message").className = "message error";
     $("message").hidden = false;
     $("teach-open").disabled = true;
@@ -942,7 +1011,7 @@
     status.className = "teach-status";
     status.textContent = "Saving…";
     try {
-      const response = await fetch(`${API}/corrections`, { method: "POST", body: form });
+      const response = await request(`${API}/corrections`, { method: "POST", body: form });
       const answer = await response.json().catch(() => ({}));
       if (response.status !== 201) throw new Error(answer.detail || `the server answered ${response.status}`);
       status.className = "teach-status ok";
@@ -955,7 +1024,7 @@
       $("teach-undo").focus();
     } catch (error) {
       status.className = "teach-status error";
-      status.textContent = `Not saved: ${failureMessage(error)}`;
+      status.textContent = `Not saved: ${failureMessage(error)}${error.unreachable ? " Press Save to try again." : ""}`;
     } finally {
       $("teach-save").disabled = false;
     }
@@ -983,7 +1052,7 @@
       const status = $("teach-status");
       button.disabled = true;
       try {
-        const response = await fetch(`${API}/corrections/${id}`, { method: "DELETE" });
+        const response = await request(`${API}/corrections/${id}`, { method: "DELETE" });
         if (response.status !== 204 && response.status !== 404) {
           const answer = await response.json().catch(() => ({}));
           throw new Error(answer.detail || `the server answered ${response.status}`);
@@ -994,8 +1063,12 @@
         $("teach-open").disabled = !state.lastAnswer;
         $(state.lastAnswer ? "teach-open" : "canvas").focus();
       } catch (error) {
+        // the button stays, to try again: replaced by the message, it left the correction for good
         status.className = "teach-status error";
-        status.textContent = `Not removed: ${failureMessage(error)}`;
+        button.disabled = false;
+        button.textContent = "Try to remove it again";
+        status.replaceChildren(`Not removed: ${failureMessage(error)} `, button);
+        button.focus();
       }
     });
     return button;
