@@ -5,8 +5,8 @@
 576 synthetic blank pages, plain and ruled: 4 sizes (400-1600 px wide, 4:3), 4 shadow depths (25-80
 levels below paper at 215), 3 edge softnesses (Gaussian blur 0.7-3 px), 3 slants of the edge, and
 2 grain levels (sigma 2 and 4); the ruled half has rules every 1/20 of the height, 25 levels
-darker. Counted: pages where ``ink_map`` leaves ink above 0.5 once the rules are taken out
-(``remove_rules``: what ``read`` and ``predict`` go on to see), and how much; and pages on which
+darker. Counted: pages where ``load_image`` (the ink map of the image reduced as ``read`` reduces it)
+leaves ink above 0.5 once the rules are taken out (``remove_rules``: what ``read`` and ``predict`` go on to see), and how much; and pages on which
 ``read`` with the shipped digits model finds text, or refuses the page (what a user would see).
 Prints the failures.
 Deterministic; about a minute on one core.
@@ -21,7 +21,7 @@ from PIL import Image, ImageFilter
 
 from inkread import Recognizer
 from inkread.errors import InputImageError
-from inkread.imaging.ink import ink_map
+from inkread.imaging.decode import load_image
 from inkread.imaging.rules import remove_rules
 
 SIZES = (400, 640, 1024, 1600)
@@ -53,7 +53,7 @@ def main() -> None:
             itertools.product((False, True), SIZES, DROPS, SOFTNESS, SLOPES, GRAIN)):
         total += 1
         image = page(width, drop, softness, slope, grain, ruled, seed)
-        inked = int(np.count_nonzero(remove_rules(ink_map(image)) > 0.5))
+        inked = int(np.count_nonzero(remove_rules(load_image(image)) > 0.5))
         try:
             result = reader.read(image)
             text = result.text + (" (uncertain)" if result.uncertain and result.text else "")

@@ -161,6 +161,26 @@ def test_a_rule_broken_by_short_gaps_is_still_a_rule_in_a_photo_of_a_page():
     assert np.array_equal(remove_rules(dashes), dashes)
 
 
+def test_a_rule_broken_into_long_pieces_is_a_rule_in_a_photo_of_a_page():
+    """A faint rule fades where it crosses a shadow's edge, over more than a gap to bridge (3% of the
+    width here): its pieces, each a fifth of the width or more and together nine tenths of it, are a
+    rule. Left in, a blank ruled page under a shadow read as rows of 7s. Writing makes no such pieces."""
+    rings = np.zeros((300, 1024), np.float32)
+    for x in (30, 120, 210, 400, 560, 800):
+        ring(rings, x, 20)
+    ink = rings.copy()
+    for row in (75, 150, 225):
+        ink[row:row + 2] = 0.6
+        ink[row:row + 2, 540:572] = 0.0  # 32 px where the rule fades
+    ink[225:227, 210:230] = 0.0  # and one more gap in the last: three pieces
+    assert np.array_equal(remove_rules(ink), rings)
+    # a row of dashes a tenth of the width long with gaps between them is not a rule
+    dashes = rings.copy()
+    for x in range(0, 1024, 128):
+        dashes[150:152, x:x + 100] = 1.0
+    assert np.array_equal(remove_rules(dashes), dashes)
+
+
 def test_the_same_ink_searched_again_gives_the_same_answer():
     """A photo's ink is searched for rules twice on its way to being read (what lies beyond the page,
     then the segmenter); the second search is answered from the first. The answer must be the one a

@@ -35,6 +35,8 @@ TILT = 0.01  # one run may step this share of the image's width up or down (at l
              # rule tilted by up to about 1 degree in a photo is still one run
 MAX_TILT_DEG = 8.0  # rules tilted further than TILT, up to this, are found by shearing them level
 BRIDGE_MIN_WIDTH = 640  # a rule's gaps are bridged in images at least this wide (photos of a page)
+PIECE = 0.2  # ...and there a rule may be broken into pieces this share of the width long or more (where a
+             # faint rule crosses a shadow's edge), which together run RULE_LENGTH of it
 CORNER = 0.03  # a tilted rule cut off by the page's edge is a rule if it crosses this share of the width
 
 
@@ -163,14 +165,18 @@ def _remove_level(ink: np.ndarray, ink_threshold: float, row_widths: np.ndarray 
     # to ``tilt`` long bridged: a faint rule breaks where the light changes (a shadow's edge). In a
     # word's crop the strokes along its baseline, bridged, ran across it and were erased as a rule
     thick = _spread_rows(mask, tilt)
-    runs = run_lengths(_bridge_gaps(thick, tilt) if width >= BRIDGE_MIN_WIDTH else thick)
+    large = width >= BRIDGE_MIN_WIDTH
+    runs = run_lengths(_bridge_gaps(thick, tilt) if large else thick)
 
     def near_run_of(length) -> np.ndarray:
         """Pixels within ``tilt`` rows of a (thickened) run at least ``length`` long."""
         return _spread_rows(runs >= length, tilt)
 
     rule_length = RULE_LENGTH * (width if row_widths is None else row_widths[:, None])
-    candidate = mask & near_run_of(rule_length)  # the rule, and the ink near it
+    on_a_rule = runs >= rule_length
+    if large:
+        on_a_rule |= _broken_rule(runs, rule_length, PIECE * width)
+    candidate = mask & _spread_rows(on_a_rule, tilt)  # the rule, and the ink near it
     if not candidate.any():
         return ink
     # The rule itself: ink as thin across as the rule, connected to its long flat pieces (a
@@ -258,7 +264,19 @@ def _may_hold_a_rule(mask: np.ndarray, tilt: int, block: int = 4) -> bool:
     if height < 8 or width < 8:
         return True
     small = mask[:height * block, :width * block].reshape(height, block, width, block).any(axis=(1, 3))
-    return bool((run_lengths(_spread_rows(small, max(1, tilt // block))) >= RULE_LENGTH * width - 1).any())
+    runs = run_lengths(_spread_rows(small, max(1, tilt // block)))
+    if (runs >= RULE_LENGTH * width - 1).any():
+        return True
+    return width * block >= BRIDGE_MIN_WIDTH and bool(_broken_rule(runs, RULE_LENGTH * width - 1, PIECE * width).any())
+
+
+def _broken_rule(runs: np.ndarray, rule_length: np.ndarray | float, piece: float) -> np.ndarray:
+    """The pixels of runs at least ``piece`` long in rows where such runs together are ``rule_length`` long:
+    a rule broken in a few places (a faint rule fades where it crosses a shadow's edge, over more than a
+    gap to bridge). Writing has no such pieces: a fifth of a photo's width is several words."""
+    pieces = runs >= piece
+    covered = np.count_nonzero(pieces, axis=1)
+    return pieces & (covered[:, None] >= rule_length)
 
 
 def _bridge_gaps(mask: np.ndarray, gap: int) -> np.ndarray:
