@@ -298,6 +298,20 @@ def test_more_marks_than_handwriting_has_is_refused_fast():
         segment(ink)
 
 
+def test_noise_is_refused_by_read_as_by_predict():
+    """Pepper noise (0.2% of a page's pixels, single dots): predict refused it as more than 500 marks,
+    but read dropped the dots as specks first, kept the few that touch, and read "2 / 8182 / 2 8 / 2"."""
+    from inkread import Recognizer
+
+    rng = np.random.default_rng(0)
+    page = np.full((768, 1024), 255, np.uint8)
+    page[rng.random(page.shape) < 0.002] = 0
+    recognizer = Recognizer.load("digits")
+    for reads in (recognizer.predict, recognizer.read):
+        with pytest.raises(InputImageError, match=f"more than {MAX_GLYPHS} marks to read"):
+            reads(page)
+
+
 def test_a_narrow_one_does_not_start_a_word():
     """1, 7, 0 drawn at equal spacing: the 1's own box is narrow, so the gap after it looked like a word gap."""
     ink = np.zeros((80, 200), np.float32)

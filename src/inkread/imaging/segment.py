@@ -132,6 +132,8 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
     found = components.label(mask)
     if found.count == 0:
         return []
+    if found.count > MAX_GLYPHS:  # counted before the specks go, as predict counts them: noise read as text otherwise
+        raise components.too_many_marks()
     width = stroke_width(mask)
     # Specks: smaller than half a pen dot. The largest mark is never a speck.
     keep = found.areas >= max(2.0, 0.3 * width * width)
