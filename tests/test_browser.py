@@ -343,14 +343,18 @@ def test_a_phone_photo_larger_than_the_body_limit_is_sent_reduced(page, tmp_path
     upload_is_sent_reduced(page, photo, "4")
 
 
-def test_dropping_a_file_on_the_page(page):
-    data = (REPO / "samples" / "digits" / "hwd1000-9-099.png").read_bytes()
-    page.evaluate("""(bytes) => {
-        const file = new File([new Uint8Array(bytes)], "nine.png", {type: "image/png"});
+def drop_file(page, path: Path, target: str = "main") -> None:
+    """Drop the file on the element ``target`` (a CSS selector), as a user drags it from a file manager."""
+    page.evaluate("""([bytes, name, target]) => {
+        const file = new File([new Uint8Array(bytes)], name, {type: "image/png"});
         const transfer = new DataTransfer();
         transfer.items.add(file);
-        document.querySelector("main").dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
-    }""", list(data))
+        document.querySelector(target).dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+    }""", [list(path.read_bytes()), path.name, target])
+
+
+def test_dropping_a_file_on_the_page(page):
+    drop_file(page, REPO / "samples" / "digits" / "hwd1000-9-099.png")
     expect_answer(page, "9")
 
 
@@ -1486,13 +1490,7 @@ def test_a_drawing_replaced_by_a_drop_or_clear_comes_back_with_undo(page):
 
     draw_with_mouse(page, SEVEN)
     expect_answer(page, "7")
-    data = (REPO / "samples" / "digits" / "hwd1000-9-099.png").read_bytes()
-    page.evaluate("""(bytes) => {
-        const file = new File([new Uint8Array(bytes)], "nine.png", {type: "image/png"});
-        const transfer = new DataTransfer();
-        transfer.items.add(file);
-        document.querySelector("footer").dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
-    }""", list(data))
+    drop_file(page, REPO / "samples" / "digits" / "hwd1000-9-099.png", "footer")  # anywhere on the page
     expect_answer(page, "9")
     page.click("#undo")
     expect_answer(page, "7")  # the drawing, not a blank pad
