@@ -228,6 +228,28 @@ def test_an_interrupted_bundle_write_leaves_no_model_folder(monkeypatch, tmp_pat
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [CHECKPOINT_FILE, "history.csv", "history.json"]
 
 
+def test_a_full_disk_while_writing_the_model_says_to_resume(monkeypatch, tmp_path):
+    """"disk full ...: free some space and run again": run again, the run folder already held a run and
+    the command was refused; every finished epoch is in the checkpoint, and --resume writes the model."""
+    import errno
+
+    from inkread import files
+    from inkread.training import bundle
+
+    def full(model, path):
+        raise files._write_error(path, OSError(errno.ENOSPC, "No space left on device"))
+
+    monkeypatch.setattr(bundle, "export_onnx", full)
+    run = tmp_path / "run"
+    with pytest.raises(InkreadError) as caught:
+        train(_config(run), splits=_splits(8))
+    message = str(caught.value)
+    assert message.startswith("disk full while writing") and "free some space, then continue with: " in message
+    assert message.endswith(f"inkread train --out {run} --resume") or f"out={str(run)!r}, resume=True" in message
+    monkeypatch.undo()
+    assert (train(replace(_config(run), dataset=None, resume=True), splits=_splits(8)) / "model.onnx").exists()
+
+
 def test_cli_out_that_is_a_file_or_bad_numbers_are_one_line_errors(tmp_path):
     rows = [f"{i % 10}," + ",".join(str((i * 7 + j) % 256) for j in range(784)) for i in range(12)]
     (tmp_path / "tiny.csv").write_text("\n".join(rows) + "\n")

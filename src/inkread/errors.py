@@ -32,6 +32,10 @@ class StorageError(InkreadError):
     """Something inkread keeps cannot be written: a full disk, no permission, a database locked too long."""
 
 
+class DiskFullError(StorageError):
+    """A file could not be written for want of space; ``str(error)`` ends with what to do once there is some."""
+
+
 # True while the ``inkread`` command runs: messages then name a setting as its option is typed
 # (``--data-dir``); from Python they name the config field (``data_dir``), which is what that user wrote.
 _command_line = False

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, Collection, Iterator
 
-from inkread.errors import InkreadError, first_few, option_value
+from inkread.errors import DiskFullError, InkreadError, first_few, option_value
 
 DATA_DIR_ENV = "INKREAD_DATA_DIR"
 
@@ -77,7 +77,7 @@ def _new_temp_file(path: Path) -> str:
 def _write_error(path: str | os.PathLike, error: OSError) -> InkreadError:
     """A one-line error for an ``OSError`` met while writing ``path``, saying what to do."""
     if error.errno == errno.ENOSPC:
-        return InkreadError(f"disk full while writing {path}: free some space and run again")
+        return DiskFullError(f"disk full while writing {path}: free some space and run again")
     if error.errno in (errno.EEXIST, errno.ENOTDIR):
         return InkreadError(f"cannot write {path}: a file stands where a folder is needed ({error.filename}): "
                             "choose another output folder")
@@ -200,9 +200,10 @@ def staged_folder(target: str | os.PathLike, names: Collection[str]) -> Iterator
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(error, InkreadError) and str(staging) not in str(error):
             raise  # it says what is wrong already (a second copy of it would only repeat it)
-        message = str(_write_error(target, error) if isinstance(error, OSError) else error)
-        # name the folder the user asked for, not the hidden staging folder it was being built in
-        raise InkreadError(message.replace(str(staging), str(target))) from (error if isinstance(error, OSError) else None)
+        said = _write_error(target, error) if isinstance(error, OSError) else error
+        # name the folder the user asked for, not the hidden staging folder it was being built in (the
+        # error's kind kept: a full disk is said with what to do next by who called)
+        raise type(said)(str(said).replace(str(staging), str(target))) from (error if isinstance(error, OSError) else None)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

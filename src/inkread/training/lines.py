@@ -39,7 +39,7 @@ from inkread.training.checkpoint import (CHECKPOINT_FILE, check_unchanged_on_res
 from inkread.training.config import check_recipe
 from inkread.training.console import progress_bar, say
 from inkread.training.history import LINE_COLUMNS, write_history
-from inkread.training.loop import torch_threads_restored, use_bf16
+from inkread.training.loop import resumable_after_disk_full, torch_threads_restored, use_bf16
 from inkread.training.start import absolute_model, meta_record
 
 CHUNK_BATCHES = 16  # lines are made this many batches at a time and sorted by width: little padding
@@ -145,7 +145,7 @@ def train_lines(config: LineTrainConfig) -> Path:
     config = replace(config, init_from=absolute_model(config.init_from),
                      fonts=None if config.fonts is None else str(Path(config.fonts).expanduser().resolve()))
     _check(config.resolved())  # what was given; a resumed run's own settings were checked when it started
-    with run_folder_lock(config.out), torch_threads_restored():
+    with run_folder_lock(config.out), torch_threads_restored(), resumable_after_disk_full(config.out, lines=True):
         return _train_lines(config)
 
 

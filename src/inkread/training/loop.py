@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from inkread.data.splits import SPLIT_BY
-from inkread.errors import how_to_resume, option, plural
+from inkread.errors import DiskFullError, how_to_resume, option, plural
 from inkread.machine import usable_cores
 from inkread.models import build_model, count_parameters
 from inkread.training.augment import PRESETS, AugmentConfig, augment_batch
@@ -53,8 +53,19 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
     ``splits`` (a ``DatasetSplits``) may be given to skip loading ``config.dataset``. A second
     training into the same ``config.out`` while this one runs is refused (``run_folder_lock``).
     """
-    with run_folder_lock(config.out), torch_threads_restored():
+    with run_folder_lock(config.out), torch_threads_restored(), resumable_after_disk_full(config.out):
         return _train(config, splits, on_step)
+
+
+@contextlib.contextmanager
+def resumable_after_disk_full(run_dir: "str | Path", lines: bool = False) -> Iterator[None]:
+    """A full disk mid-run says to go on with --resume: "run again" alone was refused, the run folder
+    already holding a run (every finished epoch is in its checkpoint)."""
+    try:
+        yield
+    except DiskFullError as error:
+        raise DiskFullError(f"{str(error).removesuffix(' and run again')}, then continue with: "
+                            f"{how_to_resume(run_dir, lines)}") from None
 
 
 @contextlib.contextmanager
