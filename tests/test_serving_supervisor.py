@@ -137,3 +137,9 @@ def test_only_deaths_soon_after_starting_count_towards_giving_up():
     assert server._count_quick_deaths(0, 0.1) == 1
     assert server._count_quick_deaths(2, quick / 2) == 3
     assert server._count_quick_deaths(2, quick + 1) == 0  # one that served a while: replaced, the count starts over
+    # killed from outside (kill -9 by an operator, the OOM killer) soon after starting: not a failed start;
+    # four such kills in a row stopped the whole server, the healthy worker too
+    killed = 9  # os.wait's status of a process killed by SIGKILL
+    assert server._count_quick_deaths(2, 0.1, killed) == 2
+    assert server._count_quick_deaths(0, 0.1, 11) == 1  # a crash (SIGSEGV) as it starts is a failed start
+    assert server._count_quick_deaths(0, 0.1, 1 << 8) == 1  # exited with code 1

@@ -223,7 +223,7 @@ def _supervise(app, sock: socket.socket, config: ServeConfig) -> None:
             lived = time.monotonic() - children.pop(pid)
             if stopping:
                 continue
-            quick_deaths = _count_quick_deaths(quick_deaths, lived)
+            quick_deaths = _count_quick_deaths(quick_deaths, lived, status)
             gave_up = quick_deaths >= MAX_QUICK_DEATHS
             print(f"inkread: worker {pid} {_how_it_ended(status)}" + ("" if gave_up else "; starting another"),
                   file=sys.stderr, flush=True)
@@ -240,12 +240,17 @@ def _supervise(app, sock: socket.socket, config: ServeConfig) -> None:
                            "(the reasons are above): fix the cause and start the server again")
 
 
-def _count_quick_deaths(previous: int, lived: float) -> int:
-    """Workers that died soon after starting, in a row, once one that lived ``lived`` seconds dies.
+def _count_quick_deaths(previous: int, lived: float, status: int = 0) -> int:
+    """Workers that failed to start, in a row, once one that lived ``lived`` seconds dies (``os.wait`` status).
 
     One that served a while resets the count: it died of something else (a crash, the OOM killer),
-    and replacing it is right however often that happens.
+    and replacing it is right however often that happens. One killed from outside (SIGKILL, SIGTERM:
+    the OOM killer, an operator) did not fail to start, however soon: it leaves the count as it was.
+    (Killed three times in a row, fresh workers stopped the server, the one serving well with them.)
     """
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0 and -code in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        return previous
     return previous + 1 if lived < QUICK_DEATH_SECONDS else 0
 
 
