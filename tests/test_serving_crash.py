@@ -202,3 +202,34 @@ print("closed")
     ended = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert ended.returncode == 0 and "closed" in ended.stdout, ended.stderr[-500:]
     assert "terminate called" not in ended.stderr
+
+
+def test_a_locked_database_holds_up_neither_healthz_nor_drawings(tmp_path, digits_bundle):
+    """60 DELETEs waiting on a locked database (each up to its 10 s busy timeout) filled the shared thread
+    pool: /healthz answered after 9 s and a drawing after 10 s, as if the server were dead. Here both must
+    answer while every DELETE is still waiting on the lock."""
+    args = ["--model", str(digits_bundle), "--data-dir", str(tmp_path / "data"), "--workers", "1"]
+    with running_server(args, tmp_path / "log.txt") as server:
+        saved = httpx2.post(f"{server.url}/api/v1/corrections", files={"file": ("d.png", png(render("3")), "image/png")},
+                            data={"label": "3"})
+        assert saved.status_code == 201
+        lock = sqlite3.connect(database_path(tmp_path / "data"), isolation_level=None)
+        lock.execute("BEGIN IMMEDIATE")
+        answered: list[int] = []
+        deleting = [threading.Thread(target=lambda: answered.append(
+            httpx2.delete(f"{server.url}/api/v1/corrections/1", timeout=60).status_code)) for _ in range(60)]
+        try:
+            for thread in deleting:
+                thread.start()
+            time.sleep(1.0)  # the DELETEs are in, waiting on the lock
+            health = httpx2.get(f"{server.url}/healthz", timeout=60)
+            drawing = httpx2.post(f"{server.url}/api/v1/predict", files={"file": ("d.png", png(render("3")), "image/png")},
+                                  timeout=60)
+            still_waiting = len(answered)
+        finally:
+            lock.execute("ROLLBACK")
+            lock.close()
+            for thread in deleting:
+                thread.join()
+        assert health.status_code == 200 and drawing.status_code == 200
+        assert still_waiting == 0  # answered while the database was still locked, not after

@@ -9,6 +9,7 @@ limiter keeps the CPU-bound part from oversubscribing cores.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import unicodedata
@@ -45,6 +46,7 @@ from inkread.serving.registry import ModelRegistry
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 API = "/api/v1"
 DEFAULT_TOP_K = 5
+STORAGE_THREADS = 4  # database calls at once (the rest wait without a thread): see _add_correction_routes
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/bmp", "image/gif", "image/tiff")
 R = TypeVar("R")
 Q = TypeVar("Q", bound=BaseModel)
@@ -216,7 +218,7 @@ def _add_information_routes(app: FastAPI, registry: ModelRegistry) -> None:
 
     @app.get("/healthz", response_model=schemas.Health, tags=["health"],
              responses={503: {"model": schemas.Health, "description": "the default model failed to load"}, **QUERY_ERRORS})
-    def healthz(request: Request) -> Any:
+    async def healthz(request: Request) -> Any:  # on the event loop: no thread pool a stuck request could fill
         """Health: 200 while the server runs ("ok", or "degraded" when a model other than the default failed to
         load); 503 ("failing") when the default model failed, since requests naming no model then fail."""
         query_values(request, NoQuery)
@@ -230,6 +232,13 @@ def _correction_out(correction: Correction) -> dict:
 
 def _add_correction_routes(app: FastAPI, registry: ModelRegistry, store: CorrectionStore, threads: "InferenceThreads") -> None:
     """/corrections: drawings kept with their right labels, listed, shown and deleted."""
+    # The database's calls in threads of their own, a few at once: waiting on a locked database (up to its
+    # busy timeout) they filled the shared pool, and /healthz and /predict waited 9-10 s behind them.
+    storage_limiter = anyio.CapacityLimiter(STORAGE_THREADS)
+
+    async def storage(func: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        return await anyio.to_thread.run_sync(functools.partial(func, *args, **kwargs), limiter=storage_limiter)
+
     @app.post(f"{API}/corrections", status_code=201, response_model=schemas.CorrectionOut, tags=["corrections"],
               responses=ERRORS, openapi_extra={"requestBody": _image_body(
                   schemas.CorrectionJSON, schemas.CorrectionFields, raw=False, names=registry.names)})
@@ -257,13 +266,15 @@ def _add_correction_routes(app: FastAPI, registry: ModelRegistry, store: Correct
                 raise HTTPException(422, f"field 'predicted': {fields.predicted!r} is not a label of the model {name!r}: "
                                          "send the answer this model gave, or leave the field out") from None
 
-        def check_and_store() -> Any:
+        def check() -> bytes:
             recognizer = registry.recognizer(name)
             if recognizer.predict(image, top_k=1).no_ink:  # decodes with the bomb and format checks
                 raise HTTPException(422, "field 'image': the drawing is blank; draw the character first")
-            return store.add(image_png=as_png(image), label=label, model=name, predicted=fields.predicted)
+            return as_png(image)
 
-        correction = await threads.run(check_and_store)
+        png = await threads.run(check)
+        # stored outside the model's threads: a database waiting on its lock held every drawing up behind it
+        correction = await storage(store.add, image_png=png, label=label, model=name, predicted=fields.predicted)
         response.headers["location"] = f"{API}/corrections/{correction.id}"
         return _correction_out(correction)
 
@@ -273,7 +284,7 @@ def _add_correction_routes(app: FastAPI, registry: ModelRegistry, store: Correct
         """Stored corrections, newest first; each image is at its ``image_url``."""
         query = query_values(request, CorrectionsQuery)
         model = None if query.model is None else _model_name(registry, query.model)
-        items, total = await anyio.to_thread.run_sync(store.page_and_total, query.limit, query.offset, model)
+        items, total = await storage(store.page_and_total, query.limit, query.offset, model)
         return {"items": [_correction_out(c) for c in items], "total": total, "limit": query.limit, "offset": query.offset}
 
     @app.get(f"{API}/corrections/{{correction_id}}", response_model=schemas.CorrectionOut, tags=["corrections"],
@@ -281,7 +292,7 @@ def _add_correction_routes(app: FastAPI, registry: ModelRegistry, store: Correct
     async def get_correction(request: Request, correction_id: Annotated[int, PathParam(ge=1, le=MAX_ID)]) -> Any:
         """One stored correction."""
         query_values(request, NoQuery)
-        correction = await anyio.to_thread.run_sync(store.get, correction_id)
+        correction = await storage(store.get, correction_id)
         if correction is None:
             raise HTTPException(404, f"no correction with id {correction_id}: list them at {API}/corrections")
         return _correction_out(correction)
@@ -292,7 +303,7 @@ def _add_correction_routes(app: FastAPI, registry: ModelRegistry, store: Correct
     async def correction_image(request: Request, correction_id: Annotated[int, PathParam(ge=1, le=MAX_ID)]) -> Response:
         """The drawing of one correction, as PNG."""
         query_values(request, NoQuery)
-        png = await anyio.to_thread.run_sync(store.image, correction_id)
+        png = await storage(store.image, correction_id)
         if png is None:
             raise HTTPException(404, f"no correction with id {correction_id}: list them at {API}/corrections")
         return Response(png, media_type="image/png")
@@ -302,7 +313,7 @@ def _add_correction_routes(app: FastAPI, registry: ModelRegistry, store: Correct
     async def delete_correction(request: Request, correction_id: Annotated[int, PathParam(ge=1, le=MAX_ID)]) -> Response:
         """Remove one correction (a label taught by mistake); 204 once it is gone from disk."""
         query_values(request, NoQuery)
-        if not await anyio.to_thread.run_sync(store.delete, correction_id):
+        if not await storage(store.delete, correction_id):
             raise HTTPException(404, f"no correction with id {correction_id}: list them at {API}/corrections")
         return Response(status_code=204)
 
