@@ -1169,3 +1169,30 @@ def test_the_default_workers_are_the_cores_this_process_may_use(monkeypatch):
     assert ServeConfig().workers == 1
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
     assert ServeConfig().workers == 2  # one per core, up to 2
+
+
+def test_base64_as_other_encoders_write_it_is_read(client):
+    """A data URL in capitals, base64 without its padding (as JWTs write it) or in the URL-safe alphabet was
+    "not valid base64"; the standard spelling is one of many that clients send."""
+    image = png(render("8"))
+    plain = b64(image)
+    for encoded in ("DATA:IMAGE/PNG;BASE64," + plain, plain.rstrip("="),
+                    base64.urlsafe_b64encode(image).decode().rstrip("="), "data:image/png;base64," + plain[:40] + "\n" + plain[40:]):
+        response = client.post(f"{API}/predict", json={"image": encoded})
+        assert response.status_code == 200 and response.json()["label"] == "8", (encoded[:30], response.text)
+    assert client.post(f"{API}/predict", json={"image": "not base64 at all!"}).json()["detail"] == \
+        "field 'image': not valid base64; encode the image file with base64"
+
+
+def test_helpful_hints_for_common_client_mistakes(client, make_client):
+    # `curl -d '{"image": ...}'` sends JSON as a form: say how to send JSON
+    form = client.post(f"{API}/predict", content=b'{"image": "iVBOR"}', headers={"content-type": "application/x-www-form-urlencoded"})
+    assert form.status_code == 415 and "curl -H 'Content-Type: application/json'" in form.json()["detail"]
+    # a megabyte-long unknown key is not echoed back whole
+    long_key = client.post(f"{API}/predict", json={"image": b64(IMAGE), "x" * 100_000: 1})
+    assert long_key.status_code == 422 and len(long_key.json()["detail"]) < 200
+    # ?model=digits+lines arrives as "digits lines": a + in a URL is a space
+    served = make_client(models=["digits", "digits+lines"]) if SHIPPED_LINES.exists() else None
+    if served is not None:
+        plus = served.post(f"{API}/read?model=digits+lines", content=IMAGE, headers={"content-type": "image/png"})
+        assert plus.status_code == 422 and "write + as %2B" in plus.json()["detail"]

@@ -112,7 +112,8 @@ def _model_name(registry: ModelRegistry, name: str | None) -> str:
     if name is None:
         return registry.default
     if name not in registry:
-        raise HTTPException(422, f"field 'model': unknown model {name!r}; this server has {', '.join(registry.names)}")
+        hint = "; in a URL write + as %2B (a + there is a space)" if " " in name and name.replace(" ", "+") in registry.names else ""
+        raise HTTPException(422, f"field 'model': unknown model {name!r}; this server has {', '.join(registry.names)}{hint}")
     return name
 
 

@@ -48,6 +48,7 @@ def validation_message(error: ValidationError | list, where: str = "") -> str:
         return f"the body is not valid JSON ({first.get('ctx', {}).get('error', first.get('msg'))}): send a JSON object"
     loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path", "form")]
     name = ".".join(loc) or where or "body"
+    name = name if len(name) <= 60 else name[:57] + "..."  # a client's megabyte-long key is not echoed back whole
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     if first.get("type") == "extra_forbidden":
         return f"field '{name}': no such field (misspelled?); the fields are listed at /docs{more}"
@@ -64,15 +65,18 @@ def unprocessable(message: str) -> HTTPException:
 def decode_base64_image(text: str, field: str = "image") -> bytes:
     """The bytes of a base64 string or ``data:image/...;base64,`` URL; 415/422 when it is not one."""
     text = text.strip()
-    if text.startswith("data:"):
+    if text[:5].lower() == "data:":  # a URL's scheme, and its parameters, in any case
         header, sep, text = text.partition(",")
         mime = media_type(header[5:])
-        if not sep or not header.endswith(";base64"):
+        if not sep or not header.lower().endswith(";base64"):
             raise unprocessable(f"field '{field}': a data URL must look like data:image/png;base64,<data>")
         if not mime.startswith("image/"):
             raise HTTPException(415, f"field '{field}': the data URL holds {mime or 'no type'}, not an image")
+    text = "".join(text.split())
+    if "-" in text or "_" in text:  # the URL-safe alphabet (JavaScript's and Python's urlsafe encoders)
+        text = text.replace("-", "+").replace("_", "/")
     try:
-        data = base64.b64decode("".join(text.split()), validate=True)
+        data = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)  # its padding left out, as JWTs do
     except (binascii.Error, ValueError):
         raise unprocessable(f"field '{field}': not valid base64; encode the image file with base64") from None
     if not data:
@@ -109,6 +113,8 @@ async def read_image_request(request: Request, fields: type[T], json_model: type
         if kind.startswith("image/") or starts_like_image(image[:12]):
             return image, _validate(fields, {})  # a raw body has no fields: the caller uses the query
     usage = USAGE if allow_raw else USAGE.rsplit(",", 1)[0].replace(", a multipart", " or a multipart")
+    if kind == "application/x-www-form-urlencoded":  # `curl -d '{"image": ...}'` sends JSON under this type
+        usage += " (for JSON, say so: curl -H 'Content-Type: application/json'; for a form, curl -F file=@image.png)"
     raise HTTPException(415, f"unsupported Content-Type {kind or '(none)'!r}: {usage}")
 
 
