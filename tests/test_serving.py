@@ -1196,3 +1196,46 @@ def test_helpful_hints_for_common_client_mistakes(client, make_client):
     if served is not None:
         plus = served.post(f"{API}/read?model=digits+lines", content=IMAGE, headers={"content-type": "image/png"})
         assert plus.status_code == 422 and "write + as %2B" in plus.json()["detail"]
+
+
+def test_uploads_past_the_bytes_in_flight_are_asked_to_come_again():
+    """150 uploads of 8 MB at once took a worker from 0.5 to 2 GB (no cap on the bodies in flight): past the
+    budget a request is answered 503 with Retry-After, and the budget comes back as requests end."""
+    import asyncio
+
+    from inkread.serving.middleware import BodyLimitMiddleware
+
+    release = asyncio.Event()
+
+    async def slow_app(scope, receive, send):  # reads its body, then holds it until released
+        await receive()
+        await release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    limited = BodyLimitMiddleware(slow_app, max_bytes=1000, max_in_flight=2500)
+
+    async def request(length: int) -> int:
+        sent = []
+
+        async def receive():
+            return {"type": "http.request", "body": b"x" * length, "more_body": False}
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "method": "POST", "path": "/", "headers": [(b"content-length", str(length).encode())]}
+        await limited(scope, receive, send)
+        return next(m["status"] for m in sent if m["type"] == "http.response.start")
+
+    async def main():
+        held = [asyncio.create_task(request(1000)) for _ in range(2)]
+        await asyncio.sleep(0.05)
+        busy = await request(1000)  # 3,000 bytes in flight would pass the budget
+        small = asyncio.create_task(request(400))  # a drawing still fits
+        await asyncio.sleep(0.05)
+        release.set()
+        return busy, await asyncio.gather(*held, small), limited.in_flight
+
+    busy, answered, left = asyncio.run(main())
+    assert busy == 503 and answered == [200, 200, 200] and left == 0

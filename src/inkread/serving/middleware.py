@@ -199,25 +199,46 @@ class HostCheckMiddleware(HttpMiddleware):
 
 class BodyLimitMiddleware(HttpMiddleware):
     """Refuse request bodies above ``max_bytes`` with 413, without ever buffering more than that,
-    and bodies still arriving ``timeout_s`` after the request began with 408.
+    bodies still arriving ``timeout_s`` after the request began with 408, and a request whose body
+    would take the bodies being handled past ``max_in_flight`` bytes with 503 (try again soon).
 
     A declared ``Content-Length`` above the limit is refused before the body is read; a chunked
     body is counted as it arrives and refused as soon as it passes the limit. The deadline frees
-    the connection of a client that stalls or trickles its upload a byte at a time.
+    the connection of a client that stalls or trickles its upload a byte at a time. The budget in
+    flight bounds the memory many large uploads at once take (150 uploads of 8 MB: 2 GB); a body
+    without a declared length is counted at the limit.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, timeout_s: float = 30.0):
+    BUSY = "the server is handling too many large uploads at once: send it again in a few seconds"
+
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout_s: float = 30.0, max_in_flight: int | None = None):
         super().__init__(app)
         self.max_bytes = max_bytes
         self.timeout_s = timeout_s
+        self.max_in_flight = max(max_bytes, max_in_flight or 16 * max_bytes)
+        self.in_flight = 0  # bytes of the bodies of the requests being handled (one event loop: no lock needed)
         self.message = f"request body too large: the limit is {max_bytes / MB:g} MB; send a smaller image"
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        declared = Headers(scope=scope).get("content-length", "")
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             # answered without reading the body; the connection is then closed by the server
             await JSONResponse({"detail": self.message}, status_code=413, headers={"connection": "close"})(scope, receive, send)
             return
+        # a chunked body's length is not known: counted at the limit (no length and no chunks: no body, a GET)
+        size = int(declared) if declared.isdigit() else self.max_bytes if "transfer-encoding" in headers else 0
+        if size and self.in_flight + size > self.max_in_flight:
+            await JSONResponse({"detail": self.BUSY}, status_code=503,
+                               headers={"connection": "close", "retry-after": "2"})(scope, receive, send)
+            return
+        self.in_flight += size
+        try:
+            await self._limited(scope, receive, send)
+        finally:
+            self.in_flight -= size
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send) -> None:
         received, complete = 0, False
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout_s
