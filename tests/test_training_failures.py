@@ -582,3 +582,15 @@ def test_export_allows_one_percent_of_the_held_out_images_rounded_up(tmp_path, m
         with pytest.raises(InkreadError, match=r"disagrees with PyTorch on 2 of \d\d held-out images \(\d.\d\d%; allowed 1, 1.0% rounded up\)") as caught:
             export(config)
         assert "\n" not in str(caught.value) and not out.exists()
+
+
+def test_more_threads_than_cores_are_cut_to_the_cores_with_a_warning(tmp_path, monkeypatch, capsys):
+    """`--threads 999` on one core was accepted, and the run went 20 times slower (threads taking turns)."""
+    import os
+
+    seen = []
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    train(_config(tmp_path / "run", threads=999), splits=_splits(8),
+          on_step=lambda step, epoch, net: seen.append(torch.get_num_threads()))
+    assert set(seen) == {1}
+    assert "threads=999: this process may use 1 CPU core; using 1 thread" in capsys.readouterr().err

@@ -30,7 +30,7 @@ from inkread.files import atomic_path
 from inkread.imaging.line import LINE_HEIGHT, pad_lines
 from inkread.inference.bundle_format import LINE_ARCH, ONNX_FILE, WEIGHTS_FILE, ModelMeta
 from inkread.inference.ctc import ctc_greedy
-from inkread.machine import usable_cores
+from inkread.machine import threads_to_use
 from inkread.models import count_parameters
 from inkread.models.linenet import LineNet
 from inkread.training.bundle import MODEL_FOLDER, check_run_folder, save_bundle_files, started_from_record
@@ -151,7 +151,7 @@ def train_lines(config: LineTrainConfig) -> Path:
 
 def _train_lines(config: LineTrainConfig) -> Path:
     run_dir = Path(config.out)
-    torch.set_num_threads(config.threads or usable_cores())
+    torch.set_num_threads(threads_to_use(config.threads))
     state = load_checkpoint(run_dir) if config.resume else None
     if state is None:
         refuse_existing_run(run_dir)

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 from inkread.data.splits import SPLIT_BY
 from inkread.errors import DiskFullError, how_to_resume, option, plural
-from inkread.machine import usable_cores
+from inkread.machine import threads_to_use
 from inkread.models import build_model, count_parameters
 from inkread.training.augment import PRESETS, AugmentConfig, augment_batch
 from inkread.training.checkpoint import diverged, misfit, restore, run_folder_lock, save_checkpoint, say_interrupted
@@ -81,7 +81,7 @@ def torch_threads_restored() -> Iterator[None]:
 def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path:
     config, batch_given, resume_state, init_meta, inherited = run_config(config)
     run_dir = Path(config.out)
-    torch.set_num_threads(config.threads or usable_cores())
+    torch.set_num_threads(threads_to_use(config.threads))
     if splits is None:
         splits = load_splits(config, resume_state, init_meta, inherited)
     check_training_data(config, splits, resume_state)
