@@ -241,7 +241,8 @@ def test_an_out_folder_holding_other_files_is_refused_untouched(bundle, fake_dat
     mine.mkdir()
     (mine / "metrics.json").write_text("my own numbers")
     (mine / "notes.txt").write_text("my precious notes")
-    with pytest.raises(InkreadError, match=r"out=.*mydocs' holds other files than an evaluation report's \('notes.txt'\)"):
+    with pytest.raises(InkreadError, match=r"out=.*mydocs' holds other files than an evaluation report's \('notes.txt'\): "
+                                           r"choose a new or empty folder beside it, such as .*mydocs-report$"):
         evaluate(EvaluateConfig(model=str(bundle), dataset="x", out=str(mine)))
     assert (mine / "metrics.json").read_text() == "my own numbers"
     evaluate(EvaluateConfig(model=str(bundle), dataset="x", out=str(tmp_path / "report")))
@@ -417,3 +418,18 @@ def test_the_misclassified_rows_and_files_are_named(tmp_path):
                                       out=str(tmp_path / "folder")))
     assert metrics["n"] == 21 and metrics["misclassified"]["total"] == 1
     assert [(m["image"], m["true"], m["predicted"]) for m in metrics["misclassified"]["listed"]] == [("8/oops.png", "8", "3")]
+
+
+def test_a_report_inside_the_data_set_folder_is_refused(bundle, tmp_path):
+    """The advice was a report inside the folder (DATA/report), and the next training on DATA had a class
+    "report" made of the report's pictures."""
+    from PIL import Image
+
+    data = tmp_path / "mine"
+    for label in "01":
+        (data / label).mkdir(parents=True)
+        Image.new("L", (28, 28)).save(data / label / "a.png")
+    with pytest.raises(InkreadError, match=r"is inside the data set .*mine\): the report would become part of it; "
+                                           r"choose a folder outside it, such as .*mine-report$"):
+        evaluate(EvaluateConfig(model=str(bundle), dataset=f"folder:{data}", out=str(data / "report")))
+    assert sorted(p.name for p in data.iterdir()) == ["0", "1"]

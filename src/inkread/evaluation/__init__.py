@@ -59,11 +59,12 @@ def evaluate(config: EvaluateConfig) -> dict:
     if config.limit is not None and config.limit < 1:
         raise InkreadError(f"{option('limit')} must be at least 1, got {config.limit}")
     model = _loaded(config.model)
+    _check_out_outside(config.out, config.dataset)
     check_writable_folder(config.out)  # before the data set is loaded: an output that cannot be written fails now
     others = files_other_than(config.out, REPORT_FILES)
     if others:  # someone's documents, a data set, a run folder: the report would overwrite or mix in with them
         raise InkreadError(f"{option_value('out', config.out)} holds other files than an evaluation report's ({first_few(others, 3)}): "
-                           f"choose a new or empty folder, such as {Path(config.out) / 'report'}")
+                           f"choose a new or empty folder beside it, such as {_beside(config.out)}")
     trained_on = _trained_on(model.meta, config.dataset)
     all_by_default = False
     if config.split is None:
@@ -108,6 +109,24 @@ def evaluate(config: EvaluateConfig) -> dict:
     if config.progress:
         _print_summary(metrics)
     return metrics
+
+
+def _beside(folder: "str | os.PathLike") -> Path:
+    """A new folder next to ``folder`` for a report (inside it, a data set folder's report became a class of it)."""
+    folder = Path(folder)
+    return folder.parent / f"{folder.name or 'evaluation'}-report"
+
+
+def _check_out_outside(out: "str | os.PathLike", dataset: str) -> None:
+    """Refuse a report inside the folder of the data set being evaluated: its pictures became a class named
+    after the report's folder, trained on next time, and the next evaluation found labels the model lacks."""
+    kind, _, where = dataset.partition(":")
+    if kind != "folder" or not where:
+        return
+    home, target = Path(where).expanduser().resolve(), Path(out).expanduser().resolve()
+    if target == home or home in target.parents:
+        raise InkreadError(f"{option_value('out', out)} is inside the data set ({home}): the report would become part of it; "
+                           f"choose a folder outside it, such as {_beside(home)}")
 
 
 def _loaded(model):
