@@ -150,3 +150,22 @@ def test_current_umask_does_not_change_the_umask_on_linux(monkeypatch):
         assert current_umask() == 0o027 and os.umask(0o027) == 0o027
     finally:
         os.umask(mask)
+
+
+def test_staging_folders_abandoned_by_a_killed_process_are_removed(tmp_path):
+    """kill -9 while a bundle or an export was being built left its hidden staging folder for good
+    (three kills: three folders, 3 MB each for an int8 export); the next build removes those whose
+    process is gone, and leaves a running one's."""
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(gone.stdout)
+    abandoned = tmp_path / f".model.{dead_pid}-abc123.staging"
+    abandoned.mkdir()
+    (abandoned / "weights.pt").write_bytes(b"x" * 1000)
+    building = tmp_path / f".model.{os.getpid()}-def456.staging"  # this process's: still being built
+    building.mkdir()
+    with staged_folder(tmp_path / "model", ["model.json"]) as staging:
+        (staging / "model.json").write_text("{}")
+    assert not abandoned.exists() and building.exists() and (tmp_path / "model" / "model.json").exists()
