@@ -179,7 +179,7 @@ def _listed_images(path: Path, reader) -> list[tuple[Path, str]]:
     """The (image, label) rows after the header, each checked: both filled in, the file there, one label per image."""
     columns = _column_names(next(reader), None)
     file_column, label_column = columns.index("file"), columns.index("label")
-    items, seen = [], {}
+    items, seen, repeated = [], {}, []
     for row in reader:
         if not any(cell.strip() for cell in row):
             continue  # a blank line, as spreadsheets leave at the end
@@ -198,8 +198,14 @@ def _listed_images(path: Path, reader) -> list[tuple[Path, str]]:
         if key in seen and seen[key][1] != label:
             raise DatasetError(f"{path} lists {file} twice with different labels ({seen[key][1]!r} on line "
                                f"{seen[key][0]}, {label!r} on line {line}): keep the right one, remove the other")
-        seen.setdefault(key, (line, label))
+        if key in seen:  # listed again with the same label: read once (twice, it was trained, and maybe tested, twice)
+            repeated.append(line)
+            continue
+        seen[key] = (line, label)
         items.append((image, label))
+    if repeated:
+        warn(f"{path} lists {plural(len(repeated), 'file', 'files')} again with the same label (line "
+             f"{', '.join(map(str, repeated[:5]))}{' ...' if len(repeated) > 5 else ''}): each is read once")
     return items
 
 
