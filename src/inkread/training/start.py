@@ -88,9 +88,14 @@ def load_splits(config: TrainConfig, resume_state: dict | None, init_meta, inher
         if init_meta is None or resume_state is not None:
             raise
         # Renaming the images is rarely the fix here: the starting model is the wrong one.
+        labels = init_meta.labels
+        # one character each: spelled out as a string; longer labels ran together unreadably: listed
+        known = "".join(labels)[:62] if all(len(label) == 1 for label in labels) else first_few(labels, 8)
+        # (the shipped characters model is the one to name, unless the start model knows as much already)
+        other = "" if set("0123456789aZ") <= set(labels) else " (characters knows digits and letters)"
         raise DatasetError(f"{config.dataset} has labels {config.init_from} does not know: {first_few(error.unknown)} "
-                           f"(it knows {''.join(init_meta.labels)[:62]}): fine-tune a model that knows them "
-                           f"(characters knows digits and letters), or train without {option('init_from')}") from None
+                           f"(it knows {known}): fine-tune a model that knows them{other}, "
+                           f"or train without {option('init_from')}") from None
 
 
 def check_training_data(config: TrainConfig, splits, resume_state: dict | None) -> None:
