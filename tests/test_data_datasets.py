@@ -533,6 +533,12 @@ def test_csv_without_a_label_column_says_so(tmp_path):
     with pytest.raises(DatasetError, match=r"line 2 has 786 values, expected 785 .*; its first column is the row index "
                                            r"pandas writes: save it with to_csv\(index=False\)$"):
         load_dataset(f"csv:{path}")
+    # a column of its own (an id) in every line: said as the file's layout, not as one bad line
+    path.write_text(_header(["id", "label", *(f"pixel{i}" for i in range(784))])
+                    + "\n".join(f"{n},{row}" for n, row in enumerate(rows)))
+    with pytest.raises(DatasetError, match=r"line 2 has 786 values, expected 785 .*; its header names columns besides the "
+                                           r"label and the pixels \('id'\): remove them$"):
+        load_dataset(f"csv:{path}")
 
 
 @pytest.mark.parametrize("header", [True, False])

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from inkread.data.splits import SPLIT_BY, TEST_FRACTION, DatasetSplits, ImageSet, default_recipe, index_labels, split_images
-from inkread.errors import DatasetError, warn
+from inkread.errors import DatasetError, first_few, warn
 
 PIXELS = 28 * 28
 LABEL_NAMES = ("label", "labels", "class", "target", "y")
@@ -151,9 +151,14 @@ def _parse_slowly(path: Path, rows: list[tuple[int, str]], label_column: int,
             pandas_index = len(fields) == PIXELS + 2 and header is not None and _names(header)[0] in ("", "unnamed: 0")
             separator = next((name for char, name in ((";", "semicolons"), ("\t", "tabs"))
                               if line.count(char) >= PIXELS), None)
+            names = _names(header) if header is not None else []
+            # the file's own layout, not a bad line: its header names columns besides the label and the pixels
+            extra = [name for column, name in enumerate(names) if column != label_column and not _PIXEL_NAME.fullmatch(name)] \
+                if len(names) == len(fields) > PIXELS + 1 else []
             why = ("; its first column is the row index pandas writes: save it with to_csv(index=False)" if pandas_index
                    else f"; its values are separated by {separator}: save it with commas" if separator
-                   else ": fix or remove that line")
+                   else f"; its header names columns besides the label and the pixels ({first_few(extra, 3)}): remove them"
+                   if extra else ": fix or remove that line")
             raise DatasetError(f"{path} line {number} has {len(fields)} values, expected {PIXELS + 1} "
                                f"({_LAYOUT}){why}")
         label = fields.pop(label_column)
