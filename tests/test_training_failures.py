@@ -469,8 +469,8 @@ def test_a_single_merged_class_or_untaught_class_is_said_in_the_singular(tmp_pat
     assert "1 of the 10 classes has no training image ('9')" in capsys.readouterr().err
 
 
-def _folder_run(tmp_path: Path, **changes) -> Path:
-    """A run folder trained (seed arch, 1 epoch) on a folder: data set of font-rendered 0s and 1s."""
+def _zeros_and_ones(tmp_path: Path) -> Path:
+    """A folder: data set of font-rendered 0s and 1s, turned a little each."""
     from helpers import render
 
     data = tmp_path / "data"
@@ -478,6 +478,12 @@ def _folder_run(tmp_path: Path, **changes) -> Path:
         (data / label).mkdir(parents=True)
         for angle in range(-12, 13, 3):
             render(label).rotate(angle, fillcolor=255).save(data / label / f"{angle}.png")
+    return data
+
+
+def _folder_run(tmp_path: Path, **changes) -> Path:
+    """A run folder trained (seed arch, 1 epoch) on a folder: data set of font-rendered 0s and 1s."""
+    data = _zeros_and_ones(tmp_path)
     run = tmp_path / "run"
     train(_config(run, dataset=f"folder:{data}", arch="seed", **changes))
     return run
@@ -594,3 +600,15 @@ def test_more_threads_than_cores_are_cut_to_the_cores_with_a_warning(tmp_path, m
           on_step=lambda step, epoch, net: seen.append(torch.get_num_threads()))
     assert set(seen) == {1}
     assert "threads=999: this process may use 1 CPU core; using 1 thread" in capsys.readouterr().err
+
+
+def test_resuming_a_run_whose_data_set_was_moved_says_to_move_it_back(tmp_path):
+    """The run's folder: data set moved away: resuming gave the folder layout's advice ("use one sub-folder
+    per class"), and naming the new place was refused (a run trains on one data set)."""
+    data = _zeros_and_ones(tmp_path)
+    run = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        train(_config(run, dataset=f"folder:{data}", arch="seed", epochs=2), on_step=_interrupt_in_epoch_2)
+    data.rename(tmp_path / "moved")
+    with pytest.raises(InkreadError, match=rf"^the run's data set is no longer at {data}: move it back there to resume "):
+        train(TrainConfig(dataset=None, out=str(run), resume=True, progress=False, threads=1))

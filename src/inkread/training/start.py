@@ -80,6 +80,11 @@ def load_splits(config: TrainConfig, resume_state: dict | None, init_meta, inher
     # A resumed run keeps the split it started with (runs before 2026-12-04 split folders by position).
     split_by = resume_state.get("split_by", "position") if resume_state is not None else \
         inherited["split_by"] if inherited is not None else SPLIT_BY
+    kind, _, where = config.dataset.partition(":")
+    if resume_state is not None and kind in ("folder", "csv") and where and not Path(where).exists():
+        # (the folder layout's advice was wrong here, and another --dataset is refused on resume: a run trains on one set)
+        raise DatasetError(f"the run's data set is no longer at {where}: move it back there to resume "
+                           f"{config.out}, or start a new run on it where it is now")
     try:
         return load_dataset(config.dataset, data_dir=config.data_dir, seed=config.split_seed,
                             val_fraction=config.val_fraction, limit=config.limit, split_by=split_by,
