@@ -871,6 +871,11 @@ def test_unknown_paths_and_methods(client):
     assert_error(client.get("/nope"), 404, "/api/v1", "/nope")
     assert_error(client.get(f"{API}/nope"), 404, f"{API}/nope")
     assert_error(client.get(f"{API}/predict"), 405, "GET", f"{API}/predict", "POST")
+    # every method the path takes, in the message and in Allow: Starlette's named only its first route's
+    wrong = client.delete(f"{API}/corrections")
+    assert_error(wrong, 405, f"DELETE is not allowed on {API}/corrections: use GET, HEAD, POST")
+    assert wrong.headers["allow"] == "GET, HEAD, POST"
+    assert client.post(f"{API}/corrections/2").headers["allow"] == "DELETE, GET, HEAD"
 
 
 def test_a_trailing_slash_is_a_404_naming_the_path_without_it_not_an_empty_redirect(client):

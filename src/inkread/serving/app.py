@@ -380,8 +380,12 @@ def _install_error_handlers(app: FastAPI) -> None:
             else:
                 detail = f"no such endpoint {path}: the page is /, the API is under {API} (see /docs)"
         elif error.status_code == 405 and detail == "Method Not Allowed":
-            allowed = (error.headers or {}).get("Allow") or (error.headers or {}).get("allow")
+            # every method the path's routes take: Starlette's Allow names only the first route's (DELETE on
+            # /corrections said "use POST", not GET)
+            allowed = ", ".join(_allowed_methods(app, request)) or (error.headers or {}).get("allow", "")
             detail = f"{_shown_path(request.method)} is not allowed on {path}" + (f": use {allowed}" if allowed else "")
+            others = {key: value for key, value in (error.headers or {}).items() if key.lower() != "allow"}
+            return JSONResponse({"detail": detail}, status_code=405, headers={**others, "allow": allowed})
         return JSONResponse({"detail": str(detail)}, status_code=error.status_code, headers=error.headers)
 
     @app.exception_handler(RequestValidationError)
@@ -415,6 +419,17 @@ def _has_route(app: FastAPI, request: Request, path: str) -> bool:
     """Whether some route or mount of ``app`` serves ``path`` (with any method)."""
     scope = {**request.scope, "path": path}
     return any(route.matches(scope)[0] != Match.NONE for route in app.router.routes)
+
+
+def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    """The methods the routes serving the request's path take, sorted (HEAD with GET, as the server answers it)."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        if route.matches(request.scope)[0] != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 def _shown_path(path: str, limit: int = 100) -> str:
