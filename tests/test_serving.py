@@ -464,6 +464,10 @@ def test_correction_is_stored_and_listed(client):
     assert lower.status_code == 201, lower.text  # "o" is how an answer under only="lower" names the O class
     wide = client.post(f"{API}/corrections", files=upload(image), data={"label": "\uff17", "model": "digits"})
     assert wide.status_code == 201 and wide.json()["label"] == "7"  # a fullwidth 7, typed with a CJK keyboard
+    # what the model read, spelled as a label may be and stored so; blank (a line separator, ideographic space) is not given
+    for sent, kept in (("\uff11", "1"), (" 1 ", "1"), ("\u3000", None), ("\u2028", None), (" ", None)):
+        taught = client.post(f"{API}/corrections", files=upload(image), data={"label": "7", "model": "digits", "predicted": sent})
+        assert taught.status_code == 201 and taught.json()["predicted"] == kept, (sent, taught.text)
     assert response.headers["location"] == f"{API}/corrections/{saved['id']}"
     assert client.get(response.headers["location"]).json() == saved
     stored = client.get(saved["image_url"])

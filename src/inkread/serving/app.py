@@ -260,9 +260,12 @@ def _add_correction_routes(app: FastAPI, registry: ModelRegistry, store: Correct
                                      f"(its labels: {''.join(labels)})") from None
         # what the model read is one of its labels too: another model's answer ("B" for digits) is a client's mix-up
         # (as an answer reports it: "o" for the O class under only="lower")
-        if fields.predicted is not None and fields.predicted.strip():
+        # spelled as the label may be (stripped, in any Unicode spelling: a fullwidth "７" is "7"), and stored so;
+        # blank (spaces, a line separator alone) is not given
+        predicted = unicodedata.normalize("NFKC", fields.predicted or "").strip() or None
+        if predicted is not None:
             try:
-                merge_case(fields.predicted.strip(), labels)
+                merge_case(predicted, labels)
             except KeyError:
                 raise HTTPException(422, f"field 'predicted': {fields.predicted!r} is not a label of the model {name!r}: "
                                          "send the answer this model gave, or leave the field out") from None
@@ -275,7 +278,7 @@ def _add_correction_routes(app: FastAPI, registry: ModelRegistry, store: Correct
 
         png = await threads.run(check)
         # stored outside the model's threads: a database waiting on its lock held every drawing up behind it
-        correction = await storage(store.add, image_png=png, label=label, model=name, predicted=fields.predicted)
+        correction = await storage(store.add, image_png=png, label=label, model=name, predicted=predicted)
         response.headers["location"] = f"{API}/corrections/{correction.id}"
         return _correction_out(correction)
 
