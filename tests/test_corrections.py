@@ -200,3 +200,20 @@ def test_corrections_export_suggests_fine_tuning_the_model_they_were_made_for(tm
     add(store, "7", model="mine")  # served from a folder: the server knew it by name only
     assert cli.main(["corrections", "export", str(tmp_path / "m"), "--data-dir", str(tmp_path), "--model", "mine"]) == 0
     assert "--init-from PATH-OF-mine " in capsys.readouterr().out
+
+
+def test_a_database_deleted_while_in_use_says_so_and_is_not_recreated_empty(tmp_path):
+    """The data folder removed while the server ran: every correction was a 503 "try again" (no use), and a
+    read left an empty database file without its table behind ("no such table" for ever after)."""
+    import shutil
+
+    store = CorrectionStore(database_path(tmp_path / "data"))
+    store.add(image_png=png(render("3")), label="3", model="digits")
+    shutil.rmtree(tmp_path / "data")
+    for attempt in (lambda: store.add(image_png=png(render("3")), label="3", model="digits"), store.count):
+        with pytest.raises(StorageError, match=r"the corrections database .* is gone: restore it, or restart the server"):
+            attempt()
+    (tmp_path / "data").mkdir()
+    with pytest.raises(StorageError, match="is gone"):
+        store.count()
+    assert not store.path.exists()  # no empty file left for the next request to fail on

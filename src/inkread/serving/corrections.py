@@ -71,7 +71,7 @@ class CorrectionStore:
                                f"on the web page (inkread serve) first, or pass the right {option('data_dir')}")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as conn:
+            with self._connect(create=True) as conn:
                 found = conn.execute("PRAGMA user_version").fetchone()[0]  # 0: a new file
                 if found > SCHEMA_VERSION:  # checked first: setting our version would downgrade it
                     raise StorageError(f"the corrections database {self.path} was written by a newer inkread "
@@ -86,9 +86,11 @@ class CorrectionStore:
                                f"check the {option('data_dir')} permissions and free space") from None
 
     @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        """A fresh connection, committed on success and always closed."""
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    def _connect(self, create: bool = False) -> Iterator[sqlite3.Connection]:
+        """A fresh connection, committed on success and always closed. Only the constructor creates the file:
+        one deleted while the server ran came back as an empty file without its table."""
+        uri = f"{self.path.resolve().as_uri()}?mode={'rwc' if create else 'rw'}"
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         try:
             # FULL: fsync the WAL at every commit, so an acknowledged correction survives power loss
             conn.execute("PRAGMA synchronous=FULL")
@@ -104,6 +106,9 @@ class CorrectionStore:
             with self._connect() as conn:
                 yield conn
         except sqlite3.Error as error:
+            if not self.path.exists():  # deleted (with its folder, maybe) while the server ran: trying again is no use
+                raise StorageError(f"cannot {doing}: the corrections database {self.path} is gone: restore it, or restart "
+                                   "the server to start a new one") from None
             raise StorageError(f"cannot {doing} in {self.path}: {error}: try again; if it persists, check {check} {self.path.parent}") from None
 
     def add(self, *, image_png: bytes, label: str, model: str, predicted: str | None = None) -> Correction:
