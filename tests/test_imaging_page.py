@@ -227,3 +227,39 @@ def test_a_blank_ruled_page_under_a_sharp_slanted_shadow_stays_blank(drop, slope
     page = page.filter(ImageFilter.GaussianBlur(0.7))
     assert np.count_nonzero(remove_rules(load_image(page)) > 0.5) == 0  # 379 and 1,490 px before
     assert Recognizer.load("digits").read(page).text == ""
+
+
+def blank_page_on_a_table(page_share: float, turn: float, ruled: bool) -> Image.Image:
+    """A 1600x1200 photo of a blank grainy page (ruled or not) covering ``page_share`` of it, turned ``turn``
+    degrees, on a dark grained table."""
+    rng = np.random.default_rng(3)
+    width, height = round(1600 * page_share ** 0.5), round(1200 * page_share ** 0.5)
+    page = np.asarray(grainy_page(width, height, seed=4), np.float32).copy()
+    if ruled:
+        page[60::50] *= 0.75
+        page[61::50] *= 0.75
+    table = 70 + 10 * np.repeat(rng.normal(0, 1, (1200, 1)), 1600, axis=1) + rng.normal(0, 6, (1200, 1600))
+    photo = Image.fromarray(np.clip(table, 0, 255).astype(np.uint8))
+    turned = Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)).convert("RGBA").rotate(turn, expand=True)
+    photo.paste(turned, ((1600 - turned.width) // 2, (1200 - turned.height) // 2), turned)
+    return photo
+
+
+@pytest.mark.parametrize("page_share, turn, ruled", [
+    (0.6, 0.0, False), (0.7, 0.0, True), (0.8, 0.0, False), (0.8, 0.0, True), (0.8, 3.0, False), (0.9, 0.0, True),
+    (0.9, 3.0, False)])
+def test_a_blank_page_on_a_table_reads_as_nothing(page_share, turn, ruled):
+    """A blank page on a table was read as "2" (the strip of table the page's box took in), as a row of
+    dashes (its rules, 89% of the photo's width: not rules to a search of the whole photo) or as "0" (a
+    page filling the photo: the table around it a frame, with no writing to compare it with)."""
+    from inkread import Recognizer
+
+    assert Recognizer.load("digits").read(blank_page_on_a_table(page_share, turn, ruled)).text == ""
+
+
+def test_a_character_cropped_to_its_ink_in_a_large_image_is_not_a_frame():
+    """With nothing else written, a frame around the paper is what lies beyond the page: a large 0 cropped
+    to its ink touches every side of the image as well, along much of each, but its corners are rounded."""
+    zero = Image.new("L", (700, 900), 255)
+    ImageDraw.Draw(zero).rounded_rectangle([0, 0, 699, 899], radius=160, outline=0, width=60)
+    assert np.count_nonzero(ink_map(zero) > 0.5) > 0.9 * np.count_nonzero(np.asarray(zero) < 128)

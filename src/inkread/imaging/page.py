@@ -21,6 +21,9 @@ from inkread.imaging.stroke import rank_filter, stroke_width, window_sums
 OUTSIDE_WIDTH_RATIO = 3.0  # a mark at the image's edge this many times thicker than the writing lies beyond the page
 OUTSIDE_CONTACT = 0.25  # ...or a quarter of whose outline runs along the image's edge
 WRITING_MIN_AREA = 10  # ...judged only where the other ink is at least this many squared stroke widths (not specks)
+FRAME_CONTACT = 0.5  # with nothing written to compare, marks along half of each of the image's sides or more...
+FRAME_FILL = 0.5  # ...covering at most half the image (around paper) are a frame...
+FRAME_MIN_SIDE = 640  # ...in a photo (its longer side this many pixels or more, as a reduced photo's is)
 PAGE_MIN_PIXELS = 100  # a photo of a page on a table is at least this many pixels on its shorter side
 PAGE_LOOK_SIDE = 200  # a page on a table is looked for in a copy about this many pixels on its longer side
 PAGE_MAX_BORDER = 0.25  # a page on a table: light along a quarter of the image's edges at most (a page cut by one)...
@@ -90,14 +93,20 @@ def page_on_a_table(gray: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray] 
     size = (box[1].stop - box[1].start, box[0].stop - box[0].start)
     return box, np.asarray(Image.fromarray(table[y0:y1, x0:x1]).resize(size, Image.Resampling.NEAREST))
 
+
 def without_table_corners(on_page: np.ndarray, table: np.ndarray) -> np.ndarray:
     """The ink of a page's box (``on_page``, changed in place) without the marks at the box's edge that
-    lie mostly on the table (``table``: which pixels of the box are the table): a turned page's corners."""
+    lie mostly on the table (``table``: which pixels of the box are the table): a turned page's corners;
+    and those lying along the box's edge: the page's own edge, half table in its pixels (read as a 1 on
+    a blank page). A character cut by the box's edge touches it only with the ends of its strokes."""
     marks = components.label(on_page > 0.5)
     h, w = table.shape
     x0, y0, x1, y1 = marks.boxes.T
     at_edge = (x0 == 0) | (y0 == 0) | (x1 == w) | (y1 == h)
     on_table = at_edge & (np.bincount(marks.labels[table], minlength=marks.count + 1)[1:] >= 0.5 * marks.areas)
+    for index in np.flatnonzero(at_edge & ~on_table):
+        bx0, by0, bx1, by1 = marks.boxes[index]
+        on_table[index] = _along_the_edge(marks.labels[by0:by1, bx0:bx1] == index + 1, marks.boxes[index], (h, w))
     if on_table.any():
         on_page[rank_filter(np.isin(marks.labels, np.flatnonzero(on_table) + 1), 2)] = 0.0
     return on_page
@@ -143,7 +152,7 @@ def outside_the_page(ink: np.ndarray) -> np.ndarray | None:
     edge and is far thicker than the writing on the page (``OUTSIDE_WIDTH_RATIO`` times) or runs
     along the edge. A character cut by the edge touches it with the ends of its strokes and is no
     thicker than the rest of the ink; with too little other ink to tell (specks, or a blank page),
-    nothing is taken out. Thickness is measured without the page's rules: a rule running to the
+    only a frame is taken out (``_frame``). Thickness is measured without the page's rules: a rule running to the
     image's edge joins the words written on it to the edge, and a line of digits on lined paper,
     "thicker" than the crumbs of the rules around it, was erased as a table.
     """
@@ -162,24 +171,47 @@ def outside_the_page(ink: np.ndarray) -> np.ndarray | None:
         writing_mask = mask & ~np.isin(marks.labels, touching + 1)
     writing = stroke_width(writing_mask)
     if not writing_mask.any() or np.count_nonzero(writing_mask) < WRITING_MIN_AREA * writing * writing:
-        return None
+        return _frame(mask, marks, touching)
     outside = np.zeros(mask.shape, bool)
     for index in touching:
         x0, y0, x1, y1 = marks.boxes[index]
         own = marks.labels[y0:y1, x0:x1] == index + 1
-        own_width = stroke_width(own)  # the image's edge counts as outline, as in stroke_width
-        outline = 2.0 * np.count_nonzero(own) / max(own_width, 1e-6)
         drawn = own & ~ruled[y0:y1, x0:x1]
-        width = stroke_width(drawn) if drawn.any() else own_width
-        contact = sum(np.count_nonzero(side) for side, at_edge in (
-            (own[0], y0 == 0), (own[-1], y1 == h), (own[:, 0], x0 == 0), (own[:, -1], x1 == w)) if at_edge)
-        # thick, or lying along the edge (a quarter of its outline on it: a dark corner's wedge, where a
-        # character cut by the edge touches it only with the ends of its strokes)
-        if width >= OUTSIDE_WIDTH_RATIO * writing or contact >= OUTSIDE_CONTACT * outline:
+        width = stroke_width(drawn) if drawn.any() else stroke_width(own)
+        if width >= OUTSIDE_WIDTH_RATIO * writing or _along_the_edge(own, marks.boxes[index], (h, w)):
             outside[y0:y1, x0:x1] |= own
     if not outside.any():
         return None
     return rank_filter(outside, 2)  # with the anti-aliased rim of those marks
+
+
+def _along_the_edge(own: np.ndarray, box, shape: tuple[int, int]) -> bool:
+    """Whether a mark (``own``: its pixels in its ``box``, x0, y0, x1, y1) lies along the edge of an image of
+    ``shape``: a quarter of its outline on it (a dark corner's wedge, a strip of table), where a character cut
+    by the edge touches it only with the ends of its strokes."""
+    x0, y0, x1, y1 = box
+    h, w = shape
+    contact = sum(np.count_nonzero(side) for side, at_edge in (
+        (own[0], y0 == 0), (own[-1], y1 == h), (own[:, 0], x0 == 0), (own[:, -1], x1 == w)) if at_edge)
+    outline = 2.0 * np.count_nonzero(own) / max(stroke_width(own), 1e-6)  # the edge counts as outline, as in stroke_width
+    return contact >= OUTSIDE_CONTACT * outline
+
+
+def _frame(mask: np.ndarray, marks: components.Components, touching: np.ndarray) -> np.ndarray | None:
+    """With too little written to compare with (a blank page), what lies beyond the page only if it is a
+    frame in a photo: the marks touching the image's edge run along half of each of its four sides or more,
+    around paper (they cover at most half the image), and filling three of its corners at least. A page
+    filling the photo, the table around it was read as a 0 (a grained table is many marks, together the
+    frame). Not in smaller images: a character cropped to its ink touches every side too (a boxy 0 along
+    much of each, but its corners are rounded)."""
+    if max(mask.shape) < FRAME_MIN_SIDE:
+        return None
+    on_edge = np.isin(marks.labels, touching + 1)
+    corners = int(on_edge[0, 0]) + int(on_edge[0, -1]) + int(on_edge[-1, 0]) + int(on_edge[-1, -1])
+    if (min(side.mean() for side in (on_edge[0], on_edge[-1], on_edge[:, 0], on_edge[:, -1])) < FRAME_CONTACT
+            or np.count_nonzero(on_edge) > FRAME_FILL * mask.size or corners < 3):  # (a drawn 0's are rounded)
+        return None
+    return rank_filter(on_edge, 2)
 
 
 def _touching_the_edge(marks: components.Components) -> np.ndarray:
