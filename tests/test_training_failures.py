@@ -7,6 +7,7 @@ is checked is that a mistake becomes one clear ``InkreadError`` and that no half
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -612,3 +613,12 @@ def test_resuming_a_run_whose_data_set_was_moved_says_to_move_it_back(tmp_path):
     data.rename(tmp_path / "moved")
     with pytest.raises(InkreadError, match=rf"^the run's data set is no longer at {data}: move it back there to resume "):
         train(TrainConfig(dataset=None, out=str(run), resume=True, progress=False, threads=1))
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("epochs", "2", "epochs='2' must be a whole number, not str"), ("lr", "0.01", "lr='0.01' must be a number, not str"),
+    ("threads", 1.5, "threads=1.5 must be a whole number, not float"), ("seed", True, "seed=True must be a whole number, not bool")])
+def test_numbers_of_the_wrong_kind_from_python_are_one_line_errors(tmp_path, field, value, message):
+    """TrainConfig(epochs="2") from Python was a TypeError's traceback ('<' not supported between str and int)."""
+    with pytest.raises(InkreadError, match=f"^{re.escape(message)}$"):
+        train(_config(tmp_path / "run", **{field: value}), splits=_splits(8))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numbers
 import os
 from dataclasses import asdict, dataclass, field, fields
 from typing import Optional
 
-from inkread.errors import InkreadError, option
+from inkread.errors import InkreadError, option, option_value
 from inkread.training.augment import AugmentConfig
 
 OPTIMIZERS = ("adam", "adamw", "muon")  # adam: the seed projects' (no weight decay unless asked for)
@@ -108,7 +109,14 @@ class TrainConfig:
 def check_recipe(config, per_batch: str) -> None:
     """Refuse the settings every training command shares (``TrainConfig``, ``LineTrainConfig``) that cannot
     work: fewer than one epoch, a batch batch norm cannot use (``per_batch``: "images", "lines"), no
-    threads, a learning rate that is not positive, a negative seed."""
+    threads, a learning rate that is not positive, a negative seed; and numbers of the wrong kind (from Python,
+    ``epochs="2"`` was a TypeError's traceback)."""
+    for name, kind, what in (("epochs", numbers.Integral, "a whole number"), ("batch_size", numbers.Integral, "a whole number"),
+                             ("threads", numbers.Integral, "a whole number"), ("seed", numbers.Integral, "a whole number"),
+                             ("lr", numbers.Real, "a number")):
+        value = getattr(config, name, None)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
+            raise InkreadError(f"{option_value(name, value)} must be {what}, not {type(value).__name__}")
     if config.epochs < 1:
         raise InkreadError(f"{option('epochs')} must be at least 1")
     if config.batch_size < 2:
