@@ -1248,3 +1248,12 @@ def test_uploads_past_the_bytes_in_flight_are_asked_to_come_again():
 
     busy, answered, left = asyncio.run(main())
     assert busy == 503 and answered == [200, 200, 200] and left == 0
+
+
+def test_a_file_field_given_twice_is_refused(client):
+    """An upload and a text field both named 'file' were answered with one of them (two uploads are a 400:
+    at most one file)."""
+    two = [("file", ("a.png", IMAGE, "image/png")), ("file", ("b.png", png(render("7")), "image/png"))]
+    assert_error(client.post(f"{API}/predict", files=two), 400, "at most 1 file")
+    text_too = client.post(f"{API}/predict", files=[("file", ("a.png", IMAGE, "image/png"))], data={"file": "x"})
+    assert_error(text_too, 422, "field 'file': given 2 times")
