@@ -253,7 +253,8 @@ def _without_lighting_edges(ink: np.ndarray, gray: np.ndarray) -> np.ndarray:
     # In a large photo, judged without the page's rules: a sliver left along a sharp edge was one group with
     # the rules it crosses, whose rings are in the light, and stayed (a column of 1s); the rules go later
     # anyway. (In a small photo the band along the edge is wide, and the rule search took it for a rule.)
-    mask = (remove_rules(ink, 0.5) if max(ink.shape) >= NEAR_PAPER_MIN_SIDE else ink) > 0.5
+    large = max(ink.shape) >= NEAR_PAPER_MIN_SIDE
+    mask = (remove_rules(ink, 0.5) if large else ink) > 0.5
     if not mask.any():
         return ink
     x0, y0, x1, y1 = box_of(mask)
@@ -261,12 +262,11 @@ def _without_lighting_edges(ink: np.ndarray, gray: np.ndarray) -> np.ndarray:
     near, far = width + 1, 2 * width + 3  # the ring: beyond the stroke's anti-aliasing, within a stroke's reach
     h, w = mask.shape
     crop = (slice(max(0, y0 - far), min(h, y1 + far)), slice(max(0, x0 - far), min(w, x1 + far)))
-    mask, gray = mask[crop], gray[crop].ravel()
+    mask, gray = mask[crop], gray[crop]
     reach = rank_filter(mask, far)
     groups = components.label(reach)
     labels = groups.labels.ravel()
     count = groups.count + 1
-    gray = gray.reshape(mask.shape)
     rings = reach & ~rank_filter(mask, near)
     ring = np.flatnonzero(rings)
     # In a large photo the lighting follows a shadow's edge (``_paper_level``: the nearby paper), and
@@ -274,7 +274,7 @@ def _without_lighting_edges(ink: np.ndarray, gray: np.ndarray) -> np.ndarray:
     # reach of it. Compared with the whole mark's median, a faint rule running from the light into
     # the shade (in the light about as dark as the shaded paper) was taken for an edge, and erased
     # with the words it touched. In a smaller photo the band is wide, most of its group: its median.
-    if max(h, w) >= NEAR_PAPER_MIN_SIDE:
+    if large:
         level = _box_sums(gray, mask, far) / np.maximum(_box_sums(1, mask, far), 1)
     else:
         inside = np.flatnonzero(mask)
