@@ -62,10 +62,8 @@ def ink_map(image: Image.Image) -> np.ndarray:
     box, table = found
     ink = np.zeros(gray.shape, np.float32)
     # The page's rules run across the page, not the photo (a page 85% of its width: no rule to the rule search
-    # of the whole ink map). What lies along the box's edge goes before the rule search (the page's edge along
-    # the box's bottom, cut into a piece by it, was read as a 7) and after (joined to the rules, it stayed).
-    on_page = without_table_corners(_ink_of_page(gray[box], paper_known=True), table)
-    ink[box] = without_table_corners(remove_rules(on_page), table)
+    # of the whole ink map); what lies along the box's edge goes after them (joined to the rules, it stayed)
+    ink[box] = without_table_corners(remove_rules(_ink_of_page(gray[box], paper_known=True)), table)
     return ink
 
 
