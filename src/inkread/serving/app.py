@@ -385,7 +385,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         elif error.status_code == 405 and detail == "Method Not Allowed":
             # every method the path's routes take: Starlette's Allow names only the first route's (DELETE on
             # /corrections said "use POST", not GET)
-            allowed = ", ".join(_allowed_methods(app, request)) or (error.headers or {}).get("allow", "")
+            allowed = ", ".join(_allowed_methods(app, request))
             detail = f"{_shown_path(request.method)} is not allowed on {path}" + (f": use {allowed}" if allowed else "")
             others = {key: value for key, value in (error.headers or {}).items() if key.lower() != "allow"}
             return JSONResponse({"detail": detail}, status_code=405, headers={**others, "allow": allowed})
@@ -418,18 +418,19 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": str(error)}, status_code=status)
 
 
+def _routes_serving(app: FastAPI, scope) -> list:
+    """The routes and mounts of ``app`` that serve the path of ``scope`` (with any method)."""
+    return [route for route in app.router.routes if route.matches(scope)[0] != Match.NONE]
+
+
 def _has_route(app: FastAPI, request: Request, path: str) -> bool:
     """Whether some route or mount of ``app`` serves ``path`` (with any method)."""
-    scope = {**request.scope, "path": path}
-    return any(route.matches(scope)[0] != Match.NONE for route in app.router.routes)
+    return bool(_routes_serving(app, {**request.scope, "path": path}))
 
 
 def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
     """The methods the routes serving the request's path take, sorted (HEAD with GET, as the server answers it)."""
-    methods: set[str] = set()
-    for route in app.router.routes:
-        if route.matches(request.scope)[0] != Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
+    methods = {method for route in _routes_serving(app, request.scope) for method in getattr(route, "methods", None) or ()}
     if "GET" in methods:
         methods.add("HEAD")
     return sorted(methods)

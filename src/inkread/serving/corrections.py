@@ -66,6 +66,7 @@ class CorrectionStore:
 
     def __init__(self, path: str | os.PathLike, create: bool = True):
         self.path = Path(path)
+        self._uri = self.path.resolve().as_uri()  # opened by URI: see _connect
         if not create and not self.path.exists():
             raise InkreadError(f"no corrections database at {self.path}: draw and correct some characters "
                                f"on the web page (inkread serve) first, or pass the right {option('data_dir')}")
@@ -89,7 +90,7 @@ class CorrectionStore:
     def _connect(self, create: bool = False) -> Iterator[sqlite3.Connection]:
         """A fresh connection, committed on success and always closed. Only the constructor creates the file:
         one deleted while the server ran came back as an empty file without its table."""
-        uri = f"{self.path.resolve().as_uri()}?mode={'rwc' if create else 'rw'}"
+        uri = f"{self._uri}?mode={'rwc' if create else 'rw'}"
         conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         try:
             # FULL: fsync the WAL at every commit, so an acknowledged correction survives power loss

@@ -143,11 +143,11 @@ async def _read_multipart(request: Request, fields: type[T]) -> tuple[bytes, T]:
 
 async def _uploaded_image(form) -> bytes:
     uploads = form.getlist("file")
+    if not uploads:
+        raise unprocessable("field 'file': missing; upload the image in the multipart field 'file'")
     if len(uploads) > 1:  # two uploads, or an upload and a text field of that name: which is the image?
         raise unprocessable(f"field 'file': given {len(uploads)} times; upload one image")
-    upload = uploads[0] if uploads else None
-    if upload is None:
-        raise unprocessable("field 'file': missing; upload the image in the multipart field 'file'")
+    upload = uploads[0]
     if not isinstance(upload, UploadFile):
         raise unprocessable("field 'file': must be a file upload, not a text field")
     kind = media_type(upload.content_type)
