@@ -36,7 +36,6 @@
                         // bitmap null: a format the browser cannot show (TIFF...), sent as it is (see unshown)
     setAside: null,     // an unshown upload a stroke replaced: the first stroke's Undo brings it back
     replaced: null,     // the drawing an upload, a drop or Clear replaced: Undo brings it back
-    badgeAction: null,  // what a tap on the pad's badge does (switch to Text), or null
     pointerType: "",    // of the stroke being drawn ("touch" may be a palm: a pen takes over from it)
     controller: null,   // AbortController of the request in flight
     pending: false,     // the pen moved while a request was in flight: predict again when it is answered
@@ -671,7 +670,7 @@
     }
   }
 
-  // fetch rejects with a TypeError when the server cannot be reached; each browser words it differently
+  // A server out of reach (``request``) is said in our words: each browser words fetch's failure differently;
   // and the API names the form field of its complaint ("field 'file': ..."): on the page it is the image,
   // or the label typed, and the message says which
   function failureMessage(error, retrying = false) {
@@ -702,13 +701,12 @@
 
   function setResultState(name) { $("result").dataset.state = name; }
 
-  function setBadge(text, uncertain, action) {
+  function setBadge(text, uncertain, offersText = false) {
     const badge = $("pad-badge");
     badge.hidden = !text;
     badge.textContent = text || "";
     badge.classList.toggle("uncertain", Boolean(uncertain));
-    badge.classList.toggle("actionable", Boolean(action));  // "...? Try Text" is tapped: it switches, it does not draw
-    state.badgeAction = action || null;
+    badge.classList.toggle("actionable", offersText);  // "...? Try Text" is tapped: it switches, it does not draw
     if (text) placeBadge(badge);
   }
 
@@ -792,7 +790,7 @@
                                        state.taught.model === settings().model);  // taught already
     // on a phone the result card is below the pad: the badge on the pad says it too
     setBadge(several ? `${several.replace(/\n/g, " ")}? Try Text`
-      : `${answer.label} · ${percent(answer.confidence)}`, answer.uncertain, several ? readAsText : null);
+      : `${answer.label} · ${percent(answer.confidence)}`, answer.uncertain, Boolean(several));
     const told = several ? ` It looks like several characters: ${several}.` : "";
     announceAnswer(`${answer.uncertain ? "Maybe" : "It reads"} ${answer.label}, ${percent(answer.confidence)} sure.${told}`, settled);
   }
@@ -803,14 +801,19 @@
     const message = $("message");
     message.hidden = !text;
     if (!text) return;
+    message.replaceChildren(`This looks like several characters (${text}). `, ghostButton("read-as-text", "Read it as text", readAsText));
+    message.className = "message";
+  }
+
+  // A small button in a message (read as text, try again, remove a correction)
+  function ghostButton(id, text, onClick) {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "btn btn-ghost";
-    button.id = "read-as-text";
-    button.textContent = "Read it as text";
-    button.addEventListener("click", readAsText);
-    message.replaceChildren(`This looks like several characters (${text}). `, button);
-    message.className = "message";
+    button.id = id;
+    button.textContent = text;
+    button.addEventListener("click", onClick);
+    return button;
   }
 
   function readAsText() {
@@ -821,7 +824,7 @@
 
   // On a phone the result card is below the fold: the badge's "Try Text" is what is in reach. (Taps only:
   // it is hidden from screen readers, which have the card's "Read it as text" button.)
-  $("pad-badge").addEventListener("click", () => { if (state.badgeAction) state.badgeAction(); });
+  $("pad-badge").addEventListener("click", () => { if ($("pad-badge").classList.contains("actionable")) readAsText(); });
 
   function showBars(ranking) {
     const rows = ranking.map(({ label, confidence }) => {
@@ -890,13 +893,7 @@
     $("topk").replaceChildren();
     $("message").replaceChildren(`${message} `);
     if (retry) {  // (after a timeout: an uploaded photo has no stroke to draw again to send it again)
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "btn btn-ghost";
-      button.id = "retry";
-      button.textContent = "Try again";
-      button.addEventListener("click", () => { canvas.focus(); retry(); });
-      $("message").append(button);
+      $("message").append(ghostButton("retry", "Try again", () => { canvas.focus(); retry(); }));
     }
     $("message").className = "message error";
     $("message").hidden = false;
@@ -1042,13 +1039,7 @@
 
   // A label typed by mistake would stay in the fine-tuning data: the saved correction can be taken back.
   function undoButton(id) {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "btn btn-ghost";
-    button.id = "teach-undo";
-    button.textContent = "Remove it";
-    button.setAttribute("aria-label", `Remove correction #${id}`);
-    button.addEventListener("click", async () => {
+    const button = ghostButton("teach-undo", "Remove it", async () => {
       const status = $("teach-status");
       button.disabled = true;
       try {
@@ -1071,6 +1062,7 @@
         button.focus();
       }
     });
+    button.setAttribute("aria-label", `Remove correction #${id}`);
     return button;
   }
 
