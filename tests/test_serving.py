@@ -73,6 +73,14 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+def multipart(disposition: bytes, payload: bytes, closed: bool = True, cut: int = 0) -> dict:
+    """Keyword arguments of a request whose multipart body is built by hand: one part, maybe unclosed or
+    with its last ``cut`` bytes gone."""
+    body = (b"--bnd\r\nContent-Disposition: form-data; " + disposition + b"\r\nContent-Type: image/png\r\n\r\n"
+            + payload + b"\r\n" + (b"--bnd--\r\n" if closed else b""))
+    return {"content": body[:len(body) - cut], "headers": {"content-type": "multipart/form-data; boundary=bnd"}}
+
+
 def upload(data: bytes, name: str = "drawing.png", kind: str = "image/png") -> dict:
     return {"file": (name, data, kind)}
 
@@ -662,6 +670,12 @@ IMAGE = png(render("4"))
     ({"files": [("file", ("a.png", IMAGE, "image/png")), ("file", ("b.png", IMAGE, "image/png"))]}, 400,
      ("malformed multipart body (Too many files", "'file'")),
     ({"content": b"--x\r\n", "headers": {"content-type": "multipart/form-data"}}, 400, ("malformed multipart body", "'file'")),
+    # a body cut short: its file part looked "missing"
+    (multipart(b'name="file"; filename="a.png"', IMAGE, closed=False), 400, ("closing boundary", "cut short")),
+    (multipart(b'name="file"; filename="a.png"', IMAGE, cut=40), 400, ("closing boundary", "cut short")),
+    # a part without a filename is a text field (curl -F file=<a.png): say how to upload a file
+    (multipart(b'name="file"', IMAGE), 422, ("not a text field", "file=@image.png")),
+    (multipart(b'name="file"', IMAGE + bytes(70_000)), 400, ("maximum size", "file=@image.png")),
     # a misspelled option is refused, not dropped for the default
     ({"json": {"image": b64(IMAGE), "topk": 3}}, 422, ("'topk'", "no such field")),
     ({"files": upload(IMAGE), "data": {"topk": "3"}}, 422, ("'topk'", "no such field")),

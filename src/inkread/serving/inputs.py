@@ -13,12 +13,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from contextlib import aclosing
 from typing import TypeVar
 
 from fastapi import HTTPException, Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
 
 from inkread.imaging.decode import starts_like_image
 
@@ -31,6 +33,8 @@ GENERIC_TYPES = ("application/octet-stream", "")
 # (``curl --data-binary @digit.png`` sends application/x-www-form-urlencoded).
 SNIFFED_TYPES = (*GENERIC_TYPES, "application/x-www-form-urlencoded")
 FORM_LIMITS = {"max_files": 1, "max_fields": 20, "max_part_size": 64 * 1024}
+# A part without a filename is a text field: curl's -F file=<image.png sends one, -F file=@image.png a file
+_TEXT_PART_HINT = " (a part without a filename is a text field: curl -F file=@image.png, not file=<image.png)"
 USAGE = ("send JSON {\"image\": \"<base64>\"}, a multipart/form-data upload with the field 'file', "
          "or the image itself with an image/* Content-Type")
 
@@ -118,26 +122,43 @@ async def read_image_request(request: Request, fields: type[T], json_model: type
     raise HTTPException(415, f"unsupported Content-Type {kind or '(none)'!r}: {usage}")
 
 
+class _MultipartParser(MultiPartParser):
+    """Starlette's multipart parser, noting whether the body reached its closing boundary: a body cut
+    short parses as the parts before the cut, and its file then looked "missing"."""
+    complete = False
+
+    def on_end(self) -> None:
+        self.complete = True
+
+
 async def _read_multipart(request: Request, fields: type[T]) -> tuple[bytes, T]:
+    form = None
     try:
-        async with request.form(**FORM_LIMITS) as form:  # closes the spooled upload files afterwards
-            image = await _uploaded_image(form)
-            # an empty field is one left blank, as in an HTML form: not given (Swagger UI's "Try it out" sends
-            # every optional field it shows, blank ones as ""; "" was a 422 for top_k, and stored as `predicted`)
-            given = {key: value for key, value in form.multi_items()
-                     if key != "file" and isinstance(value, str) and value != ""}
-            _each_given_once([key for key, _ in form.multi_items() if key != "file"])
+        async with aclosing(request.stream()) as stream:
+            parser = _MultipartParser(request.headers, stream, **FORM_LIMITS)
+            form = await parser.parse()
+        if not parser.complete:
+            raise HTTPException(400, "malformed multipart body (it ends before its closing boundary: cut short?): "
+                                     "send the whole body, or let the client build it (curl -F file=@image.png)")
+        image = await _uploaded_image(form)
+        # an empty field is one left blank, as in an HTML form: not given (Swagger UI's "Try it out" sends
+        # every optional field it shows, blank ones as ""; "" was a 422 for top_k, and stored as `predicted`)
+        given = {key: value for key, value in form.multi_items()
+                 if key != "file" and isinstance(value, str) and value != ""}
+        _each_given_once([key for key, _ in form.multi_items() if key != "file"])
     except HTTPException:
         raise  # ours, already worded for the user
-    except StarletteHTTPException as error:
-        if error.status_code != 400:
-            raise  # the 413 of the body size limit
-        # Starlette's own form errors ("Too many files...", "Missing boundary..."): worded as ours
-        raise HTTPException(400, f"malformed multipart body ({str(error.detail)[:100].rstrip('.')}): {USAGE}; "
+    except MultiPartException as error:  # Starlette's own form errors ("Too many files...", "Missing boundary...")
+        raise HTTPException(400, f"malformed multipart body ({error.message[:100].rstrip('.')}): {USAGE}; "
                                  f"at most {FORM_LIMITS['max_files']} file and {FORM_LIMITS['max_fields']} short "
-                                 "text fields") from None
+                                 f"text fields{_TEXT_PART_HINT if 'maximum size' in error.message else ''}") from None
+    except StarletteHTTPException:
+        raise  # the 413 of the body size limit
     except Exception as error:  # python-multipart's parse errors have no common public base class
         raise HTTPException(400, f"malformed multipart body ({str(error)[:100]}): {USAGE}") from None
+    finally:
+        if form is not None:
+            await form.close()  # the spooled upload files
     return image, _validate(fields, given)
 
 
@@ -149,7 +170,7 @@ async def _uploaded_image(form) -> bytes:
         raise unprocessable(f"field 'file': given {len(uploads)} times; upload one image")
     upload = uploads[0]
     if not isinstance(upload, UploadFile):
-        raise unprocessable("field 'file': must be a file upload, not a text field")
+        raise unprocessable(f"field 'file': must be a file upload, not a text field{_TEXT_PART_HINT}")
     kind = media_type(upload.content_type)
     if not (kind.startswith("image/") or kind in GENERIC_TYPES):
         raise HTTPException(415, f"field 'file': {kind} is not an image; upload a PNG, JPEG, BMP, GIF, TIFF or WebP")
