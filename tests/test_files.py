@@ -169,3 +169,15 @@ def test_staging_folders_abandoned_by_a_killed_process_are_removed(tmp_path):
     with staged_folder(tmp_path / "model", ["model.json"]) as staging:
         (staging / "model.json").write_text("{}")
     assert not abandoned.exists() and building.exists() and (tmp_path / "model" / "model.json").exists()
+
+
+def test_folder_locked_sees_a_held_folder_lock_and_does_not_take_it(tmp_path):
+    from inkread.files import folder_lock, folder_locked
+
+    assert not folder_locked(tmp_path) and not folder_locked(tmp_path / "missing")
+    with folder_lock(tmp_path / "run", "busy"):
+        assert folder_locked(tmp_path / "run")
+        assert folder_locked(tmp_path / "run")  # asking twice leaves it held
+    assert not folder_locked(tmp_path / "run")
+    with folder_lock(tmp_path / "run", "busy"):  # and free to take again
+        pass

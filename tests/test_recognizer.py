@@ -316,6 +316,26 @@ def test_a_run_stopped_before_its_model_was_written_says_to_resume_it(tmp_path):
         resolve_bundle(tmp_path / "run")
 
 
+
+@pytest.mark.parametrize("checkpointed", [False, True], ids=["first epoch", "later epoch"])
+def test_a_run_still_training_says_so(tmp_path, checkpointed):
+    """In its first epoch such a run "holds no model.json"; later it was "stopped": finish it with --resume
+    (which the running training refuses)."""
+    from inkread.errors import ModelBundleError
+    from inkread.files import folder_lock
+    from inkread.inference.bundle_format import CHECKPOINT_FILE
+    from inkread.inference.onnx_model import resolve_bundle
+
+    run = tmp_path / "run"
+    with folder_lock(run, "busy"):  # as a training run holds its folder
+        if checkpointed:
+            (run / CHECKPOINT_FILE).write_bytes(b"checkpoint")
+        with pytest.raises(ModelBundleError, match=r"run is being trained right now and has no model yet .*wait for the run"):
+            resolve_bundle(run)
+    if checkpointed:  # the run ended without its model (killed): resume it
+        with pytest.raises(ModelBundleError, match="stopped before it wrote its model"):
+            resolve_bundle(run)
+
 # --- predict: images in, through the imaging layer ------------------------------------------------------
 
 def test_predict_reads_rendered_digits_from_every_kind_of_input(font, tmp_path):

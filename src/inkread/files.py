@@ -142,6 +142,25 @@ def folder_lock(folder: str | os.PathLike, busy: str) -> Iterator[None]:
                 path.rmdir()  # only while empty: nothing was written
 
 
+def folder_locked(folder: str | os.PathLike) -> bool:
+    """Whether another process holds ``folder`` with ``folder_lock`` right now (False without ``fcntl``)."""
+    try:
+        import fcntl
+    except ImportError:
+        return False
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)  # shared: never in the way of the lock's holder
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(descriptor)  # releases the shared lock taken, if any
+
+
 # Files an operating system leaves in folders it shows (Finder, Explorer), and our own leftover temp files:
 # not the user's data, so they do not keep a folder from being written over.
 LITTER = (".DS_Store", "._*", "Thumbs.db", "desktop.ini", ".*.tmp")

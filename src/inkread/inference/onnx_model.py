@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from inkread.errors import InkreadError, InputImageError, ModelBundleError, first_line, how_to_resume
+from inkread.files import folder_locked
 from inkread.inference.bundle_format import CHECKPOINT_FILE, LINE_ARCH, META_FILE, ONNX_FILE, ModelMeta
 from inkread.machine import usable_cores
 
@@ -47,6 +48,9 @@ def resolve_bundle(name_or_path: str | os.PathLike, choices: str | None = None) 
         for candidate in (path, path / "model", path / "export"):
             if (candidate / META_FILE).exists():
                 return candidate
+        if folder_locked(path):  # a training run holds its folder until it ends, and writes the bundle last
+            raise ModelBundleError(f"{path} is being trained right now and has no model yet (it is written when "
+                                   f"training ends): wait for the run to finish, then use {path}")
         if (path / CHECKPOINT_FILE).exists():  # a run stopped before its last epoch: its bundle is written at the end
             raise ModelBundleError(f"{path} is a run of inkread train that was stopped before it wrote its model: finish it "
                                    f"with `{how_to_resume(path)}`, then use {path}")
