@@ -622,3 +622,21 @@ def test_numbers_of_the_wrong_kind_from_python_are_one_line_errors(tmp_path, fie
     """TrainConfig(epochs="2") from Python was a TypeError's traceback ('<' not supported between str and int)."""
     with pytest.raises(InkreadError, match=f"^{re.escape(message)}$"):
         train(_config(tmp_path / "run", **{field: value}), splits=_splits(8))
+
+
+def test_an_evaluation_report_inside_the_run_folder_does_not_block_resuming_it(tmp_path):
+    """`inkread evaluate --model RUN --out RUN/report` was written, then `train --out RUN --resume` refused the
+    folder ("holds other files than a training run's"); a report is no run's file, so it is left in place."""
+    from inkread.evaluation import write_report
+
+    run = tmp_path / "run"
+    train(_config(run), splits=_splits(8))
+    rng = np.random.default_rng(0)
+    write_report(run / "report", np.arange(20) % 10, rng.dirichlet(np.ones(10), 20),
+                 rng.integers(0, 256, (20, 28, 28), dtype=np.uint8), DIGITS)
+    train(_config(run, resume=True), splits=_splits(8))
+    assert (run / "report" / "metrics.json").exists() and (run / "model" / "model.json").exists()
+    (run / "notes").mkdir()
+    (run / "notes" / "todo.txt").write_text("mine")  # any other folder is still someone's files
+    with pytest.raises(InkreadError, match=r"holds other files than a training run's \('notes'\)"):
+        train(_config(run, resume=True), splits=_splits(8))

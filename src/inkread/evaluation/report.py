@@ -19,7 +19,7 @@ import numpy as np
 from inkread.errors import InkreadError, warn
 from inkread.evaluation import plots
 from inkread.evaluation.metrics import classification_report_text, compute_metrics
-from inkread.files import remove_file, write_bytes_atomic, write_text_atomic
+from inkread.files import files_other_than, remove_file, write_bytes_atomic, write_text_atomic
 
 METRICS_FILE = "metrics.json"
 REPORT_FILE = "report.html"
@@ -42,6 +42,12 @@ PICTURES = (
 # Every file a report folder holds: an --out holding others is not a report's to write over.
 REPORT_FILES = (METRICS_FILE, REPORT_FILE, TEXT_REPORT_FILE, *(name for name, _, _ in PICTURES))
 
+
+
+def is_report_folder(folder: str | os.PathLike) -> bool:
+    """Whether ``folder`` holds an evaluation report (its metrics.json) and nothing else."""
+    folder = Path(folder)
+    return (folder / METRICS_FILE).is_file() and not files_other_than(folder, REPORT_FILES)
 
 def write_report(out_dir: str | os.PathLike, y_true, probs, images, labels, history=None,
                  title: str = "Evaluation", context: dict | None = None, names=None) -> dict:

@@ -14,6 +14,7 @@ import torch
 
 from inkread.errors import InkreadError, first_few, option_value
 from inkread.evaluation.fingerprint import training_fingerprint
+from inkread.evaluation.report import is_report_folder
 from inkread.files import atomic_path, check_replaceable, check_writable_folder, files_other_than, staged_folder, write_bytes_atomic, write_text_atomic
 from inkread.inference.bundle_format import BUNDLE_FILES, META_FILE, ONNX_FILE, WEIGHTS_FILE, ModelMeta
 from inkread.labels import LABEL_SETS
@@ -70,7 +71,8 @@ def check_run_folder(out: str | Path) -> None:
     """Before a training run: ``out`` can be written, holds nothing but a run's files, and its ``model/``
     nothing a bundle would delete."""
     check_writable_folder(out)
-    others = files_other_than(out, RUN_FILES)
+    # an evaluation report of the run (evaluate --out RUN/report) is no run's file, and left in place
+    others = [name for name in files_other_than(out, RUN_FILES) if not is_report_folder(Path(out) / name)]
     if others:  # someone's documents, or a data set: a run's checkpoint and bundle would be mixed in with them
         raise InkreadError(f"{option_value('out', out)} holds other files than a training run's ({first_few(others, 3)}): "
                            "choose a new or empty folder")
