@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import io
 import struct
 import subprocess
@@ -845,9 +846,9 @@ def test_a_body_that_stalls_gets_408_and_a_closed_connection(bundles, tmp_path):
     assert b"did not arrive within 0.3 s" in body
 
 
-def test_a_client_that_stalls_in_its_headers_is_disconnected(bundles, tmp_path):
-    """Connecting and sending nothing, or half a request line, must not hold a connection for good."""
-    import socket
+@contextlib.contextmanager
+def running_server(config: ServeConfig):
+    """The app of ``config`` served by uvicorn as ``inkread serve`` configures it, in a thread; yields its address."""
     import threading
     import time
 
@@ -855,7 +856,6 @@ def test_a_client_that_stalls_in_its_headers_is_disconnected(bundles, tmp_path):
 
     from inkread.serving.server import bind, uvicorn_config
 
-    config = ServeConfig(models=[str(b) for b in bundles], data_dir=tmp_path / "data", header_timeout_s=0.5)
     server = uvicorn.Server(uvicorn_config(create_app(config), config))
     sock = bind("127.0.0.1", 0)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -863,8 +863,20 @@ def test_a_client_that_stalls_in_its_headers_is_disconnected(bundles, tmp_path):
     try:
         while not server.started:
             time.sleep(0.01)
-        address = sock.getsockname()[:2]
+        yield sock.getsockname()[:2]
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
 
+
+def test_a_client_that_stalls_in_its_headers_is_disconnected(bundles, tmp_path):
+    """Connecting and sending nothing, or half a request line, must not hold a connection for good."""
+    import socket
+    import time
+
+    config = ServeConfig(models=[str(b) for b in bundles], data_dir=tmp_path / "data", header_timeout_s=0.5)
+    with running_server(config) as address:
         def closed_after(first_bytes: bytes) -> float:
             with socket.create_connection(address, timeout=10) as client:
                 start = time.monotonic()
@@ -879,10 +891,27 @@ def test_a_client_that_stalls_in_its_headers_is_disconnected(bundles, tmp_path):
             time.sleep(0.3)
             client.sendall(b"Host: localhost\r\nConnection: close\r\n\r\n")
             assert client.recv(100).startswith(b"HTTP/1.1 200")
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+
+
+def test_a_websocket_upgrade_request_is_answered_without_advice_to_install_a_websocket_library(bundles, tmp_path, caplog):
+    """uvicorn logged "No supported WebSocket library detected. Please use pip install 'uvicorn[standard]'"
+    for every request asking to upgrade: this server has no WebSocket endpoint, so that advice is wrong."""
+    import logging
+    import socket
+
+    config = ServeConfig(models=[str(b) for b in bundles], data_dir=tmp_path / "data")
+    error_log = logging.getLogger("uvicorn.error")
+    with running_server(config) as address, socket.create_connection(address, timeout=10) as client:
+        error_log.addHandler(caplog.handler)  # once uvicorn has set its logging up; its loggers do not propagate
+        try:
+            client.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade, close\r\nUpgrade: websocket\r\n"
+                           b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+            assert client.recv(100).startswith(b"HTTP/1.1 200")  # answered as plain HTTP
+        finally:
+            error_log.removeHandler(caplog.handler)
+    logged = [record.getMessage() for record in caplog.records if record.name == "uvicorn.error"]
+    assert "Unsupported upgrade request." in logged  # what happened is still said
+    assert not [line for line in logged if "WebSocket library" in line], logged
 
 
 def test_unknown_paths_and_methods(client):

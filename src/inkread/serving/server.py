@@ -104,7 +104,14 @@ def uvicorn_config(app, config: ServeConfig):
     error_log = logging.getLogger("uvicorn.error")
     if not any(isinstance(existing, ShutdownLogFilter) for existing in error_log.filters):
         error_log.addFilter(ShutdownLogFilter())
+    error_log.addFilter(without_websocket_advice)  # a filter added twice is kept once
     return settings
+
+
+def without_websocket_advice(record: logging.LogRecord) -> bool:
+    """False for uvicorn's advice to install a WebSocket library, logged after "Unsupported upgrade request."
+    for every request that asks to upgrade: this server has no WebSocket endpoint, so the advice is wrong."""
+    return not (isinstance(record.msg, str) and record.msg.startswith("No supported WebSocket library"))
 
 
 class ShutdownLogFilter(logging.Filter):
