@@ -216,11 +216,17 @@ def test_predict_of_a_number_points_to_read():
     assert not any("several" in line for name, line in notes.items() if "/digits/" in name)
 
 
-def test_read_with_a_line_model_for_touching_digits(tmp_path):
-    result = inkread("read", SAMPLES / "text", "--model", "digits+lines", "--format", "csv")
+@pytest.mark.parametrize("model", ["digits+lines", "characters+lines"])
+def test_the_text_samples_read_right_with_a_line_model_for_touching_characters(model):
+    """characters+lines read touching-4158 as "458": the characters model joined the 4's and the 1's ink as one
+    sure "4" (the segmenter never considered cutting it), so the line model was never asked."""
+    result = inkread("read", SAMPLES / "text", "--model", model, "--format", "csv")
     assert result.returncode == 0, result.stderr
     texts = {Path(row["file"]).name: row["text"] for row in csv.DictReader(io.StringIO(result.stdout))}
     assert texts == {"phone-0612-334.png": "0612 334", "touching-4158.png": "4158", "two-lines-2026-1121.png": "2026\n1121"}
+
+
+def test_read_with_a_line_model_for_touching_digits(tmp_path):
     Image.fromarray(np.round(touching_page() * 255).astype(np.uint8)).save(tmp_path / "touching.png")
     mixed = json.loads(inkread("read", tmp_path / "touching.png", "--model", "digits+lines", "--format", "json").stdout)
     assert mixed[0]["text"].replace(" ", "") == "738"

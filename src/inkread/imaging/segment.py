@@ -83,7 +83,8 @@ class Glyph:
     (neighbours that reach into the box are blanked); ``space_before`` marks the start of a word.
     ``mark`` is ".", ",", "-" or ":" for punctuation (not to be read by a model), else None.
     ``cut_from`` is shared by glyphs cut apart from one piece of ink (characters that touch), and
-    unique to that piece in the image; None for a glyph that was not cut.
+    unique to that piece in the image; None for a glyph that was not cut. ``joined``: grouped from
+    pieces of ink the join chooser read best as one character (they may still be several).
     """
 
     box: tuple[int, int, int, int]
@@ -91,6 +92,7 @@ class Glyph:
     space_before: bool = False
     mark: Optional[str] = None
     cut_from: Optional[int] = None
+    joined: bool = False
 
 
 @dataclass
@@ -522,5 +524,5 @@ def _glyphs(line: list[_Part], labels: np.ndarray, ink: np.ndarray) -> list[Glyp
         # Keep the soft edge pixels next to this glyph's own ink, blank everything else.
         near = rank_filter(own, 1)
         crop = np.where(near & ((labels[y0:y1, x0:x1] == 0) | own), ink[y0:y1, x0:x1], 0.0).astype(np.float32)
-        glyphs.append(Glyph((x0, y0, x1, y1), crop, gap is not None and gap > threshold, part.mark, part.cut_from))
+        glyphs.append(Glyph((x0, y0, x1, y1), crop, gap is not None and gap > threshold, part.mark, part.cut_from, part.joined))
     return glyphs

@@ -333,9 +333,10 @@ class Recognizer:
         """Pieces of ink that may hold touching characters, read whole by the ``touching`` line model.
 
         A piece is the run of glyphs the segmenter cut from one piece of ink, or the one glyph it
-        considered cutting and kept whole (``Glyph.cut_from``), or a glyph this model reads with a
-        confidence below ``uncertain_below`` (a narrow 1 touching a 6 is no wider than one digit,
-        and reads as neither). Returns {(line, first glyph): (glyphs in the run, characters read)}
+        considered cutting and kept whole (``Glyph.cut_from``), or a glyph it joined from pieces of
+        ink (``Glyph.joined``: a 4 and a 1 that touch read as one sure "4"), or a glyph this model
+        reads with a confidence below ``uncertain_below`` (a narrow 1 touching a 6 is no wider than
+        one digit, and reads as neither). Returns {(line, first glyph): (glyphs in the run, characters read)}
         for the pieces the line model reads as two characters or more, and, for a piece of one
         glyph, reads more surely than this model did (``LINE_OVER_CHARACTER``). Elsewhere this
         model's answer stays: it reads a character alone better (the line model reads some thin
@@ -354,7 +355,7 @@ class Recognizer:
                     while end < len(line) and line[end].cut_from == glyph.cut_from:
                         end += 1
                     runs.append((line_index, index, end - index))
-                elif prediction is not None and prediction.confidence < self.uncertain_below:
+                elif prediction is not None and (prediction.confidence < self.uncertain_below or glyph.joined):
                     runs.append((line_index, index, 1))
                 index = end
         if not runs:
