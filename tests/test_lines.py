@@ -354,6 +354,33 @@ def test_word_gaps_the_segmenter_measured_become_spaces_next_to_digits():
     assert "".join(c for c, *_ in with_word_gaps(mixed, [(12, 58)])) == "a 1"
 
 
+@pytest.mark.parametrize("spaces", [1, 2, 3])
+def test_the_shipped_line_model_spaces_printed_words_the_ink_shows_apart(spaces):
+    """It ran printed words together, the wider their gaps the more ("thecatsatonthemat" at three spaces,
+    gaps of two letters' heights): a word gap measured in the ink now makes a space likelier."""
+    from PIL import ImageFont
+
+    image = Image.new("L", (1400, 100), 255)
+    font = ImageFont.truetype(str(matplotlib_fonts() / "DejaVuSans.ttf"), 48)
+    ImageDraw.Draw(image).text((20, 20), (" " * spaces).join("the cat sat on the mat".split()), font=font, fill=0)
+    assert LineReader.load("lines").read(image, only="letters").text == "the cat sat on the mat"
+
+
+def test_a_space_is_made_likelier_only_in_the_columns_of_a_word_gap():
+    reader = LineReader.load("lines")
+    space = reader.labels.index(" ") + 1
+    log_probs = np.log(np.full((40, len(reader.labels) + 1), 0.01))
+    log_probs[:, 0] = np.log(1 - 0.01 * len(reader.labels))  # sure of the blank everywhere
+    # ink columns 30-50 at scale 1, first inked column 0: model columns (30 + MARGIN) / 2 .. (50 + MARGIN) / 2
+    spaced = reader._spaced(log_probs, [(30, 50)], 1.0, 0)
+    inside = ((2 * np.arange(40) + 1 - MARGIN >= 30) & (2 * np.arange(40) + 1 - MARGIN < 50))
+    assert inside.sum() == 10
+    assert np.allclose(np.exp(spaced).sum(axis=1), 1.0)  # still a distribution per column
+    ratio = np.exp(spaced[:, space] - spaced[:, 0]) / np.exp(log_probs[:, space] - log_probs[:, 0])
+    assert np.allclose(ratio[inside], 10.0) and np.allclose(ratio[~inside], 1.0)
+    assert reader._spaced(log_probs, [], 1.0, 0) is log_probs
+
+
 def test_the_shipped_line_model_keeps_the_gap_in_a_phone_number():
     """It learned spaces between words of letters only; the segmenter's gap puts the space in."""
     sample = Path(__file__).resolve().parents[1] / "samples" / "text" / "phone-0612-334.png"

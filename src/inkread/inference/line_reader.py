@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 REACH = 0.9  # a long line is read in pieces this share of MAX_ASPECT wide at most: the glyphs' boxes
              # measure the piece a little differently from normalize_line's ink box
 LINE_BATCH = 16  # lines per ONNX Runtime run; sorted by width first, so little of each run is padding
+# Where the segmenter measured a word gap in the ink, a space is taken as this many times likelier than
+# the model says: it hears its training lines' spacing, and ran "the cat sat" together with gaps of two
+# letters' heights, though it gave a space 10-43% there (and under 3% in the gaps inside words).
+SPACE_IN_WORD_GAP = 10.0
 
 
 class Read(NamedTuple):
@@ -101,23 +105,27 @@ class LineReader:
         # ink still too flat for it once cut to reach (a stroke across the page, a rule left in dashes:
         # within_reach keeps writing far below the limit).
         worded = [k for k, (_, glyphs) in enumerate(pieces) if any(g.mark is None for g in glyphs) and not too_long(lines[k][0])]
-        reads = dict(zip(worded, self.read_lines([lines[k][0] for k in worded], only, top_k, lexicon)))
+        # the segmenter's word gaps in each piece, in columns of its ink map
+        gaps = [[(before.box[2] - x0, after.box[0] - x0) for before, after in zip(glyphs, glyphs[1:]) if after.space_before]
+                for (_, (x0, _, _, _)), (_, glyphs) in zip(lines, pieces)]
+        reads = dict(zip(worded, self.read_lines([lines[k][0] for k in worded], only, top_k, lexicon, [gaps[k] for k in worded])))
         characters: list[CharacterResult] = []
         for k, ((own, (x0, y0, _, _)), (number, glyphs)) in enumerate(zip(lines, pieces)):
             marks = [(g.mark, g.box[0] - x0, g.box[2] - x0) for g in glyphs if g.mark]
             read = with_marks(reads.get(k, []), marks)
-            read = with_word_gaps(read, [(before.box[2] - x0, after.box[0] - x0)
-                                         for before, after in zip(glyphs, glyphs[1:]) if after.space_before])
+            read = with_word_gaps(read, gaps[k])
             continued = k > 0 and pieces[k - 1][0] == number  # a piece after the first of its line
             characters += line_characters(read, own, (x0, y0), scale, number, space_before=continued and glyphs[0].space_before)
         return ReadResult.of(characters, ink_found=bool(found))
 
     def read_lines(self, inks: Sequence[np.ndarray], only: str | None = None, top_k: int = 1,
-                   lexicon: "Lexicon | None" = None) -> list[list[Read]]:
+                   lexicon: "Lexicon | None" = None, word_gaps: Sequence[Sequence[tuple[int, int]]] | None = None) -> list[list[Read]]:
         """Read ink maps that hold one line each: a ``Read`` per character read, with its ``top_k`` ranking.
 
         ``left``/``right`` are columns of that ink map; spaces between words come as " ".
-        With a loaded ``lexicon``, words are looked up in it (see ``read``).
+        With a loaded ``lexicon``, words are looked up in it (see ``read``). ``word_gaps``: per ink map,
+        the (left, right) columns of the word gaps measured in its ink, where a space is likelier
+        (``SPACE_IN_WORD_GAP``).
         """
         prepared = [_normalized_with_geometry(ink) for ink in inks]
         order = sorted(range(len(prepared)), key=lambda i: prepared[i][0].shape[1])
@@ -126,11 +134,31 @@ class LineReader:
             chunk = order[start:start + LINE_BATCH]
             for i, log_probs in zip(chunk, self._run([prepared[i][0] for i in chunk])):
                 line, line_scale, first_column = prepared[i]
-                read[i] = self._decode(log_probs[:line.shape[1] // 2], only, line_scale, first_column, top_k, lexicon)
+                log_probs = log_probs[:line.shape[1] // 2]
+                if word_gaps is not None and word_gaps[i]:
+                    log_probs = self._spaced(log_probs, word_gaps[i], line_scale, first_column)
+                read[i] = self._decode(log_probs, only, line_scale, first_column, top_k, lexicon)
         return [read[i] for i in range(len(prepared))]
 
     def _run(self, lines: list[np.ndarray]) -> np.ndarray:
         return self.session.run(None, {self.input_name: pad_lines(lines)})[0]
+
+    def _spaced(self, log_probs: np.ndarray, gaps: Sequence[tuple[int, int]], scale: float, first_column: int) -> np.ndarray:
+        """``log_probs`` with the space ``SPACE_IN_WORD_GAP`` times likelier in the columns of ``gaps`` (ink map
+        columns), each such column's probabilities renormalized."""
+        if " " not in self.labels:
+            return log_probs
+        # a model column covers 2 normalized pixels; ink column x is normalized column MARGIN + (x - first) * scale
+        centres = (2 * np.arange(len(log_probs)) + 1 - MARGIN) / scale + first_column
+        inside = np.zeros(len(log_probs), dtype=bool)
+        for left, right in gaps:
+            inside |= (centres >= left) & (centres < right)
+        if not inside.any():
+            return log_probs
+        spaced = log_probs.copy()
+        spaced[inside, self.labels.index(" ") + 1] += np.log(SPACE_IN_WORD_GAP)
+        spaced[inside] -= np.logaddexp.reduce(spaced[inside], axis=1, keepdims=True)
+        return spaced
 
     def _decode(self, log_probs: np.ndarray, only: str | None, scale: float, first_column: int, top_k: int = 1,
                 lexicon: "Lexicon | None" = None) -> list[Read]:
@@ -299,8 +327,9 @@ def with_word_gaps(read: list[Read], gaps: list[tuple[int, int]]) -> list[Read]:
     segmenter finds word gaps by measuring the ink (``imaging.segment``: wider than half a
     character's height and than the line's usual gap), so each of its gaps with characters read on
     both sides, no space read inside it, and a digit or a mark on either side gets one. Between two
-    letters the model's judgement stays: joined-up words have gaps between their strokes that the
-    segmenter takes for word gaps (11 of 206 UNIPEN words got a space inside when it was asked).
+    letters the model's judgement stays (``read_lines`` made a space likelier there: ``SPACE_IN_WORD_GAP``):
+    joined-up words have gaps between their strokes that the segmenter takes for word gaps (11 of 206
+    UNIPEN words got a space inside when it was asked).
     """
     out = list(read)
     for left, right in gaps:
