@@ -627,3 +627,27 @@ def test_drawings_on_a_transparent_canvas_hash_apart(tmp_path):
         image.save(paths[-1])
     _, digests = preprocess_files(paths, "mnist")
     assert len({bytes(row) for row in digests}) == 3
+
+
+@pytest.mark.parametrize("style", ["r", "all", "label_last"])
+def test_csv_quoted_fields_are_read_without_their_quotes(tmp_path, capsys, style):
+    """R's write.csv quotes the header and the labels; Excel's "quote all" every field: "0" is the label 0."""
+    labels, pixels, _ = _csv_rows(20)
+    names = [f"pixel{i}" for i in range(784)]
+    quote = lambda value: f'"{value}"'  # noqa: E731
+    if style == "label_last":
+        lines = [",".join(map(quote, names + ["label"]))]
+        lines += [",".join([*map(str, row), quote(label)]) for label, row in zip(labels, pixels)]
+    else:
+        pixel = quote if style == "all" else str
+        lines = [",".join(map(quote, ["label", *names]))]
+        lines += [",".join([quote(label), *map(pixel, row)]) for label, row in zip(labels, pixels)]
+    path = tmp_path / "quoted.csv"
+    path.write_text("\n".join(lines) + "\n")
+    splits = load_dataset(f"csv:{path}", seed=0)
+    assert splits.labels == DIGITS and splits.source["header"] is True
+    assert capsys.readouterr().err == ""  # the header's "label" is found: no warning of a label column taken
+    images = np.concatenate([splits.train.images, splits.val.images, splits.test.images])
+    targets = np.concatenate([splits.train.targets, splits.val.targets, splits.test.targets])
+    assert {image.tobytes(): target for image, target in zip(images, targets)} == \
+        {row.astype(np.uint8).tobytes(): label for row, label in zip(pixels, labels)}

@@ -6,12 +6,14 @@ pandas users often save them (scaled to 0..255 when every pixel of the file lies
 The label column holds the character (a digit for Kaggle MNIST). A header line is optional; with
 one, the column named label (or labels, class, target, y) is the label column wherever it is
 (``pixel0,...,pixel783,label`` too), else the first column is, with a warning (refused if the
-first column is named as a pixel: ``pixel0,...,digit,...`` would read pixels as labels). The rows are split
+first column is named as a pixel: ``pixel0,...,digit,...`` would read pixels as labels). Quoted fields (``"0"``, as R's write.csv
+and Excel's "quote all" save them) are read without their quotes. The rows are split
 train/val/test 80/10/10 by their pixels and the seed.
 """
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 
@@ -93,7 +95,15 @@ def _label_column(path: Path, header: str | None) -> int:
 
 def _names(line: str) -> list[str]:
     """The fields of a (header) line, stripped and lower-case, as column names are compared."""
-    return [field.strip().lower() for field in line.split(",")]
+    return [field.strip().lower() for field in _fields(line)]
+
+
+def _fields(line: str) -> list[str]:
+    """The fields of a line, their quotes removed: R's write.csv quotes the header and the labels ("0"),
+    Excel's "quote all" every field."""
+    if '"' not in line:
+        return line.split(",")  # the csv module is only needed for quotes, and is slower
+    return next(csv.reader([line], skipinitialspace=True), [""])
 
 
 def _no_labels(path: Path, why: str) -> str:
@@ -115,7 +125,7 @@ def _parse_rows(path: Path, rows: list[tuple[int, str]], label_column: int,
         for dtype in (np.int64, np.float64):
             try:
                 values = np.loadtxt((line for _, line in rows), delimiter=",", dtype=dtype, usecols=pixel_columns,
-                                    ndmin=2)
+                                    ndmin=2, quotechar='"')
                 break
             except ValueError:
                 pass  # decimals: parsed as such next; anything else: found and reported below
@@ -132,11 +142,10 @@ def _parse_rows(path: Path, rows: list[tuple[int, str]], label_column: int,
 
 def _field(line: str, column: int) -> str:
     """Field ``column`` of a line of PIXELS + 1 fields, without splitting it all when it is the first or last."""
-    if column == 0:
-        return line.split(",", 1)[0].strip()
-    if column == PIXELS:
-        return line.rsplit(",", 1)[1].strip()
-    return line.split(",")[column].strip()
+    piece = line.split(",", 1)[0] if column == 0 else line.rsplit(",", 1)[1] if column == PIXELS else None
+    if piece is None or piece.count('"') % 2:  # an odd quote: the comma cut a quoted field ("a,b"), parse it all
+        return _fields(line)[column].strip()
+    return _fields(piece)[0].strip()
 
 
 def _parse_slowly(path: Path, rows: list[tuple[int, str]], label_column: int,
@@ -144,7 +153,7 @@ def _parse_slowly(path: Path, rows: list[tuple[int, str]], label_column: int,
     """Labels and float pixels, row by row: the first bad row raises ``DatasetError`` saying what is wrong."""
     found, values = [], np.empty((len(rows), PIXELS), np.float64)
     for row, (number, line) in enumerate(rows):
-        fields = [field.strip() for field in line.split(",")]
+        fields = [field.strip() for field in _fields(line)]
         if len(fields) == PIXELS and all(other.count(",") == PIXELS - 1 for _, other in rows):  # no line has a label
             raise DatasetError(_no_labels(path, f"line {number} has {PIXELS} values, one per pixel"))
         if len(fields) != PIXELS + 1:
