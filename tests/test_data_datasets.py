@@ -651,3 +651,24 @@ def test_csv_quoted_fields_are_read_without_their_quotes(tmp_path, capsys, style
     targets = np.concatenate([splits.train.targets, splits.val.targets, splits.test.targets])
     assert {image.tobytes(): target for image, target in zip(images, targets)} == \
         {row.astype(np.uint8).tobytes(): label for row, label in zip(pixels, labels)}
+
+
+def test_csv_0_to_1_pixels_with_round_off_above_1_are_scaled_and_mixed_scales_refused(tmp_path):
+    labels, pixels, _ = _csv_rows(20)
+    path = tmp_path / "unit.csv"
+
+    def write(values) -> None:
+        path.write_text("\n".join(",".join([str(label), *values[n]]) for n, label in enumerate(labels)))
+
+    unit = [[f"{value / 255:.6f}" for value in row] for row in pixels]
+    unit[2][5] = "1.0000001"  # float32 round-off of a pixel normalized by 255
+    write(unit)
+    splits = load_dataset(f"csv:{path}", val_fraction=0.0)
+    assert splits.source["pixels"] == "0-1, scaled to 0-255"
+    assert np.concatenate([splits.train.images, splits.test.images]).mean() > 100  # not near-blank
+    mixed = [[str(value) for value in row] for row in pixels]
+    mixed[3] = unit[3]  # one line saved 0..1 in a 0..255 file: it would be trained on as blank
+    write(mixed)
+    with pytest.raises(DatasetError, match=r"unit.csv mixes pixel scales: line 4 lies within 0..1, other lines reach 255: "
+                                           r"save every line on one scale, 0..255 or 0..1$"):
+        load_dataset(f"csv:{path}")

@@ -2,7 +2,8 @@
 
 The pixels are already 28x28 MNIST-style images (row-major, upright, ink high), so they are used
 as they are, without preprocessing: numbers 0..255 (decimals are rounded), or 0..1 as numpy and
-pandas users often save them (scaled to 0..255 when every pixel of the file lies within 0..1).
+pandas users often save them (scaled to 0..255 when every pixel of the file lies within 0..1, round-off above 1 allowed;
+a file mixing lines of both scales is refused).
 The label column holds the character (a digit for Kaggle MNIST). A header line is optional; with
 one, the column named label (or labels, class, target, y) is the label column wherever it is
 (``pixel0,...,pixel783,label`` too), else the first column is, with a warning (refused if the
@@ -131,13 +132,29 @@ def _parse_rows(path: Path, rows: list[tuple[int, str]], label_column: int,
                 pass  # decimals: parsed as such next; anything else: found and reported below
     if values is None or not all(found) or not np.isfinite(values).all() or values.min() < 0 or values.max() > 255:
         found, values = _parse_slowly(path, rows, label_column, header)
-    # A file within 0..1 is 0..1 floats (or 0/1 binarized images): as 0..255 values it would be black.
-    scaled = bool(0 < values.max() <= 1)
+    scaled = _unit_scale(path, rows, values)
     if scaled:
-        values = values * 255.0
+        values = np.minimum(values * 255.0, 255.0)
     if values.dtype.kind == "f":
         values = np.rint(values)
     return found, values.astype(np.uint8), scaled
+
+
+# How far above 1 a 0..1 pixel may lie: float32 round-off (1.0000001) of images normalized by 255.
+_ROUND_OFF = 1e-3
+
+
+def _unit_scale(path: Path, rows: list[tuple[int, str]], values: np.ndarray) -> bool:
+    """Whether the pixels are 0..1 (floats, or 0/1 binarized images), to be scaled: as 0..255 values they
+    would be black. Lines on both scales are refused: either kind would be trained on as near-blank."""
+    row_max = values.max(axis=1)
+    unit = (row_max > 0) & (row_max <= 1 + _ROUND_OFF)  # blank lines are blank on either scale
+    if not unit.any() or unit.sum() == np.count_nonzero(row_max):
+        return bool(unit.any())
+    lines = [str(rows[row][0]) for row in np.flatnonzero(unit)]
+    raise DatasetError(f"{path} mixes pixel scales: {'line' if len(lines) == 1 else 'lines'} {', '.join(lines[:5])}"
+                       f"{' ...' if len(lines) > 5 else ''} {'lies' if len(lines) == 1 else 'lie'} within 0..1, other lines reach {row_max.max():g}: "
+                       "save every line on one scale, 0..255 or 0..1")
 
 
 def _field(line: str, column: int) -> str:
