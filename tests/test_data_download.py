@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import functools
 import gzip
 import hashlib
 import io
 import os
+import re
 import socket
 import threading
 import zipfile
@@ -20,7 +22,7 @@ from inkread.cli import main
 from inkread.data import download, fetch, load_dataset
 from inkread.data.download import BASE_URL_ENV, GROUPS, REGISTRY, locate, read_checked
 from inkread.data.idx import encode_idx
-from inkread.errors import DatasetError
+from inkread.errors import DatasetError, DiskFullError
 
 LABELS_NAME = "t10k-labels-idx1-ubyte.gz"
 
@@ -216,3 +218,27 @@ def test_a_malformed_url_is_a_failed_url_and_the_next_one_is_tried(server, tmp_p
                                                                    content_hash=f"md5:{hashlib.md5(content).hexdigest()}"))
     path = locate(LABELS_NAME, tmp_path / "data")
     np.testing.assert_array_equal(read_checked(path), np.arange(10))
+
+
+def test_a_full_disk_says_to_free_space_not_to_delete_the_archive(server, tmp_path, monkeypatch):
+    """ENOSPC while a file is taken out of a good gzip.zip blamed the archive ("delete it"); during a
+    download it was one more URL failing, with no word of the disk."""
+    data = _fake_emnist_zip(np.zeros((2, 28, 28), np.uint8), np.zeros(2, np.uint8))
+    _pin_archive(monkeypatch, data)
+    data_dir = tmp_path / "data"
+    (data_dir / "emnist").mkdir(parents=True)
+    (data_dir / "emnist" / "gzip.zip").write_bytes(data)
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(download.shutil, "copyfileobj", full)
+    name = "emnist-digits-test-labels-idx1-ubyte.gz"
+    with pytest.raises(DiskFullError, match=rf"^disk full while writing {re.escape(str(data_dir / 'emnist' / name))}: "
+                                            r"free some space and run again$"):
+        locate(name, data_dir)
+    assert (data_dir / "emnist" / "gzip.zip").read_bytes() == data and _leftovers(data_dir / "emnist") == ["gzip.zip"]
+    monkeypatch.setattr("pooch.retrieve", full)  # as pooch's write of a downloaded chunk fails
+    with pytest.raises(DiskFullError, match=rf"^disk full while writing {re.escape(str(data_dir / 'mnist' / LABELS_NAME))}: "
+                                            r"free some space and run again$"):
+        locate(LABELS_NAME, data_dir)

@@ -75,10 +75,24 @@ def _new_temp_file(path: Path) -> str:
     return tmp_name
 
 
+def disk_full(error: BaseException) -> bool:
+    """Whether ``error``, or one it was raised from (a library may wrap it), is a full disk."""
+    while error is not None:
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def disk_full_error(path: str | os.PathLike) -> DiskFullError:
+    """The one-line error for a disk that filled up while ``path`` was written: free some space and run again."""
+    return DiskFullError(f"disk full while writing {path}: free some space and run again")
+
+
 def _write_error(path: str | os.PathLike, error: OSError) -> InkreadError:
     """A one-line error for an ``OSError`` met while writing ``path``, saying what to do."""
     if error.errno == errno.ENOSPC:
-        return DiskFullError(f"disk full while writing {path}: free some space and run again")
+        return disk_full_error(path)
     if error.errno in (errno.EEXIST, errno.ENOTDIR):
         return InkreadError(f"cannot write {path}: a file stands where a folder is needed ({error.filename}): "
                             "choose another output folder")

@@ -32,7 +32,7 @@ import numpy as np
 from inkread.errors import DatasetError, first_line, option
 from inkread.data.idx import IMAGES_MAGIC, LABELS_MAGIC, REDOWNLOAD_HINT, content_hash, parse_idx, read_idx_bytes
 from inkread.data.mapping import SPLITS, mapping_name, read_mapping
-from inkread.files import current_umask, default_data_dir
+from inkread.files import current_umask, default_data_dir, disk_full, disk_full_error
 
 BASE_URL_ENV = "INKREAD_DOWNLOAD_BASE_URL"
 # (connect, read) for requests: a server that accepts but stalls fails in 30 s, not minutes per mirror
@@ -267,6 +267,8 @@ def _retrieve(name: str, urls: tuple[str, ...], known_hash: str | None, target: 
             fetched = Path(pooch.retrieve(url, known_hash=None, fname=f"{name}.part", path=staging,
                                           downloader=downloader))
         except Exception as error:  # requests/OS errors vary by platform; all mean "this URL failed"
+            if disk_full(error):  # ... but a full disk: the next URL would fill it too
+                raise disk_full_error(staging.parent / name) from None
             errors.append(f"{url}: {_why_it_failed(error)}")
             continue
         if known_hash:
@@ -319,6 +321,8 @@ def _extract(archive: Path, entry: RemoteFile, staging: Path) -> Path:
     except KeyError:
         raise DatasetError(f"{archive} has no {member}: delete it and run again to re-download it") from None
     except (zipfile.BadZipFile, OSError, EOFError) as error:
+        if disk_full(error):  # the archive is good: only the file taken out of it did not fit
+            raise disk_full_error(staging.parent / entry.name) from None
         raise DatasetError(f"{archive} is not a valid zip file ({error}): delete it and run again to re-download it") from None
     return target
 
