@@ -309,7 +309,9 @@ def test_real_canvas_folder(shared_datasets):
 
 def _csv_rows(n=20):
     rng = np.random.default_rng(0)
-    pixels = rng.integers(0, 256, size=(n, 784))
+    pixels = rng.integers(0, 256, size=(n, 28, 28))
+    pixels[:, :3], pixels[:, -3:], pixels[:, :, :3], pixels[:, :, -3:] = 0, 0, 0, 0  # a black border, as MNIST's
+    pixels = pixels.reshape(n, 784)
     labels = np.arange(n) % 10
     return labels, pixels, [",".join(map(str, [label, *row])) for label, row in zip(labels, pixels)]
 
@@ -665,10 +667,23 @@ def test_csv_0_to_1_pixels_with_round_off_above_1_are_scaled_and_mixed_scales_re
     write(unit)
     splits = load_dataset(f"csv:{path}", val_fraction=0.0)
     assert splits.source["pixels"] == "0-1, scaled to 0-255"
-    assert np.concatenate([splits.train.images, splits.test.images]).mean() > 100  # not near-blank
+    expected = pixels.astype(np.uint8)
+    expected[2, 5] = 255
+    assert {image.tobytes() for image in np.concatenate([splits.train.images, splits.test.images])} == \
+        {row.tobytes() for row in expected}  # as saved, not near-blank
     mixed = [[str(value) for value in row] for row in pixels]
     mixed[3] = unit[3]  # one line saved 0..1 in a 0..255 file: it would be trained on as blank
     write(mixed)
     with pytest.raises(DatasetError, match=r"unit.csv mixes pixel scales: line 4 lies within 0..1, other lines reach 255: "
                                            r"save every line on one scale, 0..255 or 0..1$"):
         load_dataset(f"csv:{path}")
+
+
+def test_csv_images_of_dark_ink_on_a_light_background_are_warned_about(tmp_path, capsys):
+    labels, pixels, _ = _csv_rows(20)
+    pixels[[4, 9]] = 255 - pixels[[4, 9]]  # two images saved inverted
+    path = tmp_path / "inverted.csv"
+    path.write_text("\n".join(",".join(map(str, [label, *row])) for label, row in zip(labels, pixels)))
+    load_dataset(f"csv:{path}")
+    assert _warnings(capsys) == [f"inkread: warning: {path}: 2 of 20 images are dark ink on a light background (line 5, 10): "
+                                 "the model expects light ink on black, as MNIST's; save 255 - pixel for them"]

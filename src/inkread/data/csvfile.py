@@ -42,6 +42,7 @@ def load_csv(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str | 
     if not rows:
         raise DatasetError(f"{path} has no data rows: expected lines of {_LAYOUT}")
     found, pixels, scaled = _parse_rows(path, rows, label_column, header)
+    _warn_inverted(path, rows, pixels)
     label_set, targets, merged = index_labels(found, labels, path)
     # each row's line number in the file: a report names the rows misread (a mislabeled row is found so)
     images = ImageSet(pixels.reshape(-1, 28, 28), targets, np.array([f"line {number}" for number, _ in rows], dtype=object))
@@ -52,6 +53,19 @@ def load_csv(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str | 
                                  "split_by": split_by, **({"label_column": label_column} if label_column else {}),
                                  **({"pixels": "0-1, scaled to 0-255"} if scaled else {}),
                                  **({"merged_classes": merged} if merged else {})})  # reports say so
+
+
+def _warn_inverted(path: Path, rows: list[tuple[int, str]], pixels: np.ndarray) -> None:
+    """Warn of images of dark ink on a light background: they are used as they are, not preprocessed, and
+    a model taught on them reads MNIST-style (light ink on black) images, and real ones, worse."""
+    images = pixels.reshape(-1, 28, 28)
+    ring = np.concatenate([images[:, :2].reshape(len(images), -1), images[:, -2:].reshape(len(images), -1),
+                           images[:, 2:-2, :2].reshape(len(images), -1), images[:, 2:-2, -2:].reshape(len(images), -1)], axis=1)
+    light = np.flatnonzero(ring.mean(axis=1) > 128)  # the border is background: light there is a light background
+    if light.size:
+        lines = ", ".join(str(rows[row][0]) for row in light[:3]) + (" ..." if light.size > 3 else "")
+        warn(f"{path}: {light.size:,} of {len(images):,} images are dark ink on a light background (line {lines}): "
+             "the model expects light ink on black, as MNIST's; save 255 - pixel for them")
 
 
 def _read_lines(path: Path) -> list[str]:
