@@ -242,3 +242,17 @@ def test_a_full_disk_says_to_free_space_not_to_delete_the_archive(server, tmp_pa
     with pytest.raises(DiskFullError, match=rf"^disk full while writing {re.escape(str(data_dir / 'mnist' / LABELS_NAME))}: "
                                             r"free some space and run again$"):
         locate(LABELS_NAME, data_dir)
+
+
+def test_a_folder_where_a_file_belongs_is_named_before_any_download(server, tmp_path):
+    (tmp_path / "data" / "mnist" / LABELS_NAME).mkdir(parents=True)
+    with pytest.raises(DatasetError, match=rf"^{re.escape(str(tmp_path / 'data' / 'mnist' / LABELS_NAME))} is a folder: "
+                                           "remove it, and run again"):
+        locate(LABELS_NAME, tmp_path / "data")  # the server has no such file: a download would say HTTP 404
+
+
+def test_a_malformed_base_url_is_refused_in_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(BASE_URL_ENV, "http://[::1")
+    assert main(["data", "fetch", "mnist", "--data-dir", str(tmp_path / "d")]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and f"{BASE_URL_ENV} 'http://[::1' is not an http:// or https:// address" in error

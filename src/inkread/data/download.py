@@ -141,6 +141,8 @@ def locate(name: str, data_dir: str | os.PathLike | None = None, *, base_url: st
     for candidate in (folder / name, folder / name.removesuffix(".gz")):
         if candidate.is_file():
             return candidate
+        if candidate.is_dir():  # said now: the download would fail only at its end, on renaming over it
+            raise DatasetError(f"{candidate} is a folder: remove it, and run again to get the file {name}")
     return _download(entry, folder, base_url)
 
 
@@ -181,8 +183,11 @@ def _base_urls(entry_name: str, urls: tuple[str, ...], base_url: str | None) -> 
     base, source = (base_url, "base_url") if base_url else (os.environ.get(BASE_URL_ENV), BASE_URL_ENV)
     if not base:
         return urls
-    parts = urlsplit(base)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(base)
+    except ValueError:  # 'http://[::1': an unclosed IPv6 bracket
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
         raise DatasetError(f"{source} {base!r} is not an http:// or https:// address: give a mirror's URL such as "
                            f"http://localhost:8000/ (files already on this machine: use {option('data_dir')} instead)")
     return (f"{base.rstrip('/')}/{entry_name}",)
