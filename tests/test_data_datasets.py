@@ -687,3 +687,23 @@ def test_csv_images_of_dark_ink_on_a_light_background_are_warned_about(tmp_path,
     load_dataset(f"csv:{path}")
     assert _warnings(capsys) == [f"inkread: warning: {path}: 2 of 20 images are dark ink on a light background (line 5, 10): "
                                  "the model expects light ink on black, as MNIST's; save 255 - pixel for them"]
+
+
+def test_labels_csv_naming_images_by_absolute_paths_leaves_none_out(tmp_path, capsys, monkeypatch):
+    """Each was said to be 'not listed in labels.csv and left out' while it was used (the folder given by a
+    relative path): the paths were compared as written."""
+    root = tmp_path / "abs"
+    _labelled_folder(root, "file,label", names=str(root / "img" / "{}.png"))
+    monkeypatch.chdir(tmp_path)
+    assert sum(load_dataset("folder:abs", val_fraction=0.25).counts().values()) == 4
+    assert _warnings(capsys) == []
+
+
+def test_labels_csv_names_match_files_named_in_another_unicode_form(tmp_path):
+    """macOS may store "café" decomposed (NFD); a labels.csv typed by hand holds it composed (NFC)."""
+    root = tmp_path / "nfd"
+    _labelled_folder(root, "file,label", names="img/caf\u00e9-{}.png")
+    for n in range(4):
+        (root / "img" / f"{n}.png").rename(root / "img" / f"cafe\u0301-{n}.png")
+    splits = load_dataset(f"folder:{root}", val_fraction=0.25)
+    assert sum(splits.counts().values()) == 4 and splits.labels == ("0", "1")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -159,7 +160,7 @@ def _read_labels_csv(path: Path) -> list[tuple[Path, str]]:
         raise DatasetError(f"cannot read {path} line {reader.line_num} ({error}): fix the quoting of that line") from None
     if not items:
         raise DatasetError(f"{path} has a header line but no rows: add a file,label line per image")
-    _warn_unlisted(path, {os.path.normpath(image) for image, _ in items})
+    _warn_unlisted(path, {image.resolve() for image, _ in items})  # resolved: a name listed as an absolute path too
     return items
 
 
@@ -179,7 +180,7 @@ def _listed_images(path: Path, reader) -> list[tuple[Path, str]]:
     """The (image, label) rows after the header, each checked: both filled in, the file there, one label per image."""
     columns = _column_names(next(reader), None)
     file_column, label_column = columns.index("file"), columns.index("label")
-    items, seen, repeated = [], {}, []
+    items, seen, repeated, by_nfc = [], {}, [], None
     for row in reader:
         if not any(cell.strip() for cell in row):
             continue  # a blank line, as spreadsheets leave at the end
@@ -190,6 +191,9 @@ def _listed_images(path: Path, reader) -> list[tuple[Path, str]]:
         image = path.parent / file
         if not image.is_file() and "\\" in file:
             image = path.parent / file.replace("\\", "/")
+        if not image.is_file():
+            by_nfc = _files_by_nfc(path.parent) if by_nfc is None else by_nfc
+            image = by_nfc.get(_nfc_name(image, path.parent), image)
         if not image.is_file():
             raise DatasetError(f"{path} line {line} names {file}, which is not in {path.parent}: "
                                "fix the name or remove the line")
@@ -209,7 +213,18 @@ def _listed_images(path: Path, reader) -> list[tuple[Path, str]]:
     return items
 
 
-def _warn_unlisted(path: Path, listed: set[str]) -> None:
+def _files_by_nfc(folder: Path) -> dict[str, Path]:
+    """The files below ``folder`` by their names relative to it in Unicode's NFC: macOS may write a name
+    decomposed ("e" + an accent, NFD) where a labels.csv typed by hand holds "é" (NFC)."""
+    return {_nfc_name(file, folder): file for file in folder.rglob("*") if file.is_file()}
+
+
+def _nfc_name(file: Path, folder: Path) -> str:
+    """``file``'s name relative to ``folder``, in Unicode's NFC."""
+    return unicodedata.normalize("NFC", Path(os.path.relpath(file, folder)).as_posix())
+
+
+def _warn_unlisted(path: Path, listed: set[Path]) -> None:
     """Warn of images beside the labels.csv that it does not list: they are not used, and a user who
     added files and forgot the CSV would otherwise never know."""
     from inkread.imaging.decode import is_image_name
@@ -221,7 +236,7 @@ def _warn_unlisted(path: Path, listed: set[str]) -> None:
 
     unlisted = sorted(str(image.relative_to(path.parent)) for image in path.parent.rglob("*")
                       if is_image_name(image) and image.is_file() and not other_files(image.parent)
-                      and os.path.normpath(image) not in listed)
+                      and image.resolve() not in listed)
     if unlisted:
         warn(f"{plural(len(unlisted), 'image', 'images')} in {path.parent} "
              f"{'are' if len(unlisted) != 1 else 'is'} not listed in {path.name} and left out ({first_few(unlisted, 3)}): "
