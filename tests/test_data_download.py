@@ -12,6 +12,7 @@ import os
 import re
 import socket
 import threading
+import time
 import zipfile
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
@@ -256,3 +257,34 @@ def test_a_malformed_base_url_is_refused_in_one_line(tmp_path, monkeypatch, caps
     assert main(["data", "fetch", "mnist", "--data-dir", str(tmp_path / "d")]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and f"{BASE_URL_ENV} 'http://[::1' is not an http:// or https:// address" in error
+
+
+def test_a_server_that_trickles_bytes_is_given_up_on(tmp_path, monkeypatch):
+    """One byte every 0.2 s never trips requests' read timeout (per read): the download never ended."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+
+    def trickle() -> None:
+        connection, _ = listener.accept()
+        connection.recv(4096)
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/gzip\r\nContent-Length: 100000\r\n\r\n")
+        try:
+            while True:
+                connection.sendall(b"\x1f")
+                time.sleep(0.2)
+        except OSError:  # the client gave up
+            connection.close()
+
+    threading.Thread(target=trickle, daemon=True).start()
+    monkeypatch.setenv(BASE_URL_ENV, f"http://127.0.0.1:{listener.getsockname()[1]}")
+    monkeypatch.setattr(download, "MIN_SPEED", (100, 0.5), raising=False)
+    data_dir = tmp_path / "data"
+    started = time.monotonic()
+    try:
+        with pytest.raises(DatasetError, match=rf"could not be downloaded \(http://127.0.0.1:\d+/{LABELS_NAME}: the server "
+                                               r"sent under 100 bytes in 0.5 s\)"):
+            locate(LABELS_NAME, data_dir)
+    finally:
+        listener.close()
+    assert time.monotonic() - started < 10 and not data_dir.exists()

@@ -32,11 +32,15 @@ import numpy as np
 from inkread.errors import DatasetError, first_line, option
 from inkread.data.idx import IMAGES_MAGIC, LABELS_MAGIC, REDOWNLOAD_HINT, content_hash, parse_idx, read_idx_bytes
 from inkread.data.mapping import SPLITS, mapping_name, read_mapping
+from inkread.data.watchdog import SpeedWatchdog
 from inkread.files import current_umask, default_data_dir, disk_full, disk_full_error
 
 BASE_URL_ENV = "INKREAD_DOWNLOAD_BASE_URL"
 # (connect, read) for requests: a server that accepts but stalls fails in 30 s, not minutes per mirror
 TIMEOUT_SECONDS = (15, 30)
+# (bytes, seconds): a download that gets fewer bytes in a window of that many seconds is abandoned. A server that
+# trickles bytes never trips the read timeout, which is per read; this floor (170 bytes/s) only catches that.
+MIN_SPEED = (10_000, 60)
 
 MNIST_URLS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/")
 
@@ -265,16 +269,20 @@ def _retrieve(name: str, urls: tuple[str, ...], known_hash: str | None, target: 
     pooch.get_logger().setLevel(logging.WARNING)  # else pooch logs every download and its hash at INFO level
     errors = []
     for url in _base_urls(name, urls, base_url):
-        downloader = pooch.HTTPDownloader(progressbar=sys.stderr.isatty(), timeout=TIMEOUT_SECONDS)
+        http = pooch.HTTPDownloader(progressbar=sys.stderr.isatty(), timeout=TIMEOUT_SECONDS)
+        watchdog = SpeedWatchdog(*MIN_SPEED)
         try:
             # The hash is checked below, not by pooch: its ValueError for a wrong hash is also what
             # requests raises for a malformed URL, which must only mean "this URL failed".
-            fetched = Path(pooch.retrieve(url, known_hash=None, fname=f"{name}.part", path=staging,
-                                          downloader=downloader))
+            with watchdog:
+                fetched = Path(pooch.retrieve(url, known_hash=None, fname=f"{name}.part", path=staging,
+                                              downloader=watchdog.downloader(http)))
         except Exception as error:  # requests/OS errors vary by platform; all mean "this URL failed"
             if disk_full(error):  # ... but a full disk: the next URL would fill it too
                 raise disk_full_error(staging.parent / name) from None
-            errors.append(f"{url}: {_why_it_failed(error)}")
+            why = (f"the server sent under {MIN_SPEED[0]:,} bytes in {MIN_SPEED[1]} s" if watchdog.too_slow
+                   else _why_it_failed(error))
+            errors.append(f"{url}: {why}")
             continue
         if known_hash:
             algorithm, expected = known_hash.split(":")
