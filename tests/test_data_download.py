@@ -11,6 +11,8 @@ import io
 import os
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 import zipfile
@@ -288,3 +290,19 @@ def test_a_server_that_trickles_bytes_is_given_up_on(tmp_path, monkeypatch):
     finally:
         listener.close()
     assert time.monotonic() - started < 10 and not data_dir.exists()
+
+
+def test_a_download_killed_midway_leaves_its_staging_folder_only_until_the_next(server, tmp_path, monkeypatch):
+    """SIGTERM or SIGKILL during a download left its hidden staging folder (and the part downloaded) for good."""
+    content = encode_idx(np.arange(10, dtype=np.uint8))
+    (server / LABELS_NAME).write_bytes(gzip.compress(content))
+    _pin(monkeypatch, LABELS_NAME, content)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    folder = tmp_path / "data" / "mnist"
+    abandoned = folder / f".download.{int(gone.stdout)}-abc123.staging"
+    abandoned.mkdir(parents=True)
+    (abandoned / "train-images-idx3-ubyte.gz.part").write_bytes(b"x" * 1000)
+    running = folder / f".download.{os.getpid()}-def456.staging"  # another download of this process, still going
+    running.mkdir()
+    locate(LABELS_NAME, tmp_path / "data")
+    assert _leftovers(folder) == sorted([running.name, LABELS_NAME])

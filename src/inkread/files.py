@@ -222,10 +222,7 @@ def staged_folder(target: str | os.PathLike, names: Collection[str]) -> Iterator
     check_replaceable(target, names)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        _remove_abandoned_staging(target)
-        # the process's id in the name: a folder left by one killed (kill -9, a crash) is known as abandoned
-        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}-", suffix=".staging"))
-        os.chmod(staging, 0o777 & ~current_umask())
+        staging = new_staging_folder(target)
     except OSError as error:
         raise _write_error(target, error) from error
     try:
@@ -243,6 +240,16 @@ def staged_folder(target: str | os.PathLike, names: Collection[str]) -> Iterator
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def new_staging_folder(target: Path) -> Path:
+    """A new hidden folder beside ``target`` to build it in, after removing those left for ``target`` by processes
+    no longer running. Raises ``OSError``."""
+    _remove_abandoned_staging(target)
+    # the process's id in the name: a folder left by one killed (kill -9, a crash) is known as abandoned
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}-", suffix=".staging"))
+    os.chmod(staging, 0o777 & ~current_umask())
+    return staging
 
 
 def _remove_abandoned_staging(target: Path) -> None:

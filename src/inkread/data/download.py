@@ -21,7 +21,6 @@ import os
 import shutil
 import stat
 import sys
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +32,7 @@ from inkread.errors import DatasetError, first_line, option
 from inkread.data.idx import IMAGES_MAGIC, LABELS_MAGIC, REDOWNLOAD_HINT, content_hash, parse_idx, read_idx_bytes
 from inkread.data.mapping import SPLITS, mapping_name, read_mapping
 from inkread.data.watchdog import SpeedWatchdog
-from inkread.files import current_umask, default_data_dir, disk_full, disk_full_error
+from inkread.files import current_umask, default_data_dir, disk_full, disk_full_error, new_staging_folder
 
 BASE_URL_ENV = "INKREAD_DOWNLOAD_BASE_URL"
 # (connect, read) for requests: a server that accepts but stalls fails in 30 s, not minutes per mirror
@@ -234,7 +233,8 @@ def _download(entry: RemoteFile, folder: Path, base_url: str | None) -> Path:
     created = [path for path in (folder, *folder.parents) if not path.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".download-", dir=folder))
+        # .download.<pid>-*.staging: one left by a killed download (SIGTERM, SIGKILL) is removed on the next
+        staging = new_staging_folder(folder / "download")
     except OSError as error:
         raise DatasetError(f"{entry.name} is not in {folder}, which is not writable ({error.strerror}): "
                            f"{_how_to_get(entry, folder, base_url, writable=False)}") from None
