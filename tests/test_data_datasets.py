@@ -707,3 +707,29 @@ def test_labels_csv_names_match_files_named_in_another_unicode_form(tmp_path):
         (root / "img" / f"{n}.png").rename(root / "img" / f"cafe\u0301-{n}.png")
     splits = load_dataset(f"folder:{root}", val_fraction=0.25)
     assert sum(splits.counts().values()) == 4 and splits.labels == ("0", "1")
+
+
+def test_other_files_in_class_folders_are_said_to_be_left_out(tmp_path, capsys):
+    """An iPhone's .HEIC photos and notes were skipped silently: a user would think them trained on."""
+    root = _class_folders(tmp_path / "mine", "147", per_class=3)
+    (root / "4" / "IMG_0001.HEIC").write_bytes(b"ftypheic")
+    (root / "7" / "notes.txt").write_text("to do")
+    (root / "7" / "Thumbs.db").write_bytes(b"litter")  # the operating system's, not the user's
+    (root / "1" / ".hidden").write_text("hidden")
+    _draw(root / "loose.png", 0, 30)
+    load_dataset(f"folder:{root}")
+    assert _warnings(capsys) == [
+        f"inkread: warning: 1 image at the top of {root} is left out ('loose.png'): only images in a class sub-folder "
+        "have a label; move them into theirs (e.g. 7/loose.png)",
+        f"inkread: warning: 2 files in the class folders of {root} are not an image and left out ('4/IMG_0001.HEIC', "
+        "'7/notes.txt'): save images as PNG or JPEG to use them"]
+
+
+def test_the_same_image_under_two_labels_is_warned_about(tmp_path, capsys):
+    root = _class_folders(tmp_path / "mine", "17", per_class=3)
+    (root / "7" / "copy.png").write_bytes((root / "1" / "2.png").read_bytes())
+    (root / "1" / "again.png").write_bytes((root / "1" / "0.png").read_bytes())  # a copy under its own label: no harm
+    load_dataset(f"folder:{root}")
+    assert _warnings(capsys) == [f"inkread: warning: 1 image of {root} has the same pixels as one under another label "
+                                 "(e.g. 1/2.png as '1', 7/copy.png as '7'): each is trained as both; keep the right one, "
+                                 "remove the other"]
