@@ -733,3 +733,12 @@ def test_the_same_image_under_two_labels_is_warned_about(tmp_path, capsys):
     assert _warnings(capsys) == [f"inkread: warning: 1 image of {root} has the same pixels as one under another label "
                                  "(e.g. 1/2.png as '1', 7/copy.png as '7'): each is trained as both; keep the right one, "
                                  "remove the other"]
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n"])
+def test_labels_csv_with_any_line_ending_is_read(tmp_path, ending):
+    """Lines ended by a lone CR (old Mac spreadsheets) were refused with 'fix the quoting of that line'."""
+    root = tmp_path / "mac"
+    _labelled_folder(root, "file,label")
+    (root / "labels.csv").write_bytes((root / "labels.csv").read_bytes().replace(b"\n", ending.encode()))
+    assert sum(load_dataset(f"folder:{root}", val_fraction=0.25).counts().values()) == 4

@@ -184,7 +184,8 @@ def _read_labels_csv(path: Path) -> list[tuple[Path, str]]:
             text = handle.read()
     except (OSError, UnicodeDecodeError) as error:
         raise DatasetError(f"cannot read {path} ({error}): it must be a UTF-8 CSV with file,label columns") from None
-    reader = csv.reader(io.StringIO(text), delimiter=_csv_delimiter(path, text))
+    # newline=None: lines ended by \r alone (old Mac spreadsheets) are lines too, as csv:PATH reads them
+    reader = csv.reader(io.StringIO(text, newline=None), delimiter=_csv_delimiter(path, text))
     try:
         items = _listed_images(path, reader)
     except csv.Error as error:
