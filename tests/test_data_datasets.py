@@ -742,3 +742,13 @@ def test_labels_csv_with_any_line_ending_is_read(tmp_path, ending):
     _labelled_folder(root, "file,label")
     (root / "labels.csv").write_bytes((root / "labels.csv").read_bytes().replace(b"\n", ending.encode()))
     assert sum(load_dataset(f"folder:{root}", val_fraction=0.25).counts().values()) == 4
+
+
+def test_csv_lines_ending_in_a_comma_are_read(tmp_path):
+    """Some exports end every line with a comma: the file was refused for a header column named ''."""
+    labels, pixels, rows = _csv_rows(20)
+    path = tmp_path / "trailing.csv"
+    path.write_text("\n".join([_header(["label", *(f"pixel{i}" for i in range(784))]).strip() + ","]
+                              + [row + "," for row in rows]) + "\n")
+    splits = load_dataset(f"csv:{path}")
+    assert splits.labels == DIGITS and splits.source["rows"] == 20

@@ -35,6 +35,8 @@ def load_csv(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str | 
     """Load a Kaggle-style MNIST CSV file (see the module docstring); ``split_by`` as for folders."""
     path = Path(path).expanduser()
     lines = _read_lines(path)
+    if lines and all(line.endswith(",") for line in lines if line.strip()):  # a comma after the last field, as some
+        lines = [line[:-1] for line in lines]  # exports write: an empty column, not a value
     header = lines[0] if lines and _is_header(lines[0]) else None
     label_column = _label_column(path, header)
     start = 1 if header is not None else 0
