@@ -88,12 +88,12 @@ def test_checksum_mismatch_is_refused_and_not_kept(server, tmp_path):
 def test_corrupt_download_is_refused(server, tmp_path, monkeypatch):
     (server / LABELS_NAME).write_bytes(b"<html>not found</html>")  # what a broken mirror serves
     _pin(monkeypatch, LABELS_NAME, b"whatever")
-    with pytest.raises(DatasetError, match=f"{LABELS_NAME} from http.* is broken \\(it is not an IDX labels file .*not kept") as caught:
+    with pytest.raises(DatasetError, match=f"{LABELS_NAME} from http.* is a web page, not the file .*not kept"):
         locate(LABELS_NAME, tmp_path / "data")
     (server / LABELS_NAME).write_bytes(gzip.compress(encode_idx(np.arange(10, dtype=np.uint8)))[:25])  # cut short
     with pytest.raises(DatasetError, match=f"{LABELS_NAME} from http.* is broken .*not kept") as caught:
         locate(LABELS_NAME, tmp_path / "data")
-    assert ".download-" not in str(caught.value)  # the temporary file is gone: the message names the file
+    assert ".download" not in str(caught.value)  # the temporary file is gone: the message names the file
     assert _leftovers(tmp_path / "data" / "mnist") == []
 
 
@@ -306,3 +306,44 @@ def test_a_download_killed_midway_leaves_its_staging_folder_only_until_the_next(
     running.mkdir()
     locate(LABELS_NAME, tmp_path / "data")
     assert _leftovers(folder) == sorted([running.name, LABELS_NAME])
+
+
+def _one_answer_server(answer: bytes) -> str:
+    """A server on 127.0.0.1 that sends ``answer`` to one request and closes the connection; its base URL."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        connection.recv(4096)
+        connection.sendall(answer)
+        connection.close()
+        listener.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+def test_download_failures_are_said_in_a_few_words(server, tmp_path, monkeypatch):
+    """A login page served for the file was 'not an IDX labels file (magic number 1013478509 ...)'; a connection
+    closed midway was requests' raw ChunkedEncodingError text."""
+    (server / LABELS_NAME).write_text("<!DOCTYPE html><html><body>Login required</body></html>")
+    with pytest.raises(DatasetError, match=rf"{LABELS_NAME} from \S+ is a web page, not the file \(a login or error "
+                                           r"page: check the address\), so it was not kept"):
+        locate(LABELS_NAME, tmp_path / "a")
+    monkeypatch.setenv(BASE_URL_ENV, _one_answer_server(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"\x1f" * 10))
+    with pytest.raises(DatasetError, match=rf"{LABELS_NAME}: the server closed the connection before the end of the "
+                                           r"file\)"):
+        locate(LABELS_NAME, tmp_path / "b")
+
+
+def test_a_read_only_folder_is_the_one_named_so(tmp_path):
+    """'is not in DIR/sub/mnist, which is read-only' named a folder that does not exist: the read-only one is DIR."""
+    (tmp_path / "ro").mkdir(mode=0o555)
+    try:
+        with pytest.raises(DatasetError, match=rf"is not in {re.escape(str(tmp_path / 'ro' / 'sub' / 'mnist'))}, and "
+                                               rf"{re.escape(str(tmp_path / 'ro'))}, where it would be made, is read-only: "):
+            locate(LABELS_NAME, tmp_path / "ro" / "sub")
+    finally:
+        (tmp_path / "ro").chmod(0o755)

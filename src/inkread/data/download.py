@@ -228,7 +228,10 @@ def _download(entry: RemoteFile, folder: Path, base_url: str | None) -> Path:
     """Download (or extract from the archive) ``entry`` into ``folder``; check it before it is placed."""
     if not is_writable(folder):
         existing = next(path for path in (folder, *folder.parents) if path.exists())
-        problem = "which is read-only" if existing.is_dir() else f"and {existing} is a file, not a folder"
+        if not existing.is_dir():
+            problem = f"and {existing} is a file, not a folder"
+        else:  # the folder itself, or the one it would be made in (naming a missing folder read-only misled)
+            problem = "which is read-only" if existing == folder else f"and {existing}, where it would be made, is read-only"
         raise DatasetError(f"{entry.name} is not in {folder}, {problem}: {_how_to_get(entry, folder, base_url, writable=False)}")
     created = [path for path in (folder, *folder.parents) if not path.exists()]
     try:
@@ -305,7 +308,8 @@ _FAILURES = (("Failed to resolve", "the host name could not be looked up (no int
              ("Connection refused", "the connection was refused"),
              ("Network is unreachable", "the network is unreachable (no internet connection?)"),
              ("timed out", f"the server did not answer in time ({TIMEOUT_SECONDS[0]} s to connect, {TIMEOUT_SECONDS[1]} s to send)"),
-             ("CERTIFICATE_VERIFY_FAILED", "the server's certificate is not trusted"))
+             ("CERTIFICATE_VERIFY_FAILED", "the server's certificate is not trusted"),
+             ("IncompleteRead", "the server closed the connection before the end of the file"))
 
 
 def _why_it_failed(error: Exception) -> str:
@@ -351,6 +355,9 @@ def _check_download(path: Path, entry: RemoteFile, origin: str) -> None:
         except DatasetError:
             raise refuse("is not a valid mapping file") from None
         return
+    with open(path, "rb") as handle:
+        if handle.read(512).lstrip().lower().startswith((b"<!doctype html", b"<html")):
+            raise refuse("is a web page, not the file (a login or error page: check the address)")
     try:
         data = read_idx_bytes(path)
         parse_idx(data, _magic_of(entry.name), where="it")
