@@ -309,7 +309,9 @@ def test_real_canvas_folder(shared_datasets):
 
 def _csv_rows(n=20):
     rng = np.random.default_rng(0)
-    pixels = rng.integers(0, 256, size=(n, 784))
+    pixels = rng.integers(0, 256, size=(n, 28, 28))
+    pixels[:, :3], pixels[:, -3:], pixels[:, :, :3], pixels[:, :, -3:] = 0, 0, 0, 0  # a black border, as MNIST's
+    pixels = pixels.reshape(n, 784)
     labels = np.arange(n) % 10
     return labels, pixels, [",".join(map(str, [label, *row])) for label, row in zip(labels, pixels)]
 
@@ -627,3 +629,126 @@ def test_drawings_on_a_transparent_canvas_hash_apart(tmp_path):
         image.save(paths[-1])
     _, digests = preprocess_files(paths, "mnist")
     assert len({bytes(row) for row in digests}) == 3
+
+
+@pytest.mark.parametrize("style", ["r", "all", "label_last"])
+def test_csv_quoted_fields_are_read_without_their_quotes(tmp_path, capsys, style):
+    """R's write.csv quotes the header and the labels; Excel's "quote all" every field: "0" is the label 0."""
+    labels, pixels, _ = _csv_rows(20)
+    names = [f"pixel{i}" for i in range(784)]
+    quote = lambda value: f'"{value}"'  # noqa: E731
+    if style == "label_last":
+        lines = [",".join(map(quote, names + ["label"]))]
+        lines += [",".join([*map(str, row), quote(label)]) for label, row in zip(labels, pixels)]
+    else:
+        pixel = quote if style == "all" else str
+        lines = [",".join(map(quote, ["label", *names]))]
+        lines += [",".join([quote(label), *map(pixel, row)]) for label, row in zip(labels, pixels)]
+    path = tmp_path / "quoted.csv"
+    path.write_text("\n".join(lines) + "\n")
+    splits = load_dataset(f"csv:{path}", seed=0)
+    assert splits.labels == DIGITS and splits.source["header"] is True
+    assert capsys.readouterr().err == ""  # the header's "label" is found: no warning of a label column taken
+    images = np.concatenate([splits.train.images, splits.val.images, splits.test.images])
+    targets = np.concatenate([splits.train.targets, splits.val.targets, splits.test.targets])
+    assert {image.tobytes(): target for image, target in zip(images, targets)} == \
+        {row.astype(np.uint8).tobytes(): label for row, label in zip(pixels, labels)}
+
+
+def test_csv_0_to_1_pixels_with_round_off_above_1_are_scaled_and_mixed_scales_refused(tmp_path):
+    labels, pixels, _ = _csv_rows(20)
+    path = tmp_path / "unit.csv"
+
+    def write(values) -> None:
+        path.write_text("\n".join(",".join([str(label), *values[n]]) for n, label in enumerate(labels)))
+
+    unit = [[f"{value / 255:.6f}" for value in row] for row in pixels]
+    unit[2][5] = "1.0000001"  # float32 round-off of a pixel normalized by 255
+    write(unit)
+    splits = load_dataset(f"csv:{path}", val_fraction=0.0)
+    assert splits.source["pixels"] == "0-1, scaled to 0-255"
+    expected = pixels.astype(np.uint8)
+    expected[2, 5] = 255
+    assert {image.tobytes() for image in np.concatenate([splits.train.images, splits.test.images])} == \
+        {row.tobytes() for row in expected}  # as saved, not near-blank
+    mixed = [[str(value) for value in row] for row in pixels]
+    mixed[3] = unit[3]  # one line saved 0..1 in a 0..255 file: it would be trained on as blank
+    write(mixed)
+    with pytest.raises(DatasetError, match=r"unit.csv mixes pixel scales: line 4 lies within 0..1, other lines reach 255: "
+                                           r"save every line on one scale, 0..255 or 0..1$"):
+        load_dataset(f"csv:{path}")
+
+
+def test_csv_images_of_dark_ink_on_a_light_background_are_warned_about(tmp_path, capsys):
+    labels, pixels, _ = _csv_rows(20)
+    pixels[[4, 9]] = 255 - pixels[[4, 9]]  # two images saved inverted
+    path = tmp_path / "inverted.csv"
+    path.write_text("\n".join(",".join(map(str, [label, *row])) for label, row in zip(labels, pixels)))
+    load_dataset(f"csv:{path}")
+    assert _warnings(capsys) == [f"inkread: warning: {path}: 2 of 20 images are dark ink on a light background (line 5, 10): "
+                                 "the model expects light ink on black, as MNIST's; save 255 - pixel for them"]
+
+
+def test_labels_csv_naming_images_by_absolute_paths_leaves_none_out(tmp_path, capsys, monkeypatch):
+    """Each was said to be 'not listed in labels.csv and left out' while it was used (the folder given by a
+    relative path): the paths were compared as written."""
+    root = tmp_path / "abs"
+    _labelled_folder(root, "file,label", names=str(root / "img" / "{}.png"))
+    monkeypatch.chdir(tmp_path)
+    assert sum(load_dataset("folder:abs", val_fraction=0.25).counts().values()) == 4
+    assert _warnings(capsys) == []
+
+
+def test_labels_csv_names_match_files_named_in_another_unicode_form(tmp_path):
+    """macOS may store "café" decomposed (NFD); a labels.csv typed by hand holds it composed (NFC)."""
+    root = tmp_path / "nfd"
+    _labelled_folder(root, "file,label", names="img/caf\u00e9-{}.png")
+    for n in range(4):
+        (root / "img" / f"{n}.png").rename(root / "img" / f"cafe\u0301-{n}.png")
+    splits = load_dataset(f"folder:{root}", val_fraction=0.25)
+    assert sum(splits.counts().values()) == 4 and splits.labels == ("0", "1")
+
+
+def test_other_files_in_class_folders_are_said_to_be_left_out(tmp_path, capsys):
+    """An iPhone's .HEIC photos and notes were skipped silently: a user would think them trained on."""
+    root = _class_folders(tmp_path / "mine", "147", per_class=3)
+    (root / "4" / "IMG_0001.HEIC").write_bytes(b"ftypheic")
+    (root / "7" / "notes.txt").write_text("to do")
+    (root / "7" / "Thumbs.db").write_bytes(b"litter")  # the operating system's, not the user's
+    (root / "1" / ".hidden").write_text("hidden")
+    _draw(root / "loose.png", 0, 30)
+    load_dataset(f"folder:{root}")
+    assert _warnings(capsys) == [
+        f"inkread: warning: 1 image at the top of {root} is left out ('loose.png'): only images in a class sub-folder "
+        "have a label; move them into theirs (e.g. 7/loose.png)",
+        f"inkread: warning: 2 files in the class folders of {root} are not an image and left out ('4/IMG_0001.HEIC', "
+        "'7/notes.txt'): save images as PNG or JPEG to use them"]
+
+
+def test_the_same_image_under_two_labels_is_warned_about(tmp_path, capsys):
+    root = _class_folders(tmp_path / "mine", "17", per_class=3)
+    (root / "7" / "copy.png").write_bytes((root / "1" / "2.png").read_bytes())
+    (root / "1" / "again.png").write_bytes((root / "1" / "0.png").read_bytes())  # a copy under its own label: no harm
+    load_dataset(f"folder:{root}")
+    assert _warnings(capsys) == [f"inkread: warning: 1 image of {root} has the same pixels as one under another label "
+                                 "(e.g. 1/2.png as '1', 7/copy.png as '7'): each is trained as both; keep the right one, "
+                                 "remove the other"]
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n"])
+def test_labels_csv_with_any_line_ending_is_read(tmp_path, ending):
+    """Lines ended by a lone CR (old Mac spreadsheets) were refused with 'fix the quoting of that line'."""
+    root = tmp_path / "mac"
+    _labelled_folder(root, "file,label")
+    (root / "labels.csv").write_bytes((root / "labels.csv").read_bytes().replace(b"\n", ending.encode()))
+    assert sum(load_dataset(f"folder:{root}", val_fraction=0.25).counts().values()) == 4
+
+
+def test_csv_lines_ending_in_a_comma_are_read(tmp_path):
+    """Some exports end every line with a comma: the file was refused for a header column named ''."""
+    labels, pixels, rows = _csv_rows(20)
+    path = tmp_path / "trailing.csv"
+    path.write_text("\n".join([_header(["label", *(f"pixel{i}" for i in range(784))]).strip() + ","]
+                              + [row + "," for row in rows]) + "\n")
+    splits = load_dataset(f"csv:{path}")
+    assert splits.labels == DIGITS and splits.source["rows"] == 20

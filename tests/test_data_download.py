@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import functools
 import gzip
 import hashlib
 import io
 import os
+import re
 import socket
+import subprocess
+import sys
 import threading
+import time
 import zipfile
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
@@ -20,7 +25,7 @@ from inkread.cli import main
 from inkread.data import download, fetch, load_dataset
 from inkread.data.download import BASE_URL_ENV, GROUPS, REGISTRY, locate, read_checked
 from inkread.data.idx import encode_idx
-from inkread.errors import DatasetError
+from inkread.errors import DatasetError, DiskFullError
 
 LABELS_NAME = "t10k-labels-idx1-ubyte.gz"
 
@@ -83,12 +88,12 @@ def test_checksum_mismatch_is_refused_and_not_kept(server, tmp_path):
 def test_corrupt_download_is_refused(server, tmp_path, monkeypatch):
     (server / LABELS_NAME).write_bytes(b"<html>not found</html>")  # what a broken mirror serves
     _pin(monkeypatch, LABELS_NAME, b"whatever")
-    with pytest.raises(DatasetError, match=f"{LABELS_NAME} from http.* is broken \\(it is not an IDX labels file .*not kept") as caught:
+    with pytest.raises(DatasetError, match=f"{LABELS_NAME} from http.* is a web page, not the file .*not kept"):
         locate(LABELS_NAME, tmp_path / "data")
     (server / LABELS_NAME).write_bytes(gzip.compress(encode_idx(np.arange(10, dtype=np.uint8)))[:25])  # cut short
     with pytest.raises(DatasetError, match=f"{LABELS_NAME} from http.* is broken .*not kept") as caught:
         locate(LABELS_NAME, tmp_path / "data")
-    assert ".download-" not in str(caught.value)  # the temporary file is gone: the message names the file
+    assert ".download" not in str(caught.value)  # the temporary file is gone: the message names the file
     assert _leftovers(tmp_path / "data" / "mnist") == []
 
 
@@ -216,3 +221,129 @@ def test_a_malformed_url_is_a_failed_url_and_the_next_one_is_tried(server, tmp_p
                                                                    content_hash=f"md5:{hashlib.md5(content).hexdigest()}"))
     path = locate(LABELS_NAME, tmp_path / "data")
     np.testing.assert_array_equal(read_checked(path), np.arange(10))
+
+
+def test_a_full_disk_says_to_free_space_not_to_delete_the_archive(server, tmp_path, monkeypatch):
+    """ENOSPC while a file is taken out of a good gzip.zip blamed the archive ("delete it"); during a
+    download it was one more URL failing, with no word of the disk."""
+    data = _fake_emnist_zip(np.zeros((2, 28, 28), np.uint8), np.zeros(2, np.uint8))
+    _pin_archive(monkeypatch, data)
+    data_dir = tmp_path / "data"
+    (data_dir / "emnist").mkdir(parents=True)
+    (data_dir / "emnist" / "gzip.zip").write_bytes(data)
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(download.shutil, "copyfileobj", full)
+    name = "emnist-digits-test-labels-idx1-ubyte.gz"
+    with pytest.raises(DiskFullError, match=rf"^disk full while writing {re.escape(str(data_dir / 'emnist' / name))}: "
+                                            r"free some space and run again$"):
+        locate(name, data_dir)
+    assert (data_dir / "emnist" / "gzip.zip").read_bytes() == data and _leftovers(data_dir / "emnist") == ["gzip.zip"]
+    monkeypatch.setattr("pooch.retrieve", full)  # as pooch's write of a downloaded chunk fails
+    with pytest.raises(DiskFullError, match=rf"^disk full while writing {re.escape(str(data_dir / 'mnist' / LABELS_NAME))}: "
+                                            r"free some space and run again$"):
+        locate(LABELS_NAME, data_dir)
+
+
+def test_a_folder_where_a_file_belongs_is_named_before_any_download(server, tmp_path):
+    (tmp_path / "data" / "mnist" / LABELS_NAME).mkdir(parents=True)
+    with pytest.raises(DatasetError, match=rf"^{re.escape(str(tmp_path / 'data' / 'mnist' / LABELS_NAME))} is a folder: "
+                                           "remove it, and run again"):
+        locate(LABELS_NAME, tmp_path / "data")  # the server has no such file: a download would say HTTP 404
+
+
+def test_a_malformed_base_url_is_refused_in_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(BASE_URL_ENV, "http://[::1")
+    assert main(["data", "fetch", "mnist", "--data-dir", str(tmp_path / "d")]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and f"{BASE_URL_ENV} 'http://[::1' is not an http:// or https:// address" in error
+
+
+def test_a_server_that_trickles_bytes_is_given_up_on(tmp_path, monkeypatch):
+    """One byte every 0.2 s never trips requests' read timeout (per read): the download never ended."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+
+    def trickle() -> None:
+        connection, _ = listener.accept()
+        connection.recv(4096)
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/gzip\r\nContent-Length: 100000\r\n\r\n")
+        try:
+            while True:
+                connection.sendall(b"\x1f")
+                time.sleep(0.2)
+        except OSError:  # the client gave up
+            connection.close()
+
+    threading.Thread(target=trickle, daemon=True).start()
+    monkeypatch.setenv(BASE_URL_ENV, f"http://127.0.0.1:{listener.getsockname()[1]}")
+    monkeypatch.setattr(download, "MIN_SPEED", (100, 0.5), raising=False)
+    data_dir = tmp_path / "data"
+    started = time.monotonic()
+    try:
+        with pytest.raises(DatasetError, match=rf"could not be downloaded \(http://127.0.0.1:\d+/{LABELS_NAME}: the server "
+                                               r"sent under 100 bytes in 0.5 s\)"):
+            locate(LABELS_NAME, data_dir)
+    finally:
+        listener.close()
+    assert time.monotonic() - started < 10 and not data_dir.exists()
+
+
+def test_a_download_killed_midway_leaves_its_staging_folder_only_until_the_next(server, tmp_path, monkeypatch):
+    """SIGTERM or SIGKILL during a download left its hidden staging folder (and the part downloaded) for good."""
+    content = encode_idx(np.arange(10, dtype=np.uint8))
+    (server / LABELS_NAME).write_bytes(gzip.compress(content))
+    _pin(monkeypatch, LABELS_NAME, content)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    folder = tmp_path / "data" / "mnist"
+    abandoned = folder / f".download.{int(gone.stdout)}-abc123.staging"
+    abandoned.mkdir(parents=True)
+    (abandoned / "train-images-idx3-ubyte.gz.part").write_bytes(b"x" * 1000)
+    running = folder / f".download.{os.getpid()}-def456.staging"  # another download of this process, still going
+    running.mkdir()
+    locate(LABELS_NAME, tmp_path / "data")
+    assert _leftovers(folder) == sorted([running.name, LABELS_NAME])
+
+
+def _one_answer_server(answer: bytes) -> str:
+    """A server on 127.0.0.1 that sends ``answer`` to one request and closes the connection; its base URL."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        connection.recv(4096)
+        connection.sendall(answer)
+        connection.close()
+        listener.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+def test_download_failures_are_said_in_a_few_words(server, tmp_path, monkeypatch):
+    """A login page served for the file was 'not an IDX labels file (magic number 1013478509 ...)'; a connection
+    closed midway was requests' raw ChunkedEncodingError text."""
+    (server / LABELS_NAME).write_text("<!DOCTYPE html><html><body>Login required</body></html>")
+    with pytest.raises(DatasetError, match=rf"{LABELS_NAME} from \S+ is a web page, not the file \(a login or error "
+                                           r"page: check the address\), so it was not kept"):
+        locate(LABELS_NAME, tmp_path / "a")
+    monkeypatch.setenv(BASE_URL_ENV, _one_answer_server(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"\x1f" * 10))
+    with pytest.raises(DatasetError, match=rf"{LABELS_NAME}: the server closed the connection before the end of the "
+                                           r"file\)"):
+        locate(LABELS_NAME, tmp_path / "b")
+
+
+def test_a_read_only_folder_is_the_one_named_so(tmp_path):
+    """'is not in DIR/sub/mnist, which is read-only' named a folder that does not exist: the read-only one is DIR."""
+    (tmp_path / "ro").mkdir(mode=0o555)
+    try:
+        with pytest.raises(DatasetError, match=rf"is not in {re.escape(str(tmp_path / 'ro' / 'sub' / 'mnist'))}, and "
+                                               rf"{re.escape(str(tmp_path / 'ro'))}, where it would be made, is read-only: "):
+            locate(LABELS_NAME, tmp_path / "ro" / "sub")
+    finally:
+        (tmp_path / "ro").chmod(0o755)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -216,3 +218,38 @@ def test_real_pool(user_cache):
     assert source["cache"].startswith(str(user_cache))
     assert sorted(p.name for p in emnist.iterdir()) == before
     assert not (emnist.parent / "cache").exists()
+
+
+def test_the_cache_serves_only_the_same_folder_and_unchanged_files(tmp_path, user_cache):
+    """Two read-only data dirs share the user cache: files of the same names and sizes in another folder,
+    or a file replaced in place, are never served the pool cached for the others."""
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 256, size=(12, 28, 28), dtype=np.uint8)
+
+    def data_dir(name: str, labels: list[int]):
+        folder = tmp_path / name / "emnist"
+        folder.mkdir(parents=True)
+        # not gzipped: the files of both folders are of the same size whatever the labels
+        write_idx(folder / "emnist-byclass-test-part-images-idx3-ubyte", images)
+        write_idx(folder / "emnist-byclass-test-part-labels-idx1-ubyte", np.asarray(labels, np.uint8))
+        (tmp_path / name).chmod(0o555)  # read-only: the pool is cached in the user cache dir
+        return tmp_path / name
+
+    def labels_of(folder) -> list[str]:
+        return sorted(_loaded(load_dataset("emnist-pool:byclass", folder)).values())
+
+    digits, letters = list(range(10)) + [0, 1], list(range(10, 22))
+    first, second = data_dir("a", digits), data_dir("b", letters)
+    try:
+        assert labels_of(first) == sorted(BYCLASS[i] for i in digits)
+        assert labels_of(second) == sorted(BYCLASS[i] for i in letters)
+        labels_file = first / "emnist" / "emnist-byclass-test-part-labels-idx1-ubyte"
+        (first / "emnist").chmod(0o755)
+        stat = labels_file.stat()
+        write_idx(labels_file, np.asarray(letters, np.uint8))  # replaced: same name, same size
+        os.utime(labels_file, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+        assert labels_of(first) == sorted(BYCLASS[i] for i in letters)
+        assert len(list(user_cache.glob("emnist-pool-*.npz"))) == 3
+    finally:
+        for folder in (first, second):
+            folder.chmod(0o755)

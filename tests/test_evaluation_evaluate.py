@@ -433,3 +433,14 @@ def test_a_report_inside_the_data_set_folder_is_refused(bundle, tmp_path):
                                            r"choose a folder outside it, such as .*mine-report$"):
         evaluate(EvaluateConfig(model=str(bundle), dataset=f"folder:{data}", out=str(data / "report")))
     assert sorted(p.name for p in data.iterdir()) == ["0", "1"]
+
+
+def test_the_runs_data_dir_is_used_unless_another_is_given(fake_data, tmp_path):
+    """evaluate read mnist from the default data dir where the run (and export, and --resume) used its --data-dir."""
+    bundle = write_bar_bundle(tmp_path / "run")
+    meta = json.loads((bundle / "model.json").read_text(encoding="utf-8"))
+    meta["training"] = {"recipe": {"data_dir": "/recorded"}}
+    (bundle / "model.json").write_text(json.dumps(meta), encoding="utf-8")
+    evaluate(EvaluateConfig(model=str(bundle), dataset="mnist", out=str(tmp_path / "a"), progress=False))
+    evaluate(EvaluateConfig(model=str(bundle), dataset="mnist", out=str(tmp_path / "b"), data_dir="/given", progress=False))
+    assert [kwargs["data_dir"] for _, kwargs in fake_data.calls] == ["/recorded", "/given"]

@@ -219,7 +219,9 @@ def _add_evaluate(commands) -> None:
                    help="which images to evaluate (default: test; all for a folder:/csv: set the model was "
                         "not trained on, new handwriting to it)")
     p.add_argument("--out", required=True, help="folder for the report files")
-    p.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
+    p.add_argument("--data-dir", default=None,
+                   help="data directory (default: the one the model's run was trained with, else $INKREAD_DATA_DIR, "
+                        "else the user cache dir)")
     p.add_argument("--limit", type=int, default=None, help="evaluate only the first N images")
     p.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors (no notes, no summary)")
     p.set_defaults(handler=_cmd_evaluate)

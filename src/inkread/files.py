@@ -75,10 +75,24 @@ def _new_temp_file(path: Path) -> str:
     return tmp_name
 
 
+def disk_full(error: BaseException) -> bool:
+    """Whether ``error``, or one it was raised from (a library may wrap it), is a full disk."""
+    while error is not None:
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def disk_full_error(path: str | os.PathLike) -> DiskFullError:
+    """The one-line error for a disk that filled up while ``path`` was written: free some space and run again."""
+    return DiskFullError(f"disk full while writing {path}: free some space and run again")
+
+
 def _write_error(path: str | os.PathLike, error: OSError) -> InkreadError:
     """A one-line error for an ``OSError`` met while writing ``path``, saying what to do."""
     if error.errno == errno.ENOSPC:
-        return DiskFullError(f"disk full while writing {path}: free some space and run again")
+        return disk_full_error(path)
     if error.errno in (errno.EEXIST, errno.ENOTDIR):
         return InkreadError(f"cannot write {path}: a file stands where a folder is needed ({error.filename}): "
                             "choose another output folder")
@@ -208,10 +222,7 @@ def staged_folder(target: str | os.PathLike, names: Collection[str]) -> Iterator
     check_replaceable(target, names)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        _remove_abandoned_staging(target)
-        # the process's id in the name: a folder left by one killed (kill -9, a crash) is known as abandoned
-        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}-", suffix=".staging"))
-        os.chmod(staging, 0o777 & ~current_umask())
+        staging = new_staging_folder(target)
     except OSError as error:
         raise _write_error(target, error) from error
     try:
@@ -229,6 +240,16 @@ def staged_folder(target: str | os.PathLike, names: Collection[str]) -> Iterator
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def new_staging_folder(target: Path) -> Path:
+    """A new hidden folder beside ``target`` to build it in, after removing those left for ``target`` by processes
+    no longer running. Raises ``OSError``."""
+    _remove_abandoned_staging(target)
+    # the process's id in the name: a folder left by one killed (kill -9, a crash) is known as abandoned
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}-", suffix=".staging"))
+    os.chmod(staging, 0o777 & ~current_umask())
+    return staging
 
 
 def _remove_abandoned_staging(target: Path) -> None:

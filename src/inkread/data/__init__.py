@@ -8,7 +8,7 @@ Importing this package needs numpy only; pooch is imported when a file must be d
 """
 
 from inkread.data.download import fetch
-from inkread.data.load import SPECS, absolute_spec, load_dataset, same_data_set, training_split
+from inkread.data.load import SPECS, absolute_spec, load_dataset, same_data_set, training_data_dir, training_split
 from inkread.data.splits import DatasetSplits, ImageSet
 
-__all__ = ["load_dataset", "training_split", "same_data_set", "absolute_spec", "fetch", "DatasetSplits", "ImageSet", "SPECS"]
+__all__ = ["load_dataset", "training_split", "training_data_dir", "same_data_set", "absolute_spec", "fetch", "DatasetSplits", "ImageSet", "SPECS"]

@@ -2,16 +2,19 @@
 
 The pixels are already 28x28 MNIST-style images (row-major, upright, ink high), so they are used
 as they are, without preprocessing: numbers 0..255 (decimals are rounded), or 0..1 as numpy and
-pandas users often save them (scaled to 0..255 when every pixel of the file lies within 0..1).
+pandas users often save them (scaled to 0..255 when every pixel of the file lies within 0..1, round-off above 1 allowed;
+a file mixing lines of both scales is refused).
 The label column holds the character (a digit for Kaggle MNIST). A header line is optional; with
 one, the column named label (or labels, class, target, y) is the label column wherever it is
 (``pixel0,...,pixel783,label`` too), else the first column is, with a warning (refused if the
-first column is named as a pixel: ``pixel0,...,digit,...`` would read pixels as labels). The rows are split
+first column is named as a pixel: ``pixel0,...,digit,...`` would read pixels as labels). Quoted fields (``"0"``, as R's write.csv
+and Excel's "quote all" save them) are read without their quotes. The rows are split
 train/val/test 80/10/10 by their pixels and the seed.
 """
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 
@@ -32,6 +35,8 @@ def load_csv(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str | 
     """Load a Kaggle-style MNIST CSV file (see the module docstring); ``split_by`` as for folders."""
     path = Path(path).expanduser()
     lines = _read_lines(path)
+    if lines and all(line.endswith(",") for line in lines if line.strip()):  # a comma after the last field, as some
+        lines = [line[:-1] for line in lines]  # exports write: an empty column, not a value
     header = lines[0] if lines and _is_header(lines[0]) else None
     label_column = _label_column(path, header)
     start = 1 if header is not None else 0
@@ -39,6 +44,7 @@ def load_csv(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str | 
     if not rows:
         raise DatasetError(f"{path} has no data rows: expected lines of {_LAYOUT}")
     found, pixels, scaled = _parse_rows(path, rows, label_column, header)
+    _warn_inverted(path, rows, pixels)
     label_set, targets, merged = index_labels(found, labels, path)
     # each row's line number in the file: a report names the rows misread (a mislabeled row is found so)
     images = ImageSet(pixels.reshape(-1, 28, 28), targets, np.array([f"line {number}" for number, _ in rows], dtype=object))
@@ -49,6 +55,19 @@ def load_csv(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str | 
                                  "split_by": split_by, **({"label_column": label_column} if label_column else {}),
                                  **({"pixels": "0-1, scaled to 0-255"} if scaled else {}),
                                  **({"merged_classes": merged} if merged else {})})  # reports say so
+
+
+def _warn_inverted(path: Path, rows: list[tuple[int, str]], pixels: np.ndarray) -> None:
+    """Warn of images of dark ink on a light background: they are used as they are, not preprocessed, and
+    a model taught on them reads MNIST-style (light ink on black) images, and real ones, worse."""
+    images = pixels.reshape(-1, 28, 28)
+    ring = sum(part.sum(axis=(1, 2), dtype=np.int32) for part in
+               (images[:, :2], images[:, -2:], images[:, 2:-2, :2], images[:, 2:-2, -2:]))  # the 2-pixel border
+    light = np.flatnonzero(ring > 128 * (28 * 28 - 24 * 24))  # the border is background: light there, a light background
+    if light.size:
+        lines = ", ".join(str(rows[row][0]) for row in light[:3]) + (" ..." if light.size > 3 else "")
+        warn(f"{path}: {light.size:,} of {len(images):,} images are dark ink on a light background (line {lines}): "
+             "the model expects light ink on black, as MNIST's; save 255 - pixel for them")
 
 
 def _read_lines(path: Path) -> list[str]:
@@ -93,7 +112,15 @@ def _label_column(path: Path, header: str | None) -> int:
 
 def _names(line: str) -> list[str]:
     """The fields of a (header) line, stripped and lower-case, as column names are compared."""
-    return [field.strip().lower() for field in line.split(",")]
+    return [field.strip().lower() for field in _fields(line)]
+
+
+def _fields(line: str) -> list[str]:
+    """The fields of a line, their quotes removed: R's write.csv quotes the header and the labels ("0"),
+    Excel's "quote all" every field."""
+    if '"' not in line:
+        return line.split(",")  # the csv module is only needed for quotes, and is slower
+    return next(csv.reader([line], skipinitialspace=True), [""])
 
 
 def _no_labels(path: Path, why: str) -> str:
@@ -115,28 +142,43 @@ def _parse_rows(path: Path, rows: list[tuple[int, str]], label_column: int,
         for dtype in (np.int64, np.float64):
             try:
                 values = np.loadtxt((line for _, line in rows), delimiter=",", dtype=dtype, usecols=pixel_columns,
-                                    ndmin=2)
+                                    ndmin=2, quotechar='"')
                 break
             except ValueError:
                 pass  # decimals: parsed as such next; anything else: found and reported below
     if values is None or not all(found) or not np.isfinite(values).all() or values.min() < 0 or values.max() > 255:
         found, values = _parse_slowly(path, rows, label_column, header)
-    # A file within 0..1 is 0..1 floats (or 0/1 binarized images): as 0..255 values it would be black.
-    scaled = bool(0 < values.max() <= 1)
+    scaled = _unit_scale(path, rows, values)
     if scaled:
-        values = values * 255.0
+        values = np.minimum(values * 255.0, 255.0)
     if values.dtype.kind == "f":
         values = np.rint(values)
     return found, values.astype(np.uint8), scaled
 
 
+# How far above 1 a 0..1 pixel may lie: float32 round-off (1.0000001) of images normalized by 255.
+_ROUND_OFF = 1e-3
+
+
+def _unit_scale(path: Path, rows: list[tuple[int, str]], values: np.ndarray) -> bool:
+    """Whether the pixels are 0..1 (floats, or 0/1 binarized images), to be scaled: as 0..255 values they
+    would be black. Lines on both scales are refused: either kind would be trained on as near-blank."""
+    row_max = values.max(axis=1)
+    unit = (row_max > 0) & (row_max <= 1 + _ROUND_OFF)  # blank lines are blank on either scale
+    if not unit.any() or unit.sum() == np.count_nonzero(row_max):
+        return bool(unit.any())
+    lines = [str(rows[row][0]) for row in np.flatnonzero(unit)]
+    raise DatasetError(f"{path} mixes pixel scales: {'line' if len(lines) == 1 else 'lines'} {', '.join(lines[:5])}"
+                       f"{' ...' if len(lines) > 5 else ''} {'lies' if len(lines) == 1 else 'lie'} within 0..1, other lines reach {row_max.max():g}: "
+                       "save every line on one scale, 0..255 or 0..1")
+
+
 def _field(line: str, column: int) -> str:
     """Field ``column`` of a line of PIXELS + 1 fields, without splitting it all when it is the first or last."""
-    if column == 0:
-        return line.split(",", 1)[0].strip()
-    if column == PIXELS:
-        return line.rsplit(",", 1)[1].strip()
-    return line.split(",")[column].strip()
+    piece = line.split(",", 1)[0] if column == 0 else line.rsplit(",", 1)[1] if column == PIXELS else None
+    if piece is None or piece.count('"') % 2:  # an odd quote: the comma cut a quoted field ("a,b"), parse it all
+        return _fields(line)[column].strip()
+    return _fields(piece)[0].strip()
 
 
 def _parse_slowly(path: Path, rows: list[tuple[int, str]], label_column: int,
@@ -144,7 +186,7 @@ def _parse_slowly(path: Path, rows: list[tuple[int, str]], label_column: int,
     """Labels and float pixels, row by row: the first bad row raises ``DatasetError`` saying what is wrong."""
     found, values = [], np.empty((len(rows), PIXELS), np.float64)
     for row, (number, line) in enumerate(rows):
-        fields = [field.strip() for field in line.split(",")]
+        fields = [field.strip() for field in _fields(line)]
         if len(fields) == PIXELS and all(other.count(",") == PIXELS - 1 for _, other in rows):  # no line has a label
             raise DatasetError(_no_labels(path, f"line {number} has {PIXELS} values, one per pixel"))
         if len(fields) != PIXELS + 1:

@@ -21,7 +21,6 @@ import os
 import shutil
 import stat
 import sys
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,11 +31,15 @@ import numpy as np
 from inkread.errors import DatasetError, first_line, option
 from inkread.data.idx import IMAGES_MAGIC, LABELS_MAGIC, REDOWNLOAD_HINT, content_hash, parse_idx, read_idx_bytes
 from inkread.data.mapping import SPLITS, mapping_name, read_mapping
-from inkread.files import current_umask, default_data_dir
+from inkread.data.watchdog import SpeedWatchdog
+from inkread.files import current_umask, default_data_dir, disk_full, disk_full_error, new_staging_folder
 
 BASE_URL_ENV = "INKREAD_DOWNLOAD_BASE_URL"
 # (connect, read) for requests: a server that accepts but stalls fails in 30 s, not minutes per mirror
 TIMEOUT_SECONDS = (15, 30)
+# (bytes, seconds): a download that gets fewer bytes in a window of that many seconds is abandoned. A server that
+# trickles bytes never trips the read timeout, which is per read; this floor (170 bytes/s) only catches that.
+MIN_SPEED = (10_000, 60)
 
 MNIST_URLS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/")
 
@@ -141,6 +144,8 @@ def locate(name: str, data_dir: str | os.PathLike | None = None, *, base_url: st
     for candidate in (folder / name, folder / name.removesuffix(".gz")):
         if candidate.is_file():
             return candidate
+        if candidate.is_dir():  # said now: the download would fail only at its end, on renaming over it
+            raise DatasetError(f"{candidate} is a folder: remove it, and run again to get the file {name}")
     return _download(entry, folder, base_url)
 
 
@@ -181,8 +186,11 @@ def _base_urls(entry_name: str, urls: tuple[str, ...], base_url: str | None) -> 
     base, source = (base_url, "base_url") if base_url else (os.environ.get(BASE_URL_ENV), BASE_URL_ENV)
     if not base:
         return urls
-    parts = urlsplit(base)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(base)
+    except ValueError:  # 'http://[::1': an unclosed IPv6 bracket
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
         raise DatasetError(f"{source} {base!r} is not an http:// or https:// address: give a mirror's URL such as "
                            f"http://localhost:8000/ (files already on this machine: use {option('data_dir')} instead)")
     return (f"{base.rstrip('/')}/{entry_name}",)
@@ -220,12 +228,16 @@ def _download(entry: RemoteFile, folder: Path, base_url: str | None) -> Path:
     """Download (or extract from the archive) ``entry`` into ``folder``; check it before it is placed."""
     if not is_writable(folder):
         existing = next(path for path in (folder, *folder.parents) if path.exists())
-        problem = "which is read-only" if existing.is_dir() else f"and {existing} is a file, not a folder"
+        if not existing.is_dir():
+            problem = f"and {existing} is a file, not a folder"
+        else:  # the folder itself, or the one it would be made in (naming a missing folder read-only misled)
+            problem = "which is read-only" if existing == folder else f"and {existing}, where it would be made, is read-only"
         raise DatasetError(f"{entry.name} is not in {folder}, {problem}: {_how_to_get(entry, folder, base_url, writable=False)}")
     created = [path for path in (folder, *folder.parents) if not path.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".download-", dir=folder))
+        # .download.<pid>-*.staging: one left by a killed download (SIGTERM, SIGKILL) is removed on the next
+        staging = new_staging_folder(folder / "download")
     except OSError as error:
         raise DatasetError(f"{entry.name} is not in {folder}, which is not writable ({error.strerror}): "
                            f"{_how_to_get(entry, folder, base_url, writable=False)}") from None
@@ -260,14 +272,20 @@ def _retrieve(name: str, urls: tuple[str, ...], known_hash: str | None, target: 
     pooch.get_logger().setLevel(logging.WARNING)  # else pooch logs every download and its hash at INFO level
     errors = []
     for url in _base_urls(name, urls, base_url):
-        downloader = pooch.HTTPDownloader(progressbar=sys.stderr.isatty(), timeout=TIMEOUT_SECONDS)
+        http = pooch.HTTPDownloader(progressbar=sys.stderr.isatty(), timeout=TIMEOUT_SECONDS)
+        watchdog = SpeedWatchdog(*MIN_SPEED)
         try:
             # The hash is checked below, not by pooch: its ValueError for a wrong hash is also what
             # requests raises for a malformed URL, which must only mean "this URL failed".
-            fetched = Path(pooch.retrieve(url, known_hash=None, fname=f"{name}.part", path=staging,
-                                          downloader=downloader))
+            with watchdog:
+                fetched = Path(pooch.retrieve(url, known_hash=None, fname=f"{name}.part", path=staging,
+                                              downloader=watchdog.downloader(http)))
         except Exception as error:  # requests/OS errors vary by platform; all mean "this URL failed"
-            errors.append(f"{url}: {_why_it_failed(error)}")
+            if disk_full(error):  # ... but a full disk: the next URL would fill it too
+                raise disk_full_error(staging.parent / name) from None
+            why = (f"the server sent under {MIN_SPEED[0]:,} bytes in {MIN_SPEED[1]} s" if watchdog.too_slow
+                   else _why_it_failed(error))
+            errors.append(f"{url}: {why}")
             continue
         if known_hash:
             algorithm, expected = known_hash.split(":")
@@ -290,7 +308,8 @@ _FAILURES = (("Failed to resolve", "the host name could not be looked up (no int
              ("Connection refused", "the connection was refused"),
              ("Network is unreachable", "the network is unreachable (no internet connection?)"),
              ("timed out", f"the server did not answer in time ({TIMEOUT_SECONDS[0]} s to connect, {TIMEOUT_SECONDS[1]} s to send)"),
-             ("CERTIFICATE_VERIFY_FAILED", "the server's certificate is not trusted"))
+             ("CERTIFICATE_VERIFY_FAILED", "the server's certificate is not trusted"),
+             ("IncompleteRead", "the server closed the connection before the end of the file"))
 
 
 def _why_it_failed(error: Exception) -> str:
@@ -319,6 +338,8 @@ def _extract(archive: Path, entry: RemoteFile, staging: Path) -> Path:
     except KeyError:
         raise DatasetError(f"{archive} has no {member}: delete it and run again to re-download it") from None
     except (zipfile.BadZipFile, OSError, EOFError) as error:
+        if disk_full(error):  # the archive is good: only the file taken out of it did not fit
+            raise disk_full_error(staging.parent / entry.name) from None
         raise DatasetError(f"{archive} is not a valid zip file ({error}): delete it and run again to re-download it") from None
     return target
 
@@ -334,6 +355,9 @@ def _check_download(path: Path, entry: RemoteFile, origin: str) -> None:
         except DatasetError:
             raise refuse("is not a valid mapping file") from None
         return
+    with open(path, "rb") as handle:
+        if handle.read(512).lstrip().lower().startswith((b"<!doctype html", b"<html")):
+            raise refuse("is a web page, not the file (a login or error page: check the address)")
     try:
         data = read_idx_bytes(path)
         parse_idx(data, _magic_of(entry.name), where="it")

@@ -15,14 +15,17 @@ it with ``labels.merge_case``: a "c" folder is class "C" of a 47-class model.
 from __future__ import annotations
 
 import csv
+import fnmatch
 import io
 import os
+import unicodedata
 from pathlib import Path
 
 import numpy as np
 
 from inkread.data.splits import SPLIT_BY, TEST_FRACTION, DatasetSplits, ImageSet, default_recipe, digests, index_labels, split_images
 from inkread.errors import DatasetError, InkreadError, first_few, plural, warn
+from inkread.files import LITTER
 
 LABELS_CSV = "labels.csv"
 _LAYOUT_HELP = "use one sub-folder per class (e.g. 7/a.png) or a labels.csv with file,label columns"
@@ -54,7 +57,9 @@ def load_folder(path: str | Path, *, labels: tuple[str, ...] | None, recipe: str
     label_set, targets, merged = index_labels([label for _, label in train_items + test_items], labels, where)
     recipe = recipe or default_recipe(label_set)
 
-    pixels, decoded = preprocess_files([file for file, _ in train_items + test_items], recipe)
+    files = [file for file, _ in train_items + test_items]
+    pixels, decoded = preprocess_files(files, recipe)
+    _warn_relabelled(root, files, decoded, targets, label_set)
     # each image's file, relative to the folder: a report names the ones misread (a mislabeled image is found so)
     names = np.array([Path(os.path.relpath(file, root)).as_posix() for file, _ in train_items + test_items], dtype=object)
     images = ImageSet(pixels[:len(train_items)], targets[:len(train_items)], names[:len(train_items)])
@@ -110,25 +115,52 @@ def _class_folder_images(root: Path) -> list[tuple[Path, str]]:
         """The image files among ``files`` (broken links too: reading them names them)."""
         return [file for file in files if is_image_name(file) and (file.is_file() or _broken_link(file))]
 
-    items, empty = [], []
+    items, empty, others = [], [], []
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        found = [file for file in images_in(sorted(folder.rglob("*")))
+        files = [file for file in sorted(folder.rglob("*"))
                  if not any(part.startswith(".") for part in file.relative_to(folder).parts)]
+        found = images_in(files)
+        if found:  # (a folder without images is an empty class, said below)
+            images = set(found)
+            others += [file for file in files if file not in images and file.is_file()
+                       and not any(fnmatch.fnmatchcase(file.name, pattern) for pattern in LITTER)]
         items += [(file, folder.name) for file in found]
         if not found:
             empty.append(folder.name)
     loose = images_in(sorted(root.iterdir()))
     if loose and not items:
-        raise DatasetError(f"{root} holds {len(loose)} images but no class sub-folders and no {LABELS_CSV}: move each "
-                           f"image into a sub-folder named by its label (7/{loose[0].name}), or list them in a "
-                           f"{LABELS_CSV} with file,label columns")
+        raise DatasetError(f"{root} holds {plural(len(loose), 'image', 'images')} but no class sub-folders and no "
+                           f"{LABELS_CSV}: move each image into a sub-folder named by its label (7/{loose[0].name}), "
+                           f"or list them in a {LABELS_CSV} with file,label columns")
     if loose:
-        warn(f"{len(loose)} images at the top of {root} are left out ({first_few([p.name for p in loose], 3)}): only "
-             f"images in a class sub-folder have a label; move them into theirs (e.g. 7/{loose[0].name})")
+        warn(f"{plural(len(loose), 'image', 'images')} at the top of {root} {'is' if len(loose) == 1 else 'are'} left out "
+             f"({first_few([p.name for p in loose], 3)}): only images in a class sub-folder have a label; "
+             f"move them into theirs (e.g. 7/{loose[0].name})")
+    if others and items:  # an iPhone's .HEIC, notes: a user who thinks them used would never know
+        warn(f"{plural(len(others), 'file', 'files')} in the class folders of {root} {'is' if len(others) == 1 else 'are'} "
+             f"not an image and left out ({first_few([str(p.relative_to(root)) for p in others], 3)}): save images as PNG "
+             "or JPEG to use them")
     if empty and items:
         warn(f"class folders of {root} hold no images and are left out ({first_few(empty)}): "
              "add images of those classes, or remove the folders")
     return items
+
+
+def _warn_relabelled(root: Path, files: list[Path], decoded: np.ndarray, targets: np.ndarray,
+                     label_set: tuple[str, ...]) -> None:
+    """Warn of images of the same pixels under two labels: the model is taught both, and only the user can
+    tell which is right (emnist-pool drops such conflicts; a labels.csv listing one file twice is refused)."""
+    first: dict[bytes, int] = {}
+    pairs = []
+    for index, digest in enumerate(decoded):
+        seen = first.setdefault(digest.tobytes(), index)
+        if targets[seen] != targets[index]:
+            pairs.append((seen, index))
+    if pairs:
+        (a, b), name = pairs[0], lambda i: Path(os.path.relpath(files[i], root)).as_posix()
+        warn(f"{plural(len(pairs), 'image', 'images')} of {root} {'has' if len(pairs) == 1 else 'have'} the same pixels as one "
+             f"under another label (e.g. {name(a)} as {label_set[targets[a]]!r}, {name(b)} as {label_set[targets[b]]!r}): "
+             "each is trained as both; keep the right one, remove the other")
 
 
 def _broken_link(path: Path) -> bool:
@@ -152,14 +184,15 @@ def _read_labels_csv(path: Path) -> list[tuple[Path, str]]:
             text = handle.read()
     except (OSError, UnicodeDecodeError) as error:
         raise DatasetError(f"cannot read {path} ({error}): it must be a UTF-8 CSV with file,label columns") from None
-    reader = csv.reader(io.StringIO(text), delimiter=_csv_delimiter(path, text))
+    # newline=None: lines ended by \r alone (old Mac spreadsheets) are lines too, as csv:PATH reads them
+    reader = csv.reader(io.StringIO(text, newline=None), delimiter=_csv_delimiter(path, text))
     try:
         items = _listed_images(path, reader)
     except csv.Error as error:
         raise DatasetError(f"cannot read {path} line {reader.line_num} ({error}): fix the quoting of that line") from None
     if not items:
         raise DatasetError(f"{path} has a header line but no rows: add a file,label line per image")
-    _warn_unlisted(path, {os.path.normpath(image) for image, _ in items})
+    _warn_unlisted(path, {image.resolve() for image, _ in items})  # resolved: a name listed as an absolute path too
     return items
 
 
@@ -179,7 +212,7 @@ def _listed_images(path: Path, reader) -> list[tuple[Path, str]]:
     """The (image, label) rows after the header, each checked: both filled in, the file there, one label per image."""
     columns = _column_names(next(reader), None)
     file_column, label_column = columns.index("file"), columns.index("label")
-    items, seen, repeated = [], {}, []
+    items, seen, repeated, by_nfc = [], {}, [], None
     for row in reader:
         if not any(cell.strip() for cell in row):
             continue  # a blank line, as spreadsheets leave at the end
@@ -190,6 +223,9 @@ def _listed_images(path: Path, reader) -> list[tuple[Path, str]]:
         image = path.parent / file
         if not image.is_file() and "\\" in file:
             image = path.parent / file.replace("\\", "/")
+        if not image.is_file():
+            by_nfc = _files_by_nfc(path.parent) if by_nfc is None else by_nfc
+            image = by_nfc.get(_nfc_name(image, path.parent), image)
         if not image.is_file():
             raise DatasetError(f"{path} line {line} names {file}, which is not in {path.parent}: "
                                "fix the name or remove the line")
@@ -209,7 +245,18 @@ def _listed_images(path: Path, reader) -> list[tuple[Path, str]]:
     return items
 
 
-def _warn_unlisted(path: Path, listed: set[str]) -> None:
+def _files_by_nfc(folder: Path) -> dict[str, Path]:
+    """The files below ``folder`` by their names relative to it in Unicode's NFC: macOS may write a name
+    decomposed ("e" + an accent, NFD) where a labels.csv typed by hand holds "é" (NFC)."""
+    return {_nfc_name(file, folder): file for file in folder.rglob("*") if file.is_file()}
+
+
+def _nfc_name(file: Path, folder: Path) -> str:
+    """``file``'s name relative to ``folder``, in Unicode's NFC."""
+    return unicodedata.normalize("NFC", Path(os.path.relpath(file, folder)).as_posix())
+
+
+def _warn_unlisted(path: Path, listed: set[Path]) -> None:
     """Warn of images beside the labels.csv that it does not list: they are not used, and a user who
     added files and forgot the CSV would otherwise never know."""
     from inkread.imaging.decode import is_image_name
@@ -221,7 +268,7 @@ def _warn_unlisted(path: Path, listed: set[str]) -> None:
 
     unlisted = sorted(str(image.relative_to(path.parent)) for image in path.parent.rglob("*")
                       if is_image_name(image) and image.is_file() and not other_files(image.parent)
-                      and os.path.normpath(image) not in listed)
+                      and image.resolve() not in listed)
     if unlisted:
         warn(f"{plural(len(unlisted), 'image', 'images')} in {path.parent} "
              f"{'are' if len(unlisted) != 1 else 'is'} not listed in {path.name} and left out ({first_few(unlisted, 3)}): "

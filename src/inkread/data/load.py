@@ -127,6 +127,13 @@ def training_split(training: dict, spec: str) -> dict:
     return {"seed": 0, "val_fraction": 0.1, "split_by": SPLIT_BY}
 
 
+def training_data_dir(training: dict, given: str | os.PathLike | None) -> str | os.PathLike | None:
+    """The data directory to read a model's data sets from: ``given`` (``--data-dir``), else the one its training
+    run was given (recorded in its recipe), as ``inkread train --resume`` does; None: the default."""
+    recipe = training.get("recipe")
+    return given or (recipe.get("data_dir") if isinstance(recipe, dict) else None)
+
+
 def absolute_spec(spec: str) -> str:
     """``spec`` with a folder:/csv: path made absolute, so that a run's record of it works from any directory."""
     kind, _, path = spec.partition(":")

@@ -21,7 +21,8 @@ pixel hash and the seed, not by its position: adding EMNIST files later never mo
 from test to train.
 
 Cache. Decompressing and hashing ~250,000 images takes seconds, so the de-duplicated pool is
-cached as ``emnist-pool-<key>.npz`` (key: the input files' names and sizes) in ``<data_dir>/cache``,
+cached as ``emnist-pool-<key>.npz`` (key: the folder's resolved path, the input files' names, sizes and
+modification times) in ``<data_dir>/cache``,
 or, when the data dir is read-only, in the user cache dir (platformdirs) ``.../inkread/cache``.
 """
 
@@ -111,8 +112,10 @@ def cached_pool(data_dir: Path) -> tuple[Pool, Path | None]:
     inputs = [path for _, images, labels in files for path in (images, labels)]
     inputs += [folder / mapping_name(split) for split in sorted({s for s, _, _ in files})
                if (folder / mapping_name(split)).exists()]
-    key = hashlib.sha256(json.dumps([CACHE_VERSION] + sorted((p.name, p.stat().st_size) for p in inputs))
-                         .encode()).hexdigest()[:16]
+    # The folder and each file's size and modification time: a cache in the user cache dir is shared by every
+    # read-only data dir, and a file replaced by another of the same name and size must not be served its pool.
+    key = hashlib.sha256(json.dumps([CACHE_VERSION, str(folder.resolve())] + sorted(
+        (p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in inputs)).encode()).hexdigest()[:16]
     name = f"emnist-pool-{key}.npz"
     for directory in _cache_dirs(data_dir):
         pool = _read_cache(directory / name)

@@ -36,7 +36,7 @@ class EvaluateConfig:
     dataset: str  # a data set spec: mnist, emnist-SPLIT, emnist-pool, folder:PATH, csv:PATH
     split: str | None = None  # None: "test", or "all" for a folder:/csv: set the model was not trained on
     out: str = "evaluation"  # report folder
-    data_dir: str | None = None
+    data_dir: str | None = None  # None: the one the model's training run was given, else the default
     limit: int | None = None  # evaluate only the first N images of the split
     progress: bool = True  # print notes and the summary (False: warnings only, as --quiet)
 
@@ -52,7 +52,7 @@ def evaluate(config: EvaluateConfig) -> dict:
 
     Prints a short summary (accuracy, balanced accuracy, macro F1, n, files written) unless ``progress`` is off.
     """
-    from inkread.data import load_dataset, training_split
+    from inkread.data import load_dataset, training_data_dir, training_split
 
     if config.split is not None and config.split not in SPLITS:
         raise InkreadError(f"unknown split {config.split!r}: use one of {', '.join(SPLITS)}")
@@ -74,7 +74,9 @@ def evaluate(config: EvaluateConfig) -> dict:
     # labels: the data is indexed as the model's classes (a subset, e.g. digits for a characters
     # model, is fine); recipe: folder:/csv: images are normalized the way the model was trained
     split_args = training_split(model.meta.training, config.dataset)  # the same split as in training
-    data = load_dataset(config.dataset, data_dir=config.data_dir, labels=labels, recipe=model.meta.recipe,
+    # the run's --data-dir unless another is given, as export and --resume do: its official files are there
+    data_dir = training_data_dir(model.meta.training, config.data_dir)
+    data = load_dataset(config.dataset, data_dir=data_dir, labels=labels, recipe=model.meta.recipe,
                         test_only=config.split == "test", **split_args)
     if all_by_default and config.progress:  # said once the data set is found (not before "no such folder")
         print(f"note: {config.dataset} is not the data set the model was trained on: evaluating every image in it "

@@ -147,8 +147,9 @@ def default_out(run: str, source: Path, quantize: Optional[str]) -> Path:
 def data_dir(config: ExportConfig, meta: ModelMeta) -> Optional[str]:
     """The data directory to read the check's data set from: ``--data-dir``, else the one the run was trained
     with (recorded in model.json), as ``inkread train --resume`` does; None: the default."""
-    recipe = meta.training.get("recipe")
-    return config.data_dir or (recipe.get("data_dir") if isinstance(recipe, dict) else None)
+    from inkread.data import training_data_dir
+
+    return training_data_dir(meta.training, config.data_dir)
 
 
 def _check_against_pytorch(model: torch.nn.Module, onnx_model: OnnxModel, test, val, config: ExportConfig) -> dict:
