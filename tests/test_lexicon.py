@@ -96,7 +96,18 @@ def test_a_sure_reading_far_from_every_listed_word_is_kept():
     listed_word = Lexicon.from_counts("test", {"cat": 1})
     text, listed, _ = read_with(sure, listed_word, floor=1e-4)  # "cat": ~27 nats less likely, more than the penalty
     assert text == "toot" and not any(listed)
-    assert read_with(sure, listed_word.with_settings(unknown_penalty=math.inf), floor=1e-4)[0] == "cat"
+    never_sure = listed_word.with_settings(unknown_penalty=math.inf, sure=math.inf)
+    assert read_with(sure, never_sure, floor=1e-4)[0] == "cat"
+
+
+def test_a_word_read_surely_in_every_letter_is_kept_though_a_listed_word_is_near():
+    """The unknown-word penalty let a listed word beat a name the model read surely ("inkread" at 0.9 or
+    more a letter became "iread"); a reading that sure is not looked up."""
+    name = [{"c": 0.95}, {"": 0.9}, {"o": 0.95}, {"": 0.9}, {"t": 0.95}]  # "cot", each letter surely
+    text, listed, _ = read_with(name, Lexicon.from_counts("test", {"cat": 10}))
+    assert text == "cot" and not any(listed)
+    unsure = [{"c": 0.95}, {"": 0.9}, {"o": 0.5, "a": 0.1}, {"": 0.9}, {"t": 0.95}]  # one letter under 0.9: looked up
+    assert read_with(unsure, Lexicon.from_counts("test", {"cat": 10}))[0] == "cat"
 
 
 def test_marks_around_a_word_stay_and_words_with_digits_are_left_alone():
