@@ -110,6 +110,18 @@ def test_a_word_read_surely_in_every_letter_is_kept_though_a_listed_word_is_near
     assert read_with(unsure, Lexicon.from_counts("test", {"cat": 10}))[0] == "cat"
 
 
+def test_two_listed_words_run_together_are_read_as_both():
+    """A missed space made one word of two ("foxjumps"), which the list then replaced by the one nearest
+    ("jumps"): a word of the reading lost for good."""
+    labels = (*LETTERS, " ")
+    run_together = [{"c": 0.9}, {"": 0.9}, {"a": 0.6, "o": 0.3}, {"": 0.9}, {"t": 0.9}, {"": 0.8, " ": 0.15},
+                    {"": 0.8, " ": 0.15}, {"t": 0.9}, {"": 0.9}, {"o": 0.9}]  # not sure of every letter: looked up
+    lexicon = Lexicon.from_counts("test", {"cat": 5, "to": 5, "tact": 1})
+    text, listed, _ = read_with(run_together, lexicon, labels=labels)
+    assert text == "cat to" and all(listed)
+    assert read_with(run_together, Lexicon.from_counts("test", {"cat": 5, "tact": 1}), labels=labels)[0] != "cat to"
+
+
 def test_marks_around_a_word_stay_and_words_with_digits_are_left_alone():
     labels = (*LETTERS, "1", ",", " ")
     comma = [*NEAR_MISS, {",": 0.9}, {" ": 0.9}, {"c": 0.9}, {"": 0.9}, {"1": 0.9}, {"": 0.9}, {"t": 0.9}]

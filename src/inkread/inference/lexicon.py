@@ -94,6 +94,11 @@ class Lexicon:
         return cls(name=name, words=tuple(word for word, _ in ranked), spellings=tuple(s for _, (s, _) in ranked),
                    log_frequency=np.log(np.array([count for _, (_, count) in ranked]) / total))
 
+    @functools.cached_property
+    def index(self) -> dict[str, int]:
+        """Each word's position in ``words``."""
+        return {word: k for k, word in enumerate(self.words)}
+
     def with_settings(self, **changes) -> "Lexicon":
         """The same words weighed with other ``LexiconSettings`` (e.g. ``frequency_weight=0``)."""
         return dataclasses.replace(self, settings=dataclasses.replace(self.settings, **changes))
@@ -264,17 +269,25 @@ def choose_word(folded: np.ndarray, classes: dict[str, int], reading: str, lexic
         if None not in target:  # a word with a character the model cannot write is never read
             indices.append(index)
             targets.append(target)
+    # the reading as two listed words run together ("foxjumps": the model missed the space between them)
+    pairs = [(query[:cut], query[cut:]) for cut in range(1, len(query))
+             if query[:cut] in lexicon.index and query[cut:] in lexicon.index and " " in classes]
+    targets += [[classes[char] for char in f"{left} {right}"] for left, right in pairs]
     unknown_target = [classes[char] for char in query]
     likelihood = ctc_log_likelihood(folded, targets + [unknown_target])
-    scores = likelihood[:-1] + settings.frequency_weight * lexicon.log_frequency[indices]
+    frequencies = [lexicon.log_frequency[k] for k in indices]
+    frequencies += [lexicon.log_frequency[lexicon.index[left]] + lexicon.log_frequency[lexicon.index[right]] for left, right in pairs]
+    spellings = [lexicon.spellings[k] for k in indices]
+    spellings += [f"{lexicon.spellings[lexicon.index[left]]} {lexicon.spellings[lexicon.index[right]]}" for left, right in pairs]
+    scores = likelihood[:-1] + settings.frequency_weight * np.array(frequencies)
     if query not in (lexicon.words[k] for k in indices):  # else the reading is already a listed candidate
         unknown = likelihood[-1] + settings.frequency_weight * lexicon.log_frequency[-1] - settings.unknown_penalty
         scores = np.append(scores, unknown)
     best = int(np.argmax(scores))  # never empty: the reading is a candidate, listed or not
-    if best >= len(indices) or not np.isfinite(scores[best]):
+    if best >= len(spellings) or not np.isfinite(scores[best]):
         return None
     share = np.exp(scores - scores[best])
-    return Choice(lexicon.spellings[indices[best]], float(1.0 / share.sum()), ctc_alignment(folded, targets[best]))
+    return Choice(spellings[best], float(1.0 / share.sum()), ctc_alignment(folded, targets[best]))
 
 
 def lexicon_read(log_probs: np.ndarray, labels: Sequence[str], decoded: list[tuple[str, float, int, int]],
