@@ -307,9 +307,25 @@ def test_noise_is_refused_by_read_as_by_predict():
     page = np.full((768, 1024), 255, np.uint8)
     page[rng.random(page.shape) < 0.002] = 0
     recognizer = Recognizer.load("digits")
-    for reads in (recognizer.predict, recognizer.read):
-        with pytest.raises(InputImageError, match=f"more than {MAX_GLYPHS} marks to read"):
-            reads(page)
+    with pytest.raises(InputImageError, match="more than 500 marks to read"):
+        recognizer.predict(page)
+    with pytest.raises(InputImageError, match="more than 500 specks of ink .*noise.*: scan or photograph"):
+        recognizer.read(page)
+
+
+def test_a_page_of_writing_is_read_though_it_has_more_marks_than_a_character_may():
+    """Fourteen lines of a pangram (about 600 marks with the i's dots) were refused by read as "ruled or squared
+    paper, a grid, noise?": 500 marks, predict's limit for one character, was read's limit for a page too."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from helpers import matplotlib_fonts
+
+    page = Image.new("L", (900, 700), 255)
+    font = ImageFont.truetype(str(matplotlib_fonts() / "DejaVuSans.ttf"), 26)
+    for line in range(14):
+        ImageDraw.Draw(page).text((20, 20 + 46 * line), "the quick brown fox jumps over the lazy dog", font=font, fill=0)
+    found = segment(1.0 - np.asarray(page, np.float32) / 255)
+    assert len(found) == 14 and sum(len(line) for line in found) > 500
 
 
 def test_a_narrow_one_does_not_start_a_word():

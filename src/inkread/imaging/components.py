@@ -14,7 +14,8 @@ import numpy as np
 
 from inkread.errors import InputImageError
 
-MAX_MARKS = 500  # more marks than this is not handwriting to read (ruled paper, a grid, noise)
+MAX_MARKS = 500  # more marks than this is not a character to read (ruled paper, a grid, noise)
+MAX_SPECKS = 500  # more specks (smaller than half a pen dot) than this is noise, not writing
 
 
 @dataclass
@@ -114,10 +115,16 @@ def _group_reduce(ufunc, values, groups, count, initial) -> np.ndarray:
     return out
 
 
-def too_many_marks() -> InputImageError:
-    """The error for an image of more than MAX_MARKS marks: a page's grid or noise, not writing."""
-    return InputImageError(f"more than {MAX_MARKS} marks to read (ruled or squared paper, a grid, noise?): "
+def too_many_marks(limit: int = MAX_MARKS) -> InputImageError:
+    """The error for an image of more than ``limit`` marks: a page's grid or noise, not writing."""
+    return InputImageError(f"more than {limit} marks to read (ruled or squared paper, a grid, noise?): "
                            "crop the image to the handwriting, on plain paper")
+
+
+def too_many_specks() -> InputImageError:
+    """The error for an image of more than MAX_SPECKS specks of ink: noise, not writing."""
+    return InputImageError(f"more than {MAX_SPECKS} specks of ink (noise, grain, a textured paper?): "
+                           "scan or photograph the handwriting on plain paper, in good light")
 
 
 def check_mark_count(mask: np.ndarray) -> None:

@@ -55,7 +55,9 @@ TOP_BAR_GAP = 0.15  # ...and at most this many character heights to its side is 
 MIN_PIECE = 0.15  # candidate cuts are at least this many line heights apart, and from the ends
 MIN_PIECE_PX = 3  # ...and never closer than this many pixels
 MIN_SPLIT_HEIGHT_PX = 8  # a glyph less tall than this is one mark (a dash, a rule), never several characters
-MAX_GLYPHS = components.MAX_MARKS  # more marks than this is not handwriting to read (ruled paper, a grid, noise)
+# More marks than this is not handwriting to read (a grid, broken rules): a page of writing, 25 lines of 40
+# characters with their dots and crossings, stays below it. (500, predict's limit, refused a printed page.)
+MAX_GLYPHS = 2500
 
 SMALL_REACH = 1.0  # small parts farther than this many character heights from every line, in a row, are a line of their own
 AMBIGUOUS_ASPECT = 0.9  # with a chooser, glyphs wider than this many line heights may be two characters...
@@ -134,12 +136,15 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
     found = components.label(mask)
     if found.count == 0:
         return []
-    if found.count > MAX_GLYPHS:  # counted before the specks go, as predict counts them: noise read as text otherwise
-        raise components.too_many_marks()
+    if found.count > MAX_GLYPHS + components.MAX_SPECKS:  # before the pen's width is measured over them all
+        raise components.too_many_marks(MAX_GLYPHS)
     width = stroke_width(mask)
     # Specks: smaller than half a pen dot. The largest mark is never a speck.
     keep = found.areas >= max(2.0, 0.3 * width * width)
     keep[np.argmax(found.areas)] = True
+    # counted before the specks go: noise dropped as specks left its few clumps to read as text ("2 / 8182")
+    if found.count - np.count_nonzero(keep) > components.MAX_SPECKS:
+        raise components.too_many_specks()
     # Each component's faint-ink component: every ink pixel of one component lies in the same one.
     faint_of = np.zeros(found.count, np.int64)
     faint_of[found.labels[mask] - 1] = components.label(ink > FAINT_INK).labels[mask]
@@ -147,6 +152,10 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
     # Typical character height: area-weighted, so dots and fragments hardly count; flat marks (a
     # dash, the bar of a T drawn apart) not at all, unless there is nothing else.
     flat = [p.width >= FLAT * p.height and p.height <= FLAT * width for p in parts]  # one stroke across
+    # A page of writing may hold more marks than a character (predict's MAX_MARKS); mostly flat ones are
+    # rules broken into dashes (a photo of ruled paper), and more than MAX_GLYPHS is no page of writing.
+    if len(parts) > MAX_GLYPHS or (len(parts) > components.MAX_MARKS and sum(flat) > len(parts) / 2):
+        raise components.too_many_marks(MAX_GLYPHS if len(parts) > MAX_GLYPHS else components.MAX_MARKS)
     upright_anywhere = not all(flat)  # without any upright mark, there is no line height to judge dashes by
     upright = [k for k in range(len(parts)) if not flat[k]] or list(range(len(parts)))
     char_height = weighted_median(np.array([parts[k].height for k in upright]), found.areas[keep][upright])
@@ -413,7 +422,7 @@ def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray,
     Raises ``InputImageError`` if the line would hold more than ``room`` glyphs.
     """
     if len(line) > room:
-        raise components.too_many_marks()
+        raise components.too_many_marks(MAX_GLYPHS)
     characters = [p for p in line if p.mark is None] or line
     widths = np.array([p.width for p in characters], dtype=np.float64)
     line_height = _line_height(line)
@@ -442,7 +451,7 @@ def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray,
                 out.append(replace(part, cut_from=cut_from))
                 continue
             if len(out) + count + len(line) - index - 1 > room:  # a rule across a page is not 600 characters
-                raise components.too_many_marks()
+                raise components.too_many_marks(MAX_GLYPHS)
             cuts = _thinnest_near_multiples(column_ink, count)
             if choose_cuts is not None:  # the width rule's cuts stay candidates, and its answer the fallback
                 candidates = _cut_columns(column_ink, max(2, round(MIN_PIECE * line_height)), most=2 * count + 2)
