@@ -366,6 +366,40 @@ def test_the_shipped_line_model_spaces_printed_words_the_ink_shows_apart(spaces)
     assert LineReader.load("lines").read(image, only="letters").text == "the cat sat on the mat"
 
 
+@pytest.mark.parametrize("angle", [-8, 5])
+def test_the_shipped_line_model_reads_a_sloping_line(angle):
+    """Sloping 5 degrees, "the cat sat on the mat" was read "pnecatsaton the mac": the ink's box grew with the
+    slope and the letters were scaled down to fit it. Each line is levelled first."""
+    from PIL import ImageFont
+
+    image = Image.new("L", (700, 100), 255)
+    font = ImageFont.truetype(str(matplotlib_fonts() / "DejaVuSans.ttf"), 48)
+    ImageDraw.Draw(image).text((20, 20), "the cat sat on the mat", font=font, fill=0)
+    sloping = image.rotate(angle, expand=True, fillcolor=255, resample=Image.Resampling.BILINEAR)
+    text = LineReader.load("lines").read(sloping, only="letters").text
+    assert text.replace(" ", "") == "thecatsatonthemat" and text.count(" ") >= 4, text
+
+
+def test_a_line_is_levelled_by_the_slope_of_its_characters_and_keeps_its_columns():
+    from inkread.imaging.line import LEVEL_FROM, leveled, line_slope
+
+    boxes = [(x, 100 + round(0.1 * x), x + 20, 130 + round(0.1 * x)) for x in range(0, 400, 30)]
+    boxes[3] = (90, 80, 110, 140)  # a tall letter does not sway it
+    assert line_slope(boxes) == pytest.approx(0.1, abs=0.01)
+    assert line_slope([(x, 100, x + 20, 130) for x in range(0, 400, 30)]) == 0.0  # level
+    assert line_slope([(x, 100 + round(LEVEL_FROM / 2 * x), x + 20, 130) for x in range(0, 400, 30)]) == 0.0  # nearly
+    assert line_slope(boxes[:2]) == 0.0  # too few to tell
+    ink = np.zeros((60, 200), np.float32)
+    for x in range(200):
+        ink[10 + round(0.2 * x) if 10 + round(0.2 * x) < 60 else 59, x] = 1.0  # a stroke sloping 0.2
+    level = leveled(ink, 0.2)
+    assert level.shape == (60 + 40, 200)
+    rows = [np.argmax(level[:, x]) for x in range(0, 200, 20) if 10 + round(0.2 * x) < 60]
+    assert max(rows) - min(rows) <= 1  # level now
+    assert np.allclose(level.sum(axis=0), ink.sum(axis=0), atol=0.05)  # each column's ink stays in its column
+    assert leveled(ink, 0.0) is ink
+
+
 def test_a_space_is_made_likelier_only_in_the_columns_of_a_word_gap():
     reader = LineReader.load("lines")
     space = reader.labels.index(" ") + 1
