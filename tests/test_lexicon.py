@@ -203,6 +203,13 @@ def test_the_english_lexicon_holds_words_most_frequent_first():
     lexicon = load_lexicon("english")
     assert lexicon.words[0] == "the" and "reserve" in lexicon.words[:50000]
     assert all(word.isalpha() or "'" in word or "-" in word for word in lexicon.words[:1000])
+    assert load_lexicon("English") is load_lexicon(" ENGLISH ") is lexicon  # "no such file" was all English got
+
+
+def test_a_word_list_file_named_english_is_read_as_the_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("English").write_text("cat\ndog\n", encoding="utf-8")
+    assert load_lexicon("English").words == ("cat", "dog")
 
 
 @pytest.fixture(scope="module")

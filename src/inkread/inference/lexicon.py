@@ -119,7 +119,7 @@ def load_lexicon(spec: "str | os.PathLike | Lexicon | Iterable[str] | Mapping[st
     if not isinstance(spec, (str, os.PathLike)):
         raise InkreadError(f"lexicon={spec!r:.60}: give {ENGLISH!r}, a word list's path, the words (a list or a dict "
                            "of word: count) or a Lexicon")
-    if str(spec) == ENGLISH:
+    if str(spec).strip().lower() == ENGLISH and not Path(spec).is_file():  # "English" too, unless a file is named so
         return english_lexicon()
     if not str(spec).strip():  # Path("") is the current folder: "a folder, not a file" said nothing of the mistake
         raise InkreadError(f"the lexicon is empty: give {ENGLISH!r} or a word list's path")
