@@ -398,11 +398,20 @@ def test_a_folder_run_records_its_data_absolute_and_exports_from_any_directory(t
     # the training data moved away: export says to check the bundle on another data set
     data.rename(tmp_path / "moved")
     gone = inkread_cli("export", str(tmp_path / "run"), "--out", str(tmp_path / "exp2"), cwd=elsewhere)
-    assert gone.returncode == 2 and "the data set this run was trained on cannot be read" in gone.stderr \
-        and "pass --dataset" in gone.stderr, gone.stderr
+    assert gone.returncode == 2 and "was trained on, cannot be read" in gone.stderr \
+        and "pass --dataset with another data set" in gone.stderr, gone.stderr
     checked = inkread_cli("export", str(tmp_path / "run"), "--out", str(tmp_path / "exp2"), "--dataset",
                    f"folder:{tmp_path / 'moved'}", cwd=elsewhere)
     assert checked.returncode == 0, checked.stderr
+
+
+def test_cli_export_with_a_data_dir_that_is_not_there_names_it(tmp_path):
+    """A mistyped --data-dir was "the data set this run was trained on cannot be read (...): pass --dataset"
+    for a shipped model, which is no run, and the mistake was not --dataset."""
+    result = inkread_cli("export", "digits", "--out", str(tmp_path / "out"), "--data-dir", str(tmp_path / "nope"))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == f"inkread: error: --data-dir {tmp_path / 'nope'}: no such folder; give the folder that holds mnist " \
+                            "(or leave it out to download it)\n"
 
 
 def test_cli_export_explains_a_line_model_and_a_missing_run(tmp_path):

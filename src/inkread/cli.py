@@ -242,7 +242,7 @@ def _add_export(commands) -> None:
     p.add_argument("--check-limit", type=int, default=None, help="compare PyTorch and the export on the first N test images and N validation images (default: all)")
     p.add_argument("--dataset", default=None,
                    help="data set whose test split checks the export (default: the one the run was trained on)")
-    p.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors (no check, no summary)")
+    p.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors (the check still runs, unprinted)")
     p.set_defaults(handler=_cmd_export)
 
 

@@ -87,9 +87,15 @@ def export(config: ExportConfig) -> Path:
     except DatasetError as error:
         if config.dataset:
             raise
-        # the run's own data, moved or deleted since: any data set of its labels can check the export
-        raise DatasetError(f"the data set this run was trained on cannot be read ({error}); export checks the bundle "
-                           f"on a test split: pass {option('dataset')} with a data set of the model's labels") from None
+        # the run's own data, moved or deleted since, or not fetched here (a shipped model's): any data set of
+        # its labels can check the export
+        given = f"{option('data_dir')} {config.data_dir}" if config.data_dir else None
+        if given and not Path(config.data_dir).expanduser().is_dir():
+            raise DatasetError(f"{given}: no such folder; give the folder that holds {dataset} (or leave it out to "
+                               "download it)") from None
+        raise DatasetError(f"{dataset}, the data set {meta.name} was trained on, cannot be read ({error}); export checks "
+                           f"the bundle on its test split: {'fix ' + given + ', or ' if given else ''}pass "
+                           f"{option('dataset')} with another data set of the model's labels") from None
     # Refused, not skipped: an export no image has checked (an int8 one above all) may be broken unseen.
     if not len(splits.test.targets):
         raise InkreadError(f"{dataset} has too few images to hold out a test split, on which export checks the bundle "
