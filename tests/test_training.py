@@ -405,6 +405,17 @@ def test_a_folder_run_records_its_data_absolute_and_exports_from_any_directory(t
     assert checked.returncode == 0, checked.stderr
 
 
+@pytest.mark.parametrize("arguments, message", [
+    (["", "--out", "OUT"], "the model is empty: give digits or characters, a model bundle or a run folder"),
+    (["digits", "--out", ""], "--out is empty: give a folder for the bundle, or leave it out for the default"),
+])
+def test_cli_export_with_an_empty_argument_says_which(tmp_path, arguments, message):
+    """`export "" --out x` said ". holds no model.json"; `--out ""` was taken as no --out, unasked."""
+    result = inkread_cli("export", *[str(tmp_path / "out") if a == "OUT" else a for a in arguments], cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr == f"inkread: error: {message}\n", result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_cli_export_with_a_data_dir_that_is_not_there_names_it(tmp_path):
     """A mistyped --data-dir was "the data set this run was trained on cannot be read (...): pass --dataset"
     for a shipped model, which is no run, and the mistake was not --dataset."""

@@ -36,6 +36,8 @@ def resolve_bundle(name_or_path: str | os.PathLike, choices: str | None = None) 
     """
     text = str(name_or_path)
     shipped = choices or " or ".join(PRETRAINED)
+    if not text.strip():  # Path("") is the current folder: ". holds no model.json" said nothing of the mistake
+        raise ModelBundleError(f"the model is empty: give {shipped}, a model bundle or a run folder")
     if text in PRETRAINED:
         folder = PRETRAINED_DIR / text
         if not (folder / META_FILE).exists():

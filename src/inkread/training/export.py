@@ -64,6 +64,8 @@ def export(config: ExportConfig) -> Path:
         raise InkreadError(f"cannot load {weights} ({type(error).__name__}): the file is corrupt or of another architecture") from None
     model.eval()
 
+    if config.out is not None and not str(config.out).strip():  # "" was taken as no --out: the default, unasked
+        raise InkreadError(f"{option('out')} is empty: give a folder for the bundle, or leave it out for the default")
     out = Path(config.out) if config.out else default_out(config.run, source, config.quantize)
     if out.resolve() == source.resolve():
         raise InkreadError(f"{option('out')} must differ from the run's own model folder")
