@@ -263,9 +263,7 @@ def test_a_malformed_base_url_is_refused_in_one_line(tmp_path, monkeypatch, caps
 
 def test_a_server_that_trickles_bytes_is_given_up_on(tmp_path, monkeypatch):
     """One byte every 0.2 s never trips requests' read timeout (per read): the download never ended."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(5)
+    listener = _listening()
 
     def trickle() -> None:
         connection, _ = listener.accept()
@@ -308,11 +306,17 @@ def test_a_download_killed_midway_leaves_its_staging_folder_only_until_the_next(
     assert _leftovers(folder) == sorted([running.name, LABELS_NAME])
 
 
-def _one_answer_server(answer: bytes) -> str:
-    """A server on 127.0.0.1 that sends ``answer`` to one request and closes the connection; its base URL."""
+def _listening() -> socket.socket:
+    """A socket listening on a free port of 127.0.0.1."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(5)
+    return listener
+
+
+def _one_answer_server(answer: bytes) -> str:
+    """A server on 127.0.0.1 that sends ``answer`` to one request and closes the connection; its base URL."""
+    listener = _listening()
 
     def serve() -> None:
         connection, _ = listener.accept()
