@@ -893,6 +893,24 @@ def test_a_client_that_stalls_in_its_headers_is_disconnected(bundles, tmp_path):
             assert client.recv(100).startswith(b"HTTP/1.1 200")
 
 
+@pytest.mark.parametrize("headers", [b"Host: a\r\nHost: b\r\n", b"Host: a\r\nContent-Length: 5\r\nContent-Length: 7\r\n",
+                                     b"Host: a\r\nContent-Length: -1\r\n"])
+def test_a_request_uvicorn_cannot_parse_gets_a_json_400(bundles, tmp_path, headers):
+    """uvicorn answered these in text/plain ("Invalid HTTP request received."): a client of a JSON API got no detail."""
+    import json
+    import socket
+
+    config = ServeConfig(models=[str(b) for b in bundles], data_dir=tmp_path / "data")
+    with running_server(config) as address, socket.create_connection(address, timeout=10) as client:
+        client.sendall(b"POST /api/v1/predict HTTP/1.1\r\n" + headers + b"\r\nhello")
+        answer = b""
+        while chunk := client.recv(4096):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400") and b"content-type: application/json" in head.lower(), answer
+    assert "malformed" in json.loads(body)["detail"]
+
+
 def test_a_websocket_upgrade_request_is_answered_without_advice_to_install_a_websocket_library(bundles, tmp_path, caplog):
     """uvicorn logged "No supported WebSocket library detected. Please use pip install 'uvicorn[standard]'"
     for every request asking to upgrade: this server has no WebSocket endpoint, so that advice is wrong."""

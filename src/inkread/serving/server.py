@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import json
 import logging
 import os
 import signal
@@ -171,6 +172,17 @@ def header_timeout_protocol(seconds: float):
             self.header_timer = None
             if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
                 self.transport.close()
+
+        def send_400_response(self, msg: str) -> None:
+            """uvicorn's answer to a request h11 cannot parse (two Content-Length or Host headers, a bad
+            request line), as JSON with a ``detail`` like every other error of the API, not text/plain."""
+            body = json.dumps({"detail": f"{msg.rstrip('.')}: the request line or a header is malformed (a header "
+                                         "given twice, a bad Content-Length?); send one well-formed HTTP/1.1 request"})
+            for event in (h11.Response(status_code=400, reason=b"Bad Request",
+                                       headers=[(b"content-type", b"application/json"), (b"connection", b"close")]),
+                          h11.Data(data=body.encode("ascii")), h11.EndOfMessage()):
+                self.transport.write(self.conn.send(event))
+            self.transport.close()
 
     return HeaderTimeoutProtocol
 
