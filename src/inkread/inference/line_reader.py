@@ -41,7 +41,7 @@ REACH = 0.9  # a long line is read in pieces this share of MAX_ASPECT wide at mo
              # measure the piece a little differently from normalize_line's ink box
 LINE_BATCH = 16  # lines per ONNX Runtime run; sorted by width first, so little of each run is padding
 # Where the segmenter measured a word gap in the ink, a space is taken as this many times likelier than
-# the model says: it hears its training lines' spacing, and ran "the cat sat" together with gaps of two
+# the model says: it learned its training lines' spacing, and ran "the cat sat" together with gaps of two
 # letters' heights, though it gave a space 10-43% there (and under 3% in the gaps inside words).
 SPACE_IN_WORD_GAP = 10.0
 
