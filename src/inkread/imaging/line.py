@@ -124,19 +124,25 @@ def pad_lines(lines: list[np.ndarray], dtype=np.float32) -> np.ndarray:
 # levelled first (``leveled``): sloping 5 degrees, "hello world" was read "nelio world".
 LEVEL_FROM = 0.03
 LEVEL_UP_TO = 0.4  # steeper than about 22 degrees is no line the segmenter grouped as one
+# A slope is measured only on a line of this many characters or more, between characters this many
+# heights apart: on a short line a descender at one end ("at gym") tilts it by 2-5 degrees, and levelled
+# by that it read "at yM".
+LEVEL_MIN_CHARACTERS = 8
+LEVEL_MIN_APART = 3.0
 
 
 def line_slope(boxes: list[tuple[int, int, int, int]]) -> float:
     """The slope (rows per column) of a line of characters' boxes (x0, y0, x1, y1), 0.0 where it is level
-    or cannot be told: the median of the slopes between the centres of every two characters at least a
-    character's height apart (Theil and Sen's estimate: tall and low letters, a descender, do not sway it)."""
-    if len(boxes) < 3:
+    or cannot be told: the median of the slopes between the centres of every two characters at least
+    ``LEVEL_MIN_APART`` heights apart (Theil and Sen's estimate: tall and low letters, a descender, hardly
+    sway it), on a line of ``LEVEL_MIN_CHARACTERS`` or more."""
+    if len(boxes) < LEVEL_MIN_CHARACTERS:
         return 0.0
     centres = np.array([((x0 + x1) / 2, (y0 + y1) / 2) for x0, y0, x1, y1 in boxes])
     height = float(np.median([y1 - y0 for _, y0, _, y1 in boxes]))
     dx = centres[None, :, 0] - centres[:, None, 0]
     dy = centres[None, :, 1] - centres[:, None, 1]
-    apart = dx >= max(height, 1.0)
+    apart = dx >= max(LEVEL_MIN_APART * height, 1.0)
     if np.count_nonzero(apart) < 3:
         return 0.0
     slope = float(np.median(dy[apart] / dx[apart]))
