@@ -326,6 +326,14 @@ def test_a_page_of_writing_is_read_though_it_has_more_marks_than_a_character_may
         ImageDraw.Draw(page).text((20, 20 + 46 * line), "the quick brown fox jumps over the lazy dog", font=font, fill=0)
     found = segment(1.0 - np.asarray(page, np.float32) / 255)
     assert len(found) == 14 and sum(len(line) for line in found) > 500
+    # the same page on rules broken into dashes (a photo of ruled paper): refused, as it was, not read as
+    # "aa tlejundpsdeg" (the dashes, a fifth or more of the marks, are what no page of writing has)
+    draw = ImageDraw.Draw(page)
+    for line in range(14):
+        for x in range(10, 890, 44):
+            draw.line([(x, 56 + 46 * line), (x + 12, 56 + 46 * line)], fill=0, width=2)
+    with pytest.raises(InputImageError, match="more than 500 marks to read .ruled or squared paper"):
+        segment(1.0 - np.asarray(page, np.float32) / 255)
 
 
 def test_a_narrow_one_does_not_start_a_word():

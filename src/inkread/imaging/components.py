@@ -115,9 +115,9 @@ def _group_reduce(ufunc, values, groups, count, initial) -> np.ndarray:
     return out
 
 
-def too_many_marks(limit: int = MAX_MARKS) -> InputImageError:
-    """The error for an image of more than ``limit`` marks: a page's grid or noise, not writing."""
-    return InputImageError(f"more than {limit} marks to read (ruled or squared paper, a grid, noise?): "
+def too_many_marks() -> InputImageError:
+    """The error for an image of more than MAX_MARKS marks: a page's grid or noise, not writing."""
+    return InputImageError(f"more than {MAX_MARKS} marks to read (ruled or squared paper, a grid, noise?): "
                            "crop the image to the handwriting, on plain paper")
 
 

@@ -30,6 +30,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from inkread.errors import InputImageError
 from inkread.imaging import components, punctuation
 from inkread.imaging.levels import weighted_median
 from inkread.imaging.rules import remove_rules
@@ -58,6 +59,7 @@ MIN_SPLIT_HEIGHT_PX = 8  # a glyph less tall than this is one mark (a dash, a ru
 # More marks than this is not handwriting to read (a grid, broken rules): a page of writing, 25 lines of 40
 # characters with their dots and crossings, stays below it. (500, predict's limit, refused a printed page.)
 MAX_GLYPHS = 2500
+FLAT_SHARE_OF_RULES = 0.2  # ...unless this share of them is flat: ruled paper broken into dashes
 
 SMALL_REACH = 1.0  # small parts farther than this many character heights from every line, in a row, are a line of their own
 AMBIGUOUS_ASPECT = 0.9  # with a chooser, glyphs wider than this many line heights may be two characters...
@@ -137,7 +139,7 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
     if found.count == 0:
         return []
     if found.count > MAX_GLYPHS + components.MAX_SPECKS:  # before the pen's width is measured over them all
-        raise components.too_many_marks(MAX_GLYPHS)
+        raise _too_many_glyphs()
     width = stroke_width(mask)
     # Specks: smaller than half a pen dot. The largest mark is never a speck.
     keep = found.areas >= max(2.0, 0.3 * width * width)
@@ -152,10 +154,13 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
     # Typical character height: area-weighted, so dots and fragments hardly count; flat marks (a
     # dash, the bar of a T drawn apart) not at all, unless there is nothing else.
     flat = [p.width >= FLAT * p.height and p.height <= FLAT * width for p in parts]  # one stroke across
-    # A page of writing may hold more marks than a character (predict's MAX_MARKS); mostly flat ones are
-    # rules broken into dashes (a photo of ruled paper), and more than MAX_GLYPHS is no page of writing.
-    if len(parts) > MAX_GLYPHS or (len(parts) > components.MAX_MARKS and sum(flat) > len(parts) / 2):
-        raise components.too_many_marks(MAX_GLYPHS if len(parts) > MAX_GLYPHS else components.MAX_MARKS)
+    # A page of writing may hold more marks than a character (predict's MAX_MARKS), hardly any of them flat
+    # (under 1% in a page of print); a fifth or more flat is rules broken into dashes, with or without
+    # writing between them (read, it came out as "aa tlejundpsdeg"). More than MAX_GLYPHS is no page to read.
+    if len(parts) > MAX_GLYPHS:
+        raise _too_many_glyphs()
+    if len(parts) > components.MAX_MARKS and sum(flat) >= FLAT_SHARE_OF_RULES * len(parts):
+        raise components.too_many_marks()
     upright_anywhere = not all(flat)  # without any upright mark, there is no line height to judge dashes by
     upright = [k for k in range(len(parts)) if not flat[k]] or list(range(len(parts)))
     char_height = weighted_median(np.array([parts[k].height for k in upright]), found.areas[keep][upright])
@@ -183,6 +188,12 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
         count += len(glyphs)
         lines.append(_glyphs(glyphs, found.labels, ink))
     return lines
+
+
+def _too_many_glyphs() -> InputImageError:
+    """The error for more than MAX_GLYPHS marks: a page of small writing is the likelier cause than for predict."""
+    return InputImageError(f"more than {MAX_GLYPHS} marks to read (a page of small writing, or a grid, noise?): "
+                           "crop the image to a part of the writing")
 
 
 def may_hold_several(ink: np.ndarray, wide: float | None = None) -> bool:
@@ -422,7 +433,7 @@ def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray,
     Raises ``InputImageError`` if the line would hold more than ``room`` glyphs.
     """
     if len(line) > room:
-        raise components.too_many_marks(MAX_GLYPHS)
+        raise _too_many_glyphs()
     characters = [p for p in line if p.mark is None] or line
     widths = np.array([p.width for p in characters], dtype=np.float64)
     line_height = _line_height(line)
@@ -451,7 +462,7 @@ def _split_wide(line: list[_Part], labels: np.ndarray, ink: np.ndarray,
                 out.append(replace(part, cut_from=cut_from))
                 continue
             if len(out) + count + len(line) - index - 1 > room:  # a rule across a page is not 600 characters
-                raise components.too_many_marks(MAX_GLYPHS)
+                raise _too_many_glyphs()
             cuts = _thinnest_near_multiples(column_ink, count)
             if choose_cuts is not None:  # the width rule's cuts stay candidates, and its answer the fallback
                 candidates = _cut_columns(column_ink, max(2, round(MIN_PIECE * line_height)), most=2 * count + 2)
