@@ -59,7 +59,7 @@ MIN_SPLIT_HEIGHT_PX = 8  # a glyph less tall than this is one mark (a dash, a ru
 # More marks than this is not handwriting to read (a grid, broken rules): a page of writing, 25 lines of 40
 # characters with their dots and crossings, stays below it. (500, predict's limit, refused a printed page.)
 MAX_GLYPHS = 2500
-FLAT_SHARE_OF_RULES = 0.2  # ...unless this share of them is flat: ruled paper broken into dashes
+FLAT_SHARE_OF_RULES = 0.2  # more than MAX_MARKS marks, this share of them flat: ruled paper broken into dashes
 
 SMALL_REACH = 1.0  # small parts farther than this many character heights from every line, in a row, are a line of their own
 AMBIGUOUS_ASPECT = 0.9  # with a chooser, glyphs wider than this many line heights may be two characters...
