@@ -380,6 +380,17 @@ def test_the_shipped_line_model_reads_a_sloping_line(angle):
     assert text.replace(" ", "") == "thecatsatonthemat" and text.count(" ") >= 4, text
 
 
+def test_a_sloping_line_the_segmenter_saw_no_word_gap_in_is_levelled_too():
+    """Levelling waited for a word gap; turned -10 degrees, "slowly typing" showed none and read "somvtvpng"."""
+    from PIL import ImageFont
+
+    image = Image.new("L", (600, 100), 255)
+    font = ImageFont.truetype(str(matplotlib_fonts() / "DejaVuSans.ttf"), 44)
+    ImageDraw.Draw(image).text((20, 20), "slowly typing", font=font, fill=0)
+    sloping = image.rotate(-10, expand=True, fillcolor=255, resample=Image.Resampling.BILINEAR)
+    assert LineReader.load("lines").read(sloping, only="letters").text == "slowly typing"
+
+
 def test_a_line_is_levelled_by_the_slope_of_its_characters_and_keeps_its_columns():
     from inkread.imaging.line import LEVEL_FROM, leveled, line_slope
 

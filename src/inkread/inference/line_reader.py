@@ -44,6 +44,9 @@ LINE_BATCH = 16  # lines per ONNX Runtime run; sorted by width first, so little 
 # the model says: it learned its training lines' spacing, and ran "the cat sat" together with gaps of two
 # letters' heights, though it gave a space 10-43% there (and under 3% in the gaps inside words).
 SPACE_IN_WORD_GAP = 10.0
+# A line the segmenter saw no word gap in is levelled (``_level``) if it holds this many glyphs: UNIPEN's
+# joined-up words are at most 11 pieces.
+LEVEL_ONE_WORD_FROM = 12
 
 
 class Read(NamedTuple):
@@ -394,12 +397,15 @@ def line_ink(glyphs) -> tuple[np.ndarray, tuple[int, int, int, int]]:
 
 def _level(own: np.ndarray, glyphs: list) -> np.ndarray:
     """``own``, the ink of a line of ``glyphs``, levelled (``imaging.line.leveled``) by the slope of their boxes,
-    where it holds two words or more and levelled it is not too long for the model at once.
+    where it holds two words or more (or ``LEVEL_ONE_WORD_FROM`` glyphs) and levelled it is not too long for
+    the model at once.
 
     Within one word the slope says little: a joined-up word is a few pieces whose centres wander with its
-    letters, and levelling the UNIPEN words by them lost 4 of the 57 the English lexicon read right.
+    letters, and levelling the UNIPEN words by them lost 4 of the 57 the English lexicon read right. But
+    the segmenter may miss the word gap of a sloping line ("Quietly typing" turned 10 degrees, read
+    "ouieiy wPico"): one of that many glyphs is a line of print, whose slope can be told.
     """
-    if not any(glyph.space_before for glyph in glyphs[1:]):
+    if not any(glyph.space_before for glyph in glyphs[1:]) and len(glyphs) < LEVEL_ONE_WORD_FROM:
         return own
     level = leveled(own, line_slope([glyph.box for glyph in glyphs if glyph.mark is None]))
     return own if level is not own and too_long(level) else level
