@@ -186,8 +186,13 @@ def files_other_than(folder: str | os.PathLike, names: Collection[str]) -> list[
     folder = Path(folder)
     if not folder.is_dir():
         return []
-    patterns = (*names, *LITTER)
-    return sorted(name for name in os.listdir(folder) if not any(fnmatch.fnmatchcase(name, p) for p in patterns))
+    return sorted(name for name in os.listdir(folder)
+                  if not is_litter(name) and not any(fnmatch.fnmatchcase(name, p) for p in names))
+
+
+def is_litter(name: str) -> bool:
+    """Whether a file name is operating-system litter (``LITTER``): .DS_Store, ._name, Thumbs.db, our temp files."""
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in LITTER)
 
 
 def check_replaceable(target: str | os.PathLike, names: Collection[str]) -> None:

@@ -15,7 +15,6 @@ it with ``labels.merge_case``: a "c" folder is class "C" of a 47-class model.
 from __future__ import annotations
 
 import csv
-import fnmatch
 import io
 import os
 import unicodedata
@@ -25,7 +24,7 @@ import numpy as np
 
 from inkread.data.splits import SPLIT_BY, TEST_FRACTION, DatasetSplits, ImageSet, default_recipe, digests, index_labels, split_images
 from inkread.errors import DatasetError, InkreadError, first_few, plural, warn
-from inkread.files import LITTER
+from inkread.files import is_litter
 
 LABELS_CSV = "labels.csv"
 _LAYOUT_HELP = "use one sub-folder per class (e.g. 7/a.png) or a labels.csv with file,label columns"
@@ -122,8 +121,7 @@ def _class_folder_images(root: Path) -> list[tuple[Path, str]]:
         found = images_in(files)
         if found:  # (a folder without images is an empty class, said below)
             images = set(found)
-            others += [file for file in files if file not in images and file.is_file()
-                       and not any(fnmatch.fnmatchcase(file.name, pattern) for pattern in LITTER)]
+            others += [file for file in files if file not in images and file.is_file() and not is_litter(file.name)]
         items += [(file, folder.name) for file in found]
         if not found:
             empty.append(folder.name)
