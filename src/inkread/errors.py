@@ -105,9 +105,10 @@ def first_line(error: BaseException, limit: int = 160) -> str:
     return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2:] else cut) + "..."
 
 
-def first_few(items: list[str], limit: int = 5) -> str:
-    """The first ``limit`` items quoted and joined for an error message, with " ..." if there are more."""
-    return ", ".join(map(repr, items[:limit])) + (" ..." if len(items) > limit else "")
+def first_few(items: list, limit: int = 5, quote: bool = True) -> str:
+    """The first ``limit`` items quoted (or, ``quote=False``, as they are: line numbers) and joined for an error
+    message, with " ..." if there are more."""
+    return ", ".join(map(repr if quote else str, items[:limit])) + (" ..." if len(items) > limit else "")
 
 
 def plural(count: int, one: str, many: str) -> str:

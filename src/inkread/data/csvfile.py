@@ -65,7 +65,7 @@ def _warn_inverted(path: Path, rows: list[tuple[int, str]], pixels: np.ndarray) 
                (images[:, :2], images[:, -2:], images[:, 2:-2, :2], images[:, 2:-2, -2:]))  # the 2-pixel border
     light = np.flatnonzero(ring > 128 * (28 * 28 - 24 * 24))  # the border is background: light there, a light background
     if light.size:
-        lines = ", ".join(str(rows[row][0]) for row in light[:3]) + (" ..." if light.size > 3 else "")
+        lines = first_few([rows[row][0] for row in light], 3, quote=False)
         warn(f"{path}: {light.size:,} of {len(images):,} images are dark ink on a light background (line {lines}): "
              "the model expects light ink on black, as MNIST's; save 255 - pixel for them")
 
@@ -168,8 +168,8 @@ def _unit_scale(path: Path, rows: list[tuple[int, str]], values: np.ndarray) -> 
     if not unit.any() or unit.sum() == np.count_nonzero(row_max):
         return bool(unit.any())
     lines = [str(rows[row][0]) for row in np.flatnonzero(unit)]
-    raise DatasetError(f"{path} mixes pixel scales: {'line' if len(lines) == 1 else 'lines'} {', '.join(lines[:5])}"
-                       f"{' ...' if len(lines) > 5 else ''} {'lies' if len(lines) == 1 else 'lie'} within 0..1, other lines reach {row_max.max():g}: "
+    raise DatasetError(f"{path} mixes pixel scales: {'line' if len(lines) == 1 else 'lines'} {first_few(lines, quote=False)}"
+                       f" {'lies' if len(lines) == 1 else 'lie'} within 0..1, other lines reach {row_max.max():g}: "
                        "save every line on one scale, 0..255 or 0..1")
 
 

@@ -239,7 +239,7 @@ def _listed_images(path: Path, reader) -> list[tuple[Path, str]]:
         items.append((image, label))
     if repeated:
         warn(f"{path} lists {plural(len(repeated), 'file', 'files')} again with the same label (line "
-             f"{', '.join(map(str, repeated[:5]))}{' ...' if len(repeated) > 5 else ''}): each is read once")
+             f"{first_few(repeated, quote=False)}): each is read once")
     return items
 
 
