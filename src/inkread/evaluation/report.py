@@ -43,11 +43,11 @@ PICTURES = (
 REPORT_FILES = (METRICS_FILE, REPORT_FILE, TEXT_REPORT_FILE, *(name for name, _, _ in PICTURES))
 
 
-
 def is_report_folder(folder: str | os.PathLike) -> bool:
     """Whether ``folder`` holds an evaluation report (its metrics.json) and nothing else."""
     folder = Path(folder)
     return (folder / METRICS_FILE).is_file() and not files_other_than(folder, REPORT_FILES)
+
 
 def write_report(out_dir: str | os.PathLike, y_true, probs, images, labels, history=None,
                  title: str = "Evaluation", context: dict | None = None, names=None) -> dict:

@@ -270,15 +270,16 @@ def choose_word(folded: np.ndarray, classes: dict[str, int], reading: str, lexic
             indices.append(index)
             targets.append(target)
     # the reading as two listed words run together ("foxjumps": the model missed the space between them)
-    pairs = [(query[:cut], query[cut:]) for cut in range(1, len(query))
-             if query[:cut] in lexicon.index and query[cut:] in lexicon.index and " " in classes]
-    targets += [[classes[char] for char in f"{left} {right}"] for left, right in pairs]
+    index = lexicon.index if " " in classes else {}
+    pairs = [(index[query[:cut]], index[query[cut:]]) for cut in range(1, len(query))
+             if query[:cut] in index and query[cut:] in index]
+    targets += [[classes[char] for char in f"{lexicon.words[left]} {lexicon.words[right]}"] for left, right in pairs]
     unknown_target = [classes[char] for char in query]
     likelihood = ctc_log_likelihood(folded, targets + [unknown_target])
     frequencies = [lexicon.log_frequency[k] for k in indices]
-    frequencies += [lexicon.log_frequency[lexicon.index[left]] + lexicon.log_frequency[lexicon.index[right]] for left, right in pairs]
+    frequencies += [lexicon.log_frequency[left] + lexicon.log_frequency[right] for left, right in pairs]
     spellings = [lexicon.spellings[k] for k in indices]
-    spellings += [f"{lexicon.spellings[lexicon.index[left]]} {lexicon.spellings[lexicon.index[right]]}" for left, right in pairs]
+    spellings += [f"{lexicon.spellings[left]} {lexicon.spellings[right]}" for left, right in pairs]
     scores = likelihood[:-1] + settings.frequency_weight * np.array(frequencies)
     if query not in (lexicon.words[k] for k in indices):  # else the reading is already a listed candidate
         unknown = likelihood[-1] + settings.frequency_weight * lexicon.log_frequency[-1] - settings.unknown_penalty

@@ -80,12 +80,13 @@ def export(config: ExportConfig) -> Path:
     # before the data set is loaded: an output that cannot be written, or would delete other files, fails now
     check_replaceable(out, BUNDLE_FILES)
     check_writable_folder(out.parent)  # the bundle is built beside ``out``, then renamed into place
-    from inkread.data import load_dataset, training_split
+    from inkread.data import load_dataset, training_data_dir, training_split
 
     dataset = config.dataset or meta.training.get("dataset", "")
     split_args = training_split(meta.training, dataset)  # the test split the run held out
     try:
-        splits = load_dataset(dataset, data_dir=data_dir(config, meta), labels=tuple(meta.labels), **split_args)
+        splits = load_dataset(dataset, data_dir=training_data_dir(meta.training, config.data_dir), labels=tuple(meta.labels),
+                              **split_args)
     except DatasetError as error:
         if config.dataset:
             raise
@@ -150,14 +151,6 @@ def default_out(run: str, source: Path, quantize: Optional[str]) -> Path:
     what = f"{run} is a shipped model" if run in PRETRAINED else f"{source} is a bundle folder outside a run folder of inkread train"
     raise InkreadError(f"{what}, so there is no run folder to export into: give {option('out')} a new folder for the "
                        "exported bundle (never one inside a bundle)")
-
-
-def data_dir(config: ExportConfig, meta: ModelMeta) -> Optional[str]:
-    """The data directory to read the check's data set from: ``--data-dir``, else the one the run was trained
-    with (recorded in model.json), as ``inkread train --resume`` does; None: the default."""
-    from inkread.data import training_data_dir
-
-    return training_data_dir(meta.training, config.data_dir)
 
 
 def _check_against_pytorch(model: torch.nn.Module, onnx_model: OnnxModel, test, val, config: ExportConfig) -> dict:
