@@ -144,3 +144,26 @@ def test_damaged_pixel_data_is_refused_in_one_line(monkeypatch):
     data[start:start + 2] = b"\xff\xff"  # no zlib header
     with pytest.raises(InputImageError, match="truncated or corrupt"):
         decode.load_image(bytes(data))
+
+
+@pytest.mark.parametrize("kind", ["L", "RGB", "RGBA", "P"])
+def test_a_region_is_cut_from_the_bands_as_pillow_cuts_and_reduces_the_whole(kind, monkeypatch):
+    monkeypatch.setattr(bands, "BAND_BYTES", 2000)  # many bands: the region starts and ends inside some
+    data = KINDS[kind]
+    image = Image.open(io.BytesIO(data))
+    region, size = (37, 51, 311, 198), (137, 73)
+    got = bands.reduce_png(data, image, size, decode._resizable_mode(image), region)
+    whole = Image.open(io.BytesIO(data)).convert(decode._resizable_mode(image))
+    assert same_pixels(got, whole.crop(region).resize(size, Image.Resampling.BOX))
+
+
+def test_the_rows_below_a_region_are_not_inflated(monkeypatch):
+    """A PNG cut short below the region still gives the region: the decoder stopped at its last row."""
+    monkeypatch.setattr(bands, "BAND_BYTES", 2000)
+    data = png(noisy("L"), compress_level=0)  # stored: the file's bytes follow its rows
+    cut_short = data[:len(data) // 2]
+    image = Image.open(io.BytesIO(cut_short))
+    got = bands.reduce_png(cut_short, image, (100, 40), "L", (0, 10, 403, 90))
+    assert same_pixels(got, noisy("L").crop((0, 10, 403, 90)).resize((100, 40), Image.Resampling.BOX))
+    with pytest.raises(ValueError, match="stops short"):
+        bands.reduce_png(cut_short, image, (100, 40), "L", (0, 200, 403, 290))

@@ -441,3 +441,58 @@ def test_an_image_over_pillows_bomb_limit_is_refused_with_its_formats_limit(side
         data[29:33] = zlib.crc32(bytes(data[12:29])).to_bytes(4, "big")
     with pytest.raises(InputImageError, match=rf"is {side}x{side} pixels \(\d+ MP\); the limit is {re.escape(limit)}: resize it$"):
         load_image(bytes(data))
+
+
+# --- a closer look at a region (inference.closer) ------------------------------------------------
+
+def page_with_a_mark(size=(4000, 3000), mark=(2000, 1500, 2040, 1530)) -> np.ndarray:
+    """A white page of ``size`` (width, height) with one black rectangle ``mark`` (x0, y0, x1, y1)."""
+    page = np.full((size[1], size[0]), 255, np.uint8)
+    page[mark[1]:mark[3], mark[0]:mark[2]] = 0
+    return page
+
+
+def test_a_region_is_cut_from_the_image_decoded_finer_and_placed_by_its_origin():
+    page = page_with_a_mark()
+    assert load_image(page).shape[1] == 1024  # read whole, it is reduced about 3.9 times: the mark is 10 px
+    for source in (page, png(Image.fromarray(page)), Image.fromarray(page)):
+        ink, scale, origin = decode.load_region_scaled(source, (1900, 1400, 2200, 1700), 12_000_000)
+        assert scale == 1 and origin == (1900, 1400) and ink.shape == (300, 300)  # the input's own pixels
+        rows, columns = np.nonzero(ink > 0.5)
+        assert (columns.min(), rows.min(), columns.max() + 1, rows.max() + 1) == (100, 100, 140, 130)
+    for source in (page, png(Image.fromarray(page))):  # the PNG is cut as it is decoded (imaging.bands)
+        ink, scale, origin = decode.load_region_scaled(source, (1900, 1400, 2200, 1700), 3_000_000)  # half the sides
+        assert scale == 2 and origin == (1900, 1400) and ink.shape == (150, 150)
+        rows, columns = np.nonzero(ink > 0.5)
+        assert (columns.min(), rows.min(), columns.max() + 1, rows.max() + 1) == (50, 50, 70, 65)
+
+
+def test_a_region_of_a_turned_jpeg_is_in_the_pixels_it_is_displayed_in():
+    page = page_with_a_mark((1600, 1200), (1200, 300, 1240, 330))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored turned a quarter: displayed upright, as load_image shows it
+    buffer = io.BytesIO()
+    Image.fromarray(page).rotate(90, expand=True).save(buffer, "JPEG", quality=95, exif=exif)
+    ink, scale, origin = decode.load_region_scaled(buffer.getvalue(), (1100, 200, 1400, 400), 1600 * 1200)
+    assert scale == 1 and origin == (1100, 200) and ink.shape == (200, 300)
+    rows, columns = np.nonzero(ink > 0.5)
+    assert abs(columns.min() - 100) <= 1 and abs(rows.min() - 100) <= 1 and abs(columns.max() + 1 - 140) <= 1
+
+
+def test_a_region_reaching_past_the_image_is_cut_at_its_edges():
+    ink, scale, origin = decode.load_region_scaled(page_with_a_mark(), (3900, 2900, 4500, 3600), 12_000_000)
+    assert origin == (3900, 2900) and ink.shape == (100, 100) and scale == 1
+
+
+def test_an_open_file_is_read_once_into_bytes_that_keep_its_name(tmp_path):
+    path = tmp_path / "note.png"
+    path.write_bytes(png(Image.fromarray(page_with_a_mark((200, 100), (50, 20, 90, 60)))))
+    with open(path, "rb") as file:
+        data = decode.replayable(file)
+    assert data == path.read_bytes() and data.name == str(path)
+    assert np.array_equal(load_image(data), load_image(path)) and np.array_equal(load_image(data), load_image(data))
+    for source in (path, str(path), b"\x89PNG", Image.open(path)):
+        assert decode.replayable(source) is source
+    path.write_bytes(path.read_bytes()[:60])  # cut short: the error still names the file
+    with open(path, "rb") as file:
+        assert str(path) in one_line_error(decode.replayable(file))

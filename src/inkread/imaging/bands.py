@@ -27,16 +27,33 @@ ORIENTATION_KEYWORDS = (b"exif", b"Raw profile type exif", b"XML:com.adobe.xmp")
 TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
 
 
-def reduce_png(data: bytes, image: Image.Image, size: tuple[int, int], mode: str) -> Image.Image | None:
+def reduce_png(data: bytes, image: Image.Image, size: tuple[int, int], mode: str,
+               region: tuple[int, int, int, int] | None = None) -> Image.Image | None:
     """``image`` (opened from the PNG ``data``, not loaded) converted to ``mode`` and reduced to ``size``
     by ``Image.resize(size, BOX)``, decoded in bands; None if this PNG is to be decoded whole.
 
-    Pixel data that stops short or is damaged raises ``ValueError``.
+    With a ``region`` (x0, y0, x1, y1 inside the image), only that part is reduced to ``size``, and the
+    rows below it are not inflated at all. Pixel data that stops short or is damaged raises ``ValueError``.
     """
     if not decodable_in_bands(data, image):
         return None
     converted = (_converted(_with_palette(band, image), mode) for band in png_bands(data, image))
-    return box_reduce(converted, image.height, size)
+    if region is None:
+        return box_reduce(converted, image.height, size)
+    return box_reduce(_cut(converted, region), region[3] - region[1], size)
+
+
+def _cut(bands: Iterable[Image.Image], region: tuple[int, int, int, int]) -> Iterator[Image.Image]:
+    """The parts of ``bands`` (an image's rows, top to bottom) inside ``region``; none after its last row."""
+    x0, y0, x1, y1 = region
+    top = 0
+    for band in bands:
+        bottom = top + band.height
+        if bottom > y0:
+            yield band.crop((x0, max(0, y0 - top), x1, min(band.height, y1 - top)))
+        if bottom >= y1:
+            return
+        top = bottom
 
 
 def decodable_in_bands(data: bytes, image: Image.Image) -> bool:

@@ -45,6 +45,7 @@ MAX_JPEG_PIXELS = 160_000_000
 MAX_BYTES = 20 * 1024 * 1024  # refuse larger files before reading them
 MIN_SIDE = 2  # a 1-pixel-wide image holds no character
 ORIGINAL_SIDE = "inkread_original_side"  # image.info key: the input's longest side before reduction
+REGION = "inkread_region"  # image.info key: where a PNG was cut as it was decoded (open_image's region)
 # Large photos are reduced to this many pixels first (1024x768 for a 4:3 photo): plenty for a few lines
 # of text. Counted in pixels, not by the longest side, so that a long line of writing keeps its height.
 WORK_PIXELS = 1024 * 768
@@ -72,15 +73,57 @@ def load_image_scaled(source: Any) -> tuple[np.ndarray, float]:
 
     Boxes found on the ink map times this factor are boxes in the caller's image.
     """
+    image, scale = _decoded(source, None)
+    return ink_map(image), scale
+
+
+def load_region_scaled(source: Any, region: tuple[int, int, int, int], pixels: int) -> tuple[np.ndarray, float, tuple[int, int]]:
+    """The ink map of ``region`` (x0, y0, x1, y1 in the input's pixels, as ``load_image_scaled``'s boxes are)
+    from the whole image decoded at about ``pixels`` (more than ``WORK_PIXELS``: a closer look at part of
+    an image that ``load_image`` reduced; never more than the input has), then cut (most PNGs: cut while decoded).
+
+    Returns the ink map, the factor from its pixels to the input's, and the input pixel of its top left
+    corner: a box on it is ``origin + box * scale`` in the input.
+    """
+    image, scale = _decoded(source, pixels, region)
+    if REGION in image.info:  # a PNG cut as it was decoded, a band of rows at a time: never in memory whole
+        *origin, scale = image.info[REGION]
+        return ink_map(image), scale, tuple(origin)
+    x0, y0 = (min(max(0, int(region[0] / scale)), image.width - 1), min(max(0, int(region[1] / scale)), image.height - 1))
+    x1 = min(max(x0 + 1, math.ceil(region[2] / scale)), image.width)
+    y1 = min(max(y0 + 1, math.ceil(region[3] / scale)), image.height)
+    return ink_map(image.crop((x0, y0, x1, y1))), scale, (round(x0 * scale), round(y0 * scale))
+
+
+class NamedBytes(bytes):
+    """The bytes of an image file, with the name its errors call it by (``replayable``)."""
+
+    name: str
+
+
+def replayable(source: Any) -> Any:
+    """``source`` in a form that can be decoded more than once: an open file is read (once) into ``NamedBytes``;
+    paths, bytes, PIL images and arrays are returned as they are."""
+    if isinstance(source, (bytes, bytearray, memoryview, str, os.PathLike, Image.Image, np.ndarray)) or not hasattr(source, "read"):
+        return source
+    stream, name = _open_stream(source)
+    data = NamedBytes(stream.getvalue())
+    data.name = name
+    return data
+
+
+def _decoded(source: Any, pixels: int | None, region: tuple[int, int, int, int] | None = None) -> tuple[Image.Image, float]:
+    """``source`` decoded and reduced to about ``pixels`` (default ``WORK_PIXELS``), and the factor from its pixels
+    to the input's (a PNG cut to ``region`` as it was decoded: see ``open_image``)."""
     if isinstance(source, np.ndarray):
         image = _array_image(source)
         original = max(image.size)
-        if _reduction(image.size) < 1:
-            image = _reduce(image)
+        if _reduction(image.size, pixels) < 1:
+            image = _reduce(image, pixels)
     else:
-        image = open_image(source)
+        image = open_image(source, pixels, region)
         original = image.info.get(ORIGINAL_SIDE, max(image.size))
-    return ink_map(image), original / max(image.size)
+    return image, original / max(image.size)
 
 
 # The formats decoded, those of IMAGE_SUFFIXES (Pillow's names: PPM is also PBM/PGM/PNM, and the JPEG
@@ -124,11 +167,14 @@ def starts_like_image(head: bytes) -> bool:
     return head.startswith(IMAGE_SIGNATURES) and not (head.startswith(b"RIFF") and head[8:12] not in (b"WEBP", b""))
 
 
-def open_image(source: Any) -> Image.Image:
+def open_image(source: Any, pixels: int | None = None, region: tuple[int, int, int, int] | None = None) -> Image.Image:
     """A decoded PIL image from a path, bytes or PIL image: first frame, EXIF-upright, size-checked.
 
-    Images of more than ``WORK_PIXELS`` are reduced (JPEGs while decoding, which is much faster; most
+    Images of more than ``pixels`` (``WORK_PIXELS`` unless given) are reduced (JPEGs while decoding, which is much faster; most
     PNGs as they are decoded, a band of rows at a time, so that they are never in memory whole).
+    With a ``region`` (x0, y0, x1, y1 in the input's pixels), a PNG decoded in bands may be cut to it as well:
+    then ``info[REGION]`` is (x0, y0, scale): the cut's top left corner in the input, and its input pixels
+    per pixel.
     """
     owned = not isinstance(source, Image.Image)  # never alter a caller's image in place
     if not owned:
@@ -164,8 +210,8 @@ def open_image(source: Any) -> Image.Image:
     try:
         if owned:
             image.seek(0)  # animated or multi-page: the first frame
-        scale = _reduction(image.size)
-        reduced = _reduced_png(stream, image) if owned and scale < 1 else None
+        scale = _reduction(image.size, pixels)
+        reduced = _reduced_png(stream, image, pixels, region) if owned and scale < 1 else None
         if reduced is not None:  # decoded in bands: the whole image never was in memory
             reduced.info[ORIGINAL_SIDE] = original_side
             return reduced
@@ -180,8 +226,8 @@ def open_image(source: Any) -> Image.Image:
         image.load()
     except _DECODE_ERRORS as error:
         raise _truncated(name, first_line(error, 120)) from None
-    if _reduction(image.size) < 1:
-        image = _reduce(image)
+    if _reduction(image.size, pixels) < 1:
+        image = _reduce(image, pixels)
     image.info[ORIGINAL_SIDE] = original_side
     return image
 
@@ -192,8 +238,9 @@ def _open_stream(source: Any) -> tuple[io.BufferedIOBase, str]:
     """A binary stream over ``source`` (path or bytes), after checking its length."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
-        _check_bytes(len(data), "the image")
-        return io.BytesIO(data), "the image"
+        name = getattr(source, "name", "the image")  # NamedBytes: a file read by ``replayable``
+        _check_bytes(len(data), name)
+        return io.BytesIO(data), name
     if hasattr(source, "read"):  # an open file, a BytesIO, a web framework's upload
         name = source.name if isinstance(getattr(source, "name", None), str) else "the image"
         data = source.read(MAX_BYTES + 1)
@@ -300,26 +347,40 @@ def _truncated(name: str, detail: str) -> InputImageError:
     return InputImageError(f"{name} is truncated or corrupt ({detail}): save or export it again")
 
 
-def _reduction(size: tuple[int, int]) -> float:
-    """The scale that brings an image of ``size`` down to WORK_PIXELS (1 or more: no reduction needed)."""
-    return math.sqrt(WORK_PIXELS / max(1, size[0] * size[1]))
+def _reduction(size: tuple[int, int], pixels: int | None = None) -> float:
+    """The scale that brings an image of ``size`` down to ``pixels`` (default ``WORK_PIXELS``; 1 or more: no reduction needed)."""
+    return math.sqrt((pixels or WORK_PIXELS) / max(1, size[0] * size[1]))
 
 
-def _reduce(image: Image.Image) -> Image.Image:
-    """Shrink to WORK_PIXELS, averaging pixels (keeps thin strokes visible)."""
+def _reduce(image: Image.Image, pixels: int | None = None) -> Image.Image:
+    """Shrink to ``pixels``, averaging pixels (keeps thin strokes visible)."""
     mode = _resizable_mode(image)
     image = image if image.mode == mode else image.convert(mode)
-    return image.resize(_reduced_size(image.size), Image.Resampling.BOX)
+    return image.resize(_reduced_size(image.size, pixels), Image.Resampling.BOX)
 
 
-def _reduced_png(stream: io.BytesIO, image: Image.Image) -> Image.Image | None:
-    """``_reduce(image)`` decoded a band of rows at a time, if ``image`` is a PNG ``imaging.bands`` takes; else None."""
-    return reduce_png(stream.getvalue(), image, _reduced_size(image.size), _resizable_mode(image))
+def _reduced_png(stream: io.BytesIO, image: Image.Image, pixels: int | None,
+                 region: tuple[int, int, int, int] | None = None) -> Image.Image | None:
+    """``_reduce(image, pixels)`` decoded a band of rows at a time, if ``image`` is a PNG ``imaging.bands`` takes; else None.
+
+    With a ``region``, only its part, at the same scale (``info[REGION]`` says where it was cut).
+    """
+    size = _reduced_size(image.size, pixels)
+    if region is None:
+        return reduce_png(stream.getvalue(), image, size, _resizable_mode(image))
+    x0, y0 = min(max(0, int(region[0])), image.width - 1), min(max(0, int(region[1])), image.height - 1)
+    x1, y1 = min(max(x0 + 1, math.ceil(region[2])), image.width), min(max(y0 + 1, math.ceil(region[3])), image.height)
+    scale = image.width / size[0]
+    cut = (max(1, round((x1 - x0) / scale)), max(1, round((y1 - y0) / scale)))
+    reduced = reduce_png(stream.getvalue(), image, cut, _resizable_mode(image), (x0, y0, x1, y1))
+    if reduced is not None:
+        reduced.info[REGION] = (x0, y0, (x1 - x0) / cut[0])
+    return reduced
 
 
-def _reduced_size(size: tuple[int, int]) -> tuple[int, int]:
-    """The size of an image of ``size`` pixels reduced to WORK_PIXELS, its aspect kept."""
-    scale = _reduction(size)
+def _reduced_size(size: tuple[int, int], pixels: int | None = None) -> tuple[int, int]:
+    """The size of an image of ``size`` pixels reduced to ``pixels``, its aspect kept."""
+    scale = _reduction(size, pixels)
     return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
 
 

@@ -23,12 +23,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Optional, Sequence
 import numpy as np
 
 from inkread.errors import InkreadError, InputImageError
-from inkread.imaging.decode import load_image_scaled
+from inkread.imaging.decode import load_image_scaled, replayable
 from inkread.imaging.line import MARGIN, MAX_ASPECT, leveled, line_slope, normalize_line_mapped, pad_lines, too_long
 from inkread.imaging.segment import segment
 from inkread.inference.bundle_format import LINE_ARCH, ModelMeta
 from inkread.inference.ctc import ctc_greedy
 from inkread.inference.onnx_model import load_bundle, resolve_bundle
+from inkread.inference.closer import read_closer
 from inkread.inference.recognizer import ALLOWED_SHARE_BELOW, UNCERTAIN_BELOW, scale_box  # the same bars and boxes for both readers
 from inkread.inference.restrict import restriction
 from inkread.inference.results import CharacterResult, ReadResult, check_top_k, recased_ranking
@@ -99,7 +100,14 @@ class LineReader:
 
             lexicon = load_lexicon(lexicon)  # a bad lexicon fails before any work too
             warn_if_unspellable(lexicon, self.labels)
-        ink, scale = load_image_scaled(image)
+        source = replayable(image)
+        ink, scale = load_image_scaled(source)
+        result = self._read_ink(ink, scale, only, top_k, lexicon)
+        # small writing in a large image: read again, closer (``inference.closer``)
+        return read_closer(source, result, scale, ink.shape, lambda ink, scale: self._read_ink(ink, scale, only, top_k, lexicon))
+
+    def _read_ink(self, ink: np.ndarray, scale: float, only: str | None, top_k: int, lexicon: "Lexicon | None") -> ReadResult:
+        """``read`` of an ink map; ``scale`` takes its pixels to the image's."""
         found = segment(ink)
         # (line number, glyphs): a line too long for the model at once is read in pieces
         pieces = [(number, piece) for number, glyphs in enumerate(found) for piece in within_reach(glyphs)]

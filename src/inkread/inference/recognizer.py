@@ -22,10 +22,11 @@ import numpy as np
 from PIL import Image
 
 from inkread.errors import InkreadError, InputImageError, plural
-from inkread.imaging.decode import load_image_scaled
+from inkread.imaging.decode import load_image_scaled, replayable
 from inkread.imaging.preprocess import NoInkError, may_be_inverted, normalize, preprocess_image, writing_ink
 from inkread.imaging.segment import CutChooser, Glyph, JoinChooser, may_hold_several, segment
 from inkread.imaging.stroke import is_blob
+from inkread.inference.closer import read_closer
 from inkread.inference.bundle_format import ModelMeta, check_model_pair
 from inkread.inference.grouping import EXTRA_CUT_COST, JOIN_GAIN, best_cuts, best_groups
 from inkread.inference.onnx_model import OnnxModel, resolve_bundle, softmax, split_model_pair
@@ -276,7 +277,14 @@ class Recognizer:
             raise InkreadError(f"a lexicon looks up the words a line model reads: read with LineReader.load('lines'), "
                                f"not the character model {self.name!r}")
         self._check(only, top_k)
-        ink, scale = load_image_scaled(image)
+        source = replayable(image)
+        ink, scale = load_image_scaled(source)
+        result = self._read_either_way(ink, scale, only, top_k)
+        # small writing in a large image: read again, closer (``inference.closer``)
+        return read_closer(source, result, scale, ink.shape, lambda ink, scale: self._read_either_way(ink, scale, only, top_k))
+
+    def _read_either_way(self, ink: np.ndarray, scale: float, only: str | None, top_k: int) -> ReadResult:
+        """``read`` of an ink map, and of its negative where its "ink" may be its paper (the surer reading)."""
         result = self._read_ink(ink, scale, only, top_k)
         if may_be_inverted(ink, READ_INVERTED_INK_SHARE):  # its "ink" may be its paper: read it the other way round too
             try:

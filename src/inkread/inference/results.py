@@ -6,6 +6,7 @@ Each has ``to_dict()``, a JSON-ready dict: the web API returns these as they are
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 from dataclasses import dataclass, field
 
@@ -157,6 +158,11 @@ class ReadResult:
             "no_ink": self.no_ink,
             "characters": [char.to_dict() for char in self.characters],
         }
+
+    def moved(self, dx: int, dy: int) -> "ReadResult":
+        """The same reading with every box moved by (``dx``, ``dy``) pixels (read on a region of a larger image)."""
+        moved = [dataclasses.replace(c, box=(c.box[0] + dx, c.box[1] + dy, c.box[2] + dx, c.box[3] + dy)) for c in self.characters]
+        return dataclasses.replace(self, characters=moved)
 
     @classmethod
     def nothing(cls) -> "ReadResult":

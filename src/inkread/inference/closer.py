@@ -1,0 +1,64 @@
+"""A closer look at small writing in a large image.
+
+Every image is read first at about 0.8 megapixels (``decode.WORK_PIXELS``): plenty for a few lines that
+fill a photo, but a word written small in a 12-megapixel photo of a desk is then a few pixels tall, too
+few for its strokes to stay apart. Where the characters of that first reading are small and the input has
+more pixels to give, the readers decode the writing's region again at a finer scale and read it there.
+The region and scale are chosen here; the decoding is ``decode.load_region_scaled``.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from typing import Any, Callable
+
+import numpy as np
+
+from inkread.imaging.decode import WORK_PIXELS, load_region_scaled
+from inkread.inference.results import ReadResult
+
+SMALL_PX = 20  # characters (their median height) shorter than this on the first ink map are looked at closer...
+CLOSE_PX = 32  # ...at a scale that makes them about this tall (a model input fits a character to 20 of 28 px)
+MARGIN_HEIGHTS = 2.0  # the region looked at reaches this many character heights beyond the characters read
+CLOSE_PIXELS = 4 * WORK_PIXELS  # the region is read at no more than this many pixels (time: segmenting is linear in them)
+DECODE_PIXELS = 12_000_000  # the whole image is decoded at no more than this many (a phone photo: 36 MB as RGB; PNGs are cut as decoded)
+MIN_GAIN = 1.25  # a closer look must make the characters at least this much taller
+
+
+def closer_look(result: ReadResult, scale: float, shape: tuple[int, int]) -> tuple[tuple[int, int, int, int], int] | None:
+    """Where and how finely to read an image again: (region in the input's pixels, pixels to decode the whole
+    image at), for ``decode.load_region_scaled``; None when the first reading stands.
+
+    ``result`` is the first reading (boxes in the input's pixels), ``scale`` the input's pixels per pixel of
+    the ink map it was read on, ``shape`` that map's (height, width).
+    """
+    characters = [c for c in result.characters if not c.punctuation]
+    if scale <= 1 or not characters:
+        return None
+    height = statistics.median(c.box[3] - c.box[1] for c in characters)  # in the input's pixels
+    if height / scale >= SMALL_PX:
+        return None
+    width_in, height_in = shape[1] * scale, shape[0] * scale
+    margin = MARGIN_HEIGHTS * height
+    region = (max(0, int(min(c.box[0] for c in characters) - margin)), max(0, int(min(c.box[1] for c in characters) - margin)),
+              min(int(width_in), math.ceil(max(c.box[2] for c in characters) + margin)),
+              min(int(height_in), math.ceil(max(c.box[3] for c in characters) + margin)))
+    area = (region[2] - region[0]) * (region[3] - region[1])
+    closer = max(1.0, height / CLOSE_PX, math.sqrt(area / CLOSE_PIXELS), math.sqrt(width_in * height_in / DECODE_PIXELS))
+    if closer * MIN_GAIN > scale:
+        return None
+    return region, max(WORK_PIXELS, round(width_in * height_in / closer ** 2))
+
+
+def read_closer(source: Any, first: ReadResult, scale: float, shape: tuple[int, int],
+                read: Callable[[np.ndarray, float], ReadResult]) -> ReadResult:
+    """``first``, the reading of ``source`` on an ink map of ``shape`` at ``scale`` (``load_image_scaled``'s), or
+    where its writing is small (``closer_look``), ``read(ink map, scale)`` of the writing's region looked at closer,
+    its boxes in the input's pixels. The first reading stands if the closer one finds no character."""
+    look = closer_look(first, scale, shape)
+    if look is None:
+        return first
+    ink, closer_scale, (x0, y0) = load_region_scaled(source, *look)
+    closer = read(ink, closer_scale)
+    return closer.moved(x0, y0) if closer.characters else first
