@@ -42,17 +42,65 @@ def test_small_writing_is_looked_at_in_its_region_at_a_scale_that_makes_it_about
 
 
 def test_a_closer_look_stays_within_the_image_and_the_pixel_limits():
-    region, pixels = closer_look(reading((10, 10, 30, 30), (3970, 2970, 3990, 2990)), SCALE, SHAPE)
+    region, pixels = closer_look(reading((10, 10, 40, 40), (3960, 2960, 3990, 2990)), SCALE, SHAPE)
     assert region == (0, 0, 4000, 3000)  # writing in two corners: the whole image, at no more than CLOSE_PIXELS
     assert pixels == pytest.approx(closer.CLOSE_PIXELS, rel=0.01)
-    big = 40_000_000 / (4000 * 3000) * SCALE  # a 40 MP image: decoded whole at no more than DECODE_PIXELS
-    region, pixels = closer_look(reading((5000, 5000, 5012, 5012)), big, SHAPE)
-    assert pixels <= closer.DECODE_PIXELS
+    big = math.sqrt(40_000_000 / (1024 * 768))  # a 40 MP image: decoded whole at no more than DECODE_PIXELS
+    region, pixels = closer_look(reading((5000, 5000, 5040, 5040)), big, SHAPE)  # 40 px: 5.6 px, 32 px wanted
+    assert pixels == pytest.approx(closer.DECODE_PIXELS, rel=0.01)
+
+
+def test_characters_that_would_still_be_too_small_to_read_are_not_looked_at_again():
+    """A dot grid over a 4000x3000 photo read as 2 px "characters" everywhere: the whole photo at CLOSE_PIXELS
+    would make them 3 px, and was read as ten times more garbage, four times slower."""
+    dots = [(x, y, x + 8, y + 8) for x in range(20, 4000, 280) for y in range(20, 3000, 280)]
+    assert closer_look(reading(*dots), SCALE, SHAPE) is None
+    region, pixels = closer_look(reading(*[(x, y, x + 32, y + 32) for x, y, _, _ in dots]), SCALE, SHAPE)  # 8 -> 11 px
+    assert region[:3] == (0, 0, 4000) and pixels == pytest.approx(closer.CLOSE_PIXELS * 4000 * 3000 / (4000 * 2916), rel=0.01)
 
 
 def test_a_closer_look_that_would_gain_too_little_is_not_taken():
     # 18 px on the ink map of an image reduced 1.1 times: the input has 10% more pixels to give, not 25%
     assert closer_look(reading((100, 100, 120, 120)), 1.1, SHAPE) is None
+
+
+def test_the_first_reading_stands_where_the_closer_one_finds_nothing_or_fails():
+    from inkread.errors import InputImageError
+
+    page = np.full((3000, 4000), 255, np.uint8)
+    page[1000:1040, 1000:1070] = 0
+    first = reading((1000, 1000, 1030, 1040), (1040, 1000, 1070, 1040))
+    seen = []
+
+    def finds(ink, scale):
+        seen.append((ink.shape, scale))
+        return reading((5, 5, 10, 10))
+
+    def too_many(ink, scale):
+        raise InputImageError("more than 2500 marks to read")
+
+    moved = closer.read_closer(page, first, SCALE, SHAPE, finds)
+    (shape, scale), = seen
+    assert scale == pytest.approx(40 / closer.CLOSE_PX, rel=0.02) and moved.characters[0].box == (925, 925, 930, 930)
+    assert closer.read_closer(page, first, SCALE, SHAPE, lambda ink, scale: ReadResult.nothing()) is first
+    assert closer.read_closer(page, first, SCALE, SHAPE, too_many) is first
+
+
+def test_lines_the_regions_edges_cut_are_left_out_of_the_closer_reading():
+    """On a page of small lines the region's top and bottom edges fall inside lines the first reading missed:
+    their halves were read as lines of garbage."""
+    page = np.full((3000, 4000), 255, np.uint8)
+    first = reading((1000, 1000, 1030, 1040), (1040, 1000, 1070, 1040))
+
+    def cut_and_whole(ink, scale):
+        height, width = ink.shape[0] * scale, ink.shape[1] * scale
+        character = lambda box, line: CharacterResult(label="7", confidence=0.9, box=box, line=line, top_k=[("7", 0.9)])  # noqa: E731
+        return ReadResult.of([character((10, 0, 20, 12), 0), character((30, 1, 40, 12), 0),  # the top edge cuts it
+                              character((10, 60, 20, 90), 1), character((width - 12, 60, round(width), 90), 1),  # the side cuts one
+                              character((10, height - 10, 20, round(height)), 2)])  # the bottom edge cuts it
+
+    result = closer.read_closer(page, first, SCALE, SHAPE, cut_and_whole)
+    assert [(c.box, c.line) for c in result.characters] == [((930, 980, 940, 1010), 0)] and result.text == "7"
 
 
 def photo(sample: str, height: int, at: tuple[int, int], size=(4000, 3000)) -> bytes:

@@ -496,3 +496,19 @@ def test_an_open_file_is_read_once_into_bytes_that_keep_its_name(tmp_path):
     path.write_bytes(path.read_bytes()[:60])  # cut short: the error still names the file
     with open(path, "rb") as file:
         assert str(path) in one_line_error(decode.replayable(file))
+
+
+def test_a_tall_narrow_region_of_a_png_is_scaled_alike_down_and_across():
+    """A column of marks down a PNG, cut while decoded: the cut's width and height in whole pixels gave it two
+    scales, and its one scale (across) put the lowest marks 9 px too low (boxes off the writing)."""
+    page = np.full((3000, 2000), 255, np.uint8)
+    tops = range(100, 2900, 400)
+    for top in tops:
+        page[top:top + 60, 1000:1040] = 0
+    ink, scale, (x0, y0) = decode.load_region_scaled(png(Image.fromarray(page)), (950, 0, 1100, 3000), round(2000 * 3000 / 2.3 ** 2))
+    assert scale == pytest.approx(2.3, rel=0.01)
+    rows = np.flatnonzero(ink.max(axis=1) > 0.5)
+    starts = rows[np.r_[True, np.diff(rows) > 1]]
+    assert len(starts) == len(tops)
+    for start, top in zip(starts, tops):
+        assert abs(y0 + start * scale - top) <= 3

@@ -556,3 +556,14 @@ def test_letters_asked_of_a_digit_are_flagged_as_the_character_reader_flags_them
     word = Path(__file__).resolve().parents[1] / "samples" / "words" / "unipen-lunch.png"
     assert [(c.label, c.uncertain) for c in reader.read(word, only="letters").characters] == [(c, False) for c in "lunch"]
     assert reader.read(word, only="ACGT").uncertain  # "lunch" in A, C, G and T: no answer is sure
+
+
+def test_lines_across_a_page_are_read_in_smaller_runs_than_short_lines():
+    """16 lines of 1,900 columns in one ONNX Runtime run grew a reading process by 340 MB, kept by its arena."""
+    from inkread.inference.line_reader import LINE_BATCH, LINE_BATCH_COLUMNS, line_batches
+
+    assert [len(run) for run in line_batches(range(20), [100] * 20)] == [LINE_BATCH, 20 - LINE_BATCH]
+    runs = list(line_batches(range(20), [100] * 10 + [1900] * 10))
+    assert runs == [list(range(10)), [10, 11, 12, 13], [14, 15, 16, 17], [18, 19]]
+    assert all(len(run) * 1900 <= LINE_BATCH_COLUMNS for run in runs[1:])
+    assert list(line_batches([0], [20_000])) == [[0]]  # a line wider than the limit still runs, alone

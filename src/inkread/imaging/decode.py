@@ -368,13 +368,16 @@ def _reduced_png(stream: io.BytesIO, image: Image.Image, pixels: int | None,
     size = _reduced_size(image.size, pixels)
     if region is None:
         return reduce_png(stream.getvalue(), image, size, _resizable_mode(image))
-    x0, y0 = min(max(0, int(region[0])), image.width - 1), min(max(0, int(region[1])), image.height - 1)
-    x1, y1 = min(max(x0 + 1, math.ceil(region[2])), image.width), min(max(y0 + 1, math.ceil(region[3])), image.height)
     scale = image.width / size[0]
-    cut = (max(1, round((x1 - x0) / scale)), max(1, round((y1 - y0) / scale)))
+    x0, y0 = min(max(0, int(region[0])), image.width - 1), min(max(0, int(region[1])), image.height - 1)
+    # the cut's sides in whole pixels of the reduction, and its edges moved to fit them: the same scale both ways
+    # (a cut of its own height and width would be scaled a little differently down than across)
+    cut = (max(1, min(round((region[2] - x0) / scale), int((image.width - x0) / scale))),
+           max(1, min(round((region[3] - y0) / scale), int((image.height - y0) / scale))))
+    x1, y1 = min(image.width, x0 + max(1, round(cut[0] * scale))), min(image.height, y0 + max(1, round(cut[1] * scale)))
     reduced = reduce_png(stream.getvalue(), image, cut, _resizable_mode(image), (x0, y0, x1, y1))
     if reduced is not None:
-        reduced.info[REGION] = (x0, y0, (x1 - x0) / cut[0])
+        reduced.info[REGION] = (x0, y0, scale)
     return reduced
 
 

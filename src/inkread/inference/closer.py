@@ -9,21 +9,26 @@ The region and scale are chosen here; the decoding is ``decode.load_region_scale
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from typing import Any, Callable
 
 import numpy as np
 
+from inkread.errors import InkreadError
 from inkread.imaging.decode import WORK_PIXELS, load_region_scaled
 from inkread.inference.results import ReadResult
 
 SMALL_PX = 20  # characters (their median height) shorter than this on the first ink map are looked at closer...
 CLOSE_PX = 32  # ...at a scale that makes them about this tall (a model input fits a character to 20 of 28 px)
 MARGIN_HEIGHTS = 2.0  # the region looked at reaches this many character heights beyond the characters read
-CLOSE_PIXELS = 4 * WORK_PIXELS  # the region is read at no more than this many pixels (time: segmenting is linear in them)
+CLOSE_PIXELS = 2 * WORK_PIXELS  # the region is read at no more than this many pixels (time and memory: linear in them)
 DECODE_PIXELS = 12_000_000  # the whole image is decoded at no more than this many (a phone photo: 36 MB as RGB; PNGs are cut as decoded)
 MIN_GAIN = 1.25  # a closer look must make the characters at least this much taller
+READABLE_PX = 8  # ...and at least this tall: smaller, they are read no better, and a dot grid's dots read as
+#                  characters (a first reading of 2 px "characters" all over a page) are read as ten times more garbage
+EDGE_PX = 2  # a character within this many pixels of the region's edge (inside the image) is cut by it
 
 
 def closer_look(result: ReadResult, scale: float, shape: tuple[int, int]) -> tuple[tuple[int, int, int, int], int] | None:
@@ -46,7 +51,7 @@ def closer_look(result: ReadResult, scale: float, shape: tuple[int, int]) -> tup
               min(int(height_in), math.ceil(max(c.box[3] for c in characters) + margin)))
     area = (region[2] - region[0]) * (region[3] - region[1])
     closer = max(1.0, height / CLOSE_PX, math.sqrt(area / CLOSE_PIXELS), math.sqrt(width_in * height_in / DECODE_PIXELS))
-    if closer * MIN_GAIN > scale:
+    if closer * MIN_GAIN > scale or height / closer < READABLE_PX:
         return None
     return region, max(WORK_PIXELS, round(width_in * height_in / closer ** 2))
 
@@ -55,10 +60,28 @@ def read_closer(source: Any, first: ReadResult, scale: float, shape: tuple[int, 
                 read: Callable[[np.ndarray, float], ReadResult]) -> ReadResult:
     """``first``, the reading of ``source`` on an ink map of ``shape`` at ``scale`` (``load_image_scaled``'s), or
     where its writing is small (``closer_look``), ``read(ink map, scale)`` of the writing's region looked at closer,
-    its boxes in the input's pixels. The first reading stands if the closer one finds no character."""
+    its boxes in the input's pixels, without the lines the region's edges cut (and the characters its sides cut).
+    The first reading stands if the closer one finds no character or fails."""
     look = closer_look(first, scale, shape)
     if look is None:
         return first
-    ink, closer_scale, (x0, y0) = load_region_scaled(source, *look)
-    closer = read(ink, closer_scale)
-    return closer.moved(x0, y0) if closer.characters else first
+    region, _ = look
+    try:
+        ink, closer_scale, (x0, y0) = load_region_scaled(source, *look)
+        closer = read(ink, closer_scale)
+    except InkreadError:  # closer, more marks than a reading takes (a page of small writing, grain): the first stands
+        return first
+    # The region's edges inside the image may cut through writing the first reading did not find (a page of
+    # small lines): what they cut is not read as text
+    edge = EDGE_PX * closer_scale
+    right, bottom = ink.shape[1] * closer_scale - edge, ink.shape[0] * closer_scale - edge
+    cut_top, cut_bottom = region[1] > 0, region[3] < round(shape[0] * scale)
+    cut_left, cut_right = region[0] > 0, region[2] < round(shape[1] * scale)
+    cut_lines = {c.line for c in closer.characters if (cut_top and c.box[1] <= edge) or (cut_bottom and c.box[3] >= bottom)}
+    kept = [c for c in closer.characters if c.line not in cut_lines and not (cut_left and c.box[0] <= edge)
+            and not (cut_right and c.box[2] >= right)]
+    if not kept:
+        return first
+    numbers = {line: number for number, line in enumerate(sorted({c.line for c in kept}))}
+    kept = [dataclasses.replace(c, line=numbers[c.line]) for c in kept]
+    return ReadResult.of(kept, ink_found=True).moved(x0, y0)

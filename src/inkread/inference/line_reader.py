@@ -18,7 +18,7 @@ No PyTorch here: numpy, Pillow and ONNX Runtime only. One LineReader may be shar
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, NamedTuple, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, NamedTuple, Optional, Sequence
 
 import numpy as np
 
@@ -40,7 +40,10 @@ if TYPE_CHECKING:
 
 REACH = 0.9  # a long line is read in pieces this share of MAX_ASPECT wide at most: the glyphs' boxes
              # measure the piece a little differently from normalize_line's ink box
-LINE_BATCH = 16  # lines per ONNX Runtime run; sorted by width first, so little of each run is padding
+LINE_BATCH = 16  # lines per ONNX Runtime run; sorted by width first, so little of each run is padding...
+# ...and at most this many normalized columns in a run (lines x the widest): ONNX Runtime keeps the memory of its
+# largest run, and 16 lines across a page (1,900 columns each) took 340 MB
+LINE_BATCH_COLUMNS = 16 * 512
 # Where the segmenter measured a word gap in the ink, a space is taken as this many times likelier than
 # the model says: it learned its training lines' spacing, and ran "the cat sat" together with gaps of two
 # letters' heights, though it gave a space 10-43% there (and under 3% in the gaps inside words).
@@ -143,8 +146,7 @@ class LineReader:
         prepared = [_normalized_with_geometry(ink) for ink in inks]
         order = sorted(range(len(prepared)), key=lambda i: prepared[i][0].shape[1])
         read: dict[int, list[Read]] = {}
-        for start in range(0, len(order), LINE_BATCH):
-            chunk = order[start:start + LINE_BATCH]
+        for chunk in line_batches(order, [line.shape[1] for line, _, _ in prepared]):
             for i, log_probs in zip(chunk, self._run([prepared[i][0] for i in chunk])):
                 line, line_scale, first_column = prepared[i]
                 log_probs = log_probs[:line.shape[1] // 2]
@@ -284,6 +286,19 @@ def ink_boxes(read: list[Read], ink: np.ndarray) -> list[tuple[int, int, int, in
         rows = np.flatnonzero(inked[:, lo + columns[0]:lo + columns[-1] + 1].any(axis=1))
         boxes.append((lo + int(columns[0]), int(rows[0]), lo + int(columns[-1]) + 1, int(rows[-1]) + 1))
     return boxes
+
+
+def line_batches(order: Sequence[int], widths: Sequence[int]) -> Iterator[list[int]]:
+    """``order`` (line indices, narrowest first) in runs of at most ``LINE_BATCH`` lines and ``LINE_BATCH_COLUMNS``
+    columns of padded input (``widths``: each line's normalized width)."""
+    chunk: list[int] = []
+    for i in order:
+        if chunk and (len(chunk) == LINE_BATCH or (len(chunk) + 1) * widths[i] > LINE_BATCH_COLUMNS):
+            yield chunk
+            chunk = []
+        chunk.append(i)
+    if chunk:
+        yield chunk
 
 
 def line_characters(read: list[Read], own: np.ndarray, origin: tuple[int, int], scale: float,

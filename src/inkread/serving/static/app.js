@@ -12,7 +12,7 @@
   // text mode: 2:1, and at most 1024 wide, the size the decoder works at (no resampling)
   const TEXT_PAD = { width: 1024, height: 512 };
   const STORAGE_KEY = "inkread.settings";
-  const UPLOAD_MAX_PIXELS = 4 * 1024 * 768;  // uploads are reduced to this (what the server reads small writing at)
+  const UPLOAD_MAX_PIXELS = 4 * 1024 * 768;  // uploads are reduced to this (4x what the server reads at)
   const UPLOAD_MAX_BYTES = 4 * 1024 * 1024;  // ...and re-encoded above this (half the server's 8 MB limit)
 
   const $ = (id) => document.getElementById(id);
@@ -408,7 +408,7 @@
 
   // A phone photo (12-48 MP, often more than the server's 8 MB body limit) is sent reduced to
   // UPLOAD_MAX_PIXELS: the server reads every image at about 0.8 MP (decode.py's WORK_PIXELS), and small
-  // writing again closer, in a region of at most 3.1 MP (closer.py's CLOSE_PIXELS), so the pixels beyond
+  // writing again closer, in a region of at most 1.6 MP (closer.py's CLOSE_PIXELS), so the pixels beyond
   // that are upload time for little. The bitmap is already upright (EXIF applied), and
   // so is what is sent. JPEGs stay JPEGs; other images become PNGs (which keep transparency) unless that
   // is still large, as a noisy photo's PNG is.
