@@ -512,3 +512,17 @@ def test_a_tall_narrow_region_of_a_png_is_scaled_alike_down_and_across():
     assert len(starts) == len(tops)
     for start, top in zip(starts, tops):
         assert abs(y0 + start * scale - top) <= 3
+
+
+@pytest.mark.parametrize("kind", ["PNG", "TIFF"])
+def test_a_large_16_bit_scan_keeps_its_ink_when_reduced(kind, monkeypatch):
+    """Reduced as RGB, Pillow clipped 16-bit gray to 255: paper and ink all white, read as nothing."""
+    monkeypatch.setattr(decode, "WORK_PIXELS", 100 * 75)
+    ink = drawing((400, 300))
+    levels = np.round((1 - ink) * 60000 + 2000).astype(np.uint16)  # dark ink on light paper, 16 bits
+    buffer = io.BytesIO()
+    Image.fromarray(levels).save(buffer, kind)
+    got = load_image(buffer.getvalue())
+    assert got.shape == (75, 100)
+    expected = np.asarray(Image.fromarray(ink).resize((100, 75), Image.Resampling.BOX))
+    assert np.mean(np.abs(got - expected)) < 0.05 and got.max() > 0.9

@@ -22,7 +22,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from inkread.errors import InputImageError, first_line
 from inkread.imaging.bands import reduce_png
-from inkread.imaging.ink import has_alpha, ink_map
+from inkread.imaging.ink import has_alpha, high_bit_depth, ink_map
 from inkread.imaging.levels import to_uint8
 
 # What folders and globs are searched for (inkread predict/read, folder: data sets); a file named
@@ -388,9 +388,12 @@ def _reduced_size(size: tuple[int, int], pixels: int | None = None) -> tuple[int
 
 
 def _resizable_mode(image: Image.Image) -> str:
-    """The mode ``image`` is reduced in: its own if Pillow averages it as it is, else RGB(A)."""
+    """The mode ``image`` is reduced in: its own if Pillow averages it as it is, F for 16/32-bit gray (made RGB,
+    Pillow clips it to 255: a 16-bit scan's paper and ink all became white), else RGB(A)."""
     if image.mode in ("L", "LA", "RGB", "RGBA"):
         return image.mode
+    if high_bit_depth(image):
+        return "F"
     return "RGBA" if has_alpha(image) else "RGB"
 
 
