@@ -526,3 +526,23 @@ def test_a_large_16_bit_scan_keeps_its_ink_when_reduced(kind, monkeypatch):
     assert got.shape == (75, 100)
     expected = np.asarray(Image.fromarray(ink).resize((100, 75), Image.Resampling.BOX))
     assert np.mean(np.abs(got - expected)) < 0.05 and got.max() > 0.9
+
+
+def test_a_stream_that_gives_its_bytes_a_few_at_a_time_is_read_to_its_end():
+    """A socket's or pipe's unbuffered stream returns what it has, not what is asked: one read of it was taken
+    for the whole file, refused as truncated."""
+    data = png(as_gray(drawing()))
+
+    class Trickle(io.RawIOBase):
+        def __init__(self):
+            self.left = memoryview(data)
+
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            count = min(len(buffer), 100, len(self.left))
+            buffer[:count], self.left = self.left[:count], self.left[count:]
+            return count
+
+    assert np.array_equal(load_image(Trickle()), load_image(data))

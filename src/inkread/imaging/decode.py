@@ -243,9 +243,7 @@ def _open_stream(source: Any) -> tuple[io.BufferedIOBase, str]:
         return io.BytesIO(data), name
     if hasattr(source, "read"):  # an open file, a BytesIO, a web framework's upload
         name = source.name if isinstance(getattr(source, "name", None), str) else "the image"
-        data = source.read(MAX_BYTES + 1)
-        if not isinstance(data, (bytes, bytearray)):
-            raise InputImageError(f"{name} was opened as text: open it in binary mode ('rb')")
+        data = _read_up_to(source, MAX_BYTES + 1, name)
         if len(data) > MAX_BYTES:  # only as much was read as the check needs
             raise InputImageError(f"{name} is over the {MAX_BYTES / 2**20:.0f} MB limit: resize or compress it")
         _check_bytes(len(data), name)
@@ -278,6 +276,22 @@ def _open_stream(source: Any) -> tuple[io.BufferedIOBase, str]:
         f"cannot read an image from a value of type {type(source).__name__}: give a path, bytes, an open file, "
         "a PIL image or a numpy array"
     )
+
+
+def _read_up_to(stream: Any, limit: int, name: str) -> bytes:
+    """Up to ``limit`` bytes of ``stream``, to its end: an unbuffered stream (a socket's, a pipe's) may give fewer
+    than asked in one read, and a file cut short in the middle was then refused as truncated."""
+    parts: list[bytes] = []
+    size = 0
+    while size < limit:
+        part = stream.read(limit - size)
+        if part is not None and not isinstance(part, (bytes, bytearray, memoryview)):
+            raise InputImageError(f"{name} was opened as text: open it in binary mode ('rb')")
+        if not part:  # the end (None: a non-blocking stream with nothing more now, taken as its end)
+            break
+        parts.append(bytes(part))
+        size += len(part)
+    return b"".join(parts)
 
 
 def _is_dir(path: Path) -> bool:
