@@ -34,7 +34,7 @@ from inkread.errors import InputImageError
 from inkread.imaging import components, punctuation
 from inkread.imaging.levels import weighted_median
 from inkread.imaging.rules import remove_rules
-from inkread.imaging.stroke import is_blob, rank_filter, stroke_width
+from inkread.imaging.stroke import BLOB_PEN, is_blob, rank_filter, stroke_width
 
 INK_THRESHOLD = 0.5  # pixels above this are ink for the component analysis
 TALL_PART = 1.8  # a part this many character heights tall does not make a line's band (see _group_lines)
@@ -61,6 +61,7 @@ MIN_SPLIT_HEIGHT_PX = 8  # a glyph less tall than this is one mark (a dash, a ru
 MAX_GLYPHS = 2500
 FLAT_SHARE_OF_RULES = 0.2  # more than MAX_MARKS marks, this share of them flat: ruled paper broken into dashes
 
+SMALL_WRITING_PX = 6  # small parts this tall or more, and thin-penned, may be characters of smaller writing
 SMALL_REACH = 1.0  # small parts farther than this many character heights from every line, in a row, are a line of their own
 AMBIGUOUS_ASPECT = 0.9  # with a chooser, glyphs wider than this many line heights may be two characters...
 MIN_SPLIT_PIECE = 0.35  # ...each at least this many line heights wide (a sliver off a wide 0 reads as a 1),
@@ -165,10 +166,13 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
     upright = [k for k in range(len(parts)) if not flat[k]] or list(range(len(parts)))
     char_height = weighted_median(np.array([parts[k].height for k in upright]), found.areas[keep][upright])
 
+    def written(line: list[_Part]) -> bool:  # most of a row of small parts are characters: small writing
+        return 2 * sum(_character_like(part, found.labels) for part in line) > len(line)
+
     lines, count = [], 0
-    for line in _group_lines(parts, char_height):
+    for line in _group_lines(parts, char_height, written):
         if len(line) >= punctuation.GUIDE_MARKS and upright_anywhere and \
-                all(p.height <= min(FLAT * width, 0.5 * char_height) for p in line):
+                all(p.height <= min(FLAT * width, 0.5 * char_height) for p in line) and not written(line):
             continue  # a row of dots and dashes alone, away from the writing: a rule broken up in a photo, a guide line
         body = punctuation.body_of([p.box for p in line if p.height >= 0.5 * char_height])
         glyphs = _merge_overlapping(line, char_height, body)
@@ -216,7 +220,19 @@ def may_hold_several(ink: np.ndarray, wide: float | None = None) -> bool:
     return wide is not None and extents[0] > wide * extents[1]
 
 
-def _group_lines(parts: list[_Part], char_height: float) -> list[list[_Part]]:
+def _character_like(part: _Part, labels: np.ndarray) -> bool:
+    """Whether a part small beside the writing is a character (or a joined-up word) of smaller writing:
+    ``SMALL_WRITING_PX`` tall or more, and drawn with a pen thin for its height (not a dot, a dash, a rule's
+    crumb or a smudge, all about one pen tall: ``BLOB_PEN``)."""
+    if part.height < SMALL_WRITING_PX:
+        return False
+    x0, y0, x1, y1 = part.box
+    own = np.isin(labels[y0:y1, x0:x1], [member + 1 for member in part.members])
+    return stroke_width(own) < BLOB_PEN * part.height
+
+
+def _group_lines(parts: list[_Part], char_height: float,
+                 written: Callable[[list[_Part]], bool] = lambda row: False) -> list[list[_Part]]:
     """Lines of parts, top to bottom: big parts make the bands, small ones join the nearest band.
 
     Parts more than TALL_PART character heights tall join the band they overlap most instead of
@@ -258,8 +274,9 @@ def _group_lines(parts: list[_Part], char_height: float) -> list[list[_Part]]:
         apart.append(distances[nearest[-1]] > SMALL_REACH * char_height)
     # A row of small parts far from the writing is a line of its own (the crumbs of a rule broken up in
     # a photo made the line above six times as tall); one or two (an i's dot high above) join the nearest.
+    # So is a row of small characters (``written``: a note beside a title), however few.
     rows = [row for row in _rows_of_small_parts([part for part, far in zip(small, apart) if far], char_height)
-            if len(row) >= punctuation.GUIDE_MARKS]
+            if len(row) >= punctuation.GUIDE_MARKS or written(row)]
     own_line = {id(part) for row in rows for part in row}
     for part, best in zip(small, nearest):
         if id(part) not in own_line:

@@ -48,7 +48,7 @@ def closer_look(result: ReadResult, scale: float, shape: tuple[int, int]) -> tup
     margin = MARGIN_HEIGHTS * height
     region = (max(0, int(min(c.box[0] for c in characters) - margin)), max(0, int(min(c.box[1] for c in characters) - margin)),
               min(int(width_in), math.ceil(max(c.box[2] for c in characters) + margin)),
-              min(int(height_in), math.ceil(max(c.box[3] for c in characters) + margin)))
+              min(int(height_in), math.ceil(max(c.box[3] for c in characters) + margin)))  # inside (0, 0, int(w), int(h))
     area = (region[2] - region[0]) * (region[3] - region[1])
     closer = max(1.0, height / CLOSE_PX, math.sqrt(area / CLOSE_PIXELS), math.sqrt(width_in * height_in / DECODE_PIXELS))
     if closer * MIN_GAIN > scale or height / closer < READABLE_PX:
@@ -71,17 +71,22 @@ def read_closer(source: Any, first: ReadResult, scale: float, shape: tuple[int, 
         closer = read(ink, closer_scale)
     except InkreadError:  # closer, more marks than a reading takes (a page of small writing, grain): the first stands
         return first
-    # The region's edges inside the image may cut through writing the first reading did not find (a page of
-    # small lines): what they cut is not read as text
-    edge = EDGE_PX * closer_scale
-    right, bottom = ink.shape[1] * closer_scale - edge, ink.shape[0] * closer_scale - edge
-    cut_top, cut_bottom = region[1] > 0, region[3] < round(shape[0] * scale)
-    cut_left, cut_right = region[0] > 0, region[2] < round(shape[1] * scale)
-    cut_lines = {c.line for c in closer.characters if (cut_top and c.box[1] <= edge) or (cut_bottom and c.box[3] >= bottom)}
-    kept = [c for c in closer.characters if c.line not in cut_lines and not (cut_left and c.box[0] <= edge)
+    kept = _not_cut(closer, ink.shape, closer_scale, region, (int(shape[1] * scale), int(shape[0] * scale)))
+    return kept.moved(x0, y0) if kept.characters else first
+
+
+def _not_cut(result: ReadResult, shape: tuple[int, int], scale: float, region: tuple[int, int, int, int],
+             size: tuple[int, int]) -> ReadResult:
+    """``result`` (read on an ink map of ``shape`` cut to ``region`` of an image of ``size``, boxes in the image's
+    pixels from the region's corner) without the lines that the region's edges inside the image cut, nor the
+    characters that its sides cut: writing the first reading did not find (a page of small lines), not text."""
+    edge = EDGE_PX * scale
+    right, bottom = shape[1] * scale - edge, shape[0] * scale - edge
+    cut_top, cut_bottom, cut_left, cut_right = region[1] > 0, region[3] < size[1], region[0] > 0, region[2] < size[0]
+    cut_lines = {c.line for c in result.characters if (cut_top and c.box[1] <= edge) or (cut_bottom and c.box[3] >= bottom)}
+    kept = [c for c in result.characters if c.line not in cut_lines and not (cut_left and c.box[0] <= edge)
             and not (cut_right and c.box[2] >= right)]
-    if not kept:
-        return first
+    if len(kept) == len(result.characters):
+        return result
     numbers = {line: number for number, line in enumerate(sorted({c.line for c in kept}))}
-    kept = [dataclasses.replace(c, line=numbers[c.line]) for c in kept]
-    return ReadResult.of(kept, ink_found=True).moved(x0, y0)
+    return ReadResult.of([dataclasses.replace(c, line=numbers[c.line]) for c in kept], ink_found=True)
