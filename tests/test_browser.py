@@ -357,22 +357,28 @@ def test_a_phone_photo_larger_than_the_body_limit_is_sent_reduced(page, tmp_path
     upload_is_sent_reduced(page, photo, "4")
 
 
-def test_a_stroke_drawn_over_a_photo_keeps_the_photos_small_writing(page, tmp_path):
-    """A phone number 100 px tall in a 4000x3000 photo, shown six times smaller on the pad: with a 1 drawn in
-    a corner, the pad was sent at its own size (with white around the grey photo) and only the 1 was read.
-    Strokes over an image are drawn onto it at the image's resolution, and the boxes still land on the writing."""
+def photo_of_a_phone_number(folder: Path, height: int) -> Path:
+    """A 4000x3000 JPEG of grey paper with ``samples/text/phone-0612-334.png`` written ``height`` px tall on it."""
     import numpy as np
     from PIL import Image
-
-    from playwright.sync_api import expect
 
     rng = np.random.default_rng(0)
     paper = 225 + rng.normal(0, 3, (3000, 4000))
     writing = Image.open(REPO / "samples" / "text" / "phone-0612-334.png").convert("L")
-    writing = writing.resize((round(writing.width * 100 / writing.height), 100), Image.Resampling.LANCZOS)
-    paper[1500:1600, 800:800 + writing.width] *= np.asarray(writing, np.float64) / 255
-    photo = tmp_path / "IMG_0002.jpg"
+    writing = writing.resize((round(writing.width * height / writing.height), height), Image.Resampling.LANCZOS)
+    paper[1500:1500 + height, 800:800 + writing.width] *= np.asarray(writing, np.float64) / 255
+    photo = folder / "IMG_0002.jpg"
     Image.fromarray(paper.clip(0, 255).astype(np.uint8)).save(photo, quality=90)
+    return photo
+
+
+def test_a_stroke_drawn_over_a_photo_keeps_the_photos_small_writing(page, tmp_path):
+    """A phone number 100 px tall in a 4000x3000 photo, shown six times smaller on the pad: with a 1 drawn in
+    a corner, the pad was sent at its own size (with white around the grey photo) and only the 1 was read.
+    Strokes over an image are drawn onto it at the image's resolution, and the boxes still land on the writing."""
+    from playwright.sync_api import expect
+
+    photo = photo_of_a_phone_number(tmp_path, 100)
     page.click("label[for=mode-text]")
     page.set_input_files("#file", str(photo))
     expect_answer(page, "0612 334")
@@ -874,6 +880,29 @@ def test_text_mode_labels_cover_no_other_box_or_label(page):
         assert not [other for other in tags[k + 1:] if overlap(tag, other)], (tag, tags)
         assert not [box for j, box in enumerate(boxes) if j != k and overlap(tag, box)], (tag, boxes)
     page.screenshot(path=str(ARTIFACTS / "browser-desktop-two-lines.png"))
+
+
+def test_labels_of_small_writing_in_a_photo_are_as_small_as_it_and_cover_no_other(page, tmp_path):
+    """A phone number 100 px tall in a 4000x3000 photo is 17 px tall on the pad: its 36 px labels covered each
+    other and the writing."""
+    page.add_init_script(RECORD_OVERLAY)
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    page.click("label[for=mode-text]")
+    page.set_input_files("#file", str(photo_of_a_phone_number(tmp_path, 100)))
+    expect_answer(page, "0612 334")
+    drawn = page.evaluate("window.overlayDrawn")
+    boxes, tags = drawn["boxes"], drawn["tags"]
+    assert len(boxes) == len(tags) == 7, drawn
+    assert all(tag["h"] <= 1.5 * box["h"] for tag, box in zip(tags, boxes)), drawn
+    for k, tag in enumerate(tags):
+        assert not [other for other in tags[k + 1:] if tags_overlap(tag, other)], (tag, tags)
+    page.screenshot(path=str(ARTIFACTS / "browser-desktop-photo-labels.png"))
+
+
+def tags_overlap(a, b) -> bool:
+    """More than a pixel's worth of common area."""
+    return a["x"] < b["x"] + b["w"] - 1 and b["x"] < a["x"] + a["w"] - 1 and a["y"] < b["y"] + b["h"] - 1 and b["y"] < a["y"] + a["h"] - 1
 
 
 def test_text_mode_reads_several_digits_and_draws_boxes(page):

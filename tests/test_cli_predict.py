@@ -332,13 +332,13 @@ def test_an_image_on_standard_input_as_a_user_pipes_it(digits_dir):
 
 
 def test_an_endless_standard_input_is_refused_at_the_size_limit(digits_dir):
-    """`inkread predict - < /dev/zero` read standard input to its end before checking the 20 MB limit:
+    """`inkread predict - < /dev/zero` read standard input to its end before checking the size limit (64 MB):
     5.5 GB after 10 s. Only as much is read as the check needs; the other files are still read."""
     with open("/dev/zero", "rb") as zeros:
         result = subprocess.run([sys.executable, "-m", "inkread", "predict", "-", str(digits_dir / "digit-7.png")],
                                 stdin=zeros, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
-    assert one_line_error(result) == ("inkread: -: standard input holds more than the 20 MB an image may have: "
+    assert one_line_error(result) == ("inkread: -: standard input holds more than the 64 MB an image may have: "
                                       "check what is piped in, or resize or compress the image")
     assert "digit-7.png  7" in result.stdout
 

@@ -517,3 +517,16 @@ def test_small_writing_far_from_large_writing_is_a_line_of_its_own(characters):
     lines = segment(ink)
     assert [len(line) for line in lines] == [3, characters]
     assert all(g.box[1] >= 248 and g.box[3] <= 264 for g in lines[1])
+
+
+def test_small_characters_beside_a_thick_stroke_are_not_specks():
+    """A 1 drawn with a thick pen over a photo of a small note: the pen measured over all the ink is the thick
+    one's, and the note's characters, smaller in area than a third of its dot, were dropped as specks."""
+    ink = np.zeros((400, 900), np.float32)
+    ink[20:120, 800:840] = 1.0  # a 1, 40 px thick
+    for x in (100, 120, 140):
+        ink[300:312, x:x + 2] = 1.0  # 1s 12 px tall, a 2 px pen: 24 px of ink each, against a speck's 480
+    ink[350:353, 400:403] = 1.0  # a speck stays one
+    lines = segment(ink)
+    assert sorted(len(line) for line in lines) == [1, 3]
+    assert not any(g.box[1] >= 340 for line in lines for g in line)

@@ -42,7 +42,8 @@ MAX_PIXELS = 40_000_000  # refuse larger images before decoding them (a 40 MP im
 # ...but a JPEG is decoded reduced (1/2..1/8 of each side, see open_image): a 48 MP phone photo is
 # decoded as 3 MP. Up to Pillow's own bomb limit (2 x Image.MAX_IMAGE_PIXELS, 179 MP), where it refuses.
 MAX_JPEG_PIXELS = 160_000_000
-MAX_BYTES = 20 * 1024 * 1024  # refuse larger files before reading them
+MAX_BYTES = 64 * 1024 * 1024  # refuse larger files before reading them (a 12 MP photo saved as PNG is 20-36 MB;
+# the server takes bodies of at most 8 MB anyway: ServeConfig.max_body_bytes)
 MIN_SIDE = 2  # a 1-pixel-wide image holds no character
 ORIGINAL_SIDE = "inkread_original_side"  # image.info key: the input's longest side before reduction
 REGION = "inkread_region"  # image.info key: where a PNG was cut as it was decoded (open_image's region)

@@ -145,6 +145,11 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
     # Specks: smaller than half a pen dot. The largest mark is never a speck.
     keep = found.areas >= max(2.0, 0.3 * width * width)
     keep[np.argmax(found.areas)] = True
+    # ...but not a character of smaller writing beside thick strokes (a number written small in a photo, a fat
+    # stroke drawn over it: the pen measured over all the ink is the fat one's, and the digits were specks)
+    heights = found.boxes[:, 3] - found.boxes[:, 1]
+    for k in np.flatnonzero(~keep & (heights >= SMALL_WRITING_PX)):
+        keep[k] = _thin_for_its_height(found.labels, found.boxes[k], [int(k)])
     # counted before the specks go: noise dropped as specks left its few clumps to read as text ("2 / 8182")
     if found.count - np.count_nonzero(keep) > components.MAX_SPECKS:
         raise components.too_many_specks()
@@ -224,11 +229,14 @@ def _character_like(part: _Part, labels: np.ndarray) -> bool:
     """Whether a part small beside the writing is a character (or a joined-up word) of smaller writing:
     ``SMALL_WRITING_PX`` tall or more, and drawn with a pen thin for its height (not a dot, a dash, a rule's
     crumb or a smudge, all about one pen tall: ``BLOB_PEN``)."""
-    if part.height < SMALL_WRITING_PX:
-        return False
-    x0, y0, x1, y1 = part.box
-    own = np.isin(labels[y0:y1, x0:x1], [member + 1 for member in part.members])
-    return stroke_width(own) < BLOB_PEN * part.height
+    return part.height >= SMALL_WRITING_PX and _thin_for_its_height(labels, part.box, part.members)
+
+
+def _thin_for_its_height(labels: np.ndarray, box, members: list[int]) -> bool:
+    """Whether the components ``members`` (inside ``box``) are drawn with a pen under ``BLOB_PEN`` of their height."""
+    x0, y0, x1, y1 = (int(v) for v in box)
+    own = np.isin(labels[y0:y1, x0:x1], [member + 1 for member in members])
+    return stroke_width(own) < BLOB_PEN * (y1 - y0)
 
 
 def _group_lines(parts: list[_Part], char_height: float,

@@ -973,7 +973,11 @@
     // boxes are in pixels of the image sent: the pad itself, or the uploaded file drawn fitted (``currentImage``)
     const fit = state.lastFit || IDENTITY;
     const { scale, x: viewX, y: viewY } = state.view;
-    const size = Math.max(14, Math.round(canvas.height * 0.07));
+    // labels as tall as the characters they name, up to 7% of the pad: small writing in a photo, 17 px tall
+    // on the pad, had 36 px labels, which covered each other and the writing
+    const heights = characters.map((c) => (c.box[3] - c.box[1]) * fit.scale * scale).sort((a, b) => a - b);
+    const typical = heights.length ? heights[heights.length >> 1] : Infinity;
+    const size = Math.max(11, Math.min(Math.round(canvas.height * 0.07), Math.round(typical)));
     octx.lineWidth = Math.max(2, canvas.height / 200);
     octx.font = `700 ${size}px system-ui, sans-serif`;
     octx.textBaseline = "bottom";
