@@ -27,9 +27,9 @@ from inkread.imaging.decode import load_image_scaled, replayable
 from inkread.imaging.line import MARGIN, MAX_ASPECT, leveled, line_slope, normalize_line_mapped, pad_lines, too_long
 from inkread.imaging.segment import segment
 from inkread.inference.bundle_format import LINE_ARCH, ModelMeta
+from inkread.inference.closer import read_closer
 from inkread.inference.ctc import ctc_greedy
 from inkread.inference.onnx_model import load_bundle, resolve_bundle
-from inkread.inference.closer import read_closer
 from inkread.inference.recognizer import ALLOWED_SHARE_BELOW, UNCERTAIN_BELOW, scale_box  # the same bars and boxes for both readers
 from inkread.inference.restrict import restriction
 from inkread.inference.results import CharacterResult, ReadResult, check_top_k, recased_ranking

@@ -26,8 +26,8 @@ from inkread.imaging.decode import load_image_scaled, replayable
 from inkread.imaging.preprocess import NoInkError, may_be_inverted, normalize, preprocess_image, writing_ink
 from inkread.imaging.segment import CutChooser, Glyph, JoinChooser, may_hold_several, segment
 from inkread.imaging.stroke import is_blob
-from inkread.inference.closer import read_closer
 from inkread.inference.bundle_format import ModelMeta, check_model_pair
+from inkread.inference.closer import read_closer
 from inkread.inference.grouping import EXTRA_CUT_COST, JOIN_GAIN, best_cuts, best_groups
 from inkread.inference.onnx_model import OnnxModel, resolve_bundle, softmax, split_model_pair
 from inkread.inference.restrict import restriction
