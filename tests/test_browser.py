@@ -372,25 +372,6 @@ def photo_of_a_phone_number(folder: Path, height: int) -> Path:
     return photo
 
 
-def test_a_stroke_drawn_over_a_photo_keeps_the_photos_small_writing(page, tmp_path):
-    """A phone number 100 px tall in a 4000x3000 photo, shown six times smaller on the pad: with a 1 drawn in
-    a corner, the pad was sent at its own size (with white around the grey photo) and only the 1 was read.
-    Strokes over an image are drawn onto it at the image's resolution, and the boxes still land on the writing."""
-    from playwright.sync_api import expect
-
-    photo = photo_of_a_phone_number(tmp_path, 100)
-    page.click("label[for=mode-text]")
-    page.set_input_files("#file", str(photo))
-    expect_answer(page, "0612 334")
-    boxed = ink_box(page, "overlay", dark=False)
-    with page.expect_response("**/api/v1/read"):
-        draw_with_mouse(page, [[(0.93, 0.08), (0.93, 0.2)]])  # a 1 in the top right corner, off the photo's writing
-    settled(page)
-    expect(page.locator("#answer-label")).to_have_text(re.compile(r"0612 334"), timeout=TIMEOUT_MS)
-    box = ink_box(page, "overlay", dark=False)
-    assert box[1] < boxed[1] and abs(box[3] - boxed[3]) <= 3  # the 1's box above; the number's boxes where they were
-
-
 def drop_file(page, path: Path, target: str = "main") -> None:
     """Drop the file on the element ``target`` (a CSS selector), as a user drags it from a file manager."""
     page.evaluate("""([bytes, name, target]) => {

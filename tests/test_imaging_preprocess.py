@@ -521,23 +521,14 @@ def test_window_sums_are_the_sums_of_every_window(height, width, side, seed):
     assert sums.tolist() == expected
 
 
-@pytest.mark.parametrize("marks, found", [(("1", "7", "1"), True), (("1",), False), (("dot", "dot"), False)])
-def test_small_writing_on_grainy_paper_is_found_where_dust_is_not(marks, found):
-    """Digits 25 px tall in a 4000x3000 photo are 6-7 px once it is reduced to 1024x768: under a hundredth of
-    its side, they were judged dust on blank paper (read as nothing). Several thin-penned marks are writing;
-    one mark alone, or blobs however many, still are not."""
+def test_a_grainy_photo_with_two_short_scratches_is_blank():
+    """Two thin scratches 8 px long on a reduced photo of grainy paper are dust, as one is: marks under a hundredth
+    of the image's side taken for writing when two of them were thin-penned (tried on 2026-12-07) read every
+    such photo as "1\n1"."""
     from inkread.imaging.ink import ink_map
 
     page = grainy_page(1024, 768, seed=3)
     draw = ImageDraw.Draw(page)
-    for k, mark in enumerate(marks):
-        x = 500 + 12 * k
-        if mark == "1":
-            draw.line([(x, 400), (x, 407)], fill=60, width=1)
-        elif mark == "7":
-            draw.line([(x - 3, 400), (x + 2, 400), (x - 1, 407)], fill=60, width=1)
-        else:
-            draw.ellipse([(x, 400), (x + 6, 406)], fill=40)
-    ink = ink_map(page)
-    assert (ink[395:412, 490:550] > 0.5).any() == found
-    assert not (ink[:380] > 0.5).any() and not (ink[430:] > 0.5).any()  # the paper's grain stays paper
+    draw.line([(300, 400), (300, 407)], fill=60, width=1)
+    draw.line([(700, 200), (704, 207)], fill=60, width=1)
+    assert not (ink_map(page) > 0.5).any()

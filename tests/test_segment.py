@@ -496,37 +496,3 @@ def test_a_line_of_nothing_but_a_guide_line_is_no_line():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert segment(ink) == []
-
-
-@pytest.mark.parametrize("characters", [3, 5])
-def test_small_writing_far_from_large_writing_is_a_line_of_its_own(characters):
-    """A note 12 px tall under a title 80 px tall: its characters, under half the title's height, were taken for
-    a row of crumbs (a rule broken up) and dropped, or, fewer than five, joined the title's line. A row of dots
-    and a rule's crumbs are still not read."""
-    ink = np.zeros((400, 900), np.float32)
-    for x in (100, 220, 340):
-        ink[40:120, x:x + 12] = 1.0  # a title: three 1s, 80 px tall, a 12 px pen
-    note = np.zeros((12, 100), np.float32)  # a note, a 2 px pen: 1s, an L, an o
-    for x in (0, 20, 40):
-        note[:, x:x + 2] = 1.0
-    note[:, 60:62] = note[10:, 60:68] = 1.0
-    note[2:, 80:82] = note[2:, 88:90] = note[2:4, 80:90] = note[10:, 80:90] = 1.0
-    ink[250:262, 100:100 + 20 * characters] = note[:, 20 * (5 - characters):]
-    for x in range(100, 800, 40):
-        ink[350:353, x:x + 3] = 1.0  # a dotted line far below
-    lines = segment(ink)
-    assert [len(line) for line in lines] == [3, characters]
-    assert all(g.box[1] >= 248 and g.box[3] <= 264 for g in lines[1])
-
-
-def test_small_characters_beside_a_thick_stroke_are_not_specks():
-    """A 1 drawn with a thick pen over a photo of a small note: the pen measured over all the ink is the thick
-    one's, and the note's characters, smaller in area than a third of its dot, were dropped as specks."""
-    ink = np.zeros((400, 900), np.float32)
-    ink[20:120, 800:840] = 1.0  # a 1, 40 px thick
-    for x in (100, 120, 140):
-        ink[300:312, x:x + 2] = 1.0  # 1s 12 px tall, a 2 px pen: 24 px of ink each, against a speck's 480
-    ink[350:353, 400:403] = 1.0  # a speck stays one
-    lines = segment(ink)
-    assert sorted(len(line) for line in lines) == [1, 3]
-    assert not any(g.box[1] >= 340 for line in lines for g in line)

@@ -25,7 +25,7 @@ from inkread.imaging.levels import (MIN_CONTRAST, affine, border_pixels, core_le
                                     robust_spread, stretch_levels, stretched, to_uint8)
 from inkread.imaging.page import box_of, outside_the_page, page_on_a_table, without_table_corners
 from inkread.imaging.rules import remove_rules
-from inkread.imaging.stroke import BLOB_PEN, rank_filter, stroke_width, window_sums
+from inkread.imaging.stroke import rank_filter, stroke_width, window_sums
 
 LIGHT_INK_BORDER = 0.75  # read light ink on dark paper when this share of the border is dark
 INK_CELL = 0.45  # a grid cell whose brightest pixel is below this share of its surroundings' is covered by ink
@@ -34,7 +34,6 @@ GRAIN_SIGMA_MAX = 0.04  # ...and its grain's spread (sigma) below this
 PAPER_GRAIN_SIGMAS = 4.0  # an Otsu threshold this close to the paper's median splits its grain, not ink from it
 INK_ABOVE_GRAIN_SIGMAS = 10.0  # ...then the ink's core must stand this many sigmas above the paper (else blank)
 MIN_MARK, MIN_MARK_PX = 0.01, 6  # ...and its largest mark be this share of the image's longer side (dust is smaller)
-SMALL_WRITING_MARKS = 2  # ...or this many marks half that size, thin-penned (not blobs): small writing, not dust
 FAINT_LAYERS = 2  # ...looked past, one after the other, when they are too faint to be ink (see _ink_above)
 NEAR_PAPER_SIDE = 60  # the nearby paper is looked for within a 60th of the image's longer side (20 px at 1200)...
 NEAR_PAPER_GAP = 0.2  # ...and trusted where it is at most 20% darker than the lighting surface (else: a fat stroke)
@@ -232,25 +231,11 @@ def _ink_above(contrast: np.ndarray, hist: np.ndarray, start: float, floor: floa
     else:
         return np.zeros(contrast.shape, np.float32)  # only faint layers: no ink
     ink = remove_specks(stretched(contrast, hist, floor, threshold))
-    return ink if _marks_of_writing(components.label(ink > 0.5), max(contrast.shape)) else np.zeros(contrast.shape, np.float32)
-
-
-def _marks_of_writing(marks: components.Components, side: int) -> bool:
-    """Whether the marks found above a paper's grain may be writing, not dust: the largest is ``MIN_MARK`` of the
-    image's longer ``side`` or more, or ``SMALL_WRITING_MARKS`` of them are half that or more and drawn with a pen
-    thin for their height (small writing in a large photo: digits 25 px tall in a 4000x3000 photo are 6 px once
-    reduced; a speck of dust is a blob, its pen about its height: ``BLOB_PEN``)."""
-    if marks.count == 0:
-        return False
-    boxes = marks.boxes
-    extents = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
-    if extents.max() >= max(MIN_MARK_PX, MIN_MARK * side):
-        return True
-    thin = 0
-    for k in np.flatnonzero(extents >= max(MIN_MARK_PX, MIN_MARK / 2 * side)):
-        x0, y0, x1, y1 = boxes[k]
-        thin += stroke_width(marks.labels[y0:y1, x0:x1] == k + 1) < BLOB_PEN * (y1 - y0)
-    return thin >= SMALL_WRITING_MARKS
+    marks = components.label(ink > 0.5)
+    extents = np.maximum(marks.boxes[:, 2] - marks.boxes[:, 0], marks.boxes[:, 3] - marks.boxes[:, 1])
+    if marks.count == 0 or extents.max() < max(MIN_MARK_PX, MIN_MARK * max(contrast.shape)):
+        return np.zeros(contrast.shape, np.float32)
+    return ink
 
 
 def _without_lighting_edges(ink: np.ndarray, gray: np.ndarray) -> np.ndarray:

@@ -34,7 +34,7 @@ from inkread.errors import InputImageError
 from inkread.imaging import components, punctuation
 from inkread.imaging.levels import weighted_median
 from inkread.imaging.rules import remove_rules
-from inkread.imaging.stroke import BLOB_PEN, is_blob, rank_filter, stroke_width
+from inkread.imaging.stroke import is_blob, rank_filter, stroke_width
 
 INK_THRESHOLD = 0.5  # pixels above this are ink for the component analysis
 TALL_PART = 1.8  # a part this many character heights tall does not make a line's band (see _group_lines)
@@ -61,7 +61,6 @@ MIN_SPLIT_HEIGHT_PX = 8  # a glyph less tall than this is one mark (a dash, a ru
 MAX_GLYPHS = 2500
 FLAT_SHARE_OF_RULES = 0.2  # more than MAX_MARKS marks, this share of them flat: ruled paper broken into dashes
 
-SMALL_WRITING_PX = 6  # small parts this tall or more, and thin-penned, may be characters of smaller writing
 SMALL_REACH = 1.0  # small parts farther than this many character heights from every line, in a row, are a line of their own
 AMBIGUOUS_ASPECT = 0.9  # with a chooser, glyphs wider than this many line heights may be two characters...
 MIN_SPLIT_PIECE = 0.35  # ...each at least this many line heights wide (a sliver off a wide 0 reads as a 1),
@@ -145,11 +144,6 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
     # Specks: smaller than half a pen dot. The largest mark is never a speck.
     keep = found.areas >= max(2.0, 0.3 * width * width)
     keep[np.argmax(found.areas)] = True
-    # ...but not a character of smaller writing beside thick strokes (a number written small in a photo, a fat
-    # stroke drawn over it: the pen measured over all the ink is the fat one's, and the digits were specks)
-    heights = found.boxes[:, 3] - found.boxes[:, 1]
-    for k in np.flatnonzero(~keep & (heights >= SMALL_WRITING_PX)):
-        keep[k] = _thin_for_its_height(found.labels, found.boxes[k], [int(k)])
     # counted before the specks go: noise dropped as specks left its few clumps to read as text ("2 / 8182")
     if found.count - np.count_nonzero(keep) > components.MAX_SPECKS:
         raise components.too_many_specks()
@@ -171,13 +165,10 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
     upright = [k for k in range(len(parts)) if not flat[k]] or list(range(len(parts)))
     char_height = weighted_median(np.array([parts[k].height for k in upright]), found.areas[keep][upright])
 
-    def written(line: list[_Part]) -> bool:  # most of a row of small parts are characters: small writing
-        return 2 * sum(_character_like(part, found.labels) for part in line) > len(line)
-
     lines, count = [], 0
-    for line in _group_lines(parts, char_height, written):
+    for line in _group_lines(parts, char_height):
         if len(line) >= punctuation.GUIDE_MARKS and upright_anywhere and \
-                all(p.height <= min(FLAT * width, 0.5 * char_height) for p in line) and not written(line):
+                all(p.height <= min(FLAT * width, 0.5 * char_height) for p in line):
             continue  # a row of dots and dashes alone, away from the writing: a rule broken up in a photo, a guide line
         body = punctuation.body_of([p.box for p in line if p.height >= 0.5 * char_height])
         glyphs = _merge_overlapping(line, char_height, body)
@@ -225,22 +216,7 @@ def may_hold_several(ink: np.ndarray, wide: float | None = None) -> bool:
     return wide is not None and extents[0] > wide * extents[1]
 
 
-def _character_like(part: _Part, labels: np.ndarray) -> bool:
-    """Whether a part small beside the writing is a character (or a joined-up word) of smaller writing:
-    ``SMALL_WRITING_PX`` tall or more, and drawn with a pen thin for its height (not a dot, a dash, a rule's
-    crumb or a smudge, all about one pen tall: ``BLOB_PEN``)."""
-    return part.height >= SMALL_WRITING_PX and _thin_for_its_height(labels, part.box, part.members)
-
-
-def _thin_for_its_height(labels: np.ndarray, box, members: list[int]) -> bool:
-    """Whether the components ``members`` (inside ``box``) are drawn with a pen under ``BLOB_PEN`` of their height."""
-    x0, y0, x1, y1 = (int(v) for v in box)
-    own = np.isin(labels[y0:y1, x0:x1], [member + 1 for member in members])
-    return stroke_width(own) < BLOB_PEN * (y1 - y0)
-
-
-def _group_lines(parts: list[_Part], char_height: float,
-                 written: Callable[[list[_Part]], bool] = lambda row: False) -> list[list[_Part]]:
+def _group_lines(parts: list[_Part], char_height: float) -> list[list[_Part]]:
     """Lines of parts, top to bottom: big parts make the bands, small ones join the nearest band.
 
     Parts more than TALL_PART character heights tall join the band they overlap most instead of
@@ -282,9 +258,8 @@ def _group_lines(parts: list[_Part], char_height: float,
         apart.append(distances[nearest[-1]] > SMALL_REACH * char_height)
     # A row of small parts far from the writing is a line of its own (the crumbs of a rule broken up in
     # a photo made the line above six times as tall); one or two (an i's dot high above) join the nearest.
-    # So is a row of small characters (``written``: a note beside a title), however few.
     rows = [row for row in _rows_of_small_parts([part for part, far in zip(small, apart) if far], char_height)
-            if len(row) >= punctuation.GUIDE_MARKS or written(row)]
+            if len(row) >= punctuation.GUIDE_MARKS]
     own_line = {id(part) for row in rows for part in row}
     for part, best in zip(small, nearest):
         if id(part) not in own_line:

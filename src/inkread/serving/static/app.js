@@ -103,23 +103,23 @@
   }
 
   // A smooth stroke: quadratic curves through the midpoints, with the points as control points.
-  function drawStroke(points, context = ctx) {
-    setupPen(context);
+  function drawStroke(points) {
+    setupPen(ctx);
     if (points.length === 1) {
-      context.beginPath();
-      context.arc(points[0].x, points[0].y, context.lineWidth / 2, 0, Math.PI * 2);
-      context.fill();
+      ctx.beginPath();
+      ctx.arc(points[0].x, points[0].y, ctx.lineWidth / 2, 0, Math.PI * 2);
+      ctx.fill();
       return;
     }
-    context.beginPath();
-    context.moveTo(points[0].x, points[0].y);
+    ctx.beginPath();
+    ctx.moveTo(points[0].x, points[0].y);
     for (let i = 1; i < points.length - 1; i++) {
       const mid = { x: (points[i].x + points[i + 1].x) / 2, y: (points[i].y + points[i + 1].y) / 2 };
-      context.quadraticCurveTo(points[i].x, points[i].y, mid.x, mid.y);
+      ctx.quadraticCurveTo(points[i].x, points[i].y, mid.x, mid.y);
     }
     const last = points[points.length - 1];
-    context.lineTo(last.x, last.y);
-    context.stroke();
+    ctx.lineTo(last.x, last.y);
+    ctx.stroke();
   }
 
   function render() {
@@ -580,69 +580,22 @@
   }
 
   // What to send, and where its pixels are on the text pad (``fit``: pad = fit.x|y + pixel * fit.scale): the file
-  // as uploaded when nothing was drawn over it; strokes over an uploaded image drawn onto it at the image's own
-  // resolution (``overImage``); else the pad as PNG.
+  // as uploaded when nothing was drawn over it, else the pad as PNG.
   function currentImage() {
     const bg = state.background;
     if (bg && state.strokes.length === 0 && !state.current) {
       return { image: bg.file, fit: bg.bitmap ? bg.fit : IDENTITY };
     }
-    if (bg && bg.bitmap) return overImage(bg);
     return { image: canvasPng(), fit: IDENTITY };
-  }
-
-  // Strokes drawn over an uploaded image, sent at the image's resolution (at most UPLOAD_MAX_PIXELS), not the
-  // pad's: a phone number written small in a photo, shown 6 times smaller on the pad, was sent that small
-  // with a tick drawn beside it, and only the tick was read. The image and the strokes' box, on white.
-  function overImage(bg) {
-    const strokes = state.current ? [...state.strokes, state.current] : state.strokes;
-    const box = contentBox(PEN_PX);
-    let scale = 1 / bg.fit.scale;  // image pixels per pad pixel
-    const area = (box.right - box.left) * (box.bottom - box.top) * scale * scale;
-    if (area > UPLOAD_MAX_PIXELS) scale *= Math.sqrt(UPLOAD_MAX_PIXELS / area);
-    const out = document.createElement("canvas");
-    out.width = Math.max(1, Math.round((box.right - box.left) * scale));
-    out.height = Math.max(1, Math.round((box.bottom - box.top) * scale));
-    const context = out.getContext("2d");
-    context.fillStyle = paperColour(bg);  // beyond the image, more of its paper: white around a grey photo was a page
-    context.fillRect(0, 0, out.width, out.height);
-    context.setTransform(scale, 0, 0, scale, -box.left * scale, -box.top * scale);
-    context.drawImage(bg.bitmap, bg.fit.x, bg.fit.y, bg.bitmap.width * bg.fit.scale, bg.bitmap.height * bg.fit.scale);
-    for (const stroke of strokes) drawStroke(stroke, context);
-    let image = canvasBlob(out, "image/png");
-    if (image.size > UPLOAD_MAX_BYTES) image = canvasBlob(out, "image/jpeg", 0.92);  // a photo's grain: PNG is large
-    return { image, fit: { x: box.left, y: box.top, scale: 1 / scale } };
   }
 
   // toDataURL, not toBlob: Chromium runs toBlob's encoder in idle time, which can wait up to a
   // second while the page is busy; the synchronous encoder takes a few milliseconds.
-  // The colour of an image's paper: the median of the pixels along its edges (shrunk to 64 px: cheap), kept.
-  function paperColour(bg) {
-    if (bg.paper) return bg.paper;
-    const small = document.createElement("canvas");
-    small.width = 64;
-    small.height = Math.max(2, Math.round(64 * bg.bitmap.height / bg.bitmap.width));
-    const context = small.getContext("2d", { willReadFrequently: true });
-    context.drawImage(bg.bitmap, 0, 0, small.width, small.height);
-    const data = context.getImageData(0, 0, small.width, small.height).data;
-    const edge = [];
-    for (let y = 0; y < small.height; y++) {
-      for (let x = 0; x < small.width; x++) {
-        if (y === 0 || y === small.height - 1 || x === 0 || x === small.width - 1) edge.push((y * small.width + x) * 4);
-      }
-    }
-    const median = (channel) => edge.map((i) => data[i + channel]).sort((a, b) => a - b)[edge.length >> 1];
-    bg.paper = `rgb(${median(0)}, ${median(1)}, ${median(2)})`;
-    return bg.paper;
-  }
-
-  const canvasPng = () => canvasBlob(canvas, "image/png");
-
-  function canvasBlob(source, type, quality) {
-    const bytes = atob(source.toDataURL(type, quality).split(",", 2)[1]);
+  function canvasPng() {
+    const bytes = atob(canvas.toDataURL("image/png").split(",", 2)[1]);
     const buffer = new Uint8Array(bytes.length);
     for (let i = 0; i < bytes.length; i++) buffer[i] = bytes.charCodeAt(i);
-    return new Blob([buffer], { type });
+    return new Blob([buffer], { type: "image/png" });
   }
 
   // Asking an unreachable server again: twice as long each time, at most half a minute.
@@ -670,7 +623,7 @@
     const drawing = state.drawing;
     const { image, fit } = currentImage();
     const form = new FormData();
-    form.append("file", image, image.name || (image.type === "image/jpeg" ? "drawing.jpg" : "drawing.png"));
+    form.append("file", image, image.name || "drawing.png");
     form.append("model", model);
     form.append("top_k", "5");
     if (only) form.append("only", only);
@@ -1058,7 +1011,7 @@
     const current = state.answered === state.drawing && state.lastAnswer && state.lastAnswer.model === settings().model;
     const image = current ? state.lastImage : currentImage().image;
     const form = new FormData();
-    form.append("file", image, image.name || (image.type === "image/jpeg" ? "drawing.jpg" : "drawing.png"));
+    form.append("file", image, image.name || "drawing.png");
     form.append("label", label);
     form.append("model", settings().model);
     if (current && state.lastAnswer && state.lastAnswer.label) form.append("predicted", state.lastAnswer.label);
