@@ -105,7 +105,7 @@ class NamedBytes(bytes):
 def replayable(source: Any) -> Any:
     """``source`` in a form that can be decoded more than once: an open file is read (once) into ``NamedBytes``;
     paths, bytes, PIL images and arrays are returned as they are."""
-    if isinstance(source, (bytes, bytearray, memoryview, str, os.PathLike, Image.Image, np.ndarray)) or not hasattr(source, "read"):
+    if not hasattr(source, "read"):
         return source
     stream, name = _open_stream(source)
     data = NamedBytes(stream.getvalue())

@@ -6,9 +6,8 @@ Each has ``to_dict()``, a JSON-ready dict: the web API returns these as they are
 
 from __future__ import annotations
 
-import dataclasses
 import numbers
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -161,8 +160,8 @@ class ReadResult:
 
     def moved(self, dx: int, dy: int) -> "ReadResult":
         """The same reading with every box moved by (``dx``, ``dy``) pixels (read on a region of a larger image)."""
-        moved = [dataclasses.replace(c, box=(c.box[0] + dx, c.box[1] + dy, c.box[2] + dx, c.box[3] + dy)) for c in self.characters]
-        return dataclasses.replace(self, characters=moved)
+        moved = [replace(c, box=(c.box[0] + dx, c.box[1] + dy, c.box[2] + dx, c.box[3] + dy)) for c in self.characters]
+        return replace(self, characters=moved)
 
     @classmethod
     def nothing(cls) -> "ReadResult":
