@@ -4,7 +4,7 @@
 
 500 real handwritten digits (hwd1000 200, unipen 200, semeion 50, optdigits 50; seed 0) are drawn
 about 110-150 px tall on a 320x320 page and rendered under one condition at a time (pen colour,
-textured paper, uneven light, a shadow (soft, or hard-edged over ruled paper), ruled or squared paper, small in a large photo, blur, JPEG,
+textured paper, uneven light, a shadow (soft, or hard-edged over ruled paper), ruled, squared or dotted paper, small in a large photo, blur, JPEG,
 rotation, perspective, a page on a dark table, also running off a corner of the photo) and combined,
 then read with ``Recognizer.predict_batch`` (what ``inkread predict`` runs); 60 three-digit numbers are
 rendered the same way and read with ``read`` (exact text, and the character error rate).
@@ -41,6 +41,7 @@ N_NUMBERS = 60  # set from --numbers
 PAPER = np.array([243, 239, 228], np.float32)       # off-white
 INKS = {"blue": (0x1a, 0x2a, 0x6c), "pencil": (0x55, 0x55, 0x55), "red": (0xc0, 0x1e, 0x2a), "black": (20, 20, 20)}
 RULE = np.array([150, 190, 230], np.float32)         # light blue ruling
+DOT = np.array([150, 150, 150], np.float32)          # grey dots of dotted (bullet-journal) paper
 
 
 # ---------------------------------------------------------------------- data
@@ -89,6 +90,7 @@ class Scene:
         self.W, self.H, self.rng = W, H, rng
         self.ink = np.zeros((H, W), np.float32)
         self.rules = np.zeros((H, W), np.float32)
+        self.rule_colour = RULE
 
     def put(self, glyph, x, y):
         h, w = glyph.shape
@@ -103,6 +105,15 @@ class Scene:
             for x in range(off, self.W, step):
                 self.rules[:, x:x + width] = 1.0
         self.rules = ndimage.gaussian_filter(self.rules, 0.5) * 0.9
+
+    def dotted(self, step=30, radius=1.0):
+        """Grey printed dots every ``step`` pixels, each about 3 px across."""
+        off_x, off_y = (int(v) for v in self.rng.integers(0, step, 2))
+        dots = np.zeros((self.H, self.W), np.float32)
+        dots[off_y::step, off_x::step] = 1.0
+        dots = ndimage.gaussian_filter(dots, radius)
+        self.rules = np.clip(dots / dots.max() * 1.6, 0, 1)
+        self.rule_colour = DOT
 
     def render(self, ink_colour="black", paper=False, light=None, rotate=False, perspective=False,
                blur=0.0, jpeg=None, noise=0.0, pencil_grain=False, table=0.0, off_corner=False):
@@ -121,7 +132,7 @@ class Scene:
             hi = ndimage.gaussian_filter(rng.normal(0, 1, (self.H, self.W)), 0.8) * 5.0
             base += (lo + hi)[..., None]
         if rules.any():
-            base = base * (1 - rules[..., None]) + RULE * rules[..., None]
+            base = base * (1 - rules[..., None]) + self.rule_colour * rules[..., None]
         c = np.array(INKS[ink_colour], np.float32)
         img = base * (1 - ink[..., None]) + c * ink[..., None]
         if light is not None:
@@ -250,6 +261,11 @@ CONDITIONS = {
     # a hard-edged shadow (a phone's, held close) across ruled paper: the rules run from light into shade
     "lined_hard_shadow": ({"lined": 30}, dict(ink_colour="blue", paper=True, noise=4, light="hardshadow")),
     "small_lined_hard_shadow": ({"small": True, "lined": 60}, dict(ink_colour="blue", paper=True, noise=4, light="hardshadow", jpeg=75)),
+    # dotted (bullet-journal) paper: grey dots on a square grid
+    "dotted_paper": ({"dotted": 30}, dict()),
+    "paper+dotted": ({"dotted": 30}, dict(ink_colour="blue", paper=True, noise=4)),
+    "combined_dotted": ({"dotted": 30}, PHOTO),
+    "small_dotted_1200x900": ({"small": True, "dotted": 40}, dict(ink_colour="blue", paper=True, noise=4, jpeg=75)),
 }
 
 
@@ -273,6 +289,8 @@ def make_digit_scene(glyph, setup, rng):
         sc.lined(setup["lined"])
     if "squared" in setup:
         sc.lined(setup["squared"], squared=True)
+    if "dotted" in setup:
+        sc.dotted(setup["dotted"])
     return sc
 
 
@@ -386,6 +404,9 @@ def main():
         "num_page_on_table": ({}, dict(ink_colour="blue", paper=True, noise=4, table=2.2)),
         "num_lined_hard_shadow": ({"lined": 30}, dict(ink_colour="blue", paper=True, noise=4, light="hardshadow")),
         "num_small_lined_hard_shadow": ({"small": True, "lined": 60}, dict(ink_colour="blue", paper=True, noise=4, light="hardshadow", jpeg=75)),
+        "num_dotted_paper": ({"dotted": 30}, dict(ink_colour="blue", paper=True, noise=4)),
+        "num_combined_dotted": ({"dotted": 30}, PHOTO),
+        "num_small_dotted": ({"small": True, "dotted": 40}, dict(ink_colour="blue", paper=True, noise=4, jpeg=75)),
     }
     for ci, (name, (setup, kw)) in enumerate(NUM_CONDS.items()):
         if not chosen(name):
@@ -408,6 +429,8 @@ def main():
                 x += g.shape[1] + gap
             if "lined" in setup:
                 sc.lined(setup["lined"])
+            if "dotted" in setup:
+                sc.dotted(setup["dotted"])
             im = sc.render(**kw)
             try:
                 text = r.read(im).text

@@ -258,6 +258,21 @@ def test_digits_model_reads_tablet_digits_on_ruled_paper_photographed_askew(degr
     assert recognizer.read(page.astype(np.uint8)).text == "2026 1121"
 
 
+@pytest.mark.parametrize("step", [16, 24, 40])
+def test_digits_model_reads_tablet_digits_on_dotted_paper(step):
+    """A bullet journal's grey dot grid under the digits: read as on plain paper, the full stop kept
+    (its dots were read as rows of tiny characters: "1111161111")."""
+    recognizer = shipped("digits")
+    page = tablet_line("06-12.33")
+    rows, columns = np.mgrid[0:page.shape[0], 0:page.shape[1]]
+    on_dot = (np.abs((rows - 3) % step - 1) <= 1) & (np.abs((columns - 5) % step - 1) <= 1)  # 3 px dots
+    page[on_dot] = np.minimum(page[on_dot], 140)
+    assert recognizer.read(page).text == "06-12.33"
+    one = page[:, :page.shape[1] // 4]  # about the first digit and a half: "0" with a piece of the "6"
+    plain = tablet_line("06-12.33")[:, :page.shape[1] // 4]
+    assert recognizer.predict(one).label == recognizer.predict(plain).label
+
+
 def test_a_long_line_of_canvas_digits_standing_on_a_rule():
     """A full line of digits on a rule: the rule goes, the digits keep every stroke near it."""
     recognizer = shipped("digits")

@@ -1,4 +1,4 @@
-"""Ruled lines: take the rules of lined or squared paper (and underlines) out of an ink map.
+"""Ruled lines: take the rules of lined or squared paper (and underlines), and the dots of dotted paper, out of an ink map.
 
 A rule is a run of ink far longer than a character is wide: at least ``RULE_LENGTH`` of the
 image's width (or height, for the vertical rules of squared paper and margins) and
@@ -22,6 +22,7 @@ import threading
 import numpy as np
 
 from inkread.imaging import components
+from inkread.imaging.dots import remove_dot_grid
 from inkread.imaging.levels import weighted_median
 from inkread.imaging.stroke import run_lengths
 
@@ -48,10 +49,11 @@ def remove_rules(ink: np.ndarray, ink_threshold: float = 0.5) -> np.ndarray:
     """
     mask = ink > RULE_INK
     # A rule runs nearly all the way across: without ink in that share of the columns (for the
-    # vertical rules, the rows) there is none, and most drawings are done with in one pass.
+    # vertical rules, the rows) there is none, and most drawings are done with in one pass (a dot
+    # grid's dots fill a fraction of the columns: its search is cheap, a few ms a megapixel).
     across, down = mask.any(axis=0).mean() >= RULE_LENGTH, mask.any(axis=1).mean() >= RULE_LENGTH
     if not (across or down):
-        return ink
+        return remove_dot_grid(ink, ink_threshold)
     # A photo's ink is searched twice on its way to being read (for what lies beyond the page, then by
     # the segmenter): the last search's answer is kept, found again by a digest of the ink (2 ms
     # against 30-60 ms for the search on a ruled 1024 px page).
@@ -61,7 +63,9 @@ def remove_rules(ink: np.ndarray, ink_threshold: float = 0.5) -> np.ndarray:
     if last is not None and last[0] == key:
         erased = last[1]
         return ink if erased is None else np.where(erased, 0, ink).astype(ink.dtype, copy=False)
-    cleaned = _remove_horizontal(ink, ink_threshold) if across else ink
+    cleaned = remove_dot_grid(ink, ink_threshold)  # a line of writing across dotted paper
+    if across:
+        cleaned = _remove_horizontal(cleaned, ink_threshold)
     if down:
         turned = np.ascontiguousarray(cleaned.T)
         upright = _remove_horizontal(turned, ink_threshold)
