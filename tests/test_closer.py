@@ -79,11 +79,11 @@ def test_the_first_reading_stands_where_the_closer_one_finds_nothing_or_fails():
     def too_many(ink, scale):
         raise InputImageError("more than 2500 marks to read")
 
-    moved = closer.read_closer(page, first, SCALE, SHAPE, finds)
+    moved = closer.read_closer(page, first, SCALE, np.zeros(SHAPE, np.float32), finds)
     (shape, scale), = seen
     assert scale == pytest.approx(40 / closer.CLOSE_PX, rel=0.02) and moved.characters[0].box == (925, 925, 930, 930)
-    assert closer.read_closer(page, first, SCALE, SHAPE, lambda ink, scale: ReadResult.nothing()) is first
-    assert closer.read_closer(page, first, SCALE, SHAPE, too_many) is first
+    assert closer.read_closer(page, first, SCALE, np.zeros(SHAPE, np.float32), lambda ink, scale: ReadResult.nothing()) is first
+    assert closer.read_closer(page, first, SCALE, np.zeros(SHAPE, np.float32), too_many) is first
 
 
 def test_lines_the_regions_edges_cut_are_left_out_of_the_closer_reading():
@@ -99,7 +99,7 @@ def test_lines_the_regions_edges_cut_are_left_out_of_the_closer_reading():
                               character((10, 60, 20, 90), 1), character((width - 12, 60, round(width), 90), 1),  # the side cuts one
                               character((10, height - 10, 20, round(height)), 2)])  # the bottom edge cuts it
 
-    result = closer.read_closer(page, first, SCALE, SHAPE, cut_and_whole)
+    result = closer.read_closer(page, first, SCALE, np.zeros(SHAPE, np.float32), cut_and_whole)
     assert [(c.box, c.line) for c in result.characters] == [((930, 980, 940, 1010), 0)] and result.text == "7"
 
 

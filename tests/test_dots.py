@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from inkread.imaging import components
-from inkread.imaging.dots import remove_dot_grid
+from inkread.imaging.dots import find_dot_grid, remove_dot_grid, remove_known_grid
 from inkread.imaging.rules import remove_rules
 from inkread.imaging.segment import segment
 
@@ -92,3 +92,42 @@ def test_full_stops_between_the_grid_dots_stay():
 def test_a_drawing_without_dots_comes_back_as_it_is():
     page, _ = rings_on(np.zeros((300, 400), np.float32))
     assert remove_dot_grid(page) is page
+
+
+def test_characters_set_on_a_grid_are_not_dots():
+    """A sudoku's givens or a practice sheet's digits sit on a lattice too, small beside its step: they
+    are strokes that fill little of their box (or long thin ones), not round solid dots."""
+    page = np.zeros((700, 900), np.float32)
+    for row in range(6):
+        for column in range(8):
+            x, y = 20 + 110 * column, 20 + 110 * row
+            if (row + column) % 3:
+                ring(page, x, y, size=32, pen=4)  # a 0
+            else:
+                page[y:y + 34, x + 12:x + 17] = 1.0  # a 1
+    assert remove_dot_grid(page) is page
+
+
+def test_decimal_points_of_a_table_in_aligned_columns_stay():
+    """The points line up on a lattice, but only beside the writing: a dot grid shows in the open too."""
+    page = np.zeros((520, 700), np.float32)
+    for row in range(8):
+        for column in range(7):
+            x, y = 10 + 90 * column, 10 + 60 * row
+            if x + 92 <= 700:  # "0.0", 36 px tall
+                ring(page, x, y, size=36, pen=4)
+                page[y + 31:y + 36, x + 40:x + 45] = 1.0  # the decimal point
+                ring(page, x + 49, y, size=36, pen=4)
+    assert remove_dot_grid(page) is page
+
+
+def test_a_region_looked_at_closer_loses_the_dots_of_the_grid_found_on_the_page():
+    """A region holds too few dots to find the grid in: the page's grid, moved to the region's pixels, is taken out."""
+    page, rings = rings_on(dotted())
+    grid = find_dot_grid(page)
+    assert grid is not None and sorted(np.round(np.abs(np.concatenate(grid.steps))).tolist()) == [0, 0, 20, 20]
+    top, left = 90, 140  # a region around the second ring, decoded at twice the page's scale
+    region, region_rings = (np.kron(ink[top:top + 90, left:left + 100], np.ones((2, 2), np.float32)) for ink in (page, rings))
+    assert remove_dot_grid(region) is region  # 20 dots: too few to find a grid in
+    clean = remove_known_grid(region, grid.seen_at(2.0, (2 * left, 2 * top)))
+    assert np.array_equal(clean > 0, region_rings > 0)

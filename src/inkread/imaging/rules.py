@@ -49,8 +49,9 @@ def remove_rules(ink: np.ndarray, ink_threshold: float = 0.5) -> np.ndarray:
     """
     mask = ink > RULE_INK
     # A rule runs nearly all the way across: without ink in that share of the columns (for the
-    # vertical rules, the rows) there is none, and most drawings are done with in one pass (a dot
-    # grid's dots fill a fraction of the columns: its search is cheap, a few ms a megapixel).
+    # vertical rules, the rows) there is none, and most drawings are done with in one pass. (A dot
+    # grid's dots fill a fraction of the columns; its search costs a few ms a megapixel on a drawing,
+    # 50-70 ms on a 0.8 MP page of grain or dots.)
     across, down = mask.any(axis=0).mean() >= RULE_LENGTH, mask.any(axis=1).mean() >= RULE_LENGTH
     if not (across or down):
         return remove_dot_grid(ink, ink_threshold)

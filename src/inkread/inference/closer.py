@@ -18,6 +18,7 @@ import numpy as np
 
 from inkread.errors import InkreadError
 from inkread.imaging.decode import WORK_PIXELS, load_region_scaled
+from inkread.imaging.dots import find_dot_grid, remove_known_grid
 from inkread.inference.results import ReadResult
 
 SMALL_PX = 20  # characters (their median height) shorter than this on the first ink map are looked at closer...
@@ -56,18 +57,24 @@ def closer_look(result: ReadResult, scale: float, shape: tuple[int, int]) -> tup
     return region, max(WORK_PIXELS, round(width_in * height_in / closer ** 2))
 
 
-def read_closer(source: Any, first: ReadResult, scale: float, shape: tuple[int, int],
+def read_closer(source: Any, first: ReadResult, scale: float, first_ink: np.ndarray,
                 read: Callable[[np.ndarray, float], ReadResult]) -> ReadResult:
-    """``first``, the reading of ``source`` on an ink map of ``shape`` at ``scale`` (``load_image_scaled``'s), or
-    where its writing is small (``closer_look``), ``read(ink map, scale)`` of the writing's region looked at closer,
-    its boxes in the input's pixels, without the lines the region's edges cut (and the characters its sides cut).
+    """``first``, the reading of ``source`` on ``first_ink`` at ``scale`` (``load_image_scaled``'s), or where its
+    writing is small (``closer_look``), ``read(ink map, scale)`` of the writing's region looked at closer, its
+    boxes in the input's pixels, without the lines the region's edges cut (and the characters its sides cut).
     The first reading stands if the closer one finds no character or fails."""
+    shape = first_ink.shape
     look = closer_look(first, scale, shape)
     if look is None:
         return first
     region, _ = look
+    # The dots of dotted paper are found on the whole page: the region holds too few of them to find its grid
+    # in (the ink map of a small region takes most for dust), and those left were read as characters.
+    grid = find_dot_grid(first_ink)
     try:
         ink, closer_scale, (x0, y0) = load_region_scaled(source, *look)
+        if grid is not None:
+            ink = remove_known_grid(ink, grid.seen_at(scale / closer_scale, (x0 / closer_scale, y0 / closer_scale)))
         closer = read(ink, closer_scale)
     except InkreadError:  # closer, more marks than a reading takes (a page of small writing, grain): the first stands
         return first

@@ -107,7 +107,7 @@ class LineReader:
         ink, scale = load_image_scaled(source)
         result = self._read_ink(ink, scale, only, top_k, lexicon)
         # small writing in a large image: read again, closer (``inference.closer``)
-        return read_closer(source, result, scale, ink.shape, lambda ink, scale: self._read_ink(ink, scale, only, top_k, lexicon))
+        return read_closer(source, result, scale, ink, lambda ink, scale: self._read_ink(ink, scale, only, top_k, lexicon))
 
     def _read_ink(self, ink: np.ndarray, scale: float, only: str | None, top_k: int, lexicon: "Lexicon | None") -> ReadResult:
         """``read`` of an ink map; ``scale`` takes its pixels to the image's."""

@@ -281,7 +281,7 @@ class Recognizer:
         ink, scale = load_image_scaled(source)
         result = self._read_either_way(ink, scale, only, top_k)
         # small writing in a large image: read again, closer (``inference.closer``)
-        return read_closer(source, result, scale, ink.shape, lambda ink, scale: self._read_either_way(ink, scale, only, top_k))
+        return read_closer(source, result, scale, ink, lambda ink, scale: self._read_either_way(ink, scale, only, top_k))
 
     def _read_either_way(self, ink: np.ndarray, scale: float, only: str | None, top_k: int) -> ReadResult:
         """``read`` of an ink map, and of its negative where its "ink" may be its paper (the surer reading)."""
