@@ -27,7 +27,7 @@ from inkread.imaging import components
 from inkread.imaging.stroke import rank_filter, window_sums
 
 DOT_INK = 0.2  # printed dots are often fainter than the writing: found (and erased) down to this ink level
-MIN_DOTS = 24  # fewer grid dots than this is no dot grid (a 5x5 patch of one is)
+MIN_DOTS = 24  # fewer small marks than this hold no dot grid (a 5x5 patch of one does), and half as many must be its dots
 MAX_DOT_SIDE = 0.05  # a candidate dot's box is at most this share of the image's longer side...
 DOT_VS_STEP = 0.33  # ...and at most this share of the grid's step (printed dots: a tenth or so)
 MAX_ASPECT = 2.0  # a dot's box is at most this many times longer than wide...
@@ -36,13 +36,14 @@ SAMPLE = 200  # marks whose offsets to the others give the grid's steps
 BLOCK = 32  # ...taken this many at a time (a block's offsets to 13,000 dots: 3 MB)
 SEARCH_MARKS = 5_000  # at most this many marks (drawn at random) are the others whose offsets are counted
 OFFSET_REACH = 3.0  # offsets up to this many times the typical distance to the nearest mark are looked at
+OFFSET_BLUR = 0.06  # offsets within this share of the typical nearest distance of each other count as one
 MIN_REPEATS = 4  # a grid's step comes back at least this often among the offsets...
 PEAKED = 3.0  # ...and at least this many times as often as an offset does on average
 STRONG = 0.3  # a grid's step comes back at least this share as often as the commonest offset (few dots: chance moves it)
 REACH = 3  # grid dots are looked for up to this many steps away in each direction (many dots of a faint
            # grid fall below the ink map's floor: a dot's next neighbours may all be missing)
 TOLERANCE = 0.15  # a neighbour within this share of a step of where the lattice puts it is there
-KNOWN_DOT_GROWTH = 1.5  # looked at closer, a grid's dot is at most this much larger than its largest on the page
+KNOWN_DOT_GROWTH = 1.5  # looked at closer, a grid's dot is at most this much larger than its typical one on the page
 CORE_TOLERANCE = 0.12  # a dot joined to a stroke by its rim is within this share of a step of its place
 BY_CHANCE = 4  # a grid's dots find each other where the lattice puts them this many times more often than halfway between
 NEAR_WRITING = 0.3  # a dot within this share of a step of a larger mark is beside the writing...
@@ -53,7 +54,7 @@ MIN_APART_DEG = 50  # the grid's second direction is at least this far from the 
 
 @dataclass(frozen=True)
 class DotGrid:
-    """A dot grid found on an ink map: its two steps (x, y vectors), its dots' centres, its largest dot's side."""
+    """A dot grid found on an ink map: its two steps (x, y vectors), its dots' centres, their typical (median) side."""
 
     steps: tuple[np.ndarray, np.ndarray]
     centres: np.ndarray
@@ -146,7 +147,7 @@ def _search(ink: np.ndarray) -> tuple[components.Components, np.ndarray, DotGrid
         return None
     dots = np.zeros(found.count + 1, bool)
     dots[small[on_grid] + 1] = True
-    return found, dots, DotGrid((a, b), centres[on_grid], float(sides[small[on_grid]].max()))
+    return found, dots, DotGrid((a, b), centres[on_grid], float(np.median(sides[small[on_grid]])))
 
 
 def _round_and_solid_sides(marks: components.Components) -> np.ndarray:
@@ -217,19 +218,21 @@ def _lattice_steps(centres: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     side = 2 * reach + 1
     counts = np.bincount((offsets[:, 1] + reach) * side + offsets[:, 0] + reach, minlength=side * side).reshape(side, side)
-    support = window_sums(np.pad(counts, 1), 3)  # offsets a pixel apart are one (centres are rounded)
+    # offsets a few pixels apart are one: centres are rounded, and a photo's perspective spreads a step
+    blur = max(1, round(OFFSET_BLUR * np.median(nearest)))
+    support = window_sums(np.pad(counts, blur), 2 * blur + 1)
     dy, dx = np.mgrid[-reach:reach + 1, -reach:reach + 1]
     length = np.hypot(dx, dy)
     support[(length < 2) | (length > reach)] = 0
     if support.max() < MIN_REPEATS or support.max() < PEAKED * support[(length >= 2) & (length <= reach)].mean():
         return None  # offsets spread evenly: grain or noise, no lattice
     strong = support >= STRONG * support.max()
-    a = _peak(counts, np.argmin(np.where(strong, length, np.inf)), reach)
+    a = _peak(counts, np.argmin(np.where(strong, length, np.inf)), reach, 2 * blur)
     cosine = np.abs(dx * a[0] + dy * a[1]) / np.maximum(length * np.hypot(*a), 1e-9)
     apart = strong & (cosine <= np.cos(np.radians(MIN_APART_DEG)))
     if not apart.any():
         return None  # marks in rows only: a dotted line, or writing
-    return a, _peak(counts, np.argmin(np.where(apart, length, np.inf)), reach)
+    return a, _peak(counts, np.argmin(np.where(apart, length, np.inf)), reach, 2 * blur)
 
 
 def _blocks(points: np.ndarray) -> list[np.ndarray]:
@@ -251,11 +254,11 @@ def _offsets_within(points: np.ndarray, centres: np.ndarray, reach: int) -> np.n
     return np.rint(centres[other] - points[which]).astype(int)
 
 
-def _peak(counts: np.ndarray, index: int, reach: int) -> np.ndarray:
-    """The mean offset (x, y) of the offsets counted within two pixels of the one at flat ``index``."""
+def _peak(counts: np.ndarray, index: int, reach: int, radius: int) -> np.ndarray:
+    """The mean offset (x, y) of the offsets counted within ``radius`` pixels of the one at flat ``index``."""
     y, x = divmod(int(index), counts.shape[1])
-    top, left = max(0, y - 2), max(0, x - 2)
-    window = counts[top:y + 3, left:x + 3].astype(np.float64)
+    top, left = max(0, y - radius), max(0, x - radius)
+    window = counts[top:y + radius + 1, left:x + radius + 1].astype(np.float64)
     rows, columns = np.mgrid[top:top + window.shape[0], left:left + window.shape[1]]
     total = window.sum()
     return np.array([(columns * window).sum() / total - reach, (rows * window).sum() / total - reach])
