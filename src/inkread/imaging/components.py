@@ -32,6 +32,10 @@ class Components:
     areas: np.ndarray
     boxes: np.ndarray
 
+    def longest_sides(self) -> np.ndarray:
+        """The longer side (pixels) of each component's box."""
+        return np.maximum(self.boxes[:, 2] - self.boxes[:, 0], self.boxes[:, 3] - self.boxes[:, 1])
+
 
 def label(mask: np.ndarray) -> Components:
     """Label the 8-connected components of a 2-D boolean mask."""

@@ -121,15 +121,15 @@ def _search(ink: np.ndarray) -> tuple[components.Components, np.ndarray, DotGrid
     fits = sides[small] <= max(3, DOT_VS_STEP * step)  # 3 px: a pixel of blur around a 1-2 px dot of a fine grid
     around = [k * a + m * b for k in range(-REACH, REACH + 1) for m in range(-REACH, REACH + 1) if k or m]
     reach = TOLERANCE * step
-    marks = _places(centres[fits], reach, ink.shape)
+    places = _places(centres[fits], reach, ink.shape)
     # Marks packed so densely that one lies near any place at all (noise, grain) find "neighbours" on
     # the lattice by chance: as many as halfway between its points, where a grid has no dots (asked of
     # a sample of the marks: grain has tens of thousands).
     sample = np.flatnonzero(fits)[np.linspace(0, fits.sum() - 1, min(SAMPLE, fits.sum())).astype(int)]
-    between = _count_at(marks, centres[sample], [place + (a + b) / 2 for place in around]).sum()
-    if _count_at(marks, centres[sample], around).sum() < BY_CHANCE * between:
+    between = _count_at(places, centres[sample], [place + (a + b) / 2 for place in around]).sum()
+    if _count_at(places, centres[sample], around).sum() < BY_CHANCE * between:
         return None
-    hits = _count_at(marks, centres, around)
+    hits = _count_at(places, centres, around)
     on_grid = fits & (hits >= 2)
     if on_grid.sum() < max(MIN_DOTS / 2, MIN_SHARE * fits.sum()):
         return None
@@ -142,8 +142,7 @@ def _search(ink: np.ndarray) -> tuple[components.Components, np.ndarray, DotGrid
     writing = np.zeros(found.count + 1, bool)
     writing[1:] = sides > sides[small[on_grid]].max()
     near_writing = rank_filter(writing[found.labels], max(1, int(round(NEAR_WRITING * step))))
-    x, y = np.rint(centres[on_grid]).astype(int).T
-    if near_writing[np.clip(y, 0, ink.shape[0] - 1), np.clip(x, 0, ink.shape[1] - 1)].mean() > 1 - ALONE_SHARE:
+    if near_writing[_pixels(centres[on_grid], ink.shape)].mean() > 1 - ALONE_SHARE:
         return None
     dots = np.zeros(found.count + 1, bool)
     dots[small[on_grid] + 1] = True
@@ -157,7 +156,7 @@ def _round_and_solid_sides(marks: components.Components) -> np.ndarray:
     (a sudoku's givens, a practice sheet), is a stroke that fills little of its box, or is long and thin.
     """
     widths, heights = marks.boxes[:, 2] - marks.boxes[:, 0], marks.boxes[:, 3] - marks.boxes[:, 1]
-    sides = np.maximum(widths, heights)
+    sides = marks.longest_sides()
     solid = (sides <= MAX_ASPECT * np.minimum(widths, heights)) & (marks.areas >= MIN_FILL * widths * heights)
     return np.where((sides <= 3) | solid, sides, np.inf)
 
@@ -176,11 +175,9 @@ def _dot_cores(ink: np.ndarray, grid: DotGrid, ink_threshold: float, erased: np.
     ``ink_threshold`` (where the reader's ink begins) and not ``erased`` already, where the grid puts a dot
     (within CORE_TOLERANCE of a step of a whole number of steps from its nearest dot); else read as full stops."""
     found = components.label(ink > ink_threshold)
-    sides = np.maximum(found.boxes[:, 2] - found.boxes[:, 0], found.boxes[:, 3] - found.boxes[:, 1])
-    small = np.flatnonzero(sides <= grid.dot_side)
+    small = np.flatnonzero(found.longest_sides() <= grid.dot_side)
     centres = _centres(found.boxes[small])
-    x, y = np.rint(centres).astype(int).T
-    left = ~erased[np.clip(y, 0, ink.shape[0] - 1), np.clip(x, 0, ink.shape[1] - 1)]
+    left = ~erased[_pixels(centres, ink.shape)]
     small, centres = small[left], centres[left]
     cores = np.zeros(found.count + 1, bool)
     if small.size:
@@ -271,11 +268,15 @@ def _centres(boxes: np.ndarray) -> np.ndarray:
 
 def _places(centres: np.ndarray, reach: float, shape) -> np.ndarray:
     """A (height, width) map, True within ``reach`` (a square's half side) of any of ``centres``."""
-    height, width = shape
     places = np.zeros(shape, bool)
-    points = np.rint(centres).astype(int)
-    places[np.clip(points[:, 1], 0, height - 1), np.clip(points[:, 0], 0, width - 1)] = True
+    places[_pixels(centres, shape)] = True
     return rank_filter(places, max(1, int(round(reach))))
+
+
+def _pixels(centres: np.ndarray, shape) -> tuple[np.ndarray, np.ndarray]:
+    """The (rows, columns) of the pixels of a (height, width) map that ``centres`` (x, y) fall in, kept inside it."""
+    x, y = np.rint(centres).astype(int).T
+    return np.clip(y, 0, shape[0] - 1), np.clip(x, 0, shape[1] - 1)
 
 
 def _count_at(places: np.ndarray, centres: np.ndarray, steps) -> np.ndarray:

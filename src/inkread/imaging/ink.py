@@ -232,7 +232,7 @@ def _ink_above(contrast: np.ndarray, hist: np.ndarray, start: float, floor: floa
         return np.zeros(contrast.shape, np.float32)  # only faint layers: no ink
     ink = remove_specks(stretched(contrast, hist, floor, threshold))
     marks = components.label(ink > 0.5)
-    extents = np.maximum(marks.boxes[:, 2] - marks.boxes[:, 0], marks.boxes[:, 3] - marks.boxes[:, 1])
+    extents = marks.longest_sides()
     if marks.count == 0 or extents.max() < max(MIN_MARK_PX, MIN_MARK * max(contrast.shape)):
         return np.zeros(contrast.shape, np.float32)
     return ink

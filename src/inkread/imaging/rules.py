@@ -192,7 +192,7 @@ def _remove_level(ink: np.ndarray, ink_threshold: float, row_widths: np.ndarray 
     erase = _connected_to(thin, thin & flat)
     # A rule is much longer than the characters are big: measure them on the marks left without it.
     rest = components.label(mask & ~erase)
-    sizes = np.maximum(rest.boxes[:, 2] - rest.boxes[:, 0], rest.boxes[:, 3] - rest.boxes[:, 1])
+    sizes = rest.longest_sides()
     if rest.count == 0 or sizes.max() < 3 * rule_width:
         # Nothing but crumbs left: blank lined paper (hairlines across the page), or the writing
         # itself (a 1 cropped to its ink: a stroke, not a hairline; nor is one stroke alone, however
