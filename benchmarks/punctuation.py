@@ -1,6 +1,7 @@
 """How well ``Recognizer.read`` reads numbers with punctuation: dates, decimals, times, phone numbers.
 
     python benchmarks/punctuation.py [--sets mnist,hwd1000,unipen_digits] [--strings 100] [--model digits]
+                                     [--photo 4000x3000 --height 60 [--paper dotted]]
 
 Strings such as ``06-12-33``, ``3.14``, ``12:30``, ``4,7`` and ``555-0123`` are composed from a set's
 single-digit images (800 drawn at random, scaled to 80 px tall, set 12-25% of that apart) and punctuation drawn with a round
@@ -8,7 +9,10 @@ pen as wide as the digits' strokes: a period on the baseline, a comma hanging be
 mid-height, a colon's two dots. Sizes and places vary a little from string to string. Each string is
 read with ``read(only="digits")`` of the model (``Recognizer`` for a character model, ``LineReader``
 for ``--model lines``); reported per set and kind of string: the strings read
-exactly, and those whose digits alone are right. Only ``read().text`` is used, so the script runs on
+exactly, and those whose digits alone are right. With ``--photo``, each string is instead set ``--height``
+px tall (its digits' height) at a random place on a JPEG photo of paper that size, as ``small_writing.py``
+makes them (an uneven light, sensor noise; ``--paper dotted``: a grey dot grid): a phone photo of a
+number, reduced to about 0.8 megapixels before it is read. Only ``read().text`` is used, so the script runs on
 any inkread version, before and after a change.
 
 ``mnist`` (the MNIST test split) is for development; ``hwd1000`` and ``unipen_digits`` (real
@@ -17,6 +21,7 @@ canvas and tablet digits, not from MNIST) are for evaluation: never tune on them
 
 from __future__ import annotations
 
+import io
 import random
 import sys
 from pathlib import Path
@@ -26,7 +31,8 @@ from PIL import Image, ImageDraw
 
 from inkread.imaging.stroke import stroke_width
 from inkread.inference.jobs import load_reader
-from shared_sets import digit_strings_main
+from shared_sets import PhotoSetting, digit_strings_main
+from small_writing import photo
 from touching_digits import HEIGHT, digit_images, to_height
 
 KINDS = {  # kind of string -> its pattern (D: a random digit)
@@ -70,14 +76,17 @@ def compose(items: list[tuple[np.ndarray, int]], rng: random.Random) -> np.ndarr
     return 1.0 - canvas
 
 
-def run(sets: list[str], data: Path, strings: int, model: str) -> str:
-    """Read composed strings of every kind from every set; a markdown table."""
+def run(sets: list[str], data: Path, strings: int, model: str, on_photo: PhotoSetting | None = None) -> str:
+    """Read composed strings of every kind from every set (on a photo, given ``on_photo``); a markdown table."""
     recognizer = load_reader(model)  # a character model, or a line model (``--model lines``)
-    lines = [f"Model {model!r}, `read(only=\"digits\")`, {strings} strings per cell: read exactly / digits right", "",
+    where = "" if on_photo is None else (f", {on_photo.height} px tall on a {on_photo.size[0]}x{on_photo.size[1]} JPEG photo"
+                                         f" of {'dotted' if on_photo.dotted else 'plain'} paper")
+    lines = [f"Model {model!r}, `read(only=\"digits\")`, {strings} strings per cell{where}: read exactly / digits right", "",
              "| set | " + " | ".join(f"{kind} `{pattern}`" for kind, pattern in KINDS.items()) + " | all |",
              "|---|" + "---|" * (len(KINDS) + 1)]
     for name in sets:
         rng = random.Random(0)  # the same strings for every model and every run
+        photo_rng = np.random.default_rng(0)  # ...on the same photos
         images, labels = digit_images(data, name, POOL, rng)
         glyphs = [to_height(image) for image in images]
         pen = max(2, round(float(np.median([stroke_width(g > 0.5) for g in glyphs[:50]]))))
@@ -94,7 +103,11 @@ def run(sets: list[str], data: Path, strings: int, model: str) -> str:
                     else:
                         items.append(draw_mark(char, pen, rng))
                         truth += char
-                text = recognizer.read(compose(items, rng), only="digits").text.replace(" ", "")
+                image = compose(items, rng)
+                if on_photo is not None:
+                    writing = Image.fromarray(np.clip(image * 255, 0, 255).astype(np.uint8))
+                    image = io.BytesIO(photo(writing, on_photo.height, on_photo.size, photo_rng, on_photo.dotted))
+                text = recognizer.read(image, only="digits").text.replace(" ", "")
                 exact += text == truth
                 digits_right += [c for c in text if c.isdigit()] == [c for c in truth if c.isdigit()]
             cells.append(f"{exact / strings:.0%} / {digits_right / strings:.0%}")
@@ -106,7 +119,7 @@ def run(sets: list[str], data: Path, strings: int, model: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: see the module docstring."""
-    return digit_strings_main("punctuation", __doc__.split("\n")[0], run, argv)
+    return digit_strings_main("punctuation", __doc__.split("\n")[0], run, argv, photos=True)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -55,23 +56,53 @@ def set_names(option: str, known) -> list[str]:
     return sets
 
 
-def digit_strings_main(script: str, description: str, run: Callable[[list[str], Path, int, str], str],
-                       argv: list[str] | None = None) -> int:
+@dataclass(frozen=True)
+class PhotoSetting:
+    """Where composed writing is set: on a ``size`` (width, height) photo, ``height`` px tall, on dotted paper or plain."""
+
+    size: tuple[int, int]
+    height: int
+    dotted: bool = False
+
+
+def photo_size(option: str) -> tuple[int, int]:
+    """(width, height) of a ``--photo WIDTHxHEIGHT`` option; InkreadError for anything else."""
+    try:
+        size = tuple(int(side) for side in option.lower().split("x"))
+    except ValueError:
+        size = ()
+    if len(size) != 2 or min(size) < 16:
+        raise InkreadError(f"--photo {option!r}: give WIDTHxHEIGHT in pixels, as 4000x3000")
+    return size
+
+
+def digit_strings_main(script: str, description: str, run: Callable[..., str], argv: list[str] | None = None,
+                       photos: bool = False) -> int:
     """The command line of the benchmarks that read composed digit strings (touching, punctuation).
 
     ``run(sets, data, strings, model)`` returns the report; options: --sets, --data, --strings, --model.
+    With ``photos``, also --photo, --height and --paper: given --photo, ``run`` gets a ``PhotoSetting`` too.
     """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--sets", default=",".join(DIGIT_SETS), help="comma-separated: " + ", ".join(DIGIT_SETS))
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared datasets folder")
     parser.add_argument("--strings", type=int, default=100, help="strings per cell of the table")
     parser.add_argument("--model", default="digits", help="model bundle (default: digits)")
+    if photos:
+        parser.add_argument("--photo", help="set each string on a JPEG photo of paper this size, WIDTHxHEIGHT")
+        parser.add_argument("--height", type=int, default=60, help="...this many pixels tall (default: 60)")
+        parser.add_argument("--paper", choices=["plain", "dotted"], default="plain", help="...of plain or dotted paper")
     args = parser.parse_args(argv)
 
     def report() -> str:
         sets = set_names(args.sets, DIGIT_SETS)
         if args.strings < 1:
             raise InkreadError("--strings must be at least 1")
+        if photos and args.photo:
+            if args.height < 4:
+                raise InkreadError("--height must be at least 4 px")
+            setting = PhotoSetting(photo_size(args.photo), args.height, args.paper == "dotted")
+            return run(sets, args.data, args.strings, args.model, setting)
         return run(sets, args.data, args.strings, args.model)
 
     return print_report(script, report)

@@ -32,7 +32,7 @@ from inkread import Recognizer
 from inkread.errors import InkreadError
 from inkread.evaluation.text import character_error_rate
 from inkread.inference.line_reader import LineReader
-from shared_sets import DEFAULT_DATA, load_set, print_report
+from shared_sets import DEFAULT_DATA, load_set, photo_size, print_report
 from sloped_lines import WORDS_PER_LINE, compose, plain
 
 DIGITS_PER_NUMBER = 3
@@ -140,13 +140,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     def report() -> str:
+        size = photo_size(args.photo)
         try:
-            size = tuple(int(side) for side in args.photo.lower().split("x"))
             heights = [int(height) for height in args.heights.split(",") if height.strip()]
         except ValueError:
-            raise InkreadError("--photo is WIDTHxHEIGHT and --heights whole numbers, as 4000x3000 and 24,48") from None
-        if len(size) != 2 or not heights or min(heights) < 4:
-            raise InkreadError("--photo must be WIDTHxHEIGHT and --heights at least 4 px, as 4000x3000 and 24,48")
+            heights = []
+        if not heights or min(heights) < 4:
+            raise InkreadError("--heights must be whole numbers of at least 4 px, as 24,48")
         return run(args.data, args.lines, heights, size, args.paper == "dotted")
 
     return print_report("small_writing", report)
