@@ -9,6 +9,7 @@ first frame of animations is used. Finding the ink is ``inkread.imaging.ink``'s 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import os
@@ -177,6 +178,11 @@ def open_image(source: Any, pixels: int | None = None, region: tuple[int, int, i
     then ``info[REGION]`` is (x0, y0, scale): the cut's top left corner in the input, and its input pixels
     per pixel.
     """
+    with _quiet_pillow():
+        return _open_image(source, pixels, region)
+
+
+def _open_image(source: Any, pixels: int | None, region: tuple[int, int, int, int] | None) -> Image.Image:
     owned = not isinstance(source, Image.Image)  # never alter a caller's image in place
     if not owned:
         _check_size(source.size, "the image")
@@ -184,10 +190,7 @@ def open_image(source: Any, pixels: int | None = None, region: tuple[int, int, i
     else:
         stream, name = _open_stream(source)
         try:
-            with warnings.catch_warnings():
-                # Pillow warns above ~89 MP; our own, lower limit is checked just below.
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                image = Image.open(stream, formats=FORMATS)
+            image = Image.open(stream, formats=FORMATS)  # Pillow's bomb warning (~89 MP) is silenced: ours is lower
         except Image.DecompressionBombError:
             header = _header_size(stream)
             if header is not None:  # the size and limit in the message, if the header says them
@@ -311,13 +314,26 @@ def _check_bytes(size: int, name: str) -> None:
         )
 
 
+@contextlib.contextmanager
+def _quiet_pillow():
+    """Pillow's warnings silenced while decoding: a TIFF with a damaged tag ("tag 278 had too many entries")
+    put lines with site-packages paths in the server's log on every request. What is wrong with a file
+    that cannot be read is said by the InputImageError raised instead; Pillow's bomb warning (~89 MP)
+    is beneath our own, lower limit. (libtiff writes some complaints to stderr from C: not caught here.)
+
+    catch_warnings changes process-wide state (before Python 3.14): with two threads inside at once one
+    may restore the filters while the other decodes, so a warning can still, rarely, get through.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
 def pixel_count(data: bytes) -> int | None:
     """Width x height read from an encoded image's header, without decoding it; None if unreadable."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=FORMATS) as image:
-                return image.width * image.height
+        with _quiet_pillow(), Image.open(io.BytesIO(data), formats=FORMATS) as image:
+            return image.width * image.height
     except Image.DecompressionBombError:
         return MAX_PIXELS
     except (UnidentifiedImageError, *_DECODE_ERRORS):
