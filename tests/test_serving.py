@@ -686,6 +686,22 @@ def test_bad_requests_get_a_clear_4xx(client, endpoint, request_kwargs, status, 
     assert_error(client.post(f"{API}/{endpoint}", **request_kwargs), status, *words)
 
 
+@pytest.mark.parametrize("endpoint", ["predict", "read", "corrections"])
+def test_a_field_name_with_control_characters_is_escaped_in_the_message(client, endpoint):
+    """A JSON key or multipart field name holding a newline and a right-to-left override came back raw in
+    the 422 ("field 'a\nb\u202ec': no such field"), as query parameter names no longer did."""
+    name = "a\nb\u202ec"
+    labelled = {"label": "4"} if endpoint == "corrections" else {}
+    as_json = {"json": {"image": b64(IMAGE), **labelled, name: 3}}
+    part = f'--bnd\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n3\r\n'.encode()
+    label = b'--bnd\r\nContent-Disposition: form-data; name="label"\r\n\r\n4\r\n'
+    as_form = {"content": part + (label if endpoint == "corrections" else b"") + multipart(
+        b'name="file"; filename="a.png"', IMAGE)["content"], "headers": {"content-type": "multipart/form-data; boundary=bnd"}}
+    for request in (as_json, as_form):
+        detail = assert_error(client.post(f"{API}/{endpoint}", **request), 422, "field 'a\\nb\\u202ec'", "no such field")
+        assert "\u202e" not in detail
+
+
 def test_query_options_are_validated(client):
     assert_error(client.post(f"{API}/predict?top_k=0", files=upload(IMAGE)), 422, "'top_k'")
     assert_error(client.post(f"{API}/predict?include_preprocessed=maybe", files=upload(IMAGE)), 422, "'include_preprocessed'")

@@ -37,7 +37,7 @@ from inkread.serving import schemas
 from inkread.serving.config import ServeConfig
 from inkread.serving.corrections import MAX_ID, Correction, CorrectionStore, database_path
 from inkread.serving.images import as_png, model_input_data_url
-from inkread.serving.inputs import read_image_request, validation_message
+from inkread.serving.inputs import printable, read_image_request, validation_message
 from inkread.serving.memory import MemoryReleaser
 from inkread.serving.middleware import (BodyLimitMiddleware, HeadAsGetMiddleware, HostCheckMiddleware, JsonCORSMiddleware,
                                        SameSiteWriteMiddleware, SecurityHeadersMiddleware, ShutdownAnswerMiddleware)
@@ -438,7 +438,7 @@ def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
 
 def _shown_path(path: str, limit: int = 100) -> str:
     """A request's path (or method) as it may appear in a one-line message: escaped, at most ``limit`` characters."""
-    shown = _printable(path)
+    shown = printable(path)
     return shown if len(shown) <= limit else shown[:limit] + "..."
 
 
@@ -484,21 +484,16 @@ def query_values(request: Request, model: type[Q], body_fields: tuple[str, ...] 
     query = request.query_params
     if len(query.multi_items()) != len(query):  # a key repeated: "?top_k=1&top_k=3" is not "3"
         name = next(name for name in query.keys() if len(query.getlist(name)) > 1)
-        raise HTTPException(422, f"field {_printable(name)!r}: given {len(query.getlist(name))} times in the query "
+        raise HTTPException(422, f"field {printable(name)!r}: given {len(query.getlist(name))} times in the query "
                                  "string; give it once")
     misplaced = next((name for name in query.keys() if name in body_fields), None)
     if misplaced is not None:  # "no such field (misspelled?)" would be wrong: it is a field, in the wrong place
         raise HTTPException(422, f"field {misplaced!r}: goes in the request body (a form field or JSON), "
                                  "not the query string")
     try:
-        return model.model_validate({_printable(name): value for name, value in query.items()})
+        return model.model_validate(dict(query.items()))  # validation_message escapes a bad name
     except ValidationError as error:
         raise HTTPException(422, validation_message(error)) from None
-
-
-def _printable(name: str) -> str:
-    """A query parameter's name as it may appear in a one-line message: control characters escaped."""
-    return name if name.isprintable() else name.encode("unicode_escape").decode("ascii")
 
 
 def query_options(request: Request, body: schemas.ImageOptions) -> schemas.ImageOptions:

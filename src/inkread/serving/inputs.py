@@ -44,6 +44,13 @@ def media_type(header: str | None) -> str:
     return (header or "").split(";", 1)[0].strip().lower()
 
 
+def printable(name: str) -> str:
+    """A name sent by a client (a field, a query parameter, a path) as it may appear in a one-line message:
+    control and invisible characters escaped ("a\\nb", "\\u202e"), so a newline or a right-to-left
+    override in it cannot break the line or reorder how it reads."""
+    return name if name.isprintable() else name.encode("unicode_escape").decode("ascii")
+
+
 def validation_message(error: ValidationError | list, where: str = "") -> str:
     """One line naming the first bad field, e.g. ``field 'top_k': Input should be ...``."""
     errors = error.errors() if isinstance(error, ValidationError) else error
@@ -51,7 +58,7 @@ def validation_message(error: ValidationError | list, where: str = "") -> str:
     if first.get("type") == "json_invalid":
         return f"the body is not valid JSON ({first.get('ctx', {}).get('error', first.get('msg'))}): send a JSON object"
     loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path", "form")]
-    name = ".".join(loc) or where or "body"
+    name = printable(".".join(loc) or where or "body")
     name = name if len(name) <= 60 else name[:57] + "..."  # a client's megabyte-long key is not echoed back whole
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     if first.get("type") == "extra_forbidden":
