@@ -481,7 +481,29 @@ def test_correction_is_stored_and_listed(client):
     assert client.get(response.headers["location"]).json() == saved
     stored = client.get(saved["image_url"])
     assert stored.status_code == 200 and stored.headers["content-type"] == "image/png"
-    assert stored.content == image  # a PNG is kept byte for byte
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(stored.content))), np.asarray(Image.open(io.BytesIO(image))))
+
+
+def test_a_correction_is_stored_as_its_pixels_without_the_chunks_sent_with_them(client):
+    """A PNG was stored byte for byte: a drawing carrying a 3 MB private chunk (and text, an ICC profile)
+    was stored and served back whole. It is stored re-encoded, as small as its pixels, the same pixels."""
+    from PIL import PngImagePlugin
+
+    drawing = render("7").convert("RGBA")
+    extras = PngImagePlugin.PngInfo()
+    extras.add(b"prIv", np.random.default_rng(0).bytes(3_000_000))  # random: does not compress
+    extras.add_text("Comment", "x" * 10_000)
+    buffer = io.BytesIO()
+    drawing.save(buffer, format="PNG", pnginfo=extras, icc_profile=b"\0" * 100_000)
+    sent = buffer.getvalue()
+    assert len(sent) > 3_000_000
+    saved = client.post(f"{API}/corrections", files=upload(sent), data={"label": "7"})
+    assert saved.status_code == 201, saved.text
+    stored = client.get(saved.json()["image_url"]).content
+    assert len(stored) < len(png(drawing)) + 1000  # the pixels' own PNG, and nothing else
+    image = Image.open(io.BytesIO(stored))
+    assert image.info.keys() <= {"transparency", "dpi"} and "prIv" not in str(image.info)
+    assert np.array_equal(np.asarray(image), np.asarray(drawing))
 
 
 def test_a_correction_taught_by_mistake_can_be_deleted(client):
