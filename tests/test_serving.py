@@ -1308,45 +1308,70 @@ def test_helpful_hints_for_common_client_mistakes(client, make_client):
 
 def test_uploads_past_the_bytes_in_flight_are_asked_to_come_again():
     """150 uploads of 8 MB at once took a worker from 0.5 to 2 GB (no cap on the bodies in flight): past the
-    budget a request is answered 503 with Retry-After, and the budget comes back as requests end."""
+    budget a request is answered 503 with Retry-After, and the budget comes back as requests end.
+
+    The budget counts bytes that arrived: charged on the declared length, connections that sent only their
+    headers (Content-Length: 8 MB, or chunked and no chunk) held it all, and a 3 KB drawing got 503 for 30 s."""
     import asyncio
+
+    from starlette.exceptions import HTTPException
 
     from inkread.serving.middleware import BodyLimitMiddleware
 
-    release = asyncio.Event()
+    release, never = asyncio.Event(), asyncio.Event()
 
     async def slow_app(scope, receive, send):  # reads its body, then holds it until released
-        await receive()
+        try:
+            while (await receive()).get("more_body"):
+                pass
+        except HTTPException as error:  # as the app's exception handler answers them
+            await send({"type": "http.response.start", "status": error.status_code,
+                        "headers": [(k.encode(), v.encode()) for k, v in (error.headers or {}).items()]})
+            await send({"type": "http.response.body", "body": b""})
+            return
         await release.wait()
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
 
-    limited = BodyLimitMiddleware(slow_app, max_bytes=1000, max_in_flight=2500)
+    limited = BodyLimitMiddleware(slow_app, max_bytes=1000, max_in_flight=3000)
 
-    async def request(length: int) -> int:
+    async def request(length: int, header: bytes = b"content-length", arrives: bool = True) -> tuple[int, dict]:
         sent = []
 
         async def receive():
+            if not arrives:  # the headers came, the body never does
+                await never.wait()
             return {"type": "http.request", "body": b"x" * length, "more_body": False}
 
         async def send(message):
             sent.append(message)
 
-        scope = {"type": "http", "method": "POST", "path": "/", "headers": [(b"content-length", str(length).encode())]}
-        await limited(scope, receive, send)
-        return next(m["status"] for m in sent if m["type"] == "http.response.start")
+        value = str(length).encode() if header == b"content-length" else b"chunked"
+        await limited({"type": "http", "method": "POST", "path": "/", "headers": [(header, value)]}, receive, send)
+        start = next(m for m in sent if m["type"] == "http.response.start")
+        return start["status"], dict(start["headers"])
 
     async def main():
+        # 6 connections that declare 1,000 bytes each and send none: the old code let 3 in, then refused all
+        silent = [asyncio.create_task(request(1000, header, arrives=False))
+                  for header in (b"content-length", b"transfer-encoding") for _ in range(3)]
+        await asyncio.sleep(0.05)
+        drawing = asyncio.create_task(request(400))
         held = [asyncio.create_task(request(1000)) for _ in range(2)]
         await asyncio.sleep(0.05)
-        busy = await request(1000)  # 3,000 bytes in flight would pass the budget
-        small = asyncio.create_task(request(400))  # a drawing still fits
-        await asyncio.sleep(0.05)
+        charged = limited.in_flight  # the drawing and the two large bodies, none of the silent ones
+        busy = await request(1000)  # 3,400 bytes received would pass the budget
         release.set()
-        return busy, await asyncio.gather(*held, small), limited.in_flight
+        answered = [status for status, _ in await asyncio.gather(drawing, *held)]
+        for task in silent:
+            task.cancel()
+        await asyncio.gather(*silent, return_exceptions=True)
+        return charged, busy, answered, limited.in_flight
 
-    busy, answered, left = asyncio.run(main())
-    assert busy == 503 and answered == [200, 200, 200] and left == 0
+    charged, (busy, headers), answered, left = asyncio.run(main())
+    assert answered == [200, 200, 200] and left == 0  # the drawing got 503 when the silent ones held the budget
+    assert charged == 2400
+    assert busy == 503 and headers[b"retry-after"] == b"2"
 
 
 def test_a_file_field_given_twice_is_refused(client):

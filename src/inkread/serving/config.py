@@ -59,8 +59,9 @@ class ServeConfig:
     # names are given here, since machines reach it by names it cannot know.
     allowed_hosts: list[str] = field(default_factory=list)
     max_body_bytes: int = 8 * MB  # larger requests get 413 while they are being read
-    # the bodies of the requests a worker handles at once, together (the rest get 503, try again): 150 uploads
-    # of 8 MB at once took a worker to 2 GB; drawings (a few KB) are never held up by it
+    # the bytes of bodies received by the requests a worker handles at once, together (past it, 503, try again):
+    # 150 uploads of 8 MB at once took a worker to 2 GB. Counted as the bytes arrive, so connections that sent
+    # only headers hold none of it, and a drawing (a few KB) is held up only when that much really is in memory
     max_body_bytes_in_flight: int = 128 * MB
     body_timeout_s: float = 30.0  # a body still arriving after this long gets 408 (a stalled or trickling client)
     header_timeout_s: float = 10.0  # a connection whose request headers are not all in after this long is closed

@@ -106,6 +106,16 @@ class BodyTimeout(HTTPException):
                          headers={"connection": "close"})
 
 
+class BodyBudgetFull(HTTPException):
+    """Raised from ``receive`` when a body's bytes would take those held by the requests in flight past
+    the budget; answered 503 with ``Retry-After``."""
+
+    def __init__(self):
+        super().__init__(status_code=503, detail="the server is handling too many large uploads at once: "
+                                                 "send it again in a few seconds",
+                         headers={"connection": "close", "retry-after": "2"})
+
+
 class JsonCORSMiddleware(CORSMiddleware):
     """Starlette's CORS middleware with origins compared as ``normalize_origin`` writes them and its
     refused preflights (a plain-text "Disallowed CORS origin") answered as one-line JSON 400s like every
@@ -199,47 +209,33 @@ class HostCheckMiddleware(HttpMiddleware):
 
 class BodyLimitMiddleware(HttpMiddleware):
     """Refuse request bodies above ``max_bytes`` with 413, without ever buffering more than that,
-    bodies still arriving ``timeout_s`` after the request began with 408, and a request whose body
-    would take the bodies being handled past ``max_in_flight`` bytes with 503 (try again soon).
+    bodies still arriving ``timeout_s`` after the request began with 408, and a body whose bytes
+    would take those held by the requests being handled past ``max_in_flight`` with 503 (try again soon).
 
     A declared ``Content-Length`` above the limit is refused before the body is read; a chunked
     body is counted as it arrives and refused as soon as it passes the limit. The deadline frees
     the connection of a client that stalls or trickles its upload a byte at a time. The budget in
-    flight bounds the memory many large uploads at once take (150 uploads of 8 MB: 2 GB); a body
-    without a declared length is counted at the limit.
+    flight bounds the memory many large uploads at once take (150 uploads of 8 MB: 2 GB). Bytes are
+    charged to it as they arrive, and given back when the request ends: charged on the declared length
+    before any byte came, 16 connections that sent only their headers (Content-Length: 8 MB, or chunked
+    and no chunk) held the whole budget for 30 s, and every upload, even a drawing, got 503.
     """
-
-    BUSY = "the server is handling too many large uploads at once: send it again in a few seconds"
 
     def __init__(self, app: ASGIApp, max_bytes: int, timeout_s: float = 30.0, max_in_flight: int | None = None):
         super().__init__(app)
         self.max_bytes = max_bytes
         self.timeout_s = timeout_s
         self.max_in_flight = max(max_bytes, max_in_flight or 16 * max_bytes)
-        self.in_flight = 0  # bytes of the bodies of the requests being handled (one event loop: no lock needed)
+        self.in_flight = 0  # bytes received of the bodies of the requests being handled (one event loop: no lock needed)
         self.message = f"request body too large: the limit is {max_bytes / MB:g} MB; send a smaller image"
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = Headers(scope=scope)
-        declared = headers.get("content-length", "")
+        declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             # answered without reading the body; the connection is then closed by the server
             await JSONResponse({"detail": self.message}, status_code=413, headers={"connection": "close"})(scope, receive, send)
             return
-        # a chunked body's length is not known: counted at the limit (no length and no chunks: no body, a GET)
-        size = int(declared) if declared.isdigit() else self.max_bytes if "transfer-encoding" in headers else 0
-        if size and self.in_flight + size > self.max_in_flight:
-            await JSONResponse({"detail": self.BUSY}, status_code=503,
-                               headers={"connection": "close", "retry-after": "2"})(scope, receive, send)
-            return
-        self.in_flight += size
-        try:
-            await self._limited(scope, receive, send)
-        finally:
-            self.in_flight -= size
-
-    async def _limited(self, scope: Scope, receive: Receive, send: Send) -> None:
-        received, complete = 0, False
+        received, complete = 0, False  # this request's body bytes so far, all charged to in_flight
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout_s
 
@@ -269,13 +265,20 @@ class BodyLimitMiddleware(HttpMiddleware):
             finally:
                 timer.cancel()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                size = len(message.get("body", b""))
+                if received + size > self.max_bytes:
                     raise BodyTooLarge(self.message)
+                if self.in_flight + size > self.max_in_flight:
+                    raise BodyBudgetFull()
+                self.in_flight += size
+                received += size
                 complete = not message.get("more_body", False)
             return message
 
-        await self.app(scope, limited_receive, send)
+        try:
+            await self.app(scope, limited_receive, send)
+        finally:
+            self.in_flight -= received
 
 
 class ShutdownAnswerMiddleware(HttpMiddleware):
