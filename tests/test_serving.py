@@ -857,6 +857,110 @@ def test_a_drawing_is_answered_while_large_images_are_read(make_client, monkeypa
     assert answers == [200, 200, 200]
 
 
+def blocking_predict(monkeypatch):
+    """Recognizer.predict patched to wait for ``release`` (a hang guard of 30 s): returns (release, started,
+    calls), ``started`` released once per call as it begins, ``calls`` counting them."""
+    import threading
+
+    from inkread.inference.recognizer import Recognizer
+
+    release, started, calls = threading.Event(), threading.Semaphore(0), []
+    original = Recognizer.predict
+
+    def held(self, *args, **kwargs):
+        calls.append(1)
+        started.release()
+        release.wait(30)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Recognizer, "predict", held)
+    return release, started, calls
+
+
+def wait_until(condition, seconds: float = 30.0) -> None:
+    """Poll ``condition`` until true; ``seconds`` is a hang guard, not a timing."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.01)
+
+
+def test_requests_past_the_waiting_bound_get_503(make_client, monkeypatch):
+    """Requests waited for an inference thread without bound (4 slow reads queued held a drawing up 39 s):
+    past ``waiting_per_inference_thread`` per thread, a request is answered 503 with Retry-After at once."""
+    import threading
+
+    client = make_client(inference_threads=1, waiting_per_inference_thread=2)
+    release, started, calls = blocking_predict(monkeypatch)
+    answers: list[int] = []
+    senders = [threading.Thread(target=lambda: answers.append(client.post(f"{API}/predict", files=upload(IMAGE)).status_code))
+               for _ in range(3)]
+    for sender in senders:
+        sender.start()
+    try:
+        assert started.acquire(timeout=30)  # one runs...
+        wait_until(lambda: client.app.state.inference.waiting == 2)  # ...and two wait: the bound
+        refused = client.post(f"{API}/predict", files=upload(IMAGE))
+        refused_too = client.post(f"{API}/read", files=upload(IMAGE))
+    finally:
+        release.set()
+        for sender in senders:
+            sender.join(30)
+    for response in (refused, refused_too):
+        assert_error(response, 503, "2 requests waiting", "send it again")
+        assert response.headers["retry-after"] == "2"
+    assert answers == [200, 200, 200] and len(calls) == 3  # the refused ones never ran
+    assert client.post(f"{API}/predict", files=upload(IMAGE)).status_code == 200  # the queue drained
+
+
+def test_a_request_whose_client_hung_up_while_it_waited_is_not_run(bundles, tmp_path, monkeypatch):
+    """Abandoned requests kept the inference threads busy: 10 /read of a small page whose clients had hung up
+    held a drawing up 12.8 s. When its turn comes, a request whose client is gone is skipped."""
+    release, started, calls = blocking_predict(monkeypatch)
+    app = create_app(ServeConfig(models=[str(b) for b in bundles], data_dir=tmp_path / "data", inference_threads=1))
+
+    def request(gone: asyncio.Event | None):
+        sent: list[dict] = []
+        parts = [{"type": "http.request", "body": IMAGE, "more_body": False}]
+
+        async def receive():
+            if parts:
+                return parts.pop()
+            if gone is not None:
+                await gone.wait()
+                return {"type": "http.disconnect"}
+            await asyncio.sleep(3600)  # a client that waits for its answer
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+                 "path": f"{API}/predict", "raw_path": f"{API}/predict".encode(), "query_string": b"", "root_path": "",
+                 "headers": [(b"content-type", b"image/png"), (b"host", b"localhost")], "client": ("127.0.0.1", 1),
+                 "server": ("test", 80)}
+        return app(scope, receive, send), sent, parts
+
+    async def main():
+        gone = asyncio.Event()
+        (running, running_sent, _), (waiting, waiting_sent, unread) = request(None), request(gone)
+        first = asyncio.create_task(running)
+        await asyncio.to_thread(started.acquire, True, 30)  # the first holds the only thread
+        second = asyncio.create_task(waiting)
+        while unread:  # the second has its request read, and waits for the thread
+            await asyncio.sleep(0.01)
+        gone.set()  # its client hangs up
+        await asyncio.sleep(0)
+        release.set()
+        await asyncio.wait_for(asyncio.gather(first, second), 30)
+        return running_sent, waiting_sent
+
+    running_sent, waiting_sent = asyncio.run(main())
+    assert next(m for m in running_sent if m["type"] == "http.response.start")["status"] == 200
+    assert len(calls) == 1  # the second request never reached the model
+
+
 def test_a_body_that_stalls_gets_408_and_a_closed_connection(bundles, tmp_path):
     """A client that sends half its upload and stops must not hold the connection (and a worker's memory)."""
     config = ServeConfig(models=[str(b) for b in bundles], data_dir=tmp_path / "data", body_timeout_s=0.3)

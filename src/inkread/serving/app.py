@@ -9,6 +9,7 @@ limiter keeps the CPU-bound part from oversubscribing cores.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import threading
@@ -62,14 +63,16 @@ Send an image to `/api/v1/predict` (one character) or `/api/v1/read` (several) a
 `{"image": "<base64 or data URL>"}`, as a multipart upload (field `file`), or as the raw image
 body with an `image/*` Content-Type. A line model (`kind` "line" in `/api/v1/models`) reads whole
 lines: it answers `/api/v1/read` only. Errors are `{"detail": "..."}`: a 4xx status for what the request
-got wrong, 503 when the server's model files or database fail, or it is shutting down."""
+got wrong, 503 when the server's model files or database fail, too many requests wait (see Retry-After),
+or it is shutting down."""
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": schemas.ErrorResponse, "description": text}
     for status, text in ((400, "the image cannot be read"), (413, "request body too large"),
                          (415, "not an image, or an unsupported Content-Type"), (422, "an invalid field"),
                          (501, "a lexicon asked of a server without the word list (inkread[words])"),
-                         (503, "the server cannot answer now: its model files or database failed, or it is shutting down"))
+                         (503, "the server cannot answer now: its model files or database failed, too many requests wait, "
+                               "or it is shutting down"))
 }
 
 
@@ -99,7 +102,8 @@ def create_app(config: ServeConfig) -> FastAPI:
     app.state.store = store
     _install_error_handlers(app)
     _install_middleware(app, config, origins)
-    threads = InferenceThreads(config.inference_threads)
+    threads = InferenceThreads(config.inference_threads, config.waiting_per_inference_thread)
+    app.state.inference = threads
     _add_page(app)
     _add_recognition_routes(app, registry, threads)
     _add_information_routes(app, registry)
@@ -177,7 +181,7 @@ def _add_recognition_routes(app: FastAPI, registry: ModelRegistry, threads: "Inf
                 answer["preprocessed"] = model_input_data_url(prediction.image)
             return answer
 
-        return JSONResponse(await threads.recognize(image, run))  # built from to_dict(): no second validation pass
+        return JSONResponse(await threads.recognize(request, image, run))  # built from to_dict(): no second validation pass
 
     @app.post(f"{API}/read", response_model=schemas.ReadResponse, responses=ERRORS,
               openapi_extra={"requestBody": image_body, "parameters": QUERY_OPTIONS}, tags=["recognize"])
@@ -196,7 +200,7 @@ def _add_recognition_routes(app: FastAPI, registry: ModelRegistry, threads: "Inf
                                                     lexicon=options.lexicon)
             return {**result.to_dict(), "model": name}
 
-        return JSONResponse(await threads.recognize(image, run))
+        return JSONResponse(await threads.recognize(request, image, run))
 
 
 def _add_information_routes(app: FastAPI, registry: ModelRegistry) -> None:
@@ -276,7 +280,7 @@ def _add_correction_routes(app: FastAPI, registry: ModelRegistry, store: Correct
                 raise HTTPException(422, "field 'image': the drawing is blank; draw the character first")
             return as_png(image)
 
-        png = await threads.run(check)
+        png = await threads.run(request, check)
         # stored outside the model's threads: a database waiting on its lock held every drawing up behind it
         correction = await storage(store.add, image_png=png, label=label, model=name, predicted=predicted)
         response.headers["location"] = f"{API}/corrections/{correction.id}"
@@ -328,11 +332,19 @@ class InferenceThreads:
     An image the server must reduce first (a photo, a scanned page) takes 0.1-1 s to read; a drawing,
     milliseconds. Large ones also queue for all but one of the threads, so that a drawing never waits
     behind a queue of pages (benchmarks/mixed_load.py: 12 clients reading pages).
+
+    At most ``waiting_per_thread`` x ``count`` requests wait for a thread; more are answered 503 with
+    Retry-After. A request whose client hung up while it waited is not run: 10 abandoned /read of a
+    small page of wavy lines (1.3 s each) held a drawing up 12.8 s, 4 with the lexicon 38.9 s.
     """
 
-    def __init__(self, count: int):
+    BUSY = "the server has {} requests waiting to be read: send it again in a few seconds"
+
+    def __init__(self, count: int, waiting_per_thread: int = 16):
         self.limiter = anyio.CapacityLimiter(max(1, count))
         self.large_limiter = anyio.CapacityLimiter(max(1, count - 1))
+        self.max_waiting = max(1, waiting_per_thread * max(1, count))
+        self.waiting = 0  # requests waiting for a thread (counted on the event loop: no lock needed)
         self.memory = MemoryReleaser()
 
     def _then_release_memory(self, func: Callable[..., R], *args: Any) -> R:
@@ -341,16 +353,27 @@ class InferenceThreads:
         finally:
             self.memory.release_if_grown()  # after a large image: give its memory back, in this worker thread
 
-    async def run(self, func: Callable[..., R], *args: Any) -> R:
-        """``func(*args)`` in a worker thread, when one is free."""
-        return await anyio.to_thread.run_sync(self._then_release_memory, func, *args, limiter=self.limiter)
+    async def run(self, request: Request, func: Callable[..., R], *args: Any, large: bool = False) -> R:
+        """``func(*args)`` in a worker thread, when one is free (``large``: and a large-image slot); a 503 when
+        too many requests wait already, ClientDisconnect (nothing run) when the client hung up meanwhile."""
+        if self.waiting >= self.max_waiting:
+            raise HTTPException(503, self.BUSY.format(self.waiting), headers={"retry-after": "2"})
+        async with contextlib.AsyncExitStack() as turn:
+            self.waiting += 1
+            try:
+                if large:
+                    await turn.enter_async_context(self.large_limiter)
+                await turn.enter_async_context(self.limiter)
+            finally:
+                self.waiting -= 1
+            if await request.is_disconnected():  # nobody to answer: the thread goes to the next request
+                raise ClientDisconnect()
+            # the thread itself from anyio's default pool: our own limiter, held above, bounds how many run
+            return await anyio.to_thread.run_sync(self._then_release_memory, func, *args)
 
-    async def recognize(self, image: bytes, func: Callable[[], R]) -> R:
-        """``func`` (which reads ``image``) in a worker thread; a large image queues for the large-image slots first."""
-        if (pixel_count(image) or 0) <= WORK_PIXELS:
-            return await self.run(func)
-        async with self.large_limiter:
-            return await self.run(func)
+    async def recognize(self, request: Request, image: bytes, func: Callable[[], R]) -> R:
+        """``run(func)``, ``func`` reading ``image``: a large image queues for the large-image slots first."""
+        return await self.run(request, func, large=(pixel_count(image) or 0) > WORK_PIXELS)
 
 
 def _install_middleware(app: FastAPI, config: ServeConfig, origins: list[str]) -> None:

@@ -70,6 +70,10 @@ class ServeConfig:
     # benchmarks/load_test.py). 1 starts fastest and uses the least memory.
     workers: int = field(default_factory=lambda: min(2, usable_cores()))
     inference_threads: int = 2  # requests of one process running the model at once (the rest wait their turn)
+    # requests of one process waiting for an inference thread, per thread; past it, 503 with Retry-After. Without a
+    # bound, 4 slow reads queued held a drawing up 39 s. 16 per thread lets the 32 clients of
+    # benchmarks/load_test.py wait their turn on one worker (a drawing takes milliseconds).
+    waiting_per_inference_thread: int = 16
     log_requests: bool = False  # one access-log line per request (off: it costs throughput)
 
     def __post_init__(self) -> None:
