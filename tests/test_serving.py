@@ -857,6 +857,15 @@ def test_a_drawing_is_answered_while_large_images_are_read(make_client, monkeypa
     assert answers == [200, 200, 200]
 
 
+def predict_scope() -> dict:
+    """A new ASGI scope (the app writes into it) of a raw PNG POSTed to /predict, for tests that call the app
+    directly with their own receive()."""
+    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+            "path": f"{API}/predict", "raw_path": f"{API}/predict".encode(), "query_string": b"", "root_path": "",
+            "headers": [(b"content-type", b"image/png"), (b"host", b"localhost")], "client": ("127.0.0.1", 1),
+            "server": ("test", 80)}
+
+
 def blocking_predict(monkeypatch):
     """Recognizer.predict patched to wait for ``release`` (a hang guard of 30 s): returns (release, started,
     calls), ``started`` released once per call as it begins, ``calls`` counting them."""
@@ -936,11 +945,7 @@ def test_a_request_whose_client_hung_up_while_it_waited_is_not_run(bundles, tmp_
         async def send(message):
             sent.append(message)
 
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-                 "path": f"{API}/predict", "raw_path": f"{API}/predict".encode(), "query_string": b"", "root_path": "",
-                 "headers": [(b"content-type", b"image/png"), (b"host", b"localhost")], "client": ("127.0.0.1", 1),
-                 "server": ("test", 80)}
-        return app(scope, receive, send), sent, parts
+        return app(predict_scope(), receive, send), sent, parts
 
     async def main():
         gone = asyncio.Event()
@@ -976,11 +981,7 @@ def test_a_body_that_stalls_gets_408_and_a_closed_connection(bundles, tmp_path):
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-             "path": f"{API}/predict", "raw_path": f"{API}/predict".encode(), "query_string": b"", "root_path": "",
-             "headers": [(b"content-type", b"image/png"), (b"host", b"localhost")], "client": ("127.0.0.1", 1),
-             "server": ("test", 80)}
-    asyncio.run(asyncio.wait_for(app(scope, stalled_receive, send), 10))
+    asyncio.run(asyncio.wait_for(app(predict_scope(), stalled_receive, send), 10))
     start = next(m for m in sent if m["type"] == "http.response.start")
     assert start["status"] == 408
     assert (b"connection", b"close") in start["headers"]
