@@ -75,3 +75,23 @@ def test_sessions_run_without_the_cpu_memory_arena():
     reader = LineReader.load("lines", threads=1)
     for session in (model.session, wide, reader.session):
         assert session.get_session_options().enable_cpu_mem_arena is False
+
+
+def test_sessions_keep_their_large_buffers_on_glibc_s_heap(monkeypatch):
+    """Without the arena each run allocates anew, and glibc mapped and unmapped every buffer over its mmap
+    threshold (at most 32 MB): a 256-image batch ran 2.1x slower. The thresholds are raised once per process."""
+    from inkread import machine
+    from inkread.inference.onnx_model import new_session
+
+    calls = []
+
+    class FakeLibc:
+        def mallopt(self, parameter, value):
+            calls.append((parameter, value))
+            return 1
+
+    monkeypatch.setattr(machine, "libc", FakeLibc)
+    monkeypatch.setattr(machine, "_heap_buffers_set", [])
+    for _ in range(2):
+        new_session(PRETRAINED_DIR / "digits" / ONNX_FILE, 1)
+    assert calls == [(machine.M_MMAP_THRESHOLD, machine.HEAP_BUFFERS_BYTES), (machine.M_TRIM_THRESHOLD, machine.HEAP_BUFFERS_BYTES)]

@@ -13,7 +13,7 @@ import numpy as np
 from inkread.errors import InkreadError, InputImageError, ModelBundleError, first_line, how_to_resume
 from inkread.files import folder_locked
 from inkread.inference.bundle_format import CHECKPOINT_FILE, LINE_ARCH, META_FILE, ONNX_FILE, ModelMeta
-from inkread.machine import usable_cores
+from inkread.machine import keep_large_buffers_in_heap, usable_cores
 
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
 PRETRAINED = ("digits", "characters", "lines")
@@ -179,10 +179,11 @@ def new_session(onnx_path: Path, threads: int):
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     # No CPU memory arena: it keeps the memory of the largest run for the life of the session, and
     # malloc_trim cannot give it back (three small line images grew a process 69 -> 244 MB, 224 MB after
-    # malloc_trim; 76 MB without the arena). The cost is glibc's: buffers over its mmap threshold are
-    # mapped and unmapped on each run (one-image predictions unchanged; a 256-image batch 2.1x and the
-    # line model 1.4x slower, measured on one core).
+    # malloc_trim; 76 MB without the arena). Without it each run allocates its buffers anew, and those over
+    # glibc's mmap threshold were mapped and unmapped each time (a 256-image batch 2.1x, the line model 1.4x
+    # slower): glibc keeps them on its heap instead.
     options.enable_cpu_mem_arena = False
+    keep_large_buffers_in_heap()
     if not onnx_path.is_file():
         raise ModelBundleError(f"{onnx_path} is missing: the bundle is incomplete; copy the whole model folder "
                                "again, or re-create it with inkread export")

@@ -9,21 +9,18 @@ Elsewhere than glibc on Linux it does nothing.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import threading
+
+from inkread.machine import libc
 
 GROWTH_BYTES = 64 * 1024 * 1024
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 def _malloc_trim():
-    name = ctypes.util.find_library("c")
-    try:
-        return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
-    except OSError:
-        return None
+    library = libc()
+    return getattr(library, "malloc_trim", None) if library is not None else None
 
 
 def resident_bytes() -> int | None:
