@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from inkread.inference import closer
 from inkread.inference.closer import closer_look
@@ -39,6 +39,15 @@ def test_small_writing_is_looked_at_in_its_region_at_a_scale_that_makes_it_about
     assert region == (920, 920, 1150, 1120)  # two character heights beyond them
     scale = math.sqrt(4000 * 3000 / pixels)
     assert scale == pytest.approx(40 / closer.CLOSE_PX, rel=0.01)
+
+
+def test_writing_of_a_good_size_in_a_thin_pen_is_looked_at_closer_too():
+    """A pen a pixel wide on the ink map makes a full stop a pixel or two, dropped as a speck ("7.41" read "748")."""
+    characters = reading((1000, 1000, 1060, 1100), (1080, 1000, 1140, 1100))  # 100 px: 26 on the ink map
+    assert closer_look(characters, SCALE, SHAPE) is None
+    assert closer_look(characters, SCALE, SHAPE, pen=closer.THIN_PEN_PX) is None
+    region, pixels = closer_look(characters, SCALE, SHAPE, pen=1.3)
+    assert region == (800, 800, 1340, 1300) and pixels == 4000 * 3000  # as finely as the input has it
 
 
 def test_a_closer_look_stays_within_the_image_and_the_pixel_limits():
@@ -106,7 +115,12 @@ def test_lines_the_regions_edges_cut_are_left_out_of_the_closer_reading():
 def photo(sample: str, height: int, at: tuple[int, int], size=(4000, 3000)) -> bytes:
     """The sample image (dark writing on white), scaled to ``height`` px, on a grey ``size`` photo at ``at``: a JPEG."""
     writing = Image.open(REPO / "samples" / sample).convert("L")
-    writing = writing.resize((round(writing.width * height / writing.height), height), Image.Resampling.LANCZOS)
+    return photo_of(writing.resize((round(writing.width * height / writing.height), height), Image.Resampling.LANCZOS), at, size)
+
+
+def photo_of(writing: Image.Image, at: tuple[int, int], size=(4000, 3000)) -> bytes:
+    """``writing`` (dark on white, an 'L' image) on a grey ``size`` photo at ``at``: a JPEG."""
+    height = writing.height
     page = np.full((size[1], size[0]), 225, np.float32) + np.random.default_rng(0).normal(0, 3, (size[1], size[0]))
     ink = 1 - np.asarray(writing, np.float32) / 255
     page[at[1]:at[1] + height, at[0]:at[0] + writing.width] *= 1 - 0.8 * ink
@@ -136,10 +150,37 @@ def test_a_phone_number_written_small_in_a_large_photo_is_read_as_close_up():
         assert 2500 <= x0 < x1 <= 2500 + 295 and 1800 <= y0 < y1 <= 1850
 
 
-@pytest.mark.parametrize("word", ["criteria", "maxwell"])
+def thin_pen_number(height: int, pen: int) -> Image.Image:
+    """"7.41" drawn in straight strokes of a ``pen`` px wide pen, ``height`` px tall, dark on white, margins half as tall."""
+    image = Image.new("L", (3 * height, 2 * height), 255)
+    draw = ImageDraw.Draw(image)
+    top, base, x, dot = height // 2, height // 2 + height, height // 2, pen + 1
+    draw.line([(x, top), (x + 0.55 * height, top), (x + 0.2 * height, base)], fill=0, width=pen)  # 7
+    x += 0.75 * height
+    draw.ellipse([x, base - dot, x + dot, base], fill=0)  # a full stop a little wider than the pen
+    x += dot + 0.2 * height
+    draw.line([(x + 0.4 * height, base), (x + 0.4 * height, top), (x, top + 0.65 * height),
+               (x + 0.55 * height, top + 0.65 * height)], fill=0, width=pen)  # 4
+    x += 0.8 * height
+    draw.line([(x, top + 0.15 * height), (x + 0.12 * height, top), (x + 0.12 * height, base)], fill=0, width=pen)  # 1
+    return image
+
+
+@pytest.mark.parametrize("height, at", [(90, (1200, 1000)), (90, (300, 300)), (100, (300, 300))])
+def test_a_full_stop_of_a_thin_pen_in_a_large_photo_is_read(height, at):
+    """A number 90-100 px tall written with a 3 px pen in a 4000x3000 photo: on the 1024x768 ink map its characters
+    are 23-26 px tall, not small, but the pen is under a pixel and the full stop a speck: it read "741"."""
+    recognizer = shipped("characters", "digits")
+    number = thin_pen_number(height, 3)
+    assert recognizer.read(number).text == "7.41"
+    assert recognizer.read(photo_of(number, at)).text == "7.41"
+
+
+@pytest.mark.parametrize("word", ["maxwell", "reserve"])
 def test_a_word_written_small_in_a_large_photo_is_read_as_close_up(word):
     """UNIPEN words 48 and 80 px tall (their writing 12 and 20 px on the 1024x768 ink map) read, before the closer
-    look, "aa" and "nitta" for what reads "attia" close up, and "marwell" and "tax well" for "orwell"."""
+    look, "marwell" and "tax well" for what reads "orwell" close up; "reserve" at 80 px (a tablet's thin pen, a
+    pixel on the ink map, read without a closer look) "Reserve"."""
     reader = shipped("lines", "lines")
     sample = f"words/unipen-{word}.png"
     close_up = reader.read(REPO / "samples" / sample, only="letters", lexicon="english").text

@@ -2,8 +2,9 @@
 
 Every image is read first at about 0.8 megapixels (``decode.WORK_PIXELS``): plenty for a few lines that
 fill a photo, but a word written small in a 12-megapixel photo of a desk is then a few pixels tall, too
-few for its strokes to stay apart. Where the characters of that first reading are small and the input has
-more pixels to give, the readers decode the writing's region again at a finer scale and read it there.
+few for its strokes to stay apart. Where the characters of that first reading are small, or drawn with a pen
+so thin there that a full stop is a pixel or two (and dropped as a speck), and the input has more pixels to
+give, the readers decode the writing's region again at a finer scale and read it there.
 The region and scale are chosen here; the decoding is ``decode.load_region_scaled``.
 """
 
@@ -19,10 +20,15 @@ import numpy as np
 from inkread.errors import InkreadError
 from inkread.imaging.decode import WORK_PIXELS, load_region_scaled
 from inkread.imaging.dots import find_dot_grid, remove_known_grid
+from inkread.imaging.segment import INK_THRESHOLD
+from inkread.imaging.stroke import stroke_width
 from inkread.inference.results import ReadResult
 
 SMALL_PX = 20  # characters (their median height) shorter than this on the first ink map are looked at closer...
 CLOSE_PX = 32  # ...at a scale that makes them about this tall (a model input fits a character to 20 of 28 px)
+THIN_PEN_PX = 2.0  # writing whose pen is thinner than this on the first ink map is looked at closer too, as finely
+#                    as the input and the limits allow: there a full stop a pen wide is 1-3 pixels, as small as the
+#                    specks the ink map drops ("7.41" in a 3 px pen, 100 px tall in a 4000x3000 photo, read "741")
 MARGIN_HEIGHTS = 2.0  # the region looked at reaches this many character heights beyond the characters read
 CLOSE_PIXELS = 2 * WORK_PIXELS  # the region is read at no more than this many pixels (time and memory: linear in them)
 DECODE_PIXELS = 12_000_000  # the whole image is decoded at no more than this many (a phone photo: 36 MB as RGB; PNGs are cut as decoded)
@@ -32,18 +38,21 @@ READABLE_PX = 8  # ...and at least this tall: smaller, they are read no better, 
 EDGE_PX = 2  # a character within this many pixels of the region's edge (inside the image) is cut by it
 
 
-def closer_look(result: ReadResult, scale: float, shape: tuple[int, int]) -> tuple[tuple[int, int, int, int], int] | None:
+def closer_look(result: ReadResult, scale: float, shape: tuple[int, int],
+                pen: float | None = None) -> tuple[tuple[int, int, int, int], int] | None:
     """Where and how finely to read an image again: (region in the input's pixels, pixels to decode the whole
     image at), for ``decode.load_region_scaled``; None when the first reading stands.
 
     ``result`` is the first reading (boxes in the input's pixels), ``scale`` the input's pixels per pixel of
-    the ink map it was read on, ``shape`` that map's (height, width).
+    the ink map it was read on, ``shape`` that map's (height, width), ``pen`` the width of its strokes there
+    (``stroke.stroke_width``; None: not looked at).
     """
     characters = [c for c in result.characters if not c.punctuation]
     if scale <= 1 or not characters:
         return None
     height = statistics.median(c.box[3] - c.box[1] for c in characters)  # in the input's pixels
-    if height / scale >= SMALL_PX:
+    thin = pen is not None and 0 < pen < THIN_PEN_PX  # (0: no ink on the map to measure it by)
+    if height / scale >= SMALL_PX and not thin:
         return None
     width_in, height_in = shape[1] * scale, shape[0] * scale
     margin = MARGIN_HEIGHTS * height
@@ -51,7 +60,8 @@ def closer_look(result: ReadResult, scale: float, shape: tuple[int, int]) -> tup
               min(int(width_in), math.ceil(max(c.box[2] for c in characters) + margin)),
               min(int(height_in), math.ceil(max(c.box[3] for c in characters) + margin)))  # inside (0, 0, int(w), int(h))
     area = (region[2] - region[0]) * (region[3] - region[1])
-    closer = max(1.0, height / CLOSE_PX, math.sqrt(area / CLOSE_PIXELS), math.sqrt(width_in * height_in / DECODE_PIXELS))
+    wanted = 1.0 if thin else height / CLOSE_PX
+    closer = max(1.0, wanted, math.sqrt(area / CLOSE_PIXELS), math.sqrt(width_in * height_in / DECODE_PIXELS))
     if closer * MIN_GAIN > scale or height / closer < READABLE_PX:
         return None
     return region, max(WORK_PIXELS, round(width_in * height_in / closer ** 2))
@@ -64,7 +74,7 @@ def read_closer(source: Any, first: ReadResult, scale: float, first_ink: np.ndar
     boxes in the input's pixels, without the lines the region's edges cut (and the characters its sides cut).
     The first reading stands if the closer one finds no character or fails."""
     shape = first_ink.shape
-    look = closer_look(first, scale, shape)
+    look = closer_look(first, scale, shape, stroke_width(first_ink > INK_THRESHOLD) if scale > MIN_GAIN else None)
     if look is None:
         return first
     region, _ = look
