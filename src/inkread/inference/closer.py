@@ -19,16 +19,20 @@ import numpy as np
 
 from inkread.errors import InkreadError
 from inkread.imaging.decode import WORK_PIXELS, load_region_scaled
+from inkread.imaging import components
 from inkread.imaging.dots import find_dot_grid, remove_known_grid
+from inkread.imaging.rules import remove_rules
 from inkread.imaging.segment import INK_THRESHOLD
 from inkread.imaging.stroke import stroke_width
 from inkread.inference.results import ReadResult
 
 SMALL_PX = 20  # characters (their median height) shorter than this on the first ink map are looked at closer...
 CLOSE_PX = 32  # ...at a scale that makes them about this tall (a model input fits a character to 20 of 28 px)
-THIN_PEN_PX = 2.0  # writing whose pen is thinner than this on the first ink map is looked at closer too, as finely
-#                    as the input and the limits allow: there a full stop a pen wide is 1-3 pixels, as small as the
-#                    specks the ink map drops ("7.41" in a 3 px pen, 100 px tall in a 4000x3000 photo, read "741")
+THIN_PEN_PX = 2.0  # writing whose pen is thinner than this on the first ink map is looked at closer too: there a
+#                    full stop a pen wide is 1-3 pixels, as small as the specks the ink map drops ("7.41" in a 3 px
+#                    pen, 100 px tall in a 4000x3000 photo, read "741")...
+CLOSE_PEN_PX = 3.0  # ...at a scale that makes the pen about this wide (finer, a grainy photo's grain was read as
+#                     characters; the pen is measured at least a pixel wide, so a thinner one is read finer still)
 MARGIN_HEIGHTS = 2.0  # the region looked at reaches this many character heights beyond the characters read
 CLOSE_PIXELS = 2 * WORK_PIXELS  # the region is read at no more than this many pixels (time and memory: linear in them)
 DECODE_PIXELS = 12_000_000  # the whole image is decoded at no more than this many (a phone photo: 36 MB as RGB; PNGs are cut as decoded)
@@ -60,7 +64,7 @@ def closer_look(result: ReadResult, scale: float, shape: tuple[int, int],
               min(int(width_in), math.ceil(max(c.box[2] for c in characters) + margin)),
               min(int(height_in), math.ceil(max(c.box[3] for c in characters) + margin)))  # inside (0, 0, int(w), int(h))
     area = (region[2] - region[0]) * (region[3] - region[1])
-    wanted = 1.0 if thin else height / CLOSE_PX
+    wanted = min(height / CLOSE_PX, scale * pen / CLOSE_PEN_PX) if thin else height / CLOSE_PX
     closer = max(1.0, wanted, math.sqrt(area / CLOSE_PIXELS), math.sqrt(width_in * height_in / DECODE_PIXELS))
     if closer * MIN_GAIN > scale or height / closer < READABLE_PX:
         return None
@@ -74,9 +78,12 @@ def read_closer(source: Any, first: ReadResult, scale: float, first_ink: np.ndar
     boxes in the input's pixels, without the lines the region's edges cut (and the characters its sides cut).
     The first reading stands if the closer one finds no character or fails."""
     shape = first_ink.shape
-    look = closer_look(first, scale, shape, stroke_width(first_ink > INK_THRESHOLD) if scale > MIN_GAIN else None)
+    look = closer_look(first, scale, shape, characters_pen(first, scale, first_ink) if scale > MIN_GAIN else None)
     if look is None:
         return first
+    # Looked at for its thin pen alone, the writing was read at a good size: only its marks can be missed. A closer
+    # reading with other characters than it found is the grain of a noisy photo read as characters.
+    same_characters = closer_look(first, scale, shape) is None
     region, _ = look
     # The dots of dotted paper are found on the whole page: the region holds too few of them to find its grid
     # in (the ink map of a small region takes most for dust), and those left were read as characters.
@@ -89,7 +96,34 @@ def read_closer(source: Any, first: ReadResult, scale: float, first_ink: np.ndar
     except InkreadError:  # closer, more marks than a reading takes (a page of small writing, grain): the first stands
         return first
     kept = _not_cut(closer, ink.shape, closer_scale, region, (int(shape[1] * scale), int(shape[0] * scale)))
+    if same_characters and _character_count(kept) != _character_count(first):
+        return first
     return kept.moved(x0, y0) if kept.characters else first
+
+
+def _character_count(result: ReadResult) -> int:
+    """How many characters (not punctuation) ``result`` holds."""
+    return sum(not c.punctuation for c in result.characters)
+
+
+def characters_pen(result: ReadResult, scale: float, ink: np.ndarray) -> float:
+    """The pen's width (``stroke_width``) on the ink map ``ink`` of ``result``'s characters (boxes in the input's
+    pixels, ``scale`` of them to one of the map's): the largest mark in each character's box, the page's rules
+    and dot grid taken out (as the segmenter takes them). Measured over the whole map, a photo's grain and the
+    dots and rules of the paper made thick writing "thin" (1.0-1.9 px), and its closer look, at the photo's full
+    resolution, read the grain as characters ('1043' as '111:31:211921122')."""
+    mask = remove_rules(ink, INK_THRESHOLD) > INK_THRESHOLD  # the segmenter's own search, found again by its digest
+    found = components.label(mask)
+    largest = set()
+    for character in result.characters:
+        if character.punctuation:
+            continue
+        x0, y0, x1, y1 = (int(v / scale) for v in character.box)
+        counts = np.bincount(found.labels[y0:y1 + 1, x0:x1 + 1].ravel(), minlength=found.count + 1)
+        counts[0] = 0
+        if counts.any():
+            largest.add(int(np.argmax(counts)))
+    return stroke_width(np.isin(found.labels, np.array(sorted(largest), dtype=np.int64))) if largest else 0.0
 
 
 def _not_cut(result: ReadResult, shape: tuple[int, int], scale: float, region: tuple[int, int, int, int],
