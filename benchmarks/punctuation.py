@@ -1,7 +1,7 @@
 """How well ``Recognizer.read`` reads numbers with punctuation: dates, decimals, times, phone numbers.
 
     python benchmarks/punctuation.py [--sets mnist,hwd1000,unipen_digits] [--strings 100] [--model digits]
-                                     [--photo 4000x3000 --height 60 [--paper dotted]]
+                                     [--photo 4000x3000 --height 60 [--paper dotted]] [--dot-pens 1.0,1.5]
 
 Strings such as ``06-12-33``, ``3.14``, ``12:30``, ``4,7`` and ``555-0123`` are composed from a set's
 single-digit images (800 drawn at random, scaled to 80 px tall, set 12-25% of that apart) and punctuation drawn with a round
@@ -12,7 +12,8 @@ for ``--model lines``); reported per set and kind of string: the strings read
 exactly, and those whose digits alone are right. With ``--photo``, each string is instead set ``--height``
 px tall (its digits' height) at a random place on a JPEG photo of paper that size, as ``small_writing.py``
 makes them (an uneven light, sensor noise; ``--paper dotted``: a grey dot grid): a phone photo of a
-number, reduced to about 0.8 megapixels before it is read. Only ``read().text`` is used, so the script runs on
+number, reduced to about 0.8 megapixels before it is read. ``--dot-pens LOW,HIGH``: full stops' and colons'
+dots as wide as that many pens (drawn at random between them; 1.0-1.5 by default, 2.5,3 for a firm dot). Only ``read().text`` is used, so the script runs on
 any inkread version, before and after a change.
 
 ``mnist`` (the MNIST test split) is for development; ``hwd1000`` and ``unipen_digits`` (real
@@ -21,6 +22,7 @@ canvas and tablet digits, not from MNIST) are for evaluation: never tune on them
 
 from __future__ import annotations
 
+import argparse
 import io
 import random
 import sys
@@ -38,6 +40,7 @@ from touching_digits import HEIGHT, digit_images, to_height
 KINDS = {  # kind of string -> its pattern (D: a random digit)
     "date": "DD-DD-DD", "decimal": "D.DD", "price": "DD.DD", "time": "DD:DD", "list": "D,D", "phone": "DDD-DDDD",
 }
+DOT_PENS = [1.0, 1.5]  # a full stop is this many pens wide (at random between the two; --dot-pens)
 POOL = 800  # digit images drawn from each set (hwd1000 holds 1,000); strings pick from them at random
 
 
@@ -46,7 +49,7 @@ def draw_mark(char: str, pen: int, rng: random.Random) -> tuple[np.ndarray, int]
     canvas = Image.new("L", (HEIGHT, 2 * HEIGHT), 0)
     draw = ImageDraw.Draw(canvas)
     middle, base = HEIGHT // 2, HEIGHT  # the canvas' rows for mid-height and the baseline
-    dot = pen * rng.uniform(1.0, 1.5)
+    dot = pen * rng.uniform(*DOT_PENS)
     if char in ".,:":
         draw.ellipse([20, base - dot, 20 + dot, base], fill=255)
     if char == ",":
@@ -119,6 +122,16 @@ def run(sets: list[str], data: Path, strings: int, model: str, on_photo: PhotoSe
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: see the module docstring."""
+    dots = argparse.ArgumentParser(add_help=False)  # this script's own option, before the shared ones
+    dots.add_argument("--dot-pens", default="1.0,1.5")
+    known, argv = dots.parse_known_args(argv)
+    try:
+        DOT_PENS[:] = sorted(float(value) for value in known.dot_pens.split(","))
+    except ValueError:
+        DOT_PENS[:] = []
+    if len(DOT_PENS) != 2 or DOT_PENS[0] <= 0:
+        print("punctuation: error: --dot-pens is LOW,HIGH, as 1.0,1.5", file=sys.stderr)
+        return 2
     return digit_strings_main("punctuation", __doc__.split("\n")[0], run, argv, photos=True)
 
 

@@ -502,3 +502,25 @@ def test_a_line_of_nothing_but_a_guide_line_is_no_line():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert segment(ink) == []
+
+
+def _stems_and_a_mark(mark: np.ndarray) -> np.ndarray:
+    """Two upright strokes 60 px tall (a pen of 5) with ``mark`` (a 24 px square of ink) on their baseline between them."""
+    ink = np.zeros((120, 200), np.float32)
+    ink[30:90, 40:45] = 1.0
+    ink[30:90, 150:155] = 1.0
+    ink[66:90, 85:109] = mark
+    return ink
+
+
+def test_a_firm_full_stop_larger_than_a_dot_is_still_a_full_stop():
+    """A full stop pressed hard, or grown by a photo's blur, is 0.3-0.45 of the line's height: it was read as a
+    digit ("3.14" as "3614"). A solid round blob on the baseline is a full stop; a ring of that size is not."""
+    yy, xx = np.mgrid[0:24, 0:24]
+    distance = np.hypot(yy - 11.5, xx - 11.5)
+    disc = (distance <= 11.5).astype(np.float32)  # 0.4 of the line's height
+    ring = ((distance <= 11.5) & (distance >= 7.5)).astype(np.float32)  # an o of a thick pen
+    (line,) = segment(_stems_and_a_mark(disc))
+    assert [glyph.mark for glyph in line] == [None, ".", None]
+    (line,) = segment(_stems_and_a_mark(ring))
+    assert [glyph.mark for glyph in line] == [None, None, None]

@@ -19,6 +19,8 @@ Box = Sequence[float]  # (x0, y0, x1, y1), ends exclusive
 
 DOT_SIZE = 0.3         # a period is at most this many body heights wide and tall...
 LOW_LEVEL = 0.65       # ...and its centre is below this share of the body (0 = top, 1 = bottom)
+FIRM_DOT_SIZE = 0.45   # a solid round blob (a firm full stop, grown by a photo's blur) may be this large
+FIRM_DOT_ASPECT = 1.5  # ...and at most this many times longer one way than the other
 COMMA_WIDTH = 0.4      # a comma is at most this wide (its tail slants) and COMMA_HEIGHT
 COMMA_HEIGHT = 0.6     # tall, about as tall as wide or taller, starts below LOW_TOP and hangs below
 LOW_TOP = 0.5          # the body by at least COMMA_HANG: no character is so short, low and hanging.
@@ -80,6 +82,19 @@ def kind(box: Box, body: Body, member_boxes: Sequence[Box] = ()) -> Optional[str
     if flat and DASH_WIDTH[0] * h <= width <= DASH_WIDTH[1] * h and DASH_LEVELS[0] <= body.level((y0 + y1) / 2) <= DASH_LEVELS[1]:
         return "-"
     return None
+
+
+def firm_dot(box: Box, body: Body) -> bool:
+    """Whether a mark with this box could be a firm full stop: round, low, up to ``FIRM_DOT_SIZE`` body heights.
+
+    A period pressed hard, or blurred by a photo, outgrows ``DOT_SIZE`` (a dot 2.5 pens wide under a phone
+    photo's blur: 0.35 of the body) and was read as a digit ("3.14" as "3614"). Only a solid blob is such a
+    dot (``stroke.is_blob``, which the caller asks of its ink): a character's strokes leave most of its box open.
+    """
+    x0, y0, x1, y1 = box
+    width, height, limit = x1 - x0, y1 - y0, FIRM_DOT_SIZE * body.height
+    return (0 < width <= limit and 0 < height <= limit and max(width, height) <= FIRM_DOT_ASPECT * min(width, height)
+            and body.level((y0 + y1) / 2) >= LOW_LEVEL)
 
 
 def keeps_apart(mark: Box, other: Box, body: Body) -> bool:

@@ -175,6 +175,9 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
         if body is not None:
             for glyph in glyphs:
                 glyph.mark = punctuation.kind(glyph.box, body, [found.boxes[m] for m in glyph.members])
+                if glyph.mark is None and len(glyph.members) == 1 and punctuation.firm_dot(glyph.box, body) \
+                        and is_blob(_own_ink(glyph, found.labels, ink)):
+                    glyph.mark = "."  # a full stop pressed hard, or grown by a photo's blur
                 if not upright_anywhere and glyph.box[2] - glyph.box[0] >= FLAT * (glyph.box[3] - glyph.box[1]):
                     glyph.mark = "-"  # nothing but flat strokes on the page: no letter or digit is one
             marks = [glyph.mark for glyph in glyphs if glyph.mark]
