@@ -85,13 +85,15 @@ def test_sessions_keep_their_large_buffers_on_glibc_s_heap(monkeypatch):
 
     calls = []
 
-    class FakeLibc:
-        def mallopt(self, parameter, value):
-            calls.append((parameter, value))
-            return 1
+    def mallopt(parameter, value):
+        calls.append((parameter, value))
+        return 1
 
-    monkeypatch.setattr(machine, "libc", FakeLibc)
-    monkeypatch.setattr(machine, "_heap_buffers_set", [])
-    for _ in range(2):
-        new_session(PRETRAINED_DIR / "digits" / ONNX_FILE, 1)
+    monkeypatch.setattr(machine, "libc_function", {"mallopt": mallopt}.get)
+    machine.keep_large_buffers_in_heap.cache_clear()
+    try:
+        for _ in range(2):
+            new_session(PRETRAINED_DIR / "digits" / ONNX_FILE, 1)
+    finally:
+        machine.keep_large_buffers_in_heap.cache_clear()  # the next session sets the real library's thresholds
     assert calls == [(machine.M_MMAP_THRESHOLD, machine.HEAP_BUFFERS_BYTES), (machine.M_TRIM_THRESHOLD, machine.HEAP_BUFFERS_BYTES)]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
-import threading
 
 from inkread.errors import option_value, warn
 
@@ -33,21 +33,21 @@ def threads_to_use(asked: int | None, setting: str = "threads") -> int:
     return asked
 
 
-def libc() -> ctypes.CDLL | None:
-    """The C library, for glibc's memory calls (``malloc_trim``, ``mallopt``); None where it cannot be loaded."""
-    name = ctypes.util.find_library("c")
+def libc_function(name: str):
+    """A function of the C library (glibc's ``malloc_trim``, ``mallopt``), or None where the library or the
+    function is not there (macOS, musl, Windows)."""
+    library = ctypes.util.find_library("c")
     try:
-        return ctypes.CDLL(name) if name else None
+        return getattr(ctypes.CDLL(library), name, None) if library else None
     except OSError:
         return None
 
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (malloc.h)
 HEAP_BUFFERS_BYTES = 256 * 1024 * 1024
-_heap_buffers_lock = threading.Lock()
-_heap_buffers_set: list[bool] = []
 
 
+@functools.cache  # once per process (two threads setting the same thresholds at once is harmless)
 def keep_large_buffers_in_heap() -> None:
     """Have glibc serve buffers up to ``HEAP_BUFFERS_BYTES`` from its heap, and keep that much freed there, rather
     than map and unmap each one (once per process; nothing elsewhere than glibc).
@@ -57,12 +57,7 @@ def keep_large_buffers_in_heap() -> None:
     each was mapped and unmapped, a 256-image batch ran 2.1x and the line model 1.4x slower. Memory freed on the
     heap is given back by ``malloc_trim`` (the server's ``serving.memory``) or reused by the next run.
     """
-    with _heap_buffers_lock:
-        if _heap_buffers_set:
-            return
-        _heap_buffers_set.append(True)
-        library = libc()
-        mallopt = getattr(library, "mallopt", None) if library is not None else None
-        if mallopt is not None:
-            mallopt(M_MMAP_THRESHOLD, HEAP_BUFFERS_BYTES)
-            mallopt(M_TRIM_THRESHOLD, HEAP_BUFFERS_BYTES)
+    mallopt = libc_function("mallopt")
+    if mallopt is not None:
+        mallopt(M_MMAP_THRESHOLD, HEAP_BUFFERS_BYTES)
+        mallopt(M_TRIM_THRESHOLD, HEAP_BUFFERS_BYTES)

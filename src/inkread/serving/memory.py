@@ -12,15 +12,10 @@ from __future__ import annotations
 import os
 import threading
 
-from inkread.machine import libc
+from inkread.machine import libc_function
 
 GROWTH_BYTES = 64 * 1024 * 1024
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
-
-def _malloc_trim():
-    library = libc()
-    return getattr(library, "malloc_trim", None) if library is not None else None
 
 
 def resident_bytes() -> int | None:
@@ -37,7 +32,7 @@ class MemoryReleaser:
 
     def __init__(self, growth_bytes: int = GROWTH_BYTES):
         self.growth_bytes = growth_bytes
-        self.trim = _malloc_trim()
+        self.trim = libc_function("malloc_trim")
         self.baseline = resident_bytes()
         self.lock = threading.Lock()
 
