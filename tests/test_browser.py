@@ -509,6 +509,24 @@ def test_a_stroke_drawn_beside_a_photo_is_sent_with_it(page, tmp_path):
     page.screenshot(path=str(ARTIFACTS / "browser-desktop-photo-drawn-beside.png"))
 
 
+@pytest.mark.parametrize("size", [28, 1])
+def test_a_stroke_drawn_over_an_image_smaller_than_the_pad_is_sent_as_large_as_the_pad_shows_it(page, tmp_path, size):
+    """Drawn onto the image at its own size, a 7 over a blank 28x28 image went as 28x28 (its pen 2 px wide), and over
+    a 1x1 image as 1x1, which the server refuses as too small for a character."""
+    from PIL import Image
+
+    page.expected_errors = [r"status of 400"]  # the 1x1 image alone
+    blank = tmp_path / f"blank-{size}.png"
+    Image.new("L", (size, size), 255).save(blank)
+    page.evaluate(RECORD_SENT_FILES)
+    page.set_input_files("#file", str(blank))
+    wait_for_answer_to(page, 0)
+    draw_with_mouse(page, SEVEN)
+    expect_answer(page, "7")
+    inked, _ = last_sent_image(page)
+    assert min(inked.size) >= 512, inked.size
+
+
 def drop_file(page, path: Path, target: str = "main") -> None:
     """Drop the file on the element ``target`` (a CSS selector), as a user drags it from a file manager."""
     page.evaluate("""([bytes, name, target]) => {

@@ -464,9 +464,12 @@
     const top = Math.floor(Math.min(0, (ink.top - fit.y) / fit.scale));
     const right = Math.ceil(Math.max(bitmap.width, (ink.right - fit.x) / fit.scale));
     const bottom = Math.ceil(Math.max(bitmap.height, (ink.bottom - fit.y) / fit.scale));
-    // a stroke far beside an image as large as it is sent could make the sheet too large to send: then
-    // all of it is shrunk to UPLOAD_MAX_PIXELS, as an upload is
-    const scale = Math.min(1, Math.sqrt(UPLOAD_MAX_PIXELS / ((right - left) * (bottom - top))));
+    // An image smaller than the pad (a 28x28 digit, shown 18 times larger) is sent as large as the pad
+    // shows it: at its own size the strokes over it were shrunk to a few pixels, a pen's width to 2
+    // (a 1x1 image with a 7 drawn over it was refused as too small to hold a character). A stroke far
+    // beside an image as large as it is sent could make the sheet too large to send: then all of it is
+    // shrunk to UPLOAD_MAX_PIXELS, as an upload is.
+    const scale = Math.min(Math.max(1, fit.scale), Math.sqrt(UPLOAD_MAX_PIXELS / ((right - left) * (bottom - top))));
     const sheet = new OffscreenCanvas(Math.max(1, Math.floor((right - left) * scale)), Math.max(1, Math.floor((bottom - top) * scale)));
     const sheetCtx = sheet.getContext("2d");
     sheetCtx.fillStyle = "#fff";  // the pad's paper, around the image and under its transparent parts
