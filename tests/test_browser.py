@@ -9,6 +9,7 @@ Screenshots go to test-artifacts/ (gitignored), for people to look at.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
 import math
@@ -137,7 +138,7 @@ def eventually(page, script: str, wanted) -> None:
     raise AssertionError(f"{script!r} gave {value!r}, not {wanted!r}, for {TIMEOUT_MS} ms")
 
 
-def expect_answer(page, label: str) -> None:
+def expect_answer(page, label: str | re.Pattern) -> None:
     from playwright.sync_api import expect
 
     expect(page.locator("#answer-label")).to_have_text(label, timeout=TIMEOUT_MS)
@@ -370,6 +371,160 @@ def photo_of_a_phone_number(folder: Path, height: int) -> Path:
     photo = folder / "IMG_0002.jpg"
     Image.fromarray(paper.clip(0, 255).astype(np.uint8)).save(photo, quality=90)
     return photo
+
+
+RECORD_SENT_FILES = """() => {
+    window.sentFiles = [];
+    const send = window.fetch;
+    window.fetch = (url, options) => {
+        if (options && options.body instanceof FormData && options.body.get("file")) window.sentFiles.push(options.body.get("file"));
+        return send(url, options);
+    };
+}"""
+
+
+def last_sent_image(page) -> tuple[Image.Image, int]:
+    """The image the page sent last (RECORD_SENT_FILES watching its fetch), and how many it has sent."""
+    from PIL import Image
+
+    data, count = page.evaluate("""() => new Promise((resolve) => {
+        const reader = new FileReader();
+        reader.onload = () => resolve([reader.result.split(",", 2)[1], window.sentFiles.length]);
+        reader.readAsDataURL(window.sentFiles[window.sentFiles.length - 1]);
+    })""")
+    return Image.open(io.BytesIO(base64.b64decode(data))).convert("L"), count
+
+
+def shown_image_box(page) -> tuple[float, float, float, float]:
+    """left, top, right, bottom of the uploaded photo (not white: grey paper) on the pad, as fractions of the pad."""
+    return tuple(page.evaluate("""() => {
+        const c = document.getElementById("canvas");
+        const data = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+        let l = Infinity, t = Infinity, r = -1, b = -1;
+        for (let y = 0; y < c.height; y++) for (let x = 0; x < c.width; x++) {
+            if (data[(y * c.width + x) * 4] < 250) { l = Math.min(l, x); r = Math.max(r, x + 1); t = Math.min(t, y); b = Math.max(b, y + 1); }
+        }
+        return [l / c.width, t / c.height, r / c.width, b / c.height];
+    }"""))
+
+
+def inked_box(before: Image.Image, after: Image.Image) -> tuple[int, int, int, int]:
+    """left, top, right, bottom of the pixels dark in ``after`` and light in ``before`` (the same size)."""
+    import numpy as np
+
+    new = (np.asarray(after) < 100) & (np.asarray(before) > 150)
+    columns, rows = np.flatnonzero(new.any(axis=0)), np.flatnonzero(new.any(axis=1))
+    return columns[0], rows[0], columns[-1] + 1, rows[-1] + 1
+
+
+def wait_for_answer_to(page, sent: int) -> None:
+    """Wait until the page has sent more than ``sent`` images and has its answer."""
+    for _ in range(TIMEOUT_MS // 100):
+        if page.evaluate("window.sentFiles.length") > sent:
+            break
+        page.wait_for_timeout(100)
+    settled(page)
+
+
+@pytest.mark.parametrize("mode", ["text", "char"])
+def test_a_stroke_drawn_over_a_photo_is_sent_drawn_on_the_photo_as_uploaded(page, server, tmp_path, mode):
+    """A stroke drawn over an uploaded photo sent the pad as it shows them: a 4000x3000 photo (sent alone at
+    2048x1536) went as 1024x512 (560x560 in character mode), and its phone number, 300 px tall, read "0612 334"
+    alone and "062334 1" with a 1 drawn beside it. The stroke is drawn onto the photo as uploaded, where the
+    pad shows it on the photo; Undo sends the photo alone again; Teach it keeps what was read."""
+    import numpy as np
+    from PIL import Image
+    from playwright.sync_api import expect
+
+    page.evaluate(RECORD_SENT_FILES)
+    if mode == "text":
+        page.click("label[for=mode-text]")
+    page.set_input_files("#file", str(photo_of_a_phone_number(tmp_path, 300)))
+    if mode == "text":
+        expect_answer(page, "0612 334")
+    else:
+        expect(page.locator("#answer-label")).not_to_have_text("?", timeout=TIMEOUT_MS)
+        settled(page)
+    alone, sent = last_sent_image(page)
+    assert alone.size == (2048, 1536)
+    left, top, right, bottom = shown_image_box(page)
+    x, y0, y1 = 0.68, top + 0.55 * (bottom - top), top + 0.9 * (bottom - top)  # a 1 on the photo, below the number
+    draw_with_mouse(page, [[(x, y0), (x, y1)]])
+    if mode == "text":
+        expect_answer(page, re.compile(r"^0612 334\s+1$"))
+    wait_for_answer_to(page, sent)
+    inked, sent = last_sent_image(page)
+    page.screenshot(path=str(ARTIFACTS / f"browser-desktop-photo-drawn-over-{mode}.png"))
+    assert inked.size == alone.size, "sent on the photo as uploaded, not on the pad"
+    # the stroke is where the pad shows it on the photo (a pen's width around the line drawn)...
+    ink = inked_box(alone, inked)
+    across = 2048 / (right - left)  # photo pixels per pad width
+    assert abs((ink[0] + ink[2]) / 2 - (x - left) * across) < 10, ink
+    pen = ink[2] - ink[0]
+    assert abs(ink[1] + pen / 2 - (y0 - top) / (bottom - top) * 1536) < 10, ink
+    assert abs(ink[3] - pen / 2 - (y1 - top) / (bottom - top) * 1536) < 10, ink
+    # ...and the photo is as it was sent alone elsewhere (re-encoded as a JPEG, as it was uploaded)
+    difference = np.abs(np.asarray(inked, np.int16) - np.asarray(alone, np.int16))
+    difference[ink[1] - 4:ink[3] + 4, ink[0] - 4:ink[2] + 4] = 0
+    assert difference.mean() < 1.5 and np.percentile(difference, 99.9) < 16, (difference.mean(), difference.max())
+    if mode == "char":  # the correction taught is the image read: the photo (stored at the server's 1024x768)
+        correction_id = teach(page, "1")
+        stored = httpx2.get(f"{server.url}/api/v1/corrections/{correction_id}").json()
+        image = httpx2.get(f"{server.url}{stored['image_url']}").content
+        assert Image.open(io.BytesIO(image)).size == (1024, 768)
+        httpx2.delete(f"{server.url}/api/v1/corrections/{correction_id}")
+    page.keyboard.press("Control+z")  # the photo alone again, as uploaded
+    if mode == "text":
+        expect_answer(page, "0612 334")
+    wait_for_answer_to(page, sent)
+    again, _ = last_sent_image(page)
+    assert np.array_equal(np.asarray(again), np.asarray(alone))
+
+
+def test_a_stroke_drawn_beside_a_photo_is_sent_with_it(page, tmp_path):
+    """Ink drawn on the pad's paper beside the photo is not cut off: the photo is sent on white paper wide enough
+    (all of it shrunk to the page's upload size, which the photo alone filled)."""
+    import numpy as np
+    from PIL import Image
+
+    page.evaluate(RECORD_SENT_FILES)
+    page.click("label[for=mode-text]")
+    page.set_input_files("#file", str(photo_of_a_phone_number(tmp_path, 300)))
+    expect_answer(page, "0612 334")
+    alone, sent = last_sent_image(page)
+    left, top, right, bottom = shown_image_box(page)
+    assert left > 0.1, "the photo has paper beside it on the pad"
+    draw_with_mouse(page, [[(left / 2, 0.3), (left / 2, 0.6)]])  # a 1 in the paper left of the photo
+    wait_for_answer_to(page, sent)
+    inked, _ = last_sent_image(page)
+    across = 2048 / (right - left)  # photo pixels per pad width
+    assert inked.width / inked.height > (2048 + 0.5 * left * across) / 1536, inked.size
+    assert inked.width * inked.height <= 4 * 1024 * 768, inked.size
+    k = inked.height / 1536  # the sheet's pixels per photo pixel
+    sheet = np.asarray(inked)
+    assert (sheet[:, :round(0.5 * left * across * k)] < 100).any(), "the stroke is on the sheet"
+    photo = sheet[:, -round(2048 * k):].astype(np.int16)
+    shrunk = alone.resize((photo.shape[1], photo.shape[0]), Image.Resampling.BILINEAR)
+    assert np.abs(photo - np.asarray(shrunk, np.int16)).mean() < 3, "the photo is beside it, as it was"
+    page.screenshot(path=str(ARTIFACTS / "browser-desktop-photo-drawn-beside.png"))
+
+
+@pytest.mark.parametrize("size", [28, 1])
+def test_a_stroke_drawn_over_an_image_smaller_than_the_pad_is_sent_as_large_as_the_pad_shows_it(page, tmp_path, size):
+    """Drawn onto the image at its own size, a 7 over a blank 28x28 image went as 28x28 (its pen 2 px wide), and over
+    a 1x1 image as 1x1, which the server refuses as too small for a character."""
+    from PIL import Image
+
+    page.expected_errors = [r"status of 400"]  # the 1x1 image alone
+    blank = tmp_path / f"blank-{size}.png"
+    Image.new("L", (size, size), 255).save(blank)
+    page.evaluate(RECORD_SENT_FILES)
+    page.set_input_files("#file", str(blank))
+    wait_for_answer_to(page, 0)
+    draw_with_mouse(page, SEVEN)
+    expect_answer(page, "7")
+    inked, _ = last_sent_image(page)
+    assert min(inked.size) >= 512, inked.size
 
 
 def drop_file(page, path: Path, target: str = "main") -> None:

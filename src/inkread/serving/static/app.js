@@ -102,25 +102,29 @@
     context.fillStyle = "#111";
   }
 
-  // A smooth stroke: quadratic curves through the midpoints, with the points as control points.
-  function drawStroke(points) {
-    setupPen(ctx);
+  // A smooth stroke: quadratic curves through the midpoints, with the points as control points. ``context``
+  // is the pad's, or the sheet an upload is sent on (``inkedUpload``), transformed from text pad pixels.
+  function drawStroke(context, points) {
+    setupPen(context);
     if (points.length === 1) {
-      ctx.beginPath();
-      ctx.arc(points[0].x, points[0].y, ctx.lineWidth / 2, 0, Math.PI * 2);
-      ctx.fill();
+      context.beginPath();
+      context.arc(points[0].x, points[0].y, context.lineWidth / 2, 0, Math.PI * 2);
+      context.fill();
       return;
     }
-    ctx.beginPath();
-    ctx.moveTo(points[0].x, points[0].y);
+    context.beginPath();
+    context.moveTo(points[0].x, points[0].y);
     for (let i = 1; i < points.length - 1; i++) {
       const mid = { x: (points[i].x + points[i + 1].x) / 2, y: (points[i].y + points[i + 1].y) / 2 };
-      ctx.quadraticCurveTo(points[i].x, points[i].y, mid.x, mid.y);
+      context.quadraticCurveTo(points[i].x, points[i].y, mid.x, mid.y);
     }
     const last = points[points.length - 1];
-    ctx.lineTo(last.x, last.y);
-    ctx.stroke();
+    context.lineTo(last.x, last.y);
+    context.stroke();
   }
+
+  // The strokes drawn, the one being drawn last
+  const allStrokes = () => (state.current ? [...state.strokes, state.current] : state.strokes);
 
   function render() {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
@@ -132,8 +136,7 @@
     if (bg && bg.bitmap) {
       ctx.drawImage(bg.bitmap, bg.fit.x, bg.fit.y, bg.bitmap.width * bg.fit.scale, bg.bitmap.height * bg.fit.scale);
     }
-    for (const stroke of state.strokes) drawStroke(stroke);
-    if (state.current) drawStroke(state.current);
+    for (const stroke of allStrokes()) drawStroke(ctx, stroke);
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     pad.classList.toggle("has-ink", hasInk());
     showNote();
@@ -189,10 +192,11 @@
     return right >= left && bottom >= top ? { left, top, right, bottom } : null;
   }
 
-  // The box around the strokes' points, ``r`` around them (infinite bounds, inside out, without strokes).
+  // The box around the strokes' points (the one being drawn too), ``r`` around them (infinite bounds,
+  // inside out, without strokes).
   function strokesBox(r) {
     let left = Infinity, top = Infinity, right = -Infinity, bottom = -Infinity;
-    for (const stroke of state.strokes) {
+    for (const stroke of allStrokes()) {
       for (const p of stroke) {
         left = Math.min(left, p.x - r); right = Math.max(right, p.x + r);
         top = Math.min(top, p.y - r); bottom = Math.max(bottom, p.y + r);
@@ -412,8 +416,7 @@
   // UPLOAD_MAX_PIXELS: the server reads every image at about 0.8 MP (decode.py's WORK_PIXELS), and small
   // writing again closer, in a region of at most 1.6 MP (closer.py's CLOSE_PIXELS), so the pixels beyond
   // that are upload time for little. The bitmap is already upright (EXIF applied), and
-  // so is what is sent. JPEGs stay JPEGs; other images become PNGs (which keep transparency) unless that
-  // is still large, as a noisy photo's PNG is.
+  // so is what is sent.
   async function reducedUpload(file, bitmap) {
     const scale = Math.min(1, Math.sqrt(UPLOAD_MAX_PIXELS / (bitmap.width * bitmap.height)));
     const width = Math.max(1, Math.round(bitmap.width * scale)), height = Math.max(1, Math.round(bitmap.height * scale));
@@ -421,17 +424,63 @@
     const smallCtx = small.getContext("2d");
     smallCtx.imageSmoothingQuality = "high";
     smallCtx.drawImage(bitmap, 0, 0, width, height);
-    let blob = file.type === "image/jpeg" ? null : await small.convertToBlob({ type: "image/png" });
-    if (!blob || blob.size > UPLOAD_MAX_BYTES) {
-      smallCtx.globalCompositeOperation = "destination-over";  // JPEG has no transparency: paper-white behind
-      smallCtx.fillStyle = "#fff";
-      smallCtx.fillRect(0, 0, width, height);
-      blob = await small.convertToBlob({ type: "image/jpeg", quality: 0.92 });
-    }
-    const base = (file.name || "image").replace(/\.[^.]*$/, "");
-    const reduced = new File([blob], `${base}${blob.type === "image/png" ? ".png" : ".jpg"}`, { type: blob.type });
+    const reduced = await encodeLike(small, file);
     bitmap.close();
     return { file: reduced, bitmap: await createImageBitmap(small) };
+  }
+
+  // The pixels of ``sheet`` (an OffscreenCanvas) as a file to send in place of the upload ``file``: a JPEG
+  // stays a JPEG; other images become PNGs (which keep transparency) unless that is still large, as a
+  // noisy photo's PNG is. (convertToBlob, not canvasPng's synchronous encoder, which holds the page, and
+  // the pen in the middle of a stroke, for all of a 3 MP image's encoding: 0.1-0.15 s on a desktop CPU;
+  // convertToBlob does not wait for idle time as canvas.toBlob does: 70 ms for a JPEG, 190 ms for a PNG.)
+  async function encodeLike(sheet, file) {
+    let blob = file.type === "image/jpeg" ? null : await sheet.convertToBlob({ type: "image/png" });
+    if (!blob || blob.size > UPLOAD_MAX_BYTES) {
+      const sheetCtx = sheet.getContext("2d");
+      sheetCtx.setTransform(1, 0, 0, 1, 0, 0);
+      sheetCtx.globalCompositeOperation = "destination-over";  // JPEG has no transparency: paper-white behind
+      sheetCtx.fillStyle = "#fff";
+      sheetCtx.fillRect(0, 0, sheet.width, sheet.height);
+      sheetCtx.globalCompositeOperation = "source-over";
+      blob = await sheet.convertToBlob({ type: "image/jpeg", quality: 0.92 });
+    }
+    const base = (file.name || "image").replace(/\.[^.]*$/, "");
+    return new File([blob], `${base}${blob.type === "image/png" ? ".png" : ".jpg"}`, { type: blob.type });
+  }
+
+  // Strokes drawn over an uploaded image are sent drawn onto the image at its own resolution (the file
+  // as uploaded, or as reduced by reducedUpload), not as the pad shows them: the pad is 1024x512 (560x560
+  // for one character), where a 4000x3000 photo is 683x512 (560x420), and writing shrunk with it read
+  // worse than the photo alone (a phone number 300 px tall, "0612 334" alone, read "062334 1" once a 1
+  // was drawn beside it; on the photo, "0612 334 1"). Text pad pixels
+  // map onto the image's by its fit, so the pen keeps the width it has over the image on the pad. Ink
+  // drawn beside the image, on the pad's paper around it, is kept: the image is sent on a sheet of white
+  // paper large enough to take it in, as the pad shows it. The answer's boxes are placed by the sheet's fit.
+  async function inkedUpload(bg) {
+    const { fit, bitmap } = bg;
+    const ink = strokesBox(PEN_PX / 2);  // in text pad pixels
+    const left = Math.floor(Math.min(0, (ink.left - fit.x) / fit.scale));  // the sheet, in the image's pixels
+    const top = Math.floor(Math.min(0, (ink.top - fit.y) / fit.scale));
+    const right = Math.ceil(Math.max(bitmap.width, (ink.right - fit.x) / fit.scale));
+    const bottom = Math.ceil(Math.max(bitmap.height, (ink.bottom - fit.y) / fit.scale));
+    // An image smaller than the pad (a 28x28 digit, shown 18 times larger) is sent as large as the pad
+    // shows it: at its own size the strokes over it were shrunk to a few pixels, a pen's width to 2
+    // (a 1x1 image with a 7 drawn over it was refused as too small to hold a character). A stroke far
+    // beside an image as large as it is sent could make the sheet too large to send: then all of it is
+    // shrunk to UPLOAD_MAX_PIXELS, as an upload is.
+    const scale = Math.min(Math.max(1, fit.scale), Math.sqrt(UPLOAD_MAX_PIXELS / ((right - left) * (bottom - top))));
+    const sheet = new OffscreenCanvas(Math.max(1, Math.floor((right - left) * scale)), Math.max(1, Math.floor((bottom - top) * scale)));
+    const sheetCtx = sheet.getContext("2d");
+    sheetCtx.fillStyle = "#fff";  // the pad's paper, around the image and under its transparent parts
+    sheetCtx.fillRect(0, 0, sheet.width, sheet.height);
+    sheetCtx.imageSmoothingQuality = "high";
+    sheetCtx.setTransform(scale, 0, 0, scale, -left * scale, -top * scale);  // image pixels -> sheet pixels
+    sheetCtx.drawImage(bitmap, 0, 0);
+    sheetCtx.transform(1 / fit.scale, 0, 0, 1 / fit.scale, -fit.x / fit.scale, -fit.y / fit.scale);  // text pad pixels -> image pixels
+    for (const stroke of allStrokes()) drawStroke(sheetCtx, stroke);
+    const image = await encodeLike(sheet, bg.file);
+    return { image, fit: { x: fit.x + left * fit.scale, y: fit.y + top * fit.scale, scale: fit.scale / scale } };
   }
 
   // "contain": the whole image, centred, as large as the text pad allows (the square pad's view shows it whole)
@@ -580,11 +629,17 @@
   }
 
   // What to send, and where its pixels are on the text pad (``fit``: pad = fit.x|y + pixel * fit.scale): the file
-  // as uploaded when nothing was drawn over it, else the pad as PNG.
-  function currentImage() {
+  // as uploaded when nothing was drawn over it, the strokes drawn onto it (``inkedUpload``) when something
+  // was, else the pad as PNG.
+  async function currentImage() {
     const bg = state.background;
-    if (bg && state.strokes.length === 0 && !state.current) {
-      return { image: bg.file, fit: bg.bitmap ? bg.fit : IDENTITY };
+    if (bg && allStrokes().length === 0) return { image: bg.file, fit: bg.bitmap ? bg.fit : IDENTITY };
+    if (bg && bg.bitmap) {
+      try {
+        return await inkedUpload(bg);
+      } catch (_) {
+        // no OffscreenCanvas (Safari before 16.4), or no memory to encode it: the pad as it shows them
+      }
     }
     return { image: canvasPng(), fit: IDENTITY };
   }
@@ -621,18 +676,22 @@
     const lexicon = wordList();
     const settled = state.pointerId === null;  // no stroke in progress: this answer is the one to announce
     const drawing = state.drawing;
-    const { image, fit } = currentImage();
-    const form = new FormData();
-    form.append("file", image, image.name || "drawing.png");
-    form.append("model", model);
-    form.append("top_k", "5");
-    if (only) form.append("only", only);
-    if (mode === "char") form.append("include_preprocessed", "true");
-    if (lexicon) form.append("lexicon", lexicon);
     document.body.dataset.busy = "true";
     let timedOut = false;
     const timer = setTimeout(() => { timedOut = true; controller.abort(); }, ANSWER_TIMEOUT_MS);
+    let image = null;
     try {
+      const current = await currentImage();  // (over an upload it is encoded, a fraction of a second)
+      if (sequence !== state.sequence) return;  // a newer request took over meanwhile
+      image = current.image;
+      const fit = current.fit;
+      const form = new FormData();
+      form.append("file", image, image.name || "drawing.png");
+      form.append("model", model);
+      form.append("top_k", "5");
+      if (only) form.append("only", only);
+      if (mode === "char") form.append("include_preprocessed", "true");
+      if (lexicon) form.append("lexicon", lexicon);
       const response = await request(`${API}/${mode === "text" ? "read" : "predict"}`, {
         method: "POST", body: form, signal: controller.signal,
       });
@@ -1009,7 +1068,7 @@
     // stroke added while the server was slow), that answer was about another drawing: not sent as "predicted".
     // ...nor was an answer from the model chosen before (its request may still be on the way for this one).
     const current = state.answered === state.drawing && state.lastAnswer && state.lastAnswer.model === settings().model;
-    const image = current ? state.lastImage : currentImage().image;
+    const image = current ? state.lastImage : (await currentImage()).image;
     const form = new FormData();
     form.append("file", image, image.name || "drawing.png");
     form.append("label", label);
