@@ -818,6 +818,73 @@ def test_body_over_the_limit_is_refused_with_413(make_client):
     assert client.post(f"{API}/predict", files=upload(IMAGE)).status_code == 200  # small ones still pass
 
 
+def padded(image: bytes, size: int) -> bytes:
+    """The PNG ``image`` grown to about ``size`` bytes by a private chunk before IEND (decoders skip it)."""
+    payload = b"prIv" + bytes(size)
+    return image[:-12] + struct.pack(">I", size) + payload + struct.pack(">I", zlib.crc32(payload) & 0xFFFFFFFF) + image[-12:]
+
+
+def test_a_large_json_body_is_parsed_in_a_worker_thread_with_the_same_answers(client, monkeypatch):
+    """An 8 MB JSON body (a base64 image) was parsed and decoded on the event loop: ~30 ms in which no other
+    request of the worker, /healthz included, was answered. A large body is parsed in a worker thread; a
+    drawing's small body still on the loop (a thread costs more than it saves there)."""
+    from inkread.serving import inputs
+
+    where: list[str] = []
+    decode = inputs.decode_base64_image
+
+    def noting_where(text: str, field: str = "image") -> bytes:
+        try:
+            asyncio.get_running_loop()
+            where.append("event loop")
+        except RuntimeError:  # no event loop runs in this thread
+            where.append("worker thread")
+        return decode(text, field)
+
+    monkeypatch.setattr(inputs, "decode_base64_image", noting_where)
+    large = b64(padded(IMAGE, 1_000_000))  # 1.3 MB of JSON
+    small = client.post(f"{API}/predict", json={"image": b64(IMAGE)})
+    assert small.status_code == 200 and where == ["event loop"]
+    answer = client.post(f"{API}/predict", json={"image": large, "top_k": 2})
+    assert answer.status_code == 200 and where[1:] == ["worker thread"]
+    assert answer.json()["top_k"] == small.json()["top_k"][:2]  # the same drawing read
+    correction = client.post(f"{API}/corrections", json={"image": large, "label": "4"})
+    assert correction.status_code == 201 and where[2:] == ["worker thread"]
+    # its errors are the loop's, word for word
+    assert_error(client.post(f"{API}/predict", json={"image": "*" + large}), 422, "not valid base64")
+    assert_error(client.post(f"{API}/predict", json={"image": "data:text/plain;base64," + large}), 415, "text/plain")
+    assert_error(client.post(f"{API}/predict", content=b'{"image": "' + large.encode() + b'", "top_k": 1, "top_k": 2}',
+                             headers={"content-type": "application/json"}), 422, "'top_k'", "given 2 times")
+    assert_error(client.post(f"{API}/predict", json={"image": large, "top_k": True}), 422, "top_k")
+    assert_error(client.post(f"{API}/predict", content=b'{"image": "' + large.encode() + b'"',
+                             headers={"content-type": "application/json"}), 422, "not valid JSON")
+
+
+def test_base64_decoded_in_steps_accepts_and_refuses_what_one_call_does(monkeypatch):
+    """A large image's base64 is decoded a step at a time (so the event loop gets the GIL between steps); the
+    steps must not take a text one call refuses (padding in the middle) nor refuse one it takes."""
+    import binascii
+    import random
+
+    from fastapi import HTTPException
+
+    from inkread.serving import inputs
+
+    monkeypatch.setattr(inputs, "BASE64_STEP", 8)
+    rng = random.Random(0)
+    for _ in range(20_000):
+        text = "".join(rng.choice("QUJD+/=") if rng.random() < 0.3 else rng.choice("QUJDa9") for _ in range(rng.randrange(41)))
+        try:
+            expected = base64.b64decode(text + "=" * (-len(text) % 4), validate=True) or "empty"
+        except binascii.Error:
+            expected = "not valid base64"
+        try:
+            got = inputs.decode_base64_image(text)
+        except HTTPException as error:
+            got = "empty" if "empty" in error.detail else "not valid base64" if "base64" in error.detail else error.detail
+        assert got == expected, text
+
+
 def test_a_drawing_is_answered_while_large_images_are_read(make_client, monkeypatch):
     """Large images (pages, photos) queue for all but one inference thread: with both threads reading
     pages, a drawing's /predict waited for them (12 pages at once: a 12 s wait, benchmarks/mixed_load.py)."""
