@@ -1056,6 +1056,60 @@ def test_a_body_that_stalls_gets_408_and_a_closed_connection(bundles, tmp_path):
     assert b"did not arrive within 0.3 s" in body
 
 
+def upload_call(app, chunks: int, chunk_bytes: int, headers: tuple = (), hold: asyncio.Event | None = None):
+    """An upload of ``chunks`` chunks to ``app``'s /predict (endless if 0): its ASGI call, and a record of the
+    chunks read and how many had been read when the answer began. With ``hold``, its last chunk waits for it."""
+    record = {"read": 0, "read_at_answer": None, "status": None}
+    scope = predict_scope()
+    scope["headers"] = [*scope["headers"], *headers]
+
+    async def receive():
+        record["read"] += 1
+        more = chunks == 0 or record["read"] < chunks
+        if hold is not None and not more:
+            await hold.wait()
+        return {"type": "http.request", "body": bytes(chunk_bytes), "more_body": more}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            record["status"], record["read_at_answer"] = message["status"], record["read"]
+
+    return app(scope, receive, send), record
+
+
+def test_a_refused_body_is_read_to_its_end_before_the_answer_within_a_bound(bundles, tmp_path):
+    """A 503 (the uploads in flight hold the budget) or 413 answered with the body unread was reset with the
+    connection, unseen by a client still sending: the rest is read and thrown away first, up to
+    max_discarded_body_bytes; a client waiting for 100 Continue has sent nothing and is answered at once."""
+    config = ServeConfig(models=[str(b) for b in bundles], data_dir=tmp_path / "data", max_body_bytes=100_000,
+                         max_body_bytes_in_flight=100_000, max_discarded_body_bytes=1_000_000)
+    app = create_app(config)
+    length = (b"content-length", b"300000")
+    hold = asyncio.Event()
+    holding = upload_call(app, 3, 30_000, hold=hold)  # 60 KB in and the rest held back: most of the budget
+    uploads = {
+        "over the budget": upload_call(app, 6, 50_000),  # 50 KB more would make 110 KB in flight: 503
+        "over the limit, endless": upload_call(app, 0, 300_000),  # read up to the bound, then answered
+        "declared over the limit": upload_call(app, 6, 50_000, headers=(length,)),
+        "waiting for 100 Continue": upload_call(app, 6, 50_000, headers=(length, (b"expect", b"100-continue"))),
+        "declared past the bound": upload_call(app, 6, 50_000, headers=((b"content-length", b"2000000"),)),
+    }
+
+    async def main():
+        first = asyncio.create_task(holding[0])
+        while holding[1]["read"] < 3:  # its third chunk waits
+            await asyncio.sleep(0.01)
+        await asyncio.wait_for(asyncio.gather(*(call for call, _ in uploads.values())), 30)
+        hold.set()
+        await asyncio.wait_for(first, 30)
+
+    asyncio.run(main())
+    answers = {name: (record["status"], record["read_at_answer"]) for name, (_, record) in uploads.items()}
+    assert answers == {"over the budget": (503, 6), "over the limit, endless": (413, 5), "declared over the limit": (413, 6),
+                       "waiting for 100 Continue": (413, 0), "declared past the bound": (413, 0)}
+    assert holding[1]["status"] == 400  # read whole (zeros: not an image), never refused
+
+
 @contextlib.contextmanager
 def running_server(config: ServeConfig):
     """The app of ``config`` served by uvicorn as ``inkread serve`` configures it, in a thread; yields its address."""
@@ -1078,6 +1132,31 @@ def running_server(config: ServeConfig):
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_client_sending_a_body_too_large_gets_the_413_not_a_connection_reset(bundles, tmp_path, chunked):
+    """The server answered 413 and closed the connection without reading the body: a client still sending it
+    (http.client, requests) got "connection reset" or "broken pipe", never the answer that says what to do.
+    The rest of a refused body is now read and thrown away (up to a bound) before the answer."""
+    import http.client
+    import json
+
+    config = ServeConfig(models=[str(b) for b in bundles], data_dir=tmp_path / "data", max_body_bytes=1024 * 1024)
+    body = b"\x89PNG" + bytes(8_000_000)  # more than the sockets' buffers take without the server reading
+    with running_server(config) as address:
+        client = http.client.HTTPConnection(*address, timeout=30)
+        try:
+            if chunked:  # no length told: refused once 1 MB has come
+                client.request("POST", f"{API}/predict", body=(body[i:i + 65536] for i in range(0, len(body), 65536)),
+                               headers={"content-type": "image/png"}, encode_chunked=True)
+            else:  # refused on its Content-Length, before any of it is read
+                client.request("POST", f"{API}/predict", body=body, headers={"content-type": "image/png"})
+            answer = client.getresponse()
+            status, detail = answer.status, json.loads(answer.read())["detail"]
+        finally:
+            client.close()
+    assert status == 413 and "the limit is 1 MB" in detail, detail
 
 
 def test_a_client_that_stalls_in_its_headers_is_disconnected(bundles, tmp_path):

@@ -385,7 +385,7 @@ def _install_middleware(app: FastAPI, config: ServeConfig, origins: list[str]) -
     """The middlewares, innermost first (each added one wraps the ones before)."""
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes, timeout_s=config.body_timeout_s,
-                       max_in_flight=config.max_body_bytes_in_flight)
+                       max_in_flight=config.max_body_bytes_in_flight, max_discarded=config.max_discarded_body_bytes)
     app.add_middleware(SameSiteWriteMiddleware, allowed_origins=origins)
     app.add_middleware(ShutdownAnswerMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)  # outside the others: the 413s get the headers too
