@@ -1200,6 +1200,29 @@ def test_a_request_uvicorn_cannot_parse_gets_a_json_400(bundles, tmp_path, heade
     assert "malformed" in json.loads(body)["detail"]
 
 
+def test_request_headers_too_large_get_a_431_that_says_so(bundles, tmp_path):
+    """Headers past h11's limit (16 KB still incomplete) were answered 400 "the request line or a header is
+    malformed (a header given twice, a bad Content-Length?)": nothing was malformed, they were too large."""
+    import json
+    import socket
+
+    config = ServeConfig(models=[str(b) for b in bundles], data_dir=tmp_path / "data")
+    with running_server(config) as address, socket.create_connection(address, timeout=10) as client:
+        # 20 KB of a Cookie header, and the headers not ended yet: all of it read, so the answer is not lost to a reset
+        client.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nCookie: " + b"a" * 20_000)
+        answer = b""
+        while chunk := client.recv(4096):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431") and b"content-type: application/json" in head.lower(), answer
+    detail = json.loads(body)["detail"]
+    assert "larger than 16 KB" in detail and "malformed" not in detail and "\n" not in detail, detail
+    from inkread.serving.server import uvicorn_config
+
+    smaller = ServeConfig(models=[str(b) for b in bundles], data_dir=tmp_path / "data", max_header_bytes=4096)
+    assert uvicorn_config(create_app(smaller), smaller).h11_max_incomplete_event_size == 4096
+
+
 def test_a_websocket_upgrade_request_is_answered_without_advice_to_install_a_websocket_library(bundles, tmp_path, caplog):
     """uvicorn logged "No supported WebSocket library detected. Please use pip install 'uvicorn[standard]'"
     for every request asking to upgrade: this server has no WebSocket endpoint, so that advice is wrong."""
