@@ -44,8 +44,8 @@ BASE64_STEP = 1024 * 1024  # base64 characters decoded per call (a multiple of 4
 def parsing_limiter() -> anyio.CapacityLimiter:
     """The worker threads parsing large JSON bodies for one app: one. Parsing holds the GIL, so more threads only
     take turns, and each one running made the event loop wait for the GIL again at every system call. With 4
-    clients uploading 8 MB at once (benchmarks/big_bodies.py, one core), /healthz p99 was 43-45 ms parsed on the
-    event loop, 30-31 ms in one thread, and worse than on the loop with a thread each (47-59 ms)."""
+    clients uploading 8 MB at once (benchmarks/big_bodies.py, one core), /healthz p99 was 28-45 ms parsed on the
+    event loop, 21-31 ms in one thread, and worse than on the loop with a thread each (47-59 ms)."""
     return anyio.CapacityLimiter(1)
 # A part without a filename is a text field: curl's -F file=<image.png sends one, -F file=@image.png a file
 _TEXT_PART_HINT = " (a part without a filename is a text field: curl -F file=@image.png, not file=<image.png)"
