@@ -39,6 +39,10 @@ FORM_LIMITS = {"max_files": 1, "max_fields": 20, "max_part_size": 64 * 1024}
 # Below it, parsing (0.2 ms for 64 KB) costs no more than the hop to a thread (0.1 ms): a drawing stays here.
 THREAD_PARSE_BYTES = 64 * 1024
 BASE64_STEP = 1024 * 1024  # base64 characters decoded per call (a multiple of 4): ~1 ms
+# A part without a filename is a text field: curl's -F file=<image.png sends one, -F file=@image.png a file
+_TEXT_PART_HINT = " (a part without a filename is a text field: curl -F file=@image.png, not file=<image.png)"
+USAGE = ("send JSON {\"image\": \"<base64>\"}, a multipart/form-data upload with the field 'file', "
+         "or the image itself with an image/* Content-Type")
 
 
 def parsing_limiter() -> anyio.CapacityLimiter:
@@ -47,10 +51,6 @@ def parsing_limiter() -> anyio.CapacityLimiter:
     clients uploading 8 MB at once (benchmarks/big_bodies.py, one core), /healthz p99 was 28-45 ms parsed on the
     event loop, 21-31 ms in one thread, and worse than on the loop with a thread each (47-59 ms)."""
     return anyio.CapacityLimiter(1)
-# A part without a filename is a text field: curl's -F file=<image.png sends one, -F file=@image.png a file
-_TEXT_PART_HINT = " (a part without a filename is a text field: curl -F file=@image.png, not file=<image.png)"
-USAGE = ("send JSON {\"image\": \"<base64>\"}, a multipart/form-data upload with the field 'file', "
-         "or the image itself with an image/* Content-Type")
 
 
 def media_type(header: str | None) -> str:

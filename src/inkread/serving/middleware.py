@@ -224,8 +224,8 @@ class BodyLimitMiddleware(HttpMiddleware):
 
     The rest of a body refused with 413 or 503 is read and thrown away before the answer, up to
     ``max_discarded`` bytes and within the deadline: answered and closed with the body unread, the
-    connection was reset, and a client still sending (Python's http.client, requests) saw "connection
-    reset" instead of the answer. A client that waits for ``100 Continue`` has sent no body: it is answered at once.
+    connection was reset, and a client still sending (Python's http.client) saw "connection reset"
+    instead of the answer. A client that waits for ``100 Continue`` has sent no body: it is answered at once.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int, timeout_s: float = 30.0, max_in_flight: int | None = None,
