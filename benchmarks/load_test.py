@@ -71,13 +71,18 @@ class Server:
     first_predict_s: float
 
 
-def start_server(model: str, data_dir: str, log: Path, image: bytes, workers: int, timeout: float = 30.0) -> Server:
-    """Launch ``inkread serve --port 0`` and time its first successful answers."""
+def start_server(model: str, data_dir: str, log: Path, image: bytes, workers: int, timeout: float = 30.0,
+                 src: str | None = None) -> Server:
+    """Launch ``inkread serve --port 0`` and time its first successful answers; ``src``: a source folder to
+    serve from (put first on PYTHONPATH), to compare versions of the server in one run."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if src is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(Path(src).resolve()), *filter(None, [os.environ.get("PYTHONPATH")])])
     started = time.perf_counter()
     with open(log, "wb") as handle:  # the server writes to its own copy of the descriptor: ours can close at once
         process = subprocess.Popen([sys.executable, "-m", "inkread", "serve", "--port", "0", "--model", model,
                                     "--data-dir", data_dir, "--workers", str(workers)], stdout=handle,
-                                   stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                   stderr=subprocess.STDOUT, env=env)
     url, health, predict = None, None, None
     with httpx2.Client(timeout=5) as client:
         while time.perf_counter() - started < timeout and predict is None:

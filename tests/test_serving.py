@@ -818,6 +818,73 @@ def test_body_over_the_limit_is_refused_with_413(make_client):
     assert client.post(f"{API}/predict", files=upload(IMAGE)).status_code == 200  # small ones still pass
 
 
+def padded(image: bytes, size: int) -> bytes:
+    """The PNG ``image`` grown to about ``size`` bytes by a private chunk before IEND (decoders skip it)."""
+    payload = b"prIv" + bytes(size)
+    return image[:-12] + struct.pack(">I", size) + payload + struct.pack(">I", zlib.crc32(payload) & 0xFFFFFFFF) + image[-12:]
+
+
+def test_a_large_json_body_is_parsed_in_a_worker_thread_with_the_same_answers(client, monkeypatch):
+    """An 8 MB JSON body (a base64 image) was parsed and decoded on the event loop: ~30 ms in which no other
+    request of the worker, /healthz included, was answered. A large body is parsed in a worker thread; a
+    drawing's small body still on the loop (a thread costs more than it saves there)."""
+    from inkread.serving import inputs
+
+    where: list[str] = []
+    decode = inputs.decode_base64_image
+
+    def noting_where(text: str, field: str = "image") -> bytes:
+        try:
+            asyncio.get_running_loop()
+            where.append("event loop")
+        except RuntimeError:  # no event loop runs in this thread
+            where.append("worker thread")
+        return decode(text, field)
+
+    monkeypatch.setattr(inputs, "decode_base64_image", noting_where)
+    large = b64(padded(IMAGE, 1_000_000))  # 1.3 MB of JSON
+    small = client.post(f"{API}/predict", json={"image": b64(IMAGE)})
+    assert small.status_code == 200 and where == ["event loop"]
+    answer = client.post(f"{API}/predict", json={"image": large, "top_k": 2})
+    assert answer.status_code == 200 and where[1:] == ["worker thread"]
+    assert answer.json()["top_k"] == small.json()["top_k"][:2]  # the same drawing read
+    correction = client.post(f"{API}/corrections", json={"image": large, "label": "4"})
+    assert correction.status_code == 201 and where[2:] == ["worker thread"]
+    # its errors are the loop's, word for word
+    assert_error(client.post(f"{API}/predict", json={"image": "*" + large}), 422, "not valid base64")
+    assert_error(client.post(f"{API}/predict", json={"image": "data:text/plain;base64," + large}), 415, "text/plain")
+    assert_error(client.post(f"{API}/predict", content=b'{"image": "' + large.encode() + b'", "top_k": 1, "top_k": 2}',
+                             headers={"content-type": "application/json"}), 422, "'top_k'", "given 2 times")
+    assert_error(client.post(f"{API}/predict", json={"image": large, "top_k": True}), 422, "top_k")
+    assert_error(client.post(f"{API}/predict", content=b'{"image": "' + large.encode() + b'"',
+                             headers={"content-type": "application/json"}), 422, "not valid JSON")
+
+
+def test_base64_decoded_in_steps_accepts_and_refuses_what_one_call_does(monkeypatch):
+    """A large image's base64 is decoded a step at a time (so the event loop gets the GIL between steps); the
+    steps must not take a text one call refuses (padding in the middle) nor refuse one it takes."""
+    import binascii
+    import random
+
+    from fastapi import HTTPException
+
+    from inkread.serving import inputs
+
+    monkeypatch.setattr(inputs, "BASE64_STEP", 8)
+    rng = random.Random(0)
+    for _ in range(20_000):
+        text = "".join(rng.choice("QUJD+/=") if rng.random() < 0.3 else rng.choice("QUJDa9") for _ in range(rng.randrange(41)))
+        try:
+            expected = base64.b64decode(text + "=" * (-len(text) % 4), validate=True) or "empty"
+        except binascii.Error:
+            expected = "not valid base64"
+        try:
+            got = inputs.decode_base64_image(text)
+        except HTTPException as error:
+            got = "empty" if "empty" in error.detail else "not valid base64" if "base64" in error.detail else error.detail
+        assert got == expected, text
+
+
 def test_a_drawing_is_answered_while_large_images_are_read(make_client, monkeypatch):
     """Large images (pages, photos) queue for all but one inference thread: with both threads reading
     pages, a drawing's /predict waited for them (12 pages at once: a 12 s wait, benchmarks/mixed_load.py)."""
@@ -989,6 +1056,60 @@ def test_a_body_that_stalls_gets_408_and_a_closed_connection(bundles, tmp_path):
     assert b"did not arrive within 0.3 s" in body
 
 
+def upload_call(app, chunks: int, chunk_bytes: int, headers: tuple = (), hold: asyncio.Event | None = None):
+    """An upload of ``chunks`` chunks to ``app``'s /predict (endless if 0): its ASGI call, and a record of the
+    chunks read and how many had been read when the answer began. With ``hold``, its last chunk waits for it."""
+    record = {"read": 0, "read_at_answer": None, "status": None}
+    scope = predict_scope()
+    scope["headers"] = [*scope["headers"], *headers]
+
+    async def receive():
+        record["read"] += 1
+        more = chunks == 0 or record["read"] < chunks
+        if hold is not None and not more:
+            await hold.wait()
+        return {"type": "http.request", "body": bytes(chunk_bytes), "more_body": more}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            record["status"], record["read_at_answer"] = message["status"], record["read"]
+
+    return app(scope, receive, send), record
+
+
+def test_a_refused_body_is_read_to_its_end_before_the_answer_within_a_bound(bundles, tmp_path):
+    """A 503 (the uploads in flight hold the budget) or 413 answered with the body unread was reset with the
+    connection, unseen by a client still sending: the rest is read and thrown away first, up to
+    max_discarded_body_bytes; a client waiting for 100 Continue has sent nothing and is answered at once."""
+    config = ServeConfig(models=[str(b) for b in bundles], data_dir=tmp_path / "data", max_body_bytes=100_000,
+                         max_body_bytes_in_flight=100_000, max_discarded_body_bytes=1_000_000)
+    app = create_app(config)
+    length = (b"content-length", b"300000")
+    hold = asyncio.Event()
+    holding = upload_call(app, 3, 30_000, hold=hold)  # 60 KB in and the rest held back: most of the budget
+    uploads = {
+        "over the budget": upload_call(app, 6, 50_000),  # 50 KB more would make 110 KB in flight: 503
+        "over the limit, endless": upload_call(app, 0, 300_000),  # read up to the bound, then answered
+        "declared over the limit": upload_call(app, 6, 50_000, headers=(length,)),
+        "waiting for 100 Continue": upload_call(app, 6, 50_000, headers=(length, (b"expect", b"100-continue"))),
+        "declared past the bound": upload_call(app, 6, 50_000, headers=((b"content-length", b"2000000"),)),
+    }
+
+    async def main():
+        first = asyncio.create_task(holding[0])
+        while holding[1]["read"] < 3:  # its third chunk waits
+            await asyncio.sleep(0.01)
+        await asyncio.wait_for(asyncio.gather(*(call for call, _ in uploads.values())), 30)
+        hold.set()
+        await asyncio.wait_for(first, 30)
+
+    asyncio.run(main())
+    answers = {name: (record["status"], record["read_at_answer"]) for name, (_, record) in uploads.items()}
+    assert answers == {"over the budget": (503, 6), "over the limit, endless": (413, 5), "declared over the limit": (413, 6),
+                       "waiting for 100 Continue": (413, 0), "declared past the bound": (413, 0)}
+    assert holding[1]["status"] == 400  # read whole (zeros: not an image), never refused
+
+
 @contextlib.contextmanager
 def running_server(config: ServeConfig):
     """The app of ``config`` served by uvicorn as ``inkread serve`` configures it, in a thread; yields its address."""
@@ -1011,6 +1132,32 @@ def running_server(config: ServeConfig):
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_client_sending_a_body_too_large_gets_the_413_not_a_connection_reset(bundles, tmp_path, chunked):
+    """The server answered 413 and closed the connection without reading the body: a client still sending it
+    (http.client) got "connection reset", never the answer that says what to do. The rest of a refused body is
+    now read and thrown away (up to a bound) before the answer. (A chunked body's 413 was seen before too: it
+    was not closed, and uvicorn threw the rest away; it is closed now, so it is read here first.)"""
+    import http.client
+    import json
+
+    config = ServeConfig(models=[str(b) for b in bundles], data_dir=tmp_path / "data", max_body_bytes=1024 * 1024)
+    body = b"\x89PNG" + bytes(8_000_000)  # more than the sockets' buffers take without the server reading
+    with running_server(config) as address:
+        client = http.client.HTTPConnection(*address, timeout=30)
+        try:
+            if chunked:  # no length told: refused once 1 MB has come
+                client.request("POST", f"{API}/predict", body=(body[i:i + 65536] for i in range(0, len(body), 65536)),
+                               headers={"content-type": "image/png"}, encode_chunked=True)
+            else:  # refused on its Content-Length, before any of it is read
+                client.request("POST", f"{API}/predict", body=body, headers={"content-type": "image/png"})
+            answer = client.getresponse()
+            status, detail = answer.status, json.loads(answer.read())["detail"]
+        finally:
+            client.close()
+    assert status == 413 and "the limit is 1 MB" in detail, detail
 
 
 def test_a_client_that_stalls_in_its_headers_is_disconnected(bundles, tmp_path):
@@ -1052,6 +1199,29 @@ def test_a_request_uvicorn_cannot_parse_gets_a_json_400(bundles, tmp_path, heade
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400") and b"content-type: application/json" in head.lower(), answer
     assert "malformed" in json.loads(body)["detail"]
+
+
+def test_request_headers_too_large_get_a_431_that_says_so(bundles, tmp_path):
+    """Headers past h11's limit (16 KB still incomplete) were answered 400 "the request line or a header is
+    malformed (a header given twice, a bad Content-Length?)": nothing was malformed, they were too large."""
+    import json
+    import socket
+
+    config = ServeConfig(models=[str(b) for b in bundles], data_dir=tmp_path / "data")
+    with running_server(config) as address, socket.create_connection(address, timeout=10) as client:
+        # 20 KB of a Cookie header, and the headers not ended yet: all of it read, so the answer is not lost to a reset
+        client.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nCookie: " + b"a" * 20_000)
+        answer = b""
+        while chunk := client.recv(4096):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431") and b"content-type: application/json" in head.lower(), answer
+    detail = json.loads(body)["detail"]
+    assert "larger than 16 KB" in detail and "malformed" not in detail and "\n" not in detail, detail
+    from inkread.serving.server import uvicorn_config
+
+    smaller = ServeConfig(models=[str(b) for b in bundles], data_dir=tmp_path / "data", max_header_bytes=4096)
+    assert uvicorn_config(create_app(smaller), smaller).h11_max_incomplete_event_size == 4096
 
 
 def test_a_websocket_upgrade_request_is_answered_without_advice_to_install_a_websocket_library(bundles, tmp_path, caplog):

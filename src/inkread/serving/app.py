@@ -3,8 +3,8 @@
 Every error is JSON ``{"detail": "<one line: what is wrong and how to fix it>"}``: 400 unreadable
 image, 404 unknown id or path, 408 body too slow, 413 body too large, 415 not an image / wrong
 Content-Type, 422 invalid field; 503 when the server's model files or database fail, 500 for a bug.
-Model inference and SQLite writes run in worker threads, never on the event loop; a capacity
-limiter keeps the CPU-bound part from oversubscribing cores.
+Model inference, SQLite writes and the parsing of large JSON bodies run in worker threads, never on the event
+loop; capacity limiters keep the CPU-bound parts from oversubscribing cores.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from inkread.serving import schemas
 from inkread.serving.config import ServeConfig
 from inkread.serving.corrections import MAX_ID, Correction, CorrectionStore, database_path
 from inkread.serving.images import as_png, model_input_data_url
-from inkread.serving.inputs import printable, read_image_request, validation_message
+from inkread.serving.inputs import parsing_limiter, printable, read_image_request, validation_message
 from inkread.serving.memory import MemoryReleaser
 from inkread.serving.middleware import (BodyLimitMiddleware, HeadAsGetMiddleware, HostCheckMiddleware, JsonCORSMiddleware,
                                        SameSiteWriteMiddleware, SecurityHeadersMiddleware, ShutdownAnswerMiddleware)
@@ -104,10 +104,11 @@ def create_app(config: ServeConfig) -> FastAPI:
     _install_middleware(app, config, origins)
     threads = InferenceThreads(config.inference_threads, config.waiting_per_inference_thread)
     app.state.inference = threads
+    parsing = parsing_limiter()
     _add_page(app)
-    _add_recognition_routes(app, registry, threads)
+    _add_recognition_routes(app, registry, threads, parsing)
     _add_information_routes(app, registry)
-    _add_correction_routes(app, registry, store, threads)
+    _add_correction_routes(app, registry, store, threads, parsing)
     return app
 
 
@@ -150,12 +151,13 @@ def _add_page(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
 
-def _add_recognition_routes(app: FastAPI, registry: ModelRegistry, threads: "InferenceThreads") -> None:
-    """/predict (one character) and /read (lines of characters)."""
+def _add_recognition_routes(app: FastAPI, registry: ModelRegistry, threads: "InferenceThreads",
+                            parsing: anyio.CapacityLimiter) -> None:
+    """/predict (one character) and /read (lines of characters); ``parsing``: see ``read_image_request``."""
     image_body = _image_body(schemas.ImageJSON, schemas.ImageOptions, raw=True, names=registry.names)
 
     async def image_request(request: Request) -> tuple[bytes, schemas.ImageOptions, str]:
-        image, body = await read_image_request(request, schemas.ImageOptions, schemas.ImageJSON)
+        image, body = await read_image_request(request, schemas.ImageOptions, schemas.ImageJSON, parsing)
         # the query string fills in the options the body leaves out (validated here rather than by a
         # FastAPI query-model dependency, which costs more per request than the rest of the parsing)
         options = query_options(request, body)
@@ -235,8 +237,10 @@ def _correction_out(correction: Correction) -> dict:
     return {**asdict(correction), "image_url": f"{API}/corrections/{correction.id}/image"}
 
 
-def _add_correction_routes(app: FastAPI, registry: ModelRegistry, store: CorrectionStore, threads: "InferenceThreads") -> None:
-    """/corrections: drawings kept with their right labels, listed, shown and deleted."""
+def _add_correction_routes(app: FastAPI, registry: ModelRegistry, store: CorrectionStore, threads: "InferenceThreads",
+                           parsing: anyio.CapacityLimiter) -> None:
+    """/corrections: drawings kept with their right labels, listed, shown and deleted (``parsing``: see
+    ``read_image_request``)."""
     # The database's calls in threads of their own, a few at once: waiting on a locked database (up to its
     # busy timeout) they filled the shared pool, and /healthz and /predict waited 9-10 s behind them.
     storage_limiter = anyio.CapacityLimiter(STORAGE_THREADS)
@@ -251,7 +255,8 @@ def _add_correction_routes(app: FastAPI, registry: ModelRegistry, store: Correct
         """Keep a drawing with its right label (for fine-tuning); 201 once it is safely on disk."""
         # the fields come in the body: a query string is a mistake, not ignored
         query_values(request, NoQuery, body_fields=(*schemas.CorrectionFields.model_fields, "image", "file"))
-        image, fields = await read_image_request(request, schemas.CorrectionFields, schemas.CorrectionJSON, allow_raw=False)
+        image, fields = await read_image_request(request, schemas.CorrectionFields, schemas.CorrectionJSON, parsing,
+                                                 allow_raw=False)
         name = _model_name(registry, fields.model)
         _refuse_line_model(registry, name, "corrections are single characters, for a character model")
         labels = tuple(registry[name].meta.labels)
@@ -380,7 +385,7 @@ def _install_middleware(app: FastAPI, config: ServeConfig, origins: list[str]) -
     """The middlewares, innermost first (each added one wraps the ones before)."""
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes, timeout_s=config.body_timeout_s,
-                       max_in_flight=config.max_body_bytes_in_flight)
+                       max_in_flight=config.max_body_bytes_in_flight, max_discarded=config.max_discarded_body_bytes)
     app.add_middleware(SameSiteWriteMiddleware, allowed_origins=origins)
     app.add_middleware(ShutdownAnswerMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)  # outside the others: the 413s get the headers too

@@ -64,7 +64,14 @@ class ServeConfig:
     # only headers hold none of it, and a drawing (a few KB) is held up only when that much really is in memory
     max_body_bytes_in_flight: int = 128 * MB
     body_timeout_s: float = 30.0  # a body still arriving after this long gets 408 (a stalled or trickling client)
+    # Of a body refused with 413 or 503, the bytes read and thrown away (within body_timeout_s) before the answer, so
+    # that a client still sending gets it: with the body unread, closing the connection reset it and http.client or
+    # requests reported "connection reset". A body with more left than this is not read, and its client may see that.
+    max_discarded_body_bytes: int = 64 * MB
     header_timeout_s: float = 10.0  # a connection whose request headers are not all in after this long is closed
+    # Request line and headers still incomplete past this many bytes get 431 (h11's limit, its default; headers
+    # that arrive whole in one read of the socket, up to 256 KB, are parsed whatever their size)
+    max_header_bytes: int = 16 * 1024
     # Server processes sharing the socket. One Python process is held near one core by the GIL, so
     # the default is one per core, up to 2 (measured: 236 req/s with 1, 522 req/s with 2 on 2 cores;
     # benchmarks/load_test.py). 1 starts fastest and uses the least memory.

@@ -5,6 +5,7 @@ answered as GET."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -94,7 +95,8 @@ class BodyTooLarge(HTTPException):
     """Raised from ``receive`` once a body passes the limit; the app's handler answers 413."""
 
     def __init__(self, message: str):
-        super().__init__(status_code=413, detail=message)
+        # closed: the rest of the body may still be on its way (BodyLimitMiddleware.discard_body)
+        super().__init__(status_code=413, detail=message, headers={"connection": "close"})
 
 
 class BodyTimeout(HTTPException):
@@ -219,57 +221,47 @@ class BodyLimitMiddleware(HttpMiddleware):
     charged to it as they arrive, and given back when the request ends: charged on the declared length
     before any byte came, 16 connections that sent only their headers (Content-Length: 8 MB, or chunked
     and no chunk) held the whole budget for 30 s, and every upload, even a drawing, got 503.
+
+    The rest of a body refused with 413 or 503 is read and thrown away before the answer, up to
+    ``max_discarded`` bytes and within the deadline: answered and closed with the body unread, the
+    connection was reset, and a client still sending (Python's http.client) saw "connection reset"
+    instead of the answer. A client that waits for ``100 Continue`` has sent no body: it is answered at once.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, timeout_s: float = 30.0, max_in_flight: int | None = None):
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout_s: float = 30.0, max_in_flight: int | None = None,
+                 max_discarded: int = 64 * MB):
         super().__init__(app)
         self.max_bytes = max_bytes
         self.timeout_s = timeout_s
         self.max_in_flight = max(max_bytes, max_in_flight or 16 * max_bytes)
+        self.max_discarded = max_discarded
         self.in_flight = 0  # bytes received of the bodies of the requests being handled (one event loop: no lock needed)
         self.message = f"request body too large: the limit is {max_bytes / MB:g} MB; send a smaller image"
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            # answered without reading the body; the connection is then closed by the server
+        headers = Headers(scope=scope)
+        declared = int(headers["content-length"]) if headers.get("content-length", "").isdigit() else None
+        deadline = asyncio.get_running_loop().time() + self.timeout_s
+        if declared is not None and declared > self.max_bytes:
+            if headers.get("expect", "").lower() != "100-continue":  # asking for the body would invite it
+                await self.discard_body(receive, deadline, declared)
             await JSONResponse({"detail": self.message}, status_code=413, headers={"connection": "close"})(scope, receive, send)
             return
         received, complete = 0, False  # this request's body bytes so far, all charged to in_flight
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeout_s
 
         async def limited_receive() -> Message:
             nonlocal received, complete
             if complete:  # after the body, receive() waits for a disconnect: no deadline on that
                 return await receive()
-            # The deadline cancels this task's own wait (as asyncio.timeout does, which 3.10 lacks).
-            # Not asyncio.wait_for: before 3.12 it can swallow the server's own cancellation at
-            # shutdown, and the ShutdownAnswerMiddleware would never see it.
-            task, expired = asyncio.current_task(), False
-
-            def expire() -> None:
-                nonlocal expired
-                expired = True
-                task.cancel()
-
-            timer = loop.call_at(deadline, expire)
-            try:
-                message = await receive()
-            except asyncio.CancelledError:
-                if not expired:
-                    raise
-                if hasattr(task, "uncancel"):  # 3.11+: this cancellation is handled here
-                    task.uncancel()
-                raise BodyTimeout(self.timeout_s) from None
-            finally:
-                timer.cancel()
+            message = await self.receive_by(receive, deadline)
             if message["type"] == "http.request":
                 size = len(message.get("body", b""))
-                if received + size > self.max_bytes:
-                    raise BodyTooLarge(self.message)
-                if self.in_flight + size > self.max_in_flight:
-                    raise BodyBudgetFull()
+                refusal = (BodyTooLarge(self.message) if received + size > self.max_bytes
+                           else BodyBudgetFull() if self.in_flight + size > self.max_in_flight else None)
+                if refusal is not None:
+                    if message.get("more_body", False):
+                        await self.discard_body(receive, deadline, None if declared is None else declared - received - size)
+                    raise refusal
                 self.in_flight += size
                 received += size
                 complete = not message.get("more_body", False)
@@ -279,6 +271,44 @@ class BodyLimitMiddleware(HttpMiddleware):
             await self.app(scope, limited_receive, send)
         finally:
             self.in_flight -= received
+
+    async def receive_by(self, receive: Receive, deadline: float) -> Message:
+        """``receive()``, or BodyTimeout when nothing came by ``deadline`` (``loop.time()``)."""
+        # The deadline cancels this task's own wait (as asyncio.timeout does, which 3.10 lacks).
+        # Not asyncio.wait_for: before 3.12 it can swallow the server's own cancellation at
+        # shutdown, and the ShutdownAnswerMiddleware would never see it.
+        task, expired = asyncio.current_task(), False
+
+        def expire() -> None:
+            nonlocal expired
+            expired = True
+            task.cancel()
+
+        timer = asyncio.get_running_loop().call_at(deadline, expire)
+        try:
+            return await receive()
+        except asyncio.CancelledError:
+            if not expired:
+                raise
+            if hasattr(task, "uncancel"):  # 3.11+: this cancellation is handled here
+                task.uncancel()
+            raise BodyTimeout(self.timeout_s) from None
+        finally:
+            timer.cancel()
+
+    async def discard_body(self, receive: Receive, deadline: float, remaining: int | None) -> None:
+        """Read and throw away the rest of a refused body (``remaining`` bytes, None if unknown), so that its client
+        gets the answer; nothing when it is over ``max_discarded`` (it would be cut short anyway), and no more than
+        that, nor past ``deadline``: a refused body holds no memory, and a connection no longer than any other."""
+        discarded = 0
+        if remaining is not None and remaining > self.max_discarded:
+            return
+        with contextlib.suppress(BodyTimeout):
+            while discarded <= self.max_discarded:
+                message = await self.receive_by(receive, deadline)
+                if message["type"] != "http.request" or not message.get("more_body", False):
+                    return
+                discarded += len(message.get("body", b""))
 
 
 class ShutdownAnswerMiddleware(HttpMiddleware):

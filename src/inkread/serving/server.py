@@ -94,12 +94,13 @@ def _serve(app, sock: socket.socket, config: ServeConfig) -> None:
 
 
 def uvicorn_config(app, config: ServeConfig):
-    """uvicorn's settings for serving ``app``: its HTTP/1.1 protocol with a time limit on request headers."""
+    """uvicorn's settings for serving ``app``: its HTTP/1.1 protocol with a time and a size limit on request headers."""
     import uvicorn
 
     settings = uvicorn.Config(
         app, http=header_timeout_protocol(config.header_timeout_s), log_level="info" if config.log_requests else "warning",
         access_log=config.log_requests, server_header=False, timeout_graceful_shutdown=5,
+        h11_max_incomplete_event_size=config.max_header_bytes,
     )
     # once per process, however many servers it configures (tests build several)
     error_log = logging.getLogger("uvicorn.error")
@@ -175,10 +176,21 @@ def header_timeout_protocol(seconds: float):
 
         def send_400_response(self, msg: str) -> None:
             """uvicorn's answer to a request h11 cannot parse (two Content-Length or Host headers, a bad
-            request line), as JSON with a ``detail`` like every other error of the API, not text/plain."""
-            body = json.dumps({"detail": f"{msg.rstrip('.')}: the request line or a header is malformed (a header "
-                                         "given twice, a bad Content-Length?); send one well-formed HTTP/1.1 request"})
-            for event in (h11.Response(status_code=400, reason=b"Bad Request",
+            request line), as JSON with a ``detail`` like every other error of the API, not text/plain; headers
+            still incomplete past ``h11_max_incomplete_event_size`` as a 431 that says so (they were a 400 "malformed")."""
+            # uvicorn calls this from its ``except h11.RemoteProtocolError``: the error's status hint tells which
+            error = sys.exc_info()[1]
+            if getattr(error, "error_status_hint", 400) == 431:
+                status, reason = 431, b"Request Header Fields Too Large"
+                limit = self.config.h11_max_incomplete_event_size
+                detail = (f"the request line and headers are larger than {limit / 1024:g} KB: send fewer or shorter "
+                          "headers (a large Cookie or Authorization?)")
+            else:
+                status, reason = 400, b"Bad Request"
+                detail = (f"{msg.rstrip('.')}: the request line or a header is malformed (a header given twice, a bad "
+                          "Content-Length?); send one well-formed HTTP/1.1 request")
+            body = json.dumps({"detail": detail})
+            for event in (h11.Response(status_code=status, reason=reason,
                                        headers=[(b"content-type", b"application/json"), (b"connection", b"close")]),
                           h11.Data(data=body.encode("ascii")), h11.EndOfMessage()):
                 self.transport.write(self.conn.send(event))
