@@ -44,6 +44,15 @@ def test_marks_not_of_a_characters_height_stay_as_they_are():
     assert lift_faint_marks(ink, least_peak=0.15) is ink
 
 
+def test_faint_strips_joined_by_fainter_ink_stay_as_they_are():
+    """Pieces of rules joined by a photo's noise: as tall as a character, but flat strips where it is inked."""
+    ink = bars([1.0, 1.0])
+    for top in (12, 22, 32):
+        ink[top:top + 2, 32:41] = 0.3
+    ink[12:34, 36] = np.maximum(ink[12:34, 36], 0.1)  # under half the strips' peak, above half the least peak
+    assert lift_faint_marks(ink, least_peak=0.15) is ink
+
+
 def test_without_bold_writing_nothing_is_lifted():  # faint alone: the map was stretched to it already
     ink = bars([0.3, 0.3])
     assert lift_faint_marks(ink, least_peak=0.15) is ink

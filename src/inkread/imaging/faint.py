@@ -63,10 +63,23 @@ def lift_faint_marks(ink: np.ndarray, least_peak: float) -> np.ndarray:
     faint &= (boxes[:, 0] > 0) & (boxes[:, 1] > 0) & (boxes[:, 2] < ink.shape[1]) & (boxes[:, 3] < ink.shape[0])
     if not faint.any():
         return ink
+    values = ink[inked]
+    core = values >= 0.5 * peaks[labels - 1]  # a mark's core: its ink above half its peak
+    # ...and tall in one piece of its core: rules broken up by a shadow and joined by a photo's noise make a
+    # mark as tall as a character, whose core is flat strips (brought up under a 2, it was read as 3)
+    pieces_mask = np.zeros(ink.shape, bool)
+    pieces_mask[inked] = core & faint[labels - 1]
+    pieces = components.label(rank_filter(pieces_mask, MARK_REACH) & inked)
+    pieces_mask = pieces.labels > 0
+    owners = np.zeros(pieces.count, np.int64)
+    np.maximum.at(owners, pieces.labels[pieces_mask] - 1, found.labels[pieces_mask])
+    tallest = np.zeros(found.count + 1, np.int64)
+    np.maximum.at(tallest, owners, pieces.boxes[:, 3] - pieces.boxes[:, 1])
+    faint &= tallest[1:] >= FAINT_HEIGHT[0] * typical
+    if not faint.any():
+        return ink
     # Scaled by its core, not its peak: in a noisy photo the peak is a noise pixel's, and the stroke
     # scaled by it wavered about 0.5, cut in pieces that read as dots ("94.3").
-    values = ink[inked]
-    core = values >= 0.5 * peaks[labels - 1]
     cores = np.bincount(labels[core], values[core], found.count + 1) / np.maximum(
         np.bincount(labels[core], minlength=found.count + 1), 1)
     gain = np.ones(found.count + 1, np.float32)
