@@ -292,6 +292,24 @@ def test_ctrl_z_after_choosing_a_mode_and_backspace_on_the_pad_undo_one_stroke(p
     expect(page.locator("#answer-label")).to_have_text("?")
 
 
+def test_backspace_and_delete_right_after_drawing_with_a_mouse(page):
+    """Drawing takes no focus: Backspace and Delete did nothing until the pad was tabbed to."""
+    from playwright.sync_api import expect
+
+    draw_with_mouse(page, ONE)
+    draw_with_mouse(page, [[(0.3, 0.5), (0.7, 0.5)]])
+    settled(page)
+    page.keyboard.press("Backspace")
+    expect_answer(page, "1")  # the crossbar gone, the 1 kept
+    page.keyboard.press("Delete")
+    expect(page.locator("#answer-label")).to_have_text("?")
+    draw_with_mouse(page, ONE)
+    expect_answer(page, "1")
+    page.mouse.click(5, 5)  # then somewhere else on the page: the keys are not the pad's any more
+    page.keyboard.press("Delete")
+    expect_answer(page, "1")
+
+
 def test_switching_the_model_and_restriction(page, server):
     from playwright.sync_api import expect
 

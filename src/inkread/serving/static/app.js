@@ -328,6 +328,13 @@
   $("undo").addEventListener("click", undo);
   $("clear").addEventListener("click", clearAll);
 
+  // Keys for the pad: on it, or on nothing after drawing on it. Its pointerdown takes no focus (its default is
+  // prevented, so a drag selects no text), and focused by script after every stroke, the pad showed the
+  // keyboard's focus ring each time: Backspace and Delete did nothing after drawing with a mouse.
+  let padUsedLast = false;
+  document.addEventListener("pointerdown", (event) => { padUsedLast = event.target === canvas; }, true);
+  const onPad = (event) => event.target === canvas || (event.target === document.body && padUsedLast);
+
   document.addEventListener("keydown", (event) => {
     // in a text field Ctrl+Z undoes typing; on the radio buttons and the model menu it undoes a stroke
     const typing = (event.target instanceof HTMLInputElement && !["radio", "checkbox", "button", "file"].includes(event.target.type))
@@ -336,10 +343,10 @@
     if ((event.ctrlKey || event.metaKey) && !event.shiftKey && event.key.toLowerCase() === "z" && !typing) {
       event.preventDefault();
       undo();
-    } else if (event.target === canvas && event.key === "Backspace") {
+    } else if (onPad(event) && event.key === "Backspace") {
       event.preventDefault();
       undo();  // as in a text field: the last thing drawn
-    } else if (event.target === canvas && event.key === "Delete") {
+    } else if (onPad(event) && event.key === "Delete") {
       event.preventDefault();
       clearAll();
     }
