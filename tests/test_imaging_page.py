@@ -263,3 +263,19 @@ def test_a_character_cropped_to_its_ink_in_a_large_image_is_not_a_frame():
     zero = Image.new("L", (700, 900), 255)
     ImageDraw.Draw(zero).rounded_rectangle([0, 0, 699, 899], radius=160, outline=0, width=60)
     assert np.count_nonzero(ink_map(zero) > 0.5) > 0.9 * np.count_nonzero(np.asarray(zero) < 128)
+
+
+def test_white_paper_beside_a_photo_is_not_taken_for_a_page_on_a_table():
+    """The web page sends strokes drawn beside an uploaded photo on white paper around it: that band, from the
+    image's top to its bottom, was taken for a page on a table, and the photo with the number on it for the
+    table ("1" read, the number dropped)."""
+    rng = np.random.default_rng(0)
+    paper = 200 + 15 * np.linspace(1, 0, 1000)[None, :] + rng.normal(0, 3, (750, 1000))
+    text = Image.open(Path(__file__).resolve().parents[1] / "samples" / "text" / "phone-0612-334.png").convert("L")
+    text = text.resize((round(text.width * 120 / text.height), 120), Image.Resampling.LANCZOS)
+    paper[300:420, 100:100 + text.width] *= 1 - 0.8 * (1 - np.asarray(text, np.float32) / 255)
+    sheet = Image.new("L", (1350, 750), 255)
+    sheet.paste(Image.fromarray(np.clip(paper, 0, 255).astype(np.uint8)), (0, 0))
+    ImageDraw.Draw(sheet).line([(1175, 250), (1175, 450)], fill=17, width=30)  # a 1 drawn on the paper beside it
+    assert page_on_a_table(gray_uint8(sheet)) is None
+    assert Recognizer.load("digits").read(sheet).text == "0612 334 1"

@@ -48,7 +48,8 @@ def page_on_a_table(gray: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray] 
     pixels or more each way): solid (it holds a square a fifth of the image's shorter side and half of
     its own, where a bold stroke is thinner), a quarter of the image or more each way, inside the
     photo (light along a quarter of its edges at most, or 40% for one running off a corner of the
-    photo, whose edge must then be sharper), with dark all around, and with a sharp edge;
+    photo, whose edge must then be sharper; never from one side to the other), with dark all around,
+    and with a sharp edge;
     light writing on a dark board has no such region, nor has paper in a soft shadow or a vignette.
     Looked for in a copy about 200 pixels wide: a few milliseconds, a tenth of one for a drawing on
     white. A page filling most of the photo is left to the whole image's reading.
@@ -85,7 +86,11 @@ def page_on_a_table(gray: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray] 
     # darkens gradually, and above the darkest "table" it joins the lit paper all across the photo.
     x0, y0, x1, y1 = box_of(page)
     table = _around(page)
-    if ((x1 - x0) * (y1 - y0) > PAGE_MAX_BOX * light.size or min(x1 - x0, y1 - y0) < PAGE_MIN_SIDE * min(light.shape)
+    # A page lies inside the photo or runs off a corner of it: a light band from one side of the image to the
+    # other is no page on a table (the white paper around a photo drawn beside on the web page, whose photo,
+    # the "table", was dropped with the writing on it)
+    across = (x0 == 0 and x1 == light.shape[1]) or (y0 == 0 and y1 == light.shape[0])
+    if (across or (x1 - x0) * (y1 - y0) > PAGE_MAX_BOX * light.size or min(x1 - x0, y1 - y0) < PAGE_MIN_SIDE * min(light.shape)
             or not _holds_square(page, max(2, round(PAGE_OWN_SQUARE * min(x1 - x0, y1 - y0))))
             or _edge_sharpness(small, table) < (PAGE_EDGE_SHARPNESS if border <= PAGE_MAX_BORDER else PAGE_CORNER_SHARPNESS)):
         return None
