@@ -1,4 +1,9 @@
-"""A character written fainter than its neighbours is brought up to their strength (imaging/faint.py)."""
+"""Faint marks beside bold writing: show-through and what is left of a shadow's edge stay out of the reading,
+and a character written much fainter than its neighbours is (still) dropped.
+
+Bringing faint character-sized marks up to the writing's strength was tried on 2026-12-07 and not kept: it read
+grey form boxes, stains, pencil doodles and printed labels as characters (benchmarks/EXPERIMENTS.md).
+"""
 
 from __future__ import annotations
 
@@ -9,58 +14,8 @@ import pytest
 from PIL import Image, ImageFilter
 
 from inkread import Recognizer
-from inkread.imaging.faint import lift_faint_marks
 from inkread.imaging.ink import ink_map
 from helpers import REPO
-
-
-def bars(levels: list[float], height: int = 40, width: int = 6, gap: int = 20) -> np.ndarray:
-    """Upright bars side by side at the given ink levels (an ink map: ink high)."""
-    ink = np.zeros((height + 20, gap + len(levels) * (width + gap)), np.float32)
-    for k, level in enumerate(levels):
-        x = gap + k * (width + gap)
-        ink[10:10 + height, x:x + width] = level
-    return ink
-
-
-def bar_peaks(ink: np.ndarray, count: int, width: int = 6, gap: int = 20) -> list[float]:
-    return [round(float(ink[:, gap + k * (width + gap):gap + k * (width + gap) + width].max()), 3) for k in range(count)]
-
-
-def test_a_faint_character_sized_mark_is_scaled_up_to_the_bold_ones():
-    lifted = lift_faint_marks(bars([1.0, 0.3, 1.0]), least_peak=0.15)
-    assert bar_peaks(lifted, 3) == [1.0, 1.0, 1.0]
-
-
-def test_marks_fainter_than_the_least_peak_stay_as_they_are():  # show-through, erased pencil
-    ink = bars([1.0, 0.1, 1.0])
-    assert lift_faint_marks(ink, least_peak=0.15) is ink
-
-
-def test_marks_not_of_a_characters_height_stay_as_they_are():
-    ink = bars([1.0, 1.0])
-    ink[5:7, :] = 0.3  # a faint rule across the page, two pixels tall
-    ink[45:48, 2:5] = 0.3  # a faint speck
-    assert lift_faint_marks(ink, least_peak=0.15) is ink
-
-
-def test_faint_strips_joined_by_fainter_ink_stay_as_they_are():
-    """Pieces of rules joined by a photo's noise: as tall as a character, but flat strips where it is inked."""
-    ink = bars([1.0, 1.0])
-    for top in (12, 22, 32):
-        ink[top:top + 2, 32:41] = 0.3
-    ink[12:34, 36] = np.maximum(ink[12:34, 36], 0.1)  # under half the strips' peak, above half the least peak
-    assert lift_faint_marks(ink, least_peak=0.15) is ink
-
-
-def test_without_bold_writing_nothing_is_lifted():  # faint alone: the map was stretched to it already
-    ink = bars([0.3, 0.3])
-    assert lift_faint_marks(ink, least_peak=0.15) is ink
-
-
-def test_marks_read_already_stay_as_they_are():
-    ink = bars([1.0, 0.7])
-    assert lift_faint_marks(ink, least_peak=0.15) is ink
 
 
 def number_page(faint_share: float, noise: float) -> Image.Image:
@@ -78,11 +33,11 @@ def number_page(faint_share: float, noise: float) -> Image.Image:
     return Image.fromarray(np.clip(gray, 0, 255).astype(np.uint8))
 
 
+@pytest.mark.xfail(strict=True, reason="a digit a third as dark as its neighbours stays under the segmenter's 0.5 "
+                   "(README: Not yet reached); strict, so a change that reads it is noticed")
 @pytest.mark.parametrize("noise", [0.0, 6.0], ids=["scan", "photo"])
-@pytest.mark.parametrize("faint_share", [0.25, 0.4])
-def test_a_digit_written_faintly_between_bold_ones_is_read(noise, faint_share):
-    # before: "78" (the 3 below the segmenter's 0.5, or gone with a photo's specks)
-    assert Recognizer.load("digits").read(number_page(faint_share, noise)).text == "738"
+def test_a_digit_written_a_third_as_dark_as_its_neighbours_is_read(noise):
+    assert Recognizer.load("digits").read(number_page(0.35, noise)).text == "738"
 
 
 @pytest.mark.parametrize("noise", [0.0, 6.0], ids=["scan", "photo"])
@@ -90,12 +45,6 @@ def test_show_through_beside_the_writing_stays_out_of_the_ink(noise):
     page = number_page(0.06, noise)  # the 3 about 5% darker than the paper: seen through from the back
     assert np.abs(ink_map(page) - ink_map(number_page(0.0, noise))).max() < 0.5
     assert Recognizer.load("digits").read(page).text == "7 8"  # the gap where the 3 would be is a space
-
-
-def test_marks_touching_the_images_edge_stay_as_they_are():
-    ink = bars([1.0, 1.0])
-    ink[:30, 33:36] = 0.3  # a faint bar between them runs off the top of the image
-    assert lift_faint_marks(ink, least_peak=0.15) is ink
 
 
 def shadowed_digit(sample: str, angle: float, offset: float, seed: int) -> Image.Image:
@@ -119,8 +68,8 @@ def shadowed_digit(sample: str, angle: float, offset: float, seed: int) -> Image
 
 
 @pytest.mark.parametrize("sample, angle, offset, seed", [
-    ("hwd1000-2-020.png", 5 * np.pi / 6, 40, 5), ("hwd1000-2-020.png", 8 * np.pi / 6, 40, 8),  # where it leaves the photo
-    ("hwd1000-1-012.png", 5 * np.pi / 6, 0, 5), ("hwd1000-6-066.png", 6 * np.pi / 6, 40, 6)])  # inside the photo
-def test_what_is_left_of_a_shadows_edge_is_not_brought_up_beside_a_digit(sample, angle, offset, seed):
-    # brought up, faint crumbs along the edge were a stroke of the digit (2 -> "6", "5"; 1 -> "4"; 6 -> "0")
+    ("hwd1000-2-020.png", 5 * np.pi / 6, 40, 5), ("hwd1000-2-020.png", 8 * np.pi / 6, 40, 8),
+    ("hwd1000-1-012.png", 5 * np.pi / 6, 0, 5), ("hwd1000-6-066.png", 6 * np.pi / 6, 40, 6)])
+def test_what_is_left_of_a_shadows_edge_is_not_read_as_part_of_a_digit(sample, angle, offset, seed):
+    # brought up with faint marks (tried, not kept), crumbs along the edge were a stroke of the digit (2 -> "6")
     assert Recognizer.load("digits").predict(shadowed_digit(sample, angle, offset, seed)).label == sample[8]

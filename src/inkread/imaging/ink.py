@@ -21,7 +21,6 @@ from PIL import Image, ImageChops, ImageFilter
 
 from inkread.errors import InputImageError
 from inkread.imaging import components
-from inkread.imaging.faint import faint_peak, lift_faint_marks
 from inkread.imaging.levels import (MIN_CONTRAST, affine, border_pixels, core_level, histogram, otsu, percentiles,
                                     robust_spread, stretch_levels, stretched, to_uint8)
 from inkread.imaging.page import box_of, outside_the_page, page_on_a_table, without_table_corners
@@ -168,20 +167,16 @@ def _ink_from_gray(gray: np.ndarray, light_ink_possible: bool = True) -> np.ndar
         low, high = levels
         # (255 * (1 - g / mode) - low) / (high - low) as one multiply-add on the gray levels
         scale = -255.0 / (mode * (high - low))
-        return lift_faint_marks(affine(gray, scale, (255.0 - low) / (high - low)), faint_peak(0.0, low, high))
+        return affine(gray, scale, (255.0 - low) / (high - low))
     paper = _paper_level(gray, grid)
     contrast = np.clip(1.0 - gray / np.maximum(paper, 1.0), 0.0, 1.0)  # relative to the local paper
+    ink = _clean_photo(to_uint8(contrast, 255.0))
     # only where the lighting was mapped: edges in it are what a smooth surface misses
-    lit = None if np.isscalar(paper) else gray
-    ink = _clean_photo(to_uint8(contrast, 255.0), lit)
-    return ink if lit is None else _without_lighting_edges(ink, gray)
+    return ink if np.isscalar(paper) else _without_lighting_edges(ink, gray)
 
 
-def _clean_photo(contrast: np.ndarray, lit: np.ndarray | None = None) -> np.ndarray:
-    """Soft-threshold a noisy uint8 contrast map and drop specks; all zeros if no ink stands out.
-
-    ``lit``: the gray image, where the lighting was mapped (the faint marks brought up must not be a shadow's edge).
-    """
+def _clean_photo(contrast: np.ndarray) -> np.ndarray:
+    """Soft-threshold a noisy uint8 contrast map and drop specks; all zeros if no ink stands out."""
     hist = histogram(contrast)
     threshold = otsu(hist)
     if threshold is None:
@@ -207,18 +202,7 @@ def _clean_photo(contrast: np.ndarray, lit: np.ndarray | None = None) -> np.ndar
         # split its way: the ink is what stands clearly above the haze, if anything does.
         haze = core_level(hist, threshold)
         return _ink_above(contrast, hist, threshold, haze, haze + MIN_CONTRAST * 255)
-    if levels is None:
-        return np.zeros(contrast.shape, np.float32)
-    # a character written fainter than the rest would go with the specks (it has no pixel above 0.5)
-    ink = stretched(contrast, hist, low, threshold)
-    lifted = lift_faint_marks(ink, faint_peak(median, *levels))
-    if lifted is not ink and lit is not None:
-        # Judged on their own, not beside the writing they lie near: what is left of a hard shadow's edge
-        # is faint too, and brought up beside a digit it was a stroke of it (a 0 read as 8)
-        raised = lifted > ink
-        edges = raised & (_without_lighting_edges(np.where(raised, lifted, 0.0), lit) == 0.0)
-        lifted = np.where(edges, ink, lifted)
-    return remove_specks(lifted)
+    return remove_specks(stretched(contrast, hist, low, threshold))
 
 
 def _ink_above(contrast: np.ndarray, hist: np.ndarray, start: float, floor: float, core_at_least: float) -> np.ndarray:
