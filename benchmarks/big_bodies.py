@@ -48,24 +48,29 @@ def json_body() -> bytes:
     return json.dumps({"image": base64.b64encode(image).decode("ascii")}).encode("ascii")
 
 
+def timed_request(connection: http.client.HTTPConnection, results: Results, start: float, method: str, path: str,
+                  **request) -> None:
+    """One request on ``connection``: its latency from ``start`` counted in ``results`` if answered 200, else an error."""
+    try:
+        connection.request(method, path, **request)
+        response = connection.getresponse()
+        response.read()
+        ok = response.status == 200
+    except OSError:
+        connection.close()
+        ok = False
+    if ok:
+        results.latencies.append(time.perf_counter() - start)
+    else:
+        results.errors += 1
+
+
 def upload_loop(address: tuple[str, int], body: bytes, deadline: float, results: Results) -> None:
     """POST ``body`` on one keep-alive connection until ``deadline``."""
     connection = http.client.HTTPConnection(*address, timeout=60)
     headers = {"content-type": "application/json"}
     while time.perf_counter() < deadline:
-        start = time.perf_counter()
-        try:
-            connection.request("POST", "/api/v1/predict", body=body, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            ok = response.status == 200
-        except OSError:
-            connection.close()
-            ok = False
-        if ok:
-            results.latencies.append(time.perf_counter() - start)
-        else:
-            results.errors += 1
+        timed_request(connection, results, time.perf_counter(), "POST", "/api/v1/predict", body=body, headers=headers)
     connection.close()
 
 
@@ -77,18 +82,7 @@ def probe_health(address: tuple[str, int], duration: float, rate: float) -> Resu
     for sent in range(int(duration * rate)):
         start = began + sent / rate
         time.sleep(max(0.0, start - time.perf_counter()))
-        try:
-            connection.request("GET", "/healthz")
-            response = connection.getresponse()
-            response.read()
-            ok = response.status == 200
-        except OSError:
-            connection.close()
-            ok = False
-        if ok:
-            results.latencies.append(time.perf_counter() - start)
-        else:
-            results.errors += 1
+        timed_request(connection, results, start, "GET", "/healthz")
     results.seconds = time.perf_counter() - began
     connection.close()
     return results
