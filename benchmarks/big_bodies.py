@@ -1,7 +1,7 @@
 """/healthz latency while clients upload 8 MB JSON bodies: what parsing one large request costs everyone else.
 
     python benchmarks/big_bodies.py                                    # this checkout's server
-    python benchmarks/big_bodies.py --src /work/main/src --src src     # two versions, one after the other
+    python benchmarks/big_bodies.py --src ../old/src --src src         # two versions, one after the other
 
 For each ``--src`` (a ``src`` folder put first on the server's PYTHONPATH; none: the installed inkread) it
 starts ``python -m inkread serve --workers 1`` on 127.0.0.1 (one event loop, which every request shares), then
