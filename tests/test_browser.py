@@ -545,6 +545,28 @@ def test_a_stroke_drawn_over_an_image_smaller_than_the_pad_is_sent_as_large_as_t
     assert min(inked.size) >= 512, inked.size
 
 
+def test_a_small_bitmap_is_shown_with_its_pixels_not_blurred(page, tmp_path):
+    """A 28x28 digit shown 18 times its size was smoothed into a blur: its pixels are shown as they are."""
+    from PIL import Image
+
+    digit = tmp_path / "digit.png"
+    square = Image.new("L", (28, 28), 255)
+    square.paste(0, (7, 7, 21, 21))  # a black square in the middle
+    square.save(digit)
+    page.evaluate(RECORD_SENT_FILES)
+    page.set_input_files("#file", str(digit))
+    wait_for_answer_to(page, 0)
+    between = page.evaluate("""() => {
+        const c = document.getElementById("canvas");
+        const data = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+        let grey = 0;
+        for (let i = 0; i < data.length; i += 4) if (data[i] > 40 && data[i] < 215) grey++;
+        return grey;
+    }""")
+    assert between < 0.001 * 560 * 560, f"{between} grey pixels: the square's edges were blurred"
+    page.screenshot(path=str(ARTIFACTS / "browser-desktop-small-bitmap.png"))
+
+
 def drop_file(page, path: Path, target: str = "main") -> None:
     """Drop the file on the element ``target`` (a CSS selector), as a user drags it from a file manager."""
     page.evaluate("""([bytes, name, target]) => {

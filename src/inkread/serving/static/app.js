@@ -15,6 +15,7 @@
   const UPLOAD_MAX_PIXELS = 4 * 1024 * 768;  // uploads are reduced to this (4x what the server reads at)
   const UPLOAD_MAX_BYTES = 4 * 1024 * 1024;  // ...and re-encoded above this (half the server's 8 MB limit)
   const IDENTITY = { x: 0, y: 0, scale: 1 };  // an image sent whose pixels are the text pad's
+  const PIXELATED_FROM = 4;         // an upload shown this many times its size or more shows its pixels, unsmoothed
 
   const $ = (id) => document.getElementById(id);
   const canvas = $("canvas");
@@ -134,7 +135,11 @@
     ctx.setTransform(scale, 0, 0, scale, x, y);  // the pen keeps its width in canvas pixels: setupPen divides
     const bg = state.background;
     if (bg && bg.bitmap) {
+      // A small bitmap shown several times its size (a 28x28 digit, 18 times) shows its pixels, as image viewers
+      // do: smoothed, it was a blur whose strokes could not be told from their anti-aliasing
+      ctx.imageSmoothingEnabled = bg.fit.scale * scale < PIXELATED_FROM;
       ctx.drawImage(bg.bitmap, bg.fit.x, bg.fit.y, bg.bitmap.width * bg.fit.scale, bg.bitmap.height * bg.fit.scale);
+      ctx.imageSmoothingEnabled = true;
     }
     for (const stroke of allStrokes()) drawStroke(ctx, stroke);
     ctx.setTransform(1, 0, 0, 1, 0, 0);
