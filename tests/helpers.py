@@ -186,13 +186,16 @@ def write_on_page(text: str, glyph, size: tuple[int, int], line_height: int, gap
     return page
 
 
+def sample_digit_ink(name: str, scale: int, resample: Image.Resampling = Image.Resampling.BILINEAR) -> np.ndarray:
+    """The ink (float, ink high) of ``samples/digits/NAME``, cropped to its ink and enlarged ``scale`` times."""
+    ink = 1 - np.asarray(Image.open(REPO / "samples" / "digits" / name).convert("L"), np.float32) / 255
+    ink = ink[np.ix_(ink.max(axis=1) > 0.1, ink.max(axis=0) > 0.1)]
+    return np.asarray(Image.fromarray(ink).resize((ink.shape[1] * scale, ink.shape[0] * scale), resample))
+
+
 def touching_page() -> np.ndarray:
     """A sample 7 standing apart, then a 3 and an 8 pushed into each other (white background)."""
-    samples = REPO / "samples" / "digits"
-    inks = [1 - np.asarray(Image.open(samples / name).convert("L"), np.float32) / 255
-            for name in ("hwd1000-7-070.png", "hwd1000-3-033.png", "hwd1000-8-088.png")]
-    inks = [ink[np.ix_(ink.max(axis=1) > 0.1, ink.max(axis=0) > 0.1)] for ink in inks]
-    inks = [np.asarray(Image.fromarray(ink).resize((ink.shape[1] * 3, ink.shape[0] * 3), Image.Resampling.BILINEAR)) for ink in inks]
+    inks = [sample_digit_ink(name, 3) for name in ("hwd1000-7-070.png", "hwd1000-3-033.png", "hwd1000-8-088.png")]
     height = max(ink.shape[0] for ink in inks)
     page = np.zeros((height + 40, sum(ink.shape[1] for ink in inks) + 120), np.float32)
     x = 20

@@ -15,7 +15,7 @@ from PIL import Image, ImageFilter
 
 from inkread import Recognizer
 from inkread.imaging.ink import ink_map
-from helpers import REPO
+from helpers import sample_digit_ink
 
 
 def number_page(faint_share: float, noise: float) -> Image.Image:
@@ -23,9 +23,7 @@ def number_page(faint_share: float, noise: float) -> Image.Image:
     page = np.zeros((150, 290), np.float32)
     x = 30
     for name, share in (("hwd1000-7-070.png", 1.0), ("hwd1000-3-033.png", faint_share), ("hwd1000-8-088.png", 1.0)):
-        ink = 1 - np.asarray(Image.open(REPO / "samples" / "digits" / name).convert("L"), np.float32) / 255
-        ink = ink[np.ix_(ink.max(axis=1) > 0.1, ink.max(axis=0) > 0.1)]
-        ink = np.asarray(Image.fromarray(ink).resize((ink.shape[1] * 3, ink.shape[0] * 3), Image.Resampling.BICUBIC))
+        ink = sample_digit_ink(name, 3, Image.Resampling.BICUBIC)
         region = page[30:30 + ink.shape[0], x:x + ink.shape[1]]
         np.maximum(region, share * np.clip(ink, 0, 1), out=region)
         x += ink.shape[1] + 15
@@ -50,9 +48,7 @@ def test_show_through_beside_the_writing_stays_out_of_the_ink(noise):
 def shadowed_digit(sample: str, angle: float, offset: float, seed: int) -> Image.Image:
     """A shipped sample digit in a JPEG photo: light falling off across it, and a soft shadow's edge ``offset`` px
     from its middle at ``angle`` (a hand's, as photo_conditions.py's combined condition casts it)."""
-    ink = 1 - np.asarray(Image.open(REPO / "samples" / "digits" / sample).convert("L"), np.float32) / 255
-    ink = ink[np.ix_(ink.max(axis=1) > 0.1, ink.max(axis=0) > 0.1)]
-    ink = np.clip(np.asarray(Image.fromarray(ink).resize((ink.shape[1] * 6, ink.shape[0] * 6), Image.Resampling.BICUBIC)), 0, 1)
+    ink = np.clip(sample_digit_ink(sample, 6, Image.Resampling.BICUBIC), 0, 1)
     page = np.zeros((320, 320), np.float32)
     top, left = (320 - ink.shape[0]) // 2, (320 - ink.shape[1]) // 2
     page[top:top + ink.shape[0], left:left + ink.shape[1]] = ink
