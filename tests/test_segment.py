@@ -524,3 +524,51 @@ def test_a_firm_full_stop_larger_than_a_dot_is_still_a_full_stop():
     assert [glyph.mark for glyph in line] == [None, ".", None]
     (line,) = segment(_stems_and_a_mark(ring))
     assert [glyph.mark for glyph in line] == [None, None, None]
+
+
+def _zeros_and(draw_mark) -> np.ndarray:
+    """Two 0s 60 px tall (a pen of 5, from row 30 to the baseline at row 90) and between them what
+    ``draw_mark(draw)`` draws with PIL on a 220x140 canvas (x 60-140 is free)."""
+    from PIL import ImageDraw
+
+    canvas = Image.new("L", (220, 140), 0)
+    draw = ImageDraw.Draw(canvas)
+    draw.ellipse([15, 30, 50, 89], outline=255, width=5)
+    draw.ellipse([150, 30, 185, 89], outline=255, width=5)
+    draw_mark(draw)
+    return np.asarray(canvas, np.float32) / 255
+
+
+def _comma(draw, head: int, pen: int, solid: bool = True) -> None:
+    """A comma: a disc ``head`` px wide on the baseline (a ring of the pen unless ``solid``: a small g written
+    low), a tail ``pen`` wide from its right side down and to the left."""
+    draw.ellipse([85, 90 - head, 85 + head, 90], fill=255, outline=255, width=head if solid else pen)
+    if not solid:
+        draw.ellipse([85 + pen, 90 - head + pen, 85 + head - pen, 90 - pen], fill=0)
+    draw.line([(85 + head - 2, 90 - head / 2), (80, 110)], fill=255, width=pen)
+
+
+def test_a_comma_pressed_hard_is_a_comma_in_its_line():
+    """A comma with a head 0.3-0.45 of the line's height and its tail was wider and taller than a comma may be:
+    read as a digit ("8,5" as "895"), or, hanging low, as a line of its own ("2 2" and "9" below). A comma-placed
+    mark with a head twice the line's pen or more is a comma, in the line; one as large drawn with the line's pen
+    (a small g written low) is not."""
+    (line,) = segment(_zeros_and(lambda draw: _comma(draw, head=20, pen=5)))
+    assert [glyph.mark for glyph in line] == [None, ",", None]
+    small_g = _zeros_and(lambda draw: _comma(draw, head=20, pen=5, solid=False))
+    assert all(glyph.mark is None for line in segment(small_g) for glyph in line)
+
+
+def test_a_colon_pressed_hard_is_a_colon():
+    """A colon's two dots 0.3-0.45 of the line's height, one above the other, were read as a digit ("12:30" as
+    "12230"). Two solid round dots so placed are a colon; two rings so placed (an 8 drawn in two pieces) are not."""
+    def dots(draw, inner: int) -> None:
+        for top in (38, 68):
+            draw.ellipse([85, top, 107, top + 22], fill=255)
+            if inner:
+                draw.ellipse([85 + inner, top + inner, 107 - inner, top + 22 - inner], fill=0)
+
+    (line,) = segment(_zeros_and(lambda draw: dots(draw, 0)))
+    assert [glyph.mark for glyph in line] == [None, ":", None]
+    (line,) = segment(_zeros_and(lambda draw: dots(draw, 5)))
+    assert ":" not in [glyph.mark for glyph in line]

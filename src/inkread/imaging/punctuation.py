@@ -21,6 +21,11 @@ DOT_SIZE = 0.3         # a period is at most this many body heights wide and tal
 LOW_LEVEL = 0.65       # ...and its centre is below this share of the body (0 = top, 1 = bottom)
 FIRM_DOT_SIZE = 0.45   # a solid round blob (a firm full stop, grown by a photo's blur) may be this large
 FIRM_DOT_ASPECT = 1.5  # ...and at most this many times longer one way than the other
+FIRM_COMMA_WIDTH = 0.6  # a comma with such a head (a firm dot, HEAD_SHARE of its ink) may be this wide and
+FIRM_COMMA_HEIGHT = 0.8  # tall: its head alone 0.3-0.45 of the body, its tail slanting out of it
+HEAD_SHARE = 0.35      # ...and the largest disc inside it holds this share of its ink or more (``stroke.disc_share``):
+                       # a comma's firm head 0.39-0.52, a colon's firm dot 0.58 or more; a character's thickest place
+                       # 0.09-0.24 (the 99th percentile of MNIST, HwD-1000 and UNIPEN digits)
 COMMA_WIDTH = 0.4      # a comma is at most this wide (its tail slants) and COMMA_HEIGHT
 COMMA_HEIGHT = 0.6     # tall, about as tall as wide or taller, starts below LOW_TOP and hangs below
 LOW_TOP = 0.5          # the body by at least COMMA_HANG: no character is so short, low and hanging.
@@ -72,9 +77,7 @@ def kind(box: Box, body: Body, member_boxes: Sequence[Box] = ()) -> Optional[str
     width, height, h = x1 - x0, y1 - y0, body.height
     if len(member_boxes) >= 2:
         return ":" if _is_colon(box, body, member_boxes) else None
-    hang = COMMA_HANG * (1 if height >= 1.2 * width else 2)
-    if width <= COMMA_WIDTH * h and height <= COMMA_HEIGHT * h and height >= 0.9 * width \
-            and body.level(y0) >= LOW_TOP and y1 >= body.bottom + hang * h:
+    if _comma_shaped(box, body, COMMA_WIDTH, COMMA_HEIGHT):
         return ","
     if width <= body.dot_size and height <= body.dot_size and body.level((y0 + y1) / 2) >= LOW_LEVEL:
         return "."
@@ -84,17 +87,39 @@ def kind(box: Box, body: Body, member_boxes: Sequence[Box] = ()) -> Optional[str
     return None
 
 
-def firm_dot(box: Box, body: Body) -> bool:
+def firm_dot(box: Box, body: Body, low: bool = True) -> bool:
     """Whether a mark with this box could be a firm full stop: round, low, up to ``FIRM_DOT_SIZE`` body heights.
 
     A period pressed hard, or blurred by a photo, outgrows ``DOT_SIZE`` (a dot 2.5 pens wide under a phone
     photo's blur: 0.35 of the body) and was read as a digit ("3.14" as "3614"). Only a solid blob is such a
     dot (``stroke.is_blob``, which the caller asks of its ink): a character's strokes leave most of its box open.
+    ``low=False``: wherever it lies in the line (a colon's upper dot).
     """
     x0, y0, x1, y1 = box
     width, height, limit = x1 - x0, y1 - y0, FIRM_DOT_SIZE * body.height
     return (0 < width <= limit and 0 < height <= limit and max(width, height) <= FIRM_DOT_ASPECT * min(width, height)
-            and body.level((y0 + y1) / 2) >= LOW_LEVEL)
+            and (not low or body.level((y0 + y1) / 2) >= LOW_LEVEL))
+
+
+def firm_comma(box: Box, body: Body) -> bool:
+    """Whether a mark with this box could be a comma with a firm head: placed as a comma, up to
+    ``FIRM_COMMA_WIDTH`` by ``FIRM_COMMA_HEIGHT`` body heights.
+
+    A comma pressed hard has a head as big as a firm full stop (``firm_dot``) and its tail slanting out
+    of it: wider and taller than ``kind`` allows a comma (a thick pen's "8,5" read "895"). Only a mark
+    whose head holds ``HEAD_SHARE`` of its ink is one (``stroke.disc_share``, which the caller asks of its ink).
+    """
+    return _comma_shaped(box, body, FIRM_COMMA_WIDTH, FIRM_COMMA_HEIGHT)
+
+
+def _comma_shaped(box: Box, body: Body, most_wide: float, most_tall: float) -> bool:
+    """Up to ``most_wide`` by ``most_tall`` body heights, about as tall as wide or taller, starting below
+    ``LOW_TOP`` of the body and hanging below it (a round mark twice as far as a long one)."""
+    x0, y0, x1, y1 = box
+    width, height, h = x1 - x0, y1 - y0, body.height
+    hang = COMMA_HANG * (1 if height >= 1.2 * width else 2)
+    return width <= most_wide * h and height <= most_tall * h and height >= 0.9 * width \
+        and body.level(y0) >= LOW_TOP and y1 >= body.bottom + hang * h
 
 
 def keeps_apart(mark: Box, other: Box, body: Body) -> bool:
@@ -116,9 +141,18 @@ def keeps_apart(mark: Box, other: Box, body: Body) -> bool:
     return not (other[0] <= centre <= other[2] or spanned >= 0.5 * (other[2] - other[0]))
 
 
-def _is_colon(box: Box, body: Body, member_boxes: Sequence[Box]) -> bool:
-    """Two (or more, if a dot broke) dots one above the other: one low, one higher up."""
-    h, dot = body.height, body.dot_size
+def firm_colon(box: Box, body: Body, member_boxes: Sequence[Box]) -> bool:
+    """Whether a glyph with this box, of marks with ``member_boxes``, could be a colon of two firm dots: each
+    round and up to ``FIRM_DOT_SIZE`` body heights, placed as a colon's (a thick pen's "12:30" read "12230").
+    Only solid dots are such (``HEAD_SHARE``: the caller asks ``stroke.disc_share`` of their ink)."""
+    return len(member_boxes) == 2 and all(firm_dot(b, body, low=False) for b in member_boxes) and \
+        _is_colon(box, body, member_boxes, FIRM_DOT_SIZE * body.height)
+
+
+def _is_colon(box: Box, body: Body, member_boxes: Sequence[Box], dot: float | None = None) -> bool:
+    """Two (or more, if a dot broke) dots one above the other: one low, one higher up; each dot at most
+    ``dot`` pixels across (the body's ``dot_size`` unless given)."""
+    h, dot = body.height, body.dot_size if dot is None else dot
     if box[2] - box[0] > dot or any(b[2] - b[0] > dot or b[3] - b[1] > dot for b in member_boxes):
         return False
     centres = sorted((b[1] + b[3]) / 2 for b in member_boxes)

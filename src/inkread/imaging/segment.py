@@ -34,7 +34,7 @@ from inkread.errors import InputImageError
 from inkread.imaging import components, punctuation
 from inkread.imaging.levels import weighted_median
 from inkread.imaging.rules import remove_rules
-from inkread.imaging.stroke import is_blob, rank_filter, stroke_width
+from inkread.imaging.stroke import disc_share, is_blob, rank_filter, stroke_width
 
 INK_THRESHOLD = 0.5  # pixels above this are ink for the component analysis
 TALL_PART = 1.8  # a part this many character heights tall does not make a line's band (see _group_lines)
@@ -166,7 +166,7 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
     char_height = weighted_median(np.array([parts[k].height for k in upright]), found.areas[keep][upright])
 
     lines, count = [], 0
-    for line in _group_lines(parts, char_height):
+    for line in _group_lines(parts, char_height, lambda part: _solid_heads(part, found, ink)):
         if len(line) >= punctuation.GUIDE_MARKS and upright_anywhere and \
                 all(p.height <= min(FLAT * width, 0.5 * char_height) for p in line):
             continue  # a row of dots and dashes alone, away from the writing: a rule broken up in a photo, a guide line
@@ -178,6 +178,8 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
                 if glyph.mark is None and len(glyph.members) == 1 and punctuation.firm_dot(glyph.box, body) \
                         and is_blob(_own_ink(glyph, found.labels, ink)):
                     glyph.mark = "."  # a full stop pressed hard, or grown by a photo's blur
+            _mark_firm_commas_and_colons(glyphs, body, found, ink)
+            for glyph in glyphs:
                 if not upright_anywhere and glyph.box[2] - glyph.box[0] >= FLAT * (glyph.box[3] - glyph.box[1]):
                     glyph.mark = "-"  # nothing but flat strokes on the page: no letter or digit is one
             marks = [glyph.mark for glyph in glyphs if glyph.mark]
@@ -191,6 +193,37 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
         count += len(glyphs)
         lines.append(_glyphs(glyphs, found.labels, ink))
     return lines
+
+
+def _mark_firm_commas_and_colons(glyphs: list[_Part], body: punctuation.Body, found: components.Components,
+                                 ink: np.ndarray) -> None:
+    """Label the line's commas and colons pressed hard: placed and sized as such (``punctuation.firm_comma``,
+    ``firm_colon``), both in the whole line's ``body`` and among the characters beside them (in a sloping line
+    the small letters at its low end, a c with a curl, an e, sit below the line's body as a comma does), each
+    dot or comma head solid (``_solid_heads``).
+    """
+    def placed_as_one(glyph: _Part, body: Optional[punctuation.Body]) -> bool:
+        members = [found.boxes[m] for m in glyph.members]
+        return body is not None and (punctuation.firm_comma(glyph.box, body) if len(members) == 1
+                                     else punctuation.firm_colon(glyph.box, body, members))
+
+    characters = [glyph for glyph in glyphs if glyph.mark is None and glyph.height >= 0.5 * body.height]
+    for glyph in glyphs:
+        if glyph.mark is not None or not placed_as_one(glyph, body):
+            continue
+        left = [other for other in characters if other.box[0] < glyph.box[0] and other is not glyph]
+        right = [other for other in characters if other.box[0] > glyph.box[0] and other is not glyph]
+        beside = [max(left, key=lambda other: other.box[0])] if left else []
+        beside += [min(right, key=lambda other: other.box[0])] if right else []
+        if placed_as_one(glyph, punctuation.body_of([other.box for other in beside])) and _solid_heads(glyph, found, ink):
+            glyph.mark = "," if len(glyph.members) == 1 else ":"
+
+
+def _solid_heads(part: _Part, found: components.Components, ink: np.ndarray) -> bool:
+    """Whether each of the part's marks is mostly one solid disc (``punctuation.HEAD_SHARE`` of its ink or more):
+    a comma's head or a colon's dots pressed hard, not a letter's strokes."""
+    return all(disc_share(_own_ink(replace(part, members=[m]), found.labels, ink) > INK_THRESHOLD)
+               >= punctuation.HEAD_SHARE for m in part.members)
 
 
 def _too_many_glyphs() -> InputImageError:
@@ -219,8 +252,12 @@ def may_hold_several(ink: np.ndarray, wide: float | None = None) -> bool:
     return wide is not None and extents[0] > wide * extents[1]
 
 
-def _group_lines(parts: list[_Part], char_height: float) -> list[list[_Part]]:
+def _group_lines(parts: list[_Part], char_height: float,
+                 solid_head: Callable[[_Part], bool] = lambda part: False) -> list[list[_Part]]:
     """Lines of parts, top to bottom: big parts make the bands, small ones join the nearest band.
+
+    A big part that hangs from a band as a comma does and has a comma's solid head (``solid_head``) joins it:
+    a comma pressed hard is half a character tall or more, and its centre lies below the band.
 
     Parts more than TALL_PART character heights tall join the band they overlap most instead of
     making one: a descender run into the next line's ascender is one component two lines tall,
@@ -240,7 +277,8 @@ def _group_lines(parts: list[_Part], char_height: float) -> list[list[_Part]]:
             top, bottom = bands[-1]
             overlap = min(bottom, part.box[3]) - max(top, part.box[1])
             # Same line if its centre is inside the band or it overlaps the band by half its height.
-            if top <= part.centre_y <= bottom or overlap >= 0.5 * min(part.height, bottom - top):
+            if top <= part.centre_y <= bottom or overlap >= 0.5 * min(part.height, bottom - top) \
+                    or (punctuation.firm_comma(part.box, punctuation.Body(top, bottom)) and solid_head(part)):
                 bands[-1] = [min(top, part.box[1]), max(bottom, part.box[3])]
                 lines[-1].append(part)
                 continue
