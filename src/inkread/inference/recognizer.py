@@ -32,6 +32,7 @@ from inkread.inference.grouping import EXTRA_CUT_COST, JOIN_GAIN, best_cuts, bes
 from inkread.inference.onnx_model import OnnxModel, resolve_bundle, softmax, split_model_pair
 from inkread.inference.restrict import restriction
 from inkread.inference.results import CharacterResult, Prediction, ReadResult, check_top_k, recased_ranking
+from inkread.inference.word_kinds import reads_both_kinds, words_of_one_kind
 from inkread.labels import MERGED_LOWER, consistent_case
 
 if TYPE_CHECKING:  # line_reader imports this module (UNCERTAIN_BELOW); the reader is loaded lazily
@@ -43,9 +44,6 @@ UNCERTAIN_BELOW = 0.6
 MARGIN_BELOW = 0.3
 # ...or, with ``only``, when the allowed classes hold less than this share of its unrestricted belief.
 ALLOWED_SHARE_BELOW = 0.2
-# read(): a letter in a word of digits is read as a digit (and the other way round) where the model
-# gives that kind at least this share of its belief (see Recognizer._in_context).
-CONTEXT_SHARE = 0.1
 # read(): a word's first letter whose cases look alike is small when at most this many x-heights tall,
 # a capital when at least this many (see _first_letters_by_height).
 SMALL_INITIAL, CAPITAL_INITIAL = 1.2, 1.6
@@ -391,13 +389,13 @@ class Recognizer:
         alike: "L06 74", "d09". A word (a run of characters between word gaps and marks) that is
         mostly digits reads its letters again as digits, and the other way round; a word split
         evenly takes its line's majority, and a line split evenly the whole text's. The answer is changed only where the model gives that
-        kind at least ``CONTEXT_SHARE`` of its belief (a clear B stays a B in "B52"). Then letters
+        kind at least ``CONTEXT_SHARE`` of its belief (a clear B stays a B in "B52"; the rule is
+        ``inference.word_kinds``'s, which the line reader shares). Then letters
         whose two cases look alike take their word's case (``consistent_case``: "reSerVe"), and a
         word's first such letter its case from its height (``_first_letters_by_height``: "World" with
         a small w is "world").
         """
-        kinds = {kind for kind in ("digits", "letters") if any(_kind(label) == kind for label in self.labels)}
-        if kinds != {"digits", "letters"}:
+        if not reads_both_kinds(self.labels):
             return answers
         words, line_of, heights, position = [], [], [], 0
         for line_index, line in enumerate(lines):
@@ -414,22 +412,15 @@ class Recognizer:
             if word:
                 words.append(word)
                 line_of.append(line_index)
-        text_kind = _majority([answer.label for answer in answers])
-        line_kind = {}
-        for line_index in set(line_of):
-            line_kind[line_index] = _majority([answers[i].label for word, at in zip(words, line_of) if at == line_index
-                                               for i in word]) or text_kind
-        answers = list(answers)
-        for word, line_index in zip(words, line_of):
-            kind = _majority([answers[i].label for i in word]) or line_kind[line_index]
-            odd = [i for i in word if kind is not None and _kind(answers[i].label) not in (kind, None)]
-            if not odd:
-                continue
+
+        def read_again(odd: list[int], kind: str) -> list[tuple[Prediction, float]]:
             logits = np.array(self.model.logits(np.stack([inputs[i] for i in odd])[:, None]), dtype=np.float64)
             share = softmax(logits)[:, restriction(self.labels, kind).indices].sum(axis=1)
-            for i, again, held in zip(odd, self._rank(logits, kind, top_k), share):
-                if held >= CONTEXT_SHARE:
-                    answers[i] = again
+            return list(zip(self._rank(logits, kind, top_k), share))
+
+        answers = list(answers)
+        for i, again in words_of_one_kind(self.labels, [answer.label for answer in answers], words, line_of, read_again).items():
+            answers[i] = again
         return _first_letters_by_height(words, _with_consistent_case(words, answers), heights)
 
     # --- internals ---------------------------------------------------------------------------
@@ -531,18 +522,6 @@ def _other_way_surer(upright: float, other: float) -> bool:
     """Whether the reading of an image the other way round (confidence ``other``) wins over the reading as
     the image came (``upright``): INVERTED_OVER_UPRIGHT times surer, or INVERTED_DOUBT_RATIO times less in doubt."""
     return other > INVERTED_OVER_UPRIGHT * upright or (other > upright and INVERTED_DOUBT_RATIO * (1.0 - other) < 1.0 - upright)
-
-
-def _kind(label: str) -> str | None:
-    """"digits" or "letters" for a label of one or the other, else None (a mark, a word label)."""
-    return "digits" if label.isdigit() else "letters" if label.isalpha() and len(label) == 1 else None
-
-
-def _majority(labels: list[str]) -> str | None:
-    """The kind most of ``labels`` are ("digits" or "letters"), None on a tie."""
-    digits = sum(_kind(label) == "digits" for label in labels)
-    letters = sum(_kind(label) == "letters" for label in labels)
-    return "digits" if digits > letters else "letters" if letters > digits else None
 
 
 def _with_consistent_case(words: list[list[int]], answers: list[Prediction]) -> list[Prediction]:
