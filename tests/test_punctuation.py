@@ -44,6 +44,7 @@ def test_a_comma_or_colon_pressed_hard_may_be_larger_where_placed_as_one():
     assert not firm_comma((50, 165, 100, 265), BODY)  # a body tall: a descender of a letter written low
     assert not firm_comma((50, 140, 100, 220), BODY)  # starts above the middle: a small letter
     assert not firm_comma((50, 165, 95, 208), BODY)  # round, and hangs no further than a round period may
+    assert not firm_comma((50, 205, 60, 215), BODY)  # wholly below the line: a speck, a blot
     upper, lower = (50, 125, 90, 165), (52, 160, 92, 200)  # dots 0.4 across, one above the other
     assert kind((50, 125, 92, 200), BODY, [upper, lower]) is None and firm_colon((50, 125, 92, 200), BODY, [upper, lower])
     assert not firm_colon((50, 125, 92, 200), BODY, [upper, (52, 140, 92, 200)])  # a long stroke, not a dot

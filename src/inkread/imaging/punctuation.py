@@ -109,7 +109,8 @@ def firm_comma(box: Box, body: Body) -> bool:
     of it: wider and taller than ``kind`` allows a comma (a thick pen's "8,5" read "895"). Only a mark
     whose head holds ``HEAD_SHARE`` of its ink is one (``stroke.disc_share``, which the caller asks of its ink).
     """
-    return _comma_shaped(box, body, FIRM_COMMA_WIDTH, FIRM_COMMA_HEIGHT)
+    # its head sits on the line: a speck or a blot wholly below it is no comma of this line
+    return _comma_shaped(box, body, FIRM_COMMA_WIDTH, FIRM_COMMA_HEIGHT) and body.level(box[1]) < 1.0
 
 
 def _comma_shaped(box: Box, body: Body, most_wide: float, most_tall: float) -> bool:
