@@ -277,10 +277,12 @@ def _group_lines(parts: list[_Part], char_height: float,
             top, bottom = bands[-1]
             overlap = min(bottom, part.box[3]) - max(top, part.box[1])
             # Same line if its centre is inside the band or it overlaps the band by half its height.
-            if top <= part.centre_y <= bottom or overlap >= 0.5 * min(part.height, bottom - top) \
-                    or (punctuation.firm_comma(part.box, punctuation.Body(top, bottom)) and solid_head(part)):
+            if top <= part.centre_y <= bottom or overlap >= 0.5 * min(part.height, bottom - top):
                 bands[-1] = [min(top, part.box[1]), max(bottom, part.box[3])]
                 lines[-1].append(part)
+                continue
+            if punctuation.firm_comma(part.box, punctuation.Body(top, bottom)) and solid_head(part):
+                lines[-1].append(part)  # the band stays: grown by the tail, it would take in the next line's top
                 continue
         bands.append([part.box[1], part.box[3]])
         lines.append([part])
