@@ -572,3 +572,20 @@ def test_a_colon_pressed_hard_is_a_colon():
     assert [glyph.mark for glyph in line] == [None, ":", None]
     (line,) = segment(_zeros_and(lambda draw: dots(draw, 5)))
     assert ":" not in [glyph.mark for glyph in line]
+
+
+def test_a_bullet_starting_the_next_line_stays_in_its_line():
+    """A solid dot (a bullet, a small 0 filled in by a marker) first in the line below is placed, against the
+    line above, as a comma hanging far below it: it joined that line, whose band then took in the whole next
+    line ("• 95 / • 86" read "22"). A comma's head sits on its line."""
+    from PIL import ImageDraw
+
+    canvas = Image.new("L", (260, 300), 0)
+    draw = ImageDraw.Draw(canvas)
+    for top in (30, 150):  # two lines of two 0s, 60 px tall, two line heights apart
+        draw.ellipse([40, top + 4, 72, top + 36], fill=255)  # the bullet, 32 px across, set high
+        for x in (90, 170):
+            draw.ellipse([x, top, x + 35, top + 59], outline=255, width=5)
+    lines = segment(np.asarray(canvas, np.float32) / 255)
+    assert [len(line) for line in lines] == [3, 3]
+    assert all(glyph.box[1] >= 140 for glyph in lines[1])
