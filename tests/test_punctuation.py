@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inkread.imaging.punctuation import Body, body_of, firm_colon, firm_comma, guide_line, keeps_apart, kind
+from inkread.imaging.punctuation import Body, body_of, bullet, firm_colon, firm_comma, guide_line, keeps_apart, kind
 from inkread.imaging.segment import segment
 
 BODY = Body(top=100, bottom=200)  # characters 100 px tall
@@ -50,6 +50,17 @@ def test_a_comma_or_colon_pressed_hard_may_be_larger_where_placed_as_one():
     assert not firm_colon((50, 125, 92, 200), BODY, [upper, (52, 140, 92, 200)])  # a long stroke, not a dot
     assert not firm_colon((50, 150, 92, 200), BODY, [(50, 150, 90, 190), lower])  # both low
     assert not firm_colon((50, 115, 100, 200), BODY, [(50, 115, 100, 165), lower])  # a dot half the body wide
+
+
+def test_a_bullet_is_a_round_dot_at_mid_height_before_the_writing():
+    writing = (100, 100, 160, 200)  # the next glyph, 25 px to the right of the dot
+    assert bullet((45, 130, 75, 160), BODY, writing)
+    assert not bullet((45, 130, 75, 160), BODY, None)  # nothing after it: a dot alone
+    assert not bullet((45, 130, 90, 160), BODY, writing)  # too close to the writing (and not round)
+    assert not bullet((45, 170, 75, 200), BODY, writing)  # on the baseline: a full stop's place
+    assert not bullet((45, 100, 75, 180), BODY, writing)  # tall: a stroke
+    assert not bullet((10, 110, 75, 175), BODY, writing)  # 0.65 of the line across: a character's size
+    assert not bullet((60, 140, 70, 150), BODY, writing)  # 0.1 across: a speck, dust, a pen's touch
 
 
 def test_a_line_body_ignores_descenders_and_ascenders():
@@ -197,3 +208,23 @@ def test_a_colon_and_a_comma_pressed_hard_are_read_as_such():
     recognizer = Recognizer.load("digits")
     assert recognizer.read(_digits_and_marks("12:30"), only="digits").text == "12:30"
     assert recognizer.read(_digits_and_marks("8,5"), only="digits").text == "8,5"
+
+
+@pytest.mark.parametrize("reader", ["digits", "characters", "lines"])
+def test_a_bullet_before_a_number_is_read_as_one(reader):
+    """"• 95" was read "695" (the bullet as a 6); every reader gives the bullet as a mark and a space after it."""
+    from PIL import Image, ImageDraw
+
+    from helpers import sample_digit_ink
+    from inkread.inference.jobs import load_reader
+
+    page = np.zeros((140, 300), np.float32)
+    x = 80
+    for name in ("hwd1000-9-099.png", "hwd1000-5-050.png"):
+        ink = sample_digit_ink(name, 3)
+        page[30:30 + ink.shape[0], x:x + ink.shape[1]] = np.maximum(page[30:30 + ink.shape[0], x:x + ink.shape[1]], ink)
+        x += ink.shape[1] + 12
+    image = Image.fromarray(((1 - page) * 255).astype(np.uint8))
+    ImageDraw.Draw(image).ellipse([40, 50, 58, 68], fill=0)  # 18 px across, a third of the digits' height
+    result = load_reader(reader).read(image)
+    assert result.text == "\u2022 95" and result.characters[0].punctuation

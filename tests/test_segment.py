@@ -589,3 +589,25 @@ def test_a_bullet_starting_the_next_line_stays_in_its_line():
     lines = segment(np.asarray(canvas, np.float32) / 255)
     assert [len(line) for line in lines] == [3, 3]
     assert all(glyph.box[1] >= 140 for glyph in lines[1])
+
+
+def test_a_bullet_first_in_its_line_is_a_bullet():
+    """A list's bullet, a solid round dot at mid-height before the line's writing, was read as a character ("• 95"
+    as "695"); it is the mark "•". A ring there (an o, a 0) is not, nor a dot touching what follows it, nor a dot
+    alone."""
+    def page(inner: int, gap: int, zeros: int = 2) -> np.ndarray:
+        from PIL import ImageDraw
+
+        canvas = Image.new("L", (300, 120), 0)
+        draw = ImageDraw.Draw(canvas)
+        draw.ellipse([20, 45, 46, 71], fill=255)  # 26 px across, 0.43 of the line's height
+        if inner:
+            draw.ellipse([20 + inner, 45 + inner, 46 - inner, 71 - inner], fill=0)
+        for k in range(zeros):
+            draw.ellipse([46 + gap + 50 * k, 30, 46 + gap + 50 * k + 35, 89], outline=255, width=5)
+        return np.asarray(canvas, np.float32) / 255
+
+    assert [[glyph.mark for glyph in line] for line in segment(page(0, 20))] == [["\u2022", None, None]]
+    assert [[glyph.mark for glyph in line] for line in segment(page(6, 20))] == [[None, None, None]]
+    assert [[glyph.mark for glyph in line] for line in segment(page(0, 4))] == [[None, None, None]]
+    assert [[glyph.mark for glyph in line] for line in segment(page(0, 20, zeros=0))] == [[None]]

@@ -38,6 +38,11 @@ DASH_LEVELS = (0.35, 0.8)  # a flat stroke near the top is the bar of a 5 or 7, 
 COLON_GAP = (0.15, 0.8)  # a colon's dots are this many body heights apart (two specks at the top and the
                          # foot of a 7 are no colon), the lower at most COLON_LOW below the body's top
 COLON_LOW = 1.15
+BULLET = "\u2022"       # a list's bullet: a solid round dot first in its line, up to BULLET_SIZE body heights
+BULLET_SIZE = (0.15, 0.6)  # across (a marker's, drawn round and filled in, grows as large as a small letter;
+                           # a speck before a line, dust or a pen's touch, is 0.05-0.11 in UNIPEN's words),
+BULLET_LEVELS = (0.2, 0.8)  # centred between these levels of the body (a full stop sits lower), and
+BULLET_GAP = 0.15      # at least this many body heights before the next glyph
 GUIDE_MARKS = 5        # a row of at least this many dots or dashes, outnumbering the characters, is a guide line
 
 
@@ -121,6 +126,21 @@ def _comma_shaped(box: Box, body: Body, most_wide: float, most_tall: float) -> b
     hang = COMMA_HANG * (1 if height >= 1.2 * width else 2)
     return width <= most_wide * h and height <= most_tall * h and height >= 0.9 * width \
         and body.level(y0) >= LOW_TOP and y1 >= body.bottom + hang * h
+
+
+def bullet(box: Box, body: Body, next_box: Optional[Box]) -> bool:
+    """Whether a mark with this box, first in its line, could be a bullet: round, ``BULLET_SIZE`` body heights
+    across, centred between ``BULLET_LEVELS``, with writing ``BULLET_GAP`` or more to its right (``next_box``).
+
+    A list's bullet was read as a character ("• 95" as "695"). Only a solid dot is one (``stroke.is_blob``,
+    which the caller asks of its ink): an o or a 0 first in a line leaves its middle open.
+    """
+    x0, y0, x1, y1 = box
+    width, height = x1 - x0, y1 - y0
+    smallest, largest = (share * body.height for share in BULLET_SIZE)
+    return next_box is not None and smallest <= max(width, height) and width <= largest and height <= largest and \
+        max(width, height) <= FIRM_DOT_ASPECT * min(width, height) and \
+        BULLET_LEVELS[0] <= body.level((y0 + y1) / 2) <= BULLET_LEVELS[1] and next_box[0] - x1 >= BULLET_GAP * body.height
 
 
 def keeps_apart(mark: Box, other: Box, body: Body) -> bool:

@@ -85,7 +85,7 @@ class Glyph:
     ``box`` is (x0, y0, x1, y1) in the input image's pixel coordinates, ends exclusive (like a
     PIL crop box); ``ink`` is the float32 ink-high crop of that box holding this glyph's ink only
     (neighbours that reach into the box are blanked); ``space_before`` marks the start of a word.
-    ``mark`` is ".", ",", "-" or ":" for punctuation (not to be read by a model), else None.
+    ``mark`` is ".", ",", "-", ":" or "\u2022" (a bullet) for punctuation (not to be read by a model), else None.
     ``cut_from`` is shared by glyphs cut apart from one piece of ink (characters that touch), and
     unique to that piece in the image; None for a glyph that was not cut. ``joined``: grouped from
     pieces of ink the join chooser read best as one character (they may still be several).
@@ -179,6 +179,11 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
                         and is_blob(_own_ink(glyph, found.labels, ink)):
                     glyph.mark = "."  # a full stop pressed hard, or grown by a photo's blur
             _mark_firm_commas_and_colons(glyphs, body, found, ink)
+            first = glyphs[0]
+            if first.mark is None and len(first.members) == 1 and \
+                    punctuation.bullet(first.box, body, glyphs[1].box if len(glyphs) > 1 else None) \
+                    and is_blob(_own_ink(first, found.labels, ink)):
+                first.mark = punctuation.BULLET
             for glyph in glyphs:
                 if not upright_anywhere and glyph.box[2] - glyph.box[0] >= FLAT * (glyph.box[3] - glyph.box[1]):
                     glyph.mark = "-"  # nothing but flat strokes on the page: no letter or digit is one
@@ -192,6 +197,8 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
         glyphs = _split_wide(glyphs, found.labels, ink, choose_cuts, room=MAX_GLYPHS - count)
         count += len(glyphs)
         lines.append(_glyphs(glyphs, found.labels, ink))
+        if lines[-1][0].mark == punctuation.BULLET:
+            lines[-1][1].space_before = True  # "• 95": what a bullet heads is a word of its own
     return lines
 
 
