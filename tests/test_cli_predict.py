@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -372,3 +373,21 @@ def test_read_top_k_outside_json_says_where_the_runners_up_are(digits_dir, font_
     quiet = inkread("read", digits_dir / "digit-3.png", "--model", font_bundle, "--top-k", "3", "--format", "json")
     assert quiet.returncode == 0 and quiet.stderr == ""
     assert inkread("read", digits_dir / "digit-3.png", "--model", font_bundle, "--format", "csv").stderr == ""
+
+
+def test_a_console_that_cannot_show_a_bullet_gets_it_escaped(tmp_path):
+    """A bullet ("•") read on a console of another encoding (PYTHONIOENCODING=ascii) was a UnicodeEncodeError
+    traceback; it is shown escaped, the rest as it is."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (300, 140), 255)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse([40, 50, 58, 68], fill=0)
+    draw.line([(100, 30), (100, 100)], fill=0, width=6)  # a 1
+    draw.line([(120, 30), (160, 30), (130, 100)], fill=0, width=6)  # a 7
+    image.save(tmp_path / "list.png")
+    result = subprocess.run([sys.executable, "-m", "inkread", "read", str(tmp_path / "list.png"), "--model", "digits"],
+                            capture_output=True,
+                            text=True, timeout=120, env={**os.environ, "PYTHONIOENCODING": "ascii"})
+    assert result.returncode == 0, result.stderr
+    assert "\\u2022 17" in result.stdout and "Traceback" not in result.stderr

@@ -321,6 +321,9 @@ def _version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``inkread`` command; returns the exit code."""
+    for stream in (sys.stdout, sys.stderr):  # a console that cannot show "•" or "é" shows "\u2022", no traceback
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # argparse would point at "inkread --help"; the options are the command's
