@@ -147,3 +147,16 @@ def test_a_grid_photographed_at_an_angle_is_found():
     page, rings = rings_on(ink)
     assert find_dot_grid(page) is not None
     assert np.array_equal(remove_dot_grid(page) > 0, rings > 0)
+
+
+@pytest.mark.xfail(strict=True, reason="a full stop 0.19-0.28 of a step from a grid dot on a small map is taken for "
+                   "one (README: Not yet reached); strict, so a change that keeps it is noticed")
+def test_a_full_stop_a_quarter_of_a_step_from_a_grid_dot_stays():
+    """On a small map (dots 15 px apart) a full stop 2.5 px across and down from a grid dot, 0.24 of a step, is
+    off the grid's points (a dot goes within 0.15 of one), but in the search's square window, rounded to pixels:
+    taken for a grid dot, a region read closer was anchored at it and lost the full stop ("6.35" read "635")."""
+    page = dotted(step=15.0, dot=1)
+    ring(page, 100, 100, size=40, pen=4)
+    y, x = 5 + 15 * 10, 7 + 15 * 15  # a dot of the grid
+    page[y + 2:y + 4, x + 2:x + 4] = 1.0
+    assert remove_dot_grid(page)[y + 2:y + 4, x + 2:x + 4].min() == 1.0
