@@ -63,6 +63,14 @@ def test_a_bullet_is_a_round_dot_at_mid_height_before_the_writing():
     assert not bullet((60, 140, 70, 150), BODY, writing)  # 0.1 across: a speck, dust, a pen's touch
 
 
+def test_a_semicolon_is_a_dot_over_a_comma():
+    dot, comma = (50, 130, 58, 138), (50, 185, 58, 225)
+    assert kind((50, 130, 58, 225), BODY, [dot, comma]) == ";"
+    assert kind((50, 130, 59, 196), BODY, [dot, (51, 188, 59, 196)]) == ":"  # a dot on the line: a colon
+    assert kind((50, 130, 90, 225), BODY, [(82, 130, 90, 138), comma]) is None  # the dot far to one side
+    assert kind((50, 92, 58, 225), BODY, [(50, 92, 58, 100), comma]) is None  # the dot far above: no semicolon
+
+
 def test_a_line_body_ignores_descenders_and_ascenders():
     boxes = [(0, 100, 10, 200), (20, 100, 30, 240), (40, 60, 50, 200), (60, 100, 70, 200)]
     assert body_of(boxes) == Body(100, 200)

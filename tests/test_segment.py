@@ -611,3 +611,14 @@ def test_a_bullet_first_in_its_line_is_a_bullet():
     assert [[glyph.mark for glyph in line] for line in segment(page(6, 20))] == [[None, None, None]]
     assert [[glyph.mark for glyph in line] for line in segment(page(0, 4))] == [[None, None, None]]
     assert [[glyph.mark for glyph in line] for line in segment(page(0, 20, zeros=0))] == [[None]]
+
+
+def test_a_semicolon_is_a_semicolon():
+    """A dot over a comma between two characters was read as a character."""
+    def semicolon(draw) -> None:
+        draw.ellipse([86, 52, 95, 61], fill=255)
+        draw.ellipse([86, 81, 95, 90], fill=255)
+        draw.line([(94, 86), (86, 102)], fill=255, width=5)
+
+    (line,) = segment(_zeros_and(semicolon))
+    assert [glyph.mark for glyph in line] == [None, ";", None]

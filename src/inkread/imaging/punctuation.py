@@ -38,6 +38,7 @@ DASH_LEVELS = (0.35, 0.8)  # a flat stroke near the top is the bar of a 5 or 7, 
 COLON_GAP = (0.15, 0.8)  # a colon's dots are this many body heights apart (two specks at the top and the
                          # foot of a 7 are no colon), the lower at most COLON_LOW below the body's top
 COLON_LOW = 1.15
+MARKS = ".,-:;\u2022"  # every mark told by shape (the line model reads some itself: labels.LINE_MARKS)
 BULLET = "\u2022"       # a list's bullet: a solid round dot first in its line, up to BULLET_SIZE body heights
 BULLET_SIZE = (0.15, 0.6)  # across (a marker's, drawn round and filled in, grows as large as a small letter;
                            # a speck before a line, dust or a pen's touch, is 0.05-0.11 in UNIPEN's words),
@@ -76,12 +77,12 @@ def body_of(character_boxes: Sequence[Box]) -> Optional[Body]:
 
 
 def kind(box: Box, body: Body, member_boxes: Sequence[Box] = ()) -> Optional[str]:
-    """".", ",", "-" or ":" if a glyph with this box (made of marks with ``member_boxes``) is that
+    """".", ",", "-", ":" or ";" if a glyph with this box (made of marks with ``member_boxes``) is that
     punctuation mark in a line with this ``body``; None for anything else (a character)."""
     x0, y0, x1, y1 = box
     width, height, h = x1 - x0, y1 - y0, body.height
     if len(member_boxes) >= 2:
-        return ":" if _is_colon(box, body, member_boxes) else None
+        return ":" if _is_colon(box, body, member_boxes) else ";" if _is_semicolon(box, body, member_boxes) else None
     if _comma_shaped(box, body, COMMA_WIDTH, COMMA_HEIGHT):
         return ","
     if width <= body.dot_size and height <= body.dot_size and body.level((y0 + y1) / 2) >= LOW_LEVEL:
@@ -168,6 +169,27 @@ def firm_colon(box: Box, body: Body, member_boxes: Sequence[Box]) -> bool:
     Only solid dots are such (``HEAD_SHARE``: the caller asks ``stroke.disc_share`` of their ink)."""
     return len(member_boxes) == 2 and all(firm_dot(b, body, low=False) for b in member_boxes) and \
         _is_colon(box, body, member_boxes, FIRM_DOT_SIZE * body.height)
+
+
+def semicolon_below(member_boxes: Sequence[Box], body: Body) -> bool:
+    """Whether the lower of two marks is placed as a comma hangs (a firm one's size allowed): a semicolon's,
+    where a colon's lower dot sits on the line."""
+    lower = max(member_boxes, key=lambda b: b[1] + b[3])
+    return firm_comma(lower, body)
+
+
+def _is_semicolon(box: Box, body: Body, member_boxes: Sequence[Box]) -> bool:
+    """A dot above a comma: two marks, the upper a dot as a colon's upper one is, the lower a comma (``kind``),
+    the dot over it, as far above its head as a colon's dots are apart, the whole no wider than a comma."""
+    if len(member_boxes) != 2 or box[2] - box[0] > COMMA_WIDTH * body.height:
+        return False
+    upper, lower = sorted(member_boxes, key=lambda b: b[1] + b[3])
+    dot, centre, across = body.dot_size, (upper[0] + upper[2]) / 2, upper[2] - upper[0]
+    middle = (upper[1] + upper[3]) / 2
+    return across <= dot and upper[3] - upper[1] <= dot and upper[3] <= lower[1] and \
+        -0.1 <= body.level(middle) < LOW_LEVEL - 0.1 and kind(lower, body) == "," and \
+        COLON_GAP[0] * body.height <= lower[1] - middle <= COLON_GAP[1] * body.height and \
+        lower[0] - across <= centre <= lower[2] + across
 
 
 def _is_colon(box: Box, body: Body, member_boxes: Sequence[Box], dot: float | None = None) -> bool:

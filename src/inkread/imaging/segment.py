@@ -85,7 +85,8 @@ class Glyph:
     ``box`` is (x0, y0, x1, y1) in the input image's pixel coordinates, ends exclusive (like a
     PIL crop box); ``ink`` is the float32 ink-high crop of that box holding this glyph's ink only
     (neighbours that reach into the box are blanked); ``space_before`` marks the start of a word.
-    ``mark`` is ".", ",", "-", ":" or "\u2022" (a bullet) for punctuation (not to be read by a model), else None.
+    ``mark`` is one of ``punctuation.MARKS`` (".", ",", "-", ":", ";", "\u2022" a bullet) for punctuation (not
+    to be read by a model), else None.
     ``cut_from`` is shared by glyphs cut apart from one piece of ink (characters that touch), and
     unique to that piece in the image; None for a glyph that was not cut. ``joined``: grouped from
     pieces of ink the join chooser read best as one character (they may still be several).
@@ -223,7 +224,8 @@ def _mark_firm_commas_and_colons(glyphs: list[_Part], body: punctuation.Body, fo
         beside = [max(left, key=lambda other: other.box[0])] if left else []
         beside += [min(right, key=lambda other: other.box[0])] if right else []
         if placed_as_one(glyph, punctuation.body_of([other.box for other in beside])) and _solid_heads(glyph, found, ink):
-            glyph.mark = "," if len(glyph.members) == 1 else ":"
+            members = [found.boxes[m] for m in glyph.members]
+            glyph.mark = "," if len(members) == 1 else ";" if punctuation.semicolon_below(members, body) else ":"
 
 
 def _solid_heads(part: _Part, found: components.Components, ink: np.ndarray) -> bool:

@@ -25,7 +25,7 @@ import numpy as np
 from inkread.errors import InkreadError, InputImageError
 from inkread.imaging.decode import load_image_scaled, replayable
 from inkread.imaging.line import MARGIN, MAX_ASPECT, leveled, line_slope, normalize_line_mapped, pad_lines, too_long
-from inkread.imaging.punctuation import BULLET
+from inkread.imaging.punctuation import MARKS
 from inkread.imaging.segment import segment
 from inkread.inference.bundle_format import LINE_ARCH, ModelMeta
 from inkread.inference.closer import read_closer
@@ -371,7 +371,7 @@ def line_characters(read: list[Read], own: np.ndarray, origin: tuple[int, int], 
         box = scale_box((x0 + bx0, y0 + by0, x0 + bx1, y0 + by1), scale)
         out.append(CharacterResult(label=char, confidence=confidence, box=box, line=line,
                                    top_k=ranking or [(char, confidence)], uncertain=confidence < UNCERTAIN_BELOW or unlike,
-                                   space_before=space, punctuation=char in LINE_MARKS or char == BULLET))
+                                   space_before=space, punctuation=char in LINE_MARKS or char in MARKS))
         space = False
     return out
 

@@ -96,7 +96,7 @@ class CharacterResult:
 
     ``box`` is (left, top, right, bottom) in pixels of the input image, right/bottom exclusive;
     ``line`` is the 0-based text line it belongs to; ``space_before`` says a word gap precedes it.
-    ``punctuation`` marks a period, comma, dash, colon or bullet ("\u2022"), told by its shape and place in the line
+    ``punctuation`` marks a period, comma, dash, colon, semicolon or bullet ("\u2022"), told by its shape and place in the line
     rather than read by the model (so ``only`` does not apply to it, and its confidence is 1).
     """
 

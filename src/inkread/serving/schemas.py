@@ -107,9 +107,9 @@ class CharacterBox(BaseModel):
     top_k: list[RankedLabel]
     uncertain: bool
     space_before: bool
-    punctuation: bool = Field(description="a punctuation mark: a character model tells a period, comma, dash, colon or "
-                                          "bullet (\u2022) by its shape and place, not by reading it; a line model reads "
-                                          "punctuation itself (apostrophes too)")
+    punctuation: bool = Field(description="a punctuation mark: a character model tells a period, comma, dash, colon, "
+                                          "semicolon or bullet (\u2022) by its shape and place, not by reading it; a line "
+                                          "model reads punctuation itself (apostrophes too)")
 
 
 class ReadResponse(BaseModel):
