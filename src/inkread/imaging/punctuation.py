@@ -172,8 +172,8 @@ def firm_colon(box: Box, body: Body, member_boxes: Sequence[Box]) -> bool:
 
 
 def semicolon_below(member_boxes: Sequence[Box], body: Body) -> bool:
-    """Whether the lower of two marks is placed as a comma hangs (a firm one's size allowed): a semicolon's,
-    where a colon's lower dot sits on the line."""
+    """Whether the lower of two marks hangs below the line as a comma does (a firm comma's size allowed): a
+    semicolon's comma, where a colon's lower dot sits on the line."""
     lower = max(member_boxes, key=lambda b: b[1] + b[3])
     return firm_comma(lower, body)
 

@@ -205,10 +205,11 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
 
 def _mark_firm_commas_and_colons(glyphs: list[_Part], body: punctuation.Body, found: components.Components,
                                  ink: np.ndarray) -> None:
-    """Label the line's commas and colons pressed hard: placed and sized as such (``punctuation.firm_comma``,
-    ``firm_colon``), both in the whole line's ``body`` and among the characters beside them (in a sloping line
-    the small letters at its low end, a c with a curl, an e, sit below the line's body as a comma does), each
-    dot or comma head solid (``_solid_heads``).
+    """Label the line's commas, colons and semicolons pressed hard: placed and sized as such
+    (``punctuation.firm_comma``, ``firm_colon``; a colon whose lower mark hangs as a comma is a semicolon), both in
+    the whole line's ``body`` and among the characters beside them (in a sloping line the small letters at its low
+    end, a c with a curl, an e, sit below the line's body as a comma does), each dot or comma head solid
+    (``_solid_heads``).
     """
     def placed_as_one(glyph: _Part, body: Optional[punctuation.Body]) -> bool:
         members = [found.boxes[m] for m in glyph.members]
