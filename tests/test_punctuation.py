@@ -69,6 +69,9 @@ def test_a_semicolon_is_a_dot_over_a_comma():
     assert kind((50, 130, 59, 196), BODY, [dot, (51, 188, 59, 196)]) == ":"  # a dot on the line: a colon
     assert kind((50, 130, 90, 225), BODY, [(82, 130, 90, 138), comma]) is None  # the dot far to one side
     assert kind((50, 92, 58, 225), BODY, [(50, 92, 58, 100), comma]) is None  # the dot far above: no semicolon
+    stem = (50, 152, 56, 211)  # from mid-height, hanging a little: an i written small and low in a sloping line
+    assert kind(stem, BODY) == "," and kind((50, 130, 58, 211), BODY, [dot, stem]) is None
+    assert kind((46, 134, 62, 212), BODY, [(46, 134, 62, 138), (50, 165, 56, 212)]) is None  # its dot a dash
 
 
 def test_a_line_body_ignores_descenders_and_ascenders():

@@ -185,9 +185,12 @@ def _is_semicolon(box: Box, body: Body, member_boxes: Sequence[Box]) -> bool:
         return False
     upper, lower = sorted(member_boxes, key=lambda b: b[1] + b[3])
     dot, centre, across = body.dot_size, (upper[0] + upper[2]) / 2, upper[2] - upper[0]
-    middle = (upper[1] + upper[3]) / 2
-    return across <= dot and upper[3] - upper[1] <= dot and upper[3] <= lower[1] and \
-        -0.1 <= body.level(middle) < LOW_LEVEL - 0.1 and kind(lower, body) == "," and \
+    middle, down = (upper[1] + upper[3]) / 2, upper[3] - upper[1]
+    # the dot round, the comma's head low on the line: an i written small and low, its stem hanging from
+    # x-height and its dot a dash, is no semicolon
+    return across <= dot and down <= dot and max(across, down) <= 2 * max(1, min(across, down)) and \
+        upper[3] <= lower[1] and -0.1 <= body.level(middle) < LOW_LEVEL - 0.1 and kind(lower, body) == "," and \
+        body.level(lower[1]) >= LOW_LEVEL and \
         COLON_GAP[0] * body.height <= lower[1] - middle <= COLON_GAP[1] * body.height and \
         lower[0] - across <= centre <= lower[2] + across
 
