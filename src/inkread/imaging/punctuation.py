@@ -179,7 +179,7 @@ def semicolon_below(member_boxes: Sequence[Box], body: Body) -> bool:
 
 
 def _is_semicolon(box: Box, body: Body, member_boxes: Sequence[Box]) -> bool:
-    """A dot above a comma: two marks, the upper a dot as a colon's upper one is, the lower a comma (``kind``),
+    """A dot above a comma: two marks, the upper a dot as a colon's upper one is, the lower a comma,
     the dot over it, as far above its head as a colon's dots are apart, the whole no wider than a comma."""
     if len(member_boxes) != 2 or box[2] - box[0] > COMMA_WIDTH * body.height:
         return False
@@ -189,8 +189,8 @@ def _is_semicolon(box: Box, body: Body, member_boxes: Sequence[Box]) -> bool:
     # the dot round, the comma's head low on the line: an i written small and low, its stem hanging from
     # x-height and its dot a dash, is no semicolon
     return across <= dot and down <= dot and max(across, down) <= 2 * max(1, min(across, down)) and \
-        upper[3] <= lower[1] and -0.1 <= body.level(middle) < LOW_LEVEL - 0.1 and kind(lower, body) == "," and \
-        body.level(lower[1]) >= LOW_LEVEL and \
+        upper[3] <= lower[1] and -0.1 <= body.level(middle) < LOW_LEVEL - 0.1 and body.level(lower[1]) >= LOW_LEVEL \
+        and _comma_shaped(lower, body, COMMA_WIDTH, COMMA_HEIGHT) and \
         COLON_GAP[0] * body.height <= lower[1] - middle <= COLON_GAP[1] * body.height and \
         lower[0] - across <= centre <= lower[2] + across
 

@@ -211,21 +211,20 @@ def _mark_firm_commas_and_colons(glyphs: list[_Part], body: punctuation.Body, fo
     end, a c with a curl, an e, sit below the line's body as a comma does), each dot or comma head solid
     (``_solid_heads``).
     """
-    def placed_as_one(glyph: _Part, body: Optional[punctuation.Body]) -> bool:
-        members = [found.boxes[m] for m in glyph.members]
+    def placed_as_one(glyph: _Part, members: list, body: Optional[punctuation.Body]) -> bool:
         return body is not None and (punctuation.firm_comma(glyph.box, body) if len(members) == 1
                                      else punctuation.firm_colon(glyph.box, body, members))
 
     characters = [glyph for glyph in glyphs if glyph.mark is None and glyph.height >= 0.5 * body.height]
     for glyph in glyphs:
-        if glyph.mark is not None or not placed_as_one(glyph, body):
+        members = [found.boxes[m] for m in glyph.members]
+        if glyph.mark is not None or not placed_as_one(glyph, members, body):
             continue
         left = [other for other in characters if other.box[0] < glyph.box[0] and other is not glyph]
         right = [other for other in characters if other.box[0] > glyph.box[0] and other is not glyph]
         beside = [max(left, key=lambda other: other.box[0])] if left else []
         beside += [min(right, key=lambda other: other.box[0])] if right else []
-        if placed_as_one(glyph, punctuation.body_of([other.box for other in beside])) and _solid_heads(glyph, found, ink):
-            members = [found.boxes[m] for m in glyph.members]
+        if placed_as_one(glyph, members, punctuation.body_of([other.box for other in beside])) and _solid_heads(glyph, found, ink):
             glyph.mark = "," if len(members) == 1 else ";" if punctuation.semicolon_below(members, body) else ":"
 
 
