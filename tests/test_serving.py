@@ -885,6 +885,11 @@ def test_base64_decoded_in_steps_accepts_and_refuses_what_one_call_does(monkeypa
         assert got == expected, text
 
 
+# How long the tests that hold an inference thread wait for the server before they give up: a guard against a
+# hang, not a timing. (30 s ran out once on a machine loaded by other test runs.)
+HANG_GUARD_S = 120.0
+
+
 def test_a_drawing_is_answered_while_large_images_are_read(make_client, monkeypatch):
     """Large images (pages, photos) queue for all but one inference thread: with both threads reading
     pages, a drawing's /predict waited for them (12 pages at once: a 12 s wait, benchmarks/mixed_load.py)."""
@@ -898,7 +903,7 @@ def test_a_drawing_is_answered_while_large_images_are_read(make_client, monkeypa
 
     def slow_read(self, *args, **kwargs):  # a page that takes as long as the test wants
         reading.release()
-        release.wait(30)
+        release.wait(HANG_GUARD_S)
         return original_read(self, *args, **kwargs)
 
     monkeypatch.setattr(Recognizer, "read", slow_read)
@@ -911,7 +916,7 @@ def test_a_drawing_is_answered_while_large_images_are_read(make_client, monkeypa
                for _ in range(3)]
     for reader in readers:
         reader.start()
-    assert reading.acquire(timeout=30)  # a page is being read and holds an inference thread
+    assert reading.acquire(timeout=HANG_GUARD_S)  # a page is being read and holds an inference thread
     drawing: list[int] = []
     predictor = threading.Thread(target=lambda: drawing.append(client.post(f"{API}/predict", files=upload(IMAGE)).status_code))
     predictor.start()
@@ -919,7 +924,7 @@ def test_a_drawing_is_answered_while_large_images_are_read(make_client, monkeypa
     finished_while_pages_were_read = not predictor.is_alive()
     release.set()
     for thread in (predictor, *readers):
-        thread.join(30)
+        thread.join(HANG_GUARD_S)
     assert finished_while_pages_were_read and drawing == [200]
     assert answers == [200, 200, 200]
 
@@ -934,7 +939,7 @@ def predict_scope() -> dict:
 
 
 def blocking_predict(monkeypatch):
-    """Recognizer.predict patched to wait for ``release`` (a hang guard of 30 s): returns (release, started,
+    """Recognizer.predict patched to wait for ``release`` (a hang guard of HANG_GUARD_S): returns (release, started,
     calls), ``started`` released once per call as it begins, ``calls`` counting them."""
     import threading
 
@@ -946,14 +951,14 @@ def blocking_predict(monkeypatch):
     def held(self, *args, **kwargs):
         calls.append(1)
         started.release()
-        release.wait(30)
+        release.wait(HANG_GUARD_S)
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(Recognizer, "predict", held)
     return release, started, calls
 
 
-def wait_until(condition, seconds: float = 30.0) -> None:
+def wait_until(condition, seconds: float = HANG_GUARD_S) -> None:
     """Poll ``condition`` until true; ``seconds`` is a hang guard, not a timing."""
     import time
 
@@ -976,14 +981,14 @@ def test_requests_past_the_waiting_bound_get_503(make_client, monkeypatch):
     for sender in senders:
         sender.start()
     try:
-        assert started.acquire(timeout=30)  # one runs...
+        assert started.acquire(timeout=HANG_GUARD_S)  # one runs...
         wait_until(lambda: client.app.state.inference.waiting == 2)  # ...and two wait: the bound
         refused = client.post(f"{API}/predict", files=upload(IMAGE))
         refused_too = client.post(f"{API}/read", files=upload(IMAGE))
     finally:
         release.set()
         for sender in senders:
-            sender.join(30)
+            sender.join(HANG_GUARD_S)
     for response in (refused, refused_too):
         assert_error(response, 503, "2 requests waiting", "send it again")
         assert response.headers["retry-after"] == "2"
@@ -1018,14 +1023,14 @@ def test_a_request_whose_client_hung_up_while_it_waited_is_not_run(bundles, tmp_
         gone = asyncio.Event()
         (running, running_sent, _), (waiting, waiting_sent, unread) = request(None), request(gone)
         first = asyncio.create_task(running)
-        await asyncio.to_thread(started.acquire, True, 30)  # the first holds the only thread
+        await asyncio.to_thread(started.acquire, True, HANG_GUARD_S)  # the first holds the only thread
         second = asyncio.create_task(waiting)
         while unread:  # the second has its request read, and waits for the thread
             await asyncio.sleep(0.01)
         gone.set()  # its client hangs up
         await asyncio.sleep(0)
         release.set()
-        await asyncio.wait_for(asyncio.gather(first, second), 30)
+        await asyncio.wait_for(asyncio.gather(first, second), HANG_GUARD_S)
         return running_sent, waiting_sent
 
     running_sent, waiting_sent = asyncio.run(main())
@@ -1099,9 +1104,9 @@ def test_a_refused_body_is_read_to_its_end_before_the_answer_within_a_bound(bund
         first = asyncio.create_task(holding[0])
         while holding[1]["read"] < 3:  # its third chunk waits
             await asyncio.sleep(0.01)
-        await asyncio.wait_for(asyncio.gather(*(call for call, _ in uploads.values())), 30)
+        await asyncio.wait_for(asyncio.gather(*(call for call, _ in uploads.values())), HANG_GUARD_S)
         hold.set()
-        await asyncio.wait_for(first, 30)
+        await asyncio.wait_for(first, HANG_GUARD_S)
 
     asyncio.run(main())
     answers = {name: (record["status"], record["read_at_answer"]) for name, (_, record) in uploads.items()}
