@@ -110,6 +110,17 @@ def test_only_set_names_ignore_case_and_spaces():
         assert restriction(BYMERGE, spelling).names == digits.names
 
 
+def test_may_answer_says_which_spellings_a_restriction_allows():
+    """A reader that recases a letter to suit its word asks first whether ``only`` allows that case."""
+    from inkread.inference.restrict import may_answer
+
+    assert may_answer(None, "W") and may_answer("letters", "w") and may_answer("Letters ", "W")
+    assert may_answer("lower", "w") and not may_answer("lower", "W")
+    assert may_answer("upper", "W") and not may_answer("upper", "w")
+    assert may_answer("digits", "7") and not may_answer("digits", "l")
+    assert may_answer("ACGT", "C") and not may_answer("ACGT", "c")
+
+
 @pytest.mark.parametrize("only, message", [
     ("0@1", "'@' is not in this model's label set: 0123456789ABC"),
     ("  ", "allows nothing"),

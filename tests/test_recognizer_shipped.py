@@ -314,13 +314,18 @@ def test_a_long_line_of_canvas_digits_standing_on_a_rule():
 def test_characters_model_reads_words_as_digits_or_as_letters_by_their_context():
     """Read alone, 1/L, 0/O and the look-alike cases are guesses: "2026 / L121", "reSerVe". A word
     mostly of digits reads its letters again as digits (and the other way round), and letters whose
-    cases look alike take their word's case. Asked for letters only, nothing is re-read."""
+    cases look alike take their word's case. Asked for letters only, nothing is re-read as a digit, but the
+    case rule still holds ("reSerVe" under only="letters" was the rule left out), within the case asked for."""
     recognizer = shipped("characters")
     samples = Path(__file__).resolve().parents[1] / "samples"
     assert recognizer.read(samples / "text" / "two-lines-2026-1121.png").text == "2026\n1121"  # was "2026\nL121"
     assert recognizer.read(samples / "words" / "unipen-reserve.png").text == "reserve"  # was "reSerVe"
     assert recognizer.read(samples / "words" / "unipen-lunch.png").text == "Lunch"  # a capital first letter stays
-    assert recognizer.read(samples / "words" / "unipen-reserve.png", only="letters").text == "reSerVe"
+    assert recognizer.read(samples / "words" / "unipen-reserve.png", only="letters").text == "reserve"
+    assert recognizer.read(samples / "words" / "unipen-reserve.png", only="lower").text == "reserve"
+    assert recognizer.read(samples / "words" / "unipen-lunch.png", only="letters").text == "Lunch"  # was "LUnCh"
+    assert recognizer.read(samples / "words" / "unipen-lunch.png", only="lower").text == "lunch"  # the capital not allowed
+    assert recognizer.read(samples / "words" / "unipen-lunch.png", only="upper").text.isupper()
 
 
 def test_predict_says_when_an_image_holds_several_characters():

@@ -32,7 +32,7 @@ from inkread.inference.closer import read_closer
 from inkread.inference.ctc import ctc_greedy
 from inkread.inference.onnx_model import load_bundle, resolve_bundle
 from inkread.inference.recognizer import ALLOWED_SHARE_BELOW, UNCERTAIN_BELOW, scale_box  # the same bars and boxes for both readers
-from inkread.inference.restrict import restriction
+from inkread.inference.restrict import may_answer, restriction
 from inkread.inference.results import CharacterResult, ReadResult, check_top_k, recased_ranking
 from inkread.inference.word_kinds import kind, words_of_one_kind
 from inkread.labels import LINE_MARKS, consistent_case
@@ -274,7 +274,7 @@ class LineReader:
         while read and read[-1][0] == " ":
             read.pop()
         labels = consistent_case("".join(char for char, *_ in read))
-        return [_recased(item, label if allowed is None or label in allowed or label == item.char else item.char)
+        return [_recased(item, label if label == item.char or may_answer(only, label) else item.char)
                 for label, item in zip(labels, read)]
 
 

@@ -30,7 +30,7 @@ from inkread.inference.bundle_format import ModelMeta, check_model_pair
 from inkread.inference.closer import read_closer
 from inkread.inference.grouping import EXTRA_CUT_COST, JOIN_GAIN, best_cuts, best_groups
 from inkread.inference.onnx_model import OnnxModel, resolve_bundle, softmax, split_model_pair
-from inkread.inference.restrict import restriction
+from inkread.inference.restrict import may_answer, restriction
 from inkread.inference.results import CharacterResult, Prediction, ReadResult, check_top_k, recased_ranking
 from inkread.inference.word_kinds import reads_both_kinds, words_of_one_kind
 from inkread.labels import MERGED_LOWER, consistent_case
@@ -315,8 +315,8 @@ class Recognizer:
             if glyphs:  # a line of punctuation alone (a dash on its own) is read too
                 lines.append(glyphs)
         answers = self._rank(self.model.logits(np.stack(inputs)[:, None]), only, top_k) if inputs else []
-        if only is None and answers:
-            answers = self._in_context(lines, answers, inputs, top_k)
+        if answers:
+            answers = self._in_context(lines, answers, inputs, only, top_k)
         answers = [dataclasses.replace(answer, uncertain=True) if blob else answer for answer, blob in zip(answers, blobs)]
         predictions = iter(answers)
         predicted = [[None if glyph.mark is not None else next(predictions) for glyph in line] for line in lines]
@@ -382,46 +382,32 @@ class Recognizer:
         return read_whole
 
     def _in_context(self, lines: list[list[Glyph]], answers: list[Prediction], inputs: list[np.ndarray],
-                    top_k: int) -> list[Prediction]:
-        """The answers with each word read as digits or as letters, whichever most of it is.
+                    only: str | None, top_k: int) -> list[Prediction]:
+        """The answers with each word read as digits or as letters, whichever most of it is, and in one case.
 
         A model of digits and letters reads each character alone, and 1/l/I, 0/O, 5/S, 9/g look
-        alike: "L06 74", "d09". A word (a run of characters between word gaps and marks) that is
-        mostly digits reads its letters again as digits, and the other way round; a word split
-        evenly takes its line's majority, and a line split evenly the whole text's. The answer is changed only where the model gives that
-        kind at least ``CONTEXT_SHARE`` of its belief (a clear B stays a B in "B52"; the rule is
-        ``inference.word_kinds``'s, which the line reader shares). Then letters
-        whose two cases look alike take their word's case (``consistent_case``: "reSerVe"), and a
-        word's first such letter its case from its height (``_first_letters_by_height``: "World" with
-        a small w is "world").
+        alike: "L06 74", "d09". Without ``only``, a word (a run of characters between word gaps and
+        marks) that is mostly digits reads its letters again as digits, and the other way round; a word
+        split evenly takes its line's majority, and a line split evenly the whole text's. The answer is
+        changed only where the model gives that kind at least ``CONTEXT_SHARE`` of its belief (a clear B
+        stays a B in "B52"; the rule is ``inference.word_kinds``'s, which the line reader shares). Then,
+        with or without ``only`` (``only="letters"`` read "reSerVe" and "LUnCh"), letters whose two cases
+        look alike take their word's case (``consistent_case``), and a word's first such letter its case
+        from its height (``_first_letters_by_height``: "World" with a small w is "world"), where ``only``
+        allows that case.
         """
-        if not reads_both_kinds(self.labels):
-            return answers
-        words, line_of, heights, position = [], [], [], 0
-        for line_index, line in enumerate(lines):
-            word: list[int] = []
-            for glyph in line:
-                if (glyph.space_before or glyph.mark is not None) and word:
-                    words.append(word)
-                    line_of.append(line_index)
-                    word = []
-                if glyph.mark is None:
-                    word.append(position)
-                    heights.append(glyph.box[3] - glyph.box[1])
-                    position += 1
-            if word:
-                words.append(word)
-                line_of.append(line_index)
-
-        def read_again(odd: list[int], kind: str) -> list[tuple[Prediction, float]]:
-            logits = np.array(self.model.logits(np.stack([inputs[i] for i in odd])[:, None]), dtype=np.float64)
-            share = softmax(logits)[:, restriction(self.labels, kind).indices].sum(axis=1)
-            return list(zip(self._rank(logits, kind, top_k), share))
-
+        words, line_of, heights = _words(lines)
         answers = list(answers)
-        for i, again in words_of_one_kind(self.labels, [answer.label for answer in answers], words, line_of, read_again).items():
-            answers[i] = again
-        return _first_letters_by_height(words, _with_consistent_case(words, answers), heights)
+        if only is None and reads_both_kinds(self.labels):
+            def read_again(odd: list[int], kind: str) -> list[tuple[Prediction, float]]:
+                logits = np.array(self.model.logits(np.stack([inputs[i] for i in odd])[:, None]), dtype=np.float64)
+                share = softmax(logits)[:, restriction(self.labels, kind).indices].sum(axis=1)
+                return list(zip(self._rank(logits, kind, top_k), share))
+
+            for i, again in words_of_one_kind(self.labels, [answer.label for answer in answers], words, line_of, read_again).items():
+                answers[i] = again
+        cased = _first_letters_by_height(words, _with_consistent_case(words, answers), heights)
+        return [new if new.label == old.label or may_answer(only, new.label) else old for old, new in zip(answers, cased)]
 
     # --- internals ---------------------------------------------------------------------------
 
@@ -522,6 +508,27 @@ def _other_way_surer(upright: float, other: float) -> bool:
     """Whether the reading of an image the other way round (confidence ``other``) wins over the reading as
     the image came (``upright``): INVERTED_OVER_UPRIGHT times surer, or INVERTED_DOUBT_RATIO times less in doubt."""
     return other > INVERTED_OVER_UPRIGHT * upright or (other > upright and INVERTED_DOUBT_RATIO * (1.0 - other) < 1.0 - upright)
+
+
+def _words(lines: list[list[Glyph]]) -> tuple[list[list[int]], list[int], list[int]]:
+    """The words of segmented lines: each word's character indices (characters counted over all lines, marks
+    left out; a word gap or a mark ends a word), each word's line, and each character's height in pixels."""
+    words, line_of, heights, position = [], [], [], 0
+    for line_index, line in enumerate(lines):
+        word: list[int] = []
+        for glyph in line:
+            if (glyph.space_before or glyph.mark is not None) and word:
+                words.append(word)
+                line_of.append(line_index)
+                word = []
+            if glyph.mark is None:
+                word.append(position)
+                heights.append(glyph.box[3] - glyph.box[1])
+                position += 1
+        if word:
+            words.append(word)
+            line_of.append(line_index)
+    return words, line_of, heights
 
 
 def _with_consistent_case(words: list[list[int]], answers: list[Prediction]) -> list[Prediction]:

@@ -66,6 +66,17 @@ def _restriction(labels: tuple[str, ...], only: str | None) -> Restriction:
     return Restriction(np.array(indices, dtype=np.int64), tuple(chosen[i] for i in indices), len(indices) == len(labels))
 
 
+def may_answer(only: str | None, char: str) -> bool:
+    """Whether ``only`` allows the answer ``char`` as spelled, its case included (a reader that recases a
+    letter to suit its word asks this first: "World" is "world" under ``only="lower"``, never "World")."""
+    if only is None:
+        return True
+    spelled = only.strip().lower()
+    if spelled in NAMED:
+        return {"digits": char.isdigit, "letters": char.isalpha, "upper": char.isupper, "lower": char.islower}[spelled]()
+    return char in unicodedata.normalize("NFC", only)
+
+
 def _named(labels: tuple[str, ...], only: str) -> dict[int, str]:
     """Class index -> reported label for the named sets."""
     chosen: dict[int, str] = {}
