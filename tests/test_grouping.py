@@ -69,6 +69,20 @@ def test_no_answer_when_the_reader_declines_or_every_cutting_leaves_too_wide_a_p
     assert best_cuts(lower, [30, 65], (3,), lambda pieces: [0.9] * len(pieces)) == [30, 65]
 
 
+
+def test_the_whole_glyph_is_read_however_wide_when_one_character_is_among_the_counts():
+    """An m or a w at x-height is wider than MAX_PIECE_ASPECT heights: it was never read whole, so the width
+    rule cut it ("warm" read "ujarm"). The whole is read where one character is a count to choose."""
+    flat = np.ones((25, 100), np.float32)  # pieces may be at most 1.6 x 25 = 40 px wide
+    read = []
+
+    def whole_reads_well(pieces):
+        read.append([piece.shape[1] for piece in pieces])
+        return [0.99 if piece.shape[1] == 100 else 0.3 for piece in pieces]
+
+    assert best_cuts(flat, [30, 60], (3, 2, 1, 4), whole_reads_well, extra_cut_cost=0.3) == []
+    assert sorted(read[0]) == [30, 30, 40, 100]  # the three pieces narrow enough, and the whole
+
 # --- best_groups: strokes drawn apart, grouped into characters ---------------------------------------
 
 def group_reader(confidence: dict[tuple[int, int], float]):

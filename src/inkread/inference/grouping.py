@@ -31,7 +31,10 @@ EXTRA_CUT_COST = 0.3
 # (chosen on the composed strings of benchmarks/touching_digits.py and the UNIPEN characters read
 # one per image: 0.3 keeps every touching-digits figure and mends the most characters).
 JOIN_GAIN = 0.3
-MAX_PIECE_ASPECT = 1.6  # no piece is wider than this many times the glyph's height: never read
+# No piece wider than this many times the glyph's height is read (the time goes to reading pieces), but the
+# whole glyph always is where one character is among the counts: an m or a w at x-height, wider than that, was
+# never read whole ("warm" read "ujarm", an "a" with a long tail "C2").
+MAX_PIECE_ASPECT = 1.6
 
 # read_pieces(inks) -> the model's confidence in its best answer for each ink crop (0 if unreadable),
 # or None if reading them all would be too much work.
@@ -47,7 +50,7 @@ def best_cuts(ink: np.ndarray, candidates: list[int], counts: tuple[int, ...], r
     two merged ones more confidently than they should, and read a wide character cut in two (an m
     as "rn") about as well as whole.
     None when there is no answer: ``read_pieces`` declined, or no cutting into that many pieces
-    leaves them all narrower than MAX_PIECE_ASPECT heights.
+    leaves them all narrower than MAX_PIECE_ASPECT heights (the whole ink, as one piece, is read however wide).
     """
     positions = [0] + sorted(c for c in set(candidates) if 0 < c < ink.shape[1]) + [ink.shape[1]]
     last = len(positions) - 1
@@ -56,7 +59,8 @@ def best_cuts(ink: np.ndarray, candidates: list[int], counts: tuple[int, ...], r
     counts = tuple(k for k in counts if 1 <= k <= last) or (min(max(counts), last),)
     most = max(counts)
     widest = MAX_PIECE_ASPECT * ink.shape[0]
-    spans = [(i, j) for i in range(last + 1) for j in range(i + 1, last + 1) if positions[j] - positions[i] <= widest]
+    spans = [(i, j) for i in range(last + 1) for j in range(i + 1, last + 1)
+             if positions[j] - positions[i] <= widest or (i, j) == (0, last) and 1 in counts]
     confidences = read_pieces([ink[:, positions[i]:positions[j]] for i, j in spans])
     if confidences is None:
         return None
