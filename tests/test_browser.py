@@ -1731,6 +1731,32 @@ def test_an_answer_that_is_not_inkreads_is_not_called_an_unreachable_server(page
     assert len(asked) == sent and "Cannot reach" not in message.inner_text()
 
 
+def test_a_class_named_with_a_word_fits_its_tile_on_a_phone(browser, server):
+    """A model trained on folders named with words answers "plus sign": set at a character's size, it spilled out
+    of its tile on a desktop and off a phone's screen (the answer is the server's, its label renamed)."""
+    import json
+
+    def renamed(route):
+        answer = route.fetch().json()
+        answer["label"] = "plus sign"
+        answer["top_k"][0]["label"] = "plus sign"
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(answer))
+
+    with ready_page(browser, server, viewport={"width": 390, "height": 844}, **PHONE) as page:
+        page.route("**/api/v1/predict", renamed)
+        draw_with_mouse(page, SEVEN)
+        expect_answer(page, "plus sign")
+        settled(page)
+        tile, text, width = page.evaluate("""() => {
+            const label = document.getElementById("answer-label"), range = document.createRange();
+            range.selectNodeContents(label);
+            const box = (r) => [r.left, r.right];
+            return [box(label.parentElement.getBoundingClientRect()), box(range.getBoundingClientRect()), innerWidth];
+        }""")
+        page.screenshot(path=str(ARTIFACTS / "long-class-name-phone.png"))
+        assert tile[0] <= text[0] and text[1] <= tile[1] <= width, (tile, text, width)
+
+
 def test_a_drawing_replaced_by_a_drop_or_clear_comes_back_with_undo(page):
     """A file dropped anywhere on the page (or Clear) wiped the drawing, and Undo could not bring it back."""
     from playwright.sync_api import expect

@@ -460,6 +460,27 @@ def test_a_shipped_model_asked_for_by_name_keeps_it_and_a_bundle_of_that_name_ge
 
 # --- corrections -------------------------------------------------------------------------------------
 
+def test_a_model_of_long_class_names_is_taught_any_of_them_and_told_them_apart(make_client, tmp_path):
+    """A model trained on folders named "plus sign" or "a b" (as for whole words): the page's teach field held 8
+    characters ("plus sig", refused as no label), and the refusal ran the labels together ("7Aa bplus sign")."""
+    import numpy as np
+    from helpers import write_linear_bundle
+
+    long_name = ("a class name as long as a folder's may be " * 3).strip()
+    labels = ["7", "A", "a b", "plus sign", long_name]
+    bundle = write_linear_bundle(tmp_path / "words", np.zeros((len(labels), 784)), np.arange(len(labels), dtype=float),
+                                 labels, name="words")
+    client = make_client(models=[str(bundle)])
+    image = png(render("7"))
+    for label in ("plus sign", long_name):
+        taught = client.post(f"{API}/corrections", files=upload(image), data={"label": label, "model": "words"})
+        assert taught.status_code == 201 and taught.json()["label"] == label, taught.text
+    assert_error(client.post(f"{API}/corrections", files=upload(image), data={"label": "plus sig", "model": "words"}),
+                 422, "(its labels: '7', 'A', 'a b', 'plus sign', ")
+    page = client.get("/").text
+    assert f'id="teach-label" name="label" maxlength="{schemas.MAX_LABEL_CHARS}"' in page
+
+
 def test_correction_is_stored_and_listed(client):
     image = png(render("7"))
     response = client.post(f"{API}/corrections", files=upload(image), data={"label": "7", "model": "digits", "predicted": "1"})

@@ -111,6 +111,16 @@ def first_few(items: list, limit: int = 5, quote: bool = True) -> str:
     return ", ".join(map(repr if quote else str, items[:limit])) + (" ..." if len(items) > limit else "")
 
 
+def spell_labels(labels, limit: int = 62, many_limit: int = 8) -> str:
+    """A model's labels for a message: spelled together when each is one character ("0123456789ABC", up to
+    ``limit`` of them), else quoted and comma-separated (up to ``many_limit``): run together, "a b" and "plus
+    sign" could not be told apart."""
+    labels = list(labels)
+    if all(len(label) == 1 for label in labels):
+        return "".join(labels[:limit]) + (" ..." if len(labels) > limit else "")
+    return first_few(labels, many_limit)
+
+
 def plural(count: int, one: str, many: str) -> str:
     """"1 class", "10 classes": ``count`` with the word that fits it."""
     return f"{count:,} {one if count == 1 else many}"

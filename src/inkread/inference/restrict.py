@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from inkread.errors import InkreadError, option, option_value
+from inkread.errors import InkreadError, option, option_value, spell_labels
 from inkread.labels import merge_case
 
 NAMED = ("digits", "letters", "upper", "lower")
@@ -57,7 +57,7 @@ def _restriction(labels: tuple[str, ...], only: str | None) -> Restriction:
         chosen = _named(labels, only)
         if not chosen:
             raise InkreadError(
-                f"{option_value('only', only)}: this model has no {only} classes (its labels are {_spell(labels)}): "
+                f"{option_value('only', only)}: this model has no {only} classes (its labels are {spell_labels(labels)}): "
                 "choose another model or restriction"
             )
     else:
@@ -109,12 +109,8 @@ def _explicit(labels: tuple[str, ...], only: str) -> dict[int, str]:
             label = merge_case(char, labels)
         except KeyError:
             raise InkreadError(
-                f"{char!r} is not in this model's label set: {_spell(labels)} (use another model or drop it from {option('only')})"
+                f"{char!r} is not in this model's label set: {spell_labels(labels)} (use another model or drop it from {option('only')})"
             ) from None
         asked.setdefault(labels.index(label), []).append(char)
     # report the character the user asked for ("c" for a merged C/c class), unless they asked for both cases
     return {index: chars[0] if len(chars) == 1 else labels[index] for index, chars in asked.items()}
-
-
-def _spell(labels: tuple[str, ...]) -> str:
-    return "".join(labels) if all(len(label) == 1 for label in labels) else ", ".join(labels)

@@ -31,7 +31,7 @@ from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 
 from inkread import __version__
-from inkread.errors import InkreadError, InputImageError, ModelBundleError, StorageError
+from inkread.errors import InkreadError, InputImageError, ModelBundleError, StorageError, spell_labels
 from inkread.imaging.decode import WORK_PIXELS, pixel_count
 from inkread.labels import merge_case
 from inkread.serving import schemas
@@ -266,7 +266,7 @@ def _add_correction_routes(app: FastAPI, registry: ModelRegistry, store: Correct
             label = merge_case(typed if typed in labels else unicodedata.normalize("NFKC", typed), labels)
         except KeyError:
             raise HTTPException(422, f"field 'label': {fields.label!r} is not a label of the model {name!r} "
-                                     f"(its labels: {''.join(labels)})") from None
+                                     f"(its labels: {spell_labels(labels)})") from None
         # what the model read is one of its labels too: another model's answer ("B" for digits) is a client's mix-up
         # (as an answer reports it: "o" for the O class under only="lower")
         # spelled as the label may be (stripped, in any Unicode spelling: a fullwidth "７" is "7"), and stored so;

@@ -8,7 +8,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationIn
 from pydantic_core import PydanticCustomError
 
 MAX_ONLY_CHARS = 100
-MAX_LABEL_CHARS = 16
+MAX_LABEL_CHARS = 255  # a class's name: a folder's name may be this long (the page's teach field allows as many)
 MAX_MODEL_NAME_CHARS = 200
 
 

@@ -18,7 +18,7 @@ import torch
 
 from inkread.data.load import absolute_spec, same_data_set, training_split
 from inkread.data.splits import SPLIT_BY, LabelsOutsideSet
-from inkread.errors import DatasetError, InkreadError, first_few, first_line, option, option_value, plural
+from inkread.errors import DatasetError, InkreadError, first_few, first_line, option, option_value, plural, spell_labels
 from inkread.models import ARCHITECTURES
 from inkread.training.augment import PRESETS
 from inkread.training.checkpoint import CHECKPOINT_FILE, check_unchanged_on_resume, load_checkpoint, refuse_existing_run
@@ -94,8 +94,7 @@ def load_splits(config: TrainConfig, resume_state: dict | None, init_meta, inher
             raise
         # Renaming the images is rarely the fix here: the starting model is the wrong one.
         labels = init_meta.labels
-        # one character each: spelled out as a string; longer labels ran together unreadably: listed
-        known = "".join(labels)[:62] if all(len(label) == 1 for label in labels) else first_few(labels, 8)
+        known = spell_labels(labels)
         # (the shipped characters model is the one to name, unless the start model knows as much already)
         other = "" if set("0123456789aZ") <= set(labels) else " (characters knows digits and letters)"
         raise DatasetError(f"{config.dataset} has labels {config.init_from} does not know: {first_few(error.unknown)} "

@@ -854,6 +854,9 @@
     }
     setResultState("char");
     $("answer-label").textContent = answer.label;
+    // a class named with a word ("plus sign", a model trained on folders of words) is set smaller and wrapped:
+    // at a character's size it spilled out of its tile, and off a phone's screen
+    $("answer-label").dataset.size = [...answer.label].length > 2 ? "long" : "";
     $("answer-confidence").textContent = `${percent(answer.confidence)} sure`;
     $("answer-flag").hidden = !answer.uncertain;
     // Half a character often reads as two (a 7's bar and the top of its stem as "71"): the hint waits
