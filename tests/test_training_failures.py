@@ -458,6 +458,29 @@ def test_a_data_set_of_one_class_is_refused_before_training(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+def test_a_data_set_unzipped_into_a_folder_of_its_own_is_pointed_one_level_down(tmp_path):
+    """data/my_digits/{0,1}/... given as folder:data is one class, "my_digits": the advice named data's parent,
+    the wrong way; the classes are one level down."""
+    import shutil
+
+    data = _zeros_and_ones(tmp_path)
+    wrapper = tmp_path / "download"
+    shutil.move(str(data), str(wrapper / "my_digits"))
+    with pytest.raises(InkreadError, match=r"one class only \('my_digits'\): .*its one folder holds sub-folders \('0', '1'\): "
+                                           rf"if they are the classes, use .*folder:{wrapper / 'my_digits'}$"):
+        train(_config(tmp_path / "run", dataset=f"folder:{wrapper}"))
+
+
+def test_a_run_folder_inside_the_data_set_is_refused(tmp_path):
+    """`train --dataset folder:data --out data/run` trained, and every later run on the folder took the run's
+    folder for a class of it ("class folders ... hold no images and are left out ('run')"); evaluate refused it."""
+    data = _zeros_and_ones(tmp_path)
+    with pytest.raises(InkreadError, match=r"is inside the data set .*the run would become part of it; choose a folder "
+                                           rf"outside it, such as {tmp_path / 'data-run'}"):
+        train(_config(data / "run", dataset=f"folder:{data}", arch="seed"))
+    assert not (data / "run").exists()
+
+
 def test_a_single_merged_class_or_untaught_class_is_said_in_the_singular(tmp_path, capsys):
     base = train(_config(tmp_path / "base"), splits=_splits(20, DIGITS + ("C",)))
     splits = _splits(10, DIGITS + ("C",))

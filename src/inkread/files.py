@@ -337,3 +337,15 @@ def current_umask() -> int:
 def _remove_quietly(name: str) -> None:
     with contextlib.suppress(OSError):
         os.unlink(name)
+
+
+def check_outside_data_set(out: "str | os.PathLike", dataset: str, what: str) -> None:
+    """Refuse an output folder (``what`` it holds: "report", "run") inside the folder of a ``folder:`` data set:
+    there it became a class of the data set, named after the folder, in the next training or evaluation."""
+    kind, _, where = dataset.partition(":")
+    if kind != "folder" or not where:
+        return
+    home, target = Path(where).expanduser().resolve(), Path(out).expanduser().resolve()
+    if target == home or home in target.parents:
+        raise InkreadError(f"{option_value('out', out)} is inside the data set ({home}): the {what} would become part of it; "
+                           f"choose a folder outside it, such as {home.parent / (home.name + '-' + what)}")

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from inkread.errors import DatasetError, InkreadError, first_few, option, option_value, plural, warn
-from inkread.files import check_writable_folder, files_other_than
+from inkread.files import check_outside_data_set, check_writable_folder, files_other_than
 from inkread.evaluation.fingerprint import content_overlap_warning
 from inkread.evaluation.report import REPORT_FILES, write_report
 
@@ -59,7 +59,8 @@ def evaluate(config: EvaluateConfig) -> dict:
     if config.limit is not None and config.limit < 1:
         raise InkreadError(f"{option('limit')} must be at least 1, got {config.limit}")
     model = _loaded(config.model)
-    _check_out_outside(config.out, config.dataset)
+    # inside the data set, a report's pictures became a class named after its folder, trained on next time
+    check_outside_data_set(config.out, config.dataset, "report")
     check_writable_folder(config.out)  # before the data set is loaded: an output that cannot be written fails now
     others = files_other_than(config.out, REPORT_FILES)
     if others:  # someone's documents, a data set, a run folder: the report would overwrite or mix in with them
@@ -117,18 +118,6 @@ def _beside(folder: "str | os.PathLike") -> Path:
     """A new folder next to ``folder`` for a report (inside it, a data set folder's report became a class of it)."""
     folder = Path(folder)
     return folder.parent / f"{folder.name or 'evaluation'}-report"
-
-
-def _check_out_outside(out: "str | os.PathLike", dataset: str) -> None:
-    """Refuse a report inside the folder of the data set being evaluated: its pictures became a class named
-    after the report's folder, trained on next time, and the next evaluation found labels the model lacks."""
-    kind, _, where = dataset.partition(":")
-    if kind != "folder" or not where:
-        return
-    home, target = Path(where).expanduser().resolve(), Path(out).expanduser().resolve()
-    if target == home or home in target.parents:
-        raise InkreadError(f"{option_value('out', out)} is inside the data set ({home}): the report would become part of it; "
-                           f"choose a folder outside it, such as {_beside(home)}")
 
 
 def _loaded(model):

@@ -203,9 +203,11 @@ def _check_config(config: TrainConfig) -> None:
     if config.augment not in ("off", *PRESETS):
         raise InkreadError(f"{option('augment')} must be one of off, {', '.join(PRESETS)}")
     # before the data set is loaded (minutes, for some): a run folder that cannot be made fails now
+    from inkread.files import check_outside_data_set
     from inkread.training.bundle import check_run_folder
 
     check_run_folder(config.out)
+    check_outside_data_set(config.out, config.dataset, "run")  # its checkpoints would be read as a class
 
 
 def _known_labels(init_meta, resume_state: dict | None) -> tuple[str, ...] | None:
@@ -251,7 +253,14 @@ def _check_several_classes(splits, dataset: str) -> None:
     label = repr(splits.labels[int(found[0])]) if len(found) else "none"
     source = getattr(splits, "source", {}) or {}
     if source.get("layout") == "class folders":
-        fix = (f"{option('dataset')} must name the folder that holds one sub-folder per class (folder:{Path(source['spec'][7:]).parent}"
+        root = Path(source["spec"][len("folder:"):])
+        lone = root / splits.labels[int(found[0])] if len(found) else None
+        inner = sorted(p.name for p in lone.iterdir() if p.is_dir() and not p.name.startswith(".")) if lone and lone.is_dir() else []
+        # a data set unzipped into a folder of its own (data/my_digits/7/...): its classes are one level down
+        # (the parent folder, suggested otherwise, was the wrong way)
+        fix = (f"its one folder holds sub-folders ({first_few(inner, 3)}): if they are the classes, use "
+               f"{option('dataset')} folder:{lone}") if len(inner) >= 2 else \
+              (f"{option('dataset')} must name the folder that holds one sub-folder per class (folder:{root.parent}"
                " if this is one class's folder), with images of two classes or more")
     elif source.get("layout") == "labels.csv":
         fix = f"label images of two classes or more in its labels.csv, or point {option('dataset')} at a data set that has them"
