@@ -231,11 +231,25 @@ def _ink_above(contrast: np.ndarray, hist: np.ndarray, start: float, floor: floa
     else:
         return np.zeros(contrast.shape, np.float32)  # only faint layers: no ink
     ink = remove_specks(stretched(contrast, hist, floor, threshold))
-    marks = components.label(ink > 0.5)
-    extents = marks.longest_sides()
-    if marks.count == 0 or extents.max() < max(MIN_MARK_PX, MIN_MARK * max(contrast.shape)):
+    if _longest_mark(ink, contrast, core_at_least) < max(MIN_MARK_PX, MIN_MARK * max(contrast.shape)):
         return np.zeros(contrast.shape, np.float32)
     return ink
+
+
+def _longest_mark(ink: np.ndarray, contrast: np.ndarray, clear: float) -> int:
+    """The longest side (pixels) of the largest mark of ``ink`` (0 if none), each mark taken with all the pixels
+    joined to it whose ``contrast`` stands at ``clear`` or above (the grain's far end), not only its half-strength core.
+
+    A thin stroke is fainter at its ends than along its middle (and a sub-pixel one fainter still): cut at half
+    the cores' level, a five-digit hwd1000 number 40 px tall in a noisy 3000x2000 photo (a digit 12 px tall at the
+    working size, 1.1% of its side, where the dust floor ``MIN_MARK`` is 1%) had no digit over 9 px, and the
+    photo read as blank. Where a mark stands clear of the grain is where its true extent ends.
+    """
+    seeds = ink > 0.5
+    marks = components.label(seeds | (contrast >= clear))
+    seeded = np.unique(marks.labels[seeds])
+    seeded = seeded[seeded > 0]
+    return int(marks.longest_sides()[seeded - 1].max()) if seeded.size else 0
 
 
 def _without_lighting_edges(ink: np.ndarray, gray: np.ndarray) -> np.ndarray:
