@@ -558,3 +558,17 @@ def test_a_small_number_in_a_noisy_phone_photo_is_not_taken_for_dust():
     outside = ink.copy()
     outside[rows, int(1395 / scale):int(1640 / scale)] = False
     assert all(digits) and not outside.any()
+
+
+def test_a_noisy_phone_photo_with_short_scratches_is_blank():
+    """The same photo with nothing written on it, only three scratches 20 px long (two thirds of the dust floor):
+    measured with all of their pixels that stand clear of the grain, they are still dust."""
+    from inkread.imaging.decode import load_image
+
+    photo = Image.fromarray(np.clip(180 + np.random.default_rng(8).normal(0, 5, (2000, 3000)), 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(photo)
+    for (x, y), (dx, dy) in zip([(600, 500), (1500, 1200), (2400, 700)], [(20, 0), (12, 16), (0, 20)]):
+        draw.line([(x, y), (x + dx, y + dy)], fill=100, width=2)
+    data = io.BytesIO()
+    photo.filter(ImageFilter.GaussianBlur(0.6)).save(data, "JPEG", quality=80)
+    assert not (load_image(data.getvalue()) > 0.5).any()

@@ -33,7 +33,8 @@ PAPER_MEDIAN_MAX = 0.25  # a contrast median below this is the paper's (most pix
 GRAIN_SIGMA_MAX = 0.04  # ...and its grain's spread (sigma) below this
 PAPER_GRAIN_SIGMAS = 4.0  # an Otsu threshold this close to the paper's median splits its grain, not ink from it
 INK_ABOVE_GRAIN_SIGMAS = 10.0  # ...then the ink's core must stand this many sigmas above the paper (else blank)
-MIN_MARK, MIN_MARK_PX = 0.01, 6  # ...and its largest mark be this share of the image's longer side (dust is smaller)
+MIN_MARK, MIN_MARK_PX = 0.01, 6  # ...and its largest mark be this share of the image's longer side (dust is smaller),
+#                                    measured where it stands that far above the paper (see _longest_mark)
 FAINT_LAYERS = 2  # ...looked past, one after the other, when they are too faint to be ink (see _ink_above)
 NEAR_PAPER_SIDE = 60  # the nearby paper is looked for within a 60th of the image's longer side (20 px at 1200)...
 NEAR_PAPER_GAP = 0.2  # ...and trusted where it is at most 20% darker than the lighting surface (else: a fat stroke)
@@ -210,8 +211,9 @@ def _ink_above(contrast: np.ndarray, hist: np.ndarray, start: float, floor: floa
 
     Otsu's threshold between the levels above ``start`` (the grain's far end, or a haze) and the
     ink; ``floor`` becomes ink 0; the stroke cores must reach ``core_at_least``, and a mark be at
-    least ``MIN_MARK`` of the image's size (so little ink may be dust on blank paper), or the
-    photo is blank (zeros). Where the levels above ``start`` split into a layer too faint for ink
+    least ``MIN_MARK`` of the image's size (so little ink may be dust on blank paper), measured
+    over its pixels at ``core_at_least`` or above (``_longest_mark``), or the photo is blank
+    (zeros). Where the levels above ``start`` split into a layer too faint for ink
     (the ruled lines of a page, which outnumber a small character's pixels) and more, the ink is
     looked for above that layer, up to ``FAINT_LAYERS`` times; it must then stand ``MIN_CONTRAST``
     above the layer's core, as ink stands above paper (the layer's own noisy tail does not).
