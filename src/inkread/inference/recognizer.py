@@ -32,7 +32,7 @@ from inkread.inference.grouping import EXTRA_CUT_COST, JOIN_GAIN, best_cuts, bes
 from inkread.inference.onnx_model import OnnxModel, resolve_bundle, softmax, split_model_pair
 from inkread.inference.restrict import may_answer, restriction
 from inkread.inference.results import CharacterResult, Prediction, ReadResult, check_top_k, recased_ranking
-from inkread.inference.word_kinds import reads_both_kinds, words_of_one_kind
+from inkread.inference.word_kinds import words_of_one_kind
 from inkread.labels import MERGED_LOWER, consistent_case
 
 if TYPE_CHECKING:  # line_reader imports this module (UNCERTAIN_BELOW); the reader is loaded lazily
@@ -398,7 +398,7 @@ class Recognizer:
         """
         words, line_of, heights = _words(lines)
         answers = list(answers)
-        if only is None and reads_both_kinds(self.labels):
+        if only is None:  # (words_of_one_kind leaves a model without both kinds alone)
             def read_again(odd: list[int], kind: str) -> list[tuple[Prediction, float]]:
                 logits = np.array(self.model.logits(np.stack([inputs[i] for i in odd])[:, None]), dtype=np.float64)
                 share = softmax(logits)[:, restriction(self.labels, kind).indices].sum(axis=1)
