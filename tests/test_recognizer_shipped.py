@@ -311,6 +311,25 @@ def test_a_long_line_of_canvas_digits_standing_on_a_rule():
     assert recognizer.read(page).text == digits
 
 
+@pytest.mark.parametrize("into", [0, 1, 2, 4])
+def test_tablet_digits_written_on_the_rule_of_a_lined_page(into):
+    """Digits with their feet on a rule (most people write so), as thin as the rule and as dark to the reader
+    (the rules are most of the page's ink): the strokes lying in the rule were erased with it, so a 6 read
+    "10", a 2 "7" and the cut-off feet full stops ("0..23.10")."""
+    recognizer = shipped("digits")
+    digits = 1 - tablet_line("38057261", height=50) / 255.0
+    rows, cols = np.flatnonzero(digits.max(axis=1) > 0.1), np.flatnonzero(digits.max(axis=0) > 0.1)
+    digits = digits[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]  # ink 1.0 on 0.0, cropped to it
+    page = np.ones((700, 900, 3), np.float32) * (246, 244, 238)
+    for top in range(40, 700, 60):  # light-blue rules 2 px thick
+        page[top:top + 2] = (160, 190, 235)
+    bottom = 280 + into  # the digits' feet: on the rule at row 280, or into it and through it
+    cover = np.zeros(page.shape[:2], np.float32)
+    cover[bottom - digits.shape[0]:bottom, 100:100 + digits.shape[1]] = digits
+    page = page * (1 - cover[..., None]) + np.array((30, 50, 160), np.float32) * cover[..., None]
+    assert recognizer.read(Image.fromarray(page.astype(np.uint8))).text == "38057261"
+
+
 def test_characters_model_reads_words_as_digits_or_as_letters_by_their_context():
     """Read alone, 1/L, 0/O and the look-alike cases are guesses: "2026 / L121", "reSerVe". A word
     mostly of digits reads its letters again as digits (and the other way round), and letters whose

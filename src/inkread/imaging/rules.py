@@ -10,8 +10,9 @@ photo, which steps a row every few dozen pixels, is still one run; rules tilted 
 each column shifted up or down by whole pixels, and the rule erased there is shifted back. A rule pixel is erased only where the ink it
 belongs to is about as thick, across the rule, as the rule itself: where a stroke crosses the rule
 or stands on it, the ink there runs on up or down, and it is kept, so characters written on the
-line keep their feet. Left in, a rule joined every character it touched into one glyph, and ruled
-paper was read as a single character.
+line keep their feet. Only the rule's own rows are erased, and in them not a stroke lying along the rule
+(thicker than the rule for a stretch) nor ink clearly darker than a faint rule. Left in, a rule joined
+every character it touched into one glyph, and ruled paper was read as a single character.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ MAX_TILT_DEG = 8.0  # rules tilted further than TILT, up to this, are found by s
 BRIDGE_MIN_WIDTH = 640  # a rule's gaps are bridged in images at least this wide (photos of a page)
 PIECE = 0.2  # ...and there a rule may be broken into pieces this share of the width long or more (where a
              # faint rule crosses a shadow's edge), which together run RULE_LENGTH of it
+RULE_ROW = 0.25  # a rule's row holds at least this share of the long runs of the rows near it (``_thin_as_the_rule``)
+DARKER_THAN_RULE = 0.3  # ink this much darker than the rule's (at least) is not the rule's, if the rule is faint
 CORNER = 0.03  # a tilted rule cut off by the page's edge is a rule if it crosses this share of the width
 
 
@@ -188,8 +191,10 @@ def _remove_level(ink: np.ndarray, ink_threshold: float, row_widths: np.ndarray 
     # tilted rule steps a row every 1/tan(angle) pixels). Where a stroke crosses the rule or stands
     # on it, the ink is thicker across than the rule, so it stays; a stroke near the rule but not
     # touching it is not connected to it, so it stays too.
-    thin, flat, rule_width = _thin_as_the_rule(ink, mask, candidate, ink_threshold)
-    erase = _connected_to(thin, thin & flat)
+    thin, darker, flat, rule_width = _thin_as_the_rule(ink, mask, candidate, ink_threshold, tilt)
+    band = _spread_rows(flat, 1)  # the rule's rows and its soft edges: what lies beyond them is not the rule's
+    erase = _connected_to(thin & ~darker, thin & ~darker & flat) & band
+    erase &= ~_strokes_along_the_rule(erase, ink > ink_threshold, flat, band)
     # A rule is much longer than the characters are big: measure them on the marks left without it.
     rest = components.label(mask & ~erase)
     sizes = rest.longest_sides()
@@ -217,17 +222,57 @@ def _remove_level(ink: np.ndarray, ink_threshold: float, row_widths: np.ndarray 
 
 
 def _thin_as_the_rule(ink: np.ndarray, mask: np.ndarray, candidate: np.ndarray,
-                      ink_threshold: float) -> tuple[np.ndarray, np.ndarray, float]:
-    """(the candidate pixels no thicker across than the rule, the long flat pieces of the rule, the rule's width).
+                      ink_threshold: float, tilt: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """(the candidate pixels no thicker across than the rule, those of them clearly darker than a faint rule, the
+    long flat pieces of the rule, the rule's width).
 
+    The flat pieces lie in the rule's own rows: those holding most of the long runs near them (as far as the
+    candidates reach, twice ``tilt`` rows). A character's flat stroke near the rule (a 9's foot just above it)
+    is a long run too, but its row holds a fraction of the rule's. Where the rule is faint to the reader (the
+    writing is most of the ink), ink clearly darker than the rule is a stroke lying in it, not the rule.
     A function of its own so that its run-length maps (4 bytes a pixel each) are freed on return.
     """
     own = run_lengths(mask)
     solid = ink > ink_threshold
     across = np.where(solid, run_lengths(solid.T).T, run_lengths(mask.T).T)
     flat = candidate & (own >= SEGMENT * mask.shape[1])
-    rule_width = float(np.median(across[flat if flat.any() else candidate]))
-    return candidate & (across <= rule_width + 1), flat, rule_width
+    in_rows = np.count_nonzero(flat, axis=1)
+    most_near = in_rows.copy()
+    for shift in range(1, 2 * tilt + 1):  # as far as the candidates reach: ``tilt`` rows from the thickened run
+        most_near[shift:] = np.maximum(most_near[shift:], in_rows[:-shift])
+        most_near[:-shift] = np.maximum(most_near[:-shift], in_rows[shift:])
+    flat &= (in_rows >= RULE_ROW * most_near)[:, None]
+    on_rule = flat if flat.any() else candidate
+    rule_width = float(np.median(across[on_rule]))
+    level = ink[on_rule]
+    median = float(np.median(level))
+    rule_darkest = median + max(DARKER_THAN_RULE, 4.0 * float(np.median(np.abs(level - median))))
+    thin = candidate & (across <= rule_width + 1)
+    return thin, thin & (ink > rule_darkest), flat, rule_width
+
+
+def _strokes_along_the_rule(erase: np.ndarray, solid: np.ndarray, flat: np.ndarray, band: np.ndarray) -> np.ndarray:
+    """The pixels of ``erase`` where a stroke lies along the rule, in it: the foot of a 2, the bottom of a 3 or a 6
+    written on the line with a pen as thin as the rule.
+
+    Lying in the rule, such a stroke adds little to the rule's thickness (a row or two), within what the rule
+    test allows for noise, and erased with the rule it was cut off: the 6 came apart into "10", a 3's tail
+    was read as a full stop. It is where the solid ink of the rule's ``band`` (its rows and the row either
+    side) is thicker across than the rule's long flat pieces are in nine columns of ten, for a stretch of more
+    than twice the rule's width along it: noise thickens a rule a column or two at a time. Those columns keep
+    the rule's ink too, so the stroke stays whole.
+    """
+    in_band = band & solid
+    if not (in_band & flat).any():
+        return np.zeros_like(erase)
+    across = run_lengths(in_band.T).T
+    # the rule's own thickness, and how far it goes in a photo's noise and blur (thicker than the median in a
+    # tenth of its columns or fewer)
+    width, most = (float(v) for v in np.percentile(across[in_band & flat], [50, 90]))
+    reach = int(np.ceil(most))
+    thicker = _spread_rows(in_band & (across > most), reach)
+    stretches = run_lengths(thicker) > 2 * width
+    return erase & _spread_rows(stretches & thicker, reach + 1)
 
 
 def _connected_to(mask: np.ndarray, seeds: np.ndarray) -> np.ndarray:
