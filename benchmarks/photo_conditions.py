@@ -153,7 +153,7 @@ class Scene:
 
     def _on_table(self, page: Image.Image, size: float, off_corner: bool = False) -> Image.Image:
         """The page lying on a dark wooden table, turned up to 6 degrees, in a photo ``size`` times as wide
-        and as tall as the page (4:3 at least): the page covers a fifth of the photo or less. ``off_corner``:
+        and as tall as the page (4:3 at least): at 2.2 the page covers a fifth of the photo or less. ``off_corner``:
         the page runs off one corner of the photo, 5-12% of it beyond each of the two edges."""
         rng = self.rng
         w, h = round(size * max(page.width, 0.75 * page.height * 4 / 3)), round(size * max(page.height, 0.75 * page.width))
@@ -266,6 +266,8 @@ CONDITIONS = {
     "paper+dotted": ({"dotted": 30}, dict(ink_colour="blue", paper=True, noise=4)),
     "combined_dotted": ({"dotted": 30}, PHOTO),
     "small_dotted_1200x900": ({"small": True, "dotted": 40}, dict(ink_colour="blue", paper=True, noise=4, jpeg=75)),
+    # the page filling the photo but for a strip of table (up to 7% of the photo each side: the page turned up to 6 degrees)
+    "page_fills_photo": ({}, dict(ink_colour="blue", paper=True, noise=4, table=1.15)),
 }
 
 
@@ -407,6 +409,7 @@ def main():
         "num_dotted_paper": ({"dotted": 30}, dict(ink_colour="blue", paper=True, noise=4)),
         "num_combined_dotted": ({"dotted": 30}, PHOTO),
         "num_small_dotted": ({"small": True, "dotted": 40}, dict(ink_colour="blue", paper=True, noise=4, jpeg=75)),
+        "num_page_fills_photo": ({}, dict(ink_colour="blue", paper=True, noise=4, table=1.15)),
     }
     for ci, (name, (setup, kw)) in enumerate(NUM_CONDS.items()):
         if not chosen(name):

@@ -108,6 +108,29 @@ def test_a_page_on_a_table_is_read_as_its_digits():
     assert Recognizer.load("digits").read(photo).text == "4 7"
 
 
+@pytest.mark.parametrize("rim", [30, 40, 60])
+def test_a_page_filling_the_photo_but_for_a_strip_of_table_keeps_its_thin_writing(rim):
+    """A page filling most of the photo is read whole, the strip of dark table around it dropped as lying beyond
+    the page; but first, measured with the writing, the strip's width made every thin-penned digit a speck
+    (area under half the squared pen width), and the photo read as nothing (60 px digits of a 3 px pen)."""
+    rng = np.random.default_rng(0)
+    photo = np.full((1200, 1600), 40.0)
+    photo[rim:-rim, rim:-rim] = 244.0
+    page = Image.fromarray(photo.astype(np.uint8))
+    draw = ImageDraw.Draw(page)
+    for x0 in (300, 700):  # a 4, then a 7 far from it
+        if x0 == 300:
+            draw.line([(x0 + 36, 400), (x0, 436), (x0 + 48, 436)], fill=60, width=3)
+            draw.line([(x0 + 36, 412), (x0 + 36, 460)], fill=60, width=3)
+        else:
+            draw.line([(x0, 400), (x0 + 42, 400), (x0 + 18, 460)], fill=60, width=3)
+    noisy = np.asarray(page, np.float32) + rng.normal(0, 3, (1200, 1600))
+    photo = Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
+    ink = ink_map(photo) > 0.5
+    assert ink[390:470, 290:350].any() and ink[390:470, 690:750].any()
+    assert Recognizer.load("digits").read(photo).text == "4 7"
+
+
 def test_lined_paper_lit_in_one_corner_is_not_taken_for_a_page_running_off_it():
     """``benchmarks/photo_conditions.py``'s combined_small_lined image 54 (a small "1" on lined paper under a
     gradient and a shadow, blurred, JPEG): its lit corner runs along a third of the photo's edges, as a page

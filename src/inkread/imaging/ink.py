@@ -16,6 +16,8 @@ C code where possible: a 280x280 canvas costs only a few passes over its pixels.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PIL import Image, ImageChops, ImageFilter
 
@@ -329,6 +331,9 @@ def _group_medians(values: np.ndarray, groups: np.ndarray, count: int) -> np.nda
     return medians
 
 
+FRAME_EDGE = 0.1  # a mark along this share of the image's edge or more is a table or a frame, not writing (remove_specks)
+
+
 def remove_specks(ink: np.ndarray) -> np.ndarray:
     """Zero the marks smaller than a pen dot (area < half the squared stroke width), with their haze.
 
@@ -339,7 +344,20 @@ def remove_specks(ink: np.ndarray) -> np.ndarray:
     if found.count == 0:
         return np.zeros(ink.shape, np.float32)
     width = stroke_width(mask)
-    keep = found.areas >= max(3.0, 0.5 * width * width)
+    smallest = np.full(found.count, max(3.0, 0.5 * width * width))
+    # A table or a frame along the image's edges (dropped later, ``outside_the_page``) is no pen: measured with
+    # the writing, its width made every thin digit of a page filling the photo a speck (the page read as
+    # nothing). The writing is measured without it; near it (as far as it is wide), where the page's own edge
+    # leaves slivers, marks are still judged by the width with it.
+    edge = np.concatenate([found.labels[0], found.labels[-1], found.labels[1:-1, 0], found.labels[1:-1, -1]])
+    framing = np.bincount(edge, minlength=found.count + 1) >= FRAME_EDGE * edge.size
+    framing[0] = False
+    frame = framing[found.labels]
+    if frame.any() and not frame[mask].all():
+        pen = stroke_width(mask & ~frame)
+        near = np.bincount(found.labels[rank_filter(frame, math.ceil(width)) & ~frame], minlength=found.count + 1)[1:] > 0
+        smallest[~near] = max(3.0, 0.5 * pen * pen)
+    keep = found.areas >= smallest
     keep[np.argmax(found.areas)] = True
     kept = np.concatenate([[False], keep])[found.labels]
     return np.where(rank_filter(kept, 2), ink, 0.0).astype(np.float32)
