@@ -311,11 +311,13 @@ def test_a_long_line_of_canvas_digits_standing_on_a_rule():
     assert recognizer.read(page).text == digits
 
 
-@pytest.mark.parametrize("into", [0, 1, 2, 4])
-def test_tablet_digits_written_on_the_rule_of_a_lined_page(into):
+@pytest.mark.parametrize("into, degrees", [(0, 0.0), (1, 0.0), (2, 0.0), (4, 0.0), (0, 2.0), pytest.param(2, 3.0, marks=pytest.mark.xfail(
+    strict=True, reason="on a page sheared level the rule's own rows are not told apart (README: Not yet reached)"))])
+def test_tablet_digits_written_on_the_rule_of_a_lined_page(into, degrees):
     """Digits with their feet on a rule (most people write so), as thin as the rule and as dark to the reader
     (the rules are most of the page's ink): the strokes lying in the rule were erased with it, so a 6 read
-    "10", a 2 "7" and the cut-off feet full stops ("0..23.10")."""
+    "10", a 2 "7" and the cut-off feet full stops ("0..23.10"). Photographed askew, the page is sheared level
+    first, and there the feet in the rule still go with it."""
     recognizer = shipped("digits")
     digits = 1 - tablet_line("38057261", height=50) / 255.0
     rows, cols = np.flatnonzero(digits.max(axis=1) > 0.1), np.flatnonzero(digits.max(axis=0) > 0.1)
@@ -327,7 +329,8 @@ def test_tablet_digits_written_on_the_rule_of_a_lined_page(into):
     cover = np.zeros(page.shape[:2], np.float32)
     cover[bottom - digits.shape[0]:bottom, 100:100 + digits.shape[1]] = digits
     page = page * (1 - cover[..., None]) + np.array((30, 50, 160), np.float32) * cover[..., None]
-    assert recognizer.read(Image.fromarray(page.astype(np.uint8))).text == "38057261"
+    photo = Image.fromarray(page.astype(np.uint8)).rotate(degrees, Image.Resampling.BICUBIC, fillcolor=(246, 244, 238))
+    assert recognizer.read(photo).text == "38057261"
 
 
 def test_characters_model_reads_words_as_digits_or_as_letters_by_their_context():

@@ -192,8 +192,13 @@ def _remove_level(ink: np.ndarray, ink_threshold: float, row_widths: np.ndarray 
     # on it, the ink is thicker across than the rule, so it stays; a stroke near the rule but not
     # touching it is not connected to it, so it stays too.
     thin, darker, flat, rule_width = _thin_as_the_rule(ink, mask, candidate, ink_threshold, tilt)
-    band = _spread_rows(flat, 1)  # the rule's rows and its soft edges: what lies beyond them is not the rule's
-    erase = _connected_to(thin & ~darker, thin & ~darker & flat) & band
+    # The rule's rows and its soft edges: what lies beyond them is not the rule's. Between its flat pieces a thin
+    # tilted rule drifts by a row at most. (Not on a page sheared level: the anti-aliased rows of its thin rules
+    # wobble, the wobble's crumbs were left in, and read as 7s and 2s.)
+    band = _spread_rows(_spread_rows(flat.T, round(SEGMENT * width)).T, 1)
+    erase = _connected_to(thin & ~darker, thin & ~darker & flat)
+    if row_widths is None:
+        erase &= band
     erase &= ~_strokes_along_the_rule(erase, ink > ink_threshold, flat, band)
     # A rule is much longer than the characters are big: measure them on the marks left without it.
     rest = components.label(mask & ~erase)
