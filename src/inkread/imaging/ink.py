@@ -331,7 +331,7 @@ def _group_medians(values: np.ndarray, groups: np.ndarray, count: int) -> np.nda
     return medians
 
 
-FRAME_EDGE = 0.1  # a mark along this share of the image's edge or more is a table or a frame, not writing (remove_specks)
+FRAME_EDGE = 0.1  # a mark around the image, along this share of its edge or more, is a table or a frame (remove_specks)
 
 
 def remove_specks(ink: np.ndarray) -> np.ndarray:
@@ -350,8 +350,11 @@ def remove_specks(ink: np.ndarray) -> np.ndarray:
     # nothing). The writing is measured without it; near it (as far as it is wide), where the page's own edge
     # leaves slivers, marks are still judged by the width with it.
     edge = np.concatenate([found.labels[0], found.labels[-1], found.labels[1:-1, 0], found.labels[1:-1, -1]])
+    x0, y0, x1, y1 = found.boxes.T
+    around = (x0 == 0) & (y0 == 0) & (x1 == ink.shape[1]) & (y1 == ink.shape[0])  # a frame, not a corner's wedge
     framing = np.bincount(edge, minlength=found.count + 1) >= FRAME_EDGE * edge.size
     framing[0] = False
+    framing[1:] &= around
     frame = framing[found.labels]
     if frame.any() and not frame[mask].all():
         pen = stroke_width(mask & ~frame)
