@@ -18,14 +18,14 @@ Deterministic (the same digits for every offset and run); evaluation data only. 
 
 from __future__ import annotations
 
-import io
 import random
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image
 
 from inkread import Recognizer
+from noisy_photos import jpeg
 from shared_sets import digit_strings_main
 from touching_digits import digit_images, to_height
 
@@ -37,7 +37,7 @@ RULE_WIDTH, RULE_STEP = 2, 65
 PAPER = np.array([246, 244, 238], np.float32)
 RULE = np.array([160, 190, 235], np.float32)  # light-blue ruling
 INK = np.array([30, 50, 160], np.float32)  # a blue ballpoint
-NOISE, BLUR, QUALITY = 3.0, 0.6, 80  # the photo: sensor noise (levels), the lens's softness (px), the JPEG
+NOISE = 3.0  # the photo's sensor noise (levels); its blur and JPEG are noisy_photos' (0.6 px, quality 80)
 MARKS = ".,:-"
 PAGES = {"strip, scan": (3, 0), "page, scan": (9, 800), "page, photo": (9, 800)}  # rules, least width
 
@@ -67,12 +67,8 @@ def scan(page: np.ndarray) -> Image.Image:
 
 
 def photo(page: np.ndarray, rng: np.random.Generator) -> bytes:
-    """The page as a phone photo: noise, blur, JPEG bytes."""
-    noisy = page + NOISE * rng.standard_normal(page.shape[:2], dtype=np.float32)[..., None]
-    image = scan(noisy).filter(ImageFilter.GaussianBlur(BLUR))
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=QUALITY)
-    return out.getvalue()
+    """The page as a phone photo: sensor noise, then the lens's blur and a JPEG (``noisy_photos.jpeg``)."""
+    return jpeg(page + NOISE * rng.standard_normal(page.shape[:2], dtype=np.float32)[..., None])
 
 
 def run(sets: list[str], data: Path, strings: int, model: str) -> str:

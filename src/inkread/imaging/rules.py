@@ -25,7 +25,7 @@ import numpy as np
 from inkread.imaging import components
 from inkread.imaging.dots import remove_dot_grid
 from inkread.imaging.levels import weighted_median
-from inkread.imaging.stroke import run_lengths
+from inkread.imaging.stroke import rank_filter, run_lengths
 
 RULE_INK = 0.2  # rules are often fainter than the writing: found (and erased) down to this ink level
 RULE_LENGTH = 0.9  # a rule runs (nearly) all the way across the image...
@@ -196,7 +196,8 @@ def _remove_level(ink: np.ndarray, ink_threshold: float, row_widths: np.ndarray 
     # tilted rule drifts by a row at most. (Not on a page sheared level: the anti-aliased rows of its thin rules
     # wobble, the wobble's crumbs were left in, and read as 7s and 2s.)
     band = _spread_rows(_spread_rows(flat.T, round(SEGMENT * width)).T, 1)
-    erase = _connected_to(thin & ~darker, thin & ~darker & flat)
+    rule_like = thin & ~darker
+    erase = _connected_to(rule_like, rule_like & flat)
     if row_widths is None:
         erase &= band
     erase &= ~_strokes_along_the_rule(erase, ink > ink_threshold, flat, band)
@@ -241,12 +242,9 @@ def _thin_as_the_rule(ink: np.ndarray, mask: np.ndarray, candidate: np.ndarray,
     solid = ink > ink_threshold
     across = np.where(solid, run_lengths(solid.T).T, run_lengths(mask.T).T)
     flat = candidate & (own >= SEGMENT * mask.shape[1])
-    in_rows = np.count_nonzero(flat, axis=1)
-    most_near = in_rows.copy()
-    for shift in range(1, 2 * tilt + 1):  # as far as the candidates reach: ``tilt`` rows from the thickened run
-        most_near[shift:] = np.maximum(most_near[shift:], in_rows[:-shift])
-        most_near[:-shift] = np.maximum(most_near[:-shift], in_rows[shift:])
-    flat &= (in_rows >= RULE_ROW * most_near)[:, None]
+    in_rows = np.count_nonzero(flat, axis=1)[:, None]
+    most_near = rank_filter(in_rows, 2 * tilt)  # as far as the candidates reach: ``tilt`` rows from the thickened run
+    flat &= in_rows >= RULE_ROW * most_near
     on_rule = flat if flat.any() else candidate
     rule_width = float(np.median(across[on_rule]))
     level = ink[on_rule]
