@@ -391,3 +391,14 @@ def test_a_console_that_cannot_show_a_bullet_gets_it_escaped(tmp_path):
                             text=True, timeout=120, env={**os.environ, "PYTHONIOENCODING": "ascii"})
     assert result.returncode == 0, result.stderr
     assert "\\u2022 17" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_a_file_name_with_a_newline_is_one_row_and_one_line_of_error(digits_dir):
+    """A newline in a file name split its row of the table in two, and its error message over two lines."""
+    (digits_dir / "seven\nscan.png").write_bytes((digits_dir / "digit-7.png").read_bytes())
+    (digits_dir / "broken\nscan.png").write_bytes(b"not an image")
+    result = inkread("read", digits_dir / "seven\nscan.png", digits_dir / "broken\nscan.png")
+    assert result.returncode == 1
+    header, row = result.stdout.splitlines()
+    assert row.split()[:2] == [str(digits_dir / "seven\\nscan.png"), "7"]
+    assert one_line_error(result).startswith(f"inkread: {digits_dir}/broken\\nscan.png is not in an image format")

@@ -223,7 +223,13 @@ def _with_name(name: str, message: str) -> str:
 
 def _report(stderr: TextIO, message: str, bar=None) -> None:
     # tqdm.write prints above the progress bar instead of through it
-    (bar or _NoBar).write(f"inkread: {message}", file=stderr)
+    (bar or _NoBar).write(f"inkread: {_one_line(message)}", file=stderr)
+
+
+def _one_line(text: str) -> str:
+    """``text`` with its control characters as escapes: a file name holding a newline is one line of a message or
+    one row of the table."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 # --- finding the files ----------------------------------------------------------------------
@@ -385,10 +391,11 @@ def _table(records: list[dict[str, str]], mode: str, top_k: int) -> str:
         return ""
     if mode == "read":
         columns = [("file", "FILE"), ("text", "TEXT"), ("confidence", "CONFIDENCE"), ("note", "NOTE")]
-        records = [{**r, "text": r["text"].replace("\n", " / ")} for r in records]  # one row per file
+        records = [{**r, "text": r["text"].replace("\n", " / ")} for r in records]  # one row per file...
     else:
         shown = max(int(r["shown"]) for r in records) or top_k  # a model has at most its classes to show
         columns = [("file", "FILE"), ("label", "LABEL"), ("confidence", "CONFIDENCE"), ("ranked", f"TOP {shown}"), ("note", "NOTE")]
+    records = [{**r, "file": _one_line(r["file"]), "note": _one_line(r["note"])} for r in records]  # ...one line each
     widths = [max(len(title), *(len(r[key]) for r in records)) for key, title in columns]
     lines = ["  ".join(title.ljust(width) for (_, title), width in zip(columns, widths)).rstrip()]
     for record in records:
