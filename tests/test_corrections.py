@@ -217,3 +217,15 @@ def test_a_database_deleted_while_in_use_says_so_and_is_not_recreated_empty(tmp_
     with pytest.raises(StorageError, match="is gone"):
         store.count()
     assert not store.path.exists()  # no empty file left for the next request to fail on
+
+
+def test_the_printed_fine_tuning_command_runs_as_pasted(tmp_path, store, capsys):
+    """An export folder with a space ("my corrections") was printed unquoted: pasted, argparse saw two arguments."""
+    import shlex
+
+    add(store, "7")
+    out = tmp_path / "my corrections ✓"
+    assert cli.main(["corrections", "export", str(out), "--data-dir", str(tmp_path)]) == 0
+    command = capsys.readouterr().out.split("with: ", 1)[1].rstrip(")\n")
+    words = shlex.split(command)
+    assert words[:4] == ["inkread", "train", "--dataset", f"folder:{out}"] and words[4:6] == ["--init-from", "digits"]

@@ -9,6 +9,7 @@ Errors a user can fix arrive as ``InkreadError`` and are printed as one line, wi
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 
 from inkread.errors import InkreadError, command_line_spelling, warn
@@ -115,8 +116,10 @@ def _cmd_corrections_export(args: argparse.Namespace) -> int:
     from inkread.serving.corrections import export_corrections
 
     exported = export_corrections(out_dir=args.dir, data_dir=args.data_dir, model=args.model)
+    # quoted as a shell needs it: "my corrections" pasted as printed was two arguments
     print(f"wrote {exported.count} corrections of the model {exported.model} to {args.dir} (fine-tune it on them with: "
-          f"inkread train --dataset folder:{args.dir} --init-from {exported.fine_tune_from()} --out runs/NAME)")
+          f"inkread train --dataset {shlex.quote('folder:' + args.dir)} --init-from {shlex.quote(exported.fine_tune_from())} "
+          f"--out runs/NAME)")
     return 0
 
 
