@@ -1234,8 +1234,11 @@
   function updateHint() {
     const model = currentModel();
     const { mode, only } = settings();
+    // what the model reads, by its classes: a model of symbols (/ + ×) was told "Draw a digit"
+    const labels = model ? model.labels : [];
+    const all = (pattern) => labels.length > 0 && labels.every((l) => pattern.test(l));
     const kind = only === "digits" ? "digit" : only === "letters" ? "letter"
-      : model && model.labels.some((l) => /^\p{L}$/u.test(l)) ? "character" : "digit";
+      : !model || all(/^\p{Nd}$/u) ? "digit" : all(/^\p{L}$/u) ? "letter" : "character";
     $("pad-hint-text").textContent = mode === "char" ? `Draw a ${kind} here`
       : isLine(model) && !only ? "Write a word or a line here" : `Write a few ${kind}s here`;
   }
@@ -1257,7 +1260,10 @@
     const title = model.name.charAt(0).toUpperCase() + model.name.slice(1);
     const kind = isLine(model) ? `whole words and lines (${model.labels.filter((l) => l !== " ").length} characters)`
       : model.labels.every((l) => /^[0-9]$/.test(l)) ? "0–9" : `${model.labels.length} classes`;
-    const score = typeof accuracy === "number" ? ` · ${(accuracy * 100).toFixed(1)}% on test` : "";
+    // how many test images the figure rests on: "100.0% on test" for 3 images stood beside 99.5% on 10,000
+    const tested = metrics.test_samples;
+    const on = typeof tested === "number" ? `${tested.toLocaleString("en")} test image${tested === 1 ? "" : "s"}` : "test";
+    const score = typeof accuracy === "number" ? ` · ${(accuracy * 100).toFixed(1)}% on ${on}` : "";
     return `${title} · ${kind}${score}`;
   }
 
