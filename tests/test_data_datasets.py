@@ -433,6 +433,22 @@ def test_a_file_listed_twice_with_different_labels_is_refused(tmp_path, capsys):
                                  "each is read once"]
 
 
+def test_a_labels_csv_that_gives_a_class_folders_images_another_class_is_said_to_win(tmp_path, capsys):
+    """Class folders 0-2 beside an old labels.csv: every label came from the CSV, silently (evaluated, 0.00%)."""
+    root = tmp_path / "both"
+    for n in range(9):
+        _draw(root / str(n % 3) / f"{n}.png", n % 3, n // 3)
+    rows = [f"{n % 3}/{n}.png,{(n + 1) % 3}" for n in range(5)] + [f"{n % 3}/{n}.png,{n % 3}" for n in range(5, 9)]
+    (root / "labels.csv").write_text("file,label\n" + "\n".join(rows) + "\n")
+    load_dataset(f"folder:{root}", val_fraction=0.25)
+    assert _warnings(capsys) == [f"inkread: warning: {root / 'labels.csv'} gives 5 images in a class's folder another "
+                                 "class (0/0.png as '1', 1/1.png as '2', 2/2.png as '0' ...): its labels are the ones "
+                                 "used; fix them, or remove labels.csv to use the folders' names"]
+    (root / "labels.csv").write_text("file,label\n" + "\n".join(f"{n % 3}/{n}.png,{n % 3}" for n in range(9)) + "\n")
+    load_dataset(f"folder:{root}", val_fraction=0.25)  # agreeing: nothing to say
+    assert _warnings(capsys) == []
+
+
 def test_suspicious_labels_and_classes_are_warned_about_in_one_line_each(tmp_path, capsys):
     root = tmp_path / "words"
     rows = ["file,label"]

@@ -97,7 +97,24 @@ def list_images(root: Path) -> list[tuple[Path, str]]:
     items = _read_labels_csv(root / LABELS_CSV) if (root / LABELS_CSV).exists() else _class_folder_images(root)
     if not items:
         raise DatasetError(f"no images in {root}: {_LAYOUT_HELP}")
+    if (root / LABELS_CSV).exists():
+        _warn_folders_disagree(root, items)
     return items
+
+
+def _warn_folders_disagree(root: Path, items: list[tuple[Path, str]]) -> None:
+    """Warn of images in a folder named as a class (3/a.png) that the labels.csv gives another label: the CSV's
+    label is the one used, and a user who laid out class folders beside an old CSV would never know."""
+    labels = {label for _, label in items}
+    disagree = []
+    for image, label in items:
+        parts = Path(os.path.relpath(image, root)).parts
+        if len(parts) > 1 and parts[0] in labels and parts[0] != label:
+            disagree.append(f"{Path(*parts).as_posix()} as {label!r}")
+    if disagree:
+        warn(f"{root / LABELS_CSV} gives {plural(len(disagree), 'image', 'images')} in a class's folder another "
+             f"class ({first_few(disagree, 3, quote=False)}): its labels are the ones used; fix them, or remove "
+             f"{LABELS_CSV} to use the folders' names")
 
 
 def _class_folder_images(root: Path) -> list[tuple[Path, str]]:
