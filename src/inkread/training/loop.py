@@ -33,8 +33,8 @@ from inkread.training.checkpoint import diverged, misfit, restore, run_folder_lo
 from inkread.training.console import progress_bar, say, warn
 from inkread.training.config import TrainConfig
 from inkread.training.history import write_history
-from inkread.training.start import (check_training_data, load_initial_weights, load_splits, meta_record, run_config,
-                                    with_small_data_batch)
+from inkread.training.start import (batch_starts, check_training_data, load_initial_weights, load_splits, meta_record,
+                                    run_config, with_small_data_batch)
 from inkread.training.styles import add_writing_styles
 
 # Called after every optimizer step with (step, epoch, network): the network that would be shipped
@@ -85,8 +85,7 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
     if splits is None:
         splits = load_splits(config, resume_state, init_meta, inherited)
     check_training_data(config, splits, resume_state)
-    if not batch_given:
-        config = with_small_data_batch(config, len(splits.train.targets))
+    config = with_small_data_batch(config, len(splits.train.targets), batch_given)
 
     torch.manual_seed(config.seed)
     model = build_model(config.arch, len(splits.labels))
@@ -94,8 +93,8 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
     model = model.to(memory_format=torch.channels_last)
     if init_meta is not None and resume_state is None:
         load_initial_weights(model, config.init_from, init_meta, splits.labels)
-    batch_starts = _batch_starts(len(splits.train.targets), config.batch_size)
-    optimizer, scheduler = _make_optimizer(model, config, len(batch_starts))
+    starts = batch_starts(len(splits.train.targets), config.batch_size)
+    optimizer, scheduler = _make_optimizer(model, config, len(starts))
     # The weight average (EMA) is what gets validated, checkpointed as best, and shipped: it is
     # smoother than the raw weights, which jump around at the high learning rates we train with.
     average = _make_average(model, config.ema)
@@ -107,7 +106,7 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
     _announce(config, splits, model, resume_state)
     try:
         for epoch in range(run.epoch, config.epochs):
-            record = _train_epoch(config, epoch, model, average, optimizer, scheduler, splits, batch_starts, run, on_step)
+            record = _train_epoch(config, epoch, model, average, optimizer, scheduler, splits, starts, run, on_step)
             run.history.append(record)
             validated = (f"val loss {record['val_loss']:.4f} acc {record['val_acc']:.4f}" if len(splits.val.targets)
                          else "no validation images")  # not "val loss nan", which reads as a diverged run
@@ -292,18 +291,6 @@ def _training_batches(images: torch.Tensor, targets: torch.Tensor, order: torch.
         for first, last in zip(starts, stops):
             batch = slice(first - starts[0], last - starts[0])
             yield group_images[batch], group_targets[batch]
-
-
-def _batch_starts(count: int, batch_size: int) -> list[int]:
-    """Where each batch of an epoch starts: a last batch of one image joins the one before.
-
-    Batch norm cannot normalize a batch of one image in training mode (a 129-image data set at
-    batch 128 would fail on its last step).
-    """
-    starts = list(range(0, count, batch_size))
-    if len(starts) > 1 and count - starts[-1] == 1:
-        starts.pop()
-    return starts
 
 
 def evaluate_torch(model: torch.nn.Module, images: torch.Tensor, targets: torch.Tensor) -> tuple[float, float]:

@@ -9,7 +9,6 @@ one-line message that says what to change.
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -142,17 +141,37 @@ def small_data_batch(count: int, recipe_batch: int) -> int:
     return batch
 
 
-def with_small_data_batch(config: TrainConfig, train_images: int) -> TrainConfig:
-    """``config`` with batches small enough for a small data set to take enough steps an epoch (said in a note)."""
+def with_small_data_batch(config: TrainConfig, train_images: int, batch_given: bool) -> TrainConfig:
+    """``config`` with batches small enough for a small data set to take enough steps an epoch (said in a note);
+    a batch size given (``batch_given``) is kept, but said if it leaves fewer steps than the one chosen would."""
     batch = small_data_batch(train_images, config.batch_size)
+    steps = len(batch_starts(train_images, batch))
+    if batch_given:
+        if batch < config.batch_size:  # 81 images in batches of 1000: one step in all, and a model at chance
+            given = len(batch_starts(train_images, config.batch_size))
+            say(config.progress, f"note: {train_images:,} training images in batches of {config.batch_size}: "
+                                 f"{plural(given, 'step', 'steps')} an epoch, few to learn from (batches of {batch} "
+                                 f"take {steps}: leave {option('batch_size')} out to have them)")
+        return config
     if batch == config.batch_size:
         return config
-    steps = max(1, math.ceil(train_images / batch))
     why = f"for {MIN_STEPS_PER_EPOCH} steps or more an epoch" if steps >= MIN_STEPS_PER_EPOCH else \
-        f"the smallest, {steps} step{'s' * (steps > 1)} an epoch"
+        f"the smallest, {plural(steps, 'step', 'steps')} an epoch"
     say(config.progress, f"note: {train_images:,} training images: batches of {batch} instead of the "
                          f"recipe's {config.batch_size}, {why} ({option('batch_size')} to choose)")
     return replace(config, batch_size=batch)
+
+
+def batch_starts(count: int, batch_size: int) -> list[int]:
+    """Where each batch of an epoch starts: a last batch of one image joins the one before.
+
+    Batch norm cannot normalize a batch of one image in training mode (a 129-image data set at
+    batch 128 would fail on its last step).
+    """
+    starts = list(range(0, count, batch_size))
+    if len(starts) > 1 and count - starts[-1] == 1:
+        starts.pop()
+    return starts
 
 
 def load_initial_weights(model, init_from: str, init_meta, labels) -> None:
