@@ -41,11 +41,11 @@ def _config(out: Path, **changes) -> TrainConfig:
 
 def test_a_last_batch_of_one_image_joins_the_one_before(tmp_path):
     """Batch norm cannot train on a batch of one: 9 images at batch 4 are steps of 4 and 5."""
-    from inkread.training.loop import _batch_starts
+    from inkread.training.start import batch_starts
 
-    assert _batch_starts(9, 4) == [0, 4]
-    assert _batch_starts(10, 4) == [0, 4, 8]
-    assert _batch_starts(1, 4) == [0]
+    assert batch_starts(9, 4) == [0, 4]
+    assert batch_starts(10, 4) == [0, 4, 8]
+    assert batch_starts(1, 4) == [0]
     bundle = train(_config(tmp_path / "run"), splits=_splits(9))
     assert (bundle / "model.json").exists()
 
