@@ -402,3 +402,15 @@ def test_a_file_name_with_a_newline_is_one_row_and_one_line_of_error(digits_dir)
     header, row = result.stdout.splitlines()
     assert row.split()[:2] == [str(digits_dir / "seven\\nscan.png"), "7"]
     assert one_line_error(result).startswith(f"inkread: {digits_dir}/broken\\nscan.png is not in an image format")
+
+
+def test_a_multi_page_tiff_is_said_to_be_read_on_its_first_page_only(digits_dir):
+    """A scanner's three-page TIFF was read on page 1, and the other pages silently left out."""
+    pages = [Image.open(digits_dir / f"digit-{d}.png").convert("L") for d in "370"]
+    pages[0].save(digits_dir / "scan.tif", save_all=True, append_images=pages[1:])
+    pages[0].save(digits_dir / "one.tif")
+    result = inkread("read", digits_dir / "scan.tif", digits_dir / "one.tif")
+    assert result.returncode == 0
+    assert result.stderr == (f"inkread: note: {digits_dir / 'scan.tif'}: a TIFF of 3 pages: page 1 is read "
+                             "(save each page as an image of its own to read the others)\n")
+    assert [row.split()[1] for row in result.stdout.splitlines()[1:]] == ["3", "3"]

@@ -82,7 +82,7 @@ def run_predict(config: PredictConfig, stdout: TextIO | None = None, stderr: Tex
     outcome = _Outcome()
     for path, problem in missing:
         outcome.fail(path, problem, stderr)
-    for path, note in notes:
+    for path, note in notes + [(path, note) for path in files if (note := _pages_note(path))]:
         _report(stderr, f"note: {path}: {note}")
     if config.mode == "read" and config.top_k > 1 and config.format != "json":  # a row per file has no room for them
         _report(stderr, f"note: {option('top_k')} lists each character's runners-up in {option('format')} json only")
@@ -219,6 +219,21 @@ def _stdin_bytes() -> bytes:
 def _with_name(name: str, message: str) -> str:
     # imaging's messages often name the file already; do not say it twice
     return message if name in message else f"{name}: {message}"
+
+
+def _pages_note(path: str) -> str | None:
+    """What to say of a multi-page TIFF (a scanner's document): only its first page is read; None otherwise."""
+    if not path.lower().endswith((".tif", ".tiff")):
+        return None
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            pages = getattr(image, "n_frames", 1)
+    except Exception:  # noqa: BLE001 (reading it says what is wrong with it)
+        return None
+    return f"a TIFF of {pages} pages: page 1 is read (save each page as an image of its own to read the others)" \
+        if pages > 1 else None
 
 
 def _report(stderr: TextIO, message: str, bar=None) -> None:
