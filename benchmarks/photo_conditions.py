@@ -5,7 +5,8 @@
 500 real handwritten digits (hwd1000 200, unipen 200, semeion 50, optdigits 50; seed 0) are drawn
 about 110-150 px tall on a 320x320 page and rendered under one condition at a time (pen colour,
 textured paper, uneven light, a shadow (soft, or hard-edged over ruled paper), ruled, squared or dotted paper, small in a large photo, blur, JPEG,
-rotation, perspective, a page on a dark table, also running off a corner of the photo) and combined,
+rotation, perspective, a page on a dark table, also running off a corner of the photo, chalk on a board in a
+frame or on a wall) and combined,
 then read with ``Recognizer.predict_batch`` (what ``inkread predict`` runs); 60 three-digit numbers are
 rendered the same way and read with ``read`` (exact text, and the character error rate).
 The conditions are simulated on real handwriting, not real photos. Prints a table of accuracy per
@@ -42,6 +43,10 @@ PAPER = np.array([243, 239, 228], np.float32)       # off-white
 INKS = {"blue": (0x1a, 0x2a, 0x6c), "pencil": (0x55, 0x55, 0x55), "red": (0xc0, 0x1e, 0x2a), "black": (20, 20, 20)}
 RULE = np.array([150, 190, 230], np.float32)         # light blue ruling
 DOT = np.array([150, 150, 150], np.float32)          # grey dots of dotted (bullet-journal) paper
+BOARD = np.array([45, 62, 52], np.float32)           # a green chalkboard...
+CHALK = np.array([228, 228, 220], np.float32)        # ...written on in chalk
+FRAMES = {"wood": np.array([176, 134, 88], np.float32), "metal": np.array([196, 198, 202], np.float32)}
+WALL = np.array([232, 228, 218], np.float32)
 
 
 # ---------------------------------------------------------------------- data
@@ -116,15 +121,15 @@ class Scene:
         self.rule_colour = DOT
 
     def render(self, ink_colour="black", paper=False, light=None, rotate=False, perspective=False,
-               blur=0.0, jpeg=None, noise=0.0, pencil_grain=False, table=0.0, off_corner=False):
+               blur=0.0, jpeg=None, noise=0.0, pencil_grain=False, table=0.0, off_corner=False, board=None):
         rng = self.rng
         ink, rules = self.ink.copy(), self.rules.copy()
-        if pencil_grain:
+        if pencil_grain or board:  # chalk is grainy too
             grain = np.clip(rng.normal(0.8, 0.25, ink.shape), 0.2, 1.0).astype(np.float32)
             ink = ink * ndimage.gaussian_filter(grain, 0.7)
         if rotate or perspective:
             ink, rules = self._geom(ink, rules, rotate, perspective)
-        paper_rgb = PAPER if paper else np.array([255, 255, 255], np.float32)
+        paper_rgb = BOARD if board else PAPER if paper else np.array([255, 255, 255], np.float32)
         base = np.broadcast_to(paper_rgb, (self.H, self.W, 3)).astype(np.float32).copy()
         if paper:  # fibres / uneven paper: low-frequency + fine texture
             lo = ndimage.gaussian_filter(rng.normal(0, 1, (self.H, self.W)), 12)
@@ -133,12 +138,14 @@ class Scene:
             base += (lo + hi)[..., None]
         if rules.any():
             base = base * (1 - rules[..., None]) + self.rule_colour * rules[..., None]
-        c = np.array(INKS[ink_colour], np.float32)
+        c = CHALK if board else np.array(INKS[ink_colour], np.float32)
         img = base * (1 - ink[..., None]) + c * ink[..., None]
         if light is not None:
             img *= self._light(light)[..., None]
         if noise:
             img += rng.normal(0, noise, img.shape).astype(np.float32)
+        if board in ("wood", "metal", "wall"):
+            img = self._framed(img, "wood" if board == "wall" else board, wall=board == "wall")
         im = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "RGB")
         if table:
             im = self._on_table(im, table, off_corner)
@@ -169,6 +176,32 @@ class Scene:
             y = -cut_y if rng.random() < 0.5 else h - turned.height + cut_y
         photo.paste(turned, (x, y), turned)
         return photo
+
+    def _framed(self, board: np.ndarray, frame: str, wall: bool = False) -> np.ndarray:
+        """The board in a frame (wood, grained along its length, or brushed metal) 2-6% of its side wide, photographed
+        with the frame cut off on one side now and then; ``wall``: with a light wall around, the board a half to
+        two thirds of the photo's width."""
+        rng = self.rng
+        h, w = board.shape[:2]
+        f = max(3, round(rng.uniform(0.02, 0.06) * max(h, w)))
+        grain = 18.0 if frame == "wood" else 5.0
+        out = np.broadcast_to(FRAMES[frame], (h + 2 * f, w + 2 * f, 3)).copy()
+        out[:f] += (ndimage.gaussian_filter(rng.normal(0, 1, (f, w + 2 * f)), (1, 12)) * grain * 3)[..., None]
+        out[-f:] += (ndimage.gaussian_filter(rng.normal(0, 1, (f, w + 2 * f)), (1, 12)) * grain * 3)[..., None]
+        out[:, :f] += (ndimage.gaussian_filter(rng.normal(0, 1, (h + 2 * f, f)), (12, 1)) * grain * 3)[..., None]
+        out[:, -f:] += (ndimage.gaussian_filter(rng.normal(0, 1, (h + 2 * f, f)), (12, 1)) * grain * 3)[..., None]
+        out[f:f + h, f:f + w] = board
+        if wall:
+            scale = rng.uniform(1.5, 2.0)
+            W, H = round(scale * out.shape[1]), round(max(scale * out.shape[0], 0.75 * scale * out.shape[1]))
+            photo = np.broadcast_to(WALL, (H, W, 3)).copy() + rng.normal(0, 3, (H, W, 1))
+            y, x = int(rng.integers(0, H - out.shape[0] + 1)), int(rng.integers(0, W - out.shape[1] + 1))
+            photo[y:y + out.shape[0], x:x + out.shape[1]] = out
+            return photo
+        if rng.random() < 0.3:  # the photo cuts the frame off on one side
+            side = int(rng.integers(0, 4))
+            out = [out[f:], out[:-f], out[:, f:], out[:, :-f]][side]
+        return out
 
     def _light(self, kind):
         rng, H, W = self.rng, self.H, self.W
@@ -268,6 +301,11 @@ CONDITIONS = {
     "small_dotted_1200x900": ({"small": True, "dotted": 40}, dict(ink_colour="blue", paper=True, noise=4, jpeg=75)),
     # the page filling the photo but for a strip of table (up to 7% of the photo each side: the page turned up to 6 degrees)
     "page_fills_photo": ({}, dict(ink_colour="blue", paper=True, noise=4, table=1.15)),
+    # chalk on a green board: filling the photo, in a light wooden or metal frame, on a light wall
+    "chalkboard": ({}, dict(board="plain", noise=4, light="linear", jpeg=75)),
+    "chalkboard_wood_frame": ({}, dict(board="wood", noise=4, light="linear", jpeg=75)),
+    "chalkboard_metal_frame": ({}, dict(board="metal", noise=4, light="linear", jpeg=75)),
+    "chalkboard_on_wall": ({}, dict(board="wall", noise=4, light="linear", jpeg=75)),
 }
 
 
@@ -410,6 +448,9 @@ def main():
         "num_combined_dotted": ({"dotted": 30}, PHOTO),
         "num_small_dotted": ({"small": True, "dotted": 40}, dict(ink_colour="blue", paper=True, noise=4, jpeg=75)),
         "num_page_fills_photo": ({}, dict(ink_colour="blue", paper=True, noise=4, table=1.15)),
+        "num_chalkboard": ({}, dict(board="plain", noise=4, light="linear", jpeg=75)),
+        "num_chalkboard_wood_frame": ({}, dict(board="wood", noise=4, light="linear", jpeg=75)),
+        "num_chalkboard_on_wall": ({}, dict(board="wall", noise=4, light="linear", jpeg=75)),
     }
     for ci, (name, (setup, kw)) in enumerate(NUM_CONDS.items()):
         if not chosen(name):

@@ -302,3 +302,72 @@ def test_white_paper_beside_a_photo_is_not_taken_for_a_page_on_a_table():
     ImageDraw.Draw(sheet).line([(1175, 250), (1175, 450)], fill=17, width=30)  # a 1 drawn on the paper beside it
     assert page_on_a_table(gray_uint8(sheet)) is None
     assert Recognizer.load("digits").read(sheet).text == "0612 334 1"
+
+
+def chalk_board(frame: str, cut_side: bool = False, turn: float = 0.0) -> Image.Image:
+    """A photo of a green chalkboard (gray 55) with a chalk "4" and "7" on it: ``frame`` "wood" (a grained
+    frame, gray 140, 40 px wide), "metal" (gray 197, 20 px), the board 1000x700 px, or "wall" (a wooden frame on a light wall, in a
+    2400x1800 photo, the board turned ``turn`` degrees); ``cut_side``: the photo cuts the frame off on the right."""
+    rng = np.random.default_rng(5)
+    board = Image.new("L", (1000, 700), 55)
+    draw = ImageDraw.Draw(board)
+    draw.line([(360, 200), (250, 350), (410, 350)], fill=225, width=14)
+    draw.line([(360, 240), (360, 480)], fill=225, width=14)
+    draw.line([(600, 220), (760, 220), (660, 480)], fill=225, width=14)
+    level, width = {"wood": (140, 40), "metal": (197, 20), "wall": (140, 30)}[frame]
+    height, length = 700 + 2 * width, 1000 + 2 * width
+    framed = level + 12 * np.repeat(rng.normal(0, 1, (height, 1)), length, axis=1)  # grain along the top and bottom
+    framed[:, :width] = level + 12 * rng.normal(0, 1, (1, width))  # ...and down the sides
+    framed[:, -width:] = level + 12 * rng.normal(0, 1, (1, width))
+    framed[width:-width, width:-width] = np.asarray(board)
+    if frame == "wall":
+        wall = Image.fromarray(np.full((900 * 2, 1200 * 2), 228, np.uint8))
+        turned = Image.fromarray(np.clip(framed, 0, 255).astype(np.uint8)).convert("LA").rotate(turn, expand=True)
+        wall.paste(turned.convert("L"), (600, 500), turned.getchannel("A"))
+        photo = np.asarray(wall, np.float64)
+    else:
+        photo = framed if not cut_side else framed[:, :-width]
+    noisy = photo + rng.normal(0, 4, photo.shape)
+    return Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
+
+
+@pytest.mark.parametrize("frame, cut_side, turn", [("wood", False, 0), ("metal", False, 0), ("wood", True, 0),
+                                                   ("wall", False, 0), ("wall", False, 5), ("wall", False, -6)])
+def test_chalk_on_a_board_in_a_light_frame_or_on_a_wall_is_read(frame, cut_side, turn):
+    """The light frame around a board (or the wall) made the border light, so the board was taken for dark ink
+    on light paper, a great blot dropped as lying beyond the page: 'nothing to read'. A dark board in a light
+    frame is a page on a table in the negative: found so, it is read chalk on a board."""
+    photo = chalk_board(frame, cut_side, turn)
+    assert Recognizer.load("digits").read(photo).text == "4 7"
+    ink = ink_map(photo) > 0.5
+    assert ink.mean() < 0.02  # the chalk, not the frame or the wall
+
+
+@pytest.mark.parametrize("dark_thing", [(700, 420, 1150, 880), (780, 100, 1150, 800), (600, 380, 950, 850)])
+def test_a_dark_thing_lying_on_a_page_is_no_board(dark_thing):
+    """A phone or a notebook's dark cover lying on the page beside the writing is a board in a light frame to the
+    negative's page search: read as one, only its box was read and the page's writing lost (a blank reading)."""
+    page = Image.fromarray(np.clip(np.random.default_rng(0).normal(235, 4, (900, 1200)), 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(page)
+    draw.rectangle(dark_thing, fill=30)
+    draw.line([(230, 100), (150, 180), (260, 180)], fill=40, width=8)  # a 4...
+    draw.line([(230, 120), (230, 260)], fill=40, width=8)
+    draw.line([(330, 100), (430, 100), (370, 260)], fill=40, width=8)  # ...and a 7
+    assert Recognizer.load("digits").read(page).text.startswith("47")
+
+
+def test_a_bold_character_filling_the_image_is_no_board():
+    """A solid dark character cropped to its ink on white (semeion's digits, enlarged: benchmarks/photo_conditions.py's
+    fills_image) is a dark board in a light frame to the negative's page search: read as one, nothing was in it
+    (fills_image 0.980 -> 0.938), or only its loops (a bold 6 read as 2). A board holds writing, and is a rectangle."""
+    image = Image.new("L", (180, 308), 255)
+    ImageDraw.Draw(image).polygon([(90, 4), (170, 4), (150, 120), (176, 300), (60, 304), (70, 130), (4, 130)], fill=20)
+    ink = ink_map(image)
+    assert ink[150, 110] > 0.5 and ink[150, 10] < 0.5  # the character is the ink, its white surround the paper
+    six = Image.new("L", (200, 308), 255)  # a bold 6: its loop is light "writing" inside
+    draw = ImageDraw.Draw(six)
+    draw.polygon([(110, 4), (150, 4), (70, 150), (4, 180)], fill=20)
+    draw.ellipse([4, 150, 196, 304], fill=20)
+    draw.ellipse([80, 210, 130, 250], fill=255)
+    ink = ink_map(six)
+    assert ink[280, 100] > 0.5 and ink[230, 105] < 0.5 and ink[20, 20] < 0.5

@@ -9,7 +9,8 @@
 
 Polarity comes from the border: light ink on dark paper only if most of the border is dark. A
 page lying on a darker table that fills most of the photo is found first (``page_on_a_table``)
-and read on its own, dark ink on light (``imaging/page.py``).
+and read on its own, dark ink on light (``imaging/page.py``); then a dark board in a lighter frame
+or on a wall, the same in the negative, and read light ink (chalk) on dark.
 Statistics come from 256-bin histograms and pixels are mapped with one multiply-add, in Pillow's
 C code where possible: a 280x280 canvas costs only a few passes over its pixels.
 """
@@ -30,6 +31,11 @@ from inkread.imaging.rules import remove_rules
 from inkread.imaging.stroke import rank_filter, stroke_width, window_sums
 
 LIGHT_INK_BORDER = 0.75  # read light ink on dark paper when this share of the border is dark
+BOARD_MAX_BOX = 0.97  # a dark board in a light frame may fill the photo but for the frame (a page: page.PAGE_MAX_BOX)...
+BOARD_DARK, BOARD_MIN_SHARE = 128, 0.15  # ...darker than mid-gray over 15% of the photo or more...
+BOARD_BEYOND_MAX = 0.2  # ...a rectangle, turned a little: at most a fifth of its box beyond it (turned 6 degrees: 0.19)...
+BOARD_EDGE_PX = 2  # ...whose edge is as wide as this beyond it...
+BESIDE_MARGIN = 0.02  # ...with no writing beside it (2% of the image's side away from its box: the frame's rim)
 INK_CELL = 0.45  # a grid cell whose brightest pixel is below this share of its surroundings' is covered by ink
 PAPER_MEDIAN_MAX = 0.25  # a contrast median below this is the paper's (most pixels are paper)
 GRAIN_SIGMA_MAX = 0.04  # ...and its grain's spread (sigma) below this
@@ -60,14 +66,83 @@ def ink_map(image: Image.Image) -> np.ndarray:
             return _ink_from_alpha(image, alpha)
     gray = gray_uint8(image)
     found = page_on_a_table(gray)
-    if found is None:
-        return _ink_of_page(gray)
-    box, table = found
+    if found is not None:
+        return _ink_of_page_in(gray, *found)
+    board = _board_in_a_frame(gray)  # a dark board in a light frame or on a wall: a page on a table in the negative
+    if board is not None:
+        ink = _ink_of_page_in(255 - gray, *board)
+        box, beyond = board
+        # chalk is written on the board, not on its frame (a turned board's frame and edge left crumbs, read as ".")
+        ink[box][rank_filter(beyond, BOARD_EDGE_PX)] = 0.0
+        if ink.max() > 0.5:  # a board holds writing (a bold character filling the image, as solid, holds none)
+            return ink
+    return _ink_of_page(gray)
+
+
+def _ink_of_page_in(gray: np.ndarray, box: tuple[slice, slice], table: np.ndarray) -> np.ndarray:
+    """The ink of the page found in ``box`` of a photo (``table``: which pixels of the box lie beyond the page)."""
     ink = np.zeros(gray.shape, np.float32)
     # The page's rules run across the page, not the photo (a page 85% of its width: no rule to the rule search
     # of the whole ink map); what lies along the box's edge goes after them (joined to the rules, it stayed)
     ink[box] = without_table_corners(remove_rules(_ink_of_page(gray[box], paper_known=True)), table)
     return ink
+
+
+def _board_in_a_frame(gray: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray] | None:
+    """A dark board in a light frame, or on a light wall: ``page_on_a_table`` in the photo's negative. Its box and
+    which pixels of the box lie beyond the board, or None. On a wall, the frame is found with the board (both stand
+    out from the wall); the board is then looked for again inside it. A dark thing lying on a page written on
+    beside it (a phone, a notebook's cover) is no board: the page's writing would be lost."""
+    sample = gray[::4, ::4]
+    if np.count_nonzero(sample < BOARD_DARK) < BOARD_MIN_SHARE * sample.size:  # (quick: no board, most drawings)
+        return None
+    negative = 255 - gray
+    found = page_on_a_table(negative, max_box=BOARD_MAX_BOX, edge_only=True)
+    if found is None or _writing_beside(_ink_from_gray(gray, light_ink_possible=False), found[0]):
+        return None
+    (rows, columns), beyond = found
+    if beyond.mean() > BOARD_BEYOND_MAX:  # a bold character filling the image, its loops the "writing": no board
+        return None
+    inner = page_on_a_table(_frame_alone(negative[rows, columns], beyond), max_box=BOARD_MAX_BOX, edge_only=True)
+    if inner is None:
+        return found
+    (inner_rows, inner_columns), inner_beyond = inner
+    return ((slice(rows.start + inner_rows.start, rows.start + inner_rows.stop),
+             slice(columns.start + inner_columns.start, columns.start + inner_columns.stop)),
+            beyond[inner_rows, inner_columns] | inner_beyond)
+
+
+def _frame_alone(negative: np.ndarray, beyond: np.ndarray) -> np.ndarray:
+    """The box of a framed board (``negative``) with what lies ``beyond`` the frame (the wall in a turned board's
+    corners) at the frame's level: the frame alone around the board, as the inner page search needs a table."""
+    if not beyond.any() or beyond.all():
+        return negative
+    within = negative[~beyond]
+    threshold = otsu(np.bincount(within, minlength=256))
+    frame = within[within < threshold] if threshold is not None else within[:0]
+    if frame.size == 0:
+        return negative
+    painted = negative.copy()
+    painted[beyond] = np.uint8(np.median(frame))
+    return painted
+
+
+def _writing_beside(ink: np.ndarray, box: tuple[slice, slice]) -> bool:
+    """Whether ``ink`` holds a mark wholly outside ``box`` (rows, columns; found on a copy a fifth as wide: the
+    margin ``BESIDE_MARGIN`` of the image's side allowed) and away from the image's edges that is as long as
+    writing (``MIN_MARK`` of the image's side: dust is shorter)."""
+    marks = components.label(ink > 0.5)
+    if marks.count == 0:
+        return False
+    h, w = ink.shape
+    x0, y0, x1, y1 = marks.boxes.T
+    rows, columns = box
+    margin = BESIDE_MARGIN * max(h, w)
+    outside = ((x1 <= columns.start - margin) | (x0 >= columns.stop + margin)
+               | (y1 <= rows.start - margin) | (y0 >= rows.stop + margin))
+    inner = (x0 > 0) & (y0 > 0) & (x1 < w) & (y1 < h)
+    long = np.maximum(x1 - x0, y1 - y0) >= max(MIN_MARK_PX, MIN_MARK * max(h, w))
+    return bool((outside & inner & long).any())
 
 
 def _ink_of_page(gray: np.ndarray, paper_known: bool = False) -> np.ndarray:

@@ -129,8 +129,8 @@ def to_uint8(values: np.ndarray, scale: float = 1.0) -> np.ndarray:
     return np.clip(scaled, 0, 255, out=scaled).astype(np.uint8)
 
 
-def border_pixels(image: np.ndarray) -> np.ndarray:
-    """The pixels of a frame about 3% of the size wide (at least one pixel)."""
+def border_pixels(image: np.ndarray, width: int | None = None) -> np.ndarray:
+    """The pixels of a frame ``width`` pixels wide (default: about 3% of the size, at least one pixel)."""
     h, w = image.shape
-    k = max(1, round(0.03 * min(h, w)))
+    k = width or max(1, round(0.03 * min(h, w)))
     return np.concatenate([image[:k].ravel(), image[-k:].ravel(), image[k:-k, :k].ravel(), image[k:-k, -k:].ravel()])

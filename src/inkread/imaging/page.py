@@ -39,7 +39,8 @@ PAGE_EDGE_SHARPNESS = 0.2  # ...and whose edge makes a fifth of the step to it w
 PAGE_ABOVE_TABLE = 0.25  # the page's paper in shade: a quarter of the way from the table's level to the lit paper's
 
 
-def page_on_a_table(gray: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray] | None:
+def page_on_a_table(gray: np.ndarray, max_box: float = PAGE_MAX_BOX,
+                    edge_only: bool = False) -> tuple[tuple[slice, slice], np.ndarray] | None:
     """The box of a page that lies on something darker filling most of the photo (a table), and
     which pixels of the box are the table (a turned page's corners); None if there is no such page.
 
@@ -52,7 +53,9 @@ def page_on_a_table(gray: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray] 
     and with a sharp edge;
     light writing on a dark board has no such region, nor has paper in a soft shadow or a vignette.
     Looked for in a copy about 200 pixels wide: a few milliseconds, a tenth of one for a drawing on
-    white. A page filling most of the photo is left to the whole image's reading.
+    white. A page filling most of the photo (its box more than ``max_box`` of it) is left to the whole
+    image's reading. ``edge_only``: how much of the photo's border is light is measured along its edge, not
+    over a band 3% of its size wide (which a thin frame around a board does not fill).
     """
     if min(gray.shape) < PAGE_MIN_PIXELS:  # a data set's bitmap or a crop, not a photo of a page on a table
         return None
@@ -63,7 +66,7 @@ def page_on_a_table(gray: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray] 
         return None
     light = small >= threshold
     square = max(2, round(PAGE_MIN_SQUARE * min(light.shape)))
-    border = border_pixels(light).mean()
+    border = border_pixels(light, 1 if edge_only else None).mean()
     if border > PAGE_CORNER_BORDER or not _holds_square(light, square):  # (quick: no page to label)
         return None
     regions = components.label(light)
@@ -71,7 +74,7 @@ def page_on_a_table(gray: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray] 
     x0, y0, x1, y1 = regions.boxes[page]
     inside = np.zeros(light.shape, bool)
     inside[y0:y1, x0:x1] = True
-    if inside.sum() > PAGE_MAX_BOX * light.size or light[~inside].mean() > 1 - PAGE_DARK_AROUND:
+    if inside.sum() > max_box * light.size or light[~inside].mean() > 1 - PAGE_DARK_AROUND:
         return None
     paper = regions.labels == page + 1
     if not _holds_square(paper, square):
@@ -81,7 +84,8 @@ def page_on_a_table(gray: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray] 
     table_level, table_spread = robust_spread(np.bincount(small[~inside], minlength=256))
     low = table_level + max(3.0 * table_spread, PAGE_ABOVE_TABLE * (np.median(small[paper]) - table_level))
     grown = components.label(small > low)
-    page = np.isin(grown.labels, np.unique(grown.labels[paper]))
+    joined = np.unique(grown.labels[paper])
+    page = np.isin(grown.labels, joined[joined > 0])  # (not 0: the lit paper's grain may fall below ``low``)
     # A page's edge is sharp; paper in a shadow or a vignette (the lit part of it taken for a page)
     # darkens gradually, and above the darkest "table" it joins the lit paper all across the photo.
     x0, y0, x1, y1 = box_of(page)
@@ -90,7 +94,7 @@ def page_on_a_table(gray: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray] 
     # other is no page on a table (the white paper around a photo drawn beside on the web page, whose photo,
     # the "table", was dropped with the writing on it)
     across = (x0 == 0 and x1 == light.shape[1]) or (y0 == 0 and y1 == light.shape[0])
-    if (across or (x1 - x0) * (y1 - y0) > PAGE_MAX_BOX * light.size or min(x1 - x0, y1 - y0) < PAGE_MIN_SIDE * min(light.shape)
+    if (across or (x1 - x0) * (y1 - y0) > max_box * light.size or min(x1 - x0, y1 - y0) < PAGE_MIN_SIDE * min(light.shape)
             or not _holds_square(page, max(2, round(PAGE_OWN_SQUARE * min(x1 - x0, y1 - y0))))
             or _edge_sharpness(small, table) < (PAGE_EDGE_SHARPNESS if border <= PAGE_MAX_BORDER else PAGE_CORNER_SHARPNESS)):
         return None
