@@ -669,3 +669,11 @@ def test_an_evaluation_report_inside_the_run_folder_does_not_block_resuming_it(t
     (run / "notes" / "todo.txt").write_text("mine")  # any other folder is still someone's files
     with pytest.raises(InkreadError, match=r"holds other files than a training run's \('notes'\)"):
         train(_config(run, resume=True), splits=_splits(8))
+
+
+def test_training_into_a_log_file_writes_lines_not_progress_bars(tmp_path, capsys):
+    """`inkread train ... > log 2>&1`: tqdm's redrawn bar filled the log with fragments ("0%| | 0/12 ...")."""
+    train(_config(tmp_path / "run", progress=True), splits=_splits(40))
+    captured = capsys.readouterr()
+    assert "epoch 1/1: train loss" in captured.out
+    assert "it/s" not in captured.err and "|" not in captured.err

@@ -11,8 +11,9 @@ __all__ = ["progress_bar", "say", "warn"]  # warn: training's warnings, one line
 
 
 def progress_bar(enabled: bool, total: int, description: str):
-    """A tqdm bar on stderr, or None when progress is off."""
-    if not enabled:
+    """A tqdm bar on stderr, or None when progress is off or stderr is no terminal (a log file: its redrawn
+    fragments filled it; the one line per epoch says the same there)."""
+    if not enabled or not (sys.stderr and sys.stderr.isatty()):
         return None
     from tqdm import tqdm
 
