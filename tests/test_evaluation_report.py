@@ -307,3 +307,18 @@ def test_misclassified_images_are_named_worst_first_as_in_the_grid(tmp_path):
     assert "misclassified" not in write_report(tmp_path, y_true, probs, images, list("0123456789"))
     with pytest.raises(InkreadError, match="3 image names for 400 images"):
         write_report(tmp_path, y_true, probs, images, list("0123456789"), names=names[:3])
+
+
+def test_the_accuracy_axis_spans_two_points_at_least_and_the_loss_axis_half_its_top():
+    """A run of one epoch: matplotlib spanned 88.90-89.02%, and a 0.12-point gap between training and
+    validation looked huge (the loss panel, 0.38-0.40, too)."""
+    from inkread.evaluation import plots
+
+    assert plots.accuracy_limits(88.90, 89.02) == pytest.approx((87.96, 89.96))
+    assert plots.accuracy_limits(99.9, 100.0) == (98.5, 100.5)  # 100% shown whole, not cut at the top
+    assert plots.accuracy_limits(0.0, 0.1) == (0.0, 2.0)
+    assert plots.accuracy_limits(60.0, 95.0) == (60.0, 95.0)  # wide enough: as matplotlib chose
+    assert plots.loss_limits(0.38, 0.40) == pytest.approx((0.29, 0.49))
+    assert plots.loss_limits(0.01, 0.012) == pytest.approx((0.008, 0.014))
+    assert plots.loss_limits(0.1, 2.0) == (0.1, 2.0)
+    assert plots.render_curves([{"epoch": 1, "train_acc": 0.889, "val_acc": 0.8902}]).startswith(b"\x89PNG")

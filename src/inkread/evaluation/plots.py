@@ -18,6 +18,8 @@ import numpy as np
 DPI = 100
 ANNOTATE_MAX_CLASSES = 20  # beyond this, numbers in the confusion matrix cells are unreadable
 MISCLASSIFIED_COUNT = 32
+MIN_ACCURACY_SPAN = 2.0  # percentage points the curves' accuracy axis spans at least...
+MIN_LOSS_SPAN = 0.5  # ...and the loss axis, as a share of its top value
 MISCLASSIFIED_COLUMNS = 8
 SAMPLE_ROWS_PER_BLOCK = 24  # 47 or 62 classes are laid out in side-by-side blocks of rows
 TILE = 28
@@ -105,6 +107,8 @@ def render_curves(history) -> bytes | None:
         ax.set_ylabel("accuracy (%)" if scale == 100 else "cross-entropy loss")
         ax.grid(alpha=0.3)
         if ax.lines:
+            ax.set_ylim(*(accuracy_limits if scale == 100 else loss_limits)(*ax.get_ylim()))
+        if ax.lines:
             ax.legend()
             epochs = sorted({epoch for line in ax.lines for epoch in line.get_xdata()})
             if len(epochs) <= 12:
@@ -114,6 +118,24 @@ def render_curves(history) -> bytes | None:
         else:
             ax.text(0.5, 0.5, f"no {title} recorded", ha="center", va="center", transform=ax.transAxes, color="grey")
     return _png(fig)
+
+
+def accuracy_limits(low: float, high: float) -> tuple[float, float]:
+    """The accuracy axis (in %) spanning at least ``MIN_ACCURACY_SPAN`` points, within 0-100: matplotlib's own,
+    over a run of one epoch, spanned 88.90-89.02, and a 0.1-point gap looked like a chasm."""
+    if high - low >= MIN_ACCURACY_SPAN:
+        return low, high
+    middle = min(max((low + high) / 2, MIN_ACCURACY_SPAN / 2), 100.5 - MIN_ACCURACY_SPAN / 2)  # (100% shown whole)
+    return middle - MIN_ACCURACY_SPAN / 2, middle + MIN_ACCURACY_SPAN / 2
+
+
+def loss_limits(low: float, high: float) -> tuple[float, float]:
+    """The loss axis spanning at least ``MIN_LOSS_SPAN`` of its top value, not below 0 (0.38-0.40 filled the panel)."""
+    span = MIN_LOSS_SPAN * max(abs(high), 1e-6)
+    if high - low >= span:
+        return low, high
+    middle = max((low + high) / 2, span / 2)
+    return middle - span / 2, middle + span / 2
 
 
 def render_misclassified(images, y_true, probs, labels, count: int = MISCLASSIFIED_COUNT) -> bytes | None:
