@@ -141,6 +141,15 @@ def test_lined_paper_lit_in_one_corner_is_not_taken_for_a_page_running_off_it():
     assert Recognizer.load("digits").predict(photo).label == "1"
 
 
+def test_the_lit_side_of_a_soft_shadow_across_a_page_is_not_taken_for_a_page():
+    """``benchmarks/photo_conditions.py``'s num_light_linear+shadow number 48: "152" written across a soft shadow on a
+    white page under a gradient. Its lit side is a page running off a corner to the page search, but much of its
+    paper is as dark as the "table" (the shade): read as a page, only the lit side was read, as nothing."""
+    photo = Image.open(Path(__file__).parent / "data" / "number_across_a_shadow.png")
+    assert page_on_a_table(gray_uint8(photo)) is None
+    assert Recognizer.load("digits").read(photo).text == "152"
+
+
 def test_light_writing_on_a_dark_board_is_not_taken_for_a_page():
     """No light region there holds a square a fifth of the image's side: the strokes stay the ink."""
     board = Image.fromarray(np.clip(np.random.default_rng(0).normal(45, 5, (600, 800)), 0, 255).astype(np.uint8))

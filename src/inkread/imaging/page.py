@@ -37,6 +37,7 @@ PAGE_OWN_SQUARE = 0.5  # ...solid: it holds a square half of its own shorter sid
 PAGE_DARK_AROUND = 0.9  # ...where nine pixels in ten are dark (a table, not more paper)
 PAGE_EDGE_SHARPNESS = 0.2  # ...and whose edge makes a fifth of the step to it within a pixel (a shadow's does not)
 PAGE_ABOVE_TABLE = 0.25  # the page's paper in shade: a quarter of the way from the table's level to the lit paper's
+PAGE_BELOW_TABLE = 0.05  # ...where at most this share of the lit paper falls to that level (a shadow's lit side: 31-47%)
 
 
 def page_on_a_table(gray: np.ndarray, max_box: float = PAGE_MAX_BOX,
@@ -83,9 +84,11 @@ def page_on_a_table(gray: np.ndarray, max_box: float = PAGE_MAX_BOX,
     # above the table, as far as it is joined to the lit paper
     table_level, table_spread = robust_spread(np.bincount(small[~inside], minlength=256))
     low = table_level + max(3.0 * table_spread, PAGE_ABOVE_TABLE * (np.median(small[paper]) - table_level))
+    if np.count_nonzero(small[paper] <= low) > PAGE_BELOW_TABLE * np.count_nonzero(paper):
+        return None  # page and table levels overlap: the lit side of a soft shadow across a page, not a page
     grown = components.label(small > low)
     joined = np.unique(grown.labels[paper])
-    page = np.isin(grown.labels, joined[joined > 0])  # (not 0: the lit paper's grain may fall below ``low``)
+    page = np.isin(grown.labels, joined[joined > 0])  # (not 0: a few grains of lit paper may fall below ``low``)
     # A page's edge is sharp; paper in a shadow or a vignette (the lit part of it taken for a page)
     # darkens gradually, and above the darkest "table" it joins the lit paper all across the photo.
     x0, y0, x1, y1 = box_of(page)
