@@ -128,8 +128,8 @@ def _frame_alone(negative: np.ndarray, beyond: np.ndarray) -> np.ndarray:
 
 
 def _writing_beside(ink: np.ndarray, box: tuple[slice, slice]) -> bool:
-    """Whether ``ink`` holds a mark wholly outside ``box`` (rows, columns; found on a copy a fifth as wide: the
-    margin ``BESIDE_MARGIN`` of the image's side allowed) and away from the image's edges that is as long as
+    """Whether ``ink`` holds a mark wholly outside ``box`` (rows, columns; found on a copy about 200 pixels wide,
+    so ``BESIDE_MARGIN`` of the image's side is allowed) and away from the image's edges that is as long as
     writing (``MIN_MARK`` of the image's side: dust is shorter)."""
     marks = components.label(ink > 0.5)
     if marks.count == 0:
