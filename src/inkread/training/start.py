@@ -26,6 +26,7 @@ from inkread.training.console import say, warn
 
 MIN_STEPS_PER_EPOCH = 50  # a small data set trains in smaller batches (down to MIN_BATCH) to take this many steps
 MIN_BATCH = 16
+FEW_STEPS = 10  # a batch size given that leaves fewer steps an epoch (and a smaller batch would take more) is said
 
 
 def run_config(config: TrainConfig):
@@ -143,12 +144,13 @@ def small_data_batch(count: int, recipe_batch: int) -> int:
 
 def with_small_data_batch(config: TrainConfig, train_images: int, batch_given: bool) -> TrainConfig:
     """``config`` with batches small enough for a small data set to take enough steps an epoch (said in a note);
-    a batch size given (``batch_given``) is kept, but said if it leaves fewer steps than the one chosen would."""
+    a batch size given (``batch_given``) is kept, but said if it leaves under ``FEW_STEPS`` an epoch where a smaller
+    one would take more."""
     batch = small_data_batch(train_images, config.batch_size)
     steps = len(batch_starts(train_images, batch))
     if batch_given:
-        if batch < config.batch_size:  # 81 images in batches of 1000: one step in all, and a model at chance
-            given = len(batch_starts(train_images, config.batch_size))
+        given = len(batch_starts(train_images, config.batch_size))
+        if batch < config.batch_size and given < FEW_STEPS:  # 81 images in batches of 1000: one step, a model at chance
             say(config.progress, f"note: {train_images:,} training images in batches of {config.batch_size}: "
                                  f"{plural(given, 'step', 'steps')} an epoch, few to learn from (batches of {batch} "
                                  f"take {steps}: leave {option('batch_size')} out to have them)")
