@@ -108,7 +108,6 @@ def render_curves(history) -> bytes | None:
         ax.grid(alpha=0.3)
         if ax.lines:
             ax.set_ylim(*(accuracy_limits if scale == 100 else loss_limits)(*ax.get_ylim()))
-        if ax.lines:
             ax.legend()
             epochs = sorted({epoch for line in ax.lines for epoch in line.get_xdata()})
             if len(epochs) <= 12:

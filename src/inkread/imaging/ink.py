@@ -119,8 +119,8 @@ def _frame_alone(negative: np.ndarray, beyond: np.ndarray) -> np.ndarray:
         return negative
     within = negative[~beyond]
     threshold = otsu(np.bincount(within, minlength=256))
-    frame = within[within < threshold] if threshold is not None else within[:0]
-    if frame.size == 0:
+    frame = within[within < threshold] if threshold is not None else None
+    if frame is None or frame.size == 0:
         return negative
     painted = negative.copy()
     painted[beyond] = np.uint8(np.median(frame))
