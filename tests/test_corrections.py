@@ -101,7 +101,7 @@ def test_unwritable_data_dir_is_a_clear_error(tmp_path):
 def test_export_writes_a_folder_dataset(tmp_path, store):
     saved = [add(store, label) for label in "3141"] + [add(store, "B", model="characters")]
     out = tmp_path / "export"
-    assert export_corrections(out, data_dir=tmp_path, model="digits") == (4, "digits")
+    assert export_corrections(out, data_dir=tmp_path, model="digits") == (4, "digits", None)
     with open(out / "labels.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [row["label"] for row in rows] == list("3141")
@@ -200,6 +200,24 @@ def test_corrections_export_suggests_fine_tuning_the_model_they_were_made_for(tm
     add(store, "7", model="mine")  # served from a folder: the server knew it by name only
     assert cli.main(["corrections", "export", str(tmp_path / "m"), "--data-dir", str(tmp_path), "--model", "mine"]) == 0
     assert "--init-from PATH-OF-mine " in capsys.readouterr().out
+
+
+def test_a_schema_1_database_is_migrated_and_its_corrections_kept(tmp_path):
+    """Schema 1 had no model_folder: its corrections stay, exported as before; new ones record the folder."""
+    path = database_path(tmp_path)
+    with sqlite3.connect(path) as conn:
+        conn.executescript("""CREATE TABLE corrections (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL,
+            model TEXT NOT NULL, label TEXT NOT NULL, predicted TEXT, image BLOB NOT NULL); PRAGMA user_version=1;""")
+        conn.execute("INSERT INTO corrections (created_at, model, label, image) VALUES ('2026-01-01', 'mine', '7', ?)",
+                     (png(render("7")),))
+    store = CorrectionStore(path)
+    assert [c.label for c in store.page()] == ["7"] and store.model_folder("mine") is None
+    assert export_corrections(tmp_path / "old", data_dir=tmp_path).fine_tune_from() == "PATH-OF-mine"
+    store.add(image_png=png(render("1")), label="1", model="mine", model_folder="/models/mine")
+    assert export_corrections(tmp_path / "new", data_dir=tmp_path).fine_tune_from() == "/models/mine"
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    CorrectionStore(path)  # opened again: migrated once, not twice ("duplicate column")
 
 
 def test_a_database_deleted_while_in_use_says_so_and_is_not_recreated_empty(tmp_path):

@@ -505,6 +505,22 @@ def test_correction_is_stored_and_listed(client):
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(stored.content))), np.asarray(Image.open(io.BytesIO(image))))
 
 
+def test_a_correction_of_a_model_served_from_a_folder_exports_a_command_that_fine_tunes_that_folder(
+        make_client, bundles, tmp_path):
+    """The store knew a model by its name alone: the export said '--init-from PATH-OF-digits' (or, for a
+    retrained copy named like a shipped model, the shipped model's name: fine-tuning the wrong model)."""
+    from inkread.serving.corrections import export_corrections
+
+    image = png(render("7"))
+    own = make_client()  # the test bundles, from folders under tmp_path, one of them named "digits"
+    assert own.post(f"{API}/corrections", files=upload(image), data={"label": "7", "model": "digits"}).status_code == 201
+    exported = export_corrections(tmp_path / "own", data_dir=tmp_path / "data", model="digits")
+    assert exported.fine_tune_from() == str(bundles[0].resolve())
+    shipped = make_client(models=["digits"])
+    assert shipped.post(f"{API}/corrections", files=upload(image), data={"label": "7", "model": "digits"}).status_code == 201
+    assert export_corrections(tmp_path / "shipped", data_dir=tmp_path / "data", model="digits").fine_tune_from() == "digits"
+
+
 def test_a_correction_is_stored_as_its_pixels_without_the_chunks_sent_with_them(client):
     """A PNG was stored byte for byte: a drawing carrying a 3 MB private chunk (and text, an ICC profile)
     was stored and served back whole. It is stored re-encoded, as small as its pixels, the same pixels."""

@@ -287,7 +287,9 @@ def _add_correction_routes(app: FastAPI, registry: ModelRegistry, store: Correct
 
         png = await threads.run(request, check)
         # stored outside the model's threads: a database waiting on its lock held every drawing up behind it
-        correction = await storage(store.add, image_png=png, label=label, model=name, predicted=predicted)
+        # "digits+lines": its digits model's folder, the model the corrections teach
+        correction = await storage(store.add, image_png=png, label=label, model=name, predicted=predicted,
+                                   model_folder=registry[name].own_folder)
         response.headers["location"] = f"{API}/corrections/{correction.id}"
         return _correction_out(correction)
 

@@ -25,21 +25,20 @@ from inkread.errors import InkreadError, StorageError, option
 from inkread.files import check_replaceable, default_data_dir, write_bytes_atomic, write_text_atomic
 
 DB_FILE = "corrections.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: model_folder
 EXPORTED_FILE, EXPORTED_FILES = "correction-{id:06d}.png", "correction-*.png"  # beside labels.csv in an export
 BUSY_TIMEOUT_S = 10.0  # concurrent writers wait for each other instead of failing at once
 
-_SCHEMA = """
+_SCHEMA = ("""
 CREATE TABLE IF NOT EXISTS corrections (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,  -- AUTOINCREMENT: ids are never reused, so exports stay stable
     created_at TEXT    NOT NULL,                   -- ISO 8601, UTC
     model      TEXT    NOT NULL,                   -- the model the user corrected
     label      TEXT    NOT NULL,                   -- the right answer (a class of that model)
     predicted  TEXT,                               -- what the model said, if the page told us
-    image      BLOB    NOT NULL                    -- PNG
-);
-CREATE INDEX IF NOT EXISTS corrections_model ON corrections (model, id);
-"""
+    image      BLOB    NOT NULL,                   -- PNG
+    model_folder TEXT                              -- the model's bundle folder, unless it is a shipped one
+)""", "CREATE INDEX IF NOT EXISTS corrections_model ON corrections (model, id)")
 
 
 MAX_ID = 2**62  # SQLite integers are 64-bit: larger ids cannot exist (and would overflow)
@@ -73,15 +72,20 @@ class CorrectionStore:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect(create=True) as conn:
+                # WAL is a property of the file: set once, every later connection uses it
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("BEGIN IMMEDIATE")  # two servers starting on one old file: one migrates it
                 found = conn.execute("PRAGMA user_version").fetchone()[0]  # 0: a new file
                 if found > SCHEMA_VERSION:  # checked first: setting our version would downgrade it
                     raise StorageError(f"the corrections database {self.path} was written by a newer inkread "
                                        f"(schema {found}; this one knows up to {SCHEMA_VERSION}): upgrade inkread, "
                                        f"or pass another {option('data_dir')}")
-                # WAL is a property of the file: set once, every later connection uses it
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.executescript(_SCHEMA)
+                if found == 1:  # schema 1 knew the model by name only
+                    conn.execute("ALTER TABLE corrections ADD COLUMN model_folder TEXT")
+                for statement in _SCHEMA:
+                    conn.execute(statement)
                 conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                conn.execute("COMMIT")
         except (OSError, sqlite3.Error) as error:
             raise StorageError(f"cannot open the corrections database {self.path}: {error}: "
                                f"check the {option('data_dir')} permissions and free space") from None
@@ -112,13 +116,15 @@ class CorrectionStore:
                                    "the server to start a new one") from None
             raise StorageError(f"cannot {doing} in {self.path}: {error}: try again; if it persists, check {check} {self.path.parent}") from None
 
-    def add(self, *, image_png: bytes, label: str, model: str, predicted: str | None = None) -> Correction:
-        """Store a correction and return it once it is committed to disk."""
+    def add(self, *, image_png: bytes, label: str, model: str, predicted: str | None = None,
+            model_folder: str | None = None) -> Correction:
+        """Store a correction and return it once it is committed to disk. ``model_folder``: where the model's
+        bundle is, for one not shipped (its name alone cannot be fine-tuned from)."""
         created = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
         with self._storage("save the correction", "the free space and permissions of") as conn:
             cursor = conn.execute(
-                "INSERT INTO corrections (created_at, model, label, predicted, image) VALUES (?, ?, ?, ?, ?)",
-                (created, model, label, predicted, sqlite3.Binary(image_png)),
+                "INSERT INTO corrections (created_at, model, label, predicted, image, model_folder) VALUES (?, ?, ?, ?, ?, ?)",
+                (created, model, label, predicted, sqlite3.Binary(image_png), model_folder),
             )  # autocommit mode (isolation_level=None): committed and fsynced when execute returns
             return Correction(cursor.lastrowid, created, model, label, predicted)
 
@@ -175,6 +181,13 @@ class CorrectionStore:
         with self._storage("delete the correction", "the free space and permissions of") as conn:
             return conn.execute("DELETE FROM corrections WHERE id = ?", (correction_id,)).rowcount > 0
 
+    def model_folder(self, model: str) -> str | None:
+        """The bundle folder the latest correction of ``model`` was made with (None: a shipped model)."""
+        with self._storage("read the corrections") as conn:
+            row = conn.execute("SELECT model_folder FROM corrections WHERE model = ? ORDER BY id DESC LIMIT 1",
+                               (model,)).fetchone()
+        return None if row is None else row[0]
+
     def iter_with_images(self, model: str | None = None) -> Iterator[tuple[Correction, bytes]]:
         """Every correction with its PNG, oldest first."""
         where, args = _model_filter(model)
@@ -191,16 +204,20 @@ def _model_filter(model: str | None) -> tuple[str, tuple]:
 
 
 class Exported(NamedTuple):
-    """What ``export_corrections`` wrote: how many corrections, and of which model."""
+    """What ``export_corrections`` wrote: how many corrections, of which model, and where its bundle was
+    (None for a shipped model)."""
 
     count: int
     model: str
+    model_folder: str | None = None
 
     def fine_tune_from(self) -> str:
-        """What ``inkread train --init-from`` takes to fine-tune that model: a shipped model's name, else
-        a stand-in for its path (a model served from a folder is known to the server by name only)."""
+        """What ``inkread train --init-from`` takes to fine-tune that model: its folder, else a shipped model's
+        name, else (corrections stored before inkread kept the folder) a stand-in for the path."""
         from inkread.inference.onnx_model import PRETRAINED
 
+        if self.model_folder:
+            return self.model_folder
         start = self.model.split("+")[0]  # "digits+lines" corrections are single characters of its digits model
         return start if start in PRETRAINED else f"PATH-OF-{start}"
 
@@ -243,4 +260,5 @@ def export_corrections(out_dir: str | os.PathLike, data_dir: str | os.PathLike |
     for stale in out.glob(EXPORTED_FILES):  # an earlier export's images that the new labels.csv does not list
         if stale.name not in written:
             stale.unlink(missing_ok=True)
-    return Exported(len(written), model or next(iter(models)))
+    exported_model = model or next(iter(models))
+    return Exported(len(written), exported_model, store.model_folder(exported_model))

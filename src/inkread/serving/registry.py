@@ -33,6 +33,12 @@ class ServedModel:
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
+    def own_folder(self) -> str | None:
+        """The absolute bundle folder of a model not shipped with inkread (None for a shipped one): what
+        fine-tuning it starts from, as its name alone does not say."""
+        return None if self.folder.parent == PRETRAINED_DIR else str(self.folder.resolve())
+
+    @property
     def reads_lines(self) -> bool:
         """True for a line model: it reads whole lines (``/read`` only), not single characters."""
         return self.meta.arch == LINE_ARCH
