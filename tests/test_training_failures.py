@@ -437,6 +437,35 @@ def test_a_fine_tuned_run_resumes_without_its_start_model_from_any_directory(tmp
     assert "started_from" not in json.loads((bundle / "model.json").read_text())["training"]
 
 
+def _bands(count: int, shift: int = 0) -> ImageSet:
+    """Images whose class is which of 10 bands of rows is lit, labelled ``shift`` classes off."""
+    images = np.zeros((count, 28, 28), np.uint8)
+    classes = np.arange(count) % 10
+    for k, c in enumerate(classes):
+        images[k, 2 * c + 4:2 * c + 6] = 255
+    return ImageSet(images, (classes + shift) % 10)
+
+
+def test_a_fine_tuned_model_is_measured_beside_the_model_it_started_from(tmp_path, capsys):
+    """A fine-tuning on a user's few images said "test accuracy 1.0000 on 3 images", which did not say whether
+    it did better than the model it started from on those same images: now it says both, and warns when worse."""
+    right = DatasetSplits("bands", DIGITS, "mnist", _bands(40), _bands(10), _bands(10))
+    base = train(_config(tmp_path / "base", epochs=6, lr=3e-3), splits=right)
+    base_accuracy = json.loads((base / "model.json").read_text())["metrics"]["test_accuracy"]
+    assert base_accuracy == 1.0
+    mislabelled = DatasetSplits("bands", DIGITS, "mnist", _bands(40, shift=3), _bands(10, shift=3), _bands(10))
+    tuned = train(_config(tmp_path / "tuned", epochs=6, lr=3e-2, init_from=str(base), progress=True), splits=mislabelled)
+    captured = capsys.readouterr()
+    metrics = json.loads((tuned / "model.json").read_text())["metrics"]
+    assert metrics["start_model_test_accuracy"] == pytest.approx(base_accuracy) and metrics["test_accuracy"] < 0.5
+    assert f"on 10 images (base, the model it started from: {base_accuracy:.4f})" in captured.out
+    assert "the fine-tuned model reads the test images worse than base did" in captured.err
+    # resumed, the start model's figure comes from the checkpoint (its weights are long gone from the run)
+    resumed = train(TrainConfig(dataset=None, out=str(tmp_path / "tuned"), resume=True, progress=False, threads=1),
+                    splits=mislabelled)
+    assert json.loads((resumed / "model.json").read_text())["metrics"]["start_model_test_accuracy"] == pytest.approx(base_accuracy)
+
+
 def test_a_data_set_of_one_class_is_refused_before_training(tmp_path):
     """One class (a class folder given as the data set, a labels.csv of one label) trained a model that
     answers that class to everything, with a test accuracy of 100%."""

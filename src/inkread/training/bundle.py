@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from inkread.errors import InkreadError, first_few, option_value
+from inkread.errors import InkreadError, first_few, option, option_value, warn
 from inkread.evaluation.fingerprint import training_fingerprint
 from inkread.evaluation.report import is_report_folder
 from inkread.files import atomic_path, check_replaceable, check_writable_folder, files_other_than, staged_folder, write_bytes_atomic, write_text_atomic
@@ -117,11 +117,12 @@ def test_metrics(model: torch.nn.Module, splits) -> dict:
 
 
 def write_bundle(folder: Path, model: torch.nn.Module, config, splits, history: list[dict],
-                 started_from: ModelMeta | None = None) -> Path:
+                 started_from: ModelMeta | None = None, start_test: float | None = None) -> Path:
     """Write the bundle of a trained ``model`` into ``folder`` and return it.
 
     ``started_from``: the model.json of the model a fine-tuned one started from; its name and
-    training record are kept in the new bundle's (evaluation checks that data for overlap too).
+    training record are kept in the new bundle's (evaluation checks that data for overlap too);
+    ``start_test``: that model's accuracy on the same test images, said beside the new model's.
     The record holds a fingerprint of the training images' content (``evaluation.fingerprint``),
     by which evaluation counts the training images in any data set.
 
@@ -131,6 +132,8 @@ def write_bundle(folder: Path, model: torch.nn.Module, config, splits, history: 
     folder = Path(folder)
     model = model.eval()
     metrics = test_metrics(model, splits) if len(splits.test.targets) else {}
+    if start_test is not None:
+        metrics["start_model_test_accuracy"] = start_test
     metrics["parameters"] = count_parameters(model)
     meta = ModelMeta(
         name=config.name or Path(config.out).name,
@@ -154,5 +157,11 @@ def write_bundle(folder: Path, model: torch.nn.Module, config, splits, history: 
     if config.progress:
         measured = (f"test accuracy {metrics['test_accuracy']:.4f} on {metrics['test_samples']:,} images"
                     if metrics.get("test_accuracy") is not None else "no test images, not measured")
+        if start_test is not None:
+            measured += f" ({started_from.name}, the model it started from: {start_test:.4f})"
         print(f"{measured}; bundle written to {folder}")
+        if start_test is not None and metrics["test_accuracy"] < start_test:
+            warn(f"the fine-tuned model reads the test images worse than {started_from.name} did "
+                 f"({metrics['test_accuracy']:.4f} against {start_test:.4f}): keep using {started_from.name}, or "
+                 f"fine-tune with more images or a lower {option('lr')}")
     return folder

@@ -91,14 +91,19 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
     model = build_model(config.arch, len(splits.labels))
     # Channels-last convolutions are faster on CPU (oneDNN's native layout): ~25% at 1 thread.
     model = model.to(memory_format=torch.channels_last)
+    start_test = None  # the start model's test accuracy: what a fine-tuning is to beat
     if init_meta is not None and resume_state is None:
         load_initial_weights(model, config.init_from, init_meta, splits.labels)
+        if len(splits.test.targets):
+            from inkread.training.bundle import test_metrics
+
+            start_test = test_metrics(model, splits)["test_accuracy"]
     starts = batch_starts(len(splits.train.targets), config.batch_size)
     optimizer, scheduler = _make_optimizer(model, config, len(starts))
     # The weight average (EMA) is what gets validated, checkpointed as best, and shipped: it is
     # smoother than the raw weights, which jump around at the high learning rates we train with.
     average = _make_average(model, config.ema)
-    run = _RunState()
+    run = _RunState(start_test=start_test)
     if resume_state is not None:
         run = _restored(resume_state, run_dir, model, average, optimizer, scheduler)
         say(config.progress, f"resuming {run_dir} after epoch {run.epoch}" if run.epoch < config.epochs else
@@ -120,6 +125,7 @@ def _train(config: TrainConfig, splits, on_step: Optional[StepCallback]) -> Path
                 "scheduler": scheduler.state_dict() if scheduler is not None else None,
                 "epoch": epoch + 1, "history": run.history, "best_val_loss": run.best_val_loss,
                 "best_score": run.best_score, "best_state": run.best_state, "bad_epochs": run.bad_epochs,
+                "start_test": run.start_test,
                 "config": config.to_dict(), "labels": list(splits.labels),
                 "split_by": splits.source.get("split_by", SPLIT_BY), "train_images": len(splits.train.targets),
                 # the start model's model.json (its weights are in "model" now): resuming needs no start model
@@ -144,6 +150,7 @@ class _RunState:
     best_score: tuple | None = None  # ranks epochs for shipping: validation accuracy, then lower validation loss
     best_state: dict | None = None   # the shipped weights of the best epoch so far
     bad_epochs: int = 0              # epochs since the validation loss last fell (early stopping)
+    start_test: float | None = None  # fine-tuning: the start model's accuracy on this run's test images
 
 
 def _restored(resume_state: dict, run_dir: Path, model, average, optimizer, scheduler) -> _RunState:
@@ -153,7 +160,7 @@ def _restored(resume_state: dict, run_dir: Path, model, average, optimizer, sche
     try:
         return _RunState(epoch=int(resume_state["epoch"]), history=list(resume_state["history"]),
                          best_val_loss=resume_state["best_val_loss"], best_state=resume_state["best_state"],
-                         bad_epochs=resume_state["bad_epochs"],
+                         bad_epochs=resume_state["bad_epochs"], start_test=resume_state.get("start_test"),
                          best_score=tuple(resume_state["best_score"]) if resume_state.get("best_score") else None)
     except (KeyError, TypeError, ValueError) as error:
         raise misfit(run_dir, error) from None
@@ -264,7 +271,8 @@ def _finish(config: TrainConfig, run: _RunState, model, splits, init_meta) -> Pa
 
     run_dir = Path(config.out)
     try:
-        return write_bundle(run_dir / MODEL_FOLDER, model, config, splits, run.history, started_from=init_meta)
+        return write_bundle(run_dir / MODEL_FOLDER, model, config, splits, run.history, started_from=init_meta,
+                            start_test=run.start_test)
     except KeyboardInterrupt:
         print(f"\ninterrupted while writing the model: every epoch is saved; write it with: {how_to_resume(run_dir)}",
               file=sys.stderr)
