@@ -26,7 +26,7 @@ from inkread.errors import InputImageError
 from inkread.imaging import components
 from inkread.imaging.levels import (MIN_CONTRAST, affine, border_pixels, core_level, histogram, otsu, percentiles,
                                     robust_spread, stretch_levels, stretched, to_uint8)
-from inkread.imaging.page import box_of, outside_the_page, page_on_a_table, without_table_corners
+from inkread.imaging.page import box_of, outside_the_page, page_on_a_table, reaching_the_edge, without_table_corners
 from inkread.imaging.rules import remove_rules
 from inkread.imaging.stroke import rank_filter, stroke_width, window_sums
 
@@ -140,9 +140,8 @@ def _writing_beside(ink: np.ndarray, box: tuple[slice, slice]) -> bool:
     margin = BESIDE_MARGIN * max(h, w)
     outside = ((x1 <= columns.start - margin) | (x0 >= columns.stop + margin)
                | (y1 <= rows.start - margin) | (y0 >= rows.stop + margin))
-    inner = (x0 > 0) & (y0 > 0) & (x1 < w) & (y1 < h)
     long = np.maximum(x1 - x0, y1 - y0) >= max(MIN_MARK_PX, MIN_MARK * max(h, w))
-    return bool((outside & inner & long).any())
+    return bool((outside & ~reaching_the_edge(marks) & long).any())
 
 
 def _ink_of_page(gray: np.ndarray, paper_known: bool = False) -> np.ndarray:

@@ -226,8 +226,13 @@ def _frame(mask: np.ndarray, marks: components.Components, touching: np.ndarray)
     return rank_filter(on_edge, 2)
 
 
-def _touching_the_edge(marks: components.Components) -> np.ndarray:
-    """The indices (0-based) of the marks whose boxes reach the image's edge."""
+def reaching_the_edge(marks: components.Components) -> np.ndarray:
+    """Per mark, whether its box reaches the image's edge."""
     h, w = marks.labels.shape
     boxes = marks.boxes
-    return np.flatnonzero((boxes[:, 0] == 0) | (boxes[:, 1] == 0) | (boxes[:, 2] == w) | (boxes[:, 3] == h))
+    return (boxes[:, 0] == 0) | (boxes[:, 1] == 0) | (boxes[:, 2] == w) | (boxes[:, 3] == h)
+
+
+def _touching_the_edge(marks: components.Components) -> np.ndarray:
+    """The indices (0-based) of the marks whose boxes reach the image's edge."""
+    return np.flatnonzero(reaching_the_edge(marks))
