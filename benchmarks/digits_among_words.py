@@ -12,13 +12,11 @@ word and a number of 1-4 digits, a number and a word, or a word, a number and a 
 ``data/words.txt``); one line in five holds, instead of a number, a word of mixed kind that a reader
 must leave alone ("B52", "3rd", "A4", "COVID19"). Lines are scaled to 120 px high, dark on white.
 
-Each is read with ``LineReader.read`` (no ``only``): the shipped ``lines`` model with the rule that a word
-is all digits or all letters (``inference/word_kinds.py``) and without it (``LineReader._in_context``
-left out), in the same run; with the English lexicon too, and ``Recognizer.read`` with the
-``characters`` model for comparison. Reported per set: lines read exactly, the character error rate
+Each is read with ``LineReader.read`` (no ``only``) and the shipped ``lines`` model, alone and with the
+English lexicon, and with ``Recognizer.read`` and the ``characters`` model for comparison. Reported per set: lines read exactly, the character error rate
 (both case-insensitive, since o/O, s/S... are one shape; spaces count), the numbers read right (a
 number of the truth found among the words read) and the mixed words read right. ``emnist`` is for
-development: the rule was looked at there; ``unipen`` and ``fonts`` are for evaluation.
+development: the rules tried were looked at there; ``unipen`` and ``fonts`` are for evaluation.
 """
 
 from __future__ import annotations
@@ -132,18 +130,10 @@ def figures(answers: list[str], truths: list[str]) -> dict[str, float]:
             "count": len(truths), "number count": counts["numbers"], "mixed count": counts["mixed"]}
 
 
-def without_word_rule(reader: LineReader) -> LineReader:
-    """``reader`` as it read before the word rule: each word's characters as the model read them."""
-    reader._in_context = lambda pieces, line_of_piece, top_k: pieces
-    return reader
-
-
 def run(sets: list[str], data: Path, count: int, lexicon: bool) -> str:
     """Read every set's lines with each reader; a markdown table."""
-    readers = {"lines, without the word rule": (without_word_rule(LineReader.load("lines")), {}),
-               "**lines**": (LineReader.load("lines"), {})}
+    readers = {"**lines**": (LineReader.load("lines"), {})}
     if lexicon:
-        readers["lines + english, without the word rule"] = (without_word_rule(LineReader.load("lines")), {"lexicon": "english"})
         readers["**lines + english**"] = (LineReader.load("lines"), {"lexicon": "english"})
     readers["characters (cut, then read)"] = (Recognizer.load("characters"), {})
     truths = texts(count)

@@ -84,6 +84,14 @@ def test_random_texts_mix_words_strings_numbers_and_punctuation():
     assert any(set(t) & set(MARKS) for t in texts)
 
 
+def test_some_random_texts_hold_a_number_among_words():
+    # else the line model reads digits beside letters badly ("page 10" as "page 2O"): numbers stood alone only
+    rng = np.random.default_rng(0)
+    texts = [random_text(rng) for _ in range(4000)]
+    mixed = [t for t in texts if " " in t and any(w.isdigit() for w in t.split()) and any(w.isalpha() for w in t.split())]
+    assert 0.05 < len(mixed) / len(texts) < 0.15
+
+
 def test_a_bank_without_some_character_is_refused():
     images = np.full((2, 28, 28), 255, np.uint8)
     with pytest.raises(DatasetError, match="no images of.*inkread data fetch emnist"):
@@ -350,6 +358,17 @@ def test_word_gaps_the_segmenter_measured_become_spaces_next_to_digits():
     assert with_word_gaps(digits, [(-20, -5), (90, 120)]) == digits  # nothing read on one side
     letters = [("a", 0.9, 0, 10), ("b", 0.9, 60, 70)]
     assert with_word_gaps(letters, [(12, 58)]) == letters  # between letters the model decides
+
+
+def test_a_space_read_between_digits_away_from_any_word_gap_goes():
+    from inkread.inference.line_reader import with_word_gaps
+
+    year = [("2", 0.9, 0, 10), ("0", 0.9, 12, 22), (" ", 0.6, 23, 25), ("2", 0.9, 26, 36), ("6", 0.9, 38, 48)]
+    assert "".join(c for c, *_ in with_word_gaps(year, [])) == "2026"
+    assert "".join(c for c, *_ in with_word_gaps(year, [(23, 30)])) == "20 26"  # over a measured gap it stays
+    assert "".join(c for c, *_ in with_word_gaps(year, [(100, 120)])) == "2026"  # a gap elsewhere keeps none
+    page = [("p", 0.9, 0, 10), (" ", 0.6, 11, 12), ("1", 0.9, 14, 24)]
+    assert with_word_gaps(page, []) == page  # beside a letter the model decides
     mixed = [("a", 0.9, 0, 10), ("1", 0.9, 60, 70)]
     assert "".join(c for c, *_ in with_word_gaps(mixed, [(12, 58)])) == "a 1"
 
@@ -468,7 +487,8 @@ def test_characters_asked_of_a_line_that_holds_none_give_the_best_of_them_flagge
     reader = LineReader.load("lines")
     assert reader.read(sample).text == "2026\n1121"
     result = reader.read(sample, only="ACGT")
-    assert len(result.text.replace("\n", "")) == 8 and set(result.text) <= set("ACGT\n") and result.uncertain
+    # one letter where each digit is (spaces between them are the model's guess: it has seen numbers among words)
+    assert len(result.text.replace("\n", "").replace(" ", "")) == 8 and set(result.text) <= set("ACGT \n") and result.uncertain
     assert all(c.uncertain for c in result.characters if not c.punctuation) and not result.no_ink
     # One allowed character is always the answer: its confidence is its probability before the restriction.
     ones = reader.read(sample, only="1")

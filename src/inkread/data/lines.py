@@ -15,7 +15,7 @@ fonts instead (``data/font_lines.py``), for the joined-up letter forms EMNIST ha
 
 Texts: words from ``words.txt`` (see ``scripts/make_words.py``) in lower, Title or UPPER case,
 random letter strings (so that the reader reads letters, not a vocabulary), numbers, and lines
-of two or three words.
+of two or three words, half of them with a number in place of a word.
 """
 
 from __future__ import annotations
@@ -80,7 +80,10 @@ def random_text(rng: np.random.Generator) -> str:
     elif kind < 0.8:
         text = "".join(rng.choice(list(string.digits), rng.integers(1, 8)))
     else:
-        text = " ".join(_cased(vocabulary[rng.integers(len(vocabulary))], rng) for _ in range(rng.integers(2, 4)))
+        line = [_cased(vocabulary[rng.integers(len(vocabulary))], rng) for _ in range(rng.integers(2, 4))]
+        if rng.random() < 0.5:  # a number among the words ("page 10", "7 days"): else digits only ever stand alone
+            line[int(rng.integers(len(line)))] = _number(rng)
+        text = " ".join(line)
     roll = rng.random()
     if roll < 0.04 and len(text) > 3 and text.isalpha():  # a hyphenated word or a contraction
         cut = int(rng.integers(1, len(text) - 1))
@@ -91,6 +94,15 @@ def random_text(rng: np.random.Generator) -> str:
         cut = int(rng.integers(1, len(text)))
         text = text[:cut] + str(rng.choice(list(".:-"))) + text[cut:]
     return text
+
+
+def _number(rng: np.random.Generator) -> str:
+    """A number to stand among words: 1-4 digits, now and then a decimal or a time ("3.5", "10:30")."""
+    digits = "".join(rng.choice(list(string.digits), rng.integers(1, 5)))
+    if len(digits) > 1 and rng.random() < 0.15:
+        cut = int(rng.integers(1, len(digits)))
+        digits = digits[:cut] + str(rng.choice(list(".:"))) + digits[cut:]
+    return digits
 
 
 def _cased(word: str, rng: np.random.Generator) -> str:

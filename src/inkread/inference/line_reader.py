@@ -34,7 +34,6 @@ from inkread.inference.onnx_model import load_bundle, resolve_bundle
 from inkread.inference.recognizer import ALLOWED_SHARE_BELOW, UNCERTAIN_BELOW, scale_box  # the same bars and boxes for both readers
 from inkread.inference.restrict import may_answer, restriction
 from inkread.inference.results import CharacterResult, ReadResult, check_top_k, recased_ranking
-from inkread.inference.word_kinds import kind, words_of_one_kind
 from inkread.labels import LINE_MARKS, consistent_case
 
 if TYPE_CHECKING:
@@ -68,10 +67,6 @@ class Read(NamedTuple):
     # with ``only``: the allowed characters held less than ALLOWED_SHARE_BELOW of the model's belief where
     # it read this one (letters asked of a 7: the best letter is given, flagged), as in Recognizer
     unlike: bool = False
-    # the model's log-probabilities (the blank first) at the column where it read this character most surely,
-    # to read it again as a digit or a letter (``LineReader._in_context``); None for a mark put in by shape,
-    # a space put in at a word gap, or a lexicon word's letter
-    column: Optional[np.ndarray] = None
 
 
 class LineReader:
@@ -133,56 +128,11 @@ class LineReader:
         reads = dict(zip(worded, self.read_lines([to_read[k] for k in worded], only, top_k, lexicon, [gaps[k] for k in worded])))
         read_pieces = [with_word_gaps(with_marks(reads.get(k, []), [(g.mark, g.box[0] - x0, g.box[2] - x0) for g in glyphs if g.mark]),
                                       gaps[k]) for k, ((_, (x0, _, _, _)), (_, glyphs)) in enumerate(zip(lines, pieces))]
-        if only is None:
-            read_pieces = self._in_context(read_pieces, [number for number, _ in pieces], top_k)
         characters: list[CharacterResult] = []
         for k, ((own, (x0, y0, _, _)), (number, glyphs), read) in enumerate(zip(lines, pieces, read_pieces)):
             continued = k > 0 and pieces[k - 1][0] == number  # a piece after the first of its line
             characters += line_characters(read, own, (x0, y0), scale, number, space_before=continued and glyphs[0].space_before)
         return ReadResult.of(characters, ink_found=bool(found))
-
-    def _in_context(self, pieces: list[list[Read]], line_of_piece: list[int], top_k: int) -> list[list[Read]]:
-        """The pieces of lines as read, with each word at least half digits read as digits.
-
-        The rule ``Recognizer.read`` applies (``inference.word_kinds``), one way only: the line model
-        learned digits beside letters from few training lines and reads them as letters ("page 1O", "I2
-        items"). A word (a run of digits and letters between spaces and marks) with as many digits as
-        letters or more reads its letters again as digits, each where the model gave digits at least
-        ``CONTEXT_SHARE`` of its belief at the column where it read it most surely (as ``only="digits"``
-        would read it there). Words mostly letters are left as read: the line model reads a letter in its
-        word, and a digit among letters it reads is mostly one ("B52", "COVID19", "3rd"): read again as
-        letters too, words of mixed kind read right fell from 29% to 9% on 400 lines of EMNIST characters
-        (``benchmarks/digits_among_words.py``'s lines, development texts), the error rate rose 18.3% -> 20.3%.
-        """
-        at = [(k, j) for k, read in enumerate(pieces) for j in range(len(read))]
-        labels = [pieces[k][j].char for k, j in at]
-        words: list[list[int]] = []
-        line_of: list[int] = []
-        for n, (k, j) in enumerate(at):
-            if (j == 0 or kind(labels[n]) is None) and (not words or words[-1]):
-                words.append([])
-                line_of.append(line_of_piece[k])
-            if kind(labels[n]) is not None:
-                words[-1].append(n)
-        def read_again(odd: list[int], as_kind: str) -> list[tuple[Read, float]]:
-            allowed, again = restriction(self.labels, as_kind).indices, []
-            for n in odd:
-                item = pieces[at[n][0]][at[n][1]]
-                if item.column is None:
-                    again.append((item, 0.0))
-                    continue
-                restricted, share = _restricted(item.column[None], self.labels, allowed)
-                probabilities = np.exp(restricted[0, allowed + 1])
-                ranking = [(self.labels[allowed[b]], float(probabilities[b])) for b in np.argsort(-probabilities, kind="stable")[:top_k]]
-                again.append((item._replace(char=ranking[0][0], confidence=ranking[0][1], ranking=ranking,
-                                            unlike=bool(share[0] < ALLOWED_SHARE_BELOW)), float(share[0])))
-            return again
-
-        again = words_of_one_kind(self.labels, labels, words, line_of, read_again, into=("digits",), even="digits")
-        out = [list(read) for read in pieces]
-        for n, item in again.items():
-            out[at[n][0]][at[n][1]] = item
-        return out
 
     def read_lines(self, inks: Sequence[np.ndarray], only: str | None = None, top_k: int = 1,
                    lexicon: "Lexicon | None" = None, word_gaps: Sequence[Sequence[tuple[int, int]]] | None = None) -> list[list[Read]]:
@@ -259,8 +209,7 @@ class LineReader:
                 confidence = float(np.exp(unrestricted[column, self.labels.index(sole) + 1]))
             return Read(char, confidence, ink_column(first), ink_column(last + 1),
                         [(char, confidence)] if from_lexicon else ranking(column, char),
-                        allowed_share is not None and char != " " and bool(allowed_share[column] < ALLOWED_SHARE_BELOW),
-                        None if from_lexicon or char == " " else log_probs[column])
+                        allowed_share is not None and char != " " and bool(allowed_share[column] < ALLOWED_SHARE_BELOW))
 
         decoded = ctc_greedy(log_probs, self.labels)
         listed = [False] * len(decoded)
@@ -364,7 +313,7 @@ def line_characters(read: list[Read], own: np.ndarray, origin: tuple[int, int], 
     out: list[CharacterResult] = []
     space = space_before
     for item, (bx0, by0, bx1, by1) in zip(read, ink_boxes(read, own)):
-        char, confidence, _, _, ranking, unlike, _ = Read(*item)  # a plain (char, confidence, left, right) too
+        char, confidence, _, _, ranking, unlike = Read(*item)  # a plain (char, confidence, left, right) too
         if char == " ":
             space = space or bool(out)
             continue
@@ -399,7 +348,8 @@ def with_marks(read: list[Read], marks: list[tuple[str, int, int]]) -> list[Read
 
 
 def with_word_gaps(read: list[Read], gaps: list[tuple[int, int]]) -> list[Read]:
-    """The line as read, with a space wherever the segmenter saw a word gap and the model put none.
+    """The line as read, with a space wherever the segmenter saw a word gap and the model put none, and
+    none between two digits where it saw no word gap.
 
     The model puts spaces between words as it learned them from its training lines, where only
     words of letters were ever spaced: groups of digits ("0612 334") came out run together. The
@@ -409,8 +359,12 @@ def with_word_gaps(read: list[Read], gaps: list[tuple[int, int]]) -> list[Read]:
     letters the model's judgement stays (``read_lines`` made a space likelier there: ``SPACE_IN_WORD_GAP``):
     joined-up words have gaps between their strokes that the segmenter takes for word gaps (11 of 206
     UNIPEN words got a space inside when it was asked).
+
+    The other way, a space the model read between two digits away from every measured word gap goes:
+    numbers written among words taught it that a space beside a digit is common, and it put spaces into
+    printed digit strings ("2026" read "20 2 6").
     """
-    out = list(read)
+    out = [item for k, item in enumerate(read) if not _digit_space_without_gap(read, k, gaps)]
     for left, right in gaps:
         middle = (left + right) / 2
         at = sum(1 for _, _, a, b, *_ in out if (a + b) / 2 < middle)
@@ -418,6 +372,14 @@ def with_word_gaps(read: list[Read], gaps: list[tuple[int, int]]) -> list[Read]:
                 and not (out[at - 1][0].isalpha() and out[at][0].isalpha()):
             out.insert(at, Read(" ", 1.0, left, right))
     return out
+
+
+def _digit_space_without_gap(read: list[Read], k: int, gaps: list[tuple[int, int]]) -> bool:
+    """True if ``read[k]`` is a space between two digits whose columns overlap none of ``gaps``."""
+    if read[k][0] != " " or not 0 < k < len(read) - 1 or not (read[k - 1][0].isdigit() and read[k + 1][0].isdigit()):
+        return False
+    start, end = read[k][2], read[k][3]
+    return not any(start < right and end > left for left, right in gaps)
 
 
 def is_line_model(name_or_path: str | os.PathLike) -> bool:

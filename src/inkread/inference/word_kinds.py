@@ -1,12 +1,12 @@
-"""Words read as digits or as letters, whichever most of each is: the rule both readers apply.
+"""Words read as digits or as letters, whichever most of each is: the rule ``Recognizer.read`` applies.
 
 A model that reads digits and letters confuses the ones that look alike (1/l/I, 0/O, 5/S, 2/Z, 9/g):
 "L06 74", "page 1O", "I2 items". A word (a run of characters between word gaps and marks) that is
 mostly digits reads its letters again as digits, and the other way round; a word split evenly takes
 its line's majority, and a line split evenly the whole text's. A character is read again only where
 the model gives the other kind at least ``CONTEXT_SHARE`` of its belief, so a clear B stays a B in
-"B52", and the 3 of "3rd" a 3. ``Recognizer.read`` (each character read alone) and ``LineReader.read``
-(each line read whole) both call ``words_of_one_kind``, each with its own way to read a character again.
+"B52", and the 3 of "3rd" a 3. (``LineReader.read`` applied it too, one way only, until the line model
+learned numbers among words: then it read fewer lines right; ``benchmarks/EXPERIMENTS.md``.)
 """
 
 from __future__ import annotations
@@ -39,17 +39,14 @@ def reads_both_kinds(known: Sequence[str]) -> bool:
 
 
 def words_of_one_kind(known: Sequence[str], labels: Sequence[str], words: Sequence[Sequence[int]], line_of: Sequence[int],
-                      read_again: Callable[[list[int], str], Sequence[tuple[Again, float]]],
-                      into: Sequence[str] = ("digits", "letters"), even: str | None = None) -> dict[int, Again]:
+                      read_again: Callable[[list[int], str], Sequence[tuple[Again, float]]]) -> dict[int, Again]:
     """Which characters to read again as their word's kind, and what as: {index: ``read_again``'s answer}.
 
     ``known``: the model's labels (a model without both digits and letters is left alone); ``labels``:
     each character's as read; ``words``: the characters' indices word by word, ``line_of`` each word's
     line. ``read_again(indices, kind)`` gives, for those characters, the model's best of that kind and
     the share of its belief that kind held; a character is replaced where that share is at least
-    ``CONTEXT_SHARE``. ``into``: the kinds a word may be made (a word of another kind is left as read);
-    ``even``: the kind a word split evenly takes (None: its line's majority, and a line split evenly the
-    text's).
+    ``CONTEXT_SHARE``.
     """
     if not reads_both_kinds(known):
         return {}
@@ -58,8 +55,8 @@ def words_of_one_kind(known: Sequence[str], labels: Sequence[str], words: Sequen
                  for line in set(line_of)}
     again: dict[int, Again] = {}
     for word, line in zip(words, line_of):
-        word_kind = majority([labels[i] for i in word]) or even or line_kind[line]
-        odd = [i for i in word if word_kind in into and kind(labels[i]) not in (word_kind, None)]
+        word_kind = majority([labels[i] for i in word]) or line_kind[line]
+        odd = [i for i in word if kind(labels[i]) not in (word_kind, None)]
         if odd:
             again.update((i, answer) for i, (answer, held) in zip(odd, read_again(odd, word_kind)) if held >= CONTEXT_SHARE)
     return again
