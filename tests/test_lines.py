@@ -315,6 +315,25 @@ def test_letters_whose_cases_look_alike_take_the_case_of_their_word():
     assert [consistent_case(w) for w in ("Tom", "Hi", "Box", "Two")] == ["Tom", "Hi", "Box", "Two"]  # a capital alone says nothing
 
 
+def test_a_letter_given_its_words_case_says_so_in_its_ranking_and_confidence():
+    """"caLL" read as "call": its l's answered "l" with L's confidence, and their top_k still said L first."""
+    reader = LineReader.load("lines")
+    columns = []
+    for char, belief in [("c", {"c": 0.9}), ("a", {"a": 0.9}), ("l", {"L": 0.49, "l": 0.44}), ("L", {"L": 0.48, "l": 0.45})]:
+        column = np.full(len(reader.labels) + 1, 1e-6)
+        for label, probability in belief.items():
+            column[reader.labels.index(label) + 1] = probability
+        column[0] = 1.0 - column.sum()
+        columns += [np.full_like(column, 1e-6) + np.eye(len(column))[0] * 0.99, column]  # a blank, then the letter
+    log_probs = np.log(np.array(columns) / np.array(columns).sum(axis=1, keepdims=True))
+    for top_k in (1, 3):
+        read = reader._decode(log_probs, None, 1.0, 0, top_k)
+        assert "".join(item.char for item in read) == "call"
+        for item in read[2:]:  # either case of the l is the model's belief in an l
+            assert item.ranking[0][0] == "l" and item.ranking[0][1] == pytest.approx(item.confidence, abs=1e-5)
+            assert item.confidence == pytest.approx(0.93, abs=0.01) and "L" not in dict(item.ranking)
+
+
 def test_the_shipped_line_model_reads_tablet_words_better_than_cutting_them():
     """Regression guard for the shipped bundle: UNIPEN words (not EMNIST) at the character error rate
     measured when it shipped (53.9% on all 206 images; the line model before handwriting fonts: 59.1%;

@@ -33,7 +33,7 @@ from inkread.inference.ctc import ctc_greedy
 from inkread.inference.onnx_model import load_bundle, resolve_bundle
 from inkread.inference.recognizer import ALLOWED_SHARE_BELOW, UNCERTAIN_BELOW, scale_box  # the same bars and boxes for both readers
 from inkread.inference.restrict import may_answer, restriction
-from inkread.inference.results import CharacterResult, ReadResult, check_top_k, recased_ranking
+from inkread.inference.results import CharacterResult, ReadResult, check_top_k
 from inkread.labels import LINE_MARKS, consistent_case
 
 if TYPE_CHECKING:
@@ -193,22 +193,30 @@ class LineReader:
         def surest_column(char: str, first: int, last: int) -> int:  # where it was read most surely
             return first + int(np.argmax(log_probs[first:last + 1, self.labels.index(char) + 1])) if char in self.labels else first
 
-        def ranking(column: int, char: str) -> list[tuple[str, float]]:
+        def ranking(column: int, char: str, cased: str) -> list[tuple[str, float]]:
             probabilities = np.exp(log_probs[column, 1:])  # not the blank
             if sole is not None:
                 probabilities[self.labels.index(sole)] = np.exp(unrestricted[column, self.labels.index(sole) + 1])
+            if cased != char and cased in self.labels:  # its word's case: the belief in either case is the belief in this letter
+                probabilities[self.labels.index(cased)] += probabilities[self.labels.index(char)]
+                probabilities[self.labels.index(char)] = 0.0
             # under only=, a character's runners-up are allowed characters: the marks pass the restriction
             # only to be read where they are ("A" with "," and ":" as its candidates was only="ACGT")
             left_out = " " if allowed is None or char in LINE_MARKS else " " + "".join(m for m in LINE_MARKS if m not in allowed)
             best = [k for k in np.argsort(-probabilities, kind="stable") if self.labels[k] not in left_out and probabilities[k] > 0]
             return [(self.labels[k], float(probabilities[k])) for k in best[:top_k]]
 
-        def character(char: str, confidence: float, first: int, last: int, from_lexicon: bool) -> Read:
+        def character(char: str, confidence: float, first: int, last: int, from_lexicon: bool, cased: str) -> Read:
+            """The Read of a decoded character, in the case ``cased`` its word gives it."""
             column = surest_column(char, first, last)
-            if char == sole and not from_lexicon:
+            if from_lexicon:
+                return Read(cased, confidence, ink_column(first), ink_column(last + 1), [(cased, confidence)])
+            if char == sole:
                 confidence = float(np.exp(unrestricted[column, self.labels.index(sole) + 1]))
-            return Read(char, confidence, ink_column(first), ink_column(last + 1),
-                        [(char, confidence)] if from_lexicon else ranking(column, char),
+            if cased != char and cased in self.labels:  # as the characters model, whose look-alike cases are one class: confident of either
+                confidence = float(np.exp(np.logaddexp(log_probs[column, self.labels.index(char) + 1],
+                                                       log_probs[column, self.labels.index(cased) + 1])))
+            return Read(cased, confidence, ink_column(first), ink_column(last + 1), ranking(column, char, cased),
                         allowed_share is not None and char != " " and bool(allowed_share[column] < ALLOWED_SHARE_BELOW))
 
         decoded = ctc_greedy(log_probs, self.labels)
@@ -217,14 +225,15 @@ class LineReader:
             from inkread.inference.lexicon import lexicon_read
 
             decoded, listed = lexicon_read(log_probs, self.labels, decoded, lexicon, allowed)
-        read = [character(*decoded_char, from_lexicon) for decoded_char, from_lexicon in zip(decoded, listed)]
-        while read and read[0][0] == " ":  # spaces before the first or after the last character mean nothing
-            read.pop(0)
-        while read and read[-1][0] == " ":
-            read.pop()
-        labels = consistent_case("".join(char for char, *_ in read))
-        return [_recased(item, label if label == item.char or may_answer(only, label) else item.char)
-                for label, item in zip(labels, read)]
+        kept = list(zip(decoded, listed))
+        while kept and kept[0][0][0] == " ":  # spaces before the first or after the last character mean nothing
+            kept.pop(0)
+        while kept and kept[-1][0][0] == " ":
+            kept.pop()
+        labels = consistent_case("".join(char for (char, *_), _ in kept))
+        return [character(*decoded_char, from_lexicon,
+                          label if label == decoded_char[0] or may_answer(only, label) else decoded_char[0])
+                for label, (decoded_char, from_lexicon) in zip(labels, kept)]
 
 
 def _restricted(log_probs: np.ndarray, labels: tuple[str, ...], allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -257,11 +266,6 @@ def lexicon_applies(labels: tuple[str, ...], only: str | None) -> bool:
     """Whether a lexicon can change what is read under ``only``: its words are letters, and a reading
     without letters (``only="digits"``) is kept as read."""
     return only is None or any(name.isalpha() for name in restriction(labels, only).names)
-
-
-def _recased(read: Read, label: str) -> Read:
-    """``read`` as ``label`` (its character in another case), its ranking saying the same."""
-    return read._replace(char=label, ranking=recased_ranking(read.ranking, read.char, label))
 
 
 def ink_boxes(read: list[Read], ink: np.ndarray) -> list[tuple[int, int, int, int]]:
