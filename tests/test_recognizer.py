@@ -626,17 +626,27 @@ def test_a_first_letter_whose_cases_look_alike_is_cased_by_its_height():
     def answers(text: str) -> list[Prediction]:
         return [Prediction(label=char, confidence=0.9, top_k=[(char, 0.9), ("x", 0.05)]) for char in text]
 
+    def standing(*heights: int) -> list[tuple[int, int]]:  # (top, bottom) rows of characters on a baseline at row 100
+        return [(100 - height, 100) for height in heights]
+
     # "hello World": the W is as tall as the o and the r (20 px), the h, l and d 30 px
-    words, heights = [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]], [30, 20, 30, 30, 20, 20, 20, 20, 30, 30]
-    read = _first_letters_by_height(words, answers("helloWorld"), heights)
+    words = [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]
+    read = _first_letters_by_height(words, answers("helloWorld"), standing(30, 20, 30, 30, 20, 20, 20, 20, 30, 30))
     assert "".join(a.label for a in read) == "helloworld"
     assert read[5].top_k[0] == ("w", 0.9)  # the ranking says what the answer says
-    tall = _first_letters_by_height(words, answers("helloworld"), [30, 20, 30, 30, 20, 34, 20, 20, 30, 30])
+    tall = _first_letters_by_height(words, answers("helloworld"), standing(30, 20, 30, 30, 20, 34, 20, 20, 30, 30))
     assert "".join(a.label for a in tall) == "helloWorld"  # 1.7 x-heights: a capital
-    kept = _first_letters_by_height(words, answers("helloWorld"), [30, 20, 30, 30, 20, 28, 20, 20, 30, 30])
+    kept = _first_letters_by_height(words, answers("helloWorld"), standing(30, 20, 30, 30, 20, 28, 20, 20, 30, 30))
     assert "".join(a.label for a in kept) == "helloWorld"  # 1.4 x-heights: no telling, the model's case stays
-    tom = _first_letters_by_height([[0, 1, 2]], answers("Tom"), [20, 20, 20])
+    tom = _first_letters_by_height([[0, 1, 2]], answers("Tom"), standing(20, 20, 20))
     assert tom[0].label == "T"  # a T looks like no t: its case is the model's
+    # one small letter is x-height enough ("cat" read "Cat": the model's guess at a c is mostly the capital)
+    assert [a.label for a in _first_letters_by_height([[0, 1, 2]], answers("Cat"), standing(20, 20, 30))] == list("cat")
+    # a p is measured down to its word's baseline: its descender made a small p a 1.5 x-heights "P"
+    page = [(80, 110), (80, 100), (80, 110), (80, 100)]
+    assert [a.label for a in _first_letters_by_height([[0, 1, 2, 3]], answers("Page"), page)] == list("page")
+    capital = [(66, 100), (80, 100), (80, 110), (80, 100)]
+    assert [a.label for a in _first_letters_by_height([[0, 1, 2, 3]], answers("page"), capital)] == list("Page")
 
 
 def test_the_several_characters_hint_never_fails_an_image(font, monkeypatch):

@@ -48,6 +48,7 @@ ALLOWED_SHARE_BELOW = 0.2
 # a capital when at least this many (see _first_letters_by_height).
 SMALL_INITIAL, CAPITAL_INITIAL = 1.2, 1.6
 X_HEIGHT_LETTERS = frozenset("acemnorsuvwxz")  # small letters without ascender or descender
+DESCENDING = frozenset("jpy")  # look-alike letters whose small form hangs below the baseline
 # read(): touching characters are cut where the model reads the pieces best, reading at most this
 # many pieces per image (about 0.4 ms each); past that, by the width rule alone.
 MAX_PIECES_PER_IMAGE = 300
@@ -396,7 +397,7 @@ class Recognizer:
         from its height (``_first_letters_by_height``: "World" with a small w is "world"), where ``only``
         allows that case.
         """
-        words, line_of, heights = _words(lines)
+        words, line_of, rows = _words(lines)
         answers = list(answers)
         if only is None:  # (words_of_one_kind leaves a model without both kinds alone)
             def read_again(odd: list[int], kind: str) -> list[tuple[Prediction, float]]:
@@ -406,7 +407,7 @@ class Recognizer:
 
             for i, again in words_of_one_kind(self.labels, [answer.label for answer in answers], words, line_of, read_again).items():
                 answers[i] = again
-        cased = _first_letters_by_height(words, _with_consistent_case(words, answers), heights)
+        cased = _first_letters_by_height(words, _with_consistent_case(words, answers), rows)
         return [new if new.label == old.label or may_answer(only, new.label) else old for old, new in zip(answers, cased)]
 
     # --- internals ---------------------------------------------------------------------------
@@ -510,10 +511,10 @@ def _other_way_surer(upright: float, other: float) -> bool:
     return other > INVERTED_OVER_UPRIGHT * upright or (other > upright and INVERTED_DOUBT_RATIO * (1.0 - other) < 1.0 - upright)
 
 
-def _words(lines: list[list[Glyph]]) -> tuple[list[list[int]], list[int], list[int]]:
+def _words(lines: list[list[Glyph]]) -> tuple[list[list[int]], list[int], list[tuple[int, int]]]:
     """The words of segmented lines: each word's character indices (characters counted over all lines, marks
-    left out; a word gap or a mark ends a word), each word's line, and each character's height in pixels."""
-    words, line_of, heights, position = [], [], [], 0
+    left out; a word gap or a mark ends a word), each word's line, and each character's top and bottom row."""
+    words, line_of, rows, position = [], [], [], 0
     for line_index, line in enumerate(lines):
         word: list[int] = []
         for glyph in line:
@@ -523,12 +524,12 @@ def _words(lines: list[list[Glyph]]) -> tuple[list[list[int]], list[int], list[i
                 word = []
             if glyph.mark is None:
                 word.append(position)
-                heights.append(glyph.box[3] - glyph.box[1])
+                rows.append((glyph.box[1], glyph.box[3]))
                 position += 1
         if word:
             words.append(word)
             line_of.append(line_index)
-    return words, line_of, heights
+    return words, line_of, rows
 
 
 def _with_consistent_case(words: list[list[int]], answers: list[Prediction]) -> list[Prediction]:
@@ -545,17 +546,20 @@ def _with_consistent_case(words: list[list[int]], answers: list[Prediction]) -> 
     return out
 
 
-def _first_letters_by_height(words: list[list[int]], answers: list[Prediction], heights: list[int]) -> list[Prediction]:
+def _first_letters_by_height(words: list[list[int]], answers: list[Prediction], rows: list[tuple[int, int]]) -> list[Prediction]:
     """Each word's first letter whose two cases look alike (w/W, o/O, s/S ...), cased by its height.
 
     ``consistent_case`` leaves a first letter's case alone ("Tom" is a name): but a model sees each
-    character scaled to 28x28, so for these letters its case is a guess. Against the text's
-    x-height (the median height of its small letters without ascender or descender), a first letter
-    no taller than ``SMALL_INITIAL`` x-heights before small letters is small ("hello World" with a
-    small w: "hello world"), and one at least ``CAPITAL_INITIAL`` x-heights tall is a capital.
+    character scaled to 28x28, so for these letters its case is a guess (mostly the capital: "cat" read
+    "Cat"). Against the text's x-height (the median height of its small letters without ascender or
+    descender after the first, one is enough), a first letter no taller than ``SMALL_INITIAL`` x-heights
+    before small letters is small ("hello World" with a small w: "hello world"), and one at least
+    ``CAPITAL_INITIAL`` x-heights tall is a capital. A p, y or j is measured from its top down to its word's
+    baseline (the bottom of its small letters), as its descender would make a small one as tall as a capital.
     """
-    small = [heights[i] for word in words for i in word[1:] if answers[i].label in X_HEIGHT_LETTERS]
-    if len(small) < 2:
+    small = [bottom - top for word in words for i in word[1:] if answers[i].label in X_HEIGHT_LETTERS
+             for top, bottom in [rows[i]]]
+    if not small:
         return answers
     x_height = float(np.median(small))
     out = list(answers)
@@ -564,8 +568,13 @@ def _first_letters_by_height(words: list[list[int]], answers: list[Prediction], 
         label = out[first].label
         if not rest or label.lower() not in MERGED_LOWER or not all(char.isalpha() and char.islower() for char in rest):
             continue
-        cased = label.lower() if heights[first] <= SMALL_INITIAL * x_height else \
-            label.upper() if heights[first] >= CAPITAL_INITIAL * x_height else label
+        top, bottom = rows[first]
+        baselines = [rows[i][1] for i in word[1:] if answers[i].label in X_HEIGHT_LETTERS]
+        if label.lower() in DESCENDING and baselines:
+            bottom = min(bottom, int(np.median(baselines)))
+        height = bottom - top
+        cased = label.lower() if height <= SMALL_INITIAL * x_height else \
+            label.upper() if height >= CAPITAL_INITIAL * x_height else label
         if cased != label:
             out[first] = _relabelled(out[first], cased)
     return out
