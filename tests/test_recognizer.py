@@ -125,6 +125,9 @@ def test_may_answer_says_which_spellings_a_restriction_allows():
     ("0@1", "'@' is not in this model's label set: 0123456789ABC"),
     ("  ", "allows nothing"),
     ("letter", "did you mean 'letters'"),  # a misspelt set name, not the characters l, e, t, r
+    ("numbers", "did you mean 'digits'"),  # another name for a set: "lunch" read "munub" in n, u, m, b, e, r, s
+    ("0-9", "did you mean 'digits'.*no ranges"), ("a-z", "did you mean 'lower'"), ("A-Z", "did you mean 'upper'"),
+    ("Uppercase", "did you mean 'upper'"),
     (5, "give a string"),
     (["A", "B"], "give a string"),
 ])

@@ -24,6 +24,11 @@ from inkread.errors import InkreadError, option, option_value, spell_labels
 from inkread.labels import merge_case
 
 NAMED = ("digits", "letters", "upper", "lower")
+# What users write for a named set: read as the characters it spells ("numbers": n, u, m, b, e, r, s), "lunch"
+# read "munub"; refused with the name meant.
+MEANT = {"numbers": "digits", "number": "digits", "numeric": "digits", "numerals": "digits", "0-9": "digits",
+         "alpha": "letters", "alphabet": "letters", "alphabetic": "letters", "a-za-z": "letters",
+         "uppercase": "upper", "capitals": "upper", "caps": "upper", "lowercase": "lower", "a-z": "lower"}
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,9 @@ def _restriction(labels: tuple[str, ...], only: str | None) -> Restriction:
     spelled = only.strip().lower()
     if spelled in NAMED:  # "Digits", "LETTERS ": the named set, not the characters D, i, g, t, s
         only = spelled
+    elif meant := "upper" if only.strip() == "A-Z" else MEANT.get(spelled):
+        raise InkreadError(f"{option_value('only', only)}: did you mean {meant!r}? Use one of {', '.join(NAMED)}, "
+                           "or spell out the characters to allow, e.g. ACGT (no ranges)")
     elif close := difflib.get_close_matches(spelled, NAMED, n=1, cutoff=0.8):
         # "letter", "digit": a misspelt set name, not the characters l, e, t, r
         raise InkreadError(f"{option_value('only', only)}: did you mean {close[0]!r}? Use one of {', '.join(NAMED)}, "
