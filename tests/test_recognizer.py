@@ -705,7 +705,7 @@ def test_recognizer_options_are_checked(pixel_bundle):
     for option in ({"uncertain_below": 2}, {"margin_below": -0.1}, {"uncertain_below": "0.5"}):
         with pytest.raises(InkreadError, match="is a probability between 0 and 1"):
             Recognizer.load(pixel_bundle, **option)
-    for threads in (-1, 2.5, True):
+    for threads in (0, -1, 2.5, True):  # 0 was taken for the default, which the message does not say
         with pytest.raises(InkreadError, match="threads must be a whole number of at least 1"):
             Recognizer.load(pixel_bundle, threads=threads)
     assert Recognizer(pixel_bundle).labels == Recognizer.load(pixel_bundle).labels  # a name or path, as load takes

@@ -73,7 +73,7 @@ class LineReader:
     """A line model bundle (model.json ``arch`` ``LINE_ARCH``) in ONNX Runtime, and the reading around it."""
 
     def __init__(self, name_or_path: str | os.PathLike = "lines", threads: int | None = None):
-        self.folder, self.meta, _, self.session, self.input_name = load_bundle(name_or_path, threads or 1, line_model=True)
+        self.folder, self.meta, _, self.session, self.input_name = load_bundle(name_or_path, 1 if threads is None else threads, line_model=True)
         self.labels: tuple[str, ...] = tuple(self.meta.labels)
 
     @classmethod

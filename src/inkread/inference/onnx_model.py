@@ -86,7 +86,7 @@ class OnnxModel:
 
     def __init__(self, name_or_path: str | os.PathLike, threads: int | None = None):
         self.folder, self.meta, self.onnx_path, self.session, self.input_name = load_bundle(
-            name_or_path, threads or 1, line_model=False)
+            name_or_path, 1 if threads is None else threads, line_model=False)
         self.threads = threads
         self._wide_session = None
         self._lock = threading.Lock()
