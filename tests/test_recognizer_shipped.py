@@ -491,6 +491,14 @@ def test_predict_says_when_a_note_of_letters_and_digits_holds_several_characters
     assert flagged == len(notes)
 
 
+def test_predict_says_a_note_of_four_lines_holds_several_characters_whatever_the_digits_model_makes_of_it():
+    """A shopping list of UNIPEN letters and digits (a heading and three lines; a helper's note) read with the
+    default digits model: its letters, each unsure as digits, left the median piece under the whole's 0.87, and
+    predict answered a sure "5" with no note. Lines of characters are several characters."""
+    answer = shipped("digits").predict(Path(__file__).resolve().parent / "data" / "shopping_list.png")
+    assert answer.several_characters is not None and answer.several_characters.count("\n") == 3 and answer.uncertain
+
+
 def test_model_pairs_load_in_python_as_the_command_line_writes_them():
     shipped("digits")
     if not (PRETRAINED_DIR / "lines" / "model.json").exists():

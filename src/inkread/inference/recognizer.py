@@ -231,7 +231,10 @@ class Recognizer:
         # into three pieces apart)
         confidences = sorted(piece.confidence for piece in read)
         typical = confidences[0] if len(confidences) == 2 else float(np.median(confidences))
-        if typical < SEVERAL_OVER_ONE * answer.confidence:
+        # Lines of characters are several whatever the pieces' confidence: a note of four lines read by the
+        # digits model, its letters each unsure as digits, was one sure "5"
+        lines_of_several = sum(line_of.count(number) >= 2 for number in set(line_of)) >= 2
+        if typical < SEVERAL_OVER_ONE * answer.confidence and not lines_of_several:
             return answer
         # What read would answer, word gaps, letter case and digits among letters settled as it settles
         # them: the pieces' own labels made "the cat" "theC0t" where read says "the cat"
