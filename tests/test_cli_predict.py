@@ -414,3 +414,16 @@ def test_a_multi_page_tiff_is_said_to_be_read_on_its_first_page_only(digits_dir)
     assert result.stderr == (f"inkread: note: {digits_dir / 'scan.tif'}: a TIFF of 3 pages: page 1 is read "
                              "(save each page as an image of its own to read the others)\n")
     assert [row.split()[1] for row in result.stdout.splitlines()[1:]] == ["3", "3"]
+
+
+def test_an_animated_image_is_said_to_be_read_on_its_first_frame_only(digits_dir):
+    """An animated GIF whose first frame is blank read "nothing to read" and said nothing of its other frames; a
+    TIFF piped in was not said to have pages (the note looked at file names)."""
+    frames = [Image.new("L", (280, 280), 255)] + [render(d).convert("L") for d in "37"]
+    frames[0].save(digits_dir / "anim.gif", save_all=True, append_images=frames[1:], duration=100)
+    result = inkread("read", digits_dir / "anim.gif")
+    assert f"inkread: note: {digits_dir / 'anim.gif'}: an animated GIF of 3 frames: frame 1 is read" in result.stderr
+    frames[1].save(digits_dir / "scan.tif", save_all=True, append_images=frames[2:])
+    piped = subprocess.run([sys.executable, "-m", "inkread", "read", "-"], capture_output=True, timeout=120,
+                           input=(digits_dir / "scan.tif").read_bytes())
+    assert "inkread: note: -: a TIFF of 2 pages: page 1 is read" in piped.stderr.decode()

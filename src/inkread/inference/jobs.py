@@ -222,18 +222,20 @@ def _with_name(name: str, message: str) -> str:
 
 
 def _pages_note(path: str) -> str | None:
-    """What to say of a multi-page TIFF (a scanner's document): only its first page is read; None otherwise."""
-    if not path.lower().endswith((".tif", ".tiff")):
-        return None
+    """What to say of an image of several pages or frames (a scanner's TIFF, an animated GIF, PNG or WebP, piped
+    in or not): only the first is read; None otherwise."""
     from PIL import Image
 
     try:
-        with Image.open(path) as image:
-            pages = getattr(image, "n_frames", 1)
+        with Image.open(_source(path)) as image:
+            frames, kind = getattr(image, "n_frames", 1), image.format or "image"
     except Exception:  # noqa: BLE001 (reading it says what is wrong with it)
         return None
-    return f"a TIFF of {pages} pages: page 1 is read (save each page as an image of its own to read the others)" \
-        if pages > 1 else None
+    if frames < 2:
+        return None
+    if kind == "TIFF":
+        return f"a TIFF of {frames} pages: page 1 is read (save each page as an image of its own to read the others)"
+    return f"an animated {kind} of {frames} frames: frame 1 is read (save the frame to read as an image of its own)"
 
 
 def _report(stderr: TextIO, message: str, bar=None) -> None:
