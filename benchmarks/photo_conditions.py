@@ -144,8 +144,9 @@ class Scene:
             img *= self._light(light)[..., None]
         if noise:
             img += rng.normal(0, noise, img.shape).astype(np.float32)
-        if board in ("wood", "metal", "wall"):
-            img = self._framed(img, "wood" if board == "wall" else board, wall=board == "wall")
+        if board in ("wood", "metal", "wall", "wall_turned"):
+            img = self._framed(img, "wood" if board.startswith("wall") else board, wall=board.startswith("wall"),
+                               turned=board == "wall_turned")
         im = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "RGB")
         if table:
             im = self._on_table(im, table, off_corner)
@@ -177,10 +178,10 @@ class Scene:
         photo.paste(turned, (x, y), turned)
         return photo
 
-    def _framed(self, board: np.ndarray, frame: str, wall: bool = False) -> np.ndarray:
+    def _framed(self, board: np.ndarray, frame: str, wall: bool = False, turned: bool = False) -> np.ndarray:
         """The board in a frame (wood, grained along its length, or brushed metal) 2-6% of its side wide, photographed
         with the frame cut off on one side now and then; ``wall``: with a light wall around, the board a half to
-        two thirds of the photo's width."""
+        two thirds of the photo's width; ``turned``: the framed board turned 8-20 degrees either way on the wall."""
         rng = self.rng
         h, w = board.shape[:2]
         f = max(3, round(rng.uniform(0.02, 0.06) * max(h, w)))
@@ -195,6 +196,17 @@ class Scene:
             scale = rng.uniform(1.5, 2.0)
             W, H = round(scale * out.shape[1]), round(max(scale * out.shape[0], 0.75 * scale * out.shape[1]))
             photo = np.broadcast_to(WALL, (H, W, 3)).copy() + rng.normal(0, 3, (H, W, 1))
+            if turned:
+                angle = rng.uniform(8, 20) * rng.choice([-1, 1])
+                board_image = Image.fromarray(np.clip(out, 0, 255).astype(np.uint8), "RGB").convert("RGBA")
+                board_image = board_image.rotate(angle, Image.Resampling.BILINEAR, expand=True)
+                scale = min(1.0, 0.95 * W / board_image.width, 0.95 * H / board_image.height)
+                if scale < 1.0:
+                    board_image = board_image.resize((round(board_image.width * scale), round(board_image.height * scale)))
+                wall = Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8), "RGB")
+                wall.paste(board_image, (int(rng.integers(0, W - board_image.width + 1)),
+                                         int(rng.integers(0, H - board_image.height + 1))), board_image)
+                return np.asarray(wall, np.float32)
             y, x = int(rng.integers(0, H - out.shape[0] + 1)), int(rng.integers(0, W - out.shape[1] + 1))
             photo[y:y + out.shape[0], x:x + out.shape[1]] = out
             return photo
@@ -301,11 +313,12 @@ CONDITIONS = {
     "small_dotted_1200x900": ({"small": True, "dotted": 40}, dict(ink_colour="blue", paper=True, noise=4, jpeg=75)),
     # the page filling the photo but for a strip of table (up to 7% of the photo each side: the page turned up to 6 degrees)
     "page_fills_photo": ({}, dict(ink_colour="blue", paper=True, noise=4, table=1.15)),
-    # chalk on a green board: filling the photo, in a light wooden or metal frame, on a light wall
+    # chalk on a green board: filling the photo, in a light wooden or metal frame, on a light wall (turned 8-20 degrees)
     "chalkboard": ({}, dict(board="plain", noise=4, light="linear", jpeg=75)),
     "chalkboard_wood_frame": ({}, dict(board="wood", noise=4, light="linear", jpeg=75)),
     "chalkboard_metal_frame": ({}, dict(board="metal", noise=4, light="linear", jpeg=75)),
     "chalkboard_on_wall": ({}, dict(board="wall", noise=4, light="linear", jpeg=75)),
+    "chalkboard_turned_on_wall": ({}, dict(board="wall_turned", noise=4, light="linear", jpeg=75)),
 }
 
 
@@ -451,6 +464,7 @@ def main():
         "num_chalkboard": ({}, dict(board="plain", noise=4, light="linear", jpeg=75)),
         "num_chalkboard_wood_frame": ({}, dict(board="wood", noise=4, light="linear", jpeg=75)),
         "num_chalkboard_on_wall": ({}, dict(board="wall", noise=4, light="linear", jpeg=75)),
+        "num_chalkboard_turned_on_wall": ({}, dict(board="wall_turned", noise=4, light="linear", jpeg=75)),
     }
     for ci, (name, (setup, kw)) in enumerate(NUM_CONDS.items()):
         if not chosen(name):

@@ -34,6 +34,7 @@ LIGHT_INK_BORDER = 0.75  # read light ink on dark paper when this share of the b
 BOARD_MAX_BOX = 0.97  # a dark board in a light frame may fill the photo but for the frame (a page: page.PAGE_MAX_BOX)...
 BOARD_DARK, BOARD_MIN_SHARE = 128, 0.15  # ...darker than mid-gray over 15% of the photo or more...
 BOARD_BEYOND_MAX = 0.2  # ...a rectangle, turned a little: at most a fifth of its box beyond it (turned 6 degrees: 0.19)...
+BOARD_TURNED_MAX = 0.5  # ...or more where what lies beyond is the box's four corners cut straight (turned 25 degrees: 0.45)...
 BOARD_EDGE_PX = 2  # ...whose edge is as wide as this beyond it...
 BESIDE_MARGIN = 0.02  # ...with no writing beside it (2% of the image's side away from its box: the frame's rim)
 INK_CELL = 0.45  # a grid cell whose brightest pixel is below this share of its surroundings' is covered by ink
@@ -70,10 +71,15 @@ def ink_map(image: Image.Image) -> np.ndarray:
         return _ink_of_page_in(gray, *found)
     board = _board_in_a_frame(gray)  # a dark board in a light frame or on a wall: a page on a table in the negative
     if board is not None:
-        ink = _ink_of_page_in(255 - gray, *board)
         box, beyond = board
-        # chalk is written on the board, not on its frame (a turned board's frame and edge left crumbs, read as ".")
-        ink[box][rank_filter(beyond, BOARD_EDGE_PX)] = 0.0
+        # chalk is written on the board, not on its frame (a turned board's frame and edge left crumbs, read as "."):
+        # they are painted the board's level before its lighting is judged (the wall in a turned board's corners,
+        # dark in the negative, made the chalk near it too faint to keep: a 7 lost its bar), and left out after
+        edge = rank_filter(beyond, BOARD_EDGE_PX)
+        negative = 255 - gray
+        negative[box] = _painted(negative[box], edge, ~edge)
+        ink = _ink_of_page_in(negative, box, beyond)
+        ink[box][edge] = 0.0
         if ink.max() > 0.5:  # a board holds writing (a bold character filling the image, as solid, holds none)
             return ink
     return _ink_of_page(gray)
@@ -101,8 +107,8 @@ def _board_in_a_frame(gray: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray
     if found is None or _writing_beside(_ink_from_gray(gray, light_ink_possible=False), found[0]):
         return None
     (rows, columns), beyond = found
-    if beyond.mean() > BOARD_BEYOND_MAX:  # a bold character filling the image, its loops the "writing": no board
-        return None
+    if beyond.mean() > BOARD_BEYOND_MAX and not (beyond.mean() <= BOARD_TURNED_MAX and _turned_rectangle(beyond)):
+        return None  # a bold character filling the image, its loops the "writing": no board
     inner = page_on_a_table(_frame_alone(negative[rows, columns], beyond), max_box=BOARD_MAX_BOX, edge_only=True)
     if inner is None:
         return found
@@ -112,6 +118,26 @@ def _board_in_a_frame(gray: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray
             beyond[inner_rows, inner_columns] | inner_beyond)
 
 
+def _turned_rectangle(beyond: np.ndarray) -> bool:
+    """Whether what lies ``beyond`` a board in its box is the box's corners cut off straight, as around a turned
+    rectangle: each corner's part a right triangle (about half the box its two legs span) and the four of them
+    all of it. Around a bold character the parts are curved or ragged (their share 0.6-1.0 of that box)."""
+    board = ~beyond
+    if not board.any():
+        return False
+    rows, columns = np.flatnonzero(board.any(axis=1)), np.flatnonzero(board.any(axis=0))
+    beyond = beyond[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]  # the box the board spans
+    covered = 0
+    for corner in (beyond, beyond[:, ::-1], beyond[::-1], beyond[::-1, ::-1]):
+        along_top = corner.shape[1] if corner[0].all() else int(np.argmin(corner[0]))
+        down_side = corner.shape[0] if corner[:, 0].all() else int(np.argmin(corner[:, 0]))
+        area = int(np.count_nonzero(corner[:down_side, :along_top]))
+        if area and not 0.4 <= area / (along_top * down_side) <= 0.7:
+            return False
+        covered += area
+    return covered >= 0.95 * np.count_nonzero(beyond)
+
+
 def _frame_alone(negative: np.ndarray, beyond: np.ndarray) -> np.ndarray:
     """The box of a framed board (``negative``) with what lies ``beyond`` the frame (the wall in a turned board's
     corners) at the frame's level: the frame alone around the board, as the inner page search needs a table."""
@@ -119,11 +145,15 @@ def _frame_alone(negative: np.ndarray, beyond: np.ndarray) -> np.ndarray:
         return negative
     within = negative[~beyond]
     threshold = otsu(np.bincount(within, minlength=256))
-    frame = within[within < threshold] if threshold is not None else None
-    if frame is None or frame.size == 0:
-        return negative
-    painted = negative.copy()
-    painted[beyond] = np.uint8(np.median(frame))
+    return negative if threshold is None else _painted(negative, beyond, ~beyond & (negative < threshold))
+
+
+def _painted(gray: np.ndarray, where: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """``gray`` with the pixels ``where`` set to the median of the pixels ``like`` (unchanged if there are none)."""
+    if not where.any() or not like.any():
+        return gray
+    painted = gray.copy()
+    painted[where] = np.uint8(np.median(gray[like]))
     return painted
 
 
