@@ -622,3 +622,54 @@ def test_a_semicolon_is_a_semicolon():
 
     (line,) = segment(_zeros_and(semicolon))
     assert [glyph.mark for glyph in line] == [None, ";", None]
+
+
+@pytest.mark.parametrize("image, reader, first_line", [("turned_note_digits.png", "digits", "0612 334 5512 9981"),
+                                                       ("turned_note_words.png", "lines", "eggs")])
+def test_a_note_turned_a_few_degrees_keeps_its_lines_in_order(image, reader, first_line):
+    """Two lines of HwD-1000 digits turned -6 degrees, of UNIPEN letters +6 (a helper's notes): bands are level, so
+    the lines overlapped in them and came out as one line of merged digits ("59632135 9981"), or the first line's
+    end as a line of its own above its start ("nd mil imk / ag egjs / ,call 0612 331"). Grouped along their slope."""
+    from pathlib import Path
+
+    from inkread import LineReader, Recognizer
+
+    note = Path(__file__).resolve().parent / "data" / image
+    lines = (Recognizer.load(reader) if reader == "digits" else LineReader.load(reader)).read(note).text.split("\n")
+    assert len(lines) == 2 and first_line in lines[0]
+
+
+def test_the_slope_of_level_writing_is_none_and_of_turned_writing_its_angle():
+    from helpers import render
+    from inkread.imaging.segment import writing_skew
+
+    level = load_image(render("0612 334 5512\n2026 1121 4410", size=(1100, 420), font_size=60)) > 0.5
+    assert writing_skew(level, 40) == 0.0
+    turned = load_image(render("0612 334 5512\n2026 1121 4410", size=(1100, 420), font_size=60).rotate(
+        7, Image.Resampling.BILINEAR, expand=True, fillcolor=255)) > 0.5
+    assert writing_skew(turned, 40) == pytest.approx(-7, abs=1.0)  # turned counterclockwise: rising to the right
+    assert writing_skew(np.zeros((50, 50), bool), 10) == 0.0
+
+
+def test_a_t_whose_bar_is_drawn_apart_beside_small_letters_is_one_line():
+    """Capitals twice the small letters take no part in making the lines' bands (a descender run into the next
+    line is as tall), so a T's bar drawn apart from its stem, hooked at its end, made a band of its own above the
+    text: "Dear Tom" read "T / DGar LOM" (a helper's drawing). A line of parts riding on a capital joins its line."""
+    from PIL import ImageDraw
+
+    image = Image.new("L", (560, 170), 255)
+    draw, base, top, x_height, pen = ImageDraw.Draw(image), 110, 46, 32, 4
+    draw.line((30, top, 30, base), fill=0, width=pen)
+    draw.arc((0, top, 60, base), 270, 90, fill=0, width=pen)  # D
+    draw.arc((80, base - x_height, 112, base), 20, 340, fill=0, width=pen)
+    draw.line((82, base - 16, 112, base - 16), fill=0, width=pen)  # e
+    draw.ellipse((126, base - x_height, 158, base), outline=0, width=pen)
+    draw.line((158, base - x_height, 158, base), fill=0, width=pen)  # a
+    draw.line((172, base - x_height, 172, base), fill=0, width=pen)
+    draw.arc((172, base - x_height, 204, base + x_height), 200, 300, fill=0, width=pen)  # r
+    draw.line((244, top + 20, 244, top), fill=0, width=pen)
+    draw.line((244, top, 294, top), fill=0, width=pen)  # the T's bar, hooked at its left end...
+    draw.line((269, top + 5, 269, base), fill=0, width=pen)  # ...apart from its stem
+    draw.ellipse((310, base - x_height, 342, base), outline=0, width=pen)  # o
+    lines = segment(load_image(image))
+    assert len(lines) == 1 and len(lines[0]) == 6  # D e a r T o

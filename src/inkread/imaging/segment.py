@@ -25,6 +25,7 @@ left out of the line's typical sizes, and handed on with their ``Glyph.mark`` se
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
@@ -73,6 +74,9 @@ CutChooser = Callable[[np.ndarray, list[int], tuple[int, ...]], Optional[list[in
 # into characters; ``spans`` offers glyphs i..j-1 as one, ``inks`` their ink together, ``overlaps`` how
 # far their boxes already say so (see _join_strokes). None to leave every glyph as it is.
 JoinChooser = Callable[[int, list[tuple[int, int]], list[np.ndarray], list[float]], Optional[list[tuple[int, int]]]]
+MIN_SKEW, MAX_SKEW = 3.0, 12.0  # lines sloping this many degrees are grouped along their slope (at most this many)
+SKEW_GAIN = 1.3  # ...where their rows gather this much more than level ones (the sum of squared row counts)
+SKEW_STEP = 2  # the slope is measured on every second pixel of each second row
 JOIN_GAP = 0.03  # glyphs whose boxes meet, overlap or nearly meet (a thin 0 broken at its top) may be one character...
 JOIN_WIDTH = 1.2  # ...at most this many line heights wide together...
 JOIN_PARTS = 3  # ...and made of at most this many glyphs
@@ -167,7 +171,7 @@ def segment(ink: np.ndarray, choose_cuts: Optional[CutChooser] = None,
     char_height = weighted_median(np.array([parts[k].height for k in upright]), found.areas[keep][upright])
 
     lines, count = [], 0
-    for line in _group_lines(parts, char_height, lambda part: _solid_heads(part, found, ink)):
+    for line in _group_lines_on_a_slope(parts, char_height, lambda part: _solid_heads(part, found, ink), mask):
         if len(line) >= punctuation.GUIDE_MARKS and upright_anywhere and \
                 all(p.height <= min(FLAT * width, 0.5 * char_height) for p in line):
             continue  # a row of dots and dashes alone, away from the writing: a rule broken up in a photo, a guide line
@@ -298,9 +302,12 @@ def _group_lines(parts: list[_Part], char_height: float,
     bands, lines = _join_side_by_side(bands, lines)
     if not lines:  # only small marks (e.g. a row of dots): one line
         return [sorted(small, key=lambda p: p.box[0])] if small else []
+    line_of_tall = []
     for part in tall:
         overlaps = [min(bottom, part.box[3]) - max(top, part.box[1]) for top, bottom in bands]
-        lines[int(np.argmax(overlaps))].append(part)
+        line_of_tall.append(int(np.argmax(overlaps)))
+        lines[line_of_tall[-1]].append(part)
+    bands, lines = _riders_joined(bands, lines, tall, line_of_tall)
     nearest, apart = [], []
     for part in small:
         # Distance from the part's centre to each band (0 inside); ties go to the line below,
@@ -323,6 +330,89 @@ def _group_lines(parts: list[_Part], char_height: float,
         lines.insert(at, row)
         bands.insert(at, [centre, centre])
     return [sorted(line, key=lambda p: p.box[0]) for line in lines]
+
+
+def _group_lines_on_a_slope(parts: list[_Part], char_height: float, solid_head: Callable[[_Part], bool],
+                            mask: np.ndarray) -> list[list[_Part]]:
+    """``_group_lines``, along the writing's slope where it slopes (a note photographed a few degrees askew).
+
+    Bands are level: two lines turned 6 degrees overlap in them and were read as one ("0612 334 / 2026 1121"
+    as "59632135 9981"), or one line's end made a band of its own above its start. Where the ink gathers in
+    the fewest rows at a slope of ``MIN_SKEW`` degrees or more (``writing_skew``), the parts are grouped with
+    each moved up or down by the slope at its centre, and those lines kept if they are not as many as the
+    level ones (where they agree, the level grouping stands: nothing changes for level writing).
+    """
+    level = _group_lines(parts, char_height, solid_head)
+    skew = writing_skew(mask, char_height)
+    if skew == 0.0:
+        return level
+    slope = math.tan(math.radians(skew))
+    moved = {}
+    for part in parts:
+        shift = round(slope * (part.box[0] + part.box[2]) / 2)
+        copy = _Part(part.members, [part.box[0], part.box[1] - shift, part.box[2], part.box[3] - shift], part.mark,
+                     part.faint, part.joined, part.cut_from)
+        moved[id(copy)] = (copy, part)
+    along = _group_lines([copy for copy, _ in moved.values()], char_height,
+                         lambda copy: solid_head(moved[id(copy)][1]))
+    if len(along) == len(level):
+        return level
+    return [[moved[id(copy)][1] for copy in line] for line in along]
+
+
+def writing_skew(mask: np.ndarray, char_height: float) -> float:
+    """The slope in degrees (y down, within ``MAX_SKEW``) at which the ink's rows gather most, or 0.0 where
+    that is under ``MIN_SKEW`` or no clearer than level (a line or two of few characters says little).
+
+    Each ink pixel is moved up by the slope at its column; the slope whose row histogram (rows of a tenth of a
+    character height) is most peaked, the sum of its squared counts, is the writing's."""
+    rows, columns = np.nonzero(mask[::SKEW_STEP, ::SKEW_STEP])
+    if len(rows) < 50:
+        return 0.0
+    rows, columns = rows * SKEW_STEP, columns * SKEW_STEP
+    bin_height = max(1.0, char_height / 10)
+    angles = np.arange(-MAX_SKEW, MAX_SKEW + 0.01, 0.5)
+    scores = []
+    for angle in angles:
+        shifted = rows - np.tan(np.radians(angle)) * columns
+        counts = np.bincount(((shifted - shifted.min()) / bin_height).astype(np.int64))
+        scores.append(float(np.dot(counts, counts)))
+    best = int(np.argmax(scores))
+    level = scores[int(np.argmin(abs(angles)))]
+    if abs(angles[best]) < MIN_SKEW or scores[best] < SKEW_GAIN * level:
+        return 0.0
+    return float(angles[best])
+
+
+def _riders_joined(bands: list[list[float]], lines: list[list[_Part]], tall: list[_Part],
+                   line_of_tall: list[int]) -> tuple[list[list[float]], list[list[_Part]]]:
+    """Lines made of nothing but parts that ride on a tall part of another line (each beside it or across it,
+    within the top half of its height) joined to that line: a T's bar drawn apart from its stem, where the
+    capitals are twice the small letters ("Dear Tom"), made a band of its own above the text (read "T /
+    DGar LOM"), as the tall stem makes none."""
+    def ridden(part: _Part) -> int | None:
+        for tall_part, line in zip(tall, line_of_tall):
+            x0, y0, x1, y1 = tall_part.box
+            reach = 0.5 * (x1 - x0) + 0.25 * (y1 - y0)
+            if part.box[0] < x1 + reach and part.box[2] > x0 - reach and y0 - 0.1 * (y1 - y0) <= part.box[1] \
+                    and part.box[3] <= (y0 + y1) / 2:
+                return line
+        return None
+
+    target = {}
+    for index, line in enumerate(lines):
+        hosts = {ridden(part) for part in line if part not in tall}
+        if len(hosts) == 1 and None not in hosts and hosts != {index} and all(part not in tall for part in line):
+            target[index] = hosts.pop()
+    if not target:
+        return bands, lines
+    for index, host in target.items():
+        while host in target:  # (a host itself joined elsewhere: follow it)
+            host = target[host]
+        lines[host] += lines[index]
+        bands[host] = [min(bands[host][0], bands[index][0]), max(bands[host][1], bands[index][1])]
+    kept = [k for k in range(len(lines)) if k not in target]
+    return [bands[k] for k in kept], [lines[k] for k in kept]
 
 
 def _rows_of_small_parts(parts: list[_Part], char_height: float) -> list[list[_Part]]:
