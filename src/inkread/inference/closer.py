@@ -96,9 +96,22 @@ def read_closer(source: Any, first: ReadResult, scale: float, first_ink: np.ndar
     except InkreadError:  # closer, more marks than a reading takes (a page of small writing, grain): the first stands
         return first
     kept = _not_cut(closer, ink.shape, closer_scale, region, (int(shape[1] * scale), int(shape[0] * scale)))
-    if same_characters and _character_count(kept) != _character_count(first):
+    if same_characters and _character_count(kept) != _character_count(first) and not _pieces_joined(first, kept):
         return first
     return kept.moved(x0, y0) if kept.characters else first
+
+
+def _pieces_joined(first: ReadResult, closer: ReadResult) -> bool:
+    """Whether ``closer`` holds fewer marks than ``first`` and no more characters more or fewer than the marks it
+    lost: a thin stroke broken into specks at the first reading's scale, taken for colons and full stops (a 1-bit
+    scan's "room" read ":r:om"), is whole again closer, where grain read closer makes characters and marks both."""
+    lost = _mark_count(first) - _mark_count(closer)
+    return lost > 0 and abs(_character_count(closer) - _character_count(first)) <= lost
+
+
+def _mark_count(result: ReadResult) -> int:
+    """How many punctuation marks ``result`` holds."""
+    return sum(c.punctuation for c in result.characters)
 
 
 def _character_count(result: ReadResult) -> int:
