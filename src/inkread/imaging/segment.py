@@ -350,8 +350,7 @@ def _group_lines_on_a_slope(parts: list[_Part], char_height: float, solid_head: 
     moved = {}
     for part in parts:
         shift = round(slope * (part.box[0] + part.box[2]) / 2)
-        copy = _Part(part.members, [part.box[0], part.box[1] - shift, part.box[2], part.box[3] - shift], part.mark,
-                     part.faint, part.joined, part.cut_from)
+        copy = replace(part, box=[part.box[0], part.box[1] - shift, part.box[2], part.box[3] - shift])
         moved[id(copy)] = (copy, part)
     along = _group_lines([copy for copy, _ in moved.values()], char_height,
                          lambda copy: solid_head(moved[id(copy)][1]))
@@ -399,10 +398,13 @@ def _riders_joined(bands: list[list[float]], lines: list[list[_Part]], tall: lis
                 return line
         return None
 
+    tall_ids = {id(part) for part in tall}
     target = {}
     for index, line in enumerate(lines):
-        hosts = {ridden(part) for part in line if part not in tall}
-        if len(hosts) == 1 and None not in hosts and hosts != {index} and all(part not in tall for part in line):
+        if any(id(part) in tall_ids for part in line):
+            continue
+        hosts = {ridden(part) for part in line}
+        if len(hosts) == 1 and None not in hosts and hosts != {index}:
             target[index] = hosts.pop()
     if not target:
         return bands, lines

@@ -193,12 +193,12 @@ class LineReader:
         def surest_column(char: str, first: int, last: int) -> int:  # where it was read most surely
             return first + int(np.argmax(log_probs[first:last + 1, self.labels.index(char) + 1])) if char in self.labels else first
 
-        def ranking(column: int, char: str, cased: str) -> list[tuple[str, float]]:
+        def ranking(column: int, char: str, merged_into: str | None) -> list[tuple[str, float]]:
             probabilities = np.exp(log_probs[column, 1:])  # not the blank
             if sole is not None:
                 probabilities[self.labels.index(sole)] = np.exp(unrestricted[column, self.labels.index(sole) + 1])
-            if cased != char and cased in self.labels:  # its word's case: the belief in either case is the belief in this letter
-                probabilities[self.labels.index(cased)] += probabilities[self.labels.index(char)]
+            if merged_into is not None:  # its word's case: the belief in either case is the belief in this letter
+                probabilities[self.labels.index(merged_into)] += probabilities[self.labels.index(char)]
                 probabilities[self.labels.index(char)] = 0.0
             # under only=, a character's runners-up are allowed characters: the marks pass the restriction
             # only to be read where they are ("A" with "," and ":" as its candidates was only="ACGT")
@@ -213,10 +213,11 @@ class LineReader:
                 return Read(cased, confidence, ink_column(first), ink_column(last + 1), [(cased, confidence)])
             if char == sole:
                 confidence = float(np.exp(unrestricted[column, self.labels.index(sole) + 1]))
-            if cased != char and cased in self.labels:  # as the characters model, whose look-alike cases are one class: confident of either
+            merged_into = cased if cased != char and cased in self.labels else None
+            if merged_into is not None:  # as the characters model, whose look-alike cases are one class: confident of either
                 confidence = float(np.exp(np.logaddexp(log_probs[column, self.labels.index(char) + 1],
                                                        log_probs[column, self.labels.index(cased) + 1])))
-            return Read(cased, confidence, ink_column(first), ink_column(last + 1), ranking(column, char, cased),
+            return Read(cased, confidence, ink_column(first), ink_column(last + 1), ranking(column, char, merged_into),
                         allowed_share is not None and char != " " and bool(allowed_share[column] < ALLOWED_SHARE_BELOW))
 
         decoded = ctc_greedy(log_probs, self.labels)

@@ -572,9 +572,10 @@ def _first_letters_by_height(words: list[list[int]], answers: list[Prediction], 
         if not rest or label.lower() not in MERGED_LOWER or not all(char.isalpha() and char.islower() for char in rest):
             continue
         top, bottom = rows[first]
-        baselines = [rows[i][1] for i in word[1:] if answers[i].label in X_HEIGHT_LETTERS]
-        if label.lower() in DESCENDING and baselines:
-            bottom = min(bottom, int(np.median(baselines)))
+        if label.lower() in DESCENDING:
+            baselines = [rows[i][1] for i in word[1:] if answers[i].label in X_HEIGHT_LETTERS]
+            if baselines:
+                bottom = min(bottom, int(np.median(baselines)))
         height = bottom - top
         cased = label.lower() if height <= SMALL_INITIAL * x_height else \
             label.upper() if height >= CAPITAL_INITIAL * x_height else label
