@@ -639,6 +639,21 @@ def test_a_note_turned_a_few_degrees_keeps_its_lines_in_order(image, reader, fir
     assert len(lines) == 2 and first_line in lines[0]
 
 
+@pytest.mark.parametrize("reader", ["lines", "characters"])
+def test_a_note_turned_ten_degrees_keeps_each_character_in_its_own_line(reader):
+    """Three lines of UNIPEN characters turned +10 degrees (``benchmarks/turned_notes.py``'s third note): level
+    bands made three lines as written, so the grouping along the slope was not taken, but the level ones held
+    the second and third lines' starts stacked and merged into tall glyphs ("cause strip 847 / whose 3518 atom"
+    read "ST / Z'ns os"). Grouped along the slope wherever that groups the parts otherwise."""
+    from pathlib import Path
+
+    from inkread import LineReader, Recognizer
+
+    note = Path(__file__).resolve().parent / "data" / "turned_note_three_lines.png"
+    lines = (LineReader.load("lines") if reader == "lines" else Recognizer.load("characters")).read(note).text.split("\n")
+    assert len(lines) == 3 and "strip" in lines[1] and lines[1].lower().startswith("c") and lines[2].startswith("w")
+
+
 def test_the_slope_of_level_writing_is_none_and_of_turned_writing_its_angle():
     from helpers import render
     from inkread.imaging.segment import writing_skew

@@ -339,8 +339,9 @@ def _group_lines_on_a_slope(parts: list[_Part], char_height: float, solid_head: 
     Bands are level: two lines turned 6 degrees overlap in them and were read as one ("0612 334 / 2026 1121"
     as "59632135 9981"), or one line's end made a band of its own above its start. Where the ink gathers in
     the fewest rows at a slope of ``MIN_SKEW`` degrees or more (``writing_skew``), the parts are grouped with
-    each moved up or down by the slope at its centre, and those lines kept if they are not as many as the
-    level ones (where they agree, the level grouping stands: nothing changes for level writing).
+    each moved up or down by the slope at its centre, and those lines kept where they group the parts otherwise
+    than the level ones: as many lines may still hold the wrong parts (three lines turned 10 degrees made three
+    level bands, the second and third lines' starts stacked in one and merged into tall glyphs).
     """
     level = _group_lines(parts, char_height, solid_head)
     skew = writing_skew(mask, char_height)
@@ -354,9 +355,15 @@ def _group_lines_on_a_slope(parts: list[_Part], char_height: float, solid_head: 
         moved[id(copy)] = (copy, part)
     along = _group_lines([copy for copy, _ in moved.values()], char_height,
                          lambda copy: solid_head(moved[id(copy)][1]))
-    if len(along) == len(level):
+    along = [[moved[id(copy)][1] for copy in line] for line in along]
+    if _partition(along) == _partition(level):
         return level
-    return [[moved[id(copy)][1] for copy in line] for line in along]
+    return along
+
+
+def _partition(lines: list[list[_Part]]) -> set[frozenset[int]]:
+    """Which parts go together, whatever the lines' order."""
+    return {frozenset(id(part) for part in line) for line in lines}
 
 
 def writing_skew(mask: np.ndarray, char_height: float) -> float:
