@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
+import json
 import math
 import os
 import re
@@ -256,6 +257,41 @@ def test_a_server_out_of_reach_is_asked_again_without_drawing_again(page):
     down[0] = False  # the server is back
     expect_answer(page, "1")  # sent again by itself
     expect(page.locator("#message")).to_be_hidden()
+
+
+def test_a_busy_server_is_asked_again_when_it_says_and_a_proxys_error_has_a_try_again_button(page):
+    """A 503 with Retry-After (too many requests waiting) or a proxy's 502 stayed on the page with no way on but
+    changing the drawing, and an uploaded photo has no stroke to draw again (a helper's find)."""
+    from playwright.sync_api import expect
+
+    page.expected_errors = ["status of 503", "status of 502"]
+    trouble = [(503, {"retry-after": "2"}, "the server has 64 requests waiting to be read: send it again in a few seconds")]
+
+    def answer(route):
+        if not trouble:
+            return route.continue_()
+        status, headers, detail = trouble[0]
+        route.fulfill(status=status, headers=headers, content_type="application/json", body=json.dumps({"detail": detail}))
+
+    page.route("**/api/v1/predict", answer)
+    draw_with_mouse(page, ONE)
+    message = page.locator("#message")
+    expect(message).to_contain_text("send it again in a few seconds. Trying again in 2 s", timeout=TIMEOUT_MS)
+    expect(message.get_by_role("button", name="Try again")).to_be_visible()
+    settled(page)
+    trouble.clear()  # the server has room again
+    expect_answer(page, "1")  # sent again by itself after the two seconds the server asked for
+    trouble.append((502, {}, "Bad Gateway"))
+    page.click("#clear")
+    draw_with_mouse(page, ONE)
+    expect(message).to_contain_text("Bad Gateway", timeout=TIMEOUT_MS)
+    settled(page)
+    page.wait_for_timeout(500)  # the finished stroke's answer too
+    trouble.clear()
+    page.wait_for_timeout(2500)
+    expect(message).to_contain_text("Bad Gateway")  # not sent again by itself: no Retry-After
+    message.get_by_role("button", name="Try again").click()
+    expect_answer(page, "1")
 
 
 def test_ctrl_shift_z_redo_elsewhere_does_not_undo(page):
@@ -1771,7 +1807,6 @@ def test_an_answer_that_is_not_inkreads_is_not_called_an_unreachable_server(page
 def test_a_class_named_with_a_word_fits_its_tile_on_a_phone(browser, server):
     """A model trained on folders named with words answers "plus sign": set at a character's size, it spilled out
     of its tile on a desktop and off a phone's screen (the answer is the server's, its label renamed)."""
-    import json
 
     def renamed(route):
         answer = route.fetch().json()

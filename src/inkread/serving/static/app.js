@@ -667,6 +667,13 @@
 
   // Asking an unreachable server again: twice as long each time, at most half a minute.
   const longerWait = (ms) => Math.min(2 * ms, 30000);
+  // Answers that say the trouble may pass (a proxy's bad gateway or timeout, a server busy or failing for now)
+  const PASSING_TROUBLE = [502, 503, 504];
+  // A busy server's Retry-After (seconds; between 1 and 30 s), in ms; 0 if it sent none
+  function retryAfterMs(response) {
+    const seconds = Number(response.headers.get("retry-after"));
+    return response.status === 503 && seconds > 0 ? Math.min(Math.max(seconds, 1), 30) * 1000 : 0;
+  }
 
   async function predictNow() {
     clearTimeout(state.timer);
@@ -714,7 +721,10 @@
         throw Object.assign(new Error(`This file is too large to send (${(image.size / 1024 / 1024).toFixed(1)} MB), and ` +
           "this browser cannot reduce it: convert it to PNG or JPEG, or reduce it, and upload that."), { note: "too large" });
       }
-      if (!response.ok) throw new Error(answer.detail || `the server answered ${response.status}`);
+      if (!response.ok) {
+        throw Object.assign(new Error(answer.detail || `the server answered ${response.status}`),
+          { passing: PASSING_TROUBLE.includes(response.status), retryAfterMs: retryAfterMs(response) });
+      }
       checkAnswer(answer, mode);
       noteAnswer(image, { text: mode === "text" ? answer.text.replace(/\n/g, " / ") : answer.no_ink ? "" : answer.label });
       state.lastImage = image;
@@ -729,9 +739,15 @@
       if (sequence !== state.sequence) return;
       if (timedOut) {  // not sent again on its own: an overloaded server would only get more to do
         showError(`The server has not answered in ${ANSWER_TIMEOUT_MS / 1000} s: it may be overloaded.`, () => predictNow());
+      } else if (error.name !== "AbortError" && error.retryAfterMs) {
+        // busy (503 with Retry-After): sent again when the server says, and a button not to wait
+        noteAnswer(image, { error: "busy" });
+        showError(`${failureMessage(error)}. Trying again in ${Math.round(error.retryAfterMs / 1000)} s.`, () => predictNow());
+        setTimeout(() => { if (sequence === state.sequence && drawing === state.drawing) predictNow(); }, error.retryAfterMs);
       } else if (error.name !== "AbortError") {
         noteAnswer(image, { error: error.note || "unread" });
-        showError(failureMessage(error, true));
+        // a proxy's 502/504 or a 503 may pass: a button to send it again (an uploaded photo has no stroke to redraw)
+        showError(failureMessage(error, true), error.passing ? () => predictNow() : undefined);
         if (error.unreachable) {
           // the server is down or restarting: the same drawing is sent again, less and less often, so
           // that the answer comes once it is back without the user having to change the drawing
