@@ -177,6 +177,17 @@ def test_predict_json_base64_and_data_url_with_the_preprocessed_image(client):
         assert np.asarray(seen).max() > 200 and seen.getpixel((0, 0)) == 0  # white ink on black, as the model sees it
 
 
+def test_json_saved_with_a_byte_order_mark_is_read(client):
+    """Windows Notepad and PowerShell 5 save UTF-8 with a byte-order mark: it was "not valid JSON (expected value at
+    line 1 column 1)", where JSON readers may ignore it (RFC 8259; a helper's find)."""
+    import json
+
+    body = b"\xef\xbb\xbf" + json.dumps({"image": b64(png(render("8"))), "top_k": 2}).encode()
+    response = client.post(f"{API}/predict", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 200, response.text
+    assert response.json()["label"] == "8" and len(response.json()["top_k"]) == 2
+
+
 def test_predict_raw_image_body(client):
     response = client.post(f"{API}/predict?top_k=1", content=png(render("6")), headers={"content-type": "image/png"})
     assert response.status_code == 200

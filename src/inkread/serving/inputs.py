@@ -153,6 +153,9 @@ async def read_image_request(request: Request, fields: type[T], json_model: type
 
 def _read_json(body: bytes, fields: type[T], json_model: type[BaseModel]) -> tuple[bytes, T]:
     """The image and fields of a JSON body (``read_image_request``); CPU-bound, so a large body's runs in a thread."""
+    # a byte-order mark, as Windows Notepad and PowerShell 5 save UTF-8, which JSON readers may ignore (RFC 8259):
+    # it was "not valid JSON (expected value at line 1 column 1)"
+    body = body.removeprefix(b"\xef\xbb\xbf")
     try:
         # strict: JSON has types of its own, and true for top_k or "2" for 2 is a mistake to point out
         parsed = json_model.model_validate_json(body, strict=True)
