@@ -255,7 +255,8 @@ def test_an_interrupted_line_run_resumes_to_the_same_weights(tmp_path):
     def run(out: Path) -> Path:
         # a narrow net on few lines: resuming is what is tested, not learning
         return train_lines(LineTrainConfig(out=str(out), data_dir=str(data_dir), epochs=2, lines_per_epoch=64, batch_size=16,
-                                           width=TINY_WIDTH, val_lines=16, progress=False, fonts=str(matplotlib_fonts())))
+                                           width=TINY_WIDTH, val_lines=16, progress=False, fonts=str(matplotlib_fonts()),
+                                           threads=1))
 
     whole = run(tmp_path / "whole")
     with ctrl_c_at_second_validation(lines), pytest.raises(KeyboardInterrupt):
@@ -270,6 +271,7 @@ def test_an_interrupted_line_run_resumes_to_the_same_weights(tmp_path):
     recipe = ModelMeta.read(resumed).training["recipe"]
     assert recipe == ModelMeta.read(whole).training["recipe"]
     assert recipe["width"] == TINY_WIDTH and recipe["lr"] == 2e-3 and recipe["seed"] == 0 and recipe["fonts"] == str(matplotlib_fonts())
+    assert recipe["threads"] == 1  # the run's own, left out on resume (it was all cores again)
 
 
 def test_cli_train_lines_refuses_to_overwrite_and_resumes_only_the_same_run(tiny_line_run):

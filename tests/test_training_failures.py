@@ -145,10 +145,13 @@ def test_resume_takes_the_options_left_out_from_the_run(tmp_path):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        train(_config(run, epochs=3, seed=5, lr=2e-3), splits=_splits(8), on_step=stop_in_second_epoch)
-    bundle = train(TrainConfig(dataset=None, out=str(run), resume=True, progress=False, threads=1), splits=_splits(8))
+        train(_config(run, epochs=3, seed=5, lr=2e-3, threads=1), splits=_splits(8), on_step=stop_in_second_epoch)
+    threads_used = []  # --threads left out too: the run's own (it was all cores, up to 14x slower; a helper's find)
+    bundle = train(TrainConfig(dataset=None, out=str(run), resume=True, progress=False), splits=_splits(8),
+                   on_step=lambda step, epoch, model: threads_used.append(torch.get_num_threads()))
     recipe = json.loads((bundle / "model.json").read_text())["training"]["recipe"]
     assert (recipe["epochs"], recipe["seed"], recipe["lr"], recipe["batch_size"], recipe["augment"]) == (3, 5, 2e-3, 4, "off")
+    assert recipe["threads"] == 1 and set(threads_used) == {1}
     with pytest.raises(InkreadError, match="no data set to train on"):
         train(TrainConfig(dataset=None, out=str(tmp_path / "new"), progress=False), splits=_splits(8))
 

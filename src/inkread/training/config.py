@@ -28,9 +28,11 @@ RECIPES = {
 FINE_TUNE_LR = 0.3
 
 # What a resumed run takes from its checkpoint when not given again (``inkread train --out RUN --resume``)...
+# (threads too: another thread count sums in another order, so the run would not end as it would have uninterrupted;
+# left out, it was all cores again, up to 14x slower on a busy machine than the --threads 1 it ran with)
 RESUMED_OPTIONS = ("dataset", "data_dir", "arch", "epochs", "seed", "split_seed", "init_from", "batch_size", "lr",
                    "augment", "patience", "limit", "schedule", "weight_decay", "label_smoothing", "ema", "precision",
-                   "optimizer")
+                   "optimizer", "threads")
 # ...and those it refuses to change: the data, the network, and the recipe whose state the checkpoint
 # holds (the schedule, the optimizer's, the weight average). A resumed run's record must say what it did.
 FIXED_ON_RESUME = ("dataset", "arch", "seed", "split_seed", "batch_size", "epochs", "limit", "lr", "augment",

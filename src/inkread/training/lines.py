@@ -46,10 +46,10 @@ CHUNK_BATCHES = 16  # lines are made this many batches at a time and sorted by w
 
 
 # The line recipe: what a setting left at None takes in a new run. A resumed run takes its own, from the
-# checkpoint, as does data_dir, fonts (None: Debian's handwriting fonts) and init_from (None: from scratch).
+# checkpoint, as does data_dir, fonts (None: Debian's handwriting fonts), init_from (None: from scratch) and threads.
 LINE_RECIPE = dict(epochs=6, lines_per_epoch=48_000, val_lines=2_000, batch_size=64, lr=2e-3, weight_decay=1e-4,
                    width=24, seed=0, font_share=0.5)
-RESUMED_SETTINGS = (*LINE_RECIPE, "data_dir", "fonts", "init_from")
+RESUMED_SETTINGS = (*LINE_RECIPE, "data_dir", "fonts", "init_from", "threads")
 # A resumed run refuses other values of these: the schedule, the net, the lines it trains on.
 FIXED_ON_RESUME = ("seed", "epochs", "lines_per_epoch", "batch_size", "width", "lr", "val_lines", "font_share", "fonts",
                    "init_from")
@@ -151,7 +151,6 @@ def train_lines(config: LineTrainConfig) -> Path:
 
 def _train_lines(config: LineTrainConfig) -> Path:
     run_dir = Path(config.out)
-    torch.set_num_threads(threads_to_use(config.threads))
     state = load_checkpoint(run_dir) if config.resume else None
     if state is None:
         refuse_existing_run(run_dir)
@@ -160,6 +159,7 @@ def _train_lines(config: LineTrainConfig) -> Path:
         started_with = state.get("config", {})
         config = config.resolved(started_with)
         check_unchanged_on_resume(config, started_with, FIXED_ON_RESUME)
+    torch.set_num_threads(threads_to_use(config.threads))
 
     from inkread.data import load_dataset
 
