@@ -308,6 +308,9 @@ def test_a_small_data_set_trains_in_smaller_batches_unless_one_is_given(tmp_path
     # given, it is kept, but a batch larger than the data set is one step an epoch: said (the model was at chance, unsaid)
     assert ("note: 40 training images in batches of 128: 1 step an epoch, few to learn from (batches of 16 take 3: "
             "leave batch_size out to have them)") in capsys.readouterr().out
+    # the batch said is the one leaving it out gives, not the given one halved ("batches of 24" for 100000; a helper's find)
+    train(replace(config, out=str(tmp_path / "huge"), batch_size=100_000), splits=_splits(40))
+    assert "(batches of 16 take 3: leave batch_size out to have them)" in capsys.readouterr().out
     # a batch chosen on purpose that still takes 10 steps or more is the user's business: not said
     train(replace(config, out=str(tmp_path / "chosen"), batch_size=128), splits=_splits(1300))
     assert "note:" not in capsys.readouterr().out

@@ -146,15 +146,19 @@ def with_small_data_batch(config: TrainConfig, train_images: int, batch_given: b
     """``config`` with batches small enough for a small data set to take enough steps an epoch (said in a note);
     a batch size given (``batch_given``) is kept, but said if it leaves under ``FEW_STEPS`` an epoch where a smaller
     one would take more."""
-    batch = small_data_batch(train_images, config.batch_size)
-    steps = len(batch_starts(train_images, batch))
     if batch_given:
+        # what leaving it out gives: the recipe's batch, halved for small data (halving the one given advised 24
+        # where leaving it out gave 16)
+        batch = small_data_batch(train_images, replace(config, batch_size=None).resolved().batch_size)
+        steps = len(batch_starts(train_images, batch))
         given = len(batch_starts(train_images, config.batch_size))
         if batch < config.batch_size and given < FEW_STEPS:  # 81 images in batches of 1000: one step, a model at chance
             say(config.progress, f"note: {train_images:,} training images in batches of {config.batch_size}: "
                                  f"{plural(given, 'step', 'steps')} an epoch, few to learn from (batches of {batch} "
                                  f"take {steps}: leave {option('batch_size')} out to have them)")
         return config
+    batch = small_data_batch(train_images, config.batch_size)
+    steps = len(batch_starts(train_images, batch))
     if batch == config.batch_size:
         return config
     why = f"for {MIN_STEPS_PER_EPOCH} steps or more an epoch" if steps >= MIN_STEPS_PER_EPOCH else \
