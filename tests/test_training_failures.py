@@ -254,6 +254,26 @@ def test_a_full_disk_while_writing_the_model_says_to_resume(monkeypatch, tmp_pat
     assert (train(replace(_config(run), dataset=None, resume=True), splits=_splits(8)) / "model.onnx").exists()
 
 
+def test_a_full_disk_before_the_first_checkpoint_says_to_run_again(monkeypatch, tmp_path):
+    """Full while the first checkpoint was written, it said to continue with --resume, which then found "nothing to
+    resume" (a helper's 2 MB disk): with no checkpoint, running again is what to do, and it works."""
+    import errno
+
+    from inkread import files
+    from inkread.training import loop
+
+    def full(run_dir, state):
+        raise files._write_error(run_dir / "checkpoint.pt", OSError(errno.ENOSPC, "No space left on device"))
+
+    monkeypatch.setattr(loop, "save_checkpoint", full)
+    run = tmp_path / "run"
+    with pytest.raises(InkreadError) as caught:
+        train(_config(run), splits=_splits(8))
+    assert str(caught.value).startswith("disk full while writing") and str(caught.value).endswith("free some space and run again")
+    monkeypatch.undo()
+    assert (train(_config(run), splits=_splits(8)) / "model.onnx").exists()  # the same command again
+
+
 def test_cli_out_that_is_a_file_or_bad_numbers_are_one_line_errors(tmp_path):
     rows = [f"{i % 10}," + ",".join(str((i * 7 + j) % 256) for j in range(784)) for i in range(12)]
     (tmp_path / "tiny.csv").write_text("\n".join(rows) + "\n")

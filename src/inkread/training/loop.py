@@ -29,7 +29,7 @@ from inkread.errors import DiskFullError, how_to_resume, option, plural
 from inkread.machine import threads_to_use
 from inkread.models import build_model, count_parameters
 from inkread.training.augment import PRESETS, AugmentConfig, augment_batch
-from inkread.training.checkpoint import diverged, misfit, restore, run_folder_lock, save_checkpoint, say_interrupted
+from inkread.training.checkpoint import CHECKPOINT_FILE, diverged, misfit, restore, run_folder_lock, save_checkpoint, say_interrupted
 from inkread.training.console import progress_bar, say, warn
 from inkread.training.config import TrainConfig
 from inkread.training.history import write_history
@@ -60,10 +60,13 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
 @contextlib.contextmanager
 def resumable_after_disk_full(run_dir: "str | Path", lines: bool = False) -> Iterator[None]:
     """A full disk mid-run says to go on with --resume: "run again" alone was refused, the run folder
-    already holding a run (every finished epoch is in its checkpoint)."""
+    already holding a run (every finished epoch is in its checkpoint). Full before the first checkpoint was
+    written, there is nothing to resume ("nothing to resume: ... does not exist"): running again is right."""
     try:
         yield
     except DiskFullError as error:
+        if not (Path(run_dir) / CHECKPOINT_FILE).exists():
+            raise
         raise DiskFullError(f"{str(error).removesuffix(' and run again')}, then continue with: "
                             f"{how_to_resume(run_dir, lines)}") from None
 
