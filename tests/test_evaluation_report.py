@@ -309,6 +309,24 @@ def test_misclassified_images_are_named_worst_first_as_in_the_grid(tmp_path):
         write_report(tmp_path, y_true, probs, images, list("0123456789"), names=names[:3])
 
 
+def test_misclassified_tiles_keep_long_class_names_and_the_confidence_apart(monkeypatch):
+    """Classes named "equals sign, two bars" or "my class": "pred my class 34%" ran into the next tile's title and
+    long names were cut at the picture's edges (a helper's find). Names are cut to fit, the confidence has a line."""
+    from inkread.evaluation import plots
+
+    shown = []
+    monkeypatch.setattr(plots, "_png", lambda fig: shown.append(fig) or b"")
+    labels = ["equals sign, two bars", "my class", "x"]
+    probs = np.array([[0.1, 0.9, 0.0], [0.05, 0.05, 0.9], [0.8, 0.1, 0.1]] * 3)
+    plots.render_misclassified(np.zeros((9, 28, 28), np.uint8), np.array([2, 0, 1] * 3), probs, labels)
+    titles = [ax.get_title() for ax in shown[0].axes if ax.get_title()]
+    assert len(titles) == 9 and all(len(line) <= 5 + plots.TILE_LABEL for title in titles for line in title.split("\n"))
+    assert "true x\npred my class\n90.0%" in titles and "true my class\npred equals s…\n80%" in titles
+    assert shown[0]._suptitle.get_text() == "All 9 mistakes, the most confident first"
+    plots.render_misclassified(np.zeros((3, 28, 28), np.uint8), np.array([1, 1, 0]), probs[:3], labels)
+    assert shown[1]._suptitle.get_text() == "The one mistake"  # not "The 1 most confident mistakes of 1"
+
+
 def test_the_accuracy_axis_spans_two_points_at_least_and_the_loss_axis_half_its_top():
     """A run of one epoch: matplotlib spanned 88.90-89.02%, and a 0.12-point gap between training and
     validation looked huge (the loss panel, 0.38-0.40, too)."""
@@ -318,6 +336,7 @@ def test_the_accuracy_axis_spans_two_points_at_least_and_the_loss_axis_half_its_
     assert plots.accuracy_limits(99.9, 100.0) == (98.5, 100.5)  # 100% shown whole, not cut at the top
     assert plots.accuracy_limits(0.0, 0.1) == (0.0, 2.0)
     assert plots.accuracy_limits(60.0, 95.0) == (60.0, 95.0)  # wide enough: as matplotlib chose
+    assert plots.accuracy_limits(76.0, 104.0) == (76.0, 100.5)  # its margin took a run at 100% to 104 (a helper's find)
     assert plots.loss_limits(0.38, 0.40) == pytest.approx((0.29, 0.49))
     assert plots.loss_limits(0.01, 0.012) == pytest.approx((0.008, 0.014))
     assert plots.loss_limits(0.1, 2.0) == (0.1, 2.0)

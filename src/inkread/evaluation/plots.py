@@ -21,6 +21,7 @@ MISCLASSIFIED_COUNT = 32
 MIN_ACCURACY_SPAN = 2.0  # percentage points the curves' accuracy axis spans at least...
 MIN_LOSS_SPAN = 0.5  # ...and the loss axis, as a share of its top value
 MISCLASSIFIED_COLUMNS = 8
+TILE_LABEL = 9  # characters of a class name a misclassified tile's title holds (after "true "/"pred ")
 SAMPLE_ROWS_PER_BLOCK = 24  # 47 or 62 classes are laid out in side-by-side blocks of rows
 TILE = 28
 GAP = 2
@@ -121,9 +122,10 @@ def render_curves(history) -> bytes | None:
 
 def accuracy_limits(low: float, high: float) -> tuple[float, float]:
     """The accuracy axis (in %) spanning at least ``MIN_ACCURACY_SPAN`` points, within 0-100: matplotlib's own,
-    over a run of one epoch, spanned 88.90-89.02, and a 0.1-point gap looked like a chasm."""
+    over a run of one epoch, spanned 88.90-89.02, and a 0.1-point gap looked like a chasm; its margins also took
+    an axis past 100% (to 104 for a run at 100% from its second epoch), which no accuracy reaches."""
     if high - low >= MIN_ACCURACY_SPAN:
-        return low, high
+        return max(low, -0.5), min(high, 100.5)
     middle = min(max((low + high) / 2, MIN_ACCURACY_SPAN / 2), 100.5 - MIN_ACCURACY_SPAN / 2)  # (100% shown whole)
     return middle - MIN_ACCURACY_SPAN / 2, middle + MIN_ACCURACY_SPAN / 2
 
@@ -150,15 +152,23 @@ def render_misclassified(images, y_true, probs, labels, count: int = MISCLASSIFI
     cols = min(MISCLASSIFIED_COLUMNS, len(worst))
     rows = math.ceil(len(worst) / cols)
     # at least 3.4 inches wide: the title is as long however few the mistakes (2 of them cut it off)
-    fig, axes = _figure(max(3.4, 1.25 * cols + 0.2), 1.6 * rows + 0.6, nrows=rows, ncols=cols, squeeze=False)
+    fig, axes = _figure(max(3.4, 1.25 * cols + 0.2), 1.75 * rows + 0.6, nrows=rows, ncols=cols, squeeze=False)
     for ax in axes.flat:
         ax.set_axis_off()
     for ax, index in zip(axes.flat, worst):
         ax.imshow(images[index], cmap="gray_r", vmin=0, vmax=255, interpolation="nearest")
-        ax.set_title(f"true {_plain(labels[y_true[index]])}\npred {_plain(labels[y_pred[index]])}"
-                     f" {_percent(confidence[index])}%", fontsize=9, family=LABEL_FONT)
-    fig.suptitle(f"The {len(worst)} most confident mistakes of {wrong.size}", fontsize=11)
+        # the confidence on a line of its own and long class names cut: "pred my class 34%" ran into the next tile
+        ax.set_title(f"true {_tile_label(labels[y_true[index]])}\npred {_tile_label(labels[y_pred[index]])}"
+                     f"\n{_percent(confidence[index])}%", fontsize=9, family=LABEL_FONT)
+    fig.suptitle("The one mistake" if wrong.size == 1 else f"All {wrong.size} mistakes, the most confident first"
+                 if len(worst) == wrong.size else f"The {len(worst)} most confident mistakes of {wrong.size}", fontsize=11)
     return _png(fig)
+
+
+def _tile_label(label) -> str:
+    """A class name as a misclassified tile's title holds it: ``TILE_LABEL`` characters at most ("equals s…")."""
+    text = str(label)
+    return _plain(text if len(text) <= TILE_LABEL else text[:TILE_LABEL - 1] + "…")
 
 
 def worst_mistakes(y_true, probs) -> np.ndarray:
