@@ -84,6 +84,12 @@ def test_a_path_object_names_a_folder_or_csv_data_set_and_a_bare_path_gets_the_f
         load_dataset(str(root))
     with pytest.raises(DatasetError, match="named by a string.*got 3 \\(int\\)"):
         load_dataset(3)
+    # names in any case (MNIST, Folder:) were unknown data sets; a path keeps its case
+    from inkread.data.load import dataset_spec
+
+    assert [dataset_spec(name) for name in ("MNIST", "EMNIST-Pool:ByClass", "Folder:My_Digits", "CSV:A.csv", "kmnist")] == \
+        ["mnist", "emnist-pool:byclass", "folder:My_Digits", "csv:A.csv", "kmnist"]
+    assert load_dataset(f"Folder:{root}", seed=0).name == by_spec.name
 
 
 # ---------------------------------------------------------------- folder:

@@ -68,7 +68,11 @@ def dataset_spec(spec: str | os.PathLike) -> str:
     if not isinstance(spec, str):
         raise DatasetError(f"a data set is named by a string such as 'mnist' or 'folder:PATH', got {spec!r} "
                            f"({type(spec).__name__})")
-    return spec
+    # names in any case ("MNIST", "Folder:my_digits" were refused as unknown); a path keeps its own
+    kind, colon, argument = spec.partition(":")
+    if colon and kind.lower() in ("folder", "csv"):
+        return f"{kind.lower()}:{argument}"
+    return spec.lower() if spec.lower() in SPECS else spec
 
 
 def _did_you_mean(spec: str) -> str:
