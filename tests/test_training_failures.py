@@ -735,3 +735,17 @@ def test_training_into_a_log_file_writes_lines_not_progress_bars(tmp_path, capsy
     captured = capsys.readouterr()
     assert "epoch 1/1: train loss" in captured.out
     assert "it/s" not in captured.err and "|" not in captured.err
+
+
+def test_a_folder_setting_that_is_no_path_is_a_one_line_error():
+    """From Python, ``out=None`` was a TypeError's traceback in train and train_lines, and evaluate wrote its report
+    into a folder named "None" (a helper's find)."""
+    from inkread.evaluation import EvaluateConfig
+    from inkread.training.lines import LineTrainConfig, train_lines
+
+    for make in (lambda: TrainConfig(dataset="mnist", out=None), lambda: TrainConfig(dataset="mnist", out=""),
+                 lambda: EvaluateConfig(model="digits", dataset="mnist", out=None),
+                 lambda: train_lines(LineTrainConfig(out=None))):
+        with pytest.raises(InkreadError, match="^out=(None|''): give a folder path$"):
+            make()
+    assert TrainConfig(dataset="mnist", out=Path("runs") / "a").out == str(Path("runs") / "a")

@@ -29,6 +29,14 @@ def default_data_dir(explicit: str | os.PathLike | None = None) -> Path:
     return Path(user_cache_dir("inkread"))
 
 
+def folder_setting(value: object, setting: str = "out") -> str:
+    """A folder option given from Python as a string: a ``str`` or path object, else a one-line InkreadError
+    (``out=None`` was a TypeError's traceback in train, and a report folder named "None" in evaluate)."""
+    if isinstance(value, os.PathLike) or (isinstance(value, str) and value):
+        return os.fspath(value)
+    raise InkreadError(f"{option_value(setting, value)}: give a folder path")
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     """Open a temporary file beside ``path``; on success fsync and rename it over ``path``.

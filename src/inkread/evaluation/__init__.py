@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from inkread.errors import DatasetError, InkreadError, first_few, option, option_value, plural, warn
-from inkread.files import check_outside_data_set, check_writable_folder, files_other_than
+from inkread.files import check_outside_data_set, check_writable_folder, files_other_than, folder_setting
 from inkread.evaluation.fingerprint import content_overlap_warning
 from inkread.evaluation.report import REPORT_FILES, write_report
 
@@ -44,7 +44,7 @@ class EvaluateConfig:
         from inkread.data.load import dataset_spec
 
         self.dataset = dataset_spec(self.dataset)  # a Path names a folder:/csv: data set, as in training
-        self.out = str(self.out)
+        self.out = folder_setting(self.out)
 
 
 def evaluate(config: EvaluateConfig) -> dict:

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Optional
 
 from inkread.errors import InkreadError, option, option_value
+from inkread.files import folder_setting
 from inkread.training.augment import AugmentConfig
 
 OPTIMIZERS = ("adam", "adamw", "muon")  # adam: the seed projects' (no weight decay unless asked for)
@@ -75,7 +76,8 @@ class TrainConfig:
 
         if self.dataset is not None:
             self.dataset = dataset_spec(self.dataset)  # a Path names a folder:/csv: data set
-        for name in ("out", "init_from", "data_dir"):
+        self.out = folder_setting(self.out)
+        for name in ("init_from", "data_dir"):
             value = getattr(self, name)
             if isinstance(value, os.PathLike):
                 setattr(self, name, os.fspath(value))

@@ -26,7 +26,7 @@ from inkread.data.font_lines import FontBank, find_fonts, missing_fonts_message
 from inkread.data.lines import CHARSET, CharacterBank, encode, make_lines
 from inkread.errors import DatasetError, InkreadError, first_line, option
 from inkread.evaluation.text import character_error_rate
-from inkread.files import atomic_path
+from inkread.files import atomic_path, folder_setting
 from inkread.imaging.line import LINE_HEIGHT, pad_lines
 from inkread.inference.bundle_format import LINE_ARCH, ONNX_FILE, WEIGHTS_FILE, ModelMeta
 from inkread.inference.ctc import ctc_greedy
@@ -142,7 +142,7 @@ def augment_lines(images: torch.Tensor, generator: torch.Generator) -> torch.Ten
 def train_lines(config: LineTrainConfig) -> Path:
     """Train as ``config`` says and return the folder of the model bundle (RUN/model)."""
     # recorded so that they name the same files from any directory
-    config = replace(config, init_from=absolute_model(config.init_from),
+    config = replace(config, out=folder_setting(config.out), init_from=absolute_model(config.init_from),
                      fonts=None if config.fonts is None else str(Path(config.fonts).expanduser().resolve()))
     _check(config.resolved())  # what was given; a resumed run's own settings were checked when it started
     with run_folder_lock(config.out), torch_threads_restored(), resumable_after_disk_full(config.out, lines=True):
