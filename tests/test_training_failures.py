@@ -749,3 +749,14 @@ def test_a_folder_setting_that_is_no_path_is_a_one_line_error():
         with pytest.raises(InkreadError, match="^out=(None|''): give a folder path$"):
             make()
     assert TrainConfig(dataset="mnist", out=Path("runs") / "a").out == str(Path("runs") / "a")
+
+
+def test_a_mistyped_start_model_is_told_the_name_meant_and_only_models_it_can_start_from(tmp_path, monkeypatch):
+    """--init-from digts was made an absolute path ("/home/me/digts: no such folder"), losing the "did you mean";
+    and the choices offered named lines, which train refuses (a helper's find)."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InkreadError, match="^unknown model 'digts': did you mean 'digits'\\? use digits or characters, or"):
+        train(_config(tmp_path / "run", init_from="digts"), splits=_splits(8))
+    with pytest.raises(InkreadError, match="no such folder or file: give a model bundle or run folder, or digits or characters$"):
+        train(_config(tmp_path / "run", init_from="runs/digits"), splits=_splits(8))
+    assert not (tmp_path / "run").exists()

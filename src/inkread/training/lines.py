@@ -263,7 +263,7 @@ def _start_model(init_from: str) -> tuple[dict, ModelMeta]:
     model.json, recorded in the new model's (a name such as "lines" names another model once a new one ships)."""
     from inkread.inference.onnx_model import resolve_bundle
 
-    folder = resolve_bundle(init_from)
+    folder = resolve_bundle(init_from, "lines")
     meta = ModelMeta.read(folder)
     if meta.arch != LINE_ARCH:
         raise InkreadError(f"{init_from} is a character model: {option('init_from')} of train-lines needs a line model "

@@ -9,6 +9,7 @@ one-line message that says what to change.
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -262,6 +263,8 @@ def absolute_model(init_from: str | None) -> str | None:
 
     if init_from is None or init_from in PRETRAINED:
         return init_from
+    if not Path(init_from).expanduser().exists() and not any(sep in init_from for sep in ("/", os.sep)):
+        return init_from  # no such folder, and not written as a path: a mistyped name, told "did you mean 'digits'?"
     return str(Path(init_from).expanduser().resolve())
 
 
@@ -330,7 +333,7 @@ def _read_start(init_from: str):
     from inkread.inference.line_reader import LINE_ARCH
     from inkread.inference.onnx_model import resolve_bundle
 
-    meta = ModelMeta.read(resolve_bundle(init_from))
+    meta = ModelMeta.read(resolve_bundle(init_from, "digits or characters"))  # (not lines: refused below)
     if meta.arch == LINE_ARCH:
         raise InkreadError(f"{init_from} is a line model: {option('init_from')} needs a character model (digits, characters, "
                            "or a run folder of inkread train); line models are trained with inkread train-lines")
