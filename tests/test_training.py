@@ -379,7 +379,8 @@ def test_a_folder_run_records_its_data_absolute_and_exports_from_any_directory(t
     # over the run folder itself, or a folder of the user's: refused before anything is deleted
     (elsewhere / "notes.txt").write_text("mine")
     for out, why in ((tmp_path / "run", "already holds other files"), (elsewhere, "is the current folder"),
-                     (".", "is the current folder"), (tmp_path / "other", "already holds other files")):
+                     (".", "is the current folder"), (tmp_path / "other", "already holds other files"),
+                     (data / "exp", "is inside the data set")):  # (next time it was a class folder: a helper's find)
         (tmp_path / "other").mkdir(exist_ok=True)
         (tmp_path / "other" / "notes.txt").write_text("mine")
         refused = inkread_cli("export", str(tmp_path / "run"), "--out", str(out), cwd=elsewhere)

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from inkread.errors import DatasetError, InkreadError, option, option_value
-from inkread.files import check_replaceable, check_writable_folder, staged_folder, write_bytes_atomic, write_text_atomic
+from inkread.files import check_outside_data_set, check_replaceable, check_writable_folder, staged_folder, write_bytes_atomic, write_text_atomic
 from inkread.inference.bundle_format import BUNDLE_FILES, LINE_ARCH, META_FILE, ONNX_FILE, WEIGHTS_FILE, ModelMeta
 from inkread.inference.onnx_model import OnnxModel, resolve_bundle
 from inkread.models import build_model
@@ -83,6 +83,7 @@ def export(config: ExportConfig) -> Path:
     from inkread.data import load_dataset, training_data_dir, training_split
 
     dataset = config.dataset or meta.training.get("dataset", "")
+    check_outside_data_set(out, dataset, "export")  # (train then warned of an empty class folder named after it)
     split_args = training_split(meta.training, dataset)  # the test split the run held out
     try:
         splits = load_dataset(dataset, data_dir=training_data_dir(meta.training, config.data_dir), labels=tuple(meta.labels),
