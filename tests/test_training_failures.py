@@ -533,6 +533,15 @@ def test_a_data_set_unzipped_into_a_folder_of_its_own_is_pointed_one_level_down(
     with pytest.raises(InkreadError, match=r"one class only \('my_digits'\): .*its one folder holds sub-folders \('0', '1'\): "
                                            rf"if they are the classes, use .*folder:{wrapper / 'my_digits'}$"):
         train(_config(tmp_path / "run", dataset=f"folder:{wrapper}"))
+    # fine-tuning and evaluating a model on it said only "labels digits does not know: 'my_digits'" (a helper's find)
+    from inkread.evaluation import EvaluateConfig, evaluate
+
+    hint = rf"its one folder holds sub-folders \('0', '1'\): if they are the classes, use .*folder:{wrapper / 'my_digits'}$"
+    with pytest.raises(InkreadError, match=r"labels digits does not know: 'my_digits' .*" + hint):
+        train(_config(tmp_path / "run", dataset=f"folder:{wrapper}", init_from="digits"))
+    with pytest.raises(InkreadError, match=r"outside the model's label set: 'my_digits' .*" + hint):
+        evaluate(EvaluateConfig(model="digits", dataset=f"folder:{wrapper}", out=str(tmp_path / "report"), progress=False))
+    assert not (tmp_path / "run").exists() and not (tmp_path / "report").exists()
 
 
 def test_a_run_folder_inside_the_data_set_is_refused(tmp_path):

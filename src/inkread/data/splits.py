@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from inkread.errors import DatasetError, first_few, warn
+from inkread.errors import DatasetError, first_few, option, warn
 from inkread.labels import DIGITS, merge_case
 
 TEST_FRACTION = 0.1  # the test part of data sets that come without a test split
@@ -215,10 +215,23 @@ class LabelsOutsideSet(DatasetError):
 
     def __init__(self, where: Path | str, unknown: list[str], labels: tuple[str, ...]):
         self.unknown = unknown
+        # a data set unzipped into a folder of its own: the one "class" is a folder of the classes
+        self.hint = classes_one_level_down(Path(where), unknown)
         single = all(len(label) == 1 for label in labels)  # "0123456789", else "'cat', 'dog'"
         allowed = "".join(labels)[:62] if single else first_few(list(labels), 10)
         super().__init__(f"{where} has labels outside the model's label set: {first_few(unknown)}"
-                         f" (allowed: {allowed}): rename or remove them")
+                         f" (allowed: {allowed}): {self.hint or 'rename or remove them'}")
+
+
+def classes_one_level_down(root: Path, found: list[str]) -> str:
+    """Where the class folders of ``root`` are one folder, ``found``, that holds sub-folders (data/my_digits/7/...,
+    a data set unzipped into a folder of its own): how to name them; else ""."""
+    lone = root / found[0] if len(found) == 1 and root.is_dir() else None
+    inner = sorted(p.name for p in lone.iterdir() if p.is_dir() and not p.name.startswith(".")) \
+        if lone is not None and lone.is_dir() else []
+    if len(inner) < 2:
+        return ""
+    return f"its one folder holds sub-folders ({first_few(inner, 3)}): if they are the classes, use {option('dataset')} folder:{lone}"
 
 
 def index_labels(found: list[str], labels: tuple[str, ...] | None,

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from inkread.data.load import absolute_spec, same_data_set, training_split
-from inkread.data.splits import SPLIT_BY, LabelsOutsideSet
+from inkread.data.splits import SPLIT_BY, LabelsOutsideSet, classes_one_level_down
 from inkread.errors import DatasetError, InkreadError, first_few, first_line, option, option_value, plural, spell_labels
 from inkread.models import ARCHITECTURES
 from inkread.training.augment import PRESETS
@@ -98,9 +98,9 @@ def load_splits(config: TrainConfig, resume_state: dict | None, init_meta, inher
         known = spell_labels(labels)
         # (the shipped characters model is the one to name, unless the start model knows as much already)
         other = "" if set("0123456789aZ") <= set(labels) else " (characters knows digits and letters)"
+        fix = error.hint or f"fine-tune a model that knows them{other}, or train without {option('init_from')}"
         raise DatasetError(f"{config.dataset} has labels {config.init_from} does not know: {first_few(error.unknown)} "
-                           f"(it knows {known}): fine-tune a model that knows them{other}, "
-                           f"or train without {option('init_from')}") from None
+                           f"(it knows {known}): {fix}") from None
 
 
 def check_training_data(config: TrainConfig, splits, resume_state: dict | None) -> None:
@@ -282,14 +282,11 @@ def _check_several_classes(splits, dataset: str) -> None:
     source = getattr(splits, "source", {}) or {}
     if source.get("layout") == "class folders":
         root = Path(source["spec"][len("folder:"):])
-        lone = root / splits.labels[int(found[0])] if len(found) else None
-        inner = sorted(p.name for p in lone.iterdir() if p.is_dir() and not p.name.startswith(".")) if lone and lone.is_dir() else []
         # a data set unzipped into a folder of its own (data/my_digits/7/...): its classes are one level down
         # (the parent folder, suggested otherwise, was the wrong way)
-        fix = (f"its one folder holds sub-folders ({first_few(inner, 3)}): if they are the classes, use "
-               f"{option('dataset')} folder:{lone}") if len(inner) >= 2 else \
-              (f"{option('dataset')} must name the folder that holds one sub-folder per class (folder:{root.parent}"
-               " if this is one class's folder), with images of two classes or more")
+        fix = classes_one_level_down(root, [splits.labels[int(found[0])]] if len(found) else []) or \
+            (f"{option('dataset')} must name the folder that holds one sub-folder per class (folder:{root.parent}"
+             " if this is one class's folder), with images of two classes or more")
     elif source.get("layout") == "labels.csv":
         fix = f"label images of two classes or more in its labels.csv, or point {option('dataset')} at a data set that has them"
     else:
