@@ -188,6 +188,17 @@ def test_json_saved_with_a_byte_order_mark_is_read(client):
     assert response.json()["label"] == "8" and len(response.json()["top_k"]) == 2
 
 
+def test_json_the_parser_cannot_hold_is_not_called_invalid(client):
+    """A 5000-digit number and a lone surrogate escape are JSON by its grammar: "not valid JSON" was untrue (a helper's
+    find). Each is named for what it is, in one line; broken JSON is still called so."""
+    for body, says in (('{"image": "x", "top_k": ' + "9" * 5000 + "}", "the body holds a number too large to read"),
+                       ('{"image": "x", "only": "\\ud800"}', "the body holds a \\u escape that is no character"),
+                       ('{"image": ', "the body is not valid JSON")):
+        response = client.post(f"{API}/predict", content=body.encode(), headers={"content-type": "application/json"})
+        assert response.status_code == 422 and response.json()["detail"].startswith(says), response.text
+        assert "\n" not in response.json()["detail"]
+
+
 def test_predict_raw_image_body(client):
     response = client.post(f"{API}/predict?top_k=1", content=png(render("6")), headers={"content-type": "image/png"})
     assert response.status_code == 200

@@ -70,7 +70,14 @@ def validation_message(error: ValidationError | list, where: str = "") -> str:
     errors = error.errors() if isinstance(error, ValidationError) else error
     first = errors[0]
     if first.get("type") == "json_invalid":
-        return f"the body is not valid JSON ({first.get('ctx', {}).get('error', first.get('msg'))}): send a JSON object"
+        problem = str(first.get("ctx", {}).get("error", first.get("msg")))
+        # JSON's grammar allows these, our parser does not: "not valid JSON" was untrue of them
+        if problem.startswith("number out of range"):
+            return f"the body holds a number too large to read ({problem}): send the fields listed at /docs"
+        if "hex escape" in problem:
+            return (f"the body holds a \\u escape that is no character, half a surrogate pair such as \\ud800 ({problem}): "
+                    "send the fields listed at /docs")
+        return f"the body is not valid JSON ({problem}): send a JSON object"
     loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path", "form")]
     name = printable(".".join(loc) or where or "body")
     name = name if len(name) <= 60 else name[:57] + "..."  # a client's megabyte-long key is not echoed back whole
