@@ -654,6 +654,28 @@ def test_a_note_turned_ten_degrees_keeps_each_character_in_its_own_line(reader):
     assert len(lines) == 3 and "strip" in lines[1] and lines[1].lower().startswith("c") and lines[2].startswith("w")
 
 
+def test_a_short_line_of_small_digits_under_large_ones_is_a_line_not_their_commas():
+    """Three digits a quarter as tall as a line of large ones, a line height below it: rows of small parts far from
+    the writing were a line of their own only from five marks (a rule's crumbs); fewer joined the line above,
+    where they hung below it as commas ("47,1,,95"). Two or more that are no dots or dashes make a line."""
+    from PIL import ImageDraw
+
+    from helpers import render
+    from inkread import Recognizer
+
+    sheet = Image.new("L", (1200, 900), 255)
+    sheet.paste(render("4 7 1 9 5", size=(1200, 560), font_size=260), (0, 0))
+    sheet.paste(render("3 3 4", size=(1200, 200), font_size=60), (0, 640))
+    assert Recognizer.load("digits").read(sheet).text == "47195\n334"
+    # an i's dots high above its letters still join them: dots, not writing
+    dots = Image.new("L", (900, 400), 255)
+    draw = ImageDraw.Draw(dots)
+    for x in (200, 500):
+        draw.line([(x, 220), (x, 330)], fill=0, width=14)  # the stems
+        draw.ellipse([x - 10, 60, x + 10, 80], fill=0)  # dots 1.3 stem heights above
+    assert len(segment(load_image(dots))) == 1
+
+
 def test_the_slope_of_level_writing_is_none_and_of_turned_writing_its_angle():
     from helpers import render
     from inkread.imaging.segment import writing_skew

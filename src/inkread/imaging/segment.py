@@ -316,9 +316,14 @@ def _group_lines(parts: list[_Part], char_height: float,
         nearest.append(min(range(len(bands)), key=lambda i: (distances[i], -i)))
         apart.append(distances[nearest[-1]] > SMALL_REACH * char_height)
     # A row of small parts far from the writing is a line of its own (the crumbs of a rule broken up in
-    # a photo made the line above six times as tall); one or two (an i's dot high above) join the nearest.
+    # a photo made the line above six times as tall), and so are two or more that are no dots or dashes (small
+    # digits under large ones were taken for their commas: "47,1,,95"); one or two dots (an i's dot high above)
+    # join the nearest.
+    def written(part: _Part) -> bool:
+        return part.width < FLAT * part.height and not solid_head(part)
+
     rows = [row for row in _rows_of_small_parts([part for part, far in zip(small, apart) if far], char_height)
-            if len(row) >= punctuation.GUIDE_MARKS]
+            if len(row) >= punctuation.GUIDE_MARKS or (len(row) >= 2 and all(written(part) for part in row))]
     own_line = {id(part) for row in rows for part in row}
     for part, best in zip(small, nearest):
         if id(part) not in own_line:
