@@ -1112,6 +1112,36 @@ def test_labels_of_small_writing_in_a_photo_are_as_small_as_it_and_cover_no_othe
     page.screenshot(path=str(ARTIFACTS / "browser-desktop-photo-labels.png"))
 
 
+def test_labels_of_a_small_line_beside_a_large_one_are_as_small_as_its_characters(page, tmp_path):
+    """One label size served the whole page, the median character's: the small line of a page of large and small
+    writing had labels about twice its height, which hid its ink and covered each other (a helper's find)."""
+    from PIL import Image
+
+    from helpers import render
+
+    page.add_init_script(RECORD_OVERLAY)
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    page.click("label[for=mode-text]")
+    sheet = Image.new("L", (1200, 900), 255)
+    sheet.paste(render("4 7 1 9 5", size=(1200, 560), font_size=260), (0, 0))  # characters 180 px tall
+    sheet.paste(render("3 3 4", size=(1200, 200), font_size=60), (0, 640))  # 45 px: the median is the large ones
+    sheet.save(tmp_path / "sheet.png")
+    responses = []
+    page.on("response", lambda response: responses.append(response) if response.url.endswith("/api/v1/read") else None)
+    page.set_input_files("#file", str(tmp_path / "sheet.png"))
+    expect_answer(page, re.compile(r"^4 ?7 ?1 ?9 ?5\s+3 ?3 ?4\s*$"))
+    answer = responses[-1].json()
+    drawn = page.evaluate("window.overlayDrawn")
+    boxes, tags = drawn["boxes"], drawn["tags"]
+    assert len(boxes) == len(tags) == len(answer["characters"]) == 8, drawn
+    small = [k for k, c in enumerate(answer["characters"]) if c["line"] == 1]
+    assert len(small) == 3 and all(tags[k]["h"] <= 1.5 * boxes[k]["h"] for k in small), drawn
+    for k, tag in enumerate(tags):
+        assert not [other for other in tags[k + 1:] if tags_overlap(tag, other)], (tag, tags)
+    page.screenshot(path=str(ARTIFACTS / "browser-desktop-large-and-small-lines.png"))
+
+
 def tags_overlap(a, b) -> bool:
     """More than a pixel's worth of common area."""
     return a["x"] < b["x"] + b["w"] - 1 and b["x"] < a["x"] + a["w"] - 1 and a["y"] < b["y"] + b["h"] - 1 and b["y"] < a["y"] + a["h"] - 1
@@ -1171,6 +1201,13 @@ def test_text_mode_reads_a_dash_between_digits_as_a_dash(page):
     expect(page.locator("#answer-label")).to_have_text(re.compile(r"^1 ?- ?7$"), timeout=TIMEOUT_MS)
     expect(page.locator("#answer-confidence")).to_have_text(re.compile(r"^2 characters and 1 punctuation mark, least sure"))
     page.screenshot(path=str(ARTIFACTS / "browser-desktop-punctuation.png"))
+    # a dash alone: "0 characters and 1 punctuation mark, least sure 100%" (a helper's find)
+    page.click("#clear")
+    with page.expect_response("**/api/v1/read"):
+        draw_with_mouse(page, [[(0.3, 0.5), (0.7, 0.5)]])
+    settled(page)
+    expect(page.locator("#answer-label")).to_have_text("-", timeout=TIMEOUT_MS)
+    expect(page.locator("#answer-confidence")).to_have_text("1 punctuation mark")
 
 
 def needs_lines() -> None:

@@ -973,8 +973,9 @@
     }));
     const marks = answer.characters.filter((c) => c.punctuation).length;  // told by shape (character models) or read (line models)
     const read = answer.characters.length - marks;
-    $("answer-confidence").textContent = `${read} character${read === 1 ? "" : "s"}` +
-      (marks ? ` and ${marks} punctuation mark${marks === 1 ? "" : "s"}` : "") + `, least sure ${percent(answer.confidence)}`;
+    // marks alone are told by their shape, not read by the model: no "0 characters", nor a sureness of 100% to boast
+    const counted = [read ? `${read} character${read === 1 ? "" : "s"}` : "", marks ? `${marks} punctuation mark${marks === 1 ? "" : "s"}` : ""];
+    $("answer-confidence").textContent = counted.filter(Boolean).join(" and ") + (read ? `, least sure ${percent(answer.confidence)}` : "");
     $("answer-flag").hidden = !answer.uncertain;
     $("message").hidden = true;
     $("topk").replaceChildren();
@@ -1016,13 +1017,19 @@
     // boxes are in pixels of the image sent: the pad itself, or the uploaded file drawn fitted (``currentImage``)
     const fit = state.lastFit || IDENTITY;
     const { scale, x: viewX, y: viewY } = state.view;
-    // labels as tall as the characters they name, up to 7% of the pad: small writing in a photo, 17 px tall
-    // on the pad, had 36 px labels, which covered each other and the writing
-    const heights = characters.map((c) => (c.box[3] - c.box[1]) * fit.scale * scale).sort((a, b) => a - b);
-    const typical = heights.length ? heights[heights.length >> 1] : Infinity;
-    const size = Math.max(11, Math.min(Math.round(canvas.height * 0.07), Math.round(typical)));
+    // labels as tall as the characters of their line, up to 7% of the pad: small writing in a photo, 17 px tall
+    // on the pad, had 36 px labels, which covered each other and the writing; so had small lines beside large
+    // ones while one size served the whole page
+    const heights = new Map();  // line -> its characters' heights on the pad
+    for (const c of characters) {
+      if (!heights.has(c.line)) heights.set(c.line, []);
+      heights.get(c.line).push((c.box[3] - c.box[1]) * fit.scale * scale);
+    }
+    const sizes = new Map([...heights].map(([line, hs]) => {
+      const typical = hs.sort((a, b) => a - b)[hs.length >> 1];
+      return [line, Math.max(11, Math.min(Math.round(canvas.height * 0.07), Math.round(typical)))];
+    }));
     octx.lineWidth = Math.max(2, canvas.height / 200);
-    octx.font = `700 ${size}px system-ui, sans-serif`;
     octx.textBaseline = "bottom";
     const air = octx.lineWidth * 2;  // a little air between the ink and its box
     const boxes = characters.map((char) => {
@@ -1039,6 +1046,8 @@
     octx.setLineDash([]);
     const tags = [];  // the tags placed so far: none may cover another, nor another character's box
     for (const box of boxes) {
+      const size = sizes.get(box.char.line);
+      octx.font = `700 ${size}px system-ui, sans-serif`;
       const tag = placeTag(box, octx.measureText(box.char.label).width + 12, size + 6, boxes, tags);
       tags.push(tag);
       octx.fillStyle = box.color;
