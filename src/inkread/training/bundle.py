@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from inkread.errors import InkreadError, first_few, option, option_value, warn
+from inkread.errors import InkreadError, first_few, option, option_value, plural, warn
 from inkread.evaluation.fingerprint import training_fingerprint
 from inkread.evaluation.report import is_report_folder
 from inkread.files import atomic_path, check_replaceable, check_writable_folder, files_other_than, staged_folder, write_bytes_atomic, write_text_atomic
@@ -155,7 +155,7 @@ def write_bundle(folder: Path, model: torch.nn.Module, config, splits, history: 
     )
     save_bundle_files(folder, model, meta, export_onnx)
     if config.progress:
-        measured = (f"test accuracy {metrics['test_accuracy']:.4f} on {metrics['test_samples']:,} images"
+        measured = (f"test accuracy {metrics['test_accuracy']:.4f} on {plural(metrics['test_samples'], 'image', 'images')}"
                     if metrics.get("test_accuracy") is not None else "no test images, not measured")
         if start_test is not None:
             measured += f" ({started_from.name}, the model it started from: {start_test:.4f})"
