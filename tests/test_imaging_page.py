@@ -184,6 +184,10 @@ def test_light_writing_on_a_dark_board_is_not_taken_for_a_page():
     assert page_on_a_table(np.asarray(bold)) is None and ink_map(bold)[150, 90] > 0.5
     # nor is a data set's small bitmap of a bold light digit (optdigits' 32x32: strokes a fifth as wide)
     assert page_on_a_table(np.asarray(bold.resize((32, 32)))) is None
+    # nor a bold chalk 2 (strokes a tenth of the photo's side), which a slip's smaller square let in: it fills half its box
+    board = Image.fromarray(np.clip(np.random.default_rng(0).normal(45, 5, (600, 800)), 0, 255).astype(np.uint8))
+    ImageDraw.Draw(board).line([(300, 200), (420, 170), (450, 260), (320, 420), (470, 420)], fill=200, width=55, joint="curve")
+    assert page_on_a_table(np.asarray(board)) is None
 
 
 def test_writing_joined_to_the_edge_by_a_rule_is_not_taken_for_what_lies_beyond_the_page():

@@ -29,10 +29,13 @@ PAGE_LOOK_SIDE = 200  # a page on a table is looked for in a copy about this man
 PAGE_MAX_BORDER = 0.25  # a page on a table: light along a quarter of the image's edges at most (a page cut by one)...
 PAGE_CORNER_BORDER = 0.4  # ...or up to 40% (a page running off a corner of the photo) if its edge is sharper still:
 PAGE_CORNER_SHARPNESS = 0.5  # the lit side of a shadow across lined paper can pass for such a page's edge (up to 0.39)
-PAGE_MIN_SQUARE = 0.1  # a page: a light region holding a square a tenth of the image's shorter side...
+PAGE_MIN_SQUARE = 0.2  # a page: a light region holding a square a fifth of the image's shorter side...
 PAGE_SQUARE_COVER = 0.85  # ...85% covered (the rest: writing on it)...
 PAGE_MAX_BOX = 0.8  # ...whose box leaves a fifth of the image or more outside it...
-PAGE_MIN_SIDE = 0.1  # ...and is at least a tenth of the image's shorter side each way (a slip of paper)...
+PAGE_MIN_SIDE = 0.25  # ...and is at least a quarter of the image's shorter side each way...
+# ...or a slip of paper: a tenth of it each way, holding a square a tenth of it, filling this much of its box (a bold
+# chalk digit's light region, let in by the first two alone, fills 30-60%: chalkboard photos lost 5 points)
+SLIP_MIN_SIDE, SLIP_FILL = 0.1, 0.75
 PAGE_OWN_SQUARE = 0.5  # ...solid: it holds a square half of its own shorter side (a bold stroke is thinner)...
 PAGE_DARK_AROUND = 0.9  # ...where nine pixels in ten are dark (a table, not more paper)
 PAGE_EDGE_SHARPNESS = 0.2  # ...and whose edge makes a fifth of the step to it within a pixel (a shadow's does not)
@@ -47,8 +50,9 @@ def page_on_a_table(gray: np.ndarray, max_box: float = PAGE_MAX_BOX,
 
     Read whole, such a photo is mostly dark: the table was taken for the paper and the page for a
     great light stroke (dark ink on it unread). A page is the largest light region of a photo (100
-    pixels or more each way): solid (it holds a square a tenth of the image's shorter side and half of
-    its own, where a bold stroke is thinner), a tenth of the image or more each way, inside the
+    pixels or more each way): solid (it holds a square a fifth of the image's shorter side and half of
+    its own, where a bold stroke is thinner), a quarter of the image or more each way (or a slip of paper: a
+    tenth, filling three quarters of its box, as a bold character's light strokes do not), inside the
     photo (light along a quarter of its edges at most, or 40% for one running off a corner of the
     photo, whose edge must then be sharper; never from one side to the other), with dark all around,
     and with a sharp edge;
@@ -67,8 +71,9 @@ def page_on_a_table(gray: np.ndarray, max_box: float = PAGE_MAX_BOX,
         return None
     light = small >= threshold
     square = max(2, round(PAGE_MIN_SQUARE * min(light.shape)))
+    slip_square = max(2, round(SLIP_MIN_SIDE * min(light.shape)))
     border = border_pixels(light, 1 if edge_only else None).mean()
-    if border > PAGE_CORNER_BORDER or not _holds_square(light, square):  # (quick: no page to label)
+    if border > PAGE_CORNER_BORDER or not _holds_square(light, slip_square):  # (quick: no page to label)
         return None
     regions = components.label(light)
     page = int(np.argmax(regions.areas))  # the largest light region
@@ -78,8 +83,9 @@ def page_on_a_table(gray: np.ndarray, max_box: float = PAGE_MAX_BOX,
     if inside.sum() > max_box * light.size or light[~inside].mean() > 1 - PAGE_DARK_AROUND:
         return None
     paper = regions.labels == page + 1
-    if not _holds_square(paper, square):
+    if not _holds_square(paper, slip_square):
         return None
+    page_sized = _holds_square(paper, square)  # else it may only be a slip
     # Otsu's split leaves out the page's paper in a shadow: grow the page into what stands clearly
     # above the table, as far as it is joined to the lit paper
     table_level, table_spread = robust_spread(np.bincount(small[~inside], minlength=256))
@@ -97,7 +103,9 @@ def page_on_a_table(gray: np.ndarray, max_box: float = PAGE_MAX_BOX,
     # other is no page on a table (the white paper around a photo drawn beside on the web page, whose photo,
     # the "table", was dropped with the writing on it)
     across = (x0 == 0 and x1 == light.shape[1]) or (y0 == 0 and y1 == light.shape[0])
-    if (across or (x1 - x0) * (y1 - y0) > max_box * light.size or min(x1 - x0, y1 - y0) < PAGE_MIN_SIDE * min(light.shape)
+    page_sized = page_sized and min(x1 - x0, y1 - y0) >= PAGE_MIN_SIDE * min(light.shape)
+    slip = min(x1 - x0, y1 - y0) >= SLIP_MIN_SIDE * min(light.shape) and page[y0:y1, x0:x1].mean() >= SLIP_FILL
+    if (across or not (page_sized or slip) or (x1 - x0) * (y1 - y0) > max_box * light.size
             or not _holds_square(page, max(2, round(PAGE_OWN_SQUARE * min(x1 - x0, y1 - y0))))
             or _edge_sharpness(small, table) < (PAGE_EDGE_SHARPNESS if border <= PAGE_MAX_BORDER else PAGE_CORNER_SHARPNESS)):
         return None
