@@ -33,9 +33,10 @@ PAGE_MIN_SQUARE = 0.2  # a page: a light region holding a square a fifth of the 
 PAGE_SQUARE_COVER = 0.85  # ...85% covered (the rest: writing on it)...
 PAGE_MAX_BOX = 0.8  # ...whose box leaves a fifth of the image or more outside it...
 PAGE_MIN_SIDE = 0.25  # ...and is at least a quarter of the image's shorter side each way...
-# ...or a slip of paper: a tenth of it each way, holding a square a tenth of it, filling this much of its box (a bold
-# chalk digit's light region, let in by the first two alone, fills 30-60%: chalkboard photos lost 5 points)
-SLIP_MIN_SIDE, SLIP_FILL = 0.1, 0.75
+# ...or a slip of paper: a tenth of it each way, holding a square a tenth of it, filling this much of its box (slips
+# with a line of writing fill 95% in the copy looked at; a bold chalk digit's light strokes, let in by the first two
+# alone, fill 30-78%: chalkboard photos lost 5 points, and at 0.75 a fat chalk 1)
+SLIP_MIN_SIDE, SLIP_FILL = 0.1, 0.9
 PAGE_OWN_SQUARE = 0.5  # ...solid: it holds a square half of its own shorter side (a bold stroke is thinner)...
 PAGE_DARK_AROUND = 0.9  # ...where nine pixels in ten are dark (a table, not more paper)
 PAGE_EDGE_SHARPNESS = 0.2  # ...and whose edge makes a fifth of the step to it within a pixel (a shadow's does not)
@@ -52,7 +53,7 @@ def page_on_a_table(gray: np.ndarray, max_box: float = PAGE_MAX_BOX,
     great light stroke (dark ink on it unread). A page is the largest light region of a photo (100
     pixels or more each way): solid (it holds a square a fifth of the image's shorter side and half of
     its own, where a bold stroke is thinner), a quarter of the image or more each way (or a slip of paper: a
-    tenth, filling three quarters of its box, as a bold character's light strokes do not), inside the
+    tenth, filling nine tenths of its box, as a bold character's light strokes do not), inside the
     photo (light along a quarter of its edges at most, or 40% for one running off a corner of the
     photo, whose edge must then be sharper; never from one side to the other), with dark all around,
     and with a sharp edge;
