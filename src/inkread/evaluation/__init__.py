@@ -289,6 +289,6 @@ def _print_summary(metrics: dict) -> None:
           f"{metrics['balanced_accuracy']:.2%}, macro F1 {metrics['macro']['f1']:.4f}, n={metrics['n']:,}")
     as_predicted = metrics["context"].get("as predict reads the files")
     if as_predicted:
-        print(f"as inkread predict reads the files: {as_predicted.split(' (')[0]}")
+        print(f"as inkread predict reads the files: {as_predicted}")
     common = Path(metrics["files"][0]).parent
     print(f"wrote {len(metrics['files'])} files to {common}: {', '.join(Path(f).name for f in metrics['files'])}")
