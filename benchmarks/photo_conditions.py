@@ -6,7 +6,7 @@
 about 110-150 px tall on a 320x320 page and rendered under one condition at a time (pen colour,
 textured paper, uneven light, a shadow (soft, or hard-edged over ruled paper), ruled, squared or dotted paper, small in a large photo, blur, JPEG,
 rotation, perspective, a page on a dark table, also running off a corner of the photo, chalk on a board in a
-frame or on a wall) and combined,
+frame or on a wall, a black-and-white scan whose grays are dithered) and combined,
 then read with ``Recognizer.predict_batch`` (what ``inkread predict`` runs); 60 three-digit numbers are
 rendered the same way and read with ``read`` (exact text, and the character error rate).
 The conditions are simulated on real handwriting, not real photos. Prints a table of accuracy per
@@ -121,7 +121,8 @@ class Scene:
         self.rule_colour = DOT
 
     def render(self, ink_colour="black", paper=False, light=None, rotate=False, perspective=False,
-               blur=0.0, jpeg=None, noise=0.0, pencil_grain=False, table=0.0, off_corner=False, board=None):
+               blur=0.0, jpeg=None, noise=0.0, pencil_grain=False, table=0.0, off_corner=False, board=None,
+               halftone=False):
         rng = self.rng
         ink, rules = self.ink.copy(), self.rules.copy()
         if pencil_grain or board:  # chalk is grainy too
@@ -157,6 +158,8 @@ class Scene:
             im.save(buf, "JPEG", quality=jpeg)
             im = Image.open(io.BytesIO(buf.getvalue()))
             im.load()
+        if halftone:  # a scanner's or fax's black-and-white mode: grays drawn as scattered dots (Floyd-Steinberg)
+            im = im.convert("1")
         return im
 
     def _on_table(self, page: Image.Image, size: float, off_corner: bool = False) -> Image.Image:
@@ -319,6 +322,10 @@ CONDITIONS = {
     "chalkboard_metal_frame": ({}, dict(board="metal", noise=4, light="linear", jpeg=75)),
     "chalkboard_on_wall": ({}, dict(board="wall", noise=4, light="linear", jpeg=75)),
     "chalkboard_turned_on_wall": ({}, dict(board="wall_turned", noise=4, light="linear", jpeg=75)),
+    # scanned in black and white, grays dithered
+    "halftone_pencil_paper": ({}, dict(ink_colour="pencil", paper=True, noise=4, pencil_grain=True, halftone=True)),
+    "halftone_blur_2": ({}, dict(blur=2.0, halftone=True)),
+    "halftone_light_linear": ({}, dict(light="linear", halftone=True)),
 }
 
 
@@ -465,6 +472,9 @@ def main():
         "num_chalkboard_wood_frame": ({}, dict(board="wood", noise=4, light="linear", jpeg=75)),
         "num_chalkboard_on_wall": ({}, dict(board="wall", noise=4, light="linear", jpeg=75)),
         "num_chalkboard_turned_on_wall": ({}, dict(board="wall_turned", noise=4, light="linear", jpeg=75)),
+        "num_halftone_pencil_paper": ({}, dict(ink_colour="pencil", paper=True, noise=4, pencil_grain=True, halftone=True)),
+        "num_halftone_blur_2": ({}, dict(blur=2.0, halftone=True)),
+        "num_halftone_light_linear": ({}, dict(light="linear", halftone=True)),
     }
     for ci, (name, (setup, kw)) in enumerate(NUM_CONDS.items()):
         if not chosen(name):

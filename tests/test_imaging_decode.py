@@ -92,6 +92,22 @@ def test_every_mode_gives_the_same_ink(mode):
     assert np.array_equal(got > 0.5, ink > 0.5) or np.mean((got > 0.5) != (ink > 0.5)) < 0.01
 
 
+def test_a_halftone_is_read_as_the_grays_its_dots_stand_for_and_a_drawing_in_two_levels_as_it_is():
+    """A black-and-white scan draws a gray as scattered dots: a stroke of 60% gray on paper of 20% gray, so
+    dithered, is one stroke on blank paper, not thousands of specks. A drawing in black and white whose pixels
+    each touch one of their own level (a 1 px pen included) is left as it is, pixel for pixel."""
+    gray = np.full((200, 200), 204, np.uint8)
+    gray[40:160, 90:110] = 102
+    dithered = Image.fromarray(gray).convert("1")  # Floyd-Steinberg
+    ink = load_image(png(dithered))
+    assert ink[:, :80].max() < 0.1 and ink[:, 120:].max() < 0.1  # the paper is blank
+    assert ink[50:150, 95:105].min() > 0.7  # the stroke is whole
+    drawn = Image.new("1", (200, 200), 1)
+    ImageDraw.Draw(drawn).line([(20, 20), (180, 170)], fill=0, width=1)  # a 1 px pen: neighbours only corner to corner
+    ImageDraw.Draw(drawn).ellipse((60, 100, 140, 180), outline=0, width=3)
+    assert np.array_equal(load_image(png(drawn)) > 0.5, ~np.asarray(drawn))
+
+
 @pytest.mark.parametrize("kind", ["uint8", "float", "bool", "uint16", "rgb", "rgba", "float255"])
 def test_numpy_inputs(kind):
     ink = drawing()

@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 
 from inkread.inference.onnx_model import PRETRAINED_DIR
 from inkread.labels import merge_case
-from helpers import shared_subfolder, write_on_page
+from helpers import REPO, shared_subfolder, write_on_page
 
 
 def shipped(name: str):
@@ -509,3 +509,21 @@ def test_model_pairs_load_in_python_as_the_command_line_writes_them():
     assert pair.name == "digits" and pair.touching is not None and pair.touching.name == "lines"
     with pytest.raises(Exception, match="in MODEL\\+LINES the first model reads single characters"):
         Recognizer.load("lines+digits")
+
+
+@pytest.mark.parametrize("paper", [255, 210])
+@pytest.mark.parametrize("sample, model, wanted", [("text/two-lines-2026-1121.png", "digits", "2026\n1121"),
+                                                   ("text/phone-0612-334.png", "digits", "0612 334"),
+                                                   ("letters/unipen-upper_K_00400.png", "characters", "K")])
+def test_a_dithered_scan_is_read_as_the_grays_it_stands_for(sample, model, wanted, paper):
+    """A scanner or fax in black-and-white mode draws grays as scattered dots (a halftone: Pillow's
+    convert("1") dithers so): soft writing, or any writing on gray paper, became thousands of specks
+    ("more than 500 specks of ink") or dots read as colons and full stops ("8::5")."""
+    from PIL import ImageFilter
+
+    image = Image.open(REPO / "samples" / sample).convert("L")
+    if max(image.size) < 200:
+        image = image.resize((image.width * 4, image.height * 4), Image.Resampling.LANCZOS)
+    soft = image.filter(ImageFilter.GaussianBlur(3)).point(lambda level: level * paper // 255)
+    dithered = soft.convert("1")
+    assert shipped(model).read(dithered).text == wanted

@@ -55,6 +55,12 @@ NEAR_PAPER_MIN_SIDE = 640  # ...in large photos only: in smaller ones its window
 EDGE_RING_DARK = 0.25  # a mark is a shadow's edge, not ink, when a quarter of the ring around it is as dark as it
 EDGE_LEVEL_GAP = 0.05  # ...(at most 5% lighter: the paper beside a stroke is lighter by the ink's contrast, 8% or more)
 EDGE_INK_GAP = 0.25  # on such an edge, ink is what stands 25% darker than the shaded paper beside it
+# A black-and-white image whose lone pixels (none of their eight neighbours of their level) are this share of its
+# rarer level, and this many, is a halftone (a scanner's or fax's black-and-white mode, Pillow's convert("1")):
+# dithered softly written characters held 7-29%, a dithered gray paper 36-80%; clean drawings in two levels (semeion,
+# optdigits, thresholded pictures) at most 3 lone pixels, and a sharp drawing dithered 0-6.5% (read as it was)
+HALFTONE_LONE_SHARE, HALFTONE_LONE_MIN = 0.07, 50
+HALFTONE_BLUR = 1.5  # blurred (Gaussian radius, px) back into the grays its dots stand for
 
 
 def ink_map(image: Image.Image) -> np.ndarray:
@@ -65,7 +71,7 @@ def ink_map(image: Image.Image) -> np.ndarray:
         alpha = np.asarray(image.getchannel("A"))
         if alpha.min() < 128:  # some transparency: a drawing on a transparent canvas
             return _ink_from_alpha(image, alpha)
-    gray = gray_uint8(image)
+    gray = _descreened(gray_uint8(image))
     found = page_on_a_table(gray)
     if found is not None:
         return _ink_of_page_in(gray, *found)
@@ -83,6 +89,27 @@ def ink_map(image: Image.Image) -> np.ndarray:
         if ink.max() > 0.5:  # a board holds writing (a bold character filling the image, as solid, holds none)
             return ink
     return _ink_of_page(gray)
+
+
+def _descreened(gray: np.ndarray) -> np.ndarray:
+    """A halftone (grays drawn as scattered black and white dots) as the grays it stands for; any other image as it is.
+
+    Read as it is, each dot of a dithered gray paper was a speck ("more than 500 specks of ink") and the dots
+    around soft strokes full stops and colons. A large image is averaged into grays when reduced to the working
+    size; this is for those read at their own size.
+    """
+    levels = np.flatnonzero(histogram(gray))
+    if levels.size != 2:
+        return gray
+    lone, rarer = 0, gray.size
+    for level in levels:
+        mask = gray == level
+        neighbourhood = window_sums(np.pad(mask, 1), 3, np.int32)  # the 3x3 window centred on each pixel
+        lone += np.count_nonzero(mask & (neighbourhood == 1))
+        rarer = min(rarer, np.count_nonzero(mask))
+    if lone < max(HALFTONE_LONE_MIN, HALFTONE_LONE_SHARE * rarer):
+        return gray
+    return np.asarray(Image.fromarray(gray).filter(ImageFilter.GaussianBlur(HALFTONE_BLUR)))
 
 
 def _ink_of_page_in(gray: np.ndarray, box: tuple[slice, slice], table: np.ndarray) -> np.ndarray:
