@@ -436,6 +436,52 @@ def test_open_files_home_paths_and_gray_alpha_arrays_are_images(tmp_path, monkey
     assert np.array_equal(load_image("~/bar.png"), expected)  # as Recognizer.load("~/...") takes it
 
 
+def test_files_that_cannot_be_read_as_they_are_given_say_so_in_one_line(tmp_path):
+    """A file opened with open(path) (text: its first bytes are no UTF-8), closed, opened for writing, or read to
+    its end before, and a PIL image whose file was closed before it was loaded, raised UnicodeDecodeError,
+    ValueError or an empty AssertionError from deep in Pillow; a file read before was said to be empty (0 bytes),
+    and its user sent to save a file that is fine."""
+    path = tmp_path / "bar.png"
+    Image.fromarray(np.full((40, 60), 255, np.uint8)).save(path)
+    with open(path) as text:
+        assert "bar.png was opened as text: open it in binary mode ('rb')" in one_line_error(text)
+    with open(path, "rb") as closed:
+        pass
+    assert "bar.png (read of closed file): give its path, or a file open for reading" in one_line_error(closed)
+    with open(tmp_path / "out.png", "wb") as writing:
+        assert "(not open for reading)" in one_line_error(writing)
+    with open(path, "rb") as read_before:
+        read_before.read()
+        assert f"nothing left to read in {path}: it was read to byte {path.stat().st_size} before; seek(0) first" \
+            in one_line_error(read_before)
+    with Image.open(path) as image:
+        pass
+    assert "the PIL image's file was closed before its pixels were read: call image.load()" in one_line_error(image)
+    assert "is empty (0 bytes)" in one_line_error(io.BytesIO())
+
+
+def test_premultiplied_gray_and_alpha_is_read_like_gray_and_alpha():
+    """Pillow turns mode La into LA only: a ValueError ("conversion from La to L not supported") escaped."""
+    ink = drawing()
+    alpha = Image.fromarray(np.round(ink * 255).astype(np.uint8))
+    gray_alpha = Image.merge("LA", [Image.new("L", alpha.size, 0), alpha])
+    assert np.allclose(load_image(gray_alpha.convert("La")), load_image(gray_alpha), atol=2 / 255)
+
+
+def test_arrays_whose_values_are_no_levels_of_light_are_refused():
+    """A float image up to 65535 (a 16-bit scan made float) or signed integers below 0 were clipped to 0..255
+    and read as blank paper or a solid block, without a word."""
+    picture = np.full((40, 60), 255, np.uint8)
+    picture[10:30, 25:32] = 0
+    for array, message in ((picture.astype(np.float32) * 257, "float image must hold levels in 0..1 or 0..255, got 0..6.554e"),
+                           (-picture.astype(np.int64), "negative values (down to -255): give levels from 0")):
+        assert message in one_line_error(array)
+    expected = load_image(picture)
+    scaled = picture.astype(np.float64) / 255
+    for near in (scaled * 1.0000001, scaled - 1e-7, picture.astype(np.float32)):  # rounding's strays are levels still
+        assert np.allclose(load_image(near), expected, atol=1 / 255)
+
+
 def test_a_file_object_over_the_limit_is_refused_after_reading_only_the_limit(monkeypatch):
     monkeypatch.setattr(decode, "MAX_BYTES", 1000)
     stream = io.BytesIO(png(Image.fromarray(np.random.default_rng(0).integers(0, 255, (100, 100), dtype=np.uint8))))

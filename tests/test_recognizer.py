@@ -16,6 +16,8 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import io
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -693,9 +695,12 @@ def test_predict_preprocessed_refuses_nan_and_0_to_255_images(pixel):
 def test_predict_batch_given_one_image_says_to_pass_a_list(pixel, tmp_path):
     path = tmp_path / "seven.png"
     Image.new("L", (28, 28), 255).save(path)
-    for one in (str(path), path, Image.open(path), np.zeros((28, 28), np.uint8)):
-        with pytest.raises(InkreadError, match="predict_batch takes a list of images.*predict_batch\\(\\[image\\]\\)"):
-            pixel.predict_batch(one)
+    data = path.read_bytes()
+    with open(path, "rb") as file:  # iterated, a file gave lines and bytes gave numbers: "a value of type int"
+        for one in (str(path), path, Image.open(path), np.zeros((28, 28), np.uint8), bytearray(data), memoryview(data),
+                    file, io.BytesIO(data)):
+            with pytest.raises(InkreadError, match="predict_batch takes a list of images.*predict_batch\\(\\[image\\]\\)"):
+                pixel.predict_batch(one)
     assert len(pixel.predict_batch(np.zeros((3, 28, 28), np.uint8))) == 3  # a stack of images is a batch
 
 

@@ -51,6 +51,7 @@ REGION = "inkread_region"  # image.info key: where a PNG was cut as it was decod
 # Large photos are reduced to this many pixels first (1024x768 for a 4:3 photo): plenty for a few lines
 # of text. Counted in pixels, not by the longest side, so that a long line of writing keeps its height.
 WORK_PIXELS = 1024 * 768
+FLOAT_SLACK = 1e-3  # a float image's levels may stray this share of its range beyond it (rounding)
 
 # Decoders raise these for files that are not images or are cut short.
 # (RuntimeError: Pillow's AVIF plugin raises it for a damaged file)
@@ -187,6 +188,13 @@ def _open_image(source: Any, pixels: int | None, region: tuple[int, int, int, in
     if not owned:
         _check_size(source.size, "the image")
         image, name = source, "the image"
+        try:
+            image.load()  # an image opened lazily is read now (its pixels are needed anyway)
+        except AssertionError:  # Pillow's check that its file is still open
+            raise InputImageError("the PIL image's file was closed before its pixels were read: call image.load() "
+                                  "inside the with block, or give the file's path") from None
+        except _DECODE_ERRORS as error:
+            raise _truncated(name, first_line(error, 120)) from None
     else:
         stream, name = _open_stream(source)
         try:
@@ -250,6 +258,9 @@ def _open_stream(source: Any) -> tuple[io.BufferedIOBase, str]:
         data = _read_up_to(source, MAX_BYTES + 1, name)
         if len(data) > MAX_BYTES:  # only as much was read as the check needs
             raise InputImageError(f"{name} is over the {MAX_BYTES / 2**20:.0f} MB limit: resize or compress it")
+        if not data and _position(source):  # read before: the file may be fine, the stream is at its end
+            raise InputImageError(f"nothing left to read in {name}: it was read to byte {_position(source)} before; "
+                                  "seek(0) first, or give its path or bytes")
         _check_bytes(len(data), name)
         return io.BytesIO(data), name
     if isinstance(source, (str, os.PathLike)):
@@ -288,7 +299,14 @@ def _read_up_to(stream: Any, limit: int, name: str) -> bytes:
     parts: list[bytes] = []
     size = 0
     while size < limit:
-        part = stream.read(limit - size)
+        try:
+            part = stream.read(limit - size)
+        except UnicodeDecodeError:  # a file opened with open(path): its bytes are no text
+            raise InputImageError(f"{name} was opened as text: open it in binary mode ('rb')") from None
+        except (OSError, ValueError) as error:  # closed, or opened for writing only
+            detail = "not open for reading" if isinstance(error, io.UnsupportedOperation) else first_line(error, 80)
+            raise InputImageError(f"cannot read {name} ({detail}): give its path, or a file open for reading in "
+                                  "binary mode ('rb')") from None
         if part is not None and not isinstance(part, (bytes, bytearray, memoryview)):
             raise InputImageError(f"{name} was opened as text: open it in binary mode ('rb')")
         if not part:  # the end (None: a non-blocking stream with nothing more now, taken as its end)
@@ -296,6 +314,14 @@ def _read_up_to(stream: Any, limit: int, name: str) -> bytes:
         parts.append(bytes(part))
         size += len(part)
     return b"".join(parts)
+
+
+def _position(stream: Any) -> int:
+    """Where ``stream`` stands (0 if it cannot say)."""
+    try:
+        return int(stream.tell())
+    except (OSError, ValueError, AttributeError, TypeError):
+        return 0
 
 
 def _is_dir(path: Path) -> bool:
@@ -443,11 +469,19 @@ def _array_image(array: np.ndarray) -> Image.Image:
                                and array.max() <= 1 and array.min() >= 0):
         array = array.astype(np.uint8) * 255  # a mask: 1 (or True) is one colour, 0 the other
     elif np.issubdtype(array.dtype, np.integer) and array.dtype != np.uint8:
+        if array.size and array.min() < 0:  # a difference of images, say: no levels of light
+            raise InputImageError(f"the image array holds negative values (down to {array.min()}): give levels "
+                                  "from 0 (black) up")
         array = to_uint8(array.astype(np.float32), 255.0 / _integer_white(int(array.max(initial=0))))
     elif np.issubdtype(array.dtype, np.floating):
         if not np.isfinite(array).all():
             raise InputImageError("the image array holds NaN or infinite values")
-        array = to_uint8(array, 255.0 if array.max() <= 1.0 else 1.0)
+        low, high = (float(array.min()), float(array.max())) if array.size else (0.0, 0.0)
+        top = 1.0 if high <= 1.0 + FLOAT_SLACK else 255.0  # rounding may leave 1.0000001 in a 0..1 image
+        if low < -FLOAT_SLACK * top or high > top * (1.0 + FLOAT_SLACK):  # clipped, most of it would be black or white
+            raise InputImageError(f"a float image must hold levels in 0..1 or 0..255, got {low:.4g}..{high:.4g}: "
+                                  "scale it into one of them")
+        array = to_uint8(array, 255.0 / top)
     elif array.dtype != np.uint8:
         raise InputImageError(f"a numpy image must hold numbers, got dtype {array.dtype}")
     if array.ndim == 3 and array.shape[2] == 1:

@@ -66,8 +66,10 @@ HALFTONE_BLUR = 1.5  # blurred (Gaussian radius, px) back into the grays its dot
 def ink_map(image: Image.Image) -> np.ndarray:
     """The ink map (float32 in 0..1, ink 1.0 on 0.0) of a decoded PIL image in any mode."""
     if has_alpha(image) and not high_bit_depth(image):
-        if image.mode not in ("RGBA", "LA"):
-            image = image.convert("RGBA")  # P with transparency, PA, La, RGBa...
+        if image.mode == "La":  # premultiplied gray and alpha: Pillow turns it into LA only
+            image = image.convert("LA")
+        elif image.mode not in ("RGBA", "LA"):
+            image = image.convert("RGBA")  # P with transparency, PA, RGBa...
         alpha = np.asarray(image.getchannel("A"))
         if alpha.min() < 128:  # some transparency: a drawing on a transparent canvas
             return _ink_from_alpha(image, alpha)

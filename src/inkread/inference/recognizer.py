@@ -160,7 +160,8 @@ class Recognizer:
         """
         if errors not in ("raise", "return"):
             raise InkreadError(f"errors={errors!r}: use 'raise' or 'return'")
-        if isinstance(images, (str, bytes, os.PathLike, Image.Image)) or (isinstance(images, np.ndarray) and images.ndim < 3):
+        if (isinstance(images, (str, bytes, bytearray, memoryview, os.PathLike, Image.Image)) or hasattr(images, "read")
+                or (isinstance(images, np.ndarray) and images.ndim < 3)):
             raise InkreadError(f"predict_batch takes a list of images, got one {type(images).__name__}: "
                                "use predict(image), or predict_batch([image])")
         self._check(only, top_k)
