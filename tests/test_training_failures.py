@@ -720,6 +720,78 @@ def test_numbers_of_the_wrong_kind_from_python_are_one_line_errors(tmp_path, fie
         train(_config(tmp_path / "run", **{field: value}), splits=_splits(8))
 
 
+@pytest.mark.parametrize("make, message", [
+    (lambda: TrainConfig(dataset="mnist", out="run", val_fraction="0.1"), "val_fraction='0.1' must be a number, not str"),
+    (lambda: TrainConfig(dataset="mnist", out="run", limit="5"), "limit='5' must be a whole number, not str"),
+    (lambda: TrainConfig(dataset="mnist", out="run", patience=2.5), "patience=2.5 must be a whole number, not float"),
+    (lambda: TrainConfig(dataset="mnist", out="run", ema="0.9"), "ema='0.9' must be a number, not str"),
+    (lambda: TrainConfig(dataset="mnist", out="run", augment_config=None), "augment_config=None must be an AugmentConfig, not NoneType"),
+    (lambda: TrainConfig(dataset="mnist", out="run", init_from=5), "init_from=5 must be text, not int"),
+    (lambda: TrainConfig(dataset="mnist", out="run", name=5), "name=5 must be text, not int"),
+    (lambda: TrainConfig(dataset="mnist", out="run", resume="yes"), "resume='yes' must be True or False, not str"),
+    (lambda: _evaluate_config(limit="5"), "limit='5' must be a whole number, not str"),
+    (lambda: _evaluate_config(limit=2.5), "limit=2.5 must be a whole number, not float"),
+    (lambda: _export_config(check_limit="5"), "check_limit='5' must be a whole number, not str"),
+    (lambda: _line_config(font_share="0.5"), "font_share='0.5' must be a number, not str"),
+])
+def test_every_setting_of_the_wrong_kind_from_python_is_a_one_line_error_when_the_config_is_made(make, message):
+    """Only five of TrainConfig's numbers were checked: val_fraction="0.1", limit="5" were TypeErrors' tracebacks,
+    augment_config=None an AttributeError's, and name=5 trained a bundle that no loader took (a helper's finds)."""
+    with pytest.raises(InkreadError, match=f"^{re.escape(message)}$"):
+        make()
+
+
+def _evaluate_config(**settings):
+    from inkread.evaluation import EvaluateConfig
+
+    return EvaluateConfig(model="digits", dataset="mnist", out="report", **settings)
+
+
+def _export_config(**settings):
+    from inkread.training.export import ExportConfig
+
+    return ExportConfig(run="run", **settings)
+
+
+def _line_config(**settings):
+    from inkread.training.lines import LineTrainConfig
+
+    return LineTrainConfig(out="run", **settings)
+
+
+@pytest.mark.parametrize("setting, message", [
+    ({"weight_decay": -1.0}, "weight_decay must be 0 or more, got -1.0"),
+    ({"label_smoothing": 2.0}, "label_smoothing must be at least 0 and below 1, got 2.0"),
+    ({"schedule": "cosine"}, "schedule must be one of onecycle, constant")])
+def test_settings_out_of_range_are_refused_before_training(tmp_path, setting, message):
+    """weight_decay=-1 was PyTorch's ValueError, label_smoothing=2 a RuntimeError mid-training, and schedule="cosine"
+    trained one-cycle while model.json recorded "cosine"."""
+    with pytest.raises(InkreadError, match=f"^{re.escape(message)}$"):
+        train(_config(tmp_path / "run", **setting), splits=_splits(8))
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_python_commands_given_no_config_say_what_they_take():
+    """train(None) and train({...}) were AttributeErrors' tracebacks."""
+    from inkread.evaluation import evaluate
+    from inkread.training.export import export
+    from inkread.training.lines import train_lines
+
+    for function, config in ((train, None), (train, {"dataset": "mnist"}), (evaluate, "digits"), (export, "runs/a"),
+                             (train_lines, None)):
+        with pytest.raises(InkreadError, match=f"^{function.__name__} takes a [A-Za-z]+Config, got [a-zA-Z]+: "
+                                               f"{function.__name__}\\([A-Za-z]+Config\\(\\.\\.\\.\\)\\)$"):
+            function(config)
+
+
+def test_paths_given_as_path_objects_are_recorded_as_strings():
+    from inkread.training.export import ExportConfig
+
+    assert TrainConfig(dataset="mnist", out="run", init_from=Path("runs") / "a").init_from == str(Path("runs") / "a")
+    config = ExportConfig(run=Path("runs") / "a", dataset=Path("my_digits"))
+    assert (config.run, config.dataset) == (str(Path("runs") / "a"), "folder:my_digits")
+
+
 def test_an_evaluation_report_inside_the_run_folder_does_not_block_resuming_it(tmp_path):
     """`inkread evaluate --model RUN --out RUN/report` was written, then `train --out RUN --resume` refused the
     folder ("holds other files than a training run's"); a report is no run's file, so it is left in place."""

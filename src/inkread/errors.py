@@ -6,10 +6,14 @@ without a traceback; the web API turns it into a 4xx response, or a 503 where th
 files are at fault (``ModelBundleError``, ``StorageError``).
 """
 
+import dataclasses
+import numbers
 import os
 import sys
+import types
+import typing
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 
 class InkreadError(Exception):
@@ -132,3 +136,52 @@ def warn(message: str) -> None:
     Here rather than in ``training.console`` because data sets are loaded without PyTorch too.
     """
     print(f"inkread: warning: {message}", file=sys.stderr, flush=True)
+
+
+def check_setting_kinds(config: Any) -> None:
+    """Refuse a setting of a config dataclass whose value is not of its field's type, naming it (from Python,
+    ``val_fraction="0.1"`` was a TypeError's traceback, ``name=5`` trained a bundle no loader took); a Path
+    given for a text setting becomes the string that the run's records hold."""
+    hints = typing.get_type_hints(type(config))
+    for field in dataclasses.fields(config):
+        kinds = _kinds(hints[field.name])
+        value = getattr(config, field.name)
+        if kinds is None or (value is None and type(None) in kinds):
+            continue
+        if str in kinds and isinstance(value, os.PathLike):
+            value = os.fspath(value)
+            setattr(config, field.name, value)
+        if not any(_of_kind(value, kind) for kind in kinds):
+            wanted = " or ".join(_kind_name(kind) for kind in kinds if kind is not type(None))
+            raise InkreadError(f"{option_value(field.name, value)} must be {wanted}, not {type(value).__name__}")
+
+
+def check_config_type(config: Any, kind: type, function: str) -> None:
+    """Refuse a ``function`` called with something other than its config dataclass (``train({...})``)."""
+    if not isinstance(config, kind):
+        raise InkreadError(f"{function} takes a {kind.__name__}, got {type(config).__name__}: "
+                           f"{function}({kind.__name__}(...))")
+
+
+def _kinds(hint: Any) -> tuple | None:
+    """The types a field's annotation allows (None: any)."""
+    if hint is Any:
+        return None
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return typing.get_args(hint)
+    return (typing.get_origin(hint) or hint,)
+
+
+def _of_kind(value: Any, kind: type) -> bool:
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind in (int, float):  # numpy's numbers too; True is no number of epochs
+        return isinstance(value, numbers.Integral if kind is int else numbers.Real) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def _kind_name(kind: type) -> str:
+    names = {int: "a whole number", float: "a number", str: "text", bool: "True or False"}
+    if kind in names:
+        return names[kind]
+    return ("an " if kind.__name__[0] in "AEIOU" else "a ") + kind.__name__

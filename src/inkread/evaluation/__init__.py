@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from inkread.errors import DatasetError, InkreadError, first_few, option, option_value, plural, warn
+from inkread.errors import DatasetError, InkreadError, check_config_type, check_setting_kinds, first_few, option, option_value, plural, warn
 from inkread.files import check_outside_data_set, check_writable_folder, files_other_than, folder_setting
 from inkread.evaluation.fingerprint import content_overlap_warning
 from inkread.evaluation.report import REPORT_FILES, write_report
@@ -45,6 +45,7 @@ class EvaluateConfig:
 
         self.dataset = dataset_spec(self.dataset)  # a Path names a folder:/csv: data set, as in training
         self.out = folder_setting(self.out)
+        check_setting_kinds(self)
 
 
 def evaluate(config: EvaluateConfig) -> dict:
@@ -54,6 +55,7 @@ def evaluate(config: EvaluateConfig) -> dict:
     """
     from inkread.data import load_dataset, training_data_dir, training_split
 
+    check_config_type(config, EvaluateConfig, "evaluate")
     if config.split is not None and config.split not in SPLITS:
         raise InkreadError(f"unknown split {config.split!r}: use one of {', '.join(SPLITS)}")
     if config.limit is not None and config.limit < 1:

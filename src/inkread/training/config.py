@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import numbers
-import os
 from dataclasses import asdict, dataclass, field, fields
 from typing import Optional
 
-from inkread.errors import InkreadError, option, option_value
+from inkread.errors import InkreadError, check_setting_kinds, option
 from inkread.files import folder_setting
 from inkread.training.augment import AugmentConfig
 
+SCHEDULES = ("onecycle", "constant")
 OPTIMIZERS = ("adam", "adamw", "muon")  # adam: the seed projects' (no weight decay unless asked for)
 PRECISIONS = ("auto", "bf16", "fp32")  # auto: bf16 where the CPU has it natively
 
@@ -77,10 +76,7 @@ class TrainConfig:
         if self.dataset is not None:
             self.dataset = dataset_spec(self.dataset)  # a Path names a folder:/csv: data set
         self.out = folder_setting(self.out)
-        for name in ("init_from", "data_dir"):
-            value = getattr(self, name)
-            if isinstance(value, os.PathLike):
-                setattr(self, name, os.fspath(value))
+        check_setting_kinds(self)  # the other paths made strings too
 
     def resolved(self) -> "TrainConfig":
         """A copy with every ``None`` recipe field filled from the architecture's recipe."""
@@ -121,13 +117,7 @@ def check_recipe(config, per_batch: str) -> None:
     """Refuse the settings every training command shares (``TrainConfig``, ``LineTrainConfig``) that cannot
     work: fewer than one epoch, a batch batch norm cannot use (``per_batch``: "images", "lines"), no
     threads, a learning rate that is not positive, a negative seed; and numbers of the wrong kind (from Python,
-    ``epochs="2"`` was a TypeError's traceback)."""
-    for name, kind, what in (("epochs", numbers.Integral, "a whole number"), ("batch_size", numbers.Integral, "a whole number"),
-                             ("threads", numbers.Integral, "a whole number"), ("seed", numbers.Integral, "a whole number"),
-                             ("lr", numbers.Real, "a number")):
-        value = getattr(config, name, None)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
-            raise InkreadError(f"{option_value(name, value)} must be {what}, not {type(value).__name__}")
+    ``epochs="2"`` was a TypeError's traceback: the configs check their fields' kinds when made)."""
     if config.epochs < 1:
         raise InkreadError(f"{option('epochs')} must be at least 1")
     if config.batch_size < 2:
@@ -138,3 +128,5 @@ def check_recipe(config, per_batch: str) -> None:
         raise InkreadError(f"{option('lr')} must be positive")
     if config.seed < 0:
         raise InkreadError(f"{option('seed')} must be 0 or more")
+    if config.weight_decay < 0:  # PyTorch's optimizers refuse it with a ValueError's traceback
+        raise InkreadError(f"{option('weight_decay')} must be 0 or more, got {config.weight_decay}")

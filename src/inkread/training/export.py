@@ -18,7 +18,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from inkread.errors import DatasetError, InkreadError, option, option_value
+from inkread.errors import DatasetError, InkreadError, check_config_type, check_setting_kinds, option, option_value
 from inkread.files import check_outside_data_set, check_replaceable, check_writable_folder, staged_folder, write_bytes_atomic, write_text_atomic
 from inkread.inference.bundle_format import BUNDLE_FILES, LINE_ARCH, META_FILE, ONNX_FILE, WEIGHTS_FILE, ModelMeta
 from inkread.inference.onnx_model import OnnxModel, resolve_bundle
@@ -44,9 +44,18 @@ class ExportConfig:
     dataset: Optional[str] = None   # whose test split checks the export (default: the run's training data set)
     progress: bool = True           # print the check and where the bundle went (False: warnings only, as --quiet)
 
+    def __post_init__(self) -> None:
+        from inkread.data.load import dataset_spec
+
+        if self.dataset is not None:
+            self.dataset = dataset_spec(self.dataset)  # a Path names a folder:/csv: data set, as in training
+        check_setting_kinds(self)  # the run's and other paths made strings
+
+
 
 def export(config: ExportConfig) -> Path:
     """Export the run's model to a bundle folder, check its accuracy, and return the folder."""
+    check_config_type(config, ExportConfig, "export")
     if config.format != "onnx":
         raise InkreadError(f"unknown export format {config.format!r}: only onnx is supported")
     source = resolve_bundle(config.run, "digits or characters")

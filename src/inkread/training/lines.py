@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 from inkread.data.font_lines import FontBank, find_fonts, missing_fonts_message
 from inkread.data.lines import CHARSET, CharacterBank, encode, make_lines
-from inkread.errors import DatasetError, InkreadError, first_line, option
+from inkread.errors import DatasetError, InkreadError, check_config_type, check_setting_kinds, first_line, option
 from inkread.evaluation.text import character_error_rate
 from inkread.files import atomic_path, folder_setting
 from inkread.imaging.line import LINE_HEIGHT, pad_lines
@@ -76,6 +76,10 @@ class LineTrainConfig:
     resume: bool = False
     progress: bool = True
     name: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        self.out = folder_setting(self.out)
+        check_setting_kinds(self)  # the other paths made strings too
 
     def resolved(self, started_with: Optional[dict] = None) -> "LineTrainConfig":
         """A copy with every ``None`` setting filled from ``started_with`` (a resumed run's checkpoint record),
@@ -141,6 +145,7 @@ def augment_lines(images: torch.Tensor, generator: torch.Generator) -> torch.Ten
 
 def train_lines(config: LineTrainConfig) -> Path:
     """Train as ``config`` says and return the folder of the model bundle (RUN/model)."""
+    check_config_type(config, LineTrainConfig, "train_lines")
     # recorded so that they name the same files from any directory
     config = replace(config, out=folder_setting(config.out), init_from=absolute_model(config.init_from),
                      fonts=None if config.fonts is None else str(Path(config.fonts).expanduser().resolve()))

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from inkread.data.splits import SPLIT_BY
-from inkread.errors import DiskFullError, how_to_resume, option, plural
+from inkread.errors import DiskFullError, check_config_type, how_to_resume, option, plural
 from inkread.machine import threads_to_use
 from inkread.models import build_model, count_parameters
 from inkread.training.augment import PRESETS, AugmentConfig, augment_batch
@@ -53,6 +53,7 @@ def train(config: TrainConfig, *, splits=None, on_step: Optional[StepCallback] =
     ``splits`` (a ``DatasetSplits``) may be given to skip loading ``config.dataset``. A second
     training into the same ``config.out`` while this one runs is refused (``run_folder_lock``).
     """
+    check_config_type(config, TrainConfig, "train")
     with run_folder_lock(config.out), torch_threads_restored(), resumable_after_disk_full(config.out):
         return _train(config, splits, on_step)
 

@@ -22,7 +22,7 @@ from inkread.errors import DatasetError, InkreadError, first_few, first_line, op
 from inkread.models import ARCHITECTURES
 from inkread.training.augment import PRESETS
 from inkread.training.checkpoint import CHECKPOINT_FILE, check_unchanged_on_resume, load_checkpoint, refuse_existing_run
-from inkread.training.config import FIXED_ON_RESUME, OPTIMIZERS, PRECISIONS, TrainConfig, check_recipe
+from inkread.training.config import FIXED_ON_RESUME, OPTIMIZERS, PRECISIONS, SCHEDULES, TrainConfig, check_recipe
 from inkread.training.console import say, warn
 
 MIN_STEPS_PER_EPOCH = 50  # a small data set trains in smaller batches (down to MIN_BATCH) to take this many steps
@@ -226,6 +226,10 @@ def _check_config(config: TrainConfig) -> None:
         raise InkreadError(f"{option('optimizer')} must be one of {', '.join(OPTIMIZERS)}")
     if not (0 <= config.ema < 1):
         raise InkreadError(f"{option('ema')} must be at least 0 and below 1")
+    if not (0 <= config.label_smoothing < 1):
+        raise InkreadError(f"{option('label_smoothing')} must be at least 0 and below 1, got {config.label_smoothing}")
+    if config.schedule not in SCHEDULES:  # anything else trained one-cycle, and model.json said it was that
+        raise InkreadError(f"{option('schedule')} must be one of {', '.join(SCHEDULES)}")
     if config.augment not in ("off", *PRESETS):
         raise InkreadError(f"{option('augment')} must be one of off, {', '.join(PRESETS)}")
     # before the data set is loaded (minutes, for some): a run folder that cannot be made fails now
