@@ -404,6 +404,16 @@ def test_a_file_name_with_a_newline_is_one_row_and_one_line_of_error(digits_dir)
     assert one_line_error(result).startswith(f"inkread: {digits_dir}/broken\\nscan.png is not in an image format")
 
 
+def test_an_image_over_the_pixel_limit_is_one_line_with_no_warning_of_pillows_before_it(tmp_path):
+    """A 108-megapixel PNG: Pillow's DecompressionBombWarning (two lines, a site-packages path) came first, from the
+    look at its pages, before inkread's own message (a helper's find)."""
+    Image.new("1", (12000, 9000), 1).save(tmp_path / "huge.png")  # 1-bit: a small file
+    for command in ("read", "predict"):
+        result = inkread(command, tmp_path / "huge.png")
+        assert result.returncode == 1
+        assert result.stderr == f"inkread: {tmp_path / 'huge.png'} is 12000x9000 pixels (108 MP); the limit is 40 MP: resize it\n"
+
+
 def test_a_multi_page_tiff_is_said_to_be_read_on_its_first_page_only(digits_dir):
     """A scanner's three-page TIFF was read on page 1, and the other pages silently left out."""
     pages = [Image.open(digits_dir / f"digit-{d}.png").convert("L") for d in "370"]

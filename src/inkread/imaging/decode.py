@@ -355,6 +355,13 @@ def _quiet_pillow():
         yield
 
 
+def frames_of(source: Any) -> tuple[int, str]:
+    """How many frames or pages an image file (a path or an open binary file) holds, and its format, from its header
+    (Pillow's warnings silenced, as when it is decoded: its bomb warning came before our own message)."""
+    with _quiet_pillow(), Image.open(source, formats=FORMATS) as image:
+        return getattr(image, "n_frames", 1), image.format or "image"
+
+
 def pixel_count(data: bytes) -> int | None:
     """Width x height read from an encoded image's header, without decoding it; None if unreadable."""
     try:

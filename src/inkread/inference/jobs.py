@@ -224,11 +224,10 @@ def _with_name(name: str, message: str) -> str:
 def _pages_note(path: str) -> str | None:
     """What to say of an image of several pages or frames (a scanner's TIFF, an animated GIF, PNG or WebP, piped
     in or not): only the first is read; None otherwise."""
-    from PIL import Image
+    from inkread.imaging.decode import frames_of
 
     try:
-        with Image.open(_source(path)) as image:
-            frames, kind = getattr(image, "n_frames", 1), image.format or "image"
+        frames, kind = frames_of(_source(path))
     except Exception:  # noqa: BLE001 (reading it says what is wrong with it)
         return None
     if frames < 2:
