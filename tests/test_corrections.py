@@ -135,8 +135,12 @@ def test_export_errors(tmp_path, store):
         export_corrections(tmp_path / "out", data_dir=tmp_path)  # the database exists but is empty
     assert not (tmp_path / "out" / "labels.csv").exists()
     add(store, "1")
-    with pytest.raises(InkreadError, match="for the model 'characters'"):
+    with pytest.raises(InkreadError, match=r"for the model 'characters' in .*: it holds corrections for digits \(1\): name one"):
         export_corrections(tmp_path / "out", data_dir=tmp_path, model="characters")
+    # a line model is never taught one: the web page's advice would never work ("teach the web page some drawings")
+    with pytest.raises(InkreadError, match="^'lines' is a line model: the web page's 'Wrong\\? Teach it' teaches models of "
+                                           "single characters only"):
+        export_corrections(tmp_path / "out", data_dir=tmp_path, model="lines")
     (tmp_path / "a-file").write_text("x")
     with pytest.raises(InkreadError, match="is a file"):
         export_corrections(tmp_path / "a-file", data_dir=tmp_path)

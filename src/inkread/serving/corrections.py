@@ -222,6 +222,29 @@ class Exported(NamedTuple):
         return start if start in PRETRAINED else f"PATH-OF-{start}"
 
 
+def _nothing_to_export(path: Path, model: str | None, models: dict[str, int]) -> str:
+    """What to say when no correction is exported: a line model is never taught one, another model may have some."""
+    if model is not None and _reads_lines(model):
+        return (f"{model!r} is a line model: the web page's 'Wrong? Teach it' teaches models of single characters only, "
+                "so it has no corrections; a line model is trained with inkread train-lines")
+    if model is not None and models:
+        counts = ", ".join(f"{name} ({count})" for name, count in models.items())
+        return f"no corrections for the model {model!r} in {path}: it holds corrections for {counts}: name one of them"
+    which = f"for the model {model!r} " if model else ""
+    return f"no corrections {which}in {path}: teach the web page some drawings first (the 'Wrong? Teach it' button)"
+
+
+def _reads_lines(model: str) -> bool:
+    """Whether ``model`` (a name or a bundle folder) is a line model; False if it cannot be found or read."""
+    from inkread.inference.bundle_format import LINE_ARCH, ModelMeta
+    from inkread.inference.onnx_model import resolve_bundle
+
+    try:
+        return ModelMeta.read(resolve_bundle(model)).arch == LINE_ARCH
+    except InkreadError:
+        return False
+
+
 def export_corrections(out_dir: str | os.PathLike, data_dir: str | os.PathLike | None = None,
                        model: str | None = None) -> Exported:
     """Write the stored corrections as a ``folder:`` data set in ``out_dir``; returns how many, of which model.
@@ -253,9 +276,7 @@ def export_corrections(out_dir: str | os.PathLike, data_dir: str | os.PathLike |
         writer.writerow([name, correction.label])
         written.add(name)
     if not written:
-        which = f"for the model {model!r} " if model else ""
-        raise InkreadError(f"no corrections {which}in {store.path}: teach the web page some drawings first "
-                           "(the 'Wrong? Teach it' button)")
+        raise InkreadError(_nothing_to_export(store.path, model, models))
     write_text_atomic(out / LABELS_CSV, table.getvalue())
     for stale in out.glob(EXPORTED_FILES):  # an earlier export's images that the new labels.csv does not list
         if stale.name not in written:
