@@ -509,6 +509,15 @@ def test_model_pairs_load_in_python_as_the_command_line_writes_them():
     assert pair.name == "digits" and pair.touching is not None and pair.touching.name == "lines"
     with pytest.raises(Exception, match="in MODEL\\+LINES the first model reads single characters"):
         Recognizer.load("lines+digits")
+    # a LineReader already loaded is taken as it is (it was "unknown model '<...LineReader object at 0x...>'")
+    from inkread import InkreadError, LineReader
+
+    lines = LineReader.load("lines")
+    assert repr(lines) == "LineReader('lines', 68 characters)"
+    shared = Recognizer.load("digits", touching=lines)
+    assert shared.touching is lines and repr(shared) == "Recognizer('digits', 10 classes, recipe='mnist', touching='lines')"
+    with pytest.raises(InkreadError, match="^touching=5: give a line model"):
+        Recognizer.load("digits", touching=5)
 
 
 @pytest.mark.parametrize("paper", [255, 210])

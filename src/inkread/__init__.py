@@ -12,9 +12,10 @@ Importing inkread is cheap and never imports PyTorch; both readers run on ONNX R
 """
 
 __version__ = "0.1.0"
-__all__ = ["Recognizer", "LineReader", "Prediction", "ReadResult", "InkreadError", "__version__"]
+__all__ = ["Recognizer", "LineReader", "Prediction", "ReadResult", "InkreadError", "InputImageError", "ModelBundleError",
+           "DatasetError", "__version__"]
 
-from inkread.errors import InkreadError
+from inkread.errors import DatasetError, InkreadError, InputImageError, ModelBundleError
 
 # Loaded on first use so that ``import inkread`` stays light (no onnxruntime until needed).
 _LAZY = {"Recognizer": "inkread.inference.recognizer", "LineReader": "inkread.inference.line_reader",

@@ -85,6 +85,9 @@ class LineReader:
     def name(self) -> str:
         return self.meta.name
 
+    def __repr__(self) -> str:
+        return f"LineReader({self.name!r}, {len(self.labels)} characters)"
+
     def read(self, image: Any, only: str | None = None, top_k: int = 3,
              lexicon: "str | os.PathLike | Lexicon | None" = None) -> ReadResult:
         """Read every line of ``image`` (a path, bytes, PIL image or array); bad images raise ``InputImageError``.

@@ -106,11 +106,11 @@ class Recognizer:
 
     @classmethod
     def load(cls, name_or_path: str | os.PathLike = "digits", *, threads: int | None = None,
-             touching: str | os.PathLike | None = None, **options: Any) -> "Recognizer":
+             touching: "str | os.PathLike | LineReader | None" = None, **options: Any) -> "Recognizer":
         """Load "digits", "characters", a bundle folder, a run folder, or a .onnx file with model.json beside it.
 
-        ``touching``: a line model ("lines") for ``read`` to read characters that touch with; "digits+lines"
-        (as the command line writes it) is the same as ``load("digits", touching="lines")``.
+        ``touching``: a line model ("lines", or a loaded ``LineReader``) for ``read`` to read characters that touch
+        with; "digits+lines" (as the command line writes it) is the same as ``load("digits", touching="lines")``.
         ``options``: ``uncertain_below`` and ``margin_below`` (see the class).
         """
         if touching is None:
@@ -121,11 +121,13 @@ class Recognizer:
         elif isinstance(touching, str):
             resolve_bundle(touching, "lines for touching=")  # an unknown name says which argument it was
         model = OnnxModel(name_or_path, threads=threads)
-        line_reader = None
-        if touching is not None:
-            from inkread.inference.line_reader import LineReader
+        from inkread.inference.line_reader import LineReader
 
+        line_reader = touching
+        if isinstance(touching, (str, os.PathLike)):
             line_reader = LineReader.load(touching, threads=threads)
+        elif touching is not None and not isinstance(touching, LineReader):
+            raise InkreadError(f"touching={touching!r}: give a line model (\"lines\", a bundle folder) or a loaded LineReader")
         return cls(model, touching=line_reader, **options)
 
     @property
