@@ -690,6 +690,14 @@ def test_predict_preprocessed_refuses_nan_and_0_to_255_images(pixel):
     with pytest.raises(InputImageError, match=r"shape \(N, 28, 28\), got \(1, 1, 32, 32\)"):
         pixel.predict_preprocessed(np.zeros((1, 32, 32), np.float32))
     assert len(pixel.predict_preprocessed(np.zeros((2, 28, 28), np.float32))) == 2
+    # ink crops as read cuts them too: a 0..255 crop was read as a sure "0" (a helper's find)
+    stroke = np.zeros((40, 30), np.float32)
+    stroke[5:35, 12:16] = 255
+    with pytest.raises(InputImageError, match="^predict_glyphs takes pixel values from 0.0 .*up to 255: divide 0..255"):
+        pixel.predict_glyphs([stroke])
+    with pytest.raises(InputImageError, match="^predict_glyphs got NaN"):
+        pixel.predict_glyphs([np.full((40, 30), np.nan)])
+    assert pixel.predict_glyphs([stroke / 255])[0] is not None
 
 
 def test_predict_batch_given_one_image_says_to_pass_a_list(pixel, tmp_path):

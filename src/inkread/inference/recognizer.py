@@ -254,12 +254,7 @@ class Recognizer:
         if batch.ndim != 4 or batch.shape[1:] != (1, 28, 28):
             raise InputImageError(f"predict_preprocessed takes model-ready images of shape (N, 28, 28), got {batch.shape}: "
                                   "use predict for images of any other size")
-        if not np.isfinite(batch).all():
-            raise InputImageError("predict_preprocessed got NaN or infinite pixel values: model-ready images hold 0.0 "
-                                  "(paper) to 1.0 (ink), as preprocess gives them")
-        if batch.max(initial=0.0) > 1.0 + 1e-3:  # a 0..255 image would be read as ink everywhere, and surely
-            raise InputImageError(f"predict_preprocessed takes pixel values from 0.0 (paper) to 1.0 (ink), as preprocess "
-                                  f"gives them, got values up to {batch.max():g}: divide 0..255 images by 255")
+        _check_ink_levels(batch, "predict_preprocessed", "model-ready images hold", "as preprocess gives them")
         predictions = self._rank(self.model.logits(batch), only, top_k)
         for prediction, image in zip(predictions, batch):
             prediction.image = image[0]
@@ -443,6 +438,8 @@ class Recognizer:
         polarity guess, no page or speck cleanup). None for a crop with no ink worth reading.
         """
         self._check(only, top_k)
+        for ink in inks:
+            _check_ink_levels(np.asarray(ink, dtype=np.float32), "predict_glyphs", "ink maps hold", "as read cuts them")
         return self._glyph_predictions(inks, only, top_k)
 
     def _glyph_predictions(self, inks: list[np.ndarray], only: str | None, top_k: int) -> list[Prediction | None]:
@@ -615,3 +612,12 @@ def scale_box(box, scale: float) -> tuple[int, int, int, int]:
     """A box on the (possibly reduced) ink map, in the pixel coordinates of the caller's image."""
     x0, y0, x1, y1 = box
     return (int(x0 * scale), int(y0 * scale), int(round(x1 * scale)), int(round(y1 * scale)))
+
+
+def _check_ink_levels(values: np.ndarray, taker: str, holding: str, given: str) -> None:
+    """Refuse pixel values other than 0.0 (paper) to 1.0 (ink): a 0..255 image would be read as ink everywhere, surely."""
+    if not np.isfinite(values).all():
+        raise InputImageError(f"{taker} got NaN or infinite pixel values: {holding} 0.0 (paper) to 1.0 (ink), {given}")
+    if values.max(initial=0.0) > 1.0 + 1e-3:
+        raise InputImageError(f"{taker} takes pixel values from 0.0 (paper) to 1.0 (ink), {given}, got values up to "
+                              f"{values.max():g}: divide 0..255 images by 255")
