@@ -682,6 +682,22 @@ def test_a_short_line_of_small_digits_under_large_ones_is_a_line_not_their_comma
     assert len(segment(load_image(dots))) == 1
 
 
+def test_a_line_of_small_writing_between_two_lines_of_large_is_a_line_of_its_own():
+    """Digits a third as tall as two lines of large ones, half a line height from each: closer than a character
+    height to a line, they joined the one above as its commas ("l,u,,nch" for "ok 42" under "lunch", a helper's
+    page), and a line of writing was lost. Two or more written parts half that far make a line too."""
+    from helpers import render
+    from inkread import Recognizer
+
+    sheet = Image.new("L", (1200, 520), 255)
+    sheet.paste(render("4 7 1 9 5", size=(1200, 200), font_size=150), (0, 0))  # its digits 108 px tall, rows 50-157
+    sheet.paste(render("3 3 4", size=(1200, 90), font_size=50), (0, 197))  # centred 0.8 of their height below
+    sheet.paste(render("2 8 6 0", size=(1200, 200), font_size=150), (0, 279))  # ...and above the next line
+    lines = segment(load_image(sheet))
+    assert [len(line) for line in lines] == [5, 3, 4]
+    assert Recognizer.load("digits").read(sheet).text == "47195\n334\n2860"
+
+
 def test_the_slope_of_level_writing_is_none_and_of_turned_writing_its_angle():
     from helpers import render
     from inkread.imaging.segment import writing_skew

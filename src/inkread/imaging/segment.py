@@ -63,6 +63,7 @@ MAX_GLYPHS = 2500
 FLAT_SHARE_OF_RULES = 0.2  # more than MAX_MARKS marks, this share of them flat: ruled paper broken into dashes
 
 SMALL_REACH = 1.0  # small parts farther than this many character heights from every line, in a row, are a line of their own
+WRITTEN_REACH = 0.5  # ...and two or more that are written (no dots or dashes) this far: small writing between two lines
 AMBIGUOUS_ASPECT = 0.9  # with a chooser, glyphs wider than this many line heights may be two characters...
 MIN_SPLIT_PIECE = 0.35  # ...each at least this many line heights wide (a sliver off a wide 0 reads as a 1),
 # and no glyph is ever cut if it is a blob (stroke.is_blob: a dot's halves read as "11", a scribble's as "921")
@@ -308,22 +309,30 @@ def _group_lines(parts: list[_Part], char_height: float,
         line_of_tall.append(int(np.argmax(overlaps)))
         lines[line_of_tall[-1]].append(part)
     bands, lines = _riders_joined(bands, lines, tall, line_of_tall)
-    nearest, apart = [], []
+    nearest, away = [], []
     for part in small:
         # Distance from the part's centre to each band (0 inside); ties go to the line below,
         # since dots and accents sit above their letters.
         distances = [max(top - part.centre_y, part.centre_y - bottom, 0.0) for top, bottom in bands]
         nearest.append(min(range(len(bands)), key=lambda i: (distances[i], -i)))
-        apart.append(distances[nearest[-1]] > SMALL_REACH * char_height)
+        away.append(distances[nearest[-1]] / char_height)
     # A row of small parts far from the writing is a line of its own (the crumbs of a rule broken up in
     # a photo made the line above six times as tall), and so are two or more that are no dots or dashes (small
-    # digits under large ones were taken for their commas: "47,1,,95"); one or two dots (an i's dot high above)
-    # join the nearest.
+    # digits under large ones were taken for their commas: "47,1,,95"), half as far too (a third as tall
+    # as the lines, between two of them, they were their commas: "l,u,,nch"); one or two dots (an i's dot high
+    # above) join the nearest.
     def written(part: _Part) -> bool:
         return part.width < FLAT * part.height and not solid_head(part)
 
-    rows = [row for row in _rows_of_small_parts([part for part, far in zip(small, apart) if far], char_height)
-            if len(row) >= punctuation.GUIDE_MARKS or (len(row) >= 2 and all(written(part) for part in row))]
+    def written_row(row: list[_Part]) -> bool:
+        return len(row) >= 2 and all(written(part) for part in row)
+
+    rows = [row for row in _rows_of_small_parts([part for part, far in zip(small, away) if far > SMALL_REACH], char_height)
+            if len(row) >= punctuation.GUIDE_MARKS or written_row(row)]
+    taken = {id(part) for row in rows for part in row}
+    rows += [row for row in _rows_of_small_parts([part for part, far in zip(small, away)
+                                                  if far > WRITTEN_REACH and id(part) not in taken], char_height)
+             if written_row(row)]
     own_line = {id(part) for row in rows for part in row}
     for part, best in zip(small, nearest):
         if id(part) not in own_line:
