@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -247,21 +248,37 @@ def test_cli_reads_with_a_line_model_and_explains_misuse(tiny_line_run, tmp_path
     assert "line model" in wrong.stderr and "inkread read" in wrong.stderr
 
 
-def test_an_interrupted_line_run_resumes_to_the_same_weights(tmp_path):
+def test_an_interrupted_line_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
+    import os
+
     import inkread.training.lines as lines
+    from inkread import LineReader
+    from inkread.training import TrainConfig, train
 
     data_dir = shared_subfolder("emnist").parent
 
-    def run(out: Path) -> Path:
+    def run(out: Path, data: str) -> Path:
         # a narrow net on few lines: resuming is what is tested, not learning
-        return train_lines(LineTrainConfig(out=str(out), data_dir=str(data_dir), epochs=2, lines_per_epoch=64, batch_size=16,
+        return train_lines(LineTrainConfig(out=str(out), data_dir=data, epochs=2, lines_per_epoch=64, batch_size=16,
                                            width=TINY_WIDTH, val_lines=16, progress=False, fonts=str(matplotlib_fonts()),
                                            threads=1))
 
-    whole = run(tmp_path / "whole")
+    whole = run(tmp_path / "whole", str(data_dir))
+    # the data directory given relative, as the README's recipe gives it: recorded as typed, a resume from another
+    # directory looked for EMNIST in the wrong place (a helper's find)
+    monkeypatch.chdir(data_dir.parent)
     with ctrl_c_at_second_validation(lines), pytest.raises(KeyboardInterrupt):
-        run(tmp_path / "split")
+        run(tmp_path / "split", os.path.relpath(data_dir))
+    monkeypatch.chdir(tmp_path)
     assert not (tmp_path / "split" / "model").exists()
+    # a stopped line run is told to be finished by train-lines, not train, and train does not take it for its own
+    with pytest.raises(InkreadError, match=r"is a run of inkread train-lines that was stopped .*train_lines\(LineTrainConfig"):
+        LineReader.load(tmp_path / "split")
+    resume_by_train = f"is a run of train_lines, not of train: continue it with `train_lines(LineTrainConfig(out='{tmp_path / 'split'}'"
+    with pytest.raises(InkreadError, match=re.escape(resume_by_train)):
+        train(TrainConfig(dataset=None, out=tmp_path / "split", resume=True))
+    with pytest.raises(InkreadError, match="already holds a training run: .*" + re.escape(resume_by_train)):
+        train(TrainConfig(dataset="mnist", out=tmp_path / "split"))
     # as the interruption's message says: the run's settings (data, lines, width, fonts...) are its checkpoint's
     resumed = train_lines(LineTrainConfig(out=str(tmp_path / "split"), resume=True, progress=False))
     expected = torch.load(whole / "weights.pt", weights_only=True)

@@ -29,6 +29,16 @@ def split_model_pair(spec: str | os.PathLike) -> tuple[str, str | None]:
     return model, touching
 
 
+def _line_run(run_dir: Path) -> bool:
+    """Whether a training run's folder is a line model's (``train-lines``): its history, written with each checkpoint,
+    has a character error rate column (``training/history.py: LINE_COLUMNS``; inference reads no checkpoint: no PyTorch)."""
+    try:
+        with open(run_dir / "history.csv", encoding="utf-8") as history:
+            return "val_cer" in history.readline().split(",")
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def resolve_bundle(name_or_path: str | os.PathLike, choices: str | None = None) -> Path:
     """The bundle folder for "digits", "characters", a bundle folder, a run folder or a .onnx file.
 
@@ -54,8 +64,9 @@ def resolve_bundle(name_or_path: str | os.PathLike, choices: str | None = None) 
             raise ModelBundleError(f"{path} is being trained right now and has no model yet (it is written when "
                                    f"training ends): wait for the run to finish, then use {path}")
         if (path / CHECKPOINT_FILE).exists():  # a run stopped before its last epoch: its bundle is written at the end
-            raise ModelBundleError(f"{path} is a run of inkread train that was stopped before it wrote its model: finish it "
-                                   f"with `{how_to_resume(path)}`, then use {path}")
+            lines = _line_run(path)
+            raise ModelBundleError(f"{path} is a run of inkread {'train-lines' if lines else 'train'} that was stopped before "
+                                   f"it wrote its model: finish it with `{how_to_resume(path, lines)}`, then use {path}")
         raise ModelBundleError(f"{path} holds no model.json: give a model bundle or run folder, or {shipped}")
     if path.is_file():
         raise ModelBundleError(f"{path} is a file, not a model: give a model bundle or run folder (or its model.onnx), "

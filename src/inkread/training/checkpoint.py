@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import torch
 
-from inkread.errors import InkreadError, first_line, how_to_resume, option, option_value
+from inkread.errors import InkreadError, command, first_line, how_to_resume, option, option_value
 from inkread.files import check_writable_folder, folder_lock, write_bytes_atomic
 from inkread.inference.bundle_format import CHECKPOINT_FILE  # named with the bundle's files: inference reads it too
 
@@ -34,8 +34,9 @@ def save_checkpoint(run_dir: Path, state: dict) -> None:
     write_bytes_atomic(Path(run_dir) / CHECKPOINT_FILE, buffer.getvalue())
 
 
-def load_checkpoint(run_dir: Path) -> dict:
-    """Read RUN/checkpoint.pt; a missing or corrupt file raises a one-line ``InkreadError``."""
+def load_checkpoint(run_dir: Path, lines: bool = False) -> dict:
+    """Read RUN/checkpoint.pt of a run of ``inkread train`` (of ``train-lines`` with ``lines``); a missing or corrupt
+    file, or another command's run, raises a one-line ``InkreadError``."""
     path = Path(run_dir) / CHECKPOINT_FILE
     if not path.exists():
         raise InkreadError(f"nothing to resume: {path} does not exist (run without {option('resume')} to start)")
@@ -48,14 +49,32 @@ def load_checkpoint(run_dir: Path) -> dict:
                            "so it was not loaded: delete it to start the run over") from None
     if not isinstance(state, dict) or "model" not in state or "epoch" not in state:
         raise InkreadError(f"checkpoint {path} is not an inkread checkpoint: delete it to start the run over")
+    if _line_run(state) != lines:  # it would not fit ("delete the checkpoint", of a good run) or lack its settings
+        raise InkreadError(f"{run_dir} is a run of {_command(not lines)}, not of {_command(lines)}: continue it with "
+                           f"`{how_to_resume(run_dir, not lines)}`")
     return state
 
 
-def refuse_existing_run(run_dir: Path) -> None:
-    """A new run into a folder that holds one: refused (starting over would overwrite its checkpoint)."""
-    if (Path(run_dir) / CHECKPOINT_FILE).exists():
-        raise InkreadError(f"{run_dir} already holds a training run: add {option('resume')} to continue it, or choose another folder "
-                           f"({option('out')})")
+def _line_run(state: dict) -> bool:
+    """Whether a checkpoint is a line model's run (``train-lines``: its settings count lines per epoch)."""
+    return "lines_per_epoch" in (state.get("config") or {})
+
+
+def _command(lines: bool) -> str:
+    return command("inkread train-lines" if lines else "inkread train", "train_lines" if lines else "train")
+
+
+def refuse_existing_run(run_dir: Path, lines: bool = False) -> None:
+    """A new run (of ``train-lines`` with ``lines``) into a folder that holds one: refused (starting over would
+    overwrite its checkpoint); said how to continue it, by the command that made it."""
+    if not (Path(run_dir) / CHECKPOINT_FILE).exists():
+        return
+    try:
+        load_checkpoint(run_dir, lines)
+    except InkreadError as error:  # another command's run (or a damaged one: said so)
+        raise InkreadError(f"{run_dir} already holds a training run: {error}, or choose another folder ({option('out')})") from None
+    raise InkreadError(f"{run_dir} already holds a training run: add {option('resume')} to continue it, or choose another folder "
+                       f"({option('out')})")
 
 
 def restore(state: dict, run_dir: Path, optional: tuple[str, ...] = (), **objects) -> None:

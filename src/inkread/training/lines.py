@@ -40,7 +40,7 @@ from inkread.training.config import check_recipe
 from inkread.training.console import progress_bar, say
 from inkread.training.history import LINE_COLUMNS, write_history
 from inkread.training.loop import resumable_after_disk_full, torch_threads_restored, use_bf16
-from inkread.training.start import absolute_model, meta_record
+from inkread.training.start import absolute_folder, absolute_model, meta_record
 
 CHUNK_BATCHES = 16  # lines are made this many batches at a time and sorted by width: little padding
 
@@ -148,7 +148,7 @@ def train_lines(config: LineTrainConfig) -> Path:
     check_config_type(config, LineTrainConfig, "train_lines")
     # recorded so that they name the same files from any directory
     config = replace(config, out=folder_setting(config.out), init_from=absolute_model(config.init_from),
-                     fonts=None if config.fonts is None else str(Path(config.fonts).expanduser().resolve()))
+                     data_dir=absolute_folder(config.data_dir), fonts=absolute_folder(config.fonts))
     _check(config.resolved())  # what was given; a resumed run's own settings were checked when it started
     with run_folder_lock(config.out), torch_threads_restored(), resumable_after_disk_full(config.out, lines=True):
         return _train_lines(config)
@@ -156,9 +156,9 @@ def train_lines(config: LineTrainConfig) -> Path:
 
 def _train_lines(config: LineTrainConfig) -> Path:
     run_dir = Path(config.out)
-    state = load_checkpoint(run_dir) if config.resume else None
+    state = load_checkpoint(run_dir, lines=True) if config.resume else None
     if state is None:
-        refuse_existing_run(run_dir)
+        refuse_existing_run(run_dir, lines=True)
         config = config.resolved()
     else:  # what was not given again is the run's own
         started_with = state.get("config", {})

@@ -39,8 +39,7 @@ def run_config(config: TrainConfig):
     # directory from any directory (export reads the run's --data-dir).
     # Made so before the run's own is taken on resume: an older run's relative one is relative to a
     # directory no longer known, and is kept as it was written.
-    config = replace(config, init_from=absolute_model(config.init_from),
-                     data_dir=str(Path(config.data_dir).expanduser().resolve()) if config.data_dir else None)
+    config = replace(config, init_from=absolute_model(config.init_from), data_dir=absolute_folder(config.data_dir))
     if config.resume:
         resume_state = load_checkpoint(Path(config.out))
         # options not given again are the run's own: `inkread train --out RUN --resume` continues it as it was
@@ -258,6 +257,12 @@ def _inherited_split(init_meta, dataset: str) -> dict | None:
     if not (same_data_set(source.get("spec"), dataset) or same_data_set(training.get("dataset"), dataset)):
         return None
     return training_split(training, dataset)
+
+
+def absolute_folder(folder: str | None) -> str | None:
+    """A folder setting as recorded: absolute, so that a resumed run finds it from any directory (train-lines kept
+    ``--data-dir ../shared/datasets`` as typed, and resumed elsewhere it looked for EMNIST in the wrong place)."""
+    return str(Path(folder).expanduser().resolve()) if folder else None
 
 
 def absolute_model(init_from: str | None) -> str | None:
