@@ -308,7 +308,7 @@ def _add_data(commands) -> None:
     p = commands.add_parser("data", help="data sets")
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     q = actions.add_parser("fetch", help="download official data files (checked against pinned checksums)")
-    q.add_argument("names", nargs="+", help="mnist, emnist")
+    q.add_argument("names", nargs="+", help="mnist, emnist (all of it), or one EMNIST split: emnist-byclass, emnist-balanced, ...")
     q.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     q.set_defaults(handler=_cmd_data_fetch)
 

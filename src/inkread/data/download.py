@@ -122,6 +122,7 @@ def fetch(names: list[str] | tuple[str, ...], data_dir: str | os.PathLike | None
           base_url: str | None = None) -> list[Path]:
     """Make sure the files of each group in ``names`` ("mnist", "emnist", "emnist-SPLIT") are present
     and good: download the missing ones, check every one. Returns their paths."""
+    names = [name.lower() for name in names]  # "MNIST" as --dataset takes it
     unknown = [name for name in names if name not in GROUPS]
     if unknown:
         raise DatasetError(f"unknown data set {unknown[0]!r} to fetch: choose from {', '.join(GROUPS)}")
@@ -199,17 +200,25 @@ def _base_urls(entry_name: str, urls: tuple[str, ...], base_url: str | None) -> 
 def _how_to_get(entry: RemoteFile, folder: Path, base_url: str | None, writable: bool = True) -> str:
     """What to do about a missing file: another data dir, or a download (into ``folder`` if it is writable)."""
     if entry.archive:
-        url = _base_urls(entry.archive.name, entry.archive.urls, base_url)[0]
+        url = _shown(_base_urls(entry.archive.name, entry.archive.urls, base_url)[0])
         what = f"{url} ({EMNIST_ARCHIVE_SIZE}; the files are extracted from it)"
     else:
-        what = _base_urls(entry.name, entry.urls, base_url)[0]
+        what = _shown(_base_urls(entry.name, entry.urls, base_url)[0])
     if writable:
         source = f"download {what} into {folder}"
     else:
         source = (f"run inkread data fetch {entry.folder} --data-dir DIR with a writable DIR, which downloads {what}, "
                   f"and use that {option('data_dir')}")
-    return (f"set INKREAD_DATA_DIR or pass {option('data_dir')} to a folder that has {entry.folder}/{entry.name}, or {source} "
-            f"(a mirror: set {BASE_URL_ENV})")
+    mirror = "" if base_url or os.environ.get(BASE_URL_ENV) else f" (a mirror: set {BASE_URL_ENV})"
+    return f"set INKREAD_DATA_DIR or pass {option('data_dir')} to a folder that has {entry.folder}/{entry.name}, or {source}{mirror}"
+
+
+def _shown(url: str) -> str:
+    """``url`` as messages show it: without a user name and password (a mirror's, which logs would keep)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
 def is_writable(folder: Path) -> bool:
@@ -253,6 +262,8 @@ def _download(entry: RemoteFile, folder: Path, base_url: str | None) -> Path:
             origin = _retrieve(entry.name, entry.urls, None, fresh, staging, entry, base_url)
         _check_download(fresh, entry, origin)
         final = folder / entry.name
+        if final.suffix == ".gz" and not _gzipped(fresh):  # sent unzipped after all: named as an unzipped file
+            final = folder / entry.name.removesuffix(".gz")
         os.replace(fresh, final)  # its permissions: _retrieve's _share, or open()'s for a file extracted from the zip
         return final
     finally:
@@ -272,7 +283,12 @@ def _retrieve(name: str, urls: tuple[str, ...], known_hash: str | None, target: 
     pooch.get_logger().setLevel(logging.WARNING)  # else pooch logs every download and its hash at INFO level
     errors = []
     for url in _base_urls(name, urls, base_url):
-        http = pooch.HTTPDownloader(progressbar=sys.stderr.isatty(), timeout=TIMEOUT_SECONDS)
+        # said whatever stderr is: a 535 MB download into a log looked like a hang (the progress bar is a terminal's)
+        print(f"inkread: downloading {name} from {_shown(url)}", file=sys.stderr, flush=True)
+        # the file's own bytes: a server compressing them on the way (Content-Encoding: gzip) had requests store the
+        # IDX data unzipped under the .gz name, five times as large
+        http = pooch.HTTPDownloader(progressbar=sys.stderr.isatty(), timeout=TIMEOUT_SECONDS,
+                                    headers={"Accept-Encoding": "identity"})
         watchdog = SpeedWatchdog(*MIN_SPEED)
         try:
             # The hash is checked below, not by pooch: its ValueError for a wrong hash is also what
@@ -285,17 +301,17 @@ def _retrieve(name: str, urls: tuple[str, ...], known_hash: str | None, target: 
                 raise disk_full_error(staging.parent / name) from None
             why = (f"the server sent under {MIN_SPEED[0]:,} bytes in {MIN_SPEED[1]} s" if watchdog.too_slow
                    else _why_it_failed(error))
-            errors.append(f"{url}: {why}")
+            errors.append(f"{_shown(url)}: {why}")
             continue
         if known_hash:
             algorithm, expected = known_hash.split(":")
             found = pooch.file_hash(str(fetched), alg=algorithm)
             if found != expected:
-                raise DatasetError(f"{name} downloaded from {url} has the wrong checksum ({algorithm} {found}, expected "
+                raise DatasetError(f"{name} downloaded from {_shown(url)} has the wrong checksum ({algorithm} {found}, expected "
                                    f"{expected}), so it was not kept: try again later or use another mirror")
         _share(fetched)
         os.replace(fetched, target)
-        return url
+        return _shown(url)
     folder = staging.parent
     raise DatasetError(f"{entry.name} is not in {folder} and could not be downloaded ({'; '.join(errors)}): "
                        f"{_how_to_get(entry, folder, base_url)}")
@@ -314,6 +330,8 @@ _FAILURES = (("Failed to resolve", "the host name could not be looked up (no int
 
 def _why_it_failed(error: Exception) -> str:
     """Why a download failed, in a few words: the HTTP status, or what the connection ran into."""
+    if type(error).__name__ == "TooManyRedirects":  # it carries the last redirect's response: "HTTP 302 Found"
+        return "the server redirected too many times (a redirect loop)"
     response = getattr(error, "response", None)
     if getattr(response, "status_code", None):
         return f"HTTP {response.status_code} {response.reason or ''}".rstrip()
@@ -326,6 +344,11 @@ def _share(path: Path) -> None:
     """Give a downloaded file the permissions a new file gets here (the umask's), not the temporary
     file's owner-only 0600: a shared data directory must be readable by its other users."""
     os.chmod(path, 0o666 & ~current_umask())
+
+
+def _gzipped(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(2) == b"\x1f\x8b"
 
 
 def _extract(archive: Path, entry: RemoteFile, staging: Path) -> Path:
