@@ -73,6 +73,41 @@ def test_a_file_that_is_not_a_font_is_refused_by_name(tmp_path):
         find_fonts(tmp_path / "nowhere")
 
 
+def test_a_font_freetype_cannot_open_is_refused_by_name_before_training(tmp_path):
+    """fontTools read it, FreeType (which draws the lines) refused it mid-training: "broken table: check the path and
+    free space", or a data loader's 30-line traceback (a helper's damaged DejaVuSans)."""
+    import shutil
+
+    from fontTools.ttLib import TTFont
+
+    source = matplotlib_fonts() / "DejaVuSans.ttf"
+    with TTFont(source, lazy=True) as font:
+        head = font.reader.tables["head"]
+    damaged = bytearray(source.read_bytes())
+    damaged[head.offset:head.offset + head.length] = bytes(head.length)  # its header zeroed: FreeType's "broken table"
+    (tmp_path / "Damaged.ttf").write_bytes(damaged)
+    shutil.copy(matplotlib_fonts() / "DejaVuSerif.ttf", tmp_path)
+    with pytest.raises(DatasetError, match=r"Damaged\.ttf is not a font FreeType can open \(.*\): remove it from the fonts folder"):
+        FontBank(find_fonts(tmp_path), CHARSET)
+
+
+def test_fonts_that_lack_most_characters_are_named_not_said_to_be_missing(tmp_path, monkeypatch):
+    """A folder of fonts without Latin letters (symbols here; a digits-only font, a helper's) was "no handwriting fonts
+    (.ttf, .otf) found", beside the fonts, and the user looked for a typo."""
+    import shutil
+
+    import inkread.data
+    from inkread.training.lines import LineTrainConfig, train_lines
+
+    monkeypatch.setattr(inkread.data, "load_dataset", _fake_emnist)
+    shutil.copy(matplotlib_fonts() / "STIXSizFiveSymReg.ttf", tmp_path)
+    bank = FontBank(find_fonts(tmp_path), CHARSET)
+    assert bank.fonts == [] and bank.left_out == ["STIXSizFiveSymReg.ttf"]
+    with pytest.raises(DatasetError, match=rf"^no font in {tmp_path} has half the letters, digits and marks lines are "
+                                           r"written with \(STIXSizFiveSymReg\.ttf: left out\): install"):
+        train_lines(LineTrainConfig(out=str(tmp_path / "run"), fonts=str(tmp_path), progress=False))
+
+
 def test_no_fonts_says_how_to_get_them_or_do_without():
     message = missing_fonts_message(None)
     assert "apt-get install fonts-dancingscript" in message and "--fonts DIR" in message and "--font-share 0" in message

@@ -139,6 +139,11 @@ def test_bad_line_training_options_are_refused(tmp_path):
                 {"out": str(tmp_path / "a-file")}):
         with pytest.raises(InkreadError):
             train_lines(LineTrainConfig(**{"out": str(tmp_path / "run"), **bad}))
+    # an allocator's traceback, and an epoch trained to say "diverged" (a helper's finds)
+    with pytest.raises(InkreadError, match=r"^width \(the network's width\) must be from 1 to 256, got 100000"):
+        train_lines(LineTrainConfig(out=str(tmp_path / "run"), width=100000))
+    with pytest.raises(InkreadError, match="^lr must be a positive number, got inf$"):
+        train_lines(LineTrainConfig(out=str(tmp_path / "run"), lr=float("inf")))
 
 
 def test_a_diverging_line_run_stops_with_advice_and_writes_no_model(tmp_path, monkeypatch):
@@ -149,10 +154,28 @@ def test_a_diverging_line_run_stops_with_advice_and_writes_no_model(tmp_path, mo
     monkeypatch.setattr(inkread.data, "load_dataset",  # the blobs stand in for EMNIST: no data files needed
                         lambda *args, **kwargs: DatasetSplits("fake", tuple(LETTERS_AND_DIGITS), "emnist", part, part, part))
     with pytest.raises(InkreadError, match=r"training diverged in epoch 1: the loss is nan; lower lr .*another folder"):
-        train_lines(LineTrainConfig(out=str(tmp_path / "run"), lr=float("inf"), epochs=1, lines_per_epoch=8, batch_size=4,
+        train_lines(LineTrainConfig(out=str(tmp_path / "run"), lr=1e30, epochs=1, lines_per_epoch=8, batch_size=4,
                                     val_lines=4, progress=False, threads=1))
     assert not (tmp_path / "run" / "model").exists()
     assert not list((tmp_path / "run").glob("checkpoint*"))
+
+
+def test_epochs_that_tie_on_validation_ship_the_later_weights(tmp_path, monkeypatch):
+    """A short run from scratch reads every validation line wrong at every epoch (CER 100%): the first epoch's weights,
+    its worst, were shipped (a helper's find). A tie goes to the later epoch."""
+    import inkread.data
+    import inkread.training.lines as lines
+    from inkread.data.splits import DatasetSplits, ImageSet
+
+    part = ImageSet(*fake_characters())
+    monkeypatch.setattr(inkread.data, "load_dataset",
+                        lambda *args, **kwargs: DatasetSplits("fake", tuple(LETTERS_AND_DIGITS), "emnist", part, part, part))
+    monkeypatch.setattr(lines, "validate", lambda *args, **kwargs: (1.0, 0.0))
+    bundle = train_lines(LineTrainConfig(out=str(tmp_path / "run"), epochs=2, lines_per_epoch=8, batch_size=4, val_lines=4,
+                                         width=TINY_WIDTH, font_share=0, progress=False, threads=1))
+    last = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["model"]
+    shipped = torch.load(bundle / "weights.pt", weights_only=True)
+    assert all(torch.equal(shipped[key], value) for key, value in last.items())
 
 
 # --- end to end on the real EMNIST files --------------------------------------------------------

@@ -59,6 +59,8 @@ def test_too_few_images_and_a_batch_of_one_are_refused(tmp_path):
 
 def test_a_diverging_run_stops_with_advice_and_writes_no_model(tmp_path):
     with pytest.raises(InkreadError, match=r"training diverged in epoch 1.*lower lr"):
+        train(_config(tmp_path / "run", lr=1e30), splits=_splits(8))
+    with pytest.raises(InkreadError, match="^lr must be a positive number, got inf$"):  # (it trained an epoch to say so)
         train(_config(tmp_path / "run", lr=float("inf")), splits=_splits(8))
     assert not (tmp_path / "run" / "model").exists()
     assert not (tmp_path / "run" / CHECKPOINT_FILE).exists()

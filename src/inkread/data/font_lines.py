@@ -47,11 +47,18 @@ def find_fonts(folder: str | os.PathLike | None = None) -> list[Path]:
                   if path.suffix.lower() in FONT_SUFFIXES and path.is_file())
 
 
-def missing_fonts_message(folder: str | os.PathLike | None) -> str:
-    """What to do when no handwriting fonts are found."""
+def missing_fonts_message(folder: str | os.PathLike | None, left_out: list[str] | tuple[str, ...] = ()) -> str:
+    """What to do when no handwriting fonts are found (``left_out``: the names of fonts found that lack most of the
+    characters lines are written with)."""
     where = f"in {folder}" if folder is not None else "on this machine"
-    return (f"no handwriting fonts (.ttf, .otf) found {where}: install Debian's (apt-get install {' '.join(FONT_PACKAGES)}), "
-            "give a folder of your own with --fonts DIR, or train on EMNIST lines only with --font-share 0")
+    found = "no handwriting fonts (.ttf, .otf) found"
+    if left_out:  # "none found" beside a folder of fonts sent the user looking for a typo
+        shown = ", ".join(left_out[:3]) + (f" and {len(left_out) - 3} more" if len(left_out) > 3 else "")
+        found = f"no font {where} has half the letters, digits and marks lines are written with ({shown}: left out)"
+        where = ""
+    return (f"{found}{' ' + where if where else ''}: install Debian's handwriting fonts (apt-get install "
+            f"{' '.join(FONT_PACKAGES)}), give a folder of your own with --fonts DIR, or train on EMNIST lines only "
+            "with --font-share 0")
 
 
 class FontBank:
@@ -63,15 +70,22 @@ class FontBank:
         # fontTools logs harmless quirks of real fonts ("1 extra bytes in post.stringData array"): not the user's business
         logging.getLogger("fontTools").setLevel(logging.ERROR)
         self.fonts: list[tuple[str, frozenset[str]]] = []
+        self.left_out: list[str] = []  # the names of fonts that lack most of ``charset``
         for path in files:
             try:
                 with TTFont(path, fontNumber=0, lazy=True) as font:
                     mapped = font.getBestCmap() or {}
             except (TTLibError, OSError, ValueError, KeyError, AssertionError) as error:
                 raise DatasetError(f"{path} is not a font fontTools can read ({error}): remove it from the fonts folder") from None
+            try:  # what draws the lines: a font fontTools reads may still be one FreeType refuses ("broken table"),
+                _font(str(path), FONT_SIZE[0])  # which failed mid-training, in a data loader's worker
+            except OSError as error:
+                raise DatasetError(f"{path} is not a font FreeType can open ({error}): remove it from the fonts folder") from None
             covered = frozenset(char for char in charset if ord(char) in mapped)
             if len(covered) > len(charset) // 2:  # a symbol or non-Latin font has nothing to teach here
                 self.fonts.append((str(path), covered))
+            else:
+                self.left_out.append(Path(path).name)
 
     @property
     def names(self) -> list[str]:

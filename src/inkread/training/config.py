@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Optional
 
@@ -124,8 +125,8 @@ def check_recipe(config, per_batch: str) -> None:
         raise InkreadError(f"{option('batch_size')} must be at least 2 (batch norm needs two {per_batch} per batch)")
     if config.threads is not None and config.threads < 1:
         raise InkreadError(f"{option('threads')} must be at least 1, got {config.threads}")
-    if not (config.lr > 0):
-        raise InkreadError(f"{option('lr')} must be positive")
+    if not (0 < config.lr < math.inf):  # inf trained a whole epoch before it "diverged"
+        raise InkreadError(f"{option('lr')} must be a positive number, got {config.lr}")
     if config.seed < 0:
         raise InkreadError(f"{option('seed')} must be 0 or more")
     if config.weight_decay < 0:  # PyTorch's optimizers refuse it with a ValueError's traceback
