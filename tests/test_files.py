@@ -181,3 +181,17 @@ def test_folder_locked_sees_a_held_folder_lock_and_does_not_take_it(tmp_path):
     assert not folder_locked(tmp_path / "run")
     with folder_lock(tmp_path / "run", "busy"):  # and free to take again
         pass
+
+
+def test_an_empty_data_dir_is_refused_not_taken_for_the_default(tmp_path, monkeypatch, capsys):
+    """``--data-dir "$D"`` with ``D`` unset quietly meant the user cache dir, where --out '' is refused (a helper's find)."""
+    from inkread.cli import main
+    from inkread.errors import InkreadError
+    from inkread.files import default_data_dir
+
+    with pytest.raises(InkreadError, match="^data_dir='': give a folder path$"):
+        default_data_dir("")
+    assert main(["data", "fetch", "mnist", "--data-dir", ""]) == 2
+    assert capsys.readouterr().err == "inkread: error: --data-dir '': give a folder path\n"
+    monkeypatch.setenv("INKREAD_DATA_DIR", str(tmp_path))
+    assert default_data_dir() == tmp_path and default_data_dir(tmp_path / "x") == tmp_path / "x"

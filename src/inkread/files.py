@@ -18,9 +18,11 @@ DATA_DIR_ENV = "INKREAD_DATA_DIR"
 
 
 def default_data_dir(explicit: str | os.PathLike | None = None) -> Path:
-    """The data directory: ``explicit`` if given, else ``$INKREAD_DATA_DIR``, else the user cache dir."""
-    if explicit:
-        return Path(explicit).expanduser()
+    """The data directory: ``explicit`` if given, else ``$INKREAD_DATA_DIR``, else the user cache dir.
+
+    An empty ``explicit`` is refused (``--data-dir "$D"`` with ``D`` unset quietly meant the cache dir)."""
+    if explicit is not None:
+        return Path(folder_setting(explicit, "data_dir")).expanduser()
     env = os.environ.get(DATA_DIR_ENV)
     if env:
         return Path(env).expanduser()
