@@ -26,7 +26,8 @@ from inkread.errors import InputImageError
 from inkread.imaging import components
 from inkread.imaging.levels import (MIN_CONTRAST, affine, border_pixels, core_level, histogram, otsu, percentiles,
                                     robust_spread, stretch_levels, stretched, to_uint8)
-from inkread.imaging.page import box_of, outside_the_page, page_on_a_table, reaching_the_edge, without_table_corners
+from inkread.imaging.page import (PAGE_MIN_SIDE, SLIP_FILL, box_of, look_step, outside_the_page, own_box_fill,
+                                  page_on_a_table, reaching_the_edge, without_table_corners)
 from inkread.imaging.rules import remove_rules
 from inkread.imaging.stroke import rank_filter, stroke_width, window_sums
 
@@ -76,7 +77,7 @@ def ink_map(image: Image.Image) -> np.ndarray:
     gray = _descreened(gray_uint8(image))
     found = page_on_a_table(gray)
     if found is not None:
-        return _ink_of_page_in(gray, *found)
+        return _ink_of_page_in(_table_painted(gray, *found), *found)
     board = _board_in_a_frame(gray)  # a dark board in a light frame or on a wall: a page on a table in the negative
     if board is not None:
         box, beyond = board
@@ -123,6 +124,35 @@ def _ink_of_page_in(gray: np.ndarray, box: tuple[slice, slice], table: np.ndarra
     return ink
 
 
+def _table_painted(gray: np.ndarray, box: tuple[slice, slice], table: np.ndarray) -> np.ndarray:
+    """``gray`` with what lies beyond a rectangle of paper in its ``box`` (a slip's table, or a turned page's corners
+    cut off straight) and the paper's edge beside it at the paper's level (``gray`` itself for a page of another
+    shape); ``table``: which pixels of the box lie beyond the page, as ``page_on_a_table`` found them on a copy.
+
+    Read as they were, a turned slip's edge ran across its box, kept as a line of ink (a "." 467 px long) that split
+    its line of writing in two, and a slip's box, mostly table, had the table's level for its paper's; a turned
+    page's lower edge was read as a line of its own. The edge's place is known to a pixel of the copy: that far
+    beside the table is painted too. Not what lies beyond a "page" of another shape, or elsewhere around a page:
+    the lit side of a shadow, whose "table" is the paper in its shade, written on.
+    """
+    step = look_step(gray.shape)
+    fill, across = own_box_fill(~table[::step, ::step])
+    if fill < SLIP_FILL or not (across * step < PAGE_MIN_SIDE * min(gray.shape)
+                                or _turned_rectangle(table[::step, ::step], thin=2)):
+        return gray
+    beyond = _grown(table, step)
+    painted = gray.copy()
+    painted[box] = _painted(gray[box], beyond, ~beyond)
+    return painted
+
+
+def _grown(mask: np.ndarray, reach: int) -> np.ndarray:
+    """``mask`` grown by ``reach`` pixels each way (a square's reach; one pass of summed areas, whatever the reach)."""
+    if reach < 1 or not mask.any():
+        return mask
+    return window_sums(np.pad(mask, reach), 2 * reach + 1, np.int32) > 0
+
+
 def _board_in_a_frame(gray: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray] | None:
     """A dark board in a light frame, or on a light wall: ``page_on_a_table`` in the photo's negative. Its box and
     which pixels of the box lie beyond the board, or None. On a wall, the frame is found with the board (both stand
@@ -147,10 +177,12 @@ def _board_in_a_frame(gray: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray
             beyond[inner_rows, inner_columns] | inner_beyond)
 
 
-def _turned_rectangle(beyond: np.ndarray) -> bool:
+def _turned_rectangle(beyond: np.ndarray, thin: int = 0) -> bool:
     """Whether what lies ``beyond`` a board in its box is the box's corners cut off straight, as around a turned
     rectangle: each corner's part a right triangle (about half the box its two legs span) and the four of them
-    all of it. Around a bold character the parts are curved or ragged (their share 0.6-1.0 of that box)."""
+    all of it. Around a bold character the parts are curved or ragged (their share 0.6-1.0 of that box). A part
+    ``thin`` pixels thick or less may have any shape (on a coarse copy, a wedge beside a page turned a degree or two
+    is a row or two of pixels: a rectangle)."""
     board = ~beyond
     if not board.any():
         return False
@@ -161,7 +193,7 @@ def _turned_rectangle(beyond: np.ndarray) -> bool:
         along_top = corner.shape[1] if corner[0].all() else int(np.argmin(corner[0]))
         down_side = corner.shape[0] if corner[:, 0].all() else int(np.argmin(corner[:, 0]))
         area = int(np.count_nonzero(corner[:down_side, :along_top]))
-        if area and not 0.4 <= area / (along_top * down_side) <= 0.7:
+        if area and min(along_top, down_side) > thin and not 0.4 <= area / (along_top * down_side) <= 0.7:
             return False
         covered += area
     return covered >= 0.95 * np.count_nonzero(beyond)

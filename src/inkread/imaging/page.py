@@ -33,10 +33,12 @@ PAGE_MIN_SQUARE = 0.2  # a page: a light region holding a square a fifth of the 
 PAGE_SQUARE_COVER = 0.85  # ...85% covered (the rest: writing on it)...
 PAGE_MAX_BOX = 0.8  # ...whose box leaves a fifth of the image or more outside it...
 PAGE_MIN_SIDE = 0.25  # ...and is at least a quarter of the image's shorter side each way...
-# ...or a slip of paper: a tenth of it each way, holding a square a tenth of it, filling this much of its box (slips
-# with a line of writing fill 95% in the copy looked at; a bold chalk digit's light strokes, let in by the first two
-# alone, fill 30-78%: chalkboard photos lost 5 points, and at 0.75 a fat chalk 1)
-SLIP_MIN_SIDE, SLIP_FILL = 0.1, 0.9
+# ...or a slip of paper: a tenth of it across, holding a square a tenth of it, filling this much of its box along its
+# own sides, the writing on it counted in (a line's slip 95-100% in the copy looked at, turned 1-6 degrees 91-93%, its
+# edges in steps, though 81-44% of its upright box; a bold chalk digit's light strokes, let in by the first two alone,
+# 25-78%: chalkboard photos lost 5 points, and at 0.75 of the upright box a fat chalk 1)...
+SLIP_MIN_SIDE, SLIP_FILL = 0.1, 0.85
+SLIP_WRITING = 0.01  # ...with writing on it (this share of it; a line's 4-5%): a straight chalk stroke fills its box too
 PAGE_OWN_SQUARE = 0.5  # ...solid: it holds a square half of its own shorter side (a bold stroke is thinner)...
 PAGE_DARK_AROUND = 0.9  # ...where nine pixels in ten are dark (a table, not more paper)
 PAGE_EDGE_SHARPNESS = 0.2  # ...and whose edge makes a fifth of the step to it within a pixel (a shadow's does not)
@@ -53,7 +55,8 @@ def page_on_a_table(gray: np.ndarray, max_box: float = PAGE_MAX_BOX,
     great light stroke (dark ink on it unread). A page is the largest light region of a photo (100
     pixels or more each way): solid (it holds a square a fifth of the image's shorter side and half of
     its own, where a bold stroke is thinner), a quarter of the image or more each way (or a slip of paper: a
-    tenth, filling nine tenths of its box, as a bold character's light strokes do not), inside the
+    tenth across, filling its box along its own sides, turned or not, as a bold character's light strokes do not, and
+    written on, as a straight one is not), inside the
     photo (light along a quarter of its edges at most, or 40% for one running off a corner of the
     photo, whose edge must then be sharper; never from one side to the other), with dark all around,
     and with a sharp edge;
@@ -65,7 +68,7 @@ def page_on_a_table(gray: np.ndarray, max_box: float = PAGE_MAX_BOX,
     """
     if min(gray.shape) < PAGE_MIN_PIXELS:  # a data set's bitmap or a crop, not a photo of a page on a table
         return None
-    step = max(1, max(gray.shape) // PAGE_LOOK_SIDE)
+    step = look_step(gray.shape)
     small = gray[::step, ::step]
     threshold = otsu(histogram(small))
     if threshold is None:
@@ -105,7 +108,7 @@ def page_on_a_table(gray: np.ndarray, max_box: float = PAGE_MAX_BOX,
     # the "table", was dropped with the writing on it)
     across = (x0 == 0 and x1 == light.shape[1]) or (y0 == 0 and y1 == light.shape[0])
     page_sized = page_sized and min(x1 - x0, y1 - y0) >= PAGE_MIN_SIDE * min(light.shape)
-    slip = min(x1 - x0, y1 - y0) >= SLIP_MIN_SIDE * min(light.shape) and page[y0:y1, x0:x1].mean() >= SLIP_FILL
+    slip = not page_sized and _slip(page, table, light.shape)
     if (across or not (page_sized or slip) or (x1 - x0) * (y1 - y0) > max_box * light.size
             or not _holds_square(page, max(2, round(PAGE_OWN_SQUARE * min(x1 - x0, y1 - y0))))
             or _edge_sharpness(small, table) < (PAGE_EDGE_SHARPNESS if border <= PAGE_MAX_BORDER else PAGE_CORNER_SHARPNESS)):
@@ -113,6 +116,43 @@ def page_on_a_table(gray: np.ndarray, max_box: float = PAGE_MAX_BOX,
     box = slice(y0 * step, min(gray.shape[0], y1 * step)), slice(x0 * step, min(gray.shape[1], x1 * step))
     size = (box[1].stop - box[1].start, box[0].stop - box[0].start)
     return box, np.asarray(Image.fromarray(table[y0:y1, x0:x1]).resize(size, Image.Resampling.NEAREST))
+
+
+def look_step(shape: tuple[int, int]) -> int:
+    """Every how many pixels of an image of ``shape`` the copy a page is looked for in takes one: its page's
+    outline (``page_on_a_table``'s table) is known to within this many pixels."""
+    return max(1, max(shape) // PAGE_LOOK_SIDE)
+
+
+def _slip(page: np.ndarray, table: np.ndarray, shape: tuple[int, int]) -> bool:
+    """Whether ``page`` is a slip of paper: with what it encloses (everything but the ``table``), a tenth of the
+    image's shorter side (``shape``) across or more, filling its box along its own sides (``SLIP_FILL``: a slip turned
+    a degree or two no longer fills its upright box), with writing on it (``SLIP_WRITING`` of it)."""
+    slip = ~table
+    fill, across = own_box_fill(slip)
+    return bool(across >= SLIP_MIN_SIDE * min(shape) and fill >= SLIP_FILL
+                and np.count_nonzero(slip & ~page) >= SLIP_WRITING * np.count_nonzero(slip))
+
+
+OWN_BOX_TURNS = np.radians(np.arange(0.0, 90.0, 0.5))  # the turns tried (a box turned 90 degrees is the same box)
+
+
+def own_box_fill(mask: np.ndarray) -> tuple[float, float]:
+    """How much of the smallest box around its pixels, turned as it fits best (to half a degree), ``mask`` fills, and
+    that box's shorter side: a rectangle fills it whole, turned or not (but for the steps of its edges: a slip 12
+    pixels across, 91-93%). (0, 0) for an empty mask."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return 0.0, 0.0
+    # every corner of the pixels' hull is the first or last pixel of its row: only those need be turned
+    first = np.argmax(mask[rows], axis=1)
+    last = mask.shape[1] - 1 - np.argmax(mask[rows, ::-1], axis=1)
+    points = np.concatenate([np.stack([first, rows], 1), np.stack([last, rows], 1)]).astype(np.float64)
+    cos, sin = np.cos(OWN_BOX_TURNS), np.sin(OWN_BOX_TURNS)
+    along, across = points @ np.stack([cos, sin]), points @ np.stack([-sin, cos])  # (points, turns)
+    sides = np.stack([along.max(axis=0) - along.min(axis=0), across.max(axis=0) - across.min(axis=0)]) + 1
+    best = int(np.argmin(sides.prod(axis=0)))
+    return float(np.count_nonzero(mask) / sides[:, best].prod()), float(sides[:, best].min())
 
 
 def without_table_corners(on_page: np.ndarray, table: np.ndarray) -> np.ndarray:
