@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from inkread.errors import DatasetError, InkreadError, check_config_type, check_setting_kinds, first_few, option, option_value, plural, warn
+from inkread.errors import (DatasetError, InkreadError, check_config_type, check_setting_kinds, first_few, option,
+                            option_value, plural, warn)
 from inkread.files import check_outside_data_set, check_writable_folder, files_other_than, folder_setting
 from inkread.evaluation.fingerprint import content_overlap_warning
 from inkread.evaluation.report import REPORT_FILES, write_report
