@@ -258,8 +258,9 @@ def _open_stream(source: Any) -> tuple[io.BufferedIOBase, str]:
         data = _read_up_to(source, MAX_BYTES + 1, name)
         if len(data) > MAX_BYTES:  # only as much was read as the check needs
             raise InputImageError(f"{name} is over the {MAX_BYTES / 2**20:.0f} MB limit: resize or compress it")
-        if not data and _position(source):  # read before: the file may be fine, the stream is at its end
-            raise InputImageError(f"nothing left to read in {name}: it was read to byte {_position(source)} before; "
+        position = _position(source) if not data else 0
+        if position:  # read before: the file may be fine, the stream is at its end
+            raise InputImageError(f"nothing left to read in {name}: it was read to byte {position} before; "
                                   "seek(0) first, or give its path or bytes")
         _check_bytes(len(data), name)
         return io.BytesIO(data), name

@@ -136,21 +136,14 @@ def _table_painted(gray: np.ndarray, box: tuple[slice, slice], table: np.ndarray
     the lit side of a shadow, whose "table" is the paper in its shade, written on.
     """
     step = look_step(gray.shape)
-    fill, across = own_box_fill(~table[::step, ::step])
-    if fill < SLIP_FILL or not (across * step < PAGE_MIN_SIDE * min(gray.shape)
-                                or _turned_rectangle(table[::step, ::step], thin=2)):
+    on_copy = table[::step, ::step]
+    fill, across = own_box_fill(~on_copy)
+    if fill < SLIP_FILL or not (across * step < PAGE_MIN_SIDE * min(gray.shape) or _turned_rectangle(on_copy, thin=2)):
         return gray
-    beyond = _grown(table, step)
+    beyond = rank_filter(table, step)
     painted = gray.copy()
     painted[box] = _painted(gray[box], beyond, ~beyond)
     return painted
-
-
-def _grown(mask: np.ndarray, reach: int) -> np.ndarray:
-    """``mask`` grown by ``reach`` pixels each way (a square's reach; one pass of summed areas, whatever the reach)."""
-    if reach < 1 or not mask.any():
-        return mask
-    return window_sums(np.pad(mask, reach), 2 * reach + 1, np.int32) > 0
 
 
 def _board_in_a_frame(gray: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray] | None:
